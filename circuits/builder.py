@@ -1,0 +1,176 @@
+"""Builder: emits gates into a new Circuit, folding constants and hash-consing as it goes.
+
+Every wire the builder hands out is an int. ``ZERO`` and ``ONE`` are the constant wires. The
+builder never emits the same gate twice (operands of XOR and AND are ordered before lookup),
+folds XOR/AND with a constant, ``x ^ x``, ``x & x``, ``x & ~x`` and double negation, and keeps
+NOT on the outside of XOR (``~a ^ b`` becomes ``~(a ^ b)``) so that equal functions of the same
+wires meet in the hash table.
+
+``build()`` numbers the input bits first in port order and the gates after them in emission
+order; gates that reach no output stay until :func:`yaogc.circuits.passes.remove_dead` runs.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .circuit import Circuit, CircuitError, InputPort, Op, OutputPort
+from .types import ValueType
+
+ZERO = 0
+ONE = 1
+_INPUT = 255
+_XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)
+
+
+class Builder:
+    def __init__(self, name: str = "circuit"):
+        self.name = name
+        self._op: list[int] = [int(Op.CONST0), int(Op.CONST1)]
+        self._a: list[int] = [-1, -1]
+        self._b: list[int] = [-1, -1]
+        self._memo: dict[tuple[int, int, int], int] = {}
+        self._inputs: list[tuple[str, str, ValueType, list[int]]] = []
+        self._outputs: list[tuple[tuple[str, ...], str, ValueType, list[int]]] = []
+        self._names: set[str] = set()
+        self._out_names: set[str] = set()
+
+    # --- inputs and outputs -------------------------------------------------------------
+    def input(self, party: str, name: str, type: ValueType) -> list[int]:
+        """Declare an input port; returns its wires, bit 0 first."""
+        if name in self._names:
+            raise CircuitError(f"input port '{name}' is declared twice")
+        self._names.add(name)
+        start = len(self._op)
+        n = type.width
+        self._op.extend([_INPUT] * n)
+        self._a.extend([-1] * n)
+        self._b.extend([-1] * n)
+        wires = list(range(start, start + n))
+        self._inputs.append((party, name, type, wires))
+        return wires
+
+    def output(self, recipients: str | Iterable[str], name: str, type: ValueType,
+               wires: Sequence[int]) -> None:
+        if isinstance(recipients, str):
+            recipients = (recipients,)
+        if name in self._out_names:
+            raise CircuitError(f"output port '{name}' is declared twice")
+        if len(wires) != type.width:
+            raise CircuitError(f"output port '{name}': type {type} has {type.width} bits, "
+                               f"got {len(wires)} wires")
+        self._out_names.add(name)
+        self._outputs.append((tuple(recipients), name, type, list(wires)))
+
+    # --- gates ---------------------------------------------------------------------------
+    def _emit(self, key: tuple[int, int, int]) -> int:
+        w = self._memo.get(key)
+        if w is None:
+            w = len(self._op)
+            self._op.append(key[0])
+            self._a.append(key[1])
+            self._b.append(key[2])
+            self._memo[key] = w
+        return w
+
+    def const(self, bit: int | bool) -> int:
+        return ONE if bit else ZERO
+
+    def not_(self, a: int) -> int:
+        if a <= ONE:
+            return ONE - a
+        if self._op[a] == _NOT:
+            return self._a[a]
+        return self._emit((_NOT, a, -1))
+
+    def xor(self, a: int, b: int) -> int:
+        if a <= ONE:
+            return self.not_(b) if a else b
+        if b <= ONE:
+            return self.not_(a) if b else a
+        op = self._op
+        inv = 0
+        if op[a] == _NOT:
+            a = self._a[a]
+            inv = 1
+        if op[b] == _NOT:
+            b = self._a[b]
+            inv ^= 1
+        if a == b:
+            return ONE if inv else ZERO
+        if a > b:
+            a, b = b, a
+        w = self._emit((_XOR, a, b))
+        return self.not_(w) if inv else w
+
+    def and_(self, a: int, b: int) -> int:
+        if a <= ONE:
+            return b if a else ZERO
+        if b <= ONE:
+            return a if b else ZERO
+        if a == b:
+            return a
+        op = self._op
+        if (op[a] == _NOT and self._a[a] == b) or (op[b] == _NOT and self._a[b] == a):
+            return ZERO
+        if a > b:
+            a, b = b, a
+        return self._emit((_AND, a, b))
+
+    def or_(self, a: int, b: int) -> int:
+        """a | b with one AND: ~(~a & ~b)."""
+        return self.not_(self.and_(self.not_(a), self.not_(b)))
+
+    def mux(self, c: int, x: int, y: int) -> int:
+        """c ? x : y with one AND: y ^ (c & (x ^ y))."""
+        return self.xor(y, self.and_(c, self.xor(x, y)))
+
+    def is_const(self, w: int) -> bool:
+        return w <= ONE
+
+    def gate(self, w: int) -> tuple[Op | None, int, int]:
+        """(op, in0, in1) of a builder wire; op is None for an input bit."""
+        o = self._op[w]
+        return (None if o == _INPUT else Op(o)), self._a[w], self._b[w]
+
+    @property
+    def n_and(self) -> int:
+        """AND gates emitted so far (including any that may later turn out dead)."""
+        return sum(1 for o in self._op if o == _AND)
+
+    # --- finishing -------------------------------------------------------------------------
+    def build(self) -> Circuit:
+        op = np.array(self._op, dtype=np.int64)
+        a = np.array(self._a, dtype=np.int64)
+        b = np.array(self._b, dtype=np.int64)
+        n_nodes = op.size
+        in_nodes = np.array([w for (_, _, _, ws) in self._inputs for w in ws], dtype=np.int64)
+        n_in = in_nodes.size
+        is_gate = (op == _XOR) | (op == _AND) | (op == _NOT)
+        gate_nodes = np.flatnonzero(is_gate)
+        used_consts = sorted({w for (_, _, _, ws) in self._outputs for w in ws if w <= ONE})
+        new = np.full(n_nodes, -1, dtype=np.int64)
+        new[in_nodes] = np.arange(n_in)
+        new[gate_nodes] = n_in + np.arange(gate_nodes.size)
+        n_g = gate_nodes.size
+        for c in used_consts:
+            new[c] = n_in + n_g
+            n_g += 1
+        g_op = op[gate_nodes]
+        g_a, g_b = a[gate_nodes], b[gate_nodes]
+        out_a = np.where(g_a >= 0, new[np.maximum(g_a, 0)], -1)
+        out_b = np.where(g_b >= 0, new[np.maximum(g_b, 0)], -1)
+        if used_consts:
+            g_op = np.concatenate([g_op, np.array([int(Op.CONST0) if c == ZERO else int(Op.CONST1)
+                                                   for c in used_consts])])
+            out_a = np.concatenate([out_a, np.full(len(used_consts), -1)])
+            out_b = np.concatenate([out_b, np.full(len(used_consts), -1)])
+        inputs, pos = [], 0
+        for party, name, t, ws in self._inputs:
+            inputs.append(InputPort(party, name, t, np.arange(pos, pos + len(ws))))
+            pos += len(ws)
+        outputs = [OutputPort(r, name, t, new[np.array(ws, dtype=np.int64)])
+                   for r, name, t, ws in self._outputs]
+        return Circuit(n_in, g_op, out_a, out_b, inputs, outputs, self.name)

@@ -1,0 +1,211 @@
+"""The Circuit: an immutable Boolean netlist in SSA form, the contract between all stages.
+
+Wires ``0 .. n_inputs-1`` are the input bits in port order; gate ``k`` writes wire
+``n_inputs + k``, so the gate arrays are already in topological order. Gates are held in three
+numpy arrays ``op``, ``in0``, ``in1`` (unused operands are -1). Ops: XOR, AND (two operands),
+NOT (one), CONST0 and CONST1 (none).
+
+Input ports ``(party, name, type, wires)`` cover the input wires contiguously and in order;
+output ports ``(recipients, name, type, wires)`` name any wires, in the type's bit order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from functools import cached_property
+from typing import Sequence
+
+import numpy as np
+
+from .types import ValueType, uint
+
+
+class Op(IntEnum):
+    XOR = 0
+    AND = 1
+    NOT = 2
+    CONST0 = 3
+    CONST1 = 4
+
+
+class CircuitError(ValueError):
+    """A malformed circuit; the message names the gate or port."""
+
+
+def _frozen(a: Sequence[int] | np.ndarray, dtype=np.int64) -> np.ndarray:
+    arr = np.array(a, dtype=dtype).reshape(-1)
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True)
+class InputPort:
+    party: str
+    name: str
+    type: ValueType
+    wires: np.ndarray = field(compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "wires", _frozen(self.wires))
+
+    @property
+    def width(self) -> int:
+        return int(self.wires.size)
+
+
+@dataclass(frozen=True)
+class OutputPort:
+    recipients: tuple[str, ...]
+    name: str
+    type: ValueType
+    wires: np.ndarray = field(compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "recipients", tuple(self.recipients))
+        object.__setattr__(self, "wires", _frozen(self.wires))
+
+    @property
+    def width(self) -> int:
+        return int(self.wires.size)
+
+
+class Circuit:
+    """An immutable netlist. Build one with :class:`yaogc.circuits.Builder` or a reader."""
+
+    def __init__(self, n_inputs: int, op, in0, in1,
+                 inputs: Sequence[InputPort], outputs: Sequence[OutputPort],
+                 name: str = "circuit"):
+        self.n_inputs = int(n_inputs)
+        self.op = _frozen(op, np.uint8)
+        self.in0 = _frozen(in0)
+        self.in1 = _frozen(in1)
+        self.inputs = tuple(inputs)
+        self.outputs = tuple(outputs)
+        self.name = name
+
+    @property
+    def n_gates(self) -> int:
+        return int(self.op.size)
+
+    @property
+    def n_wires(self) -> int:
+        return self.n_inputs + self.n_gates
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """Every party named by an input or output port, in first-seen order."""
+        seen: dict[str, None] = {}
+        for p in self.inputs:
+            seen[p.party] = None
+        for o in self.outputs:
+            for r in o.recipients:
+                seen[r] = None
+        return tuple(seen)
+
+    def input(self, name: str) -> InputPort:
+        for p in self.inputs:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def output(self, name: str) -> OutputPort:
+        for o in self.outputs:
+            if o.name == name:
+                return o
+        raise KeyError(name)
+
+    def count(self, op: Op) -> int:
+        return int(np.count_nonzero(self.op == op))
+
+    @cached_property
+    def and_depth(self) -> int:
+        """Largest number of AND gates on any input-to-output path."""
+        return int(self.and_levels.max(initial=0))
+
+    @cached_property
+    def and_levels(self) -> np.ndarray:
+        """AND-depth of every wire (inputs and constants 0)."""
+        from .levels import and_levels
+        return and_levels(self)
+
+    def check(self) -> "Circuit":
+        """Reject a malformed circuit with a message naming the gate or port; return self."""
+        n_in, n = self.n_inputs, self.n_gates
+        if not (self.in0.size == self.in1.size == n):
+            raise CircuitError(f"gate arrays differ in length: op {n}, in0 {self.in0.size}, "
+                               f"in1 {self.in1.size}")
+        bad = np.flatnonzero(self.op > Op.CONST1)
+        if bad.size:
+            k = int(bad[0])
+            raise CircuitError(f"gate {k} (wire {n_in + k}): unknown op {int(self.op[k])}")
+        limit = n_in + np.arange(n)  # an operand must be written before the gate that reads it
+        two = (self.op == Op.XOR) | (self.op == Op.AND)
+        one = self.op == Op.NOT
+        for name, arr, need in (("in0", self.in0, two | one), ("in1", self.in1, two)):
+            wrong = need & ((arr < 0) | (arr >= limit))
+            if wrong.any():
+                k = int(np.flatnonzero(wrong)[0])
+                raise CircuitError(f"gate {k} (wire {n_in + k}, {Op(self.op[k]).name}): operand "
+                                   f"{name}={int(arr[k])} is not a wire set before it")
+            unused = ~need & (arr != -1)
+            if unused.any():
+                k = int(np.flatnonzero(unused)[0])
+                raise CircuitError(f"gate {k} (wire {n_in + k}, {Op(self.op[k]).name}): unused "
+                                   f"operand {name} must be -1, got {int(arr[k])}")
+        pos = 0
+        names: set[str] = set()
+        for p in self.inputs:
+            if p.name in names:
+                raise CircuitError(f"input port '{p.name}' is declared twice")
+            names.add(p.name)
+            if p.width != p.type.width:
+                raise CircuitError(f"input port '{p.name}': type {p.type} has {p.type.width} bits "
+                                   f"but the port has {p.width} wires")
+            if not np.array_equal(p.wires, np.arange(pos, pos + p.width)):
+                raise CircuitError(f"input port '{p.name}': wires must be {pos}..{pos + p.width - 1} "
+                                   f"(inputs are numbered first, in port order)")
+            pos += p.width
+        if pos != n_in:
+            raise CircuitError(f"input ports cover {pos} wires but the circuit has {n_in} inputs")
+        names = set()
+        for o in self.outputs:
+            if o.name in names:
+                raise CircuitError(f"output port '{o.name}' is declared twice")
+            names.add(o.name)
+            if not o.recipients:
+                raise CircuitError(f"output port '{o.name}' has no recipient")
+            if o.width != o.type.width:
+                raise CircuitError(f"output port '{o.name}': type {o.type} has {o.type.width} bits "
+                                   f"but the port has {o.width} wires")
+            if o.width and (o.wires.min() < 0 or o.wires.max() >= self.n_wires):
+                raise CircuitError(f"output port '{o.name}' names a wire outside 0..{self.n_wires - 1}")
+        return self
+
+    def stats(self) -> dict:
+        """Gate counts and port layout: the keys of ``yaogc stats --json``."""
+        return {
+            "and": self.count(Op.AND),
+            "xor": self.count(Op.XOR),
+            "not": self.count(Op.NOT),
+            "wires": self.n_wires,
+            "and_depth": self.and_depth,
+            "inputs": [{"name": p.name, "party": p.party, "width": p.width, "type": str(p.type)}
+                       for p in self.inputs],
+            "outputs": [{"name": o.name, "recipients": list(o.recipients), "width": o.width,
+                         "type": str(o.type)} for o in self.outputs],
+        }
+
+    def with_parties(self, party_of: dict[str, str]) -> "Circuit":
+        """The same circuit with some input ports handed to other parties."""
+        ins = [InputPort(party_of.get(p.name, p.party), p.name, p.type, p.wires) for p in self.inputs]
+        return Circuit(self.n_inputs, self.op, self.in0, self.in1, ins, self.outputs, self.name)
+
+    def __repr__(self) -> str:
+        return (f"<Circuit {self.name}: {self.n_inputs} inputs, {self.count(Op.AND)} AND, "
+                f"{self.count(Op.XOR)} XOR, {self.count(Op.NOT)} NOT>")
+
+
+def bits_port_type(width: int) -> ValueType:
+    """The type of an unnamed bit-vector port (Bristol files): an unsigned integer."""
+    return uint(width)

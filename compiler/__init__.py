@@ -1,0 +1,1 @@
+"""yaogc.compiler: the yaogc language (lark grammar, AST, type checker, lowering)."""

@@ -1,0 +1,1 @@
+"""yaogc.runtime: channel, oblivious transfer, the two-party protocol and the CLI."""
