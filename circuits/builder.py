@@ -26,8 +26,9 @@ _XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)
 
 
 class Builder:
-    def __init__(self, name: str = "circuit"):
+    def __init__(self, name: str = "circuit", parties: Sequence[str] = ()):
         self.name = name
+        self.parties = tuple(parties)
         self._op: list[int] = [int(Op.CONST0), int(Op.CONST1)]
         self._a: list[int] = [-1, -1]
         self._b: list[int] = [-1, -1]
@@ -173,4 +174,4 @@ class Builder:
             pos += len(ws)
         outputs = [OutputPort(r, name, t, new[np.array(ws, dtype=np.int64)])
                    for r, name, t, ws in self._outputs]
-        return Circuit(n_in, g_op, out_a, out_b, inputs, outputs, self.name)
+        return Circuit(n_in, g_op, out_a, out_b, inputs, outputs, self.name, self.parties)

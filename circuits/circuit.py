@@ -75,7 +75,7 @@ class Circuit:
 
     def __init__(self, n_inputs: int, op, in0, in1,
                  inputs: Sequence[InputPort], outputs: Sequence[OutputPort],
-                 name: str = "circuit"):
+                 name: str = "circuit", parties: Sequence[str] | None = None):
         self.n_inputs = int(n_inputs)
         self.op = _frozen(op, np.uint8)
         self.in0 = _frozen(in0)
@@ -83,6 +83,7 @@ class Circuit:
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
         self.name = name
+        self._declared_parties = tuple(parties) if parties else None
 
     @property
     def n_gates(self) -> int:
@@ -94,8 +95,9 @@ class Circuit:
 
     @property
     def parties(self) -> tuple[str, ...]:
-        """Every party named by an input or output port, in first-seen order."""
-        seen: dict[str, None] = {}
+        """The parties in declaration order (a program's ``party`` line), else in the order
+        ports first name them. The runtime lets the first one garble by default."""
+        seen: dict[str, None] = dict.fromkeys(self._declared_parties or ())
         for p in self.inputs:
             seen[p.party] = None
         for o in self.outputs:
@@ -199,7 +201,8 @@ class Circuit:
     def with_parties(self, party_of: dict[str, str]) -> "Circuit":
         """The same circuit with some input ports handed to other parties."""
         ins = [InputPort(party_of.get(p.name, p.party), p.name, p.type, p.wires) for p in self.inputs]
-        return Circuit(self.n_inputs, self.op, self.in0, self.in1, ins, self.outputs, self.name)
+        return Circuit(self.n_inputs, self.op, self.in0, self.in1, ins, self.outputs, self.name,
+                       self._declared_parties)
 
     def __repr__(self) -> str:
         return (f"<Circuit {self.name}: {self.n_inputs} inputs, {self.count(Op.AND)} AND, "

@@ -1,0 +1,27 @@
+"""Shared fixtures: where the public reference circuits are, and a skip when they are absent."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def reference_dir() -> Path | None:
+    """``$YAOGC_REFERENCE_CIRCUITS`` or ``../shared/circuits/bristol`` beside the checkout."""
+    env = os.environ.get("YAOGC_REFERENCE_CIRCUITS")
+    d = Path(env) if env else ROOT.parent / "shared" / "circuits" / "bristol"
+    return d if d.is_dir() else None
+
+
+@pytest.fixture
+def bristol_path():
+    """A function name -> path of a reference circuit, skipping the test when it is absent."""
+    def get(name: str) -> Path:
+        d = reference_dir()
+        if d is None or not (d / name).is_file():
+            pytest.skip(f"reference circuit {name} not found (set YAOGC_REFERENCE_CIRCUITS or "
+                        f"place shared/circuits/bristol beside the checkout)")
+        return d / name
+    return get
