@@ -8,12 +8,14 @@ with folding and hash-consing), ``words`` (the AND-minimal word library), ``pass
 (file formats). Imports nothing else of yaogc.
 """
 
+from .errors import InputError, YaogcError
 from .types import (BOOL, ArrayType, BoolType, FixedType, IntType, TupleType, ValueType,
                     EncodeError, parse_type, sint, uint)
 from .circuit import Circuit, CircuitError, InputPort, Op, OutputPort
 from .builder import ONE, ZERO, Builder
 
 __all__ = [
+    "InputError", "YaogcError",
     "BOOL", "ArrayType", "BoolType", "FixedType", "IntType", "TupleType", "ValueType",
     "EncodeError", "parse_type", "sint", "uint",
     "Circuit", "CircuitError", "InputPort", "Op", "OutputPort",

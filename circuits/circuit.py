@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .errors import InputError
 from .types import ValueType, uint
 
 
@@ -29,7 +30,7 @@ class Op(IntEnum):
     CONST1 = 4
 
 
-class CircuitError(ValueError):
+class CircuitError(InputError):
     """A malformed circuit; the message names the gate or port."""
 
 

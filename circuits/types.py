@@ -20,10 +20,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .errors import InputError
+
 MAX_INT_WIDTH = 256
 
 
-class ValueError_(ValueError):
+class ValueError_(InputError):
     """A value that does not fit its type, or a type name that does not parse."""
 
 
