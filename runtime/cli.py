@@ -1,0 +1,184 @@
+"""The ``yaogc`` command line: compile, stats, eval, run, demo, certs.
+
+Exit statuses for every subcommand: 0 success, 2 usage or bad input (program, file, value),
+3 network, peer or protocol failure, 1 an internal error (a bug, reported as such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from yaogc.circuits.errors import InputError, YaogcError
+
+EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_NETWORK = 0, 1, 2, 3
+
+
+class UsageError(InputError):
+    """A command-line argument that does not make sense."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: one line, exit 2
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def load_any(path: str, defines: Sequence[str] | None = None):
+    """A Circuit from a program (.yao), a native circuit or a Bristol Fashion file."""
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"{path}: no such file")
+    if p.suffix == ".yao":
+        from yaogc.compiler import compile_file, parse_defines
+        return compile_file(str(p), parse_defines(defines or []))
+    if defines:
+        raise UsageError(f"{path}: -D applies to programs (.yao) only")
+    from yaogc.circuits.bristol import load_circuit
+    return load_circuit(str(p))
+
+
+def parse_assignments(items: Sequence[str], circuit) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs -> {name: value}, parsed by each input port's type."""
+    values: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--input '{item}': expected NAME=VALUE")
+        try:
+            port = circuit.input(name)
+        except KeyError:
+            raise UsageError(f"--input {name}: the circuit has no input '{name}' (inputs: "
+                             f"{', '.join(p.name for p in circuit.inputs) or 'none'})") from None
+        if name in values:
+            raise UsageError(f"--input {name}: given twice")
+        values[name] = port.type.parse(text, name)
+    return values
+
+
+def json_value(t, v):
+    return t.to_json(v)
+
+
+def outputs_json(circuit, outputs: dict[str, Any]) -> dict[str, Any]:
+    return {o.name: json_value(o.type, outputs[o.name]) for o in circuit.outputs if o.name in outputs}
+
+
+def format_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(format_value(x) for x in v) + "]"
+    return str(v)
+
+
+def cmd_stats(args) -> int:
+    circuit = load_any(args.file, args.define)
+    if args.optimized:
+        from yaogc.circuits.passes import optimize
+        circuit = optimize(circuit)
+    st = circuit.stats()
+    if args.json:
+        print(json.dumps(st))
+    else:
+        print(f"{circuit.name}: {st['and']} AND, {st['xor']} XOR, {st['not']} NOT, "
+              f"{st['wires']} wires, AND-depth {st['and_depth']}")
+        for p in st["inputs"]:
+            print(f"  input  {p['name']}: {p['type']} ({p['width']} bits) from {p['party']}")
+        for o in st["outputs"]:
+            print(f"  output {o['name']}: {o['type']} ({o['width']} bits) to "
+                  f"{', '.join(o['recipients'])}")
+    return EXIT_OK
+
+
+def cmd_eval(args) -> int:
+    from yaogc.circuits.evaluate import evaluate
+    circuit = load_any(args.file, args.define)
+    values = parse_assignments(args.input or [], circuit)
+    missing = [p.name for p in circuit.inputs if p.name not in values]
+    if missing:
+        p = circuit.input(missing[0])
+        raise UsageError(f"missing input '{p.name}' ({p.type}, party {p.party}); "
+                         f"give it with --input {p.name}=VALUE")
+    out = evaluate(circuit, [values])[0]
+    if args.json:
+        print(json.dumps({"outputs": outputs_json(circuit, out)}))
+    else:
+        for o in circuit.outputs:
+            print(f"{o.name} = {format_value(o.type.to_json(out[o.name]))}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="yaogc", description="Garbled-circuit compiler and two-party Yao runtime "
+                     "(semi-honest security).")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    st = sub.add_parser("stats", help="gate counts and ports of a circuit or program")
+    st.add_argument("file", help="Bristol Fashion, native circuit, or .yao program")
+    st.add_argument("--json", action="store_true", help="print one JSON object")
+    st.add_argument("--optimized", action="store_true", help="count after the circuit passes")
+    st.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE",
+                    help="compile-time parameter (programs only)")
+    st.set_defaults(func=cmd_stats)
+
+    ev = sub.add_parser("eval", help="evaluate a circuit or program in plaintext")
+    ev.add_argument("file")
+    ev.add_argument("--input", action="append", metavar="NAME=VALUE",
+                    help="an input value: decimal or 0x-hex, bool as 0/1/true/false, "
+                         "arrays as [1,2,3], fixed-point as decimals")
+    ev.add_argument("--json", action="store_true", help='print {"outputs": {...}}')
+    ev.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE",
+                    help="compile-time parameter (programs only)")
+    ev.set_defaults(func=cmd_eval)
+
+    for module in ("yaogc.compiler.cli", "yaogc.runtime.cli_net"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError as e:
+            if e.name != module:
+                raise
+            continue
+        mod.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from yaogc import __version__
+    return f"yaogc {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except YaogcError as e:
+        # the message's first line already says what is wrong and where (file:line:col, port,
+        # party or protocol phase), so it is printed as it is
+        print(str(e), file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"yaogc {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:  # a bug in yaogc: say so; the traceback only on request
+        print(f"yaogc {args.command}: internal error (a bug in yaogc, please report it): "
+              f"{type(e).__name__}: {e}", file=sys.stderr)
+        if os.environ.get("YAOGC_DEBUG"):
+            import traceback
+            traceback.print_exc(file=sys.stderr)
+        return EXIT_BUG
+
+
+if __name__ == "__main__":
+    sys.exit(main())
