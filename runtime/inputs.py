@@ -1,0 +1,157 @@
+"""One party's input values for a two-party run: ``--input`` pairs and input files -> bits.
+
+A run evaluates the circuit on K rows. K is the number of rows in the input file (a CSV file
+with a header row naming the inputs and one row per instance, or a JSON list of objects); a
+JSON object or ``--input NAME=VALUE`` alone make one row. ``--input`` values apply to every
+row. Every value is parsed by its port's type and range-checked here, before any connection is
+made, so a missing, unknown or out-of-range value is refused locally (exit status 2).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.errors import InputError
+from yaogc.circuits.types import ArrayType, IntType, TupleType, ValueType
+
+
+@dataclass
+class PartyInputs:
+    """One party's inputs: the rows it holds, their bits, and whether they came as a batch."""
+
+    rows: list[dict[str, Any]]
+    bits: np.ndarray          # (K, own input width) uint8, own ports in circuit order
+    wires: np.ndarray         # the circuit input wires those bit columns belong to
+    batch: bool               # rows came from a list (JSON list or CSV): report a list of outputs
+
+    @property
+    def k(self) -> int:
+        return len(self.rows)
+
+
+def read_input_file(path: str | Path) -> tuple[list[dict[str, Any]], bool]:
+    """Rows of name -> value from a .csv or .json file, and whether it is a batch (a list)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: no such input file")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read the input file: {e}") from None
+    if p.suffix.lower() == ".csv":
+        return _read_csv(text, str(path)), True
+    if p.suffix.lower() == ".json":
+        return _read_json(text, str(path))
+    raise InputError(f"{path}: an input file must be .csv or .json")
+
+
+def _read_csv(text: str, where: str) -> list[dict[str, Any]]:
+    reader = csv.reader(text.splitlines())
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(f"{where}: empty CSV file (expected a header row of input names)") from None
+    header = [h.strip() for h in header]
+    if not all(header):
+        raise InputError(f"{where}:1: empty column name in the header row")
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise InputError(f"{where}:1: column '{dup}' appears twice in the header row")
+    rows = []
+    for line_no, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            raise InputError(f"{where}:{line_no}: {len(cells)} cells, but the header names "
+                             f"{len(header)} inputs (quote array cells: \"[1,2,3]\")")
+        rows.append({h: c.strip() for h, c in zip(header, cells)})
+    if not rows:
+        raise InputError(f"{where}: no data rows after the header")
+    return rows
+
+
+def _read_json(text: str, where: str) -> tuple[list[dict[str, Any]], bool]:
+    try:
+        # exact decimals, so a fixed-point value is rounded once, by its type
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{where}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    if isinstance(data, dict):
+        return [data], False
+    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+        return data, True
+    raise InputError(f"{where}: expected a JSON object of name -> value, or a non-empty list "
+                     f"of such objects (one per instance)")
+
+
+def coerce(t: ValueType, value: Any, where: str) -> Any:
+    """A value from a file or command line in the form ``t.encode`` takes (text is parsed)."""
+    if isinstance(value, str):
+        return t.parse(value, where)
+    if isinstance(t, ArrayType) and isinstance(value, list):
+        return [coerce(t.elem, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(t, TupleType) and isinstance(value, list) and len(value) == len(t.elems):
+        return [coerce(e, v, f"{where}.{i}") for i, (e, v) in enumerate(zip(t.elems, value))]
+    if isinstance(t, IntType) and isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)  # JSON 3.0 or 1e3 for an integer input
+    return value
+
+
+def party_inputs(circuit: Circuit, party: str, assigned: Mapping[str, Any] | None = None,
+                 file_rows: Sequence[Mapping[str, Any]] | None = None,
+                 batch: bool = False, source: str = "--inputs") -> PartyInputs:
+    """Check and encode ``party``'s inputs.
+
+    ``assigned`` holds values for every row (from ``--input``); ``file_rows`` one mapping per
+    row. Values may be text (parsed by the port's type) or Python/JSON values. An input of
+    another party, an unknown name, a missing value or one out of range raises InputError.
+    """
+    assigned = dict(assigned or {})
+    own = [p for p in circuit.inputs if p.party == party]
+    own_names = {p.name for p in own}
+    owner = {p.name: p.party for p in circuit.inputs}
+    rows_in = [dict(r) for r in file_rows] if file_rows else [{}]
+
+    def check_names(names, where):
+        for name in names:
+            if name not in owner:
+                raise InputError(f"{where}: the circuit has no input '{name}' (inputs: "
+                                 f"{', '.join(p.name for p in circuit.inputs) or 'none'})")
+            if name not in own_names:
+                raise InputError(f"{where}: input '{name}' belongs to party '{owner[name]}', "
+                                 f"not to '{party}' (each party gives only its own inputs)")
+
+    check_names(assigned, "--input")
+    for r, row in enumerate(rows_in):
+        check_names(row, f"{source} row {r + 1}" if file_rows else source)
+        both = set(row) & set(assigned)
+        if both:
+            raise InputError(f"input '{sorted(both)[0]}' is given both with --input and in "
+                             f"{source}")
+    width = sum(p.width for p in own)
+    bits = np.zeros((len(rows_in), width), dtype=np.uint8)
+    rows: list[dict[str, Any]] = []
+    for r, row in enumerate(rows_in):
+        merged = {**assigned, **row}
+        values: dict[str, Any] = {}
+        pos = 0
+        for p in own:
+            where = p.name if len(rows_in) == 1 else f"{p.name} (row {r + 1})"
+            if p.name not in merged:
+                raise InputError(f"missing input '{p.name}' ({p.type}, party {p.party}); give "
+                                 f"it with --input {p.name}=VALUE or in an input file")
+            v = coerce(p.type, merged[p.name], where)
+            bits[r, pos:pos + p.width] = p.type.encode(v, where)
+            values[p.name] = v
+            pos += p.width
+        rows.append(values)
+    wires = (np.concatenate([p.wires for p in own]) if own else np.zeros(0, dtype=np.int64))
+    return PartyInputs(rows, bits, wires.astype(np.int64), batch)
