@@ -36,7 +36,8 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from yaogc.circuits.errors import InputError, YaogcError
+from yaogc.circuits.errors import InputError
+from yaogc.runtime.errors import ProtocolError
 
 # NIST P-256 (FIPS 186-4, D.1.2.3): y^2 = x^3 - 3x + b over GF(p), prime group order n.
 P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
@@ -49,10 +50,8 @@ _CURVE = ec.SECP256R1()
 _KDF_DOMAIN = b"yaogc/base-ot/chou-orlandi/p256/v1"
 
 
-class OTError(YaogcError):
+class OTError(ProtocolError):
     """The OT peer sent something malformed or inconsistent with this side's request."""
-
-    exit_code = 3
 
 
 Point = tuple[int, int]
