@@ -1,0 +1,597 @@
+"""The two-party channel: length-prefixed frames over TCP (optionally TLS 1.3), or in memory.
+
+A frame is an 8-byte little-endian length followed by that many bytes. Typed messages put a
+one-byte kind before the payload inside the frame; kind 255 is reserved for an abort carrying
+the peer's reason. Small frames are coalesced in a send buffer that is flushed when it grows,
+before every receive and on close, so a send may not leave the process until then. Every
+wait is bounded by ``timeout`` seconds and announced frame sizes by ``max_frame``. A channel is
+used by one thread at a time.
+
+``listen``/``connect`` exchange an 8-byte greeting after the (optional) TLS handshake, so a
+TLS/plain mismatch, a rejected certificate or a stranger on the port fails at once on both
+sides rather than at the first protocol message. Plain TCP is allowed only on loopback unless
+the caller opts in, since it neither encrypts nor authenticates.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+from collections import deque
+from typing import Callable
+
+import numpy as np
+
+from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
+                                  InsecureTransport, NetworkError, PeerAborted, PeerClosed,
+                                  ProtocolError)
+from yaogc.runtime.tls import TLSConfig, describe_ssl_error
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_FRAME = 256 << 20
+ABORT = 255
+
+_HEADER = struct.Struct("<Q")
+_SMALL = 64 << 10        # frames below this are copied into the send buffer
+_FLUSH_AT = 1 << 20      # the send buffer is written out once it holds this much
+_CHUNK = 4 << 20         # one sendall call; the timeout applies to each chunk
+_RBUF = 1 << 20          # receive buffer; larger frames are read straight into place
+_SOCK_BUF = 4 << 20      # SO_SNDBUF / SO_RCVBUF request (the kernel may clamp it)
+_VERSION = 1
+_GREETING = b"YAOGC\x00" + bytes([_VERSION]) + b"\n"
+
+
+class Channel:
+    """Frames and typed messages over a byte transport, with counters and timeouts.
+
+    ``bytes_sent``/``bytes_received`` count every byte given to or taken from the connection
+    (frame headers and the greeting included, TLS record overhead excluded); sent bytes are
+    counted when ``send`` returns, even if they still sit in the send buffer.
+    """
+
+    def __init__(self, transport, *, timeout: float | None = DEFAULT_TIMEOUT,
+                 max_frame: int = DEFAULT_MAX_FRAME, phase: str | None = None,
+                 peer: str = "peer", tls: bool = False):
+        self._t = transport
+        self.max_frame = int(max_frame)
+        self.phase = phase
+        self.peer = peer
+        self.tls = tls
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self.frames_sent = 0
+        self.frames_received = 0
+        self._wbuf = bytearray()
+        self._rbuf = bytearray(_RBUF)
+        self._rview = memoryview(self._rbuf)
+        self._rpos = self._rend = 0
+        self._broken: str | None = None
+        self._closed = False
+        self.timeout = timeout
+
+    # -- settings -------------------------------------------------------------------------
+    @property
+    def timeout(self) -> float | None:
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float | None) -> None:
+        self._timeout = None if seconds is None else float(seconds)
+        self._t.settimeout(self._timeout)
+
+    # -- sending ---------------------------------------------------------------------------
+    def send(self, data, *, flush: bool = False) -> None:
+        """Send one frame holding ``data`` (bytes, bytearray, memoryview or a numpy array).
+
+        The frame may wait in the send buffer until the next receive, ``flush()`` or
+        ``close()``; pass ``flush=True`` when the peer must see it before this side receives.
+        """
+        body = _byte_view(data)
+        self._emit(_HEADER.pack(len(body)), body, flush)
+
+    def send_msg(self, kind: int, payload=b"", *, flush: bool = False) -> None:
+        """Send a typed message: kind (0..254) and payload in one frame."""
+        if not 0 <= int(kind) < ABORT:
+            raise ValueError(f"message kind must be in 0..254, got {kind}")
+        body = _byte_view(payload)
+        self._emit(_HEADER.pack(len(body) + 1) + bytes([int(kind)]), body, flush)
+
+    def send_array(self, arr: np.ndarray, kind: int | None = None, *,
+                   flush: bool = False) -> None:
+        """Send an array's raw bytes (C order) as one frame, as a typed message if ``kind``."""
+        if kind is None:
+            self.send(arr, flush=flush)
+        else:
+            self.send_msg(kind, arr, flush=flush)
+
+    def _emit(self, prefix: bytes, body: memoryview, flush: bool = False) -> None:
+        self._usable()
+        if len(body) + len(prefix) - _HEADER.size > self.max_frame:
+            raise ProtocolError(f"refusing to send a frame of {len(body)} bytes, above the "
+                                f"frame limit of {self.max_frame} bytes", phase=self.phase)
+        self._wbuf += prefix
+        if len(body) < _SMALL:
+            self._wbuf += body
+            if len(self._wbuf) >= _FLUSH_AT:
+                self.flush()
+        else:
+            self.flush()
+            self._write(body)
+        self.bytes_sent += len(prefix) + len(body)
+        self.frames_sent += 1
+        if flush:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out whatever the send buffer holds."""
+        if self._wbuf:
+            self._usable()
+            data, self._wbuf = self._wbuf, bytearray()
+            self._write(memoryview(data))
+
+    def _write(self, view: memoryview) -> None:
+        for i in range(0, len(view), _CHUNK):
+            try:
+                self._t.sendall(view[i:i + _CHUNK])
+            except Exception as e:  # noqa: BLE001 - translated, never swallowed
+                raise self._fail(e, "sending") from e
+
+    # -- receiving -------------------------------------------------------------------------
+    def recv(self) -> bytes:
+        """Receive one frame."""
+        n = self._read_header()
+        return self._read_bytes(n)
+
+    def recv_msg(self, expected_kind: int) -> bytes:
+        """Receive a typed message of ``expected_kind`` and return its payload.
+
+        Another kind is a ProtocolError; an abort from the peer is a PeerAborted.
+        """
+        _, n = self._read_kind(expected_kind)
+        return self._read_bytes(n)
+
+    def recv_msg_any(self) -> tuple[int, bytes]:
+        """Receive a typed message of any kind (an abort still raises PeerAborted)."""
+        kind, n = self._read_kind(None)
+        return kind, self._read_bytes(n)
+
+    def recv_array(self, dtype, shape=None, kind: int | None = None) -> np.ndarray:
+        """Receive one frame as an array of ``dtype`` and ``shape`` (an int is a count).
+
+        The frame's size must match exactly; with ``shape=None`` any whole number of items is
+        accepted as a 1-D array. With ``kind`` the frame must be that typed message.
+        """
+        dtype = np.dtype(dtype)
+        n = self._read_header() if kind is None else self._read_kind(kind)[1]
+        if shape is None:
+            if n % dtype.itemsize:
+                raise self._desync(f"expected whole {dtype} items, the peer sent {n} bytes")
+            shape = (n // dtype.itemsize,)
+        else:
+            shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+            want = math.prod(shape) * dtype.itemsize
+            if n != want:
+                raise self._desync(f"expected {want} bytes for a {dtype} array of shape "
+                                   f"{shape}, the peer sent {n}")
+        out = np.empty(shape, dtype)
+        self._read_into(memoryview(out.reshape(-1).view(np.uint8)), n)
+        return out
+
+    def _read_header(self) -> int:
+        self.flush()
+        self._usable()
+        self._fill(_HEADER.size, None)
+        (n,) = _HEADER.unpack_from(self._rbuf, self._rpos)
+        self._rpos += _HEADER.size
+        self.bytes_received += _HEADER.size
+        if n > self.max_frame:
+            raise self._desync(f"the peer announced a frame of {n} bytes, above the frame "
+                               f"limit of {self.max_frame} bytes")
+        self.frames_received += 1
+        return n
+
+    def _read_kind(self, expected: int | None) -> tuple[int, int]:
+        n = self._read_header()
+        if n == 0:
+            raise self._desync("the peer sent an empty frame where a typed message was due")
+        self._fill(1, n)
+        kind = self._rbuf[self._rpos]
+        self._rpos += 1
+        self.bytes_received += 1
+        if kind == ABORT:
+            reason = bytes(self._read_bytes(n - 1)).decode("utf-8", "replace")
+            self._broken = "the peer aborted"
+            raise PeerAborted(f"the peer aborted: {reason}", phase=self.phase)
+        if expected is not None and kind != int(expected):
+            raise self._desync(f"expected message {_kind_name(expected, expected)}, the peer "
+                               f"sent {_kind_name(kind, expected)}")
+        return kind, n - 1
+
+    def _read_bytes(self, n: int) -> bytes:
+        if n <= _RBUF:
+            self._fill(n, n)
+            out = bytes(self._rview[self._rpos:self._rpos + n])
+            self._rpos += n
+            self.bytes_received += n
+            return out
+        buf = bytearray(n)
+        self._read_into(memoryview(buf), n)
+        return bytes(buf)
+
+    def _fill(self, k: int, frame: int | None) -> None:
+        """Make at least ``k`` bytes available in the receive buffer."""
+        if self._rend - self._rpos >= k:
+            return
+        if self._rpos + k > _RBUF:
+            left = self._rend - self._rpos
+            self._rbuf[:left] = self._rbuf[self._rpos:self._rend]
+            self._rpos, self._rend = 0, left
+        while self._rend - self._rpos < k:
+            got = self._recv_into(self._rview[self._rend:], frame, self._rend - self._rpos)
+            self._rend += got
+
+    def _read_into(self, dest: memoryview, frame: int) -> None:
+        """Fill ``dest`` from the buffer, then straight from the transport when it is large."""
+        n = len(dest)
+        got = min(n, self._rend - self._rpos)
+        dest[:got] = self._rview[self._rpos:self._rpos + got]
+        self._rpos += got
+        while got < n:
+            if n - got >= _RBUF // 2:
+                got += self._recv_into(dest[got:], frame, got)
+            else:
+                self._rpos = self._rend = 0
+                self._fill(1, frame)
+                k = min(n - got, self._rend)
+                dest[got:got + k] = self._rview[:k]
+                self._rpos = k
+                got += k
+        self.bytes_received += n
+
+    def _recv_into(self, view: memoryview, frame: int | None, have: int) -> int:
+        try:
+            got = self._t.recv_into(view)
+        except Exception as e:  # noqa: BLE001 - translated, never swallowed
+            raise self._fail(e, "receiving") from e
+        if got == 0:
+            self._broken = "the peer closed the connection"
+            if frame is None and have == 0:
+                raise PeerClosed("the peer closed the connection", phase=self.phase)
+            total = f" of {frame}" if frame is not None else ""
+            raise PeerClosed(f"the peer closed the connection in the middle of a frame "
+                             f"({have}{total} bytes received)", phase=self.phase)
+        return got
+
+    # -- failures --------------------------------------------------------------------------
+    def _usable(self) -> None:
+        if self._closed:
+            raise NetworkError("the channel is closed", phase=self.phase)
+        if self._broken:
+            raise NetworkError(f"the channel is unusable: {self._broken}", phase=self.phase)
+
+    def _desync(self, message: str) -> ProtocolError:
+        self._broken = message
+        return ProtocolError(message, phase=self.phase)
+
+    def _fail(self, e: BaseException, doing: str) -> NetworkError:
+        """Translate a transport exception; the stream position is lost, so mark it broken."""
+        if isinstance(e, TimeoutError):
+            err = ChannelTimeout(f"timed out after {self._timeout:g} s {doing} "
+                                 f"({'the peer sent nothing' if doing == 'receiving' else 'the peer is not reading'})",
+                                 phase=self.phase)
+        elif isinstance(e, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError)):
+            err = PeerClosed(f"the peer closed the connection while this side was {doing}",
+                             phase=self.phase)
+        elif isinstance(e, ssl.SSLError):
+            err = NetworkError(f"TLS error while {doing}: {describe_ssl_error(e)}",
+                               phase=self.phase)
+        elif isinstance(e, OSError):
+            err = NetworkError(f"network error while {doing}: {e.strerror or e}",
+                               phase=self.phase)
+        else:
+            raise e
+        self._broken = err.detail
+        return err
+
+    # -- lifetime --------------------------------------------------------------------------
+    def abort(self, reason: str) -> None:
+        """Tell the peer why this side gives up (best effort), then close."""
+        if not self._closed and not self._broken:
+            try:
+                body = _byte_view(reason.encode("utf-8")[:4096])
+                self._emit(_HEADER.pack(len(body) + 1) + bytes([ABORT]), body)
+                self.flush()
+            except NetworkError:
+                pass
+        self._wbuf = bytearray()
+        self.close()
+
+    def close(self) -> None:
+        """Flush pending frames (unless the channel already failed) and close."""
+        if self._closed:
+            return
+        try:
+            if not self._broken:
+                self.flush()
+        finally:
+            self._closed = True
+            self._t.close()
+
+    def __enter__(self) -> "Channel":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is None:
+            self.close()
+        elif isinstance(exc, NetworkError):
+            self._wbuf = bytearray()
+            self.close()
+        else:
+            # Tell the peer why, instead of leaving it to time out.
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            from yaogc.circuits.errors import YaogcError
+            self.abort(first if isinstance(exc, YaogcError) else "internal error on the peer")
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("broken" if self._broken else "open")
+        return (f"<Channel {self.peer} {'tls' if self.tls else 'plain'} {state} "
+                f"sent={self.bytes_sent} received={self.bytes_received}>")
+
+    # -- greeting --------------------------------------------------------------------------
+    def _greet(self) -> None:
+        """Exchange the 8-byte greeting so mismatches surface before any protocol message."""
+        try:
+            self._write(memoryview(_GREETING))
+            self._fill(len(_GREETING), None)
+        except ChannelTimeout as e:
+            raise HandshakeError(f"{e.detail} waiting for the peer's greeting",
+                                 phase=self.phase) from None
+        except NetworkError as e:
+            hint = ("; it may have rejected this side's certificate" if self.tls else
+                    "; it may require TLS (this side uses plain TCP)")
+            raise HandshakeError(e.detail + (hint if isinstance(e, PeerClosed) else ""),
+                                 phase=self.phase) from None
+        got = bytes(self._rview[self._rpos:self._rpos + len(_GREETING)])
+        self._rpos += len(_GREETING)
+        self.bytes_sent += len(_GREETING)
+        self.bytes_received += len(_GREETING)
+        if got == _GREETING:
+            return
+        self._broken = "bad greeting"
+        if got[0] == 0x16:
+            msg = ("the peer started a TLS handshake but this side uses plain TCP "
+                   "(give this side a certificate, key and the peer's certificate)")
+        elif got[:6] == _GREETING[:6]:
+            msg = f"the peer speaks channel version {got[6]}, this side {_VERSION}"
+        else:
+            msg = f"the peer is not a yaogc party (it sent {got!r})"
+        raise HandshakeError(msg, phase=self.phase)
+
+
+def _kind_name(kind: int, like) -> str:
+    """Name a message kind through the caller's IntEnum, if it passed one."""
+    try:
+        return f"{type(like)(kind).name} ({int(kind)})"
+    except (ValueError, TypeError):
+        return f"kind {int(kind)}"
+
+
+def _byte_view(data) -> memoryview:
+    if isinstance(data, np.ndarray):
+        return memoryview(np.ascontiguousarray(data).reshape(-1).view(np.uint8))
+    view = memoryview(data)
+    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+
+# -- in-memory pair -------------------------------------------------------------------------
+class _Pipe:
+    """One direction of an in-memory connection: an unbounded queue of byte chunks."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.chunks: deque[memoryview] = deque()
+        self.writer_closed = False
+        self.reader_closed = False
+
+
+class _MemoryEnd:
+    """A socket-like end of an in-memory connection (sendall, recv_into, settimeout, close)."""
+
+    def __init__(self, inbound: _Pipe, outbound: _Pipe):
+        self._in, self._out = inbound, outbound
+        self._timeout: float | None = None
+
+    def settimeout(self, t: float | None) -> None:
+        self._timeout = t
+
+    def sendall(self, data) -> None:
+        with self._out.cond:
+            if self._out.reader_closed or self._out.writer_closed:
+                raise BrokenPipeError("peer closed")
+            self._out.chunks.append(memoryview(bytes(data)))
+            self._out.cond.notify_all()
+
+    def recv_into(self, view: memoryview) -> int:
+        p = self._in
+        with p.cond:
+            if not p.cond.wait_for(lambda: p.chunks or p.writer_closed, self._timeout):
+                raise TimeoutError("timed out")
+            if not p.chunks:
+                return 0
+            head = p.chunks[0]
+            k = min(len(head), len(view))
+            view[:k] = head[:k]
+            if k == len(head):
+                p.chunks.popleft()
+            else:
+                p.chunks[0] = head[k:]
+            return k
+
+    def close(self) -> None:
+        for p, flag in ((self._out, "writer_closed"), (self._in, "reader_closed")):
+            with p.cond:
+                setattr(p, flag, True)
+                p.cond.notify_all()
+
+
+def memory_pair(timeout: float | None = DEFAULT_TIMEOUT,
+                max_frame: int = DEFAULT_MAX_FRAME) -> tuple[Channel, Channel]:
+    """Two connected in-memory channels (unbounded buffers, so sends never block)."""
+    ab, ba = _Pipe(), _Pipe()
+    return (Channel(_MemoryEnd(ba, ab), timeout=timeout, max_frame=max_frame, peer="memory:b"),
+            Channel(_MemoryEnd(ab, ba), timeout=timeout, max_frame=max_frame, peer="memory:a"))
+
+
+# -- TCP ------------------------------------------------------------------------------------
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    """True if every address ``host`` resolves to is a loopback address."""
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        pass
+    if not host:
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise ConnectFailed(f"cannot resolve host {host!r}: {e.strerror}") from None
+    return all(ipaddress.ip_address(i[4][0].split("%")[0]).is_loopback for i in infos)
+
+
+def require_secure(host: str, tls, insecure_plain_tcp: bool) -> None:
+    """Refuse plain TCP towards a non-loopback address unless explicitly allowed."""
+    if tls is None and not insecure_plain_tcp and not is_loopback(host):
+        raise InsecureTransport(
+            f"plain TCP to {host or 'all interfaces'} refused: TLS is required for non-loopback "
+            "addresses, since plain TCP neither encrypts the traffic (anyone on the path sees "
+            "the results) nor authenticates the peer (anyone reaching the port can take part); "
+            "give certificates, or pass --insecure-plain-tcp (insecure_plain_tcp=True) "
+            "to accept that")
+
+
+def _tune(sock: socket.socket) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCK_BUF)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _SOCK_BUF)
+
+
+def _context(tls, server_side: bool) -> ssl.SSLContext | None:
+    if tls is None or isinstance(tls, ssl.SSLContext):
+        return tls
+    if isinstance(tls, TLSConfig):
+        return tls.context(server_side)
+    raise TypeError(f"tls must be a TLSConfig or an ssl.SSLContext, not {type(tls).__name__}")
+
+
+def _secure(sock: socket.socket, ctx: ssl.SSLContext | None, server_side: bool,
+            where: str, timeout: float, phase: str | None, peer: str,
+            max_frame: int) -> Channel:
+    """Run the TLS handshake (if any) and the greeting on a connected socket."""
+    try:
+        _tune(sock)
+        sock.settimeout(timeout)
+        if ctx is not None:
+            sock = ctx.wrap_socket(sock, server_side=server_side,
+                                   do_handshake_on_connect=False)
+            try:
+                sock.do_handshake()
+            except TimeoutError:
+                raise HandshakeError(f"TLS handshake with {where} timed out after {timeout:g} s",
+                                     phase=phase) from None
+            except ssl.SSLError as e:
+                raise HandshakeError(f"TLS handshake with {where} failed: "
+                                     f"{describe_ssl_error(e)}", phase=phase) from None
+            except OSError as e:
+                raise HandshakeError(f"TLS handshake with {where} failed: the peer closed the "
+                                     f"connection ({e.strerror or e}); it may not speak TLS "
+                                     "or may have rejected this side's certificate",
+                                     phase=phase) from None
+        ch = Channel(sock, timeout=timeout, max_frame=max_frame, phase=phase, peer=peer,
+                     tls=ctx is not None)
+        ch._greet()
+        return ch
+    except BaseException:
+        sock.close()
+        raise
+
+
+def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIMEOUT,
+           tls: TLSConfig | ssl.SSLContext | None = None, *,
+           on_listening: Callable[[str, int], None] | None = None,
+           insecure_plain_tcp: bool = False, max_frame: int = DEFAULT_MAX_FRAME,
+           phase: str | None = None) -> Channel:
+    """Accept one peer on ``host:port`` and return the channel to it.
+
+    Once bound (port 0 picks a free port), ``on_listening(host, port)`` is called, or
+    ``listening on HOST:PORT`` is printed to stderr. Waits at most ``timeout`` seconds for the
+    peer, then as long again for each handshake step.
+    """
+    require_secure(host, tls, insecure_plain_tcp)
+    ctx = _context(tls, server_side=True)
+    try:
+        family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                    flags=socket.AI_PASSIVE)[0][0]
+        server = socket.create_server((host, port), family=family, backlog=1)
+    except OSError as e:
+        raise ConnectFailed(f"cannot listen on {_hostport(host, port)}: {e.strerror or e}",
+                            phase=phase) from None
+    with server:
+        _tune(server)
+        bound = server.getsockname()[1]
+        where = _hostport(host, bound)
+        if on_listening is None:
+            print(f"listening on {where}", file=sys.stderr, flush=True)
+        else:
+            on_listening(host, bound)
+        server.settimeout(timeout)
+        try:
+            sock, addr = server.accept()
+        except TimeoutError:
+            raise ChannelTimeout(f"no peer connected to {where} within {timeout:g} s",
+                                 phase=phase) from None
+    peer = _hostport(addr[0], addr[1])
+    return _secure(sock, ctx, True, peer, timeout, phase, peer, max_frame)
+
+
+def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
+            tls: TLSConfig | ssl.SSLContext | None = None, *,
+            retry_for: float | None = None, insecure_plain_tcp: bool = False,
+            max_frame: int = DEFAULT_MAX_FRAME, phase: str | None = None) -> Channel:
+    """Connect to a listening peer and return the channel to it.
+
+    A refused connection (the peer is not listening yet) is retried for ``retry_for``
+    seconds (default: ``timeout``).
+    """
+    require_secure(host, tls, insecure_plain_tcp)
+    ctx = _context(tls, server_side=False)
+    where = _hostport(host, port)
+    deadline = time.monotonic() + (timeout if retry_for is None else retry_for)
+    pause = 0.02
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            sock = socket.create_connection((host, port), timeout=max(min(timeout, left), 0.05))
+            break
+        except (ConnectionRefusedError, ConnectionResetError) as e:
+            if left <= pause:
+                raise ConnectFailed(f"cannot connect to {where}: {e.strerror or e} "
+                                    "(is the other party listening?)", phase=phase) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+        except TimeoutError:
+            raise ChannelTimeout(f"connecting to {where} timed out after {timeout:g} s",
+                                 phase=phase) from None
+        except OSError as e:
+            raise ConnectFailed(f"cannot connect to {where}: {e.strerror or e}",
+                                phase=phase) from None
+    return _secure(sock, ctx, False, where, timeout, phase, where, max_frame)

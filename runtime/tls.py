@@ -1,0 +1,174 @@
+"""TLS 1.3 with mutual certificate authentication for the two-party channel.
+
+Each party holds an ECDSA P-256 key and a self-signed certificate, and pins the peer's
+certificate (or the CA that signed it) out of band: the pinned file is the only trust anchor,
+both sides require a certificate, and TLS 1.3 is the minimum. Host names are not checked,
+since trust comes from the pin, not from a public PKI. This keeps outsiders on the network
+out; it does not make a party more than semi-honest.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import re
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from yaogc.circuits.errors import InputError
+
+VALIDITY_DAYS = 3650
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def generate_certificate(name: str, out_dir: str | os.PathLike, *,
+                         overwrite: bool = False) -> tuple[Path, Path]:
+    """Write ``NAME.key`` (PEM, mode 0600) and a self-signed ``NAME.crt`` into ``out_dir``.
+
+    The certificate has CN and SAN set to ``name`` and basicConstraints CA=True, so the peer
+    can pin it directly as its trust anchor. Existing files are kept unless ``overwrite``.
+    """
+    if not _NAME.fullmatch(name):
+        raise InputError(f"certificate name {name!r} is not usable as a file name: use 1-64 "
+                         "letters, digits, '.', '_' or '-', starting with a letter or digit")
+    out = Path(out_dir)
+    key_path, crt_path = out / f"{name}.key", out / f"{name}.crt"
+    if not overwrite:
+        for p in (key_path, crt_path):
+            if p.exists():
+                raise InputError(f"{p} already exists; refusing to overwrite it "
+                                 "(pass overwrite=True / --force to replace it)")
+    out.mkdir(parents=True, exist_ok=True)
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=VALIDITY_DAYS))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+                                     content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False,
+                                     crl_sign=False, encipher_only=False,
+                                     decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
+                                              ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(ski, critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    # The key file is created 0600 from the start, never readable by others even briefly.
+    if overwrite and key_path.exists():
+        key_path.unlink()
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key_pem)
+    os.chmod(key_path, 0o600)
+    crt_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, crt_path
+
+
+def certificate_fingerprint(crt_path: str | os.PathLike) -> str:
+    """SHA-256 of the certificate's DER encoding, as colon-separated hex (to compare by phone)."""
+    cert = _load_certificate(Path(crt_path))
+    digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def _load_certificate(path: Path) -> x509.Certificate:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read certificate {path}: {e.strerror or e}") from None
+    try:
+        return x509.load_pem_x509_certificate(data)
+    except ValueError:
+        raise InputError(f"{path} is not a PEM certificate") from None
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    """This party's certificate and key, and the peer certificate (or CA) it pins."""
+
+    cert: Path
+    key: Path
+    peer_cert: Path
+
+    def __post_init__(self):
+        for field in ("cert", "key", "peer_cert"):
+            object.__setattr__(self, field, Path(getattr(self, field)))
+
+    def context(self, server_side: bool) -> ssl.SSLContext:
+        return make_context(self.cert, self.key, self.peer_cert, server_side=server_side)
+
+
+def make_context(cert: str | os.PathLike, key: str | os.PathLike,
+                 peer_cert: str | os.PathLike, *, server_side: bool) -> ssl.SSLContext:
+    """An SSLContext for TLS 1.3 only, presenting ``cert``/``key``, trusting only ``peer_cert``."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server_side else ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    for what, p in (("certificate", cert), ("key", key), ("peer certificate", peer_cert)):
+        if not Path(p).is_file():
+            raise InputError(f"{what} file {p} not found")
+    try:
+        ctx.load_cert_chain(certfile=os.fspath(cert), keyfile=os.fspath(key))
+    except ssl.SSLError as e:
+        raise InputError(f"cannot use certificate {cert} with key {key}: "
+                         f"{e.reason or e} (not PEM, or the key does not match)") from None
+    _load_certificate(Path(peer_cert))
+    try:
+        ctx.load_verify_locations(cafile=os.fspath(peer_cert))
+    except ssl.SSLError as e:
+        raise InputError(f"cannot pin peer certificate {peer_cert}: {e.reason or e}") from None
+    return ctx
+
+
+# OpenSSL reason codes -> what they mean for a user of the two-party channel.
+_REASONS = {
+    "CERTIFICATE_VERIFY_FAILED": "the peer's certificate is not the pinned one "
+                                 "(nor signed by the pinned CA)",
+    "TLSV1_ALERT_UNKNOWN_CA": "the peer rejected this side's certificate "
+                              "(it pins a different certificate)",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "the peer rejected this side's certificate",
+    "TLSV1_ALERT_DECRYPT_ERROR": "the peer rejected this side's certificate",
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the peer requires a client certificate and got none",
+    "PEER_DID_NOT_RETURN_A_CERTIFICATE": "the peer presented no certificate",
+    "WRONG_VERSION_NUMBER": "the peer is not speaking TLS (plain TCP on the other side?)",
+    "RECORD_LAYER_FAILURE": "the peer is not speaking TLS (plain TCP on the other side?)",
+    "HTTP_REQUEST": "the peer is not speaking TLS",
+    "PACKET_LENGTH_TOO_LONG": "the peer is not speaking TLS (plain TCP on the other side?)",
+    "UNSUPPORTED_PROTOCOL": "the peer does not support TLS 1.3",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "the peer does not support TLS 1.3",
+    "NO_PROTOCOLS_AVAILABLE": "no TLS version in common with the peer (TLS 1.3 required)",
+}
+
+
+def describe_ssl_error(e: ssl.SSLError) -> str:
+    """One line saying what a TLS failure means, with OpenSSL's own words in parentheses."""
+    if isinstance(e, ssl.SSLCertVerificationError):
+        return f"{_REASONS['CERTIFICATE_VERIFY_FAILED']} ({e.verify_message})"
+    reason = getattr(e, "reason", None) or ""
+    meaning = _REASONS.get(reason)
+    raw = reason.lower().replace("_", " ") if reason else str(e)
+    return f"{meaning} ({raw})" if meaning else f"TLS failure ({raw})"
