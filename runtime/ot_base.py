@@ -23,6 +23,9 @@ truncated to 128 bits). Every received point is checked to lie on the curve; the
 cannot be encoded as an uncompressed point, and ``B_i = A`` (which makes ``B_i - A`` the
 identity) is refused.
 
+``ch`` is a ``yaogc.runtime.channel.Channel`` (``send``, ``recv``, ``flush``); malformed
+messages from the peer raise ``OTError``, a ``ProtocolError`` (exit status 3).
+
 The outputs are random OTs: ``base_ot_send`` returns key pairs and ``base_ot_recv`` the chosen
 keys, which is what IKNP seeding needs. The ``*_chosen`` variants transfer chosen 16-byte
 messages with one more message from the sender, each masked by its key.
@@ -175,6 +178,7 @@ def base_ot_recv(ch, choices: Sequence[int]) -> list[bytes]:
         privs.append(priv)
         encs.append(encode_point(b_pt))
     ch.send(b"".join(encs))
+    ch.flush()  # the sender waits for these while this side runs its exchanges
     ecdh = ec.ECDH()
     return [_kdf(i, a_enc, encs[i], privs[i].exchange(ecdh, a_pub)) for i in range(len(privs))]
 
@@ -204,6 +208,7 @@ def base_ot_send_chosen(ch, pairs: Sequence[tuple[bytes, bytes]]) -> None:
     keys = base_ot_send(ch, len(pairs))
     ch.send(b"".join(_xor16(m0, k0) + _xor16(m1, k1)
                      for (m0, m1), (k0, k1) in zip(pairs, keys)))
+    ch.flush()
 
 
 def base_ot_recv_chosen(ch, choices: Sequence[int]) -> list[bytes]:

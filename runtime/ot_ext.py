@@ -130,6 +130,7 @@ class OTExtSender:
             h[:n] ^= m0[start:start + n]
             h[n:] ^= m1[start:start + n]
             self.ch.send(h.view(np.uint8).reshape(-1))
+            self.ch.flush()
 
     def send_correlated(self, delta, m: int) -> np.ndarray:
         """``m`` correlated OTs with offset ``delta`` ((2,) uint64 array or 16 bytes).
@@ -149,6 +150,7 @@ class OTExtSender:
             y[:, 0] ^= d_lo
             y[:, 1] ^= d_hi
             self.ch.send(y.view(np.uint8).reshape(-1))
+            self.ch.flush()
         return zero
 
     def _hashed(self, kind: int, m: int):
@@ -231,6 +233,7 @@ class OTExtReceiver:
             frame, h = self._prepare(kind, m, bits[start:start + n])
             reply = self._recv_reply(kind, pending[1]) if pending else None
             self.ch.send(frame)
+            self.ch.flush()
             if pending:
                 self._finish(kind, out, reply, *pending)
             pending = (start, n, bits[start:start + n], h)
