@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from yaogc.circuits.errors import YaogcError
 from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
                                   InsecureTransport, NetworkError, PeerAborted, PeerClosed,
                                   ProtocolError)
@@ -71,7 +72,7 @@ class Channel:
         self._rbuf = bytearray(_RBUF)
         self._rview = memoryview(self._rbuf)
         self._rpos = self._rend = 0
-        self._broken: str | None = None
+        self._broken: NetworkError | None = None  # the failure that ended the stream
         self._closed = False
         self.timeout = timeout
 
@@ -205,9 +206,9 @@ class Channel:
         self._rpos += 1
         self.bytes_received += 1
         if kind == ABORT:
-            reason = bytes(self._read_bytes(n - 1)).decode("utf-8", "replace")
-            self._broken = "the peer aborted"
-            raise PeerAborted(f"the peer aborted: {reason}", phase=self.phase)
+            reason = self._read_bytes(n - 1).decode("utf-8", "replace")
+            self._broken = PeerAborted(f"the peer aborted: {reason}", phase=self.phase)
+            raise self._broken
         if expected is not None and kind != int(expected):
             raise self._desync(f"expected message {_kind_name(expected, expected)}, the peer "
                                f"sent {_kind_name(kind, expected)}")
@@ -260,12 +261,14 @@ class Channel:
         except Exception as e:  # noqa: BLE001 - translated, never swallowed
             raise self._fail(e, "receiving") from e
         if got == 0:
-            self._broken = "the peer closed the connection"
             if frame is None and have == 0:
-                raise PeerClosed("the peer closed the connection", phase=self.phase)
-            total = f" of {frame}" if frame is not None else ""
-            raise PeerClosed(f"the peer closed the connection in the middle of a frame "
-                             f"({have}{total} bytes received)", phase=self.phase)
+                self._broken = PeerClosed("the peer closed the connection", phase=self.phase)
+            else:
+                total = f" of {frame}" if frame is not None else ""
+                self._broken = PeerClosed(f"the peer closed the connection in the middle of a "
+                                          f"frame ({have}{total} bytes received)",
+                                          phase=self.phase)
+            raise self._broken
         return got
 
     # -- failures --------------------------------------------------------------------------
@@ -273,18 +276,19 @@ class Channel:
         if self._closed:
             raise NetworkError("the channel is closed", phase=self.phase)
         if self._broken:
-            raise NetworkError(f"the channel is unusable: {self._broken}", phase=self.phase)
+            raise type(self._broken)(f"the channel is unusable after an earlier failure: "
+                                     f"{self._broken.detail}", phase=self.phase)
 
     def _desync(self, message: str) -> ProtocolError:
-        self._broken = message
-        return ProtocolError(message, phase=self.phase)
+        self._broken = ProtocolError(message, phase=self.phase)
+        return self._broken
 
     def _fail(self, e: BaseException, doing: str) -> NetworkError:
         """Translate a transport exception; the stream position is lost, so mark it broken."""
         if isinstance(e, TimeoutError):
-            err = ChannelTimeout(f"timed out after {self._timeout:g} s {doing} "
-                                 f"({'the peer sent nothing' if doing == 'receiving' else 'the peer is not reading'})",
-                                 phase=self.phase)
+            waiting = "send" if doing == "receiving" else "read what this side sends"
+            err = ChannelTimeout(f"timed out after {self._timeout:g} s waiting for the peer "
+                                 f"to {waiting}", phase=self.phase)
         elif isinstance(e, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError)):
             err = PeerClosed(f"the peer closed the connection while this side was {doing}",
                              phase=self.phase)
@@ -296,7 +300,7 @@ class Channel:
                                phase=self.phase)
         else:
             raise e
-        self._broken = err.detail
+        self._broken = err
         return err
 
     # -- lifetime --------------------------------------------------------------------------
@@ -335,7 +339,6 @@ class Channel:
         else:
             # Tell the peer why, instead of leaving it to time out.
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            from yaogc.circuits.errors import YaogcError
             self.abort(first if isinstance(exc, YaogcError) else "internal error on the peer")
 
     def __repr__(self) -> str:
@@ -349,8 +352,9 @@ class Channel:
         try:
             self._write(memoryview(_GREETING))
             self._fill(len(_GREETING), None)
-        except ChannelTimeout as e:
-            raise HandshakeError(f"{e.detail} waiting for the peer's greeting",
+        except ChannelTimeout:
+            raise HandshakeError(f"no greeting from the peer within {self._timeout:g} s (is it "
+                                 "a yaogc party, using TLS exactly when this side does?)",
                                  phase=self.phase) from None
         except NetworkError as e:
             hint = ("; it may have rejected this side's certificate" if self.tls else
@@ -363,7 +367,6 @@ class Channel:
         self.bytes_received += len(_GREETING)
         if got == _GREETING:
             return
-        self._broken = "bad greeting"
         if got[0] == 0x16:
             msg = ("the peer started a TLS handshake but this side uses plain TCP "
                    "(give this side a certificate, key and the peer's certificate)")
@@ -371,7 +374,8 @@ class Channel:
             msg = f"the peer speaks channel version {got[6]}, this side {_VERSION}"
         else:
             msg = f"the peer is not a yaogc party (it sent {got!r})"
-        raise HandshakeError(msg, phase=self.phase)
+        self._broken = HandshakeError(msg, phase=self.phase)
+        raise self._broken
 
 
 def _kind_name(kind: int, like) -> str:

@@ -1,0 +1,378 @@
+"""Tests of the two-party channel: framing, typed messages, counters, limits, failures, TCP."""
+
+import enum
+import socket
+import struct
+import threading
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yaogc.circuits.errors import InputError
+from yaogc.runtime import channel as chmod
+from yaogc.runtime.channel import connect, is_loopback, listen, memory_pair
+from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
+                                  InsecureTransport, NetworkError, PeerAborted, PeerClosed,
+                                  ProtocolError)
+
+T = 5.0  # generous per-wait timeout for tests that should succeed
+
+
+def connect_pair(server=None, client=None, timeout=T):
+    """listen() in a thread and connect() to it; each result is a Channel or the exception."""
+    ready, box = threading.Event(), {}
+
+    def on_listening(host, port):
+        box["port"] = port
+        ready.set()
+
+    def serve():
+        try:
+            box["s"] = listen("127.0.0.1", 0, timeout, on_listening=on_listening,
+                              **(server or {}))
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            box["s"] = e
+            ready.set()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    assert ready.wait(timeout)
+    try:
+        c = connect("127.0.0.1", box["port"], timeout, **(client or {}))
+    except BaseException as e:  # noqa: BLE001 - handed to the test
+        c = e
+    t.join(3 * timeout)
+    assert not t.is_alive()
+    return box["s"], c
+
+
+def raw_peer(script, timeout=T, phase=None):
+    """A Channel listener facing a raw socket that runs ``script(sock)``; returns the channel."""
+    ready, box = threading.Event(), {}
+
+    def serve():
+        try:
+            box["s"] = listen("127.0.0.1", 0, timeout, phase=phase,
+                              on_listening=lambda h, p: (box.update(port=p), ready.set()))
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            box["s"] = e
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    assert ready.wait(timeout)
+    sock = socket.create_connection(("127.0.0.1", box["port"]), timeout=timeout)
+    script(sock)
+    t.join(3 * timeout)
+    return box["s"], sock
+
+
+class Kind(enum.IntEnum):
+    HELLO = 1
+    TABLES = 5
+
+
+# -- in-memory pair -------------------------------------------------------------------------
+def test_memory_pair_round_trips_frames_messages_and_arrays():
+    a, b = memory_pair()
+    arr = np.arange(1000, dtype=np.uint64).reshape(500, 2)
+    a.send(b"")
+    a.send(b"hello")
+    a.send(bytearray(b"\x00" * 70_000))
+    a.send_msg(Kind.HELLO, b"payload")
+    a.send_array(arr)
+    a.send_array(arr[:, 0], kind=Kind.TABLES)  # non-contiguous input
+    a.flush()
+    assert b.recv() == b""
+    assert b.recv() == b"hello"
+    assert b.recv() == b"\x00" * 70_000
+    assert b.recv_msg(Kind.HELLO) == b"payload"
+    got = b.recv_array(np.uint64, (500, 2))
+    assert got.shape == (500, 2) and np.array_equal(got, arr)
+    assert np.array_equal(b.recv_array(np.uint64, 500, kind=Kind.TABLES), arr[:, 0])
+    assert a.bytes_sent == b.bytes_received
+    assert a.frames_sent == b.frames_received == 6
+    assert b.bytes_sent == a.bytes_received == 0
+
+
+def test_counters_include_headers():
+    a, b = memory_pair()
+    a.send(b"abc")
+    a.send_msg(7, b"de")
+    a.flush()
+    assert a.bytes_sent == (8 + 3) + (8 + 1 + 2)
+    b.recv()
+    b.recv_msg(7)
+    assert b.bytes_received == a.bytes_sent
+
+
+@settings(deadline=None, max_examples=25)
+@given(st.lists(st.one_of(st.binary(max_size=64),
+                          st.integers(0, 3_000_000).map(lambda n: bytes([n % 251]) * n)),
+                max_size=12))
+def test_any_frame_sequence_round_trips(frames):
+    a, b = memory_pair()
+    for f in frames:
+        a.send(f)
+    a.flush()
+    assert [b.recv() for _ in frames] == frames
+    assert a.bytes_sent == b.bytes_received == sum(8 + len(f) for f in frames)
+
+
+def test_recv_flushes_own_pending_sends():
+    a, b = memory_pair(timeout=T)
+    out = {}
+    t = threading.Thread(target=lambda: (out.update(x=b.recv()), b.send(b"pong", flush=True)))
+    t.start()
+    a.send(b"ping")       # buffered, goes out when a waits for the answer
+    assert a.recv() == b"pong"
+    t.join()
+    assert out["x"] == b"ping"
+
+
+def test_wrong_message_kind_is_refused_by_name():
+    a, b = memory_pair()
+    a.send_msg(Kind.TABLES, b"x", flush=True)
+    with pytest.raises(ProtocolError, match=r"expected message HELLO \(1\), the peer sent "
+                                            r"TABLES \(5\)"):
+        b.recv_msg(Kind.HELLO)
+    with pytest.raises(ProtocolError, match="unusable after an earlier failure: expected message"):
+        b.recv()
+
+
+def test_array_size_mismatch_is_refused():
+    a, b = memory_pair()
+    a.send_array(np.zeros(10, np.uint32), flush=True)
+    with pytest.raises(ProtocolError, match=r"expected 80 bytes .* shape \(10,\), the peer sent 40"):
+        b.recv_array(np.uint64, 10)
+
+
+def test_array_without_shape_needs_whole_items():
+    a, b = memory_pair()
+    a.send(b"\x01" * 16)
+    a.send(b"\x01" * 15, flush=True)
+    assert b.recv_array(np.uint32).shape == (4,)
+    with pytest.raises(ProtocolError, match="whole uint32 items"):
+        b.recv_array(np.uint32)
+
+
+def test_send_above_the_frame_limit_is_refused_locally():
+    a, _ = memory_pair(max_frame=100)
+    a.send(b"x" * 100)
+    with pytest.raises(ProtocolError, match="above the frame limit of 100"):
+        a.send(b"x" * 101)
+
+
+def test_abort_carries_the_reason_with_phase():
+    a, b = memory_pair()
+    b.phase = "handshake"
+    a.abort("circuit hashes differ")
+    with pytest.raises(PeerAborted, match="^handshake: the peer aborted: circuit hashes differ$"):
+        b.recv_msg(Kind.HELLO)
+
+
+def test_context_manager_tells_the_peer_about_a_local_error():
+    a, b = memory_pair()
+    with pytest.raises(InputError):
+        with a:
+            a.send(b"partial")
+            raise InputError("inputs.json: value 300 does not fit u8")
+    assert b.recv() == b"partial"
+    with pytest.raises(PeerAborted, match="value 300 does not fit u8"):
+        b.recv_msg_any()
+
+
+def test_memory_peer_closed_and_timeout():
+    a, b = memory_pair(timeout=0.2)
+    b.phase = "OT"
+    t0 = time.monotonic()
+    with pytest.raises(ChannelTimeout, match="^OT: timed out after 0.2 s"):
+        b.recv()
+    assert time.monotonic() - t0 < T
+    a, b = memory_pair(timeout=T)
+    b.phase = "OT"
+    a.close()
+    with pytest.raises(PeerClosed, match="^OT: the peer closed the connection$"):
+        b.recv()
+    a, b = memory_pair(timeout=T)
+    a.close()
+    with pytest.raises(PeerClosed, match="while this side was sending"):
+        b.send(b"x", flush=True)
+
+
+def test_closed_channel_refuses_use():
+    a, _ = memory_pair()
+    a.close()
+    a.close()
+    with pytest.raises(NetworkError, match="closed"):
+        a.send(b"x")
+
+
+def test_errors_have_network_exit_code_and_phase():
+    e = PeerClosed("the peer closed the connection", phase="OT")
+    assert str(e) == "OT: the peer closed the connection" and e.exit_code == 3
+    assert e.phase == "OT" and e.detail == "the peer closed the connection"
+    assert InsecureTransport("x").exit_code == 2
+
+
+# -- TCP ------------------------------------------------------------------------------------
+def test_tcp_round_trip_empty_small_and_50_mib():
+    s, c = connect_pair()
+    with s, c:
+        big = np.frombuffer(np.random.default_rng(1).bytes(50 << 20), np.uint8)
+        got = {}
+
+        def receive():
+            got["empty"] = s.recv()
+            got["small"] = s.recv_msg(Kind.HELLO)
+            got["big"] = s.recv()
+            got["arr"] = s.recv_array(np.uint64, (50 << 20) // 8)
+            s.send_msg(Kind.TABLES, b"done", flush=True)
+
+        t = threading.Thread(target=receive)
+        t.start()
+        c.send(b"")
+        c.send_msg(Kind.HELLO, b"hi")
+        c.send(big)
+        c.send_array(big.view(np.uint64))
+        assert c.recv_msg(Kind.TABLES) == b"done"
+        t.join()
+        assert got["empty"] == b"" and got["small"] == b"hi"
+        assert got["big"] == big.tobytes()
+        assert np.array_equal(got["arr"], big.view(np.uint64))
+        greeting = 8
+        assert c.bytes_sent == s.bytes_received == greeting + 8 + (8 + 1 + 2) + 2 * (8 + (50 << 20))
+        assert s.bytes_sent == c.bytes_received == greeting + 8 + 1 + 4
+        assert not c.tls and not s.tls
+
+
+def test_oversized_frame_announcement_is_refused_without_allocating():
+    def script(sock):
+        sock.sendall(chmod._GREETING + struct.pack("<Q", 10 << 30))
+        sock.recv(8)
+
+    s, sock = raw_peer(script)
+    with sock, s:
+        s.phase = "tables"
+        with pytest.raises(ProtocolError, match=r"^tables: the peer announced a frame of "
+                                                r"10737418240 bytes, above the frame limit"):
+            s.recv()
+
+
+def test_peer_closing_mid_frame_is_peer_closed_with_phase():
+    def script(sock):
+        sock.sendall(chmod._GREETING + struct.pack("<Q", 1000) + b"x" * 10)
+        sock.recv(8)
+        sock.close()
+
+    s, sock = raw_peer(script, phase="OT")
+    with s:
+        with pytest.raises(PeerClosed, match=r"^OT: the peer closed the connection in the "
+                                             r"middle of a frame \(10 of 1000 bytes received\)"):
+            s.recv()
+
+
+def test_peer_closing_between_frames_is_peer_closed():
+    s, c = connect_pair()
+    s.phase = "output"
+    c.send(b"last")
+    c.close()
+    assert s.recv() == b"last"
+    with pytest.raises(PeerClosed, match="^output: the peer closed the connection$"):
+        s.recv()
+    s.close()
+
+
+def test_recv_timeout_is_quick():
+    s, c = connect_pair()
+    with s, c:
+        s.timeout = 0.3
+        s.phase = "OT"
+        t0 = time.monotonic()
+        with pytest.raises(ChannelTimeout, match=r"^OT: timed out after 0.3 s waiting for the "
+                                                 r"peer to send"):
+            s.recv()
+        assert time.monotonic() - t0 < T
+
+
+def test_send_timeout_when_the_peer_does_not_read():
+    s, c = connect_pair()
+    with s, c:
+        c.timeout = 0.3
+        with pytest.raises(ChannelTimeout, match="waiting for the peer to read"):
+            for _ in range(64):  # far beyond what the socket buffers hold
+                c.send(np.zeros(1 << 20, np.uint64))
+
+
+def test_listen_times_out_without_a_peer():
+    with pytest.raises(ChannelTimeout, match="no peer connected to 127.0.0.1:"):
+        listen("127.0.0.1", 0, 0.2, on_listening=lambda h, p: None)
+
+
+def test_listen_prints_its_address(capfd):
+    with pytest.raises(ChannelTimeout):
+        listen("127.0.0.1", 0, 0.1)
+    assert capfd.readouterr().err.startswith("listening on 127.0.0.1:")
+
+
+def test_connect_retries_until_the_listener_is_up():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    box = {}
+
+    def late_listener():
+        time.sleep(0.4)
+        box["s"] = listen("127.0.0.1", port, T, on_listening=lambda h, p: None)
+
+    t = threading.Thread(target=late_listener)
+    t.start()
+    c = connect("127.0.0.1", port, T)
+    t.join()
+    with c, box["s"] as s:
+        c.send(b"ok", flush=True)
+        assert s.recv() == b"ok"
+
+
+def test_connect_gives_up_when_nobody_listens():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    with pytest.raises(ConnectFailed, match="is the other party listening"):
+        connect("127.0.0.1", port, T, retry_for=0.2)
+
+
+def test_a_stranger_on_the_port_is_refused():
+    def script(sock):
+        sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        sock.recv(8)
+
+    s, sock = raw_peer(script)
+    sock.close()
+    assert isinstance(s, HandshakeError)
+    assert "not a yaogc party" in str(s)
+
+
+def test_plain_tcp_off_loopback_needs_the_flag():
+    with pytest.raises(InsecureTransport, match="TLS is required") as e:
+        connect("192.0.2.1", 9, 0.1)
+    assert "encrypts" in str(e.value) and "authenticates" in str(e.value)
+    assert "--insecure-plain-tcp" in str(e.value)
+    with pytest.raises(InsecureTransport, match="all interfaces"):
+        listen("", 0, 0.1)
+    with pytest.raises(InsecureTransport):
+        listen("0.0.0.0", 0, 0.1)
+    # With the flag the check passes and the call proceeds to the network.
+    with pytest.raises(ChannelTimeout):
+        listen("0.0.0.0", 0, 0.1, insecure_plain_tcp=True, on_listening=lambda h, p: None)
+
+
+def test_loopback_detection():
+    assert is_loopback("127.0.0.1") and is_loopback("127.8.0.1") and is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1")
+    assert not is_loopback("")
