@@ -1,0 +1,202 @@
+"""The networked subcommands of ``yaogc``: ``run`` (one party of a two-party run), ``demo``
+(both parties locally) and ``certs`` (a key and self-signed certificate for TLS).
+
+Security model: semi-honest. Each party learns only the outputs addressed to it, provided
+both follow the protocol; TLS with pinned certificates keeps outsiders out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from yaogc.circuits.errors import InputError
+
+SEMI_HONEST = ("Security model: semi-honest (honest-but-curious): each party learns only the "
+               "outputs addressed to it if both follow the protocol; a party that deviates is "
+               "not detected. Use TLS (--tls-cert/--tls-key/--peer-cert) to keep outsiders "
+               "out; plain TCP is allowed only on loopback unless --insecure-plain-tcp, and "
+               "then anyone on the path can read the results or impersonate the peer.")
+
+
+def parse_endpoint(text: str, flag: str) -> tuple[str, int]:
+    """``HOST:PORT`` or ``[IPv6]:PORT`` -> (host, port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise InputError(f"{flag} {text}: expected HOST:PORT (port 0 picks a free port)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    p = int(port)
+    if p > 65535:
+        raise InputError(f"{flag} {text}: port {p} is outside 0..65535")
+    return host, p
+
+
+def _party_of(items) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        name, sep, who = item.partition("=")
+        if not sep or not name.strip() or not who.strip():
+            raise InputError(f"--party-of {item}: expected INPUT=PARTY (e.g. in3=garbler)")
+        out[name.strip()] = who.strip()
+    return out
+
+
+def _tls(args):
+    given = [args.tls_cert, args.tls_key, args.peer_cert]
+    if not any(given):
+        return None
+    if not all(given):
+        raise InputError("TLS needs all three of --tls-cert, --tls-key and --peer-cert")
+    from .tls import TLSConfig
+    cfg = TLSConfig(args.tls_cert, args.tls_key, args.peer_cert)
+    cfg.context(server_side=bool(args.listen))  # refuse unusable files before connecting
+    return cfg
+
+
+def _human_bytes(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def stats_line(st: dict) -> str:
+    return (f"{st['and_gates']} AND gates, sent {_human_bytes(st['bytes_sent'])}, received "
+            f"{_human_bytes(st['bytes_received'])}; setup {st['setup_seconds'] * 1e3:.1f} ms "
+            f"(OT {st['ot_seconds'] * 1e3:.1f} ms), garbled circuit "
+            f"{st['gc_seconds'] * 1e3:.1f} ms, total {st['total_seconds'] * 1e3:.1f} ms")
+
+
+def print_outputs(circuit, result, out=sys.stdout, indent: str = "") -> None:
+    from .cli import format_value
+    rows = result.outputs
+    for i, row in enumerate(rows):
+        prefix = f"{indent}[{i}] " if result.batch else indent
+        for o in circuit.outputs:
+            if o.name in row:
+                print(f"{prefix}{o.name} = {format_value(o.type.to_json(row[o.name]))}", file=out)
+
+
+def cmd_run(args) -> int:
+    from .cli import EXIT_OK, load_any, parse_assignments
+    from .handshake import assign_parties, resolve_roles, resolve_self
+    from .inputs import party_inputs, read_input_file
+    from .protocol import run_party
+
+    if bool(args.listen) == bool(args.connect):
+        raise InputError("give exactly one of --listen HOST:PORT and --connect HOST:PORT")
+    circuit = load_any(args.file, args.define)
+    roles = resolve_roles(circuit, args.garbler)
+    circuit = assign_parties(circuit, _party_of(args.party_of), roles)
+    role = resolve_self(roles, args.as_)
+    party = roles.party_of(role)
+    assigned = parse_assignments(args.input or [], circuit)
+    rows, batch = (read_input_file(args.inputs) if args.inputs else (None, False))
+    own = party_inputs(circuit, party, assigned, rows, batch=batch, source=args.inputs or "")
+    tls = _tls(args)
+    listen = parse_endpoint(args.listen, "--listen") if args.listen else None
+    connect = parse_endpoint(args.connect, "--connect") if args.connect else None
+
+    def on_listening(host: str, port: int) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        print(f"listening on {shown}:{port}", file=sys.stderr, flush=True)
+
+    res = run_party(circuit, role, own, listen=listen, connect=connect, tls=tls,
+                    timeout=args.timeout, insecure_plain_tcp=args.insecure_plain_tcp,
+                    garbler=roles.garbler, on_listening=on_listening,
+                    progress=False if args.quiet else None)
+    if args.json:
+        print(json.dumps({"outputs": res.json_outputs(circuit), "stats": res.stats}))
+        return EXIT_OK
+    if not res.outputs or not res.outputs[0]:
+        print(f"no output of {circuit.name} is addressed to {party}", file=sys.stderr)
+    print_outputs(circuit, res)
+    if not args.quiet:
+        print(f"{party} ({role}): {stats_line(res.stats)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+    return run_demo(json_out=args.json, timeout=args.timeout)
+
+
+def cmd_certs(args) -> int:
+    from .cli import EXIT_OK
+    from .tls import certificate_fingerprint, generate_certificate
+    key, crt = generate_certificate(args.name, args.out, overwrite=args.force)
+    print(key)
+    print(crt)
+    if not args.quiet:
+        print(f"SHA-256 fingerprint of {crt.name}: {certificate_fingerprint(crt)}\n"
+              f"Give {crt.name} to the other party (compare the fingerprint by phone); keep "
+              f"{key.name} secret.", file=sys.stderr)
+    return EXIT_OK
+
+
+def register(sub) -> None:
+    """Add ``run``, ``demo`` and ``certs`` to the ``yaogc`` subcommands."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    run = sub.add_parser(
+        "run", help="one party of a two-party garbled-circuit run over the network",
+        formatter_class=fmt,
+        description="Run one party of Yao's protocol: the garbler or the evaluator. Start one "
+                    "side with --listen and the other with --connect; each gives only its own "
+                    "inputs and learns only the outputs addressed to it.\n\n" + SEMI_HONEST,
+        epilog="examples:\n"
+               "  yaogc run aes_128.txt --as garbler --listen 127.0.0.1:7000 --input in1=0x0011..\n"
+               "  yaogc run aes_128.txt --as evaluator --connect 127.0.0.1:7000 --input in2=0x..\n"
+               "exit status: 0 success, 2 usage or bad input, 3 network, peer or protocol failure")
+    run.add_argument("file", help="Bristol Fashion or native circuit, or a .yao program")
+    run.add_argument("--as", dest="as_", required=True, metavar="ROLE|PARTY",
+                     help="garbler, evaluator, or a party the program declares")
+    where = run.add_mutually_exclusive_group(required=True)
+    where.add_argument("--listen", metavar="HOST:PORT",
+                       help="wait for the peer here (port 0: pick one, printed on stderr)")
+    where.add_argument("--connect", metavar="HOST:PORT", help="connect to the listening peer")
+    run.add_argument("--input", action="append", metavar="NAME=VALUE",
+                     help="one of this party's inputs (decimal or 0x-hex, bool, [1,2,3], "
+                          "decimals for fixed-point); applies to every row of a batch")
+    run.add_argument("--inputs", metavar="FILE", help="input values from FILE.json (an object, "
+                     "or a list of objects: a batch) or FILE.csv (header of input names, one "
+                     "row per instance)")
+    run.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE",
+                     help="compile-time parameter (programs only; both sides must agree)")
+    run.add_argument("--garbler", metavar="PARTY",
+                     help="the party that garbles (default: the first the program declares)")
+    run.add_argument("--party-of", action="append", metavar="INPUT=PARTY",
+                     help="give an input to another party (Bristol files: in1 is the "
+                          "garbler's, the others the evaluator's)")
+    run.add_argument("--tls-cert", metavar="FILE", help="this party's certificate (PEM)")
+    run.add_argument("--tls-key", metavar="FILE", help="this party's private key (PEM)")
+    run.add_argument("--peer-cert", metavar="FILE", help="the peer's certificate (or CA) to pin")
+    run.add_argument("--insecure-plain-tcp", action="store_true",
+                     help="allow plain TCP to a non-loopback address: no encryption, no "
+                          "authentication of the peer")
+    run.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                     help="give up when the peer is silent this long (default 60)")
+    run.add_argument("--quiet", action="store_true", help="no progress line or statistics")
+    run.add_argument("--json", action="store_true",
+                     help='print {"outputs": ..., "stats": ...} (outputs: a list for a batch)')
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="both parties of a built-in example, as two local "
+                          "processes", description="Run a built-in two-party example: both "
+                          "parties as separate processes over loopback TCP, printing what each "
+                          "learned and the run's statistics.\n\n" + SEMI_HONEST,
+                          formatter_class=fmt)
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.add_argument("--timeout", type=float, default=60.0, metavar="S")
+    demo.set_defaults(func=cmd_demo)
+
+    certs = sub.add_parser("certs", help="generate a key and self-signed certificate for TLS",
+                           description="Write NAME.key (ECDSA P-256, mode 0600) and a "
+                           "self-signed NAME.crt (PEM) and print their paths. Give NAME.crt to "
+                           "the other party, who pins it with --peer-cert.")
+    certs.add_argument("name", help="the party's name (file names NAME.key, NAME.crt)")
+    certs.add_argument("--out", default=".", metavar="DIR", help="directory (default .)")
+    certs.add_argument("--force", action="store_true", help="overwrite existing files")
+    certs.add_argument("--quiet", action="store_true", help="print only the two paths")
+    certs.set_defaults(func=cmd_certs)

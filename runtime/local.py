@@ -1,0 +1,135 @@
+"""Both parties of a run on one machine: two processes talking over loopback TCP (or TLS).
+
+This is what ``yaogc demo``, the tests and the benchmarks use. Each party runs in its own
+process (forked where the platform allows, so the parsed circuit and its cached Schedule are
+inherited rather than rebuilt), the garbler listens on an ephemeral port of 127.0.0.1 and the
+evaluator connects to it. Inputs are checked in the calling process before either starts.
+Semi-honest model, as for every run (see ``yaogc.runtime.protocol``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.errors import YaogcError
+
+from .errors import NetworkError
+from .protocol import RunResult, prepare, run_party
+
+
+class PartyFailed(NetworkError):
+    """A party process died without reporting (killed, or crashed outside yaogc)."""
+
+
+@dataclass
+class LocalRun:
+    """Both parties' outcomes: a RunResult, or the exception that party ended with."""
+
+    garbler: RunResult | BaseException
+    evaluator: RunResult | BaseException
+
+    def check(self) -> "LocalRun":
+        """Raise the first party's error, if any (the garbler's first)."""
+        for r in (self.garbler, self.evaluator):
+            if isinstance(r, BaseException):
+                raise r
+        return self
+
+
+def _context():
+    try:
+        return mp.get_context("fork")
+    except ValueError:
+        return mp.get_context("spawn")
+
+
+def _party(conn, circuit, who, inputs, kw, hook) -> None:
+    try:
+        if "listen" in kw:
+            kw = dict(kw, on_listening=lambda host, port: conn.send(("port", port)))
+        res = run_party(circuit, who, inputs, on_phase=hook, **kw)
+        conn.send(("ok", res))
+    except YaogcError as e:
+        conn.send(("error", e))
+    except BaseException as e:  # noqa: BLE001 - a bug: carried to the parent with its trace
+        conn.send(("bug", f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
+    finally:
+        conn.close()
+
+
+def _message(conn, wait: float):
+    if conn.poll(wait):
+        try:
+            return conn.recv()
+        except EOFError:
+            pass
+    return None
+
+
+def _result(msg, proc, who: str) -> RunResult | BaseException:
+    if msg is not None and msg[0] in ("ok", "error"):
+        return msg[1]
+    if msg is not None and msg[0] == "bug":
+        return RuntimeError(f"{who} process failed: {msg[1]}")
+    proc.join(5)
+    return PartyFailed(f"the {who} process ended without a result (exit code {proc.exitcode})")
+
+
+def _reap(proc) -> None:
+    proc.join(5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+
+
+def run_local(circuit: Circuit, garbler_inputs: Any = None, evaluator_inputs: Any = None, *,
+              garbler: str | None = None, tls: tuple | None = None, timeout: float = 60.0,
+              on_phase: dict[str, Callable[[str], None]] | None = None,
+              raise_errors: bool = True) -> LocalRun:
+    """Run both parties in two processes over loopback; returns both RunResults.
+
+    ``*_inputs``: one dict of name -> value or a list of dicts (a batch), as for
+    :func:`yaogc.runtime.protocol.run_party`. ``tls``: (garbler TLSConfig, evaluator
+    TLSConfig) or None for plain TCP. ``on_phase``: per role, a callback run in that party's
+    process at the start of each phase (the fault tests use it). With ``raise_errors=False``
+    a failed party's exception is returned in its place.
+    """
+    on_phase = on_phase or {}
+    # check both sides' inputs here, and schedule the circuit once for both children
+    _, _, g_in = prepare(circuit, "garbler", garbler_inputs, garbler=garbler)
+    _, _, e_in = prepare(circuit, "evaluator", evaluator_inputs, garbler=garbler)
+    ctx = _context()
+    g_tls, e_tls = tls if tls is not None else (None, None)
+    common = {"timeout": timeout, "garbler": garbler}
+    g_rx, g_tx = ctx.Pipe(duplex=False)
+    g_proc = ctx.Process(target=_party, name="yaogc-garbler", daemon=True,
+                         args=(g_tx, circuit, "garbler", g_in,
+                               dict(common, listen=("127.0.0.1", 0), tls=g_tls),
+                               on_phase.get("garbler")))
+    g_proc.start()
+    g_tx.close()
+    first = _message(g_rx, timeout + 30)
+    if first is None or first[0] != "port":
+        g_res = _result(first, g_proc, "garbler")
+        _reap(g_proc)
+        run = LocalRun(g_res, PartyFailed("the evaluator did not start: the garbler failed"))
+        return run.check() if raise_errors else run
+    port = first[1]
+    e_rx, e_tx = ctx.Pipe(duplex=False)
+    e_proc = ctx.Process(target=_party, name="yaogc-evaluator", daemon=True,
+                         args=(e_tx, circuit, "evaluator", e_in,
+                               dict(common, connect=("127.0.0.1", port), tls=e_tls),
+                               on_phase.get("evaluator")))
+    e_proc.start()
+    e_tx.close()
+    wait = 4 * timeout + 30
+    e_res = _result(_message(e_rx, wait), e_proc, "evaluator")
+    g_res = _result(_message(g_rx, wait), g_proc, "garbler")
+    _reap(e_proc)
+    _reap(g_proc)
+    run = LocalRun(g_res, e_res)
+    return run.check() if raise_errors else run

@@ -1,0 +1,474 @@
+"""Yao's two-party protocol over a channel: one party garbles, the other evaluates.
+
+Security model: semi-honest (honest-but-curious). Each party follows the protocol and learns
+only the outputs addressed to it; a party that deviates from the protocol is not detected.
+TLS with pinned certificates keeps outsiders out; it does not strengthen this model.
+
+Garbling is free-XOR with half-gates (Zahur, Rosulek, Evans, EUROCRYPT 2015) and the
+fixed-key-AES TCCR hash (Guo, Katz, Wang, Yu, S&P 2020), in ``yaogc.gc``; the evaluator's
+input labels come by IKNP OT extension (Ishai, Kilian, Nissim, Petrank, CRYPTO 2003, with the
+ALSZ 2013 optimizations) in ``yaogc.runtime.ot_ext``. One session evaluates the circuit on K
+input rows at once:
+
+1. handshake: both sides send a session description and compare (``handshake``); any
+   disagreement stops both before an input-dependent byte is sent;
+2. inputs: the garbler sends the labels of its own input bits, ``L0 ^ x R``;
+3. OT: one extension setup, then one chosen-message OT per evaluator input bit of all K rows,
+   with messages ``(L0, L0 ^ R)``;
+4. tables: the garbler streams each AND layer's table block (32 bytes per AND per row) as the
+   engine yields it, from a sender thread, so garbling, sending and evaluating overlap;
+5. outputs: the evaluator sends the colour bits of the garbler-bound output wires only; the
+   garbler decodes them, then sends its decoding bits of the evaluator-bound output wires only.
+   A party never receives what it needs to decode an output not addressed to it.
+
+Every wait is bounded by the channel's timeout; a failure raises a ``NetworkError`` whose
+message starts with the phase (``OT: the peer closed the connection``).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Callable
+
+import numpy as np
+
+from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.errors import InputError
+
+from . import handshake as hs
+from .errors import NetworkError, ProtocolError
+from .inputs import PartyInputs, party_inputs
+from .ot_ext import OTExtReceiver, OTExtSender
+from .progress import Progress
+
+TWEAK_START = 0          # gate tweaks count from 0; OT extension's count from 2^63
+FRAME_TARGET = 256 << 10  # table bytes gathered before a frame goes out
+SEND_QUEUE = 16           # frames the garbler may run ahead of the socket
+
+PHASES = ("handshake", "inputs", "OT", "tables", "outputs")
+
+
+class Msg(IntEnum):
+    HELLO = 1
+    GARBLER_LABELS = 2
+    TABLES = 3
+    OUTPUT_COLOURS = 4
+    OUTPUT_DECODING = 5
+
+
+@dataclass
+class RunResult:
+    """One party's view of a finished run."""
+
+    role: str
+    party: str
+    outputs: list[dict[str, Any]]   # one dict per row, only the outputs addressed to this party
+    batch: bool                     # report a list (input rows came as a batch)
+    stats: dict[str, Any] = field(default_factory=dict)
+    # perf_counter instants (for benchmarks): start, first table byte, end
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def json_outputs(self, circuit: Circuit) -> Any:
+        rows = [{o.name: o.type.to_json(row[o.name]) for o in circuit.outputs if o.name in row}
+                for row in self.outputs]
+        return rows if self.batch else rows[0]
+
+
+@dataclass
+class Plan:
+    """Everything both sides derive from the circuit and the roles alone."""
+
+    circuit: Circuit
+    roles: hs.Roles
+    schedule: Any
+    garbler_wires: np.ndarray       # input wires the garbler owns, in port order
+    evaluator_wires: np.ndarray
+    to_garbler: np.ndarray          # columns of the concatenated output bits for each party
+    to_evaluator: np.ndarray
+    layer_ands: list[int]
+    digest: str
+
+    @property
+    def n_and(self) -> int:
+        return int(sum(self.layer_ands))
+
+
+def plan(circuit: Circuit, roles: hs.Roles) -> Plan:
+    """Schedule the circuit and split its ports between the two roles (no I/O)."""
+    from yaogc.circuits.schedule import schedule
+    sched = schedule(circuit)
+    own = {r: [p.wires for p in circuit.inputs if roles.role_of(p.party) == r] for r in hs.ROLES}
+    cols = {r: [] for r in hs.ROLES}
+    pos = 0
+    for o in circuit.outputs:
+        for r in sorted({roles.role_of(x) for x in o.recipients}):
+            cols[r].append(np.arange(pos, pos + o.width))
+        pos += o.width
+    cat = (lambda xs: np.concatenate(xs).astype(np.int64) if xs else np.zeros(0, np.int64))
+    return Plan(circuit, roles, sched, cat(own["garbler"]), cat(own["evaluator"]),
+                cat(cols["garbler"]), cat(cols["evaluator"]), [int(n) for n in sched.widths],
+                hs.circuit_hash(circuit))
+
+
+# -- small helpers --------------------------------------------------------------------------
+class _Phases:
+    """Sets the channel's phase (for error messages) and tells an observer, if any."""
+
+    def __init__(self, ch, on_phase: Callable[[str], None] | None):
+        self.ch, self.on_phase = ch, on_phase
+        self.times: dict[str, float] = {}
+        self._cur: str | None = None
+        self._t = time.perf_counter()
+
+    def enter(self, name: str) -> None:
+        self._close()
+        self.ch.phase = name
+        self._cur = name
+        if self.on_phase is not None:
+            self.on_phase(name)
+
+    def _close(self) -> None:
+        now = time.perf_counter()
+        if self._cur is not None:
+            self.times[self._cur] = self.times.get(self._cur, 0.0) + now - self._t
+        self._t = now
+
+    def done(self) -> dict[str, float]:
+        self._close()
+        self._cur = None
+        return self.times
+
+
+def _pack(bits: np.ndarray) -> np.ndarray:
+    return np.packbits(np.ascontiguousarray(bits, dtype=np.uint8).reshape(-1), bitorder="little")
+
+
+def _unpack(packed: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    n = shape[0] * shape[1]
+    return np.unpackbits(packed, count=n, bitorder="little").reshape(shape)
+
+
+def _recv_bits(ch, kind: Msg, shape: tuple[int, int], what: str) -> np.ndarray:
+    n = shape[0] * shape[1]
+    return _unpack(ch.recv_array(np.uint8, (n + 7) // 8, kind=kind), shape)
+
+
+def _decode_rows(circuit: Circuit, roles: hs.Roles, role: str, bits: np.ndarray,
+                 cols: np.ndarray) -> list[dict[str, Any]]:
+    """Values of the outputs addressed to ``role`` from their bits ((K, len(cols)))."""
+    ports, pos, start = [], 0, {}
+    for o in circuit.outputs:
+        start[o.name] = pos
+        pos += o.width
+    col_at = {int(c): i for i, c in enumerate(cols)}
+    for o in circuit.outputs:
+        if role in {roles.role_of(x) for x in o.recipients}:
+            ports.append((o, col_at[start[o.name]]))
+    return [{o.name: o.type.decode(row[c:c + o.width]) for o, c in ports} for row in bits]
+
+
+def _hello(ch, p: Plan, role: str, k: int | None) -> int:
+    mine = hs.describe(p.circuit, p.roles, role, k, p.digest)
+    ch.send_msg(Msg.HELLO, hs.encode(mine), flush=True)
+    theirs = hs.decode(ch.recv_msg(Msg.HELLO))
+    return hs.check(mine, theirs)
+
+
+def _stats(ch, p: Plan, k: int, times: dict[str, float], t0: float, t_end: float,
+           t_first: float | None) -> dict[str, Any]:
+    return {
+        "and_gates": p.n_and * k,
+        "batch": k,
+        "bytes_sent": ch.bytes_sent,
+        "bytes_received": ch.bytes_received,
+        "setup_seconds": round((t_first if t_first is not None else t_end) - t0, 6),
+        "ot_seconds": round(times.get("OT", 0.0), 6),
+        "gc_seconds": round(times.get("tables", 0.0) + times.get("outputs", 0.0), 6),
+        "total_seconds": round(t_end - t0, 6),
+    }
+
+
+# -- garbler -------------------------------------------------------------------------------
+class _Sender(threading.Thread):
+    """Writes table frames from a queue so garbling goes on while the socket drains."""
+
+    def __init__(self, ch):
+        super().__init__(name="yaogc-table-sender", daemon=True)
+        self.ch = ch
+        self.q: queue.Queue = queue.Queue(SEND_QUEUE)
+        self.error: BaseException | None = None
+        self.first_sent: float | None = None
+
+    def run(self) -> None:
+        while True:
+            item = self.q.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue  # drain, so the producer never blocks on a dead sender
+            try:
+                self.ch.send_msg(Msg.TABLES, item)
+                if self.first_sent is None:
+                    self.ch.flush()
+                    self.first_sent = time.perf_counter()
+            except BaseException as e:  # noqa: BLE001 - re-raised in the garbling thread
+                self.error = e
+
+    def put(self, item) -> None:
+        if self.error is not None:
+            raise self.error
+        self.q.put(item)
+
+    def finish(self) -> None:
+        self.q.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+        self.ch.flush()
+
+
+def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
+                    on_phase: Callable[[str], None] | None = None,
+                    progress: Progress | None = None, t0: float | None = None) -> RunResult:
+    """Run the garbler's side on a connected channel; returns its outputs and stats."""
+    from yaogc.gc import Garbler
+    t0 = time.perf_counter() if t0 is None else t0
+    ph = _Phases(ch, on_phase)
+    ph.enter("handshake")
+    k = _hello(ch, p, "garbler", inputs.k)
+
+    ph.enter("inputs")
+    g = Garbler(p.schedule, k, TWEAK_START)
+    zero = g.input_labels          # (K, n_in, 2) uint64 zero labels
+    r = g.R                        # (2,) uint64, lsb 1
+    mine = zero[:, p.garbler_wires, :].copy()
+    mask = inputs.bits.astype(bool)
+    mine[mask] ^= r
+    ch.send_array(mine, Msg.GARBLER_LABELS)
+
+    ph.enter("OT")
+    m0 = np.ascontiguousarray(zero[:, p.evaluator_wires, :]).reshape(-1, 2)
+    m1 = m0 ^ r
+    ot = OTExtSender(ch)
+    ot.setup()
+    ot.send(m0, m1)
+    ch.flush()
+
+    ph.enter("tables")
+    sender = _Sender(ch)
+    sender.start()
+    try:
+        pending: list = []
+        size = 0
+        done_layers = done_ands = 0
+        for block in g.tables():
+            pending.append(block)
+            size += block.nbytes
+            done_layers += 1
+            done_ands += block.nbytes // 32
+            if size >= FRAME_TARGET:
+                sender.put(pending[0] if len(pending) == 1 else np.concatenate(pending, axis=None))
+                pending, size = [], 0
+            if progress is not None:
+                progress.update(done_layers, done_ands)
+        if pending:
+            sender.put(np.concatenate(pending, axis=None))
+    finally:
+        sender.finish()
+    t_first = sender.first_sent
+
+    ph.enter("outputs")
+    decoding = g.output_decoding   # (K, total output width) uint8: colour of each 0 label
+    n_go, n_eo = p.to_garbler.size, p.to_evaluator.size
+    colours = _recv_bits(ch, Msg.OUTPUT_COLOURS, (k, n_go), "output colours")
+    own_bits = colours ^ decoding[:, p.to_garbler]
+    ch.send_array(_pack(decoding[:, p.to_evaluator]), Msg.OUTPUT_DECODING, flush=True)
+    outputs = _decode_rows(p.circuit, p.roles, "garbler", own_bits, p.to_garbler)
+    times = ph.done()
+    t_end = time.perf_counter()
+    return RunResult("garbler", p.roles.garbler, outputs, inputs.batch or k != 1,
+                     _stats(ch, p, k, times, t0, t_end, t_first),
+                     {"start": t0, "first_table": t_first or t_end, "end": t_end})
+
+
+# -- evaluator -----------------------------------------------------------------------------
+class _Receiver(threading.Thread):
+    """Reads table frames into a queue so the socket drains while the evaluator works."""
+
+    def __init__(self, ch, total: int):
+        super().__init__(name="yaogc-table-receiver", daemon=True)
+        self.ch, self.total = ch, total
+        self.q: queue.Queue = queue.Queue()
+        self.first: float | None = None
+
+    def run(self) -> None:
+        got = 0
+        try:
+            while got < self.total:
+                frame = self.ch.recv_array(np.uint8, None, kind=Msg.TABLES)
+                if self.first is None:
+                    self.first = time.perf_counter()
+                if got + frame.size > self.total:
+                    raise ProtocolError(f"the garbler sent {got + frame.size} table bytes, "
+                                        f"more than the {self.total} this circuit has",
+                                        phase=self.ch.phase)
+                got += frame.size
+                self.q.put(frame)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the evaluating thread
+            self.q.put(e)
+
+
+class _BlockReader:
+    """Hands out exactly the bytes of each layer from the frames the receiver queued."""
+
+    def __init__(self, receiver: _Receiver):
+        self.r = receiver
+        self.buf = np.zeros(0, np.uint8)
+        self.pos = 0
+
+    def _next_frame(self) -> np.ndarray:
+        item = self.r.q.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def take(self, n: int) -> np.ndarray:
+        if self.buf.size - self.pos >= n:
+            out = self.buf[self.pos:self.pos + n]
+            self.pos += n
+            return out
+        parts = [self.buf[self.pos:]]
+        have = parts[0].size
+        while have < n:
+            f = self._next_frame()
+            parts.append(f)
+            have += f.size
+        joined = np.concatenate(parts)
+        self.buf, self.pos = joined, n
+        return joined[:n]
+
+
+def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
+                      on_phase: Callable[[str], None] | None = None,
+                      progress: Progress | None = None, t0: float | None = None) -> RunResult:
+    """Run the evaluator's side on a connected channel; returns its outputs and stats."""
+    from yaogc.gc import Evaluator
+    t0 = time.perf_counter() if t0 is None else t0
+    ph = _Phases(ch, on_phase)
+    ph.enter("handshake")
+    own_k = inputs.k if inputs is not None and p.evaluator_wires.size else None
+    k = _hello(ch, p, "evaluator", own_k)
+    n_in = p.circuit.n_inputs
+
+    ph.enter("inputs")
+    labels = np.zeros((k, n_in, 2), dtype=np.uint64)
+    labels[:, p.garbler_wires, :] = ch.recv_array(
+        np.uint64, (k, p.garbler_wires.size, 2), kind=Msg.GARBLER_LABELS)
+
+    ph.enter("OT")
+    choices = (inputs.bits.reshape(-1) if p.evaluator_wires.size
+               else np.zeros(0, dtype=np.uint8))
+    ot = OTExtReceiver(ch)
+    ot.setup()
+    got = ot.recv(choices)
+    labels[:, p.evaluator_wires, :] = got.reshape(k, p.evaluator_wires.size, 2)
+
+    ph.enter("tables")
+    ev = Evaluator(p.schedule, k, TWEAK_START)
+    ev.set_inputs(labels)
+    sizes = [n * k * 32 for n in p.layer_ands]
+    receiver = _Receiver(ch, sum(sizes))
+    receiver.start()
+    reader = _BlockReader(receiver)
+    done_ands = 0
+    for i, nbytes in enumerate(sizes):
+        ev.feed(reader.take(nbytes))
+        done_ands += nbytes // 32
+        if progress is not None:
+            progress.update(i + 1, done_ands)
+    receiver.join()
+    ev.finish()
+    t_first = receiver.first
+
+    ph.enter("outputs")
+    colours = ev.output_colours    # (K, total output width) uint8
+    ch.send_array(_pack(colours[:, p.to_garbler]), Msg.OUTPUT_COLOURS, flush=True)
+    decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size), "output decoding")
+    own_bits = colours[:, p.to_evaluator] ^ decoding
+    outputs = _decode_rows(p.circuit, p.roles, "evaluator", own_bits, p.to_evaluator)
+    times = ph.done()
+    t_end = time.perf_counter()
+    batch = inputs.batch if inputs is not None and p.evaluator_wires.size else k != 1
+    return RunResult("evaluator", p.roles.evaluator, outputs, batch or k != 1,
+                     _stats(ch, p, k, times, t0, t_end, t_first),
+                     {"start": t0, "first_table": t_first or t_end, "end": t_end})
+
+
+# -- entry points --------------------------------------------------------------------------
+def prepare(circuit: Circuit, who: str, inputs: Any = None, *,
+            garbler: str | None = None) -> tuple[Plan, str, PartyInputs]:
+    """Roles, schedule and this party's checked inputs, all before any connection.
+
+    ``who`` is ``garbler``, ``evaluator`` or a party name; ``inputs`` a PartyInputs, one dict
+    of name -> value, or a list of such dicts (a batch).
+    """
+    roles = hs.resolve_roles(circuit, garbler)
+    role = hs.resolve_self(roles, who)
+    if not isinstance(inputs, PartyInputs):
+        rows = inputs if isinstance(inputs, list) else None
+        one = inputs if isinstance(inputs, dict) else None
+        if inputs is not None and rows is None and one is None:
+            raise InputError(f"inputs must be a dict of name -> value or a list of such dicts, "
+                             f"not {type(inputs).__name__}")
+        inputs = party_inputs(circuit, roles.party_of(role), one, rows, batch=rows is not None,
+                              source="inputs")
+    return plan(circuit, roles), role, inputs
+
+
+def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
+              listen: tuple[str, int] | None = None, connect: tuple[str, int] | None = None,
+              tls=None, timeout: float = 60.0, insecure_plain_tcp: bool = False,
+              garbler: str | None = None,
+              on_listening: Callable[[str, int], None] | None = None,
+              on_phase: Callable[[str], None] | None = None,
+              progress: bool | None = False) -> RunResult:
+    """Run one party of a two-party session over TCP (TLS if ``tls`` is a TLSConfig).
+
+    Exactly one of ``listen=(host, port)`` and ``connect=(host, port)``. Inputs are checked
+    and the circuit scheduled before connecting. ``progress``: True/False, or None to draw
+    the progress line only when stderr is a terminal.
+    """
+    from . import channel
+    if (listen is None) == (connect is None):
+        raise InputError("give exactly one of listen=(host, port) and connect=(host, port)")
+    p, role, own = prepare(circuit, who, inputs, garbler=garbler)
+    bar = Progress(len(p.layer_ands), label=f"{role}: ", enabled=progress)
+    if listen is not None:
+        ch = channel.listen(listen[0], listen[1], timeout, tls, on_listening=on_listening,
+                            insecure_plain_tcp=insecure_plain_tcp, phase="connect")
+        t0 = time.perf_counter()
+    else:
+        t0 = time.perf_counter()
+        ch = channel.connect(connect[0], connect[1], timeout, tls,
+                             insecure_plain_tcp=insecure_plain_tcp, phase="connect")
+    session = garbler_session if role == "garbler" else evaluator_session
+    try:
+        with ch:
+            bar.restart()
+            return session(ch, p, own, on_phase=on_phase, progress=bar, t0=t0)
+    finally:
+        bar.close()
+
+
+def run_garbler(circuit: Circuit, inputs: Any = None, **kw) -> RunResult:
+    """The garbler's side: ``run_party(circuit, "garbler", inputs, **kw)``."""
+    return run_party(circuit, "garbler", inputs, **kw)
+
+
+def run_evaluator(circuit: Circuit, inputs: Any = None, **kw) -> RunResult:
+    """The evaluator's side: ``run_party(circuit, "evaluator", inputs, **kw)``."""
+    return run_party(circuit, "evaluator", inputs, **kw)
