@@ -47,6 +47,7 @@ from .progress import Progress
 
 TWEAK_START = 0          # gate tweaks count from 0; OT extension's count from 2^63
 FRAME_TARGET = 256 << 10  # table bytes gathered before a frame goes out
+FRAME_IDLE = 16 << 10     # ... or this many, when the sender thread is idle
 SEND_QUEUE = 16           # frames the garbler may run ahead of the socket
 
 PHASES = ("handshake", "inputs", "OT", "tables", "outputs")
@@ -179,10 +180,11 @@ def _hello(ch, p: Plan, role: str, k: int | None) -> int:
 
 
 def _stats(ch, p: Plan, k: int, times: dict[str, float], t0: float, t_end: float,
-           t_first: float | None) -> dict[str, Any]:
+           t_first: float | None, table_bytes: int) -> dict[str, Any]:
     return {
         "and_gates": p.n_and * k,
         "batch": k,
+        "table_bytes": table_bytes,
         "bytes_sent": ch.bytes_sent,
         "bytes_received": ch.bytes_received,
         "setup_seconds": round((t_first if t_first is not None else t_end) - t0, 6),
@@ -263,14 +265,15 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     sender.start()
     try:
         pending: list = []
-        size = 0
+        size = sent_bytes = 0
         done_layers = done_ands = 0
         for block in g.tables():
             pending.append(block)
             size += block.nbytes
+            sent_bytes += block.nbytes
             done_layers += 1
             done_ands += block.nbytes // 32
-            if size >= FRAME_TARGET:
+            if size >= FRAME_TARGET or (size >= FRAME_IDLE and sender.q.empty()):
                 sender.put(pending[0] if len(pending) == 1 else np.concatenate(pending, axis=None))
                 pending, size = [], 0
             if progress is not None:
@@ -291,7 +294,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     times = ph.done()
     t_end = time.perf_counter()
     return RunResult("garbler", p.roles.garbler, outputs, inputs.batch or k != 1,
-                     _stats(ch, p, k, times, t0, t_end, t_first),
+                     _stats(ch, p, k, times, t0, t_end, t_first, sent_bytes),
                      {"start": t0, "first_table": t_first or t_end, "end": t_end})
 
 
@@ -304,19 +307,19 @@ class _Receiver(threading.Thread):
         self.ch, self.total = ch, total
         self.q: queue.Queue = queue.Queue()
         self.first: float | None = None
+        self.got = 0
 
     def run(self) -> None:
-        got = 0
         try:
-            while got < self.total:
+            while self.got < self.total:
                 frame = self.ch.recv_array(np.uint8, None, kind=Msg.TABLES)
                 if self.first is None:
                     self.first = time.perf_counter()
-                if got + frame.size > self.total:
-                    raise ProtocolError(f"the garbler sent {got + frame.size} table bytes, "
-                                        f"more than the {self.total} this circuit has",
+                if self.got + frame.size > self.total:
+                    raise ProtocolError(f"the garbler sent {self.got + frame.size} table "
+                                        f"bytes, more than the {self.total} this circuit has",
                                         phase=self.ch.phase)
-                got += frame.size
+                self.got += frame.size
                 self.q.put(frame)
         except BaseException as e:  # noqa: BLE001 - re-raised in the evaluating thread
             self.q.put(e)
@@ -404,7 +407,7 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     t_end = time.perf_counter()
     batch = inputs.batch if inputs is not None and p.evaluator_wires.size else k != 1
     return RunResult("evaluator", p.roles.evaluator, outputs, batch or k != 1,
-                     _stats(ch, p, k, times, t0, t_end, t_first),
+                     _stats(ch, p, k, times, t0, t_end, t_first, receiver.got),
                      {"start": t0, "first_table": t_first or t_end, "end": t_end})
 
 

@@ -1,0 +1,119 @@
+"""End-to-end two-party runs between two processes over loopback TCP.
+
+Each case runs the whole protocol (handshake, garbler's labels, OT extension, streamed tables,
+output decoding) through ``yaogc.runtime.local.run_local``: the garbler and the evaluator are
+forked processes with the circuit already parsed and scheduled, so interpreter start, imports
+and scheduling are outside every figure. Times are the evaluator's (it finishes last):
+
+- ``setup_seconds``: from just before its TCP connect to the first table byte received
+  (greeting, handshake, garbler's input labels, base OT + IKNP for all its input bits);
+- ``seconds``: from the first table byte to its decoded outputs; ``and_per_s`` = and_gates /
+  seconds, with ``and_gates`` the total over the batch;
+- ``table_bytes_per_and``: garbled-table bytes per AND (half-gates: 32);
+- ``bytes_per_and``: every byte in both directions (framing, inputs, OT, tables, outputs) per
+  AND.
+
+Each case runs ``repeats`` times and reports the run with the median ``seconds``.
+
+    python benchmarks/e2e.py [--json] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from yaogc.circuits.bristol import load_circuit
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT.parent / "shared" / "circuits" / "bristol"
+
+
+def cases(quick: bool) -> list[tuple[str, int, int]]:
+    """(circuit, batch K, repeats)."""
+    if quick:
+        return [("aes_128", 200, 2), ("aes_128", 1, 3), ("sha256", 1, 2)]
+    return [("aes_128", 1000, 3), ("aes_128", 1, 7), ("sha256", 1, 3), ("aes_128", 100, 3),
+            ("sha256", 100, 2)]
+
+
+def random_inputs(circuit, k: int, seed: int):
+    rng = np.random.default_rng(seed)
+    rows = {"garbler": [], "evaluator": []}
+    for _ in range(k):
+        row = {"garbler": {}, "evaluator": {}}
+        for p in circuit.inputs:
+            row[p.party][p.name] = int.from_bytes(rng.bytes(p.width // 8), "big")
+        for party in rows:
+            rows[party].append(row[party])
+    return rows["garbler"], rows["evaluator"]
+
+
+def measure(name: str, k: int, repeats: int, reference: Path) -> dict:
+    from yaogc.runtime.local import run_local
+    circuit = load_circuit(str(reference / f"{name}.txt"))
+    g_rows, e_rows = random_inputs(circuit, k, seed=k)
+    runs = []
+    for _ in range(repeats):
+        run = run_local(circuit, g_rows, e_rows, timeout=120)
+        e = run.evaluator
+        m, st = e.marks, e.stats
+        runs.append({
+            "seconds": m["end"] - m["first_table"],
+            "setup_seconds": m["first_table"] - m["start"],
+            "total_seconds": st["total_seconds"],
+            "ot_seconds": st["ot_seconds"],
+            "and_gates": st["and_gates"],
+            "table_bytes": st["table_bytes"],
+            "bytes": st["bytes_sent"] + st["bytes_received"],
+            "garbler_seconds": run.garbler.stats["gc_seconds"],
+        })
+    runs.sort(key=lambda r: r["seconds"])
+    r = runs[len(runs) // 2]
+    ands = r["and_gates"]
+    return {
+        "case": name,
+        "batch": k,
+        "and_gates": ands,
+        "seconds": round(r["seconds"], 6),
+        "and_per_s": round(ands / r["seconds"]) if r["seconds"] > 0 else None,
+        "setup_seconds": round(r["setup_seconds"], 6),
+        "setup_seconds_median": round(statistics.median(x["setup_seconds"] for x in runs), 6),
+        "ot_seconds": round(r["ot_seconds"], 6),
+        "total_seconds": round(r["total_seconds"], 6),
+        "table_bytes_per_and": r["table_bytes"] / ands,
+        "bytes_per_and": round(r["bytes"] / ands, 4),
+        "repeats": repeats,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print one JSON list")
+    ap.add_argument("--quick", action="store_true", help="a reduced set, under a minute")
+    ap.add_argument("--reference", type=Path, default=REFERENCE,
+                    help="folder of the Bristol reference circuits")
+    args = ap.parse_args(argv)
+    if not args.reference.is_dir():
+        print(f"e2e: reference circuits not found in {args.reference}", file=sys.stderr)
+        return 2
+    records = []
+    for name, k, repeats in cases(args.quick):
+        rec = measure(name, k, repeats, args.reference)
+        records.append(rec)
+        if not args.json:
+            print(f"{name:8s} K={k:<5d} {rec['and_gates']:>10d} AND  {rec['seconds'] * 1e3:9.2f} ms"
+                  f"  {rec['and_per_s'] / 1e6:7.2f} M AND/s  setup {rec['setup_seconds'] * 1e3:7.2f}"
+                  f" ms  {rec['bytes_per_and']:.2f} B/AND", flush=True)
+    if args.json:
+        print(json.dumps(records))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
