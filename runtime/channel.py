@@ -347,20 +347,32 @@ class Channel:
                 f"sent={self.bytes_sent} received={self.bytes_received}>")
 
     # -- greeting --------------------------------------------------------------------------
-    def _greet(self) -> None:
-        """Exchange the 8-byte greeting so mismatches surface before any protocol message."""
+    def _greet(self, server_side: bool) -> None:
+        """Exchange the 8-byte greeting so mismatches surface before any protocol message.
+
+        A TLS client reads first: in TLS 1.3 its handshake ends before the server has checked
+        its certificate, so a rejection arrives as an alert that only a read reports. Everyone
+        else writes first, so a TLS listener facing plain TCP fails at once.
+        """
+        steps = [lambda: self._write(memoryview(_GREETING)),
+                 lambda: self._fill(len(_GREETING), None)]
         try:
-            self._write(memoryview(_GREETING))
-            self._fill(len(_GREETING), None)
+            for step in (steps[::-1] if self.tls and not server_side else steps):
+                step()
         except ChannelTimeout:
-            raise HandshakeError(f"no greeting from the peer within {self._timeout:g} s (is it "
-                                 "a yaogc party, using TLS exactly when this side does?)",
-                                 phase=self.phase) from None
+            raise HandshakeError(f"no greeting from {self.peer} within {self._timeout:g} s "
+                                 "(is it a yaogc party, using TLS exactly when this side "
+                                 "does?)", phase=self.phase) from None
         except NetworkError as e:
-            hint = ("; it may have rejected this side's certificate" if self.tls else
-                    "; it may require TLS (this side uses plain TCP)")
-            raise HandshakeError(e.detail + (hint if isinstance(e, PeerClosed) else ""),
-                                 phase=self.phase) from None
+            if isinstance(e.__cause__, ssl.SSLError) and not isinstance(e, PeerClosed):
+                msg = f"TLS handshake with {self.peer} failed: {describe_ssl_error(e.__cause__)}"
+            elif isinstance(e, PeerClosed):
+                msg = f"{self.peer} closed the connection during the greeting; " + (
+                    "it may have rejected this side's certificate" if self.tls else
+                    "it may require TLS (this side uses plain TCP)")
+            else:
+                msg = e.detail
+            raise HandshakeError(msg, phase=self.phase) from None
         got = bytes(self._rview[self._rpos:self._rpos + len(_GREETING)])
         self._rpos += len(_GREETING)
         self.bytes_sent += len(_GREETING)
@@ -522,7 +534,7 @@ def _secure(sock: socket.socket, ctx: ssl.SSLContext | None, server_side: bool,
                                      phase=phase) from None
         ch = Channel(sock, timeout=timeout, max_frame=max_frame, phase=phase, peer=peer,
                      tls=ctx is not None)
-        ch._greet()
+        ch._greet(server_side)
         return ch
     except BaseException:
         sock.close()

@@ -146,10 +146,10 @@ def make_context(cert: str | os.PathLike, key: str | os.PathLike,
 
 # OpenSSL reason codes -> what they mean for a user of the two-party channel.
 _REASONS = {
-    "CERTIFICATE_VERIFY_FAILED": "the peer's certificate is not the pinned one "
-                                 "(nor signed by the pinned CA)",
+    "CERTIFICATE_VERIFY_FAILED": "the peer's certificate is neither the pinned one "
+                                 "nor signed by the pinned CA",
     "TLSV1_ALERT_UNKNOWN_CA": "the peer rejected this side's certificate "
-                              "(it pins a different certificate)",
+                              "(it pins a different one)",
     "SSLV3_ALERT_BAD_CERTIFICATE": "the peer rejected this side's certificate",
     "TLSV1_ALERT_DECRYPT_ERROR": "the peer rejected this side's certificate",
     "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the peer requires a client certificate and got none",
