@@ -17,7 +17,7 @@ from yaogc.circuits.types import BOOL, uint
 
 WIDTH = 16
 A, B = "st_anne", "northfield"
-DEFAULT_INPUTS = {A: {"cases_st_anne": 1342}, B: {"cases_northfield": 977}}
+DEMO_INPUTS = {A: {"cases_st_anne": 1342}, B: {"cases_northfield": 977}}
 
 
 def _maj(b: Builder, x: int, y: int, z: int) -> int:
@@ -43,20 +43,25 @@ def hospitals_circuit(width: int = WIDTH) -> Circuit:
     return b.build()
 
 
+def demo_circuit() -> tuple[Circuit, tuple[str, str]]:
+    """The demo's circuit and its two parties, the garbler first."""
+    return hospitals_circuit(), (A, B)
+
+
 def run_demo(*, json_out: bool = False, timeout: float = 60.0, out=sys.stdout) -> int:
     from .cli_net import print_outputs, stats_line
     from .local import run_local
 
-    circuit = hospitals_circuit()
-    a_in, b_in = DEFAULT_INPUTS[A], DEFAULT_INPUTS[B]
-    run = run_local(circuit, a_in, b_in, timeout=timeout)
+    circuit, (a, b) = demo_circuit()
+    a_in, b_in = DEMO_INPUTS[a], DEMO_INPUTS[b]
+    run = run_local(circuit, a_in, b_in, garbler=a, timeout=timeout)
     g, e = run.garbler, run.evaluator
     if json_out:
         print(json.dumps({
             "circuit": circuit.name,
-            "parties": {A: {"role": "garbler", "inputs": a_in,
+            "parties": {a: {"role": "garbler", "inputs": a_in,
                             "outputs": g.json_outputs(circuit), "stats": g.stats},
-                        B: {"role": "evaluator", "inputs": b_in,
+                        b: {"role": "evaluator", "inputs": b_in,
                             "outputs": e.json_outputs(circuit), "stats": e.stats}},
         }), file=out)
         return 0
@@ -64,9 +69,9 @@ def run_demo(*, json_out: bool = False, timeout: float = 60.0, out=sys.stdout) -
     print(f"yaogc demo: two hospitals count their patients together; neither shows its own "
           f"count.\nCircuit '{circuit.name}': {st['and']} AND gates, AND-depth "
           f"{st['and_depth']}. Two processes over 127.0.0.1, semi-honest model.\n", file=out)
-    for party, role, inp, res in ((A, "garbler", a_in, g), (B, "evaluator", b_in, e)):
+    for party, role, inp, res in ((a, "garbler", a_in, g), (b, "evaluator", b_in, e)):
         shown = ", ".join(f"{k} = {v}" for k, v in inp.items())
         print(f"{party} ({role}) holds {shown}; it learned:", file=out)
         print_outputs(circuit, res, out=out, indent="    ")
-    print(f"\nstats ({B}): {stats_line(e.stats)}", file=out)
+    print(f"\nstats ({b}, evaluator): {stats_line(e.stats)}", file=out)
     return 0

@@ -1,0 +1,122 @@
+"""``yaogc run`` and ``yaogc certs`` as real processes: one side listens, the other connects."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "yaogc.runtime.cli"]
+LISTEN_RE = re.compile(r"listening on (\S+):(\d+)")
+
+
+def start_listener(args, env=None):
+    """Start ``yaogc run ... --listen 127.0.0.1:0``; return (process, port or None)."""
+    proc = subprocess.Popen(CLI + args + ["--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    first = proc.stderr.readline()
+    m = LISTEN_RE.search(first)
+    if not m:
+        proc.wait(30)
+        return proc, None, first + proc.stderr.read()
+    return proc, int(m.group(2)), first
+
+
+def finish(proc, timeout=60):
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def run_pair(listen_args, connect_args, timeout=60):
+    """Both sides through the CLI; returns ((rc, out, err) listener, (rc, out, err) connector)."""
+    lp, port, first = start_listener(listen_args)
+    assert port is not None, first
+    cp = subprocess.Popen(CLI + connect_args + ["--connect", f"127.0.0.1:{port}"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    c = finish(cp, timeout)
+    rc, out, err = finish(lp, timeout)
+    return (rc, out, first + err), c
+
+
+def test_adder_json_both_sides(bristol_path):
+    f = str(bristol_path("adder64.txt"))
+    a, b = (1 << 64) - 5, 12345
+    (rc1, out1, err1), (rc2, out2, err2) = run_pair(
+        ["run", f, "--as", "garbler", "--input", f"in1={a}", "--json"],
+        ["run", f, "--as", "evaluator", "--input", f"in2={b}", "--json"])
+    assert rc1 == 0 and rc2 == 0, (err1, err2)
+    assert err1.startswith("listening on 127.0.0.1:")
+    for out in (out1, out2):
+        doc = json.loads(out)
+        assert doc["outputs"] == {"out1": (a + b) % (1 << 64)}
+        assert set(doc["stats"]) >= {"and_gates", "bytes_sent", "bytes_received",
+                                     "setup_seconds", "ot_seconds", "gc_seconds",
+                                     "total_seconds"}
+        assert doc["stats"]["and_gates"] == 63
+
+
+def test_batch_from_csv_and_json_text_output(bristol_path, tmp_path):
+    f = str(bristol_path("mult64.txt"))
+    xs, ys = [3, 1 << 40, 7], [5, 1 << 30, (1 << 64) - 1]
+    csv = tmp_path / "g.csv"
+    csv.write_text("in1\n" + "\n".join(str(x) for x in xs) + "\n")
+    js = tmp_path / "e.json"
+    js.write_text(json.dumps([{"in2": y} for y in ys]))
+    (rc1, out1, err1), (rc2, out2, err2) = run_pair(
+        ["run", f, "--as", "evaluator", "--inputs", str(js), "--json"],
+        ["run", f, "--as", "garbler", "--inputs", str(csv), "--quiet"])
+    assert rc1 == 0 and rc2 == 0, (err1, err2)
+    want = [(x * y) % (1 << 64) for x, y in zip(xs, ys)]
+    assert json.loads(out1)["outputs"] == [{"out1": w} for w in want]
+    assert out2.splitlines() == [f"[{i}] out1 = {w}" for i, w in enumerate(want)]
+    assert err2 == ""  # --quiet: no statistics line
+
+
+def test_party_of_moves_an_input(bristol_path):
+    f = str(bristol_path("sub64.txt"))
+    (rc1, out1, err1), (rc2, out2, err2) = run_pair(
+        ["run", f, "--as", "garbler", "--party-of", "in2=garbler", "--input", "in1=10",
+         "--input", "in2=3", "--json"],
+        ["run", f, "--as", "evaluator", "--party-of", "in2=garbler", "--json"])
+    assert rc1 == 0 and rc2 == 0, (err1, err2)
+    assert json.loads(out1)["outputs"] == {"out1": 7} == json.loads(out2)["outputs"]
+
+
+def test_tls_with_generated_certificates(bristol_path, tmp_path):
+    for name in ("hosp_a", "hosp_b"):
+        r = subprocess.run(CLI + ["certs", name, "--out", str(tmp_path)], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == [str(tmp_path / f"{name}.key"), str(tmp_path / f"{name}.crt")]
+        assert (os.stat(tmp_path / f"{name}.key").st_mode & 0o777) == 0o600
+    f = str(bristol_path("aes_128.txt"))
+    key = "0x000102030405060708090a0b0c0d0e0f"
+    pt = "0x00112233445566778899aabbccddeeff"
+    tls = lambda me, peer: ["--tls-cert", str(tmp_path / f"{me}.crt"), "--tls-key",
+                            str(tmp_path / f"{me}.key"), "--peer-cert",
+                            str(tmp_path / f"{peer}.crt")]
+    (rc1, out1, err1), (rc2, out2, err2) = run_pair(
+        ["run", f, "--as", "garbler", "--input", f"in1={key}", "--json"] + tls("hosp_a", "hosp_b"),
+        ["run", f, "--as", "evaluator", "--input", f"in2={pt}", "--json"] + tls("hosp_b", "hosp_a"))
+    assert rc1 == 0 and rc2 == 0, (err1, err2)
+    for out in (out1, out2):
+        ct = json.loads(out)["outputs"]["out1"]
+        assert ct.to_bytes(16, "big").hex() == "69c4e0d86a7b0430d8cdb78070b4c55a"
+
+
+def test_plain_tcp_to_a_remote_address_needs_the_flag(bristol_path):
+    f = str(bristol_path("adder64.txt"))
+    r = subprocess.run(CLI + ["run", f, "--as", "evaluator", "--input", "in2=1", "--connect",
+                              "192.0.2.1:7000", "--timeout", "2"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and "plain TCP" in r.stderr and "--insecure-plain-tcp" in r.stderr
+
+
+@pytest.mark.parametrize("bad", ["127.0.0.1", "127.0.0.1:http", "localhost:70000"])
+def test_bad_endpoints_are_usage_errors(bristol_path, bad):
+    f = str(bristol_path("adder64.txt"))
+    r = subprocess.run(CLI + ["run", f, "--as", "garbler", "--input", "in1=1", "--connect",
+                              bad], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--connect" in r.stderr and "Traceback" not in r.stderr
