@@ -1,0 +1,280 @@
+"""Multi-operand sums, popcount, multiplication and division on words, with few ANDs.
+
+AND counts (n = word width), all measured by tests/test_words.py:
+
+- ``popcount`` of n bits: n - popcount(n), the optimum (Boyar, Peralta), from a bit heap.
+- ``sum_words`` of m words: at most (m-1)(n-1), from one bit heap instead of m-1 adders.
+- ``mul`` mod 2^n: at most n^2-n+1 (the schoolbook partial products summed in a bit heap);
+  from ``KARATSUBA_MIN`` bits the low half's full product x0*y0 is built by Karatsuba
+  (Karatsuba, Ofman 1962; its use in garbled circuits: Henecka et al., TASTY, CCS 2010) and
+  only the two cross products stay schoolbook, recursively.
+- ``mul_full`` (2n-bit product): at most 2n^2-n, signed via Baugh-Wooley (negated partial
+  products of the sign bits plus one constant).
+- ``mul_const`` by a public k: shift-and-add over the binary or the non-adjacent form of k,
+  whichever costs fewer ANDs.
+- ``divmod_u``: n^2+3n-3, restoring division where step k compares a k-bit partial remainder
+  and a precomputed "divisor < 2^k" bit decides the rest (as in EMP-toolkit).
+- ``divmod_s``: n^2+6n-6, C semantics (truncation toward zero), see :func:`divmod_s`.
+
+Division by zero and overflow never fail; :func:`ref_divmod_u` and :func:`ref_divmod_s` are
+the same semantics on Python integers, for interpreters and tests.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .bitheap import BitHeap
+from .builder import ONE, ZERO, Builder
+from .types import uint
+from .wordops import (Word, WordError, _same_width, abs_, const_value, eq, inc, inc_by,
+                      mux, sub_borrow, add_carry, extend)
+
+# below this many bits a full product is cheaper as plain partial products
+KARATSUBA_MIN = 20
+
+
+# --- sums ----------------------------------------------------------------------------------
+def popcount(b: Builder, bits: Sequence[int]) -> Word:
+    """Number of set bits, as a word of bit_length(len(bits)) bits: n - popcount(n) ANDs."""
+    heap = BitHeap(b, len(bits).bit_length())
+    for w in bits:
+        heap.add_bit(w, 0)
+    return heap.result()
+
+
+def sum_words(b: Builder, words: Sequence[Sequence[int]]) -> Word:
+    """Sum of equal-width words mod 2^n in one bit heap."""
+    if not words:
+        raise WordError("sum_words: no words to add")
+    n = _same_width("sum", *words)
+    heap = BitHeap(b, n)
+    for w in words:
+        heap.add_word(w)
+    return heap.result()
+
+
+# --- multiplication ------------------------------------------------------------------------
+def _schoolbook_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int,
+                     cols: int) -> None:
+    """Partial products x_i y_j with i + j < cols into the heap at column off + i + j."""
+    b = heap.b
+    for i, xi in enumerate(x[:cols]):
+        for j, yj in enumerate(y[:cols - i]):
+            heap.add_bit(b.and_(xi, yj), off + i + j)
+
+
+def _full_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int) -> None:
+    """x * y (unsigned, exact) into the heap at column off."""
+    if min(len(x), len(y)) < KARATSUBA_MIN:
+        _schoolbook_into(heap, x, y, off, len(x) + len(y))
+    else:
+        heap.add_word(_karatsuba(heap.b, x, y), off)
+
+
+def _full(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
+    heap = BitHeap(b, len(x) + len(y))
+    _full_into(heap, x, y, 0)
+    return heap.result()
+
+
+def _karatsuba(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
+    """Exact unsigned product of len(x)+len(y) bits, one Karatsuba step on top.
+
+    With x = x1 2^h + x0: xy = z0 + 2^h (s t - z0 - z2) + 2^2h z2, z0 = x0 y0, z2 = x1 y1,
+    s = x0 + x1, t = y0 + y1. z0 and z2 are needed twice so they are summed on their own;
+    s t has h+1 bits each and its top-bit rows go into the heap directly.
+    """
+    p, q = len(x), len(y)
+    n = max(p, q)
+    x, y = extend(x, n, False), extend(y, n, False)
+    h = (n + 1) // 2
+    x0, x1, y0, y1 = x[:h], extend(x[h:], h, False), y[:h], extend(y[h:], h, False)
+    z0 = _full(b, x0, y0)
+    z2 = _full(b, x[h:], y[h:])
+    s, sc = add_carry(b, x0, x1)
+    t, tc = add_carry(b, y0, y1)
+    heap = BitHeap(b, p + q)
+    heap.add_word(z0, 0)
+    heap.add_word(z2, 2 * h)
+    heap.add_word(z0, h, negative=True)
+    heap.add_word(z2, h, negative=True)
+    _full_into(heap, s, t, h)
+    for j in range(h):
+        heap.add_bit(b.and_(sc, t[j]), 2 * h + j)
+        heap.add_bit(b.and_(tc, s[j]), 2 * h + j)
+    heap.add_bit(b.and_(sc, tc), 3 * h)
+    return heap.result()
+
+
+def _mod_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int, w: int) -> None:
+    """x * y mod 2^w into the heap at column off."""
+    if w < 2 * KARATSUBA_MIN:
+        _schoolbook_into(heap, x, y, off, w)
+        return
+    h = (w + 1) // 2
+    heap.add_word(_karatsuba(heap.b, x[:h], y[:h])[:w], off)
+    _mod_into(heap, x[:w - h], y[h:w], off + h, w - h)
+    _mod_into(heap, x[h:w], y[:w - h], off + h, w - h)
+
+
+def mul(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
+    """x * y mod 2^n (the same for signed and unsigned): at most n^2-n+1 ANDs."""
+    n = _same_width("mul", x, y)
+    for a, c in ((x, y), (y, x)):
+        k = const_value(c)
+        if k is not None:
+            return mul_const(b, a, k)
+    heap = BitHeap(b, n)
+    _mod_into(heap, x, y, 0, n)
+    return heap.result()
+
+
+def mul_full(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = False) -> Word:
+    """The exact 2n-bit product: at most 2n^2-n ANDs.
+
+    Signed (Baugh-Wooley): x = x' - x_s 2^(n-1) with x' the low n-1 bits, so
+    xy = x'y' - 2^(n-1)(x_s y' + y_s x') + 2^(2n-2) x_s y_s; the negative rows enter the heap
+    complemented, with their constant.
+    """
+    n = _same_width("mul_full", x, y)
+    if not signed:
+        return _full(b, x, y)
+    heap = BitHeap(b, 2 * n)
+    if n:
+        sx, sy = x[-1], y[-1]
+        _full_into(heap, x[:-1], y[:-1], 0)
+        for j in range(n - 1):
+            heap.add_bit(b.and_(sx, y[j]), n - 1 + j, negative=True)
+            heap.add_bit(b.and_(sy, x[j]), n - 1 + j, negative=True)
+        heap.add_bit(b.and_(sx, sy), 2 * n - 2)
+    return heap.result()
+
+
+def _naf(k: int) -> list[int]:
+    """Non-adjacent form of k >= 0: digits in {-1, 0, 1}, least significant first."""
+    digits = []
+    while k:
+        d = (2 - k % 4) if k % 2 else 0
+        digits.append(d)
+        k = (k - d) // 2
+    return digits
+
+
+def _const_terms(b: Builder, x: Sequence[int], digits: Sequence[int]) -> Word:
+    n = len(x)
+    heap = BitHeap(b, n)
+    for i, d in enumerate(digits):
+        if d:
+            heap.add_word(x[:max(n - i, 0)], i, negative=d < 0)
+    return heap.result()
+
+
+def _and_cost(n: int, digits: Sequence[int]) -> int:
+    """ANDs of the shift-and-add for these digits on n fresh input bits."""
+    scratch = Builder("cost")
+    _const_terms(scratch, scratch.input("p", "x", uint(n)), digits)
+    return scratch.n_and
+
+
+def mul_const(b: Builder, x: Sequence[int], k: int) -> Word:
+    """x * k mod 2^n for a public integer k (any sign): one heap row per nonzero digit."""
+    n = len(x)
+    if n == 0:
+        return []
+    k %= 1 << n
+    binary = [(k >> i) & 1 for i in range(n)]
+    naf = _naf(k)[:n]
+    best = binary
+    if sum(map(abs, naf)) < sum(binary) and _and_cost(n, naf) < _and_cost(n, binary):
+        best = naf
+    return _const_terms(b, x, best)
+
+
+# --- division ------------------------------------------------------------------------------
+def _restoring(b: Builder, a: Sequence[int], d: Sequence[int]) -> tuple[Word, Word, list[int]]:
+    """Unsigned a // d and a % d for len(a) <= len(d), restoring division.
+
+    Step k sees a k-bit partial remainder r'; r' >= d iff d < 2^k (bit small[k], one suffix
+    OR chain for all k) and r' >= d mod 2^k (a k-bit borrow chain). So step k costs 2k+1
+    ANDs: borrow chain, the AND with small[k], a k-bit mux. Returns (quotient, remainder,
+    small) with len(a) bits each for the first two and small[k] = [d < 2^k], k = 0..len(d).
+    """
+    m, n = len(a), len(d)
+    small = [ONE] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        small[k] = b.and_(small[k + 1], b.not_(d[k]))
+    q = [ZERO] * m
+    r: Word = []
+    for i in range(m - 1, -1, -1):
+        rp = [a[i]] + r
+        k = len(rp)
+        diff, borrow = sub_borrow(b, rp, d[:k])
+        q[i] = b.and_(b.not_(borrow), small[k])
+        r = mux(b, q[i], diff, rp)
+    return q, r, small
+
+
+def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word]:
+    """Unsigned (x // y, x % y); x // 0 = 2^n - 1 and x % 0 = x. n^2+3n-3 ANDs.
+
+    Division by zero needs no special case: no step ever finds r' < 0.
+    """
+    _same_width("divmod_u", x, y)
+    q, r, _ = _restoring(b, x, y)
+    return q, r
+
+
+def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word]:
+    """Signed (x / y, x % y) truncating toward zero (C): n^2+6n-6 ANDs.
+
+    x / 0 = -1 if x >= 0 else 1 and x % 0 = x; INT_MIN / -1 = INT_MIN and INT_MIN % -1 = 0
+    (the wrap-around of the exact quotient 2^(n-1)).
+
+    Rather than |x| (n-1 ANDs) this divides a' = x ^ sign(x), which is |x| - 1 for negative
+    x and has only n-1 bits, saving the division's widest step. With a' = q'|y| + r' the
+    true |x| = a' + 1 gives q = q' + e, r = e ? 0 : r' + 1 where e = [r' + 1 == |y|]; and the
+    negated results become q' ^ -1 + (1 - e) and ~r', both free of a second negation.
+    """
+    n = _same_width("divmod_s", x, y)
+    if n == 0:
+        return [], []
+    sx, sy = x[-1], y[-1]
+    ap = [b.xor(xi, sx) for xi in x[:-1]]
+    d = abs_(b, y)
+    q1, r1, small = _restoring(b, ap, d)
+    # a' < 2^(n-1), so the quotient's top bit is set only when dividing by zero
+    q1 = q1 + [small[0]]
+    r1 = r1 + [ZERO]
+    e = b.and_(sx, eq(b, inc(b, r1), d))
+    t = b.xor(sx, sy)
+    q = inc_by(b, [b.xor(qi, t) for qi in q1], b.xor(t, e))
+    ne_ = b.not_(e)
+    r = [b.and_(b.xor(ri, sx), ne_) for ri in r1]
+    return q, r
+
+
+def _wrap_s(v: int, n: int) -> int:
+    v &= (1 << n) - 1
+    return v - (1 << n) if v >> (n - 1) else v
+
+
+def ref_divmod_u(x: int, y: int, n: int) -> tuple[int, int]:
+    """Unsigned n-bit (x // y, x % y) with x // 0 = 2^n - 1, x % 0 = x (operands taken mod 2^n)."""
+    mask = (1 << n) - 1
+    x, y = x & mask, y & mask
+    if y == 0:
+        return mask, x
+    return x // y, x % y
+
+
+def ref_divmod_s(x: int, y: int, n: int) -> tuple[int, int]:
+    """Signed n-bit (x / y, x % y) truncating toward zero, x / 0 = -1 if x >= 0 else 1,
+    x % 0 = x, results wrapped to n bits (INT_MIN / -1 = INT_MIN, INT_MIN % -1 = 0)."""
+    x, y = _wrap_s(x, n), _wrap_s(y, n)
+    if y == 0:
+        return _wrap_s(-1 if x >= 0 else 1, n), x
+    q = abs(x) // abs(y)
+    if (x < 0) != (y < 0):
+        q = -q
+    return _wrap_s(q, n), _wrap_s(x - q * y, n)
