@@ -43,6 +43,7 @@ _SMALL = 64 << 10        # frames below this are copied into the send buffer
 _FLUSH_AT = 1 << 20      # the send buffer is written out once it holds this much
 _CHUNK = 4 << 20         # one sendall call; the timeout applies to each chunk
 _RBUF = 1 << 20          # receive buffer; larger frames are read straight into place
+_SCRATCH_MAX = 64 << 20  # largest frame recv() reads via a kept scratch buffer
 _SOCK_BUF = 4 << 20      # SO_SNDBUF / SO_RCVBUF request (the kernel may clamp it)
 _VERSION = 1
 _GREETING = b"YAOGC\x00" + bytes([_VERSION]) + b"\n"
@@ -72,6 +73,7 @@ class Channel:
         self._rbuf = bytearray(_RBUF)
         self._rview = memoryview(self._rbuf)
         self._rpos = self._rend = 0
+        self._scratch = bytearray()
         self._broken: NetworkError | None = None  # the failure that ended the stream
         self._closed = False
         self.timeout = timeout
@@ -176,6 +178,8 @@ class Channel:
             shape = (n // dtype.itemsize,)
         else:
             shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+            if min(shape, default=0) < 0:
+                raise ValueError(f"array shape must not be negative, got {shape}")
             want = math.prod(shape) * dtype.itemsize
             if n != want:
                 raise self._desync(f"expected {want} bytes for a {dtype} array of shape "
@@ -206,7 +210,9 @@ class Channel:
         self._rpos += 1
         self.bytes_received += 1
         if kind == ABORT:
-            reason = self._read_bytes(n - 1).decode("utf-8", "replace")
+            # The reason is the peer's text: keep it to one printable line of bounded length.
+            text = self._read_bytes(n - 1).decode("utf-8", "replace")
+            reason = "".join(c if c.isprintable() else " " for c in text[:500])
             self._broken = PeerAborted(f"the peer aborted: {reason}", phase=self.phase)
             raise self._broken
         if expected is not None and kind != int(expected):
@@ -221,8 +227,12 @@ class Channel:
             self._rpos += n
             self.bytes_received += n
             return out
-        buf = bytearray(n)
-        self._read_into(memoryview(buf), n)
+        # A fresh bytearray per frame costs more than the transfer (calloc hands out new
+        # zero pages that fault on first touch), so large frames land in a reused scratch.
+        if len(self._scratch) < n <= _SCRATCH_MAX:
+            self._scratch = bytearray(n)
+        buf = memoryview(self._scratch if n <= _SCRATCH_MAX else bytearray(n))[:n]
+        self._read_into(buf, n)
         return bytes(buf)
 
     def _fill(self, k: int, frame: int | None) -> None:
@@ -337,9 +347,14 @@ class Channel:
             self._wbuf = bytearray()
             self.close()
         else:
-            # Tell the peer why, instead of leaving it to time out.
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.abort(first if isinstance(exc, YaogcError) else "internal error on the peer")
+            # Tell the peer that this side stopped, instead of leaving it to time out, but not
+            # the message itself: it may quote this party's private input.
+            if isinstance(exc, KeyboardInterrupt):
+                self.abort("the peer was interrupted")
+            elif isinstance(exc, YaogcError):
+                self.abort(f"the peer stopped on an error of its own ({type(exc).__name__})")
+            else:
+                self.abort("the peer stopped on an internal error")
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("broken" if self._broken else "open")
@@ -555,9 +570,14 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
     require_secure(host, tls, insecure_plain_tcp)
     ctx = _context(tls, server_side=True)
     try:
-        family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
-                                    flags=socket.AI_PASSIVE)[0][0]
-        server = socket.create_server((host, port), family=family, backlog=1)
+        if host in ("", "::") and socket.has_dualstack_ipv6():
+            # All interfaces means IPv4 too, not IPv6 only.
+            server = socket.create_server((host, port), family=socket.AF_INET6, backlog=1,
+                                          dualstack_ipv6=True)
+        else:
+            family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                        flags=socket.AI_PASSIVE)[0][0]
+            server = socket.create_server((host, port), family=family, backlog=1)
     except OSError as e:
         raise ConnectFailed(f"cannot listen on {_hostport(host, port)}: {e.strerror or e}",
                             phase=phase) from None

@@ -180,8 +180,18 @@ def test_context_manager_tells_the_peer_about_a_local_error():
             a.send(b"partial")
             raise InputError("inputs.json: value 300 does not fit u8")
     assert b.recv() == b"partial"
-    with pytest.raises(PeerAborted, match="value 300 does not fit u8"):
+    with pytest.raises(PeerAborted, match=r"stopped on an error of its own \(InputError\)") as e:
         b.recv_msg_any()
+    assert "300" not in str(e.value)  # the message may quote a private input: not sent
+
+
+def test_abort_reason_is_one_bounded_printable_line():
+    a, b = memory_pair()
+    a.abort("line one\nline two\x1b[31m" + "x" * 5000)
+    with pytest.raises(PeerAborted) as e:
+        b.recv_msg(1)
+    text = str(e.value)
+    assert "\n" not in text and "\x1b" not in text and len(text) < 600
 
 
 def test_memory_peer_closed_and_timeout():
@@ -346,6 +356,33 @@ def test_connect_gives_up_when_nobody_listens():
         connect("127.0.0.1", port, T, retry_for=0.2)
 
 
+def test_ipv6_loopback():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    ready, box = threading.Event(), {}
+    t = threading.Thread(target=lambda: box.update(s=listen(
+        "::1", 0, T, on_listening=lambda h, p: (box.update(port=p), ready.set()))))
+    t.start()
+    assert ready.wait(T)
+    with connect("::1", box["port"], T) as c:
+        t.join()
+        with box["s"] as s:
+            c.send(b"v6", flush=True)
+            assert s.recv() == b"v6"
+            assert s.peer.startswith("[::1]:")
+
+
+def test_another_channel_version_is_refused():
+    def script(sock):
+        sock.sendall(b"YAOGC\x00\x09\n")
+        sock.recv(8)
+
+    s, sock = raw_peer(script)
+    sock.close()
+    assert isinstance(s, HandshakeError)
+    assert "the peer speaks channel version 9, this side 1" in str(s)
+
+
 def test_a_stranger_on_the_port_is_refused():
     def script(sock):
         sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
@@ -369,6 +406,20 @@ def test_plain_tcp_off_loopback_needs_the_flag():
     # With the flag the check passes and the call proceeds to the network.
     with pytest.raises(ChannelTimeout):
         listen("0.0.0.0", 0, 0.1, insecure_plain_tcp=True, on_listening=lambda h, p: None)
+
+
+def test_all_interfaces_listener_accepts_ipv4():
+    ready, box = threading.Event(), {}
+    t = threading.Thread(target=lambda: box.update(s=listen(
+        "", 0, T, insecure_plain_tcp=True,
+        on_listening=lambda h, p: (box.update(port=p), ready.set()))))
+    t.start()
+    assert ready.wait(T)
+    with connect("127.0.0.1", box["port"], T) as c:
+        t.join()
+        with box["s"] as s:
+            s.send(b"v4", flush=True)
+            assert c.recv() == b"v4"
 
 
 def test_loopback_detection():
