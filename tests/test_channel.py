@@ -21,7 +21,7 @@ from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
 T = 5.0  # generous per-wait timeout for tests that should succeed
 
 
-def connect_pair(server=None, client=None, timeout=T):
+def connect_pair(server=None, client=None, timeout=T, host="127.0.0.1", connect_to=None):
     """listen() in a thread and connect() to it; each result is a Channel or the exception."""
     ready, box = threading.Event(), {}
 
@@ -31,8 +31,7 @@ def connect_pair(server=None, client=None, timeout=T):
 
     def serve():
         try:
-            box["s"] = listen("127.0.0.1", 0, timeout, on_listening=on_listening,
-                              **(server or {}))
+            box["s"] = listen(host, 0, timeout, on_listening=on_listening, **(server or {}))
         except BaseException as e:  # noqa: BLE001 - handed to the test
             box["s"] = e
             ready.set()
@@ -41,7 +40,7 @@ def connect_pair(server=None, client=None, timeout=T):
     t.start()
     assert ready.wait(timeout)
     try:
-        c = connect("127.0.0.1", box["port"], timeout, **(client or {}))
+        c = connect(connect_to or host, box["port"], timeout, **(client or {}))
     except BaseException as e:  # noqa: BLE001 - handed to the test
         c = e
     t.join(3 * timeout)
@@ -359,17 +358,11 @@ def test_connect_gives_up_when_nobody_listens():
 def test_ipv6_loopback():
     if not socket.has_ipv6:
         pytest.skip("no IPv6")
-    ready, box = threading.Event(), {}
-    t = threading.Thread(target=lambda: box.update(s=listen(
-        "::1", 0, T, on_listening=lambda h, p: (box.update(port=p), ready.set()))))
-    t.start()
-    assert ready.wait(T)
-    with connect("::1", box["port"], T) as c:
-        t.join()
-        with box["s"] as s:
-            c.send(b"v6", flush=True)
-            assert s.recv() == b"v6"
-            assert s.peer.startswith("[::1]:")
+    s, c = connect_pair(host="::1")
+    with s, c:
+        c.send(b"v6", flush=True)
+        assert s.recv() == b"v6"
+        assert s.peer.startswith("[::1]:")
 
 
 def test_another_channel_version_is_refused():
@@ -409,17 +402,10 @@ def test_plain_tcp_off_loopback_needs_the_flag():
 
 
 def test_all_interfaces_listener_accepts_ipv4():
-    ready, box = threading.Event(), {}
-    t = threading.Thread(target=lambda: box.update(s=listen(
-        "", 0, T, insecure_plain_tcp=True,
-        on_listening=lambda h, p: (box.update(port=p), ready.set()))))
-    t.start()
-    assert ready.wait(T)
-    with connect("127.0.0.1", box["port"], T) as c:
-        t.join()
-        with box["s"] as s:
-            s.send(b"v4", flush=True)
-            assert c.recv() == b"v4"
+    s, c = connect_pair({"insecure_plain_tcp": True}, host="", connect_to="127.0.0.1")
+    with s, c:
+        s.send(b"v4", flush=True)
+        assert c.recv() == b"v4"
 
 
 def test_loopback_detection():
