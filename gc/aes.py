@@ -31,6 +31,12 @@ class FixedKeyAES:
         self._enc = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
         self._buf = bytearray(0)
 
+    @property
+    def encryptor(self):
+        """The raw ECB context: ``update_into(src, dst)`` applies pi to whole 16-byte blocks
+        (dst needs 15 spare bytes); the garbling engine calls it on its own buffers."""
+        return self._enc
+
     def permute(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """pi applied to every block of ``x`` ((n, 2) uint64, C-contiguous)."""
         x = np.ascontiguousarray(x, dtype=np.uint64)

@@ -1,0 +1,391 @@
+"""The Schedule pass: a Circuit's AND gates grouped by AND-depth, every operand a linear form.
+
+Garbling costs a fixed overhead per numpy call, so the engine wants few, wide steps. A
+Schedule has one step per AND layer, each AND operand given as the XOR of a few *basis* wires
+(inputs, AND outputs, and materialized XOR wires) plus a public constant bit; NOT is free (it
+flips the constant). An XOR wire whose linear form grows past ``bound`` basis terms becomes a
+basis wire of its own, computed by an XOR step between AND layers, so the Schedule stays linear
+in the circuit's size; small bounds (2-4) measured best.
+
+Basis wires live in *slots* of the engine's label store. Slot 0 is always zero (the padding
+term), slot 1 is the constant-one term (the garbler keeps R there, the evaluator zero), slots
+``2 .. 2+n_inputs-1`` are the input wires. Every other basis wire gets a slot when it is
+computed and gives it back after its last reader, so the store is bounded by the live wires;
+the outputs of one step occupy contiguous slots, so writing them is a slice, not a scatter.
+Operands are padded to a fixed arity per step with the zero slot.
+
+Layers and the order of gates within a layer depend only on the circuit (wire-level constant
+folding and AND-depth), never on ``bound``, so schedules of one circuit with different bounds
+garble interchangeably: the same AND gate gets the same position (and so the same tweaks).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .circuit import Circuit, Op
+from .errors import InputError
+
+ZERO_SLOT = 0
+ONE_SLOT = 1
+FIRST_INPUT_SLOT = 2
+DEFAULT_BOUND = 3
+
+
+@dataclass(frozen=True)
+class XorStep:
+    """Basis wires ``start .. start+count-1`` = XOR over rows of the slots in ``idx``."""
+    start: int
+    idx: np.ndarray           # (arity, count) slot indices
+
+    @property
+    def count(self) -> int:
+        return int(self.idx.shape[1])
+
+
+@dataclass(frozen=True)
+class AndStep:
+    """One AND layer: gate i computes (XOR of idx[:, 0, i]) & (XOR of idx[:, 1, i]) into slot
+    ``start + i``. ``offset`` is the number of AND gates of all earlier layers."""
+    start: int
+    idx: np.ndarray           # (arity, 2, n) slot indices
+    offset: int
+    level: int
+
+    @property
+    def count(self) -> int:
+        return int(self.idx.shape[2])
+
+
+@dataclass
+class Schedule:
+    """Steps in execution order, the output forms and the store size. Build with
+    :func:`schedule`; the engine in :mod:`yaogc.gc` runs it."""
+    circuit: Circuit
+    bound: int
+    flat: bool
+    steps: list
+    out_idx: np.ndarray       # (arity, n_outputs) slot indices
+    n_slots: int
+    n_and: int
+    _plans: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.circuit.n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.out_idx.shape[1])
+
+    @property
+    def and_steps(self) -> list[AndStep]:
+        return [s for s in self.steps if isinstance(s, AndStep)]
+
+    @property
+    def widths(self) -> list[int]:
+        """AND gates per layer, in layer order."""
+        return [s.count for s in self.and_steps]
+
+    def stats(self) -> dict:
+        xs = [s for s in self.steps if isinstance(s, XorStep)]
+        w = self.widths
+        return {
+            "bound": self.bound,
+            "flat": self.flat,
+            "and": self.n_and,
+            "and_layers": len(w),
+            "widths": w,
+            "max_width": max(w, default=0),
+            "xor_steps": len(xs),
+            "materialized": sum(s.count for s in xs),
+            "slots": self.n_slots,
+            "and_terms": int(sum(np.count_nonzero(s.idx) for s in self.and_steps)),
+            "and_padded_terms": int(sum(s.idx.size for s in self.and_steps)),
+            "xor_terms": int(sum(np.count_nonzero(s.idx) for s in xs)),
+        }
+
+    def plan(self, chunk: int) -> list[list[tuple]]:
+        """Per step, its chunks of at most ``chunk`` gates (or XOR wires) as contiguous index
+        arrays, built once per chunk size: ``(first, count, idx)`` with idx ``(arity, count)``
+        for XOR steps and ``(arity, 2, count)`` for AND steps."""
+        chunk = max(1, int(chunk))
+        got = self._plans.get(chunk)
+        if got is None:
+            got = [_chunks(s, chunk) for s in self.steps]
+            got.append(_chunks(XorStep(0, self.out_idx), chunk))
+            self._plans[chunk] = got
+        return got
+
+
+def _chunks(step, chunk: int) -> list[tuple]:
+    n = step.count
+    out = []
+    for a in range(0, max(n, 1), chunk):
+        c = min(chunk, n - a)
+        if c <= 0:
+            break
+        idx = np.ascontiguousarray(step.idx[..., a:a + c])
+        idx.flags.writeable = False
+        out.append((a, c, idx))
+    return out
+
+
+_CACHE: "weakref.WeakKeyDictionary[Circuit, dict[int, Schedule]]" = weakref.WeakKeyDictionary()
+
+
+def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
+             cap: int | None = None) -> Schedule:
+    """The Schedule of ``circuit`` (cached per circuit and parameters).
+
+    An XOR wire read by several gates becomes a basis wire when its form has more than
+    ``bound`` terms; one read once is inlined into its reader up to ``cap`` terms (default
+    ``4 * bound``). ``flat`` computes all materialized wires of a level in one XOR step (their
+    forms expanded); otherwise they are computed in chains of steps with the shortest forms.
+    """
+    if not isinstance(bound, int) or bound < 1:
+        raise InputError(f"schedule bound must be a positive integer, got {bound!r}")
+    cap = 4 * bound if cap is None else cap
+    if not isinstance(cap, int) or cap < bound:
+        raise InputError(f"schedule cap must be an integer >= bound ({bound}), got {cap!r}")
+    per = _CACHE.setdefault(circuit, {})
+    key = (bound, bool(flat), cap)
+    got = per.get(key)
+    if got is None:
+        got = per[key] = _build(circuit, bound, bool(flat), cap)
+    return got
+
+
+def _live_wires(circuit: Circuit, outs: list[int]) -> list[bool]:
+    n_in = circuit.n_inputs
+    live = [False] * circuit.n_wires
+    for w in outs:
+        live[w] = True
+    a, b = circuit.in0.tolist(), circuit.in1.tolist()
+    for k in range(circuit.n_gates - 1, -1, -1):
+        if live[n_in + k]:
+            if a[k] >= 0:
+                live[a[k]] = True
+            if b[k] >= 0:
+                live[b[k]] = True
+    return live
+
+
+def _fanout(circuit: Circuit, outs: list[int], live: list[bool]) -> list[int]:
+    """Readers of each wire, looking through NOT (a NOT's readers read the same form)."""
+    n_in = circuit.n_inputs
+    ops, a, b = circuit.op.tolist(), circuit.in0.tolist(), circuit.in1.tolist()
+    NOT = int(Op.NOT)
+    fan = [0] * circuit.n_wires
+    for w in outs:
+        fan[w] += 1
+    for k in range(circuit.n_gates - 1, -1, -1):
+        w = n_in + k
+        if not live[w]:
+            continue
+        if ops[k] == NOT:
+            fan[a[k]] += max(fan[w], 1)
+        else:
+            if a[k] >= 0:
+                fan[a[k]] += 1
+            if b[k] >= 0:
+                fan[b[k]] += 1
+    return fan
+
+
+def _build(circuit: Circuit, bound: int, flat: bool, cap: int) -> Schedule:
+    n_in = circuit.n_inputs
+    outs = [int(w) for o in circuit.outputs for w in o.wires]
+    live = _live_wires(circuit, outs)
+    ops, ins_a, ins_b = circuit.op.tolist(), circuit.in0.tolist(), circuit.in1.tolist()
+    XOR, AND, NOT, C1 = int(Op.XOR), int(Op.AND), int(Op.NOT), int(Op.CONST1)
+    fanout = _fanout(circuit, outs, live)
+    empty: frozenset = frozenset()
+
+    # per wire: its linear form (basis ids, constant), wire-level constant (or None), AND-depth
+    form: list = [None] * circuit.n_wires
+    const: list = [None] * circuit.n_wires
+    level = [0] * circuit.n_wires
+    for w in range(n_in):
+        form[w] = (frozenset((w,)), 0)
+    blevel: dict[int, int] = {w: 0 for w in range(n_in)}   # basis id -> level it becomes known
+    mat_def: dict[int, frozenset] = {}                      # materialized basis id -> terms
+    ands: list[tuple[int, tuple, tuple]] = []               # (basis id, form a, form b)
+    for k, o in enumerate(ops):
+        w = n_in + k
+        if not live[w]:
+            continue
+        a, b = ins_a[k], ins_b[k]
+        if o == XOR:
+            ca, cb = const[a], const[b]
+            if a == b:
+                const[w] = 0
+            elif ca is not None and cb is not None:
+                const[w] = ca ^ cb
+            level[w] = max(level[a], level[b])
+            if const[w] is not None:
+                form[w] = (empty, const[w])
+                continue
+            fa, fb = form[a], form[b]
+            terms = fa[0] ^ fb[0]
+            if len(terms) > bound and (fanout[w] > 1 or len(terms) > cap):
+                lv = max(blevel[t] for t in terms)
+                if flat:
+                    # one XOR step per level: expand the wires materialized at this level
+                    for t in [t for t in terms if t in mat_def and blevel[t] == lv]:
+                        terms = terms ^ mat_def[t] ^ frozenset((t,))
+                mat_def[w] = terms
+                blevel[w] = lv
+                terms = frozenset((w,))
+            form[w] = (terms, fa[1] ^ fb[1])
+        elif o == AND:
+            ca, cb = const[a], const[b]
+            if ca == 0 or cb == 0:
+                const[w] = 0
+            elif ca == 1 or a == b:
+                const[w], form[w], level[w] = cb, form[b], level[b]
+                continue
+            elif cb == 1:
+                const[w], form[w], level[w] = ca, form[a], level[a]
+                continue
+            if const[w] is not None:
+                form[w] = (empty, const[w])
+                continue
+            level[w] = max(level[a], level[b]) + 1
+            blevel[w] = level[w]
+            ands.append((w, form[a], form[b]))
+            form[w] = (frozenset((w,)), 0)
+        elif o == NOT:
+            if const[a] is not None:
+                const[w] = const[a] ^ 1
+                form[w] = (empty, const[w])
+            else:
+                form[w] = (form[a][0], form[a][1] ^ 1)
+            level[w] = level[a]
+        else:
+            const[w] = 1 if o == C1 else 0
+            form[w] = (empty, const[w])
+
+    out_forms = [form[w] for w in outs]
+
+    # materialized wires actually read (a wire-level XOR may cancel out of every form)
+    needed: set[int] = set()
+    stack = [t for f in out_forms for t in f[0]]
+    stack += [t for (_, fa, fb) in ands for t in fa[0] | fb[0]]
+    while stack:
+        t = stack.pop()
+        if t in mat_def and t not in needed:
+            needed.add(t)
+            stack.extend(mat_def[t])
+    sub: dict[int, int] = {}
+    for t in sorted(needed):   # ascending wire id is a topological order
+        lv = blevel[t]
+        sub[t] = 1 + max((sub[u] for u in mat_def[t] if u in sub and blevel[u] == lv), default=0)
+
+    # steps: per level, its AND layer, then its materialized wires by sub-level
+    by_level: dict[int, list] = {}
+    for g in ands:
+        by_level.setdefault(blevel[g[0]], []).append(g)
+    mats: dict[tuple[int, int], list[int]] = {}
+    for t in sorted(needed):
+        mats.setdefault((blevel[t], sub[t]), []).append(t)
+    depth = max([0] + list(by_level) + [lv for lv, _ in mats])
+    raw_steps: list[tuple[str, list, int]] = []
+    offset = 0
+    for lv in range(depth + 1):
+        if lv in by_level:
+            raw_steps.append(("and", by_level[lv], lv))
+        for s in sorted(q for (l2, q) in mats if l2 == lv):
+            raw_steps.append(("xor", mats[(lv, s)], lv))
+
+    # last step reading each basis id; the outputs are read after every step
+    final = len(raw_steps)
+    last: dict[int, int] = {}
+    for si, (kind, items, _) in enumerate(raw_steps):
+        if kind == "and":
+            for (_, fa, fb) in items:
+                for t in fa[0] | fb[0]:
+                    last[t] = si
+        else:
+            for t0 in items:
+                for t in mat_def[t0]:
+                    last[t] = si
+    for f in out_forms:
+        for t in f[0]:
+            last[t] = final
+    alloc = _Slots(FIRST_INPUT_SLOT + n_in)
+    slot: dict[int, int] = {w: FIRST_INPUT_SLOT + w for w in range(n_in)}
+    frees: dict[int, list[int]] = {}
+    for t, si in last.items():
+        frees.setdefault(si, []).append(t)
+    for w in range(n_in):
+        if w not in last:
+            alloc.free([FIRST_INPUT_SLOT + w])
+
+    def index(forms: list) -> np.ndarray:
+        arity = max([1] + [len(f[0]) + f[1] for f in forms])
+        idx = np.zeros((arity, len(forms)), dtype=np.intp)
+        for j, (terms, c) in enumerate(forms):
+            col = [slot[t] for t in terms]
+            if c:
+                col.append(ONE_SLOT)
+            idx[:len(col), j] = col
+        return idx
+
+    steps = []
+    for si, (kind, items, lv) in enumerate(raw_steps):
+        if si - 1 in frees:
+            alloc.free([slot[t] for t in frees[si - 1]])
+        if kind == "and":
+            idx = index([g[1] for g in items] + [g[2] for g in items])
+            idx = idx.reshape(idx.shape[0], 2, len(items))
+            start = alloc.take(len(items))
+            for i, g in enumerate(items):
+                slot[g[0]] = start + i
+            step = AndStep(start, idx, offset, lv)
+            offset += len(items)
+        else:
+            idx = index([(mat_def[t], 0) for t in items])
+            start = alloc.take(len(items))
+            for i, t in enumerate(items):
+                slot[t] = start + i
+            step = XorStep(start, idx)
+        idx.flags.writeable = False
+        steps.append(step)
+    out_idx = index(out_forms) if out_forms else np.zeros((1, 0), dtype=np.intp)
+    out_idx.flags.writeable = False
+    return Schedule(circuit, bound, flat, steps, out_idx, alloc.top, offset)
+
+
+class _Slots:
+    """First-fit allocator of contiguous slot ranges (a step's outputs share one range)."""
+
+    def __init__(self, reserved: int):
+        self.used = np.ones(max(64, 2 * reserved), dtype=bool)
+        self.top = reserved
+        self.used[reserved:] = False
+
+    def free(self, slots: list[int]) -> None:
+        self.used[slots] = False
+
+    def take(self, n: int) -> int:
+        if n == 0:
+            return self.top
+        free = np.concatenate(([False], ~self.used[:self.top], [True]))
+        edges = np.flatnonzero(free[1:] != free[:-1])
+        # free runs [start, end); the run reaching past the top is open-ended
+        starts = edges[0::2]
+        ends = np.append(edges[1::2], np.iinfo(np.int64).max)
+        fit = np.flatnonzero(ends - starts >= n)
+        start = int(starts[fit[0]])
+        end = start + n
+        if end > self.used.size:
+            grown = np.zeros(max(2 * self.used.size, end), dtype=bool)
+            grown[:self.used.size] = self.used
+            self.used = grown
+        self.used[start:end] = True
+        self.top = max(self.top, end)
+        return start

@@ -1,0 +1,111 @@
+"""The evaluator: half-gates evaluation of a Schedule, one streamed AND layer at a time.
+
+Half-gates: Zahur, Rosulek and Evans, EUROCRYPT 2015; hash as in :mod:`yaogc.gc.garbler`
+(Guo, Katz, Wang, Yu, IEEE S&P 2020). Holding one label W_A, W_B per operand with colour bits
+sa, sb, and the gate's table (TG, TE):
+
+    C = H(W_A, 2j) ^ sa TG  ^  H(W_B, 2j+1) ^ sb (TE ^ W_A)
+
+XOR and NOT cost nothing: the constant-one slot of the store is zero here, so a NOT leaves the
+label as it is (the garbler flips its zero-label by R instead).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from yaogc.circuits.schedule import AndStep, Schedule
+
+from .engine import Engine
+from .errors import GarbleError
+from .tweaks import TweakCounter
+
+
+class Evaluator(Engine):
+    """Evaluates ``batch`` instances of a Schedule from its input labels and table blocks."""
+
+    def __init__(self, schedule: Schedule, batch: int = 1, counter: TweakCounter | None = None):
+        super().__init__(schedule, batch, counter)
+        self._inputs_set = False
+        self._pending: AndStep | None = None
+
+    def set_inputs(self, labels: np.ndarray) -> None:
+        """The active label of every input wire, (K, n_in, 2) uint64."""
+        labels = np.asarray(labels)
+        want = (self.batch, self.schedule.n_inputs, 2)
+        if labels.shape != want or labels.dtype != np.uint64:
+            raise GarbleError(f"input labels must be uint64 of shape {want}, got "
+                              f"{labels.dtype} {labels.shape}")
+        self.input_slots()[:] = labels.transpose(1, 0, 2)
+        self._inputs_set = True
+
+    def expected_block_bytes(self) -> int | None:
+        """Size of the next table block, or None when every layer has been fed."""
+        st = self._next()
+        return None if st is None else 32 * st.count * self.batch
+
+    def _next(self) -> AndStep | None:
+        if not self._inputs_set:
+            raise GarbleError("set_inputs() must come before the first table block")
+        if self._pending is None:
+            self._pending = self.run_until_and()
+        return self._pending
+
+    def feed(self, block) -> None:
+        """Evaluate the next AND layer with its table block (uint64 array of any shape with
+        32 bytes per gate and instance, or bytes in that layout)."""
+        st = self._next()
+        if st is None:
+            raise GarbleError(f"table block beyond the last of {self.and_layers} AND layers")
+        want = 2 * st.count * self.batch * 2
+        if isinstance(block, np.ndarray):
+            if block.dtype != np.uint64 or block.size != want:
+                raise GarbleError(f"table block for AND layer {self.layers_done + 1} must hold "
+                                  f"{want} uint64 words, got {block.dtype} x {block.size}")
+            tables = np.ascontiguousarray(block).reshape(2, -1, 2)
+        else:
+            buf = memoryview(block).cast("B")
+            if buf.nbytes != 8 * want:
+                raise GarbleError(f"table block for AND layer {self.layers_done + 1} must be "
+                                  f"{8 * want} bytes, got {buf.nbytes}")
+            tables = np.frombuffer(buf, dtype=np.uint64).reshape(2, -1, 2)
+        self._evaluate(st, tables)
+        self.step_no += 1
+        self._pending = None
+
+    def run(self, blocks: Iterable) -> np.ndarray:
+        """Feed every block, then return the output colour bits."""
+        for b in blocks:
+            self.feed(b)
+        return self.output_colours()
+
+    def _evaluate(self, st: AndStep, tables: np.ndarray) -> None:
+        k = self.batch
+        flat = self.store.reshape(-1, 2)
+        qv = self.qv
+        xor, band, take = np.bitwise_xor, np.bitwise_and, np.take
+        t_base = 2 * (self.tweak_start + st.offset * k)
+        for a, c, idx in self.plan[self.step_no]:
+            v = self.views(c * k)
+            m = v.m
+            self.gather(idx, v.ex_ab)                    # [A | B]
+            band(v.ex_col, 1, out=v.cb)                  # [sa | sb]
+            self.hash_pass(v, 2, v.ex_in, t_base + 2 * a * k)
+            xor(tables[:, a * k:a * k + m], v.q_lo, out=v.q_hi)   # [TG ^ H(A) | TE ^ H(B)]
+            xor(v.q_t, v.ex_a, out=v.q_t)
+            np.multiply(v.cb, v.two_m, out=v.ib)
+            np.add(v.ib, v.ar, out=v.ib)
+            take(qv, v.ib, mode="clip", out=v.gv)
+            s0 = (st.start + a) * k
+            xor(v.g0, v.g1, out=flat[s0:s0 + m])
+
+    def output_labels(self) -> np.ndarray:
+        """Labels of the output wires, (K, n_out, 2) uint64, after the last block."""
+        self._next()
+        return self.finish()
+
+    def output_colours(self) -> np.ndarray:
+        """Colour bits of the output labels, (K, n_out) uint8 (XOR with the decoding bits)."""
+        return (self.output_labels()[:, :, 0] & np.uint64(1)).astype(np.uint8)

@@ -1,0 +1,124 @@
+"""The garbler: free-XOR + half-gates garbling of a Schedule, one AND layer at a time.
+
+Half-gates: Zahur, Rosulek and Evans, "Two Halves Make a Whole", EUROCRYPT 2015. Free XOR:
+Kolesnikov and Schneider, ICALP 2008. Hash: H(x, i) = pi(pi(x) ^ i) ^ pi(x) with pi fixed-key
+AES-128 (Guo, Katz, Wang, Yu, IEEE S&P 2020, section 7); AND gate ``j`` hashes its first
+operand under tweak ``2j`` and its second under ``2j+1``.
+
+A wire's label for bit b is ``L0 ^ b R``; R (lsb 1) and every input zero-label come from an
+AES-CTR :class:`~yaogc.gc.aes.PRG` seeded from ``os.urandom``. For each AND gate with operand
+zero-labels A0, B0 and colour bits pa, pb:
+
+    TG = H(A0, 2j) ^ H(A1, 2j) ^ pb R          TE = H(B0, 2j+1) ^ H(B1, 2j+1) ^ A0
+    C0 = H(A0, 2j) ^ pa TG  ^  H(B0, 2j+1) ^ pb (TE ^ A0)
+
+Table blocks (the streaming format, see :mod:`yaogc.gc`): one per AND layer, a C-contiguous
+``uint64`` array of shape ``(2, n, K, 2)`` = ``[TG of every gate | TE of every gate]``, gates
+in layer order, then instances; 32 bytes per AND gate per instance.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from yaogc.circuits.schedule import AndStep, Schedule
+
+from .aes import PRG
+from .engine import Engine
+from .errors import GarbleError
+from .tweaks import TweakCounter
+
+
+class Garbler(Engine):
+    """Garbles ``batch`` instances of a Schedule; tweaks come from ``counter``."""
+
+    def __init__(self, schedule: Schedule, batch: int = 1, counter: TweakCounter | None = None,
+                 prg: PRG | None = None):
+        super().__init__(schedule, batch, counter)
+        prg = prg if prg is not None else PRG()
+        r = prg.blocks(1)[0]
+        r[0] |= np.uint64(1)
+        r.flags.writeable = False
+        self.R = r
+        k, n_in = self.batch, schedule.n_inputs
+        self.input_slots()[:] = prg.blocks(n_in * k).reshape(n_in, k, 2)
+        self.set_constant(r)
+        self.rr = np.empty((2 * self.m_max, 2), dtype=np.uint64)
+        self.rr[:] = r
+        self.rs = np.stack([np.zeros(2, dtype=np.uint64), r]).view("V16").reshape(2)
+        self._started = False
+
+    @property
+    def input_zero_labels(self) -> np.ndarray:
+        """Zero-labels of the input wires, (K, n_in, 2) uint64."""
+        return np.ascontiguousarray(self.input_slots().transpose(1, 0, 2))
+
+    def input_labels(self, bits: np.ndarray, wires: slice | np.ndarray | None = None) -> np.ndarray:
+        """Labels ``L0 ^ b R`` for input bits (K, w) of the input wires ``wires`` (all inputs
+        by default), as (K, w, 2) uint64."""
+        zero = self.input_zero_labels
+        if wires is not None:
+            zero = zero[:, wires]
+        bits = np.asarray(bits)
+        if bits.shape != zero.shape[:2]:
+            raise GarbleError(f"input bits must have shape {zero.shape[:2]} (batch, wires), "
+                              f"got {bits.shape}")
+        mask = (bits.astype(np.uint64) & np.uint64(1)) * np.uint64(0xFFFFFFFFFFFFFFFF)
+        return zero ^ (mask[..., None] & self.R)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """The table block of each AND layer in order (see the module docstring for layout)."""
+        if self._started:
+            raise GarbleError("blocks() may be iterated once per Garbler")
+        self._started = True
+        while True:
+            st = self.run_until_and()
+            if st is None:
+                break
+            block = np.empty((2, st.count, self.batch, 2), dtype=np.uint64)
+            self._garble(st, block)
+            self.step_no += 1
+            yield block
+        self.finish()
+
+    def _garble(self, st: AndStep, block: np.ndarray) -> None:
+        k = self.batch
+        tables = block.reshape(2, -1, 2)
+        flat = self.store.reshape(-1, 2)
+        x, qv, rs = self.x, self.qv, self.rs
+        xor, band, take = np.bitwise_xor, np.bitwise_and, np.take
+        t_base = 2 * (self.tweak_start + st.offset * k)
+        for a, c, idx in self.plan[self.step_no]:
+            v = self.views(c * k)
+            m = v.m
+            self.gather(idx, v.gx_ab)                    # [A0 | B0]
+            xor(v.gx_ab2, v.rr, out=v.gx_r)              # [A1 | B1]
+            band(v.gx_col, 1, out=v.cb)                  # [pa | pb]
+            take(rs, v.cb_hi, mode="clip", out=v.gx_pbr)  # pb R
+            self.hash_pass(v, 4, v.gx_in, t_base + 2 * a * k)
+            xor(v.q_a1, v.gx_pbr2, out=v.q_a1)           # H(A1) ^ pb R
+            out = tables[:, a * k:a * k + m]
+            xor(v.q_lo, v.q_hi, out=out)                 # [TG | TE ^ A0]
+            xor(out[1], v.gx_a, out=out[1])
+            # C0 = (pa ? H(A1) ^ pb R : H(A0)) ^ (pb ? H(B1) : H(B0)), by index arithmetic
+            np.multiply(v.cb, v.two_m, out=v.ib)
+            np.add(v.ib, v.ar, out=v.ib)
+            take(qv, v.ib, mode="clip", out=v.gv)
+            s0 = (st.start + a) * k
+            xor(v.g0, v.g1, out=flat[s0:s0 + m])
+
+    def output_zero_labels(self) -> np.ndarray:
+        """Zero-labels of the output wires (K, n_out, 2), after every block was produced."""
+        self._need_done()
+        return self.finish()
+
+    def decoding_bits(self) -> np.ndarray:
+        """Colour bits of the output zero-labels, (K, n_out) uint8: the decoding information.
+        Output bit = evaluator's colour bit XOR this bit."""
+        return (self.output_zero_labels()[:, :, 0] & np.uint64(1)).astype(np.uint8)
+
+    def _need_done(self) -> None:
+        if self.output_labels_ is None and self.and_layers and not self._started:
+            raise GarbleError("iterate blocks() to the end before asking for the outputs")
