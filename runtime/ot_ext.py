@@ -39,7 +39,7 @@ import numpy as np
 
 from yaogc.circuits.errors import InputError
 from yaogc.gc.aes import PRG, FixedKeyAES
-from yaogc.runtime.bitmatrix import block_from_bits, pack_bits, transpose_128
+from yaogc.runtime.bitmatrix import BitTransposer, block_from_bits, pack_bits
 from yaogc.runtime.ot_base import OTError, base_ot_recv, base_ot_send
 
 KAPPA = 128
@@ -91,11 +91,21 @@ def _chunks(m: int, chunk: int):
         yield start, min(chunk, m - start)
 
 
-def _expand(prgs, cols: int, out: np.ndarray) -> np.ndarray:
-    """Next ``8 * cols`` bits of each of the 128 PRG streams, as the rows of ``out``."""
+def _expand(prgs, cols: int, buf: np.ndarray) -> np.ndarray:
+    """Next ``8 * cols`` bits of each of the 128 PRG streams, as rows of a (128, cols) view."""
+    out = buf[:KAPPA * cols].reshape(KAPPA, cols)
     for j, prg in enumerate(prgs):
         out[j] = prg.blocks(cols // 16).view(np.uint8).reshape(-1)
     return out
+
+
+class _Buffers:
+    """Per-chunk working arrays kept for the whole session (fresh ones cost page faults)."""
+
+    def __init__(self, chunk: int):
+        self.transposer = BitTransposer()
+        self.mat = np.empty(KAPPA * chunk // 8, dtype=np.uint8)
+        self.rows = np.empty((chunk, 2), dtype=np.uint64)
 
 
 class OTExtSender:
@@ -107,6 +117,8 @@ class OTExtSender:
         self.index = 0
         self._aes = FixedKeyAES()
         self._prgs = None
+        self._buf = _Buffers(self.chunk)
+        self._x = np.empty((2 * self.chunk, 2), dtype=np.uint64)
 
     def setup(self) -> None:
         """128 base OTs as the base-OT receiver, with secret choice bits ``s``."""
@@ -160,13 +172,13 @@ class OTExtSender:
         for start, n in _chunks(m, self.chunk):
             n_pad = -(-n // KAPPA) * KAPPA
             cols = n_pad // 8
-            q_mat = _expand(self._prgs, cols, np.empty((KAPPA, cols), dtype=np.uint8))
+            q_mat = _expand(self._prgs, cols, self._buf.mat)
             frame = self.ch.recv()
             u = self._check_frame(frame, kind, m, n, cols)
             for j in self._s_rows:
                 q_mat[j] ^= u[j]
-            q = transpose_128(q_mat)
-            x = np.empty((2 * n, 2), dtype=np.uint64)
+            q = self._buf.transposer.transpose(q_mat, self._buf.rows[:n_pad])
+            x = self._x[:2 * n]
             x[:n] = q[:n]
             np.bitwise_xor(q[:n, 0], s_lo, out=x[n:, 0])
             np.bitwise_xor(q[:n, 1], s_hi, out=x[n:, 1])
@@ -204,6 +216,8 @@ class OTExtReceiver:
         self.index = 0
         self._aes = FixedKeyAES()
         self._prgs0 = None
+        self._buf = _Buffers(self.chunk)
+        self._frame = np.empty(_HEADER.size + KAPPA * self.chunk // 8, dtype=np.uint8)
 
     def setup(self) -> None:
         """128 base OTs as the base-OT sender: the seed pairs of the 128 columns."""
@@ -246,14 +260,14 @@ class OTExtReceiver:
         n = bits.size
         n_pad = -(-n // KAPPA) * KAPPA
         cols = n_pad // 8
-        frame = np.empty(_HEADER.size + KAPPA * cols, dtype=np.uint8)
+        frame = self._frame[:_HEADER.size + KAPPA * cols]
         _HEADER.pack_into(frame, 0, kind, m, self.index)
         u = frame[_HEADER.size:].reshape(KAPPA, cols)
-        t_mat = _expand(self._prgs0, cols, np.empty((KAPPA, cols), dtype=np.uint8))
-        _expand(self._prgs1, cols, u)
+        t_mat = _expand(self._prgs0, cols, self._buf.mat)
+        _expand(self._prgs1, cols, frame[_HEADER.size:])
         u ^= t_mat
         u ^= pack_bits(bits, n_pad)
-        t = transpose_128(t_mat)[:n]
+        t = self._buf.transposer.transpose(t_mat, self._buf.rows[:n_pad])[:n]
         tweaks = np.arange(TWEAK_BASE + self.index, TWEAK_BASE + self.index + n,
                            dtype=np.uint64)
         self.index += n

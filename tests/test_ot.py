@@ -159,12 +159,20 @@ def test_base_ot_refuses_bad_arguments():
 
 
 # -- bit-matrix transpose ---------------------------------------------------------------------
-@pytest.mark.parametrize("cols", [1, 16, 48, 1024])
+@pytest.mark.parametrize("cols", [16, 48, 1024, 4096 * 2 + 16])
 def test_transpose_matches_unpackbits(cols):
     mat = np.random.default_rng(cols).integers(0, 256, size=(128, cols), dtype=np.uint8)
     bits = np.unpackbits(mat, axis=1, bitorder="little")
     want = np.ascontiguousarray(np.packbits(bits.T, axis=1, bitorder="little")).view(np.uint64)
     assert np.array_equal(transpose_128(mat), want)
+    out = np.empty((8 * cols, 2), dtype=np.uint64)
+    assert transpose_128(mat, out) is out and np.array_equal(out, want)
+
+
+def test_transpose_refuses_bad_shapes():
+    for shape in ((128, 8), (64, 16), (128,)):
+        with pytest.raises(ValueError, match="transpose_128 needs"):
+            transpose_128(np.zeros(shape, dtype=np.uint8))
 
 
 # -- OT extension ---------------------------------------------------------------------------
