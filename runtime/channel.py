@@ -1,8 +1,9 @@
 """The two-party channel: length-prefixed frames over TCP (optionally TLS 1.3), or in memory.
 
 A frame is an 8-byte little-endian length followed by that many bytes. Typed messages put a
-one-byte kind before the payload inside the frame; kind 255 is reserved for an abort carrying
-the peer's reason. Small frames are coalesced in a send buffer that is flushed when it grows,
+one-byte kind before the payload inside the frame. An abort is out of band: the length
+2**64-1 (never a real frame) followed by a length-prefixed reason, so every receive call
+reports it as PeerAborted, whatever it expected. Small frames are coalesced in a send buffer that is flushed when it grows,
 before every receive and on close, so a send may not leave the process until then. Every
 wait is bounded by ``timeout`` seconds and announced frame sizes by ``max_frame``. A channel is
 used by one thread at a time.
@@ -15,6 +16,7 @@ the caller opts in, since it neither encrypts nor authenticates.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import math
 import socket
@@ -36,7 +38,8 @@ from yaogc.runtime.tls import TLSConfig, describe_ssl_error
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_FRAME = 256 << 20
-ABORT = 255
+_ABORT = (1 << 64) - 1   # the length announcing an abort
+_REASON_MAX = 4096
 
 _HEADER = struct.Struct("<Q")
 _SMALL = 64 << 10        # frames below this are copied into the send buffer
@@ -99,9 +102,9 @@ class Channel:
         self._emit(_HEADER.pack(len(body)), body, flush)
 
     def send_msg(self, kind: int, payload=b"", *, flush: bool = False) -> None:
-        """Send a typed message: kind (0..254) and payload in one frame."""
-        if not 0 <= int(kind) < ABORT:
-            raise ValueError(f"message kind must be in 0..254, got {kind}")
+        """Send a typed message: kind (0..255) and payload in one frame."""
+        if not 0 <= int(kind) <= 255:
+            raise ValueError(f"message kind must be in 0..255, got {kind}")
         body = _byte_view(payload)
         self._emit(_HEADER.pack(len(body) + 1) + bytes([int(kind)]), body, flush)
 
@@ -154,13 +157,13 @@ class Channel:
     def recv_msg(self, expected_kind: int) -> bytes:
         """Receive a typed message of ``expected_kind`` and return its payload.
 
-        Another kind is a ProtocolError; an abort from the peer is a PeerAborted.
+        Another kind is a ProtocolError.
         """
         _, n = self._read_kind(expected_kind)
         return self._read_bytes(n)
 
     def recv_msg_any(self) -> tuple[int, bytes]:
-        """Receive a typed message of any kind (an abort still raises PeerAborted)."""
+        """Receive a typed message of any kind."""
         kind, n = self._read_kind(None)
         return kind, self._read_bytes(n)
 
@@ -195,6 +198,8 @@ class Channel:
         (n,) = _HEADER.unpack_from(self._rbuf, self._rpos)
         self._rpos += _HEADER.size
         self.bytes_received += _HEADER.size
+        if n == _ABORT:
+            self._peer_aborted()
         if n > self.max_frame:
             raise self._desync(f"the peer announced a frame of {n} bytes, above the frame "
                                f"limit of {self.max_frame} bytes")
@@ -209,16 +214,22 @@ class Channel:
         kind = self._rbuf[self._rpos]
         self._rpos += 1
         self.bytes_received += 1
-        if kind == ABORT:
-            # The reason is the peer's text: keep it to one printable line of bounded length.
-            text = self._read_bytes(n - 1).decode("utf-8", "replace")
-            reason = "".join(c if c.isprintable() else " " for c in text[:500])
-            self._broken = PeerAborted(f"the peer aborted: {reason}", phase=self.phase)
-            raise self._broken
         if expected is not None and kind != int(expected):
             raise self._desync(f"expected message {_kind_name(expected, expected)}, the peer "
                                f"sent {_kind_name(kind, expected)}")
         return kind, n - 1
+
+    def _peer_aborted(self) -> None:
+        self._fill(_HEADER.size, None)
+        (n,) = _HEADER.unpack_from(self._rbuf, self._rpos)
+        self._rpos += _HEADER.size
+        if n > _REASON_MAX:
+            raise self._desync(f"the peer aborted with an overlong reason ({n} bytes)")
+        # The reason is the peer's text: keep it to one printable line of bounded length.
+        text = self._read_bytes(n).decode("utf-8", "replace")
+        reason = "".join(c if c.isprintable() else " " for c in text[:500])
+        self._broken = PeerAborted(f"the peer aborted: {reason}", phase=self.phase)
+        raise self._broken
 
     def _read_bytes(self, n: int) -> bytes:
         if n <= _RBUF:
@@ -317,9 +328,10 @@ class Channel:
     def abort(self, reason: str) -> None:
         """Tell the peer why this side gives up (best effort), then close."""
         if not self._closed and not self._broken:
+            body = reason.encode("utf-8")[:_REASON_MAX]
+            self._wbuf += _HEADER.pack(_ABORT) + _HEADER.pack(len(body)) + body
+            self.bytes_sent += 2 * _HEADER.size + len(body)
             try:
-                body = _byte_view(reason.encode("utf-8")[:4096])
-                self._emit(_HEADER.pack(len(body) + 1) + bytes([ABORT]), body)
                 self.flush()
             except NetworkError:
                 pass
@@ -407,10 +419,12 @@ class Channel:
 
 def _kind_name(kind: int, like) -> str:
     """Name a message kind through the caller's IntEnum, if it passed one."""
-    try:
-        return f"{type(like)(kind).name} ({int(kind)})"
-    except (ValueError, TypeError):
-        return f"kind {int(kind)}"
+    if isinstance(like, enum.Enum):
+        try:
+            return f"{type(like)(kind).name} ({int(kind)})"
+        except ValueError:
+            pass
+    return f"kind {int(kind)}"
 
 
 def _byte_view(data) -> memoryview:

@@ -141,6 +141,21 @@ def test_wrong_message_kind_is_refused_by_name():
         b.recv()
 
 
+def test_wrong_plain_int_kind_is_refused():
+    a, b = memory_pair()
+    a.send_msg(3, b"x", flush=True)
+    with pytest.raises(ProtocolError, match=r"expected message kind 4, the peer sent kind 3"):
+        b.recv_msg(4)
+
+
+def test_unknown_kind_against_an_enum():
+    a, b = memory_pair()
+    a.send_msg(200, b"", flush=True)
+    with pytest.raises(ProtocolError, match=r"expected message HELLO \(1\), the peer sent "
+                                            r"kind 200"):
+        b.recv_msg(Kind.HELLO)
+
+
 def test_array_size_mismatch_is_refused():
     a, b = memory_pair()
     a.send_array(np.zeros(10, np.uint32), flush=True)
@@ -164,12 +179,19 @@ def test_send_above_the_frame_limit_is_refused_locally():
         a.send(b"x" * 101)
 
 
-def test_abort_carries_the_reason_with_phase():
+@pytest.mark.parametrize("receive", [lambda ch: ch.recv(), lambda ch: ch.recv_msg(Kind.HELLO),
+                                     lambda ch: ch.recv_array(np.uint64, 4, kind=Kind.TABLES),
+                                     lambda ch: ch.recv_array(np.uint8)])
+def test_abort_carries_the_reason_with_phase_to_any_receive(receive):
     a, b = memory_pair()
     b.phase = "handshake"
+    a.send(b"before")
     a.abort("circuit hashes differ")
+    assert b.recv() == b"before"
     with pytest.raises(PeerAborted, match="^handshake: the peer aborted: circuit hashes differ$"):
-        b.recv_msg(Kind.HELLO)
+        receive(b)
+    with pytest.raises(PeerAborted, match="unusable after an earlier failure"):
+        b.send(b"x")
 
 
 def test_context_manager_tells_the_peer_about_a_local_error():
