@@ -1,1 +1,13 @@
-"""yaogc.compiler: the yaogc language (lark grammar, AST, type checker, lowering)."""
+"""yaogc.compiler: the yaogc language (lark grammar, AST, type checker, word-level IR, lowering).
+
+Entry points: :func:`compile_file` and :func:`compile_source` give a
+:class:`yaogc.circuits.Circuit`; :func:`interpret` runs a program on plain values;
+:class:`CompileError` is every error a program can cause (exit status 2).
+"""
+
+from .errors import CompileError
+from .interp import interpret
+from .pipeline import compile_file, compile_source, elaborate, parse_defines
+
+__all__ = ["CompileError", "compile_file", "compile_source", "elaborate", "interpret",
+           "parse_defines"]

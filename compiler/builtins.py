@@ -1,0 +1,174 @@
+"""Calls: type casts ``u16(x)``, the builtin functions, and user functions (inlined).
+
+Builtins: ``min``, ``max`` (of several values or over an array), ``sum`` (over an array or a
+generator), ``abs``, ``popcount`` (of an integer's bits or of a bool array), ``select(c, a, b)``,
+``len``, ``rotl``/``rotr``. Reductions are built as chains here; the IR rebalancer turns every
+chain into a balanced tree.
+"""
+
+from __future__ import annotations
+
+from yaogc.circuits.types import BOOL, ArrayType, BoolType, FixedType, IntType, uint
+
+from . import nodes as N
+from .convert import ConversionError, cast
+from .values import (Agg, Pub, TypeNameError, Word, describe, is_number, join_numeric,
+                     scalar_type_named, type_of)
+
+BUILTINS = ("min", "max", "sum", "abs", "popcount", "select", "len", "rotl", "rotr", "range")
+
+
+class CallMixin:
+    def e_Call(self, e, frame, want):
+        try:
+            t = scalar_type_named(e.name)
+        except TypeNameError as err:
+            raise self.err(e, str(err)) from None
+        if t is not None:
+            return self.call_cast(e, t, frame)
+        fn = getattr(self, "b_" + e.name, None) if e.name in BUILTINS else None
+        if fn is not None:
+            return fn(e, frame, want)
+        if e.name in self.funcs:
+            if any(isinstance(a, N.Comprehension) and len(e.args) == 1 for a in e.args):
+                raise self.err(e, f"'{e.name}' takes values, not a generator")
+            return self.call_user(self.funcs[e.name], e, frame)
+        raise self.err(e, f"unknown function '{e.name}'")
+
+    def _nargs(self, e, lo, hi=None):
+        hi = lo if hi is None else hi
+        n = len(e.args)
+        if not lo <= n <= hi:
+            want = str(lo) if lo == hi else f"{lo} to {hi}"
+            raise self.err(e, f"{e.name}() takes {want} argument{'s' if hi != 1 else ''}, got {n}")
+
+    def call_cast(self, e, t, frame):
+        self._nargs(e, 1)
+        v = self.expr(e.args[0], frame, t if is_number(t) else None)
+        try:
+            return cast(self.g, v, t)
+        except ConversionError as err:
+            raise self.err(e, str(err)) from None
+
+    # --- reductions ---------------------------------------------------------------------------
+    def _elements(self, e, frame, elem_want):
+        """The values a reduction runs over: an array argument or a generator."""
+        arg = e.args[0]
+        if isinstance(arg, N.Comprehension):
+            return self.comprehend(arg, frame, elem_want)
+        v = self.expr(arg, frame)
+        if not (isinstance(v, Agg) and isinstance(v.type, ArrayType)):
+            raise self.err(arg, f"{e.name}() of one argument runs over an array, got {describe(v)}")
+        return list(v.items)
+
+    def _reduce(self, e, vals, want, opname):
+        typed = [type_of(v) for v in vals if type_of(v) is not None]
+        if any(isinstance(v, Agg) for v in vals):
+            raise self.err(e, f"{e.name}() works on numbers; this array holds arrays or tuples")
+        if not typed:
+            if opname == "add":
+                return Pub(sum(v.value for v in vals))
+            return Pub(min(v.value for v in vals) if opname == "min" else max(v.value for v in vals))
+        j = join_numeric(typed)
+        if isinstance(j, str):
+            raise self.err(e, j)
+        if isinstance(j, BoolType):
+            if opname != "add":
+                raise self.err(e, f"{e.name}() compares numbers, not bools")
+            if isinstance(want, IntType):
+                j = want
+            else:
+                j = uint(max(1, len(vals).bit_length()))
+        elif opname == "add" and want is not None and is_number(want):
+            from .values import lossless
+            if lossless(j, want):
+                j = want
+        words = [self.coerce(v, j, e) for v in vals]
+        acc = words[0].node
+        for w in words[1:]:
+            acc = self.g.make(opname, j, (acc, w.node))
+        return Word(acc, j)
+
+    def b_sum(self, e, frame, want):
+        self._nargs(e, 1)
+        ew = want if is_number(want) else None
+        return self._reduce(e, self._elements(e, frame, ew), want, "add")
+
+    def _minmax(self, e, frame, want, opname):
+        if not e.args:
+            raise self.err(e, f"{e.name}() needs an array or at least two values")
+        if len(e.args) == 1:
+            vals = self._elements(e, frame, None)
+        else:
+            vals = [self.expr(a, frame, want) for a in e.args]
+            if any(isinstance(v, Agg) for v in vals):
+                raise self.err(e, f"{e.name}() of several values compares numbers")
+        return self._reduce(e, vals, want, opname)
+
+    def b_min(self, e, frame, want):
+        return self._minmax(e, frame, want, "min")
+
+    def b_max(self, e, frame, want):
+        return self._minmax(e, frame, want, "max")
+
+    def b_abs(self, e, frame, want):
+        self._nargs(e, 1)
+        v = self.expr(e.args[0], frame, want)
+        if isinstance(v, Pub):
+            return Pub(abs(v.value))
+        if not (isinstance(v, Word) and is_number(v.type)):
+            raise self.err(e, f"abs() takes a number, got {describe(v)}")
+        return Word(self.g.make("abs", v.type, (v.node,)), v.type)
+
+    def b_popcount(self, e, frame, want):
+        self._nargs(e, 1)
+        v = self.expr(e.args[0], frame)
+        if isinstance(v, Word) and isinstance(v.type, IntType):
+            t = uint(v.type.bits.bit_length())
+            return Word(self.g.make("popcount", t, (v.node,)), t)
+        if isinstance(v, Agg) and isinstance(v.type, ArrayType) and isinstance(v.type.elem, BoolType):
+            t = uint(len(v.items).bit_length())
+            return Word(self.g.make("popcount", t, tuple(x.node for x in v.items)), t)
+        raise self.err(e, f"popcount() takes an integer or a bool array, got {describe(v)}")
+
+    def b_select(self, e, frame, want):
+        self._nargs(e, 3)
+        c = self.cond(e.args[0], frame)
+        a = self.expr(e.args[1], frame, want)
+        b = self.expr(e.args[2], frame, want if want is not None else type_of(a))
+        return self.select_values(c, a, b, want, e)
+
+    def b_len(self, e, frame, want):
+        self._nargs(e, 1)
+        v = self.expr(e.args[0], frame)
+        if isinstance(v, Agg):
+            return Pub(len(v.items))
+        raise self.err(e, f"len() takes an array or tuple, got {describe(v)}")
+
+    def _rotate(self, e, frame, want, left):
+        self._nargs(e, 2)
+        x = self.expr(e.args[0], frame, want)
+        if isinstance(x, Pub) and isinstance(want, IntType):
+            x = self.coerce(x, want, e)
+        if not (isinstance(x, Word) and isinstance(x.type, IntType)):
+            raise self.err(e, f"{e.name}() rotates an integer, got {describe(x)}")
+        k = self.expr(e.args[1], frame)
+        kc = self.const_int(k, e.args[1], "a rotation amount")
+        t = x.type
+        if kc is not None:
+            return Word(self.g.make("rotl" if left else "rotr", t, (x.node,), kc % t.bits), t)
+        if not (isinstance(k, Word) and isinstance(k.type, IntType)):
+            raise self.err(e.args[1], f"a rotation amount must be an integer, got {describe(k)}")
+        return Word(self.g.make("rotlv" if left else "rotrv", t, (x.node, k.node)), t)
+
+    def b_rotl(self, e, frame, want):
+        return self._rotate(e, frame, want, True)
+
+    def b_rotr(self, e, frame, want):
+        return self._rotate(e, frame, want, False)
+
+    def b_range(self, e, frame, want):
+        raise self.err(e, "range() is only used in 'for ... in range(...)' and comprehensions")
+
+
+__all__ = ["CallMixin", "BUILTINS", "FixedType", "BOOL"]

@@ -1,0 +1,554 @@
+"""Type checker and elaborator: AST -> word-level IR, with every name, type, width and party check.
+
+The checker runs the program at compile time the way the circuit will run it: ``for`` loops
+are unrolled, functions are inlined (a call to a function already being inlined is recursion, an
+error), an ``if`` on a compile-time condition compiles only the taken branch (the other is still
+type-checked, as dead code), an ``if`` on a secret condition runs both branches and merges every
+variable with a multiplexer. ``return`` under a secret condition is tracked with a "done" bit.
+Functions never called are type-checked with opaque arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
+
+from . import nodes as N
+from .builtins import BUILTINS, CallMixin
+from .convert import ConversionError, merge, pub_to_raw, zero
+from .errors import CompileError, Source
+from .exprs import ExprMixin
+from .ir import TooLarge, WordGraph
+from .values import (Agg, Pub, TypeNameError, Word, describe, leaves, rebuild, scalar_leaves,
+                     scalar_type_named, type_of)
+
+MAX_ITERATIONS = 2_000_000
+
+
+@dataclass
+class Frame:
+    """The variables of one inlined function call, and its return state."""
+    ret_type: ValueType | None
+    vars: dict = field(default_factory=dict)
+    ret: object = None
+    done: int = 0
+    dropped: dict = field(default_factory=dict)
+
+    def copy(self) -> "Frame":
+        return Frame(self.ret_type, dict(self.vars), self.ret, self.done, dict(self.dropped))
+
+
+@dataclass
+class Elaborated:
+    """A checked program as word-level IR: ports, the graph, and each output's leaf nodes."""
+    name: str
+    parties: tuple[str, ...]
+    graph: WordGraph
+    inputs: list[tuple[str, str, ValueType]]
+    outputs: list[tuple[tuple[str, ...], str, ValueType, list[int]]]
+
+
+class Checker(ExprMixin, CallMixin):
+    def __init__(self, program: N.Program, src: Source, defines: dict[str, str] | None = None,
+                 name: str = "main"):
+        self.prog = program
+        self.src = src
+        self.defines = dict(defines or {})
+        self.name = name
+        self.g = WordGraph()
+        self.dead = 0
+        self.stack: list[str] = []
+        self.called: set[str] = set()
+        self.consts: dict = {}
+        self.funcs: dict[str, N.FuncDef] = {}
+        self.parties: list[str] = []
+        self.iterations = 0
+
+    def err(self, node, msg: str) -> CompileError:
+        return self.src.error(msg, node.line, node.col)
+
+    # --- the program ---------------------------------------------------------------------------
+    def run(self) -> Elaborated:
+        try:
+            return self._run()
+        except TooLarge:
+            raise self.src.error(f"the program unrolls into too many operations (more than "
+                                 f"{len(self.g)}); use smaller sizes", 1, 1) from None
+        except RecursionError:
+            raise self.src.error("the program is nested too deeply", 1, 1) from None
+
+    def _run(self) -> Elaborated:
+        self._declare_parties()
+        for f in self.prog.funcs:
+            if f.name in self.funcs:
+                raise self.err(f, f"function '{f.name}' is defined twice")
+            self._check_name(f, f.name, "a function")
+            self.funcs[f.name] = f
+        self._declare_consts()
+        main = self.funcs.get("main")
+        if main is None:
+            line = len(self.src.lines) or 1
+            raise self.src.error("the program has no 'def main(...)': main's parameters are the "
+                                 "inputs, its results the outputs", line, 1)
+        result = self._elaborate_main(main)
+        for f in self.prog.funcs:
+            if f.name not in self.called and f.name != "main":
+                self._check_unused(f)
+        return result
+
+    def _check_name(self, node, name: str, what: str):
+        try:
+            is_type = scalar_type_named(name) is not None
+        except TypeNameError:
+            is_type = True
+        if is_type or name in BUILTINS or name == "both":
+            raise self.err(node, f"'{name}' is reserved and cannot name {what}")
+
+    def _declare_parties(self):
+        for decl in self.prog.parties:
+            for p in decl.names:
+                if p.name in self.parties:
+                    raise self.err(p, f"party '{p.name}' is declared twice")
+                if p.name == "both":
+                    raise self.err(p, "'both' is reserved: @both addresses all declared parties")
+                self.parties.append(p.name)
+                if len(self.parties) > 2:
+                    raise self.err(p, "a yaogc program has at most two parties")
+
+    def _declare_consts(self):
+        frame = Frame(None)
+        known = {c.name for c in self.prog.consts}
+        for name in self.defines:
+            if name not in known:
+                raise CompileError(f"-D {name}: the program has no 'const {name}'", "-D", 1, 1,
+                                   f"{name}={self.defines[name]}")
+        for c in self.prog.consts:
+            if c.name in self.consts:
+                raise self.err(c, f"const '{c.name}' is defined twice")
+            if c.name in self.funcs:
+                raise self.err(c, f"'{c.name}' is already a function")
+            self._check_name(c, c.name, "a constant")
+            t = self.resolve_type(c.type, frame) if c.type is not None else None
+            if c.name in self.defines:
+                v = self._define_value(c.name, self.defines[c.name], t)
+            else:
+                v = self.expr(c.value, frame, t)
+                if t is not None:
+                    v = self.coerce(v, t, c.value)
+                elif isinstance(v, Word) and self.g.const_value(v.node) is None:
+                    raise self.err(c.value, "a const must be known at compile time")
+            self.consts[c.name] = v
+
+    def _define_value(self, name: str, text: str, t):
+        src = Source(f"{name}={text}", "-D")
+        col = len(name) + 2
+        v = parse_define_value(text)
+        if v is None:
+            raise src.error(f"'{text}' is not a number or bool (decimal, 0x-hex, 0b-binary, "
+                            f"a decimal fraction, True or False)", 1, col)
+        if isinstance(v, bool):
+            return Word(self.g.const(BOOL, int(v)), BOOL)
+        if t is None:
+            return Pub(v)
+        try:
+            return Word(self.g.const(t, pub_to_raw(v, t, wrap=False)), t)
+        except ConversionError as e:
+            raise src.error(str(e), 1, col) from None
+
+    # --- types ---------------------------------------------------------------------------------
+    def resolve_type(self, te, frame) -> ValueType:
+        if isinstance(te, N.TypeName):
+            try:
+                t = scalar_type_named(te.name)
+            except TypeNameError as e:
+                raise self.err(te, str(e)) from None
+            if t is None:
+                raise self.err(te, f"unknown type '{te.name}' (types: bool, u1..u256, i1..i256, "
+                                   f"fixW_F such as fix32_16, arrays u8[4], tuples (u8, bool))")
+        else:
+            t = TupleType(tuple(self.resolve_type(x, frame) for x in te.elems))
+        dims = [self._dim(d, frame) for d in te.dims]
+        for d in reversed(dims):
+            t = ArrayType(t, d)
+        if t.width > 1 << 24:
+            raise self.err(te, f"type {t} is too large ({t.width} bits)")
+        return t
+
+    def _dim(self, e, frame) -> int:
+        d = self.pub_int(e, frame, "an array length")
+        if d < 1:
+            raise self.err(e, f"an array length must be at least 1, got {d}")
+        return d
+
+    # --- main and functions -----------------------------------------------------------------------
+    def _party(self, ref: N.PartyRef | None, node, what: str, allow_both: bool) -> tuple[str, ...]:
+        if ref is None:
+            raise self.err(node, f"{what} needs a party annotation such as @{self._example_party()}")
+        if ref.name == "both":
+            if not allow_both:
+                raise self.err(ref, "an input belongs to one party, not @both")
+            if not self.parties:
+                raise self.err(ref, "@both needs a 'party alice, bob' declaration")
+            return tuple(self.parties)
+        if ref.name not in self.parties:
+            if not self.parties:
+                raise self.err(ref, f"party '{ref.name}' is not declared: add "
+                                    f"'party {ref.name}, ...' at the top of the program")
+            raise self.err(ref, f"party '{ref.name}' is not declared (parties: "
+                                f"{', '.join(self.parties)})")
+        return (ref.name,)
+
+    def _example_party(self) -> str:
+        return self.parties[0] if self.parties else "alice"
+
+    def _ret_type(self, f: N.FuncDef, frame) -> ValueType | None:
+        if f.returns is None:
+            return None
+        types = [self.resolve_type(o.type, frame) for o in f.returns]
+        return types[0] if len(types) == 1 else TupleType(tuple(types))
+
+    def _elaborate_main(self, main: N.FuncDef) -> Elaborated:
+        g = self.g
+        frame0 = Frame(None)
+        inputs = []
+        frame = Frame(None, done=g.false())
+        for i, p in enumerate(main.params):
+            if p.name in frame.vars:
+                raise self.err(p, f"parameter '{p.name}' is declared twice")
+            self._check_name(p, p.name, "an input")
+            t = self.resolve_type(p.type, frame0)
+            (party,) = self._party(p.party, p, f"input '{p.name}'", allow_both=False)
+            words, off = [], 0
+            for lt in scalar_leaves(t):
+                words.append(Word(g.input(lt, (i, off)), lt))
+                off += lt.width
+            frame.vars[p.name] = rebuild(t, words)[0]
+            inputs.append((party, p.name, t))
+        if not main.returns:
+            raise self.err(main, "main must declare its results: -> (name: type @party, ...)")
+        outs = []
+        for k, o in enumerate(main.returns):
+            name = o.name or "result"
+            if any(name == x[1] for x in outs):
+                raise self.err(o, f"output '{name}' is declared twice")
+            t = self.resolve_type(o.type, frame0)
+            rec = self._party(o.party, o, f"output '{name}'", allow_both=True)
+            outs.append((rec, name, t))
+        frame.ret_type = outs[0][2] if len(outs) == 1 else TupleType(tuple(o[2] for o in outs))
+        self.stack.append("main")
+        self.exec_block(main.body, frame)
+        self.stack.pop()
+        if not self.is_true(frame.done):
+            raise self.err(main, "main can reach its end without 'return'")
+        values = [frame.ret] if len(outs) == 1 else list(frame.ret.items)
+        outputs = [(rec, name, t, [w.node for w in leaves(v)])
+                   for (rec, name, t), v in zip(outs, values)]
+        return Elaborated(self.name, tuple(self.parties), g, inputs, outputs)
+
+    def call_user(self, f: N.FuncDef, call: N.Call, frame):
+        if f.name in self.stack:
+            raise self.err(call, f"recursive call of '{f.name}': functions are inlined, so a "
+                                 f"function cannot call itself, directly or indirectly")
+        if f.name == "main":
+            raise self.err(call, "main cannot be called")
+        if len(call.args) != len(f.params):
+            raise self.err(call, f"{f.name}() takes {len(f.params)} argument"
+                                 f"{'s' if len(f.params) != 1 else ''}, got {len(call.args)}")
+        self.called.add(f.name)
+        top = Frame(None)
+        new = Frame(self._ret_type(f, top), done=self.g.false())
+        for p, a in zip(f.params, call.args):
+            if p.party is not None:
+                raise self.err(p.party, "only main's parameters have parties")
+            t = self.resolve_type(p.type, top)
+            v = self.expr(a, frame, t)
+            new.vars[p.name] = self.coerce(v, t, a, f"argument '{p.name}'")
+        self.stack.append(f.name)
+        self.exec_block(f.body, new)
+        self.stack.pop()
+        if new.ret_type is None:
+            raise self.err(call, f"{f.name}() returns nothing (declare '-> type')")
+        if not self.is_true(new.done):
+            if self.dead:
+                return zero(self.g, new.ret_type)
+            raise self.err(f, f"function '{f.name}' can reach its end without 'return'")
+        return new.ret
+
+    def _check_unused(self, f: N.FuncDef):
+        """Type-check a function nothing calls, with opaque arguments."""
+        g = self.g
+        top = Frame(None)
+        new = Frame(self._ret_type(f, top), done=g.false())
+        for i, p in enumerate(f.params):
+            if p.party is not None:
+                raise self.err(p.party, "only main's parameters have parties")
+            t = self.resolve_type(p.type, top)
+            words = [Word(g.input(lt, ("unused", f.name, i, k)), lt)
+                     for k, lt in enumerate(scalar_leaves(t))]
+            new.vars[p.name] = rebuild(t, words)[0]
+        self.stack.append(f.name)
+        self.in_dead(self.exec_block, f.body, new)
+        self.stack.pop()
+
+    # --- statements ---------------------------------------------------------------------------
+    def exec_block(self, stmts, frame):
+        for s in stmts:
+            if self.is_true(frame.done):
+                return
+            getattr(self, "s_" + type(s).__name__)(s, frame)
+
+    def s_Pass(self, s, frame):
+        return None
+
+    def s_While(self, s, frame):
+        raise self.err(s, "'while' is not supported: loops must be bounded, write "
+                          "'for i in range(N):'")
+
+    def s_Decl(self, s, frame):
+        self._check_local(s, s.name)
+        t = self.resolve_type(s.type, frame)
+        v = self.expr(s.value, frame, t)
+        frame.vars[s.name] = self.coerce(v, t, s.value, f"'{s.name}' is declared {t}")
+
+    def _check_local(self, node, name):
+        if name in self.consts:
+            raise self.err(node, f"'{name}' is a const and cannot be assigned")
+        if name in self.funcs:
+            raise self.err(node, f"'{name}' is a function and cannot be assigned")
+        self._check_name(node, name, "a variable")
+
+    def s_Assign(self, s, frame):
+        if len(s.targets) == 1:
+            t = s.targets[0]
+            want = self._target_type(t, frame)
+            self.assign(t, self.expr(s.value, frame, want), frame, s.value)
+            return
+        wants = [self._target_type(t, frame) for t in s.targets]
+        want = TupleType(tuple(wants)) if all(w is not None for w in wants) else None
+        v = self.expr(s.value, frame, want)
+        if not isinstance(v, Agg) or len(v.items) != len(s.targets):
+            raise self.err(s.value, f"cannot unpack {describe(v)} into {len(s.targets)} names")
+        for t, item in zip(s.targets, v.items):
+            self.assign(t, item, frame, s.value)
+
+    def _target_type(self, t: N.Target, frame):
+        cur = frame.vars.get(t.name)
+        if cur is None or isinstance(cur, Pub):
+            return None
+        ty = cur.type
+        for _ in t.indices:
+            if isinstance(ty, ArrayType):
+                ty = ty.elem
+            else:
+                return None
+        return ty
+
+    def assign(self, t: N.Target, v, frame, value_node):
+        self._check_local(t, t.name)
+        cur = frame.vars.get(t.name)
+        if not t.indices:
+            if cur is None or isinstance(cur, Pub):
+                frame.vars[t.name] = v
+            else:
+                frame.vars[t.name] = self.coerce(v, cur.type, value_node,
+                                                 f"'{t.name}' has type {cur.type}")
+            frame.dropped.pop(t.name, None)
+            return
+        if cur is None:
+            raise self.err(t, f"name '{t.name}' is not defined")
+        idxs = [self.expr(i, frame) for i in t.indices]
+        frame.vars[t.name] = self.update(cur, idxs, v, t, value_node)
+
+    def update(self, cur, idxs, new, node, value_node):
+        """``cur`` with the element at ``idxs`` replaced by ``new`` (a secret index writes
+        every element through a multiplexer)."""
+        if not idxs:
+            if isinstance(cur, Pub):
+                return new
+            return self.coerce(new, cur.type, value_node, f"the element has type {cur.type}")
+        i, rest = idxs[0], idxs[1:]
+        if not isinstance(cur, Agg):
+            raise self.err(node, f"cannot assign into an element of {describe(cur)}")
+        k = self.const_int(i, node, "an index")
+        items = list(cur.items)
+        if k is not None:
+            if not 0 <= k < len(items):
+                if self.dead:
+                    return cur
+                raise self.err(node, f"index {k} is out of range for {cur.type} (0..{len(items) - 1})")
+            items[k] = self.update(items[k], rest, new, node, value_node)
+            return Agg(tuple(items), cur.type)
+        if isinstance(cur.type, TupleType):
+            raise self.err(node, "a tuple is indexed with a constant")
+        if not (isinstance(i, Word) and hasattr(i.type, "signed")):
+            raise self.err(node, f"an index must be an integer, got {describe(i)}")
+        g = self.g
+        out = []
+        for k, it in enumerate(items):
+            hit = g.make("eq", BOOL, (i.node, g.const(i.type, k))) if k <= i.type.max else g.false()
+            out.append(merge(g, hit, self.update(it, rest, new, node, value_node), it))
+        return Agg(tuple(out), cur.type)
+
+    def s_AugAssign(self, s, frame):
+        t = s.target
+        cur_var = frame.vars.get(t.name)
+        if cur_var is None:
+            if t.name in self.consts:
+                raise self.err(t, f"'{t.name}' is a const and cannot be assigned")
+            raise self.err(t, f"name '{t.name}' is not defined")
+        cur = cur_var
+        for ie in t.indices:
+            cur = self.index(cur, self.expr(ie, frame), ie)
+        want = type_of(cur)
+        rhs = self.expr(s.value, frame, want)
+        self.assign(t, self.binop(s.op, cur, rhs, want, s), frame, s)
+
+    def s_Return(self, s, frame):
+        if frame.ret_type is None:
+            raise self.err(s, "this function declares no result type ('-> type')")
+        rt = frame.ret_type
+        if not s.values:
+            raise self.err(s, f"'return' needs a value of type {rt}")
+        if len(s.values) == 1:
+            v = self.expr(s.values[0], frame, rt)
+        else:
+            if not (isinstance(rt, TupleType) and len(rt.elems) == len(s.values)):
+                raise self.err(s, f"returns {len(s.values)} values, but the result type is {rt}")
+            v = Agg(tuple(self.coerce(self.expr(x, frame, et), et, x)
+                          for x, et in zip(s.values, rt.elems)), rt)
+        v = self.coerce(v, rt, s.values[0] if len(s.values) == 1 else s, "the result")
+        if self.is_false(frame.done) or frame.ret is None:
+            frame.ret = v
+        else:
+            frame.ret = merge(self.g, frame.done, frame.ret, v)
+        frame.done = self.g.true()
+
+    def s_If(self, s, frame):
+        (cond_e, body), rest = s.branches[0], s.branches[1:]
+        if rest:
+            orelse = [N.If(rest[0][0].line, rest[0][0].col, rest, s.orelse)]
+        else:
+            orelse = s.orelse or []
+        c = self.cond(cond_e, frame)
+        cv = self.g.const_value(c)
+        if cv is not None:
+            taken, other = (body, orelse) if cv else (orelse, body)
+            self.in_dead(self.exec_block, other, frame.copy())
+            self.exec_block(taken, frame)
+            return
+        ft, fe = frame.copy(), frame.copy()
+        self.exec_block(body, ft)
+        self.exec_block(orelse, fe)
+        self._merge_frames(frame, c, ft, fe, s)
+
+    def _merge_frames(self, frame, c, ft, fe, node):
+        g = self.g
+        merged = {}
+        for name, a in ft.vars.items():
+            if name not in fe.vars:
+                frame.dropped[name] = node.line
+                continue
+            b = fe.vars[name]
+            if a is b:
+                merged[name] = a
+                continue
+            merged[name] = self._merge_var(name, c, a, b, node)
+        for name in fe.vars:
+            if name not in ft.vars:
+                frame.dropped[name] = node.line
+        frame.vars = merged
+        if ft.ret is not None or fe.ret is not None:
+            z = zero(g, frame.ret_type)
+            frame.ret = merge(g, c, ft.ret or z, fe.ret or z)
+        frame.done = g.make("mux", BOOL, (c, ft.done, fe.done))
+        for name, line in list(ft.dropped.items()) + list(fe.dropped.items()):
+            if name not in frame.vars:
+                frame.dropped.setdefault(name, line)
+
+    def _merge_var(self, name, c, a, b, node):
+        if isinstance(a, Pub) and isinstance(b, Pub):
+            if a.value == b.value:
+                return a
+            raise self.err(node, f"'{name}' depends on this secret condition: declare its type "
+                                 f"before the 'if' (e.g. {name}: u32 = ...)")
+        ta, tb = type_of(a), type_of(b)
+        t = ta if ta is not None else tb
+        if ta is not None and tb is not None and ta != tb:
+            raise self.err(node, f"'{name}' is {ta} in one branch and {tb} in the other")
+        return merge(self.g, c, self.coerce(a, t, node), self.coerce(b, t, node))
+
+    def s_For(self, s, frame):
+        items = self.iterate(s.iterable, frame)
+        if not items:
+            first = self._range_start(s.iterable, frame)
+            if first is not None:
+                body = frame.copy()
+                body.vars[s.var] = first
+                self.in_dead(self.exec_block, s.body, body)
+            return
+        if self.dead:
+            items = items[:1]
+        for item in items:
+            if self.is_true(frame.done):
+                break
+            self.iterations += 1
+            if self.iterations > MAX_ITERATIONS:
+                raise self.err(s, f"loops unroll into more than {MAX_ITERATIONS} iterations")
+            frame.vars[s.var] = item
+            frame.dropped.pop(s.var, None)
+            self.exec_block(s.body, frame)
+
+    def _range_start(self, e, frame):
+        if isinstance(e, N.Call) and e.name == "range" and len(e.args) >= 2:
+            return Pub(self.pub_int(e.args[0], frame, "a range bound"))
+        return Pub(0) if isinstance(e, N.Call) and e.name == "range" else None
+
+    def iterate(self, e, frame) -> list:
+        """The values a loop or comprehension runs over: range(...) or an array's elements."""
+        if isinstance(e, N.Call) and e.name == "range":
+            if not 1 <= len(e.args) <= 3:
+                raise self.err(e, f"range() takes 1 to 3 arguments, got {len(e.args)}")
+            vals = [self.pub_int(a, frame, "a range bound") for a in e.args]
+            start, stop, step = (0, vals[0], 1) if len(vals) == 1 else \
+                (vals[0], vals[1], vals[2] if len(vals) == 3 else 1)
+            if step == 0:
+                raise self.err(e, "range() step must not be zero")
+            n = len(range(start, stop, step))
+            if n > MAX_ITERATIONS:
+                raise self.err(e, f"range of {n} iterations is too long to unroll")
+            return [Pub(i) for i in range(start, stop, step)]
+        v = self.expr(e, frame)
+        if isinstance(v, Agg) and isinstance(v.type, ArrayType):
+            return list(v.items)
+        raise self.err(e, f"a loop runs over range(...) with compile-time bounds or over an "
+                          f"array, got {describe(v)}")
+
+
+def parse_define_value(text: str):
+    """A -D value: an integer (decimal, 0x, 0b, optional sign), a decimal fraction or a bool;
+    None if it is none of these."""
+    t = text.strip().replace("_", "")
+    if t in ("True", "true"):
+        return True
+    if t in ("False", "false"):
+        return False
+    neg = t.startswith("-")
+    body = t[1:] if t[:1] in "+-" else t
+    try:
+        low = body.lower()
+        if low.startswith("0x"):
+            v = int(body[2:], 16)
+        elif low.startswith("0b"):
+            v = int(body[2:], 2)
+        elif body.isdigit():
+            v = int(body)
+        elif body and all(ch.isdigit() or ch == "." for ch in body) and body.count(".") == 1 \
+                and body.strip(".") == body:
+            v = Fraction(body)
+        else:
+            return None
+    except ValueError:
+        return None
+    return -v if neg else v

@@ -1,0 +1,48 @@
+"""CompileError: every syntax, name, type, width and party error of a yaogc program.
+
+The message reads like a C compiler's: ``file:line:col: message``, then the source line, then
+a caret under the offending token. Exit status 2 (an :class:`InputError`).
+"""
+
+from __future__ import annotations
+
+from yaogc.circuits.errors import InputError
+
+
+class CompileError(InputError):
+    """A program the compiler refuses; ``str()`` gives position, source line and caret."""
+
+    def __init__(self, message: str, filename: str = "<string>", line: int = 1, col: int = 1,
+                 source_line: str | None = None):
+        self.message = message
+        self.filename = filename
+        self.line = max(1, int(line))
+        self.col = max(1, int(col))
+        self.source_line = source_line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = f"{self.filename}:{self.line}:{self.col}: {self.message}"
+        if self.source_line is None:
+            return head
+        src = self.source_line.rstrip("\r\n")
+        # keep tabs so the caret lines up under the token in a terminal
+        pad = "".join(ch if ch == "\t" else " " for ch in src[:self.col - 1])
+        return f"{head}\n{src}\n{pad}^"
+
+
+class Source:
+    """A program's text split into lines, for placing carets under tokens."""
+
+    def __init__(self, text: str, filename: str = "<string>"):
+        self.text = text
+        self.filename = filename
+        self.lines = text.splitlines()
+
+    def line_text(self, line: int) -> str:
+        if 1 <= line <= len(self.lines):
+            return self.lines[line - 1]
+        return ""
+
+    def error(self, message: str, line: int, col: int) -> CompileError:
+        return CompileError(message, self.filename, line, col, self.line_text(line))

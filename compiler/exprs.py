@@ -1,0 +1,460 @@
+"""Type checking and elaboration of expressions into word-level IR nodes.
+
+``want`` is the type the context expects (the declared type of the variable being assigned,
+a parameter, a return type). Arithmetic is computed in the widest of the operand types and
+``want`` when the operands widen to it losslessly, so ``total: u16 = a8 + b8`` adds in 16 bits.
+Untyped constants take the type of the other operand or of the context.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from yaogc.circuits.types import BOOL, ArrayType, BoolType, FixedType, IntType, TupleType
+
+from . import nodes as N
+from .convert import ConversionError, implicit, merge, zero
+from .values import (Agg, Pub, Word, describe, is_number, join_numeric, leaves, lossless, rebuild,
+                     scalar_type_named, type_of, TypeNameError)
+
+_ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod",
+          "&": "and", "|": "or", "^": "xor"}
+
+
+def _trunc_div(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+class ExprMixin:
+    # --- helpers shared with statements ------------------------------------------------------
+    def coerce(self, v, t, node, what: str | None = None):
+        try:
+            return implicit(self.g, v, t, wrap=bool(self.dead))
+        except ConversionError as e:
+            msg = str(e) if what is None else f"{what}: {e}"
+            raise self.err(node, msg) from None
+
+    def const_int(self, v, node, what: str) -> int | None:
+        """The integer of a compile-time value (untyped or a constant node), else None."""
+        if isinstance(v, Pub):
+            if isinstance(v.value, Fraction) and v.value.denominator != 1:
+                raise self.err(node, f"{what} must be an integer, not a decimal")
+            return int(v.value)
+        if isinstance(v, Word) and isinstance(v.type, IntType):
+            return self.g.const_value(v.node)
+        return None
+
+    def pub_int(self, e, frame, what: str) -> int:
+        v = self.expr(e, frame)
+        k = self.const_int(v, e, what)
+        if k is None:
+            raise self.err(e, f"{what} must be known at compile time (a constant or loop "
+                              f"variable), got {describe(v)}")
+        return k
+
+    def cond(self, e, frame) -> int:
+        v = self.expr(e, frame, BOOL)
+        if not (isinstance(v, Word) and isinstance(v.type, BoolType)):
+            raise self.err(e, f"a condition must be a bool, got {describe(v)} "
+                              f"(compare it, e.g. x != 0)")
+        return v.node
+
+    def is_true(self, n: int) -> bool:
+        return self.g.const_value(n) == 1
+
+    def is_false(self, n: int) -> bool:
+        return self.g.const_value(n) == 0
+
+    def in_dead(self, fn, *args):
+        """Type-check code that is never executed (an untaken public branch)."""
+        self.dead += 1
+        try:
+            return fn(*args)
+        finally:
+            self.dead -= 1
+
+    # --- dispatch ------------------------------------------------------------------------
+    def expr(self, e, frame, want=None):
+        return getattr(self, "e_" + type(e).__name__)(e, frame, want)
+
+    def e_IntLit(self, e, frame, want):
+        return Pub(e.value)
+
+    def e_DecLit(self, e, frame, want):
+        return Pub(e.value)
+
+    def e_BoolLit(self, e, frame, want):
+        return Word(self.g.const(BOOL, int(e.value)), BOOL)
+
+    def e_Var(self, e, frame, want):
+        v = frame.vars.get(e.name)
+        if v is None:
+            v = self.consts.get(e.name)
+        if v is None:
+            if e.name in self.funcs:
+                raise self.err(e, f"'{e.name}' is a function: call it as {e.name}(...)")
+            try:
+                is_type = scalar_type_named(e.name) is not None
+            except TypeNameError:
+                is_type = True
+            if is_type:
+                raise self.err(e, f"'{e.name}' is a type: convert a value with {e.name}(x)")
+            hint = frame.dropped.get(e.name)
+            if hint:
+                raise self.err(e, f"'{e.name}' is assigned in only one branch of the secret "
+                                  f"'if' on line {hint}: assign it before the 'if' or in every branch")
+            raise self.err(e, f"name '{e.name}' is not defined")
+        return v
+
+    def e_Not(self, e, frame, want):
+        return Word(self.g.make("not", BOOL, (self.cond(e.operand, frame),)), BOOL)
+
+    def e_BoolOp(self, e, frame, want):
+        a = self.cond(e.left, frame)
+        short = self.is_false(a) if e.op == "and" else self.is_true(a)
+        if short:
+            self.in_dead(self.cond, e.right, frame)
+            return Word(a, BOOL)
+        b = self.cond(e.right, frame)
+        return Word(self.g.make("and" if e.op == "and" else "or", BOOL, (a, b)), BOOL)
+
+    def e_Unary(self, e, frame, want):
+        v = self.expr(e.operand, frame, want)
+        return self.unary(e.op, v, want, e)
+
+    def unary(self, op, v, want, node):
+        if isinstance(v, Agg):
+            if not isinstance(v.type, ArrayType):
+                raise self.err(node, f"'{op}' does not apply to {v.type}")
+            items = tuple(self.unary(op, it, None, node) for it in v.items)
+            return Agg(items, ArrayType(type_of(items[0]), len(items)))
+        if isinstance(v, Pub):
+            if op == "+":
+                return v
+            if op == "-":
+                return Pub(-v.value)
+            if isinstance(v.value, Fraction):
+                raise self.err(node, "'~' applies to integers")
+            if want is not None and isinstance(want, IntType):
+                v = self.coerce(v, want, node)
+            else:
+                return Pub(~v.value)
+        t = v.type
+        if op == "~":
+            if isinstance(t, FixedType):
+                raise self.err(node, f"'~' applies to integers and bools, not {t}")
+            return Word(self.g.make("not", t, (v.node,)), t)
+        if isinstance(t, BoolType):
+            raise self.err(node, f"'{op}' applies to numbers, not bool (use 'not' for bools)")
+        if op == "+":
+            return v
+        if want is not None and is_number(want) and want != t:
+            try:
+                v = implicit(self.g, v, want)
+                t = want
+            except ConversionError:
+                pass
+        return Word(self.g.make("neg", t, (v.node,)), t)
+
+    def e_Ternary(self, e, frame, want):
+        c = self.cond(e.cond, frame)
+        if self.g.const_value(c) is not None:
+            taken, other = (e.then, e.orelse) if self.is_true(c) else (e.orelse, e.then)
+            self.in_dead(self.expr, other, frame, want)
+            return self.expr(taken, frame, want)
+        a = self.expr(e.then, frame, want)
+        b = self.expr(e.orelse, frame, want if want is not None else type_of(a))
+        return self.select_values(c, a, b, want, e)
+
+    def select_values(self, c, a, b, want, node):
+        t = self.common(a, b, want, node, "select")
+        return merge(self.g, c, self.coerce(a, t, node), self.coerce(b, t, node))
+
+    def common(self, a, b, want, node, opname):
+        """The type two values meet in (for select, min, max and arithmetic)."""
+        ta, tb = type_of(a), type_of(b)
+        if isinstance(a, Agg) or isinstance(b, Agg):
+            if ta is not None and tb is not None and ta != tb:
+                try:
+                    implicit(self.g, a, tb)
+                    return tb
+                except ConversionError:
+                    pass
+                try:
+                    implicit(self.g, b, ta)
+                    return ta
+                except ConversionError:
+                    raise self.err(node, f"{opname}: {ta} and {tb} differ") from None
+            return ta or tb
+        typed = [t for t in (ta, tb) if t is not None]
+        if not typed:
+            if want is not None:
+                return want
+            raise self.err(node, f"{opname} of two constants needs a type: write e.g. u8(...)")
+        j = join_numeric(typed)
+        if isinstance(j, str):
+            raise self.err(node, j)
+        if isinstance(j, BoolType):
+            if opname in ("'+'", "'-'", "'*'", "'/'", "'%'") and isinstance(want, IntType):
+                return want
+            return BOOL
+        if want is not None and is_number(want) and lossless(j, want):
+            return want
+        return j
+
+    # --- comparisons ---------------------------------------------------------------------------
+    def e_Compare(self, e, frame, want):
+        a = self.expr(e.left, frame)
+        b = self.expr(e.right, frame, type_of(a))
+        return self.compare(e.op, a, b, e)
+
+    def compare(self, op, a, b, node):
+        g = self.g
+        if isinstance(a, Pub) and isinstance(b, Pub):
+            x, y = a.value, b.value
+            r = {"==": x == y, "!=": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
+            return Word(g.const(BOOL, int(r)), BOOL)
+        if isinstance(a, Agg) or isinstance(b, Agg):
+            if op not in ("==", "!="):
+                raise self.err(node, f"'{op}' compares numbers; arrays and tuples only compare "
+                                     f"with == and !=")
+            t = self.common(a, b, None, node, op)
+            la = leaves(self.coerce(a, t, node))
+            lb = leaves(self.coerce(b, t, node))
+            eqs = [g.make("eq", BOOL, (x.node, y.node)) for x, y in zip(la, lb)]
+            acc = eqs[0]
+            for q in eqs[1:]:
+                acc = g.make("and", BOOL, (acc, q))
+            return Word(acc if op == "==" else g.make("not", BOOL, (acc,)), BOOL)
+        ta, tb = type_of(a), type_of(b)
+        if isinstance(ta, BoolType) and isinstance(tb, BoolType) or \
+                (isinstance(ta, BoolType) and tb is None) or (isinstance(tb, BoolType) and ta is None):
+            if op not in ("==", "!="):
+                raise self.err(node, f"'{op}' compares numbers, not bools")
+            t = BOOL
+            if isinstance(a, Pub) or isinstance(b, Pub):
+                raise self.err(node, "compare a bool with True or False")
+        else:
+            typed = [t for t in (ta, tb) if t is not None]
+            t = join_numeric(typed)
+            if isinstance(t, str):
+                raise self.err(node, t)
+            if isinstance(t, BoolType):
+                raise self.err(node, f"'{op}' needs a number type for its bool operands")
+        x = self.coerce(a, t, node).node
+        y = self.coerce(b, t, node).node
+        if op == "==":
+            n = g.make("eq", BOOL, (x, y))
+        elif op == "!=":
+            n = g.make("ne", BOOL, (x, y))
+        elif op == "<":
+            n = g.make("lt", BOOL, (x, y))
+        elif op == "<=":
+            n = g.make("le", BOOL, (x, y))
+        elif op == ">":
+            n = g.make("lt", BOOL, (y, x))
+        else:
+            n = g.make("le", BOOL, (y, x))
+        return Word(n, BOOL)
+
+    # --- arithmetic ------------------------------------------------------------------------------
+    def e_BinOp(self, e, frame, want):
+        a = self.expr(e.left, frame, want)
+        b = self.expr(e.right, frame, None if e.op in ("<<", ">>") else
+                      (want if want is not None else type_of(a)))
+        return self.binop(e.op, a, b, want, e)
+
+    def binop(self, op, a, b, want, node):
+        if op in ("<<", ">>"):
+            return self.shift(op, a, b, want, node)
+        if isinstance(a, Agg) or isinstance(b, Agg):
+            return self.elementwise(op, a, b, want, node)
+        if isinstance(a, Pub) and isinstance(b, Pub):
+            return self.pub_arith(op, a.value, b.value, node)
+        t = self.common(a, b, want, node, f"'{op}'")
+        if isinstance(t, BoolType):
+            if op not in ("&", "|", "^"):
+                raise self.err(node, f"'{op}' on bools needs an integer type: convert with "
+                                     f"u8(...) or declare the result's type")
+        if isinstance(t, FixedType) and op in ("%", "&", "|", "^"):
+            raise self.err(node, f"'{op}' applies to integers, not {t}")
+        x = self.coerce(a, t, node).node
+        y = self.coerce(b, t, node).node
+        name = _ARITH[op]
+        attr = None
+        if isinstance(t, FixedType) and name in ("mul", "div"):
+            name, attr = ("fmul" if name == "mul" else "fdiv"), t.frac
+        return Word(self.g.make(name, t, (x, y), attr), t)
+
+    def pub_arith(self, op, x, y, node):
+        frac = isinstance(x, Fraction) and x.denominator != 1 or \
+            isinstance(y, Fraction) and y.denominator != 1
+        if op in ("/", "%") and y == 0:
+            if self.dead:
+                return Pub(0)
+            raise self.err(node, "division by zero in a constant expression")
+        if op in ("%", "&", "|", "^") and frac:
+            raise self.err(node, f"'{op}' applies to integers")
+        if op == "+":
+            return Pub(x + y)
+        if op == "-":
+            return Pub(x - y)
+        if op == "*":
+            return Pub(x * y)
+        if op == "/":
+            return Pub(Fraction(x) / Fraction(y)) if frac else Pub(_trunc_div(int(x), int(y)))
+        x, y = int(x), int(y)
+        if op == "%":
+            return Pub(x - _trunc_div(x, y) * y)
+        return Pub(x & y if op == "&" else x | y if op == "|" else x ^ y)
+
+    def elementwise(self, op, a, b, want, node):
+        def items(v, n):
+            if isinstance(v, Agg):
+                if not isinstance(v.type, ArrayType):
+                    raise self.err(node, f"'{op}' does not apply to the tuple {v.type}")
+                if v.type.length != n:
+                    raise self.err(node, f"'{op}' on arrays of different lengths "
+                                         f"({v.type.length} and {n})")
+                return list(v.items)
+            return [v] * n
+        n = (a if isinstance(a, Agg) else b).type.length
+        ew = want.elem if isinstance(want, ArrayType) else None
+        res = tuple(self.binop(op, x, y, ew, node) for x, y in zip(items(a, n), items(b, n)))
+        if isinstance(res[0], Pub):
+            raise self.err(node, "an array of constants needs a type")
+        return Agg(res, ArrayType(type_of(res[0]), n))
+
+    def shift(self, op, a, b, want, node):
+        if isinstance(a, Agg):
+            return self.elementwise(op, a, b, want, node)
+        k = self.const_int(b, node, "a shift amount")
+        if isinstance(a, Pub):
+            if k is not None:
+                if k < 0:
+                    raise self.err(node, "a shift amount must not be negative")
+                if k > 4096:
+                    raise self.err(node, f"shift amount {k} is too large for a constant")
+                if isinstance(a.value, Fraction) and a.value.denominator != 1:
+                    raise self.err(node, "shifts apply to integers")
+                return Pub(int(a.value) << k if op == "<<" else int(a.value) >> k)
+            if not isinstance(want, IntType):
+                raise self.err(node, "shifting a constant by a secret amount needs a type: "
+                                     "write e.g. u32(1) << s")
+            a = self.coerce(a, want, node)
+        t = a.type
+        if not isinstance(t, IntType):
+            raise self.err(node, f"shifts apply to integers, not {t}")
+        if isinstance(want, IntType) and want != t:
+            try:
+                a = implicit(self.g, a, want)
+                t = want
+            except ConversionError:
+                pass
+        if k is not None:
+            if k < 0:
+                raise self.err(node, "a shift amount must not be negative")
+            k = min(k, t.bits)
+            return Word(self.g.make("shl" if op == "<<" else "shr", t, (a.node,), k), t)
+        if not (isinstance(b, Word) and isinstance(b.type, IntType)):
+            raise self.err(node, f"a shift amount must be an integer, got {describe(b)}")
+        return Word(self.g.make("shlv" if op == "<<" else "shrv", t, (a.node, b.node)), t)
+
+    # --- indexing ------------------------------------------------------------------------------
+    def e_Index(self, e, frame, want):
+        base = self.expr(e.base, frame)
+        idx = self.expr(e.index, frame)
+        return self.index(base, idx, e)
+
+    def index(self, base, idx, node):
+        g = self.g
+        k = self.const_int(idx, node, "an index")
+        if isinstance(idx, Word) and not isinstance(idx.type, IntType):
+            raise self.err(node, f"an index must be an integer, got {idx.type}")
+        if isinstance(base, Agg):
+            n = len(base.items)
+            if k is not None:
+                if 0 <= k < n:
+                    return base.items[k]
+                if self.dead:
+                    return zero(g, base.type.elem if isinstance(base.type, ArrayType)
+                                else base.type.elems[0])
+                raise self.err(node, f"index {k} is out of range for {base.type} (0..{n - 1})")
+            if isinstance(base.type, TupleType):
+                raise self.err(node, "a tuple is indexed with a constant")
+            et = base.type.elem
+            cols = [leaves(it) for it in base.items]
+            words = []
+            for p, lt in enumerate(cols[0]):
+                words.append(Word(g.make("index", lt.type, (idx.node,) + tuple(c[p].node for c in cols)),
+                                  lt.type))
+            return rebuild(et, words)[0]
+        if isinstance(base, Word) and isinstance(base.type, IntType):
+            w = base.type.bits
+            if k is not None:
+                if 0 <= k < w:
+                    return Word(g.make("bit", BOOL, (base.node,), k), BOOL)
+                if self.dead:
+                    return Word(g.false(), BOOL)
+                raise self.err(node, f"bit {k} is out of range for {base.type} (0..{w - 1})")
+            bits = tuple(g.make("bit", BOOL, (base.node,), j) for j in range(w))
+            return Word(g.make("index", BOOL, (idx.node,) + bits), BOOL)
+        raise self.err(node, f"cannot index {describe(base)}")
+
+    # --- literals of arrays and tuples ----------------------------------------------------------
+    def e_ListLit(self, e, frame, want):
+        if not e.items:
+            raise self.err(e, "an array needs at least one element")
+        ew = want.elem if isinstance(want, ArrayType) else None
+        return self.make_array([self.expr(it, frame, ew) for it in e.items], ew, e)
+
+    def make_array(self, vals, elem_want, node):
+        typed = [type_of(v) for v in vals if type_of(v) is not None]
+        if elem_want is not None:
+            t = elem_want
+        elif not typed:
+            raise self.err(node, "cannot tell the element type of an array of constants: "
+                                 "declare it, e.g. x: u8[3] = [1, 2, 3]")
+        elif all(x == typed[0] for x in typed):
+            t = typed[0]
+        else:
+            t = join_numeric(typed)
+            if isinstance(t, str):
+                raise self.err(node, t)
+        items = tuple(self.coerce(v, t, node, "array element") for v in vals)
+        return Agg(items, ArrayType(t, len(items)))
+
+    def e_TupleLit(self, e, frame, want):
+        wants = list(want.elems) if isinstance(want, TupleType) and len(want.elems) == len(e.items) \
+            else [None] * len(e.items)
+        vals = []
+        for it, w in zip(e.items, wants):
+            v = self.expr(it, frame, w)
+            if w is not None:
+                v = self.coerce(v, w, it)
+            elif isinstance(v, Pub):
+                raise self.err(it, "cannot tell the type of a constant in a tuple: give it one, "
+                                   "e.g. u8(3)")
+            vals.append(v)
+        return Agg(tuple(vals), TupleType(tuple(type_of(v) for v in vals)))
+
+    def e_Comprehension(self, e, frame, want):
+        ew = want.elem if isinstance(want, ArrayType) else None
+        return self.make_array(self.comprehend(e, frame, ew), ew, e)
+
+    def comprehend(self, e, frame, elem_want):
+        vals = []
+        saved = frame.vars.get(e.var)
+        try:
+            for item in self.iterate(e.iterable, frame):
+                frame.vars[e.var] = item
+                vals.append(self.expr(e.elem, frame, elem_want))
+        finally:
+            if saved is None:
+                frame.vars.pop(e.var, None)
+            else:
+                frame.vars[e.var] = saved
+        if not vals:
+            raise self.err(e, "the comprehension has no elements")
+        return vals

@@ -1,0 +1,138 @@
+"""The word-level IR: a DAG of operations on whole words, kept in a ``networkx.DiGraph``.
+
+Node ids are consecutive integers handed out in creation order; an operation's operands are
+always older nodes, so ascending id order is a topological order and everything that walks the
+graph is deterministic (no set or hash order is ever consulted). Each node carries ``op``,
+``type`` (a scalar value type: bool, integer or fixed-point), ``args`` (operand ids, in order)
+and ``attr`` (a constant, a shift amount, an input position). Edges run operand -> user.
+
+:meth:`WordGraph.make` is the only way to add an operation. It folds constants, applies the
+algebraic rules of :mod:`simplify`, and hash-conses (an identical operation on identical
+operands returns the existing node), which is common-subexpression elimination at build time.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from yaogc.circuits.types import BOOL, ValueType
+
+from . import ops
+
+MAX_NODES = 4_000_000
+
+
+class TooLarge(Exception):
+    """The program unrolls into more word operations than the compiler accepts."""
+
+
+class WordGraph:
+    def __init__(self):
+        self.g = nx.DiGraph()
+        self._op: list[str] = []
+        self._type: list[ValueType] = []
+        self._args: list[tuple[int, ...]] = []
+        self._attr: list = []
+        self._memo: dict[tuple, int] = {}
+        self.simplify = True
+
+    # --- access ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._op)
+
+    def op(self, n: int) -> str:
+        return self._op[n]
+
+    def type(self, n: int) -> ValueType:
+        return self._type[n]
+
+    def args(self, n: int) -> tuple[int, ...]:
+        return self._args[n]
+
+    def attr(self, n: int):
+        return self._attr[n]
+
+    def is_const(self, n: int) -> bool:
+        return self._op[n] == "const"
+
+    def const_value(self, n: int):
+        """The value of a constant node, else None."""
+        return self._attr[n] if self._op[n] == "const" else None
+
+    # --- construction ----------------------------------------------------------------------
+    def _add(self, op: str, t: ValueType, args: tuple[int, ...], attr) -> int:
+        key = (op, t, args, attr)
+        n = self._memo.get(key)
+        if n is not None:
+            return n
+        n = len(self._op)
+        if n >= MAX_NODES:
+            raise TooLarge(n)
+        self._op.append(op)
+        self._type.append(t)
+        self._args.append(args)
+        self._attr.append(attr)
+        self._memo[key] = n
+        self.g.add_node(n, op=op, type=t, args=args, attr=attr)
+        for a in args:
+            self.g.add_edge(a, n)
+        return n
+
+    def const(self, t: ValueType, value: int) -> int:
+        return self._add("const", t, (), ops.wrap(t, int(value)))
+
+    def true(self) -> int:
+        return self.const(BOOL, 1)
+
+    def false(self) -> int:
+        return self.const(BOOL, 0)
+
+    def input(self, t: ValueType, where) -> int:
+        """An input leaf; ``where`` = (port index, bit offset) identifies it."""
+        return self._add("input", t, (), where)
+
+    def make(self, op: str, t: ValueType, args, attr=None) -> int:
+        """Add ``op`` (or an equivalent simpler node) and return its id."""
+        args = tuple(args)
+        if args and op != "input" and all(self._op[a] == "const" for a in args):
+            vals = [self._attr[a] for a in args]
+            tys = [self._type[a] for a in args]
+            return self.const(t, ops.evaluate(op, t, vals, tys, attr))
+        if self.simplify:
+            from .simplify import simplify
+            r = simplify(self, op, t, args, attr)
+            if r is not None:
+                return r
+        if op in ops.COMMUTATIVE and len(args) == 2 and args[0] > args[1]:
+            args = (args[1], args[0])
+        return self._add(op, t, args, attr)
+
+    # --- queries ---------------------------------------------------------------------------
+    def live(self, roots) -> list[int]:
+        """Nodes some root depends on, in ascending (topological) order."""
+        seen = bytearray(len(self._op))
+        stack = [r for r in roots]
+        for r in roots:
+            seen[r] = 1
+        args = self._args
+        while stack:
+            n = stack.pop()
+            for a in args[n]:
+                if not seen[a]:
+                    seen[a] = 1
+                    stack.append(a)
+        return [n for n in range(len(seen)) if seen[n]]
+
+    def use_counts(self, nodes, roots) -> tuple[list[int], list[int]]:
+        """Per node: how often it is used (operands with multiplicity, plus roots), and by
+        which node last (-1 for a root)."""
+        uses = [0] * len(self._op)
+        user = [-1] * len(self._op)
+        for n in nodes:
+            for a in self._args[n]:
+                uses[a] += 1
+                user[a] = n
+        for r in roots:
+            uses[r] += 1
+            user[r] = -1
+        return uses, user

@@ -1,0 +1,436 @@
+"""Parser: program text -> AST (``nodes.Program``) with lark's LALR parser and an Indenter.
+
+Syntax errors become :class:`CompileError` with a human message: lark's ``match_examples``
+maps the parser state of the error onto a small catalogue of typical mistakes ("expected ':'
+after the function header"); other errors name the unexpected token and what could follow.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import (LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
+                             VisitError)
+from lark.indenter import Indenter
+
+from . import nodes as N
+from .errors import CompileError, Source
+from .syntax_examples import EXAMPLES, TOKEN_WORDS
+
+
+class _YaoIndenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR", "LSQB"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+    def handle_NL(self, token):
+        if self.paren_level > 0:
+            return
+        yield token
+        indent_str = token.rsplit("\n", 1)[1]
+        indent = indent_str.count(" ") + indent_str.count("\t") * self.tab_len
+        if indent > self.indent_level[-1]:
+            self.indent_level.append(indent)
+            yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
+        else:
+            while indent < self.indent_level[-1]:
+                self.indent_level.pop()
+                yield Token.new_borrow_pos(self.DEDENT_type, indent_str, token)
+            if indent != self.indent_level[-1]:
+                # the offending line starts after the newline token
+                line = (token.end_line or token.line)
+                raise _IndentProblem(line, indent + 1)
+
+
+class _IndentProblem(Exception):
+    def __init__(self, line: int, col: int):
+        self.line, self.col = line, col
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    grammar = (Path(__file__).with_name("yaogc.lark")).read_text()
+    return Lark(grammar, parser="lalr", postlex=_YaoIndenter(), propagate_positions=True,
+                maybe_placeholders=False, start="start")
+
+
+def _pos(x) -> tuple[int, int]:
+    if isinstance(x, Token):
+        return x.line, x.column
+    if isinstance(x, N.Node):
+        return x.line, x.col
+    meta = x.meta
+    return meta.line, meta.column
+
+
+def _parse_int(tok: Token) -> int:
+    t = str(tok).replace("_", "")
+    low = t.lower()
+    if low.startswith("0x"):
+        return int(t[2:], 16)
+    if low.startswith("0b"):
+        return int(t[2:], 2)
+    return int(t, 10)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Builds the dataclass AST from lark's parse tree."""
+
+    # --- declarations
+    def start(self, meta, items):
+        prog = N.Program([], [], [])
+        for it in items:
+            if isinstance(it, N.PartyDecl):
+                prog.parties.append(it)
+            elif isinstance(it, N.ConstDecl):
+                prog.consts.append(it)
+            elif isinstance(it, N.FuncDef):
+                prog.funcs.append(it)
+        return prog
+
+    def party_decl(self, meta, items):
+        return N.PartyDecl(meta.line, meta.column,
+                           [N.PartyRef(t.line, t.column, str(t)) for t in items])
+
+    def const_decl(self, meta, items):
+        name = items[0]
+        typ = items[1] if len(items) == 3 else None
+        return N.ConstDecl(name.line, name.column, str(name), typ, items[-1])
+
+    def funcdef(self, meta, items):
+        name = items[0]
+        params: list[N.Param] = []
+        returns = None
+        named = False
+        body = items[-1]
+        for it in items[1:-1]:
+            if isinstance(it, list) and it and isinstance(it[0], N.Param):
+                params = it
+            elif isinstance(it, tuple):
+                returns, named = it
+        return N.FuncDef(name.line, name.column, str(name), params, returns, named, body)
+
+    def params(self, meta, items):
+        return list(items)
+
+    def param(self, meta, items):
+        name = items[0]
+        party = items[2] if len(items) > 2 else None
+        return N.Param(name.line, name.column, str(name), items[1], party)
+
+    def party(self, meta, items):
+        t = items[0]
+        return N.PartyRef(t.line, t.column, str(t))
+
+    def ret_single(self, meta, items):
+        party = items[1] if len(items) > 1 else None
+        return ([N.OutSpec(meta.line, meta.column, None, items[0], party)], False)
+
+    def ret_named(self, meta, items):
+        return (list(items), True)
+
+    def outspec(self, meta, items):
+        name = items[0]
+        party = items[2] if len(items) > 2 else None
+        return N.OutSpec(name.line, name.column, str(name), items[1], party)
+
+    def type_name(self, meta, items):
+        name = items[0]
+        return N.TypeName(name.line, name.column, str(name), list(items[1:]))
+
+    def type_tuple(self, meta, items):
+        elems = [i for i in items if isinstance(i, (N.TypeName, N.TupleTypeExpr))]
+        dims = [i for i in items if not isinstance(i, (N.TypeName, N.TupleTypeExpr))]
+        return N.TupleTypeExpr(meta.line, meta.column, elems, dims)
+
+    def dim(self, meta, items):
+        return items[0]
+
+    # --- statements
+    def suite(self, meta, items):
+        return list(items)
+
+    def decl(self, meta, items):
+        name = items[0]
+        return N.Decl(name.line, name.column, str(name), items[1], items[2])
+
+    def assign(self, meta, items):
+        return N.Assign(meta.line, meta.column, list(items[:-1]), items[-1])
+
+    def aug_assign(self, meta, items):
+        target, op, value = items
+        return N.AugAssign(op.line, op.column, target, str(op)[:-1], value)
+
+    def aug_op(self, meta, items):
+        return items[0]
+
+    def target(self, meta, items):
+        name = items[0]
+        return N.Target(name.line, name.column, str(name), list(items[1:]))
+
+    def return_stmt(self, meta, items):
+        kw = items[0]
+        return N.Return(kw.line, kw.column, list(items[1:]))
+
+    def pass_stmt(self, meta, items):
+        return N.Pass(meta.line, meta.column)
+
+    def if_stmt(self, meta, items):
+        branches = [(items[0], items[1])]
+        orelse = None
+        for it in items[2:]:
+            if isinstance(it, tuple):
+                branches.append(it)
+            else:
+                orelse = it
+        return N.If(meta.line, meta.column, branches, orelse)
+
+    def elif_clause(self, meta, items):
+        return (items[0], items[1])
+
+    def else_clause(self, meta, items):
+        return items[0]
+
+    def for_stmt(self, meta, items):
+        var = items[0]
+        return N.For(meta.line, meta.column, str(var), var.line, var.column, items[1], items[2])
+
+    def while_stmt(self, meta, items):
+        kw = items[0]
+        return N.While(kw.line, kw.column)
+
+    # --- expressions
+    def ternary(self, meta, items):
+        then, cond, orelse = items
+        line, col = _pos(cond)
+        return N.Ternary(line, col, cond, then, orelse)
+
+    def boolop(self, meta, items):
+        left, op, right = items
+        return N.BoolOp(op.line, op.column, str(op), left, right)
+
+    def not_op(self, meta, items):
+        op, x = items
+        return N.Not(op.line, op.column, x)
+
+    def compare(self, meta, items):
+        left, op, right = items
+        return N.Compare(op.line, op.column, str(op), left, right)
+
+    def binop(self, meta, items):
+        left, op, right = items
+        return N.BinOp(op.line, op.column, str(op), left, right)
+
+    def _op_token(self, meta, items):
+        return items[0]
+
+    comp_op = bor_op = bxor_op = band_op = shift_op = add_op = mul_op = unary_op = _op_token
+
+    def unop(self, meta, items):
+        op, x = items
+        return N.Unary(op.line, op.column, str(op), x)
+
+    def index(self, meta, items):
+        base, idx = items
+        line, col = _pos(idx)
+        return N.Index(line, max(1, col - 1), base, idx)
+
+    def var(self, meta, items):
+        t = items[0]
+        return N.Var(t.line, t.column, str(t))
+
+    def int_lit(self, meta, items):
+        t = items[0]
+        return N.IntLit(t.line, t.column, _parse_int(t))
+
+    def dec_lit(self, meta, items):
+        t = items[0]
+        return N.DecLit(t.line, t.column, Fraction(str(t).replace("_", "")), str(t))
+
+    def true_lit(self, meta, items):
+        return N.BoolLit(meta.line, meta.column, True)
+
+    def false_lit(self, meta, items):
+        return N.BoolLit(meta.line, meta.column, False)
+
+    def call(self, meta, items):
+        name = items[0]
+        return N.Call(name.line, name.column, str(name), list(items[1:]))
+
+    def call_gen(self, meta, items):
+        name, elem, (var, it) = items
+        line, col = _pos(elem)
+        comp = N.Comprehension(line, col, elem, str(var), it)
+        return N.Call(name.line, name.column, str(name), [comp])
+
+    def comp_for(self, meta, items):
+        return (items[0], items[1])
+
+    def tuple_lit(self, meta, items):
+        return N.TupleLit(meta.line, meta.column, list(items))
+
+    def list_lit(self, meta, items):
+        return N.ListLit(meta.line, meta.column, list(items))
+
+    def list_comp(self, meta, items):
+        elem, (var, it) = items
+        return N.Comprehension(meta.line, meta.column, elem, str(var), it)
+
+
+def _describe(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the file"
+    if tok.type == "_NL":
+        return "the end of the line"
+    if tok.type == "_INDENT":
+        return "an indented block"
+    if tok.type == "_DEDENT":
+        return "the end of the indented block"
+    return f"'{tok}'"
+
+
+@lru_cache(maxsize=1)
+def _terminal_words() -> dict[str, str]:
+    words = {}
+    for t in _lark().terminals:
+        if t.pattern.type == "str":
+            words[t.name] = f"'{t.pattern.value}'"
+    words.update(TOKEN_WORDS)
+    return words
+
+
+def _expected_words(expected) -> str:
+    names = _terminal_words()
+    words = sorted({names.get(e, e.lower()) for e in expected})
+    if not words:
+        return ""
+    if len(words) > 6:
+        return ""
+    return "; expected " + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1])
+
+
+def _state_of(e: UnexpectedInput) -> int | None:
+    st = getattr(e, "state", None)
+    if st is None:
+        return None
+    pos = getattr(st, "position", st)
+    return pos if isinstance(pos, int) else None
+
+
+@lru_cache(maxsize=1)
+def _example_states() -> tuple[dict, dict]:
+    """Parser states in which the catalogued mistakes fail: (state, token) -> message and
+    state -> message. This is lark's ``match_examples`` computed once instead of per error."""
+    exact: dict[tuple[int, str], str] = {}
+    by_state: dict[int, str] = {}
+    for label, examples in EXAMPLES.items():
+        for ex in examples:
+            try:
+                _lark().parse(ex)
+            except UnexpectedInput as u:
+                st = _state_of(u)
+                tok = getattr(u, "token", None)
+                if st is None:
+                    continue
+                exact.setdefault((st, tok.type if tok is not None else "$END"), label)
+                by_state.setdefault(st, label)
+            except (LarkError, _IndentProblem):
+                continue
+    return exact, by_state
+
+
+def _match_example(e: UnexpectedInput) -> str | None:
+    st = _state_of(e)
+    if st is None:
+        return None
+    exact, by_state = _example_states()
+    tok = getattr(e, "token", None)
+    key = (st, tok.type if tok is not None else "$END")
+    return exact.get(key) or by_state.get(st)
+
+
+def _last_token_end(src: Source) -> tuple[int, int]:
+    for k in range(len(src.lines), 0, -1):
+        text = src.line_text(k)
+        if text.strip() and not text.strip().startswith("#"):
+            return k, len(text.rstrip()) + 1
+    return 1, 1
+
+
+def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
+    line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
+    if isinstance(e, UnexpectedCharacters):
+        ch = src.line_text(line)[col - 1:col] or "?"
+        shown = f"'{ch}'" if ch.isprintable() else repr(ch)
+        return src.error(f"unexpected character {shown}", line, col)
+    tok = getattr(e, "token", None)
+    label = _match_example(e)
+    if isinstance(e, UnexpectedEOF) or (tok is not None and tok.type == "$END") \
+            or line > len(src.lines):
+        line, col = _last_token_end(src)
+    elif tok is not None and tok.type in ("_NL", "_DEDENT", "_INDENT"):
+        # a newline token's position is the end of the previous line's text
+        line = tok.line
+        col = len(src.line_text(line).rstrip()) + 1 if tok.type == "_NL" else tok.column
+        if tok.type != "_NL":
+            line = tok.end_line or tok.line
+            col = len(tok.value.rsplit("\n", 1)[-1]) + 1 if "\n" in tok.value else tok.column
+    if label:
+        return src.error(label, line, col)
+    what = _describe(tok) if tok is not None else "the end of the file"
+    expected = _expected_words(getattr(e, "expected", None) or getattr(e, "accepts", None) or ())
+    return src.error(f"unexpected {what}{expected}", line, col)
+
+
+def parse(text: str, filename: str = "<string>") -> N.Program:
+    """Parse program text into an AST; raises :class:`CompileError` on any syntax error."""
+    src = Source(text, filename)
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        tree = _lark().parse(text)
+        return _ToAst().transform(tree)
+    except UnexpectedInput as e:
+        raise _syntax_error(src, e) from None
+    except _IndentProblem as e:
+        raise src.error("this line's indentation does not match any enclosing block",
+                        e.line, e.col) from None
+    except VisitError as e:
+        if isinstance(e.orig_exc, CompileError):
+            raise e.orig_exc from None
+        raise
+    except RecursionError:
+        raise src.error("the program is nested too deeply", 1, 1) from None
+
+
+def read_source(path: str | Path) -> tuple[str, str]:
+    """(text, filename) of a program file, refusing unreadable or non-UTF-8 files."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise CompileError(f"cannot read the program: {e.strerror or e}", str(p)) from None
+    return decode_text(data, str(p)), str(p)
+
+
+def decode_text(data: bytes, filename: str) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = data[:e.start]
+        line = before.count(b"\n") + 1
+        col = e.start - (before.rfind(b"\n") + 1) + 1
+        raise CompileError("the program is not UTF-8 text", filename, line, col) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+__all__ = ["parse", "read_source", "decode_text", "Tree"]

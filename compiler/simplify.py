@@ -1,0 +1,288 @@
+"""Algebraic rules applied whenever the IR creates a node (constant operands are folded before).
+
+Each rule returns an existing or cheaper node computing the same value, or None. The rules
+that matter for circuit size: ``x*2**k`` becomes a shift (free), ``x*c`` stays a multiply by a
+constant (lowered to shift-and-add on c's set bits), division by a power of two becomes a
+shift, ``c ? x+y : x`` becomes ``x + (c ? y : 0)`` (an addition of a masked word, so counting
+under a secret condition is a sum the adder tree can balance), and ``a < b ? b : a`` becomes
+``max(a, b)`` (so a running maximum is a chain the rebalancer can turn into a tree).
+"""
+
+from __future__ import annotations
+
+from yaogc.circuits.types import BOOL, BoolType, FixedType, IntType, ValueType
+
+from . import ops
+
+
+def _pow2(v: int) -> int | None:
+    return v.bit_length() - 1 if v > 0 and v & (v - 1) == 0 else None
+
+
+def simplify(g, op: str, t: ValueType, args: tuple[int, ...], attr) -> int | None:
+    rule = _RULES.get(op)
+    return rule(g, t, args, attr) if rule else None
+
+
+def _consts(g, args):
+    return [g.const_value(a) for a in args]
+
+
+def _add(g, t, args, attr):
+    a, b = args
+    ca, cb = _consts(g, args)
+    if ca == 0:
+        return b
+    if cb == 0:
+        return a
+    return None
+
+
+def _sub(g, t, args, attr):
+    a, b = args
+    ca, cb = _consts(g, args)
+    if cb == 0:
+        return a
+    if a == b:
+        return g.const(t, 0)
+    if ca == 0:
+        return g.make("neg", t, (b,))
+    if cb is not None:
+        return g.make("add", t, (a, g.const(t, -cb)))
+    return None
+
+
+def _mul(g, t, args, attr):
+    a, b = args
+    ca, cb = _consts(g, args)
+    if ca is not None and cb is None:
+        a, b, ca, cb = b, a, cb, ca
+    if cb is None:
+        return None
+    if cb == 0:
+        return g.const(t, 0)
+    if cb == 1:
+        return a
+    u = ops.unsigned_bits(t, cb)
+    k = _pow2(u)
+    if k is not None:
+        return g.make("shl", t, (a,), k)
+    k = _pow2(ops.unsigned_bits(t, -cb))
+    if k is not None:
+        return g.make("neg", t, (g.make("shl", t, (a,), k),))
+    return None
+
+
+def _fmul(g, t, args, attr):
+    a, b = args
+    ca, cb = _consts(g, args)
+    if ca is not None and cb is None:
+        a, b, ca, cb = b, a, cb, ca
+    if cb is None:
+        return None
+    if cb == 0:
+        return g.const(t, 0)
+    k = _pow2(cb)
+    if k is not None:
+        # x * 2**(k-F): floor((x * 2**k) / 2**F) is an exact shift either way
+        return a if k == attr else (g.make("shl", t, (a,), k - attr) if k > attr
+                                    else g.make("shr", t, (a,), attr - k))
+    return None
+
+
+def _fdiv(g, t, args, attr):
+    a, b = args
+    cb = g.const_value(b)
+    if cb is None:
+        return None
+    k = _pow2(cb)
+    if k is not None:
+        # floor(x * 2**F / 2**k) is an arithmetic shift by k - F (floor is what >> does)
+        return a if k == attr else (g.make("shr", t, (a,), k - attr) if k > attr
+                                    else g.make("shl", t, (a,), attr - k))
+    return None
+
+
+def _div(g, t, args, attr):
+    a, b = args
+    cb = g.const_value(b)
+    if cb is None or cb == 0:
+        return None
+    if cb == 1:
+        return a
+    k = _pow2(cb)
+    if k is None:
+        return None
+    if not ops.signed(t):
+        return g.make("shr", t, (a,), k)
+    # truncation toward zero: add 2**k - 1 to negative dividends before the arithmetic shift
+    return g.make("shr", t, (_round_up_negative(g, t, a, k),), k)
+
+
+def _round_up_negative(g, t, a, k):
+    w = t.width
+    ut = IntType(w, False)
+    sign_fill = g.make("reinterp", ut, (g.make("shr", t, (a,), w - 1),), t)
+    bias = g.make("reinterp", t, (g.make("shr", ut, (sign_fill,), w - k),), ut)
+    return g.make("add", t, (a, bias))
+
+
+def _mod(g, t, args, attr):
+    a, b = args
+    cb = g.const_value(b)
+    if cb is None or cb == 0:
+        return None
+    if cb == 1:
+        return g.const(t, 0)
+    k = _pow2(cb)
+    if k is None:
+        return None
+    if not ops.signed(t):
+        return g.make("and", t, (a, g.const(t, (1 << k) - 1)))
+    q = g.make("shr", t, (_round_up_negative(g, t, a, k),), k)
+    return g.make("sub", t, (a, g.make("shl", t, (q,), k)))
+
+
+def _bitwise(kind):
+    def rule(g, t, args, attr):
+        a, b = args
+        ca, cb = _consts(g, args)
+        if ca is not None and cb is None:
+            a, b, ca, cb = b, a, cb, ca
+        full = ops.ones(t)
+        if a == b:
+            return g.const(t, 0) if kind == "xor" else a
+        if cb is None:
+            return None
+        if kind == "and":
+            return g.const(t, 0) if cb == 0 else a if cb == full else None
+        if kind == "or":
+            return a if cb == 0 else g.const(t, full) if cb == full else None
+        return a if cb == 0 else g.make("not", t, (a,)) if cb == full else None
+    return rule
+
+
+def _involution(op):
+    def rule(g, t, args, attr):
+        (a,) = args
+        if g.op(a) == op and g.type(a) == t:
+            return g.args(a)[0]
+        return None
+    return rule
+
+
+def _shift(g, t, args, attr):
+    if attr == 0:
+        return args[0]
+    return None
+
+
+def _rot(g, t, args, attr):
+    if attr % t.width == 0:
+        return args[0]
+    return None
+
+
+def _compare(kind):
+    def rule(g, t, args, attr):
+        a, b = args
+        if a == b:
+            return g.const(BOOL, 1 if kind in ("eq", "le") else 0)
+        if kind in ("eq", "ne") and isinstance(g.type(a), BoolType):
+            ca, cb = _consts(g, args)
+            if ca is not None:
+                a, b, cb = b, a, ca
+            if cb is not None:
+                return a if (cb == 1) == (kind == "eq") else g.make("not", BOOL, (a,))
+        return None
+    return rule
+
+
+def _mux(g, t, args, attr):
+    c, x, y = args
+    cc = g.const_value(c)
+    if cc is not None:
+        return x if cc else y
+    if x == y:
+        return x
+    if g.op(c) == "not":
+        return g.make("mux", t, (g.args(c)[0], y, x))
+    cx, cy = g.const_value(x), g.const_value(y)
+    if isinstance(t, BoolType) and cx is not None and cy is not None:
+        return c if cx else g.make("not", BOOL, (c,))
+    if isinstance(t, IntType) and not t.signed and cy == 0 and cx is not None and t.bits > 1:
+        if cx == 1:
+            return g.make("resize", t, (c,), None)
+    # c ? x + d : x  ->  x + (c ? d : 0): the sum stays a chain of additions
+    for then_first in (True, False):
+        s, base = (x, y) if then_first else (y, x)
+        if g.op(s) == "add" and g.type(s) == t and base in g.args(s):
+            p, q = g.args(s)
+            d = q if p == base else p
+            zero = g.const(t, 0)
+            masked = g.make("mux", t, (c, d, zero) if then_first else (c, zero, d))
+            return g.make("add", t, (base, masked))
+    # a < b ? b : a is max(a, b); a < b ? a : b is min(a, b) (also with <=)
+    if g.op(c) in ("lt", "le"):
+        a, b = g.args(c)
+        if g.type(a) == t and not isinstance(t, BoolType):
+            if (x, y) == (b, a):
+                return g.make("max", t, (a, b))
+            if (x, y) == (a, b):
+                return g.make("min", t, (a, b))
+    return None
+
+
+def _resize(g, t, args, attr):
+    (a,) = args
+    src = g.type(a)
+    if src == t:
+        return a
+    # widening twice with the same extension is widening once
+    if g.op(a) == "resize":
+        inner = g.args(a)[0]
+        it = g.type(inner)
+        if _widens(it, src) and _widens(src, t) and ops.signed(src) == ops.signed(it):
+            return g.make("resize", t, (inner,))
+    return None
+
+
+def _widens(a: ValueType, b: ValueType) -> bool:
+    if isinstance(a, BoolType):
+        return isinstance(b, IntType) and (b.bits >= 2 or not b.signed)
+    return (isinstance(a, IntType) and isinstance(b, IntType) and a.signed == b.signed
+            and b.bits >= a.bits)
+
+
+def _reinterp(g, t, args, attr):
+    (a,) = args
+    if g.type(a) == t:
+        return a
+    if g.op(a) == "reinterp" and g.type(g.args(a)[0]) == t:
+        return g.args(a)[0]
+    return None
+
+
+def _minmax(g, t, args, attr):
+    a, b = args
+    return a if a == b else None
+
+
+def _abs(g, t, args, attr):
+    (a,) = args
+    if not ops.signed(t):
+        return a
+    return None
+
+
+_RULES = {
+    "add": _add, "sub": _sub, "mul": _mul, "fmul": _fmul, "fdiv": _fdiv, "div": _div, "mod": _mod,
+    "and": _bitwise("and"), "or": _bitwise("or"), "xor": _bitwise("xor"),
+    "not": _involution("not"), "neg": _involution("neg"),
+    "shl": _shift, "shr": _shift, "rotl": _rot, "rotr": _rot,
+    "eq": _compare("eq"), "ne": _compare("ne"), "lt": _compare("lt"), "le": _compare("le"),
+    "mux": _mux, "resize": _resize, "reinterp": _reinterp,
+    "min": _minmax, "max": _minmax, "abs": _abs,
+}
+
+__all__ = ["simplify", "FixedType"]

@@ -1,0 +1,140 @@
+"""Catalogue of typical syntax mistakes for lark's ``match_examples``, and token names in words.
+
+Each message maps to a few short broken programs; lark reparses them and picks the message
+whose examples fail in the same parser state as the user's program.
+"""
+
+_F = "def main(a: u8 @alice) -> u8 @alice:\n"
+
+EXAMPLES: dict[str, list[str]] = {
+    "expected ':' after the function header": [
+        "def f(x: u8) -> u8\n    return x\n",
+        "def f()\n    pass\n",
+        "def f(x: u8)\n    pass\n",
+        "def main(a: u8 @alice) -> (b: u8 @bob)\n    return a\n",
+        "def main(a: u8 @alice) -> u8 @bob\n    return a\n",
+        "def f(x: u8) -> u8[4]\n    return x\n",
+    ],
+    "expected ':' after the condition": [
+        _F + "    if a\n        pass\n",
+        _F + "    if a > 1\n        pass\n",
+        _F + "    if a == 1\n        pass\n",
+        _F + "    if a\n",
+        _F + "    if f(a)\n        pass\n",
+        _F + "    if a[0]\n        pass\n",
+        _F + "    if a:\n        pass\n    elif a\n        pass\n",
+    ],
+    "expected ':' after 'else'": [
+        _F + "    if a:\n        pass\n    else\n        pass\n",
+    ],
+    "expected ':' after the loop header 'for NAME in range(...)'": [
+        _F + "    for i in range(4)\n        pass\n",
+        _F + "    for i in range(N)\n        pass\n",
+        _F + "    for i in x\n        pass\n",
+    ],
+    "expected 'in' after the loop variable: for i in range(N):": [
+        _F + "    for i range(4):\n        pass\n",
+        _F + "    for i = 0:\n        pass\n",
+    ],
+    "'=' assigns; use '==' to compare": [
+        _F + "    if a = 1:\n        pass\n",
+        _F + "    x = a = 1\n",
+    ],
+    "expected '=' and a value: const NAME = VALUE": [
+        "const N\n",
+        "const N 3\n",
+        "const N: u8\n",
+    ],
+    "a program holds only 'party', 'const' and 'def' declarations at the top level": [
+        "x = 3\n",
+        "x: u8 = 3\n",
+        "return 3\n",
+        "if a:\n    pass\n",
+        "for i in range(3):\n    pass\n",
+        "3\n",
+        "f(x)\n",
+        "import math\n",
+    ],
+    "a parameter needs a type: 'name: type' (and '@party' for inputs of main)": [
+        "def f(x):\n    pass\n",
+        "def f(x, y: u8):\n    pass\n",
+        "def f(x: u8, y):\n    pass\n",
+    ],
+    "expected a type such as u8, i32, bool, fix32_16 or u8[4]": [
+        "def f(x: ):\n    pass\n",
+        "def f(x: u8) -> :\n    pass\n",
+        "def f(x: 3):\n    pass\n",
+        _F + "    x: = 3\n",
+        _F + "    x: 3 = 3\n",
+    ],
+    "expected an indented block": [
+        "def f():\nreturn 1\n",
+        "def f():\n",
+        _F + "    if a:\n    return a\n",
+        _F + "    for i in range(2):\n    pass\n",
+    ],
+    "unexpected indentation": [
+        _F + "    x = 1\n        y = 2\n",
+        "    const N = 3\n",
+    ],
+    "expected an expression": [
+        _F + "    x = \n",
+        _F + "    x = a + \n",
+        _F + "    x = a * \n",
+        _F + "    return a + \n",
+        _F + "    x = (\n",
+        _F + "    x = [1,\n",
+        _F + "    x = f(\n",
+        _F + "    x = a < \n",
+        _F + "    x = a and \n",
+        _F + "    x = not \n",
+        _F + "    x = - \n",
+        _F + "    x = )\n",
+    ],
+    "two values in a row: missing an operator or a comma": [
+        _F + "    x = a b\n",
+        _F + "    x = a 3\n",
+        _F + "    x = 3 a\n",
+        _F + "    x = f(a b)\n",
+        _F + "    return a b\n",
+        _F + "    x = (a) b\n",
+    ],
+    "missing ')'": [
+        _F + "    x = (a\n",
+        _F + "    x = f(a\n",
+        _F + "    x = (a + 1\n",
+    ],
+    "missing ']'": [
+        _F + "    x = a[1\n",
+        _F + "    x = [1, 2\n",
+    ],
+    "a statement must end at the end of the line": [
+        _F + "    x = 1 y = 2\n",
+        _F + "    return a )\n",
+        _F + "    pass pass\n",
+    ],
+    "'while' is not supported: loops must be bounded, write 'for i in range(N):'": [],
+    "expected the party names: party alice, bob": [
+        "party\n",
+        "party 3\n",
+        "party alice,\n",
+    ],
+    "expected a party name after '@'": [
+        "def main(a: u8 @) -> u8:\n    return a\n",
+        "def main(a: u8 @3) -> u8:\n    return a\n",
+    ],
+}
+
+TOKEN_WORDS: dict[str, str] = {
+    "NAME": "a name",
+    "DEC_NUMBER": "a number",
+    "HEX_NUMBER": "a number",
+    "BIN_NUMBER": "a number",
+    "DECIMAL": "a decimal number",
+    "TRUE": "True",
+    "FALSE": "False",
+    "_NL": "the end of the line",
+    "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block",
+    "$END": "the end of the file",
+}

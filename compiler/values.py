@@ -1,0 +1,174 @@
+"""Values the type checker computes with, and the language's typing rules.
+
+A value is one of
+  * :class:`Pub` - an untyped compile-time number (literals, constants, loop variables and
+    arithmetic on them); it takes the type its context needs, if it fits;
+  * :class:`Word` - a scalar of a definite type held by an IR node (possibly a constant node);
+  * :class:`Agg` - an array or tuple of values.
+
+Typing rules (the reference in docs/LANGUAGE.md states them for users): implicit conversions
+only widen losslessly (bool -> any integer but i1, uN -> uM/iM with M > N, iN -> iM with
+M >= N, fixW_F -> fixW'_F' when neither integer nor fraction bits shrink); all else needs a cast.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from yaogc.circuits.types import (BOOL, MAX_INT_WIDTH, ArrayType, BoolType, FixedType, IntType,
+                                  TupleType, ValueType)
+
+
+@dataclass(frozen=True)
+class Pub:
+    value: int | Fraction
+
+
+@dataclass(frozen=True)
+class Word:
+    node: int
+    type: ValueType
+
+
+@dataclass(frozen=True)
+class Agg:
+    items: tuple
+    type: ValueType  # ArrayType or TupleType
+
+
+Value = Pub | Word | Agg
+
+_SCALAR_RE = re.compile(r"^(?:(bool)|([ui])(\d+)|fix(\d+)_(\d+))$")
+
+
+class TypeNameError(Exception):
+    pass
+
+
+def scalar_type_named(name: str) -> ValueType | None:
+    """The scalar type a name denotes (bool, u8, i32, fix32_16), None if it is not a type name;
+    raises TypeNameError for a type name with impossible widths."""
+    m = _SCALAR_RE.match(name)
+    if not m:
+        return None
+    if m.group(1):
+        return BOOL
+    if m.group(2):
+        n = int(m.group(3))
+        if not 1 <= n <= MAX_INT_WIDTH:
+            raise TypeNameError(f"integer width {n} is outside 1..{MAX_INT_WIDTH}")
+        return IntType(n, m.group(2) == "i")
+    w, f = int(m.group(4)), int(m.group(5))
+    if not (2 <= w <= MAX_INT_WIDTH and 0 <= f < w):
+        raise TypeNameError(f"fixed-point fix{w}_{f} needs 2 <= width <= {MAX_INT_WIDTH} "
+                            f"and fraction bits < width")
+    return FixedType(w, f)
+
+
+def is_scalar(t: ValueType | None) -> bool:
+    return isinstance(t, (BoolType, IntType, FixedType))
+
+
+def is_number(t: ValueType | None) -> bool:
+    return isinstance(t, (IntType, FixedType))
+
+
+def type_of(v: Value) -> ValueType | None:
+    return None if isinstance(v, Pub) else v.type
+
+
+def lossless(src: ValueType, dst: ValueType) -> bool:
+    """May a value of type ``src`` be used where ``dst`` is expected, without a cast?"""
+    if src == dst:
+        return True
+    if isinstance(src, BoolType):
+        return isinstance(dst, IntType) and (dst.bits >= 2 or not dst.signed)
+    if isinstance(src, IntType) and isinstance(dst, IntType):
+        if src.signed:
+            return dst.signed and dst.bits >= src.bits
+        return dst.bits > src.bits if dst.signed else dst.bits >= src.bits
+    if isinstance(src, FixedType) and isinstance(dst, FixedType):
+        return dst.frac >= src.frac and dst.bits - dst.frac >= src.bits - src.frac
+    if isinstance(src, ArrayType) and isinstance(dst, ArrayType):
+        return src.length == dst.length and lossless(src.elem, dst.elem)
+    if isinstance(src, TupleType) and isinstance(dst, TupleType):
+        return len(src.elems) == len(dst.elems) and all(
+            lossless(a, b) for a, b in zip(src.elems, dst.elems))
+    return False
+
+
+def join_numeric(types: list[ValueType]) -> ValueType | str:
+    """The common type of the typed operands of an arithmetic operation, or an error text."""
+    nums = [t for t in types if not isinstance(t, BoolType)]
+    if not nums:
+        return BOOL
+    fixed = [t for t in nums if isinstance(t, FixedType)]
+    ints = [t for t in nums if isinstance(t, IntType)]
+    if fixed and ints:
+        return (f"cannot mix {fixed[0]} and {ints[0]}: convert the integer with "
+                f"{fixed[0]}(...) first")
+    if fixed:
+        best = fixed[0]
+        for t in fixed[1:]:
+            if lossless(best, t):
+                best = t
+            elif not lossless(t, best):
+                return f"cannot mix {best} and {t}: convert one of them explicitly"
+        return best
+    uns = [t.bits for t in ints if not t.signed]
+    sgn = [t.bits for t in ints if t.signed]
+    if not sgn:
+        return IntType(max(uns), False)
+    if not uns:
+        return IntType(max(sgn), True)
+    if max(sgn) > max(uns):
+        return IntType(max(sgn), True)
+    return (f"cannot mix unsigned u{max(uns)} and signed i{max(sgn)}: cast one of them "
+            f"(e.g. i{max(uns) + 1}(x))")
+
+
+def scalar_leaves(t: ValueType) -> list[ValueType]:
+    """The scalar types of a (nested) array or tuple type's leaves, in bit order."""
+    if isinstance(t, ArrayType):
+        return scalar_leaves(t.elem) * t.length
+    if isinstance(t, TupleType):
+        out: list[ValueType] = []
+        for e in t.elems:
+            out.extend(scalar_leaves(e))
+        return out
+    return [t]
+
+
+def leaves(v: Value) -> list[Word]:
+    if isinstance(v, Agg):
+        out: list[Word] = []
+        for it in v.items:
+            out.extend(leaves(it))
+        return out
+    assert isinstance(v, Word)
+    return [v]
+
+
+def rebuild(t: ValueType, words: list[Word], pos: int = 0) -> tuple[Value, int]:
+    """The value of type ``t`` whose leaves are ``words[pos:]``; returns (value, next pos)."""
+    if isinstance(t, ArrayType):
+        items = []
+        for _ in range(t.length):
+            v, pos = rebuild(t.elem, words, pos)
+            items.append(v)
+        return Agg(tuple(items), t), pos
+    if isinstance(t, TupleType):
+        items = []
+        for e in t.elems:
+            v, pos = rebuild(e, words, pos)
+            items.append(v)
+        return Agg(tuple(items), t), pos
+    return words[pos], pos + 1
+
+
+def describe(v: Value) -> str:
+    if isinstance(v, Pub):
+        return "a decimal constant" if isinstance(v.value, Fraction) else "an integer constant"
+    return str(v.type)
