@@ -132,6 +132,13 @@ class Circuit:
         from .levels import and_levels
         return and_levels(self)
 
+    @cached_property
+    def content_hash(self) -> str:
+        """Hex SHA-256 of the canonical encoding both parties compare before a run (see
+        :mod:`yaogc.circuits.native`)."""
+        from .native import content_hash
+        return content_hash(self)
+
     def check(self) -> "Circuit":
         """Reject a malformed circuit with a message naming the gate or port; return self."""
         n_in, n = self.n_inputs, self.n_gates

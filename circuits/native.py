@@ -1,0 +1,206 @@
+"""The native circuit file and the circuit content hash both parties compare before a run.
+
+File layout (all integers little-endian)::
+
+    MAGIC  b"YAOGC-CIRCUIT\\n"
+    u32    header length H
+    H      header: UTF-8 JSON {format, name, parties, n_inputs, n_gates, inputs, outputs,
+           content_hash}; ports carry party / recipients, name, width and the value type as a
+           JSON tree ("bool", {"int": bits, "signed": b}, {"fix": bits, "frac": f},
+           {"array": elem, "length": n}, {"tuple": [..]})
+    n_gates      u8   op
+    n_gates      i32  in0 (-1 when unused)
+    n_gates      i32  in1
+    sum(widths)  i32  output wires, port by port
+
+The content hash is SHA-256 over a canonical encoding of everything that defines the circuit
+(ports with their types, parties and recipients, the party order, the gate arrays and output
+wires; not the display name), so it does not depend on the file format a circuit came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from .bristol import FormatError
+from .circuit import Circuit, CircuitError, InputPort, OutputPort
+from .types import ArrayType, BoolType, FixedType, IntType, TupleType, ValueType
+
+MAGIC = b"YAOGC-CIRCUIT\n"
+FORMAT_VERSION = 1
+_HASH_DOMAIN = b"yaogc circuit v1\n"
+_MAX_HEADER = 1 << 26
+
+
+def type_to_json(t: ValueType) -> Any:
+    if isinstance(t, BoolType):
+        return "bool"
+    if isinstance(t, IntType):
+        return {"int": t.bits, "signed": t.signed}
+    if isinstance(t, FixedType):
+        return {"fix": t.bits, "frac": t.frac}
+    if isinstance(t, ArrayType):
+        return {"array": type_to_json(t.elem), "length": t.length}
+    if isinstance(t, TupleType):
+        return {"tuple": [type_to_json(e) for e in t.elems]}
+    raise CircuitError(f"type {t} has no native encoding")
+
+
+def type_from_json(j: Any) -> ValueType:
+    """The value type of a JSON tree written by :func:`type_to_json`; FormatError if malformed."""
+    try:
+        if j == "bool":
+            return BoolType()
+        if isinstance(j, dict):
+            if set(j) == {"int", "signed"} and _is_int(j["int"]) and isinstance(j["signed"], bool):
+                return IntType(j["int"], j["signed"])
+            if set(j) == {"fix", "frac"} and _is_int(j["fix"]) and _is_int(j["frac"]):
+                return FixedType(j["fix"], j["frac"])
+            if set(j) == {"array", "length"} and _is_int(j["length"]):
+                return ArrayType(type_from_json(j["array"]), j["length"])
+            if set(j) == {"tuple"} and isinstance(j["tuple"], list):
+                return TupleType(tuple(type_from_json(e) for e in j["tuple"]))
+    except FormatError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise FormatError(f"bad value type {json.dumps(j)[:80]}: {e}") from None
+    raise FormatError(f"bad value type {json.dumps(j)[:80]}")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _ports_json(circuit: Circuit) -> tuple[list, list]:
+    ins = [{"party": p.party, "name": p.name, "width": p.width, "type": type_to_json(p.type)}
+           for p in circuit.inputs]
+    outs = [{"recipients": list(o.recipients), "name": o.name, "width": o.width,
+             "type": type_to_json(o.type)} for o in circuit.outputs]
+    return ins, outs
+
+
+def _out_wires(circuit: Circuit) -> np.ndarray:
+    if not circuit.outputs:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([o.wires for o in circuit.outputs])
+
+
+def content_hash(circuit: Circuit) -> str:
+    """Hex SHA-256 of the canonical encoding of the circuit (see the module docstring)."""
+    ins, outs = _ports_json(circuit)
+    meta = json.dumps({"n_inputs": circuit.n_inputs, "parties": list(circuit.parties),
+                       "inputs": ins, "outputs": outs},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    h = hashlib.sha256(_HASH_DOMAIN)
+    for part in (meta, circuit.op.astype("<u1").tobytes(), circuit.in0.astype("<i8").tobytes(),
+                 circuit.in1.astype("<i8").tobytes(), _out_wires(circuit).astype("<i8").tobytes()):
+        h.update(struct.pack("<Q", len(part)))
+        h.update(part)
+    return h.hexdigest()
+
+
+def native_bytes(circuit: Circuit) -> bytes:
+    """The circuit as a native file's contents."""
+    if circuit.n_wires >= 2**31:
+        raise CircuitError(f"circuit '{circuit.name}' has {circuit.n_wires} wires; the native "
+                           f"format holds fewer than 2**31")
+    ins, outs = _ports_json(circuit)
+    header = {"format": FORMAT_VERSION, "name": circuit.name,
+              "parties": list(circuit._declared_parties or ()),
+              "n_inputs": circuit.n_inputs, "n_gates": circuit.n_gates,
+              "inputs": ins, "outputs": outs, "content_hash": content_hash(circuit)}
+    head = json.dumps(header, separators=(",", ":")).encode()
+    return b"".join([MAGIC, struct.pack("<I", len(head)), head,
+                     circuit.op.astype("<u1").tobytes(), circuit.in0.astype("<i4").tobytes(),
+                     circuit.in1.astype("<i4").tobytes(), _out_wires(circuit).astype("<i4").tobytes()])
+
+
+def write_native(circuit: Circuit, path_or_file: str | os.PathLike | IO[bytes]) -> None:
+    data = native_bytes(circuit)
+    if isinstance(path_or_file, (str, os.PathLike)):
+        Path(path_or_file).write_bytes(data)
+    else:
+        path_or_file.write(data)
+
+
+def read_native(path_or_bytes: str | os.PathLike | bytes) -> Circuit:
+    """Read a native circuit file (a path, or the file's bytes); refuses corrupt files."""
+    if isinstance(path_or_bytes, (bytes, bytearray)):
+        where, data = "<native>", bytes(path_or_bytes)
+    else:
+        where = os.fspath(path_or_bytes)
+        try:
+            data = Path(where).read_bytes()
+        except OSError as e:
+            raise FormatError(f"{where}: cannot read: {e.strerror or e}") from None
+    try:
+        return _parse(data)
+    except FormatError as e:
+        raise FormatError(f"{where}: {e}") from None
+    except CircuitError as e:
+        raise FormatError(f"{where}: malformed circuit: {e}") from None
+
+
+def _parse(data: bytes) -> Circuit:
+    if not data.startswith(MAGIC):
+        raise FormatError("not a yaogc native circuit (bad magic bytes)")
+    pos = len(MAGIC)
+    if len(data) < pos + 4:
+        raise FormatError("truncated before the header length")
+    (hlen,) = struct.unpack_from("<I", data, pos)
+    pos += 4
+    if hlen > _MAX_HEADER or len(data) < pos + hlen:
+        raise FormatError(f"truncated header: expected {hlen} bytes, found {len(data) - pos}")
+    try:
+        h = json.loads(data[pos:pos + hlen].decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FormatError(f"corrupt header: {e}") from None
+    pos += hlen
+    if not isinstance(h, dict):
+        raise FormatError("corrupt header: not a JSON object")
+    if h.get("format") != FORMAT_VERSION:
+        raise FormatError(f"format version {h.get('format')!r} is not supported (this is "
+                          f"version {FORMAT_VERSION})")
+    try:
+        n_in, n = int(h["n_inputs"]), int(h["n_gates"])
+        name = str(h["name"])
+        parties = [str(p) for p in h["parties"]]
+        ins_j, outs_j, digest = list(h["inputs"]), list(h["outputs"]), str(h["content_hash"])
+        widths = [int(p["width"]) for p in ins_j]
+        out_widths = [int(o["width"]) for o in outs_j]
+    except (KeyError, TypeError, ValueError) as e:
+        raise FormatError(f"corrupt header: missing or bad field {e}") from None
+    if n_in < 0 or n < 0 or min(widths + out_widths, default=1) < 0:
+        raise FormatError("corrupt header: negative count")
+    n_out = sum(out_widths)
+    need = n + 4 * (2 * n + n_out)
+    if len(data) - pos != need:
+        raise FormatError(f"{'truncated' if len(data) - pos < need else 'trailing data'}: the "
+                          f"header announces {need} bytes of gate arrays, the file has "
+                          f"{len(data) - pos}")
+    op = np.frombuffer(data, dtype="<u1", count=n, offset=pos)
+    pos += n
+    in0 = np.frombuffer(data, dtype="<i4", count=n, offset=pos).astype(np.int64)
+    in1 = np.frombuffer(data, dtype="<i4", count=n, offset=pos + 4 * n).astype(np.int64)
+    out = np.frombuffer(data, dtype="<i4", count=n_out, offset=pos + 8 * n).astype(np.int64)
+    inputs, w = [], 0
+    for p, width in zip(ins_j, widths):
+        inputs.append(InputPort(str(p["party"]), str(p["name"]), type_from_json(p["type"]),
+                                np.arange(w, w + width)))
+        w += width
+    outputs, w = [], 0
+    for o, width in zip(outs_j, out_widths):
+        outputs.append(OutputPort(tuple(str(r) for r in o["recipients"]), str(o["name"]),
+                                  type_from_json(o["type"]), out[w:w + width]))
+        w += width
+    circuit = Circuit(n_in, op, in0, in1, inputs, outputs, name, parties).check()
+    if content_hash(circuit) != digest:
+        raise FormatError("content hash mismatch: the file is corrupt or was edited")
+    return circuit
