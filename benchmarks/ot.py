@@ -5,7 +5,9 @@ and correlated OTs on 128-bit labels through ``OTExtSender`` / ``OTExtReceiver``
 process is the OT receiver and times each call from a start signal to its result (which
 includes the sender's work, since the receiver's result depends on it); a child process is
 the sender. Each record: ``case``, ``ots``, ``seconds`` (median of the repeats), ``ots_per_s``,
-plus the chunk size and the bytes the receiver's channel moved.
+plus the chunk size, the bytes the receiver's channel moved, and each party's CPU time
+(``receiver_cpu_s``, ``sender_cpu_s``: what the run costs on an otherwise idle machine, since
+these 2-core machines are shared and wall time varies with their load).
 
     python benchmarks/ot.py [--json] [--quick]
 """
@@ -16,6 +18,7 @@ import argparse
 import json
 import multiprocessing as mp
 import statistics
+import struct
 import sys
 import time
 
@@ -57,18 +60,22 @@ def sender(port_q, quick: bool) -> None:
                 if case.startswith("chosen"):
                     m0, m1 = prg.blocks(ots), prg.blocks(ots)
                 ch.recv()
+                cpu = time.process_time()
                 if case == "base_ot_128":
                     base_ot_send(ch, ots)
-                    continue
-                s = ext.get(chunk)
-                if s is None:
-                    s = ext[chunk] = OTExtSender(ch, chunk)
-                if case == "ext_setup":
-                    s.setup()
-                elif case.startswith("correlated"):
-                    s.send_correlated(prg.blocks(1)[0], ots)
                 else:
-                    s.send(m0, m1)
+                    s = ext.get(chunk)
+                    if s is None:
+                        s = ext[chunk] = OTExtSender(ch, chunk)
+                    if case == "ext_setup":
+                        s.setup()
+                    elif case.startswith("correlated"):
+                        s.send_correlated(prg.blocks(1)[0], ots)
+                    else:
+                        s.send(m0, m1)
+                # this side's CPU time, read by the receiver after it stopped its clock
+                ch.send(struct.pack("<d", time.process_time() - cpu))
+                ch.flush()
 
 
 def receiver(port: int, quick: bool) -> list[dict]:
@@ -77,7 +84,7 @@ def receiver(port: int, quick: bool) -> list[dict]:
     with connect("127.0.0.1", port, timeout=120) as ch:
         ext = {}
         for case, ots, chunk, warm, reps in plan(quick):
-            times, moved = [], 0
+            times, cpu_r, cpu_s, moved = [], [], [], 0
             for rep in range(warm + reps):
                 choices = prg.bits(ots)
                 r = ext.get(chunk) if chunk else None
@@ -85,6 +92,7 @@ def receiver(port: int, quick: bool) -> list[dict]:
                     r = ext[chunk] = OTExtReceiver(ch, chunk)
                 before = ch.bytes_sent + ch.bytes_received
                 t0 = time.perf_counter()
+                c0 = time.process_time()
                 ch.send(GO)
                 if case == "base_ot_128":
                     base_ot_recv(ch, choices.tolist())
@@ -94,13 +102,19 @@ def receiver(port: int, quick: bool) -> list[dict]:
                     r.recv_correlated(choices)
                 else:
                     r.recv(choices)
-                if rep >= warm:
-                    times.append(time.perf_counter() - t0)
+                elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
                 moved = ch.bytes_sent + ch.bytes_received - before
+                sender_cpu = struct.unpack("<d", ch.recv())[0]
+                if rep >= warm:
+                    times.append(elapsed)
+                    cpu_r.append(cpu)
+                    cpu_s.append(sender_cpu)
             sec = statistics.median(times)
             records.append({"case": case, "ots": ots, "seconds": round(sec, 6),
                             "ots_per_s": round(ots / sec), "chunk": chunk,
-                            "repeats": reps, "bytes": moved})
+                            "repeats": reps, "bytes": moved,
+                            "receiver_cpu_s": round(statistics.median(cpu_r), 6),
+                            "sender_cpu_s": round(statistics.median(cpu_s), 6)})
     return records
 
 
@@ -123,7 +137,8 @@ def main(argv=None) -> int:
         for r in records:
             print(f"{r['case']:>16} chunk {r['chunk']:>7}: {r['ots']:>8} OTs in "
                   f"{r['seconds'] * 1e3:9.2f} ms = {r['ots_per_s'] / 1e6:7.3f} M OT/s, "
-                  f"{r['bytes'] / 2**20:8.2f} MiB")
+                  f"{r['bytes'] / 2**20:8.2f} MiB, CPU receiver {r['receiver_cpu_s'] * 1e3:8.2f}"
+                  f" ms, sender {r['sender_cpu_s'] * 1e3:8.2f} ms")
     return child.exitcode or 0
 
 
