@@ -34,7 +34,7 @@ from yaogc.circuits.errors import YaogcError
 from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
                                   InsecureTransport, NetworkError, PeerAborted, PeerClosed,
                                   ProtocolError)
-from yaogc.runtime.tls import TLSConfig, describe_ssl_error
+from yaogc.runtime.tls import TLSConfig, der_fingerprint, describe_ssl_error
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_FRAME = 256 << 20
@@ -90,6 +90,12 @@ class Channel:
     def timeout(self, seconds: float | None) -> None:
         self._timeout = None if seconds is None else float(seconds)
         self._t.settimeout(self._timeout)
+
+    @property
+    def peer_fingerprint(self) -> str | None:
+        """SHA-256 fingerprint of the peer's TLS certificate, None on plain channels."""
+        der = self._t.getpeercert(binary_form=True) if self.tls else None
+        return der_fingerprint(der) if der else None
 
     # -- sending ---------------------------------------------------------------------------
     def send(self, data, *, flush: bool = False) -> None:

@@ -90,7 +90,12 @@ def generate_certificate(name: str, out_dir: str | os.PathLike, *,
 def certificate_fingerprint(crt_path: str | os.PathLike) -> str:
     """SHA-256 of the certificate's DER encoding, as colon-separated hex (to compare by phone)."""
     cert = _load_certificate(Path(crt_path))
-    digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+    return der_fingerprint(cert.public_bytes(serialization.Encoding.DER))
+
+
+def der_fingerprint(der: bytes) -> str:
+    """SHA-256 of a DER certificate as colon-separated upper-case hex."""
+    digest = hashlib.sha256(der).hexdigest().upper()
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
@@ -164,10 +169,18 @@ _REASONS = {
 }
 
 
+# X509_V_ERR_* codes whose cause is not the pin itself.
+_VERIFY_CODES = {
+    9: "the peer's certificate is not valid yet (check both clocks)",
+    10: "the peer's certificate has expired (generate a new one and exchange it again)",
+}
+
+
 def describe_ssl_error(e: ssl.SSLError) -> str:
     """One line saying what a TLS failure means, with OpenSSL's own words in parentheses."""
     if isinstance(e, ssl.SSLCertVerificationError):
-        return f"{_REASONS['CERTIFICATE_VERIFY_FAILED']} ({e.verify_message})"
+        meaning = _VERIFY_CODES.get(e.verify_code, _REASONS["CERTIFICATE_VERIFY_FAILED"])
+        return f"{meaning} ({e.verify_message})"
     reason = getattr(e, "reason", None) or ""
     meaning = _REASONS.get(reason)
     raw = reason.lower().replace("_", " ") if reason else str(e)

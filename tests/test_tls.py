@@ -12,9 +12,9 @@ from cryptography.x509.oid import NameOID
 
 from test_channel import connect_pair
 from yaogc.circuits.errors import InputError
-from yaogc.runtime.errors import HandshakeError
-from yaogc.runtime.tls import (TLSConfig, certificate_fingerprint, generate_certificate,
-                               make_context)
+from yaogc.runtime.errors import ChannelTimeout, HandshakeError, PeerClosed
+from yaogc.runtime.tls import (TLSConfig, certificate_fingerprint, describe_ssl_error,
+                               generate_certificate, make_context)
 
 T = 5.0
 
@@ -98,6 +98,30 @@ def test_mutual_tls_round_trip(certs):
         s.send(b"result", flush=True)
         assert c.recv() == b"result"
         assert c.bytes_sent == s.bytes_received
+        assert c.peer_fingerprint == certificate_fingerprint(certs["alice"][1])
+        assert s.peer_fingerprint == certificate_fingerprint(certs["bob"][1])
+
+
+def test_tls_timeout_and_peer_closing(certs):
+    s, c = connect_pair({"tls": config(certs, "alice", "bob")},
+                        {"tls": config(certs, "bob", "alice")})
+    with s:
+        s.phase = "OT"
+        s.timeout = 0.2
+        with pytest.raises(ChannelTimeout, match="^OT: timed out after 0.2 s"):
+            s.recv()
+    c.phase = "tables"
+    with pytest.raises(PeerClosed, match="^tables: the peer closed the connection"):
+        c.recv()
+    c.close()
+
+
+def test_expired_certificates_are_named_as_such():
+    e = ssl.SSLCertVerificationError()
+    e.verify_code, e.verify_message = 10, "certificate has expired"
+    assert describe_ssl_error(e).startswith("the peer's certificate has expired")
+    e.verify_code, e.verify_message = 18, "self-signed certificate"
+    assert describe_ssl_error(e).startswith("the peer's certificate is neither the pinned one")
 
 
 def both_refused(s, c):
