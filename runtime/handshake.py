@@ -182,9 +182,11 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
         a, b = mine["parties"][r], (theirs["parties"] or {}).get(r)
         if a != b:
             diffs.append(f"the {r} is party '{a}' here but '{b}' at the peer")
-    diffs += _port_diffs("input", mine["inputs"], theirs["inputs"], "belongs to the")
-    diffs += _port_diffs("output", mine["outputs"], theirs["outputs"], "goes to the")
-    if mine["circuit"] != theirs["circuit"]:
+    ports = (_port_diffs("input", mine["inputs"], theirs["inputs"], "belongs to the")
+             + _port_diffs("output", mine["outputs"], theirs["outputs"], "goes to the"))
+    diffs += ports
+    # the content hash covers the ports too: name it only when the gates are what differ
+    if mine["circuit"] != theirs["circuit"] and not ports:
         diffs.append(f"the circuit differs (content hash {str(mine['circuit'])[:16]} here, "
                      f"{str(theirs['circuit'])[:16]} at the peer)")
     a, b = mine["batch"], theirs["batch"]

@@ -98,10 +98,13 @@ class Plan:
         return int(sum(self.layer_ands))
 
 
-def plan(circuit: Circuit, roles: hs.Roles) -> Plan:
-    """Schedule the circuit and split its ports between the two roles (no I/O)."""
-    from yaogc.circuits.schedule import schedule
-    sched = schedule(circuit)
+def plan(circuit: Circuit, roles: hs.Roles, batch: int = 1) -> Plan:
+    """Schedule the circuit (for ``batch`` rows) and split its ports between the two roles.
+
+    The engine picks a Schedule per batch size; all of a circuit's Schedules have the same
+    AND layers, so the two sides may differ in that choice. No I/O here."""
+    from yaogc.gc import schedule_for
+    sched = schedule_for(circuit, batch)
     own = {r: [p.wires for p in circuit.inputs if roles.role_of(p.party) == r] for r in hs.ROLES}
     cols = {r: [] for r in hs.ROLES}
     pos = 0
@@ -237,28 +240,28 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
                     on_phase: Callable[[str], None] | None = None,
                     progress: Progress | None = None, t0: float | None = None) -> RunResult:
     """Run the garbler's side on a connected channel; returns its outputs and stats."""
-    from yaogc.gc import Garbler
+    from yaogc.gc import Garbler, TweakCounter, schedule_for
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
-    k = _hello(ch, p, "garbler", inputs.k)
+    k = _hello(ch, p, "garbler", inputs.k if p.garbler_wires.size else None)
 
     ph.enter("inputs")
-    g = Garbler(p.schedule, k, TWEAK_START)
-    zero = g.input_labels          # (K, n_in, 2) uint64 zero labels
+    g = Garbler(schedule_for(p.circuit, k), k, TweakCounter(TWEAK_START))
+    zero = g.input_zero_labels     # (K, n_in, 2) uint64
     r = g.R                        # (2,) uint64, lsb 1
-    mine = zero[:, p.garbler_wires, :].copy()
-    mask = inputs.bits.astype(bool)
-    mine[mask] ^= r
+    mine = np.ascontiguousarray(zero[:, p.garbler_wires, :])
+    if p.garbler_wires.size:
+        mine[inputs.bits.astype(bool)] ^= r
     ch.send_array(mine, Msg.GARBLER_LABELS)
 
-    ph.enter("OT")
-    m0 = np.ascontiguousarray(zero[:, p.evaluator_wires, :]).reshape(-1, 2)
-    m1 = m0 ^ r
-    ot = OTExtSender(ch)
-    ot.setup()
-    ot.send(m0, m1)
-    ch.flush()
+    if p.evaluator_wires.size:
+        ph.enter("OT")
+        m0 = np.ascontiguousarray(zero[:, p.evaluator_wires, :]).reshape(-1, 2)
+        ot = OTExtSender(ch)
+        ot.setup()
+        ot.send(m0, m0 ^ r)
+        ch.flush()
 
     ph.enter("tables")
     sender = _Sender(ch)
@@ -267,7 +270,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
         pending: list = []
         size = sent_bytes = 0
         done_layers = done_ands = 0
-        for block in g.tables():
+        for block in g.blocks():
             pending.append(block)
             size += block.nbytes
             sent_bytes += block.nbytes
@@ -285,7 +288,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     t_first = sender.first_sent
 
     ph.enter("outputs")
-    decoding = g.output_decoding   # (K, total output width) uint8: colour of each 0 label
+    decoding = g.decoding_bits()   # (K, total output width) uint8: colour of each 0 label
     n_go, n_eo = p.to_garbler.size, p.to_evaluator.size
     colours = _recv_bits(ch, Msg.OUTPUT_COLOURS, (k, n_go), "output colours")
     own_bits = colours ^ decoding[:, p.to_garbler]
@@ -293,7 +296,8 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     outputs = _decode_rows(p.circuit, p.roles, "garbler", own_bits, p.to_garbler)
     times = ph.done()
     t_end = time.perf_counter()
-    return RunResult("garbler", p.roles.garbler, outputs, inputs.batch or k != 1,
+    return RunResult("garbler", p.roles.garbler, outputs,
+                     bool(p.garbler_wires.size and inputs.batch) or k != 1,
                      _stats(ch, p, k, times, t0, t_end, t_first, sent_bytes),
                      {"start": t0, "first_table": t_first or t_end, "end": t_end})
 
@@ -359,12 +363,12 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
                       on_phase: Callable[[str], None] | None = None,
                       progress: Progress | None = None, t0: float | None = None) -> RunResult:
     """Run the evaluator's side on a connected channel; returns its outputs and stats."""
-    from yaogc.gc import Evaluator
+    from yaogc.gc import Evaluator, TweakCounter, schedule_for
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
-    own_k = inputs.k if inputs is not None and p.evaluator_wires.size else None
-    k = _hello(ch, p, "evaluator", own_k)
+    has_inputs = inputs is not None and p.evaluator_wires.size > 0
+    k = _hello(ch, p, "evaluator", inputs.k if has_inputs else None)
     n_in = p.circuit.n_inputs
 
     ph.enter("inputs")
@@ -372,16 +376,15 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     labels[:, p.garbler_wires, :] = ch.recv_array(
         np.uint64, (k, p.garbler_wires.size, 2), kind=Msg.GARBLER_LABELS)
 
-    ph.enter("OT")
-    choices = (inputs.bits.reshape(-1) if p.evaluator_wires.size
-               else np.zeros(0, dtype=np.uint8))
-    ot = OTExtReceiver(ch)
-    ot.setup()
-    got = ot.recv(choices)
-    labels[:, p.evaluator_wires, :] = got.reshape(k, p.evaluator_wires.size, 2)
+    if has_inputs:
+        ph.enter("OT")
+        ot = OTExtReceiver(ch)
+        ot.setup()
+        got = ot.recv(inputs.bits.reshape(-1))
+        labels[:, p.evaluator_wires, :] = got.reshape(k, p.evaluator_wires.size, 2)
 
     ph.enter("tables")
-    ev = Evaluator(p.schedule, k, TWEAK_START)
+    ev = Evaluator(schedule_for(p.circuit, k), k, TweakCounter(TWEAK_START))
     ev.set_inputs(labels)
     sizes = [n * k * 32 for n in p.layer_ands]
     receiver = _Receiver(ch, sum(sizes))
@@ -389,24 +392,23 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     reader = _BlockReader(receiver)
     done_ands = 0
     for i, nbytes in enumerate(sizes):
-        ev.feed(reader.take(nbytes))
+        ev.feed(reader.take(nbytes).view(np.uint64))
         done_ands += nbytes // 32
         if progress is not None:
             progress.update(i + 1, done_ands)
     receiver.join()
-    ev.finish()
     t_first = receiver.first
 
     ph.enter("outputs")
-    colours = ev.output_colours    # (K, total output width) uint8
+    colours = ev.output_colours()  # (K, total output width) uint8
     ch.send_array(_pack(colours[:, p.to_garbler]), Msg.OUTPUT_COLOURS, flush=True)
     decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size), "output decoding")
     own_bits = colours[:, p.to_evaluator] ^ decoding
     outputs = _decode_rows(p.circuit, p.roles, "evaluator", own_bits, p.to_evaluator)
     times = ph.done()
     t_end = time.perf_counter()
-    batch = inputs.batch if inputs is not None and p.evaluator_wires.size else k != 1
-    return RunResult("evaluator", p.roles.evaluator, outputs, batch or k != 1,
+    return RunResult("evaluator", p.roles.evaluator, outputs,
+                     (has_inputs and inputs.batch) or k != 1,
                      _stats(ch, p, k, times, t0, t_end, t_first, receiver.got),
                      {"start": t0, "first_table": t_first or t_end, "end": t_end})
 
@@ -429,7 +431,7 @@ def prepare(circuit: Circuit, who: str, inputs: Any = None, *,
                              f"not {type(inputs).__name__}")
         inputs = party_inputs(circuit, roles.party_of(role), one, rows, batch=rows is not None,
                               source="inputs")
-    return plan(circuit, roles), role, inputs
+    return plan(circuit, roles, inputs.k), role, inputs
 
 
 def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
