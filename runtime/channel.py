@@ -5,8 +5,8 @@ one-byte kind before the payload inside the frame. An abort is out of band: the 
 2**64-1 (never a real frame) followed by a length-prefixed reason, so every receive call
 reports it as PeerAborted, whatever it expected. Small frames are coalesced in a send buffer that is flushed when it grows,
 before every receive and on close, so a send may not leave the process until then. Every
-wait is bounded by ``timeout`` seconds and announced frame sizes by ``max_frame``. A channel is
-used by one thread at a time.
+wait is bounded by ``timeout`` seconds and announced frame sizes by ``max_frame``. One thread
+may send while another receives; two threads must not both send, or both receive.
 
 ``listen``/``connect`` exchange an 8-byte greeting after the (optional) TLS handshake, so a
 TLS/plain mismatch, a rejected certificate or a stranger on the port fails at once on both
@@ -77,6 +77,7 @@ class Channel:
         self._rview = memoryview(self._rbuf)
         self._rpos = self._rend = 0
         self._scratch = bytearray()
+        self._wlock = threading.RLock()  # one thread may send while another receives
         self._broken: NetworkError | None = None  # the failure that ended the stream
         self._closed = False
         self.timeout = timeout
@@ -123,25 +124,39 @@ class Channel:
             self.send_msg(kind, arr, flush=flush)
 
     def _emit(self, prefix: bytes, body: memoryview, flush: bool = False) -> None:
-        self._usable()
         if len(body) + len(prefix) - _HEADER.size > self.max_frame:
             raise ProtocolError(f"refusing to send a frame of {len(body)} bytes, above the "
                                 f"frame limit of {self.max_frame} bytes", phase=self.phase)
-        self._wbuf += prefix
-        if len(body) < _SMALL:
-            self._wbuf += body
-            if len(self._wbuf) >= _FLUSH_AT:
-                self.flush()
-        else:
-            self.flush()
-            self._write(body)
-        self.bytes_sent += len(prefix) + len(body)
-        self.frames_sent += 1
-        if flush:
-            self.flush()
+        with self._wlock:
+            self._usable()
+            self._wbuf += prefix
+            if len(body) < _SMALL:
+                self._wbuf += body
+                if len(self._wbuf) >= _FLUSH_AT:
+                    self._flush()
+            else:
+                self._flush()
+                self._write(body)
+            self.bytes_sent += len(prefix) + len(body)
+            self.frames_sent += 1
+            if flush:
+                self._flush()
 
     def flush(self) -> None:
         """Write out whatever the send buffer holds."""
+        with self._wlock:
+            self._flush()
+
+    def _flush_before_receiving(self) -> None:
+        # If another thread is sending, its frames are its own business: waiting for its lock
+        # could deadlock two parties whose sending threads both wait for the peer to read.
+        if self._wbuf and self._wlock.acquire(blocking=False):
+            try:
+                self._flush()
+            finally:
+                self._wlock.release()
+
+    def _flush(self) -> None:
         if self._wbuf:
             self._usable()
             data, self._wbuf = self._wbuf, bytearray()
@@ -198,7 +213,7 @@ class Channel:
         return out
 
     def _read_header(self) -> int:
-        self.flush()
+        self._flush_before_receiving()
         self._usable()
         self._fill(_HEADER.size, None)
         (n,) = _HEADER.unpack_from(self._rbuf, self._rpos)
@@ -335,8 +350,9 @@ class Channel:
         """Tell the peer why this side gives up (best effort), then close."""
         if not self._closed and not self._broken:
             body = reason.encode("utf-8")[:_REASON_MAX]
-            self._wbuf += _HEADER.pack(_ABORT) + _HEADER.pack(len(body)) + body
-            self.bytes_sent += 2 * _HEADER.size + len(body)
+            with self._wlock:
+                self._wbuf += _HEADER.pack(_ABORT) + _HEADER.pack(len(body)) + body
+                self.bytes_sent += 2 * _HEADER.size + len(body)
             try:
                 self.flush()
             except NetworkError:

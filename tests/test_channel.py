@@ -279,6 +279,34 @@ def test_tcp_round_trip_empty_small_and_50_mib():
         assert not c.tls and not s.tls
 
 
+def test_full_duplex_with_a_sending_thread_on_each_side():
+    s, c = connect_pair()
+    chunk = np.arange(1 << 20, dtype=np.uint64)  # 8 MiB per frame, both ways at once
+    errors = []
+
+    def pump(ch):
+        try:
+            for _ in range(6):
+                ch.send_array(chunk)
+                ch.send_msg(Kind.HELLO, b"small")  # waits in the buffer, flushed by the next
+            ch.flush()
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            errors.append(e)
+
+    with s, c:
+        threads = [threading.Thread(target=pump, args=(ch,)) for ch in (s, c)]
+        for t in threads:
+            t.start()
+        for ch in (s, c):
+            for _ in range(6):
+                assert np.array_equal(ch.recv_array(np.uint64, 1 << 20), chunk)
+                assert ch.recv_msg(Kind.HELLO) == b"small"
+        for t in threads:
+            t.join()
+        assert not errors
+        assert s.bytes_sent == c.bytes_received and c.bytes_sent == s.bytes_received
+
+
 def test_oversized_frame_announcement_is_refused_without_allocating():
     def script(sock):
         sock.sendall(chmod._GREETING + struct.pack("<Q", 10 << 30))
