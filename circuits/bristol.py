@@ -80,7 +80,7 @@ def _tokenize(data: bytes):
     lines = np.cumsum(buf == 10, dtype=np.int64)[starts] + 1
     values = np.full(starts.size, -1, dtype=np.int64)
     key = np.full(starts.size, -1, dtype=np.int64)
-    for n in range(1, min(int(lengths.max()), _MAX_DIGITS) + 1):
+    for n in range(1, min(int(lengths.max(initial=0)), _MAX_DIGITS) + 1):
         sel = np.flatnonzero(lengths == n)
         if not sel.size:
             continue

@@ -1,0 +1,177 @@
+"""Bristol Fashion reader and writer: SSA conversion, EQ/EQW/INV, bad files refused with
+``path:line:``, and writer round trips on circuits with constants, NOT and odd outputs."""
+
+import io
+
+import numpy as np
+import pytest
+
+from yaogc.circuits import BOOL, Builder, InputError, Op, uint
+from yaogc.circuits.bristol import FormatError, bristol_text, load_circuit, read_bristol, write_bristol
+from yaogc.circuits.evaluate import evaluate_bits, evaluate_one
+from yaogc.circuits.native import write_native
+
+# out = (a AND b) XOR NOT a, with the wires numbered out of order and a copy and a constant
+SMALL = """\
+5 8
+2 1 1
+1 1
+
+1 1 0 5 INV
+2 1 1 0 4 AND
+1 1 1 3 EQ
+2 1 4 5 6 XOR
+1 1 6 7 EQW
+"""
+
+
+def test_small_circuit_ssa_and_semantics():
+    c = read_bristol(SMALL).check()
+    assert c.n_inputs == 2 and c.name == "bristol"
+    # EQW is an alias, not a gate; EQ becomes a constant gate even if unused
+    assert sorted(Op(o).name for o in c.op) == ["AND", "CONST1", "NOT", "XOR"]
+    for a in (0, 1):
+        for b in (0, 1):
+            assert evaluate_one(c, in1=a, in2=b)["out1"] == (a & b) ^ (1 - a)
+    assert [p.name for p in c.inputs] == ["in1", "in2"]
+    assert [p.party for p in c.inputs] == ["garbler", "evaluator"]
+    assert c.outputs[0].recipients == ("garbler", "evaluator")
+    assert c.parties == ("garbler", "evaluator")
+
+
+def test_constant_output_and_alias_chain():
+    text = "4 6\n1 1\n1 2\n\n1 1 1 1 EQ\n1 1 1 2 EQW\n1 1 2 4 EQW\n2 1 0 4 5 AND\n"
+    c = read_bristol(text).check()
+    # out1 bit 0 is wire 4 = copy of copy of constant 1; bit 1 = in1 & 1
+    assert evaluate_one(c, in1=0)["out1"] == 0b01
+    assert evaluate_one(c, in1=1)["out1"] == 0b11
+
+
+def test_wide_ports_and_file_name(tmp_path):
+    width = 300
+    lines = [f"{width} {3 * width}", f"2 {width} {width}", f"1 {width}", ""]
+    lines += [f"2 1 {j} {width + j} {2 * width + j} XOR" for j in range(width)]
+    p = tmp_path / "wide_xor.txt"
+    p.write_text("\n".join(lines) + "\n")
+    c = read_bristol(p)
+    assert c.name == "wide_xor" and c.inputs[0].type == uint(width)
+    a, b = (1 << 299) | 12345, (1 << 298) | 999
+    assert evaluate_one(c, in1=a, in2=b)["out1"] == a ^ b
+
+
+def test_crlf_tabs_and_trailing_blank_lines():
+    text = SMALL.replace("\n", "\r\n").replace(" ", "\t") + "\r\n\r\n"
+    c = read_bristol(text.encode())
+    assert evaluate_one(c, in1=1, in2=1)["out1"] == 1
+
+
+HEAD = "2 5\n2 1 1\n1 1\n\n"
+BAD = [
+    ("", 1, "empty file"),
+    ("2 5\n2 1 1\n", 2, "truncated header"),
+    ("2 x\n2 1 1\n1 1\n\n", 1, "'x' is not a non-negative integer"),
+    ("2 5 7\n2 1 1\n1 1\n\n", 1, "expected 'gates wires'"),
+    ("2 5\n3 1 1\n1 1\n\n", 2, "count followed by that many widths"),
+    ("2 5\n2 1 0\n1 1\n\n", 2, "at least 1"),
+    ("2 5\n2 1 1\n1 1\n2 1 0 1 2 AND\n", 4, "blank line"),
+    (HEAD + "2 1 0 1 2 AND\n", 5, "file ends after 1 of 2 gates"),
+    (HEAD + "2 1 0 1 2 AND\n2 1 0 2 4 XOR\n2 1 0 2 3 XOR\n", 7, "more gate lines"),
+    (HEAD + "2 1 0 1 2 AND\n2 1 0 3 4 XOR\n", 6, "wire 3 is used before it is set"),
+    (HEAD + "2 1 0 4 4 AND\n2 1 0 1 2 XOR\n", 5, "wire 4 is used before it is set"),
+    (HEAD + "2 1 0 1 4 AND\n2 1 0 1 4 XOR\n", 6, "wire 4 is set twice"),
+    (HEAD + "2 1 0 1 2 AND\n2 1 0 1 2 NAND\n", 6, "unknown gate 'NAND'"),
+    (HEAD + "2 1 0 1 2 AND\n2 1 0 b 4 XOR\n", 6, "'b' is not a wire number"),
+    (HEAD + "2 1 0 1 2 AND\n2 1\n", 6, "truncated gate line"),
+    (HEAD + "2 1 0 1 2 AND\n2 1 0 1 XOR\n", 6, "has 2 wire numbers but declares 2 inputs"),
+    (HEAD + "2 1 0 1 2 AND\n1 1 0 1 4 XOR\n", 6, "XOR takes 2 input(s)"),
+    (HEAD + "2 1 0 1 2 AND\n4 2 0 1 2 1 3 4 MAND\n", 6, "MAND"),
+    (HEAD + "2 1 0 1 2 AND\n1 1 2 4 EQ\n", 6, "must be 0 or 1"),
+    (HEAD + "2 1 0 1 2 AND\n2 1 0 1 9 XOR\n", 6, "wire 9 is outside 0..4"),
+    (HEAD + "2 1 0 1 2 AND\n2 1 0 7 4 XOR\n", 6, "wire 7 is outside 0..4"),
+    (HEAD + "2 1 0 1 1 AND\n2 1 0 1 4 XOR\n", 5, "input wire and cannot be set"),
+    (HEAD + "2 1 0 1 2 AND\n2 1 0 1 3 XOR\n", 6, "output wire 4 is never set"),
+]
+
+
+@pytest.mark.parametrize("text, line, fragment", BAD)
+def test_bad_files_refused_with_line(tmp_path, text, line, fragment):
+    p = tmp_path / "bad.txt"
+    p.write_text(text)
+    with pytest.raises(FormatError) as e:
+        read_bristol(p)
+    msg = str(e.value)
+    assert msg.startswith(f"{p}:{line}: "), msg
+    assert fragment in msg
+    assert isinstance(e.value, InputError)
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(FormatError, match="cannot read"):
+        read_bristol(tmp_path / "absent.txt")
+    with pytest.raises(FormatError, match="cannot read"):
+        load_circuit(tmp_path / "absent.txt")
+
+
+def _odd_circuit():
+    """Outputs that name inputs, constants, NOT gates and the same wire twice."""
+    b = Builder("odd", parties=("alice", "bob"))
+    x = b.input("alice", "x", uint(4))
+    y = b.input("bob", "y", uint(4))
+    t = b.and_(x[2], y[3])
+    b.output(("alice", "bob"), "o", uint(6), [x[0], x[0], 1, 0, b.not_(y[1]), t])
+    b.output(("bob",), "p", uint(2), [t, y[0]])
+    b.output(("alice",), "q", BOOL, [b.xor(t, x[1])])
+    return b.build().check()
+
+
+def _all_rows(c):
+    k = c.n_inputs
+    return ((np.arange(1 << k)[:, None] >> np.arange(k)) & 1).astype(np.uint8)
+
+
+def test_writer_round_trip_with_copies_constants_and_not():
+    c = _odd_circuit()
+    text = bristol_text(c)
+    header = text.splitlines()[:3]
+    n_gates, n_wires = map(int, header[0].split())
+    assert header[1:] == ["2 4 4", "3 6 2 1"]
+    assert "EQW" in text and "EQ" in text and "INV" in text
+    again = read_bristol(text).check()
+    rows = _all_rows(c)
+    assert np.array_equal(evaluate_bits(again, rows), evaluate_bits(c, rows))
+    # the outputs are the last wires, in header order: every EQW target is >= n_wires - 9
+    out_ids = [int(line.split()[-2]) for line in text.splitlines()[4:] if line.endswith("EQW")]
+    assert min(out_ids) >= n_wires - 9 and n_gates == len(text.splitlines()) - 4
+
+
+def test_write_to_file_objects_and_paths(tmp_path):
+    c = _odd_circuit()
+    text_io, bin_io = io.StringIO(), io.BytesIO()
+    write_bristol(c, text_io)
+    write_bristol(c, bin_io)
+    write_bristol(c, tmp_path / "o.txt")
+    assert text_io.getvalue() == bin_io.getvalue().decode() == (tmp_path / "o.txt").read_text()
+
+
+def test_load_circuit_picks_the_format(tmp_path):
+    c = _odd_circuit()
+    write_bristol(c, tmp_path / "a.txt")
+    write_native(c, tmp_path / "a.ycirc")
+    from_bristol = load_circuit(tmp_path / "a.txt")
+    from_native = load_circuit(str(tmp_path / "a.ycirc"))
+    assert from_native.content_hash == c.content_hash
+    assert [p.name for p in from_bristol.inputs] == ["in1", "in2"]
+    assert [p.name for p in from_native.inputs] == ["x", "y"]
+
+
+def test_writer_refuses_a_circuit_without_outputs():
+    b = Builder("none")
+    b.input("garbler", "x", BOOL)
+    with pytest.raises(InputError, match="no outputs"):
+        bristol_text(b.build())
+
+
+def test_circuit_with_no_gates():
+    c = read_bristol("0 2\n1 2\n1 2\n\n")
+    assert c.n_gates == 0
+    assert evaluate_one(c, in1=2)["out1"] == 2
