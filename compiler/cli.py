@@ -1,0 +1,106 @@
+"""The ``yaogc compile`` subcommand: a program to a circuit file, with optional statistics.
+
+``yaogc compile PROG.yao [-D NAME=VALUE]... [-o OUT] [--format native|bristol|dot] [--stats]
+[--json]``. Without ``-o`` the circuit goes next to the program (``.ygc``, ``.bristol`` or
+``.dot``) unless only ``--stats`` is asked for. A Bristol Fashion file keeps no names or
+parties, so a JSON sidecar ``OUT.json`` lists every port with its party or recipients, the
+inputs flattened in declaration order (array elements in index order, bit 0 first).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from yaogc.circuits.circuit import Circuit
+
+from .pipeline import compile_file, parse_defines
+
+_SUFFIX = {"native": ".ygc", "bristol": ".bristol", "dot": ".dot"}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("compile", help="compile a .yao program to a circuit")
+    p.add_argument("program", help="the program (.yao)")
+    p.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE", default=[],
+                   help="override a const of the program, e.g. -D N=1000")
+    p.add_argument("-o", "--output", metavar="OUT", help="where to write the circuit")
+    p.add_argument("--format", choices=sorted(_SUFFIX), default=None,
+                   help="circuit file format (default: native, or from OUT's suffix)")
+    p.add_argument("--stats", action="store_true", help="print gate counts and ports")
+    p.add_argument("--json", action="store_true", help="with --stats: one JSON object")
+    p.set_defaults(func=cmd_compile)
+
+
+def _format_for(args) -> str:
+    if args.format:
+        return args.format
+    if args.output:
+        suffix = Path(args.output).suffix.lower()
+        for fmt, s in _SUFFIX.items():
+            if suffix == s:
+                return fmt
+        if suffix in (".txt", ".bf"):
+            return "bristol"
+    return "native"
+
+
+def sidecar(circuit: Circuit) -> dict:
+    """Ports of a circuit for the JSON file next to a Bristol export."""
+    inputs, pos = [], 0
+    for p in circuit.inputs:
+        inputs.append({"name": p.name, "party": p.party, "type": str(p.type), "width": p.width,
+                       "first_wire": pos})
+        pos += p.width
+    outputs = [{"name": o.name, "recipients": list(o.recipients), "type": str(o.type),
+                "width": o.width} for o in circuit.outputs]
+    return {"name": circuit.name, "parties": list(circuit.parties), "inputs": inputs,
+            "outputs": outputs}
+
+
+def write_circuit(circuit: Circuit, path: Path, fmt: str) -> list[Path]:
+    """Write ``circuit`` in ``fmt``; returns the files written."""
+    if fmt == "native":
+        from yaogc.circuits.native import write_native
+        write_native(circuit, path)
+        return [path]
+    if fmt == "bristol":
+        from yaogc.circuits.bristol import write_bristol
+        write_bristol(circuit, path)
+        side = path.with_name(path.name + ".json")
+        side.write_text(json.dumps(sidecar(circuit), indent=2) + "\n")
+        return [path, side]
+    from yaogc.circuits.dot import to_dot
+    path.write_text(to_dot(circuit))
+    return [path]
+
+
+def _write_error(path: Path, e: OSError):
+    from yaogc.circuits.errors import InputError
+    return InputError(f"{path}: cannot write the circuit: {e.strerror or e}")
+
+
+def cmd_compile(args) -> int:
+    circuit = compile_file(args.program, parse_defines(args.define))
+    fmt = _format_for(args)
+    written: list[Path] = []
+    if args.output or not args.stats:
+        out = Path(args.output) if args.output else Path(args.program).with_suffix(_SUFFIX[fmt])
+        try:
+            written = write_circuit(circuit, out, fmt)
+        except OSError as e:
+            raise _write_error(out, e) from None
+    st = circuit.stats()
+    if args.stats and args.json:
+        print(json.dumps(st))
+    elif args.stats:
+        print(f"{circuit.name}: {st['and']} AND, {st['xor']} XOR, {st['not']} NOT, "
+              f"{st['wires']} wires, AND-depth {st['and_depth']}")
+        for p in st["inputs"]:
+            print(f"  input  {p['name']}: {p['type']} ({p['width']} bits) from {p['party']}")
+        for o in st["outputs"]:
+            print(f"  output {o['name']}: {o['type']} ({o['width']} bits) to "
+                  f"{', '.join(o['recipients'])}")
+    if written and not (args.stats and args.json):
+        print(f"wrote {', '.join(str(p) for p in written)} ({st['and']} AND gates)")
+    return 0
