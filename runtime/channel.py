@@ -642,17 +642,18 @@ def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
     """Connect to a listening peer and return the channel to it.
 
     A refused connection (the peer is not listening yet) is retried for ``retry_for``
-    seconds (default: ``timeout``).
+    seconds (default: ``timeout``); each attempt and handshake step waits up to ``timeout``.
     """
     require_secure(host, tls, insecure_plain_tcp)
     ctx = _context(tls, server_side=False)
     where = _hostport(host, port)
-    deadline = time.monotonic() + (timeout if retry_for is None else retry_for)
+    window = retry_for if retry_for is not None else (timeout or DEFAULT_TIMEOUT)
+    deadline = time.monotonic() + window
     pause = 0.02
     while True:
         left = deadline - time.monotonic()
         try:
-            sock = socket.create_connection((host, port), timeout=max(min(timeout, left), 0.05))
+            sock = socket.create_connection((host, port), timeout=timeout)
             break
         except (ConnectionRefusedError, ConnectionResetError) as e:
             if left <= pause:
