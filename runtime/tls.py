@@ -45,7 +45,10 @@ def generate_certificate(name: str, out_dir: str | os.PathLike, *,
             if p.exists():
                 raise InputError(f"{p} already exists; refusing to overwrite it "
                                  "(pass overwrite=True / --force to replace it)")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create directory {out}: {e.strerror or e}") from None
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
@@ -76,14 +79,17 @@ def generate_certificate(name: str, out_dir: str | os.PathLike, *,
     key_pem = key.private_bytes(serialization.Encoding.PEM,
                                 serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    # The key file is created 0600 from the start, never readable by others even briefly.
-    if overwrite and key_path.exists():
-        key_path.unlink()
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key_pem)
-    os.chmod(key_path, 0o600)
-    crt_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    try:
+        # The key file is created 0600 from the start, never readable by others even briefly.
+        if overwrite and key_path.exists():
+            key_path.unlink()
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key_pem)
+        os.chmod(key_path, 0o600)
+        crt_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    except OSError as e:
+        raise InputError(f"cannot write {e.filename or out}: {e.strerror or e}") from None
     return key_path, crt_path
 
 

@@ -58,6 +58,13 @@ def test_generation_refuses_to_overwrite(tmp_path):
     assert stat.S_IMODE(key2.stat().st_mode) == 0o600
 
 
+def test_unwritable_directory_is_an_input_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(InputError, match="cannot create directory"):
+        generate_certificate("alice", blocker / "sub")
+
+
 @pytest.mark.parametrize("name", ["", "../evil", "a b", "-x", "x" * 65])
 def test_unusable_names_are_refused(tmp_path, name):
     with pytest.raises(InputError, match="not usable as a file name"):
