@@ -12,13 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yaogc.circuits.errors import InputError
+from yaogc.gc.aes import FixedKeyAES
 from yaogc.runtime.bitmatrix import transpose_128
 from yaogc.runtime.channel import memory_pair
 from yaogc.runtime.errors import NetworkError, ProtocolError
 from yaogc.runtime.ot_base import (N, P, OTError, base_ot_recv, base_ot_recv_chosen,
                                    base_ot_send, base_ot_send_chosen, decode_point,
                                    encode_point, point_add, point_neg)
-from yaogc.runtime.ot_ext import OTExtReceiver, OTExtSender
+from yaogc.runtime.ot_ext import OTExtReceiver, OTExtSender, _Workspace
 
 
 def both(fa, fb):
@@ -231,9 +232,9 @@ def test_ext_tweaks_never_repeat_across_calls():
     s, r = ext_pair(chunk=128)
     seen = {"s": [], "r": []}
     for side, key in ((s, "s"), (r, "r")):
-        orig = side._aes.tccr
-        side._aes.tccr = (lambda orig, key: lambda x, t: (seen[key].append(t.copy()),
-                                                          orig(x, t))[1])(orig, key)
+        orig = side._ws.tccr
+        side._ws.tccr = (lambda orig, key: lambda aes, x, t, out: (
+            seen[key].append(t.copy()), orig(aes, x, t, out))[1])(orig, key)
     z = np.zeros((200, 2), dtype=np.uint64)
     for _ in range(2):
         chosen(s, r, z, z, np.zeros(200, dtype=np.uint8))
@@ -244,6 +245,17 @@ def test_ext_tweaks_never_repeat_across_calls():
     assert np.all(rt >= np.uint64(1 << 63))
     # the sender hashes q_i and q_i ^ s under the same tweak i as the receiver's t_i
     assert np.array_equal(np.unique(st_), np.unique(rt)) and len(st_) == 2 * len(rt)
+
+
+def test_ext_hash_is_the_fixed_key_tccr():
+    ws = _Workspace(256, 512)
+    aes = FixedKeyAES()
+    x = rand_blocks(np.random.default_rng(3), 300)
+    tweaks = ws.tweaks_for(1000, 150, 2)
+    assert np.array_equal(tweaks[:150], tweaks[150:])
+    assert tweaks[0] == (1 << 63) + 1000 and tweaks[149] == (1 << 63) + 1149
+    out = np.empty_like(x)
+    assert np.array_equal(ws.tccr(aes, x, tweaks, out), aes.tccr(x, tweaks))
 
 
 def recorded_u(choices, chunk=1 << 16):
