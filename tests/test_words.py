@@ -1,0 +1,383 @@
+"""The word library against Python integers, and its AND counts.
+
+Each circuit is built once per operation and width (cached) and evaluated on batches of rows
+with the plaintext evaluator; hypothesis picks widths, signedness and the rows, mixed with the
+edge values (0, 1, -1, INT_MIN, INT_MAX). AND counts are taken over the gates that reach an
+output, i.e. after dead-code removal.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable, Sequence
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from yaogc.circuits import Builder, Op, uint
+from yaogc.circuits import words as W
+from yaogc.circuits.evaluate import evaluate_bits
+
+WIDTHS = [1, 2, 3, 7, 8, 16, 31, 32, 33, 64]
+WIDE = WIDTHS + [100, 128, 255, 256]
+ARITH_WIDTHS = [1, 2, 3, 7, 8, 13, 16, 31, 32, 33, 64]
+
+
+# --- harness -------------------------------------------------------------------------------
+def live_ands(b: Builder, outs: Sequence[int]) -> int:
+    """AND gates that reach one of the given wires (the count after dead-code removal)."""
+    seen, stack, n = set(), list(outs), 0
+    while stack:
+        w = stack.pop()
+        if w in seen:
+            continue
+        seen.add(w)
+        op, a, c = b.gate(w)
+        if op in (None, Op.CONST0, Op.CONST1):
+            continue
+        n += op == Op.AND
+        stack.append(a)
+        if op != Op.NOT:
+            stack.append(c)
+    return n
+
+
+def _words(res) -> list[list[int]]:
+    if isinstance(res, int):
+        return [[res]]
+    if res and isinstance(res[0], int):
+        return [list(res)]
+    return [[r] if isinstance(r, int) else list(r) for r in res]
+
+
+class Built:
+    def __init__(self, fn: Callable, widths: Sequence[int]):
+        b = Builder("t")
+        ins = [b.input("p", f"i{k}", uint(w)) for k, w in enumerate(widths)]
+        outs = _words(fn(b, *ins))
+        for k, o in enumerate(outs):
+            b.output("p", f"o{k}", uint(len(o)), o)
+        self.widths = list(widths)
+        self.out_widths = [len(o) for o in outs]
+        flat = [w for o in outs for w in o]
+        self.ands = live_ands(b, flat)
+        self.depth = max([W.and_level(b, w) for w in flat] + [0])
+        self.circuit = b.build()
+
+    def run(self, rows: Sequence[Sequence[int]]) -> list[list[int]]:
+        """Unsigned input values per row -> unsigned output values per row."""
+        bits = np.zeros((len(rows), sum(self.widths)), dtype=np.uint8)
+        for r, row in enumerate(rows):
+            pos = 0
+            for v, w in zip(row, self.widths):
+                v &= (1 << w) - 1
+                bits[r, pos:pos + w] = [(v >> i) & 1 for i in range(w)]
+                pos += w
+        out = evaluate_bits(self.circuit, bits)
+        res = []
+        for r in range(len(rows)):
+            vals, pos = [], 0
+            for w in self.out_widths:
+                vals.append(sum(int(out[r, pos + i]) << i for i in range(w)))
+                pos += w
+            res.append(vals)
+        return res
+
+
+@lru_cache(maxsize=None)
+def built(name: str, widths: tuple[int, ...], *params) -> Built:
+    return Built(lambda b, *ins: BUILDERS[name](b, *ins, *params), widths)
+
+
+def s(v: int, n: int) -> int:
+    """Unsigned n-bit encoding -> signed value."""
+    v &= (1 << n) - 1
+    return v - (1 << n) if n and v >> (n - 1) else v
+
+
+def val(v: int, n: int, signed: bool) -> int:
+    return s(v, n) if signed else v & ((1 << n) - 1)
+
+
+def edges(n: int) -> list[int]:
+    m = (1 << n) - 1
+    return sorted({0, 1 & m, m, 1 << (n - 1), (1 << (n - 1)) - 1, 2 & m, m - 1 & m})
+
+
+@st.composite
+def operands(draw, n: int, k: int = 2, size: int = 24) -> list[tuple[int, ...]]:
+    """A batch of k-tuples of n-bit unsigned values, edge values mixed in."""
+    one = st.one_of(st.sampled_from(edges(n)), st.integers(0, (1 << n) - 1))
+    rows = draw(st.lists(st.tuples(*[one] * k), min_size=1, max_size=size))
+    e = edges(n)
+    rows += [tuple(e[(i + j) % len(e)] for j in range(k)) for i in range(len(e))]
+    return rows
+
+
+BUILDERS: dict[str, Callable] = {
+    "add": W.add, "sub": W.sub, "add_carry": W.add_carry, "sub_borrow": W.sub_borrow,
+    "and": W.and_w, "or": W.or_w, "xor": W.xor_w, "not": W.not_w,
+    "inc": W.inc, "dec": W.dec, "neg": W.neg, "abs": W.abs_,
+    "lt": W.lt, "le": W.le, "gt": W.gt, "ge": W.ge, "eq": W.eq, "ne": W.ne,
+    "min": W.min_, "max": W.max_,
+    "mux": lambda b, c, x, y: W.mux(b, c[0], x, y),
+    "cond_neg": lambda b, c, x: W.cond_neg(b, x, c[0]),
+    "mul": W.mul, "mul_full": W.mul_full, "divmod_u": W.divmod_u, "divmod_s": W.divmod_s,
+    "mul_const": W.mul_const,
+    "popcount": W.popcount,
+    "sum": lambda b, *ws: W.sum_words(b, ws),
+    "min_words": lambda b, *ws_signed: W.min_words(b, ws_signed[:-1], ws_signed[-1]),
+    "shl_var": W.shl_var, "shr_var": W.shr_var, "rotl_var": W.rotl_var, "rotr_var": W.rotr_var,
+    "shl": lambda b, x, k: W.shl(x, k), "shr": lambda b, x, k, sg: W.shr(x, k, sg),
+    "rotl": lambda b, x, k: W.rotl(x, k), "rotr": lambda b, x, k: W.rotr(x, k),
+}
+
+
+def check(name: str, widths: Sequence[int], rows, ref: Callable, *params) -> None:
+    c = built(name, tuple(widths), *params)
+    got = c.run(rows)
+    for row, g in zip(rows, got):
+        want = [v & ((1 << w) - 1) for v, w in zip(ref(*row), c.out_widths)]
+        assert g == want, f"{name}{params} widths {widths} on {row}: got {g}, want {want}"
+
+
+# --- semantics -----------------------------------------------------------------------------
+SETTINGS = settings(deadline=None, max_examples=25)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(WIDE))
+def test_add_sub_bitwise(data, n):
+    rows = data.draw(operands(n))
+    m = 1 << n
+    check("add", [n, n], rows, lambda x, y: [x + y])
+    check("sub", [n, n], rows, lambda x, y: [x - y])
+    check("add_carry", [n, n], rows, lambda x, y: [x + y, (x + y) >> n])
+    check("sub_borrow", [n, n], rows, lambda x, y: [x - y, int(x < y)])
+    check("and", [n, n], rows, lambda x, y: [x & y])
+    check("or", [n, n], rows, lambda x, y: [x | y])
+    check("xor", [n, n], rows, lambda x, y: [x ^ y])
+    check("not", [n], [r[:1] for r in rows], lambda x: [~x])
+    check("inc", [n], [r[:1] for r in rows], lambda x: [x + 1])
+    check("dec", [n], [r[:1] for r in rows], lambda x: [x - 1])
+    check("neg", [n], [r[:1] for r in rows], lambda x: [m - x])
+    check("abs", [n], [r[:1] for r in rows], lambda x: [abs(s(x, n))])
+    check("cond_neg", [1, n], [(r[1] & 1, r[0]) for r in rows], lambda c, x: [-x if c else x])
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(WIDE), st.booleans())
+def test_compare_mux_minmax(data, n, signed):
+    rows = data.draw(operands(n))
+    rows += [(x, x) for x, _ in rows[:4]]
+    v = lambda x: val(x, n, signed)
+    check("lt", [n, n], rows, lambda x, y: [int(v(x) < v(y))], signed)
+    check("le", [n, n], rows, lambda x, y: [int(v(x) <= v(y))], signed)
+    check("gt", [n, n], rows, lambda x, y: [int(v(x) > v(y))], signed)
+    check("ge", [n, n], rows, lambda x, y: [int(v(x) >= v(y))], signed)
+    check("eq", [n, n], rows, lambda x, y: [int(x == y)])
+    check("ne", [n, n], rows, lambda x, y: [int(x != y)])
+    check("min", [n, n], rows, lambda x, y: [min(v(x), v(y))], signed)
+    check("max", [n, n], rows, lambda x, y: [max(v(x), v(y))], signed)
+    check("mux", [1, n, n], [(x & 1, x, y) for x, y in rows], lambda c, x, y: [x if c else y])
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(ARITH_WIDTHS), st.booleans())
+def test_mul(data, n, signed):
+    rows = data.draw(operands(n))
+    v = lambda x: val(x, n, signed)
+    check("mul", [n, n], rows, lambda x, y: [x * y])
+    check("mul_full", [n, n], rows, lambda x, y: [v(x) * v(y)], signed)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from([1, 2, 3, 5, 8, 16, 32, 33, 64]),
+       st.integers(-(1 << 70), 1 << 70))
+def test_mul_const(data, n, k):
+    rows = data.draw(operands(n, 1))
+    k = data.draw(st.sampled_from([k, k & 0xFF, -(k & 0xFF), 0, 1, -1, (1 << n) - 3, 0b1110111]))
+    check("mul_const", [n], rows, lambda x: [x * k], k)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(ARITH_WIDTHS))
+def test_divmod(data, n):
+    rows = data.draw(operands(n))
+    rows += [(x, 0) for x, _ in rows[:3]] + [(1 << (n - 1), (1 << n) - 1)]
+    check("divmod_u", [n, n], rows, lambda x, y: list(W.ref_divmod_u(x, y, n)))
+    check("divmod_s", [n, n], rows, lambda x, y: list(W.ref_divmod_s(x, y, n)))
+
+
+def test_division_reference_semantics():
+    assert W.ref_divmod_u(7, 0, 8) == (255, 7)
+    assert W.ref_divmod_u(200, 7, 8) == (28, 4)
+    assert W.ref_divmod_s(-7, 2, 8) == (-3, -1)
+    assert W.ref_divmod_s(7, -2, 8) == (-3, 1)
+    assert W.ref_divmod_s(-7, -2, 8) == (3, -1)
+    assert W.ref_divmod_s(5, 0, 8) == (-1, 5)
+    assert W.ref_divmod_s(-5, 0, 8) == (1, -5)
+    assert W.ref_divmod_s(-128, -1, 8) == (-128, 0)
+    assert W.ref_divmod_s(-1, 0, 1) == (-1, -1)   # 1 wraps to -1 in one signed bit
+    assert W.ref_divmod_s(0, 0, 1) == (-1, 0)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from([1, 2, 3, 7, 8, 15, 16, 17, 31, 64, 100, 255, 256]))
+def test_popcount(data, n):
+    rows = data.draw(operands(n, 1))
+    check("popcount", [n], rows, lambda x: [bin(x).count("1")])
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from([1, 2, 8, 32, 64]), st.integers(1, 9))
+def test_sum_and_min_of_many(data, n, m):
+    rows = data.draw(operands(n, m, 12))
+    check("sum", [n] * m, rows, lambda *xs: [sum(xs)])
+    for signed in (False, True):
+        check("min_words", [n] * m, rows, lambda *xs: [min(val(x, n, signed) for x in xs)],
+              signed)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(WIDE), st.integers(0, 300), st.booleans())
+def test_constant_shifts(data, n, k, signed):
+    rows = data.draw(operands(n, 1))
+    m = (1 << n) - 1
+    check("shl", [n], rows, lambda x: [x << k], k)
+    check("shr", [n], rows, lambda x: [val(x, n, signed) >> k], k, signed)
+    check("rotl", [n], rows, lambda x: [(x << k % n | x >> (n - k % n)) & m], k)
+    check("rotr", [n], rows, lambda x: [(x >> k % n | x << (n - k % n)) & m], k)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from([1, 2, 3, 5, 7, 8, 16, 31, 32, 33, 64]), st.booleans())
+def test_variable_shifts(data, n, signed):
+    k = (n - 1).bit_length()
+    w = data.draw(st.sampled_from(sorted({1, max(k, 1), k + 1, k + 3, 8})))
+    rows = data.draw(operands(n, 1))
+    amounts = data.draw(st.lists(st.integers(0, (1 << w) - 1), min_size=len(rows),
+                                 max_size=len(rows)))
+    rows = [(x, a) for (x,), a in zip(rows, amounts)]
+    m = (1 << n) - 1
+    check("shl_var", [n, w], rows, lambda x, a: [x << a if a < n else 0])
+    check("shr_var", [n, w], rows,
+          lambda x, a: [val(x, n, signed) >> min(a, n)], signed)
+    check("rotl_var", [n, w], rows, lambda x, a: [(x << a % n | x >> (n - a % n)) & m])
+    check("rotr_var", [n, w], rows, lambda x, a: [(x >> a % n | x << (n - a % n)) & m])
+
+
+def test_widths_and_constants():
+    b = Builder("t")
+    x = b.input("p", "x", uint(4))
+    assert W.const_word(-3, 4) == [1, 0, 1, 1]
+    assert W.const_value(W.const_word(11, 4)) == 11 and W.const_value(x) is None
+    assert W.extend(x, 6, True) == x + [x[3], x[3]]
+    assert W.extend(x, 6, False) == x + [0, 0]
+    assert W.truncate(x, 2) == x[:2]
+    with pytest.raises(W.WordError, match="widths differ"):
+        W.add(b, x, x[:3])
+    with pytest.raises(W.WordError, match="negative shift"):
+        W.shl(x, -1)
+    with pytest.raises(W.WordError, match="cannot take 5 bits"):
+        W.truncate(x, 5)
+
+
+# --- AND counts ----------------------------------------------------------------------------
+def ands(name: str, widths, *params) -> int:
+    return built(name, tuple(widths), *params).ands
+
+
+def popcount_of(n: int) -> int:
+    return bin(n).count("1")
+
+
+@pytest.mark.parametrize("n", [8, 16, 32, 64])
+def test_and_counts_linear(n):
+    assert ands("add", [n, n]) == n - 1
+    assert ands("sub", [n, n]) == n - 1
+    assert ands("add_carry", [n, n]) == n
+    assert ands("sub_borrow", [n, n]) == n
+    assert ands("neg", [n]) == n - 2
+    assert ands("inc", [n]) == n - 2
+    assert ands("abs", [n]) == n - 1
+    assert ands("mux", [1, n, n]) == n
+    for signed in (False, True):
+        for op in ("lt", "le", "gt", "ge"):
+            assert ands(op, [n, n], signed) == n
+        assert ands("min", [n, n], signed) == 2 * n
+        assert ands("max", [n, n], signed) == 2 * n
+    assert ands("eq", [n, n]) == n - 1
+    assert ands("ne", [n, n]) == n - 1
+    assert built("eq", (n, n)).depth == (n - 1).bit_length()
+    assert ands("popcount", [n]) == n - popcount_of(n)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 6, 7, 9, 12, 15, 17, 24, 100, 255])
+def test_popcount_is_optimal(n):
+    assert ands("popcount", [n]) == n - popcount_of(n)
+
+
+@pytest.mark.parametrize("n", [5, 8, 16, 32, 33, 64])
+def test_and_counts_shifts(n):
+    k = (n - 1).bit_length()
+    for w in (1, k, k + 1, k + 4):
+        bound = n * min(w, k) + (n + w - k - 1 if w > k else 0)
+        assert ands("shl_var", [n, w]) <= bound
+        assert ands("shr_var", [n, w], False) <= bound
+        assert ands("shr_var", [n, w], True) <= bound
+        if w <= k or n & (n - 1) == 0:
+            assert ands("rotl_var", [n, w]) <= n * k
+            assert ands("rotr_var", [n, w]) <= n * k
+    assert ands("shl_var", [n, k]) == n * k
+    assert ands("shl", [n], 3) == 0 and ands("rotr", [n], 5) == 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 16, 27, 31, 32, 33, 64])
+def test_and_counts_mul(n):
+    school = n * n - n + 1
+    assert ands("mul", [n, n]) <= school
+    assert ands("mul_full", [n, n], False) <= 2 * n * n - n
+    assert ands("mul_full", [n, n], True) <= 2 * n * n - n
+    if n < W.KARATSUBA_MIN:
+        assert ands("mul", [n, n]) == school
+        assert ands("mul_full", [n, n], False) == 2 * n * n - n
+    if n >= 32:
+        # Karatsuba on the low half pays from here on
+        assert ands("mul", [n, n]) < school
+        assert ands("mul_full", [n, n], False) < 2 * n * n - n
+
+
+def test_mul_64_beats_reference_circuits():
+    assert ands("mul", [64, 64]) < 4006           # mult64.txt has 4033
+    assert ands("mul_full", [64, 64], False) < 8128  # mult2_64.txt
+    assert built("mul", (64, 64)).depth <= 64
+
+
+@pytest.mark.parametrize("k", [3, 10, 255, 0x5555, 0xF0F0F0F, -1, -7, (1 << 31) - 1])
+def test_mul_const_is_cheaper(k):
+    n = 32
+    assert ands("mul_const", [n], k) < ands("mul", [n, n])
+    assert ands("mul_const", [n], k) <= (n - 1) * bin(k % (1 << n)).count("1")
+    assert ands("mul_const", [n], 1 << 5) == 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 8, 16, 32, 64])
+def test_and_counts_div(n):
+    assert ands("divmod_u", [n, n]) <= n * n + 3 * n - 1
+    assert ands("divmod_s", [n, n]) <= n * n + 6 * n - 4
+    if n >= 2:
+        assert ands("divmod_u", [n, n]) == n * n + 3 * n - 3
+        assert ands("divmod_s", [n, n]) == n * n + 6 * n - 6
+
+
+def test_constant_operands_fold():
+    b = Builder("t")
+    x = b.input("p", "x", uint(16))
+    before = b.n_and
+    W.add(b, x, W.const_word(0, 16))
+    W.mul(b, x, W.const_word(1, 16))
+    assert b.n_and == before
+    y = W.mul(b, W.const_word(6, 16), x)
+    assert live_ands(b, y) == ands("mul_const", [16], 6)
