@@ -109,28 +109,34 @@ class Schedule:
         }
 
     def plan(self, chunk: int) -> list[list[tuple]]:
-        """Per step, its chunks of at most ``chunk`` gates (or XOR wires) as contiguous index
-        arrays, built once per chunk size: ``(first, count, idx)`` with idx ``(arity, count)``
-        for XOR steps and ``(arity, 2, count)`` for AND steps."""
+        """Per step (and last, the outputs), its chunks of at most ``chunk`` gates (or XOR
+        wires), built once per chunk size: ``(first, count, idx, arity)`` with ``idx`` the
+        flattened contiguous ``(arity, count)`` (XOR steps) or ``(arity, 2, count)`` (AND
+        steps) slot indices."""
         chunk = max(1, int(chunk))
         got = self._plans.get(chunk)
         if got is None:
-            got = [_chunks(s, chunk) for s in self.steps]
-            got.append(_chunks(XorStep(0, self.out_idx), chunk))
+            got = [_chunks(s.idx, chunk) for s in self.steps]
+            got.append(_chunks(self.out_idx, chunk))
             self._plans[chunk] = got
         return got
 
+    def cached(self, key, make):
+        """A value derived from this schedule, computed once (the engine keeps tables here)."""
+        got = self._plans.get(key)
+        if got is None:
+            got = self._plans[key] = make()
+        return got
 
-def _chunks(step, chunk: int) -> list[tuple]:
-    n = step.count
+
+def _chunks(idx: np.ndarray, chunk: int) -> list[tuple]:
+    n = idx.shape[-1]
     out = []
-    for a in range(0, max(n, 1), chunk):
+    for a in range(0, n, chunk):
         c = min(chunk, n - a)
-        if c <= 0:
-            break
-        idx = np.ascontiguousarray(step.idx[..., a:a + c])
-        idx.flags.writeable = False
-        out.append((a, c, idx))
+        flat = np.ascontiguousarray(idx[..., a:a + c]).reshape(-1)
+        flat.flags.writeable = False
+        out.append((a, c, flat, int(idx.shape[0])))
     return out
 
 

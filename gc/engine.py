@@ -1,4 +1,4 @@
-"""What garbler and evaluator share: the label store, XOR steps, chunking and scratch buffers.
+"""What garbler and evaluator share: the label store, XOR steps, tweaks, hashing, scratch space.
 
 Labels are 128-bit blocks held as ``uint64`` pairs, colour bit = low bit of word 0. A batch of
 ``K`` instances of one circuit is garbled at once: the store holds ``(n_slots, K, 2)`` uint64,
@@ -7,13 +7,16 @@ zero, slot 1 the constant-one term). A step's gates are taken in chunks of about
 ``CHUNK_LABELS`` labels (gate-major, instance next), so scratch buffers stay in cache and
 memory stays bounded by the store plus one layer's tables.
 
-Speed (measured, see DESIGN.md): gathers are ``np.take(..., mode='clip')`` on a void view of
-``16 K`` bytes per slot; operands are reduced with one ``bitwise_xor.reduce`` over a padded
-``(arity, ...)`` block; every array operand is contiguous and preallocated; views are built
-once per chunk size.
+Speed (measured, see DESIGN.md): gathers are ``ndarray.take(..., mode='clip')`` on a void view
+of ``16 K`` bytes per slot; operands reduce over a padded ``(arity, ...)`` block; every array
+operand is contiguous and preallocated, scalars are avoided (a scalar operand costs more than
+a small array); slices are built once per chunk size; the tweaks of a small run are computed
+for the whole run at once.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -24,10 +27,140 @@ from .errors import GarbleError
 from .tweaks import TweakCounter
 
 CHUNK_LABELS = 16384
+WHOLE_RUN_TWEAKS = 1 << 18   # tweak rows precomputed per run up to this many, else per chunk
+
+_local = threading.local()
+
+
+class Scratch:
+    """Scratch buffers for chunks of up to ``mx`` labels, shared by the engines of a thread
+    (every use is finished before a layer's block is handed over, so runs interleaved in one
+    thread, like the local garbler and evaluator, never see each other's data)."""
+
+    def __init__(self, mx: int):
+        self.mx = mx
+        self.x = np.zeros((5 * mx + 1, 2), dtype=np.uint64)
+        self.p = np.zeros((4 * mx + 1, 2), dtype=np.uint64)
+        self.y = np.zeros((4 * mx + 1, 2), dtype=np.uint64)
+        self.q = np.zeros((4 * mx + 1, 2), dtype=np.uint64)
+        self.t = np.zeros((4 * mx, 2), dtype=np.uint64)
+        self.cb = np.zeros(2 * mx, dtype=np.intp)
+        self.ib = np.zeros(2 * mx, dtype=np.intp)
+        self.g = np.zeros((2 * mx, 2), dtype=np.uint64)
+        self.qv = self.q.view("V16").reshape(-1)
+        e = np.arange(mx, dtype=np.uint64)
+        self.tmpl = np.empty((4, mx), dtype=np.uint64)
+        self.tmpl[0::2] = 2 * e        # rows hashed under tweak 2j ...
+        self.tmpl[1::2] = 2 * e + 1    # ... and 2j+1
+        self.gbuf = np.zeros(0, dtype=np.uint64)
+        self._views: dict = {}
+        self._gviews: dict = {}
+
+    def views(self, m: int, k: int) -> "_Views":
+        v = self._views.get((m, k))
+        if v is None:
+            v = self._views[(m, k)] = _Views(self, m, k)
+        return v
+
+    def gather_views(self, arity: int, n: int, k: int) -> tuple:
+        """The gather buffer for arity x n slots of K labels: (void view, rows)."""
+        key = (arity, n, k)
+        got = self._gviews.get(key)
+        if got is None:
+            words = arity * n * 2 * k
+            if self.gbuf.size < words:
+                self.gbuf = np.zeros(words, dtype=np.uint64)
+                self._gviews.clear()
+            g = self.gbuf[:words]
+            rows = g.reshape(arity, -1)
+            got = (g.view(f"V{16 * k}"), rows, rows[0], rows[1])
+            self._gviews[key] = got
+        return got
+
+
+def scratch(mx: int) -> Scratch:
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
+    s = pool.get(mx)
+    if s is None:
+        s = pool[mx] = Scratch(mx)
+    return s
+
+
+class _Views:
+    """Per chunk size m: every slice of the scratch buffers a chunk needs."""
+
+    def __init__(self, s: Scratch, m: int, k: int):
+        x, p, y, q = s.x, s.p, s.y, s.q
+        col = x.view(np.int64)[:, 0]
+        xb = memoryview(x.view(np.uint8).reshape(-1))
+        self.m = m
+        self.p_bytes = memoryview(p.view(np.uint8).reshape(-1))
+        self.y_bytes = {r: memoryview(y.view(np.uint8).reshape(-1))[:16 * r * m] for r in (2, 4)}
+        self.q_bytes = memoryview(q.view(np.uint8).reshape(-1))
+        self.p_r = {r: p[:r * m] for r in (2, 4)}
+        self.y_r = {r: y[:r * m] for r in (2, 4)}
+        self.q_r = {r: q[:r * m] for r in (2, 4)}
+        self.t_r = {r: s.t[:r * m] for r in (2, 4)}
+        self.t_col = {r: s.t[:r * m].reshape(r, m, 2)[:, :, 0] for r in (2, 4)}
+        self.tmpl = {r: s.tmpl[:r, :m] for r in (2, 4)}
+        self.cb = s.cb[:2 * m]
+        self.cb_hi = s.cb[m:2 * m]
+        self.ib = s.ib[:2 * m]
+        self.ones = np.ones(2 * m, dtype=np.intp)
+        self.stride = np.full(2 * m, 2 * m, dtype=np.intp)
+        self.ar = np.arange(2 * m, dtype=np.intp)
+        self.gv = s.g.view("V16").reshape(-1)[:2 * m]
+        self.g0, self.g1 = s.g[:m], s.g[m:2 * m]
+        # garbler: x = [pb R | A0 | B0 | A1 | B1], hashed x[m:5m]
+        xv = x.view("V16").reshape(-1)
+        self.gx_ab = x[m:3 * m].reshape(-1)
+        self.gx_ab_v = self.gx_ab.view(f"V{16 * k}")
+        self.gx_ab2 = x[m:3 * m]
+        self.gx_a = x[m:2 * m]
+        self.gx_r = x[3 * m:5 * m]
+        self.gx_col = col[m:3 * m]
+        self.gx_pbr_v = xv[:m]
+        self.gx_pbr = x[:m]
+        self.gx_in = xb[16 * m:80 * m]
+        # evaluator: x = [A | B], hashed x[:2m]
+        self.ex_ab = x[:2 * m].reshape(-1)
+        self.ex_ab_v = self.ex_ab.view(f"V{16 * k}")
+        self.ex_a = x[:m]
+        self.ex_col = col[:2 * m]
+        self.ex_in = xb[:32 * m]
+        # hash output q = [H(A0) | H(B0) | H(A1) | H(B1)] (garbler) or [H(A) | H(B) | ..]
+        self.q_lo = q[:2 * m]
+        self.q_hi = q[2 * m:4 * m]
+        self.q_a1 = q[2 * m:3 * m]
+        self.q_t = q[3 * m:4 * m]
+
+
+def _tweak_rows(schedule: Schedule, plan: list, k: int, r: int) -> np.ndarray:
+    """Low words of the tweaks of a whole run, less 2*start: for each AND chunk in order,
+    r segments of its m = count*K labels, segment i under tweak 2j + (i & 1)."""
+    j0, sizes = [], []
+    for st, chunks in zip(schedule.steps, plan):
+        if isinstance(st, AndStep):
+            for a, c, _, _ in chunks:
+                j0.append((st.offset + a) * k)
+                sizes.append(c * k)
+    if not sizes:
+        return np.zeros(0, dtype=np.uint64)
+    j0 = np.array(j0, dtype=np.int64)
+    sizes = np.array(sizes, dtype=np.int64)
+    seg = np.repeat(np.arange(r * len(sizes)) % r, np.repeat(sizes, r))
+    ends = np.cumsum(np.repeat(sizes, r))
+    pos = np.arange(ends[-1]) - np.repeat(ends - np.repeat(sizes, r), np.repeat(sizes, r))
+    base = np.repeat(np.repeat(j0, r), np.repeat(sizes, r))
+    return (2 * (base + pos) + (seg & 1)).astype(np.uint64)
 
 
 class Engine:
-    """Store, plan and scratch space for one run of a Schedule on ``batch`` instances."""
+    """Store, plan and tweaks for one run of a Schedule on ``batch`` instances."""
+
+    role_rows = 2   # hashed rows per label chunk: 4 for the garbler, 2 for the evaluator
 
     def __init__(self, schedule: Schedule, batch: int, counter: TweakCounter | None):
         if not isinstance(schedule, Schedule):
@@ -42,27 +175,19 @@ class Engine:
         self.tweak_end = self.tweak_start + schedule.n_and * k
         chunk = max(1, CHUNK_LABELS // k)
         self.plan = schedule.plan(chunk)
-        self.m_max = mx = chunk * k
+        self.scr = scratch(chunk * k)
         self.store = np.zeros((schedule.n_slots, k, 2), dtype=np.uint64)
+        self.flat = self.store.reshape(-1)
         self.vstore = self.store.reshape(schedule.n_slots, 2 * k).view(f"V{16 * k}").reshape(-1)
-        need = max([1] + [c[2].size for p in self.plan for c in p if c[2].shape[0] > 1])
-        self._gather = np.empty(need * 2 * k, dtype=np.uint64)
-        self.aes = FixedKeyAES()
-        self.x = np.zeros((5 * mx + 1, 2), dtype=np.uint64)
-        self.p = np.zeros((4 * mx + 1, 2), dtype=np.uint64)
-        self.q = np.zeros((4 * mx + 1, 2), dtype=np.uint64)
-        self.tw = np.zeros((4, mx), dtype=np.uint64)
-        self.cb = np.zeros(2 * mx, dtype=np.int64)
-        self.ib = np.zeros(2 * mx, dtype=np.intp)
-        self.g = np.zeros((2 * mx, 2), dtype=np.uint64)
-        e = np.arange(mx, dtype=np.uint64)
-        self.tmpl = np.empty((4, mx), dtype=np.uint64)
-        self.tmpl[0::2] = 2 * e        # rows hashed under tweak 2j ...
-        self.tmpl[1::2] = 2 * e + 1    # ... and 2j+1
-        self.arange2 = np.arange(2 * mx, dtype=np.intp)
-        self.qv = self.q.view("V16").reshape(-1)
-        self.rr: np.ndarray | None = None   # the garbler's R repeated, for A1 = A0 ^ R
-        self._views: dict = {}
+        r = self.role_rows
+        rows = r * schedule.n_and * k
+        self.tweaks = None
+        if rows <= WHOLE_RUN_TWEAKS:
+            static = schedule.cached(("tweaks", chunk, k, r),
+                                     lambda: _tweak_rows(schedule, self.plan, k, r))
+            self.tweaks = np.zeros((rows, 2), dtype=np.uint64)
+            np.add(static, np.uint64(2 * self.tweak_start), out=self.tweaks[:, 0])
+        self.aes = FixedKeyAES().encryptor
         self.step_no = 0              # next step of the schedule to run
         self.output_labels_: np.ndarray | None = None
 
@@ -70,72 +195,28 @@ class Engine:
     def and_layers(self) -> int:
         return len(self.schedule.and_steps)
 
-    def views(self, m: int) -> tuple:
-        """Slices of the scratch buffers for a chunk of m labels, built once per m."""
-        v = self._views.get(m)
-        if v is None:
-            x, p, q = self.x, self.p, self.q
-            xb = x.view(np.uint8).reshape(-1)
-            pb = p.view(np.uint8).reshape(-1)
-            qb = q.view(np.uint8).reshape(-1)
-            v = _Views()
-            v.m = m
-            xv = x.view("V16").reshape(-1)
-            col = x.view(np.int64)[:, 0]
-            v.x_bytes = memoryview(xb)
-            v.p_bytes, v.q_bytes = memoryview(pb), memoryview(qb)
-            v.p_w0 = {r: p[:r * m].reshape(r, m, 2)[:, :, 0] for r in (2, 4)}
-            v.q_w0 = {r: q[:r * m].reshape(r, m, 2)[:, :, 0] for r in (2, 4)}
-            v.tw = {r: self.tw[:r, :m] for r in (2, 4)}
-            v.tmpl = {r: self.tmpl[:r, :m] for r in (2, 4)}
-            v.cb = self.cb[:2 * m]
-            v.cb_hi = self.cb[m:2 * m]
-            v.ib = self.ib[:2 * m]
-            v.ar = self.arange2[:2 * m]
-            v.gv = self.g.view("V16").reshape(-1)[:2 * m]
-            v.g0, v.g1 = self.g[:m], self.g[m:2 * m]
-            # garbler: x = [pb*R | A0 | B0 | A1 | B1], hash input x[m:5m]
-            v.gx_ab = x[m:3 * m].reshape(-1)
-            v.gx_ab2 = x[m:3 * m]
-            v.gx_a = x[m:2 * m]
-            v.gx_r = x[3 * m:5 * m]
-            v.gx_col = col[m:3 * m]
-            v.gx_pbr = xv[:m]
-            v.gx_pbr2 = x[:m]
-            v.gx_in = v.x_bytes[16 * m:80 * m]
-            v.rr = self.rr[:2 * m] if self.rr is not None else None
-            # evaluator: x = [A | B], hash input x[:2m]
-            v.ex_ab = x[:2 * m].reshape(-1)
-            v.ex_a = x[:m]
-            v.ex_col = col[:2 * m]
-            v.ex_in = v.x_bytes[:32 * m]
-            v.q_lo = q[:2 * m].reshape(2, m, 2)
-            v.q_hi = q[2 * m:4 * m].reshape(2, m, 2)
-            v.q_a1 = q[2 * m:3 * m]
-            v.q_t = q[3 * m:4 * m]
-            v.q_r = {r: q[:r * m] for r in (2, 4)}
-            v.p_r = {r: p[:r * m] for r in (2, 4)}
-            v.two_m = 2 * m
-            self._views[m] = v
-        return v
+    @property
+    def layers_done(self) -> int:
+        return sum(1 for s in self.schedule.steps[:self.step_no] if isinstance(s, AndStep))
 
-    def gather(self, idx: np.ndarray, out: np.ndarray) -> None:
-        """out (flat uint64 of count*K labels) = XOR over rows of the store slots in idx."""
-        if idx.shape[0] == 1:
-            np.take(self.vstore, idx[0].reshape(-1), mode="clip",
-                    out=out.view(self.vstore.dtype))
+    def gather(self, idx: np.ndarray, arity: int, out: np.ndarray, out_v: np.ndarray) -> None:
+        """out = XOR over the arity rows of store slots idx (out_v: the same memory as slots)."""
+        if arity == 1:
+            self.vstore.take(idx, mode="clip", out=out_v)
             return
-        n = idx.size * 2 * self.batch
-        g = self._gather[:n]
-        np.take(self.vstore, idx.reshape(-1), mode="clip", out=g.view(self.vstore.dtype))
-        np.bitwise_xor.reduce(g.reshape(idx.shape[0], -1), axis=0, out=out)
+        gv, rows, r0, r1 = self.scr.gather_views(arity, idx.size // arity, self.batch)
+        self.vstore.take(idx, mode="clip", out=gv)
+        if arity == 2:
+            np.bitwise_xor(r0, r1, out=out)
+        else:
+            np.bitwise_xor.reduce(rows, axis=0, out=out)
 
     def run_xor(self, s: int) -> None:
         start = self.schedule.steps[s].start
-        flat = self.store.reshape(-1)
         w = 2 * self.batch
-        for a, c, idx in self.plan[s]:
-            self.gather(idx, flat[(start + a) * w:(start + a + c) * w])
+        for a, c, idx, arity in self.plan[s]:
+            s0 = start + a
+            self.gather(idx, arity, self.flat[s0 * w:(s0 + c) * w], self.vstore[s0:s0 + c])
 
     def run_until_and(self) -> AndStep | None:
         """Run XOR steps up to the next AND layer; returns it (or None when none is left)."""
@@ -157,30 +238,37 @@ class Engine:
             n_out, k = self.schedule.n_outputs, self.batch
             out = np.zeros((n_out, k, 2), dtype=np.uint64)
             flat = out.reshape(-1)
-            for a, c, idx in self.plan[-1]:
-                self.gather(idx, flat[a * 2 * k:(a + c) * 2 * k])
+            vout = out.reshape(n_out, 2 * k).view(f"V{16 * k}").reshape(-1)
+            for a, c, idx, arity in self.plan[-1]:
+                self.gather(idx, arity, flat[a * 2 * k:(a + c) * 2 * k], vout[a:a + c])
             self.output_labels_ = np.ascontiguousarray(out.transpose(1, 0, 2))
         return self.output_labels_
 
-    @property
-    def layers_done(self) -> int:
-        return sum(1 for s in self.schedule.steps[:self.step_no] if isinstance(s, AndStep))
+    def hash_chunk(self, v: _Views, src: memoryview, st: AndStep, a: int) -> None:
+        """q[:r m] = H(src, tweaks), H(x, t) = pi(pi(x) ^ t) ^ pi(x) (Guo-Katz-Wang-Yu), the
+        chunk's r segments hashed under tweaks 2j, 2j+1, 2j, 2j+1 of its gates j."""
+        r, m, k = self.role_rows, v.m, self.batch
+        first = (st.offset + a) * k
+        enc = self.aes
+        enc.update_into(src, v.p_bytes)
+        if self.tweaks is not None:
+            t = self.tweaks[r * first:r * (first + m)]
+        else:
+            np.add(v.tmpl[r], np.uint64(2 * (self.tweak_start + first)), out=v.t_col[r])
+            t = v.t_r[r]
+        np.bitwise_xor(v.p_r[r], t, out=v.y_r[r])
+        enc.update_into(v.y_bytes[r], v.q_bytes)
+        q = v.q_r[r]
+        np.bitwise_xor(q, v.p_r[r], out=q)
 
-    def hash_pass(self, v, r: int, src_bytes: memoryview, t0: int) -> None:
-        """q[:r m] = H(src, tweaks) with H(x, t) = pi(pi(x) ^ t) ^ pi(x), rows of the chunk
-        hashed under tweaks t0 + tmpl (tmpl row i holds 2e + (i & 1))."""
-        m = v.m
-        enc = self.aes.encryptor
-        enc.update_into(src_bytes, v.p_bytes)
-        tw = v.tw[r]
-        np.add(v.tmpl[r], np.uint64(t0), out=tw)
-        pw = v.p_w0[r]
-        np.bitwise_xor(pw, tw, out=pw)
-        enc.update_into(v.p_bytes[:16 * r * m], v.q_bytes)
-        qr = v.q_r[r]
-        np.bitwise_xor(qr, v.p_r[r], out=qr)
-        qw = v.q_w0[r]
-        np.bitwise_xor(qw, tw, out=qw)
+    def table_views(self, block: np.ndarray, a: int, c: int, n: int) -> tuple:
+        """The chunk's [TG | TE] part of a layer's (2, n, K, 2) block, and its TE half."""
+        m = c * self.batch
+        if c == n:
+            t = block.reshape(2 * m, 2)
+            return t, t[m:]
+        t = block.reshape(2, -1, 2)[:, a * self.batch:a * self.batch + m]
+        return t, t[1]
 
     def input_slots(self) -> np.ndarray:
         """The store rows of the input wires, (n_in, K, 2)."""
@@ -188,11 +276,3 @@ class Engine:
 
     def set_constant(self, value: np.ndarray) -> None:
         self.store[ONE_SLOT] = value
-
-
-class _Views:
-    """Per chunk size: every slice of the scratch buffers a layer needs."""
-    __slots__ = ("m", "x_bytes", "p_bytes", "q_bytes", "p_w0", "q_w0", "tw", "tmpl", "cb",
-                 "cb_hi", "ib", "ar", "gv", "g0", "g1", "gx_ab", "gx_ab2", "gx_a", "gx_r",
-                 "gx_col", "gx_pbr", "gx_pbr2", "gx_in", "rr", "ex_ab", "ex_a", "ex_col",
-                 "ex_in", "q_lo", "q_hi", "q_a1", "q_t", "q_r", "p_r", "two_m")

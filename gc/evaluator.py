@@ -84,20 +84,23 @@ class Evaluator(Engine):
     def _evaluate(self, st: AndStep, tables: np.ndarray) -> None:
         k = self.batch
         flat = self.store.reshape(-1, 2)
-        qv = self.qv
-        xor, band, take = np.bitwise_xor, np.bitwise_and, np.take
-        t_base = 2 * (self.tweak_start + st.offset * k)
-        for a, c, idx in self.plan[self.step_no]:
-            v = self.views(c * k)
+        qv, views = self.scr.qv, self.scr.views
+        xor, band, mul, add = np.bitwise_xor, np.bitwise_and, np.multiply, np.add
+        for a, c, idx, arity in self.plan[self.step_no]:
+            v = views(c * k, k)
             m = v.m
-            self.gather(idx, v.ex_ab)                    # [A | B]
-            band(v.ex_col, 1, out=v.cb)                  # [sa | sb]
-            self.hash_pass(v, 2, v.ex_in, t_base + 2 * a * k)
-            xor(tables[:, a * k:a * k + m], v.q_lo, out=v.q_hi)   # [TG ^ H(A) | TE ^ H(B)]
+            self.gather(idx, arity, v.ex_ab, v.ex_ab_v)   # [A | B]
+            band(v.ex_col, v.ones, out=v.cb)             # [sa | sb]
+            self.hash_chunk(v, v.ex_in, st, a)
+            tab, _ = self.table_views(tables, a, c, st.count)
+            if c == st.count:
+                xor(tab, v.q_lo, out=v.q_hi)             # [TG ^ H(A) | TE ^ H(B)]
+            else:
+                xor(tab, v.q_lo.reshape(2, m, 2), out=v.q_hi.reshape(2, m, 2))
             xor(v.q_t, v.ex_a, out=v.q_t)
-            np.multiply(v.cb, v.two_m, out=v.ib)
-            np.add(v.ib, v.ar, out=v.ib)
-            take(qv, v.ib, mode="clip", out=v.gv)
+            mul(v.cb, v.stride, out=v.ib)
+            add(v.ib, v.ar, out=v.ib)
+            qv.take(v.ib, mode="clip", out=v.gv)
             s0 = (st.start + a) * k
             xor(v.g0, v.g1, out=flat[s0:s0 + m])
 

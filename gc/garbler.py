@@ -34,6 +34,8 @@ from .tweaks import TweakCounter
 class Garbler(Engine):
     """Garbles ``batch`` instances of a Schedule; tweaks come from ``counter``."""
 
+    role_rows = 4
+
     def __init__(self, schedule: Schedule, batch: int = 1, counter: TweakCounter | None = None,
                  prg: PRG | None = None):
         super().__init__(schedule, batch, counter)
@@ -45,8 +47,8 @@ class Garbler(Engine):
         k, n_in = self.batch, schedule.n_inputs
         self.input_slots()[:] = prg.blocks(n_in * k).reshape(n_in, k, 2)
         self.set_constant(r)
-        self.rr = np.empty((2 * self.m_max, 2), dtype=np.uint64)
-        self.rr[:] = r
+        self._rr_buf = np.empty((0, 2), dtype=np.uint64)
+        self._rr_views: dict = {}
         self.rs = np.stack([np.zeros(2, dtype=np.uint64), r]).view("V16").reshape(2)
         self._started = False
 
@@ -85,29 +87,41 @@ class Garbler(Engine):
 
     def _garble(self, st: AndStep, block: np.ndarray) -> None:
         k = self.batch
-        tables = block.reshape(2, -1, 2)
         flat = self.store.reshape(-1, 2)
-        x, qv, rs = self.x, self.qv, self.rs
-        xor, band, take = np.bitwise_xor, np.bitwise_and, np.take
-        t_base = 2 * (self.tweak_start + st.offset * k)
-        for a, c, idx in self.plan[self.step_no]:
-            v = self.views(c * k)
+        qv, rs, views = self.scr.qv, self.rs, self.scr.views
+        xor, band, mul, add = np.bitwise_xor, np.bitwise_and, np.multiply, np.add
+        for a, c, idx, arity in self.plan[self.step_no]:
+            v = views(c * k, k)
             m = v.m
-            self.gather(idx, v.gx_ab)                    # [A0 | B0]
-            xor(v.gx_ab2, v.rr, out=v.gx_r)              # [A1 | B1]
-            band(v.gx_col, 1, out=v.cb)                  # [pa | pb]
-            take(rs, v.cb_hi, mode="clip", out=v.gx_pbr)  # pb R
-            self.hash_pass(v, 4, v.gx_in, t_base + 2 * a * k)
-            xor(v.q_a1, v.gx_pbr2, out=v.q_a1)           # H(A1) ^ pb R
-            out = tables[:, a * k:a * k + m]
-            xor(v.q_lo, v.q_hi, out=out)                 # [TG | TE ^ A0]
-            xor(out[1], v.gx_a, out=out[1])
+            self.gather(idx, arity, v.gx_ab, v.gx_ab_v)   # [A0 | B0]
+            xor(v.gx_ab2, self._rr(m), out=v.gx_r)       # [A1 | B1]
+            band(v.gx_col, v.ones, out=v.cb)             # [pa | pb]
+            rs.take(v.cb_hi, mode="clip", out=v.gx_pbr_v)  # pb R
+            self.hash_chunk(v, v.gx_in, st, a)
+            xor(v.q_a1, v.gx_pbr, out=v.q_a1)            # H(A1) ^ pb R
+            tab, te = self.table_views(block, a, c, st.count)
+            if c == st.count:
+                xor(v.q_lo, v.q_hi, out=tab)             # [TG | TE ^ A0]
+            else:
+                xor(v.q_lo.reshape(2, m, 2), v.q_hi.reshape(2, m, 2), out=tab)
+            xor(te, v.gx_a, out=te)
             # C0 = (pa ? H(A1) ^ pb R : H(A0)) ^ (pb ? H(B1) : H(B0)), by index arithmetic
-            np.multiply(v.cb, v.two_m, out=v.ib)
-            np.add(v.ib, v.ar, out=v.ib)
-            take(qv, v.ib, mode="clip", out=v.gv)
+            mul(v.cb, v.stride, out=v.ib)
+            add(v.ib, v.ar, out=v.ib)
+            qv.take(v.ib, mode="clip", out=v.gv)
             s0 = (st.start + a) * k
             xor(v.g0, v.g1, out=flat[s0:s0 + m])
+
+    def _rr(self, m: int) -> np.ndarray:
+        """R repeated 2m times (contiguous: a broadcast operand is slower)."""
+        got = self._rr_views.get(m)
+        if got is None:
+            if self._rr_buf.shape[0] < 2 * m:
+                self._rr_buf = np.empty((2 * m, 2), dtype=np.uint64)
+                self._rr_buf[:] = self.R
+                self._rr_views.clear()
+            got = self._rr_views[m] = self._rr_buf[:2 * m]
+        return got
 
     def output_zero_labels(self) -> np.ndarray:
         """Zero-labels of the output wires (K, n_out, 2), after every block was produced."""
