@@ -1,0 +1,167 @@
+"""Every example program, compiled and evaluated in plaintext, against plain Python."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yaogc.circuits.evaluate import evaluate
+from yaogc.compiler import compile_file, interpret
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ROWS = 24
+
+
+def run(name: str, rows, defines=None):
+    circuit = compile_file(EXAMPLES / f"{name}.yao", defines)
+    return circuit, evaluate(circuit, rows)
+
+
+def fixed(x: float, frac: int = 16) -> Fraction:
+    """The fixed-point value an input rounds to (nearest)."""
+    return Fraction(round(Fraction(x) * (1 << frac)), 1 << frac)
+
+
+def floor_fixed(q: Fraction, frac: int = 16) -> Fraction:
+    return Fraction(math.floor(q * (1 << frac)), 1 << frac)
+
+
+def test_every_example_has_a_test():
+    here = Path(__file__).read_text()
+    for p in sorted(EXAMPLES.glob("*.yao")):
+        assert f'"{p.stem}"' in here, p.stem
+
+
+def test_millionaires():
+    rng = np.random.default_rng(1)
+    rows = [{"alice_wealth": int(a), "bob_wealth": int(b)}
+            for a, b in rng.integers(0, 2**63, size=(ROWS, 2), dtype=np.int64)]
+    rows.append({"alice_wealth": 5, "bob_wealth": 5})
+    rows.append({"alice_wealth": 2**64 - 1, "bob_wealth": 0})
+    c, outs = run("millionaires", rows)
+    assert c.count(1) == 64
+    for r, o in zip(rows, outs):
+        assert o["alice_is_richer"] == (r["alice_wealth"] > r["bob_wealth"])
+
+
+def test_hospital_stats():
+    rng = np.random.default_rng(2)
+    n = 16
+    rows = [{"north_values": list(rng.normal(120, 15, n)), "south_values": list(rng.normal(125, 20, n))}
+            for _ in range(ROWS)]
+    _, outs = run("hospital_stats", rows)
+    for r, o in zip(rows, outs):
+        vals = [fixed(v) for v in r["north_values"]] + [fixed(v) for v in r["south_values"]]
+        # the program's arithmetic: fix32_16 sums, division and products round toward -inf
+        mean = floor_fixed(sum(vals) / (2 * n))
+        sq = sum(floor_fixed((x - mean) * (x - mean)) for x in vals)
+        assert Fraction(o["mean"]) == mean
+        assert Fraction(o["variance"]) == floor_fixed(sq / (2 * n))
+        true_var = float(np.var([float(v) for v in vals]))
+        assert abs(o["variance"] - true_var) < 0.01 * max(1.0, true_var)
+
+
+def test_count_above():
+    rng = np.random.default_rng(3)
+    rows = [{"a": [int(x) for x in rng.integers(0, 65536, 64)],
+             "b": [int(x) for x in rng.integers(0, 65536, 64)],
+             "threshold": int(rng.integers(0, 65536))} for _ in range(ROWS)]
+    c, outs = run("count_above", rows)
+    for r, o in zip(rows, outs):
+        assert o["count"] == sum(x > r["threshold"] for x in r["a"] + r["b"])
+    # 128 comparisons of 16 bits plus a popcount of 128 bits
+    assert c.count(1) == 128 * 16 + 127
+
+
+def test_count_above_with_define():
+    rows = [{"a": [1, 9, 3], "b": [7, 7, 0], "threshold": 5}]
+    c, outs = run("count_above", rows, {"N": "3"})
+    assert outs[0]["count"] == 3
+
+
+def _sigmoid(z: Fraction) -> Fraction:
+    x = abs(z)
+    y = Fraction(1)
+    if x < 5:
+        y = fixed(0.85497) + floor_fixed(x * fixed(0.027668))
+    if x < 2.5:
+        y = fixed(0.60234) + floor_fixed(x * fixed(0.12872))
+    if x < 1:
+        y = Fraction(1, 2) + floor_fixed(x * fixed(0.23106))
+    return 1 - y if z < 0 else y
+
+
+def test_logistic_score():
+    rng = np.random.default_rng(4)
+    rows = [{"features": list(rng.uniform(-3, 3, 8)), "weights": list(rng.uniform(-1, 1, 8)),
+             "bias": float(rng.uniform(-1, 1))} for _ in range(ROWS)]
+    _, outs = run("logistic_score", rows)
+    for r, o in zip(rows, outs):
+        z = fixed(r["bias"]) + sum(floor_fixed(fixed(x) * fixed(w))
+                                   for x, w in zip(r["features"], r["weights"]))
+        assert Fraction(o["risk"]) == _sigmoid(z)
+        exact = 1 / (1 + math.exp(-float(z)))
+        assert abs(o["risk"] - exact) < 0.03
+
+
+def test_decision_tree():
+    rng = np.random.default_rng(5)
+    rows = [{"record": [int(x) for x in rng.integers(0, 65536, 8)],
+             "feature_of": [int(x) for x in rng.integers(0, 8, 15)],
+             "threshold": [int(x) for x in rng.integers(0, 65536, 15)],
+             "label": [int(x) for x in rng.integers(0, 256, 16)]} for _ in range(ROWS)]
+    _, outs = run("decision_tree", rows)
+    for r, o in zip(rows, outs):
+        node = 0
+        for _ in range(4):
+            go_right = r["record"][r["feature_of"][node]] > r["threshold"][node]
+            node = 2 * node + 1 + int(go_right)
+        assert o["decision"] == r["label"][node - 15]
+
+
+def test_hamming():
+    rng = np.random.default_rng(6)
+    rows = [{"a": [bool(x) for x in rng.integers(0, 2, 256)],
+             "b": [bool(x) for x in rng.integers(0, 2, 256)]} for _ in range(ROWS)]
+    c, outs = run("hamming", rows)
+    assert c.count(1) == 255
+    for r, o in zip(rows, outs):
+        assert o["distance"] == sum(x != y for x, y in zip(r["a"], r["b"]))
+
+
+def test_psi_size():
+    rng = np.random.default_rng(7)
+    rows = []
+    for _ in range(ROWS):
+        pool = [int(x) for x in rng.choice(2**32, 24, replace=False)]
+        rows.append({"ids_a": [int(x) for x in rng.choice(pool, 16, replace=False)],
+                     "ids_b": [int(x) for x in rng.choice(pool, 16, replace=False)]})
+    _, outs = run("psi_size", rows)
+    for r, o in zip(rows, outs):
+        assert o["shared"] == len(set(r["ids_a"]) & set(r["ids_b"]))
+
+
+def test_median():
+    rng = np.random.default_rng(8)
+    rows = [{"a": sorted(int(x) for x in rng.integers(0, 2**32, 8)),
+             "b": sorted(int(x) for x in rng.integers(0, 2**32, 8))} for _ in range(ROWS)]
+    rows.append({"a": list(range(8)), "b": list(range(100, 108))})
+    rows.append({"a": list(range(100, 108)), "b": list(range(8))})
+    _, outs = run("median", rows)
+    for r, o in zip(rows, outs):
+        assert o["median"] == sorted(r["a"] + r["b"])[7]
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yao")), ids=lambda p: p.stem)
+def test_interpreter_agrees_with_circuit(path):
+    circuit = compile_file(path)
+    rng = np.random.default_rng(9)
+    row = {}
+    for p in circuit.inputs:
+        bits = rng.integers(0, 2, p.width).astype(np.uint8)
+        row[p.name] = p.type.decode(bits)
+    assert interpret(path, row) == evaluate(circuit, [row])[0]
