@@ -27,7 +27,8 @@ across calls, so an ``OTExtSender`` / ``OTExtReceiver`` pair serves any number o
 channel. OTs go in chunks (65536 by default): memory stays bounded, and the receiver prepares
 the next chunk while the sender hashes the current one. Frames per chunk: receiver to sender
 one header + ``u`` (16 bytes per OT), sender to receiver ``y0 || y1`` (32 bytes per OT, 16 for
-the correlated variant).
+the correlated variant). ``ch`` is a ``yaogc.runtime.channel.Channel`` (``send``, ``flush``,
+``recv``, ``recv_array``); a malformed or mismatched frame from the peer raises ``OTError``.
 """
 
 from __future__ import annotations
