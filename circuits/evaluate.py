@@ -78,7 +78,8 @@ class LevelPlan:
         computed = np.flatnonzero(op <= int(Op.NOT))
         order = computed[np.argsort(key[computed], kind="stable")]   # position -> gate
         k = key[order]
-        cut = np.concatenate([[0], np.flatnonzero(np.diff(k)) + 1, [order.size]]).astype(np.int64)
+        cut = np.unique(np.concatenate([[0], np.flatnonzero(np.diff(k)) + 1, [order.size]])
+                        ).astype(np.int64)
         starts, sizes = cut[:-1], np.diff(cut)
         n_groups = starts.size
         group_of = np.repeat(np.arange(n_groups), sizes)               # position -> group

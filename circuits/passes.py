@@ -160,12 +160,14 @@ def remove_dead(circuit: Circuit) -> Circuit:
 
 
 def optimize(circuit: Circuit) -> Circuit:
-    """Simplify and remove dead gates until neither the AND count nor the gate count shrinks
-    (the builder keeps NOT outside XOR, which can add a NOT: a round must pay for itself)."""
+    """Simplify and remove dead gates until neither the AND count nor the gate count shrinks."""
     best = remove_dead(circuit)
     for _ in range(_MAX_ROUNDS):
         c = simplify(best)
-        if (c.count(Op.AND), c.n_gates) >= (best.count(Op.AND), best.n_gates):
+        before, after = (best.count(Op.AND), best.n_gates), (c.count(Op.AND), c.n_gates)
+        if after > before:
             break
         best = c
+        if after == before:
+            break
     return best
