@@ -1,0 +1,128 @@
+"""The plaintext evaluator: packing, both engines against a gate-by-gate reference interpreter,
+the level plan's slot reuse, and the named-value API with its errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_passes import random_circuits, reference_eval
+
+from yaogc.circuits import BOOL, ArrayType, Builder, CircuitError, InputError, sint, uint
+from yaogc.circuits.evaluate import (LevelPlan, decode_outputs, encode_inputs, evaluate,
+                                     evaluate_bits, evaluate_one, evaluate_packed,
+                                     evaluate_packed_outputs, level_plan, pack_rows, unpack_rows)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.integers(0, 200), st.integers(0, 9), st.integers(0, 2**32 - 1))
+def test_pack_unpack_round_trip(k, n, seed):
+    bits = np.random.default_rng(seed).integers(0, 2, (k, n), dtype=np.uint8)
+    packed = pack_rows(bits)
+    assert packed.shape == (n, (k + 63) // 64) and packed.dtype == np.uint64
+    for r in range(min(k, 70)):
+        for j in range(n):
+            assert (int(packed[j, r // 64]) >> (r % 64)) & 1 == bits[r, j]
+    assert np.array_equal(unpack_rows(packed, k), bits)
+
+
+@settings(deadline=None, max_examples=80)
+@given(random_circuits(max_inputs=6, max_gates=80), st.sampled_from([1, 5, 64, 65, 200]),
+       st.integers(0, 2**32 - 1))
+def test_engines_agree_with_reference(c, k, seed):
+    rows = np.random.default_rng(seed).integers(0, 2, (k, c.n_inputs), dtype=np.uint8)
+    want = np.array([reference_eval(c, r) for r in rows.tolist()], dtype=np.uint8)
+    packed = pack_rows(rows)
+    for engine in ("ints", "levels", "auto"):
+        got = unpack_rows(evaluate_packed_outputs(c, packed, engine), k)
+        assert np.array_equal(got, want.reshape(got.shape)), engine
+    every = unpack_rows(evaluate_packed(c, packed), k)
+    out_wires = np.concatenate([o.wires for o in c.outputs])
+    assert np.array_equal(every[:, out_wires], want.reshape(k, -1))
+    assert np.array_equal(every[:, :c.n_inputs], rows)
+
+
+def _deep_circuit(n_bits=24):
+    """A ripple of ANDs and XORs whose early wires die early: slot reuse has work to do."""
+    b = Builder("deep")
+    x = b.input("garbler", "x", uint(n_bits))
+    y = b.input("evaluator", "y", uint(n_bits))
+    acc, outs = x[0], []
+    for j in range(1, n_bits):
+        acc = b.xor(b.and_(acc, y[j]), x[j])
+        outs.append(acc)
+    b.output(("garbler",), "z", uint(len(outs[-4:])), outs[-4:])
+    return b.build().check()
+
+
+def test_slot_reuse_uses_fewer_slots_and_gives_the_same_answer():
+    c = _deep_circuit()
+    reused, plain = LevelPlan(c, reuse=True), LevelPlan(c, reuse=False)
+    assert reused.n_slots < plain.n_slots == c.n_wires + 2
+    rows = np.random.default_rng(1).integers(0, 2, (500, c.n_inputs), dtype=np.uint8)
+    out = c.outputs[0].wires
+    p = pack_rows(rows)
+    a = reused.run(p, reused.slot_of[out])
+    b = plain.run(p, None)[plain.slot_of[out]]
+    assert np.array_equal(a, b)
+    assert level_plan(c) is level_plan(c)
+
+
+def test_chunked_run_matches_single_chunk(monkeypatch):
+    import yaogc.circuits.evaluate as ev
+    c = _deep_circuit()
+    rows = np.random.default_rng(2).integers(0, 2, (64 * 9 + 3, c.n_inputs), dtype=np.uint8)
+    whole = evaluate_packed_outputs(c, pack_rows(rows), "levels")
+    monkeypatch.setattr(ev, "_CHUNK_BYTES", 8 * 64)   # forces one word per chunk
+    assert np.array_equal(evaluate_packed_outputs(c, pack_rows(rows), "levels"), whole)
+
+
+def adder(width=8):
+    b = Builder("add", parties=("alice", "bob"))
+    x = b.input("alice", "x", sint(width))
+    y = b.input("bob", "y", sint(width))
+    carry, s = 0, []
+    for j in range(width):
+        t = b.xor(x[j], y[j])
+        s.append(b.xor(t, carry))
+        carry = b.xor(b.and_(b.xor(x[j], carry), b.xor(y[j], carry)), carry)
+    b.output(("alice", "bob"), "s", sint(width), s)
+    b.output(("bob",), "neg", BOOL, [s[-1]])
+    return b.build().check()
+
+
+def test_named_evaluation():
+    c = adder()
+    assert evaluate_one(c, x=-3, y=100) == {"s": 97, "neg": False}
+    rows = [{"x": a, "y": b} for a in range(-128, 128, 37) for b in (-128, -1, 0, 5, 127)]
+    got = evaluate(c, rows)
+    for r, g in zip(rows, got):
+        s = (r["x"] + r["y"] + 128) % 256 - 128
+        assert g == {"s": s, "neg": s < 0}
+    bits = encode_inputs(c, rows)
+    assert decode_outputs(c, evaluate_bits(c, bits)) == got
+
+
+def test_named_evaluation_errors():
+    c = adder()
+    with pytest.raises(CircuitError, match="missing input 'y'"):
+        evaluate_one(c, x=1)
+    with pytest.raises(CircuitError, match="unknown input 'z'"):
+        evaluate_one(c, x=1, y=2, z=3)
+    with pytest.raises(InputError, match="input 'x': 128 is out of range for i8"):
+        evaluate_one(c, x=128, y=0)
+    with pytest.raises(CircuitError, match="shape"):
+        evaluate_bits(c, np.zeros((3, 5), dtype=np.uint8))
+    with pytest.raises(CircuitError, match="shape"):
+        evaluate_packed(c, np.zeros((5, 1), dtype=np.uint64))
+    with pytest.raises(CircuitError, match="unknown evaluation engine"):
+        evaluate_packed_outputs(c, np.zeros((16, 1), dtype=np.uint64), "gpu")
+
+
+def test_array_outputs_and_zero_rows():
+    b = Builder("arr")
+    x = b.input("garbler", "x", ArrayType(uint(2), 3))
+    b.output(("garbler",), "rev", ArrayType(uint(2), 3), x[4:6] + x[2:4] + x[0:2])
+    c = b.build()
+    assert evaluate_one(c, x=[1, 2, 3]) == {"rev": [3, 2, 1]}
+    assert evaluate(c, []) == []
+    assert evaluate_bits(c, np.zeros((0, 6), dtype=np.uint8)).shape == (0, 6)
