@@ -49,11 +49,13 @@ class XorStep:
 @dataclass(frozen=True)
 class AndStep:
     """One AND layer: gate i computes (XOR of idx[:, 0, i]) & (XOR of idx[:, 1, i]) into slot
-    ``start + i``. ``offset`` is the number of AND gates of all earlier layers."""
+    ``start + i``. ``offset`` is the number of AND gates of all earlier layers; ``wires`` the
+    circuit wire each gate computes (ascending)."""
     start: int
     idx: np.ndarray           # (arity, 2, n) slot indices
     offset: int
     level: int
+    wires: np.ndarray
 
     @property
     def count(self) -> int:
@@ -351,7 +353,7 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int) -> Schedule:
             start = alloc.take(len(items))
             for i, g in enumerate(items):
                 slot[g[0]] = start + i
-            step = AndStep(start, idx, offset, lv)
+            step = AndStep(start, idx, offset, lv, np.array([g[0] for g in items]))
             offset += len(items)
         else:
             idx = index([(mat_def[t], 0) for t in items])

@@ -1,0 +1,165 @@
+"""The Schedule pass: layers, linear forms, slot allocation, interchangeable bounds.
+
+A plaintext interpreter of Schedules (below) runs every step on bits; it must agree with the
+circuit's plaintext evaluator, which checks forms, constants, materialization and that no slot
+is reused while a later step still reads it.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from yaogc.circuits import ZERO, Builder, Circuit, InputError, InputPort, Op, OutputPort, uint
+from yaogc.circuits.evaluate import evaluate_bits
+from yaogc.circuits.schedule import (FIRST_INPUT_SLOT, ONE_SLOT, ZERO_SLOT, AndStep, XorStep,
+                                     schedule)
+
+from test_gc_circuits import input_rows, random_circuits
+
+MODES = [dict(bound=1, flat=False), dict(bound=2, flat=False), dict(bound=3, flat=True),
+         dict(bound=4, flat=True), dict(bound=2, flat=True, cap=2)]
+
+
+def run_plain(s, bits):
+    """Evaluate a Schedule on (K, n_in) bits slot by slot."""
+    k = bits.shape[0]
+    store = np.full((s.n_slots, k), 7, dtype=np.uint8)   # garbage where nothing was written
+    store[ZERO_SLOT] = 0
+    store[ONE_SLOT] = 1
+    store[FIRST_INPUT_SLOT:FIRST_INPUT_SLOT + s.n_inputs] = bits.T
+    for st in s.steps:
+        if isinstance(st, XorStep):
+            store[st.start:st.start + st.count] = np.bitwise_xor.reduce(store[st.idx], axis=0)
+        else:
+            ops = np.bitwise_xor.reduce(store[st.idx], axis=0)   # (2, n, K)
+            store[st.start:st.start + st.count] = ops[0] & ops[1]
+    return np.bitwise_xor.reduce(store[s.out_idx], axis=0).T
+
+
+def adder_circuit(bits=8):
+    b = Builder("adder")
+    x = b.input("a", "x", uint(bits))
+    y = b.input("b", "y", uint(bits))
+    carry, out = ZERO, []
+    for i in range(bits):
+        t = b.xor(x[i], y[i])
+        out.append(b.xor(t, carry))
+        carry = b.xor(carry, b.and_(b.xor(x[i], carry), b.xor(y[i], carry)))
+    b.output("a", "s", uint(bits), out)
+    return b.build()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_adder_schedule_matches_plaintext(mode):
+    c = adder_circuit()
+    s = schedule(c, **mode)
+    bits = input_rows(c, 50)
+    assert np.array_equal(run_plain(s, bits), evaluate_bits(c, bits))
+    assert s.widths == [1] * 7       # carry chain: one AND per layer, the last carry is dead
+    assert s.n_and == 7
+
+
+@settings(deadline=None, max_examples=60)
+@given(random_circuits())
+def test_random_schedules_match_plaintext(c):
+    bits = input_rows(c, 20)
+    want = evaluate_bits(c, bits)
+    wires = None
+    for mode in MODES:
+        s = schedule(c, **mode)
+        assert np.array_equal(run_plain(s, bits), want), mode
+        # layers and gate order do not depend on the bound: schedules garble interchangeably
+        got = [tuple(st.wires) for st in s.and_steps]
+        assert wires is None or got == wires
+        wires = got
+        assert sum(s.widths) == s.n_and
+        assert s.and_steps == [] or [st.offset for st in s.and_steps] == \
+            list(np.cumsum([0] + s.widths[:-1]))
+
+
+@settings(deadline=None, max_examples=30)
+@given(random_circuits(max_gates=120))
+def test_forms_stay_small_and_outputs_contiguous(c):
+    for mode in MODES:
+        s = schedule(c, **mode)
+        cap = mode.get("cap", 4 * mode["bound"])
+        live_ranges = []
+        for st in s.steps:
+            if isinstance(st, AndStep):
+                assert st.idx.shape[0] <= cap + 1      # terms plus the constant slot
+            elif not mode["flat"]:
+                assert st.idx.shape[0] <= 2 * cap
+            assert st.start >= FIRST_INPUT_SLOT
+            live_ranges.append((st.start, st.start + st.count))
+        assert s.n_slots <= FIRST_INPUT_SLOT + c.n_inputs + sum(b - a for a, b in live_ranges)
+
+
+def test_slots_are_reused():
+    # a long chain: each AND output is read once, so the store stays small
+    b = Builder("chain")
+    x = b.input("a", "x", uint(64))
+    acc = x[0]
+    for i in range(1, 64):
+        acc = b.and_(b.xor(acc, x[i]), x[(i * 7) % 64])
+    b.output("a", "y", uint(1), [acc])
+    c = b.build()
+    s = schedule(c)
+    assert len(s.and_steps) == 63
+    assert s.n_slots < FIRST_INPUT_SLOT + 64 + 8
+    bits = input_rows(c, 10)
+    assert np.array_equal(run_plain(s, bits), evaluate_bits(c, bits))
+
+
+def test_constant_operands_are_folded():
+    b = Builder("consts")
+    x = b.input("a", "x", uint(2))
+    b.output("a", "y", uint(2), [x[0], x[1]])
+    c0 = b.build()
+    # a circuit whose ANDs read constants and equal wires directly (no builder folding)
+    ops = [Op.CONST1, Op.AND, Op.AND, Op.CONST0, Op.AND, Op.AND]
+    a = [-1, 0, 1, -1, 0, 0]
+    bb = [-1, 2, 1, -1, 5, 1]
+    c = Circuit(2, [int(o) for o in ops], a, bb, [InputPort("a", "x", uint(2), [0, 1])],
+                [OutputPort(("a",), "y", uint(4), [3, 4, 6, 7])]).check()
+    s = schedule(c)
+    assert s.n_and == 1               # only x0 & x1 is a real AND
+    bits = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.uint8)
+    assert np.array_equal(run_plain(s, bits), evaluate_bits(c, bits))
+    assert schedule(c0).n_and == 0
+
+
+def test_cached_per_circuit_and_parameters():
+    c = adder_circuit()
+    assert schedule(c) is schedule(c)
+    assert schedule(c, 2) is not schedule(c, 3)
+    assert schedule(c, 2, flat=False) is not schedule(c, 2, flat=True)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "3"])
+def test_bad_bound_is_refused(bad):
+    with pytest.raises(InputError, match="bound"):
+        schedule(adder_circuit(), bad)
+
+
+def test_stats():
+    c = adder_circuit()
+    st = schedule(c, 2).stats()
+    assert st["and"] == 7 and st["and_layers"] == 7 and st["widths"] == [1] * 7
+    assert st["max_width"] == 1 and st["bound"] == 2
+
+
+REFERENCE = ["adder64.txt", "sub64.txt", "neg64.txt", "zero_equal.txt", "mult64.txt",
+             "mult2_64.txt", "divide64.txt", "aes_128.txt", "sha256.txt"]
+
+
+@pytest.mark.parametrize("name", REFERENCE)
+def test_reference_schedules(bristol_path, name):
+    from yaogc.circuits.bristol import read_bristol
+    c = read_bristol(bristol_path(name))
+    bits = input_rows(c, 4)
+    want = evaluate_bits(c, bits)
+    for mode in (dict(bound=3, flat=True), dict(bound=1, flat=False)):
+        s = schedule(c, **mode)
+        assert np.array_equal(run_plain(s, bits), want)
+        assert s.n_and == c.count(Op.AND)
+        assert len(s.and_steps) == c.and_depth
