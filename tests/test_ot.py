@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import secrets
 import threading
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from yaogc.circuits.errors import InputError
 from yaogc.gc.aes import FixedKeyAES
 from yaogc.runtime.bitmatrix import transpose_128
-from yaogc.runtime.channel import memory_pair
+from yaogc.runtime.channel import connect, listen, memory_pair
 from yaogc.runtime.errors import NetworkError, ProtocolError
 from yaogc.runtime.ot_base import (N, P, OTError, base_ot_recv, base_ot_recv_chosen,
                                    base_ot_send, base_ot_send_chosen, decode_point,
@@ -208,6 +209,42 @@ def test_ext_correlated(m):
     assert np.array_equal(got[c == 1], zero[c == 1] ^ delta)
     # the zero messages are fresh pseudo-random blocks, not a function of the index alone
     assert len(np.unique(zero.view(np.dtype((np.void, 16))))) == m
+
+
+@settings(deadline=None, max_examples=15)
+@given(st.lists(st.integers(0, 700), min_size=1, max_size=4), st.sampled_from([128, 256, 384]),
+       st.integers(0, 2**32 - 1))
+def test_ext_any_sizes_and_chunks(sizes, chunk, seed):
+    rng = np.random.default_rng(seed)
+    s, r = ext_pair(chunk)
+    for m in sizes:
+        m0, m1 = rand_blocks(rng, m), rand_blocks(rng, m)
+        c = rng.integers(0, 2, size=m, dtype=np.uint8)
+        assert np.array_equal(chosen(s, r, m0, m1, c), np.where(c[:, None] == 1, m1, m0))
+
+
+def test_ext_over_loopback_tcp():
+    ready = queue.Queue()
+    box = {}
+
+    def serve():
+        box["ch"] = listen("127.0.0.1", 0, timeout=20, on_listening=lambda h, p: ready.put(p))
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    b = connect("127.0.0.1", ready.get(timeout=20), timeout=20)
+    t.join(20)
+    a = box["ch"]
+    try:
+        rng = np.random.default_rng(9)
+        s, r = OTExtSender(a, 1024), OTExtReceiver(b, 1024)
+        for m in (5000, 300):
+            m0, m1 = rand_blocks(rng, m), rand_blocks(rng, m)
+            c = rng.integers(0, 2, size=m, dtype=np.uint8)
+            assert np.array_equal(chosen(s, r, m0, m1, c), np.where(c[:, None] == 1, m1, m0))
+    finally:
+        a.close()
+        b.close()
 
 
 def test_ext_repeated_calls_share_one_session():
