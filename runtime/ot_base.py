@@ -23,6 +23,10 @@ truncated to 128 bits). Every received point is checked to lie on the curve; the
 cannot be encoded as an uncompressed point, and ``B_i = A`` (which makes ``B_i - A`` the
 identity) is refused.
 
+Cost: two ECDH exchanges per OT for the sender, one key derivation and one exchange for the
+receiver; measured, 128 base OTs take 31-39 ms between two processes over loopback TCP
+(about 22 ms of CPU on the sender, 15 ms on the receiver).
+
 ``ch`` is a ``yaogc.runtime.channel.Channel`` (``send``, ``recv``, ``flush``); malformed
 messages from the peer raise ``OTError``, a ``ProtocolError`` (exit status 3).
 

@@ -28,7 +28,8 @@ channel. OTs go in chunks (65536 by default): memory stays bounded, and the rece
 the next chunk while the sender hashes the current one. Frames per chunk: receiver to sender
 one header + ``u`` (16 bytes per OT), sender to receiver ``y0 || y1`` (32 bytes per OT, 16 for
 the correlated variant). ``ch`` is a ``yaogc.runtime.channel.Channel`` (``send``, ``flush``,
-``recv``, ``recv_array``); a malformed or mismatched frame from the peer raises ``OTError``.
+``recv``, ``recv_array``); a malformed or mismatched frame from the peer raises ``OTError``, after which the pair is out of
+step and the session must end.
 """
 
 from __future__ import annotations
