@@ -120,6 +120,41 @@ def test_any_frame_sequence_round_trips(frames):
     assert a.bytes_sent == b.bytes_received == sum(8 + len(f) for f in frames)
 
 
+class Trickle:
+    """A transport wrapper whose reads return few bytes at a time, as TCP may."""
+
+    def __init__(self, inner, seed, most):
+        self.inner, self.rng, self.most = inner, np.random.default_rng(seed), most
+
+    def recv_into(self, view):
+        # Half the reads are tiny, so headers and frames split at every possible offset.
+        most = 16 if self.rng.random() < 0.5 else self.most
+        return self.inner.recv_into(view[:int(self.rng.integers(1, most + 1))])
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@settings(deadline=None, max_examples=20)
+@given(st.lists(st.sampled_from([0, 1, 7, 8, 9, 1000, 300_000, 700_000, 1 << 20, 2_500_000]),
+                max_size=14),
+       st.integers(0, 2**32 - 1), st.sampled_from([20_000, 400_000, 3_000_000]))
+def test_frames_survive_arbitrary_read_boundaries(sizes, seed, most):
+    a, b = memory_pair()
+    b._t = Trickle(b._t, seed, most)
+    frames = [bytes([i % 256]) * n for i, n in enumerate(sizes)]
+    for i, f in enumerate(frames):
+        if i % 3 == 2:
+            a.send_array(np.frombuffer(f, np.uint8))
+        else:
+            a.send(f)
+    a.flush()
+    for i, f in enumerate(frames):
+        got = b.recv_array(np.uint8, len(f)).tobytes() if i % 3 == 2 else b.recv()
+        assert got == f
+    assert b.bytes_received == a.bytes_sent
+
+
 def test_recv_flushes_own_pending_sends():
     a, b = memory_pair(timeout=T)
     out = {}
@@ -213,6 +248,31 @@ def test_abort_reason_is_one_bounded_printable_line():
         b.recv_msg(1)
     text = str(e.value)
     assert "\n" not in text and "\x1b" not in text and len(text) < 600
+
+
+def test_context_manager_on_a_bug_or_a_network_error():
+    a, b = memory_pair()
+    with pytest.raises(ZeroDivisionError):
+        with a:
+            1 / 0
+    with pytest.raises(PeerAborted, match="the peer stopped on an internal error$"):
+        b.recv()
+    a, b = memory_pair(timeout=T)
+    with pytest.raises(PeerClosed):
+        with b:
+            b.send(b"buffered")
+            raise PeerClosed("the peer closed the connection")
+    with pytest.raises(PeerClosed):  # the channel died: what was buffered is dropped
+        a.recv()
+
+
+def test_typed_receive_of_any_kind_and_of_an_empty_frame():
+    a, b = memory_pair()
+    a.send_msg(Kind.TABLES, b"t")
+    a.send(b"", flush=True)
+    assert b.recv_msg_any() == (Kind.TABLES, b"t")
+    with pytest.raises(ProtocolError, match="empty frame where a typed message was due"):
+        b.recv_msg_any()
 
 
 def test_memory_peer_closed_and_timeout():
@@ -424,6 +484,19 @@ def test_another_channel_version_is_refused():
     sock.close()
     assert isinstance(s, HandshakeError)
     assert "the peer speaks channel version 9, this side 1" in str(s)
+
+
+def test_a_silent_peer_fails_the_greeting_in_time():
+    s, sock = raw_peer(lambda sock: None, timeout=0.3)
+    sock.close()
+    assert isinstance(s, HandshakeError)
+    assert "no greeting from 127.0.0.1:" in str(s) and "within 0.3 s" in str(s)
+
+
+def test_listening_on_a_busy_port_fails():
+    busy = socket.create_server(("127.0.0.1", 0))
+    with busy, pytest.raises(ConnectFailed, match="cannot listen on 127.0.0.1:"):
+        listen("127.0.0.1", busy.getsockname()[1], 0.1, on_listening=lambda h, p: None)
 
 
 def test_a_stranger_on_the_port_is_refused():

@@ -1,8 +1,10 @@
 """Tests of certificate generation and TLS 1.3 mutual authentication over real sockets."""
 
 import datetime
+import socket
 import ssl
 import stat
+import threading
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from test_channel import connect_pair
+from yaogc.runtime.channel import listen
 from yaogc.circuits.errors import InputError
 from yaogc.runtime.errors import ChannelTimeout, HandshakeError, PeerClosed
 from yaogc.runtime.tls import (TLSConfig, certificate_fingerprint, describe_ssl_error,
@@ -121,6 +124,25 @@ def test_tls_timeout_and_peer_closing(certs):
     with pytest.raises(PeerClosed, match="^tables: the peer closed the connection"):
         c.recv()
     c.close()
+
+
+def test_a_silent_client_times_out_the_tls_handshake(certs):
+    box, ready = {}, threading.Event()
+
+    def serve():
+        try:
+            listen("127.0.0.1", 0, 0.3, config(certs, "alice", "bob"),
+                   on_listening=lambda h, p: (box.update(port=p), ready.set()))
+        except HandshakeError as e:
+            box["err"] = e
+
+    t = threading.Thread(target=serve)
+    t.start()
+    assert ready.wait(T)
+    with socket.create_connection(("127.0.0.1", box["port"])):
+        t.join(T)
+    assert "TLS handshake with 127.0.0.1:" in str(box["err"])
+    assert "timed out after 0.3 s" in str(box["err"])
 
 
 def test_expired_certificates_are_named_as_such():
