@@ -130,13 +130,13 @@ def decode(data: bytes) -> dict[str, Any]:
         desc = json.loads(bytes(data).decode())
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ProtocolError("the peer's hello is not a valid session description "
-                            "(not a yaogc peer?)") from None
+                            "(not a yaogc peer?)", phase="handshake") from None
     keys = ("protocol", "circuit", "role", "parties", "inputs", "outputs", "batch")
     if not isinstance(desc, dict) or any(k not in desc for k in keys):
         if isinstance(desc, dict) and desc.get("protocol") not in (None, PROTOCOL):
             return desc  # a different version: compare() says so
         raise ProtocolError("the peer's hello lacks fields of a session description "
-                            "(not a yaogc peer, or an incompatible version)")
+                            "(not a yaogc peer, or an incompatible version)", phase="handshake")
     return desc
 
 

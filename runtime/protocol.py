@@ -253,7 +253,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     mine = np.ascontiguousarray(zero[:, p.garbler_wires, :])
     if p.garbler_wires.size:
         mine[inputs.bits.astype(bool)] ^= r
-    ch.send_array(mine, Msg.GARBLER_LABELS)
+    ch.send_array(mine, Msg.GARBLER_LABELS, flush=True)
 
     if p.evaluator_wires.size:
         ph.enter("OT")
