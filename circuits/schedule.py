@@ -297,17 +297,17 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int) -> Schedule:
     by_level: dict[int, list] = {}
     for g in ands:
         by_level.setdefault(blevel[g[0]], []).append(g)
-    mats: dict[tuple[int, int], list[int]] = {}
+    mats: dict[int, dict[int, list[int]]] = {}
     for t in sorted(needed):
-        mats.setdefault((blevel[t], sub[t]), []).append(t)
-    depth = max([0] + list(by_level) + [lv for lv, _ in mats])
+        mats.setdefault(blevel[t], {}).setdefault(sub[t], []).append(t)
+    depth = max([0] + list(by_level) + list(mats))
     raw_steps: list[tuple[str, list, int]] = []
     offset = 0
     for lv in range(depth + 1):
         if lv in by_level:
             raw_steps.append(("and", by_level[lv], lv))
-        for s in sorted(q for (l2, q) in mats if l2 == lv):
-            raw_steps.append(("xor", mats[(lv, s)], lv))
+        for q in sorted(mats.get(lv, ())):
+            raw_steps.append(("xor", mats[lv][q], lv))
 
     # last step reading each basis id; the outputs are read after every step
     final = len(raw_steps)
