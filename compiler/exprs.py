@@ -192,6 +192,9 @@ class ExprMixin:
             if want is not None:
                 return want
             raise self.err(node, f"{opname} of two constants needs a type: write e.g. u8(...)")
+        if is_number(want) and any(not isinstance(t, BoolType) for t in typed) \
+                and all(lossless(t, want) for t in typed):
+            return want
         j = join_numeric(typed)
         if isinstance(j, str):
             raise self.err(node, j)

@@ -263,9 +263,50 @@ def _reinterp(g, t, args, attr):
     return None
 
 
-def _minmax(g, t, args, attr):
+def _bounds(t) -> tuple[int, int] | None:
+    """(smallest, largest) value of an integer or fixed-point type."""
+    if isinstance(t, IntType):
+        return t.min, t.max
+    if isinstance(t, FixedType):
+        return t.raw_type.min, t.raw_type.max
+    return None
+
+
+def _minmax(g, t, args, attr, is_max: bool):
     a, b = args
-    return a if a == b else None
+    if a == b:
+        return a
+    bounds = _bounds(t)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    for x, y in ((a, b), (b, a)):
+        c = g.const_value(y)
+        if c == lo:
+            return x if is_max else y
+        if c == hi:
+            return y if is_max else x
+    return None
+
+
+def _order(kind):
+    """x < MIN and MAX < x are false, MIN <= x and x <= MAX are true."""
+    def rule(g, t, args, attr):
+        r = _compare(kind)(g, t, args, attr)
+        if r is not None:
+            return r
+        a, b = args
+        bounds = _bounds(g.type(a))
+        if bounds is None:
+            return None
+        lo, hi = bounds
+        ca, cb = g.const_value(a), g.const_value(b)
+        if kind == "lt" and (cb == lo or ca == hi):
+            return g.const(BOOL, 0)
+        if kind == "le" and (ca == lo or cb == hi):
+            return g.const(BOOL, 1)
+        return None
+    return rule
 
 
 def _abs(g, t, args, attr):
@@ -280,9 +321,10 @@ _RULES = {
     "and": _bitwise("and"), "or": _bitwise("or"), "xor": _bitwise("xor"),
     "not": _involution("not"), "neg": _involution("neg"),
     "shl": _shift, "shr": _shift, "rotl": _rot, "rotr": _rot,
-    "eq": _compare("eq"), "ne": _compare("ne"), "lt": _compare("lt"), "le": _compare("le"),
+    "eq": _compare("eq"), "ne": _compare("ne"), "lt": _order("lt"), "le": _order("le"),
     "mux": _mux, "resize": _resize, "reinterp": _reinterp,
-    "min": _minmax, "max": _minmax, "abs": _abs,
+    "min": lambda g, t, a, x: _minmax(g, t, a, x, False),
+    "max": lambda g, t, a, x: _minmax(g, t, a, x, True), "abs": _abs,
 }
 
 __all__ = ["simplify", "FixedType"]
