@@ -240,6 +240,9 @@ class ExprMixin:
                 raise self.err(node, "compare a bool with True or False")
         else:
             typed = [t for t in (ta, tb) if t is not None]
+            if any(isinstance(t, BoolType) for t in typed):
+                raise self.err(node, f"'{op}' compares numbers, not bools" if op not in ("==", "!=")
+                               else f"cannot compare {ta} with {tb}")
             t = join_numeric(typed)
             if isinstance(t, str):
                 raise self.err(node, t)

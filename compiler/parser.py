@@ -372,7 +372,9 @@ def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
         return src.error(f"unexpected character {shown}", line, col)
     tok = getattr(e, "token", None)
     label = _match_example(e)
-    if isinstance(e, UnexpectedEOF) or (tok is not None and tok.type == "$END") \
+    at_end = tok is not None and tok.type in ("_DEDENT", "_INDENT", "_NL") and \
+        (tok.end_line or tok.line) > len(src.lines)
+    if isinstance(e, UnexpectedEOF) or (tok is not None and tok.type == "$END") or at_end \
             or line > len(src.lines):
         line, col = _last_token_end(src)
     elif tok is not None and tok.type in ("_NL", "_DEDENT", "_INDENT"):
@@ -380,8 +382,9 @@ def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
         line = tok.line
         col = len(src.line_text(line).rstrip()) + 1 if tok.type == "_NL" else tok.column
         if tok.type != "_NL":
-            line = tok.end_line or tok.line
-            col = len(tok.value.rsplit("\n", 1)[-1]) + 1 if "\n" in tok.value else tok.column
+            # indentation tokens borrow the newline's position; the problem is the next line
+            line = (tok.end_line or tok.line)
+            col = len(tok.value.rsplit("\n", 1)[-1]) + 1
     if label:
         return src.error(label, line, col)
     what = _describe(tok) if tok is not None else "the end of the file"

@@ -1,0 +1,145 @@
+"""Every kind of program error: one CompileError with file:line:col, the source line and a caret."""
+
+from __future__ import annotations
+
+import pytest
+
+from yaogc.circuits.errors import InputError
+from yaogc.compiler import CompileError, compile_source
+from yaogc.compiler.parser import parse
+
+OK = "party alice, bob\ndef main(a: u8 @alice, b: u8 @bob) -> (r: u8 @both):\n"
+
+
+def error_of(src: str, defines=None) -> CompileError:
+    with pytest.raises(CompileError) as info:
+        compile_source(src, "prog.yao", defines)
+    return info.value
+
+
+def test_message_format_has_position_source_line_and_caret():
+    e = error_of(OK + "    return a + c\n")
+    lines = str(e).split("\n")
+    assert lines[0] == "prog.yao:3:16: name 'c' is not defined"
+    assert lines[1] == "    return a + c"
+    assert lines[2] == "               ^"
+    assert isinstance(e, InputError) and e.exit_code == 2
+
+
+def test_caret_respects_tabs():
+    e = error_of("party alice, bob\ndef main(a: u8 @alice) -> (r: u8 @both):\n\treturn a + zz\n")
+    assert str(e).split("\n")[2] == "\t           ^"
+
+
+SYNTAX = [
+    ("def f(x: u8) -> u8\n    return x\n", 1, 19, "expected ':' after the function header"),
+    (OK + "    if a > b\n        return a\n    return b\n", 3, 13, "expected ':' after the condition"),
+    (OK + "    for i in range(3)\n        pass\n    return a\n", 3, 22, "expected ':' after the loop"),
+    (OK + "    r = a +\n    return r\n", 3, 12, "expected an expression"),
+    (OK + "    r = a b\n    return r\n", 3, 11, "two values in a row"),
+    ("x = 1\n", 1, 1, "only 'party', 'const' and 'def'"),
+    ("def f(x):\n    pass\n", 1, 8, "a parameter needs a type"),
+    ("def f():\nreturn 1\n", 2, 1, "expected an indented block"),
+    (OK + "    r = 1\n        return r\n", 4, 9, "unexpected indentation"),
+    (OK + "    if a:\n        r = 1\n      return r\n", 5, 7, "indentation does not match"),
+    (OK + "    r = a $ b\n", 3, 11, "unexpected character '$'"),
+    (OK + "    r = (a + b\n", 3, 15, "missing ')'"),
+    (OK + "    if a = b:\n        pass\n", 3, 10, "'=' assigns; use '=='"),
+]
+
+
+@pytest.mark.parametrize("src,line,col,msg", SYNTAX)
+def test_syntax_errors_read_like_a_compiler(src, line, col, msg):
+    with pytest.raises(CompileError) as info:
+        parse(src, "prog.yao")
+    e = info.value
+    assert msg in e.message, str(e)
+    assert (e.line, e.col) == (line, col), str(e)
+
+
+CHECK = [
+    # names
+    (OK + "    return c\n", "name 'c' is not defined", 3, 12),
+    (OK + "    return f(a)\n", "unknown function 'f'", 3, 12),
+    ("party alice, bob\ndef main(a: u8 @alice) -> (r: u8 @both):\n    return a\n"
+     "def main(b: u8 @bob) -> (r: u8 @both):\n    return b\n", "defined twice", 4, 5),
+    ("party alice, bob\nconst N = 3\ndef main(a: u8 @alice) -> (r: u8 @both):\n    N = 4\n"
+     "    return a\n", "is a const", 4, 5),
+    ("party alice\n", "no 'def main", 1, 1),
+    # types and widths
+    (OK + "    x: u16 = a\n    return x\n", "expected u8, got u16", 4, 12),
+    (OK + "    return a + i8(b)\n", "cannot mix unsigned u8 and signed i8", 3, 14),
+    (OK + "    x: u300 = 1\n    return a\n", "integer width 300", 3, 8),
+    (OK + "    x: foo = 1\n    return a\n", "unknown type 'foo'", 3, 8),
+    (OK + "    x: u8 = 256\n    return x\n", "256 does not fit in u8", 3, 13),
+    (OK + "    x: u8 = 1.5\n    return x\n", "not an integer", 3, 13),
+    (OK + "    x: fix16_8 = a\n    return a\n", "convert explicitly with fix16_8", 3, 18),
+    (OK + "    if a:\n        pass\n    return a\n", "a condition must be a bool", 3, 8),
+    (OK + "    return a < True\n", "'<' compares numbers", 3, 14),
+    (OK + "    x = 1 + 2\n    y: u8[2] = [a, b]\n    return y\n", "expected u8, got u8[2]", 5, 12),
+    (OK + "    x = [1, 2]\n    return a\n", "cannot tell the element type", 3, 9),
+    (OK + "    return a << -1\n", "must not be negative", 3, 14),
+    (OK + "    x = 3\n    if a > b:\n        x = 4\n    return a\n", "depends on this secret condition", 4, 5),
+    (OK + "    if a > b:\n        z = a\n    return z\n", "assigned in only one branch", 5, 12),
+    # indexing
+    ("party alice, bob\ndef main(a: u8[4] @alice) -> (r: u8 @both):\n    return a[4]\n",
+     "index 4 is out of range for u8[4] (0..3)", 3, 13),
+    ("party alice, bob\ndef main(a: u8[4] @alice, t: fix16_8 @bob) -> (r: u8 @both):\n"
+     "    return a[t]\n", "an index must be an integer", 3, 13),
+    # parties
+    ("def main(a: u8 @alice) -> (r: u8 @alice):\n    return a\n", "party 'alice' is not declared", 1, 17),
+    ("party alice, bob\ndef main(a: u8 @carol) -> (r: u8 @alice):\n    return a\n", "party 'carol' is not declared", 2, 17),
+    ("party alice, bob\ndef main(a: u8) -> (r: u8 @alice):\n    return a\n", "needs a party annotation", 2, 10),
+    ("party alice, bob\ndef main(a: u8 @both) -> (r: u8 @alice):\n    return a\n", "not @both", 2, 17),
+    ("party alice, bob\ndef main(a: u8 @alice) -> (r: u8):\n    return a\n", "output 'r' needs a party", 2, 28),
+    ("party a, b, c\n", "at most two parties", 1, 13),
+    ("party alice, bob\ndef f(x: u8 @alice) -> u8:\n    return x\n"
+     "def main(a: u8 @alice) -> (r: u8 @alice):\n    return f(a)\n", "only main's parameters", 2, 14),
+    # functions and control flow
+    ("party alice, bob\ndef f(x: u8) -> u8:\n    return g(x)\ndef g(x: u8) -> u8:\n    return f(x)\n"
+     "def main(a: u8 @alice) -> (r: u8 @alice):\n    return f(a)\n", "recursive call of 'f'", 5, 12),
+    ("party alice, bob\ndef f(x: u8) -> u8:\n    if x > 3:\n        return 1\n"
+     "def main(a: u8 @alice) -> (r: u8 @alice):\n    return f(a)\n", "can reach its end without 'return'", 2, 5),
+    (OK + "    while a > 0:\n        a = a - 1\n    return a\n", "'while' is not supported", 3, 5),
+    (OK + "    for i in range(a):\n        pass\n    return a\n", "must be known at compile time", 3, 20),
+    ("party alice, bob\ndef f(x: u8, y: u8) -> u8:\n    return x\n"
+     "def main(a: u8 @alice) -> (r: u8 @alice):\n    return f(a)\n", "takes 2 arguments, got 1", 5, 12),
+    (OK + "    return a, b\n", "returns 2 values", 3, 5),
+    # an error inside a function nothing calls is still reported
+    ("party alice, bob\ndef unused(x: u8) -> u8:\n    return x + q\n"
+     "def main(a: u8 @alice) -> (r: u8 @alice):\n    return a\n", "name 'q' is not defined", 3, 16),
+    # and inside a branch a public condition skips
+    ("party alice, bob\nconst D = 0\ndef main(a: u8 @alice) -> (r: u8 @alice):\n"
+     "    if D == 1:\n        return a + nothing\n    return a\n", "name 'nothing' is not defined", 5, 20),
+]
+
+
+@pytest.mark.parametrize("src,msg,line,col", CHECK)
+def test_checker_errors(src, msg, line, col):
+    e = error_of(src)
+    assert msg in e.message, str(e)
+    assert (e.line, e.col) == (line, col), str(e)
+
+
+def test_out_of_range_index_in_an_untaken_branch_is_fine():
+    src = ("party alice, bob\ndef main(a: u8[4] @alice) -> (r: u8 @alice):\n    r: u8 = 0\n"
+           "    for i in range(4):\n        if i < 3:\n            r += a[i + 1]\n    return r\n")
+    assert compile_source(src).count(1) > 0
+
+
+def test_define_errors():
+    src = "party alice, bob\nconst N: u8 = 3\ndef main(a: u8 @alice) -> (r: u8 @alice):\n    return a * N\n"
+    e = error_of(src, {"M": "1"})
+    assert str(e).startswith("-D:1:1: -D M: the program has no 'const M'")
+    e = error_of(src, {"N": "abc"})
+    assert e.message.startswith("'abc' is not a number") and e.col == 3
+    e = error_of(src, {"N": "300"})
+    assert "300 does not fit in u8" in e.message
+
+
+def test_program_too_large_is_an_error_not_a_hang(monkeypatch):
+    from yaogc.compiler import check
+    monkeypatch.setattr(check, "MAX_ITERATIONS", 1000)
+    e = error_of(OK + "    r: u8 = 0\n    for i in range(100):\n        for j in range(100):\n"
+                      "            r += a\n    return r\n")
+    assert "more than 1000 iterations" in e.message
