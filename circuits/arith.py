@@ -5,11 +5,12 @@ AND counts (n = word width), all measured by tests/test_words.py:
 - ``popcount`` of n bits: n - popcount(n), the optimum (Boyar, Peralta), from a bit heap.
 - ``sum_words`` of m words: at most (m-1)(n-1), from one bit heap instead of m-1 adders.
 - ``mul`` mod 2^n: at most n^2-n+1 (the schoolbook partial products summed in a bit heap);
-  from ``KARATSUBA_MIN`` bits the low half's full product x0*y0 is built by Karatsuba
-  (Karatsuba, Ofman 1962; its use in garbled circuits: Henecka et al., TASTY, CCS 2010) and
-  only the two cross products stay schoolbook, recursively.
-- ``mul_full`` (2n-bit product): at most 2n^2-n, signed via Baugh-Wooley (negated partial
-  products of the sign bits plus one constant).
+  from 25 bits the full product x0*y0 of a low part is built apart, by Karatsuba (Karatsuba,
+  Ofman 1962; in garbled circuits: Henecka et al., TASTY, CCS 2010), and the two cross
+  products mod 2^(n-h) recurse. 64 bits: 3472 ANDs, AND-depth 63.
+- ``mul_full`` (2n-bit product): at most 2n^2-n, Karatsuba from 14 bits; signed via
+  Baugh-Wooley (negated partial products of the sign bits plus one constant).
+  :mod:`.mulplan` picks schoolbook or Karatsuba and the split per width by counting ANDs.
 - ``mul_const`` by a public k: shift-and-add over the binary or the non-adjacent form of k,
   whichever costs fewer ANDs.
 - ``divmod_u``: n^2+3n-3, restoring division where step k compares a k-bit partial remainder
@@ -25,15 +26,12 @@ from __future__ import annotations
 from typing import Sequence
 
 from .bitheap import BitHeap
+from .mulplan import mod_split, use_karatsuba
 from .builder import ONE, ZERO, Builder
 from .types import uint
 from .wordops import (Word, WordError, _same_width, abs_, const_value, eq, inc, inc_by,
                       mux, sub_borrow, add_carry, extend)
 
-# below this many bits a full product is cheaper as plain partial products
-KARATSUBA_MIN = 14
-# below this many bits a product mod 2^w is cheaper as plain partial products
-MOD_KARATSUBA_MIN = 27
 
 
 # --- sums ----------------------------------------------------------------------------------
@@ -66,12 +64,14 @@ def _schoolbook_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int
             heap.add_bit(b.and_(xi, yj), off + i + j)
 
 
-def _full_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int) -> None:
-    """x * y (unsigned, exact) into the heap at column off."""
-    if min(len(x), len(y)) < KARATSUBA_MIN:
-        _schoolbook_into(heap, x, y, off, len(x) + len(y))
+def _full_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int,
+               limit: int | None = None) -> None:
+    """x * y (unsigned, equal widths) into the heap at column off, bits below limit only."""
+    limit = len(x) + len(y) if limit is None else limit
+    if use_karatsuba(len(x)):
+        heap.add_word(_karatsuba(heap.b, x, y)[:limit], off)
     else:
-        heap.add_word(_karatsuba(heap.b, x, y), off)
+        _schoolbook_into(heap, x, y, off, limit)
 
 
 def _full(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
@@ -85,17 +85,18 @@ def _karatsuba(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
 
     With x = x1 2^h + x0: xy = z0 + 2^h (s t - z0 - z2) + 2^2h z2, z0 = x0 y0, z2 = x1 y1,
     s = x0 + x1, t = y0 + y1. z0 and z2 are needed twice so they are summed on their own;
-    s t has h+1 bits each and its top-bit rows go into the heap directly.
+    the rows of the carry bits of s and t go into the heap directly.
     """
     p, q = len(x), len(y)
     n = max(p, q)
     x, y = extend(x, n, False), extend(y, n, False)
     h = (n + 1) // 2
-    x0, x1, y0, y1 = x[:h], extend(x[h:], h, False), y[:h], extend(y[h:], h, False)
+    x0, x1, y0, y1 = x[:h], x[h:], y[:h], y[h:]
     z0 = _full(b, x0, y0)
-    z2 = _full(b, x[h:], y[h:])
-    s, sc = add_carry(b, x0, x1)
-    t, tc = add_carry(b, y0, y1)
+    z2 = _full(b, x1, y1)
+    # x1 and y1 have h or h-1 bits; s and t have h bits and a carry
+    s, sc = add_carry(b, x0, extend(x1, h, False))
+    t, tc = add_carry(b, y0, extend(y1, h, False))
     heap = BitHeap(b, p + q)
     heap.add_word(z0, 0)
     heap.add_word(z2, 2 * h)
@@ -111,12 +112,11 @@ def _karatsuba(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
 
 def _mod_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int, w: int) -> None:
     """x * y mod 2^w into the heap at column off."""
-    if w < MOD_KARATSUBA_MIN:
+    h = mod_split(w)
+    if h is None:
         _schoolbook_into(heap, x, y, off, w)
         return
-    # a low part a little over half measured best over widths 27..140
-    h = (9 * w + 15) // 16
-    heap.add_word(_karatsuba(heap.b, x[:h], y[:h])[:w], off)
+    _full_into(heap, x[:h], y[:h], off, w)
     _mod_into(heap, x[:w - h], y[h:w], off + h, w - h)
     _mod_into(heap, x[h:w], y[:w - h], off + h, w - h)
 

@@ -2,8 +2,8 @@
 
 A word is a list of :class:`~yaogc.circuits.builder.Builder` wires, bit 0 first; functions
 take the builder first. Basic operations live in :mod:`.wordops`, the bit heap behind sums
-and products in :mod:`.bitheap`, and popcount, multiplication and division in :mod:`.arith`;
-this module gathers them under one name. AND counts (free XOR), n = width:
+and products in :mod:`.bitheap`, popcount, multiplication and division in :mod:`.arith` (with
+:mod:`.mulplan` choosing the multiplier per width); this module gathers them under one name. AND counts (free XOR), n = width:
 
 =====================================  ==========================================
 add, sub mod 2^n                       n-1
@@ -19,15 +19,15 @@ shl_var, shr_var by a w-bit amount     n*k (k = ceil(log2 n)) if w <= k,
                                        else n*k + n + w - k - 1
 rotl_var, rotr_var                     n * (bits j of the amount with 2^j mod n != 0)
 popcount of n bits                     n - popcount(n)
-mul mod 2^n                            <= n^2-n+1, fewer from 40 bits (Karatsuba)
-mul_full (2n bits, either signedness)  <= 2n^2-n, fewer from 20 bits
+mul mod 2^n                            <= n^2-n+1, fewer from 25 bits (Karatsuba)
+mul_full (2n bits, either signedness)  <= 2n^2-n, fewer from 14 bits
 mul_const                              one heap row per nonzero (binary or NAF) digit
 divmod_u                               n^2+3n-3
 divmod_s                               n^2+6n-6
 =====================================  ==========================================
 """
 
-from .arith import (KARATSUBA_MIN, divmod_s, divmod_u, mul, mul_const, mul_full, popcount,
+from .arith import (divmod_s, divmod_u, mul, mul_const, mul_full, popcount,
                     ref_divmod_s, ref_divmod_u, sum_words)
 from .bitheap import BitHeap, and_level
 from .wordops import (Word, WordError, abs_, add, add_carry, and_tree, and_w, cond_neg,
@@ -37,7 +37,7 @@ from .wordops import (Word, WordError, abs_, add, add_carry, and_tree, and_w, co
                       shl_var, shr, shr_var, sub, sub_borrow, truncate, xor_w)
 
 __all__ = [
-    "Word", "WordError", "BitHeap", "and_level", "KARATSUBA_MIN",
+    "Word", "WordError", "BitHeap", "and_level",
     "const_word", "const_value", "extend", "truncate",
     "and_w", "or_w", "xor_w", "not_w", "and_tree", "or_tree",
     "add", "add_carry", "sub", "sub_borrow", "inc", "inc_by", "dec", "neg", "cond_neg", "abs_",

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from yaogc.circuits import Builder, Op, uint
-from yaogc.circuits import words as W
+from yaogc.circuits import mulplan, words as W
 from yaogc.circuits.evaluate import evaluate_bits
 
 WIDTHS = [1, 2, 3, 7, 8, 16, 31, 32, 33, 64]
@@ -334,23 +334,28 @@ def test_and_counts_shifts(n):
     assert ands("shl", [n], 3) == 0 and ands("rotr", [n], 5) == 0
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 16, 27, 31, 32, 33, 64])
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 13, 14, 16, 25, 27, 31, 32, 33, 64])
 def test_and_counts_mul(n):
     school = n * n - n + 1
     assert ands("mul", [n, n]) <= school
     assert ands("mul_full", [n, n], False) <= 2 * n * n - n
     assert ands("mul_full", [n, n], True) <= 2 * n * n - n
-    if n < W.KARATSUBA_MIN:
+    if mulplan.mod_split(n) is None:
         assert ands("mul", [n, n]) == school
+    else:
+        assert ands("mul", [n, n]) <= mulplan.mod_cost(n)
+    if not mulplan.use_karatsuba(n):
         assert ands("mul_full", [n, n], False) == 2 * n * n - n
-    if n >= 32:
-        # Karatsuba on the low half pays from here on
+    else:
+        assert ands("mul_full", [n, n], False) == mulplan.full_cost(n)
+    if n >= 27:
+        # Karatsuba pays from here on
         assert ands("mul", [n, n]) < school
         assert ands("mul_full", [n, n], False) < 2 * n * n - n
 
 
 def test_mul_64_beats_reference_circuits():
-    assert ands("mul", [64, 64]) < 4006           # mult64.txt has 4033
+    assert ands("mul", [64, 64]) < 4006           # a peer compiler; mult64.txt has 4033
     assert ands("mul_full", [64, 64], False) < 8128  # mult2_64.txt
     assert built("mul", (64, 64)).depth <= 64
 
