@@ -40,7 +40,7 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 
 from . import handshake as hs
-from .errors import NetworkError, ProtocolError
+from .errors import ProtocolError
 from .inputs import PartyInputs, party_inputs
 from .ot_ext import OTExtReceiver, OTExtSender
 from .progress import Progress
@@ -156,7 +156,7 @@ def _unpack(packed: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.unpackbits(packed, count=n, bitorder="little").reshape(shape)
 
 
-def _recv_bits(ch, kind: Msg, shape: tuple[int, int], what: str) -> np.ndarray:
+def _recv_bits(ch, kind: Msg, shape: tuple[int, int]) -> np.ndarray:
     n = shape[0] * shape[1]
     return _unpack(ch.recv_array(np.uint8, (n + 7) // 8, kind=kind), shape)
 
@@ -236,18 +236,31 @@ class _Sender(threading.Thread):
         self.ch.flush()
 
 
+def make_engine(p: Plan, role: str, k: int):
+    """A fresh Garbler or Evaluator for K rows (input-independent: it may be built early)."""
+    from yaogc.gc import Evaluator, Garbler, TweakCounter, schedule_for
+    cls = Garbler if role == "garbler" else Evaluator
+    return cls(schedule_for(p.circuit, k), k, TweakCounter(TWEAK_START))
+
+
+def _engine(engine, p: Plan, role: str, k: int):
+    return engine if engine is not None and engine.batch == k else make_engine(p, role, k)
+
+
 def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
                     on_phase: Callable[[str], None] | None = None,
-                    progress: Progress | None = None, t0: float | None = None) -> RunResult:
-    """Run the garbler's side on a connected channel; returns its outputs and stats."""
-    from yaogc.gc import Garbler, TweakCounter, schedule_for
+                    progress: Progress | None = None, t0: float | None = None,
+                    engine=None) -> RunResult:
+    """Run the garbler's side on a connected channel; returns its outputs and stats.
+
+    ``engine``: a Garbler from :func:`make_engine` built before connecting, or None."""
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
     k = _hello(ch, p, "garbler", inputs.k if p.garbler_wires.size else None)
 
     ph.enter("inputs")
-    g = Garbler(schedule_for(p.circuit, k), k, TweakCounter(TWEAK_START))
+    g = _engine(engine, p, "garbler", k)
     zero = g.input_zero_labels     # (K, n_in, 2) uint64
     r = g.R                        # (2,) uint64, lsb 1
     mine = np.ascontiguousarray(zero[:, p.garbler_wires, :])
@@ -289,8 +302,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
 
     ph.enter("outputs")
     decoding = g.decoding_bits()   # (K, total output width) uint8: colour of each 0 label
-    n_go, n_eo = p.to_garbler.size, p.to_evaluator.size
-    colours = _recv_bits(ch, Msg.OUTPUT_COLOURS, (k, n_go), "output colours")
+    colours = _recv_bits(ch, Msg.OUTPUT_COLOURS, (k, p.to_garbler.size))
     own_bits = colours ^ decoding[:, p.to_garbler]
     ch.send_array(_pack(decoding[:, p.to_evaluator]), Msg.OUTPUT_DECODING, flush=True)
     outputs = _decode_rows(p.circuit, p.roles, "garbler", own_bits, p.to_garbler)
@@ -303,67 +315,54 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
 
 
 # -- evaluator -----------------------------------------------------------------------------
-class _Receiver(threading.Thread):
-    """Reads table frames into a queue so the socket drains while the evaluator works."""
+class _TableReader:
+    """Hands out exactly the bytes of each layer, reading table frames as they are needed.
+
+    The evaluator reads in its own thread: while it evaluates, the kernel's socket buffers
+    (several MiB) keep taking the garbler's stream, and a second reading thread would only
+    contend for the GIL with the evaluation.
+    """
 
     def __init__(self, ch, total: int):
-        super().__init__(name="yaogc-table-receiver", daemon=True)
         self.ch, self.total = ch, total
-        self.q: queue.Queue = queue.Queue()
-        self.first: float | None = None
         self.got = 0
-
-    def run(self) -> None:
-        try:
-            while self.got < self.total:
-                frame = self.ch.recv_array(np.uint8, None, kind=Msg.TABLES)
-                if self.first is None:
-                    self.first = time.perf_counter()
-                if self.got + frame.size > self.total:
-                    raise ProtocolError(f"the garbler sent {self.got + frame.size} table "
-                                        f"bytes, more than the {self.total} this circuit has",
-                                        phase=self.ch.phase)
-                self.got += frame.size
-                self.q.put(frame)
-        except BaseException as e:  # noqa: BLE001 - re-raised in the evaluating thread
-            self.q.put(e)
-
-
-class _BlockReader:
-    """Hands out exactly the bytes of each layer from the frames the receiver queued."""
-
-    def __init__(self, receiver: _Receiver):
-        self.r = receiver
+        self.first: float | None = None
         self.buf = np.zeros(0, np.uint8)
         self.pos = 0
 
     def _next_frame(self) -> np.ndarray:
-        item = self.r.q.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        frame = self.ch.recv_array(np.uint8, None, kind=Msg.TABLES)
+        if self.first is None:
+            self.first = time.perf_counter()
+        if self.got + frame.size > self.total:
+            raise ProtocolError(f"the garbler sent {self.got + frame.size} table bytes, more "
+                                f"than the {self.total} this circuit has", phase=self.ch.phase)
+        self.got += frame.size
+        return frame
 
     def take(self, n: int) -> np.ndarray:
-        if self.buf.size - self.pos >= n:
-            out = self.buf[self.pos:self.pos + n]
-            self.pos += n
-            return out
-        parts = [self.buf[self.pos:]]
-        have = parts[0].size
-        while have < n:
-            f = self._next_frame()
-            parts.append(f)
-            have += f.size
-        joined = np.concatenate(parts)
-        self.buf, self.pos = joined, n
-        return joined[:n]
+        if self.buf.size - self.pos < n:
+            parts = [self.buf[self.pos:]] if self.pos < self.buf.size else []
+            have = self.buf.size - self.pos
+            while have < n:
+                f = self._next_frame()
+                parts.append(f)
+                have += f.size
+            # a layer that fills whole frames is used in place; only a split layer is joined
+            self.buf = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            self.pos = 0
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return out
 
 
 def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
                       on_phase: Callable[[str], None] | None = None,
-                      progress: Progress | None = None, t0: float | None = None) -> RunResult:
-    """Run the evaluator's side on a connected channel; returns its outputs and stats."""
-    from yaogc.gc import Evaluator, TweakCounter, schedule_for
+                      progress: Progress | None = None, t0: float | None = None,
+                      engine=None) -> RunResult:
+    """Run the evaluator's side on a connected channel; returns its outputs and stats.
+
+    ``engine``: an Evaluator from :func:`make_engine` built before connecting, or None."""
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
@@ -384,32 +383,29 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
         labels[:, p.evaluator_wires, :] = got.reshape(k, p.evaluator_wires.size, 2)
 
     ph.enter("tables")
-    ev = Evaluator(schedule_for(p.circuit, k), k, TweakCounter(TWEAK_START))
+    ev = _engine(engine, p, "evaluator", k)
     ev.set_inputs(labels)
     sizes = [n * k * 32 for n in p.layer_ands]
-    receiver = _Receiver(ch, sum(sizes))
-    receiver.start()
-    reader = _BlockReader(receiver)
+    reader = _TableReader(ch, sum(sizes))
     done_ands = 0
     for i, nbytes in enumerate(sizes):
         ev.feed(reader.take(nbytes).view(np.uint64))
         done_ands += nbytes // 32
         if progress is not None:
             progress.update(i + 1, done_ands)
-    receiver.join()
-    t_first = receiver.first
+    t_first = reader.first
 
     ph.enter("outputs")
     colours = ev.output_colours()  # (K, total output width) uint8
     ch.send_array(_pack(colours[:, p.to_garbler]), Msg.OUTPUT_COLOURS, flush=True)
-    decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size), "output decoding")
+    decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size))
     own_bits = colours[:, p.to_evaluator] ^ decoding
     outputs = _decode_rows(p.circuit, p.roles, "evaluator", own_bits, p.to_evaluator)
     times = ph.done()
     t_end = time.perf_counter()
     return RunResult("evaluator", p.roles.evaluator, outputs,
                      (has_inputs and inputs.batch) or k != 1,
-                     _stats(ch, p, k, times, t0, t_end, t_first, receiver.got),
+                     _stats(ch, p, k, times, t0, t_end, t_first, reader.got),
                      {"start": t0, "first_table": t_first or t_end, "end": t_end})
 
 
@@ -451,6 +447,10 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     if (listen is None) == (connect is None):
         raise InputError("give exactly one of listen=(host, port) and connect=(host, port)")
     p, role, own = prepare(circuit, who, inputs, garbler=garbler)
+    own_wires = p.garbler_wires if role == "garbler" else p.evaluator_wires
+    # labels, scratch space and buffers do not depend on the inputs: build them before the
+    # peer is waiting (with no inputs of its own, a party learns K in the handshake)
+    engine = make_engine(p, role, own.k) if own_wires.size else None
     bar = Progress(len(p.layer_ands), label=f"{role}: ", enabled=progress)
     if listen is not None:
         ch = channel.listen(listen[0], listen[1], timeout, tls, on_listening=on_listening,
@@ -464,7 +464,7 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     try:
         with ch:
             bar.restart()
-            return session(ch, p, own, on_phase=on_phase, progress=bar, t0=t0)
+            return session(ch, p, own, on_phase=on_phase, progress=bar, t0=t0, engine=engine)
     finally:
         bar.close()
 
