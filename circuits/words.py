@@ -25,11 +25,15 @@ mul_const                              one heap row per nonzero (binary or NAF) 
 divmod_u                               n^2+3n-3
 divmod_s                               n^2+6n-6
 =====================================  ==========================================
+
+Low-depth alternatives that spend more ANDs (:mod:`.shallow`): ``add_shallow``,
+``sub_shallow`` and ``lt_shallow`` with AND-depth ceil(log2 n) + 1 instead of n.
 """
 
 from .arith import (divmod_s, divmod_u, mul, mul_const, mul_full, popcount,
                     ref_divmod_s, ref_divmod_u, sum_words)
 from .bitheap import BitHeap, and_level
+from .shallow import add_shallow, lt_shallow, sub_shallow
 from .wordops import (Word, WordError, abs_, add, add_carry, and_tree, and_w, cond_neg,
                       const_value, const_word, dec, eq, extend, ge, gt, inc, inc_by, is_zero,
                       le, lt, lt_chain, max_, max_words, min_, min_words, mux, ne, neg, not_w,
@@ -45,4 +49,5 @@ __all__ = [
     "min_", "max_", "min_words", "max_words", "reduce_balanced", "sum_words", "popcount",
     "shl", "shr", "rotl", "rotr", "shl_var", "shr_var", "rotl_var", "rotr_var",
     "mul", "mul_full", "mul_const", "divmod_u", "divmod_s", "ref_divmod_u", "ref_divmod_s",
+    "add_shallow", "sub_shallow", "lt_shallow",
 ]

@@ -128,6 +128,7 @@ BUILDERS: dict[str, Callable] = {
     "popcount": W.popcount,
     "sum": lambda b, *ws: W.sum_words(b, ws),
     "min_words": lambda b, *ws_signed: W.min_words(b, ws_signed[:-1], ws_signed[-1]),
+    "add_shallow": W.add_shallow, "sub_shallow": W.sub_shallow, "lt_shallow": W.lt_shallow,
     "shl_var": W.shl_var, "shr_var": W.shr_var, "rotl_var": W.rotl_var, "rotr_var": W.rotr_var,
     "shl": lambda b, x, k: W.shl(x, k), "shr": lambda b, x, k, sg: W.shr(x, k, sg),
     "rotl": lambda b, x, k: W.rotl(x, k), "rotr": lambda b, x, k: W.rotr(x, k),
@@ -155,6 +156,8 @@ def test_add_sub_bitwise(data, n):
     check("sub", [n, n], rows, lambda x, y: [x - y])
     check("add_carry", [n, n], rows, lambda x, y: [x + y, (x + y) >> n])
     check("sub_borrow", [n, n], rows, lambda x, y: [x - y, int(x < y)])
+    check("add_shallow", [n, n], rows, lambda x, y: [x + y])
+    check("sub_shallow", [n, n], rows, lambda x, y: [x - y])
     check("and", [n, n], rows, lambda x, y: [x & y])
     check("or", [n, n], rows, lambda x, y: [x | y])
     check("xor", [n, n], rows, lambda x, y: [x ^ y])
@@ -173,6 +176,7 @@ def test_compare_mux_minmax(data, n, signed):
     rows += [(x, x) for x, _ in rows[:4]]
     v = lambda x: val(x, n, signed)
     check("lt", [n, n], rows, lambda x, y: [int(v(x) < v(y))], signed)
+    check("lt_shallow", [n, n], rows, lambda x, y: [int(v(x) < v(y))], signed)
     check("le", [n, n], rows, lambda x, y: [int(v(x) <= v(y))], signed)
     check("gt", [n, n], rows, lambda x, y: [int(v(x) > v(y))], signed)
     check("ge", [n, n], rows, lambda x, y: [int(v(x) >= v(y))], signed)
@@ -312,6 +316,17 @@ def test_and_counts_linear(n):
     assert ands("ne", [n, n]) == n - 1
     assert built("eq", (n, n)).depth == (n - 1).bit_length()
     assert ands("popcount", [n]) == n - popcount_of(n)
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 17, 32, 64, 200])
+def test_shallow_variants_depth(n):
+    lg = (n - 1).bit_length()
+    assert built("add_shallow", (n, n)).depth == (n - 2).bit_length() + 1
+    assert built("sub_shallow", (n, n)).depth <= lg + 1
+    for signed in (False, True):
+        c = built("lt_shallow", (n, n), signed)
+        assert c.depth == lg + 1 and c.ands < 3 * n
+    assert built("add", (n, n)).depth == n - 1 and built("lt", (n, n), False).depth == n
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 6, 7, 9, 12, 15, 17, 24, 100, 255])
