@@ -4,11 +4,12 @@ Rows are bit-sliced: bit k of word w of a wire holds that wire's value in row 64
 XOR/AND evaluates a gate for 64 rows per machine word. Two engines compute the same thing:
 
 - few rows: a loop over the gates on Python integers, each integer holding a wire's bits for
-  all rows (no set-up cost, about 0.1 µs per gate);
-- many rows: a level plan, computed once per circuit and cached, that groups the gates by
-  gate depth and op and renumbers the wires so each group writes one contiguous block; a level
-  is then two ``np.take`` gathers and one ufunc call over all its gates and all the words.
-  Rows are processed in chunks so the working array stays around 32 MB.
+  all rows (no set-up cost, about 0.15 µs per gate);
+- many rows, or a circuit evaluated often: a level plan, computed once per circuit and cached
+  (:class:`LevelPlan`), that groups the gates by level and op and renumbers the wires into
+  recycled slots so each group writes one contiguous block; a group is then two gathers and
+  one ufunc call over all its gates and all the words. Rows are processed in chunks so the
+  working array stays around 32 MB.
 
 :func:`evaluate_packed_outputs` picks the cheaper engine from the circuit's size, its number of
 groups and the number of words.
@@ -16,6 +17,7 @@ groups and the number of words.
 
 from __future__ import annotations
 
+import bisect
 import weakref
 from typing import Any, Mapping, Sequence
 
@@ -24,10 +26,13 @@ import numpy as np
 from .circuit import Circuit, CircuitError, Op
 
 _CHUNK_BYTES = 32 << 20
+_NARROW = 32
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 # measured on the project's machines: a Python-int gate costs about 0.14 µs plus about 3 ns
-# per word; a level group about 5.5 µs plus about 2.5 ns per gate-word
-_INT_GATE, _INT_WORD, _GROUP, _LEVEL_WORD = 0.14e-6, 3e-9, 5.5e-6, 2.5e-9
+# per word; a level group about 1.2 µs with one word per wire, 4 µs with more, plus about
+# 1.5 ns per gate-word; building a plan about 1.3 µs per gate
+_INT_GATE, _INT_WORD, _GROUP_FLAT, _GROUP, _LEVEL_WORD = 0.14e-6, 3e-9, 1.2e-6, 4e-6, 1.5e-9
+_PLAN_WORDS = 16   # without a cached plan, batches up to this many words run on integers
 
 
 def pack_rows(bits: np.ndarray) -> np.ndarray:
@@ -59,13 +64,15 @@ def unpack_rows(words: np.ndarray, k: int) -> np.ndarray:
 
 
 class LevelPlan:
-    """Gates grouped by (gate depth, op), each group writing one contiguous block of slots.
+    """Gates grouped by (level, op), each group writing one contiguous block of slots.
 
-    Slots: the inputs, a constant-0 and a constant-1 slot, then the groups' blocks. NOT is an
-    XOR with the constant-1 slot and constant gates are the constant slots. With ``reuse`` a
-    block is recycled once its last reader has run (blocks are sized in powers of two and kept
-    in one free list per size), so the working array holds only the live wires and a batch of
-    100,000 rows of SHA-256 fits in one pass; without it every wire keeps its own slot.
+    A gate's level is as late as possible (the circuit's depth minus its longest path to an
+    output), which keeps values alive for a short time. Slots: the inputs, a constant-0 and a
+    constant-1 slot, then the groups' blocks. NOT is an XOR with the constant-1 slot; constant
+    gates are the constant slots. With ``reuse`` a block returns to a best-fit, coalescing free
+    list once its last reader has run, so the working array holds little more than the live
+    wires (SHA-256: about 1,300 slots for 135,000 gates) and large batches run in one pass;
+    without it every wire keeps its own slot.
     """
 
     def __init__(self, circuit: Circuit, reuse: bool = True):
@@ -73,78 +80,38 @@ class LevelPlan:
         op = circuit.op.astype(np.int64)
         self.n_inputs = n_in
         self.zero, self.one = n_in, n_in + 1
-        depth = _gate_depths(circuit)
-        key = depth * 2 + (op == int(Op.AND))
+        key = _gate_levels(circuit) * 2 + (op == int(Op.AND))
         computed = np.flatnonzero(op <= int(Op.NOT))
-        order = computed[np.argsort(key[computed], kind="stable")]   # position -> gate
-        k = key[order]
-        cut = np.unique(np.concatenate([[0], np.flatnonzero(np.diff(k)) + 1, [order.size]])
-                        ).astype(np.int64)
-        starts, sizes = cut[:-1], np.diff(cut)
-        n_groups = starts.size
-        group_of = np.repeat(np.arange(n_groups), sizes)               # position -> group
-        pos_of = np.full(n_in + n, -1, dtype=np.int64)                 # wire -> position
-        pos_of[n_in + order] = np.arange(order.size)
-
-        bases = self._allocate(circuit, starts, sizes, group_of, pos_of, reuse)
+        group_key, group = np.unique(key[computed], return_inverse=True)
+        n_groups = group_key.size
+        group_of = np.full(n, -1, dtype=np.int64)
+        group_of[computed] = group.reshape(-1)
+        last = _last_reader(circuit, group_of, n_groups)
+        # within a group the wires that die first come first, so its block is freed piecewise
+        order = computed[np.lexsort((last[computed], group_of[computed]))]   # position -> gate
+        sizes = np.bincount(group_of[order], minlength=n_groups)
+        starts = np.cumsum(sizes) - sizes
+        if reuse:
+            slot_at = _allocate(n_in + 2, group_of[order], last[order], starts, sizes)
+        else:
+            slot_at = n_in + 2 + np.arange(order.size)
         slot_of = np.empty(n_in + n, dtype=np.int64)
         slot_of[:n_in] = np.arange(n_in)
-        slot_of[n_in + order] = np.repeat(bases, sizes) + (np.arange(order.size)
-                                                            - np.repeat(starts, sizes))
+        slot_of[n_in + order] = slot_at
         slot_of[n_in + np.flatnonzero(op == int(Op.CONST0))] = self.zero
         slot_of[n_in + np.flatnonzero(op == int(Op.CONST1))] = self.one
         self.slot_of = slot_of
-        self.n_slots = int(max(n_in + 2, (bases + sizes).max(initial=0)))
+        self.n_slots = int(max(n_in + 2, slot_at.max(initial=0) + 1))
         a = slot_of[circuit.in0[order]]
         b_wire = circuit.in1[order]
         b = np.where(b_wire >= 0, slot_of[np.maximum(b_wire, 0)], self.one)
         self.groups = []
         for g, (s, size) in enumerate(zip(starts.tolist(), sizes.tolist())):
-            fn = np.bitwise_and if k[s] & 1 else np.bitwise_xor
-            base = int(bases[g])
+            fn = np.bitwise_and if group_key[g] & 1 else np.bitwise_xor
+            base = int(slot_at[s])
             self.groups.append((base, base + size, fn, np.ascontiguousarray(a[s:s + size]),
                                 np.ascontiguousarray(b[s:s + size])))
         self.widest = int(sizes.max(initial=0))
-
-    def _allocate(self, circuit, starts, sizes, group_of, pos_of, reuse) -> np.ndarray:
-        """The first slot of every group's block."""
-        first = self.n_inputs + 2
-        n_groups = starts.size
-        if not reuse:
-            return first + starts
-        # the last group that reads any wire of each group (outputs are read "at the end")
-        last = np.full(group_of.size, -1, dtype=np.int64)
-        for operand in (circuit.in0, circuit.in1):
-            src = pos_of[np.maximum(operand, 0)]
-            ok = (operand >= 0) & (src >= 0)
-            reader = np.full(operand.size, -1, dtype=np.int64)
-            reader_pos = pos_of[self.n_inputs:]
-            has = ok & (reader_pos >= 0)
-            reader[has] = group_of[reader_pos[has]]
-            np.maximum.at(last, src[has], reader[has])
-        if circuit.outputs:
-            out = np.concatenate([o.wires for o in circuit.outputs])
-            out_pos = pos_of[out]
-            last[out_pos[out_pos >= 0]] = n_groups
-        life = np.maximum.reduceat(last, starts) if n_groups else last[:0]
-        free: dict[int, list[int]] = {}
-        release: dict[int, list[tuple[int, int]]] = {}
-        bases = np.empty(n_groups, dtype=np.int64)
-        top = first
-        for g, (size, end) in enumerate(zip(sizes.tolist(), life.tolist())):
-            for base, cls in release.pop(g, ()):
-                free.setdefault(cls, []).append(base)
-            cls = (size - 1).bit_length()
-            stack = free.get(cls)
-            if stack:
-                bases[g] = stack.pop()
-            else:
-                bases[g] = top
-                top += 1 << cls
-            if end < n_groups:
-                # a group reads its operands before it writes, so its block may reuse its inputs'
-                release.setdefault(end if end > g else g + 1, []).append((int(bases[g]), cls))
-        return bases
 
     def run(self, packed_inputs: np.ndarray, out_slots: np.ndarray | None) -> np.ndarray:
         """Evaluate; returns the rows ``out_slots`` of the slot array (all slots if None)."""
@@ -161,32 +128,146 @@ class LevelPlan:
             val[:self.n_inputs] = packed_inputs[:, c0:c1]
             val[self.zero] = 0
             val[self.one] = _ALL
-            ta = np.empty((self.widest, c1 - c0), dtype=np.uint64)
-            tb = np.empty_like(ta)
-            for s, e, fn, a, b in self.groups:
-                g = e - s
-                np.take(val, a, axis=0, out=ta[:g])
-                np.take(val, b, axis=0, out=tb[:g])
-                fn(ta[:g], tb[:g], out=val[s:e])
+            if c1 - c0 == 1:
+                self._run_flat(val.reshape(-1))
+            elif c1 > c0:
+                self._run_rows(val)
             if result is None:
                 return val
             result[:, c0:c1] = val[out_slots]
         return result
 
+    def _run_flat(self, v: np.ndarray) -> None:
+        # one word per wire: plain fancy indexing on a flat array has the least overhead
+        for s, e, fn, a, b in self.groups:
+            fn(v[a], v[b], out=v[s:e])
 
-def _gate_depths(circuit: Circuit) -> np.ndarray:
-    """Per gate, the longest path (in gates) from an input; constants are depth 0."""
+    def _run_rows(self, val: np.ndarray) -> None:
+        # wide groups gather whole rows through a void view into reused buffers (several times
+        # faster than np.take along axis 0); narrow ones index directly
+        w = val.shape[1]
+        rows = val.view(np.dtype((np.void, 8 * w))).reshape(-1)
+        ta = np.empty((self.widest, w), dtype=np.uint64)
+        tb = np.empty_like(ta)
+        ra = ta.view(rows.dtype).reshape(-1)
+        rb = tb.view(rows.dtype).reshape(-1)
+        for s, e, fn, a, b in self.groups:
+            g = e - s
+            if g <= _NARROW:
+                fn(val[a], val[b], out=val[s:e])
+            else:
+                np.take(rows, a, out=ra[:g], mode="clip")
+                np.take(rows, b, out=rb[:g], mode="clip")
+                fn(ta[:g], tb[:g], out=val[s:e])
+
+
+def _last_reader(circuit: Circuit, group_of: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per gate, the last group that reads it: ``n_groups`` for outputs, -1 if none."""
     n_in = circuit.n_inputs
-    lev = [0] * circuit.n_wires
-    XOR, AND, NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)
-    for k, (o, a, b) in enumerate(zip(circuit.op.tolist(), circuit.in0.tolist(),
-                                      circuit.in1.tolist()), n_in):
-        if o == XOR or o == AND:
-            la, lb = lev[a], lev[b]
-            lev[k] = (la if la > lb else lb) + 1
-        elif o == NOT:
-            lev[k] = lev[a] + 1
-    return np.array(lev[n_in:], dtype=np.int64)
+    last = np.full(circuit.n_gates, -1, dtype=np.int64)
+    for operand in (circuit.in0, circuit.in1):
+        m = (operand >= n_in) & (group_of >= 0)
+        np.maximum.at(last, operand[m] - n_in, group_of[m])
+    if circuit.outputs:
+        out = np.concatenate([o.wires for o in circuit.outputs])
+        last[out[out >= n_in] - n_in] = n_groups
+    return last
+
+
+def _allocate(first: int, group: np.ndarray, last: np.ndarray, starts: np.ndarray,
+              sizes: np.ndarray) -> np.ndarray:
+    """The slot of every position: each group gets one block, released run by run as the
+    wires in it die (a group reads its operands before it writes, so it may reuse them)."""
+    n_groups = starts.size
+    brk = np.flatnonzero((np.diff(group) != 0) | (np.diff(last) != 0)) + 1
+    run_start = np.concatenate([[0], brk]) if group.size else brk
+    run_len = np.diff(np.concatenate([run_start, [group.size]]))
+    run_group, run_last = group[run_start].tolist(), last[run_start].tolist()
+    run_start, run_len = run_start.tolist(), run_len.tolist()
+    arena = _Arena(first)
+    release: dict[int, list[tuple[int, int]]] = {}
+    bases = np.empty(n_groups, dtype=np.int64)
+    r = 0
+    for g, (s, size) in enumerate(zip(starts.tolist(), sizes.tolist())):
+        for block in release.pop(g, ()):
+            arena.free(*block)
+        base = bases[g] = arena.alloc(size)
+        while r < len(run_start) and run_group[r] == g:
+            end = run_last[r]
+            if end < n_groups:
+                when = end if end > g else g + 1
+                release.setdefault(when, []).append((base + run_start[r] - s, run_len[r]))
+            r += 1
+    return np.repeat(bases, sizes) + np.arange(group.size) - np.repeat(starts, sizes)
+
+
+class _Arena:
+    """Best-fit allocation of slot ranges with coalescing of freed neighbours."""
+
+    def __init__(self, first: int):
+        self.top = first
+        self.by_size: list[tuple[int, int]] = []       # sorted (size, start) of free ranges
+        self.by_start: dict[int, int] = {}
+        self.by_end: dict[int, int] = {}
+
+    def _take(self, start: int, size: int) -> None:
+        del self.by_start[start], self.by_end[start + size]
+        del self.by_size[bisect.bisect_left(self.by_size, (size, start))]
+
+    def _put(self, start: int, size: int) -> None:
+        self.by_start[start] = size
+        self.by_end[start + size] = start
+        bisect.insort(self.by_size, (size, start))
+
+    def alloc(self, size: int) -> int:
+        i = bisect.bisect_left(self.by_size, (size, -1))
+        if i < len(self.by_size):
+            have, start = self.by_size[i]
+            self._take(start, have)
+            if have > size:
+                self._put(start + size, have - size)
+            return start
+        start = self.by_end.get(self.top)           # grow the free range that ends at the top
+        if start is not None:
+            self._take(start, self.top - start)
+        else:
+            start = self.top
+        self.top = start + size
+        return start
+
+    def free(self, start: int, size: int) -> None:
+        after = self.by_start.get(start + size)
+        if after is not None:
+            self._take(start + size, after)
+            size += after
+        before = self.by_end.get(start)
+        if before is not None:
+            self._take(before, start - before)
+            size += start - before
+            start = before
+        self._put(start, size)
+
+
+def _gate_levels(circuit: Circuit) -> np.ndarray:
+    """Per gate, its level as late as possible: gates that feed nothing sit at the last level,
+    every operand at least one level before its reader; constants are level 0."""
+    n_in, n = circuit.n_inputs, circuit.n_gates
+    tail = [0] * (n_in + n)         # longest path, in gates, from a wire to the end
+    NOT = int(Op.NOT)
+    ops, a, b = circuit.op.tolist(), circuit.in0.tolist(), circuit.in1.tolist()
+    for k in range(n - 1, -1, -1):
+        o = ops[k]
+        if o > NOT:
+            continue
+        t = tail[n_in + k] + 1
+        tail[n_in + k] = t
+        if tail[a[k]] < t:
+            tail[a[k]] = t
+        if o != NOT and tail[b[k]] < t:
+            tail[b[k]] = t
+    tails = np.array(tail[n_in:], dtype=np.int64)
+    computed = circuit.op <= NOT
+    return np.where(computed, tails.max(initial=0) - tails + 1, 0)
 
 
 _plans: "weakref.WeakKeyDictionary[Circuit, dict[bool, LevelPlan]]" = weakref.WeakKeyDictionary()
@@ -237,10 +318,11 @@ def _use_levels(circuit: Circuit, words: int) -> bool:
     n = circuit.n_gates
     plan = _plans.get(circuit, {}).get(True)
     if plan is None:
-        if words <= 2:
-            return False  # building a plan costs more than a pass of the integer loop
+        if words <= _PLAN_WORDS:
+            return False  # building a plan costs about ten passes of the integer loop
         plan = level_plan(circuit)
-    levels = len(plan.groups) * _GROUP + n * words * _LEVEL_WORD
+    per_group = _GROUP_FLAT if words == 1 else _GROUP
+    levels = len(plan.groups) * per_group + n * words * _LEVEL_WORD
     return levels < n * (_INT_GATE + _INT_WORD * words)
 
 
