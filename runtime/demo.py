@@ -1,15 +1,18 @@
 """``yaogc demo``: a built-in two-party example run as two processes over loopback.
 
-Two hospitals each count the patients they treat for a rare disease and want the combined
-count and which of them sees more patients, without showing each other their own count. The
-circuit is built here with the Builder: a ripple-carry adder (one AND per bit) and a
-borrow-chain comparison (one AND per bit). Semi-honest model, as for every run.
+Two hospitals compute the joint mean and variance of their patients' blood pressure without
+pooling the records: ``examples/hospital_stats.yao`` compiled with N=8 readings each. Where
+the example programs are not at hand (an installed package without the checkout), the demo
+falls back to a circuit built here with the Builder: two hospitals learn their combined
+count of patients and which one sees more, from a ripple-carry adder and a borrow-chain
+comparison (one AND per bit each). Semi-honest model, as for every run.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from yaogc.circuits.builder import Builder
 from yaogc.circuits.circuit import Circuit
@@ -17,7 +20,13 @@ from yaogc.circuits.types import BOOL, uint
 
 WIDTH = 16
 A, B = "st_anne", "northfield"
-DEMO_INPUTS = {A: {"cases_st_anne": 1342}, B: {"cases_northfield": 977}}
+BUILDER_INPUTS = {A: {"cases_st_anne": 1342}, B: {"cases_northfield": 977}}
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "hospital_stats.yao"
+EXAMPLE_DEFINES = {"N": "8"}
+EXAMPLE_INPUTS = {
+    "north": {"north_values": [128, 135.5, 142, 119, 131, 150, 124, 138]},
+    "south": {"south_values": [122, 145, 133.5, 127, 139, 118, 141, 129]},
+}
 
 
 def _maj(b: Builder, x: int, y: int, z: int) -> int:
@@ -43,17 +52,21 @@ def hospitals_circuit(width: int = WIDTH) -> Circuit:
     return b.build()
 
 
-def demo_circuit() -> tuple[Circuit, tuple[str, str]]:
-    """The demo's circuit and its two parties, the garbler first."""
-    return hospitals_circuit(), (A, B)
+def demo_circuit() -> tuple[Circuit, dict[str, dict]]:
+    """The demo's circuit and each party's inputs, the garbler (first declared) first."""
+    if EXAMPLE.is_file():
+        from yaogc.compiler import compile_file
+        return compile_file(EXAMPLE, EXAMPLE_DEFINES), EXAMPLE_INPUTS
+    return hospitals_circuit(), BUILDER_INPUTS
 
 
 def run_demo(*, json_out: bool = False, timeout: float = 60.0, out=sys.stdout) -> int:
+    from .cli import format_value
     from .cli_net import print_outputs, stats_line
     from .local import run_local
 
-    circuit, (a, b) = demo_circuit()
-    a_in, b_in = DEMO_INPUTS[a], DEMO_INPUTS[b]
+    circuit, inputs = demo_circuit()
+    (a, a_in), (b, b_in) = inputs.items()
     run = run_local(circuit, a_in, b_in, garbler=a, timeout=timeout)
     g, e = run.garbler, run.evaluator
     if json_out:
@@ -66,11 +79,12 @@ def run_demo(*, json_out: bool = False, timeout: float = 60.0, out=sys.stdout) -
         }), file=out)
         return 0
     st = circuit.stats()
-    print(f"yaogc demo: two hospitals count their patients together; neither shows its own "
-          f"count.\nCircuit '{circuit.name}': {st['and']} AND gates, AND-depth "
-          f"{st['and_depth']}. Two processes over 127.0.0.1, semi-honest model.\n", file=out)
+    print(f"yaogc demo: two hospitals compute statistics over their patients together; "
+          f"neither shows its own records.\nCircuit '{circuit.name}': {st['and']} AND gates, "
+          f"AND-depth {st['and_depth']}. Two processes over 127.0.0.1, semi-honest model.\n",
+          file=out)
     for party, role, inp, res in ((a, "garbler", a_in, g), (b, "evaluator", b_in, e)):
-        shown = ", ".join(f"{k} = {v}" for k, v in inp.items())
+        shown = ", ".join(f"{k} = {format_value(v)}" for k, v in inp.items())
         print(f"{party} ({role}) holds {shown}; it learned:", file=out)
         print_outputs(circuit, res, out=out, indent="    ")
     print(f"\nstats ({b}, evaluator): {stats_line(e.stats)}", file=out)

@@ -120,3 +120,27 @@ def test_bad_endpoints_are_usage_errors(bristol_path, bad):
     r = subprocess.run(CLI + ["run", f, "--as", "garbler", "--input", "in1=1", "--connect",
                               bad], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "--connect" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_program_with_party_names_and_garbler_choice():
+    prog = os.path.join(os.path.dirname(__file__), "..", "examples", "millionaires.yao")
+    if not os.path.isfile(prog):
+        pytest.skip("examples/millionaires.yao not present")
+    for garbler in ([], ["--garbler", "bob"]):
+        (rc1, out1, err1), (rc2, out2, err2) = run_pair(
+            ["run", prog, "--as", "bob", "--input", "bob_wealth=1000000", "--json"] + garbler,
+            ["run", prog, "--as", "alice", "--input", "alice_wealth=1000001", "--json"] + garbler)
+        assert rc1 == 0 and rc2 == 0, (err1, err2)
+        assert json.loads(out1)["outputs"] == {"alice_is_richer": True} == json.loads(out2)["outputs"]
+
+
+def test_program_defines_must_agree(tmp_path):
+    prog = os.path.join(os.path.dirname(__file__), "..", "examples", "count_above.yao")
+    if not os.path.isfile(prog):
+        pytest.skip("examples/count_above.yao not present")
+    (rc1, _, err1), (rc2, _, err2) = run_pair(
+        ["run", prog, "-D", "N=2", "--as", "lab_a", "--input", "a=[1,2]", "--input",
+         "threshold=1"],
+        ["run", prog, "-D", "N=3", "--as", "lab_b", "--input", "b=[5,6,7]"])
+    assert rc1 == rc2 == 3
+    assert "input 'a' is u16[2] (32 bits) here but u16[3] (48 bits) at the peer" in err1
