@@ -23,9 +23,10 @@ the same semantics on Python integers, for interpreters and tests.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
-from .bitheap import BitHeap
+from .bitheap import BitHeap, live_and_count
 from .mulplan import mod_split, use_karatsuba
 from .builder import ONE, ZERO, Builder
 from .types import uint
@@ -65,19 +66,36 @@ def _schoolbook_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int
 
 
 def _full_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int,
-               limit: int | None = None) -> None:
+               limit: int | None = None, allow_mod: bool = True) -> None:
     """x * y (unsigned, equal widths) into the heap at column off, bits below limit only."""
-    limit = len(x) + len(y) if limit is None else limit
-    if use_karatsuba(len(x)):
+    p = len(x)
+    while p and x[p - 1] == ZERO and y[p - 1] == ZERO:
+        p -= 1
+    x, y = x[:p], y[:p]
+    limit = 2 * p if limit is None else min(limit, 2 * p)
+    if allow_mod and p < limit < 2 * p and _truncate_by_mod(p, limit):
+        _mod_into(heap, extend(x, limit, False), extend(y, limit, False), off, limit)
+    elif use_karatsuba(p):
         heap.add_word(_karatsuba(heap.b, x, y)[:limit], off)
     else:
         _schoolbook_into(heap, x, y, off, limit)
 
 
-def _full(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
-    heap = BitHeap(b, len(x) + len(y))
-    _full_into(heap, x, y, 0)
-    return heap.result()
+@lru_cache(maxsize=None)
+def _truncate_by_mod(p: int, limit: int) -> bool:
+    """Whether the bits below limit of a p x p product are cheaper as the product mod
+    2^limit of the zero-extended operands; decided by building both on a scratch builder."""
+    costs = []
+    for by_mod in (False, True):
+        scratch = Builder("plan")
+        x, y = scratch.input("p", "x", uint(p)), scratch.input("p", "y", uint(p))
+        heap = BitHeap(scratch, limit)
+        if by_mod:
+            _mod_into(heap, extend(x, limit, False), extend(y, limit, False), 0, limit)
+        else:
+            _full_into(heap, x, y, 0, limit, allow_mod=False)
+        costs.append(live_and_count(scratch, heap.result()))
+    return costs[1] < costs[0]
 
 
 def _karatsuba(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
@@ -92,8 +110,8 @@ def _karatsuba(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
     x, y = extend(x, n, False), extend(y, n, False)
     h = (n + 1) // 2
     x0, x1, y0, y1 = x[:h], x[h:], y[:h], y[h:]
-    z0 = _full(b, x0, y0)
-    z2 = _full(b, x1, y1)
+    z0 = mul_full(b, x0, y0)
+    z2 = mul_full(b, x1, y1)
     # x1 and y1 have h or h-1 bits; s and t have h bits and a carry
     s, sc = add_carry(b, x0, extend(x1, h, False))
     t, tc = add_carry(b, y0, extend(y1, h, False))
@@ -116,7 +134,7 @@ def _mod_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int, w: in
     if h is None:
         _schoolbook_into(heap, x, y, off, w)
         return
-    _full_into(heap, x[:h], y[:h], off, w)
+    _full_into(heap, x[:h], y[:h], off, w, allow_mod=False)
     _mod_into(heap, x[:w - h], y[h:w], off + h, w - h)
     _mod_into(heap, x[h:w], y[:w - h], off + h, w - h)
 
@@ -133,23 +151,31 @@ def mul(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
     return heap.result()
 
 
-def mul_full(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = False) -> Word:
-    """The exact 2n-bit product: at most 2n^2-n ANDs.
+def mul_full(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = False,
+             width: int | None = None) -> Word:
+    """The exact 2n-bit product, or its low ``width`` bits: at most 2n^2-n ANDs.
 
     Signed (Baugh-Wooley): x = x' - x_s 2^(n-1) with x' the low n-1 bits, so
     xy = x'y' - 2^(n-1)(x_s y' + y_s x') + 2^(2n-2) x_s y_s; the negative rows enter the heap
-    complemented, with their constant.
+    complemented, with their constant. A smaller width (a fixed-point product needs bits
+    below frac + n only) leaves out the partial products of the columns above it.
     """
     n = _same_width("mul_full", x, y)
+    width = 2 * n if width is None else width
+    if not 0 <= width <= 2 * n:
+        raise WordError(f"mul_full: width {width} is not within 0..{2 * n}")
+    if width <= n:
+        return mul(b, x[:width], y[:width])
+    heap = BitHeap(b, width)
     if not signed:
-        return _full(b, x, y)
-    heap = BitHeap(b, 2 * n)
-    if n:
-        sx, sy = x[-1], y[-1]
-        _full_into(heap, x[:-1], y[:-1], 0)
-        for j in range(n - 1):
-            heap.add_bit(b.and_(sx, y[j]), n - 1 + j, negative=True)
-            heap.add_bit(b.and_(sy, x[j]), n - 1 + j, negative=True)
+        _full_into(heap, x, y, 0, width)
+        return heap.result()
+    sx, sy = x[-1], y[-1]
+    _full_into(heap, x[:-1], y[:-1], 0, width)
+    for j in range(min(n - 1, width - n + 1)):
+        heap.add_bit(b.and_(sx, y[j]), n - 1 + j, negative=True)
+        heap.add_bit(b.and_(sy, x[j]), n - 1 + j, negative=True)
+    if 2 * n - 2 < width:
         heap.add_bit(b.and_(sx, sy), 2 * n - 2)
     return heap.result()
 

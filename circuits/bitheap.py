@@ -51,6 +51,24 @@ def and_level(b: Builder, w: int) -> int:
     return memo[w]
 
 
+def live_and_count(b: Builder, wires: Sequence[int]) -> int:
+    """AND gates that some wire in wires depends on (what remains after dead-code removal)."""
+    seen, stack, n = set(), list(wires), 0
+    while stack:
+        w = stack.pop()
+        if w in seen:
+            continue
+        seen.add(w)
+        op, a, c = b.gate(w)
+        if op is None or op in (Op.CONST0, Op.CONST1):
+            continue
+        n += op == Op.AND
+        stack.append(a)
+        if op != Op.NOT:
+            stack.append(c)
+    return n
+
+
 class BitHeap:
     """Weighted bits to be summed mod 2^width."""
 

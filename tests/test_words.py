@@ -194,6 +194,8 @@ def test_mul(data, n, signed):
     v = lambda x: val(x, n, signed)
     check("mul", [n, n], rows, lambda x, y: [x * y])
     check("mul_full", [n, n], rows, lambda x, y: [v(x) * v(y)], signed)
+    width = data.draw(st.integers(0, 2 * n))
+    check("mul_full", [n, n], rows, lambda x, y: [v(x) * v(y) % (1 << width)], signed, width)
 
 
 @SETTINGS
@@ -367,6 +369,14 @@ def test_and_counts_mul(n):
         # Karatsuba pays from here on
         assert ands("mul", [n, n]) < school
         assert ands("mul_full", [n, n], False) < 2 * n * n - n
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_mul_full_narrow_width_is_cheaper(signed):
+    full = ands("mul_full", [32, 32], signed)
+    q16 = ands("mul_full", [32, 32], signed, 48)   # a Q16.16 product needs bits below 48
+    assert q16 < full
+    assert ands("mul_full", [32, 32], signed, 32) == ands("mul", [32, 32])
 
 
 def test_mul_64_beats_reference_circuits():
