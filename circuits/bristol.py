@@ -26,6 +26,7 @@ from .circuit import Circuit, InputPort, Op, OutputPort, bits_port_type
 from .errors import InputError
 
 GARBLER, EVALUATOR = "garbler", "evaluator"
+_MAX_WIRES = 1 << 31
 _MAX_DIGITS = 15  # wire ids and counts stay far below 10**15; longer numbers are refused
 
 # op names packed little-endian into an int, as the tokenizer computes them
@@ -145,6 +146,10 @@ def read_bristol(path_or_text) -> Circuit:
     n_in, n_out = sum(in_w), sum(out_w)
     if max(n_in, n_out) > n_wires:
         raise src.error(lno[0], f"{n_wires} wires cannot hold {n_in} input and {n_out} output bits")
+    if n_wires > n_in + n_gates or n_wires >= _MAX_WIRES:
+        # every wire is an input or set by a gate; this also bounds memory for a corrupt header
+        raise src.error(lno[0], f"{n_wires} wires, but {n_in} input bits and {n_gates} gates "
+                        f"can set at most {min(n_in + n_gates, _MAX_WIRES - 1)}")
 
     g_first, g_count, g_line = first[3:], count[3:], lno[3:]
     n_lines = g_first.size
@@ -241,11 +246,8 @@ def _build(src, n_wires, in_w, out_w, op, a, b, out, g_line) -> Circuit:
         (reads_b & (set_at[np.maximum(b, 0)] >= gate_idx),
          lambda k: f"wire {b[k]} is used before it is set"),
     ])
+    # every wire is now set exactly once (n_wires <= n_in + n_gates), the outputs included
     out_wires = np.arange(n_wires - n_out, n_wires)
-    unset = np.flatnonzero(set_at[out_wires] > n)
-    if unset.size:
-        raise src.error(int(g_line[-1]) if n else 3,
-                        f"output wire {out_wires[unset[0]]} is never set by a gate")
 
     # SSA numbering: inputs, then the non-alias gates in file order; EQW outputs alias their source
     alias = op == _EQW

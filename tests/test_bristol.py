@@ -13,15 +13,15 @@ from yaogc.circuits.native import write_native
 
 # out = (a AND b) XOR NOT a, with the wires numbered out of order and a copy and a constant
 SMALL = """\
-5 8
+5 7
 2 1 1
 1 1
 
 1 1 0 5 INV
 2 1 1 0 4 AND
-1 1 1 3 EQ
-2 1 4 5 6 XOR
-1 1 6 7 EQW
+1 1 1 2 EQ
+2 1 4 5 3 XOR
+1 1 3 6 EQW
 """
 
 
@@ -40,7 +40,7 @@ def test_small_circuit_ssa_and_semantics():
 
 
 def test_constant_output_and_alias_chain():
-    text = "4 6\n1 1\n1 2\n\n1 1 1 1 EQ\n1 1 1 2 EQW\n1 1 2 4 EQW\n2 1 0 4 5 AND\n"
+    text = "4 5\n1 1\n1 2\n\n1 1 1 1 EQ\n1 1 1 2 EQW\n1 1 2 3 EQW\n2 1 0 3 4 AND\n"
     c = read_bristol(text).check()
     # out1 bit 0 is wire 4 = copy of copy of constant 1; bit 1 = in1 & 1
     assert evaluate_one(c, in1=0)["out1"] == 0b01
@@ -65,7 +65,8 @@ def test_crlf_tabs_and_trailing_blank_lines():
     assert evaluate_one(c, in1=1, in2=1)["out1"] == 1
 
 
-HEAD = "2 5\n2 1 1\n1 1\n\n"
+HEAD = "2 5\n3 1 1 1\n1 1\n\n"   # inputs are wires 0, 1, 2; the output is wire 4
+G1 = "2 1 0 1 3 AND\n"
 BAD = [
     ("", 1, "empty file"),
     ("2 5\n2 1 1\n", 2, "truncated header"),
@@ -73,23 +74,29 @@ BAD = [
     ("2 5 7\n2 1 1\n1 1\n\n", 1, "expected 'gates wires'"),
     ("2 5\n3 1 1\n1 1\n\n", 2, "count followed by that many widths"),
     ("2 5\n2 1 0\n1 1\n\n", 2, "at least 1"),
-    ("2 5\n2 1 1\n1 1\n2 1 0 1 2 AND\n", 4, "blank line"),
-    (HEAD + "2 1 0 1 2 AND\n", 5, "file ends after 1 of 2 gates"),
-    (HEAD + "2 1 0 1 2 AND\n2 1 0 2 4 XOR\n2 1 0 2 3 XOR\n", 7, "more gate lines"),
-    (HEAD + "2 1 0 1 2 AND\n2 1 0 3 4 XOR\n", 6, "wire 3 is used before it is set"),
-    (HEAD + "2 1 0 4 4 AND\n2 1 0 1 2 XOR\n", 5, "wire 4 is used before it is set"),
+    ("2 9\n2 1 1\n1 1\n\n", 1, "9 wires, but 2 input bits and 2 gates can set at most 4"),
+    ("2 99999999999999\n2 1 99999999999990\n1 1\n\n", 1, "can set at most"),
+    ("2 5\n3 1 1 1\n1 1\n" + G1, 4, "blank line"),
+    (HEAD + G1, 5, "file ends after 1 of 2 gates"),
+    (HEAD + G1 + "2 1 0 3 4 XOR\n2 1 0 3 4 XOR\n", 7, "more gate lines"),
+    (HEAD + "2 1 0 4 3 AND\n2 1 0 1 4 XOR\n", 5, "wire 4 is used before it is set"),
+    (HEAD + "2 1 0 3 3 AND\n2 1 0 1 4 XOR\n", 5, "wire 3 is used before it is set"),
     (HEAD + "2 1 0 1 4 AND\n2 1 0 1 4 XOR\n", 6, "wire 4 is set twice"),
-    (HEAD + "2 1 0 1 2 AND\n2 1 0 1 2 NAND\n", 6, "unknown gate 'NAND'"),
-    (HEAD + "2 1 0 1 2 AND\n2 1 0 b 4 XOR\n", 6, "'b' is not a wire number"),
-    (HEAD + "2 1 0 1 2 AND\n2 1\n", 6, "truncated gate line"),
-    (HEAD + "2 1 0 1 2 AND\n2 1 0 1 XOR\n", 6, "has 2 wire numbers but declares 2 inputs"),
-    (HEAD + "2 1 0 1 2 AND\n1 1 0 1 4 XOR\n", 6, "XOR takes 2 input(s)"),
-    (HEAD + "2 1 0 1 2 AND\n4 2 0 1 2 1 3 4 MAND\n", 6, "MAND"),
-    (HEAD + "2 1 0 1 2 AND\n1 1 2 4 EQ\n", 6, "must be 0 or 1"),
-    (HEAD + "2 1 0 1 2 AND\n2 1 0 1 9 XOR\n", 6, "wire 9 is outside 0..4"),
-    (HEAD + "2 1 0 1 2 AND\n2 1 0 7 4 XOR\n", 6, "wire 7 is outside 0..4"),
-    (HEAD + "2 1 0 1 1 AND\n2 1 0 1 4 XOR\n", 5, "input wire and cannot be set"),
-    (HEAD + "2 1 0 1 2 AND\n2 1 0 1 3 XOR\n", 6, "output wire 4 is never set"),
+    (HEAD + G1 + "2 1 0 1 4 NAND\n", 6, "unknown gate 'NAND'"),
+    (HEAD + G1 + "2 1 0 b 4 XOR\n", 6, "'b' is not a wire number"),
+    (HEAD + G1 + "2 1\n", 6, "truncated gate line"),
+    (HEAD + G1 + "2 1 0 1 XOR\n", 6, "has 2 wire numbers but declares 2 inputs"),
+    (HEAD + G1 + "1 1 0 1 4 XOR\n", 6, "XOR takes 2 input(s)"),
+    (HEAD + G1 + "4 2 0 1 2 1 3 4 MAND\n", 6, "MAND"),
+    (HEAD + G1 + "1 1 2 4 EQ\n", 6, "must be 0 or 1"),
+    (HEAD + G1 + "2 1 0 1 9 XOR\n", 6, "wire 9 is outside 0..4"),
+    (HEAD + G1 + "2 1 0 7 4 XOR\n", 6, "wire 7 is outside 0..4"),
+    (HEAD + "2 1 0 1 2 AND\n2 1 0 1 4 XOR\n", 5, "input wire and cannot be set"),
+    ("3 6\n3 1 1 1\n1 1\n\n" + G1 + "2 1 0 3 4 XOR\n1 1 4 0 INV\n", 7, "input wire"),
+    ("2 5\n3 1 1 1\n1 1\n\n" + G1 + "2 1 0 1 3 XOR\n", 6, "wire 3 is set twice"),
+    ("1 4\n3 1 1 1\n1 1\n\n2 1 0 1 0 XOR\n", 5, "input wire"),
+    ("1 4\n2 1 1\n1 1\n\n2 1 0 1 2 XOR\n", 1, "can set at most 3"),
+    ("2 5\n3 1 1 1\n1 1\n\n" + G1 + "1 1 3 3 INV\n", 6, "set twice"),
 ]
 
 
