@@ -182,19 +182,24 @@ def _hello(ch, p: Plan, role: str, k: int | None) -> int:
     return hs.check(mine, theirs)
 
 
-def _stats(ch, p: Plan, k: int, times: dict[str, float], t0: float, t_end: float,
-           t_first: float | None, table_bytes: int) -> dict[str, Any]:
-    return {
+def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: int,
+            t0: float, t_first: float | None, table_bytes: int) -> RunResult:
+    times = ph.done()
+    t_end = time.perf_counter()
+    t_first = t_first if t_first is not None else t_end
+    stats = {
         "and_gates": p.n_and * k,
         "batch": k,
         "table_bytes": table_bytes,
         "bytes_sent": ch.bytes_sent,
         "bytes_received": ch.bytes_received,
-        "setup_seconds": round((t_first if t_first is not None else t_end) - t0, 6),
+        "setup_seconds": round(t_first - t0, 6),
         "ot_seconds": round(times.get("OT", 0.0), 6),
         "gc_seconds": round(times.get("tables", 0.0) + times.get("outputs", 0.0), 6),
         "total_seconds": round(t_end - t0, 6),
     }
+    return RunResult(role, p.roles.party_of(role), outputs, batch, stats,
+                     {"start": t0, "first_table": t_first, "end": t_end})
 
 
 # -- garbler -------------------------------------------------------------------------------
@@ -306,12 +311,9 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     own_bits = colours ^ decoding[:, p.to_garbler]
     ch.send_array(_pack(decoding[:, p.to_evaluator]), Msg.OUTPUT_DECODING, flush=True)
     outputs = _decode_rows(p.circuit, p.roles, "garbler", own_bits, p.to_garbler)
-    times = ph.done()
-    t_end = time.perf_counter()
-    return RunResult("garbler", p.roles.garbler, outputs,
-                     bool(p.garbler_wires.size and inputs.batch) or k != 1,
-                     _stats(ch, p, k, times, t0, t_end, t_first, sent_bytes),
-                     {"start": t0, "first_table": t_first or t_end, "end": t_end})
+    return _result(ch, p, ph, "garbler", outputs,
+                   bool(p.garbler_wires.size and inputs.batch) or k != 1, k, t0, t_first,
+                   sent_bytes)
 
 
 # -- evaluator -----------------------------------------------------------------------------
@@ -401,12 +403,8 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size))
     own_bits = colours[:, p.to_evaluator] ^ decoding
     outputs = _decode_rows(p.circuit, p.roles, "evaluator", own_bits, p.to_evaluator)
-    times = ph.done()
-    t_end = time.perf_counter()
-    return RunResult("evaluator", p.roles.evaluator, outputs,
-                     (has_inputs and inputs.batch) or k != 1,
-                     _stats(ch, p, k, times, t0, t_end, t_first, reader.got),
-                     {"start": t0, "first_table": t_first or t_end, "end": t_end})
+    return _result(ch, p, ph, "evaluator", outputs, bool(has_inputs and inputs.batch) or k != 1,
+                   k, t0, t_first, reader.got)
 
 
 # -- entry points --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 runs of the nine reference circuits (plain TCP and TLS, K=1 and K=100) against the plaintext
 evaluator."""
 
+import io
 import threading
 import zlib
 
@@ -261,3 +262,31 @@ def test_aes_fips197_key_and_plaintext_held_apart(bristol_path):
     swapped = c.with_parties({"in1": "evaluator", "in2": "garbler"})
     run = run_local(swapped, {"in2": pt}, {"in1": key})
     assert run.evaluator.outputs[0]["out1"].to_bytes(16, "big") == ct
+
+
+# -- progress line ----------------------------------------------------------------------------
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_line_only_on_a_terminal_after_a_while(monkeypatch):
+    from yaogc.runtime import progress
+    quiet = io.StringIO()
+    p = progress.Progress(10, stream=quiet)        # not a terminal: never drawn
+    monkeypatch.setattr(progress, "SHOW_AFTER", 0.0)
+    p.update(3, 3000)
+    assert quiet.getvalue() == ""
+    tty = _Tty()
+    p = progress.Progress(10, label="garbler: ", stream=tty)
+    p.update(4, 4_000_000)
+    line = tty.getvalue()
+    assert line.startswith("\rgarbler: layer 4/10 (40%), 4.0M AND") and "AND/s" in line
+    p.close()
+    assert tty.getvalue().endswith("\r")
+    monkeypatch.setattr(progress, "SHOW_AFTER", 3600.0)
+    late = _Tty()
+    p = progress.Progress(10, stream=late)         # a short run: nothing appears
+    p.update(10, 1000)
+    p.close()
+    assert late.getvalue() == ""
