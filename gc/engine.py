@@ -105,6 +105,11 @@ class _Views:
         self.t_r = {r: s.t[:r * m] for r in (2, 4)}
         self.t_col = {r: s.t[:r * m].reshape(r, m, 2)[:, :, 0] for r in (2, 4)}
         self.tmpl = {r: s.tmpl[:r, :m] for r in (2, 4)}
+        # the same, flattened per role: (p, y, y bytes, q, t, t low words, template)
+        self.hash4 = (self.p_r[4], self.y_r[4], self.y_bytes[4], self.q_r[4], self.t_r[4],
+                      self.t_col[4], self.tmpl[4])
+        self.hash2 = (self.p_r[2], self.y_r[2], self.y_bytes[2], self.q_r[2], self.t_r[2],
+                      self.t_col[2], self.tmpl[2])
         self.cb = s.cb[:2 * m]
         self.cb_hi = s.cb[m:2 * m]
         self.ib = s.ib[:2 * m]
@@ -188,6 +193,8 @@ class Engine:
             self.tweaks = np.zeros((rows, 2), dtype=np.uint64)
             np.add(static, np.uint64(2 * self.tweak_start), out=self.tweaks[:, 0])
         self.aes = FixedKeyAES().encryptor
+        self.kinds = schedule.cached("kinds", lambda: [isinstance(s, AndStep)
+                                                       for s in schedule.steps])
         self.step_no = 0              # next step of the schedule to run
         self.output_labels_: np.ndarray | None = None
 
@@ -206,27 +213,30 @@ class Engine:
             return
         gv, rows, r0, r1 = self.scr.gather_views(arity, idx.size // arity, self.batch)
         self.vstore.take(idx, mode="clip", out=gv)
+        xor = np.bitwise_xor
         if arity == 2:
-            np.bitwise_xor(r0, r1, out=out)
+            xor(r0, r1, out=out)
+        elif arity == 3:
+            xor(r0, r1, out=out)
+            xor(out, rows[2], out=out)
         else:
-            np.bitwise_xor.reduce(rows, axis=0, out=out)
-
-    def run_xor(self, s: int) -> None:
-        start = self.schedule.steps[s].start
-        w = 2 * self.batch
-        for a, c, idx, arity in self.plan[s]:
-            s0 = start + a
-            self.gather(idx, arity, self.flat[s0 * w:(s0 + c) * w], self.vstore[s0:s0 + c])
+            xor.reduce(rows, axis=0, out=out)
 
     def run_until_and(self) -> AndStep | None:
         """Run XOR steps up to the next AND layer; returns it (or None when none is left)."""
-        steps = self.schedule.steps
-        while self.step_no < len(steps):
-            st = steps[self.step_no]
-            if isinstance(st, AndStep):
-                return st
-            self.run_xor(self.step_no)
-            self.step_no += 1
+        steps, kinds, plan, gather = self.schedule.steps, self.kinds, self.plan, self.gather
+        flat, vstore, w = self.flat, self.vstore, 2 * self.batch
+        i, n = self.step_no, len(steps)
+        while i < n:
+            if kinds[i]:
+                self.step_no = i
+                return steps[i]
+            start = steps[i].start
+            for a, c, idx, arity in plan[i]:
+                s0 = start + a
+                gather(idx, arity, flat[s0 * w:(s0 + c) * w], vstore[s0:s0 + c])
+            i += 1
+        self.step_no = i
         return None
 
     def finish(self) -> np.ndarray:
@@ -247,19 +257,18 @@ class Engine:
     def hash_chunk(self, v: _Views, src: memoryview, st: AndStep, a: int) -> None:
         """q[:r m] = H(src, tweaks), H(x, t) = pi(pi(x) ^ t) ^ pi(x) (Guo-Katz-Wang-Yu), the
         chunk's r segments hashed under tweaks 2j, 2j+1, 2j, 2j+1 of its gates j."""
-        r, m, k = self.role_rows, v.m, self.batch
-        first = (st.offset + a) * k
+        r = self.role_rows
+        p, y, y_bytes, q, t, t_col, tmpl = v.hash4 if r == 4 else v.hash2
+        first = (st.offset + a) * self.batch
         enc = self.aes
         enc.update_into(src, v.p_bytes)
         if self.tweaks is not None:
-            t = self.tweaks[r * first:r * (first + m)]
+            t = self.tweaks[r * first:r * (first + v.m)]
         else:
-            np.add(v.tmpl[r], np.uint64(2 * (self.tweak_start + first)), out=v.t_col[r])
-            t = v.t_r[r]
-        np.bitwise_xor(v.p_r[r], t, out=v.y_r[r])
-        enc.update_into(v.y_bytes[r], v.q_bytes)
-        q = v.q_r[r]
-        np.bitwise_xor(q, v.p_r[r], out=q)
+            np.add(tmpl, np.uint64(2 * (self.tweak_start + first)), out=t_col)
+        np.bitwise_xor(p, t, out=y)
+        enc.update_into(y_bytes, v.q_bytes)
+        np.bitwise_xor(q, p, out=q)
 
     def table_views(self, block: np.ndarray, a: int, c: int, n: int) -> tuple:
         """The chunk's [TG | TE] part of a layer's (2, n, K, 2) block, and its TE half."""
