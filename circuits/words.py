@@ -32,7 +32,7 @@ Low-depth alternatives that spend more ANDs (:mod:`.shallow`): ``add_shallow``,
 
 from .arith import (divmod_s, divmod_u, mul, mul_const, mul_full, popcount,
                     ref_divmod_s, ref_divmod_u, sum_words)
-from .bitheap import BitHeap, and_level
+from .bitheap import BitHeap, and_level, live_and_count
 from .shallow import add_shallow, lt_shallow, sub_shallow
 from .wordops import (Word, WordError, abs_, add, add_carry, and_tree, and_w, cond_neg,
                       const_value, const_word, dec, eq, extend, ge, gt, inc, inc_by, is_zero,
@@ -41,7 +41,7 @@ from .wordops import (Word, WordError, abs_, add, add_carry, and_tree, and_w, co
                       shl_var, shr, shr_var, sub, sub_borrow, truncate, xor_w)
 
 __all__ = [
-    "Word", "WordError", "BitHeap", "and_level",
+    "Word", "WordError", "BitHeap", "and_level", "live_and_count",
     "const_word", "const_value", "extend", "truncate",
     "and_w", "or_w", "xor_w", "not_w", "and_tree", "or_tree",
     "add", "add_carry", "sub", "sub_borrow", "inc", "inc_by", "dec", "neg", "cond_neg", "abs_",
