@@ -24,6 +24,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .circuit import Circuit, CircuitError, Op
+from .types import BoolType, IntType
 
 _CHUNK_BYTES = 32 << 20
 _NARROW = 32
@@ -366,28 +367,61 @@ def encode_inputs(circuit: Circuit, rows: Sequence[Mapping[str, Any]]) -> np.nda
     """Named input values per row -> (K, n_inputs) bits; a missing or unknown name is an error."""
     out = np.zeros((len(rows), circuit.n_inputs), dtype=np.uint8)
     names = {p.name for p in circuit.inputs}
-    for r, row in enumerate(rows):
-        unknown = set(row) - names
-        if unknown:
-            raise CircuitError(f"unknown input '{sorted(unknown)[0]}' (the circuit has: "
-                               f"{', '.join(p.name for p in circuit.inputs)})")
-        for p in circuit.inputs:
-            if p.name not in row:
-                raise CircuitError(f"missing input '{p.name}' ({p.type}, party {p.party})")
-            p.type._encode_into(row[p.name], out[r, p.wires[0]:p.wires[0] + p.width], p.name)
+    for row in rows:
+        if len(row) != len(names) or not names.issuperset(row):
+            unknown = set(row) - names
+            if unknown:
+                raise CircuitError(f"unknown input '{sorted(unknown)[0]}' (the circuit has: "
+                                   f"{', '.join(p.name for p in circuit.inputs)})")
+            p = next(p for p in circuit.inputs if p.name not in row)
+            raise CircuitError(f"missing input '{p.name}' ({p.type}, party {p.party})")
+    for p in circuit.inputs:
+        cols = out[:, p.wires[0]:p.wires[0] + p.width]
+        values = [row[p.name] for row in rows]
+        if not _encode_column(p.type, values, cols):
+            for r, v in enumerate(values):
+                p.type._encode_into(v, cols[r], p.name)
     return out
+
+
+def _encode_column(t, values: list, cols: np.ndarray) -> bool:
+    """Encode a column of plain integers or bools in one go; False if it needs the per-value
+    path (other types, other values, or a value out of range, which that path reports)."""
+    if not isinstance(t, (IntType, BoolType)) or t.width > 64 or not values:
+        return False
+    if not all(type(v) in (int, bool) for v in values):
+        return False
+    lo, hi = (0, 1) if isinstance(t, BoolType) else (t.min, t.max)
+    if min(values) < lo or max(values) > hi:
+        return False
+    arr = np.array(values, dtype=np.int64 if lo < 0 else np.uint64).astype(np.uint64)
+    cols[:] = (arr[:, None] >> np.arange(t.width, dtype=np.uint64)) & np.uint64(1)
+    return True
 
 
 def decode_outputs(circuit: Circuit, out_bits: np.ndarray) -> list[dict[str, Any]]:
     """(K, total output width) bits -> one {output name: value} per row."""
-    res = []
-    for row in np.atleast_2d(out_bits):
-        d, pos = {}, 0
-        for o in circuit.outputs:
-            d[o.name] = o.type.decode(row[pos:pos + o.width])
-            pos += o.width
-        res.append(d)
-    return res
+    out_bits = np.atleast_2d(np.asarray(out_bits, dtype=np.uint8))
+    columns, pos = [], 0
+    for o in circuit.outputs:
+        columns.append(_decode_column(o.type, out_bits[:, pos:pos + o.width]))
+        pos += o.width
+    names = [o.name for o in circuit.outputs]
+    return [dict(zip(names, vals)) for vals in zip(*columns)] if names else [{} for _ in out_bits]
+
+
+def _decode_column(t, bits: np.ndarray) -> list:
+    if isinstance(t, BoolType):
+        return [bool(b) for b in bits[:, 0].tolist()]
+    if isinstance(t, IntType) and t.width <= 64:
+        raw = np.zeros((bits.shape[0], 8), dtype=np.uint8)
+        packed = np.packbits(bits, axis=1, bitorder="little")
+        raw[:, :packed.shape[1]] = packed
+        u = raw.view(np.uint64).reshape(-1)
+        if t.signed:
+            return [t.wrap(v) for v in u.tolist()]
+        return u.tolist()
+    return [t.decode(row) for row in bits]
 
 
 def evaluate(circuit: Circuit, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -126,3 +126,31 @@ def test_array_outputs_and_zero_rows():
     assert evaluate_one(c, x=[1, 2, 3]) == {"rev": [3, 2, 1]}
     assert evaluate(c, []) == []
     assert evaluate_bits(c, np.zeros((0, 6), dtype=np.uint8)).shape == (0, 6)
+
+
+def test_column_codecs_match_the_per_value_encoding():
+    from yaogc.circuits import FixedType
+    b = Builder("codec")
+    ports = {"u": uint(64), "i": sint(8), "f": BOOL, "w": uint(100), "a": ArrayType(uint(3), 2),
+             "x": FixedType(8, 2)}
+    wires = {name: b.input("garbler", name, t) for name, t in ports.items()}
+    for name, t in ports.items():
+        b.output(("garbler",), name, t, wires[name])
+    c = b.build()
+    rng = np.random.default_rng(4)
+    rows = [{"u": int(rng.integers(0, 2**63)) * 2 + 1, "i": int(rng.integers(-128, 128)),
+             "f": bool(k % 2) if k % 3 else k % 2, "w": (1 << 99) + k, "a": [k % 8, 7],
+             "x": -1.25} for k in range(50)]
+    rows[3]["u"], rows[4]["i"], rows[5]["i"] = np.uint64(5), np.int8(-3), True
+    bits = encode_inputs(c, rows)
+    for r, row in enumerate(rows):
+        expect = np.concatenate([t.encode(row[name]) for name, t in ports.items()])
+        assert np.array_equal(bits[r], expect)
+    back = evaluate(c, rows)
+    for row, got in zip(rows, back):
+        assert got == {name: (t.decode(t.encode(v))) for (name, t), v in
+                       zip(ports.items(), (row[n] for n in ports))}
+    with pytest.raises(InputError, match="input 'u': -1 is out of range for u64"):
+        encode_inputs(c, rows[:2] + [dict(rows[2], u=-1)])
+    with pytest.raises(InputError, match="input 'f': 2 is not a bool"):
+        encode_inputs(c, [dict(rows[0], f=2)])
