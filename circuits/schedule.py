@@ -214,33 +214,34 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int) -> Schedule:
     empty: frozenset = frozenset()
 
     # per wire: its linear form (basis ids, constant), wire-level constant (or None), AND-depth
-    form: list = [None] * circuit.n_wires
-    const: list = [None] * circuit.n_wires
-    level = [0] * circuit.n_wires
+    n_w = circuit.n_wires
+    form: list = [None] * n_w
+    const: list = [None] * n_w
+    level = [0] * n_w
+    blevel = [0] * n_w                  # basis id -> the level at which it becomes known
     for w in range(n_in):
         form[w] = (frozenset((w,)), 0)
-    blevel: dict[int, int] = {w: 0 for w in range(n_in)}   # basis id -> level it becomes known
-    mat_def: dict[int, frozenset] = {}                      # materialized basis id -> terms
-    ands: list[tuple[int, tuple, tuple]] = []               # (basis id, form a, form b)
+    mat_def: dict[int, frozenset] = {}  # materialized basis id -> terms
+    ands: list[tuple[int, tuple, tuple]] = []   # (basis id, form a, form b)
+    zero_form, one_form = (empty, 0), (empty, 1)
     for k, o in enumerate(ops):
         w = n_in + k
         if not live[w]:
             continue
         a, b = ins_a[k], ins_b[k]
         if o == XOR:
+            la, lb = level[a], level[b]
+            level[w] = la if la > lb else lb
             ca, cb = const[a], const[b]
-            if a == b:
-                const[w] = 0
-            elif ca is not None and cb is not None:
-                const[w] = ca ^ cb
-            level[w] = max(level[a], level[b])
-            if const[w] is not None:
-                form[w] = (empty, const[w])
+            if a == b or (ca is not None and cb is not None):
+                c = 0 if a == b else ca ^ cb
+                const[w] = c
+                form[w] = one_form if c else zero_form
                 continue
             fa, fb = form[a], form[b]
             terms = fa[0] ^ fb[0]
             if len(terms) > bound and (fanout[w] > 1 or len(terms) > cap):
-                lv = max(blevel[t] for t in terms)
+                lv = max(map(blevel.__getitem__, terms))
                 if flat:
                     # one XOR step per level: expand the wires materialized at this level
                     for t in [t for t in terms if t in mat_def and blevel[t] == lv]:
@@ -253,29 +254,29 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int) -> Schedule:
             ca, cb = const[a], const[b]
             if ca == 0 or cb == 0:
                 const[w] = 0
+                form[w] = zero_form
             elif ca == 1 or a == b:
                 const[w], form[w], level[w] = cb, form[b], level[b]
-                continue
             elif cb == 1:
                 const[w], form[w], level[w] = ca, form[a], level[a]
-                continue
-            if const[w] is not None:
-                form[w] = (empty, const[w])
-                continue
-            level[w] = max(level[a], level[b]) + 1
-            blevel[w] = level[w]
-            ands.append((w, form[a], form[b]))
-            form[w] = (frozenset((w,)), 0)
-        elif o == NOT:
-            if const[a] is not None:
-                const[w] = const[a] ^ 1
-                form[w] = (empty, const[w])
             else:
-                form[w] = (form[a][0], form[a][1] ^ 1)
+                la, lb = level[a], level[b]
+                lv = (la if la > lb else lb) + 1
+                level[w] = blevel[w] = lv
+                ands.append((w, form[a], form[b]))
+                form[w] = (frozenset((w,)), 0)
+        elif o == NOT:
+            ca = const[a]
+            if ca is not None:
+                const[w] = ca ^ 1
+                form[w] = zero_form if ca else one_form
+            else:
+                fa = form[a]
+                form[w] = (fa[0], fa[1] ^ 1)
             level[w] = level[a]
         else:
             const[w] = 1 if o == C1 else 0
-            form[w] = (empty, const[w])
+            form[w] = one_form if o == C1 else zero_form
 
     out_forms = [form[w] for w in outs]
 
