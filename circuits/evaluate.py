@@ -330,7 +330,7 @@ def _use_levels(circuit: Circuit, words: int) -> bool:
 def evaluate_packed(circuit: Circuit, packed_inputs: np.ndarray) -> np.ndarray:
     """Evaluate on bit-sliced inputs (n_inputs, W) uint64; returns every wire, (n_wires, W)."""
     packed_inputs = _check_inputs(circuit, packed_inputs)
-    if not _use_levels(circuit, packed_inputs.shape[1]):
+    if packed_inputs.shape[1] <= _PLAN_WORDS and (True not in _plans.get(circuit, {})):
         return _run_ints(circuit, packed_inputs, None)
     plan = level_plan(circuit, reuse=False)
     return plan.run(packed_inputs, None)[plan.slot_of]

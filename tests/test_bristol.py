@@ -5,6 +5,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from test_passes import random_circuits
 
 from yaogc.circuits import BOOL, Builder, InputError, Op, uint
 from yaogc.circuits.bristol import FormatError, bristol_text, load_circuit, read_bristol, write_bristol
@@ -182,3 +184,17 @@ def test_circuit_with_no_gates():
     c = read_bristol("0 2\n1 2\n1 2\n\n")
     assert c.n_gates == 0
     assert evaluate_one(c, in1=2)["out1"] == 2
+
+
+@settings(deadline=None, max_examples=60)
+@given(random_circuits(max_inputs=6, max_gates=40))
+def test_random_circuits_survive_both_formats(c):
+    from yaogc.circuits.native import native_bytes, read_native
+    again = read_bristol(bristol_text(c)).check()
+    rows = _all_rows(c)
+    want = evaluate_bits(c, rows)
+    assert np.array_equal(evaluate_bits(again, rows), want)
+    assert again.count(Op.AND) == c.count(Op.AND)
+    native = read_native(native_bytes(c))
+    assert native.content_hash == c.content_hash
+    assert np.array_equal(evaluate_bits(native, rows), want)
