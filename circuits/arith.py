@@ -1,4 +1,4 @@
-"""Multi-operand sums, popcount, multiplication and division on words, with few ANDs.
+"""Multi-operand sums, popcount and multiplication on words, with few ANDs.
 
 AND counts (n = word width), all measured by tests/test_words.py:
 
@@ -13,12 +13,8 @@ AND counts (n = word width), all measured by tests/test_words.py:
   :mod:`.mulplan` picks schoolbook or Karatsuba and the split per width by counting ANDs.
 - ``mul_const`` by a public k: shift-and-add over the binary or the non-adjacent form of k,
   whichever costs fewer ANDs.
-- ``divmod_u``: n^2+3n-3, restoring division where step k compares a k-bit partial remainder
-  and a precomputed "divisor < 2^k" bit decides the rest (as in EMP-toolkit).
-- ``divmod_s``: n^2+6n-6, C semantics (truncation toward zero), see :func:`divmod_s`.
 
-Division by zero and overflow never fail; :func:`ref_divmod_u` and :func:`ref_divmod_s` are
-the same semantics on Python integers, for interpreters and tests.
+Division is in :mod:`.division`.
 """
 
 from __future__ import annotations
@@ -28,10 +24,9 @@ from typing import Sequence
 
 from .bitheap import BitHeap, live_and_count
 from .mulplan import mod_split, use_karatsuba
-from .builder import ONE, ZERO, Builder
+from .builder import ZERO, Builder
 from .types import uint
-from .wordops import (Word, WordError, _same_width, abs_, const_value, eq, inc, inc_by,
-                      mux, sub_borrow, add_carry, extend)
+from .wordops import Word, WordError, _same_width, add_carry, const_value, extend
 
 
 
@@ -199,11 +194,12 @@ def _const_terms(b: Builder, x: Sequence[int], digits: Sequence[int]) -> Word:
     return heap.result()
 
 
-def _and_cost(n: int, digits: Sequence[int]) -> int:
-    """ANDs of the shift-and-add for these digits on n fresh input bits."""
+@lru_cache(maxsize=256)
+def _and_cost(real: int, n: int, digits: tuple[int, ...]) -> int:
+    """ANDs of the shift-and-add for these digits on `real` fresh bits zero-extended to n."""
     scratch = Builder("cost")
-    _const_terms(scratch, scratch.input("p", "x", uint(n)), digits)
-    return scratch.n_and
+    x = extend(scratch.input("p", "x", uint(real)) if real else [], n, False)
+    return live_and_count(scratch, _const_terms(scratch, x, digits))
 
 
 def mul_const(b: Builder, x: Sequence[int], k: int) -> Word:
@@ -212,98 +208,12 @@ def mul_const(b: Builder, x: Sequence[int], k: int) -> Word:
     if n == 0:
         return []
     k %= 1 << n
-    binary = [(k >> i) & 1 for i in range(n)]
-    naf = _naf(k)[:n]
+    binary = tuple((k >> i) & 1 for i in range(n))
+    naf = tuple(_naf(k)[:n])
     best = binary
-    if sum(map(abs, naf)) < sum(binary) and _and_cost(n, naf) < _and_cost(n, binary):
-        best = naf
+    if sum(map(abs, naf)) < sum(binary):
+        # the operand's constant-zero top bits (a widened word) change which form is cheaper
+        real = max((i + 1 for i, w in enumerate(x) if w != ZERO), default=0)
+        if _and_cost(real, n, naf) < _and_cost(real, n, binary):
+            best = naf
     return _const_terms(b, x, best)
-
-
-# --- division ------------------------------------------------------------------------------
-def _restoring(b: Builder, a: Sequence[int], d: Sequence[int]) -> tuple[Word, Word, list[int]]:
-    """Unsigned a // d and a % d for len(a) <= len(d), restoring division.
-
-    Step k sees a k-bit partial remainder r'; r' >= d iff d < 2^k (bit small[k], one suffix
-    OR chain for all k) and r' >= d mod 2^k (a k-bit borrow chain). So step k costs 2k+1
-    ANDs: borrow chain, the AND with small[k], a k-bit mux. Returns (quotient, remainder,
-    small) with len(a) bits each for the first two and small[k] = [d < 2^k], k = 0..len(d).
-    """
-    m, n = len(a), len(d)
-    small = [ONE] * (n + 1)
-    for k in range(n - 1, -1, -1):
-        small[k] = b.and_(small[k + 1], b.not_(d[k]))
-    q = [ZERO] * m
-    r: Word = []
-    for i in range(m - 1, -1, -1):
-        rp = [a[i]] + r
-        k = len(rp)
-        diff, borrow = sub_borrow(b, rp, d[:k])
-        q[i] = b.and_(b.not_(borrow), small[k])
-        r = mux(b, q[i], diff, rp)
-    return q, r, small
-
-
-def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word]:
-    """Unsigned (x // y, x % y); x // 0 = 2^n - 1 and x % 0 = x. n^2+3n-3 ANDs.
-
-    Division by zero needs no special case: no step ever finds r' < 0.
-    """
-    _same_width("divmod_u", x, y)
-    q, r, _ = _restoring(b, x, y)
-    return q, r
-
-
-def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word]:
-    """Signed (x / y, x % y) truncating toward zero (C): n^2+6n-6 ANDs.
-
-    x / 0 = -1 if x >= 0 else 1 and x % 0 = x; INT_MIN / -1 = INT_MIN and INT_MIN % -1 = 0
-    (the wrap-around of the exact quotient 2^(n-1)).
-
-    Rather than |x| (n-1 ANDs) this divides a' = x ^ sign(x), which is |x| - 1 for negative
-    x and has only n-1 bits, saving the division's widest step. With a' = q'|y| + r' the
-    true |x| = a' + 1 gives q = q' + e, r = e ? 0 : r' + 1 where e = [r' + 1 == |y|]; and the
-    negated results become q' ^ -1 + (1 - e) and ~r', both free of a second negation.
-    """
-    n = _same_width("divmod_s", x, y)
-    if n == 0:
-        return [], []
-    sx, sy = x[-1], y[-1]
-    ap = [b.xor(xi, sx) for xi in x[:-1]]
-    d = abs_(b, y)
-    q1, r1, small = _restoring(b, ap, d)
-    # a' < 2^(n-1), so the quotient's top bit is set only when dividing by zero
-    q1 = q1 + [small[0]]
-    r1 = r1 + [ZERO]
-    e = b.and_(sx, eq(b, inc(b, r1), d))
-    t = b.xor(sx, sy)
-    q = inc_by(b, [b.xor(qi, t) for qi in q1], b.xor(t, e))
-    ne_ = b.not_(e)
-    r = [b.and_(b.xor(ri, sx), ne_) for ri in r1]
-    return q, r
-
-
-def _wrap_s(v: int, n: int) -> int:
-    v &= (1 << n) - 1
-    return v - (1 << n) if v >> (n - 1) else v
-
-
-def ref_divmod_u(x: int, y: int, n: int) -> tuple[int, int]:
-    """Unsigned n-bit (x // y, x % y) with x // 0 = 2^n - 1, x % 0 = x (operands taken mod 2^n)."""
-    mask = (1 << n) - 1
-    x, y = x & mask, y & mask
-    if y == 0:
-        return mask, x
-    return x // y, x % y
-
-
-def ref_divmod_s(x: int, y: int, n: int) -> tuple[int, int]:
-    """Signed n-bit (x / y, x % y) truncating toward zero, x / 0 = -1 if x >= 0 else 1,
-    x % 0 = x, results wrapped to n bits (INT_MIN / -1 = INT_MIN, INT_MIN % -1 = 0)."""
-    x, y = _wrap_s(x, n), _wrap_s(y, n)
-    if y == 0:
-        return _wrap_s(-1 if x >= 0 else 1, n), x
-    q = abs(x) // abs(y)
-    if (x < 0) != (y < 0):
-        q = -q
-    return _wrap_s(q, n), _wrap_s(x - q * y, n)

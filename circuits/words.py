@@ -2,8 +2,8 @@
 
 A word is a list of :class:`~yaogc.circuits.builder.Builder` wires, bit 0 first; functions
 take the builder first. Basic operations live in :mod:`.wordops`, the bit heap behind sums
-and products in :mod:`.bitheap`, popcount, multiplication and division in :mod:`.arith` (with
-:mod:`.mulplan` choosing the multiplier per width); this module gathers them under one name. AND counts (free XOR), n = width:
+and products in :mod:`.bitheap`, popcount and multiplication in :mod:`.arith` (with
+:mod:`.mulplan` choosing the multiplier per width), division in :mod:`.division`; this module gathers them under one name. AND counts (free XOR), n = width:
 
 =====================================  ==========================================
 add, sub mod 2^n                       n-1
@@ -24,14 +24,16 @@ mul_full (2n bits, either signedness)  <= 2n^2-n, fewer from 14 bits
 mul_const                              one heap row per nonzero (binary or NAF) digit
 divmod_u                               n^2+3n-3
 divmod_s                               n^2+6n-6
+divmod by a constant word              reciprocal multiplication or folded restoring
 =====================================  ==========================================
 
 Low-depth alternatives that spend more ANDs (:mod:`.shallow`): ``add_shallow``,
 ``sub_shallow`` and ``lt_shallow`` with AND-depth ceil(log2 n) + 1 instead of n.
 """
 
-from .arith import (divmod_s, divmod_u, mul, mul_const, mul_full, popcount,
-                    ref_divmod_s, ref_divmod_u, sum_words)
+from .arith import mul, mul_const, mul_full, popcount, sum_words
+from .division import (divmod_const_s, divmod_const_u, divmod_s, divmod_u, ref_divmod_s,
+                       ref_divmod_u)
 from .bitheap import BitHeap, and_level, live_and_count
 from .shallow import add_shallow, lt_shallow, sub_shallow
 from .wordops import (Word, WordError, abs_, add, add_carry, and_tree, and_w, cond_neg,
@@ -49,5 +51,6 @@ __all__ = [
     "min_", "max_", "min_words", "max_words", "reduce_balanced", "sum_words", "popcount",
     "shl", "shr", "rotl", "rotr", "shl_var", "shr_var", "rotl_var", "rotr_var",
     "mul", "mul_full", "mul_const", "divmod_u", "divmod_s", "ref_divmod_u", "ref_divmod_s",
+    "divmod_const_u", "divmod_const_s",
     "add_shallow", "sub_shallow", "lt_shallow",
 ]

@@ -109,6 +109,8 @@ BUILDERS: dict[str, Callable] = {
     "cond_neg": lambda b, c, x: W.cond_neg(b, x, c[0]),
     "mul": W.mul, "mul_full": W.mul_full, "divmod_u": W.divmod_u, "divmod_s": W.divmod_s,
     "mul_const": W.mul_const,
+    "div_const_u": lambda b, x, d: W.divmod_u(b, x, W.const_word(d, len(x))),
+    "div_const_s": lambda b, x, d: W.divmod_s(b, x, W.const_word(d, len(x))),
     "popcount": W.popcount,
     "sum": lambda b, *ws: W.sum_words(b, ws),
     "min_words": lambda b, *ws_signed: W.min_words(b, ws_signed[:-1], ws_signed[-1]),
@@ -198,6 +200,25 @@ def test_divmod(data, n):
     rows += [(x, 0) for x, _ in rows[:3]] + [(1 << (n - 1), (1 << n) - 1)]
     check("divmod_u", [n, n], rows, lambda x, y: list(W.ref_divmod_u(x, y, n)))
     check("divmod_s", [n, n], rows, lambda x, y: list(W.ref_divmod_s(x, y, n)))
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from([1, 2, 3, 5, 8, 16, 32, 33, 64]),
+       st.integers(-(1 << 64), 1 << 64))
+def test_divmod_by_constant(data, n, d):
+    d = data.draw(st.sampled_from([d, d % 1000, -(d % 1000), 0, 1, -1, 3, 10, 7, (1 << n) - 1,
+                                   1 << (n - 1), (1 << (n - 1)) + 1]))
+    rows = data.draw(operands(n, 1))
+    check("div_const_u", [n], rows, lambda x: list(W.ref_divmod_u(x, d, n)), d)
+    check("div_const_s", [n], rows, lambda x: list(W.ref_divmod_s(x, d, n)), d)
+
+
+@pytest.mark.parametrize("n", [6, 8])
+def test_divmod_by_constant_exhaustive(n):
+    xs = [(x,) for x in range(1 << n)]
+    for d in list(range(0, 1 << n, 5)) + [(1 << n) - 1, 1 << (n - 1)]:
+        check("div_const_u", [n], xs, lambda x: list(W.ref_divmod_u(x, d, n)), d)
+        check("div_const_s", [n], xs, lambda x: list(W.ref_divmod_s(x, d, n)), d)
 
 
 def test_division_reference_semantics():
@@ -384,6 +405,14 @@ def test_and_counts_div(n):
     if n >= 2:
         assert ands("divmod_u", [n, n]) == n * n + 3 * n - 3
         assert ands("divmod_s", [n, n]) == n * n + 6 * n - 6
+
+
+@pytest.mark.parametrize("d", [3, 10, 1000])
+def test_division_by_constant_is_cheaper(d):
+    for n in (16, 32):
+        assert ands("div_const_u", [n], d) < ands("divmod_u", [n, n]) // 2
+        assert ands("div_const_s", [n], d) < ands("divmod_s", [n, n]) * 2 // 3
+        assert built("div_const_u", (n,), d).depth <= 2 * n + 8
 
 
 def test_constant_operands_fold():
