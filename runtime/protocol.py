@@ -47,7 +47,8 @@ from .progress import Progress
 
 TWEAK_START = 0          # gate tweaks count from 0; OT extension's count from 2^63
 FRAME_TARGET = 256 << 10  # table bytes gathered before a frame goes out
-FRAME_IDLE = 16 << 10     # ... or this many, when the sender thread is idle
+FRAME_IDLE = 16 << 10     # ... or this many, when no frame is waiting to be sent
+INLINE_MAX = 1 << 20      # smaller frames are written by the garbling thread itself
 SEND_QUEUE = 16           # frames the garbler may run ahead of the socket
 
 PHASES = ("handshake", "inputs", "OT", "tables", "outputs")
@@ -204,7 +205,11 @@ def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: 
 
 # -- garbler -------------------------------------------------------------------------------
 class _Sender(threading.Thread):
-    """Writes table frames from a queue so garbling goes on while the socket drains."""
+    """Writes table frames so garbling goes on while the socket drains.
+
+    A large frame goes to a queue that this thread writes out (a write of several MiB blocks
+    until the evaluator has read most of it); a small one, when nothing is queued, is written
+    at once by the garbling thread, which costs less than waking this one (the GIL)."""
 
     def __init__(self, ch):
         super().__init__(name="yaogc-table-sender", daemon=True)
@@ -213,25 +218,31 @@ class _Sender(threading.Thread):
         self.error: BaseException | None = None
         self.first_sent: float | None = None
 
+    def _send(self, item) -> None:
+        self.ch.send_msg(Msg.TABLES, item, flush=True)
+        if self.first_sent is None:
+            self.first_sent = time.perf_counter()
+
     def run(self) -> None:
         while True:
             item = self.q.get()
-            if item is None:
-                return
-            if self.error is not None:
-                continue  # drain, so the producer never blocks on a dead sender
             try:
-                self.ch.send_msg(Msg.TABLES, item)
-                if self.first_sent is None:
-                    self.ch.flush()
-                    self.first_sent = time.perf_counter()
+                if item is None:
+                    return
+                if self.error is None:  # after a failure: drain, so the producer never blocks
+                    self._send(item)
             except BaseException as e:  # noqa: BLE001 - re-raised in the garbling thread
                 self.error = e
+            finally:
+                self.q.task_done()
 
     def put(self, item) -> None:
         if self.error is not None:
             raise self.error
-        self.q.put(item)
+        if item.nbytes < INLINE_MAX and self.q.unfinished_tasks == 0:
+            self._send(item)  # this thread is idle: the channel is ours
+        else:
+            self.q.put(item)
 
     def finish(self) -> None:
         self.q.put(None)
@@ -294,7 +305,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
             sent_bytes += block.nbytes
             done_layers += 1
             done_ands += block.nbytes // 32
-            if size >= FRAME_TARGET or (size >= FRAME_IDLE and sender.q.empty()):
+            if size >= FRAME_TARGET or (size >= FRAME_IDLE and not sender.q.unfinished_tasks):
                 sender.put(pending[0] if len(pending) == 1 else np.concatenate(pending, axis=None))
                 pending, size = [], 0
             if progress is not None:
