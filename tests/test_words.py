@@ -221,6 +221,32 @@ def test_divmod_by_constant_exhaustive(n):
         check("div_const_s", [n], xs, lambda x: list(W.ref_divmod_s(x, d, n)), d)
 
 
+MIXED = {
+    "mul": (lambda b, x, y, sg: W.mul(b, x, y), lambda x, y, n, sg: [x * y]),
+    "mul_full": (lambda b, x, y, sg: W.mul_full(b, x, y, sg),
+                 lambda x, y, n, sg: [val(x, n, sg) * val(y, n, sg)]),
+    "divmod": (lambda b, x, y, sg: (W.divmod_s if sg else W.divmod_u)(b, x, y),
+               lambda x, y, n, sg: list((W.ref_divmod_s if sg else W.ref_divmod_u)(x, y, n))),
+    "lt": (lambda b, x, y, sg: W.lt(b, x, y, sg),
+           lambda x, y, n, sg: [int(val(x, n, sg) < val(y, n, sg))]),
+    "sum": (lambda b, x, y, sg: W.sum_words(b, [x, y, x]), lambda x, y, n, sg: [2 * x + y]),
+}
+BUILDERS["mixed"] = lambda b, x, y, op, mask, value, sg: MIXED[op][0](
+    b, x, [(1 if (value >> i) & 1 else 0) if (mask >> i) & 1 else w for i, w in enumerate(y)], sg)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from([2, 3, 8, 16, 33]), st.sampled_from(sorted(MIXED)),
+       st.booleans())
+def test_operands_with_constant_bits(data, n, op, signed):
+    """Words mixing input and constant wires, as the compiler's folding produces them."""
+    mask = data.draw(st.integers(0, (1 << n) - 1))
+    value = data.draw(st.integers(0, (1 << n) - 1)) & mask
+    rows = data.draw(operands(n, 2, 12))
+    check("mixed", [n, n], rows,
+          lambda x, y: MIXED[op][1](x, (y & ~mask) | value, n, signed), op, mask, value, signed)
+
+
 def test_division_reference_semantics():
     assert W.ref_divmod_u(7, 0, 8) == (255, 7)
     assert W.ref_divmod_u(200, 7, 8) == (28, 4)
