@@ -180,7 +180,7 @@ class Engine:
         self.tweak_end = self.tweak_start + schedule.n_and * k
         chunk = max(1, CHUNK_LABELS // k)
         self.plan = schedule.plan(chunk)
-        self.scr = scratch(chunk * k)
+        self.m_max = chunk * k
         self.store = np.zeros((schedule.n_slots, k, 2), dtype=np.uint64)
         self.flat = self.store.reshape(-1)
         self.vstore = self.store.reshape(schedule.n_slots, 2 * k).view(f"V{16 * k}").reshape(-1)
@@ -206,12 +206,19 @@ class Engine:
     def layers_done(self) -> int:
         return sum(1 for s in self.schedule.steps[:self.step_no] if isinstance(s, AndStep))
 
-    def gather(self, idx: np.ndarray, arity: int, out: np.ndarray, out_v: np.ndarray) -> None:
+    @property
+    def scr(self) -> Scratch:
+        """This thread's scratch buffers (an engine may be driven from any one thread at a
+        time; looked up per layer, never held across layers)."""
+        return scratch(self.m_max)
+
+    def gather(self, idx: np.ndarray, arity: int, out: np.ndarray, out_v: np.ndarray,
+               scr: Scratch) -> None:
         """out = XOR over the arity rows of store slots idx (out_v: the same memory as slots)."""
         if arity == 1:
             self.vstore.take(idx, mode="clip", out=out_v)
             return
-        gv, rows, r0, r1 = self.scr.gather_views(arity, idx.size // arity, self.batch)
+        gv, rows, r0, r1 = scr.gather_views(arity, idx.size // arity, self.batch)
         self.vstore.take(idx, mode="clip", out=gv)
         xor = np.bitwise_xor
         if arity == 2:
@@ -226,6 +233,7 @@ class Engine:
         """Run XOR steps up to the next AND layer; returns it (or None when none is left)."""
         steps, kinds, plan, gather = self.schedule.steps, self.kinds, self.plan, self.gather
         flat, vstore, w = self.flat, self.vstore, 2 * self.batch
+        scr = self.scr
         i, n = self.step_no, len(steps)
         while i < n:
             if kinds[i]:
@@ -234,7 +242,7 @@ class Engine:
             start = steps[i].start
             for a, c, idx, arity in plan[i]:
                 s0 = start + a
-                gather(idx, arity, flat[s0 * w:(s0 + c) * w], vstore[s0:s0 + c])
+                gather(idx, arity, flat[s0 * w:(s0 + c) * w], vstore[s0:s0 + c], scr)
             i += 1
         self.step_no = i
         return None
@@ -249,8 +257,9 @@ class Engine:
             out = np.zeros((n_out, k, 2), dtype=np.uint64)
             flat = out.reshape(-1)
             vout = out.reshape(n_out, 2 * k).view(f"V{16 * k}").reshape(-1)
+            scr = self.scr
             for a, c, idx, arity in self.plan[-1]:
-                self.gather(idx, arity, flat[a * 2 * k:(a + c) * 2 * k], vout[a:a + c])
+                self.gather(idx, arity, flat[a * 2 * k:(a + c) * 2 * k], vout[a:a + c], scr)
             self.output_labels_ = np.ascontiguousarray(out.transpose(1, 0, 2))
         return self.output_labels_
 

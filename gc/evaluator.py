@@ -84,12 +84,13 @@ class Evaluator(Engine):
     def _evaluate(self, st: AndStep, tables: np.ndarray) -> None:
         k = self.batch
         flat = self.store.reshape(-1, 2)
-        qv, views = self.scr.qv, self.scr.views
+        scr = self.scr
+        qv, views = scr.qv, scr.views
         xor, band, mul, add = np.bitwise_xor, np.bitwise_and, np.multiply, np.add
         for a, c, idx, arity in self.plan[self.step_no]:
             v = views(c * k, k)
             m = v.m
-            self.gather(idx, arity, v.ex_ab, v.ex_ab_v)   # [A | B]
+            self.gather(idx, arity, v.ex_ab, v.ex_ab_v, scr)   # [A | B]
             band(v.ex_col, v.ones, out=v.cb)             # [sa | sb]
             self.hash_chunk(v, v.ex_in, st, a)
             tab, _ = self.table_views(tables, a, c, st.count)

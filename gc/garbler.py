@@ -88,12 +88,13 @@ class Garbler(Engine):
     def _garble(self, st: AndStep, block: np.ndarray) -> None:
         k = self.batch
         flat = self.store.reshape(-1, 2)
-        qv, rs, views = self.scr.qv, self.rs, self.scr.views
+        scr = self.scr
+        qv, rs, views = scr.qv, self.rs, scr.views
         xor, band, mul, add = np.bitwise_xor, np.bitwise_and, np.multiply, np.add
         for a, c, idx, arity in self.plan[self.step_no]:
             v = views(c * k, k)
             m = v.m
-            self.gather(idx, arity, v.gx_ab, v.gx_ab_v)   # [A0 | B0]
+            self.gather(idx, arity, v.gx_ab, v.gx_ab_v, scr)   # [A0 | B0]
             xor(v.gx_ab2, self._rr(m), out=v.gx_r)       # [A1 | B1]
             band(v.gx_col, v.ones, out=v.cb)             # [pa | pb]
             rs.take(v.cb_hi, mode="clip", out=v.gx_pbr_v)  # pb R

@@ -22,7 +22,8 @@ class TweakCounter:
 
     def __init__(self, start: int = 0):
         if not isinstance(start, int) or not 0 <= start < MAX_GATE_INDEX:
-            raise GarbleError(f"tweak counter start must be an integer in 0..2**62-1, got {start!r}")
+            raise GarbleError(f"tweak counter start must be an integer in 0..2**62-1, "
+                              f"got {start!r}")
         self.value = start
 
     def take(self, n: int) -> int:

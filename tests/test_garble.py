@@ -111,6 +111,26 @@ def test_wide_layer_single_instance():
     assert np.array_equal(garble_and_evaluate(c, bits), evaluate_bits(c, bits))
 
 
+def test_garbler_and_evaluator_in_two_threads():
+    # each thread garbles or evaluates with its own scratch buffers while the other runs
+    import queue
+    import threading
+    c = mul_circuit(8)
+    k = 3
+    bits = input_rows(c, k)
+    s = schedule_for(c, k)
+    g = Garbler(s, k)
+    e = Evaluator(s, k)
+    e.set_inputs(g.input_labels(bits))
+    q: queue.Queue = queue.Queue()
+    producer = threading.Thread(target=lambda: [q.put(b) for b in g.blocks()] + [q.put(None)])
+    producer.start()
+    while (block := q.get()) is not None:
+        e.feed(block)
+    producer.join()
+    assert np.array_equal(e.output_colours() ^ g.decoding_bits(), evaluate_bits(c, bits))
+
+
 def test_tweaks_unique_across_layers_instances_and_circuits(monkeypatch):
     seen = []
 
