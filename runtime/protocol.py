@@ -13,8 +13,9 @@ input rows at once:
 1. handshake: both sides send a session description and compare (``handshake``); any
    disagreement stops both before an input-dependent byte is sent;
 2. inputs: the garbler sends the labels of its own input bits, ``L0 ^ x R``;
-3. OT: one extension setup, then one chosen-message OT per evaluator input bit of all K rows,
-   with messages ``(L0, L0 ^ R)``;
+3. OT: one extension setup, then one correlated OT (ALSZ) per evaluator input bit of all K
+   rows with offset R: the evaluator gets ``L0 ^ x R`` and the garbler the random ``L0``,
+   which becomes that input wire's zero label;
 4. tables: the garbler streams each AND layer's table block (32 bytes per AND per row) as the
    engine yields it, from a sender thread, so garbling, sending and evaluating overlap;
 5. outputs: the evaluator sends the colour bits of the garbler-bound output wires only; the
@@ -277,19 +278,20 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
 
     ph.enter("inputs")
     g = _engine(engine, p, "garbler", k)
-    zero = g.input_zero_labels     # (K, n_in, 2) uint64
     r = g.R                        # (2,) uint64, lsb 1
-    mine = np.ascontiguousarray(zero[:, p.garbler_wires, :])
-    if p.garbler_wires.size:
-        mine[inputs.bits.astype(bool)] ^= r
+    bits = inputs.bits if p.garbler_wires.size else np.zeros((k, 0), np.uint8)
+    mine = g.input_labels(bits, p.garbler_wires)   # L0 ^ x R, (K, own wires, 2)
     ch.send_array(mine, Msg.GARBLER_LABELS, flush=True)
 
     if p.evaluator_wires.size:
         ph.enter("OT")
-        m0 = np.ascontiguousarray(zero[:, p.evaluator_wires, :]).reshape(-1, 2)
         ot = OTExtSender(ch)
         ot.setup()
-        ot.send(m0, m0 ^ r)
+        # correlated OT (ALSZ): the OT itself draws the zero labels of the evaluator's input
+        # wires, L0 = H(q_i, i), and moves 16 bytes per bit instead of 32 for (L0, L0 ^ R)
+        n_e = p.evaluator_wires.size
+        l0 = ot.send_correlated(r, k * n_e)
+        g.input_slots()[p.evaluator_wires] = l0.reshape(k, n_e, 2).transpose(1, 0, 2)
         ch.flush()
 
     ph.enter("tables")
@@ -392,7 +394,7 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
         ph.enter("OT")
         ot = OTExtReceiver(ch)
         ot.setup()
-        got = ot.recv(inputs.bits.reshape(-1))
+        got = ot.recv_correlated(inputs.bits.reshape(-1))
         labels[:, p.evaluator_wires, :] = got.reshape(k, p.evaluator_wires.size, 2)
 
     ph.enter("tables")
