@@ -19,10 +19,13 @@ AND counts under free XOR (n = word width) and where they come from:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Sequence
 
+from .bitheap import live_and_count
 from .builder import ONE, ZERO, Builder
 from .circuit import CircuitError
+from .types import uint
 
 Word = list[int]
 
@@ -345,10 +348,41 @@ def shr_var(b: Builder, x: Sequence[int], s: Sequence[int], signed: bool = False
     return _shift_var(b, x, s, False, x[-1] if signed else ZERO)
 
 
+def mod_small(b: Builder, s: Sequence[int], d: int) -> Word:
+    """s mod d (unsigned s, public d >= 1) as a word of ceil(log2 d) bits.
+
+    One step per bit of s, from the top: r' = 2r + bit < 2d, r = r' >= d ? r' - d : r', so the
+    remainder never needs more than k+1 bits: about (2k+1) ANDs per bit of s.
+    """
+    if d < 1:
+        raise WordError(f"mod_small: divisor {d} must be positive")
+    k = (d - 1).bit_length()
+    r = [ZERO] * k
+    dk = const_word(d, k + 1)
+    for bit in reversed(s):
+        rp = [bit] + r
+        diff, borrow = sub_borrow(b, rp, dk)
+        r = mux(b, borrow, rp, diff)[:k]
+    return r
+
+
+@lru_cache(maxsize=None)
+def _mod_small_cost(w: int, d: int) -> int:
+    """ANDs of mod_small on w fresh bits, counted on a scratch builder."""
+    scratch = Builder("plan")
+    r = mod_small(scratch, scratch.input("p", "s", uint(w)), d)
+    return live_and_count(scratch, r)
+
+
 def _rot_var(b: Builder, x: Sequence[int], s: Sequence[int], sign: int) -> Word:
     # rotating by s_j * 2^j for every bit j adds up to rotating by s mod n; bits with
-    # 2^j = 0 mod n (all j >= k when n is a power of two) cost nothing
+    # 2^j = 0 mod n (all j >= k when n is a power of two) cost nothing. For other n and a
+    # wide amount, reducing the amount mod n first can be cheaper than one stage per bit.
     n = _nonempty("rotate", x)
+    k = _stages(n)
+    stages = sum(1 for j in range(len(s)) if (1 << j) % n)
+    if len(s) > k and n * k + _mod_small_cost(len(s), n) < n * stages:
+        s = mod_small(b, s, n)
     x = list(x)
     for j, sj in enumerate(s):
         amt = (sign * (1 << j)) % n

@@ -17,7 +17,8 @@ min_, max_                             2n
 shl, shr, rotl, rotr by a constant     0
 shl_var, shr_var by a w-bit amount     n*k (k = ceil(log2 n)) if w <= k,
                                        else n*k + n + w - k - 1
-rotl_var, rotr_var                     n * (bits j of the amount with 2^j mod n != 0)
+rotl_var, rotr_var                     n*k if n is a power of 2 or w <= k, else at most
+                                       n*w, less when mod_small(s, n) first pays
 popcount of n bits                     n - popcount(n)
 mul mod 2^n                            <= n^2-n+1, fewer from 25 bits (Karatsuba)
 mul_full (2n bits, either signedness)  <= 2n^2-n, fewer from 14 bits
@@ -39,8 +40,8 @@ from .shallow import add_shallow, lt_shallow, sub_shallow
 from .wordops import (Word, WordError, abs_, add, add_carry, and_tree, and_w, cond_neg,
                       const_value, const_word, dec, eq, extend, ge, gt, inc, inc_by, is_zero,
                       le, lt, lt_chain, max_, max_words, min_, min_words, mux, ne, neg, not_w,
-                      or_tree, or_w, reduce_balanced, rotl, rotl_var, rotr, rotr_var, shl,
-                      shl_var, shr, shr_var, sub, sub_borrow, truncate, xor_w)
+                      mod_small, or_tree, or_w, reduce_balanced, rotl, rotl_var, rotr,
+                      rotr_var, shl, shl_var, shr, shr_var, sub, sub_borrow, truncate, xor_w)
 
 __all__ = [
     "Word", "WordError", "BitHeap", "and_level", "live_and_count",
@@ -49,7 +50,7 @@ __all__ = [
     "add", "add_carry", "sub", "sub_borrow", "inc", "inc_by", "dec", "neg", "cond_neg", "abs_",
     "lt", "lt_chain", "le", "gt", "ge", "eq", "ne", "is_zero", "mux",
     "min_", "max_", "min_words", "max_words", "reduce_balanced", "sum_words", "popcount",
-    "shl", "shr", "rotl", "rotr", "shl_var", "shr_var", "rotl_var", "rotr_var",
+    "mod_small", "shl", "shr", "rotl", "rotr", "shl_var", "shr_var", "rotl_var", "rotr_var",
     "mul", "mul_full", "mul_const", "divmod_u", "divmod_s", "ref_divmod_u", "ref_divmod_s",
     "divmod_const_u", "divmod_const_s",
     "add_shallow", "sub_shallow", "lt_shallow",

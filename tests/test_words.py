@@ -115,7 +115,7 @@ BUILDERS: dict[str, Callable] = {
     "sum": lambda b, *ws: W.sum_words(b, ws),
     "min_words": lambda b, *ws_signed: W.min_words(b, ws_signed[:-1], ws_signed[-1]),
     "add_shallow": W.add_shallow, "sub_shallow": W.sub_shallow, "lt_shallow": W.lt_shallow,
-    "shl_var": W.shl_var, "shr_var": W.shr_var, "rotl_var": W.rotl_var, "rotr_var": W.rotr_var,
+    "mod_small": W.mod_small, "shl_var": W.shl_var, "shr_var": W.shr_var, "rotl_var": W.rotl_var, "rotr_var": W.rotr_var,
     "shl": lambda b, x, k: W.shl(x, k), "shr": lambda b, x, k, sg: W.shr(x, k, sg),
     "rotl": lambda b, x, k: W.rotl(x, k), "rotr": lambda b, x, k: W.rotr(x, k),
 }
@@ -305,6 +305,13 @@ def test_variable_shifts(data, n, signed):
     check("rotr_var", [n, w], rows, lambda x, a: [(x >> a % n | x << (n - a % n)) & m])
 
 
+@SETTINGS
+@given(st.data(), st.sampled_from([1, 4, 8, 13, 40]), st.integers(1, 70))
+def test_mod_small(data, w, d):
+    rows = data.draw(operands(w, 1))
+    check("mod_small", [w], rows, lambda x: [x % d], d)
+
+
 def test_widths_and_constants():
     b = Builder("t")
     x = b.input("p", "x", uint(4))
@@ -367,10 +374,10 @@ def test_popcount_is_optimal(n):
     assert ands("popcount", [n]) == n - popcount_of(n)
 
 
-@pytest.mark.parametrize("n", [5, 8, 16, 32, 33, 64])
+@pytest.mark.parametrize("n", [5, 8, 16, 24, 32, 33, 64])
 def test_and_counts_shifts(n):
     k = (n - 1).bit_length()
-    for w in (1, k, k + 1, k + 4):
+    for w in (1, k, k + 1, k + 4, 32):
         bound = n * min(w, k) + (n + w - k - 1 if w > k else 0)
         assert ands("shl_var", [n, w]) <= bound
         assert ands("shr_var", [n, w], False) <= bound
@@ -378,6 +385,11 @@ def test_and_counts_shifts(n):
         if w <= k or n & (n - 1) == 0:
             assert ands("rotl_var", [n, w]) <= n * k
             assert ands("rotr_var", [n, w]) <= n * k
+        else:
+            assert ands("rotl_var", [n, w]) <= n * w
+            assert ands("rotr_var", [n, w]) <= n * w
+    if n == 24:
+        assert ands("rotl_var", [n, 32]) < n * 32 // 3
     assert ands("shl_var", [n, k]) == n * k
     assert ands("shl", [n], 3) == 0 and ands("rotr", [n], 5) == 0
 
