@@ -22,6 +22,7 @@ garble interchangeably: the same AND gate gets the same position (and so the sam
 from __future__ import annotations
 
 import weakref
+from itertools import chain
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -325,76 +326,129 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int) -> Schedule:
     for f in out_forms:
         for t in f[0]:
             last[t] = final
-    alloc = _Slots(FIRST_INPUT_SLOT + n_in)
-    slot: dict[int, int] = {w: FIRST_INPUT_SLOT + w for w in range(n_in)}
     frees: dict[int, list[int]] = {}
     for t, si in last.items():
         frees.setdefault(si, []).append(t)
-    for w in range(n_in):
-        if w not in last:
-            alloc.free([FIRST_INPUT_SLOT + w])
-
-    def index(forms: list) -> np.ndarray:
-        arity = max([1] + [len(f[0]) + f[1] for f in forms])
-        idx = np.zeros((arity, len(forms)), dtype=np.intp)
-        for j, (terms, c) in enumerate(forms):
-            col = [slot[t] for t in terms]
-            if c:
-                col.append(ONE_SLOT)
-            idx[:len(col), j] = col
-        return idx
-
-    steps = []
+    alloc = _Slots(FIRST_INPUT_SLOT + n_in)
+    slot = np.zeros(circuit.n_wires, dtype=np.intp)
+    slot[:n_in] = FIRST_INPUT_SLOT + np.arange(n_in)
+    alloc.free([FIRST_INPUT_SLOT + w for w in range(n_in) if w not in last])
+    starts = []
     for si, (kind, items, lv) in enumerate(raw_steps):
         if si - 1 in frees:
-            alloc.free([slot[t] for t in frees[si - 1]])
+            alloc.free(slot[frees[si - 1]].tolist())
+        start = alloc.take(len(items))
+        ids = [g[0] for g in items] if kind == "and" else items
+        slot[ids] = start + np.arange(len(items))
+        starts.append(start)
+
+    groups = []
+    for kind, items, _ in raw_steps:
         if kind == "and":
-            idx = index([g[1] for g in items] + [g[2] for g in items])
+            groups.append([g[1] for g in items] + [g[2] for g in items])
+        else:
+            groups.append([(mat_def[t], 0) for t in items])
+    groups.append(out_forms)
+    idxs = _index(slot, groups)
+    steps = []
+    offset = 0
+    for (kind, items, lv), start, idx in zip(raw_steps, starts, idxs):
+        if kind == "and":
             idx = idx.reshape(idx.shape[0], 2, len(items))
-            start = alloc.take(len(items))
-            for i, g in enumerate(items):
-                slot[g[0]] = start + i
-            step = AndStep(start, idx, offset, lv, np.array([g[0] for g in items]))
+            steps.append(AndStep(start, idx, offset, lv, np.array([g[0] for g in items])))
             offset += len(items)
         else:
-            idx = index([(mat_def[t], 0) for t in items])
-            start = alloc.take(len(items))
-            for i, t in enumerate(items):
-                slot[t] = start + i
-            step = XorStep(start, idx)
+            steps.append(XorStep(start, idx))
+    out_idx = idxs[-1]
+    return Schedule(circuit, bound, flat, steps, out_idx, alloc.peak, offset)
+
+
+def _index(slot: np.ndarray, groups: list[list]) -> list[np.ndarray]:
+    """Per group of forms, its (arity, len(group)) slot indices: the terms' slots, the
+    constant as ONE_SLOT, padded with ZERO_SLOT (one vectorized pass over all groups)."""
+    counts = np.array([len(g) for g in groups], dtype=np.intp)
+    forms = list(chain.from_iterable(groups))
+    sizes = np.fromiter((len(f[0]) + f[1] for f in forms), dtype=np.intp, count=len(forms))
+    first = np.cumsum(counts) - counts
+    nonempty = counts > 0
+    arity = np.ones(len(groups), dtype=np.intp)
+    if sizes.size:
+        arity[nonempty] = np.maximum(1, np.maximum.reduceat(sizes, first[nonempty]))
+    offs = np.cumsum(arity * counts) - arity * counts
+    buf = np.zeros(int((arity * counts).sum()), dtype=np.intp)
+    terms = np.fromiter(chain.from_iterable(f[0] if not f[1] else (*f[0], -1) for f in forms),
+                        dtype=np.intp)
+    if terms.size:
+        group = np.repeat(np.arange(len(groups)), counts)        # per form
+        col = np.arange(len(forms)) - first[group]
+        tf = np.repeat(np.arange(len(forms)), sizes)             # per term: its form
+        row = np.arange(terms.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        pos = offs[group[tf]] + row * counts[group[tf]] + col[tf]
+        buf[pos] = np.where(terms < 0, ONE_SLOT, slot[np.maximum(terms, 0)])
+    out = []
+    for o, a, n in zip(offs.tolist(), arity.tolist(), counts.tolist()):
+        idx = buf[o:o + a * n].reshape(a, n)
         idx.flags.writeable = False
-        steps.append(step)
-    out_idx = index(out_forms) if out_forms else np.zeros((1, 0), dtype=np.intp)
-    out_idx.flags.writeable = False
-    return Schedule(circuit, bound, flat, steps, out_idx, alloc.top, offset)
+        out.append(idx)
+    return out
 
 
 class _Slots:
-    """First-fit allocator of contiguous slot ranges (a step's outputs share one range)."""
+    """Allocator of contiguous slot ranges (a step's outputs share one range): free runs are
+    coalesced with their neighbours and kept by size class; a request takes a run of a larger
+    class, else a fitting run of its own class, else grows the store."""
 
     def __init__(self, reserved: int):
-        self.used = np.ones(max(64, 2 * reserved), dtype=bool)
-        self.top = reserved
-        self.used[reserved:] = False
+        self.top = self.peak = reserved
+        self.end_of: dict[int, int] = {}      # free run start -> end
+        self.start_of: dict[int, int] = {}    # free run end -> start
+        self.classes: dict[int, set[int]] = {}
+
+    def _unlink(self, s: int, e: int) -> None:
+        del self.end_of[s], self.start_of[e]
+        self.classes[(e - s).bit_length()].discard(s)
+
+    def _add(self, s: int, e: int) -> None:
+        if s in self.start_of:
+            p = self.start_of[s]
+            self._unlink(p, s)
+            s = p
+        if e in self.end_of:
+            f = self.end_of[e]
+            self._unlink(e, f)
+            e = f
+        if e == self.top:
+            self.top = s
+            return
+        self.end_of[s] = e
+        self.start_of[e] = s
+        self.classes.setdefault((e - s).bit_length(), set()).add(s)
 
     def free(self, slots: list[int]) -> None:
-        self.used[slots] = False
+        if not slots:
+            return
+        slots = sorted(slots)
+        s = prev = slots[0]
+        for x in slots[1:]:
+            if x != prev + 1:
+                self._add(s, prev + 1)
+                s = x
+            prev = x
+        self._add(s, prev + 1)
 
     def take(self, n: int) -> int:
         if n == 0:
             return self.top
-        free = np.concatenate(([False], ~self.used[:self.top], [True]))
-        edges = np.flatnonzero(free[1:] != free[:-1])
-        # free runs [start, end); the run reaching past the top is open-ended
-        starts = edges[0::2]
-        ends = np.append(edges[1::2], np.iinfo(np.int64).max)
-        fit = np.flatnonzero(ends - starts >= n)
-        start = int(starts[fit[0]])
-        end = start + n
-        if end > self.used.size:
-            grown = np.zeros(max(2 * self.used.size, end), dtype=bool)
-            grown[:self.used.size] = self.used
-            self.used = grown
-        self.used[start:end] = True
-        self.top = max(self.top, end)
-        return start
+        c = n.bit_length()
+        for k in sorted(k for k, v in self.classes.items() if v and k >= c):
+            for s in self.classes[k]:
+                e = self.end_of[s]
+                if e - s >= n:
+                    self._unlink(s, e)
+                    if e - s > n:
+                        self._add(s + n, e)
+                    return s
+        s = self.top
+        self.top += n
+        self.peak = max(self.peak, self.top)
+        return s
