@@ -23,6 +23,9 @@ from .builder import ONE, ZERO, Builder
 from .circuit import Op
 
 _LEVELS: "weakref.WeakKeyDictionary[Builder, dict[int, int]]" = weakref.WeakKeyDictionary()
+# depths of the bits that heaps returned, as the heaps computed them (upper bounds), so that a
+# product fed into another heap is not walked gate by gate again
+_HINTS: "weakref.WeakKeyDictionary[Builder, dict[int, int]]" = weakref.WeakKeyDictionary()
 
 
 def and_level(b: Builder, w: int) -> int:
@@ -75,19 +78,26 @@ class BitHeap:
     def __init__(self, b: Builder, width: int):
         self.b = b
         self.width = width
-        self.cols: list[list[int]] = [[] for _ in range(width)]
+        # (AND-depth, wire) per column; depths of the heap's own adders are carried along
+        # rather than looked up (an upper bound if the builder folded a gate away)
+        self.cols: list[list[tuple[int, int]]] = [[] for _ in range(width)]
         self.const = 0
+        self.hints = _HINTS.get(b)
+        if self.hints is None:
+            self.hints = _HINTS[b] = {}
 
     def add_bit(self, w: int, col: int, negative: bool = False) -> None:
         if col >= self.width:
             return
+        if w <= ONE:
+            self.const += (w ^ negative) << col
+        else:
+            lv = self.hints.get(w)
+            if lv is None:
+                lv = and_level(self.b, w)
+            self.cols[col].append((lv, self.b.not_(w) if negative else w))
         if negative:
             self.const -= 1 << col
-            w = self.b.not_(w)
-        if w == ONE:
-            self.const += 1 << col
-        elif w != ZERO:
-            self.cols[col].append(w)
 
     def add_word(self, word: Sequence[int], offset: int = 0, negative: bool = False) -> None:
         """Add (or subtract) an unsigned word shifted left by offset."""
@@ -102,43 +112,48 @@ class BitHeap:
         b = self.b
         const = self.const % (1 << self.width) if self.width else 0
         out: list[int] = []
-        carries: list[int] = []
+        carries: list[tuple[int, int]] = []
         for j in range(self.width):
             bits = self.cols[j] + carries
-            ones = bits.count(ONE) + ((const >> j) & 1)
-            bits = [w for w in bits if w > ONE]
+            ones = sum(1 for _, w in bits if w == ONE) + ((const >> j) & 1)
+            bits = [lw for lw in bits if lw[1] > ONE]
             # two constant ones in a column are one constant carry
-            carries = [ONE] * (ones // 2)
+            carries = [(0, ONE)] * (ones // 2)
             has_one = ones % 2 == 1
             if j == self.width - 1:
                 acc = ONE if has_one else ZERO
-                for w in bits:
+                for _, w in bits:
                     acc = b.xor(acc, w)
+                self.hints.setdefault(acc, max((lv for lv, _ in bits), default=0))
                 out.append(acc)
                 break
-            s, cs = self._column(bits, has_one)
+            (ls, s), cs = self._column(bits, has_one)
+            self.hints.setdefault(s, ls)
             out.append(s)
             carries.extend(cs)
         return out
 
-    def _column(self, bits: list[int], has_one: bool) -> tuple[int, list[int]]:
+    def _column(self, bits: list[tuple[int, int]],
+                has_one: bool) -> tuple[tuple[int, int], list[tuple[int, int]]]:
+        """((depth, bit), carries) of one column."""
         b = self.b
-        carries: list[int] = []
+        carries: list[tuple[int, int]] = []
         if not bits:
-            return (ONE if has_one else ZERO), carries
-        queue = [(and_level(b, w), k, w) for k, w in enumerate(bits)]
+            return (0, ONE if has_one else ZERO), carries
+        queue = [(lv, k, w) for k, (lv, w) in enumerate(bits)]
         heapq.heapify(queue)
         seq = len(bits)
         if (len(bits) + has_one) % 2 == 0:
             # one half adder is needed; with the constant it is free: 1 + a = ~a, carry a
             la, _, a = heapq.heappop(queue)
             if has_one:
-                s, c, ls = b.not_(a), a, la
+                s, ls = b.not_(a), la
+                carries.append((la, a))
                 has_one = False
             else:
                 lb, _, bb = heapq.heappop(queue)
-                s, c, ls = b.xor(a, bb), b.and_(a, bb), max(la, lb)
-            carries.append(c)
+                s, ls = b.xor(a, bb), max(la, lb)
+                carries.append((ls + 1, b.and_(a, bb)))
             heapq.heappush(queue, (ls, seq, s))
             seq += 1
         if has_one:
@@ -149,8 +164,7 @@ class BitHeap:
             lc, _, c = heapq.heappop(queue)
             top = max(la, lb, lc, 0)
             s = b.xor(b.xor(a, bb), c)
-            carry = b.xor(c, b.and_(b.xor(a, c), b.xor(bb, c)))
-            carries.append(carry)
+            carries.append((top + 1, b.xor(c, b.and_(b.xor(a, c), b.xor(bb, c)))))
             heapq.heappush(queue, (top, seq, s))
             seq += 1
-        return queue[0][2], [c for c in carries if c != ZERO]
+        return (queue[0][0], queue[0][2]), [lc for lc in carries if lc[1] != ZERO]
