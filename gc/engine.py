@@ -216,16 +216,16 @@ class Engine:
                scr: Scratch) -> None:
         """out = XOR over the arity rows of store slots idx (out_v: the same memory as slots)."""
         if arity == 1:
-            self.vstore.take(idx, mode="clip", out=out_v)
+            self.vstore.take(idx, None, out_v, "clip")
             return
         gv, rows, r0, r1 = scr.gather_views(arity, idx.size // arity, self.batch)
-        self.vstore.take(idx, mode="clip", out=gv)
+        self.vstore.take(idx, None, gv, "clip")
         xor = np.bitwise_xor
         if arity == 2:
-            xor(r0, r1, out=out)
+            xor(r0, r1, out)
         elif arity == 3:
-            xor(r0, r1, out=out)
-            xor(out, rows[2], out=out)
+            xor(r0, r1, out)
+            xor(out, rows[2], out)
         else:
             xor.reduce(rows, axis=0, out=out)
 
@@ -275,9 +275,9 @@ class Engine:
             t = self.tweaks[r * first:r * (first + v.m)]
         else:
             np.add(tmpl, np.uint64(2 * (self.tweak_start + first)), out=t_col)
-        np.bitwise_xor(p, t, out=y)
+        np.bitwise_xor(p, t, y)
         enc.update_into(y_bytes, v.q_bytes)
-        np.bitwise_xor(q, p, out=q)
+        np.bitwise_xor(q, p, q)
 
     def table_views(self, block: np.ndarray, a: int, c: int, n: int) -> tuple:
         """The chunk's [TG | TE] part of a layer's (2, n, K, 2) block, and its TE half."""

@@ -90,20 +90,20 @@ class Evaluator(Engine):
         for a, c, idx, arity in self.plan[self.step_no]:
             v = views(c * k, k)
             m = v.m
-            self.gather(idx, arity, v.ex_ab, v.ex_ab_v, scr)   # [A | B]
-            band(v.ex_col, v.ones, out=v.cb)             # [sa | sb]
+            self.gather(idx, arity, v.ex_ab, v.ex_ab_v, scr)  # [A | B]
+            band(v.ex_col, v.ones, v.cb)                    # [sa | sb]
             self.hash_chunk(v, v.ex_in, st, a)
             tab, _ = self.table_views(tables, a, c, st.count)
             if c == st.count:
-                xor(tab, v.q_lo, out=v.q_hi)             # [TG ^ H(A) | TE ^ H(B)]
+                xor(tab, v.q_lo, v.q_hi)                    # [TG ^ H(A) | TE ^ H(B)]
             else:
                 xor(tab, v.q_lo.reshape(2, m, 2), out=v.q_hi.reshape(2, m, 2))
-            xor(v.q_t, v.ex_a, out=v.q_t)
-            mul(v.cb, v.stride, out=v.ib)
-            add(v.ib, v.ar, out=v.ib)
-            qv.take(v.ib, mode="clip", out=v.gv)
+            xor(v.q_t, v.ex_a, v.q_t)
+            mul(v.cb, v.stride, v.ib)
+            add(v.ib, v.ar, v.ib)
+            qv.take(v.ib, None, v.gv, "clip")
             s0 = (st.start + a) * k
-            xor(v.g0, v.g1, out=flat[s0:s0 + m])
+            xor(v.g0, v.g1, flat[s0:s0 + m])
 
     def output_labels(self) -> np.ndarray:
         """Labels of the output wires, (K, n_out, 2) uint64, after the last block."""

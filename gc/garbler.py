@@ -94,24 +94,24 @@ class Garbler(Engine):
         for a, c, idx, arity in self.plan[self.step_no]:
             v = views(c * k, k)
             m = v.m
-            self.gather(idx, arity, v.gx_ab, v.gx_ab_v, scr)   # [A0 | B0]
-            xor(v.gx_ab2, self._rr(m), out=v.gx_r)       # [A1 | B1]
-            band(v.gx_col, v.ones, out=v.cb)             # [pa | pb]
-            rs.take(v.cb_hi, mode="clip", out=v.gx_pbr_v)  # pb R
+            self.gather(idx, arity, v.gx_ab, v.gx_ab_v, scr)  # [A0 | B0]
+            xor(v.gx_ab2, self._rr(m), v.gx_r)              # [A1 | B1]
+            band(v.gx_col, v.ones, v.cb)                    # [pa | pb]
+            rs.take(v.cb_hi, None, v.gx_pbr_v, "clip")      # pb R
             self.hash_chunk(v, v.gx_in, st, a)
-            xor(v.q_a1, v.gx_pbr, out=v.q_a1)            # H(A1) ^ pb R
+            xor(v.q_a1, v.gx_pbr, v.q_a1)                   # H(A1) ^ pb R
             tab, te = self.table_views(block, a, c, st.count)
             if c == st.count:
-                xor(v.q_lo, v.q_hi, out=tab)             # [TG | TE ^ A0]
+                xor(v.q_lo, v.q_hi, tab)                    # [TG | TE ^ A0]
             else:
                 xor(v.q_lo.reshape(2, m, 2), v.q_hi.reshape(2, m, 2), out=tab)
-            xor(te, v.gx_a, out=te)
+            xor(te, v.gx_a, te)
             # C0 = (pa ? H(A1) ^ pb R : H(A0)) ^ (pb ? H(B1) : H(B0)), by index arithmetic
-            mul(v.cb, v.stride, out=v.ib)
-            add(v.ib, v.ar, out=v.ib)
-            qv.take(v.ib, mode="clip", out=v.gv)
+            mul(v.cb, v.stride, v.ib)
+            add(v.ib, v.ar, v.ib)
+            qv.take(v.ib, None, v.gv, "clip")
             s0 = (st.start + a) * k
-            xor(v.g0, v.g1, out=flat[s0:s0 + m])
+            xor(v.g0, v.g1, flat[s0:s0 + m])
 
     def _rr(self, m: int) -> np.ndarray:
         """R repeated 2m times (contiguous: a broadcast operand is slower)."""
