@@ -17,7 +17,8 @@ input rows at once:
    rows with offset R: the evaluator gets ``L0 ^ x R`` and the garbler the random ``L0``,
    which becomes that input wire's zero label;
 4. tables: the garbler streams each AND layer's table block (32 bytes per AND per row) as the
-   engine yields it, from a sender thread, so garbling, sending and evaluating overlap;
+   engine yields it (small layers gathered into frames of a few hundred KiB, large ones
+   written by a sender thread), so garbling, sending and evaluating overlap;
 5. outputs: the evaluator sends the colour bits of the garbler-bound output wires only; the
    garbler decodes them, then sends its decoding bits of the evaluator-bound output wires only.
    A party never receives what it needs to decode an output not addressed to it.
