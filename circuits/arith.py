@@ -23,11 +23,10 @@ from functools import lru_cache
 from typing import Sequence
 
 from .bitheap import BitHeap, live_and_count
-from .mulplan import mod_split, use_karatsuba
 from .builder import ZERO, Builder
+from .mulplan import mod_split, use_karatsuba
 from .types import uint
-from .wordops import Word, WordError, _same_width, add_carry, const_value, extend
-
+from .wordops import Word, WordError, add_carry, const_value, extend, same_width
 
 
 # --- sums ----------------------------------------------------------------------------------
@@ -43,7 +42,7 @@ def sum_words(b: Builder, words: Sequence[Sequence[int]]) -> Word:
     """Sum of equal-width words mod 2^n in one bit heap."""
     if not words:
         raise WordError("sum_words: no words to add")
-    n = _same_width("sum", *words)
+    n = same_width("sum", *words)
     heap = BitHeap(b, n)
     for w in words:
         heap.add_word(w)
@@ -136,7 +135,7 @@ def _mod_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int, w: in
 
 def mul(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
     """x * y mod 2^n (the same for signed and unsigned): at most n^2-n+1 ANDs."""
-    n = _same_width("mul", x, y)
+    n = same_width("mul", x, y)
     for a, c in ((x, y), (y, x)):
         k = const_value(c)
         if k is not None:
@@ -155,7 +154,7 @@ def mul_full(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = Fals
     complemented, with their constant. A smaller width (a fixed-point product needs bits
     below frac + n only) leaves out the partial products of the columns above it.
     """
-    n = _same_width("mul_full", x, y)
+    n = same_width("mul_full", x, y)
     width = 2 * n if width is None else width
     if not 0 <= width <= 2 * n:
         raise WordError(f"mul_full: width {width} is not within 0..{2 * n}")

@@ -23,8 +23,8 @@ from .arith import mul_const
 from .bitheap import live_and_count
 from .builder import ONE, ZERO, Builder
 from .types import uint
-from .wordops import (Word, _same_width, abs_, cond_neg, const_value, const_word, eq, extend,
-                      inc, inc_by, mux, shr, sub, sub_borrow)
+from .wordops import (Word, abs_, cond_neg, const_value, const_word, eq, extend, inc, inc_by,
+                      mux, same_width, shr, sub, sub_borrow)
 
 
 def _restoring(b: Builder, a: Sequence[int], d: Sequence[int]) -> tuple[Word, Word, list[int]]:
@@ -53,9 +53,10 @@ def _restoring(b: Builder, a: Sequence[int], d: Sequence[int]) -> tuple[Word, Wo
 def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word]:
     """Unsigned (x // y, x % y); x // 0 = 2^n - 1 and x % 0 = x. n^2+3n-3 ANDs.
 
-    Division by zero needs no special case: no step ever finds r' < 0.
+    Division by zero needs no special case: no step ever finds r' < 0. A constant word y
+    goes to :func:`divmod_const_u`.
     """
-    _same_width("divmod_u", x, y)
+    same_width("divmod_u", x, y)
     d = const_value(y)
     if d is not None:
         return divmod_const_u(b, x, d)
@@ -72,9 +73,10 @@ def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word
     Rather than |x| (n-1 ANDs) this divides a' = x ^ sign(x), which is |x| - 1 for negative
     x and has only n-1 bits, saving the division's widest step. With a' = q'|y| + r' the
     true |x| = a' + 1 gives q = q' + e, r = e ? 0 : r' + 1 where e = [r' + 1 == |y|]; and the
-    negated results become q' ^ -1 + (1 - e) and ~r', both free of a second negation.
+    negated results become ~q' + (1 - e) and ~r', so no second negation is needed. A
+    constant word y goes to :func:`divmod_const_s`.
     """
-    n = _same_width("divmod_s", x, y)
+    n = same_width("divmod_s", x, y)
     if n == 0:
         return [], []
     d = const_value(y)
@@ -82,12 +84,12 @@ def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word
         return divmod_const_s(b, x, d)
     sx, sy = x[-1], y[-1]
     ap = [b.xor(xi, sx) for xi in x[:-1]]
-    d = abs_(b, y)
-    q1, r1, small = _restoring(b, ap, d)
+    ay = abs_(b, y)
+    q1, r1, small = _restoring(b, ap, ay)
     # a' < 2^(n-1), so the quotient's top bit is set only when dividing by zero
     q1 = q1 + [small[0]]
     r1 = r1 + [ZERO]
-    e = b.and_(sx, eq(b, inc(b, r1), d))
+    e = b.and_(sx, eq(b, inc(b, r1), ay))
     t = b.xor(sx, sy)
     q = inc_by(b, [b.xor(qi, t) for qi in q1], b.xor(t, e))
     ne_ = b.not_(e)
@@ -164,6 +166,8 @@ def divmod_const_s(b: Builder, x: Word, d: int) -> tuple[Word, Word]:
     """Signed (x / d, x % d) truncating toward zero for a public d, with the semantics of
     :func:`divmod_s` (x / 0 = -1 or 1 by the sign of x, x % 0 = x, INT_MIN / -1 wraps)."""
     n = len(x)
+    if n == 0:
+        return [], []
     d = _wrap_s(d, n)
     sx = x[-1]
     if d == 0:

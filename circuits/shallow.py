@@ -16,10 +16,11 @@ from __future__ import annotations
 from typing import Sequence
 
 from .builder import ONE, ZERO, Builder
-from .wordops import Word, _flip_sign, _same_width, not_w
+from .wordops import Word, flip_sign, not_w, same_width
 
 
-def _leaves(b: Builder, x: Sequence[int], y: Sequence[int], cin: int) -> tuple[list[int], list[int]]:
+def _leaves(b: Builder, x: Sequence[int], y: Sequence[int],
+            cin: int) -> tuple[list[int], list[int]]:
     g = [b.and_(p, q) for p, q in zip(x, y)]
     p = [b.xor(a, c) for a, c in zip(x, y)]
     if x and cin != ZERO:
@@ -48,23 +49,23 @@ def _add_prefix(b: Builder, x: Sequence[int], y: Sequence[int], cin: int) -> Wor
 
 def add_shallow(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
     """x + y mod 2^n with AND-depth ceil(log2 (n-1)) + 1 (Sklansky)."""
-    _same_width("add", x, y)
+    same_width("add", x, y)
     return _add_prefix(b, x, y, ZERO)
 
 
 def sub_shallow(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
     """x - y mod 2^n with AND-depth ceil(log2 (n-1)) + 1."""
-    _same_width("sub", x, y)
+    same_width("sub", x, y)
     return _add_prefix(b, x, not_w(b, y), ONE)
 
 
 def lt_shallow(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = False) -> int:
     """[x < y] with AND-depth ceil(log2 n) + 1: no carry out of x + ~y + 1."""
-    _same_width("lt", x, y)
+    same_width("lt", x, y)
     if not x:
         return ZERO
     if signed:
-        x, y = _flip_sign(b, x), _flip_sign(b, y)
+        x, y = flip_sign(b, x), flip_sign(b, y)
     g, p = _leaves(b, x, not_w(b, y), ONE)
     pairs = list(zip(g, p))
     while len(pairs) > 1:

@@ -34,7 +34,7 @@ class WordError(CircuitError):
     """A word operation called with operands it cannot take (widths, shift counts)."""
 
 
-def _same_width(what: str, *words: Sequence[int]) -> int:
+def same_width(what: str, *words: Sequence[int]) -> int:
     n = len(words[0])
     for w in words[1:]:
         if len(w) != n:
@@ -83,17 +83,17 @@ def truncate(w: Sequence[int], n: int) -> Word:
 
 # --- bitwise -------------------------------------------------------------------------------
 def and_w(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
-    _same_width("and", x, y)
+    same_width("and", x, y)
     return [b.and_(p, q) for p, q in zip(x, y)]
 
 
 def or_w(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
-    _same_width("or", x, y)
+    same_width("or", x, y)
     return [b.or_(p, q) for p, q in zip(x, y)]
 
 
 def xor_w(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
-    _same_width("xor", x, y)
+    same_width("xor", x, y)
     return [b.xor(p, q) for p, q in zip(x, y)]
 
 
@@ -135,25 +135,25 @@ def _ripple(b: Builder, x: Sequence[int], y: Sequence[int], c: int,
 
 def add(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
     """x + y mod 2^n: n-1 ANDs."""
-    _same_width("add", x, y)
+    same_width("add", x, y)
     return _ripple(b, x, y, ZERO, False)[0]
 
 
 def add_carry(b: Builder, x: Sequence[int], y: Sequence[int], cin: int = ZERO) -> tuple[Word, int]:
     """(x + y + cin mod 2^n, carry out): n ANDs."""
-    _same_width("add_carry", x, y)
+    same_width("add_carry", x, y)
     return _ripple(b, x, y, cin, True)
 
 
 def sub(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
     """x - y mod 2^n, as x + ~y + 1: n-1 ANDs."""
-    _same_width("sub", x, y)
+    same_width("sub", x, y)
     return _ripple(b, x, not_w(b, y), ONE, False)[0]
 
 
 def sub_borrow(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, int]:
     """(x - y mod 2^n, borrow = [x < y] unsigned): n ANDs."""
-    _same_width("sub_borrow", x, y)
+    same_width("sub_borrow", x, y)
     d, c = _ripple(b, x, not_w(b, y), ONE, True)
     return d, b.not_(c)
 
@@ -195,7 +195,7 @@ def abs_(b: Builder, x: Sequence[int]) -> Word:
 
 
 # --- comparison ----------------------------------------------------------------------------
-def _flip_sign(b: Builder, x: Sequence[int]) -> Word:
+def flip_sign(b: Builder, x: Sequence[int]) -> Word:
     return list(x[:-1]) + [b.not_(x[-1])]
 
 
@@ -211,9 +211,9 @@ def lt_chain(b: Builder, x: Sequence[int], y: Sequence[int], borrow: int = ZERO)
 
 def lt(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = False) -> int:
     """[x < y]: n ANDs."""
-    _same_width("lt", x, y)
+    same_width("lt", x, y)
     if signed and x:
-        x, y = _flip_sign(b, x), _flip_sign(b, y)
+        x, y = flip_sign(b, x), flip_sign(b, y)
     return lt_chain(b, x, y)
 
 
@@ -232,7 +232,7 @@ def ge(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = False) -> 
 
 def eq(b: Builder, x: Sequence[int], y: Sequence[int]) -> int:
     """[x == y]: n-1 ANDs, AND-depth ceil(log2 n)."""
-    _same_width("eq", x, y)
+    same_width("eq", x, y)
     return and_tree(b, [b.not_(b.xor(p, q)) for p, q in zip(x, y)])
 
 
@@ -246,7 +246,7 @@ def is_zero(b: Builder, x: Sequence[int]) -> int:
 
 def mux(b: Builder, c: int, x: Sequence[int], y: Sequence[int]) -> Word:
     """c ? x : y: n ANDs."""
-    _same_width("mux", x, y)
+    same_width("mux", x, y)
     return [b.mux(c, p, q) for p, q in zip(x, y)]
 
 

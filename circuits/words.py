@@ -3,7 +3,8 @@
 A word is a list of :class:`~yaogc.circuits.builder.Builder` wires, bit 0 first; functions
 take the builder first. Basic operations live in :mod:`.wordops`, the bit heap behind sums
 and products in :mod:`.bitheap`, popcount and multiplication in :mod:`.arith` (with
-:mod:`.mulplan` choosing the multiplier per width), division in :mod:`.division`; this module gathers them under one name. AND counts (free XOR), n = width:
+:mod:`.mulplan` choosing the multiplier per width), division in :mod:`.division`; this
+module gathers them under one name. AND counts (free XOR), n = width:
 
 =====================================  ==========================================
 add, sub mod 2^n                       n-1

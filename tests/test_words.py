@@ -115,7 +115,8 @@ BUILDERS: dict[str, Callable] = {
     "sum": lambda b, *ws: W.sum_words(b, ws),
     "min_words": lambda b, *ws_signed: W.min_words(b, ws_signed[:-1], ws_signed[-1]),
     "add_shallow": W.add_shallow, "sub_shallow": W.sub_shallow, "lt_shallow": W.lt_shallow,
-    "mod_small": W.mod_small, "shl_var": W.shl_var, "shr_var": W.shr_var, "rotl_var": W.rotl_var, "rotr_var": W.rotr_var,
+    "mod_small": W.mod_small, "shl_var": W.shl_var, "shr_var": W.shr_var,
+    "rotl_var": W.rotl_var, "rotr_var": W.rotr_var,
     "shl": lambda b, x, k: W.shl(x, k), "shr": lambda b, x, k, sg: W.shr(x, k, sg),
     "rotl": lambda b, x, k: W.rotl(x, k), "rotr": lambda b, x, k: W.rotr(x, k),
 }
