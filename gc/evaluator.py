@@ -54,23 +54,25 @@ class Evaluator(Engine):
         return self._pending
 
     def feed(self, block) -> None:
-        """Evaluate the next AND layer with its table block (uint64 array of any shape with
-        32 bytes per gate and instance, or bytes in that layout)."""
+        """Evaluate the next AND layer with its table block: an array of any dtype and shape
+        or a bytes-like object, holding the layer's 32 bytes per gate and instance in the
+        layout of :mod:`yaogc.gc.garbler`."""
         st = self._next()
         if st is None:
             raise GarbleError(f"table block beyond the last of {self.and_layers} AND layers")
-        want = 2 * st.count * self.batch * 2
+        want = 32 * st.count * self.batch
         if isinstance(block, np.ndarray):
-            if block.dtype != np.uint64 or block.size != want:
-                raise GarbleError(f"table block for AND layer {self.layers_done + 1} must hold "
-                                  f"{want} uint64 words, got {block.dtype} x {block.size}")
-            tables = np.ascontiguousarray(block).reshape(2, -1, 2)
+            raw = np.ascontiguousarray(block).reshape(-1).view(np.uint8)
         else:
-            buf = memoryview(block).cast("B")
-            if buf.nbytes != 8 * want:
-                raise GarbleError(f"table block for AND layer {self.layers_done + 1} must be "
-                                  f"{8 * want} bytes, got {buf.nbytes}")
-            tables = np.frombuffer(buf, dtype=np.uint64).reshape(2, -1, 2)
+            raw = np.frombuffer(memoryview(block).cast("B"), dtype=np.uint8)
+        if raw.size != want:
+            raise GarbleError(f"table block for AND layer {self.layers_done + 1} must be "
+                              f"{want} bytes ({st.count} gates x {self.batch} instances x 32), "
+                              f"got {raw.size}")
+        tables = raw.view(np.uint64)
+        if not tables.flags.aligned:
+            tables = tables.copy()      # one aligned copy beats unaligned ufunc loops
+        tables = tables.reshape(2, -1, 2)
         self._evaluate(st, tables)
         self.step_no += 1
         self._pending = None

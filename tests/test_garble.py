@@ -252,7 +252,10 @@ def test_streaming_blocks_and_bytes():
         assert blk.shape == (2, width, k, 2) and blk.dtype == np.uint64
         assert e.expected_block_bytes() == 32 * width * k
         sizes.append(blk.nbytes)
-        e.feed(blk.tobytes())
+        # as the runtime hands them over: a uint8 slice at an odd offset, viewed as uint64
+        raw = np.zeros(blk.nbytes + 3, dtype=np.uint8)
+        raw[3:] = np.frombuffer(blk.tobytes(), dtype=np.uint8)
+        e.feed(raw[3:].view(np.uint64) if len(sizes) % 2 else blk.tobytes())
     assert e.expected_block_bytes() is None
     assert sum(sizes) == 32 * s.n_and * k
     assert np.array_equal(e.output_colours() ^ g.decoding_bits(), evaluate_bits(c, bits))
@@ -273,6 +276,8 @@ def test_misuse_is_reported():
     first = next(blocks)
     with pytest.raises(GarbleError, match="AND layer 1"):
         e.feed(first[:, :-1])
+    with pytest.raises(GarbleError, match="AND layer 1"):
+        e.feed(np.zeros(3, dtype=np.uint8))
     with pytest.raises(GarbleError, match="bytes"):
         e.feed(first.tobytes()[:-1])
     e.feed(first)
