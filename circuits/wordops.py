@@ -101,17 +101,19 @@ def not_w(b: Builder, x: Sequence[int]) -> Word:
     return [b.not_(p) for p in x]
 
 
+def _balanced(fn: Callable, items: list):
+    """fn folded over items pairwise, layer by layer (depth ceil(log2 len))."""
+    while len(items) > 1:
+        nxt = [fn(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+        if len(items) % 2:
+            nxt.append(items[-1])
+        items = nxt
+    return items[0]
+
+
 def and_tree(b: Builder, bits: Sequence[int]) -> int:
     """AND of all bits (ONE for none): len-1 ANDs in a balanced tree."""
-    layer = list(bits)
-    if not layer:
-        return ONE
-    while len(layer) > 1:
-        nxt = [b.and_(layer[i], layer[i + 1]) for i in range(0, len(layer) - 1, 2)]
-        if len(layer) % 2:
-            nxt.append(layer[-1])
-        layer = nxt
-    return layer[0]
+    return _balanced(b.and_, list(bits)) if bits else ONE
 
 
 def or_tree(b: Builder, bits: Sequence[int]) -> int:
@@ -263,15 +265,9 @@ def max_(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = False) -
 def reduce_balanced(b: Builder, fn: Callable[[Builder, Word, Word], Word],
                     words: Sequence[Sequence[int]]) -> Word:
     """fn folded over words as a balanced tree, so AND-depth grows with log2 of their count."""
-    layer = [list(w) for w in words]
-    if not layer:
+    if not words:
         raise WordError("reduce_balanced: no words to combine")
-    while len(layer) > 1:
-        nxt = [fn(b, layer[i], layer[i + 1]) for i in range(0, len(layer) - 1, 2)]
-        if len(layer) % 2:
-            nxt.append(layer[-1])
-        layer = nxt
-    return layer[0]
+    return _balanced(lambda x, y: fn(b, x, y), [list(w) for w in words])
 
 
 def min_words(b: Builder, words: Sequence[Sequence[int]], signed: bool = False) -> Word:
