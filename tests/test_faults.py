@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 from test_run_cli import CLI, finish, run_pair, start_listener
@@ -249,3 +250,58 @@ def test_bad_inputs_refused_before_connecting(bristol_path, args, message):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and message in r.stderr
     assert "listening on" not in r.stderr and r.stdout == ""
+
+
+# -- a garbler that misbehaves in the tables phase (in-memory channel) --------------------
+def _bad_tables(monkeypatch, send):
+    from test_protocol import in_memory
+    from yaogc.runtime import protocol
+    monkeypatch.setattr(protocol._Sender, "_send", send)
+    monkeypatch.setattr(protocol, "INLINE_MAX", 1 << 30)
+    c = load_circuit_cached("mult64")
+    return in_memory(c, [{"in1": 3}], [{"in2": 4}])
+
+
+def load_circuit_cached(name):
+    from test_protocol import load
+    from conftest import reference_dir
+    d = reference_dir()
+    if d is None:
+        pytest.skip("reference circuits not found")
+    return load(d / f"{name}.txt")
+
+
+def test_wrong_message_kind_in_the_table_stream(monkeypatch):
+    from yaogc.runtime.protocol import Msg
+
+    def send(self, item):
+        self.ch.send_msg(Msg.OUTPUT_DECODING, item, flush=True)
+    g, e = _bad_tables(monkeypatch, send)
+    assert isinstance(e, NetworkError)
+    assert str(e).startswith("tables: expected message TABLES (3), the peer sent "
+                             "OUTPUT_DECODING (5)")
+
+
+def test_truncated_table_stream(monkeypatch):
+    from yaogc.runtime.protocol import Msg
+
+    def send(self, item):
+        # a frame announcing the whole block, cut short, then the connection closes
+        raw = np.ascontiguousarray(item).view(np.uint8).reshape(-1)
+        self.ch._t.sendall(struct.pack("<Q", raw.size + 1) + bytes([Msg.TABLES])
+                           + raw[:raw.size // 2].tobytes())
+        self.ch._t.close()
+    g, e = _bad_tables(monkeypatch, send)
+    assert isinstance(e, NetworkError)
+    assert str(e).startswith("tables: the peer closed the connection in the middle of a frame")
+
+
+def test_excess_table_bytes_refused(monkeypatch):
+    from yaogc.runtime.protocol import Msg
+
+    def send(self, item):
+        extra = np.concatenate([np.ascontiguousarray(item).reshape(-1),
+                                np.zeros(4, np.uint64)])
+        self.ch.send_msg(Msg.TABLES, extra, flush=True)
+    g, e = _bad_tables(monkeypatch, send)
+    assert isinstance(e, NetworkError) and "more than the" in str(e)
