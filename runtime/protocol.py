@@ -382,7 +382,9 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
-    has_inputs = inputs is not None and p.evaluator_wires.size > 0
+    has_inputs = p.evaluator_wires.size > 0
+    if has_inputs and inputs is None:
+        raise InputError("the evaluator owns inputs of this circuit but was given none")
     k = _hello(ch, p, "evaluator", inputs.k if has_inputs else None)
     n_in = p.circuit.n_inputs
 
