@@ -9,7 +9,7 @@ XOR/AND evaluates a gate for 64 rows per machine word. Two engines compute the s
   (:class:`LevelPlan`), that groups the gates by level and op and renumbers the wires into
   recycled slots so each group writes one contiguous block; a group is then two gathers and
   one ufunc call over all its gates and all the words. Rows are processed in chunks so the
-  working array stays around 32 MB.
+  working array stays around 64 MB.
 
 :func:`evaluate_packed_outputs` picks the cheaper engine from the circuit's size, its number of
 groups and the number of words.
@@ -26,7 +26,7 @@ import numpy as np
 from .circuit import Circuit, CircuitError, Op
 from .types import BoolType, IntType
 
-_CHUNK_BYTES = 32 << 20
+_CHUNK_BYTES = 64 << 20
 _NARROW = 32
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 # measured on the project's machines: a Python-int gate costs about 0.14 µs plus about 3 ns
