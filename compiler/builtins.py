@@ -153,7 +153,7 @@ class CallMixin:
         if not (isinstance(x, Word) and isinstance(x.type, IntType)):
             raise self.err(e, f"{e.name}() rotates an integer, got {describe(x)}")
         k = self.expr(e.args[1], frame)
-        kc = self.const_int(k, e.args[1], "a rotation amount")
+        kc = self.amount(k, e.args[1], "a rotation amount")
         t = x.type
         if kc is not None:
             return Word(self.g.make("rotl" if left else "rotr", t, (x.node,), kc % t.bits), t)

@@ -45,6 +45,14 @@ class ExprMixin:
             return self.g.const_value(v.node)
         return None
 
+    def amount(self, v, node, what: str) -> int | None:
+        """A constant shift or rotation amount; a typed one is read as unsigned, like a
+        secret amount."""
+        k = self.const_int(v, node, what)
+        if k is not None and isinstance(v, Word):
+            k &= (1 << v.type.bits) - 1
+        return k
+
     def pub_int(self, e, frame, what: str) -> int:
         v = self.expr(e, frame)
         k = self.const_int(v, e, what)
@@ -335,7 +343,7 @@ class ExprMixin:
     def shift(self, op, a, b, want, node):
         if isinstance(a, Agg):
             return self.elementwise(op, a, b, want, node)
-        k = self.const_int(b, node, "a shift amount")
+        k = self.amount(b, node, "a shift amount")
         if isinstance(a, Pub):
             if k is not None:
                 if k < 0:
