@@ -133,15 +133,77 @@ def _mod_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int, w: in
     _mod_into(heap, x[h:w], y[:w - h], off + h, w - h)
 
 
+def _operand(x: Sequence[int], signed: bool, min_run: int) -> tuple[list[int], int]:
+    """(low, s) with x = low - s 2^len(low): zero-extended words lose their top zeros, and
+    a top run of at least min_run copies of the sign wire becomes s (for signed values, or
+    for any word when only the product mod 2^n matters)."""
+    n = len(x)
+    k = 1
+    while k < n and x[n - 1 - k] == x[n - 1]:
+        k += 1
+    if x[n - 1] == ZERO:
+        return list(x[:n - k]), ZERO
+    if signed and k >= min_run:
+        return list(x[:n - k]), x[n - 1]
+    return list(x), ZERO
+
+
+def _product_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int,
+                  limit: int) -> None:
+    """x * y for unsigned words of any widths, bits below limit, into the heap at off."""
+    while x and x[-1] == ZERO:
+        x = x[:-1]
+    while y and y[-1] == ZERO:
+        y = y[:-1]
+    if len(x) < len(y):
+        x, y = y, x
+    p, q = len(x), len(y)
+    limit = min(limit, p + q)
+    if q == 0 or limit <= 0:
+        return
+    if p == q:
+        if limit <= p:
+            _mod_into(heap, x[:limit], y[:limit], off, limit)
+        else:
+            _full_into(heap, x, y, off, limit)
+    elif not use_karatsuba(q):
+        _schoolbook_into(heap, x, y, off, limit)
+    else:
+        # a long operand times a short one: q x q products of q-bit slices
+        for c in range(0, min(p, limit), q):
+            _product_into(heap, x[c:c + q], y, off + c, limit - c)
+
+
+def _signed_product_into(heap: BitHeap, x: tuple[list[int], int], y: tuple[list[int], int],
+                         limit: int) -> None:
+    """(xl - sx 2^Lx)(yl - sy 2^Ly) below limit: the unsigned product and, Baugh-Wooley
+    style, the sign rows entering the heap negated."""
+    b = heap.b
+    (xl, sx), (yl, sy) = x, y
+    _product_into(heap, xl, yl, 0, limit)
+    for s, other, at in ((sx, yl, len(xl)), (sy, xl, len(yl))):
+        if s != ZERO:
+            for j, w in enumerate(other[:max(limit - at, 0)]):
+                heap.add_bit(b.and_(s, w), at + j, negative=True)
+    if sx != ZERO and sy != ZERO:
+        heap.add_bit(b.and_(sx, sy), len(xl) + len(yl))
+
+
 def mul(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
-    """x * y mod 2^n (the same for signed and unsigned): at most n^2-n+1 ANDs."""
+    """x * y mod 2^n (the same for signed and unsigned): at most n^2-n+1 ANDs.
+
+    Zero- or sign-extended operands (a run of copies of the top wire) cost only their
+    narrower width.
+    """
     n = same_width("mul", x, y)
+    if n == 0:
+        return []
     for a, c in ((x, y), (y, x)):
         k = const_value(c)
         if k is not None:
             return mul_const(b, a, k)
     heap = BitHeap(b, n)
-    _mod_into(heap, x, y, 0, n)
+    _signed_product_into(heap, _operand(x, True, 2), _operand(y, True, 2), n)
     return heap.result()
 
 
@@ -161,16 +223,7 @@ def mul_full(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = Fals
     if width <= n:
         return mul(b, x[:width], y[:width])
     heap = BitHeap(b, width)
-    if not signed:
-        _full_into(heap, x, y, 0, width)
-        return heap.result()
-    sx, sy = x[-1], y[-1]
-    _full_into(heap, x[:-1], y[:-1], 0, width)
-    for j in range(min(n - 1, width - n + 1)):
-        heap.add_bit(b.and_(sx, y[j]), n - 1 + j, negative=True)
-        heap.add_bit(b.and_(sy, x[j]), n - 1 + j, negative=True)
-    if 2 * n - 2 < width:
-        heap.add_bit(b.and_(sx, sy), 2 * n - 2)
+    _signed_product_into(heap, _operand(x, signed, 1), _operand(y, signed, 1), width)
     return heap.result()
 
 

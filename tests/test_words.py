@@ -109,6 +109,7 @@ BUILDERS: dict[str, Callable] = {
     "cond_neg": lambda b, c, x: W.cond_neg(b, x, c[0]),
     "mul": W.mul, "mul_full": W.mul_full, "divmod_u": W.divmod_u, "divmod_s": W.divmod_s,
     "mul_const": W.mul_const,
+    "mul_ext": lambda b, x, y, n, sg: W.mul(b, W.extend(x, n, sg), W.extend(y, n, sg)),
     "div_const_u": lambda b, x, d: W.divmod_u(b, x, W.const_word(d, len(x))),
     "div_const_s": lambda b, x, d: W.divmod_s(b, x, W.const_word(d, len(x))),
     "popcount": W.popcount,
@@ -183,6 +184,25 @@ def test_mul(data, n, signed):
     check("mul_full", [n, n], rows, lambda x, y: [v(x) * v(y)], signed)
     width = data.draw(st.integers(1, 2 * n))
     check("mul_full", [n, n], rows, lambda x, y: [v(x) * v(y) % (1 << width)], signed, width)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from([(2, 1, 1), (8, 3, 8), (16, 8, 8), (32, 13, 32), (64, 16, 16),
+                                   (64, 32, 64), (64, 5, 40), (40, 20, 20)]), st.booleans())
+def test_mul_of_extended_words(data, widths, signed):
+    """Widened operands (a run of copies of the top wire) are multiplied at their own width."""
+    n, p, q = widths
+    rows = data.draw(st.lists(st.tuples(st.integers(0, (1 << p) - 1),
+                                        st.integers(0, (1 << q) - 1)), min_size=1, max_size=24))
+    rows += [((1 << p) - 1, (1 << q) - 1), (1 << (p - 1), 1 << (q - 1)), (0, (1 << q) - 1)]
+    check("mul_ext", [p, q], rows, lambda x, y: [val(x, p, signed) * val(y, q, signed)],
+          n, signed)
+
+
+@pytest.mark.parametrize("n, m", [(64, 8), (64, 32), (32, 16)])
+def test_mul_of_extended_words_costs_their_width(n, m):
+    for signed in (False, True):
+        assert ands("mul_ext", [m, m], n, signed) <= ands("mul_full", [m, m], signed)
 
 
 @SETTINGS
