@@ -109,6 +109,7 @@ class Schedule:
             "and_terms": int(sum(np.count_nonzero(s.idx) for s in self.and_steps)),
             "and_padded_terms": int(sum(s.idx.size for s in self.and_steps)),
             "xor_terms": int(sum(np.count_nonzero(s.idx) for s in xs)),
+            "xor_padded_terms": int(sum(s.idx.size for s in xs)),
         }
 
     def plan(self, chunk: int) -> list[list[tuple]]:
@@ -147,24 +148,29 @@ _CACHE: "weakref.WeakKeyDictionary[Circuit, dict[int, Schedule]]" = weakref.Weak
 
 
 def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
-             cap: int | None = None) -> Schedule:
+             cap: int | None = None, expand: int | None = None) -> Schedule:
     """The Schedule of ``circuit`` (cached per circuit and parameters).
 
     An XOR wire read by several gates becomes a basis wire when its form has more than
     ``bound`` terms; one read once is inlined into its reader up to ``cap`` terms (default
-    ``4 * bound``). ``flat`` computes all materialized wires of a level in one XOR step (their
-    forms expanded); otherwise they are computed in chains of steps with the shortest forms.
+    ``4 * bound``). ``flat`` computes the materialized wires of a level in as few XOR steps as
+    possible by expanding the ones they read from the same level, as long as a form stays
+    within ``expand`` terms (default: no limit, one XOR step per level); otherwise they are
+    computed in chains of steps with the shortest forms.
     """
     if not isinstance(bound, int) or bound < 1:
         raise InputError(f"schedule bound must be a positive integer, got {bound!r}")
     cap = 4 * bound if cap is None else cap
     if not isinstance(cap, int) or cap < bound:
         raise InputError(f"schedule cap must be an integer >= bound ({bound}), got {cap!r}")
+    expand = (1 << 62) if expand is None else expand
+    if not isinstance(expand, int) or expand < 1:
+        raise InputError(f"schedule expansion limit must be a positive integer, got {expand!r}")
     per = _CACHE.setdefault(circuit, {})
-    key = (bound, bool(flat), cap)
+    key = (bound, bool(flat), cap, expand)
     got = per.get(key)
     if got is None:
-        got = per[key] = _build(circuit, bound, bool(flat), cap)
+        got = per[key] = _build(circuit, bound, bool(flat), cap, expand)
     return got
 
 
@@ -205,7 +211,7 @@ def _fanout(circuit: Circuit, outs: list[int], live: list[bool]) -> list[int]:
     return fan
 
 
-def _build(circuit: Circuit, bound: int, flat: bool, cap: int) -> Schedule:
+def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int) -> Schedule:
     n_in = circuit.n_inputs
     outs = [int(w) for o in circuit.outputs for w in o.wires]
     live = _live_wires(circuit, outs)
@@ -244,9 +250,12 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int) -> Schedule:
             if len(terms) > bound and (fanout[w] > 1 or len(terms) > cap):
                 lv = max(map(blevel.__getitem__, terms))
                 if flat:
-                    # one XOR step per level: expand the wires materialized at this level
+                    # few XOR steps per level: expand the wires materialized at this level
+                    # while the form stays within the expansion limit
                     for t in [t for t in terms if t in mat_def and blevel[t] == lv]:
-                        terms = terms ^ mat_def[t] ^ frozenset((t,))
+                        wider = terms ^ mat_def[t] ^ frozenset((t,))
+                        if len(wider) <= expand:
+                            terms = wider
                 mat_def[w] = terms
                 blevel[w] = lv
                 terms = frozenset((w,))

@@ -17,17 +17,42 @@ from .evaluator import Evaluator
 from .garbler import Garbler
 from .tweaks import TweakCounter
 
-# one instance: few numpy calls per layer (every level's XOR wires in one step, forms up to 3
-# terms); a batch: least data moved (XOR wires in chains of two-term steps, gate by gate)
+# one instance: few numpy calls per layer (the XOR wires of a level in one step, operands of
+# up to 3 shared terms); a batch: least data moved (XOR wires gate by gate, two terms each)
 SINGLE = {"bound": 3, "flat": True}
 BATCH = {"bound": 1, "flat": False}
 BATCH_FROM = 16
+# for one instance: a step costs about STEP_US, each padded operand term TERM_US (measured)
+STEP_US, TERM_US = 3.0, 0.003
+EXPAND_LIMIT = 16
+
+
+def _cost_us(s: Schedule) -> float:
+    st = s.stats()
+    return STEP_US * st["xor_steps"] + TERM_US * (st["xor_padded_terms"] + st["and_padded_terms"])
 
 
 def schedule_for(circuit: Circuit, batch: int) -> Schedule:
     """The Schedule the engine uses for ``batch`` instances. Garbler and evaluator may pick
-    differently: every schedule of a circuit garbles and evaluates interchangeably."""
-    return schedule(circuit, **(BATCH if batch >= BATCH_FROM else SINGLE))
+    differently: every schedule of a circuit garbles and evaluates interchangeably.
+
+    For one instance, a level whose expanded XOR forms grow long costs more in data than the
+    extra steps of a bounded expansion would; when the XOR steps move over 1000 terms each,
+    the bounded schedule is built too and the cheaper of the two (by the cost model above)
+    is used."""
+    if batch >= BATCH_FROM:
+        return schedule(circuit, **BATCH)
+    s = schedule(circuit, **SINGLE)
+    return s.cached("single_instance_choice", lambda: _cheaper(circuit, s))
+
+
+def _cheaper(circuit: Circuit, s: Schedule) -> Schedule:
+    st = s.stats()
+    if st["xor_padded_terms"] > 1000 * max(1, st["xor_steps"]):
+        t = schedule(circuit, **SINGLE, expand=EXPAND_LIMIT)
+        if _cost_us(t) < _cost_us(s):
+            return t
+    return s
 
 
 def garble_and_evaluate(circuit: Circuit, in_bits: np.ndarray, counter: TweakCounter | None = None,

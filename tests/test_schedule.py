@@ -17,7 +17,8 @@ from yaogc.circuits.schedule import (FIRST_INPUT_SLOT, ONE_SLOT, ZERO_SLOT, AndS
 from test_gc_circuits import input_rows, random_circuits
 
 MODES = [dict(bound=1, flat=False), dict(bound=2, flat=False), dict(bound=3, flat=True),
-         dict(bound=4, flat=True), dict(bound=2, flat=True, cap=2)]
+         dict(bound=4, flat=True), dict(bound=2, flat=True, cap=2),
+         dict(bound=2, flat=True, expand=5)]
 
 
 def run_plain(s, bits):
@@ -89,6 +90,8 @@ def test_forms_stay_small_and_outputs_contiguous(c):
                 assert st.idx.shape[0] <= cap + 1      # terms plus the constant slot
             elif not mode["flat"]:
                 assert st.idx.shape[0] <= 2 * cap
+            elif "expand" in mode:
+                assert st.idx.shape[0] <= max(2 * cap, mode["expand"])
             assert st.start >= FIRST_INPUT_SLOT
             live_ranges.append((st.start, st.start + st.count))
         assert s.n_slots <= FIRST_INPUT_SLOT + c.n_inputs + sum(b - a for a, b in live_ranges)
@@ -136,9 +139,13 @@ def test_cached_per_circuit_and_parameters():
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "3"])
-def test_bad_bound_is_refused(bad):
+def test_bad_parameters_are_refused(bad):
     with pytest.raises(InputError, match="bound"):
         schedule(adder_circuit(), bad)
+    with pytest.raises(InputError, match="cap"):
+        schedule(adder_circuit(), 2, cap=bad)
+    with pytest.raises(InputError, match="expansion"):
+        schedule(adder_circuit(), 2, expand=bad)
 
 
 def test_stats():
