@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def reference(name: str) -> Path:
-    d = Path(os.environ.get("YAOGC_REFERENCE_CIRCUITS", ROOT.parent / "shared" / "circuits" / "bristol"))
+    default = ROOT.parent / "shared" / "circuits" / "bristol"
+    d = Path(os.environ.get("YAOGC_REFERENCE_CIRCUITS", default))
     p = d / name
     if not p.is_file():
         raise SystemExit(f"reference circuit {p} not found (set YAOGC_REFERENCE_CIRCUITS)")

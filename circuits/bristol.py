@@ -104,9 +104,7 @@ def _tokenize(data: bytes):
 
 
 def _header_line(src: _Source, vals, line: int, what: str, pairs: bool) -> list[int]:
-    nums = [int(v) for v in vals]
-    if any(v < 0 for v in nums):
-        raise src.error(line, f"{what}: expected non-negative integers")
+    nums = [int(v) for v in vals]   # already known to be numbers
     if pairs:
         if len(nums) != 2:
             raise src.error(line, f"{what}: expected 'gates wires', got {len(nums)} numbers")
@@ -178,8 +176,10 @@ def read_bristol(path_or_text) -> Circuit:
     exp_in = np.where(op >= 0, np.array([2, 2, 1, 1, 1, -1])[np.maximum(op, 0)], -1)
     problems = [
         (g_count < 3, lambda k: "truncated gate line: expected 'n_in n_out inputs.. outputs.. OP'"),
-        (bad_tok >= 0, lambda k: f"'{_token(src, starts, lengths, bad_tok[k])}' is not a wire number"),
-        (op == _MAND, lambda k: "MAND (multi-AND) gates are not supported; expand them into AND gates"),
+        (bad_tok >= 0,
+         lambda k: f"'{_token(src, starts, lengths, bad_tok[k])}' is not a wire number"),
+        (op == _MAND,
+         lambda k: "MAND (multi-AND) gates are not supported; expand them into AND gates"),
         (op < 0, lambda k: f"unknown gate '{_token(src, starts, lengths, last[k])}' "
                            f"(expected XOR, AND, INV, EQW or EQ)"),
         ((op >= 0) & ((nin != exp_in) | (nout != 1)),
@@ -315,7 +315,8 @@ def bristol_text(circuit: Circuit) -> str:
     lines = [fmt[o].format(x, y, z) for o, x, y, z in
              zip(circuit.op.tolist(), a.tolist(), b.tolist(), dst.tolist())]
     copies = np.flatnonzero(~direct)
-    lines += [f"1 1 {s} {base + k} EQW" for s, k in zip(wire[out_w[copies]].tolist(), copies.tolist())]
+    sources = wire[out_w[copies]].tolist()
+    lines += [f"1 1 {s} {base + k} EQW" for s, k in zip(sources, copies.tolist())]
     head = [f"{len(lines)} {n_wires}",
             " ".join([str(len(circuit.inputs))] + [str(p.width) for p in circuit.inputs]),
             " ".join([str(len(circuit.outputs))] + [str(o.width) for o in circuit.outputs]),

@@ -38,7 +38,8 @@ def to_dot(circuit: Circuit, max_gates: int = DEFAULT_MAX_GATES) -> str:
         w = n_in + k
         name = Op(o).name
         if o == Op.CONST0 or o == Op.CONST1:
-            lines.append(f"  w{w} [shape=plaintext, label={_quote('0' if o == Op.CONST0 else '1')}];")
+            bit = "0" if o == Op.CONST0 else "1"
+            lines.append(f"  w{w} [shape=plaintext, label={_quote(bit)}];")
             continue
         style = ', style=filled, fillcolor="#f4c7c3"' if o == Op.AND else ""
         lines.append(f"  w{w} [shape=ellipse, label={_quote(name)}{style}];")

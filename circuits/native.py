@@ -119,7 +119,8 @@ def native_bytes(circuit: Circuit) -> bytes:
     head = json.dumps(header, separators=(",", ":")).encode()
     return b"".join([MAGIC, struct.pack("<I", len(head)), head,
                      circuit.op.astype("<u1").tobytes(), circuit.in0.astype("<i4").tobytes(),
-                     circuit.in1.astype("<i4").tobytes(), _out_wires(circuit).astype("<i4").tobytes()])
+                     circuit.in1.astype("<i4").tobytes(),
+                     _out_wires(circuit).astype("<i4").tobytes()])
 
 
 def write_native(circuit: Circuit, path_or_file: str | os.PathLike | IO[bytes]) -> None:
