@@ -1,0 +1,84 @@
+"""``yaogc compile`` (and the program support of ``yaogc eval`` / ``yaogc stats``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yaogc.circuits.bristol import read_bristol
+from yaogc.circuits.evaluate import evaluate, evaluate_bits
+from yaogc.circuits.native import content_hash, read_native
+from yaogc.compiler import CompileError, compile_file, parse_defines
+from yaogc.runtime.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_stats_json_has_the_stats_keys(capsys):
+    assert main(["compile", str(EXAMPLES / "millionaires.yao"), "--stats", "--json"]) == 0
+    st = json.loads(capsys.readouterr().out)
+    assert {"and", "xor", "not", "wires", "and_depth", "inputs", "outputs"} <= set(st)
+    assert st["and"] == 64
+    assert st["inputs"][0] == {"name": "alice_wealth", "party": "alice", "width": 64, "type": "u64"}
+    assert st["outputs"][0]["recipients"] == ["alice", "bob"]
+
+
+def test_native_output_round_trips(tmp_path, capsys):
+    out = tmp_path / "tree.ygc"
+    assert main(["compile", str(EXAMPLES / "decision_tree.yao"), "-o", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert content_hash(read_native(out)) == content_hash(compile_file(EXAMPLES / "decision_tree.yao"))
+
+
+def test_bristol_export_with_sidecar(tmp_path):
+    out = tmp_path / "count.bristol"
+    assert main(["compile", str(EXAMPLES / "count_above.yao"), "-D", "N=4", "-o", str(out)]) == 0
+    side = json.loads((tmp_path / "count.bristol.json").read_text())
+    assert [(p["name"], p["party"], p["first_wire"]) for p in side["inputs"]] == \
+        [("a", "lab_a", 0), ("b", "lab_b", 64), ("threshold", "lab_a", 128)]
+    assert side["outputs"] == [{"name": "count", "recipients": ["lab_a", "lab_b"], "type": "u16",
+                                "width": 16}]
+    bristol = read_bristol(out)
+    circuit = compile_file(EXAMPLES / "count_above.yao", {"N": "4"})
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2, (20, circuit.n_inputs)).astype(np.uint8)
+    assert np.array_equal(evaluate_bits(bristol, bits), evaluate_bits(circuit, bits))
+
+
+def test_dot_output(tmp_path):
+    out = tmp_path / "m.dot"
+    src = tmp_path / "m.yao"
+    src.write_text("party a, b\ndef main(x: u2 @a, y: u2 @b) -> (r: bool @both):\n    return x < y\n")
+    assert main(["compile", str(src), "--format", "dot", "-o", str(out)]) == 0
+    assert out.read_text().lstrip().startswith("digraph")
+
+
+def test_compile_errors_exit_2_with_position(tmp_path, capsys):
+    src = tmp_path / "bad.yao"
+    src.write_text("party a, b\ndef main(x: u8 @a) -> (r: u8 @a):\n    return x + y\n")
+    assert main(["compile", str(src), "--stats"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{src}:3:16: name 'y' is not defined"
+    assert err[2].endswith("^")
+    assert main(["compile", str(EXAMPLES / "hamming.yao"), "-D", "N"]) == 2
+    assert main(["compile", str(tmp_path / "missing.yao")]) == 2
+
+
+def test_eval_and_stats_accept_programs(capsys):
+    path = str(EXAMPLES / "hamming.yao")
+    assert main(["eval", path, "-D", "N=4", "--input", "a=[1,0,1,1]", "--input", "b=[0,0,0,1]",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"outputs": {"distance": 2}}
+    assert main(["stats", path, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["and"] == 255
+
+
+def test_parse_defines():
+    assert parse_defines(["N=1000", "T = 0.5"]) == {"N": "1000", "T": "0.5"}
+    with pytest.raises(CompileError):
+        parse_defines(["N"])
+    with pytest.raises(CompileError):
+        parse_defines(["1x=3"])
