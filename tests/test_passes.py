@@ -24,8 +24,6 @@ def random_circuits(draw, max_inputs=6, max_gates=60):
     for k in range(n):
         w = n_in + k
         o = draw(st.sampled_from([Op.XOR, Op.XOR, Op.AND, Op.AND, Op.NOT, Op.CONST0, Op.CONST1]))
-        if w == 0:
-            o = Op.CONST1
         op.append(int(o))
         a.append(draw(st.integers(0, w - 1)) if o <= Op.NOT else -1)
         b.append(draw(st.integers(0, w - 1)) if o <= Op.AND else -1)
@@ -120,9 +118,10 @@ def test_not_gates_stay_where_they_were():
     gates = [(Op.NOT, 0, -1)]
     outs = []
     for j in range(1, 5):
-        gates.append((Op.XOR, 5, j))
-        gates.append((Op.AND, 5 + 2 * j - 1 + 0, j))
-        outs.append(5 + 2 * j)
+        xor_wire = 4 + 2 * j
+        gates.append((Op.XOR, 5, j))          # wire xor_wire = ~x0 ^ xj
+        gates.append((Op.AND, xor_wire, j))   # wire xor_wire + 1
+        outs.append(xor_wire + 1)
     c = raw(5, gates, outs)
     o = optimize(c)
     assert (o.count(Op.NOT), o.count(Op.XOR), o.count(Op.AND)) == (1, 4, 4)
