@@ -71,9 +71,9 @@ class LevelPlan:
     output), which keeps values alive for a short time. Slots: the inputs, a constant-0 and a
     constant-1 slot, then the groups' blocks. NOT is an XOR with the constant-1 slot; constant
     gates are the constant slots. With ``reuse`` a block returns to a best-fit, coalescing free
-    list once its last reader has run, so the working array holds little more than the live
-    wires (SHA-256: about 1,300 slots for 135,000 gates) and large batches run in one pass;
-    without it every wire keeps its own slot.
+    list once its last reader has run, so the working array stays a small multiple of the live
+    wires (SHA-256: about 7,000 slots for 135,000 gates, with at most about 1,200 wires live
+    at once; blocks must be contiguous, hence the gap); without it every wire keeps its slot.
     """
 
     def __init__(self, circuit: Circuit, reuse: bool = True):
