@@ -41,14 +41,18 @@ class FixedKeyAES:
         """pi applied to every block of ``x`` ((n, 2) uint64, C-contiguous)."""
         x = np.ascontiguousarray(x, dtype=np.uint64)
         n = x.shape[0]
-        if out is None:
-            out = np.empty((n, 2), dtype=np.uint64)
         nbytes = 16 * n
-        # update_into wants room for one extra block; keep one scratch buffer and copy out
+        src = x.view(np.uint8).reshape(-1)
+        if out is None:
+            # update_into wants 15 spare bytes: encrypt into one block more and return a view
+            full = np.empty((n + 1, 2), dtype=np.uint64)
+            self._enc.update_into(src, full.view(np.uint8).reshape(-1))
+            return full[:n]
+        # a caller's exact-size buffer (possibly x itself) goes through the scratch buffer
         if len(self._buf) < nbytes + 16:
             self._buf = bytearray(nbytes + 16)
         mv = memoryview(self._buf)
-        self._enc.update_into(x.view(np.uint8).reshape(-1), mv[:nbytes + 15])
+        self._enc.update_into(src, mv[:nbytes + 15])
         out.view(np.uint8).reshape(-1)[:] = np.frombuffer(self._buf, dtype=np.uint8, count=nbytes)
         return out
 

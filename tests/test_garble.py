@@ -320,3 +320,29 @@ def test_aes_known_answer(bristol_path):
     out = garble_and_evaluate(c, bits)[0]
     ct = sum(int(b) << j for j, b in enumerate(out)).to_bytes(16, "big")
     assert ct.hex() == "69c4e0d86a7b0430d8cdb78070b4c55a"
+
+
+def test_tables_are_the_documented_half_gates_with_tccr():
+    """Recompute a layer's tables from the labels with FixedKeyAES.tccr (H(x, i) =
+    pi(pi(x) ^ i) ^ pi(x)): gate j of the run hashes A under 2j and B under 2j+1."""
+    from yaogc.gc.aes import FixedKeyAES
+    b = Builder("two_ands")
+    x = b.input("a", "x", uint(4))
+    b.output("a", "y", uint(2), [b.and_(x[0], x[1]), b.and_(b.xor(x[2], x[0]), b.not_(x[3]))])
+    c = b.build()
+    k = 3
+    s = schedule(c)
+    g = Garbler(s, k, TweakCounter(40))
+    (block,) = list(g.blocks())
+    z, r = g.input_zero_labels, g.R
+    aes = FixedKeyAES()
+    ops = [(z[:, 0], z[:, 1]), (z[:, 2] ^ z[:, 0], z[:, 3] ^ r)]   # NOT flips the zero-label
+    for gate, (a0, b0) in enumerate(ops):
+        j = 40 + gate * k + np.arange(k, dtype=np.uint64)      # gate-major, then instance
+        h = lambda lab, t: aes.tccr(np.ascontiguousarray(lab), t)
+        pb = (b0[:, 0] & np.uint64(1))[:, None]
+        tg = h(a0, 2 * j) ^ h(a0 ^ r, 2 * j) ^ (pb * r)
+        te = h(b0, 2 * j + 1) ^ h(b0 ^ r, 2 * j + 1) ^ a0
+        assert np.array_equal(block[0, gate], tg)
+        assert np.array_equal(block[1, gate], te)
+    assert g.tweak_start == 40 and g.tweak_end == 40 + 2 * k
