@@ -32,7 +32,10 @@ class ExprMixin:
         try:
             return implicit(self.g, v, t, wrap=bool(self.dead))
         except ConversionError as e:
-            msg = str(e) if what is None else f"{what}: {e}"
+            msg = str(e)
+            if what is not None:
+                prefix = f"expected {t}, got "
+                msg = f"{what}: " + (f"the value is {msg[len(prefix):]}" if msg.startswith(prefix) else msg)
             raise self.err(node, msg) from None
 
     def const_int(self, v, node, what: str) -> int | None:

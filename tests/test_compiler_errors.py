@@ -67,7 +67,7 @@ CHECK = [
      "    return a\n", "is a const", 4, 5),
     ("party alice\n", "no 'def main", 1, 1),
     # types and widths
-    (OK + "    x: u16 = a\n    return x\n", "expected u8, got u16", 4, 12),
+    (OK + "    x: u16 = a\n    return x\n", "the result: the value is u16", 4, 12),
     (OK + "    return a + i8(b)\n", "cannot mix unsigned u8 and signed i8", 3, 14),
     (OK + "    x: u300 = 1\n    return a\n", "integer width 300", 3, 8),
     (OK + "    x: foo = 1\n    return a\n", "unknown type 'foo'", 3, 8),
@@ -76,7 +76,7 @@ CHECK = [
     (OK + "    x: fix16_8 = a\n    return a\n", "convert explicitly with fix16_8", 3, 18),
     (OK + "    if a:\n        pass\n    return a\n", "a condition must be a bool", 3, 8),
     (OK + "    return a < True\n", "'<' compares numbers", 3, 14),
-    (OK + "    x = 1 + 2\n    y: u8[2] = [a, b]\n    return y\n", "expected u8, got u8[2]", 5, 12),
+    (OK + "    x = 1 + 2\n    y: u8[2] = [a, b]\n    return y\n", "the value is u8[2]", 5, 12),
     (OK + "    x = [1, 2]\n    return a\n", "cannot tell the element type", 3, 9),
     (OK + "    return a << -1\n", "must not be negative", 3, 14),
     (OK + "    x = 3\n    if a > b:\n        x = 4\n    return a\n", "depends on this secret condition", 4, 5),
