@@ -139,8 +139,6 @@ def read_bristol(path_or_text) -> Circuit:
                                     "header", True)
     in_w = _header_line(src, values[first[1]:first[1] + count[1]], lno[1], "input widths", False)
     out_w = _header_line(src, values[first[2]:first[2] + count[2]], lno[2], "output widths", False)
-    if lno.size > 3 and lno[3] == lno[2] + 1:
-        raise src.error(lno[3], "expected a blank line after the three header lines")
     n_in, n_out = sum(in_w), sum(out_w)
     if max(n_in, n_out) > n_wires:
         raise src.error(lno[0], f"{n_wires} wires cannot hold {n_in} input and {n_out} output bits")

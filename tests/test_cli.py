@@ -77,9 +77,10 @@ def test_missing_file_and_bad_file(capsys, tmp_path):
     code, _, err = run_cli(capsys, "stats", str(tmp_path / "nope.txt"))
     assert code == 2 and "no such file" in err
     bad = tmp_path / "bad.txt"
-    bad.write_text("1 3\n2 1 1\n1 1\n2 1 0 1 2 AND\n")
+    bad.write_text("1 3\n2 1 1\n1 1\n\n2 1 0 7 2 AND\n")
     code, _, err = run_cli(capsys, "stats", str(bad))
     assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"{bad}:5:")
 
 
 def test_console_script_usage_error_exit_2():
