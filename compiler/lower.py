@@ -67,7 +67,11 @@ def _lower_node(b: Builder, g, n: int, wires, ports, divs) -> list[int]:
         x, y = g.args(n)
         key = (x, y, sgn)
         if key not in divs:
-            divs[key] = (W.divmod_s if sgn else W.divmod_u)(b, *args)
+            d = g.const_value(y)
+            if d is not None:
+                divs[key] = (W.divmod_const_s if sgn else W.divmod_const_u)(b, args[0], d)
+            else:
+                divs[key] = (W.divmod_s if sgn else W.divmod_u)(b, *args)
         q, r = divs[key]
         return list(q if op == "div" else r)
     if op == "not":
@@ -158,7 +162,7 @@ def _fixed_mul(b: Builder, g, n: int, args, w: int, frac: int, wires) -> list[in
         # only bits below F + W of the product matter: multiply at that width
         prod = W.mul_const(b, W.extend(wires[x], w + frac, True), k)
     else:
-        prod = W.mul_full(b, args[0], args[1], True)
+        prod = W.mul_full(b, args[0], args[1], True, width=frac + w)
     return list(prod[frac:frac + w])
 
 
