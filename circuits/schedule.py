@@ -15,8 +15,10 @@ the outputs of one step occupy contiguous slots, so writing them is a slice, not
 Operands are padded to a fixed arity per step with the zero slot.
 
 Layers and the order of gates within a layer depend only on the circuit (wire-level constant
-folding and AND-depth), never on ``bound``, so schedules of one circuit with different bounds
-garble interchangeably: the same AND gate gets the same position (and so the same tweaks).
+folding and AND-depth), never on the parameters (``bound``, ``cap``, ``flat``, ``expand``), so
+all schedules of a circuit garble interchangeably: the same AND gate gets the same position
+(and so the same tweaks) in each. Schedules are cached per circuit (weakly: a schedule does
+not keep its circuit alive).
 """
 
 from __future__ import annotations
@@ -63,11 +65,12 @@ class AndStep:
         return int(self.idx.shape[2])
 
 
-@dataclass
+@dataclass(eq=False)
 class Schedule:
     """Steps in execution order, the output forms and the store size. Build with
     :func:`schedule`; the engine in :mod:`yaogc.gc` runs it."""
-    circuit: Circuit
+    name: str
+    n_inputs: int
     bound: int
     flat: bool
     steps: list
@@ -75,10 +78,6 @@ class Schedule:
     n_slots: int
     n_and: int
     _plans: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def n_inputs(self) -> int:
-        return self.circuit.n_inputs
 
     @property
     def n_outputs(self) -> int:
@@ -97,6 +96,7 @@ class Schedule:
         xs = [s for s in self.steps if isinstance(s, XorStep)]
         w = self.widths
         return {
+            "circuit": self.name,
             "bound": self.bound,
             "flat": self.flat,
             "and": self.n_and,
@@ -369,7 +369,7 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int) -> S
         else:
             steps.append(XorStep(start, idx))
     out_idx = idxs[-1]
-    return Schedule(circuit, bound, flat, steps, out_idx, alloc.peak, offset)
+    return Schedule(circuit.name, n_in, bound, flat, steps, out_idx, alloc.peak, offset)
 
 
 def _index(slot: np.ndarray, groups: list[list]) -> list[np.ndarray]:

@@ -138,6 +138,17 @@ def test_cached_per_circuit_and_parameters():
     assert schedule(c, 2, flat=False) is not schedule(c, 2, flat=True)
 
 
+def test_cache_does_not_keep_circuits_alive():
+    import gc
+    import weakref
+    c = adder_circuit()
+    s = schedule(c)
+    ref = weakref.ref(c)
+    del c
+    gc.collect()
+    assert ref() is None and s.n_and == 7
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "3"])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(InputError, match="bound"):
