@@ -79,12 +79,11 @@ class Scratch:
 
 
 def scratch(mx: int) -> Scratch:
-    pool = getattr(_local, "pool", None)
-    if pool is None:
-        pool = _local.pool = {}
-    s = pool.get(mx)
-    if s is None:
-        s = pool[mx] = Scratch(mx)
+    """This thread's scratch space, grown to chunks of ``mx`` labels if needed (one per
+    thread whatever the batch sizes: engines look it up per layer and never keep it)."""
+    s = getattr(_local, "scratch", None)
+    if s is None or s.mx < mx:
+        s = _local.scratch = Scratch(max(mx, CHUNK_LABELS))
     return s
 
 
