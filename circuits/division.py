@@ -32,13 +32,18 @@ def _restoring(b: Builder, a: Sequence[int], d: Sequence[int]) -> tuple[Word, Wo
 
     Step k sees a k-bit partial remainder r'; r' >= d iff d < 2^k (bit small[k], one suffix
     OR chain for all k) and r' >= d mod 2^k (a k-bit borrow chain). So step k costs 2k+1
-    ANDs: borrow chain, the AND with small[k], a k-bit mux. Returns (quotient, remainder,
-    small) with len(a) bits each for the first two and small[k] = [d < 2^k], k = 0..len(d).
+    ANDs: borrow chain, the AND with small[k], a k-bit mux. A divisor whose top bits are
+    constant zeros keeps the remainder below its own width L, so no step costs more than
+    2L+3 (plus len(a) - L ANDs to return all of a when d = 0). Returns (quotient, remainder, small) with len(a) bits each for the first two and
+    small[k] = [d < 2^k], k = 0..len(d).
     """
     m, n = len(a), len(d)
     small = [ONE] * (n + 1)
     for k in range(n - 1, -1, -1):
         small[k] = b.and_(small[k + 1], b.not_(d[k]))
+    width = n
+    while width and d[width - 1] == ZERO:
+        width -= 1
     q = [ZERO] * m
     r: Word = []
     for i in range(m - 1, -1, -1):
@@ -46,7 +51,9 @@ def _restoring(b: Builder, a: Sequence[int], d: Sequence[int]) -> tuple[Word, Wo
         k = len(rp)
         diff, borrow = sub_borrow(b, rp, d[:k])
         q[i] = b.and_(b.not_(borrow), small[k])
-        r = mux(b, q[i], diff, rp)
+        r = mux(b, q[i], diff, rp)[:width]
+    # the cut is exact unless d = 0, where the remainder is all of a
+    r = r + [b.and_(ai, small[0]) for ai in a[len(r):]]
     return q, r, small
 
 
@@ -60,8 +67,13 @@ def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word
     d = const_value(y)
     if d is not None:
         return divmod_const_u(b, x, d)
-    q, r, _ = _restoring(b, x, y)
-    return q, r
+    # a zero-extended dividend needs a step per bit of its own width only; the quotient
+    # bits above it are set only when dividing by zero
+    n, m = len(x), len(x)
+    while m and x[m - 1] == ZERO:
+        m -= 1
+    q, r, small = _restoring(b, x[:m], y)
+    return q + [small[0]] * (n - m), extend(r, n, False)
 
 
 def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word]:
@@ -84,11 +96,14 @@ def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word
         return divmod_const_s(b, x, d)
     sx, sy = x[-1], y[-1]
     ap = [b.xor(xi, sx) for xi in x[:-1]]
+    m = n - 1
+    while m and ap[m - 1] == ZERO:  # a sign-extended x leaves zeros on top of a'
+        m -= 1
     ay = abs_(b, y)
-    q1, r1, small = _restoring(b, ap, ay)
-    # a' < 2^(n-1), so the quotient's top bit is set only when dividing by zero
-    q1 = q1 + [small[0]]
-    r1 = r1 + [ZERO]
+    q1, r1, small = _restoring(b, ap[:m], ay)
+    # a' < 2^m, so the quotient's bits from m up are set only when dividing by zero
+    q1 = q1 + [small[0]] * (n - m)
+    r1 = extend(r1, n, False)
     e = b.and_(sx, eq(b, inc(b, r1), ay))
     t = b.xor(sx, sy)
     q = inc_by(b, [b.xor(qi, t) for qi in q1], b.xor(t, e))
