@@ -162,7 +162,12 @@ class _ToAst(Transformer):
         return N.Decl(name.line, name.column, str(name), items[1], items[2])
 
     def assign(self, meta, items):
-        return N.Assign(meta.line, meta.column, list(items[:-1]), items[-1])
+        targets = [i for i in items if isinstance(i, N.Target)]
+        values = [i for i in items if not isinstance(i, N.Target)]
+        value = values[0]
+        if len(values) > 1:
+            value = N.TupleLit(value.line, value.col, values)
+        return N.Assign(meta.line, meta.column, targets, value)
 
     def aug_assign(self, meta, items):
         target, op, value = items

@@ -289,3 +289,14 @@ def test_running_maximum_is_a_balanced_tree():
     assert c.count(1) == 15 * 64
     assert c.and_depth <= 4 * 33 + 1
     assert run(src, a=[5, 1, 99, 3] * 4)["m"] == 99
+
+
+def test_tuple_assignment_swaps_and_a_sorting_network():
+    src = program("a: u16[6] @alice", "s: u16[6] @both",
+                  "x = a\nfor i in range(6):\n    for j in range(5 - i):\n"
+                  "        if x[j] > x[j + 1]:\n            x[j], x[j + 1] = x[j + 1], x[j]\nreturn x")
+    c = compile_source(src)
+    # compare-and-swap: one comparison and one shared multiplexer per pair
+    assert c.count(1) == 15 * 32
+    for a in ([5, 3, 9, 1, 1, 0], [65535, 0, 7, 7, 2, 40000]):
+        assert run(src, a=a)["s"] == sorted(a)
