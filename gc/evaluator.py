@@ -57,10 +57,16 @@ class Evaluator(Engine):
         """Evaluate the next AND layer with its table block: an array of any dtype and shape
         or a bytes-like object, holding the layer's 32 bytes per gate and instance in the
         layout of :mod:`yaogc.gc.garbler`."""
-        st = self._next()
+        st = self._pending if self._pending is not None else self._next()
         if st is None:
             raise GarbleError(f"table block beyond the last of {self.and_layers} AND layers")
         want = 32 * st.count * self.batch
+        if (type(block) is np.ndarray and block.dtype == np.uint64 and 8 * block.size == want
+                and block.flags.c_contiguous and block.flags.aligned):
+            self._evaluate(st, block.reshape(2, -1, 2))     # a garbler's block, as it is
+            self.step_no += 1
+            self._pending = None
+            return
         if isinstance(block, np.ndarray):
             raw = np.ascontiguousarray(block).reshape(-1).view(np.uint8)
         else:
