@@ -11,8 +11,7 @@ AND counts (n = word width), all measured by tests/test_words.py:
 - ``mul_full`` (2n-bit product): at most 2n^2-n, Karatsuba from 14 bits; signed via
   Baugh-Wooley (negated partial products of the sign bits plus one constant).
   :mod:`.mulplan` picks schoolbook or Karatsuba and the split per width by counting ANDs.
-- ``mul_const`` by a public k: shift-and-add over the binary or the non-adjacent form of k,
-  whichever costs fewer ANDs.
+- ``mul`` by a constant word goes to :func:`.constmul.mul_const`.
 
 Division is in :mod:`.division`.
 """
@@ -24,6 +23,7 @@ from typing import Sequence
 
 from .bitheap import BitHeap, live_and_count
 from .builder import ZERO, Builder
+from .constmul import mul_const
 from .mulplan import mod_split, use_karatsuba
 from .types import uint
 from .wordops import Word, WordError, add_carry, const_value, extend, same_width
@@ -225,47 +225,3 @@ def mul_full(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = Fals
     heap = BitHeap(b, width)
     _signed_product_into(heap, _operand(x, signed, 1), _operand(y, signed, 1), width)
     return heap.result()
-
-
-def _naf(k: int) -> list[int]:
-    """Non-adjacent form of k >= 0: digits in {-1, 0, 1}, least significant first."""
-    digits = []
-    while k:
-        d = (2 - k % 4) if k % 2 else 0
-        digits.append(d)
-        k = (k - d) // 2
-    return digits
-
-
-def _const_terms(b: Builder, x: Sequence[int], digits: Sequence[int]) -> Word:
-    n = len(x)
-    heap = BitHeap(b, n)
-    for i, d in enumerate(digits):
-        if d:
-            heap.add_word(x[:max(n - i, 0)], i, negative=d < 0)
-    return heap.result()
-
-
-@lru_cache(maxsize=256)
-def _and_cost(real: int, n: int, digits: tuple[int, ...]) -> int:
-    """ANDs of the shift-and-add for these digits on `real` fresh bits zero-extended to n."""
-    scratch = Builder("cost")
-    x = extend(scratch.input("p", "x", uint(real)) if real else [], n, False)
-    return live_and_count(scratch, _const_terms(scratch, x, digits))
-
-
-def mul_const(b: Builder, x: Sequence[int], k: int) -> Word:
-    """x * k mod 2^n for a public integer k (any sign): one heap row per nonzero digit."""
-    n = len(x)
-    if n == 0:
-        return []
-    k %= 1 << n
-    binary = tuple((k >> i) & 1 for i in range(n))
-    naf = tuple(_naf(k)[:n])
-    best = binary
-    if sum(map(abs, naf)) < sum(binary):
-        # the operand's constant-zero top bits (a widened word) change which form is cheaper
-        real = max((i + 1 for i, w in enumerate(x) if w != ZERO), default=0)
-        if _and_cost(real, n, naf) < _and_cost(real, n, binary):
-            best = naf
-    return _const_terms(b, x, best)

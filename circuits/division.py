@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Sequence
 
-from .arith import mul_const
+from .constmul import mul_const
 from .bitheap import live_and_count
 from .builder import ONE, ZERO, Builder
 from .types import uint

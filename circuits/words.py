@@ -23,7 +23,7 @@ rotl_var, rotr_var                     n*k if n is a power of 2 or w <= k, else 
 popcount of n bits                     n - popcount(n)
 mul mod 2^n                            <= n^2-n+1, fewer from 25 bits (Karatsuba)
 mul_full (2n bits, either signedness)  <= 2n^2-n, fewer from 14 bits
-mul_const                              one heap row per nonzero (binary or NAF) digit
+mul_const                              heap rows per binary/NAF digit, shared pairs
 divmod_u                               n^2+3n-3
 divmod_s                               n^2+6n-6
 divmod by a constant word              reciprocal multiplication or folded restoring
@@ -33,7 +33,8 @@ Low-depth alternatives that spend more ANDs (:mod:`.shallow`): ``add_shallow``,
 ``sub_shallow`` and ``lt_shallow`` with AND-depth ceil(log2 n) + 1 instead of n.
 """
 
-from .arith import mul, mul_const, mul_full, popcount, sum_words
+from .arith import mul, mul_full, popcount, sum_words
+from .constmul import mul_const
 from .division import (divmod_const_s, divmod_const_u, divmod_s, divmod_u, ref_divmod_s,
                        ref_divmod_u)
 from .bitheap import BitHeap, and_level, live_and_count

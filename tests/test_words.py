@@ -472,6 +472,11 @@ def test_mul_64_beats_reference_circuits():
     assert built("mul", (64, 64)).depth <= 64
 
 
+def test_mul_const_shares_repeated_digit_pairs():
+    # 0x55..55 = 5 * 0x11 * 0x101 * ...: 32 rows of x, or a few rows of shared subterms
+    assert ands("mul_const", [64], int("01" * 32, 2)) < 300
+
+
 @pytest.mark.parametrize("k", [3, 10, 255, 0x5555, 0xF0F0F0F, -1, -7, (1 << 31) - 1])
 def test_mul_const_is_cheaper(k):
     n = 32
