@@ -17,40 +17,50 @@ from .evaluator import Evaluator
 from .garbler import Garbler
 from .tweaks import TweakCounter
 
-# one instance: few numpy calls per layer (the XOR wires of a level in one step, operands of
-# up to 3 shared terms); a batch: least data moved (XOR wires gate by gate, two terms each)
-SINGLE = {"bound": 3, "flat": True}
-BATCH = {"bound": 1, "flat": False}
-BATCH_FROM = 16
-# for one instance: a step costs about STEP_US, each padded operand term TERM_US (measured)
-STEP_US, TERM_US = 3.0, 0.003
+# Two kinds of schedule: few numpy calls per layer (the XOR wires of a level in one step,
+# operands of up to 3 shared terms), or least data moved (XOR wires gate by gate, two terms
+# each). A step costs about STEP_US and each padded operand term of each instance TERM_US
+# (garbling plus evaluation, measured on this project's machines); the cheaper schedule for
+# the batch size wins. The crossover is K = 8 for AES-128, 36 for SHA-256, 500 for divide64.
+FEW_STEPS = {"bound": 3, "flat": True}
+LEAST_DATA = {"bound": 1, "flat": False}
+STEP_US, TERM_US = 7.0, 0.0025
 EXPAND_LIMIT = 16
 
 
-def _cost_us(s: Schedule) -> float:
-    st = s.stats()
-    return STEP_US * st["xor_steps"] + TERM_US * (st["xor_padded_terms"] + st["and_padded_terms"])
+def _size(s: Schedule) -> tuple[int, int]:
+    """(XOR steps, padded operand terms) of a schedule, computed once."""
+    def count():
+        st = s.stats()
+        return st["xor_steps"], st["xor_padded_terms"] + st["and_padded_terms"]
+    return s.cached("engine_size", count)
+
+
+def _cost_us(s: Schedule, batch: int) -> float:
+    steps, terms = _size(s)
+    return STEP_US * steps + TERM_US * batch * terms
 
 
 def schedule_for(circuit: Circuit, batch: int) -> Schedule:
-    """The Schedule the engine uses for ``batch`` instances. Garbler and evaluator may pick
-    differently: every schedule of a circuit garbles and evaluates interchangeably.
+    """The Schedule the engine uses for ``batch`` instances, by the cost model above.
+    Garbler and evaluator may pick differently: every schedule of a circuit garbles and
+    evaluates interchangeably.
 
-    For one instance, a level whose expanded XOR forms grow long costs more in data than the
-    extra steps of a bounded expansion would; when the XOR steps move over 1000 terms each,
-    the bounded schedule is built too and the cheaper of the two (by the cost model above)
-    is used."""
-    if batch >= BATCH_FROM:
-        return schedule(circuit, **BATCH)
-    s = schedule(circuit, **SINGLE)
-    return s.cached("single_instance_choice", lambda: _cheaper(circuit, s))
+    The few-steps schedule expands a level's XOR forms without limit; when its XOR steps
+    move over 1000 terms each, a bounded expansion is built too and the cheaper kept."""
+    s = schedule(circuit, **FEW_STEPS)
+    few = s.cached("few_steps_choice", lambda: _cheaper_expansion(circuit, s))
+    if batch <= 1:
+        return few
+    least = schedule(circuit, **LEAST_DATA)
+    return least if _cost_us(least, batch) < _cost_us(few, batch) else few
 
 
-def _cheaper(circuit: Circuit, s: Schedule) -> Schedule:
+def _cheaper_expansion(circuit: Circuit, s: Schedule) -> Schedule:
     st = s.stats()
     if st["xor_padded_terms"] > 1000 * max(1, st["xor_steps"]):
-        t = schedule(circuit, **SINGLE, expand=EXPAND_LIMIT)
-        if _cost_us(t) < _cost_us(s):
+        t = schedule(circuit, **FEW_STEPS, expand=EXPAND_LIMIT)
+        if _cost_us(t, 1) < _cost_us(s, 1):
             return t
     return s
 
