@@ -73,7 +73,8 @@ class RunResult:
     outputs: list[dict[str, Any]]   # one dict per row, only the outputs addressed to this party
     batch: bool                     # report a list (input rows came as a batch)
     stats: dict[str, Any] = field(default_factory=dict)
-    # perf_counter instants (for benchmarks): start, first table byte, end
+    # perf_counter instants (for benchmarks): start, first table byte, end; and the process
+    # CPU time (all threads) when the tables phase began and at the end
     marks: dict[str, float] = field(default_factory=dict)
 
     def json_outputs(self, circuit: Circuit) -> Any:
@@ -130,9 +131,11 @@ class _Phases:
         self.times: dict[str, float] = {}
         self._cur: str | None = None
         self._t = time.perf_counter()
+        self.cpu: dict[str, float] = {}   # process CPU time when each phase began
 
     def enter(self, name: str) -> None:
         self._close()
+        self.cpu[name] = time.process_time()
         self.ch.phase = name
         self._cur = name
         if self.on_phase is not None:
@@ -201,8 +204,10 @@ def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: 
         "gc_seconds": round(times.get("tables", 0.0) + times.get("outputs", 0.0), 6),
         "total_seconds": round(t_end - t0, 6),
     }
+    cpu_end = time.process_time()
     return RunResult(role, p.roles.party_of(role), outputs, batch, stats,
-                     {"start": t0, "first_table": t_first, "end": t_end})
+                     {"start": t0, "first_table": t_first, "end": t_end,
+                      "cpu_tables": ph.cpu.get("tables", cpu_end), "cpu_end": cpu_end})
 
 
 # -- garbler -------------------------------------------------------------------------------
