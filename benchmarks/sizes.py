@@ -24,7 +24,7 @@ from yaogc.compiler import compile_source
 from yaogc.compiler.lower import lower
 from yaogc.compiler.optimize import optimize as optimize_words
 from yaogc.compiler.pipeline import elaborate
-from yaogc.circuits.passes import optimize as optimize_circuit
+from yaogc.circuits.passes import remove_dead
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTHS = (8, 16, 32, 64)
@@ -129,7 +129,7 @@ def speed_record(name: str, src: str, defines: dict[str, str]) -> dict:
     t1 = time.perf_counter()
     raw = lower(optimize_words(e))
     t2 = time.perf_counter()
-    circuit = optimize_circuit(raw)
+    circuit = remove_dead(raw)
     t3 = time.perf_counter()
     return record(f"speed:{name}", circuit, None, gates=raw.n_gates, seconds=round(t3 - t0, 3),
                   gates_per_second=round(raw.n_gates / (t3 - t0)),
