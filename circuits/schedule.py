@@ -38,18 +38,18 @@ FIRST_INPUT_SLOT = 2
 DEFAULT_BOUND = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class XorStep:
     """Basis wires ``start .. start+count-1`` = XOR over rows of the slots in ``idx``."""
     start: int
     idx: np.ndarray           # (arity, count) slot indices
+    count: int = field(init=False)
 
-    @property
-    def count(self) -> int:
-        return int(self.idx.shape[1])
+    def __post_init__(self):
+        object.__setattr__(self, "count", int(self.idx.shape[1]))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AndStep:
     """One AND layer: gate i computes (XOR of idx[:, 0, i]) & (XOR of idx[:, 1, i]) into slot
     ``start + i``. ``offset`` is the number of AND gates of all earlier layers; ``wires`` the
@@ -59,10 +59,10 @@ class AndStep:
     offset: int
     level: int
     wires: np.ndarray
+    count: int = field(init=False)
 
-    @property
-    def count(self) -> int:
-        return int(self.idx.shape[2])
+    def __post_init__(self):
+        object.__setattr__(self, "count", int(self.idx.shape[2]))
 
 
 @dataclass(eq=False)
