@@ -5,8 +5,9 @@ column of its weight, then reduce each column, lowest first, to a single bit. A 
 bits needs ceil((m-1)/2) adders (a full adder turns 3 bits into 1 plus a carry, a half adder 2
 into 1), each one AND under free XOR, and sends as many carries to the next column; the top
 column is only XORed. Within a column the adders always take the bits that are ready earliest
-(lowest AND-depth), which keeps the depth near that of a Wallace tree (Oklobdzija, Villeger,
-Liu, "A method for speed optimized partial product reduction", IEEE TC 1996).
+(lowest AND-depth; Oklobdzija, Villeger, Liu, "A method for speed optimized partial product
+reduction", IEEE TC 1996), so the depth is that of a Wallace tree followed by a ripple-carry
+adder: about n for an n-bit product.
 
 Negative terms are allowed: -w * 2^j is added as ~w * 2^j plus the constant -2^j, and all
 constants are gathered into one number whose bits join the columns at the end. A constant 1
@@ -87,6 +88,7 @@ class BitHeap:
             self.hints = _HINTS[b] = {}
 
     def add_bit(self, w: int, col: int, negative: bool = False) -> None:
+        """Add w * 2^col, or subtract it; columns from width up are dropped (mod 2^width)."""
         if col >= self.width:
             return
         if w <= ONE:
