@@ -52,55 +52,55 @@ def _sub(g, t, args, attr):
     return None
 
 
-def _mul(g, t, args, attr):
+def _const_operand(g, args):
+    """(other operand, constant) of a commutative operation with a constant operand."""
     a, b = args
     ca, cb = _consts(g, args)
     if ca is not None and cb is None:
-        a, b, ca, cb = b, a, cb, ca
-    if cb is None:
-        return None
-    if cb == 0:
-        return g.const(t, 0)
-    if cb == 1:
+        return b, ca
+    return a, cb
+
+
+def _shift_by(g, t, a, up: int) -> int:
+    """a * 2**up: a left shift, or for negative up an arithmetic right shift (floor)."""
+    if up == 0:
         return a
-    u = ops.unsigned_bits(t, cb)
-    k = _pow2(u)
+    return g.make("shl", t, (a,), up) if up > 0 else g.make("shr", t, (a,), -up)
+
+
+def _mul(g, t, args, attr):
+    a, c = _const_operand(g, args)
+    if c is None:
+        return None
+    if c == 0:
+        return g.const(t, 0)
+    if c == 1:
+        return a
+    k = _pow2(ops.unsigned_bits(t, c))
     if k is not None:
         return g.make("shl", t, (a,), k)
-    k = _pow2(ops.unsigned_bits(t, -cb))
+    k = _pow2(ops.unsigned_bits(t, -c))
     if k is not None:
         return g.make("neg", t, (g.make("shl", t, (a,), k),))
     return None
 
 
 def _fmul(g, t, args, attr):
-    a, b = args
-    ca, cb = _consts(g, args)
-    if ca is not None and cb is None:
-        a, b, ca, cb = b, a, cb, ca
-    if cb is None:
+    a, c = _const_operand(g, args)
+    if c is None:
         return None
-    if cb == 0:
+    if c == 0:
         return g.const(t, 0)
-    k = _pow2(cb)
-    if k is not None:
-        # x * 2**(k-F): floor((x * 2**k) / 2**F) is an exact shift either way
-        return a if k == attr else (g.make("shl", t, (a,), k - attr) if k > attr
-                                    else g.make("shr", t, (a,), attr - k))
-    return None
+    k = _pow2(c)
+    # x * 2**(k-F) is exact as a shift: floor((x * 2**k) / 2**F)
+    return None if k is None else _shift_by(g, t, a, k - attr)
 
 
 def _fdiv(g, t, args, attr):
     a, b = args
-    cb = g.const_value(b)
-    if cb is None:
-        return None
-    k = _pow2(cb)
-    if k is not None:
-        # floor(x * 2**F / 2**k) is an arithmetic shift by k - F (floor is what >> does)
-        return a if k == attr else (g.make("shr", t, (a,), k - attr) if k > attr
-                                    else g.make("shl", t, (a,), attr - k))
-    return None
+    k = _pow2(g.const_value(b) or 0)
+    # floor(x * 2**F / 2**k) is an arithmetic shift by k - F (floor is what >> does)
+    return None if k is None else _shift_by(g, t, a, attr - k)
 
 
 def _div(g, t, args, attr):
