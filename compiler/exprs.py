@@ -12,7 +12,6 @@ from fractions import Fraction
 
 from yaogc.circuits.types import BOOL, ArrayType, BoolType, FixedType, IntType, TupleType
 
-from . import nodes as N
 from .convert import ConversionError, implicit, merge, zero
 from .values import (Agg, Pub, Word, describe, is_number, join_numeric, leaves, lossless, rebuild,
                      scalar_type_named, type_of, TypeNameError)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from yaogc.circuits.bristol import read_bristol
-from yaogc.circuits.evaluate import evaluate, evaluate_bits
+from yaogc.circuits.evaluate import evaluate_bits
 from yaogc.circuits.native import content_hash, read_native
 from yaogc.compiler import CompileError, compile_file, parse_defines
 from yaogc.runtime.cli import main

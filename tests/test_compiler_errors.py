@@ -138,8 +138,8 @@ def test_define_errors():
 
 
 def test_program_too_large_is_an_error_not_a_hang(monkeypatch):
-    from yaogc.compiler import check
-    monkeypatch.setattr(check, "MAX_ITERATIONS", 1000)
+    from yaogc.compiler import stmts
+    monkeypatch.setattr(stmts, "MAX_ITERATIONS", 1000)
     e = error_of(OK + "    r: u8 = 0\n    for i in range(100):\n        for j in range(100):\n"
                       "            r += a\n    return r\n")
     assert "more than 1000 iterations" in e.message

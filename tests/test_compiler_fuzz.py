@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from yaogc.compiler import CompileError, compile_source
-from yaogc.compiler import check, ir
+from yaogc.compiler import ir, stmts
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yao"))
 TEXTS = [p.read_text() for p in EXAMPLES]
@@ -17,7 +17,7 @@ TOKENS = ["(", ")", "[", "]", ":", ",", "=", "+", "*", "/", "<<", "==", "if", "e
           "-", "not", "and", "select", "sum", "min", "range", "True", "#", "\t", "const", "party"]
 
 
-def _compile_bounded(text, monkeypatch_limits):
+def _compile_bounded(text):
     try:
         compile_source(text, "fuzz.yao")
     except CompileError as e:
@@ -49,7 +49,7 @@ def mutated(draw):
 
 def _limits(monkeypatch):
     # mutations can turn a loop bound into a huge number: keep each run small and fast
-    monkeypatch.setattr(check, "MAX_ITERATIONS", 5000)
+    monkeypatch.setattr(stmts, "MAX_ITERATIONS", 5000)
     monkeypatch.setattr(ir, "MAX_NODES", 60000)
 
 
@@ -57,7 +57,7 @@ def _limits(monkeypatch):
 @given(text=mutated())
 def test_mutated_examples_compile_or_raise_compile_error(monkeypatch, text):
     _limits(monkeypatch)
-    _compile_bounded(text, monkeypatch)
+    _compile_bounded(text)
 
 
 @settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -75,7 +75,7 @@ def test_random_bytes_compile_or_raise_compile_error(monkeypatch, data):
                      max_size=40).map(lambda s: "party alice, bob\n" + "".join(s)))
 def test_token_soup_compiles_or_raises(monkeypatch, text):
     _limits(monkeypatch)
-    _compile_bounded(text, monkeypatch)
+    _compile_bounded(text)
 
 
 def test_deep_nesting_is_an_error_not_a_crash():

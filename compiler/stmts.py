@@ -1,0 +1,266 @@
+"""Statements: assignment, ``if`` (public: one branch; secret: both, merged), ``for``, ``return``.
+
+Each inlined function call has a :class:`Frame` of variables and a return state: ``ret`` (the
+result so far) and ``done`` (a bool node: has the function returned on this path). A ``return``
+under a secret condition multiplexes the result; statements after a ``return`` that is certain
+at compile time are not compiled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
+
+from . import nodes as N
+from .convert import merge, zero
+from .values import Agg, Pub, Word, describe, type_of
+
+MAX_ITERATIONS = 2_000_000
+
+
+@dataclass
+class Frame:
+    """The variables of one inlined function call, and its return state."""
+    ret_type: ValueType | None
+    vars: dict = field(default_factory=dict)
+    ret: object = None
+    done: int = 0
+    dropped: dict = field(default_factory=dict)
+
+    def copy(self) -> "Frame":
+        return Frame(self.ret_type, dict(self.vars), self.ret, self.done, dict(self.dropped))
+
+
+class StmtMixin:
+    def exec_block(self, stmts, frame):
+        for s in stmts:
+            if self.is_true(frame.done):
+                return
+            getattr(self, "s_" + type(s).__name__)(s, frame)
+
+    def s_Pass(self, s, frame):
+        return None
+
+    def s_While(self, s, frame):
+        raise self.err(s, "'while' is not supported: loops must be bounded, write "
+                          "'for i in range(N):'")
+
+    def s_Decl(self, s, frame):
+        self._check_local(s, s.name)
+        t = self.resolve_type(s.type, frame)
+        v = self.expr(s.value, frame, t)
+        frame.vars[s.name] = self.coerce(v, t, s.value, f"'{s.name}' is declared {t}")
+
+    def _check_local(self, node, name):
+        if name in self.consts:
+            raise self.err(node, f"'{name}' is a const and cannot be assigned")
+        if name in self.funcs:
+            raise self.err(node, f"'{name}' is a function and cannot be assigned")
+        self._check_name(node, name, "a variable")
+
+    def s_Assign(self, s, frame):
+        if len(s.targets) == 1:
+            t = s.targets[0]
+            want = self._target_type(t, frame)
+            self.assign(t, self.expr(s.value, frame, want), frame, s.value)
+            return
+        wants = [self._target_type(t, frame) for t in s.targets]
+        want = TupleType(tuple(wants)) if all(w is not None for w in wants) else None
+        v = self.expr(s.value, frame, want)
+        if not isinstance(v, Agg) or len(v.items) != len(s.targets):
+            raise self.err(s.value, f"cannot unpack {describe(v)} into {len(s.targets)} names")
+        for t, item in zip(s.targets, v.items):
+            self.assign(t, item, frame, s.value)
+
+    def _target_type(self, t: N.Target, frame):
+        cur = frame.vars.get(t.name)
+        if cur is None or isinstance(cur, Pub):
+            return None
+        ty = cur.type
+        for _ in t.indices:
+            if isinstance(ty, ArrayType):
+                ty = ty.elem
+            else:
+                return None
+        return ty
+
+    def assign(self, t: N.Target, v, frame, value_node):
+        self._check_local(t, t.name)
+        cur = frame.vars.get(t.name)
+        if not t.indices:
+            if cur is None or isinstance(cur, Pub):
+                frame.vars[t.name] = v
+            else:
+                frame.vars[t.name] = self.coerce(v, cur.type, value_node,
+                                                 f"'{t.name}' has type {cur.type}")
+            frame.dropped.pop(t.name, None)
+            return
+        if cur is None:
+            raise self.err(t, f"name '{t.name}' is not defined")
+        idxs = [self.expr(i, frame) for i in t.indices]
+        frame.vars[t.name] = self.update(cur, idxs, v, t, value_node)
+
+    def update(self, cur, idxs, new, node, value_node):
+        """``cur`` with the element at ``idxs`` replaced by ``new`` (a secret index writes
+        every element through a multiplexer)."""
+        if not idxs:
+            if isinstance(cur, Pub):
+                return new
+            return self.coerce(new, cur.type, value_node, f"the element has type {cur.type}")
+        i, rest = idxs[0], idxs[1:]
+        if not isinstance(cur, Agg):
+            raise self.err(node, f"cannot assign into an element of {describe(cur)}")
+        k = self.const_int(i, node, "an index")
+        items = list(cur.items)
+        if k is not None:
+            if not 0 <= k < len(items):
+                if self.dead:
+                    return cur
+                raise self.err(node, f"index {k} is out of range for {cur.type} (0..{len(items) - 1})")
+            items[k] = self.update(items[k], rest, new, node, value_node)
+            return Agg(tuple(items), cur.type)
+        if isinstance(cur.type, TupleType):
+            raise self.err(node, "a tuple is indexed with a constant")
+        if not (isinstance(i, Word) and hasattr(i.type, "signed")):
+            raise self.err(node, f"an index must be an integer, got {describe(i)}")
+        g = self.g
+        out = []
+        for k, it in enumerate(items):
+            hit = g.make("eq", BOOL, (i.node, g.const(i.type, k))) if k <= i.type.max else g.false()
+            out.append(merge(g, hit, self.update(it, rest, new, node, value_node), it))
+        return Agg(tuple(out), cur.type)
+
+    def s_AugAssign(self, s, frame):
+        t = s.target
+        cur_var = frame.vars.get(t.name)
+        if cur_var is None:
+            if t.name in self.consts:
+                raise self.err(t, f"'{t.name}' is a const and cannot be assigned")
+            raise self.err(t, f"name '{t.name}' is not defined")
+        cur = cur_var
+        for ie in t.indices:
+            cur = self.index(cur, self.expr(ie, frame), ie)
+        want = type_of(cur)
+        rhs = self.expr(s.value, frame, want)
+        self.assign(t, self.binop(s.op, cur, rhs, want, s), frame, s)
+
+    def s_Return(self, s, frame):
+        if frame.ret_type is None:
+            raise self.err(s, "this function declares no result type ('-> type')")
+        rt = frame.ret_type
+        if not s.values:
+            raise self.err(s, f"'return' needs a value of type {rt}")
+        if len(s.values) == 1:
+            v = self.expr(s.values[0], frame, rt)
+        else:
+            if not (isinstance(rt, TupleType) and len(rt.elems) == len(s.values)):
+                raise self.err(s, f"returns {len(s.values)} values, but the result type is {rt}")
+            v = Agg(tuple(self.coerce(self.expr(x, frame, et), et, x)
+                          for x, et in zip(s.values, rt.elems)), rt)
+        v = self.coerce(v, rt, s.values[0] if len(s.values) == 1 else s, "the result")
+        if self.is_false(frame.done) or frame.ret is None:
+            frame.ret = v
+        else:
+            frame.ret = merge(self.g, frame.done, frame.ret, v)
+        frame.done = self.g.true()
+
+    def s_If(self, s, frame):
+        (cond_e, body), rest = s.branches[0], s.branches[1:]
+        if rest:
+            orelse = [N.If(rest[0][0].line, rest[0][0].col, rest, s.orelse)]
+        else:
+            orelse = s.orelse or []
+        c = self.cond(cond_e, frame)
+        cv = self.g.const_value(c)
+        if cv is not None:
+            taken, other = (body, orelse) if cv else (orelse, body)
+            self.in_dead(self.exec_block, other, frame.copy())
+            self.exec_block(taken, frame)
+            return
+        ft, fe = frame.copy(), frame.copy()
+        self.exec_block(body, ft)
+        self.exec_block(orelse, fe)
+        self._merge_frames(frame, c, ft, fe, s)
+
+    def _merge_frames(self, frame, c, ft, fe, node):
+        g = self.g
+        merged = {}
+        for name, a in ft.vars.items():
+            if name not in fe.vars:
+                frame.dropped[name] = node.line
+                continue
+            b = fe.vars[name]
+            if a is b:
+                merged[name] = a
+                continue
+            merged[name] = self._merge_var(name, c, a, b, node)
+        for name in fe.vars:
+            if name not in ft.vars:
+                frame.dropped[name] = node.line
+        frame.vars = merged
+        if ft.ret is not None or fe.ret is not None:
+            z = zero(g, frame.ret_type)
+            frame.ret = merge(g, c, ft.ret or z, fe.ret or z)
+        frame.done = g.make("mux", BOOL, (c, ft.done, fe.done))
+        for name, line in list(ft.dropped.items()) + list(fe.dropped.items()):
+            if name not in frame.vars:
+                frame.dropped.setdefault(name, line)
+
+    def _merge_var(self, name, c, a, b, node):
+        if isinstance(a, Pub) and isinstance(b, Pub):
+            if a.value == b.value:
+                return a
+            raise self.err(node, f"'{name}' depends on this secret condition: declare its type "
+                                 f"before the 'if' (e.g. {name}: u32 = ...)")
+        ta, tb = type_of(a), type_of(b)
+        t = ta if ta is not None else tb
+        if ta is not None and tb is not None and ta != tb:
+            raise self.err(node, f"'{name}' is {ta} in one branch and {tb} in the other")
+        return merge(self.g, c, self.coerce(a, t, node), self.coerce(b, t, node))
+
+    def s_For(self, s, frame):
+        items = self.iterate(s.iterable, frame)
+        if not items:
+            first = self._range_start(s.iterable, frame)
+            if first is not None:
+                body = frame.copy()
+                body.vars[s.var] = first
+                self.in_dead(self.exec_block, s.body, body)
+            return
+        if self.dead:
+            items = items[:1]
+        for item in items:
+            if self.is_true(frame.done):
+                break
+            self.iterations += 1
+            if self.iterations > MAX_ITERATIONS:
+                raise self.err(s, f"loops unroll into more than {MAX_ITERATIONS} iterations")
+            frame.vars[s.var] = item
+            frame.dropped.pop(s.var, None)
+            self.exec_block(s.body, frame)
+
+    def _range_start(self, e, frame):
+        if isinstance(e, N.Call) and e.name == "range" and len(e.args) >= 2:
+            return Pub(self.pub_int(e.args[0], frame, "a range bound"))
+        return Pub(0) if isinstance(e, N.Call) and e.name == "range" else None
+
+    def iterate(self, e, frame) -> list:
+        """The values a loop or comprehension runs over: range(...) or an array's elements."""
+        if isinstance(e, N.Call) and e.name == "range":
+            if not 1 <= len(e.args) <= 3:
+                raise self.err(e, f"range() takes 1 to 3 arguments, got {len(e.args)}")
+            vals = [self.pub_int(a, frame, "a range bound") for a in e.args]
+            start, stop, step = (0, vals[0], 1) if len(vals) == 1 else \
+                (vals[0], vals[1], vals[2] if len(vals) == 3 else 1)
+            if step == 0:
+                raise self.err(e, "range() step must not be zero")
+            n = len(range(start, stop, step))
+            if n > MAX_ITERATIONS:
+                raise self.err(e, f"range of {n} iterations is too long to unroll")
+            return [Pub(i) for i in range(start, stop, step)]
+        v = self.expr(e, frame)
+        if isinstance(v, Agg) and isinstance(v.type, ArrayType):
+            return list(v.items)
+        raise self.err(e, f"a loop runs over range(...) with compile-time bounds or over an "
+                          f"array, got {describe(v)}")
