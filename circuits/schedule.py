@@ -170,7 +170,7 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
     key = (bound, bool(flat), cap, expand)
     got = per.get(key)
     if got is None:
-        got = per[key] = _build(circuit, bound, bool(flat), cap, expand)
+        got = per[key] = _build(circuit, bound, bool(flat), cap, expand, per)
     return got
 
 
@@ -211,13 +211,16 @@ def _fanout(circuit: Circuit, outs: list[int], live: list[bool]) -> list[int]:
     return fan
 
 
-def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int) -> Schedule:
+def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
+           shared: dict) -> Schedule:
     n_in = circuit.n_inputs
     outs = [int(w) for o in circuit.outputs for w in o.wires]
-    live = _live_wires(circuit, outs)
+    if "live" not in shared:     # the same for every schedule of the circuit
+        shared["live"] = live = _live_wires(circuit, outs)
+        shared["fanout"] = _fanout(circuit, outs, live)
+    live, fanout = shared["live"], shared["fanout"]
     ops, ins_a, ins_b = circuit.op.tolist(), circuit.in0.tolist(), circuit.in1.tolist()
     XOR, AND, NOT, C1 = int(Op.XOR), int(Op.AND), int(Op.NOT), int(Op.CONST1)
-    fanout = _fanout(circuit, outs, live)
     empty: frozenset = frozenset()
 
     # per wire: its linear form (basis ids, constant), wire-level constant (or None), AND-depth

@@ -26,6 +26,7 @@ FEW_STEPS = {"bound": 3, "flat": True}
 LEAST_DATA = {"bound": 1, "flat": False}
 STEP_US, TERM_US = 7.0, 0.0025
 EXPAND_LIMIT = 16
+LEAST_DATA_FROM = 512    # from here on data decides (or the two are close): build one
 
 
 def _size(s: Schedule) -> tuple[int, int]:
@@ -46,8 +47,11 @@ def schedule_for(circuit: Circuit, batch: int) -> Schedule:
     Garbler and evaluator may pick differently: every schedule of a circuit garbles and
     evaluates interchangeably.
 
-    The few-steps schedule expands a level's XOR forms without limit; when its XOR steps
-    move over 1000 terms each, a bounded expansion is built too and the cheaper kept."""
+    From ``LEAST_DATA_FROM`` instances on, the least-data schedule is taken without building
+    the other. The few-steps schedule expands a level's XOR forms without limit; when its XOR
+    steps move over 1000 terms each, a bounded expansion is built too and the cheaper kept."""
+    if batch >= LEAST_DATA_FROM:
+        return schedule(circuit, **LEAST_DATA)
     s = schedule(circuit, **FEW_STEPS)
     few = s.cached("few_steps_choice", lambda: _cheaper_expansion(circuit, s))
     if batch <= 1:
