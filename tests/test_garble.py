@@ -346,3 +346,11 @@ def test_tables_are_the_documented_half_gates_with_tccr():
         assert np.array_equal(block[0, gate], tg)
         assert np.array_equal(block[1, gate], te)
     assert g.tweak_start == 40 and g.tweak_end == 40 + 2 * k
+
+
+def test_schedule_choice_by_batch_size():
+    c = mul_circuit(8)
+    assert schedule_for(c, 1).flat and not schedule_for(c, 5000).flat
+    picks = [schedule_for(c, k).flat for k in (1, 2, 4, 8, 16, 64, 256, 1024)]
+    assert picks == sorted(picks, reverse=True)      # few steps first, least data later
+    assert schedule_for(c, 3) is schedule_for(c, 3)
