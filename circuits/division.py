@@ -20,21 +20,25 @@ from functools import lru_cache
 from typing import Sequence
 
 from .constmul import mul_const
+from .shallow import inc_by_shallow, sub_borrow_shallow
 from .bitheap import live_and_count
 from .builder import ONE, ZERO, Builder
 from .types import uint
-from .wordops import (Word, abs_, cond_neg, const_value, const_word, eq, extend, inc, inc_by,
+from .wordops import (Word, abs_, cond_neg, const_value, const_word, eq, extend, inc_by,
                       mux, same_width, shr, sub, sub_borrow)
 
 
-def _restoring(b: Builder, a: Sequence[int], d: Sequence[int]) -> tuple[Word, Word, list[int]]:
+def _restoring(b: Builder, a: Sequence[int], d: Sequence[int],
+               shallow: bool = False) -> tuple[Word, Word, list[int]]:
     """Unsigned a // d and a % d for len(a) <= len(d), restoring division.
 
     Step k sees a k-bit partial remainder r'; r' >= d iff d < 2^k (bit small[k], one suffix
     OR chain for all k) and r' >= d mod 2^k (a k-bit borrow chain). So step k costs 2k+1
     ANDs: borrow chain, the AND with small[k], a k-bit mux. A divisor whose top bits are
     constant zeros keeps the remainder below its own width L, so no step costs more than
-    2L+3 (plus len(a) - L ANDs to return all of a when d = 0). Returns (quotient, remainder, small) with len(a) bits each for the first two and
+    2L+3 (plus len(a) - L ANDs to return all of a when d = 0). ``shallow`` subtracts with a
+    parallel-prefix network: AND-depth about log2 k + 2 per step instead of k + 1, for about
+    (k/2) log2 k more ANDs. Returns (quotient, remainder, small) with len(a) bits each for the first two and
     small[k] = [d < 2^k], k = 0..len(d).
     """
     m, n = len(a), len(d)
@@ -46,10 +50,11 @@ def _restoring(b: Builder, a: Sequence[int], d: Sequence[int]) -> tuple[Word, Wo
         width -= 1
     q = [ZERO] * m
     r: Word = []
+    subtract = sub_borrow_shallow if shallow else sub_borrow
     for i in range(m - 1, -1, -1):
         rp = [a[i]] + r
         k = len(rp)
-        diff, borrow = sub_borrow(b, rp, d[:k])
+        diff, borrow = subtract(b, rp, d[:k])
         q[i] = b.and_(b.not_(borrow), small[k])
         r = mux(b, q[i], diff, rp)[:width]
     # the cut is exact unless d = 0, where the remainder is all of a
@@ -57,11 +62,12 @@ def _restoring(b: Builder, a: Sequence[int], d: Sequence[int]) -> tuple[Word, Wo
     return q, r, small
 
 
-def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word]:
+def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int],
+             shallow: bool = False) -> tuple[Word, Word]:
     """Unsigned (x // y, x % y); x // 0 = 2^n - 1 and x % 0 = x. n^2+3n-3 ANDs.
 
     Division by zero needs no special case: no step ever finds r' < 0. A constant word y
-    goes to :func:`divmod_const_u`.
+    goes to :func:`divmod_const_u`. ``shallow`` trades ANDs for AND-depth (see _restoring).
     """
     same_width("divmod_u", x, y)
     d = const_value(y)
@@ -72,11 +78,12 @@ def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word
     n, m = len(x), len(x)
     while m and x[m - 1] == ZERO:
         m -= 1
-    q, r, small = _restoring(b, x[:m], y)
+    q, r, small = _restoring(b, x[:m], y, shallow)
     return q + [small[0]] * (n - m), extend(r, n, False)
 
 
-def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word]:
+def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int],
+             shallow: bool = False) -> tuple[Word, Word]:
     """Signed (x / y, x % y) truncating toward zero (C): n^2+6n-6 ANDs.
 
     x / 0 = -1 if x >= 0 else 1 and x % 0 = x; INT_MIN / -1 = INT_MIN and INT_MIN % -1 = 0
@@ -86,7 +93,8 @@ def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word
     x and has only n-1 bits, saving the division's widest step. With a' = q'|y| + r' the
     true |x| = a' + 1 gives q = q' + e, r = e ? 0 : r' + 1 where e = [r' + 1 == |y|]; and the
     negated results become ~q' + (1 - e) and ~r', so no second negation is needed. A
-    constant word y goes to :func:`divmod_const_s`.
+    constant word y goes to :func:`divmod_const_s`. ``shallow`` as for :func:`divmod_u`, with
+    parallel-prefix increments for the sign fix-ups too.
     """
     n = same_width("divmod_s", x, y)
     if n == 0:
@@ -94,19 +102,20 @@ def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, Word
     d = const_value(y)
     if d is not None:
         return divmod_const_s(b, x, d)
+    increment = inc_by_shallow if shallow else inc_by
     sx, sy = x[-1], y[-1]
     ap = [b.xor(xi, sx) for xi in x[:-1]]
     m = n - 1
     while m and ap[m - 1] == ZERO:  # a sign-extended x leaves zeros on top of a'
         m -= 1
-    ay = abs_(b, y)
-    q1, r1, small = _restoring(b, ap[:m], ay)
+    ay = increment(b, [b.xor(yi, sy) for yi in y], sy)  # |y|
+    q1, r1, small = _restoring(b, ap[:m], ay, shallow)
     # a' < 2^m, so the quotient's bits from m up are set only when dividing by zero
     q1 = q1 + [small[0]] * (n - m)
     r1 = extend(r1, n, False)
-    e = b.and_(sx, eq(b, inc(b, r1), ay))
+    e = b.and_(sx, eq(b, increment(b, r1, ONE), ay))
     t = b.xor(sx, sy)
-    q = inc_by(b, [b.xor(qi, t) for qi in q1], b.xor(t, e))
+    q = increment(b, [b.xor(qi, t) for qi in q1], b.xor(t, e))
     ne_ = b.not_(e)
     r = [b.and_(b.xor(ri, sx), ne_) for ri in r1]
     return q, r

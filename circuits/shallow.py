@@ -8,7 +8,8 @@ Carries come from (generate, propagate) pairs combined by (g, p) o (g', p') =
 (g ^ (p & g'), p & p'), 2 ANDs (g and p & g' never both hold, so XOR is OR). ``add_shallow``
 uses the Sklansky prefix network (Sklansky, IRE Trans. Electronic Computers 1960): AND-depth
 ceil(log2 (n-1)) + 1, about (n/2) log2 n + n ANDs. ``lt_shallow`` needs only the final carry, a
-balanced tree: AND-depth ceil(log2 n) + 1, under 3n ANDs.
+balanced tree: AND-depth ceil(log2 n) + 1, under 3n ANDs. ``sub_borrow_shallow`` serves the
+restoring division's steps in :func:`.division.divmod_u` with ``shallow=True``.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ def _leaves(b: Builder, x: Sequence[int], y: Sequence[int],
     return g, p
 
 
-def _add_prefix(b: Builder, x: Sequence[int], y: Sequence[int], cin: int) -> Word:
+def _add_prefix(b: Builder, x: Sequence[int], y: Sequence[int],
+                cin: int) -> tuple[Word, int]:
+    """(x + y + cin mod 2^n, carry out)."""
     n = len(x)
+    if n == 0:
+        return [], cin
     g, p = _leaves(b, x, y, cin)
     # G[i], P[i]: generate/propagate of bits 0..i, built in place by Sklansky's doubling
     G, P = list(g), list(p)
@@ -44,19 +49,31 @@ def _add_prefix(b: Builder, x: Sequence[int], y: Sequence[int], cin: int) -> Wor
                     P[i] = b.and_(P[i], P[j])
         d *= 2
     carries = [cin] + G[:n - 1]
-    return [b.xor(pi, c) for pi, c in zip(p, carries)]
+    return [b.xor(pi, c) for pi, c in zip(p, carries)], G[n - 1]
 
 
 def add_shallow(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
     """x + y mod 2^n with AND-depth ceil(log2 (n-1)) + 1 (Sklansky)."""
     same_width("add", x, y)
-    return _add_prefix(b, x, y, ZERO)
+    return _add_prefix(b, x, y, ZERO)[0]
 
 
 def sub_shallow(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
     """x - y mod 2^n with AND-depth ceil(log2 (n-1)) + 1."""
     same_width("sub", x, y)
-    return _add_prefix(b, x, not_w(b, y), ONE)
+    return _add_prefix(b, x, not_w(b, y), ONE)[0]
+
+
+def inc_by_shallow(b: Builder, x: Sequence[int], c: int) -> Word:
+    """x + c mod 2^n for one bit c with AND-depth ceil(log2 (n-1)) + 1."""
+    return _add_prefix(b, x, [ZERO] * len(x), c)[0]
+
+
+def sub_borrow_shallow(b: Builder, x: Sequence[int], y: Sequence[int]) -> tuple[Word, int]:
+    """(x - y mod 2^n, [x < y]) with AND-depth ceil(log2 n) + 1."""
+    same_width("sub_borrow", x, y)
+    d, c = _add_prefix(b, x, not_w(b, y), ONE)
+    return d, b.not_(c)
 
 
 def lt_shallow(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = False) -> int:

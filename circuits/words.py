@@ -30,7 +30,8 @@ divmod by a constant word              reciprocal multiplication or folded resto
 =====================================  ==========================================
 
 Low-depth alternatives that spend more ANDs (:mod:`.shallow`): ``add_shallow``,
-``sub_shallow`` and ``lt_shallow`` with AND-depth ceil(log2 n) + 1 instead of n.
+``sub_shallow``, ``sub_borrow_shallow`` and ``lt_shallow`` with AND-depth about log2 n + 1
+instead of n, and ``divmod_u``/``divmod_s`` with ``shallow=True``.
 """
 
 from .arith import mul, mul_full, popcount, sum_words
@@ -38,7 +39,7 @@ from .constmul import mul_const
 from .division import (divmod_const_s, divmod_const_u, divmod_s, divmod_u, ref_divmod_s,
                        ref_divmod_u)
 from .bitheap import BitHeap, and_level, live_and_count
-from .shallow import add_shallow, lt_shallow, sub_shallow
+from .shallow import add_shallow, lt_shallow, sub_borrow_shallow, sub_shallow
 from .wordops import (Word, WordError, abs_, add, add_carry, and_tree, and_w, cond_neg,
                       const_value, const_word, dec, eq, extend, ge, gt, inc, inc_by, is_zero,
                       le, lt, lt_chain, max_, max_words, min_, min_words, mux, ne, neg, not_w,
@@ -55,5 +56,5 @@ __all__ = [
     "mod_small", "shl", "shr", "rotl", "rotr", "shl_var", "shr_var", "rotl_var", "rotr_var",
     "mul", "mul_full", "mul_const", "divmod_u", "divmod_s", "ref_divmod_u", "ref_divmod_s",
     "divmod_const_u", "divmod_const_s",
-    "add_shallow", "sub_shallow", "lt_shallow",
+    "add_shallow", "sub_shallow", "sub_borrow_shallow", "lt_shallow",
 ]

@@ -108,6 +108,8 @@ BUILDERS: dict[str, Callable] = {
     "mux": lambda b, c, x, y: W.mux(b, c[0], x, y),
     "cond_neg": lambda b, c, x: W.cond_neg(b, x, c[0]),
     "mul": W.mul, "mul_full": W.mul_full, "divmod_u": W.divmod_u, "divmod_s": W.divmod_s,
+    "divmod_u_shallow": lambda b, x, y: W.divmod_u(b, x, y, shallow=True),
+    "divmod_s_shallow": lambda b, x, y: W.divmod_s(b, x, y, shallow=True),
     "mul_const": W.mul_const,
     "div_ext": lambda b, x, y, n, sg: (W.divmod_s if sg else W.divmod_u)(
         b, W.extend(x, n, sg), W.extend(y, n, sg)),
@@ -242,8 +244,9 @@ def test_mul_const(data, n, k):
 def test_divmod(data, n):
     rows = data.draw(operands(n))
     rows += [(x, 0) for x, _ in rows[:3]] + [(1 << (n - 1), (1 << n) - 1)]
-    check("divmod_u", [n, n], rows, lambda x, y: list(W.ref_divmod_u(x, y, n)))
-    check("divmod_s", [n, n], rows, lambda x, y: list(W.ref_divmod_s(x, y, n)))
+    for shallow in ("", "_shallow"):
+        check("divmod_u" + shallow, [n, n], rows, lambda x, y: list(W.ref_divmod_u(x, y, n)))
+        check("divmod_s" + shallow, [n, n], rows, lambda x, y: list(W.ref_divmod_s(x, y, n)))
 
 
 @SETTINGS
@@ -500,6 +503,14 @@ def test_division_by_constant_is_cheaper(d):
         assert ands("div_const_u", [n], d) < ands("divmod_u", [n, n]) // 2
         assert ands("div_const_s", [n], d) < ands("divmod_s", [n, n]) // 2
         assert built("div_const_u", (n,), d).depth < built("divmod_u", (n, n)).depth
+
+
+@pytest.mark.parametrize("n", [16, 32])
+def test_shallow_division_trades_ands_for_depth(n):
+    for name in ("divmod_u", "divmod_s"):
+        plain, shallow = built(name, (n, n)), built(name + "_shallow", (n, n))
+        assert 3 * shallow.depth < 2 * plain.depth
+        assert plain.ands < shallow.ands < 4 * plain.ands
 
 
 def test_constant_operands_fold():
