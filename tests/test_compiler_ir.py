@@ -1,0 +1,78 @@
+"""Word-level IR: folding, algebraic rules, CSE, dead code, chain rebalancing, determinism."""
+
+from __future__ import annotations
+
+from yaogc.circuits.types import uint
+from yaogc.compiler import compile_source
+from yaogc.compiler.ir import WordGraph
+from yaogc.compiler.optimize import optimize
+from yaogc.compiler.pipeline import elaborate
+
+from test_compiler_helpers import program, run
+
+U32 = uint(32)
+
+
+def ands(params, ret, body):
+    return compile_source(program(params, ret, body)).count(1)
+
+
+def test_make_folds_constants_and_hash_conses():
+    g = WordGraph()
+    x = g.input(U32, (0, 0))
+    y = g.input(U32, (1, 0))
+    assert g.make("add", U32, (g.const(U32, 2), g.const(U32, 3))) == g.const(U32, 5)
+    assert g.make("add", U32, (x, y)) == g.make("add", U32, (y, x))
+    assert g.make("mul", U32, (x, g.const(U32, 1))) == x
+    assert g.make("add", U32, (x, g.const(U32, 0))) == x
+    assert g.op(g.make("mul", U32, (x, g.const(U32, 8)))) == "shl"
+    assert g.make("xor", U32, (x, x)) == g.const(U32, 0)
+    assert g.make("sub", U32, (x, x)) == g.const(U32, 0)
+    assert g.make("not", U32, (g.make("not", U32, (x,)),)) == x
+    assert g.op(g.make("div", U32, (x, g.const(U32, 16)))) == "shr"
+    assert g.g.has_edge(x, g.make("add", U32, (x, y)))
+
+
+def test_constant_expressions_and_repeats_cost_nothing_extra():
+    assert ands("x: u32 @alice", "r: u32 @both", "k: u32 = 3\nreturn x + (k * 7 - 21)") == 0
+    both = ands("x: u32 @alice, y: u32 @bob", "r: u32 @both, s: u32 @both",
+                "return x * y + 1, 2 + y * x")
+    one = ands("x: u32 @alice, y: u32 @bob", "r: u32 @both", "return x * y + 1")
+    # the product is computed once; only the second increment is extra
+    assert both - one <= 31
+
+
+def test_multiplication_by_constants():
+    general = ands("x: u32 @alice, y: u32 @bob", "r: u32 @both", "return x * y")
+    by_const = ands("x: u32 @alice", "r: u32 @both", "return x * 1000")
+    assert 0 < by_const < general // 10
+    assert ands("x: u32 @alice", "r: u32 @both", "return x * 1024") == 0
+    assert run(program("x: u32 @alice", "r: u32 @both", "return x * 1000"), x=123456)["r"] == 123456000
+
+
+def test_sum_chain_becomes_one_shallow_heap():
+    src = program("a: u32[64] @alice", "r: u32 @both",
+                  "r: u32 = 0\nfor i in range(64):\n    r += a[i]\nreturn r")
+    c = compile_source(src)
+    assert c.count(1) <= 63 * 31
+    assert c.and_depth < 64
+    e = optimize(elaborate(src))
+    ops = [e.graph.op(n) for n in range(len(e.graph))]
+    assert ops.count("sum") == 1 and ops.count("add") == 0
+
+
+def test_min_max_chains_become_trees():
+    src = program("a: i16[32] @alice", "lo: i16 @both, hi: i16 @both",
+                  "lo = a[0]\nhi = a[0]\nfor i in range(1, 32):\n    lo = min(lo, a[i])\n"
+                  "    hi = max(hi, a[i])\nreturn lo, hi")
+    c = compile_source(src)
+    assert c.count(1) <= 2 * 31 * 32
+    assert c.and_depth <= 5 * 17
+    assert run(src, a=list(range(-16, 16)))["hi"] == 15
+
+
+def test_dead_code_elimination_keeps_ports():
+    e = optimize(elaborate(program("x: u32 @alice, y: u32 @bob", "r: u32 @both",
+                                   "z = x * y\nw = z / x\nreturn x")))
+    assert [e.graph.op(n) for n in range(len(e.graph))] == ["input"]
+    assert [p[1] for p in e.inputs] == ["x", "y"]
