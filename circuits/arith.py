@@ -38,12 +38,13 @@ def popcount(b: Builder, bits: Sequence[int]) -> Word:
     return heap.result()
 
 
-def sum_words(b: Builder, words: Sequence[Sequence[int]]) -> Word:
-    """Sum of equal-width words mod 2^n in one bit heap."""
+def sum_words(b: Builder, words: Sequence[Sequence[int]], shallow: bool = False) -> Word:
+    """Sum of equal-width words mod 2^n in one bit heap (``shallow``: Dadda tree and a
+    parallel-prefix adder, AND-depth about log1.5 m + log2 n)."""
     if not words:
         raise WordError("sum_words: no words to add")
     n = same_width("sum", *words)
-    heap = BitHeap(b, n)
+    heap = BitHeap(b, n, shallow)
     for w in words:
         heap.add_word(w)
     return heap.result()
@@ -161,7 +162,11 @@ def _product_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int,
     limit = min(limit, p + q)
     if q == 0 or limit <= 0:
         return
-    if p == q:
+    if heap.shallow:
+        # Karatsuba's nested sums add depth at every level: a Dadda tree over all partial
+        # products is both shallower and smaller (64-bit mul: 4342 ANDs, depth 14)
+        _schoolbook_into(heap, x, y, off, limit)
+    elif p == q:
         if limit <= p:
             _mod_into(heap, x[:limit], y[:limit], off, limit)
         else:
@@ -189,11 +194,13 @@ def _signed_product_into(heap: BitHeap, x: tuple[list[int], int], y: tuple[list[
         heap.add_bit(b.and_(sx, sy), len(xl) + len(yl))
 
 
-def mul(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
+def mul(b: Builder, x: Sequence[int], y: Sequence[int], shallow: bool = False) -> Word:
     """x * y mod 2^n (the same for signed and unsigned): at most n^2-n+1 ANDs.
 
     Zero- or sign-extended operands (a run of copies of the top wire) cost only their
-    narrower width.
+    narrower width. ``shallow`` sums all partial products in one Dadda tree with a
+    parallel-prefix final adder: AND-depth 14 instead of 63 at 64 bits, for 4342 ANDs
+    instead of 3472.
     """
     n = same_width("mul", x, y)
     if n == 0:
@@ -202,13 +209,13 @@ def mul(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
         k = const_value(c)
         if k is not None:
             return mul_const(b, a, k)
-    heap = BitHeap(b, n)
+    heap = BitHeap(b, n, shallow)
     _signed_product_into(heap, _operand(x, True, 2), _operand(y, True, 2), n)
     return heap.result()
 
 
 def mul_full(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = False,
-             width: int | None = None) -> Word:
+             width: int | None = None, shallow: bool = False) -> Word:
     """The exact 2n-bit product, or its low ``width`` bits: at most 2n^2-n ANDs.
 
     Signed (Baugh-Wooley): x = x' - x_s 2^(n-1) with x' the low n-1 bits, so
@@ -221,7 +228,7 @@ def mul_full(b: Builder, x: Sequence[int], y: Sequence[int], signed: bool = Fals
     if not 0 <= width <= 2 * n:
         raise WordError(f"mul_full: width {width} is not within 0..{2 * n}")
     if width <= n:
-        return mul(b, x[:width], y[:width])
-    heap = BitHeap(b, width)
+        return mul(b, x[:width], y[:width], shallow)
+    heap = BitHeap(b, width, shallow)
     _signed_product_into(heap, _operand(x, signed, 1), _operand(y, signed, 1), width)
     return heap.result()

@@ -76,9 +76,10 @@ def live_and_count(b: Builder, wires: Sequence[int]) -> int:
 class BitHeap:
     """Weighted bits to be summed mod 2^width."""
 
-    def __init__(self, b: Builder, width: int):
+    def __init__(self, b: Builder, width: int, shallow: bool = False):
         self.b = b
         self.width = width
+        self.shallow = shallow
         # (AND-depth, wire) per column; depths of the heap's own adders are carried along
         # rather than looked up (an upper bound if the builder folded a gate away)
         self.cols: list[list[tuple[int, int]]] = [[] for _ in range(width)]
@@ -111,6 +112,8 @@ class BitHeap:
 
     def result(self) -> list[int]:
         """Reduce every column to one bit; returns the sum as a word of self.width bits."""
+        if self.shallow:
+            return self._result_shallow()
         b = self.b
         const = self.const % (1 << self.width) if self.width else 0
         out: list[int] = []
@@ -134,6 +137,49 @@ class BitHeap:
             out.append(s)
             carries.extend(cs)
         return out
+
+    def _result_shallow(self) -> list[int]:
+        """Dadda tree: stages of full and half adders bring every column under the heights
+        ..., 9, 6, 4, 3, 2 (Dadda, "Some schemes for parallel multipliers", Alta Frequenza
+        1965), then a parallel-prefix adder sums the two rows. AND-depth about
+        log1.5(bits per column) + log2 width, for about (width/2) log2 width more ANDs."""
+        from .shallow import add_shallow  # shallow -> wordops -> bitheap: import when used
+        b, width = self.b, self.width
+        const = self.const % (1 << width) if width else 0
+        cols = [col + ([(0, ONE)] if (const >> j) & 1 else []) for j, col in enumerate(self.cols)]
+        targets = [2]
+        while targets[-1] < max(map(len, cols), default=0):
+            targets.append(targets[-1] * 3 // 2)
+        for d in reversed(targets[:-1]):
+            new: list[list[tuple[int, int]]] = [[] for _ in range(width)]
+            for j, col in enumerate(cols):
+                col = sorted(col)
+                if j == width - 1:  # the top column's carries fall off: XOR is enough
+                    acc = ZERO
+                    for _, w in col:
+                        acc = b.xor(acc, w)
+                    new[j].append((max((lv for lv, _ in col), default=0), acc))
+                    continue
+                height = len(col) + len(new[j])
+                i = 0
+                while height > d and len(col) - i >= 2:
+                    if height > d + 1 and len(col) - i >= 3:
+                        (la, a), (lb, c2), (lc, c) = col[i:i + 3]
+                        top = max(la, lb, lc)
+                        new[j].append((top, b.xor(b.xor(a, c2), c)))
+                        carry = b.xor(c, b.and_(b.xor(a, c), b.xor(c2, c)))
+                        i, height = i + 3, height - 2
+                    else:
+                        (la, a), (lb, c2) = col[i:i + 2]
+                        top = max(la, lb)
+                        new[j].append((top, b.xor(a, c2)))
+                        carry = b.and_(a, c2)
+                        i, height = i + 2, height - 1
+                    new[j + 1].append((top + 1, carry))
+                new[j].extend(col[i:])
+            cols = new
+        rows = [[col[k][1] if len(col) > k else ZERO for col in cols] for k in (0, 1)]
+        return add_shallow(b, rows[0], rows[1])
 
     def _column(self, bits: list[tuple[int, int]],
                 has_one: bool) -> tuple[tuple[int, int], list[tuple[int, int]]]:

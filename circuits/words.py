@@ -31,7 +31,9 @@ divmod by a constant word              reciprocal multiplication or folded resto
 
 Low-depth alternatives that spend more ANDs (:mod:`.shallow`): ``add_shallow``,
 ``sub_shallow``, ``sub_borrow_shallow`` and ``lt_shallow`` with AND-depth about log2 n + 1
-instead of n, and ``divmod_u``/``divmod_s`` with ``shallow=True``.
+instead of n; ``mul``, ``mul_full`` and ``sum_words`` with ``shallow=True`` (a Dadda tree
+and a parallel-prefix adder: 64-bit mul in 4342 ANDs at depth 14); ``divmod_u`` and
+``divmod_s`` with ``shallow=True`` (64-bit: depth 510 instead of 2205, 3x the ANDs).
 """
 
 from .arith import mul, mul_full, popcount, sum_words

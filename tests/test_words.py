@@ -108,6 +108,9 @@ BUILDERS: dict[str, Callable] = {
     "mux": lambda b, c, x, y: W.mux(b, c[0], x, y),
     "cond_neg": lambda b, c, x: W.cond_neg(b, x, c[0]),
     "mul": W.mul, "mul_full": W.mul_full, "divmod_u": W.divmod_u, "divmod_s": W.divmod_s,
+    "mul_shallow": lambda b, x, y: W.mul(b, x, y, shallow=True),
+    "mul_full_shallow": lambda b, x, y, sg: W.mul_full(b, x, y, sg, shallow=True),
+    "sum_shallow": lambda b, *ws: W.sum_words(b, ws, shallow=True),
     "divmod_u_shallow": lambda b, x, y: W.divmod_u(b, x, y, shallow=True),
     "divmod_s_shallow": lambda b, x, y: W.divmod_s(b, x, y, shallow=True),
     "mul_const": W.mul_const,
@@ -186,6 +189,8 @@ def test_mul(data, n, signed):
     v = lambda x: val(x, n, signed)
     check("mul", [n, n], rows, lambda x, y: [x * y])
     check("mul_full", [n, n], rows, lambda x, y: [v(x) * v(y)], signed)
+    check("mul_shallow", [n, n], rows, lambda x, y: [x * y])
+    check("mul_full_shallow", [n, n], rows, lambda x, y: [v(x) * v(y)], signed)
     width = data.draw(st.integers(1, 2 * n))
     check("mul_full", [n, n], rows, lambda x, y: [v(x) * v(y) % (1 << width)], signed, width)
 
@@ -319,6 +324,7 @@ def test_popcount(data, n):
 def test_sum_and_min_of_many(data, n, m):
     rows = data.draw(operands(n, m, 12))
     check("sum", [n] * m, rows, lambda *xs: [sum(xs)])
+    check("sum_shallow", [n] * m, rows, lambda *xs: [sum(xs)])
     for signed in (False, True):
         check("min_words", [n] * m, rows, lambda *xs: [min(val(x, n, signed) for x in xs)],
               signed)
@@ -503,6 +509,16 @@ def test_division_by_constant_is_cheaper(d):
         assert ands("div_const_u", [n], d) < ands("divmod_u", [n, n]) // 2
         assert ands("div_const_s", [n], d) < ands("divmod_s", [n, n]) // 2
         assert built("div_const_u", (n,), d).depth < built("divmod_u", (n, n)).depth
+
+
+@pytest.mark.parametrize("n", [16, 32, 64])
+def test_shallow_multiplication_and_sums(n):
+    lg = n.bit_length()
+    assert built("mul_shallow", (n, n)).depth <= 2 * lg + 2
+    assert built("mul_full_shallow", (n, n), True).depth <= 2 * lg + 3
+    assert built("sum_shallow", (n,) * 8).depth <= lg + 5
+    assert ands("mul_shallow", [n, n]) <= n * n - n + 1 + n * lg
+    assert ands("mul_full_shallow", [n, n], False) <= 2 * n * n - n + 2 * n * lg
 
 
 @pytest.mark.parametrize("n", [16, 32])
