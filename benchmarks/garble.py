@@ -5,10 +5,10 @@ subprocess (peak RSS only grows), streaming every table block from the garbler t
 evaluator as the runtime does; garbling and evaluation wall-clock times are summed per block
 (inputs and outputs included) and the best of several runs is kept. The ``*_cpu_*`` fields
 are the same in process CPU time (what the engine costs when other work shares the machine;
-reading the CPU clock per block adds a few percent on circuits with thousands of layers). The AES limit is the raw
-AES-128-ECB rate through ``cryptography`` (16 MiB buffers, ``update_into`` a preallocated
-buffer, best of 5) measured in the same run: a garbled AND costs 8 AES blocks (4 TCCR hashes),
-an evaluated AND 4, so ``garble_fraction_of_limit = garble rate / (AES rate / 8)`` and
+reading the CPU clock per block adds a few percent on circuits with thousands of layers).
+The AES limit is the raw AES-128-ECB rate through ``cryptography`` (16 MiB buffers,
+``update_into`` a preallocated buffer, best of 5) measured in the same run: a garbled AND
+costs 8 AES blocks (4 TCCR hashes), an evaluated AND 4, so ``garble_fraction_of_limit = garble rate / (AES rate / 8)`` and
 ``eval_fraction_of_limit = eval rate / (AES rate / 4)``.
 """
 
@@ -164,8 +164,9 @@ def main(argv=None) -> None:
             print(f"{rec['case']:>15} K={batch:<5} garble {rec['garble_and_per_s'] / 1e6:6.2f}M "
                   f"AND/s ({rec['garble_fraction_of_limit']:.1%} of AES), evaluate "
                   f"{rec['eval_and_per_s'] / 1e6:6.2f}M AND/s ({rec['eval_fraction_of_limit']:.1%})"
-                  f", {rec['total_ms']:.1f} ms ({rec['garble_cpu_ms'] + rec['eval_cpu_ms']:.1f} ms CPU)"
-                  f", peak {rec['peak_rss_mb']:.0f} MB", flush=True)
+                  f", {rec['total_ms']:.1f} ms "
+                  f"({rec['garble_cpu_ms'] + rec['eval_cpu_ms']:.1f} ms CPU), "
+                  f"peak {rec['peak_rss_mb']:.0f} MB", flush=True)
     if args.json:
         print(json.dumps(records))
 

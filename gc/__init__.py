@@ -24,8 +24,9 @@ circuit's output ports concatenated in order.
 from .errors import GarbleError
 from .evaluator import Evaluator
 from .garbler import Garbler
-from .local import garble_and_evaluate, schedule_for
+from .local import garble_and_evaluate
 from .tweaks import TweakCounter
+from .workload import schedule_for
 
 __all__ = ["Evaluator", "GarbleError", "Garbler", "TweakCounter", "garble_and_evaluate",
            "schedule_for"]
