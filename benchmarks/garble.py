@@ -8,7 +8,8 @@ are the same in process CPU time (what the engine costs when other work shares t
 reading the CPU clock per block adds a few percent on circuits with thousands of layers).
 The AES limit is the raw AES-128-ECB rate through ``cryptography`` (16 MiB buffers,
 ``update_into`` a preallocated buffer, best of 5) measured in the same run: a garbled AND
-costs 8 AES blocks (4 TCCR hashes), an evaluated AND 4, so ``garble_fraction_of_limit = garble rate / (AES rate / 8)`` and
+costs 8 AES blocks (4 TCCR hashes), an evaluated AND 4, so
+``garble_fraction_of_limit = garble rate / (AES rate / 8)`` and
 ``eval_fraction_of_limit = eval rate / (AES rate / 4)``.
 """
 
