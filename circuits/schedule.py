@@ -223,33 +223,29 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     XOR, AND, NOT, C1 = int(Op.XOR), int(Op.AND), int(Op.NOT), int(Op.CONST1)
     empty: frozenset = frozenset()
 
-    # per wire: its linear form (basis ids, constant), wire-level constant (or None), AND-depth
+    # per wire: its linear form (basis ids ``terms`` and constant bit ``fc``), wire-level
+    # constant (or None), AND-depth; per basis id, the level at which it becomes known
     n_w = circuit.n_wires
-    form: list = [None] * n_w
+    terms_of: list = [empty] * n_w
+    fc = [0] * n_w
     const: list = [None] * n_w
     level = [0] * n_w
-    blevel = [0] * n_w                  # basis id -> the level at which it becomes known
+    blevel = [0] * n_w
     for w in range(n_in):
-        form[w] = (frozenset((w,)), 0)
+        terms_of[w] = frozenset((w,))
     mat_def: dict[int, frozenset] = {}  # materialized basis id -> terms
     ands: list[tuple[int, tuple, tuple]] = []   # (basis id, form a, form b)
-    zero_form, one_form = (empty, 0), (empty, 1)
-    for k, o in enumerate(ops):
+    for k in [k for k in range(len(ops)) if live[n_in + k]]:
         w = n_in + k
-        if not live[w]:
-            continue
-        a, b = ins_a[k], ins_b[k]
+        o, a, b = ops[k], ins_a[k], ins_b[k]
         if o == XOR:
             la, lb = level[a], level[b]
             level[w] = la if la > lb else lb
             ca, cb = const[a], const[b]
             if a == b or (ca is not None and cb is not None):
-                c = 0 if a == b else ca ^ cb
-                const[w] = c
-                form[w] = one_form if c else zero_form
+                const[w] = fc[w] = 0 if a == b else ca ^ cb
                 continue
-            fa, fb = form[a], form[b]
-            terms = fa[0] ^ fb[0]
+            terms = terms_of[a] ^ terms_of[b]
             if len(terms) > bound and (fanout[w] > 1 or len(terms) > cap):
                 lv = max(map(blevel.__getitem__, terms))
                 if flat:
@@ -262,36 +258,34 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
                 mat_def[w] = terms
                 blevel[w] = lv
                 terms = frozenset((w,))
-            form[w] = (terms, fa[1] ^ fb[1])
+            terms_of[w] = terms
+            fc[w] = fc[a] ^ fc[b]
         elif o == AND:
             ca, cb = const[a], const[b]
             if ca == 0 or cb == 0:
                 const[w] = 0
-                form[w] = zero_form
             elif ca == 1 or a == b:
-                const[w], form[w], level[w] = cb, form[b], level[b]
+                const[w], terms_of[w], fc[w], level[w] = cb, terms_of[b], fc[b], level[b]
             elif cb == 1:
-                const[w], form[w], level[w] = ca, form[a], level[a]
+                const[w], terms_of[w], fc[w], level[w] = ca, terms_of[a], fc[a], level[a]
             else:
                 la, lb = level[a], level[b]
                 lv = (la if la > lb else lb) + 1
                 level[w] = blevel[w] = lv
-                ands.append((w, form[a], form[b]))
-                form[w] = (frozenset((w,)), 0)
+                ands.append((w, (terms_of[a], fc[a]), (terms_of[b], fc[b])))
+                terms_of[w] = frozenset((w,))
         elif o == NOT:
             ca = const[a]
             if ca is not None:
                 const[w] = ca ^ 1
-                form[w] = zero_form if ca else one_form
             else:
-                fa = form[a]
-                form[w] = (fa[0], fa[1] ^ 1)
+                terms_of[w] = terms_of[a]
+            fc[w] = fc[a] ^ 1
             level[w] = level[a]
         else:
-            const[w] = 1 if o == C1 else 0
-            form[w] = one_form if o == C1 else zero_form
+            const[w] = fc[w] = 1 if o == C1 else 0
 
-    out_forms = [form[w] for w in outs]
+    out_forms = [(terms_of[w], fc[w]) for w in outs]
 
     # materialized wires actually read (a wire-level XOR may cancel out of every form)
     needed: set[int] = set()
