@@ -386,8 +386,8 @@ class ExprMixin:
     def index(self, base, idx, node):
         g = self.g
         k = self.const_int(idx, node, "an index")
-        if isinstance(idx, Word) and not isinstance(idx.type, IntType):
-            raise self.err(node, f"an index must be an integer, got {idx.type}")
+        if k is None and not (isinstance(idx, Word) and isinstance(idx.type, IntType)):
+            raise self.err(node, f"an index must be an integer, got {describe(idx)}")
         if isinstance(base, Agg):
             n = len(base.items)
             if k is not None:

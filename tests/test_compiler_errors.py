@@ -86,6 +86,8 @@ CHECK = [
      "index 4 is out of range for u8[4] (0..3)", 3, 13),
     ("party alice, bob\ndef main(a: u8[4] @alice, t: fix16_8 @bob) -> (r: u8 @both):\n"
      "    return a[t]\n", "an index must be an integer", 3, 13),
+    ("party alice, bob\ndef main(a: u8[4] @alice, i: u8[4] @bob) -> (r: u8 @both):\n"
+     "    return a[i]\n", "an index must be an integer, got u8[4]", 3, 13),
     # parties
     ("def main(a: u8 @alice) -> (r: u8 @alice):\n    return a\n", "party 'alice' is not declared", 1, 17),
     ("party alice, bob\ndef main(a: u8 @carol) -> (r: u8 @alice):\n    return a\n", "party 'carol' is not declared", 2, 17),
