@@ -24,8 +24,9 @@ not keep its circuit alive).
 from __future__ import annotations
 
 import weakref
-from itertools import chain
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 
@@ -370,27 +371,32 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
 
 
 def _index(slot: np.ndarray, groups: list[list]) -> list[np.ndarray]:
-    """Per group of forms, its (arity, len(group)) slot indices: the terms' slots, the
+    """Per group of forms, its (arity, len(group)) slot indices: the terms' slots, then the
     constant as ONE_SLOT, padded with ZERO_SLOT (one vectorized pass over all groups)."""
     counts = np.array([len(g) for g in groups], dtype=np.intp)
     forms = list(chain.from_iterable(groups))
-    sizes = np.fromiter((len(f[0]) + f[1] for f in forms), dtype=np.intp, count=len(forms))
+    n_f = len(forms)
+    term_sets = list(map(itemgetter(0), forms))
+    n_terms = np.fromiter(map(len, term_sets), dtype=np.intp, count=n_f)
+    consts = np.fromiter(map(itemgetter(1), forms), dtype=np.intp, count=n_f)
+    sizes = n_terms + consts
     first = np.cumsum(counts) - counts
     nonempty = counts > 0
     arity = np.ones(len(groups), dtype=np.intp)
-    if sizes.size:
+    if n_f:
         arity[nonempty] = np.maximum(1, np.maximum.reduceat(sizes, first[nonempty]))
     offs = np.cumsum(arity * counts) - arity * counts
     buf = np.zeros(int((arity * counts).sum()), dtype=np.intp)
-    terms = np.fromiter(chain.from_iterable(f[0] if not f[1] else (*f[0], -1) for f in forms),
-                        dtype=np.intp)
+    group = np.repeat(np.arange(len(groups)), counts)            # per form
+    base = offs[group] + np.arange(n_f) - first[group]           # row 0 of each form
+    stride = counts[group]
+    terms = np.fromiter(chain.from_iterable(term_sets), dtype=np.intp)
     if terms.size:
-        group = np.repeat(np.arange(len(groups)), counts)        # per form
-        col = np.arange(len(forms)) - first[group]
-        tf = np.repeat(np.arange(len(forms)), sizes)             # per term: its form
-        row = np.arange(terms.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        pos = offs[group[tf]] + row * counts[group[tf]] + col[tf]
-        buf[pos] = np.where(terms < 0, ONE_SLOT, slot[np.maximum(terms, 0)])
+        tf = np.repeat(np.arange(n_f), n_terms)                  # per term: its form
+        row = np.arange(terms.size) - np.repeat(np.cumsum(n_terms) - n_terms, n_terms)
+        buf[base[tf] + row * stride[tf]] = slot[terms]
+    c = np.flatnonzero(consts)
+    buf[base[c] + n_terms[c] * stride[c]] = ONE_SLOT
     out = []
     for o, a, n in zip(offs.tolist(), arity.tolist(), counts.tolist()):
         idx = buf[o:o + a * n].reshape(a, n)
