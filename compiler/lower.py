@@ -62,7 +62,7 @@ def _lower_node(b: Builder, g, n: int, wires, ports, divs) -> list[int]:
     if op == "fmul":
         return _fixed_mul(b, g, n, args, w, attr, wires)
     if op == "fdiv":
-        return _fixed_div(b, args, w, attr)
+        return _fixed_div(b, args, w, attr, g.const_value(g.args(n)[1]))
     if op in ("div", "mod"):
         x, y = g.args(n)
         key = (x, y, sgn)
@@ -166,10 +166,13 @@ def _fixed_mul(b: Builder, g, n: int, args, w: int, frac: int, wires) -> list[in
     return list(prod[frac:frac + w])
 
 
-def _fixed_div(b: Builder, args, w: int, frac: int) -> list[int]:
+def _fixed_div(b: Builder, args, w: int, frac: int, const_divisor: int | None) -> list[int]:
     x = W.shl(W.extend(args[0], w + frac, True), frac)
     y = W.extend(args[1], w + frac, True)
-    q, r = W.divmod_s(b, x, y)
+    if const_divisor is not None:
+        q, r = W.divmod_const_s(b, x, const_divisor)
+    else:
+        q, r = W.divmod_s(b, x, y)
     # truncation -> floor: subtract one when the remainder is nonzero and its sign differs
     # from the divisor's (the remainder has the dividend's sign)
     adjust = b.and_(W.ne(b, r, W.const_word(0, len(r))), b.xor(r[-1], y[-1]))
