@@ -132,6 +132,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
         if v is None:
             raise src.error(f"'{text}' is not a number or bool (decimal, 0x-hex, 0b-binary, "
                             f"a decimal fraction, True or False)", 1, col)
+        if isinstance(v, bool) != (t == BOOL) and t is not None:
+            raise src.error(f"'{name}' is declared {t}: '{text}' is not a value of it", 1, col)
         if isinstance(v, bool):
             return Word(self.g.const(BOOL, int(v)), BOOL)
         if t is None:
