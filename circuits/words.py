@@ -3,8 +3,10 @@
 A word is a list of :class:`~yaogc.circuits.builder.Builder` wires, bit 0 first; functions
 take the builder first. Basic operations live in :mod:`.wordops`, the bit heap behind sums
 and products in :mod:`.bitheap`, popcount and multiplication in :mod:`.arith` (with
-:mod:`.mulplan` choosing the multiplier per width), division in :mod:`.division`; this
-module gathers them under one name. AND counts (free XOR), n = width:
+:mod:`.mulplan` choosing the multiplier per width), constant multiplication in
+:mod:`.constmul`, division in :mod:`.division`; this module gathers them under one name.
+Widened operands (top bits constant zero, or copies of the sign wire) cost only their own
+width in mul, mul_full and the divisions. AND counts (free XOR), n = width:
 
 =====================================  ==========================================
 add, sub mod 2^n                       n-1
@@ -21,12 +23,14 @@ shl_var, shr_var by a w-bit amount     n*k (k = ceil(log2 n)) if w <= k,
 rotl_var, rotr_var                     n*k if n is a power of 2 or w <= k, else at most
                                        n*w, less when mod_small(s, n) first pays
 popcount of n bits                     n - popcount(n)
-mul mod 2^n                            <= n^2-n+1, fewer from 25 bits (Karatsuba)
-mul_full (2n bits, either signedness)  <= 2n^2-n, fewer from 14 bits
+mul mod 2^n                            <= n^2-n+1, fewer from 25 bits (Karatsuba):
+                                       32 bits 951, 64 bits 3472 (AND-depth 63)
+mul_full (2n bits, either signedness)  <= 2n^2-n, fewer from 14 bits: 64 bits 5220
 mul_const                              heap rows per binary/NAF digit, shared pairs
 divmod_u                               n^2+3n-3
 divmod_s                               n^2+6n-6
-divmod by a constant word              reciprocal multiplication or folded restoring
+divmod by a constant word              folded restoring or reciprocal multiplication,
+                                       whichever is smaller (u32 / 10: 144)
 =====================================  ==========================================
 
 Low-depth alternatives that spend more ANDs (:mod:`.shallow`): ``add_shallow``,
