@@ -25,41 +25,7 @@ from .bitheap import live_and_count
 from .builder import ONE, ZERO, Builder
 from .types import uint
 from .wordops import (Word, abs_, cond_neg, const_value, const_word, eq, extend, inc_by,
-                      mux, same_width, shr, sub, sub_borrow)
-
-
-def _restoring(b: Builder, a: Sequence[int], d: Sequence[int],
-               shallow: bool = False) -> tuple[Word, Word, list[int]]:
-    """Unsigned a // d and a % d for len(a) <= len(d), restoring division.
-
-    Step k sees a k-bit partial remainder r'; r' >= d iff d < 2^k (bit small[k], one suffix
-    OR chain for all k) and r' >= d mod 2^k (a k-bit borrow chain). So step k costs 2k+1
-    ANDs: borrow chain, the AND with small[k], a k-bit mux. A divisor whose top bits are
-    constant zeros keeps the remainder below its own width L, so no step costs more than
-    2L+3 (plus len(a) - L ANDs to return all of a when d = 0). ``shallow`` subtracts with a
-    parallel-prefix network: AND-depth about log2 k + 2 per step instead of k + 1, for about
-    (k/2) log2 k more ANDs. Returns (quotient, remainder, small) with len(a) bits each for the first two and
-    small[k] = [d < 2^k], k = 0..len(d).
-    """
-    m, n = len(a), len(d)
-    small = [ONE] * (n + 1)
-    for k in range(n - 1, -1, -1):
-        small[k] = b.and_(small[k + 1], b.not_(d[k]))
-    width = n
-    while width and d[width - 1] == ZERO:
-        width -= 1
-    q = [ZERO] * m
-    r: Word = []
-    subtract = sub_borrow_shallow if shallow else sub_borrow
-    for i in range(m - 1, -1, -1):
-        rp = [a[i]] + r
-        k = len(rp)
-        diff, borrow = subtract(b, rp, d[:k])
-        q[i] = b.and_(b.not_(borrow), small[k])
-        r = mux(b, q[i], diff, rp)[:width]
-    # the cut is exact unless d = 0, where the remainder is all of a
-    r = r + [b.and_(ai, small[0]) for ai in a[len(r):]]
-    return q, r, small
+                      restoring, same_width, shr, sub)
 
 
 def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int],
@@ -67,7 +33,8 @@ def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int],
     """Unsigned (x // y, x % y); x // 0 = 2^n - 1 and x % 0 = x. n^2+3n-3 ANDs.
 
     Division by zero needs no special case: no step ever finds r' < 0. A constant word y
-    goes to :func:`divmod_const_u`. ``shallow`` trades ANDs for AND-depth (see _restoring).
+    goes to :func:`divmod_const_u`. ``shallow`` trades ANDs for AND-depth (see
+    :func:`.wordops.restoring`).
     """
     same_width("divmod_u", x, y)
     d = const_value(y)
@@ -78,7 +45,7 @@ def divmod_u(b: Builder, x: Sequence[int], y: Sequence[int],
     n, m = len(x), len(x)
     while m and x[m - 1] == ZERO:
         m -= 1
-    q, r, small = _restoring(b, x[:m], y, shallow)
+    q, r, small = restoring(b, x[:m], y, sub_borrow_shallow if shallow else None)
     return q + [small[0]] * (n - m), extend(r, n, False)
 
 
@@ -109,7 +76,7 @@ def divmod_s(b: Builder, x: Sequence[int], y: Sequence[int],
     while m and ap[m - 1] == ZERO:  # a sign-extended x leaves zeros on top of a'
         m -= 1
     ay = increment(b, [b.xor(yi, sy) for yi in y], sy)  # |y|
-    q1, r1, small = _restoring(b, ap[:m], ay, shallow)
+    q1, r1, small = restoring(b, ap[:m], ay, sub_borrow_shallow if shallow else None)
     # a' < 2^m, so the quotient's bits from m up are set only when dividing by zero
     q1 = q1 + [small[0]] * (n - m)
     r1 = extend(r1, n, False)
@@ -158,7 +125,7 @@ def _reciprocal(b: Builder, x: Word, d: int) -> tuple[Word, Word]:
 
 
 def _by_restoring(b: Builder, x: Word, d: int) -> tuple[Word, Word]:
-    q, r, _ = _restoring(b, x, const_word(d, len(x)))
+    q, r, _ = restoring(b, x, const_word(d, len(x)))
     return q, r
 
 

@@ -15,6 +15,8 @@ AND counts under free XOR (n = word width) and where they come from:
 - shifts and rotates by a constant: 0; by a secret w-bit amount: a barrel shifter of
   k = ceil(log2 n) stages of n muxes, plus n + w - k - 1 when w > k to clear (or sign-fill)
   the word when the amount reaches n.
+- ``restoring``: unsigned division and remainder (used by :mod:`.division`), and
+  ``mod_small``, the remainder by a small public constant.
 """
 
 from __future__ import annotations
@@ -344,22 +346,47 @@ def shr_var(b: Builder, x: Sequence[int], s: Sequence[int], signed: bool = False
     return _shift_var(b, x, s, False, x[-1] if signed else ZERO)
 
 
-def mod_small(b: Builder, s: Sequence[int], d: int) -> Word:
-    """s mod d (unsigned s, public d >= 1) as a word of ceil(log2 d) bits.
+def restoring(b: Builder, a: Sequence[int], d: Sequence[int],
+              subtract: Callable | None = None) -> tuple[Word, Word, list[int]]:
+    """Unsigned a // d and a % d for len(a) <= len(d), restoring division.
 
-    One step per bit of s, from the top: r' = 2r + bit < 2d, r = r' >= d ? r' - d : r', so the
-    remainder never needs more than k+1 bits: about (2k+1) ANDs per bit of s.
+    Step k sees a k-bit partial remainder r'; r' >= d iff d < 2^k (bit small[k], one suffix
+    OR chain for all k) and r' >= d mod 2^k (a k-bit borrow chain). So step k costs 2k+1
+    ANDs: borrow chain, the AND with small[k], a k-bit mux. A divisor whose top bits are
+    constant zeros keeps the remainder below its own width L, so no step costs more than
+    2L+3 (plus len(a) - L ANDs to return all of a when d = 0). ``subtract`` replaces the
+    ripple sub_borrow (with a parallel-prefix one: AND-depth about log2 k + 2 per step instead
+    of k + 1, for about (k/2) log2 k more ANDs). Returns (quotient, remainder, small) with
+    len(a) bits each for the first two and small[k] = [d < 2^k], k = 0..len(d).
     """
+    m, n = len(a), len(d)
+    small = [ONE] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        small[k] = b.and_(small[k + 1], b.not_(d[k]))
+    width = n
+    while width and d[width - 1] == ZERO:
+        width -= 1
+    q = [ZERO] * m
+    r: Word = []
+    subtract = subtract or sub_borrow
+    for i in range(m - 1, -1, -1):
+        rp = [a[i]] + r
+        k = len(rp)
+        diff, borrow = subtract(b, rp, d[:k])
+        q[i] = b.and_(b.not_(borrow), small[k])
+        r = mux(b, q[i], diff, rp)[:width]
+    # the cut is exact unless d = 0, where the remainder is all of a
+    r = r + [b.and_(ai, small[0]) for ai in a[len(r):]]
+    return q, r, small
+
+
+def mod_small(b: Builder, s: Sequence[int], d: int) -> Word:
+    """s mod d (unsigned s, public d >= 1) as a word of ceil(log2 d) bits: the restoring
+    division by a constant, whose remainder stays that narrow (about 2k+1 ANDs per bit of s)."""
     if d < 1:
         raise WordError(f"mod_small: divisor {d} must be positive")
-    k = (d - 1).bit_length()
-    r = [ZERO] * k
-    dk = const_word(d, k + 1)
-    for bit in reversed(s):
-        rp = [bit] + r
-        diff, borrow = sub_borrow(b, rp, dk)
-        r = mux(b, borrow, rp, diff)[:k]
-    return r
+    r = restoring(b, s, const_word(d, max(len(s), d.bit_length())))[1]
+    return extend(r, (d - 1).bit_length(), False)
 
 
 @lru_cache(maxsize=None)
