@@ -6,9 +6,10 @@
 - A public divisor d (a constant word): for 0 <= x < 2^n, d >= 2, l = ceil(log2 d) and
   m = floor((2^(n+l) + 2^l) / d), which has at most n+1 bits, floor(x / d) =
   floor(x m / 2^(n+l)) (Granlund, Montgomery, "Division by invariant integers using
-  multiplication", PLDI 1994, Theorem 4.2): one constant multiplication, then x - q d. For
-  divisors near 2^n the restoring division folded around the constant is cheaper; both are
-  built once on a scratch builder per (width, divisor) and the cheaper one is used.
+  multiplication", PLDI 1994, Theorem 4.2): one constant multiplication, then x - q d. The
+  restoring division folded around the constant keeps its remainder as narrow as d and is
+  usually cheaper (u32 / 10: 144 ANDs against 463); both are built once on a scratch
+  builder per (width, divisor) and the cheaper one is used.
 
 Division by zero and overflow never fail; :func:`ref_divmod_u` and :func:`ref_divmod_s` are
 the same semantics on Python integers, for interpreters and tests.
