@@ -70,6 +70,8 @@ def const_value(w: Sequence[int]) -> int | None:
 
 def extend(w: Sequence[int], n: int, signed: bool) -> Word:
     """Widen to n bits with the sign bit (signed) or zeros; a narrower n truncates."""
+    if n < 0:
+        raise WordError(f"extend: negative width {n}")
     if n <= len(w):
         return list(w[:n])
     fill = w[-1] if (signed and w) else ZERO

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from yaogc.circuits import Builder, Op, uint
+from yaogc.circuits import Builder, Op, YaogcError, uint
 from yaogc.circuits import mulplan, words as W
 from yaogc.circuits.evaluate import evaluate_bits
 from yaogc.circuits.levels import and_levels
@@ -379,6 +379,15 @@ def test_widths_and_constants():
         W.shl(x, -1)
     with pytest.raises(W.WordError, match="cannot take 5 bits"):
         W.truncate(x, 5)
+    with pytest.raises(W.WordError, match="negative width"):
+        W.extend(x, -1, False)
+    with pytest.raises(W.WordError, match="width 9 is not within 0..8"):
+        W.mul_full(b, x, x, width=9)
+    with pytest.raises(W.WordError, match="divisor 0 must be positive"):
+        W.mod_small(b, x, 0)
+    with pytest.raises(W.WordError, match="no words"):
+        W.sum_words(b, [])
+    assert issubclass(W.WordError, YaogcError)
 
 
 # --- AND counts ----------------------------------------------------------------------------
