@@ -431,6 +431,15 @@ def test_shallow_variants_depth(n):
     assert built("add", (n, n)).depth == n - 1 and built("lt", (n, n), False).depth == n
 
 
+@pytest.mark.parametrize("n, m", [(8, 2), (8, 5), (32, 8), (64, 3)])
+def test_and_counts_of_many_words(n, m):
+    assert ands("sum", [n] * m) <= (m - 1) * (n - 1)
+    for signed in (False, True):
+        c = built("min_words", (n,) * m, signed)
+        assert c.ands == 2 * n * (m - 1)
+        assert c.depth <= (n + 1) * (m - 1).bit_length()
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 6, 7, 9, 12, 15, 17, 24, 100, 255])
 def test_popcount_is_optimal(n):
     assert ands("popcount", [n]) == n - popcount_of(n)
