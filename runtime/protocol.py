@@ -266,6 +266,12 @@ def make_engine(p: Plan, role: str, k: int):
     return cls(schedule_for(p.circuit, k), k, TweakCounter(TWEAK_START))
 
 
+def garbler_labels(g, p: Plan, inputs: PartyInputs) -> np.ndarray:
+    """The labels ``L0 ^ x R`` of the garbler's own input bits, (K, own wires, 2)."""
+    bits = inputs.bits if p.garbler_wires.size else np.zeros((g.batch, 0), np.uint8)
+    return g.input_labels(bits, p.garbler_wires)
+
+
 def _engine(engine, p: Plan, role: str, k: int):
     return engine if engine is not None and engine.batch == k else make_engine(p, role, k)
 
@@ -273,10 +279,11 @@ def _engine(engine, p: Plan, role: str, k: int):
 def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
                     on_phase: Callable[[str], None] | None = None,
                     progress: Progress | None = None, t0: float | None = None,
-                    engine=None) -> RunResult:
+                    engine=None, labels: np.ndarray | None = None) -> RunResult:
     """Run the garbler's side on a connected channel; returns its outputs and stats.
 
-    ``engine``: a Garbler from :func:`make_engine` built before connecting, or None."""
+    ``engine``: a Garbler from :func:`make_engine` built before connecting, or None;
+    ``labels``: :func:`garbler_labels` of that engine, or None."""
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
@@ -285,9 +292,9 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     ph.enter("inputs")
     g = _engine(engine, p, "garbler", k)
     r = g.R                        # (2,) uint64, lsb 1
-    bits = inputs.bits if p.garbler_wires.size else np.zeros((k, 0), np.uint8)
-    mine = g.input_labels(bits, p.garbler_wires)   # L0 ^ x R, (K, own wires, 2)
-    ch.send_array(mine, Msg.GARBLER_LABELS, flush=True)
+    if labels is None or g is not engine:
+        labels = garbler_labels(g, p, inputs)
+    ch.send_array(labels, Msg.GARBLER_LABELS, flush=True)
 
     if p.evaluator_wires.size:
         ph.enter("OT")
@@ -470,6 +477,9 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     # labels, scratch space and buffers do not depend on the inputs: build them before the
     # peer is waiting (with no inputs of its own, a party learns K in the handshake)
     engine = make_engine(p, role, own.k) if own_wires.size else None
+    extra = {"engine": engine}
+    if engine is not None and role == "garbler":
+        extra["labels"] = garbler_labels(engine, p, own)
     bar = Progress(len(p.layer_ands), label=f"{role}: ", enabled=progress)
     if listen is not None:
         ch = channel.listen(listen[0], listen[1], timeout, tls, on_listening=on_listening,
@@ -483,7 +493,7 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     try:
         with ch:
             bar.restart()
-            return session(ch, p, own, on_phase=on_phase, progress=bar, t0=t0, engine=engine)
+            return session(ch, p, own, on_phase=on_phase, progress=bar, t0=t0, **extra)
     finally:
         bar.close()
 
