@@ -29,8 +29,6 @@ message starts with the phase (``OT: the peer closed the connection``).
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -42,16 +40,12 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 
 from . import handshake as hs
-from .errors import ProtocolError
 from .inputs import PartyInputs, party_inputs
 from .ot_ext import OTExtReceiver, OTExtSender
 from .progress import Progress
+from .tables import TableReader, send_tables
 
 TWEAK_START = 0          # gate tweaks count from 0; OT extension's count from 2^63
-FRAME_TARGET = 256 << 10  # table bytes gathered before a frame goes out
-FRAME_IDLE = 16 << 10     # ... or this many, when no frame is waiting to be sent
-INLINE_MAX = 1 << 20      # smaller frames are written by the garbling thread itself
-SEND_QUEUE = 16           # frames the garbler may run ahead of the socket
 
 PHASES = ("handshake", "inputs", "OT", "tables", "outputs")
 
@@ -211,54 +205,6 @@ def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: 
 
 
 # -- garbler -------------------------------------------------------------------------------
-class _Sender(threading.Thread):
-    """Writes table frames so garbling goes on while the socket drains.
-
-    A large frame goes to a queue that this thread writes out (a write of several MiB blocks
-    until the evaluator has read most of it); a small one, when nothing is queued, is written
-    at once by the garbling thread, which costs less than waking this one (the GIL)."""
-
-    def __init__(self, ch):
-        super().__init__(name="yaogc-table-sender", daemon=True)
-        self.ch = ch
-        self.q: queue.Queue = queue.Queue(SEND_QUEUE)
-        self.error: BaseException | None = None
-        self.first_sent: float | None = None
-
-    def _send(self, item) -> None:
-        self.ch.send_msg(Msg.TABLES, item, flush=True)
-        if self.first_sent is None:
-            self.first_sent = time.perf_counter()
-
-    def run(self) -> None:
-        while True:
-            item = self.q.get()
-            try:
-                if item is None:
-                    return
-                if self.error is None:  # after a failure: drain, so the producer never blocks
-                    self._send(item)
-            except BaseException as e:  # noqa: BLE001 - re-raised in the garbling thread
-                self.error = e
-            finally:
-                self.q.task_done()
-
-    def put(self, item) -> None:
-        if self.error is not None:
-            raise self.error
-        if item.nbytes < INLINE_MAX and self.q.unfinished_tasks == 0:
-            self._send(item)  # this thread is idle: the channel is ours
-        else:
-            self.q.put(item)
-
-    def finish(self) -> None:
-        self.q.put(None)
-        self.join()
-        if self.error is not None:
-            raise self.error
-        self.ch.flush()
-
-
 def make_engine(p: Plan, role: str, k: int):
     """A fresh Garbler or Evaluator for K rows (input-independent: it may be built early)."""
     from yaogc.gc import Evaluator, Garbler, TweakCounter, schedule_for
@@ -308,28 +254,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
         ch.flush()
 
     ph.enter("tables")
-    sender = _Sender(ch)
-    sender.start()
-    try:
-        pending: list = []
-        size = sent_bytes = 0
-        done_layers = done_ands = 0
-        for block in g.blocks():
-            pending.append(block)
-            size += block.nbytes
-            sent_bytes += block.nbytes
-            done_layers += 1
-            done_ands += block.nbytes // 32
-            if size >= FRAME_TARGET or (size >= FRAME_IDLE and not sender.q.unfinished_tasks):
-                sender.put(pending[0] if len(pending) == 1 else np.concatenate(pending, axis=None))
-                pending, size = [], 0
-            if progress is not None:
-                progress.update(done_layers, done_ands)
-        if pending:
-            sender.put(np.concatenate(pending, axis=None))
-    finally:
-        sender.finish()
-    t_first = sender.first_sent
+    t_first, sent_bytes = send_tables(ch, g.blocks(), Msg.TABLES, progress)
 
     ph.enter("outputs")
     decoding = g.decoding_bits()   # (K, total output width) uint8: colour of each 0 label
@@ -343,47 +268,6 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
 
 
 # -- evaluator -----------------------------------------------------------------------------
-class _TableReader:
-    """Hands out exactly the bytes of each layer, reading table frames as they are needed.
-
-    The evaluator reads in its own thread: while it evaluates, the kernel's socket buffers
-    (several MiB) keep taking the garbler's stream, and a second reading thread would only
-    contend for the GIL with the evaluation.
-    """
-
-    def __init__(self, ch, total: int):
-        self.ch, self.total = ch, total
-        self.got = 0
-        self.first: float | None = None
-        self.buf = np.zeros(0, np.uint8)
-        self.pos = 0
-
-    def _next_frame(self) -> np.ndarray:
-        frame = self.ch.recv_array(np.uint8, None, kind=Msg.TABLES)
-        if self.first is None:
-            self.first = time.perf_counter()
-        if self.got + frame.size > self.total:
-            raise ProtocolError(f"the garbler sent {self.got + frame.size} table bytes, more "
-                                f"than the {self.total} this circuit has", phase=self.ch.phase)
-        self.got += frame.size
-        return frame
-
-    def take(self, n: int) -> np.ndarray:
-        if self.buf.size - self.pos < n:
-            parts = [self.buf[self.pos:]] if self.pos < self.buf.size else []
-            have = self.buf.size - self.pos
-            while have < n:
-                f = self._next_frame()
-                parts.append(f)
-                have += f.size
-            # a layer that fills whole frames is used in place; only a split layer is joined
-            self.buf = parts[0] if len(parts) == 1 else np.concatenate(parts)
-            self.pos = 0
-        out = self.buf[self.pos:self.pos + n]
-        self.pos += n
-        return out
-
-
 def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
                       on_phase: Callable[[str], None] | None = None,
                       progress: Progress | None = None, t0: float | None = None,
@@ -416,7 +300,7 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     ev = _engine(engine, p, "evaluator", k)
     ev.set_inputs(labels)
     sizes = [n * k * 32 for n in p.layer_ands]
-    reader = _TableReader(ch, sum(sizes))
+    reader = TableReader(ch, sum(sizes), Msg.TABLES)
     done_ands = 0
     for i, nbytes in enumerate(sizes):
         ev.feed(reader.take(nbytes).view(np.uint64))

@@ -255,9 +255,9 @@ def test_bad_inputs_refused_before_connecting(bristol_path, args, message):
 # -- a garbler that misbehaves in the tables phase (in-memory channel) --------------------
 def _bad_tables(monkeypatch, send):
     from test_protocol import in_memory
-    from yaogc.runtime import protocol
-    monkeypatch.setattr(protocol._Sender, "_send", send)
-    monkeypatch.setattr(protocol, "INLINE_MAX", 1 << 30)
+    from yaogc.runtime import tables
+    monkeypatch.setattr(tables._Sender, "_send", send)
+    monkeypatch.setattr(tables, "INLINE_MAX", 1 << 30)
     c = load_circuit_cached("mult64")
     return in_memory(c, [{"in1": 3}], [{"in2": 4}])
 

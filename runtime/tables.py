@@ -1,0 +1,142 @@
+"""Streaming garbled tables: the garbler's frames out, the evaluator's layer blocks in.
+
+The engine yields one table block per AND layer, 32 bytes per AND gate per row. The garbler
+gathers small blocks into frames of up to ``FRAME_TARGET`` bytes, but lets a frame go as soon
+as it holds ``FRAME_IDLE`` bytes and the socket has nothing queued, so that one instance of a
+deep circuit streams layer by layer. Frames below ``INLINE_MAX`` are written by the garbling
+thread itself; larger ones go through a sender thread, since writing several MiB blocks until
+the evaluator has read most of it. The evaluator reads frames in its own thread and cuts them
+into layer blocks without copying, except a layer that straddles two frames.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Iterable
+
+import numpy as np
+
+from .errors import ProtocolError
+from .progress import Progress
+
+FRAME_TARGET = 256 << 10  # table bytes gathered before a frame goes out
+FRAME_IDLE = 16 << 10     # ... or this many, when no frame is waiting to be sent
+INLINE_MAX = 1 << 20      # smaller frames are written by the garbling thread itself
+SEND_QUEUE = 16           # frames the garbler may run ahead of the socket
+
+
+class _Sender(threading.Thread):
+    """Writes table frames so garbling goes on while the socket drains.
+
+    A large frame goes to a queue that this thread writes out (a write of several MiB blocks
+    until the evaluator has read most of it); a small one, when nothing is queued, is written
+    at once by the garbling thread, which costs less than waking this one (the GIL)."""
+
+    def __init__(self, ch, kind: int):
+        super().__init__(name="yaogc-table-sender", daemon=True)
+        self.ch, self.kind = ch, kind
+        self.q: queue.Queue = queue.Queue(SEND_QUEUE)
+        self.error: BaseException | None = None
+        self.first_sent: float | None = None
+
+    def _send(self, item) -> None:
+        self.ch.send_msg(self.kind, item, flush=True)
+        if self.first_sent is None:
+            self.first_sent = time.perf_counter()
+
+    def run(self) -> None:
+        while True:
+            item = self.q.get()
+            try:
+                if item is None:
+                    return
+                if self.error is None:  # after a failure: drain, so the producer never blocks
+                    self._send(item)
+            except BaseException as e:  # noqa: BLE001 - re-raised in the garbling thread
+                self.error = e
+            finally:
+                self.q.task_done()
+
+    def put(self, item) -> None:
+        if self.error is not None:
+            raise self.error
+        if item.nbytes < INLINE_MAX and self.q.unfinished_tasks == 0:
+            self._send(item)  # this thread is idle: the channel is ours
+        else:
+            self.q.put(item)
+
+    def finish(self) -> None:
+        self.q.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+        self.ch.flush()
+
+
+def send_tables(ch, blocks: Iterable[np.ndarray], kind: int,
+                progress: Progress | None = None) -> tuple[float | None, int]:
+    """Stream every block as typed messages of ``kind``; returns (time the first frame went
+    out, table bytes sent)."""
+    sender = _Sender(ch, kind)
+    sender.start()
+    pending: list = []
+    size = sent = layers = 0
+    try:
+        for block in blocks:
+            pending.append(block)
+            size += block.nbytes
+            sent += block.nbytes
+            layers += 1
+            if size >= FRAME_TARGET or (size >= FRAME_IDLE and not sender.q.unfinished_tasks):
+                sender.put(pending[0] if len(pending) == 1 else np.concatenate(pending, axis=None))
+                pending, size = [], 0
+            if progress is not None:
+                progress.update(layers, sent // 32)
+        if pending:
+            sender.put(np.concatenate(pending, axis=None))
+    finally:
+        sender.finish()
+    return sender.first_sent, sent
+
+
+class TableReader:
+    """Hands out exactly the bytes of each layer, reading table frames as they are needed.
+
+    The evaluator reads in its own thread: while it evaluates, the kernel's socket buffers
+    (several MiB) keep taking the garbler's stream, and a second reading thread would only
+    contend for the GIL with the evaluation.
+    """
+
+    def __init__(self, ch, total: int, kind: int):
+        self.ch, self.total, self.kind = ch, total, kind
+        self.got = 0
+        self.first: float | None = None
+        self.buf = np.zeros(0, np.uint8)
+        self.pos = 0
+
+    def _next_frame(self) -> np.ndarray:
+        frame = self.ch.recv_array(np.uint8, None, kind=self.kind)
+        if self.first is None:
+            self.first = time.perf_counter()
+        if self.got + frame.size > self.total:
+            raise ProtocolError(f"the garbler sent {self.got + frame.size} table bytes, more "
+                                f"than the {self.total} this circuit has", phase=self.ch.phase)
+        self.got += frame.size
+        return frame
+
+    def take(self, n: int) -> np.ndarray:
+        if self.buf.size - self.pos < n:
+            parts = [self.buf[self.pos:]] if self.pos < self.buf.size else []
+            have = self.buf.size - self.pos
+            while have < n:
+                f = self._next_frame()
+                parts.append(f)
+                have += f.size
+            # a layer that fills whole frames is used in place; only a split layer is joined
+            self.buf = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            self.pos = 0
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return out
