@@ -144,3 +144,21 @@ def test_program_defines_must_agree(tmp_path):
         ["run", prog, "-D", "N=3", "--as", "lab_b", "--input", "b=[5,6,7]"])
     assert rc1 == rc2 == 3
     assert "input 'a' is u16[2] (32 bits) here but u16[3] (48 bits) at the peer" in err1
+
+
+def test_program_fixed_point_arrays_from_files(tmp_path):
+    prog = os.path.join(os.path.dirname(__file__), "..", "examples", "hospital_stats.yao")
+    if not os.path.isfile(prog):
+        pytest.skip("examples/hospital_stats.yao not present")
+    north = tmp_path / "north.csv"
+    north.write_text('north_values\n"[120.5, 130]"\n"[100, 100]"\n')
+    south = tmp_path / "south.json"
+    south.write_text('[{"south_values": [140, 111.5]}, {"south_values": [100, 100]}]')
+    (rc1, out1, err1), (rc2, out2, err2) = run_pair(
+        ["run", prog, "-D", "N=2", "--as", "north", "--inputs", str(north), "--json"],
+        ["run", prog, "-D", "N=2", "--as", "south", "--inputs", str(south), "--json"])
+    assert rc1 == 0 and rc2 == 0, (err1, err2)
+    rows = json.loads(out1)["outputs"]
+    assert rows == json.loads(out2)["outputs"]
+    assert rows[0]["mean"] == 125.5 and rows[1] == {"mean": 100.0, "variance": 0.0}
+    assert abs(rows[0]["variance"] - 112.875) < 1e-3  # (25 + 20.25 + 210.25 + 196) / 4
