@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from fractions import Fraction
 
 from yaogc.circuits.types import (BOOL, MAX_INT_WIDTH, ArrayType, BoolType, FixedType, IntType,
@@ -47,6 +48,7 @@ class TypeNameError(Exception):
     pass
 
 
+@lru_cache(maxsize=4096)
 def scalar_type_named(name: str) -> ValueType | None:
     """The scalar type a name denotes (bool, u8, i32, fix32_16), None if it is not a type name;
     raises TypeNameError for a type name with impossible widths."""
