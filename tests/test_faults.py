@@ -156,7 +156,7 @@ def frame(kind: int, body: bytes) -> bytes:
     (frame(3, b"\x00" * 64), "expected message HELLO (1), the peer sent TABLES (3)"),
     (struct.pack("<Q", 100) + b"\x01" + b"x" * 9, "in the middle of a frame"),
     (frame(1, b"\xff\xfe not json"), "not a valid session description"),
-])
+], ids=["oversized", "wrong-kind", "truncated", "not-json"])
 def test_malformed_frames_refused(bristol_path, payload, message):
     rc, out, err = raw_peer(bristol_path, payload)
     assert rc == 3 and out == ""

@@ -66,6 +66,8 @@ def in_memory(circuit, g_rows, e_rows, garbler=None):
         out["e"] = evaluator_session(b, pe, ei)
     except BaseException as e:  # noqa: BLE001
         out["e"] = e
+    finally:
+        b.close()  # a garbler still talking to a failed evaluator stops at once
     t.join(30)
     return out["g"], out["e"]
 
