@@ -391,6 +391,9 @@ def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
             line = (tok.end_line or tok.line)
             col = len(tok.value.rsplit("\n", 1)[-1]) + 1
     if label:
+        if label.startswith("expected ':' after the function header") and \
+                src.line_text(line + 1).lstrip().startswith("->"):
+            label += " (put '->' on the same line as ')', or break the line inside the brackets)"
         return src.error(label, line, col)
     what = _describe(tok) if tok is not None else "the end of the file"
     expected = _expected_words(getattr(e, "expected", None) or getattr(e, "accepts", None) or ())
