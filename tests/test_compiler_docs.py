@@ -1,0 +1,39 @@
+"""The complete programs shown in docs/LANGUAGE.md compile, and the costs it quotes hold."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from yaogc.compiler import compile_source
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "LANGUAGE.md"
+
+
+def _programs() -> list[str]:
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    return [b for b in blocks if "def main" in b and "party" in b]
+
+
+def test_documented_programs_compile():
+    progs = _programs()
+    assert len(progs) >= 2
+    for src in progs:
+        assert compile_source(src, "doc.yao").n_gates > 0
+
+
+def _cost(params: str, ret: str, expr: str) -> int:
+    src = f"party a, b\ndef main({params}) -> (r: {ret} @a):\n    return {expr}\n"
+    return compile_source(src).count(1)
+
+
+def test_quoted_costs():
+    assert _cost("x: u64 @a, y: u64 @b", "bool", "x > y") == 64
+    assert _cost("x: fix16_8 @a, y: fix16_8 @b", "fix16_8", "x * y") <= 452
+    assert _cost("x: fix32_16 @a, y: fix32_16 @b", "fix32_16", "x * y") <= 1611
+    assert _cost("x: fix16_8 @a, y: fix16_8 @b", "fix16_8", "x / y") <= 713
+    assert _cost("x: fix32_16 @a", "fix32_16", "x * 0.3") <= 236
+    assert _cost("x: u32 @a", "u32", "x / 3") <= 91
+    assert _cost("x: u32 @a", "u32", "x % 10") <= 144
+    assert _cost("x: u64 @a, y: u64 @b", "u64", "x * y") <= 3472
+    assert _cost("x: u32 @a", "bool", "bool(x)") == 31
