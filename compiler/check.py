@@ -20,9 +20,10 @@ from .builtins import BUILTINS, CallMixin
 from .convert import ConversionError, pub_to_raw, zero
 from .errors import CompileError, Source
 from .exprs import ExprMixin
-from .stmts import Frame, StmtMixin
 from .ir import TooLarge, WordGraph
+from .stmts import Frame, StmtMixin
 from .values import Pub, TypeNameError, Word, leaves, rebuild, scalar_leaves, scalar_type_named
+
 
 @dataclass
 class Elaborated:
