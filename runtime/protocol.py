@@ -43,7 +43,7 @@ from . import handshake as hs
 from .inputs import PartyInputs, party_inputs
 from .ot_ext import OTExtReceiver, OTExtSender
 from .progress import Progress
-from .tables import TableReader, send_tables
+from .tables import TableReader, recv_rows, send_rows, send_tables
 
 TWEAK_START = 0          # gate tweaks count from 0; OT extension's count from 2^63
 
@@ -240,7 +240,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     r = g.R                        # (2,) uint64, lsb 1
     if labels is None or g is not engine:
         labels = garbler_labels(g, p, inputs)
-    ch.send_array(labels, Msg.GARBLER_LABELS, flush=True)
+    send_rows(ch, labels, Msg.GARBLER_LABELS)
 
     if p.evaluator_wires.size:
         ph.enter("OT")
@@ -286,8 +286,8 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
 
     ph.enter("inputs")
     labels = np.zeros((k, n_in, 2), dtype=np.uint64)
-    labels[:, p.garbler_wires, :] = ch.recv_array(
-        np.uint64, (k, p.garbler_wires.size, 2), kind=Msg.GARBLER_LABELS)
+    labels[:, p.garbler_wires, :] = recv_rows(ch, np.uint64, (k, p.garbler_wires.size, 2),
+                                              Msg.GARBLER_LABELS)
 
     if has_inputs:
         ph.enter("OT")

@@ -25,6 +25,7 @@ FRAME_TARGET = 256 << 10  # table bytes gathered before a frame goes out
 FRAME_IDLE = 16 << 10     # ... or this many, when no frame is waiting to be sent
 INLINE_MAX = 1 << 20      # smaller frames are written by the garbling thread itself
 SEND_QUEUE = 16           # frames the garbler may run ahead of the socket
+FRAME_MAX = 32 << 20      # larger blocks (huge batches) are cut, far below the frame cap
 
 
 class _Sender(threading.Thread):
@@ -75,6 +76,24 @@ class _Sender(threading.Thread):
         self.ch.flush()
 
 
+def send_rows(ch, arr: np.ndarray, kind: int) -> None:
+    """Send an array as typed messages of at most FRAME_MAX bytes each, cut along axis 0."""
+    step = max(1, FRAME_MAX // max(1, arr[:1].nbytes))
+    for i in range(0, max(len(arr), 1), step):
+        ch.send_array(np.ascontiguousarray(arr[i:i + step]), kind)
+    ch.flush()
+
+
+def recv_rows(ch, dtype, shape: tuple[int, ...], kind: int) -> np.ndarray:
+    """Receive what :func:`send_rows` sent for an array of this dtype and shape."""
+    out = np.empty(shape, dtype)
+    step = max(1, FRAME_MAX // max(1, out[:1].nbytes))
+    for i in range(0, max(len(out), 1), step):
+        part = out[i:i + step]
+        part[...] = ch.recv_array(dtype, part.shape, kind=kind)
+    return out
+
+
 def send_tables(ch, blocks: Iterable[np.ndarray], kind: int,
                 progress: Progress | None = None) -> tuple[float | None, int]:
     """Stream every block as typed messages of ``kind``; returns (time the first frame went
@@ -85,13 +104,24 @@ def send_tables(ch, blocks: Iterable[np.ndarray], kind: int,
     size = sent = layers = 0
     try:
         for block in blocks:
-            pending.append(block)
-            size += block.nbytes
             sent += block.nbytes
             layers += 1
-            if size >= FRAME_TARGET or (size >= FRAME_IDLE and not sender.q.unfinished_tasks):
-                sender.put(pending[0] if len(pending) == 1 else np.concatenate(pending, axis=None))
-                pending, size = [], 0
+            if block.nbytes > FRAME_MAX:
+                flat = block.reshape(-1)
+                step = FRAME_MAX // flat.itemsize
+                pending += [flat[i:i + step] for i in range(0, flat.size, step)]
+            else:
+                pending.append(block)
+            size += block.nbytes
+            while pending and (size >= FRAME_TARGET or
+                               (size >= FRAME_IDLE and not sender.q.unfinished_tasks)):
+                if size > FRAME_MAX:  # only a cut block leaves more than one frame
+                    item = pending.pop(0)
+                else:
+                    item = pending[0] if len(pending) == 1 else np.concatenate(pending, axis=None)
+                    pending = []
+                sender.put(item)
+                size -= item.nbytes
             if progress is not None:
                 progress.update(layers, sent // 32)
         if pending:

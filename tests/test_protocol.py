@@ -292,3 +292,16 @@ def test_progress_line_only_on_a_terminal_after_a_while(monkeypatch):
     p.update(10, 1000)
     p.close()
     assert late.getvalue() == ""
+
+
+def test_blocks_and_labels_cut_into_small_frames(monkeypatch, bristol_path):
+    # huge batches cut table blocks and label arrays into frames below the cap: with a tiny
+    # FRAME_MAX every layer straddles frames and the evaluator must join them
+    from yaogc.runtime import tables
+    monkeypatch.setattr(tables, "FRAME_MAX", 4096)
+    c = load(bristol_path("mult64.txt"))
+    rows = random_rows(c, 7, seed=5)
+    g, e = in_memory(c, split(c, rows, "garbler"), split(c, rows, "evaluator"))
+    want = evaluate(c, rows)
+    assert g.outputs == want and e.outputs == want
+    assert e.stats["table_bytes"] == 32 * 7 * 4033
