@@ -300,3 +300,10 @@ def test_tuple_assignment_swaps_and_a_sorting_network():
     assert c.count(1) == 15 * 32
     for a in ([5, 3, 9, 1, 1, 0], [65535, 0, 7, 7, 2, 40000]):
         assert run(src, a=a)["s"] == sorted(a)
+
+
+def test_constant_lookup_table():
+    src = ("party alice, bob\nconst SBOX: u8[8] = [3, 1, 4, 1, 5, 9, 2, 6]\n"
+           "def main(i: u3 @alice) -> (r: u8 @bob):\n    return SBOX[i]\n")
+    assert compile_source(src).count(1) <= 8
+    assert [run(src, i=i)["r"] for i in range(8)] == [3, 1, 4, 1, 5, 9, 2, 6]
