@@ -87,6 +87,8 @@ def cmd_run(args) -> int:
 
     if bool(args.listen) == bool(args.connect):
         raise InputError("give exactly one of --listen HOST:PORT and --connect HOST:PORT")
+    if not args.timeout > 0:
+        raise InputError(f"--timeout {args.timeout:g}: must be a positive number of seconds")
     circuit = load_any(args.file, args.define)
     roles = resolve_roles(circuit, args.garbler)
     circuit = assign_parties(circuit, _party_of(args.party_of), roles)
