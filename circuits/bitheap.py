@@ -23,36 +23,14 @@ from typing import Sequence
 from .builder import ONE, ZERO, Builder
 from .circuit import Op
 
-_LEVELS: "weakref.WeakKeyDictionary[Builder, dict[int, int]]" = weakref.WeakKeyDictionary()
 # depths of the bits that heaps returned, as the heaps computed them (upper bounds), so that a
 # product fed into another heap is not walked gate by gate again
 _HINTS: "weakref.WeakKeyDictionary[Builder, dict[int, int]]" = weakref.WeakKeyDictionary()
 
 
 def and_level(b: Builder, w: int) -> int:
-    """AND-depth of a builder wire (memoised per builder; inputs and constants are 0)."""
-    memo = _LEVELS.get(b)
-    if memo is None:
-        memo = _LEVELS[b] = {}
-    stack = [w]
-    while stack:
-        v = stack[-1]
-        if v in memo:
-            stack.pop()
-            continue
-        op, a, c = b.gate(v)
-        if op is None or op in (Op.CONST0, Op.CONST1):
-            memo[v] = 0
-            stack.pop()
-            continue
-        deps = (a,) if op == Op.NOT else (a, c)
-        missing = [d for d in deps if d not in memo]
-        if missing:
-            stack.extend(missing)
-            continue
-        memo[v] = max(memo[d] for d in deps) + (op == Op.AND)
-        stack.pop()
-    return memo[w]
+    """AND-depth of a builder wire (inputs and constants are 0)."""
+    return b.and_level(w)
 
 
 def live_and_count(b: Builder, wires: Sequence[int]) -> int:

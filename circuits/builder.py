@@ -32,6 +32,9 @@ class Builder:
         self._op: list[int] = [int(Op.CONST0), int(Op.CONST1)]
         self._a: list[int] = [-1, -1]
         self._b: list[int] = [-1, -1]
+        # AND-depth of every wire, kept as gates are emitted: the word library picks operands
+        # by depth, and walking the graph for it each time dominated compile time
+        self._lev: list[int] = [0, 0]
         self._memo: dict[tuple[int, int, int], int] = {}
         self._inputs: list[tuple[str, str, ValueType, list[int]]] = []
         self._outputs: list[tuple[tuple[str, ...], str, ValueType, list[int]]] = []
@@ -49,6 +52,7 @@ class Builder:
         self._op.extend([_INPUT] * n)
         self._a.extend([-1] * n)
         self._b.extend([-1] * n)
+        self._lev.extend([0] * n)
         wires = list(range(start, start + n))
         self._inputs.append((party, name, type, wires))
         return wires
@@ -70,9 +74,16 @@ class Builder:
         w = self._memo.get(key)
         if w is None:
             w = len(self._op)
-            self._op.append(key[0])
-            self._a.append(key[1])
-            self._b.append(key[2])
+            op, a, b = key
+            self._op.append(op)
+            self._a.append(a)
+            self._b.append(b)
+            lev = self._lev
+            if op == _NOT:
+                lev.append(lev[a])
+            else:
+                la, lb = lev[a], lev[b]
+                lev.append((la if la > lb else lb) + (op == _AND))
             self._memo[key] = w
         return w
 
@@ -135,6 +146,10 @@ class Builder:
         """(op, in0, in1) of a builder wire; op is None for an input bit."""
         o = self._op[w]
         return (None if o == _INPUT else Op(o)), self._a[w], self._b[w]
+
+    def and_level(self, w: int) -> int:
+        """AND-depth of a builder wire (inputs and constants are 0)."""
+        return self._lev[w]
 
     @property
     def n_and(self) -> int:
