@@ -206,6 +206,17 @@ class Circuit:
                          "type": str(o.type)} for o in self.outputs],
         }
 
+    def describe(self) -> str:
+        """``stats()`` as the lines ``yaogc stats`` prints for people."""
+        st = self.stats()
+        lines = [f"{self.name}: {st['and']} AND, {st['xor']} XOR, {st['not']} NOT, "
+                 f"{st['wires']} wires, AND-depth {st['and_depth']}"]
+        lines += [f"  input  {p['name']}: {p['type']} ({p['width']} bits) from {p['party']}"
+                  for p in st["inputs"]]
+        lines += [f"  output {o['name']}: {o['type']} ({o['width']} bits) to "
+                  f"{', '.join(o['recipients'])}" for o in st["outputs"]]
+        return "\n".join(lines)
+
     def with_parties(self, party_of: dict[str, str]) -> "Circuit":
         """The same circuit with some input ports handed to other parties."""
         ins = [InputPort(party_of.get(p.name, p.party), p.name, p.type, p.wires) for p in self.inputs]

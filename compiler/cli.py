@@ -94,13 +94,7 @@ def cmd_compile(args) -> int:
     if args.stats and args.json:
         print(json.dumps(st))
     elif args.stats:
-        print(f"{circuit.name}: {st['and']} AND, {st['xor']} XOR, {st['not']} NOT, "
-              f"{st['wires']} wires, AND-depth {st['and_depth']}")
-        for p in st["inputs"]:
-            print(f"  input  {p['name']}: {p['type']} ({p['width']} bits) from {p['party']}")
-        for o in st["outputs"]:
-            print(f"  output {o['name']}: {o['type']} ({o['width']} bits) to "
-                  f"{', '.join(o['recipients'])}")
+        print(circuit.describe())
     if written and not (args.stats and args.json):
         print(f"wrote {', '.join(str(p) for p in written)} ({st['and']} AND gates)")
     return 0

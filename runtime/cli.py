@@ -83,17 +83,7 @@ def cmd_stats(args) -> int:
     if args.optimized:
         from yaogc.circuits.passes import optimize
         circuit = optimize(circuit)
-    st = circuit.stats()
-    if args.json:
-        print(json.dumps(st))
-    else:
-        print(f"{circuit.name}: {st['and']} AND, {st['xor']} XOR, {st['not']} NOT, "
-              f"{st['wires']} wires, AND-depth {st['and_depth']}")
-        for p in st["inputs"]:
-            print(f"  input  {p['name']}: {p['type']} ({p['width']} bits) from {p['party']}")
-        for o in st["outputs"]:
-            print(f"  output {o['name']}: {o['type']} ({o['width']} bits) to "
-                  f"{', '.join(o['recipients'])}")
+    print(json.dumps(circuit.stats()) if args.json else circuit.describe())
     return EXIT_OK
 
 
