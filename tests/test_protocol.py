@@ -10,15 +10,26 @@ import numpy as np
 import pytest
 
 from yaogc.circuits import BOOL, Builder, parse_type, uint
+from yaogc.circuits.words import add_carry, gt
 from yaogc.circuits.errors import InputError
 from yaogc.circuits.evaluate import evaluate
 from yaogc.runtime import handshake as hs
 from yaogc.runtime.channel import memory_pair
-from yaogc.runtime.demo import hospitals_circuit
 from yaogc.runtime.inputs import party_inputs, read_input_file
 from yaogc.runtime.local import run_local
 from yaogc.runtime.protocol import (evaluator_session, garbler_session, plan, prepare)
 from yaogc.runtime.tls import TLSConfig, generate_certificate
+
+def hospitals_circuit(width=16):
+    """Two hospitals learn their combined count of cases and whether st_anne sees more."""
+    b = Builder("hospitals", parties=("st_anne", "northfield"))
+    x = b.input("st_anne", "cases_st_anne", uint(width))
+    y = b.input("northfield", "cases_northfield", uint(width))
+    total, carry = add_carry(b, x, y)
+    b.output(("st_anne", "northfield"), "total_cases", uint(width + 1), total + [carry])
+    b.output(("st_anne", "northfield"), "st_anne_sees_more", BOOL, [gt(b, x, y, False)])
+    return b.build()
+
 
 REFERENCE = ["adder64.txt", "sub64.txt", "neg64.txt", "zero_equal.txt", "mult64.txt",
              "mult2_64.txt", "divide64.txt", "aes_128.txt", "sha256.txt"]
