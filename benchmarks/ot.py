@@ -22,10 +22,9 @@ import struct
 import sys
 import time
 
-import numpy as np
 
 from yaogc.gc.aes import PRG
-from yaogc.runtime.channel import connect, listen
+from yaogc.runtime.net import connect, listen
 from yaogc.runtime.ot_base import base_ot_recv, base_ot_send
 from yaogc.runtime.ot_ext import DEFAULT_CHUNK, OTExtReceiver, OTExtSender
 

@@ -353,7 +353,7 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     and the circuit scheduled before connecting. ``progress``: True/False, or None to draw
     the progress line only when stderr is a terminal.
     """
-    from . import channel
+    from . import net
     if (listen is None) == (connect is None):
         raise InputError("give exactly one of listen=(host, port) and connect=(host, port)")
     p, role, own = prepare(circuit, who, inputs, garbler=garbler)
@@ -366,12 +366,12 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
         extra["labels"] = garbler_labels(engine, p, own)
     bar = Progress(len(p.layer_ands), label=f"{role}: ", enabled=progress)
     if listen is not None:
-        ch = channel.listen(listen[0], listen[1], timeout, tls, on_listening=on_listening,
+        ch = net.listen(listen[0], listen[1], timeout, tls, on_listening=on_listening,
                             insecure_plain_tcp=insecure_plain_tcp, phase="connect")
         t0 = time.perf_counter()
     else:
         t0 = time.perf_counter()
-        ch = channel.connect(connect[0], connect[1], timeout, tls,
+        ch = net.connect(connect[0], connect[1], timeout, tls,
                              insecure_plain_tcp=insecure_plain_tcp, phase="connect")
     session = garbler_session if role == "garbler" else evaluator_session
     try:

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from yaogc.circuits.errors import InputError
 from yaogc.runtime import channel as chmod
-from yaogc.runtime.channel import connect, is_loopback, listen, memory_pair
+from yaogc.runtime.channel import memory_pair
+from yaogc.runtime.net import connect, is_loopback, listen
 from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
                                   InsecureTransport, NetworkError, PeerAborted, PeerClosed,
                                   ProtocolError)

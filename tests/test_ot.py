@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from yaogc.circuits.errors import InputError
 from yaogc.gc.aes import FixedKeyAES
 from yaogc.runtime.bitmatrix import transpose_128
-from yaogc.runtime.channel import connect, listen, memory_pair
+from yaogc.runtime.channel import memory_pair
+from yaogc.runtime.net import connect, listen
 from yaogc.runtime.errors import NetworkError, ProtocolError
 from yaogc.runtime.ot_base import (N, P, OTError, base_ot_recv, base_ot_recv_chosen,
                                    base_ot_send, base_ot_send_chosen, decode_point,

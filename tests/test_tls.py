@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from test_channel import connect_pair
-from yaogc.runtime.channel import listen
+from yaogc.runtime.net import listen
 from yaogc.circuits.errors import InputError
 from yaogc.runtime.errors import ChannelTimeout, HandshakeError, PeerClosed
 from yaogc.runtime.tls import (TLSConfig, certificate_fingerprint, describe_ssl_error,
