@@ -35,7 +35,7 @@ class Builder:
         # AND-depth of every wire, kept as gates are emitted: the word library picks operands
         # by depth, and walking the graph for it each time dominated compile time
         self._lev: list[int] = [0, 0]
-        self._memo: dict[tuple[int, int, int], int] = {}
+        self._memo: dict[int, int] = {}
         self._inputs: list[tuple[str, str, ValueType, list[int]]] = []
         self._outputs: list[tuple[tuple[str, ...], str, ValueType, list[int]]] = []
         self._names: set[str] = set()
@@ -70,11 +70,12 @@ class Builder:
         self._outputs.append((tuple(recipients), name, type, list(wires)))
 
     # --- gates ---------------------------------------------------------------------------
-    def _emit(self, key: tuple[int, int, int]) -> int:
+    def _emit(self, op: int, a: int, b: int) -> int:
+        # one int per gate as the hash key: a tuple per gate cost more memory than the gate
+        key = (((a << 32) | (b + 1)) << 2) | op
         w = self._memo.get(key)
         if w is None:
             w = len(self._op)
-            op, a, b = key
             self._op.append(op)
             self._a.append(a)
             self._b.append(b)
@@ -95,7 +96,7 @@ class Builder:
             return ONE - a
         if self._op[a] == _NOT:
             return self._a[a]
-        return self._emit((_NOT, a, -1))
+        return self._emit(_NOT, a, -1)
 
     def xor(self, a: int, b: int) -> int:
         if a <= ONE:
@@ -114,7 +115,7 @@ class Builder:
             return ONE if inv else ZERO
         if a > b:
             a, b = b, a
-        w = self._emit((_XOR, a, b))
+        w = self._emit(_XOR, a, b)
         return self.not_(w) if inv else w
 
     def and_(self, a: int, b: int) -> int:
@@ -129,7 +130,7 @@ class Builder:
             return ZERO
         if a > b:
             a, b = b, a
-        return self._emit((_AND, a, b))
+        return self._emit(_AND, a, b)
 
     def or_(self, a: int, b: int) -> int:
         """a | b with one AND: ~(~a & ~b)."""
