@@ -192,6 +192,12 @@ class Circuit:
                 raise CircuitError(f"output port '{o.name}' names a wire outside 0..{self.n_wires - 1}")
         return self
 
+    def and_layer_widths(self) -> np.ndarray:
+        """AND gates per AND layer (layer k holds the ANDs at AND-depth k+1): the widths the
+        garbling engine works through, one vectorized step per layer."""
+        ands = self.n_inputs + np.flatnonzero(self.op == Op.AND)
+        return np.bincount(self.and_levels[ands] - 1, minlength=self.and_depth)
+
     def stats(self) -> dict:
         """Gate counts and port layout: the keys of ``yaogc stats --json``."""
         return {
@@ -200,6 +206,7 @@ class Circuit:
             "not": self.count(Op.NOT),
             "wires": self.n_wires,
             "and_depth": self.and_depth,
+            "and_layer_widths": self.and_layer_widths().tolist(),
             "inputs": [{"name": p.name, "party": p.party, "width": p.width, "type": str(p.type)}
                        for p in self.inputs],
             "outputs": [{"name": o.name, "recipients": list(o.recipients), "width": o.width,
@@ -211,6 +218,10 @@ class Circuit:
         st = self.stats()
         lines = [f"{self.name}: {st['and']} AND, {st['xor']} XOR, {st['not']} NOT, "
                  f"{st['wires']} wires, AND-depth {st['and_depth']}"]
+        widths = st["and_layer_widths"]
+        if widths:
+            lines.append(f"  AND layers: {len(widths)}, widest {max(widths)}, "
+                         f"mean width {st['and'] / len(widths):.1f}")
         lines += [f"  input  {p['name']}: {p['type']} ({p['width']} bits) from {p['party']}"
                   for p in st["inputs"]]
         lines += [f"  output {o['name']}: {o['type']} ({o['width']} bits) to "

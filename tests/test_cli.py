@@ -20,10 +20,19 @@ def test_stats_json_adder(capsys, bristol_path):
     assert code == 0
     st = json.loads(out)
     assert (st["and"], st["xor"], st["not"], st["and_depth"]) == (63, 313, 0, 63)
+    assert st["and_layer_widths"] == [1] * 63
     assert [(p["name"], p["party"], p["width"]) for p in st["inputs"]] == [
         ("in1", "garbler", 64), ("in2", "evaluator", 64)]
     assert [(o["name"], o["width"]) for o in st["outputs"]] == [("out1", 64)]
     assert sorted(st["outputs"][0]["recipients"]) == ["evaluator", "garbler"]
+
+
+def test_stats_layer_widths_of_a_tree(capsys, bristol_path):
+    code, out, _ = run_cli(capsys, "stats", str(bristol_path("zero_equal.txt")))
+    assert code == 0
+    assert "AND layers: 6, widest 32" in out
+    code, out, _ = run_cli(capsys, "stats", str(bristol_path("zero_equal.txt")), "--json")
+    assert json.loads(out)["and_layer_widths"] == [32, 16, 8, 4, 2, 1]
 
 
 def test_stats_counts_as_read_and_optimized(capsys, bristol_path):
