@@ -1,11 +1,20 @@
 """yaogc.circuits: the circuit IR and everything that works on circuits alone.
 
-Modules, in dependency order: ``types`` (value types and their bit encoding), ``circuit``
-(the immutable SSA netlist and its ports), ``levels`` (AND-depth), ``builder`` (gate emission
-with folding and hash-consing), ``words`` (the AND-minimal word library), ``passes``
-(fold, dedupe, dead code), ``schedule`` (AND layers with XOR linear forms), ``evaluate``
-(bit-sliced plaintext evaluator, the reference semantics), ``bristol``, ``native`` and ``dot``
-(file formats). Imports nothing else of yaogc.
+Modules, in dependency order:
+
+- ``errors``: ``YaogcError`` (with the CLI exit status) and ``InputError``.
+- ``types``: value types (bool, u/i 1..256, fixed-point, arrays, tuples) and their bit encoding.
+- ``circuit``, ``levels``: the immutable SSA netlist with its ports, ``check()``, stats, AND-depth.
+- ``builder``: gate emission with constant folding and hash-consing.
+- ``wordops``, ``bitheap``, ``mulplan``, ``arith``, ``constmul``, ``division``, ``shallow``: the
+  AND-minimal word library, re-exported as one import point by ``words``.
+- ``passes``: fold, dedupe, dead code, as plain ``Circuit -> Circuit`` functions.
+- ``schedule``: AND layers with every operand as an XOR linear form of basis wires.
+- ``evaluate``: the bit-sliced plaintext evaluator, the reference semantics of every stage.
+- ``bristol``, ``native``, ``dot``: file formats (Bristol Fashion, native with a content hash,
+  DOT).
+
+Imports nothing else of yaogc.
 """
 
 from .errors import InputError, YaogcError
