@@ -6,11 +6,17 @@ then one gate per line, ``n_in n_out in.. out.. OP`` with OP one of XOR, AND, IN
 and EQ (a constant 0/1 in place of the input wire). The inputs are wires 0.. in header order and
 the outputs are the LAST wires, in header order; wire j of a value is bit j of the integer.
 
+"Extended" Bristol Fashion adds MAND, k ANDs on one line: ``2k k a1..ak b1..bk c1..ck MAND``
+sets c_i = a_i AND b_i (SCALE-MAMBA's src/GC/Circuit.h). It counts as ONE gate in the header's
+gate count, which counts lines; the reader expands it into k AND gates. The writer never emits it.
+
 Reading maps the file's arbitrary wire ids to SSA (inputs first, gates in file order): EQW
-becomes an alias, EQ a constant gate, INV a NOT. The whole file is tokenized with numpy (no
-per-line Python loop), so the 135k-gate SHA-256 circuit loads in tens of milliseconds. MAND
-(multi-AND) lines are refused with a clear error. Ports are ``in1, in2, ..`` (``in1`` from the
-garbler, the others from the evaluator) and ``out1, ..`` (to both parties), typed ``uint(w)``.
+becomes an alias, EQ a constant gate, INV a NOT. Wire ids must be below the header's wire
+count; ids that no gate sets and nothing reads may be left out (the count is then an upper
+bound), but an output wire must be an input or set by a gate. The whole file is tokenized with
+numpy (no per-line Python loop), so the 135k-gate SHA-256 circuit loads in tens of
+milliseconds. Ports are ``in1, in2, ..`` (``in1`` from the garbler, the others from the
+evaluator) and ``out1, ..`` (to both parties), typed ``uint(w)``.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from .errors import InputError
 
 GARBLER, EVALUATOR = "garbler", "evaluator"
 _MAX_WIRES = 1 << 31
+_MAX_PORT_BITS = 1 << 24   # 16M input plus output bits: far beyond real circuits
 _MAX_DIGITS = 15  # wire ids and counts stay far below 10**15; longer numbers are refused
 
 # op names packed little-endian into an int, as the tokenizer computes them
@@ -116,9 +123,22 @@ def _header_line(src: _Source, vals, line: int, what: str, pairs: bool) -> list[
     return nums[1:]
 
 
+def _check_text(src: _Source, buf: np.ndarray) -> None:
+    """Refuse binary data early: a Bristol file is ASCII text (tabs, CR and form feeds allowed)."""
+    bad = np.flatnonzero(((buf < 32) & ((buf < 9) | (buf > 13))) | (buf > 126))
+    if bad.size:
+        at = int(bad[0])
+        line = int(np.count_nonzero(buf[:at] == 10)) + 1
+        raise src.error(line, f"byte 0x{int(buf[at]):02x} at offset {at}: not a Bristol Fashion "
+                        f"text file (binary data?)")
+
+
 def read_bristol(path_or_text) -> Circuit:
     """Read a Bristol Fashion circuit from a path, or from text (str with newlines, or bytes)."""
     src = _Source(path_or_text)
+    if src.data.startswith(b"\xef\xbb\xbf"):   # a UTF-8 byte order mark some editors add
+        src.data = src.data[3:]
+    _check_text(src, np.frombuffer(src.data, dtype=np.uint8))
     starts, lengths, lines, values, key = _tokenize(src.data)
     if starts.size == 0:
         raise src.error(1, "empty file: expected a Bristol Fashion header 'gates wires'")
@@ -133,8 +153,8 @@ def read_bristol(path_or_text) -> Circuit:
         sl = slice(first[h], first[h] + count[h])
         bad = np.flatnonzero(values[sl] < 0)
         if bad.size:
-            raise src.error(lno[h], f"'{_token(src, starts, lengths, first[h] + bad[0])}' is not "
-                            f"a non-negative integer")
+            raise src.error(lno[h], _not_a_number(_token(src, starts, lengths, first[h] + bad[0]),
+                                                  "a non-negative integer"))
     n_gates, n_wires = _header_line(src, values[first[0]:first[0] + count[0]], lno[0],
                                     "header", True)
     in_w = _header_line(src, values[first[1]:first[1] + count[1]], lno[1], "input widths", False)
@@ -142,10 +162,11 @@ def read_bristol(path_or_text) -> Circuit:
     n_in, n_out = sum(in_w), sum(out_w)
     if max(n_in, n_out) > n_wires:
         raise src.error(lno[0], f"{n_wires} wires cannot hold {n_in} input and {n_out} output bits")
-    if n_wires > n_in + n_gates or n_wires >= _MAX_WIRES:
-        # every wire is an input or set by a gate; this also bounds memory for a corrupt header
-        raise src.error(lno[0], f"{n_wires} wires, but {n_in} input bits and {n_gates} gates "
-                        f"can set at most {min(n_in + n_gates, _MAX_WIRES - 1)}")
+    if n_wires >= _MAX_WIRES or n_in + n_out > _MAX_PORT_BITS:
+        # also bounds memory for a corrupt header
+        raise src.error(lno[0], f"{n_wires} wires with {n_in} input and {n_out} output bits: "
+                        f"this reader takes fewer than 2**31 wires and at most {_MAX_PORT_BITS} "
+                        f"input plus output bits")
 
     g_first, g_count, g_line = first[3:], count[3:], lno[3:]
     n_lines = g_first.size
@@ -153,9 +174,10 @@ def read_bristol(path_or_text) -> Circuit:
         if n_lines < n_gates:
             at = int(lines[-1]) if n_lines else int(lno[2])
             raise src.error(at, f"file ends after {n_lines} of {n_gates} gates (truncated?)")
-        raise src.error(g_line[n_gates], f"more gate lines than the {n_gates} the header declares")
+        raise src.error(g_line[n_gates], f"more gate lines than the {n_gates} the header declares "
+                        f"(a MAND line counts as one gate)")
     if n_gates == 0:
-        return _build(src, n_wires, in_w, out_w, *(np.zeros(0, dtype=np.int64),) * 5)
+        return _build(src, n_wires, in_w, out_w, lno[2], *(np.zeros(0, dtype=np.int64),) * 5)
 
     last = g_first + g_count - 1
     pos = np.minimum(np.searchsorted(_KEY_SORTED, key[last]), _KEY_SORTED.size - 1)
@@ -171,29 +193,40 @@ def read_bristol(path_or_text) -> Circuit:
     bad_tok = np.full(n_gates, -1, dtype=np.int64)
     bad_lines, first_nn = np.unique(tok_line[nn], return_index=True)
     bad_tok[bad_lines] = nn[first_nn] + off
+    mand = op == _MAND
     exp_in = np.where(op >= 0, np.array([2, 2, 1, 1, 1, -1])[np.maximum(op, 0)], -1)
     problems = [
         (g_count < 3, lambda k: "truncated gate line: expected 'n_in n_out inputs.. outputs.. OP'"),
         (bad_tok >= 0,
-         lambda k: f"'{_token(src, starts, lengths, bad_tok[k])}' is not a wire number"),
-        (op == _MAND,
-         lambda k: "MAND (multi-AND) gates are not supported; expand them into AND gates"),
+         lambda k: _not_a_number(_token(src, starts, lengths, bad_tok[k]), "a wire number")),
         (op < 0, lambda k: f"unknown gate '{_token(src, starts, lengths, last[k])}' "
-                           f"(expected XOR, AND, INV, EQW or EQ)"),
-        ((op >= 0) & ((nin != exp_in) | (nout != 1)),
+                           f"(expected XOR, AND, INV, EQW, EQ or MAND)"),
+        (~mand & (op >= 0) & ((nin != exp_in) | (nout != 1)),
          lambda k: f"{_op_name(op[k])} takes {exp_in[k]} input(s) and 1 output, the line says "
                    f"{nin[k]} and {nout[k]}"),
+        (mand & ((nout < 1) | (nin != 2 * nout)),
+         lambda k: f"MAND takes 2k inputs and k outputs (k >= 1), the line says {nin[k]} and "
+                   f"{nout[k]}"),
         (g_count != nin + nout + 3,
          lambda k: f"the line has {g_count[k] - 3} wire numbers but declares {nin[k]} inputs "
                    f"and {nout[k]} outputs"),
     ]
     _first_problem(src, g_line, problems)
 
-    a = values[g_first + 2]
-    two = exp_in == 2
-    b = np.where(two, values[np.minimum(g_first + 3, starts.size - 1)], -1)
-    out = values[last - 1]
-    return _build(src, n_wires, in_w, out_w, op, a, b, out, g_line)
+    # one gate per output wire: a MAND line of k outputs becomes k ANDs. With the inputs
+    # a1..ak b1..bk and outputs c1..ck, gate i of a line reads tokens 2+i and 2+(nin-nout)+i
+    # and writes 2+nin+i, which is also right for the one-output gates (nin-nout = 1 for XOR
+    # and AND; the second read is ignored for INV, EQ and EQW)
+    per_line = np.where(mand, nout, 1)
+    line_of = np.repeat(np.arange(n_lines), per_line)
+    i = np.arange(line_of.size) - np.repeat(np.cumsum(per_line) - per_line, per_line)
+    at = g_first[line_of] + 2 + i
+    g_op = np.where(mand, _AND, op)[line_of]
+    a = values[at]
+    two = (g_op == _XOR) | (g_op == _AND)
+    b = np.where(two, values[at + (nin - nout)[line_of]], -1)
+    out = values[at + nin[line_of]]
+    return _build(src, n_wires, in_w, out_w, lno[2], g_op, a, b, out, g_line[line_of])
 
 
 def _first_problem(src: _Source, g_line, problems) -> None:
@@ -201,7 +234,7 @@ def _first_problem(src: _Source, g_line, problems) -> None:
     best = None
     for mask, msg in problems:
         hit = np.flatnonzero(mask)
-        if hit.size and (best is None or hit[0] < best[0]):
+        if hit.size and (best is None or g_line[hit[0]] < g_line[best[0]]):
             best = (int(hit[0]), msg)
     if best is not None:
         raise src.error(g_line[best[0]], best[1](best[0]))
@@ -212,17 +245,21 @@ def _token(src: _Source, starts, lengths, t) -> str:
     return src.data[starts[t]:starts[t] + min(int(lengths[t]), 40)].decode("latin-1")
 
 
+def _not_a_number(text: str, what: str) -> str:
+    if text.isdigit():
+        return f"'{text}' is too large for {what}"
+    return f"'{text}' is not {what}"
+
+
 def _op_name(code) -> str:
     return next(n for n, c in _NAMES.items() if c == int(code))
 
 
-def _build(src, n_wires, in_w, out_w, op, a, b, out, g_line) -> Circuit:
+def _build(src, n_wires, in_w, out_w, out_line, op, a, b, out, g_line) -> Circuit:
     n_in, n_out, n = sum(in_w), sum(out_w), op.size
     is_const = op == _EQ
     reads_a = ~is_const
     reads_b = b >= 0
-    set_at = np.full(n_wires, n + 1, dtype=np.int64)   # gate index that sets each wire
-    set_at[:n_in] = -1
     problems = [
         ((out < n_in) | (out >= n_wires),
          lambda k: (f"wire {out[k]} is an input wire and cannot be set by a gate" if out[k] < n_in
@@ -236,37 +273,66 @@ def _build(src, n_wires, in_w, out_w, op, a, b, out, g_line) -> Circuit:
     dup = np.zeros(n, dtype=bool)
     dup[order[1:][out[order][1:] == out[order][:-1]]] = True
     _first_problem(src, g_line, [(dup, lambda k: f"wire {out[k]} is set twice")])
+    out_raw = np.arange(n_wires - n_out, n_wires)
+    if n_wires > n_in + n:
+        # some ids are never set: renumber the ids in use densely, so memory follows the file
+        # and not a header's (possibly huge) wire count
+        used = np.unique(np.concatenate([out, a[reads_a], b[reads_b], out_raw]))
+        used = used[used >= n_in]
+        n_w = n_in + used.size
+
+        def dense(w):
+            d = np.where(w < n_in, w, n_in + np.searchsorted(used, w))
+            return np.minimum(d, max(n_w - 1, 0))   # ids not in use are masked by the caller
+    else:
+        n_w = n_wires
+
+        def dense(w):
+            return w
+    d_out, d_a = dense(out), dense(np.where(reads_a, a, 0))
+    d_b = dense(np.maximum(b, 0))
+    d_outs = dense(out_raw)
+    set_at = np.full(n_w, n + 1, dtype=np.int64)   # gate index that sets each wire
+    set_at[:n_in] = -1
     gate_idx = np.arange(n)
-    set_at[out] = gate_idx
+    set_at[d_out] = gate_idx
+
+    def unset(w, k):
+        return (f"wire {w[k]} is read but no gate sets it" if set_at[dense(w[k:k + 1])[0]] > n
+                else f"wire {w[k]} is used before it is set")
     _first_problem(src, g_line, [
-        (reads_a & (set_at[np.where(reads_a, a, 0)] >= gate_idx),
-         lambda k: f"wire {a[k]} is used before it is set"),
-        (reads_b & (set_at[np.maximum(b, 0)] >= gate_idx),
-         lambda k: f"wire {b[k]} is used before it is set"),
+        (reads_a & (set_at[d_a] >= gate_idx), lambda k: unset(a, k)),
+        (reads_b & (set_at[d_b] >= gate_idx), lambda k: unset(b, k)),
     ])
-    # every wire is now set exactly once (n_wires <= n_in + n_gates), the outputs included
-    out_wires = np.arange(n_wires - n_out, n_wires)
+    missing = np.flatnonzero(set_at[d_outs] > n)
+    if missing.size:
+        j = int(missing[0])
+        port = int(np.searchsorted(np.cumsum(out_w), j, side="right"))
+        bit = j - (sum(out_w[:port]))
+        raise src.error(out_line, f"output out{port + 1} bit {bit} is wire {int(out_raw[j])}, "
+                        f"which no gate sets (the outputs are the last {n_out} of the "
+                        f"{n_wires} wires)")
 
     # SSA numbering: inputs, then the non-alias gates in file order; EQW outputs alias their source
     alias = op == _EQW
     real = ~alias
-    new = np.full(n_wires, -1, dtype=np.int64)
+    new = np.full(n_w, -1, dtype=np.int64)
     new[:n_in] = np.arange(n_in)
-    new[out[real]] = n_in + np.arange(int(real.sum()))
+    new[d_out[real]] = n_in + np.arange(int(real.sum()))
     if alias.any():
-        root = np.arange(n_wires)
-        root[out[alias]] = a[alias]
+        root = np.arange(n_w)
+        root[d_out[alias]] = d_a[alias]
         while True:  # pointer jumping: chains of copies collapse in log(length) rounds
             nxt = root[root]
             if np.array_equal(nxt, root):
                 break
             root = nxt
-        new[out[alias]] = new[root[out[alias]]]
+        new[d_out[alias]] = new[root[d_out[alias]]]
     r_op = op[real]
     ssa_op = np.select([r_op == _XOR, r_op == _AND, r_op == _INV, a[real] == 0],
                        [Op.XOR, Op.AND, Op.NOT, Op.CONST0], Op.CONST1).astype(np.uint8)
-    in0 = np.where(r_op == _EQ, -1, new[np.where(r_op == _EQ, 0, a[real])])
-    in1 = np.where(b[real] >= 0, new[np.maximum(b[real], 0)], -1)
+    in0 = np.where(r_op == _EQ, -1, new[d_a[real]])
+    in1 = np.where(b[real] >= 0, new[d_b[real]], -1)
     inputs, pos = [], 0
     for i, w in enumerate(in_w):
         inputs.append(InputPort(GARBLER if i == 0 else EVALUATOR, f"in{i + 1}", bits_port_type(w),
@@ -275,7 +341,7 @@ def _build(src, n_wires, in_w, out_w, op, a, b, out, g_line) -> Circuit:
     outputs, pos = [], 0
     for i, w in enumerate(out_w):
         outputs.append(OutputPort((GARBLER, EVALUATOR), f"out{i + 1}", bits_port_type(w),
-                                  new[out_wires[pos:pos + w]]))
+                                  new[d_outs[pos:pos + w]]))
         pos += w
     return Circuit(n_in, ssa_op, in0, in1, inputs, outputs, src.name, (GARBLER, EVALUATOR))
 
