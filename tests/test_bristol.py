@@ -211,3 +211,163 @@ def test_random_circuits_survive_both_formats(c):
     native = read_native(native_bytes(c))
     assert native.content_hash == c.content_hash
     assert np.array_equal(evaluate_bits(native, rows), want)
+
+
+
+# out_i = (a_i AND b_i) XOR (a_{i+1} AND b_{i+2}) over 3-bit a (wires 0..2) and b (3..5),
+# indices mod 3; the same circuit with its six ANDs on three MAND lines (k = 3, 2, 1)
+XOR_LINES = "2 1 6 9 12 XOR\n2 1 8 11 14 XOR\n2 1 7 10 13 XOR\n"
+AND_FORM = ("9 15\n2 3 3\n1 3\n\n2 1 0 3 6 AND\n2 1 1 4 7 AND\n2 1 2 5 8 AND\n"
+            "2 1 1 5 9 AND\n2 1 2 3 10 AND\n2 1 0 4 11 AND\n" + XOR_LINES)
+MAND_FORM = ("6 15\n2 3 3\n1 3\n\n6 3 0 1 2 3 4 5 6 7 8 MAND\n4 2 2 0 3 4 10 11 MAND\n"
+             "2 1 1 5 9 MAND\n" + XOR_LINES)
+
+
+def test_mand_lines_expand_into_and_gates(capsys, tmp_path):
+    plain = read_bristol(AND_FORM).check()
+    mand = read_bristol(MAND_FORM).check()
+    assert mand.count(Op.AND) == plain.count(Op.AND) == 6 and mand.and_depth == 1
+    rows = _all_rows(mand)
+    got = evaluate_bits(mand, rows)
+    assert np.array_equal(got, evaluate_bits(plain, rows))
+    a, b = rows[:, :3], rows[:, 3:]
+    want = np.stack([(a[:, i] & b[:, i]) ^ (a[:, (i + 1) % 3] & b[:, (i + 2) % 3])
+                     for i in range(3)], axis=1)
+    assert np.array_equal(got, want)
+    # the header counts lines: the same MAND file with the expanded count (9) is refused
+    with pytest.raises(FormatError, match=r"^<bristol>:\d+: file ends after 6 of 9 gates"):
+        read_bristol(MAND_FORM.replace("6 15", "9 15", 1))
+
+
+def test_mand_of_one_and_gate_and_a_wide_mand():
+    one = read_bristol("1 3\n2 1 1\n1 1\n\n2 1 0 1 2 MAND\n")
+    assert [evaluate_one(one, in1=x, in2=y)["out1"] for x in (0, 1) for y in (0, 1)] == [0, 0, 0, 1]
+    k = 200   # one line ANDing two 200-bit words; the line is the only gate
+    ids = " ".join(str(j) for j in range(3 * k))
+    wide = read_bristol(f"1 {3 * k}\n2 {k} {k}\n1 {k}\n\n{2 * k} {k} {ids} MAND\n")
+    x, y = (1 << 199) | 0xF0F0, (1 << 199) | (1 << 150) | 0xFF00
+    assert evaluate_one(wide, in1=x, in2=y)["out1"] == x & y and wide.count(Op.AND) == k
+
+
+def _merge_ands(text: str) -> str:
+    """Bristol text with runs of independent AND lines merged into MAND lines."""
+    lines = text.splitlines()
+    head, body = lines[:4], lines[4:]
+    out, run = [], []
+
+    def flush():
+        if run:
+            k = len(run)
+            out.append(f"{2 * k} {k} " + " ".join([r[0] for r in run] + [r[1] for r in run]
+                                                  + [r[2] for r in run]) + " MAND")
+            run.clear()
+    for line in body:
+        t = line.split()
+        if t[-1] == "AND" and not {t[2], t[3]} & {r[2] for r in run}:
+            run.append((t[2], t[3], t[4]))
+            continue
+        flush()
+        if t[-1] == "AND":
+            run.append((t[2], t[3], t[4]))
+        else:
+            out.append(line)
+    flush()
+    head[0] = f"{len(out)} {head[0].split()[1]}"
+    return "\n".join(head + out) + "\n"
+
+
+@settings(deadline=None, max_examples=40)
+@given(random_circuits(max_inputs=6, max_gates=40))
+def test_random_circuits_with_mand_lines(c):
+    text = bristol_text(c)
+    merged = _merge_ands(text)
+    again = read_bristol(merged).check()
+    assert again.count(Op.AND) == c.count(Op.AND)
+    assert np.array_equal(evaluate_bits(again, _all_rows(c)), evaluate_bits(c, _all_rows(c)))
+
+
+def test_many_ports_passthrough_constants_and_repeats():
+    # 3 inputs (4, 4, 1 bits); out1 = in1 through EQW, out2 = in3 repeated twice plus the
+    # constants 1 and 0, out3 = in2 XOR in1 bit by bit
+    lines = ["1 1 1 9 EQ", "1 1 0 10 EQ"]
+    lines += [f"2 1 {j} {4 + j} {11 + j} XOR" for j in range(4)]
+    lines += [f"1 1 {j} {15 + j} EQW" for j in range(4)]
+    lines += ["1 1 8 19 EQW", "1 1 19 20 EQW", "1 1 9 21 EQW", "1 1 10 22 EQW"]
+    lines += [f"1 1 {11 + j} {23 + j} EQW" for j in range(4)]
+    text = f"{len(lines)} 27\n3 4 4 1\n3 4 4 4\n\n" + "\n".join(lines) + "\n"
+    c = read_bristol(text).check()
+    assert [p.width for p in c.inputs] == [4, 4, 1] and [o.width for o in c.outputs] == [4, 4, 4]
+    for x, y, z in ((0, 0, 0), (5, 9, 1), (15, 3, 0), (6, 15, 1)):
+        got = evaluate_one(c, in1=x, in2=y, in3=z)
+        assert got == {"out1": x, "out2": z | z << 1 | 1 << 2, "out3": x ^ y}
+
+
+def test_outputs_that_are_input_wires_and_no_gates():
+    c = read_bristol("0 3\n2 1 2\n1 2\n\n")   # output = wires 1, 2 = in2
+    assert c.n_gates == 0 and evaluate_one(c, in1=1, in2=2)["out1"] == 2
+
+
+def test_long_eqw_chain_with_decreasing_wire_ids():
+    n = 300   # in1 copied n times, each copy to a smaller id (n+1, n, .., 2), then ANDed with in2
+    lines = [f"1 1 0 {n + 1} EQW"] + [f"1 1 {n + 2 - k} {n + 1 - k} EQW" for k in range(1, n)]
+    text = f"{n + 1} {n + 3}\n2 1 1\n1 1\n\n" + "\n".join(lines) + f"\n2 1 2 1 {n + 2} AND\n"
+    c = read_bristol(text).check()
+    assert c.n_gates == 1 and c.count(Op.AND) == 1
+    assert [evaluate_one(c, in1=x, in2=y)["out1"] for x in (0, 1) for y in (0, 1)] == [0, 0, 0, 1]
+
+
+def test_gate_ids_out_of_order_and_unused_wires():
+    # wires 3, 6 and 7 are never mentioned, wire 5 is set and never read, ids go down
+    text = "4 10\n2 1 2\n1 1\n\n2 1 0 1 8 AND\n1 1 8 4 INV\n2 1 2 0 5 XOR\n2 1 4 2 9 XOR\n"
+    c = read_bristol(text).check()
+    for x in (0, 1):
+        for y in range(4):
+            want = (1 - (x & (y & 1))) ^ (y >> 1)
+            assert evaluate_one(c, in1=x, in2=y)["out1"] == want
+    # a header wire count far above the ids in use does not cost memory
+    big = read_bristol(text.replace("4 10", "4 2000000000", 1).replace("9 XOR", "1999999999 XOR"))
+    assert evaluate_one(big, in1=1, in2=3)["out1"] == 1
+
+
+def test_header_whitespace_crlf_and_no_final_newline():
+    text = "  1   3  \r\n\t2 1   1 \r\n 1 1\t\r\n \r\n2 1 0 1 2 AND"
+    c = read_bristol(text.encode())
+    assert c.count(Op.AND) == 1 and evaluate_one(c, in1=1, in2=1)["out1"] == 1
+    bom = read_bristol(b"\xef\xbb\xbf1 3\n2 1 1\n1 1\n\n2 1 0 1 2 XOR\n")
+    assert evaluate_one(bom, in1=1, in2=0)["out1"] == 1
+
+
+def test_very_wide_ports():
+    w = 520
+    lines = [f"2 1 {j} {w + j} {2 * w + j} AND" for j in range(w)]
+    c = read_bristol(f"{w} {3 * w}\n2 {w} {w}\n1 {w}\n\n" + "\n".join(lines))
+    x, y = (1 << 519) | (1 << 300) | 7, (1 << 519) | 5
+    assert evaluate_one(c, in1=x, in2=y)["out1"] == x & y
+
+
+@pytest.mark.parametrize("data, fragment", [
+    (bytes(range(256)) * 4, "byte 0x00 at offset 0: not a Bristol Fashion text file"),
+    (b"1 3\n2 1 1\n1 1\n\n2 1 0 1 2 AND\x00\n", "5: byte 0x00 at offset"),
+    (b"1 3\n2 1 1\n1 \xc3\xa9\n", "3: byte 0xc3"),
+    (b"\n\n   \n", "empty file"),
+    (b"1 3\n2 1 1\n1 1\n\n2 1 0 1 1234567890123456789 AND\n", "too large for a wire number"),
+])
+def test_binary_and_odd_files_refused(tmp_path, data, fragment):
+    p = tmp_path / "junk.bin"
+    p.write_bytes(data)
+    with pytest.raises(FormatError) as e:
+        load_circuit(p)
+    assert str(e.value).startswith(f"{p}:") and fragment in str(e.value)
+
+
+def test_directory_and_unreadable_file(tmp_path, monkeypatch):
+    with pytest.raises(FormatError, match="cannot read"):
+        read_bristol(tmp_path)
+    p = tmp_path / "locked.txt"
+    p.write_text(SMALL)
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(type(p), "read_bytes", denied)
+    with pytest.raises(FormatError, match="locked.txt: cannot read: Permission denied"):
+        read_bristol(p)
