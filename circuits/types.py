@@ -60,9 +60,13 @@ class ValueType(ABC):
             raise ValueError_(f"{self}: expected {self.width} bits, got {bits.size}")
         return self._decode(bits)
 
-    @abstractmethod
     def parse(self, text: str, port: str | None = None) -> Any:
-        """Parse a value written on a command line or in a CSV cell."""
+        """Parse a value written on a command line or in a CSV cell (the forms are listed
+        above :func:`_parse_tree`); errors name the port and the element."""
+        return _value_from_tree(self, _parse_tree(text, _where(port)), port)
+
+    def _parse_atom(self, text: str, port: str | None) -> Any:
+        raise ValueError_(f"{_where(port)}: {_show(text)} is not {self.name}")
 
     def to_json(self, value: Any) -> Any:
         return value
@@ -95,27 +99,6 @@ def _bits_to_int(bits: np.ndarray) -> int:
     return int.from_bytes(packed.tobytes(), "little")
 
 
-def _parse_int_text(text: str, where: str) -> int:
-    t = text.strip().replace("_", "")
-    try:
-        if t.lower() in ("true", "false"):
-            return int(t.lower() == "true")
-        neg = t.startswith("-")
-        body = t[1:] if neg or t.startswith("+") else t
-        low = body.lower()
-        if low.startswith("0x"):
-            v = int(body[2:], 16)
-        elif low.startswith("0b"):
-            v = int(body[2:], 2)
-        elif low.startswith("0o"):
-            v = int(body[2:], 8)
-        else:
-            v = int(body, 10)
-        return -v if neg else v
-    except ValueError:
-        raise ValueError_(f"{where}: '{text}' is not an integer (decimal, 0x-hex or 0b-binary)") from None
-
-
 @dataclass(frozen=True)
 class BoolType(ValueType):
     @property
@@ -137,13 +120,14 @@ class BoolType(ValueType):
     def _decode(self, bits):
         return bool(bits[0])
 
-    def parse(self, text, port=None):
+    def _parse_atom(self, text, port):
         t = text.strip().lower()
         if t in ("1", "true"):
             return True
         if t in ("0", "false"):
             return False
-        raise ValueError_(f"{_where(port)}: '{text}' is not a bool (expected 0, 1, true or false)")
+        raise ValueError_(f"{_where(port)}: {_show(text)} is not a bool (expected 0, 1, true or "
+                          f"false)")
 
 
 @dataclass(frozen=True)
@@ -179,10 +163,17 @@ class IntType(ValueType):
             raise ValueError_(f"{_where(port)}: {value!r} is not an integer ({self.name})")
         value = int(value)
         if not (self.min <= value <= self.max):
-            raise ValueError_(
-                f"{_where(port)}: {value} is out of range for {self.name} ({self.min}..{self.max})"
-            )
+            shown = str(value) if value.bit_length() <= 128 else f"a {value.bit_length()}-bit number"
+            raise ValueError_(f"{_where(port)}: {shown} is out of range for {self.name} "
+                              f"({self.range_text})")
         return value
+
+    @property
+    def range_text(self) -> str:
+        if self.bits <= 64:
+            return f"{self.min}..{self.max}"
+        n = self.bits
+        return f"-2**{n - 1}..2**{n - 1}-1" if self.signed else f"0..2**{n}-1"
 
     def wrap(self, value: int) -> int:
         """Reduce any integer to this type's range (the hardware's wrap-around)."""
@@ -198,8 +189,10 @@ class IntType(ValueType):
     def _decode(self, bits):
         return self.wrap(_bits_to_int(bits))
 
-    def parse(self, text, port=None):
-        return self.check_range(_parse_int_text(text, _where(port)), port)
+    def _parse_atom(self, text, port):
+        if self.bits == 1 and not self.signed and text.strip().lower() in ("true", "false"):
+            return int(text.strip().lower() == "true")   # a 1-bit Bristol port is a bool
+        return self.check_range(_parse_int_text(text, _where(port), self.bits), port)
 
 
 @dataclass(frozen=True)
@@ -234,7 +227,9 @@ class FixedType(ValueType):
             if value != value or value in (float("inf"), float("-inf")):
                 raise ValueError_(f"{_where(port)}: {value!r} is not a finite number")
             q = Fraction(value)
-        elif isinstance(value, (int, np.integer, Fraction, Decimal)):
+        elif isinstance(value, Decimal):
+            q = _decimal_fraction(value, self, _where(port), str(value))
+        elif isinstance(value, (int, np.integer, Fraction)):
             q = Fraction(value)
         elif isinstance(value, np.floating):
             q = Fraction(float(value))
@@ -243,11 +238,17 @@ class FixedType(ValueType):
         raw = round(q * (1 << self.frac))
         rt = self.raw_type
         if not (rt.min <= raw <= rt.max):
-            lo = Fraction(rt.min, 1 << self.frac)
-            hi = Fraction(rt.max, 1 << self.frac)
-            raise ValueError_(f"{_where(port)}: {value} is out of range for {self.name} "
-                              f"({float(lo)}..{float(hi)})")
+            shown = value if not isinstance(value, Fraction) else _exact_or_ratio(value)
+            raise ValueError_(f"{_where(port)}: {shown} is out of range for {self.name} "
+                              f"({self.range_text}, after rounding to a multiple of "
+                              f"2**-{self.frac})")
         return raw
+
+    @property
+    def range_text(self) -> str:
+        rt = self.raw_type
+        return (f"{_exact(Fraction(rt.min, 1 << self.frac))}.."
+                f"{_exact(Fraction(rt.max, 1 << self.frac))}")
 
     def from_raw(self, raw: int) -> float:
         return float(Fraction(raw, 1 << self.frac))
@@ -259,11 +260,15 @@ class FixedType(ValueType):
     def _decode(self, bits):
         return self.from_raw(self.raw_type.wrap(_bits_to_int(bits)))
 
-    def parse(self, text, port=None):
-        try:
-            return Fraction(Decimal(text.strip()))
-        except Exception:
-            raise ValueError_(f"{_where(port)}: '{text}' is not a decimal number ({self.name})") from None
+    def _parse_atom(self, text, port):
+        t = text.strip()
+        if not _DEC_RE.fullmatch(t):
+            raise ValueError_(f"{_where(port)}: {_show(t)} is not a number for {self.name} "
+                              f"(a decimal such as -1.25 or 1e-3)")
+        d = Decimal(t.replace("_", ""))
+        q = _decimal_fraction(d, self, _where(port), t if len(t) <= 40 else _show(t))
+        self.to_raw(q, port)   # refuse out-of-range values here, with the text as written
+        return q
 
 
 @dataclass(frozen=True)
@@ -303,10 +308,6 @@ class ArrayType(ValueType):
         w = self.elem.width
         return [self.elem._decode(bits[i * w:(i + 1) * w]) for i in range(self.length)]
 
-    def parse(self, text, port=None):
-        items = _split_list(text, _where(port))
-        return [self.elem.parse(t, port) for t in items]
-
     def to_json(self, value):
         return [self.elem.to_json(v) for v in value]
 
@@ -338,18 +339,177 @@ class TupleType(ValueType):
             pos += t.width
         return res
 
-    def parse(self, text, port=None):
-        items = _split_list(text, _where(port), "(", ")")
-        if len(items) != len(self.elems):
-            raise ValueError_(f"{_where(port)}: expected {len(self.elems)} components for {self.name}")
-        return [t.parse(s, port) for t, s in zip(self.elems, items)]
-
     def to_json(self, value):
         return [t.to_json(v) for t, v in zip(self.elems, value)]
 
 
+# --- parsing values written as text (command line, CSV cells) ---------------------------------
+#
+# Integers: decimal, 0x-hex, 0b-binary or 0o-octal, an optional sign (a negative value only
+# fits a signed type), '_' between digits. Bools (and 1-bit unsigned Bristol ports): 0, 1, true,
+# false in any case. Fixed point: a decimal with optional exponent (-1.25, .5, 1e-3), rounded to
+# the nearest multiple of 2**-frac, ties to even; the rounded value must fit. Arrays are
+# [a, b, ...] (nested for more dimensions), tuples (a, b) or [a, b]. Whitespace is ignored
+# around every value.
+
+_INT_RE = re.compile(r"([+-]?)(0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|"
+                     r"[0-9](?:_?[0-9])*)")
+_DEC_RE = re.compile(r"[+-]?(?:[0-9](?:_?[0-9])*(?:\.(?:[0-9](?:_?[0-9])*)?)?|\.[0-9](?:_?[0-9])*)"
+                     r"(?:[eE][+-]?[0-9]+)?")
+_INT_FORMS = "decimal, 0x-hex, 0b-binary or 0o-octal"
+
+
+def _show(text: str) -> str:
+    t = text.strip()
+    return repr(t if len(t) <= 40 else t[:37] + "...")
+
+
+def _parse_int_text(text: str, where: str, bits: int | None = None) -> int:
+    """An integer from text; ``bits`` bounds the digits converted (huge inputs are refused
+    before Python converts them)."""
+    t = text.strip()
+    m = _INT_RE.fullmatch(t)
+    if not m:
+        if not t:
+            raise ValueError_(f"{where}: empty value (expected an integer: {_INT_FORMS})")
+        if _DEC_RE.fullmatch(t):
+            raise ValueError_(f"{where}: {_show(t)} is not an integer (fractions and exponents "
+                              f"are for fixed-point inputs)")
+        raise ValueError_(f"{where}: {_show(t)} is not an integer ({_INT_FORMS})")
+    sign, body = m.groups()
+    body = body.replace("_", "")
+    base = {"x": 16, "b": 2, "o": 8}.get(body[1:2].lower(), 10)
+    digits = (body[2:] if base != 10 else body).lstrip("0")
+    if bits is not None and len(digits) * {16: 4, 8: 3, 2: 1, 10: 3.33}[base] > bits + 8:
+        raise ValueError_(f"{where}: {_show(t)} has {len(digits)} digits, far too many for "
+                          f"{bits} bits")
+    v = int(digits or "0", base)
+    return -v if sign == "-" else v
+
+
+_PUNCT = re.compile(r"[\[\](),]")
+_MAX_NESTING = 64
+
+
+def _parse_tree(text: str, where: str):
+    """'[1, (2, x)]' -> ('[', ['1', ('(', ['2', 'x'])]): brackets matched, atoms stripped."""
+    toks: list[tuple[str, int]] = []   # (token, position); atoms stripped, empty ones dropped
+    pos = 0
+    for m in _PUNCT.finditer(text + ","):
+        atom = text[pos:m.start()]
+        if atom.strip():
+            at = pos + len(atom) - len(atom.lstrip())
+            if len(atom.split()) > 1:
+                raise ValueError_(f"{where}: {_show(text)}: missing ',' between "
+                                  f"{_show(atom.split()[0])} and {_show(atom.split()[1])} at "
+                                  f"position {at}")
+            toks.append((atom.strip(), at))
+        if m.start() < len(text):
+            toks.append((m.group(), m.start()))
+        pos = m.end()
+    shown = _show(text)
+
+    def fail(msg):
+        raise ValueError_(f"{where}: {shown}: {msg}")
+
+    def value(k: int, depth: int):
+        if k >= len(toks):
+            fail("a value is missing at the end")
+        tok, at = toks[k]
+        if tok in "[(":
+            if depth >= _MAX_NESTING:
+                fail(f"nested more than {_MAX_NESTING} deep")
+            close = "]" if tok == "[" else ")"
+            items: list = []
+            k += 1
+            if k < len(toks) and toks[k][0] == close:
+                return (tok, items), k + 1
+            while True:
+                item, k = value(k, depth + 1)
+                items.append(item)
+                if k >= len(toks):
+                    fail(f"'{tok}' at position {at} is never closed")
+                nxt, nat = toks[k]
+                if nxt == close:
+                    return (tok, items), k + 1
+                if nxt != ",":
+                    fail(f"expected ',' or '{close}' at position {nat}, found '{nxt[:20]}'")
+                k += 1
+        if tok in ",])":
+            fail(f"empty element at position {at}" if tok == "," or k and toks[k - 1][0] == ","
+                 else f"unbalanced '{tok}' at position {at}")
+        return tok, k + 1
+
+    if not toks:
+        raise ValueError_(f"{where}: empty value")
+    tree, k = value(0, 0)
+    if k < len(toks):
+        tok, at = toks[k]
+        fail("a list must be written in brackets: [a, b, ...]" if tok == "," and
+             not isinstance(tree, tuple) else f"unexpected '{tok[:20]}' at position {at} after "
+                                               f"the value")
+    return tree
+
+
+def _kind(node) -> str:
+    return "a list" if isinstance(node, tuple) else f"{_show(node)}"
+
+
+def _value_from_tree(t: "ValueType", node, port: str | None) -> Any:
+    where = _where(port)
+    if isinstance(t, (ArrayType, TupleType)):
+        n = t.length if isinstance(t, ArrayType) else len(t.elems)
+        if not isinstance(node, tuple):
+            form = "[a, b, ...]" if isinstance(t, ArrayType) else "(a, b, ...)"
+            raise ValueError_(f"{where}: {_show(node)} is not {t.name}: expected {n} values "
+                              f"written as {form}")
+        opening, items = node
+        if isinstance(t, ArrayType) and opening != "[":
+            raise ValueError_(f"{where}: arrays are written in square brackets [a, b, ...] "
+                              f"({t.name})")
+        if len(items) != n:
+            what = "elements" if isinstance(t, ArrayType) else "components"
+            raise ValueError_(f"{where}: expected {n} {what} for {t.name}, got {len(items)}")
+        if isinstance(t, ArrayType):
+            return [_value_from_tree(t.elem, x, f"{port}[{i}]" if port else None)
+                    for i, x in enumerate(items)]
+        return [_value_from_tree(e, x, f"{port}.{i}" if port else None)
+                for i, (e, x) in enumerate(zip(t.elems, items))]
+    if isinstance(node, tuple):
+        raise ValueError_(f"{where}: got a list, but {t.name} is a single value")
+    return t._parse_atom(node, port)
+
+
+def _exact(q: Fraction) -> str:
+    """A dyadic fraction as its exact decimal text."""
+    if q.denominator == 1:
+        return str(q.numerator)
+    k = q.denominator.bit_length() - 1            # denominator is 2**k
+    scaled = abs(q.numerator) * 5 ** k            # value * 10**k
+    s = str(scaled).rjust(k + 1, "0")
+    return ("-" if q < 0 else "") + (s[:-k] + "." + s[-k:]).rstrip("0")
+
+
+def _decimal_fraction(d: Decimal, t: "FixedType", where: str, shown: str) -> Fraction:
+    """A finite Decimal as a Fraction, refusing magnitudes no fixed type can hold before the
+    (possibly enormous) exact conversion; tiny magnitudes become 0 (they round to 0 anyway)."""
+    if not d.is_finite():
+        raise ValueError_(f"{where}: {shown} is not a finite number ({t.name})")
+    if d.is_zero():
+        return Fraction(0)
+    if d.adjusted() > t.bits:
+        raise ValueError_(f"{where}: {shown} is out of range for {t.name} ({t.range_text})")
+    if d.adjusted() < -(t.frac + 2):               # below 10**-(frac+1) < half a unit
+        return Fraction(0)
+    return Fraction(d)
+
+
+def _exact_or_ratio(q: Fraction) -> str:
+    return _exact(q) if q.denominator & (q.denominator - 1) == 0 else str(float(q))
+
+
 def _split_list(text: str, where: str, opening: str = "[", closing: str = "]") -> list[str]:
-    """Split '[1,2,[3,4]]' into its top-level items."""
+    """Split '(u8, (bool, u2))' into its top-level items (type names)."""
     t = text.strip()
     if not (t.startswith(opening) and t.endswith(closing)) and not (t.startswith("[") and t.endswith("]")):
         raise ValueError_(f"{where}: '{text}' is not a list written as [a,b,...]")

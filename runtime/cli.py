@@ -32,8 +32,17 @@ class _Parser(argparse.ArgumentParser):
 def load_any(path: str, defines: Sequence[str] | None = None):
     """A Circuit from a program (.yao), a native circuit or a Bristol Fashion file."""
     p = Path(path)
-    if not p.is_file():
+    if p.is_dir():
+        raise UsageError(f"{path}: is a directory, not a circuit or program file")
+    if not p.exists():
         raise UsageError(f"{path}: no such file")
+    if not p.is_file():
+        raise UsageError(f"{path}: not a regular file")
+    try:
+        with open(p, "rb"):   # an unreadable file is bad input, whatever reads it next
+            pass
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
     if p.suffix == ".yao":
         from yaogc.compiler import compile_file, parse_defines
         return compile_file(str(p), parse_defines(defines or []))
@@ -47,10 +56,11 @@ def parse_assignments(items: Sequence[str], circuit) -> dict[str, Any]:
     """``NAME=VALUE`` pairs -> {name: value}, parsed by each input port's type."""
     values: dict[str, Any] = {}
     for item in items:
-        name, sep, text = item.partition("=")
+        name, sep, text = item.partition("=")   # the value may hold '=' itself
         name = name.strip()
         if not sep or not name:
-            raise UsageError(f"--input '{item}': expected NAME=VALUE")
+            shown = item if len(item) <= 60 else item[:57] + "..."
+            raise UsageError(f"--input '{shown}': expected NAME=VALUE")
         try:
             port = circuit.input(name)
         except KeyError:
@@ -123,8 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate a circuit or program in plaintext")
     ev.add_argument("file")
     ev.add_argument("--input", action="append", metavar="NAME=VALUE",
-                    help="an input value: decimal or 0x-hex, bool as 0/1/true/false, "
-                         "arrays as [1,2,3], fixed-point as decimals")
+                    help="an input value, once per input: integers in decimal, 0x-hex, "
+                         "0b-binary or 0o-octal, '-' for signed types, '_' between digits; "
+                         "bool as 0/1/true/false (any case); fixed-point as a decimal with "
+                         "optional exponent (-1.25, 1e-3), rounded to the nearest multiple of "
+                         "2**-F (ties to even) and refused if the rounded value does not fit; "
+                         "arrays as [1,2,3], nested for more dimensions; tuples as (1,true) or "
+                         "[1,true]. Bristol inputs are in1, in2, .. (wire j = bit j)")
     ev.add_argument("--json", action="store_true", help='print {"outputs": {...}}')
     ev.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE",
                     help="compile-time parameter (programs only)")
