@@ -180,21 +180,36 @@ def _fixed_div(b: Builder, args, w: int, frac: int, const_divisor: int | None) -
 
 
 def _index(b: Builder, idx: list[int], items: list[list[int]], w: int, signed: bool) -> list[int]:
-    """items[idx] by a multiplexer tree on the index bits; out of range gives zero."""
+    """items[idx] by a multiplexer tree on the index bits; out of range gives zero.
+
+    With m items, not a power of two, the tree either pads with zero words (a mux against
+    zero still costs w ANDs, on every level where a layer is odd) or lets the odd item pass
+    up unmuxed and zeroes the result unless idx < m (w ANDs and a comparison with m, once);
+    whichever costs fewer ANDs."""
     n = len(items)
     levels = (n - 1).bit_length()
     usable = len(idx) - 1 if signed else len(idx)
     low = idx[:min(levels, usable)]
     high = idx[len(low):]
     layer = [list(x) for x in items[:1 << len(low)]]
+    m = len(layer)
+    padded = w * sum(-(-m >> lv) for lv in range(1, len(low) + 1))
+    passing = w * (m - 1) + (0 if high else w) + len(low)
+    checked = m < (1 << len(low)) and passing < padded
     zero = [ZERO] * w
     for s in low:
-        if len(layer) % 2:
-            layer.append(zero)
+        odd = layer[-1] if len(layer) % 2 else None
+        if odd is not None:
+            layer = layer[:-1] if checked else layer + [zero]
         layer = [W.mux(b, s, layer[i + 1], layer[i]) for i in range(0, len(layer), 2)]
+        if odd is not None and checked:
+            layer.append(odd)
     out = layer[0]
+    inside = W.lt(b, low, W.const_word(m, len(low))) if checked else None
     if high:
-        inside = b.not_(W.or_tree(b, high))
+        outside_high = b.not_(W.or_tree(b, high))
+        inside = outside_high if inside is None else b.and_(inside, outside_high)
+    if inside is not None:
         out = [b.and_(inside, o) for o in out]
     return out
 

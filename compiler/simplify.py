@@ -139,8 +139,19 @@ def _mod(g, t, args, attr):
         return None
     if not ops.signed(t):
         return g.make("and", t, (a, g.const(t, (1 << k) - 1)))
-    q = g.make("shr", t, (_round_up_negative(g, t, a, k),), k)
-    return g.make("sub", t, (a, g.make("shl", t, (q,), k)))
+    return _signed_mod_pow2(g, t, a, k)
+
+
+def _signed_mod_pow2(g, t, a, k):
+    """Truncating x % 2**k keeps x's low k bits; its upper bits are all ones exactly when x is
+    negative and those low bits are not all zero: k ANDs instead of a subtraction."""
+    # a positive constant of t is below 2**(w-1), so k <= w-2 and the fill is not empty
+    w = t.width
+    low = g.make("and", t, (a, g.const(t, (1 << k) - 1)))
+    nonzero = g.make("ne", BOOL, (low, g.const(t, 0)))
+    negative = g.make("bit", BOOL, (a,), w - 1)
+    fill = g.make("and", BOOL, (nonzero, negative))
+    return g.make("mux", t, (fill, g.make("or", t, (low, g.const(t, -(1 << k)))), low))
 
 
 def _bitwise(kind):

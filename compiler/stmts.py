@@ -153,12 +153,16 @@ class StmtMixin:
             raise self.err(s, f"'return' needs a value of type {rt}")
         if len(s.values) == 1:
             v = self.expr(s.values[0], frame, rt)
+            if isinstance(rt, TupleType) and not isinstance(type_of(v), TupleType):
+                raise self.err(s, f"returns 1 value, but the result type is {rt} "
+                                  f"({len(rt.elems)} values)")
         else:
             if not (isinstance(rt, TupleType) and len(rt.elems) == len(s.values)):
                 raise self.err(s, f"returns {len(s.values)} values, but the result type is {rt}")
             v = Agg(tuple(self.coerce(self.expr(x, frame, et), et, x)
                           for x, et in zip(s.values, rt.elems)), rt)
-        v = self.coerce(v, rt, s.values[0] if len(s.values) == 1 else s, "the result")
+        v = self.coerce(v, rt, s.values[0] if len(s.values) == 1 else s,
+                        f"the result has type {rt}")
         if self.is_false(frame.done) or frame.ret is None:
             frame.ret = v
         else:

@@ -67,7 +67,7 @@ CHECK = [
      "    return a\n", "is a const", 4, 5),
     ("party alice\n", "no 'def main", 1, 1),
     # types and widths
-    (OK + "    x: u16 = a\n    return x\n", "the result: the value is u16", 4, 12),
+    (OK + "    x: u16 = a\n    return x\n", "the result has type u8: the value is u16", 4, 12),
     (OK + "    return a + i8(b)\n", "cannot mix unsigned u8 and signed i8", 3, 14),
     (OK + "    x: u300 = 1\n    return a\n", "integer width 300", 3, 8),
     (OK + "    x: foo = 1\n    return a\n", "unknown type 'foo'", 3, 8),
