@@ -37,6 +37,7 @@ MAGIC = b"YAOGC-CIRCUIT\n"
 FORMAT_VERSION = 1
 _HASH_DOMAIN = b"yaogc circuit v1\n"
 _MAX_HEADER = 1 << 26
+_MAX_INPUT_BITS = 1 << 26   # input wires are allocated before anything else is checked
 
 
 def type_to_json(t: ValueType) -> Any:
@@ -69,9 +70,17 @@ def type_from_json(j: Any) -> ValueType:
                 return TupleType(tuple(type_from_json(e) for e in j["tuple"]))
     except FormatError:
         raise
+    except RecursionError:
+        raise FormatError("bad value type: nested too deeply") from None
     except (ValueError, TypeError) as e:
         raise FormatError(f"bad value type {json.dumps(j)[:80]}: {e}") from None
     raise FormatError(f"bad value type {json.dumps(j)[:80]}")
+
+
+def _text(v) -> str:
+    if not isinstance(v, str):
+        raise TypeError(f"expected a string, got {json.dumps(v)[:40]}")
+    return v
 
 
 def _is_int(v) -> bool:
@@ -108,9 +117,10 @@ def content_hash(circuit: Circuit) -> str:
 
 def native_bytes(circuit: Circuit) -> bytes:
     """The circuit as a native file's contents."""
-    if circuit.n_wires >= 2**31:
-        raise CircuitError(f"circuit '{circuit.name}' has {circuit.n_wires} wires; the native "
-                           f"format holds fewer than 2**31")
+    if circuit.n_wires >= 2**31 or circuit.n_inputs > _MAX_INPUT_BITS:
+        raise CircuitError(f"circuit '{circuit.name}' has {circuit.n_wires} wires of which "
+                           f"{circuit.n_inputs} inputs; the native format holds fewer than "
+                           f"2**31 wires and at most {_MAX_INPUT_BITS} input bits")
     ins, outs = _ports_json(circuit)
     header = {"format": FORMAT_VERSION, "name": circuit.name,
               "parties": list(circuit._declared_parties or ()),
@@ -163,6 +173,8 @@ def _parse(data: bytes) -> Circuit:
         h = json.loads(data[pos:pos + hlen].decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise FormatError(f"corrupt header: {e}") from None
+    except RecursionError:
+        raise FormatError("corrupt header: nested too deeply") from None
     pos += hlen
     if not isinstance(h, dict):
         raise FormatError("corrupt header: not a JSON object")
@@ -180,6 +192,10 @@ def _parse(data: bytes) -> Circuit:
         raise FormatError(f"corrupt header: missing or bad field {e}") from None
     if n_in < 0 or n < 0 or min(widths + out_widths, default=1) < 0:
         raise FormatError("corrupt header: negative count")
+    if sum(widths) != n_in or n_in > _MAX_INPUT_BITS or n_in + n >= 2**31:
+        raise FormatError(f"corrupt header: input ports of {sum(widths)} bits for {n_in} input "
+                          f"wires and {n} gates (at most {_MAX_INPUT_BITS} input bits and "
+                          f"2**31 wires)")
     n_out = sum(out_widths)
     need = n + 4 * (2 * n + n_out)
     if len(data) - pos != need:
@@ -191,16 +207,21 @@ def _parse(data: bytes) -> Circuit:
     in0 = np.frombuffer(data, dtype="<i4", count=n, offset=pos).astype(np.int64)
     in1 = np.frombuffer(data, dtype="<i4", count=n, offset=pos + 4 * n).astype(np.int64)
     out = np.frombuffer(data, dtype="<i4", count=n_out, offset=pos + 8 * n).astype(np.int64)
-    inputs, w = [], 0
-    for p, width in zip(ins_j, widths):
-        inputs.append(InputPort(str(p["party"]), str(p["name"]), type_from_json(p["type"]),
-                                np.arange(w, w + width)))
-        w += width
-    outputs, w = [], 0
-    for o, width in zip(outs_j, out_widths):
-        outputs.append(OutputPort(tuple(str(r) for r in o["recipients"]), str(o["name"]),
-                                  type_from_json(o["type"]), out[w:w + width]))
-        w += width
+    inputs, outputs, w = [], [], 0
+    try:
+        for p, width in zip(ins_j, widths):
+            inputs.append(InputPort(_text(p["party"]), _text(p["name"]),
+                                    type_from_json(p["type"]), np.arange(w, w + width)))
+            w += width
+        w = 0
+        for o, width in zip(outs_j, out_widths):
+            if not isinstance(o["recipients"], list):
+                raise TypeError("recipients must be a list")
+            outputs.append(OutputPort(tuple(_text(r) for r in o["recipients"]), _text(o["name"]),
+                                      type_from_json(o["type"]), out[w:w + width]))
+            w += width
+    except (KeyError, TypeError) as e:
+        raise FormatError(f"corrupt header: bad port: {type(e).__name__} {e}") from None
     circuit = Circuit(n_in, op, in0, in1, inputs, outputs, name, parties).check()
     if content_hash(circuit) != digest:
         raise FormatError("content hash mismatch: the file is corrupt or was edited")

@@ -2,15 +2,21 @@
 and clear errors for corrupt or truncated files."""
 
 import json
+import os
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from yaogc.circuits import (BOOL, ArrayType, Builder, Circuit, FixedType, InputPort, OutputPort,
-                            TupleType, sint, uint)
+from yaogc.circuits import (BOOL, ArrayType, Builder, Circuit, FixedType, InputPort, IntType,
+                            OutputPort, TupleType, sint, uint)
 from yaogc.circuits.bristol import FormatError, load_circuit
-from yaogc.circuits.evaluate import evaluate_bits
+from yaogc.circuits.evaluate import evaluate, evaluate_bits
 from yaogc.circuits.native import (MAGIC, content_hash, native_bytes, read_native, type_from_json,
                                    type_to_json, write_native)
 
@@ -142,3 +148,113 @@ def test_edited_gate_fails_the_hash_check():
     data[k] = 1                                                  # now an AND: still well formed
     with pytest.raises(FormatError, match="content hash mismatch"):
         read_native(bytes(data))
+
+
+def _value_types(max_leaves=6):
+    leaves = st.one_of(st.just(BOOL), st.builds(uint, st.integers(1, 70)),
+                       st.builds(sint, st.integers(1, 70)),
+                       st.integers(2, 40).flatmap(lambda w: st.builds(
+                           FixedType, st.just(w), st.integers(0, w - 1))))
+    return st.recursive(leaves, lambda inner: st.one_of(
+        st.builds(ArrayType, inner, st.integers(1, 3)),
+        st.builds(lambda ts: TupleType(tuple(ts)), st.lists(inner, min_size=1, max_size=3))),
+        max_leaves=max_leaves)
+
+
+def _values(t):
+    if isinstance(t, ArrayType):
+        return st.lists(_values(t.elem), min_size=t.length, max_size=t.length)
+    if isinstance(t, TupleType):
+        return st.tuples(*(_values(e) for e in t.elems)).map(list)
+    if isinstance(t, FixedType):
+        rt = t.raw_type
+        return st.integers(rt.min, rt.max).map(lambda r: t.from_raw(r))
+    if isinstance(t, IntType):
+        return st.integers(t.min, t.max)
+    return st.booleans()
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(_value_types(), min_size=1, max_size=3), st.data())
+def test_every_value_type_survives_a_native_round_trip(types, data):
+    # an identity circuit per port (plus one AND so the gate arrays are not empty), written,
+    # read back and evaluated: the values come out as they went in, text and JSON alike
+    b = Builder("identity", parties=("a", "b"))
+    wires = [b.input("ab"[k % 2], f"p{k}", t) for k, t in enumerate(types)]
+    for k, (t, w) in enumerate(zip(types, wires)):
+        b.output(("a", "b"), f"q{k}", t, w)
+    b.output(("b",), "and", BOOL, [b.and_(wires[0][0], wires[-1][-1])])
+    c = b.build().check()
+    d = read_native(native_bytes(c))
+    assert [p.type for p in d.inputs] == types and [o.type for o in d.outputs][:-1] == types
+    assert d.content_hash == c.content_hash
+    for t in types:
+        assert type_from_json(json.loads(json.dumps(type_to_json(t)))) == t
+    values = {f"p{k}": data.draw(_values(t)) for k, t in enumerate(types)}
+    got = evaluate(d, [values])[0]
+    for k, t in enumerate(types):
+        assert got[f"q{k}"] == values[f"p{k}"]
+        # the JSON output, given back as an --input value, encodes to the same bits
+        again = t.parse(json.dumps(t.to_json(got[f"q{k}"])))
+        assert np.array_equal(t.encode(again), t.encode(values[f"p{k}"]))
+
+
+_HASH_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_native import typed_circuit
+from yaogc.circuits.native import read_native
+print(typed_circuit().content_hash, read_native({path!r}).content_hash)
+"""
+
+
+def test_content_hash_is_stable_across_processes(tmp_path):
+    c = typed_circuit()
+    write_native(c, tmp_path / "t.ycirc")
+    script = _HASH_SCRIPT.format(tests=str(Path(__file__).parent), path=str(tmp_path / "t.ycirc"))
+    seen = set()
+    for seed in ("0", "12345"):   # a different str hash seed must not matter
+        r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONHASHSEED=seed), timeout=120)
+        assert r.returncode == 0, r.stderr
+        seen.update(r.stdout.split())
+    assert seen == {c.content_hash}
+
+
+def _with_header(data: bytes, edit) -> bytes:
+    hlen = struct.unpack_from("<I", data, len(MAGIC))[0]
+    body = len(MAGIC) + 4 + hlen
+    header = json.loads(data[len(MAGIC) + 4:body])
+    edit(header)
+    head = json.dumps(header).encode()
+    return MAGIC + struct.pack("<I", len(head)) + head + data[body:]
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda h: h["inputs"][0].pop("party"), "bad port: KeyError 'party'"),
+    (lambda h: h["outputs"][1].pop("type"), "bad port: KeyError 'type'"),
+    (lambda h: h["outputs"][0].update(recipients="lab"), "recipients must be a list"),
+    (lambda h: h["inputs"][1].update(name=7), "expected a string"),
+    (lambda h: h["inputs"][0].update(width=10 ** 12), "input ports of"),
+    (lambda h: h.update(n_inputs=h["n_inputs"] + 1), "input ports of"),
+    (lambda h: h["inputs"][0].update(type={"array": "bool", "length": 7}), "type bool[7] has 7"),
+])
+def test_corrupt_header_fields_are_refused(edit, fragment):
+    bad = _with_header(native_bytes(typed_circuit()), edit)
+    with pytest.raises(FormatError) as e:
+        read_native(bad)
+    assert str(e.value).startswith("<native>: ") and fragment in str(e.value)
+
+
+def test_deeply_nested_type_is_refused():
+    j = "bool"
+    for _ in range(20000):
+        j = {"array": j, "length": 1}
+    with pytest.raises(FormatError, match="nested too deeply"):
+        type_from_json(j)
+
+
+def test_deeply_nested_header_json_is_refused():
+    head = b"[" * 200000 + b"]" * 200000
+    with pytest.raises(FormatError, match="corrupt header"):
+        read_native(MAGIC + struct.pack("<I", len(head)) + head)
