@@ -108,3 +108,96 @@ def test_parse_values():
 def test_decode_checks_width():
     with pytest.raises(InputError, match="expected 8 bits"):
         uint(8).decode(np.zeros(7, dtype=np.uint8))
+
+
+@pytest.mark.parametrize("t, text, want", [
+    (uint(8), " 255 ", 255), (uint(8), "0xFf", 255), (uint(8), "0B1010", 10), (uint(8), "0o17", 15),
+    (uint(16), "1_000", 1000), (sint(8), "-128", -128), (sint(8), "+127", 127),
+    (sint(8), "-0x80", -128), (uint(8), "-0", 0), (uint(8), "007", 7),
+    (uint(1), "TRUE", 1), (uint(1), "false", 0), (BOOL, " True ", True), (BOOL, "FALSE", False),
+    (BOOL, "1", True), (uint(520), hex((1 << 519) | 5), (1 << 519) | 5),
+    (ArrayType(ArrayType(sint(4), 3), 2), " [ [1, -2,3] ,[ -8 ,7, 0] ] ", [[1, -2, 3], [-8, 7, 0]]),
+    (TupleType((uint(4), BOOL)), "[3, false]", [3, False]),
+    (TupleType((uint(4), ArrayType(BOOL, 2))), "(3, [1, true])", [3, [True, True]]),
+    (ArrayType(TupleType((BOOL, sint(3))), 2), "[(0,-4),(true,3)]", [[False, -4], [True, 3]]),
+])
+def test_parse_accepted_forms(t, text, want):
+    assert t.parse(text, "p") == want
+
+
+@pytest.mark.parametrize("text, raw", [
+    ("1.5", 24), ("-1.5", -24), (".5", 8), ("5.", 80), ("1e-1", 2), ("-2.5E+0", -40),
+    ("0.03125", 0), ("0.09375", 2), ("-7.96875", -128), ("-7.90625", -126), ("-8", -128), ("1e-99999999", 0),
+    ("7.9375", 127), ("1_0.5", None),
+])
+def test_fixed_point_text_rounds_to_nearest_even(text, raw):
+    t = FixedType(8, 4)   # units of 1/16, -8 .. 7.9375
+    if raw is None:   # '_' between digits is allowed here too: 10.5 does not fit
+        with pytest.raises(InputError, match="out of range for fix8_4"):
+            t.parse(text, "f")
+        return
+    assert t.to_raw(t.parse(text, "f")) == raw
+
+
+@pytest.mark.parametrize("t, text, fragment", [
+    (uint(8), "--5", "input 'p': '--5' is not an integer"),
+    (uint(8), "+-5", "is not an integer"),
+    (uint(8), "5.0", "fractions and exponents are for fixed-point inputs"),
+    (uint(8), "1e2", "fractions and exponents are for fixed-point inputs"),
+    (uint(8), "", "input 'p': empty value"),
+    (uint(8), "   ", "empty value"),
+    (uint(8), "true", "'true' is not an integer"),
+    (uint(8), "1__0", "not an integer"),
+    (uint(8), "0x", "not an integer"),
+    (uint(8), "1 2", "missing ',' between '1' and '2'"),
+    (uint(8), "[1]", "got a list, but u8 is a single value"),
+    (uint(8), "256", "input 'p': 256 is out of range for u8 (0..255)"),
+    (sint(8), "-129", "-129 is out of range for i8 (-128..127)"),
+    (uint(8), "-1", "-1 is out of range for u8 (0..255)"),
+    (uint(8), "9" * 5000, "has 5000 digits, far too many for 8 bits"),
+    (uint(512), str(1 << 512), "out of range for u512 (0..2**512-1)"),
+    (BOOL, "2", "'2' is not a bool (expected 0, 1, true or false)"),
+    (BOOL, "yes", "is not a bool"),
+    (FixedType(8, 4), "8", "8 is out of range for fix8_4 (-8..7.9375"),
+    (FixedType(8, 4), "7.97", "7.97 is out of range for fix8_4"),
+    (FixedType(8, 4), "1e999999999", "1e999999999 is out of range for fix8_4"),
+    (FixedType(8, 4), "nan", "'nan' is not a number for fix8_4"),
+    (FixedType(8, 4), "inf", "is not a number"),
+    (FixedType(8, 4), "1/3", "is not a number"),
+    (FixedType(8, 4), "0x10", "is not a number"),
+    (ArrayType(uint(2), 3), "[1,2]", "expected 3 elements for u2[3], got 2"),
+    (ArrayType(uint(2), 3), "[1,2,]", "empty element at position 5"),
+    (ArrayType(uint(2), 3), "[1,,2]", "empty element at position 3"),
+    (ArrayType(uint(2), 3), "[1,2,3", "'[' at position 0 is never closed"),
+    (ArrayType(uint(2), 3), "[1,2,3]]", "unexpected ']' at position 7 after the value"),
+    (ArrayType(uint(2), 3), "[1,2,3],[1]", "unexpected ','"),
+    (ArrayType(uint(2), 3), "1,2,3", "a list must be written in brackets"),
+    (ArrayType(uint(2), 3), "(1,2,3)", "arrays are written in square brackets"),
+    (ArrayType(uint(2), 3), "[1,2)", "expected ',' or ']' at position 4, found ')'"),
+    (ArrayType(uint(2), 3), "3", "'3' is not u2[3]: expected 3 values written as [a, b, ...]"),
+    (ArrayType(uint(2), 3), "[" * 1000 + "]" * 1000, "nested more than 64 deep"),
+    (ArrayType(ArrayType(uint(2), 3), 2), "[[1,2,3],[1,2,4]]", "input 'p[1][2]': 4 is out of range"),
+    (ArrayType(ArrayType(uint(2), 3), 2), "[1,2,3,1,2,3]", "expected 2 elements for u2[2][3], got 6"),
+    (TupleType((uint(2), BOOL)), "(1)", "expected 2 components for (u2, bool), got 1"),
+    (TupleType((uint(2), BOOL)), "(1, 2)", "input 'p.1': '2' is not a bool"),
+])
+def test_parse_errors_are_one_clear_line(t, text, fragment):
+    with pytest.raises(InputError) as e:
+        t.parse(text, "p")
+    msg = str(e.value)
+    assert fragment in msg and "\n" not in msg and len(msg) < 300, msg
+
+
+def test_decimals_from_json_are_bounded():
+    from decimal import Decimal
+    t = FixedType(16, 8)
+    assert t.to_raw(Decimal("1.5")) == 384 and t.to_raw(Decimal("-1e-9999999")) == 0
+    for d, fragment in ((Decimal("1e999999999"), "out of range"), (Decimal("NaN"), "finite"),
+                        (Decimal("-Infinity"), "finite")):
+        with pytest.raises(InputError, match=fragment):
+            t.encode(d, "f")
+
+
+def test_range_text_of_wide_types():
+    assert uint(8).range_text == "0..255" and sint(100).range_text == "-2**99..2**99-1"
+    assert FixedType(16, 8).range_text == "-128..127.99609375"
