@@ -97,3 +97,135 @@ def test_console_script_usage_error_exit_2():
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
+
+
+EVERY_TYPE = """\
+party a, b
+def main(x: i8 @a, f: fix16_8 @b, arr: u4[2][3] @a, t: (u8, bool) @b, flag: bool @a) -> (s: i8 @both, g: fix16_8 @both, m: u4[2][3] @both, tt: (u8, bool) @both, fl: bool @both):
+    return x, f, arr, t, flag
+"""
+GOOD_INPUTS = ["x = -5 ", "f=-1.5e0", "arr=[[1, 2, 3], [0xf, 0b101, 0]]", "t=(255, TRUE)", "flag=0"]
+
+
+@pytest.fixture
+def every_type(tmp_path):
+    p = tmp_path / "every.yao"
+    p.write_text(EVERY_TYPE)
+    return str(p)
+
+
+def _eval(capsys, path, inputs, *extra):
+    argv = ["eval", path]
+    for i in inputs:
+        argv += ["--input", i]
+    return run_cli(capsys, *argv, *extra)
+
+
+def test_eval_every_type_text_and_json(capsys, every_type):
+    code, out, err = _eval(capsys, every_type, GOOD_INPUTS)
+    assert code == 0, err
+    assert out.splitlines() == ["s = -5", "g = -1.5", "m = [[1, 2, 3], [15, 5, 0]]",
+                                "tt = [255, true]", "fl = false"]
+    code, out, _ = _eval(capsys, every_type, GOOD_INPUTS, "--json")
+    assert code == 0
+    assert json.loads(out) == {"outputs": {"s": -5, "g": -1.5, "m": [[1, 2, 3], [15, 5, 0]],
+                                           "tt": [255, True], "fl": False}}
+    assert '"g": -1.5' in out and '"fl": false' in out
+    # what the text output prints is accepted back as input
+    back = [f"{k}={v}" for k, v in zip(["x", "f", "arr", "t", "flag"],
+                                       [line.split(" = ", 1)[1] for line in
+                                        _eval(capsys, every_type, GOOD_INPUTS)[1].splitlines()])]
+    assert _eval(capsys, every_type, back)[1] == _eval(capsys, every_type, GOOD_INPUTS)[1]
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    ("x=128", "input 'x': 128 is out of range for i8 (-128..127)"),
+    ("f=128", "input 'f': 128 is out of range for fix16_8 (-128..127.99609375"),
+    ("f=1e999999999", "input 'f': 1e999999999 is out of range for fix16_8"),
+    ("arr=[[1,2,3],[4,5,16]]", "input 'arr[1][2]': 16 is out of range for u4 (0..15)"),
+    ("arr=[[1,2,3],[4,5]]", "input 'arr[1]': expected 3 elements for u4[3], got 2"),
+    ("t=(256,true)", "input 't.0': 256 is out of range for u8 (0..255)"),
+    ("flag=2", "input 'flag': '2' is not a bool"),
+    ("x==5", "input 'x': '=5' is not an integer"),
+    ("x=--5", "'--5' is not an integer"),
+    ("=5", "expected NAME=VALUE"),
+])
+def test_eval_bad_values_one_line_exit_2(capsys, every_type, bad, fragment):
+    name = bad.split("=")[0].strip() or "x"
+    inputs = [i for i in GOOD_INPUTS if i.split("=")[0].strip() != name] + [bad]
+    code, out, err = _eval(capsys, every_type, inputs)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and fragment in err, err
+
+
+def test_eval_repeated_input_is_refused(capsys, every_type):
+    code, _, err = _eval(capsys, every_type, GOOD_INPUTS + ["x=3"])
+    assert code == 2 and "--input x: given twice" in err
+
+
+MAND_FILE = "2 6\n2 2 2\n1 2\n\n4 2 0 1 2 3 6 7 MAND\n1 1 6 5 INV\n"
+
+
+def test_stats_and_eval_of_a_mand_file(capsys, tmp_path):
+    # 7 wires counted by the ids used: the header's 6 is too small, so it is refused first
+    p = tmp_path / "mand.txt"
+    p.write_text(MAND_FILE)
+    code, _, err = run_cli(capsys, "stats", str(p))
+    assert code == 2 and err.startswith(f"{p}:5: wire 6 is outside 0..5")
+    p.write_text("2 8\n2 2 2\n1 2\n\n4 2 0 1 2 3 6 7 MAND\n1 1 6 5 INV\n")
+    # outputs are wires 6, 7: in1 & in2 bit by bit; wire 5 is a NOT nobody reads
+    code, out, _ = run_cli(capsys, "stats", str(p), "--json")
+    st = json.loads(out)
+    assert code == 0 and (st["and"], st["xor"], st["not"], st["and_depth"]) == (2, 0, 1, 1)
+    for x in range(4):
+        for y in range(4):
+            code, out, _ = run_cli(capsys, "eval", str(p), "--input", f"in1={x}",
+                                   "--input", f"in2={y}", "--json")
+            assert code == 0 and json.loads(out) == {"outputs": {"out1": x & y}}
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"", ":1: empty file"),
+    (b"\x7fELF\x02\x01\x01\x00" + bytes(100), ":1: byte 0x7f at offset 0"),
+    (b"2 5\n3 1 1 1\n1 1\n\n3 1 0 1 2 4 MAND\n2 1 0 1 3 AND\n", ":5: MAND takes 2k inputs"),
+    (b"1 3\n2 1 1\n1 1\n\n2 1 0 1 1 AND\n", ":5: wire 1 is an input wire"),
+    (b"2 4\n2 1 1\n1 1\n\n2 1 0 1 3 AND\n2 1 0 1 3 XOR\n", ":6: wire 3 is set twice"),
+    (b"YAOGC-CIRCUIT\n\x05\x00", "truncated"),
+])
+def test_stats_refuses_bad_files_on_one_line(capsys, tmp_path, content, fragment):
+    p = tmp_path / "bad.circ"
+    p.write_bytes(content)
+    code, out, err = run_cli(capsys, "stats", str(p))
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith(str(p)) and fragment in err.splitlines()[0], err
+
+
+def test_directory_and_unreadable_file(capsys, tmp_path, monkeypatch):
+    code, _, err = run_cli(capsys, "stats", str(tmp_path))
+    assert code == 2 and "is a directory" in err
+    p = tmp_path / "locked.yao"
+    p.write_text(EVERY_TYPE)
+    import builtins
+    real_open = builtins.open
+
+    def guarded(f, *a, **k):
+        if str(f) == str(p):
+            raise PermissionError(13, "Permission denied", str(f))
+        return real_open(f, *a, **k)
+    monkeypatch.setattr(builtins, "open", guarded)
+    code, _, err = run_cli(capsys, "eval", str(p), "--input", "x=1")
+    assert code == 2 and f"{p}: cannot read: Permission denied" in err
+
+
+def test_wide_bristol_ports_in_json(capsys, tmp_path):
+    w = 600
+    p = tmp_path / "wide.txt"
+    p.write_text(f"{w} {3 * w}\n2 {w} {w}\n1 {w}\n\n"
+                 + "\n".join(f"2 1 {j} {w + j} {2 * w + j} XOR" for j in range(w)))
+    x, y = (1 << 599) | 12345, (1 << 598) + 1
+    code, out, _ = run_cli(capsys, "eval", str(p), "--input", f"in1={hex(x)}",
+                           "--input", f"in2={y}", "--json")
+    assert code == 0 and json.loads(out) == {"outputs": {"out1": x ^ y}}
+    code, _, err = run_cli(capsys, "eval", str(p), "--input", f"in1={1 << 600}",
+                           "--input", "in2=0")
+    assert code == 2 and "out of range for u600 (0..2**600-1)" in err
