@@ -380,7 +380,8 @@ def _parse_int_text(text: str, where: str, bits: int | None = None) -> int:
     body = body.replace("_", "")
     base = {"x": 16, "b": 2, "o": 8}.get(body[1:2].lower(), 10)
     digits = (body[2:] if base != 10 else body).lstrip("0")
-    if bits is not None and len(digits) * {16: 4, 8: 3, 2: 1, 10: 3.33}[base] > bits + 8:
+    if bits is not None and (len(digits) - 1) * {16: 4, 8: 3, 2: 1, 10: 3.3}[base] > bits + 64:
+        # refused before converting: Python will not convert decimals past 4300 digits
         raise ValueError_(f"{where}: {_show(t)} has {len(digits)} digits, far too many for "
                           f"{bits} bits")
     v = int(digits or "0", base)
@@ -449,10 +450,6 @@ def _parse_tree(text: str, where: str):
              not isinstance(tree, tuple) else f"unexpected '{tok[:20]}' at position {at} after "
                                                f"the value")
     return tree
-
-
-def _kind(node) -> str:
-    return "a list" if isinstance(node, tuple) else f"{_show(node)}"
 
 
 def _value_from_tree(t: "ValueType", node, port: str | None) -> Any:
