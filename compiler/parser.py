@@ -18,7 +18,7 @@ from lark.indenter import Indenter
 
 from . import nodes as N
 from .errors import CompileError, Source
-from .syntax_examples import EXAMPLES, TOKEN_WORDS
+from .syntax_examples import EXAMPLES, TOKEN_WORDS, hint
 
 
 class _YaoIndenter(Indenter):
@@ -291,13 +291,13 @@ class _ToAst(Transformer):
 
 def _describe(tok: Token) -> str:
     if tok.type == "$END":
-        return "the end of the file"
+        return "end of the file"
     if tok.type == "_NL":
-        return "the end of the line"
+        return "end of the line"
     if tok.type == "_INDENT":
-        return "an indented block"
+        return "indentation"
     if tok.type == "_DEDENT":
-        return "the end of the indented block"
+        return "end of the indented block"
     return f"'{tok}'"
 
 
@@ -373,6 +373,9 @@ def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
     line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
     if isinstance(e, UnexpectedCharacters):
         ch = src.line_text(line)[col - 1:col] or "?"
+        known = hint(src.line_text(line), col, None)
+        if known:
+            return src.error(known, line, col)
         shown = f"'{ch}'" if ch.isprintable() else repr(ch)
         return src.error(f"unexpected character {shown}", line, col)
     tok = getattr(e, "token", None)
@@ -390,12 +393,16 @@ def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
             # indentation tokens borrow the newline's position; the problem is the next line
             line = (tok.end_line or tok.line)
             col = len(tok.value.rsplit("\n", 1)[-1]) + 1
+    known = hint(src.line_text(line), col, tok.type if tok is not None else None) \
+        if tok is not None else None
+    if known:
+        return src.error(known, line, col)
     if label:
         if label.startswith("expected ':' after the function header") and \
                 src.line_text(line + 1).lstrip().startswith("->"):
             label += " (put '->' on the same line as ')', or break the line inside the brackets)"
         return src.error(label, line, col)
-    what = _describe(tok) if tok is not None else "the end of the file"
+    what = _describe(tok) if tok is not None else "end of the file"
     expected = _expected_words(getattr(e, "expected", None) or getattr(e, "accepts", None) or ())
     return src.error(f"unexpected {what}{expected}", line, col)
 

@@ -4,6 +4,8 @@ Each message maps to a few short broken programs; lark reparses them and picks t
 whose examples fail in the same parser state as the user's program.
 """
 
+import re
+
 _F = "def main(a: u8 @alice) -> u8 @alice:\n"
 
 EXAMPLES: dict[str, list[str]] = {
@@ -138,3 +140,45 @@ TOKEN_WORDS: dict[str, str] = {
     "_DEDENT": "the end of the block",
     "$END": "the end of the file",
 }
+
+
+# Mistakes recognised by the offending character or token and the text around it: habits from
+# Python and C that the parser state alone cannot tell apart from other mistakes.
+_DECL_WITHOUT_VALUE = re.compile(r"\s+[A-Za-z_]\w*\s*:\s*[A-Za-z_]\w*(\s*\[[^\]]*\])*\s*(#.*)?$")
+
+
+def hint(line_text: str, col: int, token_type: str | None) -> str | None:
+    """A message for the syntax error at ``col`` (1-based) of ``line_text``, or None.
+    ``token_type`` is the unexpected token's type, None for an unexpected character."""
+    at = line_text[col - 1:col]
+    before = line_text[:col - 1].rstrip()
+    if token_type is None:
+        if at == "!":
+            return "'!' is not an operator: write 'not c' (and '!=' to compare)"
+        if at in "\"'":
+            return "the language has no strings; comments start with '#'"
+        if at == ";":
+            return "one statement per line: ';' is not used"
+        return None
+    prev = before[-1:]
+    if token_type == "AMPERSAND" and prev == "&":
+        return "'&&' is not an operator: write 'and' (or '&' for bits)"
+    if token_type == "VBAR" and prev == "|":
+        return "'||' is not an operator: write 'or' (or '|' for bits)"
+    if token_type == "STAR" and prev == "*":
+        return "'**' is not an operator: multiply, or shift (1 << k) for powers of two"
+    if token_type == "SLASH" and prev == "/":
+        return "'//' is not an operator: '/' on integers already truncates (toward zero)"
+    if token_type in ("PLUS", "MINUS") and line_text[col - 1:col + 1] == 2 * at:
+        return f"'{at}{at}' is not an operator: write x {at}= 1"
+    if token_type == "IN":
+        return "'in' only appears in 'for x in ...': compare with '==' instead"
+    if token_type == "EQUAL" and before.count("(") > before.count(")") and \
+            not before.lstrip().startswith("def "):
+        return "keyword arguments are not supported: pass arguments by position"
+    if (token_type == "DEF" or token_type == "NAME" and before.strip() == "def") and \
+            line_text[:1].isspace():
+        return "functions are defined at the top level, not inside another function"
+    if token_type == "_NL" and _DECL_WITHOUT_VALUE.match(line_text):
+        return "a declaration needs a value: 'x: u8 = 0'"
+    return None

@@ -363,3 +363,41 @@ def test_bad_defines_are_compile_errors(defines, msg):
     with pytest.raises(CompileError) as e:
         compile_source(CONSTS, "c.yao", defines)
     assert msg in e.value.message
+
+
+# ---- mistakes users bring from Python and C --------------------------------------------------
+
+BODY = "party alice, bob\ndef main(a: u8 @alice, b: u8 @bob) -> (r: u8 @both):\n"
+
+
+@pytest.mark.parametrize("stmt,col,msg", [
+    ("    x: u8\n    return a\n", 10, "a declaration needs a value: 'x: u8 = 0'"),
+    ("    if a in [1, 2]:\n        return a\n    return b\n", 10, "'in' only appears in 'for"),
+    ("    return min(a, b=3)\n", 20, "keyword arguments are not supported"),
+    ("    if a > 1 && b > 1:\n        return a\n    return b\n", 15, "'&&' is not an operator"),
+    ("    if a > 1 || b > 1:\n        return a\n    return b\n", 15, "'||' is not an operator"),
+    ("    if !(a > 1):\n        return a\n    return b\n", 8, "'!' is not an operator"),
+    ("    return a ** 2\n", 15, "'**' is not an operator"),
+    ("    return a // b\n", 15, "'//' is not an operator"),
+    ("    a++\n    return a\n", 6, "'++' is not an operator: write x += 1"),
+    ("    a--\n    return a\n", 6, "'--' is not an operator: write x -= 1"),
+    ('    """Doc."""\n    return a\n', 5, "the language has no strings"),
+    ("    x = a; return x\n", 10, "one statement per line"),
+    ("    def g(x: u8) -> u8:\n        return x\n    return g(a)\n", 9,
+     "functions are defined at the top level"),
+    ("    return a if a > b\n", 22, "unexpected end of the line; expected 'else' or 'or'"),
+])
+def test_habits_from_other_languages_get_a_specific_message(stmt, col, msg):
+    with pytest.raises(CompileError) as e:
+        compile_source(BODY + stmt, "p.yao")
+    assert msg in e.value.message, str(e.value)
+    assert (e.value.line, e.value.col) == (3, col), str(e.value)
+    assert str(e.value).split("\n")[2] == " " * (col - 1) + "^"
+
+
+def test_a_multiline_function_header_without_colon_is_not_a_declaration():
+    src = "party alice, bob\ndef main(a: u8 @alice,\n         b: u8 @bob) -> u8 @bob\n" \
+          "    return a\n"
+    with pytest.raises(CompileError) as e:
+        compile_source(src, "p.yao")
+    assert e.value.message == "expected ':' after the function header"
