@@ -7,6 +7,9 @@ counting units of 2**-F. Arrays lay out element 0 first, each element's bits con
 tuples lay out their components in order.
 
 ``encode`` refuses a value that does not fit (naming the port and the range); it never wraps.
+``parse`` reads the text forms of the command line and CSV cells (listed above
+:func:`_parse_tree`): a malformed or out-of-range value is one line naming the port and, inside
+arrays and tuples, the element (``input 'm[1][2]'``, ``input 't.0'``).
 """
 
 from __future__ import annotations
