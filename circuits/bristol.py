@@ -199,8 +199,10 @@ def read_bristol(path_or_text) -> Circuit:
         (g_count < 3, lambda k: "truncated gate line: expected 'n_in n_out inputs.. outputs.. OP'"),
         (bad_tok >= 0,
          lambda k: _not_a_number(_token(src, starts, lengths, bad_tok[k]), "a wire number")),
-        (op < 0, lambda k: f"unknown gate '{_token(src, starts, lengths, last[k])}' "
-                           f"(expected XOR, AND, INV, EQW, EQ or MAND)"),
+        (op < 0, lambda k: (f"the line does not end in a gate name (XOR, AND, INV, EQW, EQ or "
+                            f"MAND)" if values[last[k]] >= 0 else
+                            f"unknown gate '{_token(src, starts, lengths, last[k])}' "
+                            f"(expected XOR, AND, INV, EQW, EQ or MAND)")),
         (~mand & (op >= 0) & ((nin != exp_in) | (nout != 1)),
          lambda k: f"{_op_name(op[k])} takes {exp_in[k]} input(s) and 1 output, the line says "
                    f"{nin[k]} and {nout[k]}"),

@@ -103,6 +103,7 @@ BAD = [
     (HEAD + "4 2 0 1 4 1 3 9 MAND\n" + G1, 5, "wire 9 is outside 0..4"),
     ("1 5\n3 1 1 1\n1 1\n\n4 2 0 1 4 1 3 4 MAND\n", 5, "wire 4 is used before it is set"),
     (HEAD + G1 + "2 1 0 1 4 mand\n", 6, "unknown gate 'mand'"),
+    (HEAD + G1 + "2 1 0 1 4\n", 6, "does not end in a gate name"),
     (HEAD + G1 + "1 1 2 4 EQ\n", 6, "must be 0 or 1"),
     (HEAD + G1 + "2 1 0 1 9 XOR\n", 6, "wire 9 is outside 0..4"),
     (HEAD + G1 + "2 1 0 7 4 XOR\n", 6, "wire 7 is outside 0..4"),
