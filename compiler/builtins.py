@@ -101,6 +101,11 @@ class CallMixin:
             vals = self._elements(e, frame, None)
         else:
             vals = [self.expr(a, frame, want) for a in e.args]
+            fixed = next((type_of(v) for v in vals if isinstance(type_of(v), FixedType)), None)
+            if want is None and fixed is not None:
+                # constants among fixed-point values are fixed-point: min(1 / 2, x) is 0.5
+                vals = [self.expr(a, frame, fixed) if isinstance(v, Pub) else v
+                        for a, v in zip(e.args, vals)]
             if any(isinstance(v, Agg) for v in vals):
                 raise self.err(e, f"{e.name}() of several values compares numbers")
         return self._reduce(e, vals, want, opname)
@@ -136,6 +141,8 @@ class CallMixin:
         c = self.cond(e.args[0], frame)
         a = self.expr(e.args[1], frame, want)
         b = self.expr(e.args[2], frame, want if want is not None else type_of(a))
+        if want is None:
+            a = self.left_again(e.args[1], a, b, frame)
         return self.select_values(c, a, b, want, e)
 
     def b_len(self, e, frame, want):

@@ -175,6 +175,8 @@ class ExprMixin:
             return self.expr(taken, frame, want)
         a = self.expr(e.then, frame, want)
         b = self.expr(e.orelse, frame, want if want is not None else type_of(a))
+        if want is None:
+            a = self.left_again(e.then, a, b, frame)
         return self.select_values(c, a, b, want, e)
 
     def select_values(self, c, a, b, want, node):
@@ -220,7 +222,7 @@ class ExprMixin:
     def e_Compare(self, e, frame, want):
         a = self.expr(e.left, frame)
         b = self.expr(e.right, frame, type_of(a))
-        return self.compare(e.op, a, b, e)
+        return self.compare(e.op, self.left_again(e.left, a, b, frame), b, e)
 
     def compare(self, op, a, b, node):
         g = self.g
@@ -279,7 +281,16 @@ class ExprMixin:
         a = self.expr(e.left, frame, want)
         b = self.expr(e.right, frame, None if e.op in ("<<", ">>") else
                       (want if want is not None else type_of(a)))
+        if want is None and e.op not in ("<<", ">>"):
+            a = self.left_again(e.left, a, b, frame)
         return self.binop(e.op, a, b, want, e)
+
+    def left_again(self, left, a, b, frame):
+        """A constant left operand takes its type from a fixed-point right one, as the right
+        one does from the left: (1 / 3) * x divides exactly, like x * (1 / 3)."""
+        if isinstance(a, Pub) and isinstance(type_of(b), FixedType):
+            return self.expr(left, frame, type_of(b))
+        return a
 
     def binop(self, op, a, b, want, node):
         if op in ("<<", ">>"):
@@ -287,7 +298,7 @@ class ExprMixin:
         if isinstance(a, Agg) or isinstance(b, Agg):
             return self.elementwise(op, a, b, want, node)
         if isinstance(a, Pub) and isinstance(b, Pub):
-            return self.pub_arith(op, a.value, b.value, node)
+            return self.pub_arith(op, a.value, b.value, node, isinstance(want, FixedType))
         t = self.common(a, b, want, node, f"'{op}'")
         if isinstance(t, BoolType):
             if op not in ("&", "|", "^"):
@@ -303,9 +314,10 @@ class ExprMixin:
             name, attr = ("fmul" if name == "mul" else "fdiv"), t.frac
         return Word(self.g.make(name, t, (x, y), attr), t)
 
-    def pub_arith(self, op, x, y, node):
-        frac = isinstance(x, Fraction) and x.denominator != 1 or \
-            isinstance(y, Fraction) and y.denominator != 1
+    def pub_arith(self, op, x, y, node, exact: bool = False):
+        """Constant arithmetic: exact on rationals when an operand is a decimal (``1.0``
+        included) or the context is fixed point; integer constants divide as integers do."""
+        frac = isinstance(x, Fraction) or isinstance(y, Fraction)
         if op in ("/", "%") and y == 0:
             if self.dead:
                 return Pub(0)
@@ -319,7 +331,9 @@ class ExprMixin:
         if op == "*":
             return Pub(x * y)
         if op == "/":
-            return Pub(Fraction(x) / Fraction(y)) if frac else Pub(_trunc_div(int(x), int(y)))
+            if frac or exact:
+                return Pub(Fraction(x) / Fraction(y))
+            return Pub(_trunc_div(int(x), int(y)))
         x, y = int(x), int(y)
         if op == "%":
             return Pub(x - _trunc_div(x, y) * y)

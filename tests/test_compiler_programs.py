@@ -401,3 +401,41 @@ def test_a_multiline_function_header_without_colon_is_not_a_declaration():
     with pytest.raises(CompileError) as e:
         compile_source(src, "p.yao")
     assert e.value.message == "expected ':' after the function header"
+
+
+# ---- constant expressions in fixed-point contexts --------------------------------------------
+
+def test_constant_division_in_a_fixed_point_context_is_exact():
+    src = H + """
+const HALF: fix16_8 = 1 / 2
+const K = 7 / 2
+def main(i: fix16_8 @alice, n: u8 @bob) -> (
+        a: fix16_8 @both, b: fix16_8 @both, c: fix16_8 @both, d: fix16_8 @both,
+        e: bool @both, f: bool @both, g: fix16_8 @both, h: fix16_8 @both, k: fix16_8 @both,
+        m: fix16_8 @both, u: u8 @both, v: fix16_8 @both):
+    d: fix16_8 = 1.0 / 3
+    return (HALF, i * (1 / 3), (1 / 3) * i, d, 1 / 2 < i, i > 1 / 2, min(1 / 2, i),
+            select(i > 0, 1 / 2, i), (1 / 2 if i > 0 else i), i * K, n / 2 + 7 / 2, -1 / 2 + i)
+"""
+    third = round(Fraction(256, 3))            # 1/3 to the nearest multiple of 2^-8
+    for i in [0.25, 1.0]:
+        got = run(src, i=i, n=7)
+        assert got == {"a": 0.5, "b": math.floor(Fraction(int(i * 256) * third, 256)) / 256,
+                       "c": math.floor(Fraction(int(i * 256) * third, 256)) / 256,
+                       "d": third / 256, "e": i > 0.5, "f": i > 0.5, "g": min(0.5, i),
+                       "h": 0.5, "k": 0.5, "m": i * 3, "u": 6, "v": i - 0.5}
+
+
+def test_integer_constants_still_divide_as_integers():
+    src = H + """
+const K = 7 / 2
+def main(x: u8 @alice) -> (k: u8 @both, r: u8 @both):
+    y = x
+    for i in range(10 / 3):
+        y += 1
+    return K, y
+"""
+    assert run(src, x=0) == {"k": 3, "r": 3}
+    with pytest.raises(CompileError) as e:
+        compile_source(src.replace("range(10 / 3)", "range(10.0 / 4)"))
+    assert "must be an integer, not a decimal" in e.value.message
