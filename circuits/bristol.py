@@ -117,7 +117,9 @@ def _header_line(src: _Source, vals, line: int, what: str, pairs: bool) -> list[
             raise src.error(line, f"{what}: expected 'gates wires', got {len(nums)} numbers")
         return nums
     if not nums or len(nums) != nums[0] + 1:
-        raise src.error(line, f"{what}: expected a count followed by that many widths")
+        hint = (" (an old 'Bristol Format' header 'in1 in2 out' on one line? convert the file "
+                "to Bristol Fashion)" if what == "input widths" and len(nums) == 3 else "")
+        raise src.error(line, f"{what}: expected a count followed by that many widths{hint}")
     if any(w < 1 for w in nums[1:]):
         raise src.error(line, f"{what}: every width must be at least 1")
     return nums[1:]

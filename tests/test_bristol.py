@@ -80,6 +80,7 @@ BAD = [
     ("2 x\n2 1 1\n1 1\n\n", 1, "'x' is not a non-negative integer"),
     ("2 5 7\n2 1 1\n1 1\n\n", 1, "expected 'gates wires'"),
     ("2 5\n3 1 1\n1 1\n\n", 2, "count followed by that many widths"),
+    ("1 3\n1 1 1\n\n2 1 0 1 2 AND\n", 2, "old 'Bristol Format' header"),
     ("2 5\n2 1 0\n1 1\n\n", 2, "at least 1"),
     ("2 9\n2 1 1\n1 1\n\n", 3, "file ends after 0 of 2 gates"),
     ("2 99999999999999\n2 1 99999999999990\n1 1\n\n", 1, "fewer than 2**31 wires"),
