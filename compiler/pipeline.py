@@ -13,6 +13,7 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.passes import remove_dead
 
 from .check import Checker, Elaborated
+from .deep import run_deep
 from .errors import CompileError, Source
 from .lower import lower
 from .optimize import optimize as optimize_words
@@ -21,6 +22,10 @@ from .parser import decode_text, parse, read_source
 
 def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | None = None) -> Elaborated:
     """Parse and type-check a program into word-level IR (before word-level optimization)."""
+    return run_deep(_elaborate, text, filename, defines)
+
+
+def _elaborate(text, filename, defines) -> Elaborated:
     if isinstance(text, (bytes, bytearray)):
         text = decode_text(bytes(text), filename)
     program = parse(text, filename)
@@ -40,6 +45,10 @@ def _check_defines(defines) -> dict[str, str]:
 def compile_source(text: str, filename: str = "<string>",
                    defines: dict[str, str] | None = None) -> Circuit:
     """Compile program text to an optimized Circuit; raises CompileError for a bad program."""
+    return run_deep(_compile, text, filename, defines)
+
+
+def _compile(text, filename, defines) -> Circuit:
     e = elaborate(text, filename, defines)
     # the builder already folds constants and hash-conses every gate, so of the circuit
     # passes only dead-gate removal still changes anything (passes.optimize gave identical

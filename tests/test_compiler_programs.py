@@ -439,3 +439,22 @@ def main(x: u8 @alice) -> (k: u8 @both, r: u8 @both):
     with pytest.raises(CompileError) as e:
         compile_source(src.replace("range(10 / 3)", "range(10.0 / 4)"))
     assert "must be an integer, not a decimal" in e.value.message
+
+
+# ---- size of programs ------------------------------------------------------------------------
+
+def test_long_expressions_and_deep_call_chains_compile():
+    src = H + "def main(a: u8 @alice) -> (r: u8 @both):\n    return " + \
+        " + ".join(["a"] * 3000) + "\n"
+    assert run(src, a=3) == {"r": 3000 * 3 % 256}
+    calls = "".join(f"def f{i}(x: u8) -> u8:\n    return f{i + 1}(x) + 1\n" for i in range(400))
+    src = H + calls + "def f400(x: u8) -> u8:\n    return x\n" + \
+        "def main(a: u8 @alice) -> (r: u8 @both):\n    return f0(a)\n"
+    assert run(src, a=3) == {"r": 403 % 256}
+
+
+def test_absurd_nesting_is_a_compile_error_not_a_crash():
+    src = H + "def main(a: u8 @alice) -> (r: u8 @both):\n    return " + "-" * 40000 + "a\n"
+    with pytest.raises(CompileError) as e:
+        compile_source(src)
+    assert "nested too deeply" in e.value.message

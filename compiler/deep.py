@@ -1,0 +1,74 @@
+"""Room for deeply nested programs: run a compiler stage on a thread with a large stack.
+
+The parser's tree transformer and the checker recurse once per nesting level, and a chain
+``a + b + c + ...`` nests once per term, so a generated program of a few hundred terms would
+exceed Python's default recursion limit (1000) on the main thread's 8 MB stack. Stages run
+here instead, with a 512 MB stack (address space only; pages are touched as used) and a
+recursion limit to match; past that a program still gets the checker's "nested too deeply".
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any, Callable
+
+STACK_BYTES = 512 << 20
+RECURSION_LIMIT = 20_000
+
+_local = threading.local()
+_lock = threading.Lock()
+_active = 0
+_saved_limit = 0
+
+
+def _raise_limit() -> None:
+    global _active, _saved_limit
+    with _lock:
+        if _active == 0:
+            _saved_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_saved_limit, RECURSION_LIMIT))
+        _active += 1
+
+
+def _restore_limit() -> None:
+    global _active
+    with _lock:
+        _active -= 1
+        if _active == 0:
+            sys.setrecursionlimit(_saved_limit)
+
+
+def run_deep(fn: Callable[..., Any], *args, **kwargs) -> Any:
+    """``fn(*args, **kwargs)`` on a large-stack thread (or directly when already on one);
+    its result is returned and its exception re-raised here."""
+    if getattr(_local, "deep", False):
+        return fn(*args, **kwargs)
+    box: dict[str, Any] = {}
+
+    def body() -> None:
+        _local.deep = True
+        try:
+            box["result"] = fn(*args, **kwargs)
+        except BaseException as e:  # handed to the caller's thread unchanged
+            box["error"] = e
+
+    with _lock:
+        old = threading.stack_size()
+        threading.stack_size(STACK_BYTES)
+        try:
+            worker = threading.Thread(target=body, name="yaogc-compile", daemon=True)
+        finally:
+            threading.stack_size(old)
+    _raise_limit()
+    try:
+        worker.start()
+        worker.join()
+    finally:
+        _restore_limit()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+__all__ = ["run_deep"]
