@@ -151,16 +151,15 @@ def read_bristol(path_or_text) -> Circuit:
     if lno.size < 3:
         raise src.error(int(lines[-1]), "truncated header: expected 3 lines (gates wires / "
                         "input widths / output widths)")
-    for h in range(3):
+    head = []
+    for h, what in enumerate(("header", "input widths", "output widths")):
         sl = slice(first[h], first[h] + count[h])
         bad = np.flatnonzero(values[sl] < 0)
         if bad.size:
             raise src.error(lno[h], _not_a_number(_token(src, starts, lengths, first[h] + bad[0]),
                                                   "a non-negative integer"))
-    n_gates, n_wires = _header_line(src, values[first[0]:first[0] + count[0]], lno[0],
-                                    "header", True)
-    in_w = _header_line(src, values[first[1]:first[1] + count[1]], lno[1], "input widths", False)
-    out_w = _header_line(src, values[first[2]:first[2] + count[2]], lno[2], "output widths", False)
+        head.append(_header_line(src, values[sl], lno[h], what, h == 0))
+    (n_gates, n_wires), in_w, out_w = head
     n_in, n_out = sum(in_w), sum(out_w)
     if max(n_in, n_out) > n_wires:
         raise src.error(lno[0], f"{n_wires} wires cannot hold {n_in} input and {n_out} output bits")
