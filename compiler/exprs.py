@@ -342,13 +342,14 @@ class ExprMixin:
     def elementwise(self, op, a, b, want, node):
         def items(v, n):
             if isinstance(v, Agg):
-                if not isinstance(v.type, ArrayType):
-                    raise self.err(node, f"'{op}' does not apply to the tuple {v.type}")
                 if v.type.length != n:
                     raise self.err(node, f"'{op}' on arrays of different lengths "
                                          f"({v.type.length} and {n})")
                 return list(v.items)
             return [v] * n
+        for v in (a, b):
+            if isinstance(v, Agg) and not isinstance(v.type, ArrayType):
+                raise self.err(node, f"'{op}' does not apply to the tuple {v.type}")
         n = (a if isinstance(a, Agg) else b).type.length
         ew = want.elem if isinstance(want, ArrayType) else None
         res = tuple(self.binop(op, x, y, ew, node) for x, y in zip(items(a, n), items(b, n)))

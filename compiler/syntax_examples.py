@@ -179,6 +179,8 @@ def hint(line_text: str, col: int, token_type: str | None) -> str | None:
     if (token_type == "DEF" or token_type == "NAME" and before.strip() == "def") and \
             line_text[:1].isspace():
         return "functions are defined at the top level, not inside another function"
+    if token_type == "LPAR" and re.fullmatch(r"\s+[A-Za-z_]\w*", before):
+        return "a call is not a statement: use its result, e.g. x = f(...)"
     if token_type == "_NL" and _DECL_WITHOUT_VALUE.match(line_text):
         return "a declaration needs a value: 'x: u8 = 0'"
     return None

@@ -386,6 +386,7 @@ BODY = "party alice, bob\ndef main(a: u8 @alice, b: u8 @bob) -> (r: u8 @both):\n
     ("    def g(x: u8) -> u8:\n        return x\n    return g(a)\n", 9,
      "functions are defined at the top level"),
     ("    return a if a > b\n", 22, "unexpected end of the line; expected 'else' or 'or'"),
+    ("    print(a)\n    return a\n", 10, "a call is not a statement"),
 ])
 def test_habits_from_other_languages_get_a_specific_message(stmt, col, msg):
     with pytest.raises(CompileError) as e:
@@ -458,3 +459,17 @@ def test_absurd_nesting_is_a_compile_error_not_a_crash():
     with pytest.raises(CompileError) as e:
         compile_source(src)
     assert "nested too deeply" in e.value.message
+
+
+def test_arithmetic_on_a_tuple_is_a_compile_error():
+    src = H + """
+def f(x: u8) -> (u8, u8):
+    return x, x
+def main(a: u8 @alice) -> (r: u8 @both):
+    x = f(a) + 1
+    return x
+"""
+    with pytest.raises(CompileError) as e:
+        compile_source(src, "p.yao")
+    assert e.value.message == "'+' does not apply to the tuple (u8, u8)"
+    assert (e.value.line, e.value.col) == (6, 14)
