@@ -193,6 +193,9 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
     def _ret_type(self, f: N.FuncDef, frame) -> ValueType | None:
         if f.returns is None:
             return None
+        for o in f.returns:
+            if o.party is not None and f.name != "main":
+                raise self.err(o.party, "only main's results have parties")
         types = [self.resolve_type(o.type, frame) for o in f.returns]
         return types[0] if len(types) == 1 else TupleType(tuple(types))
 

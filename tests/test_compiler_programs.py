@@ -473,3 +473,16 @@ def main(a: u8 @alice) -> (r: u8 @both):
         compile_source(src, "p.yao")
     assert e.value.message == "'+' does not apply to the tuple (u8, u8)"
     assert (e.value.line, e.value.col) == (6, 14)
+
+
+def test_a_helper_function_result_has_no_party():
+    src = H + """
+def f(x: u8) -> (r: u8 @both):
+    return x
+def main(a: u8 @alice) -> (r: u8 @both):
+    return f(a)
+"""
+    with pytest.raises(CompileError) as e:
+        compile_source(src, "p.yao")
+    assert e.value.message == "only main's results have parties"
+    assert (e.value.line, e.value.col) == (2, 23)
