@@ -485,4 +485,4 @@ def main(a: u8 @alice) -> (r: u8 @both):
     with pytest.raises(CompileError) as e:
         compile_source(src, "p.yao")
     assert e.value.message == "only main's results have parties"
-    assert (e.value.line, e.value.col) == (2, 25)
+    assert (e.value.line, e.value.col) == (3, 25)
