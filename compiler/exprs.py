@@ -111,9 +111,14 @@ class ExprMixin:
             if is_type:
                 raise self.err(e, f"'{e.name}' is a type: convert a value with {e.name}(x)")
             hint = frame.dropped.get(e.name)
-            if hint:
+            if hint and hint[1] == "one branch":
                 raise self.err(e, f"'{e.name}' is assigned in only one branch of the secret "
-                                  f"'if' on line {hint}: assign it before the 'if' or in every branch")
+                                  f"'if' on line {hint[0]}: assign it before the 'if' or in "
+                                  f"every branch")
+            if hint:
+                raise self.err(e, f"'{e.name}' has a different compile-time value in each branch "
+                                  f"of the secret 'if' on line {hint[0]}: give it a type before "
+                                  f"the 'if' (e.g. {e.name}: u32 = ...)")
             raise self.err(e, f"name '{e.name}' is not defined")
         return v
 

@@ -192,16 +192,22 @@ class StmtMixin:
         merged = {}
         for name, a in ft.vars.items():
             if name not in fe.vars:
-                frame.dropped[name] = node.line
+                frame.dropped[name] = (node.line, "one branch")
                 continue
             b = fe.vars[name]
             if a is b:
                 merged[name] = a
                 continue
-            merged[name] = self._merge_var(name, c, a, b, node)
+            v = self._merge_var(name, c, a, b, node)
+            if v is None:
+                # differing compile-time values (a loop variable of loops in both branches):
+                # an error only if the program reads the name before assigning it again
+                frame.dropped[name] = (node.line, "values differ")
+                continue
+            merged[name] = v
         for name in fe.vars:
             if name not in ft.vars:
-                frame.dropped[name] = node.line
+                frame.dropped[name] = (node.line, "one branch")
         frame.vars = merged
         if ft.ret is not None or fe.ret is not None:
             z = zero(g, frame.ret_type)
@@ -213,10 +219,7 @@ class StmtMixin:
 
     def _merge_var(self, name, c, a, b, node):
         if isinstance(a, Pub) and isinstance(b, Pub):
-            if a.value == b.value:
-                return a
-            raise self.err(node, f"'{name}' depends on this secret condition: declare its type "
-                                 f"before the 'if' (e.g. {name}: u32 = ...)")
+            return a if a.value == b.value else None
         ta, tb = type_of(a), type_of(b)
         t = ta if ta is not None else tb
         if ta is not None and tb is not None and ta != tb:

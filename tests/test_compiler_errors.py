@@ -79,7 +79,8 @@ CHECK = [
     (OK + "    x = 1 + 2\n    y: u8[2] = [a, b]\n    return y\n", "the value is u8[2]", 5, 12),
     (OK + "    x = [1, 2]\n    return a\n", "cannot tell the element type", 3, 9),
     (OK + "    return a << -1\n", "must not be negative", 3, 14),
-    (OK + "    x = 3\n    if a > b:\n        x = 4\n    return a\n", "depends on this secret condition", 4, 5),
+    (OK + "    x = 3\n    if a > b:\n        x = 4\n    return x\n",
+     "'x' has a different compile-time value in each branch of the secret 'if' on line 4", 6, 12),
     (OK + "    if a > b:\n        z = a\n    return z\n", "assigned in only one branch", 5, 12),
     # indexing
     ("party alice, bob\ndef main(a: u8[4] @alice) -> (r: u8 @both):\n    return a[4]\n",
