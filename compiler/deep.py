@@ -62,7 +62,17 @@ def run_deep(fn: Callable[..., Any], *args, **kwargs) -> Any:
             threading.stack_size(old)
     _raise_limit()
     try:
-        worker.start()
+        try:
+            worker.start()
+        except RuntimeError:
+            # no room for such a stack (strict overcommit): compile with the default one
+            _restore_limit()
+            _local.deep = True
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _local.deep = False
+                _raise_limit()
         worker.join()
     finally:
         _restore_limit()

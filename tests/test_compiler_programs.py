@@ -594,3 +594,17 @@ def test_random_control_flow_matches_python():
             assert interpret(RANDOM_HEAD + body, row) == got
         checked += 1
     assert checked >= 30
+
+
+def test_compiles_when_no_large_stack_thread_can_start(monkeypatch):
+    import sys
+    import threading
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    limit = sys.getrecursionlimit()
+    src = H + "def main(a: u8 @alice) -> (r: u8 @both):\n    return a + 1\n"
+    assert run(src, a=3) == {"r": 4}
+    assert sys.getrecursionlimit() == limit
