@@ -171,6 +171,10 @@ def hint(line_text: str, col: int, token_type: str | None) -> str | None:
         return "'//' is not an operator: '/' on integers already truncates (toward zero)"
     if token_type in ("PLUS", "MINUS") and line_text[col - 1:col + 1] == 2 * at:
         return f"'{at}{at}' is not an operator: write x {at}= 1"
+    opened = before.count("(") + before.count("[") - before.count(")") - before.count("]")
+    if token_type == "IF" and opened > 0 and re.search(r"\bfor\s+\w+\s+in\b", before):
+        return ("a comprehension has no 'if' filter (the number of values must be known): "
+                "select instead, e.g. sum(x[i] if x[i] > t else 0 for i in range(N))")
     if token_type == "IN":
         return "'in' only appears in 'for x in ...': compare with '==' instead"
     if token_type == "EQUAL" and before.count("(") > before.count(")") and \
