@@ -13,6 +13,8 @@ import sys
 
 from yaogc.circuits.errors import InputError
 
+from .net import check_timeout
+
 SEMI_HONEST = ("Security model: semi-honest (honest-but-curious): each party learns only the "
                "outputs addressed to it if both follow the protocol; a party that deviates is "
                "not detected. Use TLS (--tls-cert/--tls-key/--peer-cert) to keep outsiders "
@@ -30,6 +32,9 @@ def parse_endpoint(text: str, flag: str) -> tuple[str, int]:
     p = int(port)
     if p > 65535:
         raise InputError(f"{flag} {text}: port {p} is outside 0..65535")
+    if p == 0 and flag == "--connect":
+        raise InputError(f"{flag} {text}: port 0 only makes sense with --listen; connect to the "
+                         "port the other party printed as 'listening on HOST:PORT'")
     return host, p
 
 
@@ -87,8 +92,7 @@ def cmd_run(args) -> int:
 
     if bool(args.listen) == bool(args.connect):
         raise InputError("give exactly one of --listen HOST:PORT and --connect HOST:PORT")
-    if not args.timeout > 0:
-        raise InputError(f"--timeout {args.timeout:g}: must be a positive number of seconds")
+    check_timeout(args.timeout, "--timeout")
     circuit = load_any(args.file, args.define)
     roles = resolve_roles(circuit, args.garbler)
     circuit = assign_parties(circuit, _party_of(args.party_of), roles)
@@ -122,6 +126,7 @@ def cmd_run(args) -> int:
 
 def cmd_demo(args) -> int:
     from .demo import run_demo
+    check_timeout(args.timeout, "--timeout")
     return run_demo(json_out=args.json, timeout=args.timeout)
 
 

@@ -104,8 +104,12 @@ def circuit_hash(circuit: Circuit) -> str:
 
 
 def describe(circuit: Circuit, roles: Roles, role: str, batch: int | None,
-             digest: str | None = None) -> dict[str, Any]:
-    """This side's view of the session, as sent in the handshake."""
+             digest: str | None = None, *, listed: bool = False) -> dict[str, Any]:
+    """This side's view of the session, as sent in the handshake.
+
+    ``batch`` is None when this side has no inputs (it takes the peer's K; with inputs on
+    neither side, K is 1). ``listed``: this side's rows came as a batch (a list), so a side
+    without inputs reports its outputs as a list too; it is not compared."""
     for o in circuit.outputs:
         for r in o.recipients:
             roles.role_of(r)
@@ -118,6 +122,7 @@ def describe(circuit: Circuit, roles: Roles, role: str, batch: int | None,
         "outputs": [[o.name, sorted(roles.role_of(r) for r in o.recipients), str(o.type), o.width]
                     for o in circuit.outputs],
         "batch": batch,
+        "listed": bool(listed),
     }
 
 
@@ -192,14 +197,19 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
     a, b = mine["batch"], theirs["batch"]
     if a is not None and b is not None and a != b:
         diffs.append(f"batch size differs: {a} rows here, {b} at the peer")
-    elif a is None and b is None:
-        diffs.append("neither side has inputs to say the batch size")
+    for side, x in (("here", a), ("at the peer", b)):
+        if x is not None and (not isinstance(x, int) or isinstance(x, bool) or x < 1):
+            diffs.append(f"batch size {x!r} {side} is not a positive number of rows")
     return diffs
 
 
 def agreed_batch(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:
-    """K after a successful comparison: a side without inputs takes the peer's."""
-    return int(mine["batch"] if mine["batch"] is not None else theirs["batch"])
+    """K after a successful comparison: a side without inputs takes the peer's; a circuit
+    without inputs on either side runs once."""
+    for k in (mine["batch"], theirs["batch"]):
+        if k is not None:
+            return int(k)
+    return 1
 
 
 def check(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:

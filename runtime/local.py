@@ -18,6 +18,7 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import YaogcError
 
 from .errors import NetworkError
+from .net import check_timeout
 from .protocol import RunResult, prepare, run_party
 
 
@@ -99,6 +100,7 @@ def run_local(circuit: Circuit, garbler_inputs: Any = None, evaluator_inputs: An
     a failed party's exception is returned in its place.
     """
     on_phase = on_phase or {}
+    timeout = check_timeout(timeout)
     # check both sides' inputs here, and schedule the circuit once for both children
     _, _, g_in = prepare(circuit, "garbler", garbler_inputs, garbler=garbler)
     _, _, e_in = prepare(circuit, "evaluator", evaluator_inputs, garbler=garbler)

@@ -9,22 +9,48 @@ the caller opts in, since it neither encrypts nor authenticates.
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
 import ssl
 import sys
 import time
 from typing import Callable
 
+from yaogc.circuits.errors import InputError
 from yaogc.runtime.channel import DEFAULT_MAX_FRAME, DEFAULT_TIMEOUT, Channel
 from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
                                   InsecureTransport)
 from yaogc.runtime.tls import TLSConfig, describe_ssl_error
 
 _SOCK_BUF = 4 << 20      # SO_SNDBUF / SO_RCVBUF request (the kernel may clamp it)
+MAX_TIMEOUT = 1e7        # seconds (about 116 days): far below what socket timeouts can hold
 
 
 def _hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def check_timeout(seconds, what: str = "timeout") -> float:
+    """``seconds`` as a float if it is a usable timeout, else InputError naming ``what``.
+
+    A timeout must be positive and finite: zero would make every wait fail at once, and
+    infinity (or NaN) would either overflow the socket layer or let a silent peer hang the run.
+    """
+    try:
+        t = float(seconds)
+        shown = f"{t:g}"
+    except (TypeError, ValueError):
+        t, shown = math.nan, repr(seconds)
+    if not 0 < t <= MAX_TIMEOUT:  # NaN fails this too
+        raise InputError(f"{what} {shown}: must be a positive number of seconds, at most "
+                         f"{MAX_TIMEOUT:g}")
+    return t
+
+
+def _strerror(e: OSError) -> str:
+    """The system's words for a socket error, without the address Python appends to them."""
+    text = e.strerror or str(e)
+    return text.split(" (while attempting to bind")[0]
 
 
 def is_loopback(host: str) -> bool:
@@ -110,6 +136,7 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
     ``listening on HOST:PORT`` is printed to stderr. Waits at most ``timeout`` seconds for the
     peer, then as long again for each handshake step.
     """
+    timeout = check_timeout(timeout)
     require_secure(host, tls, insecure_plain_tcp)
     ctx = _context(tls, server_side=True)
     try:
@@ -122,7 +149,7 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
                                         flags=socket.AI_PASSIVE)[0][0]
             server = socket.create_server((host, port), family=family, backlog=1)
     except OSError as e:
-        raise ConnectFailed(f"cannot listen on {_hostport(host, port)}: {e.strerror or e}",
+        raise ConnectFailed(f"cannot listen on {_hostport(host, port)}: {_strerror(e)}",
                             phase=phase) from None
     with server:
         _tune(server)
@@ -151,6 +178,10 @@ def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
     A refused connection (the peer is not listening yet) is retried for ``retry_for``
     seconds (default: ``timeout``); each attempt and handshake step waits up to ``timeout``.
     """
+    timeout = check_timeout(timeout)
+    if not 0 < int(port) <= 65535:
+        raise InputError(f"cannot connect to {_hostport(host, port)}: a peer listens on a "
+                         "port in 1..65535 (the port it printed as 'listening on HOST:PORT')")
     require_secure(host, tls, insecure_plain_tcp)
     ctx = _context(tls, server_side=False)
     where = _hostport(host, port)

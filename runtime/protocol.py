@@ -175,11 +175,21 @@ def _decode_rows(circuit: Circuit, roles: hs.Roles, role: str, bits: np.ndarray,
     return [{o.name: o.type.decode(row[c:c + o.width]) for o, c in ports} for row in bits]
 
 
-def _hello(ch, p: Plan, role: str, k: int | None) -> int:
-    mine = hs.describe(p.circuit, p.roles, role, k, p.digest)
+def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None) -> tuple[int, bool]:
+    """Exchange and compare session descriptions; returns (K, report outputs as a list).
+
+    A side with inputs of its own reports a list if its rows came as a batch; a side without
+    follows the peer, so both print the same shape; K > 1 is always a list."""
+    own = p.garbler_wires if role == "garbler" else p.evaluator_wires
+    k = inputs.k if own.size and inputs is not None else None
+    listed = bool(k is not None and inputs.batch)
+    mine = hs.describe(p.circuit, p.roles, role, k, p.digest, listed=listed)
     ch.send_msg(Msg.HELLO, hs.encode(mine), flush=True)
     theirs = hs.decode(ch.recv_msg(Msg.HELLO))
-    return hs.check(mine, theirs)
+    k = hs.check(mine, theirs)
+    if not own.size:
+        listed = theirs.get("listed") is True
+    return k, listed or k != 1
 
 
 def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: int,
@@ -233,7 +243,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
-    k = _hello(ch, p, "garbler", inputs.k if p.garbler_wires.size else None)
+    k, listed = _hello(ch, p, "garbler", inputs)
 
     ph.enter("inputs")
     g = _engine(engine, p, "garbler", k)
@@ -262,9 +272,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     own_bits = colours ^ decoding[:, p.to_garbler]
     ch.send_array(_pack(decoding[:, p.to_evaluator]), Msg.OUTPUT_DECODING, flush=True)
     outputs = _decode_rows(p.circuit, p.roles, "garbler", own_bits, p.to_garbler)
-    return _result(ch, p, ph, "garbler", outputs,
-                   bool(p.garbler_wires.size and inputs.batch) or k != 1, k, t0, t_first,
-                   sent_bytes)
+    return _result(ch, p, ph, "garbler", outputs, listed, k, t0, t_first, sent_bytes)
 
 
 # -- evaluator -----------------------------------------------------------------------------
@@ -281,7 +289,7 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     has_inputs = p.evaluator_wires.size > 0
     if has_inputs and inputs is None:
         raise InputError("the evaluator owns inputs of this circuit but was given none")
-    k = _hello(ch, p, "evaluator", inputs.k if has_inputs else None)
+    k, listed = _hello(ch, p, "evaluator", inputs)
     n_in = p.circuit.n_inputs
 
     ph.enter("inputs")
@@ -315,8 +323,7 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size))
     own_bits = colours[:, p.to_evaluator] ^ decoding
     outputs = _decode_rows(p.circuit, p.roles, "evaluator", own_bits, p.to_evaluator)
-    return _result(ch, p, ph, "evaluator", outputs, bool(has_inputs and inputs.batch) or k != 1,
-                   k, t0, t_first, reader.got)
+    return _result(ch, p, ph, "evaluator", outputs, listed, k, t0, t_first, reader.got)
 
 
 # -- entry points --------------------------------------------------------------------------
@@ -356,6 +363,7 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     from . import net
     if (listen is None) == (connect is None):
         raise InputError("give exactly one of listen=(host, port) and connect=(host, port)")
+    timeout = net.check_timeout(timeout)
     p, role, own = prepare(circuit, who, inputs, garbler=garbler)
     own_wires = p.garbler_wires if role == "garbler" else p.evaluator_wires
     # labels, scratch space and buffers do not depend on the inputs: build them before the

@@ -113,7 +113,29 @@ def _load_certificate(path: Path) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(data)
     except ValueError:
-        raise InputError(f"{path} is not a PEM certificate") from None
+        hint = " (it is a private key: --tls-cert and --peer-cert take .crt files)" if (
+            b"PRIVATE KEY-----" in data) else ""
+        raise InputError(f"{path} is not a PEM certificate{hint}") from None
+
+
+class _EncryptedKey(Exception):
+    """Raised by the password callback: the key file needs a pass phrase."""
+
+
+def _no_password():
+    raise _EncryptedKey
+
+
+def _check_key(path: Path) -> None:
+    """Refuse a key file that is unreadable or holds no PEM private key, naming the file."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read key {path}: {e.strerror or e}") from None
+    if b"-----BEGIN" not in data or b"PRIVATE KEY-----" not in data:
+        hint = " (it is a certificate: --tls-key takes the .key file)" if (
+            b"BEGIN CERTIFICATE" in data) else ""
+        raise InputError(f"{path} is not a PEM private key{hint}")
 
 
 @dataclass(frozen=True)
@@ -142,16 +164,32 @@ def make_context(cert: str | os.PathLike, key: str | os.PathLike,
     for what, p in (("certificate", cert), ("key", key), ("peer certificate", peer_cert)):
         if not Path(p).is_file():
             raise InputError(f"{what} file {p} not found")
+    _load_certificate(Path(cert))
+    _check_key(Path(key))
     try:
-        ctx.load_cert_chain(certfile=os.fspath(cert), keyfile=os.fspath(key))
+        # the password callback refuses: OpenSSL would otherwise prompt on the terminal for the
+        # pass phrase of an encrypted key (and hang a run without one)
+        ctx.load_cert_chain(certfile=os.fspath(cert), keyfile=os.fspath(key),
+                            password=_no_password)
+    except _EncryptedKey:
+        raise InputError(f"key {key} is encrypted with a pass phrase; give an unencrypted "
+                         "key (e.g. from 'yaogc certs')") from None
     except ssl.SSLError as e:
+        if e.reason == "KEY_VALUES_MISMATCH":
+            raise InputError(f"key {key} does not belong to certificate {cert} (the key "
+                             "does not match the certificate's public key)") from None
         raise InputError(f"cannot use certificate {cert} with key {key}: "
-                         f"{e.reason or e} (not PEM, or the key does not match)") from None
+                         f"{e.reason or e}") from None
+    except OSError as e:
+        raise InputError(f"cannot read {e.filename or key}: {e.strerror or e}") from None
     _load_certificate(Path(peer_cert))
     try:
         ctx.load_verify_locations(cafile=os.fspath(peer_cert))
     except ssl.SSLError as e:
         raise InputError(f"cannot pin peer certificate {peer_cert}: {e.reason or e}") from None
+    except OSError as e:
+        raise InputError(f"cannot read peer certificate {peer_cert}: "
+                         f"{e.strerror or e}") from None
     return ctx
 
 
