@@ -29,7 +29,7 @@ def interpret(source_or_path: str | Path, inputs: Mapping[str, Any],
     """Outputs of the program (a path to a .yao file, or program text) on ``inputs``."""
     if isinstance(source_or_path, Path) or (
             isinstance(source_or_path, str) and "\n" not in source_or_path
-            and source_or_path.endswith(".yao")):
+            and (source_or_path.endswith(".yao") or Path(source_or_path).is_file())):
         text, filename = read_source(source_or_path)
     else:
         text, filename = source_or_path, "<string>"

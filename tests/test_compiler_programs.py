@@ -609,3 +609,10 @@ def test_compiles_when_no_large_stack_thread_can_start(monkeypatch):
     src = H + "def main(a: u8 @alice) -> (r: u8 @both):\n    return a + 1\n"
     assert run(src, a=3) == {"r": 4}
     assert sys.getrecursionlimit() == limit
+
+
+def test_interpret_reads_a_program_file_of_any_suffix(tmp_path):
+    prog = tmp_path / "rich.txt"
+    prog.write_text(H + "def main(x: u8 @alice, y: u8 @bob) -> (r: bool @both):\n"
+                        "    return x > y\n")
+    assert interpret(str(prog), {"x": 3, "y": 2}) == {"r": True}
