@@ -226,8 +226,13 @@ class _ToAst(Transformer):
         return N.Not(op.line, op.column, x)
 
     def compare(self, meta, items):
-        left, op, right = items
-        return N.Compare(op.line, op.column, str(op), left, right)
+        # a < b <= c means (a < b) and (b <= c), as in Python (b has no side effects)
+        result = None
+        for k in range(1, len(items), 2):
+            op = items[k]
+            c = N.Compare(op.line, op.column, str(op), items[k - 1], items[k + 1])
+            result = c if result is None else N.BoolOp(op.line, op.column, "and", result, c)
+        return result
 
     def binop(self, meta, items):
         left, op, right = items

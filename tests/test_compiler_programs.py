@@ -616,3 +616,16 @@ def test_interpret_reads_a_program_file_of_any_suffix(tmp_path):
     prog.write_text(H + "def main(x: u8 @alice, y: u8 @bob) -> (r: bool @both):\n"
                         "    return x > y\n")
     assert interpret(str(prog), {"x": 3, "y": 2}) == {"r": True}
+
+
+def test_chained_comparisons_mean_what_they_mean_in_python():
+    import itertools
+    src = H + """
+def main(a: u8 @alice, b: u8 @bob) -> (r: bool @both, s: bool @both, q: bool @both):
+    return 3 < a <= b, a == b != 7, not 1 < a < 5 or b > 200
+"""
+    for a, b in itertools.product([0, 3, 4, 5, 7, 250], [3, 4, 7, 201]):
+        assert run(src, a=a, b=b) == {"r": 3 < a <= b, "s": a == b != 7,
+                                      "q": (not 1 < a < 5) or b > 200}
+    one = H + "def main(a: u8 @alice, b: u8 @bob) -> (r: bool @both):\n    return 3 < a <= b\n"
+    assert ands(one) <= 8 + 8 + 1     # a comparison with the constant 3 is cheaper still
