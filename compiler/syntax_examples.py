@@ -165,9 +165,9 @@ def hint(line_text: str, col: int, token_type: str | None) -> str | None:
         return "'&&' is not an operator: write 'and' (or '&' for bits)"
     if token_type == "VBAR" and prev == "|":
         return "'||' is not an operator: write 'or' (or '|' for bits)"
-    if token_type == "STAR" and prev == "*":
+    if token_type == "STAR" and (prev == "*" or line_text[col - 1:col + 1] == "**"):
         return "'**' is not an operator: multiply, or shift (1 << k) for powers of two"
-    if token_type == "SLASH" and prev == "/":
+    if token_type == "SLASH" and (prev == "/" or line_text[col - 1:col + 1] == "//"):
         return "'//' is not an operator: '/' on integers already truncates (toward zero)"
     if token_type in ("PLUS", "MINUS") and line_text[col - 1:col + 1] == 2 * at:
         return f"'{at}{at}' is not an operator: write x {at}= 1"
@@ -177,6 +177,9 @@ def hint(line_text: str, col: int, token_type: str | None) -> str | None:
                 "select instead, e.g. sum(x[i] if x[i] > t else 0 for i in range(N))")
     if token_type == "IN":
         return "'in' only appears in 'for x in ...': compare with '==' instead"
+    if token_type == "EQUAL" and re.fullmatch(r"\s*[A-Za-z_][\w\[\]., ]*=[^=]*", before) and \
+            before.split()[0] not in ("if", "elif", "return", "const"):
+        return "one assignment per statement: 'x = y = 0' is written 'x = 0' and 'y = 0'"
     if token_type == "EQUAL" and before.count("(") > before.count(")") and \
             not before.lstrip().startswith("def "):
         return "keyword arguments are not supported: pass arguments by position"

@@ -387,6 +387,9 @@ BODY = "party alice, bob\ndef main(a: u8 @alice, b: u8 @bob) -> (r: u8 @both):\n
      "functions are defined at the top level"),
     ("    return a if a > b\n", 22, "unexpected end of the line; expected 'else' or 'or'"),
     ("    print(a)\n    return a\n", 10, "a call is not a statement"),
+    ("    a //= 2\n    return a\n", 7, "'//' is not an operator"),
+    ("    a **= 2\n    return a\n", 7, "'**' is not an operator"),
+    ("    x = y = 0\n    return a\n", 11, "one assignment per statement"),
     ("    return sum(a for i in range(3) if a > b)\n", 36, "a comprehension has no 'if' filter"),
 ])
 def test_habits_from_other_languages_get_a_specific_message(stmt, col, msg):
