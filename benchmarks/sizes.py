@@ -46,6 +46,7 @@ SINGLE_OPS = {
     "div": ("x / y", "u", None, lambda n: n * n + 3 * n - 1),
     "mod": ("x % y", "u", None, lambda n: n * n + 3 * n - 1),
     "sdiv": ("x / y", "i", None, lambda n: n * n + 6 * n - 4),
+    "smod": ("x % y", "i", None, lambda n: n * n + 6 * n - 4),
     "lt": ("x < y", "u", "bool", lambda n: n),
     "slt": ("x < y", "i", "bool", lambda n: n),
     "eq": ("x == y", "u", "bool", lambda n: n - 1),
