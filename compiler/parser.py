@@ -449,8 +449,11 @@ def decode_text(data: bytes, filename: str) -> str:
     except UnicodeDecodeError as e:
         before = data[:e.start]
         line = before.count(b"\n") + 1
-        col = e.start - (before.rfind(b"\n") + 1) + 1
-        raise CompileError("the program is not UTF-8 text", filename, line, col) from None
+        # the line up to the bad byte decoded fine: count its characters, not its bytes
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8")) + 1
+        shown = data[before.rfind(b"\n") + 1:].split(b"\n", 1)[0].decode("utf-8", "replace")
+        raise CompileError("the program is not UTF-8 text", filename, line, col,
+                           shown) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text

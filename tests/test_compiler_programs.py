@@ -632,3 +632,14 @@ def main(a: u8 @alice, b: u8 @bob) -> (r: bool @both, s: bool @both, q: bool @bo
                                       "q": (not 1 < a < 5) or b > 200}
     one = H + "def main(a: u8 @alice, b: u8 @bob) -> (r: bool @both):\n    return 3 < a <= b\n"
     assert ands(one) <= 8 + 8 + 1     # a comparison with the constant 3 is cheaper still
+
+
+def test_a_file_that_is_not_utf8_shows_the_line_and_a_caret(tmp_path):
+    from yaogc.compiler import compile_file
+    prog = tmp_path / "latin.yao"
+    prog.write_bytes(H.encode() + "# café ".encode() + b"\xff\n")
+    with pytest.raises(CompileError) as e:
+        compile_file(prog)
+    lines = str(e.value).split("\n")
+    assert lines[0].endswith(":2:8: the program is not UTF-8 text")
+    assert lines[1] == "# café \ufffd" and lines[2] == " " * 7 + "^"
