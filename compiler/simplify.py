@@ -115,16 +115,19 @@ def _div(g, t, args, attr):
         return None
     if not ops.signed(t):
         return g.make("shr", t, (a,), k)
-    # truncation toward zero: add 2**k - 1 to negative dividends before the arithmetic shift
-    return g.make("shr", t, (_round_up_negative(g, t, a, k),), k)
+    # truncation toward zero: floor(x / 2**k), plus one when x is negative and not a multiple
+    # of 2**k; the quotient fits in w-k bits, so the increment is w-k bits wide, and the
+    # condition is the one x % 2**k computes: both together cost w-1 ANDs
+    narrow = IntType(t.width - k, True)
+    floor_q = g.make("resize", narrow, (g.make("shr", t, (a,), k),))
+    up = g.make("resize", narrow, (_negative_with_remainder(g, t, a, k),))
+    return g.make("resize", t, (g.make("add", narrow, (floor_q, up)),))
 
 
-def _round_up_negative(g, t, a, k):
-    w = t.width
-    ut = IntType(w, False)
-    sign_fill = g.make("reinterp", ut, (g.make("shr", t, (a,), w - 1),), t)
-    bias = g.make("reinterp", t, (g.make("shr", ut, (sign_fill,), w - k),), ut)
-    return g.make("add", t, (a, bias))
+def _negative_with_remainder(g, t, a, k):
+    low = g.make("and", t, (a, g.const(t, (1 << k) - 1)))
+    nonzero = g.make("ne", BOOL, (low, g.const(t, 0)))
+    return g.make("and", BOOL, (nonzero, g.make("bit", BOOL, (a,), t.width - 1)))
 
 
 def _mod(g, t, args, attr):
@@ -146,11 +149,8 @@ def _signed_mod_pow2(g, t, a, k):
     """Truncating x % 2**k keeps x's low k bits; its upper bits are all ones exactly when x is
     negative and those low bits are not all zero: k ANDs instead of a subtraction."""
     # a positive constant of t is below 2**(w-1), so k <= w-2 and the fill is not empty
-    w = t.width
     low = g.make("and", t, (a, g.const(t, (1 << k) - 1)))
-    nonzero = g.make("ne", BOOL, (low, g.const(t, 0)))
-    negative = g.make("bit", BOOL, (a,), w - 1)
-    fill = g.make("and", BOOL, (nonzero, negative))
+    fill = _negative_with_remainder(g, t, a, k)
     return g.make("mux", t, (fill, g.make("or", t, (low, g.const(t, -(1 << k)))), low))
 
 

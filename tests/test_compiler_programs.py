@@ -220,6 +220,7 @@ def test_signed_modulo_by_powers_of_two_costs_k_ands(n):
             assert got == {"r": r, "q": q} == interpret(src, row)
         mod_only = H + f"def main(x: i{n} @alice) -> (r: i{n} @both):\n    return x % {1 << k}\n"
         assert ands(mod_only) == k
+        assert ands(src) == n - 1       # the quotient reuses the remainder's condition
 
 
 def test_shifts_by_public_and_secret_amounts():
