@@ -155,7 +155,7 @@ def hint(line_text: str, col: int, token_type: str | None) -> str | None:
     if token_type is None:
         if at == "!":
             return "'!' is not an operator: write 'not c' (and '!=' to compare)"
-        if at in "\"'":
+        if at and at in "\"'":
             return "the language has no strings; comments start with '#'"
         if at == ";":
             return "one statement per line: ';' is not used"
@@ -177,12 +177,12 @@ def hint(line_text: str, col: int, token_type: str | None) -> str | None:
                 "select instead, e.g. sum(x[i] if x[i] > t else 0 for i in range(N))")
     if token_type == "IN":
         return "'in' only appears in 'for x in ...': compare with '==' instead"
-    if token_type == "EQUAL" and re.fullmatch(r"\s*[A-Za-z_][\w\[\]., ]*=[^=]*", before) and \
-            before.split()[0] not in ("if", "elif", "return", "const"):
-        return "one assignment per statement: 'x = y = 0' is written 'x = 0' and 'y = 0'"
     if token_type == "EQUAL" and before.count("(") > before.count(")") and \
             not before.lstrip().startswith("def "):
         return "keyword arguments are not supported: pass arguments by position"
+    if token_type == "EQUAL" and re.fullmatch(r"\s*[A-Za-z_][\w\[\]., ]*=[^=]*", before) and \
+            before.split()[0] not in ("if", "elif", "return", "const"):
+        return "one assignment per statement: 'x = y = 0' is written 'x = 0' and 'y = 0'"
     if (token_type == "DEF" or token_type == "NAME" and before.strip() == "def") and \
             line_text[:1].isspace():
         return "functions are defined at the top level, not inside another function"

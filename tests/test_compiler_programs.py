@@ -391,6 +391,7 @@ BODY = "party alice, bob\ndef main(a: u8 @alice, b: u8 @bob) -> (r: u8 @both):\n
     ("    a //= 2\n    return a\n", 7, "'//' is not an operator"),
     ("    a **= 2\n    return a\n", 7, "'**' is not an operator"),
     ("    x = y = 0\n    return a\n", 11, "one assignment per statement"),
+    ("    x = min(a, b=3)\n    return a\n", 17, "keyword arguments are not supported"),
     ("    return sum(a for i in range(3) if a > b)\n", 36, "a comprehension has no 'if' filter"),
 ])
 def test_habits_from_other_languages_get_a_specific_message(stmt, col, msg):
