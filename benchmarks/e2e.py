@@ -2,8 +2,9 @@
 
 Each case runs the whole protocol (handshake, garbler's labels, OT extension, streamed tables,
 output decoding) through ``yaogc.runtime.local.run_local``: the garbler and the evaluator are
-forked processes with the circuit already parsed and scheduled, so interpreter start, imports
-and scheduling are outside every figure. Times are the evaluator's (it finishes last):
+processes started from a fork server, each scheduling the circuit before it connects (as two
+separately started ``yaogc run`` commands do), so interpreter start, imports and scheduling
+are outside every figure. Times are the evaluator's (it finishes last):
 
 - ``setup_seconds``: from just before its TCP connect to the first table byte received
   (greeting, handshake, garbler's input labels, base OT + IKNP for all its input bits);
@@ -63,7 +64,7 @@ def measure(name: str, k: int, repeats: int, reference: Path) -> dict:
     g_rows, e_rows = random_inputs(circuit, k, seed=k)
     runs = []
     for _ in range(repeats):
-        run = run_local(circuit, g_rows, e_rows, timeout=120)
+        run = run_local(circuit, g_rows, e_rows, timeout=120, start_method="forkserver")
         e = run.evaluator
         m, st = e.marks, e.stats
         runs.append({

@@ -316,3 +316,11 @@ def test_blocks_and_labels_cut_into_small_frames(monkeypatch, bristol_path):
     want = evaluate(c, rows)
     assert g.outputs == want and e.outputs == want
     assert e.stats["table_bytes"] == 32 * 7 * 4033
+
+
+def test_run_local_from_clean_processes(bristol_path):
+    """Parties started from a fork server schedule the circuit themselves and still agree."""
+    c = load(bristol_path("adder64.txt"))
+    a, b = (1 << 64) - 3, 10
+    run = run_local(c, {"in1": a}, {"in2": b}, start_method="forkserver")
+    assert run.garbler.outputs == run.evaluator.outputs == [{"out1": (a + b) % (1 << 64)}]
