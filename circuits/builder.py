@@ -26,9 +26,15 @@ _XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)
 
 
 class Builder:
-    def __init__(self, name: str = "circuit", parties: Sequence[str] = ()):
+    """``push_not=False`` leaves NOT gates where they are (``~a ^ b`` stays as written): right
+    when re-emitting an existing circuit, where one NOT feeding many XORs would otherwise
+    become one NOT per XOR."""
+
+    def __init__(self, name: str = "circuit", parties: Sequence[str] = (),
+                 push_not: bool = True):
         self.name = name
         self.parties = tuple(parties)
+        self._push_not = push_not
         self._op: list[int] = [int(Op.CONST0), int(Op.CONST1)]
         self._a: list[int] = [-1, -1]
         self._b: list[int] = [-1, -1]
@@ -105,14 +111,20 @@ class Builder:
             return self.not_(a) if b else a
         op = self._op
         inv = 0
-        if op[a] == _NOT:
-            a = self._a[a]
-            inv = 1
-        if op[b] == _NOT:
-            b = self._a[b]
-            inv ^= 1
-        if a == b:
-            return ONE if inv else ZERO
+        if not self._push_not:
+            if a == b:
+                return ZERO
+            if (op[a] == _NOT and self._a[a] == b) or (op[b] == _NOT and self._a[b] == a):
+                return ONE
+        else:
+            if op[a] == _NOT:
+                a = self._a[a]
+                inv = 1
+            if op[b] == _NOT:
+                b = self._a[b]
+                inv ^= 1
+            if a == b:
+                return ONE if inv else ZERO
         if a > b:
             a, b = b, a
         w = self._emit(_XOR, a, b)

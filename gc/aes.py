@@ -56,14 +56,22 @@ class FixedKeyAES:
         out.view(np.uint8).reshape(-1)[:] = np.frombuffer(self._buf, dtype=np.uint8, count=nbytes)
         return out
 
-    def tccr(self, x: np.ndarray, tweaks: np.ndarray) -> np.ndarray:
-        """H(x_k, t_k) = pi(pi(x_k) ^ t_k) ^ pi(x_k) for every row k; tweaks are uint64."""
-        px = self.permute(x)
-        y = px.copy()
-        y[:, 0] ^= tweaks.astype(np.uint64, copy=False)
-        h = self.permute(y)
-        h ^= px
-        return h
+    def tccr(self, x: np.ndarray, tweaks: np.ndarray, out: np.ndarray | None = None,
+             scratch: np.ndarray | None = None) -> np.ndarray:
+        """H(x_k, t_k) = pi(pi(x_k) ^ t_k) ^ pi(x_k) for every row k; tweaks are uint64.
+
+        ``out`` and ``scratch`` ((n, 2) uint64 each) let a caller hashing chunk after chunk
+        reuse its buffers: fresh multi-megabyte arrays per call cost more in page faults than
+        the AES itself."""
+        px = self.permute(x, scratch)
+        if out is None:
+            out = px.copy()
+        else:
+            np.copyto(out, px)
+        out[:, 0] ^= tweaks.astype(np.uint64, copy=False)
+        self.permute(out, out)
+        out ^= px
+        return out
 
 
 class PRG:

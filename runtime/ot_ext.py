@@ -127,13 +127,8 @@ class _Workspace:
 
     def tccr(self, aes: FixedKeyAES, x: np.ndarray, tweaks: np.ndarray,
              out: np.ndarray) -> np.ndarray:
-        """``aes.tccr(x, tweaks)``, i.e. pi(pi(x) ^ t) ^ pi(x), computed into ``out``."""
-        px = aes.permute(x, self.scratch[:x.shape[0]])
-        np.copyto(out, px)
-        out[:, 0] ^= tweaks
-        aes.permute(out, out)
-        out ^= px
-        return out
+        """``aes.tccr(x, tweaks)`` computed into ``out`` with this workspace's scratch."""
+        return aes.tccr(x, tweaks, out, self.scratch[:x.shape[0]])
 
 
 class OTExtSender:
