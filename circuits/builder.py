@@ -171,35 +171,46 @@ class Builder:
 
     # --- finishing -------------------------------------------------------------------------
     def build(self) -> Circuit:
-        op = np.array(self._op, dtype=np.int64)
-        a = np.array(self._a, dtype=np.int64)
-        b = np.array(self._b, dtype=np.int64)
-        n_nodes = op.size
-        in_nodes = np.array([w for (_, _, _, ws) in self._inputs for w in ws], dtype=np.int64)
-        n_in = in_nodes.size
-        is_gate = (op == _XOR) | (op == _AND) | (op == _NOT)
-        gate_nodes = np.flatnonzero(is_gate)
-        used_consts = sorted({w for (_, _, _, ws) in self._outputs for w in ws if w <= ONE})
-        new = np.full(n_nodes, -1, dtype=np.int64)
-        new[in_nodes] = np.arange(n_in)
-        new[gate_nodes] = n_in + np.arange(gate_nodes.size)
-        n_g = gate_nodes.size
-        for c in used_consts:
-            new[c] = n_in + n_g
-            n_g += 1
-        g_op = op[gate_nodes]
-        g_a, g_b = a[gate_nodes], b[gate_nodes]
-        out_a = np.where(g_a >= 0, new[np.maximum(g_a, 0)], -1)
-        out_b = np.where(g_b >= 0, new[np.maximum(g_b, 0)], -1)
-        if used_consts:
-            g_op = np.concatenate([g_op, np.array([int(Op.CONST0) if c == ZERO else int(Op.CONST1)
-                                                   for c in used_consts])])
-            out_a = np.concatenate([out_a, np.full(len(used_consts), -1)])
-            out_b = np.concatenate([out_b, np.full(len(used_consts), -1)])
-        inputs, pos = [], 0
-        for party, name, t, ws in self._inputs:
-            inputs.append(InputPort(party, name, t, np.arange(pos, pos + len(ws))))
-            pos += len(ws)
-        outputs = [OutputPort(r, name, t, new[np.array(ws, dtype=np.int64)])
-                   for r, name, t, ws in self._outputs]
-        return Circuit(n_in, g_op, out_a, out_b, inputs, outputs, self.name, self.parties)
+        return assemble(self.name, self.parties, np.array(self._op, dtype=np.uint8),
+                        np.array(self._a, dtype=np.int64), np.array(self._b, dtype=np.int64),
+                        self._inputs, self._outputs)
+
+
+def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b: np.ndarray,
+             inputs: Sequence[tuple], outputs: Sequence[tuple]) -> Circuit:
+    """A Circuit from builder-space gate arrays (wire 0 and 1 the constants, input bits with
+    op ``INPUT``): input bits first in port order, then the gates in array order, then a
+    constant gate for each constant an output names. ``inputs`` are ``(party, name, type,
+    wires)`` and ``outputs`` ``(recipients, name, type, wires)`` in builder space."""
+    n_nodes = op.size
+    in_nodes = np.concatenate([np.asarray(ws, dtype=np.int64) for (_, _, _, ws) in inputs]) \
+        if inputs else np.zeros(0, dtype=np.int64)
+    n_in = in_nodes.size
+    is_gate = (op == _XOR) | (op == _AND) | (op == _NOT)
+    gate_nodes = np.flatnonzero(is_gate)
+    used_consts = sorted({int(w) for (_, _, _, ws) in outputs
+                          for w in np.asarray(ws, dtype=np.int64).tolist() if w <= ONE})
+    new = np.full(n_nodes, -1, dtype=np.int64)
+    new[in_nodes] = np.arange(n_in)
+    new[gate_nodes] = n_in + np.arange(gate_nodes.size)
+    n_g = gate_nodes.size
+    for c in used_consts:
+        new[c] = n_in + n_g
+        n_g += 1
+    g_op = op[gate_nodes]
+    g_a, g_b = a[gate_nodes], b[gate_nodes]
+    out_a = np.where(g_a >= 0, new[np.maximum(g_a, 0)], -1)
+    out_b = np.where(g_b >= 0, new[np.maximum(g_b, 0)], -1)
+    if used_consts:
+        g_op = np.concatenate([g_op, np.array([int(Op.CONST0) if c == ZERO else int(Op.CONST1)
+                                               for c in used_consts], dtype=np.uint8)])
+        out_a = np.concatenate([out_a, np.full(len(used_consts), -1)])
+        out_b = np.concatenate([out_b, np.full(len(used_consts), -1)])
+    ins, pos = [], 0
+    for party, pname, t, ws in inputs:
+        k = len(ws)
+        ins.append(InputPort(party, pname, t, np.arange(pos, pos + k)))
+        pos += k
+    outs = [OutputPort(r, oname, t, new[np.asarray(ws, dtype=np.int64)])
+            for r, oname, t, ws in outputs]
+    return Circuit(n_in, g_op, out_a, out_b, ins, outs, name, parties)

@@ -3,10 +3,10 @@
 - :func:`simplify` re-emits every gate in order through the Builder (with NOT gates left in
   place), which folds constants (``x ^ 0``, ``x ^ 1``, ``x & 0``, ``x & 1``, ``x ^ x``,
   ``x & x``, ``x & ~x``, ``~~x``) and hash-conses, so constant folding and deduplication
-  happen in one pass of about 1 µs per gate; :func:`fold_constants`
+  happen in one compiled pass (:mod:`.rehash`); :func:`fold_constants`
   and :func:`deduplicate` are that pass under the names callers look for.
-- :func:`remove_dead` drops gates that reach no output (a reverse sweep, then vectorized
-  renumbering).
+- :func:`remove_dead` drops gates that reach no output (a compiled reverse sweep, then
+  vectorized renumbering).
 - :func:`optimize` runs both to a fixpoint.
 """
 
@@ -14,35 +14,59 @@ from __future__ import annotations
 
 import numpy as np
 
-from .builder import ONE, ZERO, Builder
+from .builder import assemble
 from .circuit import Circuit, OutputPort, Op
+from .rehash import INPUT, live_mask, rehash
 
 _MAX_ROUNDS = 8
 
 
 def simplify(circuit: Circuit) -> Circuit:
-    """Constant folding and deduplication in one rebuild; dead gates are removed too."""
-    b = Builder(circuit.name, circuit._declared_parties or (), push_not=False)
-    m: list[int] = []
-    for p in circuit.inputs:
-        m += b.input(p.party, p.name, p.type)
-    push = m.append
-    xor, and_, not_ = b.xor, b.and_, b.not_
-    for o, x, y in zip(circuit.op.tolist(), circuit.in0.tolist(), circuit.in1.tolist()):
-        if o == _XOR:
-            push(xor(m[x], m[y]))
-        elif o == _AND:
-            push(and_(m[x], m[y]))
-        elif o == _NOT:
-            push(not_(m[x]))
-        else:
-            push(ZERO if o == Op.CONST0 else ONE)
-    for o in circuit.outputs:
-        b.output(o.recipients, o.name, o.type, [m[w] for w in o.wires.tolist()])
-    return remove_dead(b.build())
+    """Constant folding and deduplication in one compiled pass (the Builder's rules, NOT
+    gates left in place); dead gates are removed too."""
+    op, a, b = to_builder_space(circuit)
+    nop, na, nb, m = rehash(op, a, b, push_not=False)
+    n_in = circuit.n_inputs
+    inputs = [(p.party, p.name, p.type, m[p.wires + 2]) for p in circuit.inputs]
+    outputs = [(o.recipients, o.name, o.type, m[o.wires + 2]) for o in circuit.outputs]
+    return compact(circuit.name, circuit._declared_parties or (), nop, na, nb, inputs, outputs)
+
+
+def to_builder_space(circuit: Circuit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gate arrays with the two constant wires in front and the inputs as INPUT nodes:
+    circuit wire w is builder-space wire w + 2."""
+    n_in = circuit.n_inputs
+    head = np.full(2 + n_in, -1, dtype=np.int64)
+    op = np.concatenate([np.array([_C0, _C1], dtype=np.uint8),
+                         np.full(n_in, INPUT, dtype=np.uint8), circuit.op])
+    a = np.concatenate([head, np.where(circuit.in0 >= 0, circuit.in0 + 2, -1)])
+    b = np.concatenate([head, np.where(circuit.in1 >= 0, circuit.in1 + 2, -1)])
+    return op, a, b
+
+
+def compact(name: str, parties, op: np.ndarray, a: np.ndarray, b: np.ndarray,
+            inputs: list, outputs: list) -> Circuit:
+    """Assemble a Circuit from builder-space arrays without the gates no output reads."""
+    roots = [np.asarray(ws, dtype=np.int64) for (_, _, _, ws) in outputs]
+    roots = np.concatenate(roots) if roots else np.zeros(0, dtype=np.int64)
+    keep = live_mask(op, a, b, roots)
+    keep[:2] = True
+    keep |= op == INPUT
+    if not keep.all():
+        idx = np.flatnonzero(keep)
+        new = np.full(op.size, -1, dtype=np.int64)
+        new[idx] = np.arange(idx.size)
+        op = op[idx]
+        a, b = a[idx], b[idx]
+        a = np.where(a >= 0, new[np.maximum(a, 0)], -1)
+        b = np.where(b >= 0, new[np.maximum(b, 0)], -1)
+        inputs = [(p, n, t, new[np.asarray(ws, dtype=np.int64)]) for (p, n, t, ws) in inputs]
+        outputs = [(r, n, t, new[np.asarray(ws, dtype=np.int64)]) for (r, n, t, ws) in outputs]
+    return assemble(name, parties, op, a, b, inputs, outputs)
 
 
 _XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)
+_C0, _C1 = int(Op.CONST0), int(Op.CONST1)
 
 
 fold_constants = simplify
@@ -51,19 +75,13 @@ deduplicate = simplify
 
 def live_gates(circuit: Circuit) -> np.ndarray:
     """Boolean mask over the gates: True where the gate reaches some output."""
-    n_in, n = circuit.n_inputs, circuit.n_gates
-    live = bytearray(n_in + n)
-    for o in circuit.outputs:
-        for w in o.wires.tolist():
-            live[w] = 1
-    a, b = circuit.in0.tolist(), circuit.in1.tolist()
-    for k in range(n - 1, -1, -1):
-        if live[n_in + k]:
-            if a[k] >= 0:
-                live[a[k]] = 1
-            if b[k] >= 0:
-                live[b[k]] = 1
-    return np.frombuffer(bytes(live), dtype=np.uint8)[n_in:].astype(bool)
+    n_in = circuit.n_inputs
+    roots = [o.wires for o in circuit.outputs]
+    roots = np.concatenate(roots) if roots else np.zeros(0, dtype=np.int64)
+    op = np.concatenate([np.full(n_in, INPUT, dtype=np.uint8), circuit.op])
+    a = np.concatenate([np.full(n_in, -1, dtype=np.int64), circuit.in0])
+    b = np.concatenate([np.full(n_in, -1, dtype=np.int64), circuit.in1])
+    return live_mask(op, a, b, roots)[n_in:]
 
 
 def remove_dead(circuit: Circuit) -> Circuit:

@@ -1,78 +1,195 @@
-"""Lowering: word-level IR -> Boolean circuit, through the circuits Builder and word library.
+"""Lowering: word-level IR -> Boolean circuit, through the word library as gate templates.
 
 Every IR operation maps onto one function of :mod:`yaogc.circuits.words`, so each costs what
 the word library costs. Fixed-point values are signed words of their raw bits; a fixed-point
 product takes bits F..F+W-1 of the full signed product, a quotient is a signed division of the
 dividend shifted left by F, corrected toward negative infinity.
+
+Operations are lowered in *waves*: a node's wave is one more than the deepest wave among its
+operands (pure rewiring adds none), so the nodes of one wave are independent. Within a wave,
+nodes with the same *signature* (operation, types, attribute, constant operands) are one call
+of :meth:`~yaogc.circuits.templates.GateBuffer.apply`, which builds the gates of one instance
+with the word library and stamps out the rest with array arithmetic: an unrolled loop over
+thousands of records costs a handful of template builds, not thousands of Python-level
+gate emissions. The buffer's final rehash merges gates that several operations share.
 """
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
+
 from yaogc.circuits import words as W
 from yaogc.circuits.builder import ONE, ZERO, Builder
 from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.templates import GateBuffer
 from yaogc.circuits.types import BoolType
 
 from . import ops
 from .check import Elaborated
 
+# operations that only rearrange their operands' wires (no gates)
+_WIRING = frozenset(("const", "input", "shl", "shr", "rotl", "rotr", "resize", "reinterp",
+                     "bit"))
 
-def lower(e: Elaborated) -> Circuit:
-    b = Builder(e.name, e.parties)
-    ports = [b.input(party, name, t) for party, name, t in e.inputs]
+
+def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit:
+    """The circuit of ``e``. ``progress(phase, gates, seconds)`` is called now and then;
+    ``max_gates`` bounds the gates emitted (:class:`~yaogc.circuits.templates.TooLarge`)."""
+    buf = GateBuffer(e.name, e.parties, max_gates)
+    ports = [buf.input(party, name, t) for party, name, t in e.inputs]
     g = e.graph
     roots = [n for out in e.outputs for n in out[3]]
-    wires: dict[int, list[int]] = {}
-    divs: dict[tuple, tuple] = {}
-    for n in g.live(roots):
-        wires[n] = _lower_node(b, g, n, wires, ports, divs)
+    live = g.live(roots)
+    words: dict[int, np.ndarray] = {}
+    waves: dict[int, list[int]] = {}
+    wave: dict[int, int] = {}
+    plans: dict[int, tuple] = {}
+    for n in live:
+        plan = _plan(g, n)
+        plans[n] = plan
+        d = max((wave[a] for a in plan[1]), default=0) + (plan[0] is not None)
+        wave[n] = d
+        waves.setdefault(d, []).append(n)
+    t0 = time.perf_counter()
+    last = t0
+    for d in sorted(waves):
+        groups: dict = {}
+        wiring = []
+        for n in waves[d]:
+            sig = plans[n][0]
+            if sig is None:
+                wiring.append(n)
+            else:
+                groups.setdefault(sig, []).append(n)
+        for sig, members in groups.items():
+            args = plans[members[0]][1]
+            if len(args) == 1:
+                X = np.stack([words[plans[n][1][0]] for n in members])
+            else:
+                X = np.stack([np.concatenate([words[a] for a in plans[n][1]]) for n in members])
+            out = buf.apply(sig, _gate_fn(sig), X)
+            for i, n in enumerate(members):
+                words[n] = out[i]
+        for n in wiring:
+            words[n] = _wire(g, n, plans[n][1], words, ports)
+        if progress is not None:
+            now = time.perf_counter()
+            if now - last > 0.5:
+                progress("lower", buf.n_emitted, now - t0)
+                last = now
     for rec, name, t, ns in e.outputs:
-        out: list[int] = []
-        for x in ns:
-            out.extend(wires[x])
-        b.output(rec, name, t, out)
-    return b.build()
+        out = [words[x] for x in ns]
+        buf.output(rec, name, t, np.concatenate(out) if out else np.zeros(0, dtype=np.int64))
+    if progress is not None:
+        progress("rehash", buf.n_emitted, time.perf_counter() - t0)
+    return buf.build()
 
 
-def _lower_node(b: Builder, g, n: int, wires, ports, divs) -> list[int]:
+def _plan(g, n: int) -> tuple:
+    """(signature or None for pure wiring, operand nodes whose wires the lowering reads)."""
+    op = g.op(n)
+    args = g.args(n)
+    if op in _WIRING:
+        return None, args
+    if op == "sum":
+        # zero-extended terms add only their own bits
+        w = g.type(n).width
+        eff = []
+        for x in args:
+            if g.op(x) == "resize":
+                inner = g.args(x)[0]
+                it = g.type(inner)
+                if not ops.signed(it) and it.width < w:
+                    x = inner
+            eff.append(x)
+        args = tuple(eff)
+    argsig = tuple((g.type(a), g.const_value(a)) for a in args)
+    return (op, g.type(n), g.attr(n), argsig), args
+
+
+def _wire(g, n: int, args, words, ports) -> np.ndarray:
     op, t = g.op(n), g.type(n)
-    args = [wires[a] for a in g.args(n)]
-    attr = g.attr(n)
     w = t.width
-    sgn = ops.signed(t)
+    attr = g.attr(n)
     if op == "const":
-        return W.const_word(attr, w)
+        return np.array(W.const_word(attr, w), dtype=np.int64)
     if op == "input":
         port, off = attr
-        return list(ports[port][off:off + w])
+        return ports[port][off:off + w]
+    x = words[args[0]]
+    if op == "shl":
+        return np.array(W.shl(x.tolist(), attr), dtype=np.int64)
+    if op == "shr":
+        return np.array(W.shr(x.tolist(), attr, ops.signed(t)), dtype=np.int64)
+    if op == "rotl":
+        return np.array(W.rotl(x.tolist(), attr), dtype=np.int64)
+    if op == "rotr":
+        return np.array(W.rotr(x.tolist(), attr), dtype=np.int64)
+    if op == "resize":
+        src = g.type(args[0])
+        return np.array(W.extend(x.tolist(), w, ops.signed(src)), dtype=np.int64)
+    if op == "reinterp":
+        return x
+    if op == "bit":
+        return x[attr:attr + 1]
+    raise KeyError(op)
+
+
+_FNS: dict = {}
+
+
+def _gate_fn(sig):
+    """The function a template of this signature runs: split the input bits into the
+    operand words, emit the operation through the word library."""
+    fn = _FNS.get(sig)
+    if fn is None:
+        op, t, attr, argsig = sig
+        widths = [at.width for at, _ in argsig]
+
+        def fn(b: Builder, bits: list[int]) -> list[int]:
+            words, pos = [], 0
+            for k in widths:
+                words.append(bits[pos:pos + k])
+                pos += k
+            return _gates(b, op, t, attr, argsig, words)
+        if len(_FNS) > 4096:
+            _FNS.clear()
+        _FNS[sig] = fn
+    return fn
+
+
+def _gates(b: Builder, op: str, t, attr, argsig, args: list[list[int]]) -> list[int]:
+    w = t.width
+    sgn = ops.signed(t)
+    consts = [c for _, c in argsig]
     if op == "add":
         return W.add(b, *args)
     if op == "sub":
         return W.sub(b, *args)
     if op == "sum":
-        return _sum(b, g, g.args(n), attr, w, wires)
+        heap = W.BitHeap(b, w)
+        for word, neg in zip(args, attr):
+            heap.add_word(word, 0, neg)
+        return heap.result()
     if op == "neg":
         return W.neg(b, args[0])
     if op == "mul":
-        c = _const_arg(g, n)
-        if c is not None:
-            k, x = c
-            return W.mul_const(b, wires[x], k)
+        if consts[1] is not None:
+            return W.mul_const(b, args[0], consts[1])
+        if consts[0] is not None:
+            return W.mul_const(b, args[1], consts[0])
         return W.mul(b, *args)
     if op == "fmul":
-        return _fixed_mul(b, g, n, args, w, attr, wires)
+        return _fixed_mul(b, consts, args, w, attr)
     if op == "fdiv":
-        return _fixed_div(b, args, w, attr, g.const_value(g.args(n)[1]))
+        return _fixed_div(b, args, w, attr, consts[1])
     if op in ("div", "mod"):
-        x, y = g.args(n)
-        key = (x, y, sgn)
-        if key not in divs:
-            d = g.const_value(y)
-            if d is not None:
-                divs[key] = (W.divmod_const_s if sgn else W.divmod_const_u)(b, args[0], d)
-            else:
-                divs[key] = (W.divmod_s if sgn else W.divmod_u)(b, *args)
-        q, r = divs[key]
+        if consts[1] is not None:
+            q, r = (W.divmod_const_s if sgn else W.divmod_const_u)(b, args[0], consts[1])
+        else:
+            q, r = (W.divmod_s if sgn else W.divmod_u)(b, *args)
         return list(q if op == "div" else r)
     if op == "not":
         return W.not_w(b, args[0])
@@ -82,44 +199,29 @@ def _lower_node(b: Builder, g, n: int, wires, ports, divs) -> list[int]:
         return W.or_w(b, *args)
     if op == "xor":
         return W.xor_w(b, *args)
-    if op == "shl":
-        return W.shl(args[0], attr)
-    if op == "shr":
-        return W.shr(args[0], attr, sgn)
     if op == "shlv":
         return W.shl_var(b, args[0], args[1])
     if op == "shrv":
         return W.shr_var(b, args[0], args[1], sgn)
-    if op == "rotl":
-        return W.rotl(args[0], attr)
-    if op == "rotr":
-        return W.rotr(args[0], attr)
     if op == "rotlv":
         return W.rotl_var(b, args[0], args[1])
     if op == "rotrv":
         return W.rotr_var(b, args[0], args[1])
     if op in ("eq", "ne", "lt", "le"):
-        at = g.type(g.args(n)[0])
         if op == "eq":
             return [W.eq(b, *args)]
         if op == "ne":
             return [W.ne(b, *args)]
+        at = argsig[0][0]
         return [(W.lt if op == "lt" else W.le)(b, args[0], args[1], ops.signed(at))]
     if op == "mux":
         return W.mux(b, args[0][0], args[1], args[2])
-    if op == "resize":
-        src = g.type(g.args(n)[0])
-        return W.extend(args[0], w, ops.signed(src))
-    if op == "reinterp":
-        return list(args[0])
     if op == "popcount":
-        bits = args[0] if len(args) == 1 and not isinstance(g.type(g.args(n)[0]), BoolType) \
+        bits = args[0] if len(args) == 1 and not isinstance(argsig[0][0], BoolType) \
             else [a[0] for a in args]
         return W.extend(W.popcount(b, bits), w, False)
-    if op == "bit":
-        return [args[0][attr]]
     if op == "index":
-        return _index(b, args[0], args[1:], w, ops.signed(g.type(g.args(n)[0])))
+        return _index(b, args[0], args[1:], w, ops.signed(argsig[0][0]))
     if op == "min":
         return W.min_(b, args[0], args[1], sgn)
     if op == "max":
@@ -129,38 +231,16 @@ def _lower_node(b: Builder, g, n: int, wires, ports, divs) -> list[int]:
     raise KeyError(op)
 
 
-def _const_arg(g, n: int):
-    """(constant, other operand) of a binary node with one constant operand, else None."""
-    x, y = g.args(n)
-    cy = g.const_value(y)
-    if cy is not None:
-        return cy, x
-    cx = g.const_value(x)
-    if cx is not None:
-        return cx, y
-    return None
-
-
-def _sum(b: Builder, g, terms, signs, w: int, wires) -> list[int]:
-    """One bit heap for all terms; zero-extended terms add only their own bits."""
-    heap = W.BitHeap(b, w)
-    for x, neg in zip(terms, signs):
-        word = wires[x]
-        if g.op(x) == "resize":
-            inner = g.args(x)[0]
-            it = g.type(inner)
-            if not ops.signed(it) and it.width < w:
-                word = wires[inner]
-        heap.add_word(word, 0, neg)
-    return heap.result()
-
-
-def _fixed_mul(b: Builder, g, n: int, args, w: int, frac: int, wires) -> list[int]:
-    c = _const_arg(g, n)
+def _fixed_mul(b: Builder, consts, args, w: int, frac: int) -> list[int]:
+    c = None
+    if consts[1] is not None:
+        c = consts[1], args[0]
+    elif consts[0] is not None:
+        c = consts[0], args[1]
     if c is not None:
         k, x = c
         # only bits below F + W of the product matter: multiply at that width
-        prod = W.mul_const(b, W.extend(wires[x], w + frac, True), k)
+        prod = W.mul_const(b, W.extend(x, w + frac, True), k)
     else:
         prod = W.mul_full(b, args[0], args[1], True, width=frac + w)
     return list(prod[frac:frac + w])

@@ -1,0 +1,312 @@
+"""Word operations emitted as gate templates: build one instance gate by gate, stamp out many.
+
+A word operation of given widths on inputs with a given *pattern* (which input bits are
+constants, which are the same wire or its negation, and, for operations that choose their
+structure by AND-depth, the inputs' relative depths) always emits the same gates. The
+:class:`GateBuffer` therefore runs a word-library function once on a scratch
+:class:`~yaogc.circuits.builder.Builder`, keeps the gates it emitted as a :class:`Template`,
+and instantiates it for every row of an input matrix with array arithmetic: M instances of a
+G-gate template cost one compiled loop over G x M gates instead of G x M Python calls.
+
+Templates fold constants and hash-cons within one instance, exactly as the Builder would;
+sharing between instances (the same gate computed twice) is left to the
+:func:`~yaogc.circuits.rehash.rehash` pass that runs over the whole buffer when it is built,
+which applies the Builder's rules again, so the result matches emitting every gate through
+one Builder.
+
+The buffer keeps the gates in *builder space* (wire 0 and 1 are the constants, input bits are
+``INPUT`` nodes) together with every wire's AND-depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Hashable, Sequence
+
+import numpy as np
+
+from .builder import ONE, ZERO, Builder, assemble
+from .circuit import Circuit, Op
+from .jit import kernel
+from .rehash import INPUT, live_mask, rehash
+
+_XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)
+
+
+class TooLarge(Exception):
+    """The circuit outgrew the gate budget; ``gates`` is how many it had reached."""
+
+    def __init__(self, gates: int, limit: int):
+        super().__init__(gates, limit)
+        self.gates, self.limit = gates, limit
+
+
+@dataclass(frozen=True, eq=False)
+class Template:
+    """The gates of one instance. Operand and output references: 0 and 1 the constants,
+    ``2 .. 2+leaves-1`` the distinct input wires, ``2+leaves+j`` the template's gate j."""
+    leaves: int
+    op: np.ndarray        # (G,) uint8
+    a: np.ndarray         # (G,) int64
+    b: np.ndarray         # (G,) int64
+    outs: np.ndarray      # (n_out,) int64
+    sensitive: bool       # the function read the inputs' AND-depths
+
+    @property
+    def n_gates(self) -> int:
+        return int(self.op.size)
+
+
+class _Scratch(Builder):
+    """A Builder whose leaves are anonymous input bits at given AND-depths, and which notes
+    whether the function it serves looked at any AND-depth."""
+
+    def __init__(self):
+        super().__init__("template")
+        self.read_levels = False
+
+    def leaves(self, levels: Sequence[int]) -> list[int]:
+        start = len(self._op)
+        n = len(levels)
+        self._op.extend([255] * n)
+        self._a.extend([-1] * n)
+        self._b.extend([-1] * n)
+        self._lev.extend(int(x) for x in levels)
+        return list(range(start, start + n))
+
+    def and_level(self, w: int) -> int:
+        self.read_levels = True
+        return self._lev[w]
+
+
+def make_template(fn: Callable[[Builder, list[int]], Sequence[int]], code: Sequence[int],
+                  levels: Sequence[int]) -> Template:
+    """Run ``fn`` on a scratch builder. ``code`` per input bit: ``-1``/``-2`` the constant
+    0/1, else ``2 * leaf + inverted``; ``levels`` per leaf, its AND-depth."""
+    s = _Scratch()
+    leaf_w = s.leaves(levels)
+    bits = []
+    for c in code:
+        if c < 0:
+            bits.append(ZERO if c == -1 else ONE)
+        else:
+            w = leaf_w[c >> 1]
+            bits.append(s.not_(w) if c & 1 else w)
+    outs = [int(w) for w in fn(s, bits)]
+    op = np.array(s._op, dtype=np.uint8)
+    a = np.array(s._a, dtype=np.int64)
+    b = np.array(s._b, dtype=np.int64)
+    live = live_mask(op, a, b, np.array(outs, dtype=np.int64))
+    n_leaves = len(leaf_w)
+    first_gate = 2 + n_leaves     # scratch wires: 0, 1, leaves, then gates
+    gates = first_gate + np.flatnonzero(live[first_gate:])
+    ref = np.full(op.size, -1, dtype=np.int64)
+    ref[0], ref[1] = 0, 1
+    ref[2:first_gate] = 2 + np.arange(n_leaves)
+    ref[gates] = first_gate + np.arange(gates.size)
+    ta, tb = a[gates], b[gates]
+    ta = np.where(ta >= 0, ref[np.maximum(ta, 0)], -1)
+    tb = np.where(tb >= 0, ref[np.maximum(tb, 0)], -1)
+    return Template(n_leaves, op[gates], ta, tb, ref[np.array(outs, dtype=np.int64)],
+                    s.read_levels)
+
+
+@kernel
+def _instantiate(top, ta, tb, n_leaves, X, base, op, a, b, lev):
+    G = top.size
+    M = X.shape[0]
+    first = 2 + n_leaves
+    for j in range(G):
+        o = top[j]
+        ra = ta[j]
+        rb = tb[j]
+        for m in range(M):
+            w = base + j * M + m
+            if ra < 2:
+                x = ra
+            elif ra < first:
+                x = X[m, ra - 2]
+            else:
+                x = base + (ra - first) * M + m
+            op[w] = o
+            a[w] = x
+            if o == 2:
+                b[w] = -1
+                lev[w] = lev[x]
+            else:
+                if rb < 2:
+                    y = rb
+                elif rb < first:
+                    y = X[m, rb - 2]
+                else:
+                    y = base + (rb - first) * M + m
+                b[w] = y
+                la = lev[x]
+                lb = lev[y]
+                lev[w] = (la if la > lb else lb) + (1 if o == 1 else 0)
+
+
+class GateBuffer:
+    """Gates in builder space, in growable arrays, emitted a template at a time."""
+
+    def __init__(self, name: str = "circuit", parties: Sequence[str] = (),
+                 max_gates: int | None = None):
+        self.name = name
+        self.parties = tuple(parties)
+        self.max_gates = max_gates
+        cap = 1 << 16
+        self.op = np.empty(cap, dtype=np.uint8)
+        self.a = np.empty(cap, dtype=np.int64)
+        self.b = np.empty(cap, dtype=np.int64)
+        self.lev = np.empty(cap, dtype=np.int32)
+        self.op[:2] = (int(Op.CONST0), int(Op.CONST1))
+        self.a[:2] = self.b[:2] = -1
+        self.lev[:2] = 0
+        self.n = 2
+        self._templates: dict = {}
+        self._sensitive: dict = {}
+        self.templates_built = 0
+        self._inputs: list = []
+        self._outputs: list = []
+
+    # --- storage ------------------------------------------------------------------------
+    def _reserve(self, k: int) -> int:
+        need = self.n + k
+        if self.max_gates is not None and need > self.max_gates:
+            raise TooLarge(need, self.max_gates)
+        cap = self.op.size
+        if need > cap:
+            while cap < need:
+                cap *= 2
+            for name in ("op", "a", "b", "lev"):
+                old = getattr(self, name)
+                new = np.empty(cap, dtype=old.dtype)
+                new[:self.n] = old[:self.n]
+                setattr(self, name, new)
+        start = self.n
+        self.n = need
+        return start
+
+    def input(self, party: str, name: str, type) -> np.ndarray:
+        """Declare an input port; returns its wires, bit 0 first."""
+        k = type.width
+        s = self._reserve(k)
+        self.op[s:s + k] = INPUT
+        self.a[s:s + k] = -1
+        self.b[s:s + k] = -1
+        self.lev[s:s + k] = 0
+        wires = np.arange(s, s + k, dtype=np.int64)
+        self._inputs.append((party, name, type, wires))
+        return wires
+
+    def output(self, recipients, name: str, type, wires) -> None:
+        if isinstance(recipients, str):
+            recipients = (recipients,)
+        self._outputs.append((tuple(recipients), name, type, np.asarray(wires, dtype=np.int64)))
+
+    def levels(self, wires: np.ndarray) -> np.ndarray:
+        return self.lev[wires]
+
+    # --- templates -------------------------------------------------------------------------
+    def apply(self, sig: Hashable, fn: Callable[[Builder, list[int]], Sequence[int]],
+              X: np.ndarray) -> np.ndarray:
+        """``fn`` applied to every row of the (M, k) wire matrix ``X``: an (M, n_out) wire
+        matrix. ``sig`` must determine ``fn`` (equal signatures, equal functions)."""
+        X = np.asarray(X, dtype=np.int64)
+        M, k = X.shape
+        isnot = self.op[X] == _NOT
+        base = np.where(isnot, self.a[X], X)
+        const = base <= ONE
+        # per row, the first column holding the same base wire (aliases share one leaf)
+        order = np.argsort(base, axis=1, kind="stable")
+        srt = np.take_along_axis(base, order, 1)
+        start = np.ones(srt.shape, dtype=bool)
+        start[:, 1:] = srt[:, 1:] != srt[:, :-1]
+        pos = np.maximum.accumulate(np.where(start, np.arange(k), 0), axis=1)
+        first = np.empty_like(order)
+        np.put_along_axis(first, order, np.take_along_axis(order, pos, 1), 1)
+        code = np.where(const, -1 - base, 2 * first + isnot)
+        lev = np.where(const, 0, self.lev[base]).astype(np.int64)
+        # depths relative to the row's shallowest input: the structure a depth-driven
+        # function picks depends on these differences only
+        low = np.where(const, np.iinfo(np.int32).max, lev).min(axis=1, initial=np.iinfo(np.int32).max)
+        rel = np.where(const, 0, lev - low[:, None])
+        sensitive = self._sensitive.get(sig, True)
+        key = np.concatenate([code, rel], axis=1) if sensitive else code
+        if M == 1:
+            groups = [(key[0], np.zeros(1, dtype=np.int64))]
+        else:
+            uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            if len(uniq) == 1:
+                groups = [(uniq[0], np.arange(M))]
+            else:
+                rows = np.argsort(inverse, kind="stable")
+                bounds = np.searchsorted(inverse[rows], np.arange(len(uniq) + 1))
+                groups = [(uniq[g], rows[bounds[g]:bounds[g + 1]]) for g in range(len(uniq))]
+                # deterministic emission order: by first row
+                groups.sort(key=lambda t: int(t[1][0]))
+        out = None
+        for krow, rows in groups:
+            c = krow[:k]
+            leafcols = np.flatnonzero((c >= 0) & ((c >> 1) == np.arange(k)))
+            remap = np.full(k, -1, dtype=np.int64)
+            remap[leafcols] = np.arange(leafcols.size)
+            tcode = np.where(c >= 0, 2 * remap[np.maximum(c >> 1, 0)] + (c & 1), c)
+            tkey = (sig, krow.tobytes())
+            t = self._templates.get(tkey)
+            if t is None:
+                r0 = int(rows[0])
+                t = make_template(fn, tcode.tolist(), rel[r0, leafcols].tolist())
+                self.templates_built += 1
+                if sig not in self._sensitive:
+                    self._sensitive[sig] = t.sensitive
+                    if not t.sensitive:   # later calls key on the pattern alone
+                        tkey = (sig, c.tobytes())
+                self._templates[tkey] = t
+            leaves = base[rows][:, leafcols] if rows.size != M else base[:, leafcols]
+            o = self._stamp(t, np.ascontiguousarray(leaves))
+            if out is None:
+                if len(groups) == 1:
+                    return o
+                out = np.empty((M, o.shape[1]), dtype=np.int64)
+            out[rows] = o
+        if out is None:
+            out = np.zeros((M, 0), dtype=np.int64)
+        return out
+
+    def _stamp(self, t: Template, leaves: np.ndarray) -> np.ndarray:
+        M = leaves.shape[0]
+        G = t.n_gates
+        base = self._reserve(G * M)
+        if G:
+            _instantiate(t.op, t.a, t.b, t.leaves, leaves, base, self.op, self.a, self.b,
+                         self.lev)
+        outs = t.outs
+        first = 2 + t.leaves
+        res = np.empty((M, outs.size), dtype=np.int64)
+        rng = np.arange(M, dtype=np.int64)
+        for i, r in enumerate(outs.tolist()):
+            if r < 2:
+                res[:, i] = r
+            elif r < first:
+                res[:, i] = leaves[:, r - 2]
+            else:
+                res[:, i] = base + (r - first) * M + rng
+        return res
+
+    # --- finishing -------------------------------------------------------------------------
+    @property
+    def n_emitted(self) -> int:
+        return self.n - 2
+
+    def build(self) -> Circuit:
+        """Fold, hash-cons and drop dead gates over everything emitted; the Circuit."""
+        from .passes import compact
+        n = self.n
+        op, a, b = self.op[:n], self.a[:n], self.b[:n]
+        nop, na, nb, m = rehash(op, a, b, push_not=True)
+        self.op = self.a = self.b = self.lev = None   # the raw arrays are no longer needed
+        inputs = [(p, nm, t, m[w]) for (p, nm, t, w) in self._inputs]
+        outputs = [(r, nm, t, m[w]) for (r, nm, t, w) in self._outputs]
+        return compact(self.name, self.parties, nop, na, nb, inputs, outputs)
