@@ -18,25 +18,28 @@ from .circuit import Op
 from .jit import kernel
 
 INPUT = 255
+MAX_WIRES = 1 << 30
 _XOR, _AND, _NOT, _C0, _C1 = int(Op.XOR), int(Op.AND), int(Op.NOT), int(Op.CONST0), int(Op.CONST1)
 
 
 @kernel
 def _emit(o, x, y, nop, na, nb, table, n):
-    """The wire of gate (o, x, y): an existing one, or new wire ``n``."""
-    mask = table.size - 1
-    h = (np.uint64(x) * np.uint64(0x9E3779B97F4A7C15)) ^ (np.uint64(y + 1) * np.uint64(0xC2B2AE3D27D4EB4F))
-    h = (h ^ (h >> np.uint64(29)) ^ np.uint64(o)) * np.uint64(0xBF58476D1CE4E5B9)
-    i = np.int64(h >> np.uint64(20)) & mask
+    """The wire of gate (o, x, y): an existing one, or new wire ``n``. A table row is
+    (packed gate, wire), so a probe touches one cache line; wires stay below 2^30."""
+    mask = table.shape[0] - 1
+    key = (x << 32) | ((y + 1) << 2) | o
+    h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    i = np.int64(h >> np.uint64(32)) & mask
     while True:
-        w = table[i]
+        w = table[i, 1]
         if w < 0:
-            table[i] = n
+            table[i, 0] = key
+            table[i, 1] = n
             nop[n] = o
             na[n] = x
             nb[n] = y
             return n
-        if nop[w] == o and na[w] == x and nb[w] == y:
+        if table[i, 0] == key:
             return w
         i = (i + 1) & mask
 
@@ -48,6 +51,66 @@ def _not(x, nop, na, nb, table, n):
     if nop[x] == 2:
         return na[x]
     return _emit(2, x, -1, nop, na, nb, table, n)
+
+
+@kernel
+def bnot(x, nop, na, nb, table, n):
+    """Builder.not_: (wire, next free wire)."""
+    r = _not(x, nop, na, nb, table, n)
+    return r, (n + 1 if r == n else n)
+
+
+@kernel
+def bxor(x, y, push_not, nop, na, nb, table, n):
+    """Builder.xor: (wire, next free wire)."""
+    if x <= 1:
+        if x == 1:
+            return bnot(y, nop, na, nb, table, n)
+        return y, n
+    if y <= 1:
+        if y == 1:
+            return bnot(x, nop, na, nb, table, n)
+        return x, n
+    inv = 0
+    if not push_not:
+        if x == y:
+            return 0, n
+        if (nop[x] == 2 and na[x] == y) or (nop[y] == 2 and na[y] == x):
+            return 1, n
+    else:
+        if nop[x] == 2:
+            x = na[x]
+            inv = 1
+        if nop[y] == 2:
+            y = na[y]
+            inv ^= 1
+        if x == y:
+            return inv, n
+    if x > y:
+        x, y = y, x
+    r = _emit(0, x, y, nop, na, nb, table, n)
+    if r == n:
+        n += 1
+    if inv:
+        return bnot(r, nop, na, nb, table, n)
+    return r, n
+
+
+@kernel
+def band(x, y, nop, na, nb, table, n):
+    """Builder.and_: (wire, next free wire)."""
+    if x <= 1:
+        return (y if x == 1 else 0), n
+    if y <= 1:
+        return (x if y == 1 else 0), n
+    if x == y:
+        return x, n
+    if (nop[x] == 2 and na[x] == y) or (nop[y] == 2 and na[y] == x):
+        return 0, n
+    if x > y:
+        x, y = y, x
+    r = _emit(1, x, y, nop, na, nb, table, n)
+    return r, (n + 1 if r == n else n)
 
 
 @kernel
@@ -65,69 +128,31 @@ def _rehash(op, a, b, push_not, nop, na, nb, m, table):
         o = op[w]
         if o == 3:
             m[w] = 0
-            continue
-        if o == 4:
+        elif o == 4:
             m[w] = 1
-            continue
-        if o == 255:
+        elif o == 255:
             nop[n] = 255
             na[n] = -1
             nb[n] = -1
             m[w] = n
             n += 1
-            continue
-        x = m[a[w]]
-        if o == 2:
-            r = _not(x, nop, na, nb, table, n)
+        elif o == 2:
+            m[w], n = bnot(m[a[w]], nop, na, nb, table, n)
         elif o == 0:
-            y = m[b[w]]
-            if x <= 1:
-                r = _not(y, nop, na, nb, table, n) if x == 1 else y
-            elif y <= 1:
-                r = _not(x, nop, na, nb, table, n) if y == 1 else x
-            else:
-                inv = 0
-                r = -1
-                if not push_not:
-                    if x == y:
-                        r = 0
-                    elif (nop[x] == 2 and na[x] == y) or (nop[y] == 2 and na[y] == x):
-                        r = 1
-                else:
-                    if nop[x] == 2:
-                        x = na[x]
-                        inv = 1
-                    if nop[y] == 2:
-                        y = na[y]
-                        inv ^= 1
-                    if x == y:
-                        r = inv
-                if r < 0:
-                    if x > y:
-                        x, y = y, x
-                    r = _emit(0, x, y, nop, na, nb, table, n)
-                    if r == n:
-                        n += 1
-                    if inv:
-                        r = _not(r, nop, na, nb, table, n)
+            m[w], n = bxor(m[a[w]], m[b[w]], push_not, nop, na, nb, table, n)
         else:
-            y = m[b[w]]
-            if x <= 1:
-                r = y if x == 1 else 0
-            elif y <= 1:
-                r = x if y == 1 else 0
-            elif x == y:
-                r = x
-            elif (nop[x] == 2 and na[x] == y) or (nop[y] == 2 and na[y] == x):
-                r = 0
-            else:
-                if x > y:
-                    x, y = y, x
-                r = _emit(1, x, y, nop, na, nb, table, n)
-        if r == n:
-            n += 1
-        m[w] = r
+            m[w], n = band(m[a[w]], m[b[w]], nop, na, nb, table, n)
     return n
+
+
+def new_table(n: int) -> np.ndarray:
+    """An empty gate hash table for up to ``n`` gates."""
+    if n + 2 >= MAX_WIRES:
+        raise ValueError(f"{n} wires: the gate hash table packs wire numbers into 30 bits")
+    cap = 1 << max(4, (3 * n // 2 + 2).bit_length())
+    table = np.empty((cap, 2), dtype=np.int64)
+    table[:, 1] = -1
+    return table
 
 
 def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
@@ -138,8 +163,7 @@ def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
     na = np.empty(n + 2, dtype=np.int64)
     nb = np.empty(n + 2, dtype=np.int64)
     m = np.empty(n, dtype=np.int64)
-    cap = 1 << max(4, (2 * n + 2).bit_length())
-    table = np.full(cap, -1, dtype=np.int64)
+    table = new_table(n)
     k = _rehash(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
                 np.ascontiguousarray(b, dtype=np.int64), bool(push_not), nop, na, nb, m, table)
     del table

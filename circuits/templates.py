@@ -82,7 +82,14 @@ class _Scratch(Builder):
 def make_template(fn: Callable[[Builder, list[int]], Sequence[int]], code: Sequence[int],
                   levels: Sequence[int]) -> Template:
     """Run ``fn`` on a scratch builder. ``code`` per input bit: ``-1``/``-2`` the constant
-    0/1, else ``2 * leaf + inverted``; ``levels`` per leaf, its AND-depth."""
+    0/1, else ``2 * leaf + inverted``; ``levels`` per leaf, its AND-depth. A function with a
+    ``native(code, levels)`` attribute builds its gates itself (a compiled kernel returning
+    builder-space arrays whose wires 2.. are the leaves, and its outputs)."""
+    native = getattr(fn, "native", None)
+    if native is not None:
+        op, a, b, outs = native(np.asarray(code, dtype=np.int64),
+                                np.asarray(levels, dtype=np.int64))
+        return _extract(op, a, b, len(levels), np.asarray(outs, dtype=np.int64), True)
     s = _Scratch()
     leaf_w = s.leaves(levels)
     bits = []
@@ -93,12 +100,16 @@ def make_template(fn: Callable[[Builder, list[int]], Sequence[int]], code: Seque
             w = leaf_w[c >> 1]
             bits.append(s.not_(w) if c & 1 else w)
     outs = [int(w) for w in fn(s, bits)]
-    op = np.array(s._op, dtype=np.uint8)
-    a = np.array(s._a, dtype=np.int64)
-    b = np.array(s._b, dtype=np.int64)
-    live = live_mask(op, a, b, np.array(outs, dtype=np.int64))
-    n_leaves = len(leaf_w)
-    first_gate = 2 + n_leaves     # scratch wires: 0, 1, leaves, then gates
+    return _extract(np.array(s._op, dtype=np.uint8), np.array(s._a, dtype=np.int64),
+                    np.array(s._b, dtype=np.int64), len(leaf_w),
+                    np.array(outs, dtype=np.int64), s.read_levels)
+
+
+def _extract(op, a, b, n_leaves: int, outs: np.ndarray, sensitive: bool) -> Template:
+    """The live gates of builder-space arrays (wires 2 .. 2+n_leaves-1 the leaves) as a
+    Template, in emission order."""
+    live = live_mask(op, a, b, outs)
+    first_gate = 2 + n_leaves
     gates = first_gate + np.flatnonzero(live[first_gate:])
     ref = np.full(op.size, -1, dtype=np.int64)
     ref[0], ref[1] = 0, 1
@@ -107,8 +118,7 @@ def make_template(fn: Callable[[Builder, list[int]], Sequence[int]], code: Seque
     ta, tb = a[gates], b[gates]
     ta = np.where(ta >= 0, ref[np.maximum(ta, 0)], -1)
     tb = np.where(tb >= 0, ref[np.maximum(tb, 0)], -1)
-    return Template(n_leaves, op[gates], ta, tb, ref[np.array(outs, dtype=np.int64)],
-                    s.read_levels)
+    return Template(n_leaves, op[gates], ta, tb, ref[outs], sensitive)
 
 
 @kernel
@@ -144,6 +154,41 @@ def _instantiate(top, ta, tb, n_leaves, X, base, op, a, b, lev):
                 la = lev[x]
                 lb = lev[y]
                 lev[w] = (la if la > lb else lb) + (1 if o == 1 else 0)
+
+
+def _group_rows(key: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(row, indices of the rows equal to it) per distinct row, in order of first
+    occurrence. Rows are hashed to one word first (np.unique over whole rows sorts them as
+    records, which is slow); a collision falls back to the exact method."""
+    M, k = key.shape
+    weights = _WEIGHTS[:k] if k <= _WEIGHTS.size else \
+        np.resize(_WEIGHTS, k) * np.uint64(k | 1)
+    with np.errstate(over="ignore"):
+        h = (key.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if not (key == key[first[inverse]]).all():
+        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    rows = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[rows], np.arange(first.size + 1))
+    groups = [(key[first[g]], rows[bounds[g]:bounds[g + 1]]) for g in range(first.size)]
+    groups.sort(key=lambda t: int(t[1][0]))
+    return groups
+
+
+def _splitmix(n: int) -> np.ndarray:
+    out, x = [], 0x9E3779B97F4A7C15
+    for _ in range(n):
+        x = (x + 0x9E3779B97F4A7C15) & (2**64 - 1)
+        z = x
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & (2**64 - 1)
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & (2**64 - 1)
+        out.append((z ^ (z >> 31)) | 1)
+    return np.array(out, dtype=np.uint64)
+
+
+_WEIGHTS = _splitmix(4096)
 
 
 class GateBuffer:
@@ -235,17 +280,10 @@ class GateBuffer:
         key = np.concatenate([code, rel], axis=1) if sensitive else code
         if M == 1:
             groups = [(key[0], np.zeros(1, dtype=np.int64))]
+        elif (key == key[0]).all():
+            groups = [(key[0], np.arange(M))]
         else:
-            uniq, inverse = np.unique(key, axis=0, return_inverse=True)
-            inverse = inverse.reshape(-1)
-            if len(uniq) == 1:
-                groups = [(uniq[0], np.arange(M))]
-            else:
-                rows = np.argsort(inverse, kind="stable")
-                bounds = np.searchsorted(inverse[rows], np.arange(len(uniq) + 1))
-                groups = [(uniq[g], rows[bounds[g]:bounds[g + 1]]) for g in range(len(uniq))]
-                # deterministic emission order: by first row
-                groups.sort(key=lambda t: int(t[1][0]))
+            groups = _group_rows(key)
         out = None
         for krow, rows in groups:
             c = krow[:k]

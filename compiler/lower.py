@@ -23,6 +23,7 @@ import numpy as np
 from yaogc.circuits import words as W
 from yaogc.circuits.builder import ONE, ZERO, Builder
 from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.heapkernel import heap_gates
 from yaogc.circuits.templates import GateBuffer
 from yaogc.circuits.types import BoolType
 
@@ -154,6 +155,9 @@ def _gate_fn(sig):
                 words.append(bits[pos:pos + k])
                 pos += k
             return _gates(b, op, t, attr, argsig, words)
+        if op == "sum":
+            fn.native = lambda code, levels: heap_gates(code, levels, widths, list(attr),
+                                                        t.width)
         if len(_FNS) > 4096:
             _FNS.clear()
         _FNS[sig] = fn

@@ -1,0 +1,232 @@
+"""The bit heap of :mod:`.bitheap` as a compiled kernel, for sums too large to build gate by
+gate in Python (a count over 40,000 records is a 40,000-bit column).
+
+:func:`heap_template` gives the same gates as running :class:`~.bitheap.BitHeap` (``add_word``
+for every term, then ``result``) on a fresh :class:`~.builder.Builder`: the same column order,
+the same choice of adders by (AND-depth, arrival), the same folding through the kernels of
+:mod:`.rehash` that mirror the Builder's rules. Tests compare the two on random heaps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .jit import kernel
+from .rehash import band, bnot, bxor, new_table
+
+
+@kernel
+def _push(hk, hw, size, key, w):
+    i = size
+    hk[i] = key
+    hw[i] = w
+    while i > 0:
+        p = (i - 1) >> 1
+        if hk[p] <= hk[i]:
+            break
+        hk[p], hk[i] = hk[i], hk[p]
+        hw[p], hw[i] = hw[i], hw[p]
+        i = p
+    return size + 1
+
+
+@kernel
+def _pop(hk, hw, size):
+    """(key, wire, new size) of the smallest entry."""
+    k0 = hk[0]
+    w0 = hw[0]
+    size -= 1
+    hk[0] = hk[size]
+    hw[0] = hw[size]
+    i = 0
+    while True:
+        l = 2 * i + 1
+        if l >= size:
+            break
+        c = l
+        if l + 1 < size and hk[l + 1] < hk[l]:
+            c = l + 1
+        if hk[i] <= hk[c]:
+            break
+        hk[c], hk[i] = hk[i], hk[c]
+        hw[c], hw[i] = hw[i], hw[c]
+        i = c
+    return k0, w0, size
+
+
+@kernel
+def _reduce(col_ptr, col_lv, col_w, const_bits, width, nop, na, nb, table, n, out,
+            bl, bw, cl, cw, hk, hw):
+    """BitHeap.result: per column its bits (col_ptr CSR into col_lv/col_w, in arrival order)
+    plus the previous column's carries; ``out`` gets one wire per column. bl/bw, cl/cw, hk/hw
+    are scratch buffers large enough for any column. Returns the next free wire."""
+    SH = np.int64(1) << 32
+    nc = 0                                  # carries into this column: cl/cw[0:nc]
+    for j in range(width):
+        nb_ = 0
+        ones = const_bits[j]
+        for i in range(col_ptr[j], col_ptr[j + 1]):
+            if col_w[i] == 1:
+                ones += 1
+            else:
+                bl[nb_] = col_lv[i]
+                bw[nb_] = col_w[i]
+                nb_ += 1
+        for i in range(nc):
+            if cw[i] == 1:
+                ones += 1
+            else:
+                bl[nb_] = cl[i]
+                bw[nb_] = cw[i]
+                nb_ += 1
+        # two constant ones in a column are one constant carry
+        nc = 0
+        for i in range(ones // 2):
+            cl[nc] = 0
+            cw[nc] = 1
+            nc += 1
+        has_one = ones % 2
+        if j == width - 1:
+            acc = 1 if has_one else 0
+            for i in range(nb_):
+                acc, n = bxor(acc, bw[i], True, nop, na, nb, table, n)
+            out[j] = acc
+            break
+        if nb_ == 0:
+            out[j] = 1 if has_one else 0
+            continue
+        size = 0
+        for k in range(nb_):
+            size = _push(hk, hw, size, (bl[k] + 1) * SH + (k + 1), bw[k])
+        seq = nb_
+        if (nb_ + has_one) % 2 == 0:
+            ka, a, size = _pop(hk, hw, size)
+            la = ka // SH - 1
+            if has_one:
+                s, n = bnot(a, nop, na, nb, table, n)
+                ls = la
+                cl[nc] = la
+                cw[nc] = a
+                nc += 1
+                has_one = 0
+            else:
+                kb, b_, size = _pop(hk, hw, size)
+                lb = kb // SH - 1
+                s, n = bxor(a, b_, True, nop, na, nb, table, n)
+                ls = la if la > lb else lb
+                c, n = band(a, b_, nop, na, nb, table, n)
+                cl[nc] = ls + 1
+                cw[nc] = c
+                nc += 1
+            size = _push(hk, hw, size, (ls + 1) * SH + (seq + 1), s)
+            seq += 1
+        if has_one:
+            size = _push(hk, hw, size, 0, 1)
+        while size >= 3:
+            ka, a, size = _pop(hk, hw, size)
+            kb, b_, size = _pop(hk, hw, size)
+            kc, c, size = _pop(hk, hw, size)
+            top = max(ka // SH - 1, kb // SH - 1, kc // SH - 1, 0)
+            t1, n = bxor(a, b_, True, nop, na, nb, table, n)
+            s, n = bxor(t1, c, True, nop, na, nb, table, n)
+            u, n = bxor(a, c, True, nop, na, nb, table, n)
+            v, n = bxor(b_, c, True, nop, na, nb, table, n)
+            g, n = band(u, v, nop, na, nb, table, n)
+            cy, n = bxor(c, g, True, nop, na, nb, table, n)
+            cl[nc] = top + 1
+            cw[nc] = cy
+            nc += 1
+            size = _push(hk, hw, size, (top + 1) * SH + (seq + 1), s)
+            seq += 1
+        out[j] = hw[0]
+        # carries that folded to zero are dropped
+        k = 0
+        for i in range(nc):
+            if cw[i] != 0:
+                cl[k] = cl[i]
+                cw[k] = cw[i]
+                k += 1
+        nc = k
+    return n
+
+
+@kernel
+def _negate_leaves(code, nop, na, nb, table, n, wires):
+    """The scratch wire of every input bit: constants, leaves, NOT of a leaf."""
+    for i in range(code.size):
+        c = code[i]
+        if c < 0:
+            wires[i] = -1 - c
+        else:
+            w = 2 + (c >> 1)
+            if c & 1:
+                w, n = bnot(w, nop, na, nb, table, n)
+            wires[i] = w
+    return n
+
+
+def heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: list[bool],
+               width: int):
+    """Gates of a bit heap over the given terms (each added at column 0, negated where
+    ``negs`` says), reduced to ``width`` bits. ``code`` per input bit as in
+    :func:`~.templates.make_template`, ``levels`` per leaf. Returns builder-space arrays
+    (op, a, b) whose wires 2.. are the leaves, and the output wires."""
+    code = np.asarray(code, dtype=np.int64)
+    n_leaves = int(levels.size)
+    n_bits = int(code.size)
+    cap = 2 + n_leaves + 16 * n_bits + 64 * width + 64
+    nop = np.empty(cap, dtype=np.uint8)
+    na = np.empty(cap, dtype=np.int64)
+    nb = np.empty(cap, dtype=np.int64)
+    nop[:2] = (3, 4)
+    na[:2] = nb[:2] = -1
+    nop[2:2 + n_leaves] = 255
+    na[2:2 + n_leaves] = nb[2:2 + n_leaves] = -1
+    table = new_table(cap)
+    wires = np.empty(n_bits, dtype=np.int64)
+    n = _negate_leaves(code, nop, na, nb, table, 2 + n_leaves, wires)
+    # BitHeap.add_word for every term, vectorized: column, AND-depth, wire (negated terms
+    # enter as NOT of the bit plus the constant -2^col)
+    cols, lvs, ws = [], [], []
+    const = 0
+    pos = 0
+    wlev = np.zeros(n_bits, dtype=np.int64)
+    leafbit = code >= 0
+    wlev[leafbit] = levels[code[leafbit] >> 1]
+    for k, neg in zip(widths, negs):
+        kk = min(k, width)
+        bits = wires[pos:pos + kk]
+        lv = wlev[pos:pos + kk]
+        pos += k
+        isc = bits <= 1
+        for col in np.flatnonzero(isc).tolist():
+            const += (int(bits[col]) ^ int(neg)) << col
+        if neg:
+            const -= (1 << kk) - 1       # -sum of 2^col over the term's columns
+        live = np.flatnonzero(~isc)
+        if neg and live.size:
+            nw = np.empty(live.size, dtype=np.int64)
+            n = _negate_leaves(np.where(nop[bits[live]] == 2, 2 * (na[bits[live]] - 2),
+                                        2 * (bits[live] - 2) + 1), nop, na, nb, table, n, nw)
+            bw = nw
+        else:
+            bw = bits[live]
+        cols.append(live)
+        lvs.append(lv[live])
+        ws.append(bw)
+    if cols:
+        col = np.concatenate(cols)
+        lv = np.concatenate(lvs)
+        w = np.concatenate(ws)
+    else:
+        col = lv = w = np.zeros(0, dtype=np.int64)
+    order = np.argsort(col, kind="stable")         # arrival order within each column
+    col_ptr = np.searchsorted(col[order], np.arange(width + 1)).astype(np.int64)
+    const %= 1 << width if width else 1
+    const_bits = np.array([(const >> j) & 1 for j in range(width)], dtype=np.int64)
+    out = np.zeros(width, dtype=np.int64)
+    m = max(16, n_bits + 8 * width + 8)
+    bl, bw_, cl, cw, hk, hw = (np.empty(m, dtype=np.int64) for _ in range(6))
+    n = _reduce(col_ptr, lv[order].astype(np.int64), w[order].astype(np.int64), const_bits,
+                int(width), nop, na, nb, table, n, out, bl, bw_, cl, cw, hk, hw)
+    return nop[:n], na[:n], nb[:n], out
