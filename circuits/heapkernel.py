@@ -185,41 +185,37 @@ def heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: li
     table = new_table(cap)
     wires = np.empty(n_bits, dtype=np.int64)
     n = _negate_leaves(code, nop, na, nb, table, 2 + n_leaves, wires)
-    # BitHeap.add_word for every term, vectorized: column, AND-depth, wire (negated terms
-    # enter as NOT of the bit plus the constant -2^col)
-    cols, lvs, ws = [], [], []
-    const = 0
-    pos = 0
+    # BitHeap.add_word for every term, vectorized over all bits: column, AND-depth, wire;
+    # a negated bit enters as its NOT, and each of its columns adds the constant -2^col
+    widths = np.asarray(widths, dtype=np.int64)
+    negs = np.asarray(negs, dtype=bool)
+    starts = np.cumsum(widths) - widths
+    term = np.repeat(np.arange(widths.size), widths)
+    colv = np.arange(n_bits, dtype=np.int64) - starts[term]
+    inside = colv < width
+    neg = negs[term]
     wlev = np.zeros(n_bits, dtype=np.int64)
     leafbit = code >= 0
     wlev[leafbit] = levels[code[leafbit] >> 1]
-    for k, neg in zip(widths, negs):
-        kk = min(k, width)
-        bits = wires[pos:pos + kk]
-        lv = wlev[pos:pos + kk]
-        pos += k
-        isc = bits <= 1
-        for col in np.flatnonzero(isc).tolist():
-            const += (int(bits[col]) ^ int(neg)) << col
-        if neg:
-            const -= (1 << kk) - 1       # -sum of 2^col over the term's columns
-        live = np.flatnonzero(~isc)
-        if neg and live.size:
-            nw = np.empty(live.size, dtype=np.int64)
-            n = _negate_leaves(np.where(nop[bits[live]] == 2, 2 * (na[bits[live]] - 2),
-                                        2 * (bits[live] - 2) + 1), nop, na, nb, table, n, nw)
-            bw = nw
-        else:
-            bw = bits[live]
-        cols.append(live)
-        lvs.append(lv[live])
-        ws.append(bw)
-    if cols:
-        col = np.concatenate(cols)
-        lv = np.concatenate(lvs)
-        w = np.concatenate(ws)
-    else:
-        col = lv = w = np.zeros(0, dtype=np.int64)
+    isc = wires <= 1
+    const = 0
+    cbits = np.flatnonzero(isc & inside)
+    if cbits.size:
+        vals = wires[cbits] ^ neg[cbits]
+        for c, v in zip(colv[cbits].tolist(), vals.tolist()):
+            const += v << c
+    kk = np.minimum(widths, width)
+    for k in kk[negs].tolist():
+        const -= (1 << k) - 1
+    live = np.flatnonzero(~isc & inside)
+    col, lv, w = colv[live], wlev[live], wires[live].copy()
+    flip = neg[live]
+    if flip.any():
+        bits = w[flip]
+        nw = np.empty(bits.size, dtype=np.int64)
+        n = _negate_leaves(np.where(nop[bits] == 2, 2 * (na[bits] - 2), 2 * (bits - 2) + 1),
+                           nop, na, nb, table, n, nw)
+        w[flip] = nw
     order = np.argsort(col, kind="stable")         # arrival order within each column
     col_ptr = np.searchsorted(col[order], np.arange(width + 1)).astype(np.int64)
     const %= 1 << width if width else 1

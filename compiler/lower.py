@@ -47,8 +47,9 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
     waves: dict[int, list[int]] = {}
     wave: dict[int, int] = {}
     plans: dict[int, tuple] = {}
+    types = _TypeIds()
     for n in live:
-        plan = _plan(g, n)
+        plan = _plan(g, n, types)
         plans[n] = plan
         d = max((wave[a] for a in plan[1]), default=0) + (plan[0] is not None)
         wave[n] = d
@@ -88,7 +89,24 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
     return buf.build()
 
 
-def _plan(g, n: int) -> tuple:
+class _TypeIds:
+    """Types by identity first: hashing a frozen dataclass field by field for every node of
+    a large program costs more than the rest of planning it."""
+
+    def __init__(self):
+        self.by_id: dict[int, tuple] = {}
+        self.by_value: dict = {}
+
+    def __call__(self, t):
+        got = self.by_id.get(id(t))
+        if got is None or got[0] is not t:
+            # equal types have equal fields: a tuple of them hashes in C
+            canon = self.by_value.setdefault((t.__class__, *t.__dict__.values()), t)
+            got = self.by_id[id(t)] = (t, canon)
+        return got[1]
+
+
+def _plan(g, n: int, types) -> tuple:
     """(signature or None for pure wiring, operand nodes whose wires the lowering reads)."""
     op = g.op(n)
     args = g.args(n)
@@ -106,8 +124,29 @@ def _plan(g, n: int) -> tuple:
                     x = inner
             eff.append(x)
         args = tuple(eff)
-    argsig = tuple((g.type(a), g.const_value(a)) for a in args)
-    return (op, g.type(n), g.attr(n), argsig), args
+    argsig = tuple([(types(g.type(a)), g.const_value(a)) for a in args])
+    return _Sig(op, types(g.type(n)), g.attr(n), argsig), args
+
+
+class _Sig(tuple):
+    """A signature hashed once (dict lookups of the same signature repeat per node)."""
+    __slots__ = ()
+
+    def __new__(cls, *items):
+        return tuple.__new__(cls, items)
+
+    def __hash__(self):
+        return _sig_hash(self)
+
+    def __eq__(self, other):
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other):
+        return tuple.__ne__(self, other)
+
+
+def _sig_hash(sig) -> int:
+    return hash((sig[0], id(sig[1]), sig[2], tuple((id(t), c) for t, c in sig[3])))
 
 
 def _wire(g, n: int, args, words, ports) -> np.ndarray:
