@@ -7,7 +7,7 @@ Entry points: :func:`compile_file` and :func:`compile_source` give a
 
 from .errors import CompileError
 from .interp import interpret
-from .pipeline import compile_file, compile_source, elaborate, parse_defines
+from .pipeline import compile_cached, compile_file, compile_source, elaborate, parse_defines
 
-__all__ = ["CompileError", "compile_file", "compile_source", "elaborate", "interpret",
+__all__ = ["CompileError", "compile_cached", "compile_file", "compile_source", "elaborate", "interpret",
            "parse_defines"]

@@ -10,11 +10,12 @@ inputs flattened in declaration order (array elements in index order, bit 0 firs
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from yaogc.circuits.circuit import Circuit
 
-from .pipeline import compile_file, parse_defines
+from .pipeline import compile_cached, parse_defines
 
 _SUFFIX = {"native": ".ygc", "bristol": ".bristol", "dot": ".dot"}
 
@@ -29,6 +30,9 @@ def register(subparsers) -> None:
                    help="circuit file format (default: native, or from OUT's suffix)")
     p.add_argument("--stats", action="store_true", help="print gate counts and ports")
     p.add_argument("--json", action="store_true", help="with --stats: one JSON object")
+    p.add_argument("--no-cache", action="store_true",
+                   help="compile afresh, neither reading nor writing the compiled-circuit "
+                        "cache ($YAOGC_CACHE_DIR, default ~/.cache/yaogc)")
     p.set_defaults(func=cmd_compile)
 
 
@@ -80,8 +84,20 @@ def _write_error(path: Path, e: OSError):
     return InputError(f"{path}: cannot write the circuit: {e.strerror or e}")
 
 
+def phase_report(name: str, after: float = 1.0):
+    """A compile progress callback for stderr: one line per phase (phase, gates so far,
+    elapsed) once the compile has taken longer than ``after`` seconds."""
+    def report(phase: str, gates: int, seconds: float) -> None:
+        if seconds >= after:
+            what = f", {gates:,} gates" if gates else ""
+            print(f"{name}: {phase} done{what}, {seconds:.1f} s", file=sys.stderr, flush=True)
+    return report
+
+
 def cmd_compile(args) -> int:
-    circuit = compile_file(args.program, parse_defines(args.define))
+    circuit, info = compile_cached(args.program, parse_defines(args.define),
+                                   use_cache=not args.no_cache,
+                                   progress=phase_report(Path(args.program).name))
     fmt = _format_for(args)
     written: list[Path] = []
     if args.output or not args.stats:

@@ -7,11 +7,15 @@ so both parties compile byte-identical circuits (same content hash) independentl
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from yaogc.circuits.circuit import Circuit
-from yaogc.circuits.passes import remove_dead
 
+from yaogc.circuits.templates import TooLarge
+
+from .cache import cache_key, load as cache_load, store as cache_store
 from .check import Checker, Elaborated
 from .deep import run_deep
 from .errors import CompileError, Source
@@ -43,22 +47,88 @@ def _check_defines(defines) -> dict[str, str]:
 
 
 def compile_source(text: str, filename: str = "<string>",
-                   defines: dict[str, str] | None = None) -> Circuit:
-    """Compile program text to an optimized Circuit; raises CompileError for a bad program."""
-    return run_deep(_compile, text, filename, defines)
+                   defines: dict[str, str] | None = None, progress=None) -> Circuit:
+    """Compile program text to an optimized Circuit; raises CompileError for a bad program.
+    ``progress(phase, gates, seconds)`` hears of long phases."""
+    return run_deep(_compile, text, filename, defines, progress)
 
 
-def _compile(text, filename, defines) -> Circuit:
+# peak bytes per emitted gate while compiling (gate arrays, their growth, the rehash table
+# and its output) plus what the Schedule needs afterwards, rounded up
+BYTES_PER_GATE = 200
+
+
+def gate_budget() -> int:
+    """How many gates a compile may emit: ``$YAOGC_MAX_GATES``, else what the memory this
+    machine has available holds at BYTES_PER_GATE each."""
+    env = os.environ.get("YAOGC_MAX_GATES")
+    if env:
+        return max(1, int(env))
+    return max(1 << 20, available_memory() // BYTES_PER_GATE)
+
+
+def available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def _compile(text, filename, defines, progress=None) -> Circuit:
+    t0 = time.perf_counter()
     e = elaborate(text, filename, defines)
-    # the builder already folds constants and hash-conses every gate, so of the circuit
-    # passes only dead-gate removal still changes anything (passes.optimize gave identical
-    # gate counts on every example at several times the cost)
-    return remove_dead(lower(optimize_words(e)))
+    if progress is not None:
+        progress("check", 0, time.perf_counter() - t0)
+    e = optimize_words(e)
+    if progress is not None:
+        progress("optimize", 0, time.perf_counter() - t0)
+    # the builder rules (folding, hash-consing) and dead-gate removal run inside lowering,
+    # over the whole gate buffer (passes.optimize gave identical gate counts on every
+    # example at several times the cost)
+    limit = gate_budget()
+    try:
+        return lower(e, progress, max_gates=limit)
+    except TooLarge as big:
+        raise CompileError(
+            f"the program is too large: it unrolls to more than {big.limit:,} gates, about "
+            f"{big.limit * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
+            f"{BYTES_PER_GATE} bytes per gate, more than this machine has available "
+            f"({available_memory() / 1e9:.1f} GB); make the inputs smaller or split the "
+            f"computation", filename, 1, 1, text.split("\n", 1)[0]) from None
 
 
-def compile_file(path: str | Path, defines: dict[str, str] | None = None) -> Circuit:
+def compile_file(path: str | Path, defines: dict[str, str] | None = None,
+                 progress=None) -> Circuit:
     text, filename = read_source(path)
-    return compile_source(text, filename, defines)
+    return compile_source(text, filename, defines, progress)
+
+
+def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
+                   use_cache: bool = True, progress=None) -> tuple[Circuit, dict]:
+    """``compile_file`` through the compiled-circuit cache (:mod:`.cache`): the circuit, and
+    ``{"compile_s": seconds, "cached": bool}``."""
+    t0 = time.perf_counter()
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise CompileError(f"cannot read the program: {e.strerror or e}", str(p)) from None
+    key = cache_key(raw, str(p), _check_defines(defines)) if use_cache else None
+    if key is not None:
+        got = cache_load(key)
+        if got is not None:
+            return got, {"compile_s": time.perf_counter() - t0, "cached": True}
+    circuit = compile_source(decode_text(raw, str(p)), str(p), defines, progress)
+    if key is not None:
+        cache_store(key, circuit)
+    return circuit, {"compile_s": time.perf_counter() - t0, "cached": False}
 
 
 def parse_defines(items) -> dict[str, str]:

@@ -29,8 +29,14 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INPUT)
 
 
-def load_any(path: str, defines: Sequence[str] | None = None):
-    """A Circuit from a program (.yao), a native circuit or a Bristol Fashion file."""
+def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool = True,
+             quiet: bool = False, info: dict | None = None):
+    """A Circuit from a program (.yao, compiled through the cache unless ``use_cache`` is
+    False), a native circuit or a Bristol Fashion file. ``info`` receives
+    ``compile_seconds`` and ``cached``; long compiles report their phases on stderr unless
+    ``quiet``."""
+    import time
+    t0 = time.perf_counter()
     p = Path(path)
     if p.is_dir():
         raise UsageError(f"{path}: is a directory, not a circuit or program file")
@@ -44,12 +50,26 @@ def load_any(path: str, defines: Sequence[str] | None = None):
     except OSError as e:
         raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
     if p.suffix == ".yao":
-        from yaogc.compiler import compile_file, parse_defines
-        return compile_file(str(p), parse_defines(defines or []))
-    if defines:
-        raise UsageError(f"{path}: -D applies to programs (.yao) only")
-    from yaogc.circuits.bristol import load_circuit
-    return load_circuit(str(p))
+        from yaogc.compiler import compile_cached, parse_defines
+        from yaogc.compiler.cli import phase_report
+        circuit, got = compile_cached(str(p), parse_defines(defines or []), use_cache=use_cache,
+                                      progress=None if quiet else phase_report(p.name))
+        cached = got["cached"]
+    else:
+        if defines:
+            raise UsageError(f"{path}: -D applies to programs (.yao) only")
+        from yaogc.circuits.bristol import load_circuit
+        circuit, cached = load_circuit(str(p)), False
+    if info is not None:
+        info["compile_seconds"] = round(time.perf_counter() - t0, 6)
+        info["cached"] = cached
+    return circuit
+
+
+def add_cache_flag(p) -> None:
+    p.add_argument("--no-cache", action="store_true",
+                   help="compile the program afresh, neither reading nor writing the "
+                        "compiled-circuit cache ($YAOGC_CACHE_DIR, default ~/.cache/yaogc)")
 
 
 def parse_assignments(items: Sequence[str], circuit) -> dict[str, Any]:
@@ -89,7 +109,7 @@ def format_value(v: Any) -> str:
 
 
 def cmd_stats(args) -> int:
-    circuit = load_any(args.file, args.define)
+    circuit = load_any(args.file, args.define, use_cache=not args.no_cache)
     if args.optimized:
         from yaogc.circuits.passes import optimize
         circuit = optimize(circuit)
@@ -99,7 +119,7 @@ def cmd_stats(args) -> int:
 
 def cmd_eval(args) -> int:
     from yaogc.circuits.evaluate import evaluate
-    circuit = load_any(args.file, args.define)
+    circuit = load_any(args.file, args.define, use_cache=not args.no_cache)
     values = parse_assignments(args.input or [], circuit)
     missing = [p.name for p in circuit.inputs if p.name not in values]
     if missing:
@@ -128,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--optimized", action="store_true", help="count after the circuit passes")
     st.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE",
                     help="compile-time parameter (programs only)")
+    add_cache_flag(st)
     st.set_defaults(func=cmd_stats)
 
     ev = sub.add_parser("eval", help="evaluate a circuit or program in plaintext")
@@ -143,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help='print {"outputs": {...}}')
     ev.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE",
                     help="compile-time parameter (programs only)")
+    add_cache_flag(ev)
     ev.set_defaults(func=cmd_eval)
 
     for module in ("yaogc.compiler.cli", "yaogc.runtime.cli_net"):

@@ -67,11 +67,22 @@ def _human_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def _secs(s: float) -> str:
+    return f"{s:.2f} s" if s >= 1 else f"{s * 1e3:.1f} ms"
+
+
 def stats_line(st: dict) -> str:
+    """The run summary: every phase the user waited for, each with its own time."""
+    before = ""
+    if "compile_seconds" in st:
+        how = " (cached)" if st.get("compile_cached") else ""
+        before = f"compile {_secs(st['compile_seconds'])}{how}, "
+    if "schedule_seconds" in st:
+        before += f"schedule {_secs(st['schedule_seconds'])}, "
     return (f"{st['and_gates']} AND gates, sent {_human_bytes(st['bytes_sent'])}, received "
-            f"{_human_bytes(st['bytes_received'])}; setup {st['setup_seconds'] * 1e3:.1f} ms "
-            f"(OT {st['ot_seconds'] * 1e3:.1f} ms), garbled circuit "
-            f"{st['gc_seconds'] * 1e3:.1f} ms, total {st['total_seconds'] * 1e3:.1f} ms")
+            f"{_human_bytes(st['bytes_received'])}; {before}setup "
+            f"{_secs(st['setup_seconds'])} (OT {_secs(st['ot_seconds'])}), garbled circuit "
+            f"{_secs(st['gc_seconds'])}, total {_secs(st['total_seconds'])}")
 
 
 def print_outputs(circuit, result, out=sys.stdout, indent: str = "") -> None:
@@ -93,7 +104,9 @@ def cmd_run(args) -> int:
     if bool(args.listen) == bool(args.connect):
         raise InputError("give exactly one of --listen HOST:PORT and --connect HOST:PORT")
     check_timeout(args.timeout, "--timeout")
-    circuit = load_any(args.file, args.define)
+    compiled: dict = {}
+    circuit = load_any(args.file, args.define, use_cache=not args.no_cache, quiet=args.quiet,
+                       info=compiled)
     roles = resolve_roles(circuit, args.garbler)
     circuit = assign_parties(circuit, _party_of(args.party_of), roles)
     role = resolve_self(roles, args.as_)
@@ -109,10 +122,16 @@ def cmd_run(args) -> int:
         shown = f"[{host}]" if ":" in host else host
         print(f"listening on {shown}:{port}", file=sys.stderr, flush=True)
 
+    def on_scheduled(seconds: float) -> None:
+        if seconds >= 1.0 and not args.quiet:
+            print(f"{circuit.name}: scheduled in {seconds:.1f} s", file=sys.stderr, flush=True)
+
     res = run_party(circuit, role, own, listen=listen, connect=connect, tls=tls,
                     timeout=args.timeout, insecure_plain_tcp=args.insecure_plain_tcp,
                     garbler=roles.garbler, on_listening=on_listening,
-                    progress=False if args.quiet else None)
+                    progress=False if args.quiet else None, on_scheduled=on_scheduled)
+    res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
+    res.stats["compile_cached"] = compiled.get("cached", False)
     if args.json:
         print(json.dumps({"outputs": res.json_outputs(circuit), "stats": res.stats}))
         return EXIT_OK
@@ -144,6 +163,7 @@ def cmd_certs(args) -> int:
 
 
 def register(sub) -> None:
+    from .cli import add_cache_flag
     """Add ``run``, ``demo`` and ``certs`` to the ``yaogc`` subcommands."""
     fmt = argparse.RawDescriptionHelpFormatter
     run = sub.add_parser(
@@ -185,6 +205,7 @@ def register(sub) -> None:
     run.add_argument("--timeout", type=float, default=60.0, metavar="S",
                      help="give up when the peer is silent this long (default 60)")
     run.add_argument("--quiet", action="store_true", help="no progress line or statistics")
+    add_cache_flag(run)
     run.add_argument("--json", action="store_true",
                      help='print {"outputs": ..., "stats": ...} (outputs: a list for a batch)')
     run.set_defaults(func=cmd_run)

@@ -353,18 +353,25 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
               garbler: str | None = None,
               on_listening: Callable[[str, int], None] | None = None,
               on_phase: Callable[[str], None] | None = None,
-              progress: bool | None = False) -> RunResult:
+              progress: bool | None = False,
+              on_scheduled: Callable[[float], None] | None = None) -> RunResult:
     """Run one party of a two-party session over TCP (TLS if ``tls`` is a TLSConfig).
 
     Exactly one of ``listen=(host, port)`` and ``connect=(host, port)``. Inputs are checked
     and the circuit scheduled before connecting. ``progress``: True/False, or None to draw
-    the progress line only when stderr is a terminal.
+    the progress line only when stderr is a terminal. The time spent scheduling is
+    ``stats["schedule_seconds"]`` of the result (and ``on_scheduled(seconds)`` hears it
+    before any connection).
     """
     from . import net
     if (listen is None) == (connect is None):
         raise InputError("give exactly one of listen=(host, port) and connect=(host, port)")
     timeout = net.check_timeout(timeout)
+    t_plan = time.perf_counter()
     p, role, own = prepare(circuit, who, inputs, garbler=garbler)
+    t_plan = time.perf_counter() - t_plan
+    if on_scheduled is not None:
+        on_scheduled(t_plan)
     own_wires = p.garbler_wires if role == "garbler" else p.evaluator_wires
     # labels, scratch space and buffers do not depend on the inputs: build them before the
     # peer is waiting (with no inputs of its own, a party learns K in the handshake)
@@ -385,7 +392,9 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     try:
         with ch:
             bar.restart()
-            return session(ch, p, own, on_phase=on_phase, progress=bar, t0=t0, **extra)
+            res = session(ch, p, own, on_phase=on_phase, progress=bar, t0=t0, **extra)
+            res.stats["schedule_seconds"] = round(t_plan, 6)
+            return res
     finally:
         bar.close()
 

@@ -1,11 +1,17 @@
 """Shared fixtures: where the public reference circuits are, and a skip when they are absent."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# the compiled-circuit cache of every test (and of the CLI processes they start) lives in a
+# directory of this run, never in the user's cache
+if "YAOGC_CACHE_DIR" not in os.environ:
+    os.environ["YAOGC_CACHE_DIR"] = tempfile.mkdtemp(prefix="yaogc-test-cache-")
 
 
 def reference_dir() -> Path | None:
