@@ -1,0 +1,128 @@
+"""The compiled-circuit cache through the CLI and the API: a second compile reads the cache
+and gives the byte-identical circuit; --no-cache neither reads nor writes; corrupt, truncated
+and foreign entries are ignored and rebuilt; other -D values are other entries. Also the
+early, named failure of a program too large for memory."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from yaogc.compiler import compile_cached, compile_file
+from yaogc.compiler import cache as C
+from yaogc.runtime.cli import main
+
+PROG = """party a, b
+const N = 4
+def main(x: u16[N] @a, y: u16[N] @b) -> (n: u8 @both):
+    n: u8 = 0
+    for i in range(N):
+        n += x[i] < y[i]
+    return n
+"""
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(d))
+    prog = tmp_path / "count.yao"
+    prog.write_text(PROG)
+    return d, prog
+
+
+def entries(d):
+    return sorted(d.glob("*.yaoc")) if d.exists() else []
+
+
+def test_second_compile_reads_the_cache(cache):
+    d, prog = cache
+    c1, i1 = compile_cached(prog, {"N": "8"})
+    assert not i1["cached"] and len(entries(d)) == 1
+    c2, i2 = compile_cached(prog, {"N": "8"})
+    assert i2["cached"]
+    assert c2.content_hash == c1.content_hash == compile_file(prog, {"N": "8"}).content_hash
+    c3, i3 = compile_cached(prog, {"N": "9"})
+    assert not i3["cached"] and len(entries(d)) == 2 and c3.content_hash != c1.content_hash
+
+
+def test_no_cache_neither_reads_nor_writes(cache):
+    d, prog = cache
+    _, info = compile_cached(prog, use_cache=False)
+    assert not info["cached"] and entries(d) == []
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "foreign", "garbage"])
+def test_bad_entries_are_rebuilt(cache, damage):
+    d, prog = cache
+    good, _ = compile_cached(prog)
+    (entry,) = entries(d)
+    data = entry.read_bytes()
+    if damage == "flip":           # a gate changed: the content hash no longer matches
+        data = data[:-20] + bytes([data[-20] ^ 1]) + data[-19:]
+    elif damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "foreign":      # another program's entry under this key
+        other, _ = compile_cached(prog, {"N": "5"})
+        data = [e for e in entries(d) if e != entry][0].read_bytes()
+    else:
+        data = b"\x00" * 100
+    entry.write_bytes(data)
+    again, info = compile_cached(prog)
+    assert not info["cached"]
+    assert again.content_hash == good.content_hash
+    assert compile_cached(prog)[1]["cached"]      # and the entry is good again
+
+
+def test_changed_program_is_a_new_entry(cache):
+    d, prog = cache
+    c1, _ = compile_cached(prog)
+    prog.write_text(PROG.replace("x[i] < y[i]", "x[i] <= y[i]"))
+    c2, info = compile_cached(prog)
+    assert not info["cached"] and c2.content_hash != c1.content_hash
+
+
+def test_cli_compile_twice_and_no_cache(cache, capsys):
+    d, prog = cache
+    assert main(["compile", str(prog), "--stats", "--json"]) == 0
+    first = capsys.readouterr().out
+    assert len(entries(d)) == 1
+    assert main(["compile", str(prog), "--stats", "--json"]) == 0
+    assert capsys.readouterr().out == first
+    for e in entries(d):
+        e.unlink()
+    assert main(["eval", str(prog), "--no-cache", "--input", "x=[1,2,3,4]",
+                 "--input", "y=[4,3,2,1]"]) == 0
+    assert capsys.readouterr().out.strip() == "n = 2"
+    assert entries(d) == []
+
+
+def test_unwritable_cache_still_compiles(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(blocker / "sub"))
+    prog = tmp_path / "p.yao"
+    prog.write_text(PROG)
+    c, info = compile_cached(prog)
+    assert not info["cached"] and c.n_gates > 0
+
+
+def test_too_large_fails_early_with_the_size(tmp_path):
+    prog = tmp_path / "big.yao"
+    prog.write_text(PROG)
+    r = subprocess.run([sys.executable, "-m", "yaogc.runtime.cli", "compile", str(prog),
+                        "--no-cache", "-D", "N=5000", "--stats"], capture_output=True, text=True,
+                       env={**os.environ, "YAOGC_MAX_GATES": "20000"}, timeout=300)
+    assert r.returncode == 2
+    first = r.stderr.splitlines()[0]
+    assert first.startswith(f"{prog}:1:1:") and "too large" in first and "20,000 gates" in first
+    assert "Traceback" not in r.stderr
+
+
+def test_cache_location(monkeypatch, tmp_path):
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(tmp_path / "x"))
+    assert C.cache_dir() == tmp_path / "x"
+    monkeypatch.delenv("YAOGC_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert C.cache_dir() == tmp_path / "xdg" / "yaogc"
