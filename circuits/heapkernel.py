@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import jit
 from .jit import kernel
 from .rehash import band, bnot, bxor, new_table
 
@@ -165,7 +166,13 @@ def _negate_leaves(code, nop, na, nb, table, n, wires):
     return n
 
 
-def heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: list[bool],
+def heap_gates(*args):
+    """Gates of a bit heap (see :func:`_heap_gates`)."""
+    with np.errstate(over="ignore"):   # the gate hash wraps mod 2^64 by design
+        return _heap_gates(*args)
+
+
+def _heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: list[bool],
                width: int):
     """Gates of a bit heap over the given terms (each added at column 0, negated where
     ``negs`` says), reduced to ``width`` bits. ``code`` per input bit as in
@@ -183,6 +190,8 @@ def heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: li
     nop[2:2 + n_leaves] = 255
     na[2:2 + n_leaves] = nb[2:2 + n_leaves] = -1
     table = new_table(cap)
+    # a heap of b bits emits about 5b gates
+    jit.use_compiled(5 * n_bits, "yaogc.circuits.rehash", __name__)
     wires = np.empty(n_bits, dtype=np.int64)
     n = _negate_leaves(code, nop, na, nb, table, 2 + n_leaves, wires)
     # BitHeap.add_word for every term, vectorized over all bits: column, AND-depth, wire;

@@ -1,30 +1,65 @@
-"""Compiled loops for the passes that must look at every gate once: numba when it imports,
-else the same functions as plain Python (correct, much slower; tests run both).
+"""Compiled loops for the passes that must look at every gate once: numba when it is
+installed and the work is large, else the very same functions run as plain Python.
 
 A pass over millions of gates in a Python loop costs seconds; the same loop compiled runs at
-tens of millions of gates per second. Kernels are written in the subset numba compiles
-(numpy arrays and scalars only) so that the fallback is the very same code. Set
-``YAOGC_NO_JIT=1`` to force the fallback.
+tens of millions of gates per second. But importing numba and loading compiled kernels from
+its cache costs about half a second per process, more than a small program takes to compile
+in Python. So a kernel starts out as its plain function; :func:`compiled` switches all
+kernels of some modules to their numba versions, and the Python wrappers call it only when
+the arrays are large (:data:`SMALL`). Kernels are written in the subset numba compiles
+(numpy arrays and scalars only), so both versions are one code. ``YAOGC_NO_JIT=1`` forces
+plain Python (the fallback where numba is missing; the tests compare both).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
+import sys
 
-try:
-    if os.environ.get("YAOGC_NO_JIT"):
-        raise ImportError("disabled by YAOGC_NO_JIT")
-    import numba as _numba
-except ImportError:      # pragma: no cover - exercised by the fallback tests in a subprocess
-    _numba = None
+ENABLED = not os.environ.get("YAOGC_NO_JIT") and importlib.util.find_spec("numba") is not None
 
-ENABLED = _numba is not None
+# below this many gates a pass runs as plain Python: faster than loading numba
+SMALL = 100_000
 
 
-def kernel(fn):
-    """``numba.njit(cache=True)`` when numba is available, else ``fn`` itself. The plain
-    function stays reachable as ``.py_func`` either way."""
-    if _numba is None:
-        fn.py_func = fn
-        return fn
-    return _numba.njit(cache=True, nogil=True)(fn)
+class _Kernel:
+    """A function numba can compile; called directly it runs as plain Python."""
+
+    def __init__(self, fn):
+        functools.update_wrapper(self, fn)
+        self.py_func = fn
+        self._compiled = None
+
+    def __call__(self, *args):
+        return self.py_func(*args)
+
+    def dispatcher(self):
+        if self._compiled is None:
+            import numba
+            self._compiled = numba.njit(cache=True, nogil=True)(self.py_func)
+        return self._compiled
+
+
+def kernel(fn) -> _Kernel:
+    return _Kernel(fn)
+
+
+def compiled(*modules: str) -> bool:
+    """Replace every kernel named in the given modules (names as in ``sys.modules``) by its
+    compiled version, so that kernels calling kernels are compiled together; False (and
+    nothing changes) where numba is unavailable or disabled."""
+    if not ENABLED:
+        return False
+    for name in modules:
+        ns = sys.modules[name].__dict__
+        for k, v in list(ns.items()):
+            if isinstance(v, _Kernel):
+                ns[k] = v.dispatcher()
+    return True
+
+
+def use_compiled(n: int, *modules: str) -> bool:
+    """Whether work of size ``n`` should run compiled (switching the modules if so)."""
+    return n >= SMALL and compiled(*modules)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .circuit import Op
+from . import jit
 from .jit import kernel
 
 INPUT = 255
@@ -164,8 +165,12 @@ def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
     nb = np.empty(n + 2, dtype=np.int64)
     m = np.empty(n, dtype=np.int64)
     table = new_table(n)
-    k = _rehash(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
-                np.ascontiguousarray(b, dtype=np.int64), bool(push_not), nop, na, nb, m, table)
+    jit.use_compiled(n, __name__)
+    with np.errstate(over="ignore"):   # the hash wraps mod 2^64 by design (plain Python too)
+        k = _rehash(np.ascontiguousarray(op, dtype=np.uint8),
+                    np.ascontiguousarray(a, dtype=np.int64),
+                    np.ascontiguousarray(b, dtype=np.int64), bool(push_not), nop, na, nb, m,
+                    table)
     del table
     return nop[:k].copy(), na[:k].copy(), nb[:k].copy(), m
 
@@ -186,6 +191,7 @@ def live_mask(op: np.ndarray, a: np.ndarray, b: np.ndarray, roots: np.ndarray) -
     """Per wire: whether some root depends on it."""
     live = np.zeros(op.size, dtype=np.bool_)
     live[np.asarray(roots, dtype=np.int64)] = True
+    jit.use_compiled(op.size, __name__)
     _live(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
           np.ascontiguousarray(b, dtype=np.int64), live)
     return live
@@ -209,6 +215,7 @@ def _and_levels(op, a, b, n_in, lev):
 def and_levels(op: np.ndarray, a: np.ndarray, b: np.ndarray, n_in: int) -> np.ndarray:
     """AND-depth of every wire of a Circuit's gate arrays (inputs 0)."""
     lev = np.zeros(n_in + op.size, dtype=np.int64)
+    jit.use_compiled(op.size, __name__)
     _and_levels(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
                 np.ascontiguousarray(b, dtype=np.int64), int(n_in), lev)
     return lev

@@ -27,6 +27,7 @@ import numpy as np
 
 from .builder import ONE, ZERO, Builder, assemble
 from .circuit import Circuit, Op
+from . import jit
 from .jit import kernel
 from .rehash import INPUT, live_mask, rehash
 
@@ -318,6 +319,7 @@ class GateBuffer:
         G = t.n_gates
         base = self._reserve(G * M)
         if G:
+            jit.use_compiled(G * M, __name__)
             _instantiate(t.op, t.a, t.b, t.leaves, leaves, base, self.op, self.a, self.b,
                          self.lev)
         outs = t.outs

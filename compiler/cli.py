@@ -90,7 +90,7 @@ def phase_report(name: str, after: float = 1.0):
     def report(phase: str, gates: int, seconds: float) -> None:
         if seconds >= after:
             what = f", {gates:,} gates" if gates else ""
-            print(f"{name}: {phase} done{what}, {seconds:.1f} s", file=sys.stderr, flush=True)
+            print(f"{name}: {phase}{what}, {seconds:.1f} s", file=sys.stderr, flush=True)
     return report
 
 

@@ -79,13 +79,13 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
         if progress is not None:
             now = time.perf_counter()
             if now - last > 0.5:
-                progress("lower", buf.n_emitted, now - t0)
+                progress("lowering", buf.n_emitted, now - t0)
                 last = now
     for rec, name, t, ns in e.outputs:
         out = [words[x] for x in ns]
         buf.output(rec, name, t, np.concatenate(out) if out else np.zeros(0, dtype=np.int64))
     if progress is not None:
-        progress("rehash", buf.n_emitted, time.perf_counter() - t0)
+        progress("lowered", buf.n_emitted, time.perf_counter() - t0)
     return buf.build()
 
 

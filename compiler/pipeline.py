@@ -83,18 +83,22 @@ def available_memory() -> int:
 
 def _compile(text, filename, defines, progress=None) -> Circuit:
     t0 = time.perf_counter()
+
+    def tell(phase: str, gates: int = 0, _seconds: float = 0.0) -> None:
+        if progress is not None:    # every phase timed from the start of the compile
+            progress(phase, gates, time.perf_counter() - t0)
     e = elaborate(text, filename, defines)
-    if progress is not None:
-        progress("check", 0, time.perf_counter() - t0)
+    tell("checked")
     e = optimize_words(e)
-    if progress is not None:
-        progress("optimize", 0, time.perf_counter() - t0)
+    tell("optimized")
     # the builder rules (folding, hash-consing) and dead-gate removal run inside lowering,
     # over the whole gate buffer (passes.optimize gave identical gate counts on every
     # example at several times the cost)
     limit = gate_budget()
     try:
-        return lower(e, progress, max_gates=limit)
+        circuit = lower(e, tell, max_gates=limit)
+        tell("compiled", circuit.n_gates)
+        return circuit
     except TooLarge as big:
         raise CompileError(
             f"the program is too large: it unrolls to more than {big.limit:,} gates, about "

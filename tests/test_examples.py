@@ -165,3 +165,24 @@ def test_interpreter_agrees_with_circuit(path):
         bits = rng.integers(0, 2, p.width).astype(np.uint8)
         row[p.name] = p.type.decode(bits)
     assert interpret(path, row) == evaluate(circuit, [row])[0]
+
+
+@pytest.mark.parametrize("n", [1, 4, 8])
+def test_sort(n):
+    rng = np.random.default_rng(11 + n)
+    rows = [{"a": [int(v) for v in rng.integers(0, 2**32, n)],
+             "b": [int(v) for v in rng.integers(0, 50, n)]} for _ in range(ROWS)]
+    rows.append({"a": [7] * n, "b": [7] * n})
+    _, outs = run("sort", rows, {"N": str(n)})
+    for r, o in zip(rows, outs):
+        assert o["ranked"] == sorted(r["a"] + r["b"])
+
+
+def test_dot_product():
+    rng = np.random.default_rng(12)
+    rows = [{"w": [int(v) for v in rng.integers(0, 2**63, 16, dtype=np.int64)],
+             "x": [int(v) for v in rng.integers(0, 2**63, 16, dtype=np.int64)]}
+            for _ in range(ROWS)]
+    c, outs = run("dot_product", rows)
+    for r, o in zip(rows, outs):
+        assert o["score"] == sum(a * b for a, b in zip(r["w"], r["x"])) % 2**64

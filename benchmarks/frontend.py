@@ -1,0 +1,144 @@
+"""Program text to first garbled table: compile, schedule and garbling time of large programs.
+
+Usage: ``python benchmarks/frontend.py [--json] [--quick]``. Each case runs in a fresh
+subprocess (its peak RSS is its own) and reports: gates of the final circuit (AND + XOR +
+NOT), ``compile_s`` (program text, or a Bristol file, to Circuit, nothing cached),
+``schedule_s`` (``schedule_for(circuit, 1)``), their gates per second, peak RSS after
+scheduling and bytes per gate, ``garble_eval_s`` (garbling and evaluating one instance in
+the same process, best of two) and ``frontend_to_gc_ratio`` = (compile + schedule) /
+(garble + evaluate). The compiled kernels are loaded from numba's cache, which a warm-up
+compile in the parent fills first; the cost of loading them is part of ``compile_s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = Path(os.environ.get("YAOGC_REFERENCE_CIRCUITS", ROOT.parent / "shared" / "circuits"
+                                / "bristol"))
+EX = ROOT / "examples"
+
+# name -> (source, -D values); a source ending in .txt is a Bristol reference circuit
+FULL = {
+    "count_above N=20000": ("count_above.yao", {"N": "20000"}),
+    "psi_size N=300": ("psi_size.yao", {"N": "300"}),
+    "hospital_stats N=5000": ("hospital_stats.yao", {"N": "5000"}),
+    "sort 1024 values": ("sort.yao", {"N": "512"}),
+    "dot product 1000 x u64": ("dot_product.yao", {"N": "1000"}),
+    "sha256 (Bristol)": ("sha256.txt", {}),
+    "aes_128 (Bristol)": ("aes_128.txt", {}),
+}
+QUICK = {
+    "count_above N=2000": ("count_above.yao", {"N": "2000"}),
+    "psi_size N=60": ("psi_size.yao", {"N": "60"}),
+    "hospital_stats N=200": ("hospital_stats.yao", {"N": "200"}),
+    "sort 128 values": ("sort.yao", {"N": "64"}),
+    "dot product 100 x u64": ("dot_product.yao", {"N": "100"}),
+    "sha256 (Bristol)": ("sha256.txt", {}),
+    "aes_128 (Bristol)": ("aes_128.txt", {}),
+}
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _garble_eval(sched, circuit) -> float:
+    from yaogc.gc import Evaluator, Garbler
+    bits = np.random.default_rng(0).integers(0, 2, (1, circuit.n_inputs), dtype=np.uint8)
+    best = float("inf")
+    for _ in range(2):
+        t = time.perf_counter()
+        g = Garbler(sched, 1)
+        e = Evaluator(sched, 1)
+        e.set_inputs(g.input_labels(bits))
+        for block in g.blocks():
+            e.feed(block)
+        e.output_colours() ^ g.decoding_bits()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def run_case(name: str, source: str, defines: dict) -> dict:
+    from yaogc.circuits.circuit import Op
+    from yaogc.gc import schedule_for
+    phases: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if source.endswith(".txt"):
+        from yaogc.circuits.bristol import read_bristol
+        circuit = read_bristol(REFERENCE / source)
+    else:
+        from yaogc.compiler import compile_file
+        circuit = compile_file(EX / source, defines,
+                               progress=lambda ph, g, s: phases.__setitem__(ph, round(s, 3)))
+    t1 = time.perf_counter()
+    rss_compile = _rss_mb()
+    sched = schedule_for(circuit, 1)
+    t2 = time.perf_counter()
+    rss = _rss_mb()
+    ge = _garble_eval(sched, circuit)
+    gates = circuit.n_gates
+    compile_s, schedule_s = t1 - t0, t2 - t1
+    return {
+        "case": name, "gates": gates, "and": circuit.count(Op.AND),
+        "xor": circuit.count(Op.XOR), "not": circuit.count(Op.NOT),
+        "and_depth": circuit.and_depth,
+        "compile_s": round(compile_s, 3), "compile_phases_s": phases,
+        "schedule_s": round(schedule_s, 3),
+        "compile_gates_per_s": round(gates / compile_s),
+        "schedule_gates_per_s": round(gates / schedule_s) if schedule_s else None,
+        "text_to_schedule_s": round(compile_s + schedule_s, 3),
+        "peak_rss_compile_mb": round(rss_compile, 1),
+        "peak_rss_mb": round(rss, 1),
+        "bytes_per_gate": round(rss * 2**20 / gates, 1),
+        "garble_eval_s": round(ge, 4),
+        "frontend_to_gc_ratio": round((compile_s + schedule_s) / ge, 2),
+        "peak_rss_with_gc_mb": round(_rss_mb(), 1),
+    }
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print one JSON list")
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
+    ap.add_argument("--case", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    cases = QUICK if args.quick else FULL
+    if args.case:
+        source, defines = {**FULL, **QUICK}[args.case]
+        print(json.dumps(run_case(args.case, source, defines)))
+        return
+    # fill numba's cache of compiled kernels, as any earlier compile on this machine would
+    from yaogc.compiler import compile_file
+    compile_file(EX / "count_above.yao", {"N": "3"})
+    records = []
+    for name in cases:
+        proc = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True,
+                              text=True)
+        if proc.returncode:
+            raise SystemExit(f"case {name} failed:\n{proc.stderr}")
+        rec = json.loads(proc.stdout.strip().splitlines()[-1])
+        records.append(rec)
+        if not args.json:
+            print(f"{name:>24}: {rec['gates'] / 1e6:7.2f}M gates, compile {rec['compile_s']:6.2f} s "
+                  f"({rec['compile_gates_per_s'] / 1e6:5.2f}M/s), schedule {rec['schedule_s']:6.2f} s "
+                  f"({(rec['schedule_gates_per_s'] or 0) / 1e6:5.1f}M/s), peak "
+                  f"{rec['peak_rss_mb']:6.0f} MB ({rec['bytes_per_gate']:.0f} B/gate), garble+eval "
+                  f"{rec['garble_eval_s']:.3f} s, ratio {rec['frontend_to_gc_ratio']:.1f}x",
+                  flush=True)
+    if args.json:
+        print(json.dumps(records))
+
+
+if __name__ == "__main__":
+    main()
