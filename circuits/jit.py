@@ -27,9 +27,10 @@ SMALL = 100_000
 class _Kernel:
     """A function numba can compile; called directly it runs as plain Python."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, inline: bool = False):
         functools.update_wrapper(self, fn)
         self.py_func = fn
+        self.inline = inline
         self._compiled = None
 
     def __call__(self, *args):
@@ -38,12 +39,17 @@ class _Kernel:
     def dispatcher(self):
         if self._compiled is None:
             import numba
-            self._compiled = numba.njit(cache=True, nogil=True)(self.py_func)
+            opts = {"inline": "always"} if self.inline else {}
+            self._compiled = numba.njit(cache=True, nogil=True, **opts)(self.py_func)
         return self._compiled
 
 
-def kernel(fn) -> _Kernel:
-    return _Kernel(fn)
+def kernel(fn=None, *, inline: bool = False):
+    """Mark a function as a kernel; ``inline=True`` for small helpers called in hot loops
+    (numba then inlines them into their callers)."""
+    if fn is None:
+        return lambda f: _Kernel(f, inline)
+    return _Kernel(fn, inline)
 
 
 def compiled(*modules: str) -> bool:

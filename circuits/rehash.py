@@ -23,14 +23,24 @@ MAX_WIRES = 1 << 30
 _XOR, _AND, _NOT, _C0, _C1 = int(Op.XOR), int(Op.AND), int(Op.NOT), int(Op.CONST0), int(Op.CONST1)
 
 
-@kernel
+@kernel(inline=True)
+def _slot(key, mask):
+    """Table row of a packed gate: splitmix64's finalizer, so that every key bit reaches
+    the low bits the index is taken from."""
+    h = np.uint64(key)
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    h = h ^ (h >> np.uint64(31))
+    return np.int64(h & np.uint64(mask))
+
+
+@kernel(inline=True)
 def _emit(o, x, y, nop, na, nb, table, n):
     """The wire of gate (o, x, y): an existing one, or new wire ``n``. A table row is
     (packed gate, wire), so a probe touches one cache line; wires stay below 2^30."""
     mask = table.shape[0] - 1
     key = (x << 32) | ((y + 1) << 2) | o
-    h = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
-    i = np.int64(h >> np.uint64(32)) & mask
+    i = _slot(key, mask)
     while True:
         w = table[i, 1]
         if w < 0:
@@ -45,7 +55,7 @@ def _emit(o, x, y, nop, na, nb, table, n):
         i = (i + 1) & mask
 
 
-@kernel
+@kernel(inline=True)
 def _not(x, nop, na, nb, table, n):
     if x <= 1:
         return 1 - x
@@ -54,14 +64,14 @@ def _not(x, nop, na, nb, table, n):
     return _emit(2, x, -1, nop, na, nb, table, n)
 
 
-@kernel
+@kernel(inline=True)
 def bnot(x, nop, na, nb, table, n):
     """Builder.not_: (wire, next free wire)."""
     r = _not(x, nop, na, nb, table, n)
     return r, (n + 1 if r == n else n)
 
 
-@kernel
+@kernel(inline=True)
 def bxor(x, y, push_not, nop, na, nb, table, n):
     """Builder.xor: (wire, next free wire)."""
     if x <= 1:
@@ -97,7 +107,7 @@ def bxor(x, y, push_not, nop, na, nb, table, n):
     return r, n
 
 
-@kernel
+@kernel(inline=True)
 def band(x, y, nop, na, nb, table, n):
     """Builder.and_: (wire, next free wire)."""
     if x <= 1:
@@ -116,17 +126,20 @@ def band(x, y, nop, na, nb, table, n):
 
 @kernel
 def _rehash(op, a, b, push_not, nop, na, nb, m, table):
-    """Fill nop/na/nb (builder space, new numbering) and m (old wire -> new wire); returns
-    the number of new wires."""
+    """Fill nop/na/nb and m (old wire -> new wire) in a *sparse* numbering: the gates made
+    for old wire w get ids 2 + 2w and 3 + 2w (an XOR and the NOT pushed outside it), ids
+    0 and 1 are the constants, unused ids keep op 254. The id of a new gate therefore never
+    waits for the hash probe of the gate before it, so the probes' cache misses overlap;
+    :func:`rehash` closes the gaps afterwards."""
     nop[0] = 3
     nop[1] = 4
     na[0] = -1
     na[1] = -1
     nb[0] = -1
     nb[1] = -1
-    n = 2
     for w in range(op.size):
         o = op[w]
+        n = 2 + 2 * w
         if o == 3:
             m[w] = 0
         elif o == 4:
@@ -136,21 +149,21 @@ def _rehash(op, a, b, push_not, nop, na, nb, m, table):
             na[n] = -1
             nb[n] = -1
             m[w] = n
-            n += 1
         elif o == 2:
             m[w], n = bnot(m[a[w]], nop, na, nb, table, n)
         elif o == 0:
             m[w], n = bxor(m[a[w]], m[b[w]], push_not, nop, na, nb, table, n)
         else:
             m[w], n = band(m[a[w]], m[b[w]], nop, na, nb, table, n)
-    return n
 
 
-def new_table(n: int) -> np.ndarray:
-    """An empty gate hash table for up to ``n`` gates."""
+def new_table(n: int, entries: int | None = None) -> np.ndarray:
+    """An empty gate hash table for wire ids below ``n`` and up to ``entries`` gates
+    (default ``n``)."""
     if n + 2 >= MAX_WIRES:
         raise ValueError(f"{n} wires: the gate hash table packs wire numbers into 30 bits")
-    cap = 1 << max(4, (3 * n // 2 + 2).bit_length())
+    entries = n if entries is None else entries
+    cap = 1 << max(4, (3 * entries // 2 + 2).bit_length())
     table = np.empty((cap, 2), dtype=np.int64)
     table[:, 1] = -1
     return table
@@ -160,19 +173,24 @@ def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
     """(op, a, b, m) after folding and hash-consing: new builder-space arrays, and the new
     wire of every old wire. Inputs keep their order."""
     n = int(op.size)
-    nop = np.empty(n + 2, dtype=np.uint8)
-    na = np.empty(n + 2, dtype=np.int64)
-    nb = np.empty(n + 2, dtype=np.int64)
+    nop = np.full(2 * n + 2, 254, dtype=np.uint8)
+    na = np.empty(2 * n + 2, dtype=np.int64)
+    nb = np.empty(2 * n + 2, dtype=np.int64)
     m = np.empty(n, dtype=np.int64)
-    table = new_table(n)
+    table = new_table(2 * n + 2, n)
     jit.use_compiled(n, __name__)
     with np.errstate(over="ignore"):   # the hash wraps mod 2^64 by design (plain Python too)
-        k = _rehash(np.ascontiguousarray(op, dtype=np.uint8),
-                    np.ascontiguousarray(a, dtype=np.int64),
-                    np.ascontiguousarray(b, dtype=np.int64), bool(push_not), nop, na, nb, m,
-                    table)
+        _rehash(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
+                np.ascontiguousarray(b, dtype=np.int64), bool(push_not), nop, na, nb, m, table)
     del table
-    return nop[:k].copy(), na[:k].copy(), nb[:k].copy(), m
+    used = np.flatnonzero(nop != 254)
+    dense = np.full(nop.size, -1, dtype=np.int64)
+    dense[used] = np.arange(used.size)
+    nop = nop[used]
+    na, nb = na[used], nb[used]
+    na = np.where(na >= 0, dense[np.maximum(na, 0)], -1)
+    nb = np.where(nb >= 0, dense[np.maximum(nb, 0)], -1)
+    return nop, na, nb, dense[m]
 
 
 @kernel

@@ -124,21 +124,24 @@ def _extract(op, a, b, n_leaves: int, outs: np.ndarray, sensitive: bool) -> Temp
 
 @kernel
 def _instantiate(top, ta, tb, n_leaves, X, base, op, a, b, lev):
+    # instance after instance, each one's gates contiguous: a template's gates read gates
+    # of their own instance, so the rehash pass that follows finds its operands in cache
     G = top.size
     M = X.shape[0]
     first = 2 + n_leaves
-    for j in range(G):
-        o = top[j]
-        ra = ta[j]
-        rb = tb[j]
-        for m in range(M):
-            w = base + j * M + m
+    for m in range(M):
+        start = base + m * G
+        for j in range(G):
+            o = top[j]
+            ra = ta[j]
+            rb = tb[j]
+            w = start + j
             if ra < 2:
                 x = ra
             elif ra < first:
                 x = X[m, ra - 2]
             else:
-                x = base + (ra - first) * M + m
+                x = start + (ra - first)
             op[w] = o
             a[w] = x
             if o == 2:
@@ -150,7 +153,7 @@ def _instantiate(top, ta, tb, n_leaves, X, base, op, a, b, lev):
                 elif rb < first:
                     y = X[m, rb - 2]
                 else:
-                    y = base + (rb - first) * M + m
+                    y = start + (rb - first)
                 b[w] = y
                 la = lev[x]
                 lb = lev[y]
@@ -332,7 +335,7 @@ class GateBuffer:
             elif r < first:
                 res[:, i] = leaves[:, r - 2]
             else:
-                res[:, i] = base + (r - first) * M + rng
+                res[:, i] = base + rng * G + (r - first)
         return res
 
     # --- finishing -------------------------------------------------------------------------

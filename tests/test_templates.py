@@ -185,15 +185,28 @@ def test_rehash_kernel_and_its_python_fallback_agree():
     a[:2 + n_in] = b[:2 + n_in] = -1
     for push in (True, False):
         fast = rehash(op, a, b, push_not=push)
-        nop = np.empty(op.size + 2, np.uint8)
-        na = np.empty(op.size + 2, np.int64)
-        nb = np.empty(op.size + 2, np.int64)
-        m = np.empty(op.size, np.int64)
+        n = op.size
+        nop = np.full(2 * n + 2, 254, np.uint8)
+        na = np.empty(2 * n + 2, np.int64)
+        nb = np.empty(2 * n + 2, np.int64)
+        m = np.empty(n, np.int64)
         with np.errstate(over="ignore"):
-            k = _rehash.py_func(op, a, b, push, nop, na, nb, m, new_table(op.size))
-        for x, y in zip(fast[:3], (nop[:k], na[:k], nb[:k])):
-            assert np.array_equal(x, y)
-        assert np.array_equal(fast[3], m)
+            _rehash.py_func(op, a, b, push, nop, na, nb, m, new_table(2 * n + 2, n))
+        used = np.flatnonzero(nop != 254)
+        dense = np.full(nop.size, -1)
+        dense[used] = np.arange(used.size)
+        assert np.array_equal(fast[0], nop[used])
+        assert np.array_equal(fast[1], np.where(na[used] >= 0, dense[na[used]], -1))
+        assert np.array_equal(fast[2], np.where(nb[used] >= 0, dense[nb[used]], -1))
+        assert np.array_equal(fast[3], dense[m])
+        # and the same as one Builder emitting every gate
+        ref = Builder("ref", push_not=push)
+        wires = [0, 1] + ref.input("p", "x", uint(n_in))
+        for o, x, y in zip(op[2 + n_in:].tolist(), a[2 + n_in:].tolist(), b[2 + n_in:].tolist()):
+            wires.append(ref.xor(wires[x], wires[y]) if o == 0 else ref.and_(wires[x], wires[y])
+                         if o == 1 else ref.not_(wires[x]) if o == 2 else o - 3)
+        assert fast[0].tolist() == ref._op and fast[1].tolist() == ref._a
+        assert fast[3].tolist() == wires
 
 
 def test_compile_without_numba_gives_the_same_circuit(tmp_path):
