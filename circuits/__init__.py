@@ -8,6 +8,10 @@ Modules, in dependency order:
 - ``builder``: gate emission with constant folding and hash-consing.
 - ``wordops``, ``bitheap``, ``mulplan``, ``arith``, ``constmul``, ``division``, ``shallow``: the
   AND-minimal word library, re-exported as one import point by ``words``.
+- ``jit``: compiled kernels (numba for large work, the same functions as plain Python else).
+- ``rehash``: the Builder's folding and hash-consing, and liveness, over whole gate arrays.
+- ``templates``, ``heapkernel``: word operations built once and stamped out for many operand
+  rows (the compiler's lowering), and the bit heap of large sums as a compiled kernel.
 - ``passes``: fold, dedupe, dead code, as plain ``Circuit -> Circuit`` functions.
 - ``schedule``: AND layers with every operand as an XOR linear form of basis wires.
 - ``evaluate``: the bit-sliced plaintext evaluator, the reference semantics of every stage.

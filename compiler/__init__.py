@@ -1,7 +1,8 @@
 """yaogc.compiler: the yaogc language (lark grammar, AST, type checker, word-level IR, lowering).
 
 Entry points: :func:`compile_file` and :func:`compile_source` give a
-:class:`yaogc.circuits.Circuit`; :func:`interpret` runs a program on plain values;
+:class:`yaogc.circuits.Circuit`, :func:`compile_cached` the same through the compiled-circuit
+cache (:mod:`.cache`); :func:`interpret` runs a program on plain values;
 :class:`CompileError` is every error a program can cause (exit status 2).
 """
 
