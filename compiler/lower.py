@@ -66,14 +66,12 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
             else:
                 groups.setdefault(sig, []).append(n)
         for sig, members in groups.items():
-            args = plans[members[0]][1]
-            if len(args) == 1:
-                X = np.stack([words[plans[n][1][0]] for n in members])
-            else:
-                X = np.stack([np.concatenate([words[a] for a in plans[n][1]]) for n in members])
+            argl = [plans[n][1] for n in members]
+            # operand k of every member stacked at once, then side by side
+            cols = [np.stack([words[a[k]] for a in argl]) for k in range(len(argl[0]))]
+            X = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)
             out = buf.apply(sig, _gate_fn(sig), X)
-            for i, n in enumerate(members):
-                words[n] = out[i]
+            words.update(zip(members, out))
         for n in wiring:
             words[n] = _wire(g, n, plans[n][1], words, ports)
         if progress is not None:
