@@ -181,3 +181,44 @@ def test_reference_schedules(bristol_path, name):
         assert np.array_equal(run_plain(s, bits), want)
         assert s.n_and == c.count(Op.AND)
         assert len(s.and_steps) == c.and_depth
+
+
+def _schedule_digest_script() -> str:
+    return """
+import hashlib, sys
+import numpy as np
+from yaogc.circuits import jit
+from yaogc.circuits.bristol import read_bristol
+from yaogc.circuits.schedule import AndStep, schedule
+if sys.argv[2] == "compiled":
+    assert jit.compiled("yaogc.circuits.schedforms")
+c = read_bristol(sys.argv[1])
+h = hashlib.sha256()
+for params in ({}, {"bound": 1, "flat": False}, {"expand": 16}):
+    s = schedule(c, **params)
+    for st in s.steps:
+        h.update(repr((type(st).__name__, st.start, st.idx.shape)).encode())
+        h.update(np.ascontiguousarray(st.idx, dtype=np.int64).tobytes())
+        if isinstance(st, AndStep):
+            h.update(np.asarray(st.wires, dtype=np.int64).tobytes())
+    h.update(np.ascontiguousarray(s.out_idx, dtype=np.int64).tobytes())
+    h.update(repr((s.n_slots, s.n_and)).encode())
+print(h.hexdigest())
+"""
+
+
+def test_compiled_schedule_equals_plain_python(bristol_path):
+    """The schedule kernels compiled by numba and run as plain Python (the fallback) build
+    the very same schedules, every index array included."""
+    import os
+    import subprocess
+    import sys
+    path = str(bristol_path("aes_128.txt"))
+    out = []
+    for mode, env in (("compiled", {}), ("plain", {"YAOGC_NO_JIT": "1"})):
+        r = subprocess.run([sys.executable, "-c", _schedule_digest_script(), path, mode],
+                           capture_output=True, text=True, env={**os.environ, **env},
+                           timeout=600)
+        assert r.returncode == 0, r.stderr
+        out.append(r.stdout.strip())
+    assert out[0] == out[1]

@@ -1,0 +1,440 @@
+"""The Schedule's per-wire pass as compiled kernels: linear forms, AND layers, materialized
+XOR wires, the order of the steps and the operand index arrays.
+
+A wire's linear form (the basis wires it is the XOR of, plus a constant bit) is a sorted row
+of at most ``cap`` basis ids in a ``(wires, cap)`` array, never a Python set; the definition
+of a materialized XOR wire lives in one growing term buffer. Everything here is a plain
+function over numpy arrays that numba compiles for large circuits (:mod:`.jit`); the rules
+are those :mod:`.schedule` documents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .jit import kernel
+
+
+@kernel
+def fanout_and_live(op, in0, in1, n_in, outs, live, fan):
+    """Mark the wires some output depends on; count the readers of each wire, looking
+    through NOT (a NOT's readers read its operand's form)."""
+    for i in range(outs.size):
+        live[outs[i]] = True
+        fan[outs[i]] += 1
+    for k in range(op.size - 1, -1, -1):
+        w = n_in + k
+        if not live[w]:
+            continue
+        o = op[k]
+        if o == 2:
+            live[in0[k]] = True
+            fan[in0[k]] += fan[w] if fan[w] > 1 else 1
+        elif o <= 1:
+            live[in0[k]] = True
+            live[in1[k]] = True
+            fan[in0[k]] += 1
+            fan[in1[k]] += 1
+
+
+@kernel(inline=True)
+def _symdiff(x, nx, y, ny, out):
+    """Sorted symmetric difference of x[:nx] and y[:ny] into out; its length."""
+    i = 0
+    j = 0
+    k = 0
+    while i < nx and j < ny:
+        if x[i] < y[j]:
+            out[k] = x[i]
+            i += 1
+            k += 1
+        elif y[j] < x[i]:
+            out[k] = y[j]
+            j += 1
+            k += 1
+        else:
+            i += 1
+            j += 1
+    while i < nx:
+        out[k] = x[i]
+        i += 1
+        k += 1
+    while j < ny:
+        out[k] = y[j]
+        j += 1
+        k += 1
+    return k
+
+
+@kernel
+def _grow(buf, need):
+    cap = buf.size
+    while cap < need:
+        cap *= 2
+    out = np.empty(cap, dtype=buf.dtype)
+    out[:buf.size] = buf
+    return out
+
+
+@kernel
+def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
+          F, flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands):
+    """Forward pass: every live wire's form (F/flen/fc), wire-level constant (const, -1 for
+    none), AND-depth; materialized XOR wires get their definition in mbuf
+    (mat_start/mat_len; mat_len -1 for other wires) and their level in blevel; AND gates
+    that remain are listed in ands. Returns (mbuf, terms used in mbuf, number of ands)."""
+    n_w = n_in + op.size
+    scratch = np.empty(max(64, 4 * cap), dtype=np.int32)
+    scratch2 = np.empty(max(64, 4 * cap), dtype=np.int32)
+    scratch3 = np.empty(max(64, 4 * cap), dtype=np.int32)
+    one = np.empty(1, dtype=np.int32)
+    mpos = 0
+    na = 0
+    for w in range(n_in):
+        F[w, 0] = w
+        flen[w] = 1
+    for k in range(op.size):
+        w = n_in + k
+        if not live[w]:
+            continue
+        o = op[k]
+        if o == 0:
+            a = in0[k]
+            b = in1[k]
+            la = level[a]
+            lb = level[b]
+            level[w] = la if la > lb else lb
+            ca = const[a]
+            cb = const[b]
+            if a == b or (ca >= 0 and cb >= 0):
+                v = 0 if a == b else ca ^ cb
+                const[w] = v
+                fc[w] = v
+                flen[w] = 0
+                continue
+            if scratch.size < flen[a] + flen[b]:
+                scratch = _grow(scratch, flen[a] + flen[b])
+            n = _symdiff(F[a], flen[a], F[b], flen[b], scratch)
+            fc[w] = fc[a] ^ fc[b]
+            if n > bound and (fan[w] > 1 or n > cap):
+                lv = 0
+                for i in range(n):
+                    t = scratch[i]
+                    if blevel[t] > lv:
+                        lv = blevel[t]
+                if flat:
+                    # few XOR steps per level: expand the wires materialized at this level
+                    # while the form stays within the expansion limit (ascending order)
+                    orig = scratch[:n].copy()
+                    for i in range(orig.size):
+                        t = orig[i]
+                        if mat_len[t] >= 0 and blevel[t] == lv:
+                            s0 = mat_start[t]
+                            m = mat_len[t]
+                            need = n + m + 1
+                            if scratch2.size < need:
+                                scratch2 = _grow(scratch2, need)
+                            if scratch3.size < need:
+                                scratch3 = _grow(scratch3, need)
+                            n2 = _symdiff(scratch, n, mbuf[s0:s0 + m], m, scratch2)
+                            one[0] = t
+                            n3 = _symdiff(scratch2, n2, one, 1, scratch3)
+                            if n3 <= expand:
+                                scratch, scratch3 = scratch3, scratch
+                                n = n3
+                if mpos + n > mbuf.size:
+                    mbuf = _grow(mbuf, mpos + n)
+                mbuf[mpos:mpos + n] = scratch[:n]
+                mat_start[w] = mpos
+                mat_len[w] = n
+                mpos += n
+                blevel[w] = lv
+                F[w, 0] = w
+                flen[w] = 1
+            else:
+                F[w, :n] = scratch[:n]
+                flen[w] = n
+        elif o == 1:
+            a = in0[k]
+            b = in1[k]
+            ca = const[a]
+            cb = const[b]
+            if ca == 0 or cb == 0:
+                const[w] = 0
+                fc[w] = 0
+                flen[w] = 0
+            elif ca == 1 or a == b:
+                const[w] = cb
+                F[w, :flen[b]] = F[b, :flen[b]]
+                flen[w] = flen[b]
+                fc[w] = fc[b]
+                level[w] = level[b]
+            elif cb == 1:
+                const[w] = ca
+                F[w, :flen[a]] = F[a, :flen[a]]
+                flen[w] = flen[a]
+                fc[w] = fc[a]
+                level[w] = level[a]
+            else:
+                la = level[a]
+                lb = level[b]
+                lv = (la if la > lb else lb) + 1
+                level[w] = lv
+                blevel[w] = lv
+                ands[na] = w
+                na += 1
+                F[w, 0] = w
+                flen[w] = 1
+        elif o == 2:
+            a = in0[k]
+            if const[a] >= 0:
+                const[w] = const[a] ^ 1
+                flen[w] = 0
+            else:
+                F[w, :flen[a]] = F[a, :flen[a]]
+                flen[w] = flen[a]
+            fc[w] = fc[a] ^ 1
+            level[w] = level[a]
+        else:
+            v = 1 if o == 4 else 0
+            const[w] = v
+            fc[w] = v
+            flen[w] = 0
+    return mbuf, mpos, na
+
+
+@kernel
+def needed(roots, F, flen, mat_start, mat_len, mbuf, need):
+    """Mark the materialized wires some root form (a row of F) reads, directly or through
+    other definitions."""
+    stack = np.empty(1024, dtype=np.int64)
+    sp = 0
+    for i in range(roots.size):
+        r = roots[i]
+        for j in range(flen[r]):
+            t = F[r, j]
+            if mat_len[t] >= 0 and not need[t]:
+                need[t] = True
+                if sp >= stack.size:
+                    stack = _grow(stack, sp + 1)
+                stack[sp] = t
+                sp += 1
+    while sp > 0:
+        sp -= 1
+        t = stack[sp]
+        s0 = mat_start[t]
+        for j in range(mat_len[t]):
+            u = mbuf[s0 + j]
+            if mat_len[u] >= 0 and not need[u]:
+                need[u] = True
+                if sp >= stack.size:
+                    stack = _grow(stack, sp + 1)
+                stack[sp] = u
+                sp += 1
+
+
+@kernel
+def sublevels(mats, blevel, mat_start, mat_len, mbuf, sub):
+    """Sub-level of each needed materialized wire (ascending wire order): one more than the
+    deepest same-level materialized wire its definition reads."""
+    for i in range(mats.size):
+        t = mats[i]
+        lv = blevel[t]
+        best = 0
+        s0 = mat_start[t]
+        for j in range(mat_len[t]):
+            u = mbuf[s0 + j]
+            if sub[u] > 0 and blevel[u] == lv and sub[u] > best:
+                best = sub[u]
+        sub[t] = best + 1
+
+
+@kernel
+def last_uses(step_kind, step_ptr, items, and_a, and_b, F, flen, mat_start, mat_len, mbuf,
+              out_wires, last):
+    """Per basis id, the last step reading it (the outputs count as step len(steps))."""
+    n_steps = step_kind.size
+    for si in range(n_steps):
+        for p in range(step_ptr[si], step_ptr[si + 1]):
+            if step_kind[si] == 0:
+                x = and_a[items[p]]
+                for j in range(flen[x]):
+                    last[F[x, j]] = si
+                y = and_b[items[p]]
+                for j in range(flen[y]):
+                    last[F[y, j]] = si
+            else:
+                t = items[p]
+                s0 = mat_start[t]
+                for j in range(mat_len[t]):
+                    last[mbuf[s0 + j]] = si
+    for i in range(out_wires.size):
+        r = out_wires[i]
+        for j in range(flen[r]):
+            last[F[r, j]] = n_steps
+
+
+@kernel
+def fill_rows(wires, F, flen, fc, slot, out, stride, row0):
+    """The slot rows of the forms of ``wires`` into column block out[:, row0 + i] of an
+    (arity, stride) layout: terms, then ONE_SLOT (1) for the constant, zero padding."""
+    for i in range(wires.size):
+        w = wires[i]
+        n = flen[w]
+        for j in range(n):
+            out[j, row0 + i] = slot[F[w, j]]
+        if fc[w]:
+            out[n, row0 + i] = 1
+
+
+@kernel
+def fill_defs(mats, mat_start, mat_len, mbuf, slot, out):
+    for i in range(mats.size):
+        t = mats[i]
+        s0 = mat_start[t]
+        for j in range(mat_len[t]):
+            out[j, i] = slot[mbuf[s0 + j]]
+
+
+@kernel
+def arity_of(wires, flen, fc):
+    best = 1
+    for i in range(wires.size):
+        v = flen[wires[i]] + fc[wires[i]]
+        if v > best:
+            best = v
+    return best
+
+
+# --- slots: contiguous runs per step, reused after the last reader ---------------------------
+@kernel(inline=True)
+def _bitlen(x):
+    n = 0
+    while x > 0:
+        x >>= 1
+        n += 1
+    return n
+
+
+@kernel
+def _push_entry(ent_s, ent_next, head, n_ent, k, s):
+    if n_ent >= ent_s.size:
+        ent_s = _grow(ent_s, n_ent + 1)
+        ent_next = _grow(ent_next, n_ent + 1)
+    ent_s[n_ent] = s
+    ent_next[n_ent] = head[k]
+    head[k] = n_ent
+    return ent_s, ent_next, n_ent + 1
+
+
+@kernel
+def assign_slots(reserved, n_in, step_ptr, members, gone_ptr, gone, unused_inputs, slot,
+                 starts, end_of, start_of):
+    """Give every step's outputs a contiguous run of slots, freeing each basis wire's slot at
+    the start of the step after its last reader (``gone`` per step, CSR by ``gone_ptr``).
+    Free runs are coalesced with their neighbours and kept in lists by size class (lazily
+    cleaned); a request takes a run from the smallest class that fits, else grows the store.
+    Returns the store size."""
+    head = np.full(64, -1, dtype=np.int64)
+    ent_s = np.empty(1024, dtype=np.int64)
+    ent_next = np.empty(1024, dtype=np.int64)
+    n_ent = 0
+    top = reserved
+    peak = reserved
+    buf = np.empty(max(16, unused_inputs.size), dtype=np.int64)
+    for phase in range(starts.size + 1):
+        if phase == 0:
+            m = unused_inputs.size
+            for i in range(m):
+                buf[i] = unused_inputs[i]
+        else:
+            # basis wires last read by the step before this one
+            m = gone_ptr[phase + 1] - gone_ptr[phase]
+            if buf.size < m:
+                buf = np.empty(m, dtype=np.int64)
+            for i in range(m):
+                buf[i] = slot[gone[gone_ptr[phase] + i]]
+        if m:
+            srt = np.sort(buf[:m])
+            i = 0
+            while i < m:
+                s = srt[i]
+                j = i
+                while j + 1 < m and srt[j + 1] == srt[j] + 1:
+                    j += 1
+                e = srt[j] + 1
+                i = j + 1
+                # add the run [s, e), merged with free neighbours
+                if start_of[s] >= 0:
+                    p = start_of[s]
+                    end_of[p] = -1
+                    start_of[s] = -1
+                    s = p
+                if end_of[e] >= 0:
+                    f = end_of[e]
+                    end_of[e] = -1
+                    start_of[f] = -1
+                    e = f
+                if e == top:
+                    top = s
+                else:
+                    end_of[s] = e
+                    start_of[e] = s
+                    ent_s, ent_next, n_ent = _push_entry(ent_s, ent_next, head, n_ent,
+                                                         _bitlen(e - s), s)
+        if phase == starts.size:
+            break
+        si = phase
+        n = step_ptr[si + 1] - step_ptr[si]
+        got = -1
+        if n > 0:
+            c = _bitlen(n)
+            for k in range(c, 64):
+                # the lowest-addressed run of this class that fits (stale entries dropped)
+                prev = -1
+                en = head[k]
+                best = -1
+                best_prev = -1
+                while en != -1:
+                    s = ent_s[en]
+                    nxt = ent_next[en]
+                    e = end_of[s]
+                    if not (e >= 0 and _bitlen(e - s) == k):
+                        if prev == -1:
+                            head[k] = nxt
+                        else:
+                            ent_next[prev] = nxt
+                    else:
+                        if e - s >= n and (best == -1 or s < ent_s[best]):
+                            best = en
+                            best_prev = prev
+                        prev = en
+                    en = nxt
+                if best >= 0:
+                    s = ent_s[best]
+                    e = end_of[s]
+                    if best_prev == -1:
+                        head[k] = ent_next[best]
+                    else:
+                        ent_next[best_prev] = ent_next[best]
+                    got = s
+                    end_of[s] = -1
+                    start_of[e] = -1
+                    if e - s > n:
+                        s2 = s + n
+                        end_of[s2] = e
+                        start_of[e] = s2
+                        ent_s, ent_next, n_ent = _push_entry(ent_s, ent_next, head, n_ent,
+                                                             _bitlen(e - s2), s2)
+                    break
+            if got < 0:
+                got = top
+                top += n
+                if top > peak:
+                    peak = top
+        else:
+            got = top
+        starts[si] = got
+        for i in range(n):
+            slot[members[step_ptr[si] + i]] = got + i
+    return peak
