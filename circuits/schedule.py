@@ -189,7 +189,8 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     in1 = np.ascontiguousarray(circuit.in1, dtype=np.int64)
     outs = np.concatenate([o.wires for o in circuit.outputs]).astype(np.int64) \
         if circuit.outputs else np.zeros(0, dtype=np.int64)
-    jit.use_compiled(n_w, "yaogc.circuits.schedforms")
+    # this pass does more per gate than the others: compiled pays off from fewer gates
+    jit.use_compiled(5 * n_w, "yaogc.circuits.schedforms")
     if "live" not in shared:     # the same for every schedule of the circuit
         live = np.zeros(n_w, dtype=np.bool_)
         fan = np.zeros(n_w, dtype=np.int64)

@@ -84,11 +84,15 @@ def _write_error(path: Path, e: OSError):
     return InputError(f"{path}: cannot write the circuit: {e.strerror or e}")
 
 
-def phase_report(name: str, after: float = 1.0):
+def phase_report(name: str, after: float = 1.0, quiet_after: float = 10.0):
     """A compile progress callback for stderr: one line per phase (phase, gates so far,
-    elapsed) once the compile has taken longer than ``after`` seconds."""
+    elapsed) once the compile has taken longer than ``after`` seconds on a terminal, or
+    ``quiet_after`` seconds when stderr is a file or pipe (a log is not cluttered by
+    compiles that are merely slow)."""
+    limit = after if sys.stderr.isatty() else quiet_after
+
     def report(phase: str, gates: int, seconds: float) -> None:
-        if seconds >= after:
+        if seconds >= limit:
             what = f", {gates:,} gates" if gates else ""
             print(f"{name}: {phase}{what}, {seconds:.1f} s", file=sys.stderr, flush=True)
     return report

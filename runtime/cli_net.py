@@ -123,7 +123,7 @@ def cmd_run(args) -> int:
         print(f"listening on {shown}:{port}", file=sys.stderr, flush=True)
 
     def on_scheduled(seconds: float) -> None:
-        if seconds >= 1.0 and not args.quiet:
+        if seconds >= (1.0 if sys.stderr.isatty() else 10.0) and not args.quiet:
             print(f"{circuit.name}: scheduled in {seconds:.1f} s", file=sys.stderr, flush=True)
 
     res = run_party(circuit, role, own, listen=listen, connect=connect, tls=tls,
