@@ -16,7 +16,7 @@ import numpy as np
 
 from .builder import assemble
 from .circuit import Circuit, OutputPort, Op
-from .rehash import INPUT, live_mask, rehash
+from .rehash import INPUT, keep_wires, live_mask, rehash
 
 _MAX_ROUNDS = 8
 
@@ -53,13 +53,7 @@ def compact(name: str, parties, op: np.ndarray, a: np.ndarray, b: np.ndarray,
     keep[:2] = True
     keep |= op == INPUT
     if not keep.all():
-        idx = np.flatnonzero(keep)
-        new = np.full(op.size, -1, dtype=np.int64)
-        new[idx] = np.arange(idx.size)
-        op = op[idx]
-        a, b = a[idx], b[idx]
-        a = np.where(a >= 0, new[np.maximum(a, 0)], -1)
-        b = np.where(b >= 0, new[np.maximum(b, 0)], -1)
+        op, a, b, new = keep_wires(np.flatnonzero(keep), op, a, b)
         inputs = [(p, n, t, new[np.asarray(ws, dtype=np.int64)]) for (p, n, t, ws) in inputs]
         outputs = [(r, n, t, new[np.asarray(ws, dtype=np.int64)]) for (r, n, t, ws) in outputs]
     return assemble(name, parties, op, a, b, inputs, outputs)

@@ -183,14 +183,19 @@ def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
         _rehash(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
                 np.ascontiguousarray(b, dtype=np.int64), bool(push_not), nop, na, nb, m, table)
     del table
-    used = np.flatnonzero(nop != 254)
-    dense = np.full(nop.size, -1, dtype=np.int64)
-    dense[used] = np.arange(used.size)
-    nop = nop[used]
-    na, nb = na[used], nb[used]
-    na = np.where(na >= 0, dense[np.maximum(na, 0)], -1)
-    nb = np.where(nb >= 0, dense[np.maximum(nb, 0)], -1)
+    nop, na, nb, dense = keep_wires(np.flatnonzero(nop != 254), nop, na, nb)
     return nop, na, nb, dense[m]
+
+
+def keep_wires(kept: np.ndarray, op: np.ndarray, a: np.ndarray, b: np.ndarray):
+    """The wires ``kept`` (ascending, closed under operands) renumbered 0, 1, ...: their
+    (op, a, b) and the new number of every old wire (-1 for the others)."""
+    new = np.full(op.size, -1, dtype=np.int64)
+    new[kept] = np.arange(kept.size)
+    a, b = a[kept], b[kept]
+    a = np.where(a >= 0, new[np.maximum(a, 0)], -1)
+    b = np.where(b >= 0, new[np.maximum(b, 0)], -1)
+    return op[kept], a, b, new
 
 
 @kernel

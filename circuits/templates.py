@@ -122,6 +122,16 @@ def _extract(op, a, b, n_leaves: int, outs: np.ndarray, sensitive: bool) -> Temp
     return Template(n_leaves, op[gates], ta, tb, ref[outs], sensitive)
 
 
+@kernel(inline=True)
+def _wire_of(r, first, X, m, start):
+    """The wire a template reference stands for in instance m (gates from ``start``)."""
+    if r < 2:
+        return r
+    if r < first:
+        return X[m, r - 2]
+    return start + (r - first)
+
+
 @kernel
 def _instantiate(top, ta, tb, n_leaves, X, base, op, a, b, lev):
     # instance after instance, each one's gates contiguous: a template's gates read gates
@@ -136,24 +146,14 @@ def _instantiate(top, ta, tb, n_leaves, X, base, op, a, b, lev):
             ra = ta[j]
             rb = tb[j]
             w = start + j
-            if ra < 2:
-                x = ra
-            elif ra < first:
-                x = X[m, ra - 2]
-            else:
-                x = start + (ra - first)
+            x = _wire_of(ra, first, X, m, start)
             op[w] = o
             a[w] = x
             if o == 2:
                 b[w] = -1
                 lev[w] = lev[x]
             else:
-                if rb < 2:
-                    y = rb
-                elif rb < first:
-                    y = X[m, rb - 2]
-                else:
-                    y = start + (rb - first)
+                y = _wire_of(rb, first, X, m, start)
                 b[w] = y
                 la = lev[x]
                 lb = lev[y]
