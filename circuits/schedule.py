@@ -231,10 +231,7 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     keys = np.concatenate([and_lv * big, mat_lv * big + mat_sub])
     kinds = np.concatenate([np.zeros(ands.size, dtype=np.int8), np.ones(mats.size, dtype=np.int8)])
     ids = np.concatenate([np.arange(ands.size), mats])
-    order = np.argsort(keys, kind="stable")
-    keys, kinds, ids = keys[order], kinds[order], ids[order]
-    cut = np.flatnonzero(np.diff(keys)) + 1
-    bounds = np.concatenate([[0], cut, [keys.size]]).astype(np.int64)
+    keys, kinds, ids, bounds = _split_padded(keys, kinds, ids, mat_len)
     step_kind = kinds[bounds[:-1]] if keys.size else np.zeros(0, dtype=np.int8)
     step_lv = (keys[bounds[:-1]] // big) if keys.size else np.zeros(0, dtype=np.int64)
     n_steps = step_kind.size
@@ -290,61 +287,34 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     return Schedule(circuit.name, n_in, bound, flat, steps, out_idx, int(peak), offset)
 
 
-class _Slots:
-    """Allocator of contiguous slot ranges (a step's outputs share one range): free runs are
-    coalesced with their neighbours and kept by size class; a request takes a run of a larger
-    class, else a fitting run of its own class, else grows the store."""
+def _split_padded(keys, kinds, ids, mat_len):
+    """Items sorted by step key, and the step bounds. An XOR step pads every definition to
+    its longest, so a large step whose padding would more than quadruple its terms is split
+    by definition length (powers of two): a few more steps, at most twice the real terms.
+    Small steps are left whole (per-step overhead is what one deep instance pays)."""
+    order = np.argsort(keys, kind="stable")
+    keys, kinds, ids = keys[order], kinds[order], ids[order]
+    cut = np.flatnonzero(np.diff(keys)) + 1
+    bounds = np.concatenate([[0], cut, [keys.size]]).astype(np.int64)
+    if not keys.size:
+        return keys, kinds, ids, bounds
+    lens = np.where(kinds == 1, mat_len[np.where(kinds == 1, ids, 0)], 0)
+    counts = np.diff(bounds)
+    longest = np.maximum.reduceat(lens, bounds[:-1])
+    total = np.add.reduceat(lens, bounds[:-1])
+    split = (kinds[bounds[:-1]] == 1) & (counts >= SPLIT_MIN) & (longest * counts > 4 * total)
+    if not split.any():
+        return keys, kinds, ids, bounds
+    bucket = np.zeros(keys.size, dtype=np.int64)
+    member = np.repeat(split, counts)
+    bucket[member] = np.ceil(np.log2(np.maximum(lens[member], 1))).astype(np.int64)
+    keys = keys * 64 + bucket
+    order = np.argsort(keys, kind="stable")
+    keys, kinds, ids = keys[order] // 64, kinds[order], ids[order]
+    full = (keys * 64 + bucket[order])
+    cut = np.flatnonzero(np.diff(full)) + 1
+    bounds = np.concatenate([[0], cut, [keys.size]]).astype(np.int64)
+    return keys, kinds, ids, bounds
 
-    def __init__(self, reserved: int):
-        self.top = self.peak = reserved
-        self.end_of: dict[int, int] = {}      # free run start -> end
-        self.start_of: dict[int, int] = {}    # free run end -> start
-        self.classes: dict[int, set[int]] = {}
 
-    def _unlink(self, s: int, e: int) -> None:
-        del self.end_of[s], self.start_of[e]
-        self.classes[(e - s).bit_length()].discard(s)
-
-    def _add(self, s: int, e: int) -> None:
-        if s in self.start_of:
-            p = self.start_of[s]
-            self._unlink(p, s)
-            s = p
-        if e in self.end_of:
-            f = self.end_of[e]
-            self._unlink(e, f)
-            e = f
-        if e == self.top:
-            self.top = s
-            return
-        self.end_of[s] = e
-        self.start_of[e] = s
-        self.classes.setdefault((e - s).bit_length(), set()).add(s)
-
-    def free(self, slots) -> None:
-        slots = np.sort(np.asarray(slots, dtype=np.int64).reshape(-1))
-        if not slots.size:
-            return
-        # runs of consecutive slots, found with one vectorized pass
-        cut = np.flatnonzero(np.diff(slots) != 1) + 1
-        firsts = np.concatenate([slots[:1], slots[cut]]).tolist()
-        lasts = np.concatenate([slots[cut - 1], slots[-1:]]).tolist()
-        for s, e in zip(firsts, lasts):
-            self._add(s, e + 1)
-
-    def take(self, n: int) -> int:
-        if n == 0:
-            return self.top
-        c = n.bit_length()
-        for k in sorted(k for k, v in self.classes.items() if v and k >= c):
-            for s in self.classes[k]:
-                e = self.end_of[s]
-                if e - s >= n:
-                    self._unlink(s, e)
-                    if e - s > n:
-                        self._add(s + n, e)
-                    return s
-        s = self.top
-        self.top += n
-        self.peak = max(self.peak, self.top)
-        return s
+SPLIT_MIN = 1024
