@@ -28,13 +28,25 @@ class TooLarge(Exception):
 
 class WordGraph:
     def __init__(self):
-        self.g = nx.DiGraph()
         self._op: list[str] = []
         self._type: list[ValueType] = []
         self._args: list[tuple[int, ...]] = []
         self._attr: list = []
         self._memo: dict[tuple, int] = {}
         self.simplify = True
+
+    @property
+    def g(self) -> nx.DiGraph:
+        """The graph as a ``networkx.DiGraph`` (nodes with op, type, args, attr; edges
+        operand -> user), built when asked for: keeping one up to date cost more than the
+        rest of building a large program's IR."""
+        d = nx.DiGraph()
+        for n, (op, t, args, attr) in enumerate(zip(self._op, self._type, self._args,
+                                                     self._attr)):
+            d.add_node(n, op=op, type=t, args=args, attr=attr)
+            for a in args:
+                d.add_edge(a, n)
+        return d
 
     # --- access ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -73,9 +85,6 @@ class WordGraph:
         self._args.append(args)
         self._attr.append(attr)
         self._memo[key] = n
-        self.g.add_node(n, op=op, type=t, args=args, attr=attr)
-        for a in args:
-            self.g.add_edge(a, n)
         return n
 
     def const(self, t: ValueType, value: int) -> int:
@@ -94,13 +103,17 @@ class WordGraph:
     def make(self, op: str, t: ValueType, args, attr=None) -> int:
         """Add ``op`` (or an equivalent simpler node) and return its id."""
         args = tuple(args)
-        if args and op != "input" and all(self._op[a] == "const" for a in args):
-            vals = [self._attr[a] for a in args]
-            tys = [self._type[a] for a in args]
-            return self.const(t, ops.evaluate(op, t, vals, tys, attr))
+        if args and op != "input":
+            kinds = self._op
+            for a in args:
+                if kinds[a] != "const":
+                    break
+            else:       # every operand a constant: fold
+                vals = [self._attr[a] for a in args]
+                tys = [self._type[a] for a in args]
+                return self.const(t, ops.evaluate(op, t, vals, tys, attr))
         if self.simplify:
-            from .simplify import simplify
-            r = simplify(self, op, t, args, attr)
+            r = _simplify(self, op, t, args, attr)
             if r is not None:
                 return r
         if op in ops.COMMUTATIVE and len(args) == 2 and args[0] > args[1]:
@@ -136,3 +149,10 @@ class WordGraph:
             uses[r] += 1
             user[r] = -1
         return uses, user
+
+
+def _simplify(g, op, t, args, attr):
+    # simplify imports this module: bind it on first use
+    global _simplify
+    from .simplify import simplify as _simplify
+    return _simplify(g, op, t, args, attr)
