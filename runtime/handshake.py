@@ -21,7 +21,7 @@ from yaogc.circuits.errors import InputError
 
 from .errors import ProtocolError
 
-PROTOCOL = "yaogc-yao/1"
+PROTOCOL = "yaogc-yao/2"  # 2: base-OT keys hash the whole shared point
 ROLES = ("garbler", "evaluator")
 
 

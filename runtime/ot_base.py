@@ -17,15 +17,26 @@ UC-secure against a malicious sender. P-256 gives 128-bit security.
 
 ``cryptography`` offers scalar multiplication (``derive_private_key`` for kG, ECDH ``exchange``
 for kP, which returns only the x-coordinate) but no point addition, so additions are done here
-in Python integers in affine coordinates. The KDF hashes only the x-coordinate of the shared
-point, which is all ECDH gives, together with the index and both public points (SHA-256,
-truncated to 128 bits). Every received point is checked to lie on the curve; the identity
-cannot be encoded as an uncompressed point, and ``B_i = A`` (which makes ``B_i - A`` the
-identity) is refused.
+in Python integers in affine coordinates. The KDF hashes the whole shared point (both
+coordinates), with the index and both public points (SHA-256, truncated to 128 bits): hashing
+x alone would give ``k0 = k1`` for a receiver that sends ``B = 2^-1 A``, since then
+``a (B - A) = -a B`` and ``x(P) = x(-P)``, and the extension's ``u`` would carry the
+evaluator's choice bits in clear. The y-coordinate of ``kP`` is recovered from its x-coordinate
+(a square root, two candidates ``±Y``) and one more exchange, ``x(k (P + Q))`` for a point
+``Q`` whose multiple ``kQ`` this side knows: exactly one candidate satisfies
+``x(Y + kQ) = x(k(P + Q))``. The sender gets ``a (B - A) = a B - a^2 G`` by one addition.
+Every received point is checked to lie on the curve; the identity cannot be encoded as an
+uncompressed point; ``B_i = A`` (``B_i - A`` the identity), ``2 B_i = A`` (``a B_i`` and
+``a (B_i - A)`` of the same x) and ``B_i = -G`` are refused, none of which an honest receiver
+sends but with negligible probability, and ``A = -G`` is refused by the receiver.
+The receiver computes both of its candidate points ``b_i G`` and ``b_i G + A`` for every
+choice and selects one, so its running time does not depend on the choice bits (which in OT
+extension are the sender's secret ``s``); Python integers are not constant-time, so this
+removes the data-dependent branch, not every timing difference.
 
-Cost: two ECDH exchanges per OT for the sender, one key derivation and one exchange for the
-receiver; measured, 128 base OTs take 31-39 ms between two processes over loopback TCP
-(about 22 ms of CPU on the sender, 15 ms on the receiver).
+Cost: two ECDH exchanges per OT for the sender, one key derivation and two exchanges for the
+receiver, plus a modular square root each; measured, 128 base OTs with both sides in one
+process (memory channel) take about 78 ms.
 
 ``ch`` is a ``yaogc.runtime.channel.Channel`` (``send``, ``recv``, ``flush``); malformed
 messages from the peer raise ``OTError``, a ``ProtocolError`` (exit status 3).
@@ -50,11 +61,13 @@ from yaogc.runtime.errors import ProtocolError
 P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
 B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
 N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+G = (0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+     0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5)
 
 POINT_BYTES = 65  # uncompressed X9.62: 0x04 || x || y
 KEY_BYTES = 16
 _CURVE = ec.SECP256R1()
-_KDF_DOMAIN = b"yaogc/base-ot/chou-orlandi/p256/v1"
+_KDF_DOMAIN = b"yaogc/base-ot/chou-orlandi/p256/v2"  # v2: the whole shared point
 
 
 class OTError(ProtocolError):
@@ -121,13 +134,37 @@ def _keypair() -> tuple[ec.EllipticCurvePrivateKey, Point]:
     return k, (nums.x, nums.y)
 
 
-def _kdf(index: int, a_enc: bytes, b_enc: bytes, shared_x: bytes) -> bytes:
+def _kdf(index: int, a_enc: bytes, b_enc: bytes, shared: Point) -> bytes:
+    """SHA-256 over the domain, the index, both public points and the whole shared point."""
     h = hashlib.sha256(_KDF_DOMAIN)
     h.update(index.to_bytes(4, "big"))
     h.update(a_enc)
     h.update(b_enc)
-    h.update(shared_x)
+    h.update(encode_point(shared))
     return h.digest()[:KEY_BYTES]
+
+
+def _exchange_x(priv: ec.EllipticCurvePrivateKey, pt: Point) -> int:
+    """x(k P) for this side's secret k: ECDH returns the x-coordinate only."""
+    return int.from_bytes(priv.exchange(ec.ECDH(), _public_key(pt)), "big")
+
+
+def _lift(x: int, probe_x: int, known: Point) -> Point:
+    """The point Y with x(Y) = ``x`` and x(Y + ``known``) = ``probe_x``.
+
+    ``x`` is x(kP) and ``probe_x`` is x(k(P + Q)) with ``known`` = kQ. Of the two points of
+    abscissa x, +Y and -Y, only one satisfies the probe: x(Y + K) = x(-Y + K) would need
+    2Y or 2K to be the identity, which no point of prime order allows."""
+    rhs = (x * x * x - 3 * x + B) % P
+    y = pow(rhs, (P + 1) // 4, P)  # P = 3 mod 4: the square root, if rhs is a square
+    if y * y % P != rhs:
+        raise OTError("base OT: an exchange returned an x-coordinate that is not on the curve")
+    cands = ((x, y), (x, (-y) % P))
+    sums = [point_add(c, known) for c in cands]  # both, so the work is the same either way
+    for cand, s in zip(cands, sums):
+        if s is not None and s[0] == probe_x:
+            return cand
+    raise OTError("base OT: the shared point could not be recovered (inconsistent exchange)")
 
 
 def _check_count(n: int, what: str) -> None:
@@ -145,23 +182,41 @@ def _recv_exact(ch, size: int, what: str) -> bytes:
 def base_ot_send(ch, n: int) -> list[tuple[bytes, bytes]]:
     """Sender of ``n`` random OTs: returns ``n`` pairs of 16-byte keys ``(k0, k1)``."""
     _check_count(n, "the number of base OTs")
-    priv, a_pt = _keypair()
+    a = _random_scalar()
+    priv = ec.derive_private_key(a, _CURVE)
+    nums = priv.public_key().public_numbers()
+    a_pt = (nums.x, nums.y)
     a_enc = encode_point(a_pt)
     ch.send(a_enc)
     msg = _recv_exact(ch, n * POINT_BYTES, "the receiver's points")
-    neg_a = point_neg(a_pt)
-    ecdh = ec.ECDH()
+    # a (B - A) = a B - a^2 G: one addition once a B is known in full
+    aa_nums = ec.derive_private_key(a * a % N, _CURVE).public_key().public_numbers()
+    neg_aa = point_neg((aa_nums.x, aa_nums.y))
     keys = []
     for i in range(n):
         b_enc = msg[i * POINT_BYTES:(i + 1) * POINT_BYTES]
         b_pt = decode_point(b_enc, f"point {i} from the receiver")
-        diff = point_add(b_pt, neg_a)
-        if diff is None:
-            raise OTError(f"base OT: point {i} from the receiver equals the sender's point")
-        x0 = priv.exchange(ecdh, _public_key(b_pt))
-        x1 = priv.exchange(ecdh, _public_key(diff))
-        keys.append((_kdf(i, a_enc, b_enc, x0), _kdf(i, a_enc, b_enc, x1)))
+        b_plus_g = _check_receiver_point(b_pt, a_pt, i)
+        # a (B + G) = a B + A tells the sign of a B's y-coordinate
+        s0 = _lift(_exchange_x(priv, b_pt), _exchange_x(priv, b_plus_g), a_pt)
+        s1 = point_add(s0, neg_aa)
+        keys.append((_kdf(i, a_enc, b_enc, s0), _kdf(i, a_enc, b_enc, s1)))
     return keys
+
+
+def _check_receiver_point(b_pt: Point, a_pt: Point, i: int) -> Point:
+    """Refuse the points no honest receiver sends but with negligible probability; returns
+    B + G."""
+    if b_pt == a_pt:
+        raise OTError(f"base OT: point {i} from the receiver equals the sender's point")
+    if point_add(b_pt, b_pt) == a_pt:
+        # a B and a (B - A) = -a B would share their x-coordinate: k0 = k1 under an x-only KDF
+        raise OTError(f"base OT: point {i} from the receiver is half the sender's point "
+                      "(2B = A), which would make both keys equal")
+    b_plus_g = point_add(b_pt, G)
+    if b_plus_g is None:
+        raise OTError(f"base OT: point {i} from the receiver is -G")
+    return b_plus_g
 
 
 def base_ot_recv(ch, choices: Sequence[int]) -> list[bytes]:
@@ -169,22 +224,28 @@ def base_ot_recv(ch, choices: Sequence[int]) -> list[bytes]:
     choices = _check_choices(choices)
     a_enc = _recv_exact(ch, POINT_BYTES, "the sender's point")
     a_pt = decode_point(a_enc, "the sender's point")
-    a_pub = _public_key(a_pt)
-    privs, encs = [], []
+    a_plus_g = point_add(a_pt, G)
+    if a_plus_g is None:
+        raise OTError("base OT: the sender's point is -G")
+    privs, raws, encs = [], [], []
     for c in choices:
         while True:
-            priv, b_pt = _keypair()
-            if c:
-                # b_i G = -A would make B_i the identity; redrawing b_i is independent of c_i
-                b_pt = point_add(b_pt, a_pt)
-            if b_pt is not None and b_pt != a_pt:
+            priv, raw = _keypair()
+            # both candidates are computed whatever c is, so that neither the work done nor a
+            # redraw depends on the choice bit (b G = -A would make b G + A the identity; the
+            # points the sender refuses come up with negligible probability)
+            cands = (raw, point_add(raw, a_pt))
+            if cands[1] is not None:
                 break
         privs.append(priv)
-        encs.append(encode_point(b_pt))
+        raws.append(raw)
+        encs.append(encode_point(cands[c]))
     ch.send(b"".join(encs))
     ch.flush()  # the sender waits for these while this side runs its exchanges
-    ecdh = ec.ECDH()
-    return [_kdf(i, a_enc, encs[i], privs[i].exchange(ecdh, a_pub)) for i in range(len(privs))]
+    # b A in full: x(b A), and x(b (A + G)) = x(b A + b G) for the sign of its y-coordinate
+    return [_kdf(i, a_enc, encs[i], _lift(_exchange_x(privs[i], a_pt),
+                                          _exchange_x(privs[i], a_plus_g), raws[i]))
+            for i in range(len(privs))]
 
 
 def _check_choices(choices: Sequence[int]) -> list[int]:
