@@ -88,6 +88,11 @@ class Channel:
         der = self._t.getpeercert(binary_form=True) if self.tls else None
         return der_fingerprint(der) if der else None
 
+    @property
+    def tls_version(self) -> str | None:
+        """The negotiated TLS version (``TLSv1.3``), None on plain channels."""
+        return self._t.version() if self.tls else None
+
     # -- sending ---------------------------------------------------------------------------
     def send(self, data, *, flush: bool = False) -> None:
         """Send one frame holding ``data`` (bytes, bytearray, memoryview or a numpy array).

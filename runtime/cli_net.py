@@ -82,7 +82,16 @@ def stats_line(st: dict) -> str:
     return (f"{st['and_gates']} AND gates, sent {_human_bytes(st['bytes_sent'])}, received "
             f"{_human_bytes(st['bytes_received'])}; {before}setup "
             f"{_secs(st['setup_seconds'])} (OT {_secs(st['ot_seconds'])}), garbled circuit "
-            f"{_secs(st['gc_seconds'])}, total {_secs(st['total_seconds'])}")
+            f"{_secs(st['gc_seconds'])}, total {_secs(st['total_seconds'])}; "
+            + transport_line(st))
+
+
+def transport_line(st: dict) -> str:
+    """What protected the connection: the TLS version and the pinned peer's fingerprint."""
+    if st.get("tls"):
+        return (f"{st['tls']}, peer certificate SHA-256 "
+                f"{st.get('peer_fingerprint') or 'unknown'}")
+    return "plain TCP (not encrypted, peer not authenticated)"
 
 
 def print_outputs(circuit, result, out=sys.stdout, indent: str = "") -> None:
@@ -198,7 +207,8 @@ def register(sub) -> None:
                           "garbler's, the others the evaluator's)")
     run.add_argument("--tls-cert", metavar="FILE", help="this party's certificate (PEM)")
     run.add_argument("--tls-key", metavar="FILE", help="this party's private key (PEM)")
-    run.add_argument("--peer-cert", metavar="FILE", help="the peer's certificate (or CA) to pin")
+    run.add_argument("--peer-cert", metavar="FILE", help="the peer's own certificate (PEM, exactly one), pinned by its "
+                          "SHA-256 fingerprint")
     run.add_argument("--insecure-plain-tcp", action="store_true",
                      help="allow plain TCP to a non-loopback address: no encryption, no "
                           "authentication of the peer")

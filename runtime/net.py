@@ -20,7 +20,7 @@ from yaogc.circuits.errors import InputError
 from yaogc.runtime.channel import DEFAULT_MAX_FRAME, DEFAULT_TIMEOUT, Channel
 from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
                                   InsecureTransport)
-from yaogc.runtime.tls import TLSConfig, describe_ssl_error
+from yaogc.runtime.tls import TLSConfig, check_context, der_fingerprint, describe_ssl_error
 
 _SOCK_BUF = 4 << 20      # SO_SNDBUF / SO_RCVBUF request (the kernel may clamp it)
 MAX_TIMEOUT = 1e7        # seconds (about 116 days): far below what socket timeouts can hold
@@ -86,11 +86,29 @@ def _tune(sock: socket.socket) -> None:
 
 
 def _context(tls, server_side: bool) -> ssl.SSLContext | None:
-    if tls is None or isinstance(tls, ssl.SSLContext):
-        return tls
+    if tls is None:
+        return None
     if isinstance(tls, TLSConfig):
-        return tls.context(server_side)
-    raise TypeError(f"tls must be a TLSConfig or an ssl.SSLContext, not {type(tls).__name__}")
+        ctx = tls.context(server_side)
+    elif isinstance(tls, ssl.SSLContext):
+        ctx = tls
+    else:
+        raise TypeError(f"tls must be a TLSConfig or an ssl.SSLContext, not {type(tls).__name__}")
+    check_context(ctx)
+    return ctx
+
+
+def _check_pin(sock: ssl.SSLSocket, ctx: ssl.SSLContext, where: str, phase: str | None) -> None:
+    """The peer's certificate must be the pinned one itself, not merely one that verifies."""
+    pin = getattr(ctx, "yaogc_pin", None)
+    if pin is None:  # a context marked for testing without a pin
+        return
+    der = sock.getpeercert(binary_form=True)
+    got = der_fingerprint(der) if der else None
+    if got != pin:
+        raise HandshakeError(f"TLS handshake with {where} failed: the peer's certificate is not "
+                             f"the pinned one (SHA-256 {got or 'none'}, pinned {pin})",
+                             phase=phase)
 
 
 def _secure(sock: socket.socket, ctx: ssl.SSLContext | None, server_side: bool,
@@ -116,6 +134,7 @@ def _secure(sock: socket.socket, ctx: ssl.SSLContext | None, server_side: bool,
                                      f"connection ({e.strerror or e}); it may not speak TLS "
                                      "or may have rejected this side's certificate",
                                      phase=phase) from None
+            _check_pin(sock, ctx, where, phase)
         ch = Channel(sock, timeout=timeout, max_frame=max_frame, phase=phase, peer=peer,
                      tls=ctx is not None)
         ch._greet(server_side)

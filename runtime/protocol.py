@@ -207,6 +207,10 @@ def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: 
         "ot_seconds": round(times.get("OT", 0.0), 6),
         "gc_seconds": round(times.get("tables", 0.0) + times.get("outputs", 0.0), 6),
         "total_seconds": round(t_end - t0, 6),
+        # what protects the connection, for the run summary: TLS version and the SHA-256
+        # fingerprint of the certificate the peer presented (None and None on plain TCP)
+        "tls": getattr(ch, "tls_version", None),
+        "peer_fingerprint": getattr(ch, "peer_fingerprint", None),
     }
     cpu_end = time.process_time()
     return RunResult(role, p.roles.party_of(role), outputs, batch, stats,

@@ -1,10 +1,14 @@
 """TLS 1.3 with mutual certificate authentication for the two-party channel.
 
-Each party holds an ECDSA P-256 key and a self-signed certificate, and pins the peer's
-certificate (or the CA that signed it) out of band: the pinned file is the only trust anchor,
-both sides require a certificate, and TLS 1.3 is the minimum. Host names are not checked,
-since trust comes from the pin, not from a public PKI. This keeps outsiders on the network
-out; it does not make a party more than semi-honest.
+Each party holds an ECDSA P-256 key and a self-signed end-entity certificate (CA:FALSE), and
+pins the peer's certificate out of band: ``--peer-cert`` holds exactly one certificate (a file
+with more is refused), it is the only trust anchor, and after the handshake the SHA-256
+fingerprint of the certificate the peer presented must equal that of the pinned one, so no
+other certificate, whoever signed it, is admitted. Both sides require a certificate and TLS 1.3
+is the minimum. Host names are not checked, since trust comes from the pin, not from a public
+PKI. A caller-supplied ``ssl.SSLContext`` must be as strict (TLS 1.3, a required certificate)
+unless marked with :func:`for_testing`. This keeps outsiders on the network out; it does not
+make a party more than semi-honest.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ def generate_certificate(name: str, out_dir: str | os.PathLike, *,
                          overwrite: bool = False) -> tuple[Path, Path]:
     """Write ``NAME.key`` (PEM, mode 0600) and a self-signed ``NAME.crt`` into ``out_dir``.
 
-    The certificate has CN and SAN set to ``name`` and basicConstraints CA=True, so the peer
-    can pin it directly as its trust anchor. Existing files are kept unless ``overwrite``.
+    The certificate has CN and SAN set to ``name`` and basicConstraints CA=False: it can be
+    pinned by the peer but signs no other certificate. Existing files are kept unless
+    ``overwrite``.
     """
     if not _NAME.fullmatch(name):
         raise InputError(f"certificate name {name!r} is not usable as a file name: use 1-64 "
@@ -63,8 +68,8 @@ def generate_certificate(name: str, out_dir: str | os.PathLike, *,
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=VALIDITY_DAYS))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False,
                                      content_commitment=False, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False,
                                      crl_sign=False, encipher_only=False,
@@ -106,16 +111,34 @@ def der_fingerprint(der: bytes) -> str:
 
 
 def _load_certificate(path: Path) -> x509.Certificate:
+    return _load_certificates(path)[0]
+
+
+def _load_certificates(path: Path) -> list[x509.Certificate]:
     try:
         data = path.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read certificate {path}: {e.strerror or e}") from None
     try:
-        return x509.load_pem_x509_certificate(data)
+        return x509.load_pem_x509_certificates(data)
     except ValueError:
         hint = " (it is a private key: --tls-cert and --peer-cert take .crt files)" if (
             b"PRIVATE KEY-----" in data) else ""
         raise InputError(f"{path} is not a PEM certificate{hint}") from None
+
+
+def load_pin(path: str | os.PathLike) -> tuple[bytes, str]:
+    """The one certificate of a ``--peer-cert`` file: its DER encoding and SHA-256 fingerprint.
+
+    A file of several certificates (a chain, a bundle, a CA with its children) is refused:
+    pinning trusts exactly one certificate, the peer's own."""
+    path = Path(path)
+    certs = _load_certificates(path)
+    if len(certs) != 1:
+        raise InputError(f"peer certificate {path} holds {len(certs)} certificates; pin exactly "
+                         "one, the peer's own (its .crt from 'yaogc certs')")
+    der = certs[0].public_bytes(serialization.Encoding.DER)
+    return der, der_fingerprint(der)
 
 
 class _EncryptedKey(Exception):
@@ -140,7 +163,7 @@ def _check_key(path: Path) -> None:
 
 @dataclass(frozen=True)
 class TLSConfig:
-    """This party's certificate and key, and the peer certificate (or CA) it pins."""
+    """This party's certificate and key, and the peer certificate it pins."""
 
     cert: Path
     key: Path
@@ -182,21 +205,48 @@ def make_context(cert: str | os.PathLike, key: str | os.PathLike,
                          f"{e.reason or e}") from None
     except OSError as e:
         raise InputError(f"cannot read {e.filename or key}: {e.strerror or e}") from None
-    _load_certificate(Path(peer_cert))
+    der, fingerprint = load_pin(peer_cert)
     try:
-        ctx.load_verify_locations(cafile=os.fspath(peer_cert))
+        ctx.load_verify_locations(cadata=der)
     except ssl.SSLError as e:
         raise InputError(f"cannot pin peer certificate {peer_cert}: {e.reason or e}") from None
-    except OSError as e:
-        raise InputError(f"cannot read peer certificate {peer_cert}: "
-                         f"{e.strerror or e}") from None
+    # the pinned certificate is an end entity, not a CA: let it anchor a chain of itself alone
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    ctx.yaogc_pin = fingerprint  # compared with the peer's certificate after the handshake
     return ctx
+
+
+def for_testing(ctx: ssl.SSLContext) -> ssl.SSLContext:
+    """Mark a hand-made context as a deliberate test of weaker settings: the channel then uses
+    it as it is, without requiring TLS 1.3, a peer certificate or a pin."""
+    ctx.yaogc_testing = True
+    return ctx
+
+
+def check_context(ctx: ssl.SSLContext) -> str | None:
+    """The pinned fingerprint of a context for the channel; refuse one weaker than
+    :func:`make_context` makes (below TLS 1.3, no required peer certificate, no pin) unless
+    it is marked by :func:`for_testing`."""
+    if getattr(ctx, "yaogc_testing", False):
+        return getattr(ctx, "yaogc_pin", None)
+    weak = []
+    low = ctx.minimum_version
+    if low != ssl.TLSVersion.MAXIMUM_SUPPORTED and low < ssl.TLSVersion.TLSv1_3:
+        weak.append("it allows TLS versions below 1.3")
+    if ctx.verify_mode != ssl.CERT_REQUIRED:
+        weak.append("it does not require the peer's certificate")
+    if not getattr(ctx, "yaogc_pin", None):
+        weak.append("it pins no certificate (build it with make_context or TLSConfig)")
+    if weak:
+        raise InputError("refusing a TLS context weaker than yaogc's defaults: "
+                         + "; ".join(weak) + " (mark it with yaogc.runtime.tls.for_testing "
+                         "for a deliberate test)")
+    return ctx.yaogc_pin
 
 
 # OpenSSL reason codes -> what they mean for a user of the two-party channel.
 _REASONS = {
-    "CERTIFICATE_VERIFY_FAILED": "the peer's certificate is neither the pinned one "
-                                 "nor signed by the pinned CA",
+    "CERTIFICATE_VERIFY_FAILED": "the peer's certificate is not the pinned one",
     "TLSV1_ALERT_UNKNOWN_CA": "the peer rejected this side's certificate "
                               "(it pins a different one)",
     "SSLV3_ALERT_BAD_CERTIFICATE": "the peer rejected this side's certificate",
