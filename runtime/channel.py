@@ -18,6 +18,7 @@ import math
 import ssl
 import struct
 import threading
+import time
 from collections import deque
 
 import numpy as np
@@ -70,6 +71,8 @@ class Channel:
         self._wlock = threading.RLock()  # one thread may send while another receives
         self._broken: NetworkError | None = None  # the failure that ended the stream
         self._closed = False
+        self._deadline: float | None = None   # time.monotonic() by which the step must end
+        self._deadline_what = ""
         self.timeout = timeout
 
     # -- settings -------------------------------------------------------------------------
@@ -81,6 +84,33 @@ class Channel:
     def timeout(self, seconds: float | None) -> None:
         self._timeout = None if seconds is None else float(seconds)
         self._t.settimeout(self._timeout)
+
+    def set_deadline(self, seconds: float | None, what: str = "", *,
+                     budget: float | None = None) -> None:
+        """Bound the total time of the following sends and receives (``None`` lifts it).
+
+        The timeout bounds each wait; a deadline bounds their sum, so a peer that trickles
+        one byte just within every timeout still cannot hold this side past it. ``budget``:
+        the allowance to name in the error, when part of it is already spent."""
+        if seconds is None:
+            self._deadline = None
+            self._t.settimeout(self._timeout)
+        else:
+            self._deadline = time.monotonic() + float(seconds)
+            self._deadline_budget = float(seconds if budget is None else budget)
+            self._deadline_what = what or (self.phase or "this step")
+
+    def _arm(self) -> None:
+        """Before a blocking call under a deadline: wait at most what is left of it."""
+        if self._deadline is None:
+            return
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            self._broken = ChannelTimeout(
+                f"the peer did not complete {self._deadline_what} within "
+                f"{self._deadline_budget:g} s", phase=self.phase)
+            raise self._broken
+        self._t.settimeout(left if self._timeout is None else min(self._timeout, left))
 
     @property
     def peer_fingerprint(self) -> str | None:
@@ -159,6 +189,7 @@ class Channel:
 
     def _write(self, view: memoryview) -> None:
         for i in range(0, len(view), _CHUNK):
+            self._arm()
             try:
                 self._t.sendall(view[i:i + _CHUNK])
             except Exception as e:  # noqa: BLE001 - translated, never swallowed
@@ -293,6 +324,7 @@ class Channel:
         self.bytes_received += n
 
     def _recv_into(self, view: memoryview, frame: int | None, have: int) -> int:
+        self._arm()
         try:
             got = self._t.recv_into(view)
         except Exception as e:  # noqa: BLE001 - translated, never swallowed
@@ -322,7 +354,11 @@ class Channel:
 
     def _fail(self, e: BaseException, doing: str) -> NetworkError:
         """Translate a transport exception; the stream position is lost, so mark it broken."""
-        if isinstance(e, TimeoutError):
+        if isinstance(e, TimeoutError) and self._deadline is not None and \
+                time.monotonic() >= self._deadline - 1e-3:
+            err = ChannelTimeout(f"the peer did not complete {self._deadline_what} within "
+                                 f"{self._deadline_budget:g} s", phase=self.phase)
+        elif isinstance(e, TimeoutError):
             waiting = "send" if doing == "receiving" else "read what this side sends"
             err = ChannelTimeout(f"timed out after {self._timeout:g} s waiting for the peer "
                                  f"to {waiting}", phase=self.phase)
@@ -404,7 +440,8 @@ class Channel:
             for step in (steps[::-1] if self.tls and not server_side else steps):
                 step()
         except ChannelTimeout:
-            raise HandshakeError(f"no greeting from {self.peer} within {self._timeout:g} s "
+            within = self._deadline_budget if self._deadline is not None else self._timeout
+            raise HandshakeError(f"no greeting from {self.peer} within {within:g} s "
                                  "(is it a yaogc party, using TLS exactly when this side "
                                  "does?)", phase=self.phase) from None
         except NetworkError as e:

@@ -19,7 +19,7 @@ from typing import Callable
 from yaogc.circuits.errors import InputError
 from yaogc.runtime.channel import DEFAULT_MAX_FRAME, DEFAULT_TIMEOUT, Channel
 from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
-                                  InsecureTransport)
+                                  InsecureTransport, NetworkError)
 from yaogc.runtime.tls import TLSConfig, check_context, der_fingerprint, describe_ssl_error
 
 _SOCK_BUF = 4 << 20      # SO_SNDBUF / SO_RCVBUF request (the kernel may clamp it)
@@ -53,24 +53,50 @@ def _strerror(e: OSError) -> str:
     return text.split(" (while attempting to bind")[0]
 
 
+def _is_loopback_addr(addr: str) -> bool:
+    return ipaddress.ip_address(addr.split("%")[0]).is_loopback
+
+
+def resolve(host: str, port: int, *, passive: bool = False, phase: str | None = None) -> list:
+    """The addresses (getaddrinfo tuples) of ``host:port``, looked up once: the transport rule
+    is checked on exactly these and the socket binds or connects to one of them, so a second
+    DNS answer can never differ from the one checked."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE if passive else 0)
+    except socket.gaierror as e:
+        raise ConnectFailed(f"cannot resolve host {host!r}: {e.strerror}", phase=phase) from None
+    except UnicodeError:
+        raise ConnectFailed(f"cannot resolve host {host!r}: not a valid host name",
+                            phase=phase) from None
+    if not infos:
+        raise ConnectFailed(f"cannot resolve host {host!r}: no address", phase=phase)
+    return infos
+
+
 def is_loopback(host: str) -> bool:
     """True if every address ``host`` resolves to is a loopback address."""
     try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+        return _is_loopback_addr(host)
     except ValueError:
         pass
     if not host:
         return False
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror as e:
-        raise ConnectFailed(f"cannot resolve host {host!r}: {e.strerror}") from None
-    return all(ipaddress.ip_address(i[4][0].split("%")[0]).is_loopback for i in infos)
+    return all(_is_loopback_addr(i[4][0]) for i in resolve(host, 0))
 
 
-def require_secure(host: str, tls, insecure_plain_tcp: bool) -> None:
-    """Refuse plain TCP towards a non-loopback address unless explicitly allowed."""
-    if tls is None and not insecure_plain_tcp and not is_loopback(host):
+def require_secure(host: str, tls, insecure_plain_tcp: bool, infos: list | None = None) -> None:
+    """Refuse plain TCP towards a non-loopback address unless explicitly allowed.
+
+    ``infos``: the resolved addresses the caller will use (checked instead of resolving
+    ``host`` again)."""
+    if tls is not None or insecure_plain_tcp:
+        return
+    if infos is not None:
+        ok = bool(host) and all(_is_loopback_addr(i[4][0]) for i in infos)
+    else:
+        ok = is_loopback(host)
+    if not ok:
         raise InsecureTransport(
             f"plain TCP to {host or 'all interfaces'} refused: TLS is required for non-loopback "
             "addresses, since plain TCP neither encrypts the traffic (anyone on the path sees "
@@ -114,7 +140,11 @@ def _check_pin(sock: ssl.SSLSocket, ctx: ssl.SSLContext, where: str, phase: str 
 def _secure(sock: socket.socket, ctx: ssl.SSLContext | None, server_side: bool,
             where: str, timeout: float, phase: str | None, peer: str,
             max_frame: int) -> Channel:
-    """Run the TLS handshake (if any) and the greeting on a connected socket."""
+    """Run the TLS handshake (if any) and the greeting on a connected socket.
+
+    Both together must end within ``timeout`` seconds: a deadline, not a gap between reads,
+    so a peer that trickles bytes cannot hold this side."""
+    deadline = time.monotonic() + timeout
     try:
         _tune(sock)
         sock.settimeout(timeout)
@@ -122,7 +152,7 @@ def _secure(sock: socket.socket, ctx: ssl.SSLContext | None, server_side: bool,
             sock = ctx.wrap_socket(sock, server_side=server_side,
                                    do_handshake_on_connect=False)
             try:
-                sock.do_handshake()
+                sock.do_handshake()   # the socket timeout bounds the whole handshake call
             except TimeoutError:
                 raise HandshakeError(f"TLS handshake with {where} timed out after {timeout:g} s",
                                      phase=phase) from None
@@ -137,39 +167,53 @@ def _secure(sock: socket.socket, ctx: ssl.SSLContext | None, server_side: bool,
             _check_pin(sock, ctx, where, phase)
         ch = Channel(sock, timeout=timeout, max_frame=max_frame, phase=phase, peer=peer,
                      tls=ctx is not None)
+        ch.set_deadline(max(deadline - time.monotonic(), 1e-3), "the connection handshake",
+                        budget=timeout)
         ch._greet(server_side)
+        ch.set_deadline(None)
         return ch
     except BaseException:
         sock.close()
         raise
 
 
+def _bind(host: str, port: int, tls, insecure_plain_tcp: bool, phase: str | None):
+    """A listening socket on ``host:port``, bound to the very address the transport rule
+    checked."""
+    try:
+        if host in ("", "::") and socket.has_dualstack_ipv6():
+            require_secure(host, tls, insecure_plain_tcp)
+            # All interfaces means IPv4 too, not IPv6 only.
+            return socket.create_server((host, port), family=socket.AF_INET6, backlog=4,
+                                        dualstack_ipv6=True)
+        infos = resolve(host, port, passive=True, phase=phase)
+        require_secure(host, tls, insecure_plain_tcp, infos)
+        family, _, _, _, sockaddr = infos[0]
+        return socket.create_server(sockaddr[:2], family=family, backlog=4)
+    except OSError as e:
+        raise ConnectFailed(f"cannot listen on {_hostport(host, port)}: {_strerror(e)}",
+                            phase=phase) from None
+
+
 def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIMEOUT,
            tls: TLSConfig | ssl.SSLContext | None = None, *,
            on_listening: Callable[[str, int], None] | None = None,
            insecure_plain_tcp: bool = False, max_frame: int = DEFAULT_MAX_FRAME,
-           phase: str | None = None) -> Channel:
+           phase: str | None = None,
+           on_failed: Callable[[str, NetworkError], None] | None = None) -> Channel:
     """Accept one peer on ``host:port`` and return the channel to it.
 
     Once bound (port 0 picks a free port), ``on_listening(host, port)`` is called, or
-    ``listening on HOST:PORT`` is printed to stderr. Waits at most ``timeout`` seconds for the
-    peer, then as long again for each handshake step.
+    ``listening on HOST:PORT`` is printed to stderr. Waits at most ``timeout`` seconds for a
+    peer that completes the handshake; each connection's TLS handshake and greeting must end
+    within ``timeout`` too. A connection that fails before the greeting (a port scanner, a
+    stranger, a peer with the wrong certificate) does not end the wait: it is reported to
+    ``on_failed(peer, error)``, or on stderr, and the next one is accepted; ``on_failed`` may
+    raise (the error, say) to stop listening instead.
     """
     timeout = check_timeout(timeout)
-    require_secure(host, tls, insecure_plain_tcp)
     ctx = _context(tls, server_side=True)
-    try:
-        if host in ("", "::") and socket.has_dualstack_ipv6():
-            # All interfaces means IPv4 too, not IPv6 only.
-            server = socket.create_server((host, port), family=socket.AF_INET6, backlog=1,
-                                          dualstack_ipv6=True)
-        else:
-            family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
-                                        flags=socket.AI_PASSIVE)[0][0]
-            server = socket.create_server((host, port), family=family, backlog=1)
-    except OSError as e:
-        raise ConnectFailed(f"cannot listen on {_hostport(host, port)}: {_strerror(e)}",
-                            phase=phase) from None
+    server = _bind(host, port, tls, insecure_plain_tcp, phase)
     with server:
         _tune(server)
         bound = server.getsockname()[1]
@@ -178,14 +222,28 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
             print(f"listening on {where}", file=sys.stderr, flush=True)
         else:
             on_listening(host, bound)
-        server.settimeout(timeout)
-        try:
-            sock, addr = server.accept()
-        except TimeoutError:
-            raise ChannelTimeout(f"no peer connected to {where} within {timeout:g} s",
-                                 phase=phase) from None
-    peer = _hostport(addr[0], addr[1])
-    return _secure(sock, ctx, True, peer, timeout, phase, peer, max_frame)
+        deadline = time.monotonic() + timeout
+        last = ""
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                server.settimeout(left)
+                sock, addr = server.accept()
+            except TimeoutError:
+                raise ChannelTimeout(f"no peer connected to {where} within {timeout:g} s"
+                                     + last, phase=phase) from None
+            peer = _hostport(addr[0], addr[1])
+            try:
+                return _secure(sock, ctx, True, peer, timeout, phase, peer, max_frame)
+            except NetworkError as e:
+                last = f" (the last connection, from {peer}, failed: {e.detail})"
+                if on_failed is not None:
+                    on_failed(peer, e)
+                else:
+                    print(f"{where}: a connection from {peer} failed before the greeting "
+                          f"({e.detail}); still listening", file=sys.stderr, flush=True)
 
 
 def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
@@ -194,15 +252,18 @@ def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
             max_frame: int = DEFAULT_MAX_FRAME, phase: str | None = None) -> Channel:
     """Connect to a listening peer and return the channel to it.
 
-    A refused connection (the peer is not listening yet) is retried for ``retry_for``
-    seconds (default: ``timeout``); each attempt and handshake step waits up to ``timeout``.
+    The host is resolved once; the transport rule is checked on those addresses and only
+    they are tried. A refused connection (the peer is not listening yet) is retried for
+    ``retry_for`` seconds (default: ``timeout``); each attempt waits up to ``timeout``, and
+    the TLS handshake and greeting together must end within ``timeout``.
     """
     timeout = check_timeout(timeout)
     if not 0 < int(port) <= 65535:
         raise InputError(f"cannot connect to {_hostport(host, port)}: a peer listens on a "
                          "port in 1..65535 (the port it printed as 'listening on HOST:PORT')")
-    require_secure(host, tls, insecure_plain_tcp)
     ctx = _context(tls, server_side=False)
+    infos = resolve(host, port, phase=phase)
+    require_secure(host, tls, insecure_plain_tcp, infos)
     where = _hostport(host, port)
     window = retry_for if retry_for is not None else (timeout or DEFAULT_TIMEOUT)
     deadline = time.monotonic() + window
@@ -210,7 +271,7 @@ def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
     while True:
         left = deadline - time.monotonic()
         try:
-            sock = socket.create_connection((host, port), timeout=timeout)
+            sock = _connect_any(infos, timeout)
             break
         except (ConnectionRefusedError, ConnectionResetError) as e:
             if left <= pause:
@@ -224,4 +285,31 @@ def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
         except OSError as e:
             raise ConnectFailed(f"cannot connect to {where}: {e.strerror or e}",
                                 phase=phase) from None
+    if tls is None and not insecure_plain_tcp:
+        # the address actually reached, checked once more before any byte is sent
+        try:
+            reached = sock.getpeername()[0]
+        except OSError as e:
+            sock.close()
+            raise ConnectFailed(f"cannot connect to {where}: {e.strerror or e}",
+                                phase=phase) from None
+        if not _is_loopback_addr(reached):
+            sock.close()
+            raise InsecureTransport(f"plain TCP to {host} reached {reached}, not a loopback "
+                                    "address; refused")
     return _secure(sock, ctx, False, where, timeout, phase, where, max_frame)
+
+
+def _connect_any(infos: list, timeout: float) -> socket.socket:
+    """Connect to the first of ``infos`` that accepts; raise the last error otherwise."""
+    err: OSError | None = None
+    for family, kind, proto, _, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as e:
+            sock.close()
+            err = e
+    raise err

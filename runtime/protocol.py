@@ -184,8 +184,11 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None) -> tuple[int, boo
     k = inputs.k if own.size and inputs is not None else None
     listed = bool(k is not None and inputs.batch)
     mine = hs.describe(p.circuit, p.roles, role, k, p.digest, listed=listed)
+    # the hello is small: the whole exchange, not just each wait, must end within the timeout
+    ch.set_deadline(ch.timeout, "the session handshake")
     ch.send_msg(Msg.HELLO, hs.encode(mine), flush=True)
     theirs = hs.decode(ch.recv_msg(Msg.HELLO))
+    ch.set_deadline(None)
     k = hs.check(mine, theirs)
     if not own.size:
         listed = theirs.get("listed") is True

@@ -22,6 +22,11 @@ from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
 T = 5.0  # generous per-wait timeout for tests that should succeed
 
 
+def stop(peer, err):
+    """``listen(on_failed=stop)``: end at the first failed connection instead of listening on."""
+    raise err
+
+
 def connect_pair(server=None, client=None, timeout=T, host="127.0.0.1", connect_to=None):
     """listen() in a thread and connect() to it; each result is a Channel or the exception."""
     ready, box = threading.Event(), {}
@@ -32,7 +37,8 @@ def connect_pair(server=None, client=None, timeout=T, host="127.0.0.1", connect_
 
     def serve():
         try:
-            box["s"] = listen(host, 0, timeout, on_listening=on_listening, **(server or {}))
+            box["s"] = listen(host, 0, timeout, on_listening=on_listening,
+                              **{"on_failed": stop, **(server or {})})
         except BaseException as e:  # noqa: BLE001 - handed to the test
             box["s"] = e
             ready.set()
@@ -55,7 +61,7 @@ def raw_peer(script, timeout=T, phase=None):
 
     def serve():
         try:
-            box["s"] = listen("127.0.0.1", 0, timeout, phase=phase,
+            box["s"] = listen("127.0.0.1", 0, timeout, phase=phase, on_failed=stop,
                               on_listening=lambda h, p: (box.update(port=p), ready.set()))
         except BaseException as e:  # noqa: BLE001 - handed to the test
             box["s"] = e

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from test_channel import connect_pair
+from test_channel import connect_pair, stop
 from yaogc.runtime.net import listen
 from yaogc.circuits.errors import InputError
 from yaogc.runtime.errors import ChannelTimeout, HandshakeError, PeerClosed
@@ -133,7 +133,7 @@ def test_a_silent_client_times_out_the_tls_handshake(certs):
 
     def serve():
         try:
-            listen("127.0.0.1", 0, 1.0, config(certs, "alice", "bob"),
+            listen("127.0.0.1", 0, 1.0, config(certs, "alice", "bob"), on_failed=stop,
                    on_listening=lambda h, p: (box.update(port=p), ready.set()))
         except HandshakeError as e:
             box["err"] = e

@@ -1,0 +1,149 @@
+"""The transport rule connects only to the addresses it checked; a listener outlives a port
+scanner; a peer that trickles bytes cannot hold a party past its deadline."""
+
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from test_channel import T
+from test_run_cli import CLI, finish, start_listener
+from yaogc.runtime import net
+from yaogc.runtime.errors import ChannelTimeout, HandshakeError, InsecureTransport
+from yaogc.runtime.net import connect, listen
+
+GREETING = b"YAOGC\x00\x01\n"
+
+
+def _listener(timeout=T, **kw):
+    box, ready = {}, threading.Event()
+
+    def serve():
+        try:
+            box["ch"] = listen("127.0.0.1", 0, timeout,
+                               on_listening=lambda h, p: (box.update(port=p), ready.set()),
+                               **kw)
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            box["ch"] = e
+            ready.set()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    assert ready.wait(T)
+    return t, box
+
+
+def test_plain_tcp_connects_only_to_the_address_it_checked(monkeypatch):
+    """A name that resolves to loopback when checked and elsewhere a moment later (DNS
+    rebinding): the one lookup is checked and used, never a second one."""
+    t, box = _listener()
+    real = socket.getaddrinfo
+    calls = []
+
+    def rebinding(host, port, *a, **kw):
+        if host != "rebind.test":
+            return real(host, port, *a, **kw)
+        calls.append(host)
+        ip = "127.0.0.1" if len(calls) == 1 else "192.0.2.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    ch = connect("rebind.test", box["port"], T)
+    t.join(T)
+    assert calls == ["rebind.test"] and ch.bytes_received == len(GREETING)
+    ch.close()
+    box["ch"].close()
+    # and a name whose one answer is not loopback is refused before any connection
+    calls.clear()
+    calls.append("primed")  # the next answer is 192.0.2.1
+
+    def no_connect(*a, **kw):
+        raise AssertionError("connected although the rule refused the address")
+
+    monkeypatch.setattr(net, "_connect_any", no_connect)
+    with pytest.raises(InsecureTransport, match="plain TCP to rebind.test refused"):
+        connect("rebind.test", 7000, T)
+
+
+def test_a_port_scanner_does_not_end_the_listening_party(bristol_path):
+    f = str(bristol_path("adder64.txt"))
+    lp, port, first = start_listener(["run", f, "--as", "garbler", "--input", "in1=5",
+                                      "--timeout", "30"])
+    assert port is not None, first
+    socket.create_connection(("127.0.0.1", port), timeout=T).close()   # connect and close
+    s = socket.create_connection(("127.0.0.1", port), timeout=T)       # a stranger
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    s.close()
+    cp = subprocess.Popen(CLI + ["run", f, "--as", "evaluator", "--input", "in2=7",
+                                 "--connect", f"127.0.0.1:{port}", "--timeout", "30"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rc2, out2, err2 = finish(cp, 60)
+    rc1, out1, err1 = finish(lp, 60)
+    assert rc1 == rc2 == 0, err1 + err2
+    assert out1.strip() == out2.strip() == "out1 = 12"
+    assert "failed before the greeting" in err1 and "still listening" in err1
+    assert "Traceback" not in err1
+
+
+def test_nobody_completing_the_handshake_names_the_last_failure():
+    t, box = _listener(timeout=1.0, on_failed=lambda peer, e: None)
+    socket.create_connection(("127.0.0.1", box["port"]), timeout=T).close()
+    t.join(3 * T)
+    err = box["ch"]
+    assert isinstance(err, ChannelTimeout) and err.exit_code == 3
+    assert "no peer connected" in str(err) and "the last connection, from 127.0.0.1:" in str(err)
+
+
+def test_a_trickling_peer_cannot_hold_the_greeting_past_the_deadline():
+    """One byte every 0.4 s is within a 1 s timeout each time; the greeting as a whole must
+    still end within 1 s."""
+    failures = []
+    t, box = _listener(timeout=1.0, on_failed=lambda peer, e: failures.append(e))
+    s = socket.create_connection(("127.0.0.1", box["port"]), timeout=T)
+    start = time.monotonic()
+    try:
+        for b in GREETING:
+            s.sendall(bytes([b]))
+            time.sleep(0.4)
+            if failures:
+                break
+    except OSError:
+        pass
+    s.close()
+    t.join(3 * T)
+    assert failures, "the trickling peer completed the greeting"
+    assert isinstance(failures[0], HandshakeError)
+    assert "within 1 s" in str(failures[0])
+    assert time.monotonic() - start < 8 * 0.4  # it was cut off before all 8 bytes went
+
+
+def test_a_trickling_peer_cannot_hold_the_session_handshake(bristol_path):
+    """A raw peer greets properly, then sends its hello a byte at a time within every
+    timeout: the party stops at the deadline with exit 3 and a one-line message."""
+    f = str(bristol_path("adder64.txt"))
+    lp, port, first = start_listener(["run", f, "--as", "garbler", "--input", "in1=5",
+                                      "--timeout", "1"])
+    assert port is not None, first
+    s = socket.create_connection(("127.0.0.1", port), timeout=T)
+    s.sendall(GREETING)
+    s.recv(8)
+    hello = b'{"protocol":"yaogc-yao/2"}'
+    frame = (len(hello) + 1).to_bytes(8, "little") + b"\x01" + hello
+    start = time.monotonic()
+    try:
+        for b in frame:
+            s.sendall(bytes([b]))
+            time.sleep(0.4)
+            if lp.poll() is not None:
+                break
+    except OSError:
+        pass
+    rc, out, err = finish(lp, 30)
+    s.close()
+    assert rc == 3 and out == ""
+    lines = [x for x in (first + err).splitlines() if not x.startswith("listening on")]
+    assert len(lines) == 1 and "handshake: the peer did not complete the session handshake "\
+        "within 1 s" in lines[0], err
+    assert time.monotonic() - start < len(frame) * 0.4
