@@ -23,6 +23,8 @@ not keep its circuit alive).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import weakref
 from dataclasses import dataclass, field
 
@@ -176,8 +178,88 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
     key = (bound, bool(flat), cap, expand)
     got = per.get(key)
     if got is None:
-        got = per[key] = _build(circuit, bound, bool(flat), cap, expand, per)
+        disk = _disk_name(circuit, key) if _DISK["on"] else None
+        got = _disk_load(disk) if disk else None
+        if got is None:
+            got = _build(circuit, bound, bool(flat), cap, expand, per)
+            if disk:
+                _disk_store(disk, got)
+        per[key] = got
     return got
+
+
+# --- on disk ---------------------------------------------------------------------------------
+_DISK = {"on": False}
+_DISK_HEADER = b"yaogc-schedule 1 "
+
+
+def use_disk_cache(on: bool = True) -> None:
+    """Keep schedules in the user's cache directory (:mod:`.diskcache`) too, keyed by the
+    circuit's content hash, the parameters and the code, so a second run of a large program
+    does not schedule it again. Off by default; the command line turns it on."""
+    _DISK["on"] = bool(on)
+
+
+def _disk_name(circuit: Circuit, key: tuple) -> str:
+    from . import diskcache
+    h = hashlib.sha256(b"yaogc schedule\0")
+    for part in (diskcache.code_digest("yaogc.circuits"), circuit.content_hash, repr(key)):
+        h.update(part.encode() + b"\0")
+    return f"{h.hexdigest()}.ysch"
+
+
+def _disk_store(name: str, s: Schedule) -> None:
+    from . import diskcache
+    meta = {"name": s.name, "n_inputs": s.n_inputs, "bound": s.bound, "flat": s.flat,
+            "n_slots": s.n_slots, "n_and": s.n_and, "out": list(s.out_idx.shape),
+            "steps": [[int(isinstance(st, AndStep)), st.start, list(st.idx.shape),
+                       getattr(st, "offset", 0), getattr(st, "level", 0)] for st in s.steps]}
+    arrays = [np.ascontiguousarray(st.idx, dtype=np.int64).reshape(-1) for st in s.steps]
+    arrays += [np.asarray(st.wires, dtype=np.int64) for st in s.steps if isinstance(st, AndStep)]
+    arrays.append(np.ascontiguousarray(s.out_idx, dtype=np.int64).reshape(-1))
+    body = np.concatenate(arrays).tobytes() if arrays else b""
+    head = json.dumps(meta, separators=(",", ":")).encode()
+    digest = hashlib.sha256(head + body).hexdigest().encode()
+    diskcache.write(name, _DISK_HEADER + name.encode() + b"\n",
+                    [digest, len(head).to_bytes(8, "little"), head, body])
+
+
+def _disk_load(name: str) -> Schedule | None:
+    """The schedule of a cache entry, or None if it is absent or does not verify."""
+    from . import diskcache
+    data = diskcache.read(name, _DISK_HEADER + name.encode() + b"\n")
+    if data is None or len(data) < 72:
+        return None
+    digest, n = data[:64], int.from_bytes(data[64:72], "little")
+    head, body = data[72:72 + n], data[72 + n:]
+    if hashlib.sha256(head + body).hexdigest().encode() != digest or len(body) % 8:
+        return None
+    try:
+        meta = json.loads(head)
+        flat_arr = np.frombuffer(body, dtype=np.int64)
+        pos = 0
+
+        def take(shape):
+            nonlocal pos
+            k = int(np.prod(shape))
+            a = flat_arr[pos:pos + k].astype(np.intp).reshape(shape)
+            a.flags.writeable = False
+            pos += k
+            return a
+        idxs = [take(shape) for _, _, shape, _, _ in meta["steps"]]
+        steps = []
+        for (is_and, start, shape, offset, level), idx in zip(meta["steps"], idxs):
+            if is_and:
+                steps.append(AndStep(start, idx, offset, level, take((shape[2],))))
+            else:
+                steps.append(XorStep(start, idx))
+        out = take(tuple(meta["out"]))
+        if pos != flat_arr.size:
+            return None
+        return Schedule(meta["name"], meta["n_inputs"], meta["bound"], meta["flat"], steps,
+                        out, meta["n_slots"], meta["n_and"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,

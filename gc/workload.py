@@ -39,8 +39,9 @@ def schedule_for(circuit: Circuit, batch: int) -> Schedule:
     evaluates interchangeably.
 
     From ``LEAST_DATA_FROM`` instances on, the least-data schedule is taken without building
-    the other. The few-steps schedule expands a level's XOR forms without limit; when its XOR
-    steps move over 1000 terms each, a bounded expansion is built too and the cheaper kept."""
+    the other. When the few-steps schedule's XOR steps move over 1000 terms each and more
+    than twice their real terms (padding), a tighter expansion is built too and the cheaper
+    kept."""
     if batch >= LEAST_DATA_FROM:
         return schedule(circuit, **LEAST_DATA)
     s = schedule(circuit, **FEW_STEPS)
@@ -53,7 +54,9 @@ def schedule_for(circuit: Circuit, batch: int) -> Schedule:
 
 def _cheaper_expansion(circuit: Circuit, s: Schedule) -> Schedule:
     st = s.stats()
-    if st["xor_padded_terms"] > 1000 * max(1, st["xor_steps"]):
+    # worth a second build only where padding inflates the XOR steps (the Schedule already
+    # bounds expansion and splits large padded steps, so this is rare)
+    if st["xor_padded_terms"] > max(1000 * max(1, st["xor_steps"]), 2 * st["xor_terms"]):
         t = schedule(circuit, **FEW_STEPS, expand=EXPAND_LIMIT)
         if _cost_us(t, 1) < _cost_us(s, 1):
             return t

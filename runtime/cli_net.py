@@ -113,6 +113,8 @@ def cmd_run(args) -> int:
     if bool(args.listen) == bool(args.connect):
         raise InputError("give exactly one of --listen HOST:PORT and --connect HOST:PORT")
     check_timeout(args.timeout, "--timeout")
+    from yaogc.circuits.schedule import use_disk_cache
+    use_disk_cache(not args.no_cache)
     compiled: dict = {}
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache, quiet=args.quiet,
                        info=compiled)

@@ -126,3 +126,40 @@ def test_cache_location(monkeypatch, tmp_path):
     monkeypatch.delenv("YAOGC_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert C.cache_dir() == tmp_path / "xdg" / "yaogc"
+
+
+def test_schedules_kept_on_disk(cache, bristol_path):
+    """With the disk cache on, a schedule built once is read back identical (another Circuit
+    object of the same content), and a damaged entry is rebuilt."""
+    import numpy as np
+    from yaogc.circuits import schedule as S
+    from yaogc.circuits.bristol import read_bristol
+    from yaogc.circuits.evaluate import evaluate_bits
+    from yaogc.gc import Evaluator, Garbler
+    d, _ = cache
+    path = bristol_path("aes_128.txt")
+    S.use_disk_cache(True)
+    try:
+        built = S.schedule(read_bristol(path))
+        (entry,) = sorted(d.glob("*.ysch"))
+        again = S.schedule(read_bristol(path))
+        assert again is not built
+        assert len(again.steps) == len(built.steps) and again.n_slots == built.n_slots
+        for x, y in zip(built.steps, again.steps):
+            assert type(x) is type(y) and x.start == y.start
+            assert np.array_equal(x.idx, y.idx)
+        assert np.array_equal(built.out_idx, again.out_idx)
+        c = read_bristol(path)
+        bits = np.random.default_rng(3).integers(0, 2, (2, c.n_inputs), dtype=np.uint8)
+        g, e = Garbler(again, 2), Evaluator(again, 2)
+        e.set_inputs(g.input_labels(bits))
+        for block in g.blocks():
+            e.feed(block)
+        assert np.array_equal(e.output_colours() ^ g.decoding_bits(), evaluate_bits(c, bits))
+        data = bytearray(entry.read_bytes())
+        data[-9] ^= 1
+        entry.write_bytes(bytes(data))
+        rebuilt = S.schedule(read_bristol(path))
+        assert all(np.array_equal(x.idx, y.idx) for x, y in zip(built.steps, rebuilt.steps))
+    finally:
+        S.use_disk_cache(False)

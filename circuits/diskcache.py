@@ -1,0 +1,75 @@
+"""The user's cache directory for derived artefacts (compiled circuits, schedules): where it
+is, and reading and writing entries so that a reader never sees half a file.
+
+Location: ``$YAOGC_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/yaogc``, else
+``~/.cache/yaogc``. Writing is best effort: a cache that cannot be written is skipped, never
+an error. Every entry starts with a header naming its key, and the callers verify what they
+read, so a corrupt or foreign entry is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("YAOGC_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "yaogc"
+
+
+@lru_cache(maxsize=None)
+def code_digest(*packages: str) -> str:
+    """The yaogc version and a digest of the named packages' source files: a cache key part
+    that changes whenever the code that made an entry does."""
+    import importlib
+    try:
+        from importlib.metadata import version
+        v = version("yaogc")
+    except Exception:   # not installed as a distribution (a bare checkout)
+        v = "unknown"
+    h = hashlib.sha256(v.encode())
+    for name in packages:
+        root = Path(importlib.import_module(name).__file__).parent
+        for f in sorted(root.glob("*.py")) + sorted(root.glob("*.lark")):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def read(name: str, header: bytes) -> bytes | None:
+    """The entry's bytes after ``header`` (which must start it), else None."""
+    try:
+        data = (cache_dir() / name).read_bytes()
+    except OSError:
+        return None
+    return data[len(header):] if data.startswith(header) else None
+
+
+def write(name: str, header: bytes, parts) -> Path | None:
+    """Write ``header`` and the byte strings ``parts`` atomically; None if it could not."""
+    d = cache_dir()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(header)
+                for p in parts:
+                    f.write(p)
+            os.replace(tmp, d / name)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError:
+        return None
+    return d / name
