@@ -1,15 +1,18 @@
 """Plaintext evaluation of a Circuit over a batch of input rows: the reference semantics.
 
 Rows are bit-sliced: bit k of word w of a wire holds that wire's value in row 64*w + k, so one
-XOR/AND evaluates a gate for 64 rows per machine word. Two engines compute the same thing:
+XOR/AND evaluates a gate for 64 rows per machine word. Three engines compute the same thing:
 
 - few rows: a loop over the gates on Python integers, each integer holding a wire's bits for
   all rows (no set-up cost, about 0.15 µs per gate);
+- few rows on a large circuit: the same loop compiled with numba (:mod:`.evalplan`), a few
+  nanoseconds per gate once numba is loaded;
 - many rows, or a circuit evaluated often: a level plan, computed once per circuit and cached
   (:class:`LevelPlan`), that groups the gates by level and op and renumbers the wires into
   recycled slots so each group writes one contiguous block; a group is then two gathers and
   one ufunc call over all its gates and all the words. Rows are processed in chunks so the
-  working array stays around 64 MB.
+  working array stays around 64 MB. The plan is built by compiled passes over the gate arrays
+  (:mod:`.evalplan`), so millions of gates take about a second.
 
 :func:`evaluate_packed_outputs` picks the cheaper engine from the circuit's size, its number of
 groups and the number of words.
@@ -17,12 +20,14 @@ groups and the number of words.
 
 from __future__ import annotations
 
-import bisect
+import sys
 import weakref
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from . import evalplan as P
+from . import jit
 from .circuit import Circuit, CircuitError, Op
 from .types import BoolType, IntType
 
@@ -33,7 +38,10 @@ _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 # per word; a level group about 1.2 µs with one word per wire, 4 µs with more, plus about
 # 1.5 ns per gate-word; building a plan about 1.3 µs per gate
 _INT_GATE, _INT_WORD, _GROUP_FLAT, _GROUP, _LEVEL_WORD = 0.14e-6, 3e-9, 1.2e-6, 4e-6, 1.5e-9
-_PLAN_WORDS = 16   # without a cached plan, batches up to this many words run on integers
+_PLAN_WORDS = 16   # without a cached plan, batches up to this many words run gate by gate
+# from this many gates, loading numba (about half a second) pays for the compiled gate loop
+# even when nothing else has loaded it (the integer loop costs about 0.15 µs per gate)
+_LOAD_GATES = 4_000_000
 
 
 def pack_rows(bits: np.ndarray) -> np.ndarray:
@@ -78,40 +86,53 @@ class LevelPlan:
 
     def __init__(self, circuit: Circuit, reuse: bool = True):
         n_in, n = circuit.n_inputs, circuit.n_gates
-        op = circuit.op.astype(np.int64)
+        op = np.ascontiguousarray(circuit.op, dtype=np.uint8)
+        in0 = np.ascontiguousarray(circuit.in0, dtype=np.int64)
+        in1 = np.ascontiguousarray(circuit.in1, dtype=np.int64)
         self.n_inputs = n_in
         self.zero, self.one = n_in, n_in + 1
-        key = _gate_levels(circuit) * 2 + (op == int(Op.AND))
-        computed = np.flatnonzero(op <= int(Op.NOT))
-        group_key, group = np.unique(key[computed], return_inverse=True)
-        n_groups = group_key.size
+        # every pass below looks at each gate once: compiled for large circuits
+        jit.use_compiled(n, "yaogc.circuits.evalplan")
+        level = _gate_levels(circuit)
+        # groups: the distinct (level, is AND) keys in ascending order, numbered densely
         group_of = np.full(n, -1, dtype=np.int64)
-        group_of[computed] = group.reshape(-1)
-        last = _last_reader(circuit, group_of, n_groups)
+        n_groups = int(P.group_numbers(op, level, group_of))
+        del level
+        last = np.full(n, -1, dtype=np.int64)
+        P.last_readers(op, in0, in1, n_in, group_of, last)
+        if circuit.outputs:
+            out = np.concatenate([o.wires for o in circuit.outputs])
+            last[out[out >= n_in] - n_in] = n_groups
         # within a group the wires that die first come first, so its block is freed piecewise
-        order = computed[np.lexsort((last[computed], group_of[computed]))]   # position -> gate
-        sizes = np.bincount(group_of[order], minlength=n_groups)
+        n_computed = int(np.count_nonzero(op <= int(Op.NOT)))
+        order = np.empty(n_computed, dtype=np.int64)     # position -> gate
+        P.order_gates(group_of, last, n_groups, order)
+        sizes = np.bincount(group_of[group_of >= 0], minlength=n_groups)
+        del group_of
         starts = np.cumsum(sizes) - sizes
+        is_and = op[order[starts]] == int(Op.AND) if n_groups else np.zeros(0, dtype=bool)
+        slot_at = np.empty(order.size, dtype=np.int64)
         if reuse:
-            slot_at = _allocate(n_in + 2, group_of[order], last[order], starts, sizes)
+            self.n_slots = int(P.allocate(n_in + 2, n_in + 2 + order.size, order, last,
+                                          starts, sizes, n_groups, slot_at))
         else:
-            slot_at = n_in + 2 + np.arange(order.size)
-        slot_of = np.empty(n_in + n, dtype=np.int64)
-        slot_of[:n_in] = np.arange(n_in)
-        slot_of[n_in + order] = slot_at
-        slot_of[n_in + np.flatnonzero(op == int(Op.CONST0))] = self.zero
-        slot_of[n_in + np.flatnonzero(op == int(Op.CONST1))] = self.one
-        self.slot_of = slot_of
-        self.n_slots = int(max(n_in + 2, slot_at.max(initial=0) + 1))
-        a = slot_of[circuit.in0[order]]
-        b_wire = circuit.in1[order]
-        b = np.where(b_wire >= 0, slot_of[np.maximum(b_wire, 0)], self.one)
+            slot_at[:] = n_in + 2 + np.arange(order.size)
+            self.n_slots = n_in + 2 + order.size
+        del last
+        self.slot_of = np.empty(n_in + n, dtype=np.int64)
+        # operands in position order: each group's are a contiguous slice (no copies)
+        a = np.empty(order.size, dtype=np.int64)
+        b = np.empty(order.size, dtype=np.int64)
+        P.operands(op, in0, in1, n_in, order, slot_at, self.zero, self.one, self.slot_of, a, b)
+        del order
+        is_and = is_and.tolist()
+        bases = slot_at[np.minimum(starts, max(slot_at.size - 1, 0))].tolist() \
+            if slot_at.size else [0] * n_groups
         self.groups = []
         for g, (s, size) in enumerate(zip(starts.tolist(), sizes.tolist())):
-            fn = np.bitwise_and if group_key[g] & 1 else np.bitwise_xor
-            base = int(slot_at[s])
-            self.groups.append((base, base + size, fn, np.ascontiguousarray(a[s:s + size]),
-                                np.ascontiguousarray(b[s:s + size])))
+            fn = np.bitwise_and if is_and[g] else np.bitwise_xor
+            base = bases[g]
+            self.groups.append((base, base + size, fn, a[s:s + size], b[s:s + size]))
         self.widest = int(sizes.max(initial=0))
 
     def run(self, packed_inputs: np.ndarray, out_slots: np.ndarray | None) -> np.ndarray:
@@ -162,113 +183,16 @@ class LevelPlan:
                 fn(ta[:g], tb[:g], out=val[s:e])
 
 
-def _last_reader(circuit: Circuit, group_of: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per gate, the last group that reads it: ``n_groups`` for outputs, -1 if none."""
-    n_in = circuit.n_inputs
-    last = np.full(circuit.n_gates, -1, dtype=np.int64)
-    for operand in (circuit.in0, circuit.in1):
-        m = (operand >= n_in) & (group_of >= 0)
-        np.maximum.at(last, operand[m] - n_in, group_of[m])
-    if circuit.outputs:
-        out = np.concatenate([o.wires for o in circuit.outputs])
-        last[out[out >= n_in] - n_in] = n_groups
-    return last
-
-
-def _allocate(first: int, group: np.ndarray, last: np.ndarray, starts: np.ndarray,
-              sizes: np.ndarray) -> np.ndarray:
-    """The slot of every position: each group gets one block, released run by run as the
-    wires in it die (a group reads its operands before it writes, so it may reuse them)."""
-    n_groups = starts.size
-    brk = np.flatnonzero((np.diff(group) != 0) | (np.diff(last) != 0)) + 1
-    run_start = np.concatenate([[0], brk]) if group.size else brk
-    run_len = np.diff(np.concatenate([run_start, [group.size]]))
-    run_group, run_last = group[run_start].tolist(), last[run_start].tolist()
-    run_start, run_len = run_start.tolist(), run_len.tolist()
-    arena = _Arena(first)
-    release: dict[int, list[tuple[int, int]]] = {}
-    bases = np.empty(n_groups, dtype=np.int64)
-    r = 0
-    for g, (s, size) in enumerate(zip(starts.tolist(), sizes.tolist())):
-        for block in release.pop(g, ()):
-            arena.free(*block)
-        base = bases[g] = arena.alloc(size)
-        while r < len(run_start) and run_group[r] == g:
-            end = run_last[r]
-            if end < n_groups:
-                when = end if end > g else g + 1
-                release.setdefault(when, []).append((base + run_start[r] - s, run_len[r]))
-            r += 1
-    return np.repeat(bases, sizes) + np.arange(group.size) - np.repeat(starts, sizes)
-
-
-class _Arena:
-    """Best-fit allocation of slot ranges with coalescing of freed neighbours."""
-
-    def __init__(self, first: int):
-        self.top = first
-        self.by_size: list[tuple[int, int]] = []       # sorted (size, start) of free ranges
-        self.by_start: dict[int, int] = {}
-        self.by_end: dict[int, int] = {}
-
-    def _take(self, start: int, size: int) -> None:
-        del self.by_start[start], self.by_end[start + size]
-        del self.by_size[bisect.bisect_left(self.by_size, (size, start))]
-
-    def _put(self, start: int, size: int) -> None:
-        self.by_start[start] = size
-        self.by_end[start + size] = start
-        bisect.insort(self.by_size, (size, start))
-
-    def alloc(self, size: int) -> int:
-        i = bisect.bisect_left(self.by_size, (size, -1))
-        if i < len(self.by_size):
-            have, start = self.by_size[i]
-            self._take(start, have)
-            if have > size:
-                self._put(start + size, have - size)
-            return start
-        start = self.by_end.get(self.top)           # grow the free range that ends at the top
-        if start is not None:
-            self._take(start, self.top - start)
-        else:
-            start = self.top
-        self.top = start + size
-        return start
-
-    def free(self, start: int, size: int) -> None:
-        after = self.by_start.get(start + size)
-        if after is not None:
-            self._take(start + size, after)
-            size += after
-        before = self.by_end.get(start)
-        if before is not None:
-            self._take(before, start - before)
-            size += start - before
-            start = before
-        self._put(start, size)
-
-
 def _gate_levels(circuit: Circuit) -> np.ndarray:
     """Per gate, its level as late as possible: gates that feed nothing sit at the last level,
     every operand at least one level before its reader; constants are level 0."""
     n_in, n = circuit.n_inputs, circuit.n_gates
-    tail = [0] * (n_in + n)         # longest path, in gates, from a wire to the end
-    NOT = int(Op.NOT)
-    ops, a, b = circuit.op.tolist(), circuit.in0.tolist(), circuit.in1.tolist()
-    for k in range(n - 1, -1, -1):
-        o = ops[k]
-        if o > NOT:
-            continue
-        t = tail[n_in + k] + 1
-        tail[n_in + k] = t
-        if tail[a[k]] < t:
-            tail[a[k]] = t
-        if o != NOT and tail[b[k]] < t:
-            tail[b[k]] = t
-    tails = np.array(tail[n_in:], dtype=np.int64)
-    computed = circuit.op <= NOT
-    return np.where(computed, tails.max(initial=0) - tails + 1, 0)
+    op = np.ascontiguousarray(circuit.op, dtype=np.uint8)
+    tail = np.zeros(n_in + n, dtype=np.int64)   # longest path, in gates, from a wire to the end
+    P.gate_tails(op, np.ascontiguousarray(circuit.in0, dtype=np.int64),
+                 np.ascontiguousarray(circuit.in1, dtype=np.int64), n_in, tail)
+    tails = tail[n_in:]
+    return np.where(op <= int(Op.NOT), tails.max(initial=0) - tails + 1, 0)
 
 
 _plans: "weakref.WeakKeyDictionary[Circuit, dict[bool, LevelPlan]]" = weakref.WeakKeyDictionary()
@@ -306,6 +230,39 @@ def _run_ints(circuit: Circuit, packed_inputs: np.ndarray, wanted: np.ndarray | 
     return np.frombuffer(out, dtype=np.uint64).reshape(len(rows), w).copy()
 
 
+def _compiled_loop(circuit: Circuit) -> bool:
+    """Whether the compiled gate loop should run: numba is available, the circuit is large,
+    and numba is loaded already or the circuit so large that loading it pays."""
+    n = circuit.n_gates
+    if not jit.ENABLED or n < jit.SMALL:
+        return False
+    if "numba" not in sys.modules and n < _LOAD_GATES:
+        return False
+    return jit.compiled("yaogc.circuits.evalplan")
+
+
+def _run_gates(circuit: Circuit, packed_inputs: np.ndarray, wanted: np.ndarray | None
+               ) -> np.ndarray:
+    """The gate loop compiled (or as plain Python where numba is missing); returns the rows
+    ``wanted`` of the wire array (all wires if None). Words are taken in chunks so the wire
+    array stays around 64 MB (one word per wire at least)."""
+    w = packed_inputs.shape[1]
+    n_in, n_w = circuit.n_inputs, circuit.n_wires
+    op = np.ascontiguousarray(circuit.op, dtype=np.uint8)
+    in0 = np.ascontiguousarray(circuit.in0, dtype=np.int64)
+    in1 = np.ascontiguousarray(circuit.in1, dtype=np.int64)
+    rows = n_w if wanted is None else wanted.size
+    result = np.empty((rows, w), dtype=np.uint64)
+    chunk = max(1, _CHUNK_BYTES // (8 * max(n_w, 1)))
+    for c0 in range(0, w, chunk):
+        c1 = min(w, c0 + chunk)
+        val = np.empty((n_w, c1 - c0), dtype=np.uint64)
+        val[:n_in] = packed_inputs[:, c0:c1]
+        P.run_gates(op, in0, in1, n_in, val)
+        result[:, c0:c1] = val if wanted is None else val[wanted]
+    return result
+
+
 def _check_inputs(circuit: Circuit, packed_inputs: np.ndarray) -> np.ndarray:
     packed_inputs = np.asarray(packed_inputs, dtype=np.uint64)
     if packed_inputs.ndim != 2 or packed_inputs.shape[0] != circuit.n_inputs:
@@ -331,6 +288,8 @@ def evaluate_packed(circuit: Circuit, packed_inputs: np.ndarray) -> np.ndarray:
     """Evaluate on bit-sliced inputs (n_inputs, W) uint64; returns every wire, (n_wires, W)."""
     packed_inputs = _check_inputs(circuit, packed_inputs)
     if packed_inputs.shape[1] <= _PLAN_WORDS and (True not in _plans.get(circuit, {})):
+        if _compiled_loop(circuit):
+            return _run_gates(circuit, packed_inputs, None)
         return _run_ints(circuit, packed_inputs, None)
     plan = level_plan(circuit, reuse=False)
     return plan.run(packed_inputs, None)[plan.slot_of]
@@ -339,13 +298,19 @@ def evaluate_packed(circuit: Circuit, packed_inputs: np.ndarray) -> np.ndarray:
 def evaluate_packed_outputs(circuit: Circuit, packed_inputs: np.ndarray,
                             engine: str = "auto") -> np.ndarray:
     """Evaluate on bit-sliced inputs (n_inputs, W); returns the output bits (total width, W) in
-    port order. ``engine`` is "auto", "ints" or "levels" (the results are identical)."""
+    port order. ``engine`` is "auto", "ints", "gates" (the compiled gate loop, plain Python
+    where numba is missing) or "levels"; the results are identical."""
     packed_inputs = _check_inputs(circuit, packed_inputs)
     wires = (np.concatenate([o.wires for o in circuit.outputs])
              if circuit.outputs else np.zeros(0, dtype=np.int64))
-    if engine not in ("auto", "ints", "levels"):
-        raise CircuitError(f"unknown evaluation engine '{engine}' (auto, ints or levels)")
+    if engine not in ("auto", "ints", "gates", "levels"):
+        raise CircuitError(f"unknown evaluation engine '{engine}' (auto, ints, gates or levels)")
+    if engine == "gates":
+        jit.use_compiled(circuit.n_gates, "yaogc.circuits.evalplan")
+        return _run_gates(circuit, packed_inputs, wires)
     if engine == "ints" or (engine == "auto" and not _use_levels(circuit, packed_inputs.shape[1])):
+        if engine == "auto" and _compiled_loop(circuit):
+            return _run_gates(circuit, packed_inputs, wires)
         return _run_ints(circuit, packed_inputs, wires)
     plan = level_plan(circuit)
     return plan.run(packed_inputs, plan.slot_of[wires])

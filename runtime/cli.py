@@ -118,21 +118,44 @@ def cmd_stats(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from yaogc.circuits.evaluate import evaluate
+    from yaogc.circuits.evaluate import decode_outputs, evaluate_bits
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache)
     values = parse_assignments(args.input or [], circuit)
-    missing = [p.name for p in circuit.inputs if p.name not in values]
-    if missing:
-        p = circuit.input(missing[0])
-        raise UsageError(f"missing input '{p.name}' ({p.type}, party {p.party}); "
-                         f"give it with --input {p.name}=VALUE")
-    out = evaluate(circuit, [values])[0]
+    rows, batch = _eval_rows(circuit, values, args.inputs)
+    outs = decode_outputs(circuit, evaluate_bits(circuit, rows))
     if args.json:
-        print(json.dumps({"outputs": outputs_json(circuit, out)}))
+        got = [outputs_json(circuit, o) for o in outs]
+        print(json.dumps({"outputs": got if batch else got[0]}))
     else:
-        for o in circuit.outputs:
-            print(f"{o.name} = {format_value(o.type.to_json(out[o.name]))}")
+        for i, out in enumerate(outs):
+            prefix = f"[{i}] " if batch else ""
+            for o in circuit.outputs:
+                print(f"{prefix}{o.name} = {format_value(o.type.to_json(out[o.name]))}")
     return EXIT_OK
+
+
+def _eval_rows(circuit, assigned: dict[str, Any], path: str | None):
+    """All inputs of every party as (rows, inputs) bits, checked by the same rules as a run's
+    (``--input`` values apply to every row of ``--inputs``); and whether it is a batch."""
+    import numpy as np
+    from .inputs import party_inputs, read_input_file
+    file_rows, batch = read_input_file(path) if path else (None, False)
+    owner = {p.name: p.party for p in circuit.inputs}
+    for r, row in enumerate(file_rows or ()):
+        for name in row:
+            if name not in owner:
+                where = f"{path} row {r + 1}" if batch else path
+                raise UsageError(f"{where}: the circuit has no input '{name}' "
+                                 f"(inputs: {', '.join(owner) or 'none'})")
+    k = len(file_rows) if file_rows else 1
+    bits = np.zeros((k, circuit.n_inputs), dtype=np.uint8)
+    for party in dict.fromkeys(p.party for p in circuit.inputs):
+        mine = {n: v for n, v in assigned.items() if owner[n] == party}
+        rows = [{n: v for n, v in row.items() if owner[n] == party} for row in file_rows] \
+            if file_rows else None
+        got = party_inputs(circuit, party, mine, rows, batch=batch, source=path or "")
+        bits[:, got.wires] = got.bits
+    return bits, batch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,7 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "2**-F (ties to even) and refused if the rounded value does not fit; "
                          "arrays as [1,2,3], nested for more dimensions; tuples as (1,true) or "
                          "[1,true]. Bristol inputs are in1, in2, .. (wire j = bit j)")
-    ev.add_argument("--json", action="store_true", help='print {"outputs": {...}}')
+    ev.add_argument("--inputs", metavar="FILE",
+                    help="input values of every party from FILE.json (an object, or a list of "
+                         "objects: one result per object) or FILE.csv (header of input names, "
+                         "one row per record, one result per row); --input values apply to "
+                         "every row")
+    ev.add_argument("--json", action="store_true",
+                    help='print {"outputs": {...}} ({"outputs": [...]} for a list of rows)')
     ev.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE",
                     help="compile-time parameter (programs only)")
     add_cache_flag(ev)

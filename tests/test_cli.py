@@ -229,3 +229,75 @@ def test_wide_bristol_ports_in_json(capsys, tmp_path):
     code, _, err = run_cli(capsys, "eval", str(p), "--input", f"in1={1 << 600}",
                            "--input", "in2=0")
     assert code == 2 and "out of range for u600 (0..2**600-1)" in err
+
+
+def test_eval_inputs_csv_one_result_per_row(capsys, every_type, tmp_path):
+    f = tmp_path / "rows.csv"
+    f.write_text('x,f,arr,t\n-5,-1.5,"[[1,2,3],[4,5,6]]","(255,true)"\n'
+                 '7,2.25,"[[0,0,0],[1,1,1]]","(1,false)"\n\n')
+    # --input applies to every row
+    code, out, err = run_cli(capsys, "eval", every_type, "--inputs", str(f), "--input", "flag=1")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[:5] == ["[0] s = -5", "[0] g = -1.5", "[0] m = [[1, 2, 3], [4, 5, 6]]",
+                         "[0] tt = [255, true]", "[0] fl = true"]
+    assert lines[5:] == ["[1] s = 7", "[1] g = 2.25", "[1] m = [[0, 0, 0], [1, 1, 1]]",
+                         "[1] tt = [1, false]", "[1] fl = true"]
+    code, out, _ = run_cli(capsys, "eval", every_type, "--inputs", str(f), "--input", "flag=0",
+                           "--json")
+    assert code == 0
+    got = json.loads(out)["outputs"]
+    assert [r["s"] for r in got] == [-5, 7] and [r["fl"] for r in got] == [False, False]
+
+
+def test_eval_inputs_json_list_and_object(capsys, every_type, tmp_path):
+    row = {"x": 3, "f": 0.5, "arr": [[1, 2, 3], [4, 5, 6]], "t": [9, True], "flag": True}
+    many = tmp_path / "rows.json"
+    many.write_text(json.dumps([row, {**row, "x": -128}, {**row, "f": "-0.25"}]))
+    code, out, err = run_cli(capsys, "eval", every_type, "--inputs", str(many), "--json")
+    assert code == 0, err
+    got = json.loads(out)["outputs"]
+    assert [r["s"] for r in got] == [3, -128, 3] and [r["g"] for r in got] == [0.5, 0.5, -0.25]
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(row))
+    code, out, _ = run_cli(capsys, "eval", every_type, "--inputs", str(one), "--json")
+    assert code == 0 and json.loads(out)["outputs"]["tt"] == [9, True]
+    code, out, _ = run_cli(capsys, "eval", every_type, "--inputs", str(one))
+    assert code == 0 and out.splitlines()[0] == "s = 3"
+
+
+def test_eval_inputs_agree_with_a_run_of_each_row(capsys, bristol_path, tmp_path):
+    f = tmp_path / "pairs.csv"
+    pairs = [(0, 0), (2**64 - 1, 1), (12345678901234, 98765432109876)]
+    f.write_text("in1,in2\n" + "".join(f"{a},{b}\n" for a, b in pairs))
+    code, out, _ = run_cli(capsys, "eval", str(bristol_path("adder64.txt")), "--inputs", str(f))
+    assert code == 0
+    assert out.splitlines() == [f"[{i}] out1 = {(a + b) % 2**64}" for i, (a, b) in enumerate(pairs)]
+
+
+@pytest.mark.parametrize("content, extra, fragment", [
+    ("in1,in2\n1,2\n3\n", [], "rows.csv:3: 1 cells"),
+    ("in1,in3\n1,2\n", [], "no input 'in3'"),
+    ("in1\n1\n", [], "missing input 'in2'"),
+    ("in1,in2\n1,2\n", ["--input", "in2=5"], "given both with --input and in"),
+    ("in1,in2\n1,banana\n", [], "not an integer"),
+    ("in1,in2\n", [], "no data rows"),
+])
+def test_eval_bad_inputs_file_exit_2(capsys, bristol_path, tmp_path, content, extra, fragment):
+    f = tmp_path / "rows.csv"
+    f.write_text(content)
+    code, out, err = run_cli(capsys, "eval", str(bristol_path("adder64.txt")), "--inputs", str(f),
+                             *extra)
+    assert code == 2 and out == ""
+    assert fragment in err.splitlines()[0]
+    assert "Traceback" not in err
+
+
+def test_eval_inputs_missing_or_foreign_file(capsys, bristol_path, tmp_path):
+    code, _, err = run_cli(capsys, "eval", str(bristol_path("adder64.txt")), "--inputs",
+                           str(tmp_path / "nope.csv"))
+    assert code == 2 and "no such input file" in err.splitlines()[0]
+    f = tmp_path / "rows.txt"
+    f.write_text("in1=1\n")
+    code, _, err = run_cli(capsys, "eval", str(bristol_path("adder64.txt")), "--inputs", str(f))
+    assert code == 2 and ".csv or .json" in err.splitlines()[0]

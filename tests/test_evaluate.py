@@ -32,7 +32,7 @@ def test_engines_agree_with_reference(c, k, seed):
     rows = np.random.default_rng(seed).integers(0, 2, (k, c.n_inputs), dtype=np.uint8)
     want = np.array([reference_eval(c, r) for r in rows.tolist()], dtype=np.uint8)
     packed = pack_rows(rows)
-    for engine in ("ints", "levels", "auto"):
+    for engine in ("ints", "gates", "levels", "auto"):
         got = unpack_rows(evaluate_packed_outputs(c, packed, engine), k)
         assert np.array_equal(got, want.reshape(got.shape)), engine
     every = unpack_rows(evaluate_packed(c, packed), k)
@@ -154,3 +154,63 @@ def test_column_codecs_match_the_per_value_encoding():
         encode_inputs(c, rows[:2] + [dict(rows[2], u=-1)])
     with pytest.raises(InputError, match="input 'f': 2 is not a bool"):
         encode_inputs(c, [dict(rows[0], f=2)])
+
+
+def _plan_arrays(plan):
+    return (plan.n_slots, plan.slot_of.tolist(),
+            [(s, e, fn.__name__, a.tolist(), b.tolist()) for s, e, fn, a, b in plan.groups])
+
+
+def _plain_kernels(monkeypatch):
+    """Run the plan's kernels as plain Python (the fallback where numba is missing)."""
+    import yaogc.circuits.evalplan as P
+    for name, v in list(vars(P).items()):
+        if hasattr(v, "py_func"):
+            monkeypatch.setattr(P, name, v.py_func)
+
+
+@pytest.mark.parametrize("name", ["adder64.txt", "aes_128.txt"])
+def test_compiled_plan_equals_the_python_fallback(monkeypatch, bristol_path, name):
+    from yaogc.circuits import jit
+    from yaogc.circuits.bristol import read_bristol
+    c = read_bristol(bristol_path(name))
+    if not jit.compiled("yaogc.circuits.evalplan"):
+        pytest.skip("numba is not available")
+    fast = [_plan_arrays(LevelPlan(c, reuse)) for reuse in (True, False)]
+    rows = np.random.default_rng(3).integers(0, 2, (130, c.n_inputs), dtype=np.uint8)
+    want = evaluate_packed_outputs(c, pack_rows(rows), "ints")
+    compiled_gates = evaluate_packed_outputs(c, pack_rows(rows), "gates")
+    _plain_kernels(monkeypatch)
+    slow = [_plan_arrays(LevelPlan(c, reuse)) for reuse in (True, False)]
+    assert fast == slow
+    assert np.array_equal(compiled_gates, want)
+    if name == "adder64.txt":     # small enough for the gate loop as plain Python
+        assert np.array_equal(evaluate_packed_outputs(c, pack_rows(rows), "gates"), want)
+
+
+@settings(deadline=None, max_examples=40)
+@given(random_circuits(max_inputs=6, max_gates=120), st.integers(0, 2**32 - 1))
+def test_plans_of_random_circuits_evaluate_like_the_integer_loop(c, seed):
+    """Level plans, with and without slot reuse, evaluate like the integer loop (reuse never
+    gives a slot away while a later group still reads it)."""
+    rows = np.random.default_rng(seed).integers(0, 2, (70, c.n_inputs), dtype=np.uint8)
+    packed = pack_rows(rows)
+    want = evaluate_packed_outputs(c, packed, "ints")
+    for reuse in (True, False):
+        plan = LevelPlan(c, reuse)
+        out = np.concatenate([o.wires for o in c.outputs])
+        assert np.array_equal(plan.run(packed, plan.slot_of[out]), want)
+        assert plan.n_slots <= c.n_inputs + 2 + int(np.count_nonzero(c.op <= 2))
+
+
+def test_large_circuit_engines_agree(bristol_path):
+    """SHA-256 (135k gates): the compiled gate loop, the compiled plan and the integer loop."""
+    from yaogc.circuits.bristol import read_bristol
+    c = read_bristol(bristol_path("sha256.txt"))
+    rows = np.random.default_rng(4).integers(0, 2, (100, c.n_inputs), dtype=np.uint8)
+    packed = pack_rows(rows)
+    want = evaluate_packed_outputs(c, packed, "ints")
+    for engine in ("gates", "levels", "auto"):
+        assert np.array_equal(evaluate_packed_outputs(c, packed, engine), want), engine
+    every = evaluate_packed(c, packed)
+    assert np.array_equal(every[np.concatenate([o.wires for o in c.outputs])], want)
