@@ -31,3 +31,22 @@ def bristol_path():
                         f"place shared/circuits/bristol beside the checkout)")
         return d / name
     return get
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels():
+    """Compile (or load from numba's cache) every front-end kernel once, before any test, so
+    that no test and no process a test forks pays numba's first-time compilation."""
+    from yaogc.circuits import jit
+    if not jit.ENABLED:
+        return
+    from yaogc.circuits.schedule import schedule
+    from yaogc.compiler import compile_file
+    old = jit.SMALL
+    jit.SMALL = 0
+    try:
+        c = compile_file(ROOT / "examples" / "count_above.yao", {"N": "4"})
+        schedule(c)
+        _ = c.and_depth
+    finally:
+        jit.SMALL = old
