@@ -15,7 +15,7 @@ arrays and tuples, the element (``input 'm[1][2]'``, ``input 't.0'``).
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -39,8 +39,12 @@ def _where(port: str | None) -> str:
     return f"input '{port}'" if port else "value"
 
 
-class ValueType(ABC):
-    """Base of all value types. ``width`` is the number of wires a value occupies."""
+class ValueType:
+    """Base of all value types. ``width`` is the number of wires a value occupies.
+
+    A plain base class, not an ``abc.ABC``: the compiler tests ``isinstance`` against the
+    type classes hundreds of thousands of times in a large program, and ABCMeta's check
+    costs several times a plain class's (the abstract methods are marked all the same)."""
 
     width: int
 
