@@ -22,6 +22,7 @@ import numpy as np
 
 from yaogc.circuits.schedule import FIRST_INPUT_SLOT, ONE_SLOT, AndStep, Schedule
 
+from . import native
 from .aes import FixedKeyAES
 from .errors import GarbleError
 from .tweaks import TweakCounter
@@ -166,7 +167,8 @@ class Engine:
 
     role_rows = 2   # hashed rows per label chunk: 4 for the garbler, 2 for the evaluator
 
-    def __init__(self, schedule: Schedule, batch: int, counter: TweakCounter | None):
+    def __init__(self, schedule: Schedule, batch: int, counter: TweakCounter | None,
+                 engine: str | None = None):
         if not isinstance(schedule, Schedule):
             raise GarbleError(f"expected a Schedule (yaogc.circuits.schedule.schedule(circuit)), "
                               f"got {type(schedule).__name__}")
@@ -177,10 +179,20 @@ class Engine:
         self.counter = counter if counter is not None else TweakCounter()
         self.tweak_start = self.counter.take(schedule.n_and * k)
         self.tweak_end = self.tweak_start + schedule.n_and * k
+        self.step_no = 0              # next step of the schedule to run
+        self.output_labels_: np.ndarray | None = None
+        self.store = np.zeros((schedule.n_slots, k, 2), dtype=np.uint64)
+        # which engine runs this: 'numpy' (below) or 'native' (yaogc.gc.native)
+        self.engine = native.resolve(engine, schedule, k)
+        if self.engine == "native":
+            self.prog = native.program(schedule)
+            self.kern = native.kernels()
+            self.rk = native.round_keys()
+            self.layer = 0            # AND layers done
+            return
         chunk = max(1, CHUNK_LABELS // k)
         self.plan = schedule.plan(chunk)
         self.m_max = chunk * k
-        self.store = np.zeros((schedule.n_slots, k, 2), dtype=np.uint64)
         self.flat = self.store.reshape(-1)
         self.vstore = self.store.reshape(schedule.n_slots, 2 * k).view(f"V{16 * k}").reshape(-1)
         r = self.role_rows
@@ -194,8 +206,6 @@ class Engine:
         self.aes = FixedKeyAES().encryptor
         self.kinds = schedule.cached("kinds", lambda: [isinstance(s, AndStep)
                                                        for s in schedule.steps])
-        self.step_no = 0              # next step of the schedule to run
-        self.output_labels_: np.ndarray | None = None
 
     @property
     def and_layers(self) -> int:
@@ -246,8 +256,24 @@ class Engine:
         self.step_no = i
         return None
 
+    def native_steps_to(self, layers: int) -> int:
+        """Native engine: the step after the ``layers``-th AND layer from the start (every
+        step, the trailing XOR steps included, once all AND layers are counted)."""
+        a = self.prog.and_steps
+        return int(a[layers - 1]) + 1 if layers < a.size else len(self.schedule.steps)
+
     def finish(self) -> np.ndarray:
         """Labels of the output wires, (K, n_out, 2), once every step has run."""
+        if self.output_labels_ is None and self.engine == "native":
+            if self.layer < self.prog.and_steps.size:
+                raise GarbleError(f"outputs requested after {self.layer} of "
+                                  f"{self.and_layers} AND layers")
+            self.run_native(len(self.schedule.steps), None)
+            out_idx, n_out = self.schedule.out_idx, self.schedule.n_outputs
+            out = np.bitwise_xor.reduce(self.store[out_idx.reshape(-1)].reshape(
+                out_idx.shape[0], n_out, self.batch, 2), axis=0) if n_out else \
+                np.zeros((0, self.batch, 2), dtype=np.uint64)
+            self.output_labels_ = np.ascontiguousarray(out.transpose(1, 0, 2))
         if self.output_labels_ is None:
             if self.run_until_and() is not None:
                 raise GarbleError(f"outputs requested after {self.layers_done} of "

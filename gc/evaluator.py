@@ -24,12 +24,16 @@ from .tweaks import TweakCounter
 
 
 class Evaluator(Engine):
-    """Evaluates ``batch`` instances of a Schedule from its input labels and table blocks."""
+    """Evaluates ``batch`` instances of a Schedule from its input labels and table blocks.
+    ``engine``: 'numpy', 'native' or None/'auto' (see :mod:`yaogc.gc.native`)."""
 
-    def __init__(self, schedule: Schedule, batch: int = 1, counter: TweakCounter | None = None):
-        super().__init__(schedule, batch, counter)
+    def __init__(self, schedule: Schedule, batch: int = 1, counter: TweakCounter | None = None,
+                 engine: str | None = None):
+        super().__init__(schedule, batch, counter, engine)
         self._inputs_set = False
         self._pending: AndStep | None = None
+        self._widths = schedule.cached("widths", lambda: np.array(schedule.widths,
+                                                                  dtype=np.int64))
 
     def set_inputs(self, labels: np.ndarray) -> None:
         """The active label of every input wire, (K, n_in, 2) uint64."""
@@ -49,6 +53,9 @@ class Evaluator(Engine):
     def _next(self) -> AndStep | None:
         if not self._inputs_set:
             raise GarbleError("set_inputs() must come before the first table block")
+        if self.engine == "native":
+            a = self.prog.and_steps
+            return self.schedule.steps[a[self.layer]] if self.layer < a.size else None
         if self._pending is None:
             self._pending = self.run_until_and()
         return self._pending
@@ -57,31 +64,66 @@ class Evaluator(Engine):
         """Evaluate the next AND layer with its table block: an array of any dtype and shape
         or a bytes-like object, holding the layer's 32 bytes per gate and instance in the
         layout of :mod:`yaogc.gc.garbler`."""
+        self.feed_run(block, 1)
+
+    def feed_run(self, tables, layers: int) -> None:
+        """Evaluate the next ``layers`` AND layers with their blocks back to back in
+        ``tables`` (as a :meth:`Garbler.block_runs` run, or blocks concatenated): the native
+        engine runs them in one call."""
         st = self._pending if self._pending is not None else self._next()
         if st is None:
             raise GarbleError(f"table block beyond the last of {self.and_layers} AND layers")
-        want = 32 * st.count * self.batch
-        if (type(block) is np.ndarray and block.dtype == np.uint64 and 8 * block.size == want
-                and block.flags.c_contiguous and block.flags.aligned):
-            self._evaluate(st, block.reshape(2, -1, 2))     # a garbler's block, as it is
+        done = self.layers_done if self.engine == "numpy" else self.layer
+        if not isinstance(layers, (int, np.integer)) or layers < 1 \
+                or done + layers > self._widths.size:
+            raise GarbleError(f"cannot feed {layers!r} AND layers after {done} of "
+                              f"{self._widths.size}")
+        layers = int(layers)
+        gates = int(self._widths[done:done + layers].sum()) if layers > 1 else st.count
+        want = 32 * gates * self.batch
+        raw = self._words(tables, want, done, layers, st)
+        if self.engine == "native":
+            self.run_native(self.native_steps_to(done + layers), raw)
+            self.layer = done + layers
+            return
+        pos = 0
+        for _ in range(layers):
+            st = self._next()
+            n = 4 * st.count * self.batch
+            self._evaluate(st, raw[pos:pos + n].reshape(2, -1, 2))
+            pos += n
             self.step_no += 1
             self._pending = None
-            return
+
+    def _words(self, block, want: int, done: int, layers: int, st: AndStep) -> np.ndarray:
+        """``block`` as a flat, aligned uint64 array of ``want`` bytes (checked)."""
+        if (type(block) is np.ndarray and block.dtype == np.uint64 and 8 * block.size == want
+                and block.flags.c_contiguous and block.flags.aligned):
+            return block.reshape(-1)        # a garbler's block, as it is
         if isinstance(block, np.ndarray):
             raw = np.ascontiguousarray(block).reshape(-1).view(np.uint8)
         else:
             raw = np.frombuffer(memoryview(block).cast("B"), dtype=np.uint8)
         if raw.size != want:
-            raise GarbleError(f"table block for AND layer {self.layers_done + 1} must be "
-                              f"{want} bytes ({st.count} gates x {self.batch} instances x 32), "
-                              f"got {raw.size}")
+            if layers == 1:
+                raise GarbleError(f"table block for AND layer {done + 1} must be "
+                                  f"{want} bytes ({st.count} gates x {self.batch} instances x "
+                                  f"32), got {raw.size}")
+            raise GarbleError(f"table blocks for AND layers {done + 1}..{done + layers} must "
+                              f"be {want} bytes, got {raw.size}")
         tables = raw.view(np.uint64)
         if not tables.flags.aligned:
             tables = tables.copy()      # one aligned copy beats unaligned ufunc loops
-        tables = tables.reshape(2, -1, 2)
-        self._evaluate(st, tables)
-        self.step_no += 1
-        self._pending = None
+        return tables
+
+    def run_native(self, s_hi: int, tables) -> None:
+        """Native engine: the steps from the current one to ``s_hi`` (XOR steps only when
+        ``tables`` is None)."""
+        if tables is None:
+            tables = np.zeros(0, dtype=np.uint64)
+        self.kern.evaluate(self.rk, self.store.reshape(-1), self.batch, *self.prog.args(),
+                           self.step_no, s_hi, self.tweak_start, tables)
+        self.step_no = s_hi
 
     def run(self, blocks: Iterable) -> np.ndarray:
         """Feed every block, then return the output colour bits."""

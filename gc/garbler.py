@@ -30,6 +30,11 @@ from .engine import Engine
 from .errors import GarbleError
 from .tweaks import TweakCounter
 
+# gates x instances garbled per native call: the first run small so the peer starts
+# evaluating early, then doubling up to RUN_MAX (2 MiB of tables)
+RUN_FIRST = 2048
+RUN_MAX = 1 << 16
+
 
 class Garbler(Engine):
     """Garbles ``batch`` instances of a Schedule; tweaks come from ``counter``."""
@@ -37,8 +42,8 @@ class Garbler(Engine):
     role_rows = 4
 
     def __init__(self, schedule: Schedule, batch: int = 1, counter: TweakCounter | None = None,
-                 prg: PRG | None = None):
-        super().__init__(schedule, batch, counter)
+                 prg: PRG | None = None, engine: str | None = None):
+        super().__init__(schedule, batch, counter, engine)
         prg = prg if prg is not None else PRG()
         r = prg.blocks(1)[0]
         r[0] |= np.uint64(1)
@@ -72,9 +77,58 @@ class Garbler(Engine):
 
     def blocks(self) -> Iterator[np.ndarray]:
         """The table block of each AND layer in order (see the module docstring for layout)."""
+        if self.engine == "numpy":
+            yield from self._numpy_blocks()
+            return
+        k = self.batch
+        for run, layers in self.block_runs():
+            pos = 0
+            for li in range(self.layer - layers, self.layer):
+                n = int(self.prog.count[self.prog.and_steps[li]])
+                yield run[pos:pos + 4 * n * k].reshape(2, n, k, 2)
+                pos += 4 * n * k
+
+    def block_runs(self) -> Iterator[tuple[np.ndarray, int]]:
+        """The table blocks in runs: ``(tables, layers)`` with the blocks of ``layers``
+        consecutive AND layers back to back in one flat uint64 array. The native engine
+        garbles a run per call (the first small, so streaming starts early, then growing to
+        ``RUN_MAX`` gates); the numpy engine yields one layer per run."""
+        if self.engine == "numpy":
+            for b in self._numpy_blocks():
+                yield b.reshape(-1), 1
+            return
+        self._start()
+        k = self.batch
+        widths = self.prog.count[self.prog.and_steps] * k
+        cum = np.cumsum(widths)
+        target = RUN_FIRST
+        while self.layer < widths.size:
+            first = self.layer
+            before = int(cum[first - 1]) if first else 0
+            end = max(first + 1, int(np.searchsorted(cum, before + target, "right")))
+            tables = np.empty(4 * (int(cum[end - 1]) - before), dtype=np.uint64)
+            self.run_native(self.native_steps_to(end), tables)
+            self.layer = end
+            yield tables, end - first
+            target = min(2 * target, RUN_MAX)
+        self.finish()
+
+    def run_native(self, s_hi: int, tables) -> None:
+        """Native engine: garble the steps from the current one to ``s_hi`` into ``tables``
+        (XOR steps only when ``tables`` is None)."""
+        if tables is None:
+            tables = np.zeros(0, dtype=np.uint64)
+        self.kern.garble(self.rk, self.store.reshape(-1), self.batch, self.R[0], self.R[1],
+                         *self.prog.args(), self.step_no, s_hi, self.tweak_start, tables)
+        self.step_no = s_hi
+
+    def _start(self) -> None:
         if self._started:
             raise GarbleError("blocks() may be iterated once per Garbler")
         self._started = True
+
+    def _numpy_blocks(self) -> Iterator[np.ndarray]:
+        self._start()
         while True:
             st = self.run_until_and()
             if st is None:

@@ -1,0 +1,245 @@
+"""The native engine's plumbing: whether it can run here, its AES key schedule, a Schedule
+flattened into the arrays the compiled kernels walk, and the choice of engine per workload.
+
+Two engines garble and evaluate a Schedule behind the same :class:`~yaogc.gc.Garbler` /
+:class:`~yaogc.gc.Evaluator` interface, with byte-identical tables and labels:
+
+- ``numpy``: whole layers (and batches) per numpy call, AES through ``cryptography``; a fixed
+  cost of tens of microseconds per AND layer, so it shines on wide layers and large batches,
+  and runs everywhere;
+- ``native``: :mod:`yaogc.gc.kernels`, numba-compiled loops with AES-NI that run many layers
+  per call (no per-layer cost worth the name), for one instance of a deep circuit. It needs
+  numba and an x86-64 CPU with AES-NI; elsewhere the numpy engine runs.
+
+``YAOGC_ENGINE=numpy|native`` forces an engine for every run of a process (the ``engine``
+argument of ``Garbler``/``Evaluator`` wins over it); forcing ``native`` where it cannot run is
+an error, not a silent fallback. ``YAOGC_NO_JIT=1`` (no compiled code at all) rules it out.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import time
+
+import numpy as np
+
+from yaogc.circuits.schedule import AndStep, Schedule
+
+from .aes import FIXED_KEY
+from .errors import GarbleError
+
+ENGINES = ("numpy", "native")
+ENV = "YAOGC_ENGINE"
+
+# the numpy engine costs about this much per step and per padded operand term of each
+# instance (garbling + evaluation, measured; see yaogc.gc.workload); the native one about
+# NATIVE_AND_US per AND gate and instance. Loading the native kernels costs about
+# LOAD_SECONDS in a fresh process (importing numba, reading its on-disk cache): a run goes
+# native when that is repaid, or when the kernels are loaded already.
+NUMPY_STEP_US, NUMPY_TERM_US, NUMPY_AND_US = 7.0, 0.0025, 0.07
+NATIVE_AND_US = 0.1
+LOAD_SECONDS = 0.35
+
+_state: dict = {}
+
+
+def unavailable_reason() -> str | None:
+    """Why the native engine cannot run on this machine, or None if it can."""
+    if "why" not in _state:
+        _state["why"] = _probe()
+    return _state["why"]
+
+
+def _probe() -> str | None:
+    if os.environ.get("YAOGC_NO_JIT"):
+        return "YAOGC_NO_JIT is set"
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return f"AES-NI kernels are x86-64 only (this CPU is {platform.machine()})"
+    if importlib.util.find_spec("numba") is None:
+        return "numba is not installed"
+    try:
+        import llvmlite.binding as llvm
+        feats = llvm.get_host_cpu_features()
+    except Exception as e:  # noqa: BLE001 - any failure means: no native engine
+        return f"cannot read the CPU features ({e})"
+    if not feats.get("aes"):
+        return "this CPU has no AES-NI"
+    return None
+
+
+def available() -> bool:
+    return unavailable_reason() is None
+
+
+def loaded() -> bool:
+    """Whether the kernels are loaded in this process already (a further run pays nothing)."""
+    return "kernels" in _state
+
+
+def kernels():
+    """The compiled kernels module (imported, and compiled or loaded from cache, on first
+    use; the time that took is ``load_seconds()``)."""
+    k = _state.get("kernels")
+    if k is None:
+        why = unavailable_reason()
+        if why is not None:
+            raise GarbleError(f"the native garbling engine cannot run here: {why}")
+        t = time.perf_counter()
+        from . import kernels as k
+        # first calls compile (or load from numba's cache) every kernel we use, on tiny
+        # inputs, so no run pays it in the middle of a layer
+        _warm(k)
+        _state["load_seconds"] = time.perf_counter() - t
+        _state["kernels"] = k
+    return k
+
+
+def load_seconds() -> float | None:
+    """Seconds the first :func:`kernels` call took in this process (None before)."""
+    return _state.get("load_seconds")
+
+
+def _warm(k) -> None:
+    rk = round_keys()
+    one = np.zeros((1, 2), dtype=np.uint64)
+    k.pi_blocks(rk, one, one.copy())
+    k.tccr_blocks(rk, one, np.zeros(1, dtype=np.uint64), one.copy())
+    z = np.zeros(1, dtype=np.int64)
+    store = np.zeros(8, dtype=np.uint64)
+    tab = np.zeros(0, dtype=np.uint64)
+    k.garble(rk, store, 1, np.uint64(1), np.uint64(0), z.astype(np.int8), z, z, z, z, z, z,
+             0, 0, 0, tab)
+    k.evaluate(rk, store, 1, z.astype(np.int8), z, z, z, z, z, z, 0, 0, 0, tab)
+
+
+# -- AES-128 key schedule (FIPS 197, section 5.2) --------------------------------------------
+def _sbox() -> list[int]:
+    sbox = [0] * 256
+    p = q = 1
+    while True:      # p runs over the field's units by multiplying by 3, q = p^-1
+        p ^= ((p << 1) ^ (0x1B if p & 0x80 else 0)) & 0xFF
+        q ^= q << 1
+        q ^= q << 2
+        q ^= q << 4
+        q &= 0xFF
+        if q & 0x80:
+            q ^= 0x09
+        x = q ^ (q << 1 | q >> 7) ^ (q << 2 | q >> 6) ^ (q << 3 | q >> 5) ^ (q << 4 | q >> 4)
+        sbox[p] = (x ^ 0x63) & 0xFF
+        if p == 1:
+            break
+    sbox[0] = 0x63
+    return sbox
+
+
+def round_keys(key: bytes = FIXED_KEY) -> np.ndarray:
+    """The 11 AES-128 round keys of ``key`` as (11, 2) uint64, each the 16 key bytes as two
+    little-endian words (the layout AES-NI reads)."""
+    got = _state.get(("rk", key))
+    if got is not None:
+        return got
+    sbox = _sbox()
+    w = [list(key[4 * i:4 * i + 4]) for i in range(4)]
+    rcon = 1
+    for i in range(4, 44):
+        t = list(w[i - 1])
+        if i % 4 == 0:
+            t = [sbox[b] for b in t[1:] + t[:1]]
+            t[0] ^= rcon
+            rcon = ((rcon << 1) ^ (0x1B if rcon & 0x80 else 0)) & 0xFF
+        w.append([a ^ b for a, b in zip(w[i - 4], t)])
+    raw = bytes(b for word in w for b in word)
+    rk = np.frombuffer(raw, dtype="<u8").astype(np.uint64).reshape(11, 2)
+    rk.flags.writeable = False
+    _state[("rk", key)] = rk
+    return rk
+
+
+# -- a Schedule as flat arrays ---------------------------------------------------------------
+class Program:
+    """A Schedule's steps as the arrays the kernels walk (built once per Schedule)."""
+
+    def __init__(self, s: Schedule):
+        steps = s.steps
+        n = len(steps)
+        self.kind = np.zeros(n, dtype=np.int8)
+        self.start = np.zeros(n, dtype=np.int64)
+        self.count = np.zeros(n, dtype=np.int64)
+        self.arity = np.zeros(n, dtype=np.int64)
+        self.ioff = np.zeros(n, dtype=np.int64)
+        self.aoff = np.zeros(n, dtype=np.int64)
+        parts, pos = [], 0
+        for i, st in enumerate(steps):
+            is_and = isinstance(st, AndStep)
+            self.kind[i] = is_and
+            self.start[i] = st.start
+            self.count[i] = st.count
+            self.arity[i] = st.idx.shape[0]
+            self.ioff[i] = pos
+            self.aoff[i] = st.offset if is_and else 0
+            parts.append(st.idx.reshape(-1))
+            pos += st.idx.size
+        self.idx = (np.concatenate(parts).astype(np.int64, copy=False) if parts
+                    else np.zeros(0, dtype=np.int64))
+        # per step: AND gates of that step (0 for XOR), and the AND layers before it
+        self.ands = np.where(self.kind == 1, self.count, 0)
+        self.and_steps = np.flatnonzero(self.kind == 1)
+
+    def args(self) -> tuple:
+        return (self.kind, self.start, self.count, self.arity, self.ioff, self.aoff, self.idx)
+
+
+def program(s: Schedule) -> Program:
+    return s.cached("native_program", lambda: Program(s))
+
+
+# -- choosing an engine ---------------------------------------------------------------------
+def forced() -> str | None:
+    """The engine ``YAOGC_ENGINE`` names, or None (unset or empty)."""
+    v = os.environ.get(ENV, "").strip().lower()
+    if not v or v == "auto":
+        return None
+    if v not in ENGINES:
+        raise GarbleError(f"{ENV} must be one of numpy, native or auto, got {v!r}")
+    return v
+
+
+def resolve(engine: str | None, s: Schedule, batch: int) -> str:
+    """The engine for this run: ``engine`` if given ('numpy', 'native' or 'auto'/None),
+    else ``YAOGC_ENGINE``, else the cheaper one for the workload."""
+    if engine is not None:
+        if not isinstance(engine, str) or engine.lower() not in ENGINES + ("auto",):
+            raise GarbleError(f"engine must be one of numpy, native or auto, got {engine!r}")
+        engine = engine.lower()
+        if engine == "auto":
+            engine = None
+    engine = engine or forced()
+    if engine == "native":
+        why = unavailable_reason()
+        if why is not None:
+            raise GarbleError(f"the native garbling engine cannot run here: {why}")
+        return engine
+    if engine == "numpy":
+        return engine
+    return choose(s, batch)
+
+
+def choose(s: Schedule, batch: int) -> str:
+    """'native' when it is available and its run (plus loading its kernels, the first time
+    in a process) beats the numpy engine's estimated time; else 'numpy'."""
+    if not available():
+        return "numpy"
+    est = s.cached("engine_estimate", lambda: _estimate(s))
+    steps, terms, n_and = est
+    numpy_us = NUMPY_STEP_US * steps + batch * (NUMPY_TERM_US * terms + NUMPY_AND_US * n_and)
+    native_us = NATIVE_AND_US * n_and * batch
+    if not loaded():
+        native_us += 1e6 * LOAD_SECONDS
+    return "native" if native_us < numpy_us else "numpy"
+
+
+def _estimate(s: Schedule) -> tuple[int, int, int]:
+    terms = sum(st.idx.size for st in s.steps)
+    return len(s.steps), terms, s.n_and
