@@ -26,6 +26,7 @@ from . import native
 from .aes import FixedKeyAES
 from .errors import GarbleError
 from .tweaks import TweakCounter
+from .workload import engine_for
 
 CHUNK_LABELS = 16384
 WHOLE_RUN_TWEAKS = 1 << 18   # tweak rows precomputed per run up to this many, else per chunk
@@ -183,7 +184,7 @@ class Engine:
         self.output_labels_: np.ndarray | None = None
         self.store = np.zeros((schedule.n_slots, k, 2), dtype=np.uint64)
         # which engine runs this: 'numpy' (below) or 'native' (yaogc.gc.native)
-        self.engine = native.resolve(engine, schedule, k)
+        self.engine = engine_for(schedule, k, engine)
         if self.engine == "native":
             self.prog = native.program(schedule)
             self.kern = native.kernels()

@@ -21,9 +21,13 @@ from .workload import schedule_for
 
 def garble_and_evaluate(circuit: Circuit, in_bits: np.ndarray, counter: TweakCounter | None = None,
                         garbler_schedule: Schedule | None = None,
-                        evaluator_schedule: Schedule | None = None) -> np.ndarray:
+                        evaluator_schedule: Schedule | None = None,
+                        engine: str | None = None,
+                        evaluator_engine: str | None = None) -> np.ndarray:
     """Garble and evaluate ``circuit`` on input rows (K, n_in) of 0/1; returns (K, n_out)
-    output bits, output ports concatenated in order."""
+    output bits, output ports concatenated in order. ``engine`` ('numpy', 'native' or None
+    for the workload's choice) runs both parties unless ``evaluator_engine`` names another
+    for the evaluator."""
     bits = np.asarray(in_bits)
     if bits.ndim == 1:
         bits = bits[None, :]
@@ -32,8 +36,10 @@ def garble_and_evaluate(circuit: Circuit, in_bits: np.ndarray, counter: TweakCou
     k = bits.shape[0]
     counter = counter if counter is not None else TweakCounter()
     start = counter.value
-    g = Garbler(garbler_schedule or schedule_for(circuit, k), k, counter)
-    e = Evaluator(evaluator_schedule or schedule_for(circuit, k), k, TweakCounter(start))
+    e_engine = evaluator_engine if evaluator_engine is not None else engine
+    g = Garbler(garbler_schedule or schedule_for(circuit, k, engine), k, counter, engine=engine)
+    e = Evaluator(evaluator_schedule or schedule_for(circuit, k, e_engine), k,
+                  TweakCounter(start), engine=e_engine)
     e.set_inputs(g.input_labels(bits))
     colours = e.run(g.blocks())
     return colours ^ g.decoding_bits()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
+import sys
 import time
 
 import numpy as np
@@ -33,14 +34,13 @@ from .errors import GarbleError
 ENGINES = ("numpy", "native")
 ENV = "YAOGC_ENGINE"
 
-# the numpy engine costs about this much per step and per padded operand term of each
-# instance (garbling + evaluation, measured; see yaogc.gc.workload); the native one about
-# NATIVE_AND_US per AND gate and instance. Loading the native kernels costs about
-# LOAD_SECONDS in a fresh process (importing numba, reading its on-disk cache): a run goes
-# native when that is repaid, or when the kernels are loaded already.
-NUMPY_STEP_US, NUMPY_TERM_US, NUMPY_AND_US = 7.0, 0.0025, 0.07
+# the native engine garbles and evaluates in about NATIVE_AND_US per AND gate and instance
+# (on the least-data schedule; measured on AES-128 and SHA-256). Loading its kernels costs
+# about LOAD_SECONDS in a fresh process (importing numba, reading its on-disk cache), about
+# LOAD_WARM_SECONDS where numba is imported already: a run goes native when that is repaid
+# (yaogc.gc.workload compares it with the numpy engine's cost model)
 NATIVE_AND_US = 0.1
-LOAD_SECONDS = 0.35
+LOAD_SECONDS, LOAD_WARM_SECONDS = 0.6, 0.03
 
 _state: dict = {}
 
@@ -197,7 +197,7 @@ def program(s: Schedule) -> Program:
 
 # -- choosing an engine ---------------------------------------------------------------------
 def forced() -> str | None:
-    """The engine ``YAOGC_ENGINE`` names, or None (unset or empty)."""
+    """The engine ``YAOGC_ENGINE`` names, or None (unset, empty or 'auto')."""
     v = os.environ.get(ENV, "").strip().lower()
     if not v or v == "auto":
         return None
@@ -206,9 +206,10 @@ def forced() -> str | None:
     return v
 
 
-def resolve(engine: str | None, s: Schedule, batch: int) -> str:
-    """The engine for this run: ``engine`` if given ('numpy', 'native' or 'auto'/None),
-    else ``YAOGC_ENGINE``, else the cheaper one for the workload."""
+def requested(engine: str | None) -> str | None:
+    """The engine asked for: ``engine`` ('numpy', 'native'; None or 'auto' for no choice),
+    else ``YAOGC_ENGINE``; None when neither names one. Asking for the native engine where it
+    cannot run is an error."""
     if engine is not None:
         if not isinstance(engine, str) or engine.lower() not in ENGINES + ("auto",):
             raise GarbleError(f"engine must be one of numpy, native or auto, got {engine!r}")
@@ -220,26 +221,12 @@ def resolve(engine: str | None, s: Schedule, batch: int) -> str:
         why = unavailable_reason()
         if why is not None:
             raise GarbleError(f"the native garbling engine cannot run here: {why}")
-        return engine
-    if engine == "numpy":
-        return engine
-    return choose(s, batch)
+    return engine
 
 
-def choose(s: Schedule, batch: int) -> str:
-    """'native' when it is available and its run (plus loading its kernels, the first time
-    in a process) beats the numpy engine's estimated time; else 'numpy'."""
-    if not available():
-        return "numpy"
-    est = s.cached("engine_estimate", lambda: _estimate(s))
-    steps, terms, n_and = est
-    numpy_us = NUMPY_STEP_US * steps + batch * (NUMPY_TERM_US * terms + NUMPY_AND_US * n_and)
-    native_us = NATIVE_AND_US * n_and * batch
-    if not loaded():
-        native_us += 1e6 * LOAD_SECONDS
-    return "native" if native_us < numpy_us else "numpy"
-
-
-def _estimate(s: Schedule) -> tuple[int, int, int]:
-    terms = sum(st.idx.size for st in s.steps)
-    return len(s.steps), terms, s.n_and
+def load_cost() -> float:
+    """Estimated seconds until the kernels run in this process: none once loaded, little
+    when numba is imported already (the circuit passes use it on large circuits)."""
+    if loaded():
+        return 0.0
+    return LOAD_WARM_SECONDS if "numba" in sys.modules else LOAD_SECONDS

@@ -1,4 +1,4 @@
-"""Which Schedule the engine runs for a workload (a circuit and a batch size).
+"""Which engine and which Schedule run a workload (a circuit and a batch size).
 
 Two kinds of schedule: few numpy calls per layer (the XOR wires of a level in one step,
 operands of up to 3 shared terms), or least data moved (XOR wires gate by gate, two terms
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.schedule import Schedule, schedule
+
+from . import native
 
 FEW_STEPS = {"bound": 3, "flat": True}
 LEAST_DATA = {"bound": 1, "flat": False}
@@ -33,15 +35,52 @@ def _cost_us(s: Schedule, batch: int) -> float:
     return STEP_US * steps + TERM_US * batch * terms
 
 
-def schedule_for(circuit: Circuit, batch: int) -> Schedule:
-    """The Schedule the engine uses for ``batch`` instances, by the cost model above.
-    Garbler and evaluator may pick differently: every schedule of a circuit garbles and
-    evaluates interchangeably.
+def schedule_for(circuit: Circuit, batch: int, engine: str | None = None) -> Schedule:
+    """The Schedule to run ``batch`` instances with: :func:`plan_for`'s schedule."""
+    return plan_for(circuit, batch, engine)[1]
 
-    From ``LEAST_DATA_FROM`` instances on, the least-data schedule is taken without building
-    the other. When the few-steps schedule's XOR steps move over 1000 terms each and more
-    than twice their real terms (padding), a tighter expansion is built too and the cheaper
-    kept."""
+
+def plan_for(circuit: Circuit, batch: int, engine: str | None = None) -> tuple[str, Schedule]:
+    """(engine, Schedule) for ``batch`` instances of ``circuit``.
+
+    ``engine`` ('numpy', 'native', None or 'auto'; else ``YAOGC_ENGINE``) forces one;
+    otherwise the native engine runs where it can and its estimated time, loading its kernels
+    included, beats the numpy engine's (:func:`engine_for`). The native engine walks the
+    least-data schedule (it pays per term, not per step); the numpy engine's schedule is
+    chosen by the cost model above. Garbler and evaluator may pick differently: every
+    schedule and both engines garble and evaluate interchangeably."""
+    want = native.requested(engine)
+    if want == "native":
+        return want, schedule(circuit, **LEAST_DATA)
+    s = _numpy_schedule(circuit, batch)
+    if want is None and _prefer_native(s, batch):
+        return "native", schedule(circuit, **LEAST_DATA)
+    return "numpy", s
+
+
+def engine_for(s: Schedule, batch: int, engine: str | None = None) -> str:
+    """The engine a Garbler or Evaluator of ``batch`` instances runs ``s`` with: ``engine``
+    or ``YAOGC_ENGINE`` if either names one, else the cheaper by the cost model."""
+    want = native.requested(engine)
+    if want is not None:
+        return want
+    return "native" if _prefer_native(s, batch) else "numpy"
+
+
+def _prefer_native(s: Schedule, batch: int) -> bool:
+    """Native beats numpy on this schedule: it is available here and its run (plus loading
+    its kernels, if this process has not yet) costs less than the numpy estimate."""
+    if not native.available():
+        return False
+    est = native.NATIVE_AND_US * s.n_and * batch + 1e6 * native.load_cost()
+    return est < _cost_us(s, batch)
+
+
+def _numpy_schedule(circuit: Circuit, batch: int) -> Schedule:
+    """The numpy engine's schedule: from ``LEAST_DATA_FROM`` instances on, the least-data
+    schedule without building the other. When the few-steps schedule's XOR steps move over
+    1000 terms each and more than twice their real terms (padding), a tighter expansion is
+    built too and the cheaper kept."""
     if batch >= LEAST_DATA_FROM:
         return schedule(circuit, **LEAST_DATA)
     s = schedule(circuit, **FEW_STEPS)

@@ -95,10 +95,10 @@ def test_tweak_paths_agree(monkeypatch):
     # the garbler hashes with whole-run tweak rows, the evaluator per chunk: same tweaks
     c = mul_circuit(6)
     bits = input_rows(c, 3)
-    s = schedule_for(c, 3)
-    g = Garbler(s, 3)
+    s = schedule_for(c, 3, "numpy")
+    g = Garbler(s, 3, engine="numpy")
     monkeypatch.setattr(engine, "WHOLE_RUN_TWEAKS", 0)
-    e = Evaluator(s, 3)
+    e = Evaluator(s, 3, engine="numpy")
     assert g.tweaks is not None and e.tweaks is None
     e.set_inputs(g.input_labels(bits))
     assert np.array_equal(e.run(g.blocks()) ^ g.decoding_bits(), evaluate_bits(c, bits))
@@ -152,11 +152,12 @@ def test_tweaks_unique_across_layers_instances_and_circuits(monkeypatch):
     total = 0
     for c, k in runs:
         bits = input_rows(c, k)
-        assert np.array_equal(garble_and_evaluate(c, bits, counter=counter), evaluate_bits(c, bits))
+        assert np.array_equal(garble_and_evaluate(c, bits, counter=counter, engine="numpy"),
+                              evaluate_bits(c, bits))
         total += schedule_for(c, k).n_and * k
     monkeypatch.setattr(engine, "WHOLE_RUN_TWEAKS", 0)
     c, k = mul_circuit(4), 2
-    garble_and_evaluate(c, input_rows(c, k), counter=counter)
+    garble_and_evaluate(c, input_rows(c, k), counter=counter, engine="numpy")
     total += schedule_for(c, k).n_and * k
     assert counter.value == 5 + total
     rows = np.concatenate(seen, axis=1)          # (4, gates): A0, B0, A1, B1 tweaks
@@ -349,9 +350,10 @@ def test_tables_are_the_documented_half_gates_with_tccr():
 
 
 def test_schedule_choice_by_batch_size():
+    # the numpy engine's schedules (the native engine always walks the least-data one)
     c = mul_circuit(8)
-    assert schedule_for(c, 1).flat and not schedule_for(c, 5000).flat
-    picks = [schedule_for(c, k).flat for k in (1, 2, 4, 8, 16, 64, 256, 1024)]
+    assert schedule_for(c, 1, "numpy").flat and not schedule_for(c, 5000, "numpy").flat
+    picks = [schedule_for(c, k, "numpy").flat for k in (1, 2, 4, 8, 16, 64, 256, 1024)]
     assert picks == sorted(picks, reverse=True)      # few steps first, least data later
     assert schedule_for(c, 3) is schedule_for(c, 3)
 
