@@ -90,19 +90,25 @@ class Plan:
     to_evaluator: np.ndarray
     layer_ands: list[int]
     digest: str
+    engine: str = "numpy"           # the garbling engine planned for ``batch`` rows
+    requested: str | None = None    # the engine the user asked for (None: by workload)
+    batch: int = 1
 
     @property
     def n_and(self) -> int:
         return int(sum(self.layer_ands))
 
 
-def plan(circuit: Circuit, roles: hs.Roles, batch: int = 1) -> Plan:
+def plan(circuit: Circuit, roles: hs.Roles, batch: int = 1, engine: str | None = None) -> Plan:
     """Schedule the circuit (for ``batch`` rows) and split its ports between the two roles.
 
-    The engine picks a Schedule per batch size; all of a circuit's Schedules have the same
-    AND layers, so the two sides may differ in that choice. No I/O here."""
-    from yaogc.gc import schedule_for
-    sched = schedule_for(circuit, batch)
+    The garbling engine ('numpy', 'native', or None: by workload, see ``yaogc.gc.native``)
+    and its Schedule are picked per batch size; all of a circuit's Schedules have the same
+    AND layers and both engines the same tables, so the two sides may differ in that choice.
+    No I/O here."""
+    from yaogc.gc.workload import plan_for
+    requested = engine
+    engine, sched = plan_for(circuit, batch, requested)
     own = {r: [p.wires for p in circuit.inputs if roles.role_of(p.party) == r] for r in hs.ROLES}
     cols = {r: [] for r in hs.ROLES}
     pos = 0
@@ -113,7 +119,7 @@ def plan(circuit: Circuit, roles: hs.Roles, batch: int = 1) -> Plan:
     cat = (lambda xs: np.concatenate(xs).astype(np.int64) if xs else np.zeros(0, np.int64))
     return Plan(circuit, roles, sched, cat(own["garbler"]), cat(own["evaluator"]),
                 cat(cols["garbler"]), cat(cols["evaluator"]), [int(n) for n in sched.widths],
-                hs.circuit_hash(circuit))
+                hs.circuit_hash(circuit), engine, requested, batch)
 
 
 # -- small helpers --------------------------------------------------------------------------
@@ -224,9 +230,12 @@ def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: 
 # -- garbler -------------------------------------------------------------------------------
 def make_engine(p: Plan, role: str, k: int):
     """A fresh Garbler or Evaluator for K rows (input-independent: it may be built early)."""
-    from yaogc.gc import Evaluator, Garbler, TweakCounter, schedule_for
+    from yaogc.gc import Evaluator, Garbler, TweakCounter
+    from yaogc.gc.workload import plan_for
     cls = Garbler if role == "garbler" else Evaluator
-    return cls(schedule_for(p.circuit, k), k, TweakCounter(TWEAK_START))
+    engine, sched = (p.engine, p.schedule) if k == p.batch else \
+        plan_for(p.circuit, k, p.requested)
+    return cls(sched, k, TweakCounter(TWEAK_START), engine=engine)
 
 
 def garbler_labels(g, p: Plan, inputs: PartyInputs) -> np.ndarray:
@@ -271,7 +280,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
         ch.flush()
 
     ph.enter("tables")
-    t_first, sent_bytes = send_tables(ch, g.blocks(), Msg.TABLES, progress)
+    t_first, sent_bytes = send_tables(ch, g.block_runs(), Msg.TABLES, progress)
 
     ph.enter("outputs")
     decoding = g.decoding_bits()   # (K, total output width) uint8: colour of each 0 label
@@ -279,7 +288,9 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     own_bits = colours ^ decoding[:, p.to_garbler]
     ch.send_array(_pack(decoding[:, p.to_evaluator]), Msg.OUTPUT_DECODING, flush=True)
     outputs = _decode_rows(p.circuit, p.roles, "garbler", own_bits, p.to_garbler)
-    return _result(ch, p, ph, "garbler", outputs, listed, k, t0, t_first, sent_bytes)
+    res = _result(ch, p, ph, "garbler", outputs, listed, k, t0, t_first, sent_bytes)
+    res.stats["engine"] = g.engine
+    return res
 
 
 # -- evaluator -----------------------------------------------------------------------------
@@ -314,14 +325,16 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     ph.enter("tables")
     ev = _engine(engine, p, "evaluator", k)
     ev.set_inputs(labels)
-    sizes = [n * k * 32 for n in p.layer_ands]
-    reader = TableReader(ch, sum(sizes), Msg.TABLES)
-    done_ands = 0
-    for i, nbytes in enumerate(sizes):
-        ev.feed(reader.take(nbytes).view(np.uint64))
-        done_ands += nbytes // 32
+    cum = np.cumsum(np.array(p.layer_ands, dtype=np.int64) * (32 * k))
+    reader = TableReader(ch, int(cum[-1]) if cum.size else 0, Msg.TABLES)
+    i = 0
+    while i < cum.size:
+        # every whole layer that has arrived: the native engine runs them in one call
+        buf, n = reader.take_layers(cum, i)
+        ev.feed_run(buf, n)
+        i += n
         if progress is not None:
-            progress.update(i + 1, done_ands)
+            progress.update(i, int(cum[i - 1]) // 32)
     t_first = reader.first
 
     ph.enter("outputs")
@@ -330,12 +343,15 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size))
     own_bits = colours[:, p.to_evaluator] ^ decoding
     outputs = _decode_rows(p.circuit, p.roles, "evaluator", own_bits, p.to_evaluator)
-    return _result(ch, p, ph, "evaluator", outputs, listed, k, t0, t_first, reader.got)
+    res = _result(ch, p, ph, "evaluator", outputs, listed, k, t0, t_first, reader.got)
+    res.stats["engine"] = ev.engine
+    return res
 
 
 # -- entry points --------------------------------------------------------------------------
 def prepare(circuit: Circuit, who: str, inputs: Any = None, *,
-            garbler: str | None = None) -> tuple[Plan, str, PartyInputs]:
+            garbler: str | None = None,
+            engine: str | None = None) -> tuple[Plan, str, PartyInputs]:
     """Roles, schedule and this party's checked inputs, all before any connection.
 
     ``who`` is ``garbler``, ``evaluator`` or a party name; ``inputs`` a PartyInputs, one dict
@@ -351,7 +367,7 @@ def prepare(circuit: Circuit, who: str, inputs: Any = None, *,
                              f"not {type(inputs).__name__}")
         inputs = party_inputs(circuit, roles.party_of(role), one, rows, batch=rows is not None,
                               source="inputs")
-    return plan(circuit, roles, inputs.k), role, inputs
+    return plan(circuit, roles, inputs.k, engine), role, inputs
 
 
 def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
@@ -361,25 +377,30 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
               on_listening: Callable[[str, int], None] | None = None,
               on_phase: Callable[[str], None] | None = None,
               progress: bool | None = False,
-              on_scheduled: Callable[[float], None] | None = None) -> RunResult:
+              on_scheduled: Callable[[float], None] | None = None,
+              engine: str | None = None) -> RunResult:
     """Run one party of a two-party session over TCP (TLS if ``tls`` is a TLSConfig).
 
     Exactly one of ``listen=(host, port)`` and ``connect=(host, port)``. Inputs are checked
     and the circuit scheduled before connecting. ``progress``: True/False, or None to draw
     the progress line only when stderr is a terminal. The time spent scheduling is
     ``stats["schedule_seconds"]`` of the result (and ``on_scheduled(seconds)`` hears it
-    before any connection).
+    before any connection). ``engine``: 'numpy' or 'native' forces a garbling engine (else
+    ``YAOGC_ENGINE``, else the workload's choice); ``stats["engine"]`` says which ran.
     """
     from . import net
     if (listen is None) == (connect is None):
         raise InputError("give exactly one of listen=(host, port) and connect=(host, port)")
     timeout = net.check_timeout(timeout)
     t_plan = time.perf_counter()
-    p, role, own = prepare(circuit, who, inputs, garbler=garbler)
+    p, role, own = prepare(circuit, who, inputs, garbler=garbler, engine=engine)
     t_plan = time.perf_counter() - t_plan
     if on_scheduled is not None:
         on_scheduled(t_plan)
     own_wires = p.garbler_wires if role == "garbler" else p.evaluator_wires
+    if p.engine == "native":
+        from yaogc.gc import native       # its compiled kernels load before the peer waits
+        native.kernels()
     # labels, scratch space and buffers do not depend on the inputs: build them before the
     # peer is waiting (with no inputs of its own, a party learns K in the handshake)
     engine = make_engine(p, role, own.k) if own_wires.size else None

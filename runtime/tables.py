@@ -1,12 +1,13 @@
 """Streaming garbled tables: the garbler's frames out, the evaluator's layer blocks in.
 
-The engine yields one table block per AND layer, 32 bytes per AND gate per row. The garbler
+The engine yields table blocks in runs of whole AND layers (one layer per run on the numpy
+engine, many on the native one), 32 bytes per AND gate per row. The garbler
 gathers small blocks into frames of up to ``FRAME_TARGET`` bytes, but lets a frame go as soon
 as it holds ``FRAME_IDLE`` bytes and the socket has nothing queued, so that one instance of a
 deep circuit streams layer by layer. Frames below ``INLINE_MAX`` are written by the garbling
 thread itself; larger ones go through a sender thread, since writing several MiB blocks until
 the evaluator has read most of it. The evaluator reads frames in its own thread and cuts them
-into layer blocks without copying, except a layer that straddles two frames.
+into runs of whole layers without copying, except a layer that straddles two frames.
 """
 
 from __future__ import annotations
@@ -94,18 +95,19 @@ def recv_rows(ch, dtype, shape: tuple[int, ...], kind: int) -> np.ndarray:
     return out
 
 
-def send_tables(ch, blocks: Iterable[np.ndarray], kind: int,
+def send_tables(ch, runs: Iterable[tuple[np.ndarray, int]], kind: int,
                 progress: Progress | None = None) -> tuple[float | None, int]:
-    """Stream every block as typed messages of ``kind``; returns (time the first frame went
-    out, table bytes sent)."""
+    """Stream the engine's table runs (``Garbler.block_runs()``: a flat block holding some
+    whole layers, and how many) as typed messages of ``kind``; returns (time the first frame
+    went out, table bytes sent)."""
     sender = _Sender(ch, kind)
     sender.start()
     pending: list = []
     size = sent = layers = 0
     try:
-        for block in blocks:
+        for block, n in runs:
             sent += block.nbytes
-            layers += 1
+            layers += n
             if block.nbytes > FRAME_MAX:
                 flat = block.reshape(-1)
                 step = FRAME_MAX // flat.itemsize
@@ -157,6 +159,26 @@ class TableReader:
         return frame
 
     def take(self, n: int) -> np.ndarray:
+        self._fill(n)
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def take_layers(self, cum: np.ndarray, i: int) -> tuple[np.ndarray, int]:
+        """The bytes of layer ``i`` and of as many following layers as have arrived whole
+        (``cum``: cumulative layer sizes), and how many layers that is: the native engine
+        evaluates them in one call."""
+        before = int(cum[i - 1]) if i else 0
+        self._fill(int(cum[i]) - before)
+        have = before + self.buf.size - self.pos
+        end = max(i + 1, int(np.searchsorted(cum, have, "right")))
+        n = int(cum[end - 1]) - before
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return out, end - i
+
+    def _fill(self, n: int) -> None:
+        """Make sure at least ``n`` unread bytes are buffered (reading frames as needed)."""
         if self.buf.size - self.pos < n:
             parts = [self.buf[self.pos:]] if self.pos < self.buf.size else []
             have = self.buf.size - self.pos
@@ -167,6 +189,3 @@ class TableReader:
             # a layer that fills whole frames is used in place; only a split layer is joined
             self.buf = parts[0] if len(parts) == 1 else np.concatenate(parts)
             self.pos = 0
-        out = self.buf[self.pos:self.pos + n]
-        self.pos += n
-        return out
