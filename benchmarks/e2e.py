@@ -17,7 +17,11 @@ are outside every figure. Times are the evaluator's (it finishes last):
   the start of the tables phase to the end: what the wall-clock rate would be with a core
   for each party and nothing else running (the wall-clock figures suffer on a shared machine).
 
-Each case runs ``repeats`` times and reports the run with the median ``seconds``.
+Each case runs once per garbling engine (``engine``: numpy, native; both parties use it;
+the native one only where it can run), ``repeats`` times each, and reports the run with the
+median ``seconds``; ``auto_engine`` is what a run picks when left to choose. The native
+engine's kernels are loaded (from numba's on-disk cache) before connecting, outside every
+figure; ``jit_load_seconds`` is what that took in the evaluator process.
 
     python benchmarks/e2e.py [--json] [--quick]
 """
@@ -58,13 +62,15 @@ def random_inputs(circuit, k: int, seed: int):
     return rows["garbler"], rows["evaluator"]
 
 
-def measure(name: str, k: int, repeats: int, reference: Path) -> dict:
+def measure(name: str, k: int, repeats: int, reference: Path, engine: str) -> dict:
+    from yaogc.gc.workload import plan_for
     from yaogc.runtime.local import run_local
     circuit = load_circuit(str(reference / f"{name}.txt"))
     g_rows, e_rows = random_inputs(circuit, k, seed=k)
     runs = []
     for _ in range(repeats):
-        run = run_local(circuit, g_rows, e_rows, timeout=120, start_method="forkserver")
+        run = run_local(circuit, g_rows, e_rows, timeout=120, start_method="forkserver",
+                        engine=engine)
         e = run.evaluator
         m, st = e.marks, e.stats
         runs.append({
@@ -77,13 +83,20 @@ def measure(name: str, k: int, repeats: int, reference: Path) -> dict:
             "bytes": st["bytes_sent"] + st["bytes_received"],
             "cpu_seconds": max(x.marks["cpu_end"] - x.marks["cpu_tables"]
                                for x in (run.garbler, e)),
+            "engines": (run.garbler.stats["engine"], st["engine"]),
+            "jit_load_seconds": st.get("jit_load_seconds"),
         })
     runs.sort(key=lambda r: r["seconds"])
     r = runs[len(runs) // 2]
     ands = r["and_gates"]
+    if set(r["engines"]) != {engine}:
+        raise SystemExit(f"{name}: asked for the {engine} engine, the parties ran {r['engines']}")
     return {
         "case": name,
         "batch": k,
+        "engine": engine,
+        "auto_engine": plan_for(circuit, k)[0],
+        "jit_load_seconds": r["jit_load_seconds"],
         "and_gates": ands,
         "seconds": round(r["seconds"], 6),
         "and_per_s": round(ands / r["seconds"]) if r["seconds"] > 0 else None,
@@ -108,15 +121,18 @@ def main(argv=None) -> int:
     if not args.reference.is_dir():
         print(f"e2e: reference circuits not found in {args.reference}", file=sys.stderr)
         return 2
+    from yaogc.gc import native
+    engines = ["numpy"] + (["native"] if native.available() else [])
     records = []
     for name, k, repeats in cases(args.quick):
-        rec = measure(name, k, repeats, args.reference)
-        records.append(rec)
-        if not args.json:
-            print(f"{name:8s} K={k:<5d} {rec['and_gates']:>10d} AND  {rec['seconds'] * 1e3:9.2f} ms"
-                  f"  {rec['and_per_s'] / 1e6:7.2f} M AND/s  setup {rec['setup_seconds'] * 1e3:7.2f}"
-                  f" ms  {rec['bytes_per_and']:.2f} B/AND  (CPU-bound {rec['cpu_and_per_s'] / 1e6:.2f}"
-                  f" M AND/s)", flush=True)
+        for engine in engines:
+            rec = measure(name, k, repeats, args.reference, engine)
+            records.append(rec)
+            if not args.json:
+                print(f"{name:8s} K={k:<5d} {engine:6s} {rec['and_gates']:>10d} AND  "
+                      f"{rec['seconds'] * 1e3:9.2f} ms  {rec['and_per_s'] / 1e6:7.2f} M AND/s  "
+                      f"setup {rec['setup_seconds'] * 1e3:7.2f} ms  {rec['bytes_per_and']:.2f} "
+                      f"B/AND  (CPU-bound {rec['cpu_and_per_s'] / 1e6:.2f} M AND/s)", flush=True)
     if args.json:
         print(json.dumps(records))
     return 0

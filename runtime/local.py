@@ -90,7 +90,8 @@ def _reap(proc) -> None:
 def run_local(circuit: Circuit, garbler_inputs: Any = None, evaluator_inputs: Any = None, *,
               garbler: str | None = None, tls: tuple | None = None, timeout: float = 60.0,
               on_phase: dict[str, Callable[[str], None]] | None = None,
-              raise_errors: bool = True, start_method: str = "fork") -> LocalRun:
+              raise_errors: bool = True, start_method: str = "fork",
+              engine: str | None = None) -> LocalRun:
     """Run both parties in two processes over loopback; returns both RunResults.
 
     ``*_inputs``: one dict of name -> value or a list of dicts (a batch), as for
@@ -113,7 +114,7 @@ def run_local(circuit: Circuit, garbler_inputs: Any = None, evaluator_inputs: An
     _, _, e_in = prepare(circuit, "evaluator", evaluator_inputs, garbler=garbler)
     ctx = _context(start_method)
     g_tls, e_tls = tls if tls is not None else (None, None)
-    common = {"timeout": timeout, "garbler": garbler}
+    common = {"timeout": timeout, "garbler": garbler, "engine": engine}
     g_rx, g_tx = ctx.Pipe(duplex=False)
     g_proc = ctx.Process(target=_party, name="yaogc-garbler", daemon=True,
                          args=(g_tx, circuit, "garbler", g_in,

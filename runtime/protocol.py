@@ -422,6 +422,9 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
             bar.restart()
             res = session(ch, p, own, on_phase=on_phase, progress=bar, t0=t0, **extra)
             res.stats["schedule_seconds"] = round(t_plan, 6)
+            if res.stats.get("engine") == "native":
+                from yaogc.gc import native
+                res.stats["jit_load_seconds"] = round(native.load_seconds() or 0.0, 6)
             return res
     finally:
         bar.close()
