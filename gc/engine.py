@@ -185,11 +185,11 @@ class Engine:
         self.store = np.zeros((schedule.n_slots, k, 2), dtype=np.uint64)
         # which engine runs this: 'numpy' (below) or 'native' (yaogc.gc.native)
         self.engine = engine_for(schedule, k, engine)
+        self.layer = 0                # AND layers done (kept by the evaluator and native)
         if self.engine == "native":
             self.prog = native.program(schedule)
             self.kern = native.kernels()
             self.rk = native.round_keys()
-            self.layer = 0            # AND layers done
             return
         chunk = max(1, CHUNK_LABELS // k)
         self.plan = schedule.plan(chunk)

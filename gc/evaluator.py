@@ -73,7 +73,7 @@ class Evaluator(Engine):
         st = self._pending if self._pending is not None else self._next()
         if st is None:
             raise GarbleError(f"table block beyond the last of {self.and_layers} AND layers")
-        done = self.layers_done if self.engine == "numpy" else self.layer
+        done = self.layer
         if not isinstance(layers, (int, np.integer)) or layers < 1 \
                 or done + layers > self._widths.size:
             raise GarbleError(f"cannot feed {layers!r} AND layers after {done} of "
@@ -93,6 +93,7 @@ class Evaluator(Engine):
             self._evaluate(st, raw[pos:pos + n].reshape(2, -1, 2))
             pos += n
             self.step_no += 1
+            self.layer += 1
             self._pending = None
 
     def _words(self, block, want: int, done: int, layers: int, st: AndStep) -> np.ndarray:

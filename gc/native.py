@@ -23,6 +23,7 @@ import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -37,10 +38,14 @@ ENV = "YAOGC_ENGINE"
 # the native engine garbles and evaluates in about NATIVE_AND_US per AND gate and instance
 # (on the least-data schedule; measured on AES-128 and SHA-256). Loading its kernels costs
 # about LOAD_SECONDS in a fresh process (importing numba, reading its on-disk cache), about
-# LOAD_WARM_SECONDS where numba is imported already: a run goes native when that is repaid
-# (yaogc.gc.workload compares it with the numpy engine's cost model)
+# LOAD_WARM_SECONDS where numba is imported already, and COMPILE_SECONDS more the first time
+# on a machine (empty cache): a run goes native when that is repaid (yaogc.gc.workload
+# compares it with the numpy engine's cost model)
 NATIVE_AND_US = 0.1
-LOAD_SECONDS, LOAD_WARM_SECONDS = 0.6, 0.03
+LOAD_SECONDS, LOAD_WARM_SECONDS, COMPILE_SECONDS = 1.0, 0.03, 6.0
+# the numpy engine's cost model (yaogc.gc.workload) ranks schedules; its absolute times run
+# about this many times higher (measured: AES-128 x2.7, SHA-256 x4 at K=1)
+NUMPY_SCALE = 3.0
 
 _state: dict = {}
 
@@ -103,9 +108,6 @@ def load_seconds() -> float | None:
 
 def _warm(k) -> None:
     rk = round_keys()
-    one = np.zeros((1, 2), dtype=np.uint64)
-    k.pi_blocks(rk, one, one.copy())
-    k.tccr_blocks(rk, one, np.zeros(1, dtype=np.uint64), one.copy())
     z = np.zeros(1, dtype=np.int64)
     store = np.zeros(8, dtype=np.uint64)
     tab = np.zeros(0, dtype=np.uint64)
@@ -226,7 +228,27 @@ def requested(engine: str | None) -> str | None:
 
 def load_cost() -> float:
     """Estimated seconds until the kernels run in this process: none once loaded, little
-    when numba is imported already (the circuit passes use it on large circuits)."""
+    when numba is imported already (the circuit passes use it on large circuits), seconds
+    when they were never compiled on this machine (no numba cache found)."""
     if loaded():
         return 0.0
-    return LOAD_WARM_SECONDS if "numba" in sys.modules else LOAD_SECONDS
+    extra = 0.0 if cache_ready() else COMPILE_SECONDS
+    return extra + (LOAD_WARM_SECONDS if "numba" in sys.modules else LOAD_SECONDS)
+
+
+def cache_ready() -> bool:
+    """Whether numba's on-disk cache seems to hold the kernels (an index file of ``garble``
+    beside the module or under ``NUMBA_CACHE_DIR``); if not, the first run compiles them."""
+    if "cache" not in _state:
+        pattern = "kernels.garble-*.nbi"
+        here = Path(__file__).resolve().parent
+        found = any((here / "__pycache__").glob(pattern))
+        env = os.environ.get("NUMBA_CACHE_DIR")
+        if not found and env:
+            found = any(Path(env).rglob(pattern))
+        if not found:   # numba's per-user cache, used where the package folder is read-only
+            base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+            user = Path(base) / "numba"
+            found = user.is_dir() and any(user.rglob(pattern))
+        _state["cache"] = found
+    return _state["cache"]

@@ -73,7 +73,7 @@ def _prefer_native(s: Schedule, batch: int) -> bool:
     if not native.available():
         return False
     est = native.NATIVE_AND_US * s.n_and * batch + 1e6 * native.load_cost()
-    return est < _cost_us(s, batch)
+    return est < native.NUMPY_SCALE * _cost_us(s, batch)
 
 
 def _numpy_schedule(circuit: Circuit, batch: int) -> Schedule:
