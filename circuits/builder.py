@@ -177,35 +177,36 @@ class Builder:
 
 
 def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b: np.ndarray,
-             inputs: Sequence[tuple], outputs: Sequence[tuple]) -> Circuit:
+             inputs: Sequence[tuple], outputs: Sequence[tuple],
+             keep: np.ndarray | None = None) -> Circuit:
     """A Circuit from builder-space gate arrays (wire 0 and 1 the constants, input bits with
-    op ``INPUT``): input bits first in port order, then the gates in array order, then a
-    constant gate for each constant an output names. ``inputs`` are ``(party, name, type,
-    wires)`` and ``outputs`` ``(recipients, name, type, wires)`` in builder space."""
+    op ``INPUT``): input bits first in port order, then the gates in array order (only those
+    ``keep`` marks, if given), then a constant gate for each constant an output names.
+    ``inputs`` are ``(party, name, type, wires)`` and ``outputs`` ``(recipients, name, type,
+    wires)`` in builder space."""
+    from . import jit
+    from .rehash import number_gates, write_gates
     n_nodes = op.size
     in_nodes = np.concatenate([np.asarray(ws, dtype=np.int64) for (_, _, _, ws) in inputs]) \
         if inputs else np.zeros(0, dtype=np.int64)
     n_in = in_nodes.size
-    is_gate = (op == _XOR) | (op == _AND) | (op == _NOT)
-    gate_nodes = np.flatnonzero(is_gate)
     used_consts = sorted({int(w) for (_, _, _, ws) in outputs
                           for w in np.asarray(ws, dtype=np.int64).tolist() if w <= ONE})
+    op = np.ascontiguousarray(op, dtype=np.uint8)
+    a = np.ascontiguousarray(a, dtype=np.int64)
+    b = np.ascontiguousarray(b, dtype=np.int64)
+    keep = np.ones(n_nodes, dtype=np.bool_) if keep is None else keep
     new = np.full(n_nodes, -1, dtype=np.int64)
     new[in_nodes] = np.arange(n_in)
-    new[gate_nodes] = n_in + np.arange(gate_nodes.size)
-    n_g = gate_nodes.size
-    for c in used_consts:
-        new[c] = n_in + n_g
-        n_g += 1
-    g_op = op[gate_nodes]
-    g_a, g_b = a[gate_nodes], b[gate_nodes]
-    out_a = np.where(g_a >= 0, new[np.maximum(g_a, 0)], -1)
-    out_b = np.where(g_b >= 0, new[np.maximum(g_b, 0)], -1)
-    if used_consts:
-        g_op = np.concatenate([g_op, np.array([int(Op.CONST0) if c == ZERO else int(Op.CONST1)
-                                               for c in used_consts], dtype=np.uint8)])
-        out_a = np.concatenate([out_a, np.full(len(used_consts), -1)])
-        out_b = np.concatenate([out_b, np.full(len(used_consts), -1)])
+    jit.use_compiled(n_nodes, "yaogc.circuits.rehash")
+    n_g = number_gates(op, keep, new, n_in)
+    g_op = np.empty(n_g + len(used_consts), dtype=np.uint8)
+    out_a = np.full(n_g + len(used_consts), -1, dtype=np.int64)
+    out_b = np.full(n_g + len(used_consts), -1, dtype=np.int64)
+    for i, c in enumerate(used_consts):
+        new[c] = n_in + n_g + i
+        g_op[n_g + i] = int(Op.CONST0) if c == ZERO else int(Op.CONST1)
+    write_gates(op, a, b, keep, new, g_op, out_a, out_b)
     ins, pos = [], 0
     for party, pname, t, ws in inputs:
         k = len(ws)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .builder import assemble
 from .circuit import Circuit, OutputPort, Op
-from .rehash import INPUT, keep_wires, live_mask, rehash
+from .rehash import INPUT, live_mask, rehash
 
 _MAX_ROUNDS = 8
 
@@ -49,14 +49,7 @@ def compact(name: str, parties, op: np.ndarray, a: np.ndarray, b: np.ndarray,
     """Assemble a Circuit from builder-space arrays without the gates no output reads."""
     roots = [np.asarray(ws, dtype=np.int64) for (_, _, _, ws) in outputs]
     roots = np.concatenate(roots) if roots else np.zeros(0, dtype=np.int64)
-    keep = live_mask(op, a, b, roots)
-    keep[:2] = True
-    keep |= op == INPUT
-    if not keep.all():
-        op, a, b, new = keep_wires(np.flatnonzero(keep), op, a, b)
-        inputs = [(p, n, t, new[np.asarray(ws, dtype=np.int64)]) for (p, n, t, ws) in inputs]
-        outputs = [(r, n, t, new[np.asarray(ws, dtype=np.int64)]) for (r, n, t, ws) in outputs]
-    return assemble(name, parties, op, a, b, inputs, outputs)
+    return assemble(name, parties, op, a, b, inputs, outputs, keep=live_mask(op, a, b, roots))
 
 
 _XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)

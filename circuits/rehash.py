@@ -242,3 +242,30 @@ def and_levels(op: np.ndarray, a: np.ndarray, b: np.ndarray, n_in: int) -> np.nd
     _and_levels(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
                 np.ascontiguousarray(b, dtype=np.int64), int(n_in), lev)
     return lev
+
+
+@kernel
+def number_gates(op, keep, new, n_in):
+    """Number the kept gates n_in, n_in + 1, ... in array order (into ``new``); how many."""
+    k = 0
+    for w in range(op.size):
+        if op[w] <= 2 and keep[w]:
+            new[w] = n_in + k
+            k += 1
+    return k
+
+
+@kernel
+def write_gates(op, a, b, keep, new, g_op, g_a, g_b):
+    """The kept gates with their operands renumbered by ``new``, in array order."""
+    k = 0
+    for w in range(op.size):
+        o = op[w]
+        if o <= 2 and keep[w]:
+            g_op[k] = o
+            x = a[w]
+            g_a[k] = new[x] if x >= 0 else -1
+            if o != 2:
+                y = b[w]
+                g_b[k] = new[y] if y >= 0 else -1
+            k += 1
