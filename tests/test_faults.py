@@ -46,9 +46,10 @@ def aes(bristol_path):
 @pytest.mark.parametrize("victim", ["garbler", "evaluator"])
 @pytest.mark.parametrize("phase", PHASES)
 def test_peer_killed_in_each_phase(aes, victim, phase):
-    # 20 AES instances: 4 MB of tables, more than the socket buffers hold, so a garbler whose
-    # evaluator died notices while it is still sending tables
-    k = 20
+    # 160 AES instances: 33 MB of tables, twice what the socket buffers can hold (4 MiB asked
+    # for on each side, which Linux doubles), so a garbler whose evaluator died notices while
+    # it is still sending tables, however fast it garbles
+    k = 160
     g_rows = [{"in1": i} for i in range(k)]
     e_rows = [{"in2": 7 * i} for i in range(k)]
     t = time.monotonic()
