@@ -162,3 +162,38 @@ def test_program_fixed_point_arrays_from_files(tmp_path):
     assert rows == json.loads(out2)["outputs"]
     assert rows[0]["mean"] == 125.5 and rows[1] == {"mean": 100.0, "variance": 0.0}
     assert abs(rows[0]["variance"] - 112.875) < 1e-3  # (25 + 20.25 + 210.25 + 196) / 4
+
+
+def test_run_reports_compile_and_schedule_time_and_uses_the_cache(tmp_path):
+    """--json stats carry every phase the user waited for; the second run of a program reads
+    its circuit (and schedule) from the cache, --no-cache does not."""
+    prog = os.path.join(os.path.dirname(__file__), "..", "examples", "millionaires.yao")
+    env = {**os.environ, "YAOGC_CACHE_DIR": str(tmp_path / "cache")}
+    cached = []
+    for extra in ([], [], ["--no-cache"]):
+        lp = subprocess.Popen(CLI + ["run", prog, "--as", "bob", "--input", "bob_wealth=7",
+                                     "--json", "--listen", "127.0.0.1:0"] + extra,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        m = LISTEN_RE.search(lp.stderr.readline())
+        assert m
+        cp = subprocess.run(CLI + ["run", prog, "--as", "alice", "--input", "alice_wealth=9",
+                                   "--json", "--connect", f"127.0.0.1:{m.group(2)}"] + extra,
+                            capture_output=True, text=True, env=env, timeout=120)
+        rc, out, err = finish(lp)
+        assert rc == 0 and cp.returncode == 0, (err, cp.stderr)
+        for text in (out, cp.stdout):
+            st = json.loads(text)["stats"]
+            for key in ("compile_seconds", "schedule_seconds", "setup_seconds", "gc_seconds"):
+                assert st[key] >= 0, key
+            cached.append(st["compile_cached"])
+    assert cached[2:4] == [True, True] and cached[4:] == [False, False]
+    assert list((tmp_path / "cache").glob("*.yaoc"))
+
+
+def test_compile_progress_lines(capsys):
+    from yaogc.compiler.cli import phase_report
+    report = phase_report("big.yao", after=0.0, quiet_after=0.0)
+    report("lowering", 1234567, 2.5)
+    report("checked", 0, 0.4)
+    assert capsys.readouterr().err.splitlines() == ["big.yao: lowering, 1,234,567 gates, 2.5 s",
+                                                    "big.yao: checked, 0.4 s"]
