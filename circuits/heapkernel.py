@@ -13,7 +13,12 @@ import numpy as np
 
 from . import jit
 from .jit import kernel
-from .rehash import band, bnot, bxor, new_table
+from .rehash import band as _band, bnot as _bnot, bxor as _bxor, new_table
+
+# the Builder rules as called functions here, not inlined at every call site as the rehash
+# loop has them: the heap calls them from a dozen places, and inlining each one made
+# compiling this module take minutes on a loaded machine for no gain (a heap is built once)
+band, bnot, bxor = (jit.kernel(k.py_func) for k in (_band, _bnot, _bxor))
 
 
 @kernel
