@@ -37,7 +37,7 @@ def fanout_and_live(op, in0, in1, n_in, outs, live, fan):
             fan[in1[k]] += 1
 
 
-@kernel(inline=True)
+@kernel
 def _symdiff(x, nx, y, ny, out):
     """Sorted symmetric difference of x[:nx] and y[:ny] into out; its length."""
     i = 0
