@@ -115,6 +115,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON list")
     ap.add_argument("--quick", action="store_true", help="a reduced set, under a minute")
+    ap.add_argument("--case", action="append", metavar="NAME:K:REPEATS",
+                    help="run only these cases (e.g. sha256:1:7); repeatable")
     ap.add_argument("--reference", type=Path, default=REFERENCE,
                     help="folder of the Bristol reference circuits")
     args = ap.parse_args(argv)
@@ -124,7 +126,14 @@ def main(argv=None) -> int:
     from yaogc.gc import native
     engines = ["numpy"] + (["native"] if native.available() else [])
     records = []
-    for name, k, repeats in cases(args.quick):
+    todo = cases(args.quick)
+    if args.case:
+        try:
+            todo = [(n, int(k), int(r)) for n, k, r in (c.split(":") for c in args.case)]
+        except ValueError:
+            print("e2e: --case wants NAME:K:REPEATS, e.g. sha256:1:7", file=sys.stderr)
+            return 2
+    for name, k, repeats in todo:
         for engine in engines:
             rec = measure(name, k, repeats, args.reference, engine)
             records.append(rec)
