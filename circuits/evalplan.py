@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .jit import kernel
+from .slotarena import arena_free, arena_new, arena_take
 
 
 @kernel
@@ -81,69 +82,6 @@ def order_gates(group_of, last, n_groups, order):
         cnt2[g] += 1
 
 
-# --- the slot arena: best fit among free ranges, coalesced with free neighbours --------------
-# Free ranges are kept per exact size (those at least as long as the widest group share one
-# list) in doubly linked lists by start; a segment tree over sizes counts the ranges of each
-# size, so the smallest size that fits is found in O(log widest).
-
-@kernel(inline=True)
-def _tree_add(tree, leaves, size, d):
-    i = leaves + size
-    while i >= 1:
-        tree[i] += d
-        i >>= 1
-
-
-@kernel(inline=True)
-def _tree_first(tree, leaves, size):
-    """The smallest size >= ``size`` with a free range, or -1."""
-    if size >= leaves:
-        return -1
-    i = leaves + size
-    if tree[i] > 0:
-        return size
-    # climb until a right sibling holds something, then descend to its leftmost leaf
-    while i > 1:
-        if i & 1 == 0 and tree[i + 1] > 0:
-            i += 1
-            while i < leaves:
-                i = 2 * i if tree[2 * i] > 0 else 2 * i + 1
-            return i - leaves
-        i >>= 1
-    return -1
-
-
-@kernel(inline=True)
-def _unlink(s, widest, size_at, start_at, nxt, prv, head, tree, leaves):
-    size = size_at[s]
-    c = size if size < widest else widest
-    p = prv[s]
-    q = nxt[s]
-    if p >= 0:
-        nxt[p] = q
-    else:
-        head[c] = q
-    if q >= 0:
-        prv[q] = p
-    size_at[s] = 0
-    start_at[s + size] = -1
-    _tree_add(tree, leaves, c, -1)
-
-
-@kernel(inline=True)
-def _link(s, size, widest, size_at, start_at, nxt, prv, head, tree, leaves):
-    c = size if size < widest else widest
-    size_at[s] = size
-    start_at[s + size] = s
-    q = head[c]
-    nxt[s] = q
-    prv[s] = -1
-    if q >= 0:
-        prv[q] = s
-    head[c] = s
-    _tree_add(tree, leaves, c, 1)
-
-
 @kernel
 def allocate(first, n_slots_max, order, last_of, starts, sizes, n_groups, slot_at):
     """The slot of every position of the ordered gates (``order``: position -> gate; the
@@ -194,59 +132,18 @@ def allocate(first, n_slots_max, order, last_of, starts, sizes, n_groups, slot_a
             rel[fill[w]] = r
             fill[w] += 1
 
-    m = n_slots_max + 2
-    # free ranges at least as long as the widest group all fit any request: one bucket
     widest = 1
     for g in range(n_groups):
         if sizes[g] > widest:
             widest = sizes[g]
-    nb = widest + 1
-    # int32: a few bytes per slot (the store has fewer than 2**31 slots)
-    size_at = np.zeros(m, dtype=np.int32)
-    start_at = np.full(m, -1, dtype=np.int32)
-    nxt = np.full(m, -1, dtype=np.int32)
-    prv = np.full(m, -1, dtype=np.int32)
-    head = np.full(nb, -1, dtype=np.int32)
-    leaves = 1
-    while leaves < nb:
-        leaves *= 2
-    tree = np.zeros(2 * leaves, dtype=np.int32)
+    arena = arena_new(first, n_slots_max, widest)
     bases = np.empty(n_groups, dtype=np.int64)
-    top = first
     for g in range(n_groups):
         for j in range(rel_ptr[g], rel_ptr[g + 1]):
             r = rel[j]
             rg = run_group[r]
-            s = bases[rg] + run_pos[r] - starts[rg]
-            size = run_len[r]
-            e = s + size
-            if size_at[e] > 0:                  # a free range right after
-                size += size_at[e]
-                _unlink(e, widest, size_at, start_at, nxt, prv, head, tree, leaves)
-            p = start_at[s]
-            if p >= 0:                          # a free range right before
-                size += s - p
-                _unlink(p, widest, size_at, start_at, nxt, prv, head, tree, leaves)
-                s = p
-            _link(s, size, widest, size_at, start_at, nxt, prv, head, tree, leaves)
-        want = sizes[g]
-        fit = _tree_first(tree, leaves, want)
-        if fit >= 0:
-            s = head[fit]
-            have = size_at[s]
-            _unlink(s, widest, size_at, start_at, nxt, prv, head, tree, leaves)
-            if have > want:
-                _link(s + want, have - want, widest, size_at, start_at, nxt, prv, head, tree,
-                      leaves)
-            bases[g] = s
-        else:
-            p = start_at[top]                   # grow the free range that ends at the top
-            if p >= 0:
-                _unlink(p, widest, size_at, start_at, nxt, prv, head, tree, leaves)
-                bases[g] = p
-            else:
-                bases[g] = top
-            top = bases[g] + want
+            arena_free(arena, bases[rg] + run_pos[r] - starts[rg], run_len[r])
+        bases[g] = arena_take(arena, sizes[g])
     n_used = first
     for g in range(n_groups):
         s0 = starts[g]

@@ -38,6 +38,7 @@ _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 # per word; a level group about 1.2 µs with one word per wire, 4 µs with more, plus about
 # 1.5 ns per gate-word; building a plan about 1.3 µs per gate
 _INT_GATE, _INT_WORD, _GROUP_FLAT, _GROUP, _LEVEL_WORD = 0.14e-6, 3e-9, 1.2e-6, 4e-6, 1.5e-9
+_KERNELS = ("yaogc.circuits.evalplan",)
 _PLAN_WORDS = 16   # without a cached plan, batches up to this many words run gate by gate
 # from this many gates, loading numba (about half a second) pays for the compiled gate loop
 # even when nothing else has loaded it (the integer loop costs about 0.15 µs per gate)
@@ -92,7 +93,7 @@ class LevelPlan:
         self.n_inputs = n_in
         self.zero, self.one = n_in, n_in + 1
         # every pass below looks at each gate once: compiled for large circuits
-        jit.use_compiled(n, "yaogc.circuits.evalplan")
+        jit.use_compiled(n, *_KERNELS)
         level = _gate_levels(circuit)
         # groups: the distinct (level, is AND) keys in ascending order, numbered densely
         group_of = np.full(n, -1, dtype=np.int64)
@@ -238,7 +239,7 @@ def _compiled_loop(circuit: Circuit) -> bool:
         return False
     if "numba" not in sys.modules and n < _LOAD_GATES:
         return False
-    return jit.compiled("yaogc.circuits.evalplan")
+    return jit.compiled(*_KERNELS)
 
 
 def _run_gates(circuit: Circuit, packed_inputs: np.ndarray, wanted: np.ndarray | None
@@ -306,7 +307,7 @@ def evaluate_packed_outputs(circuit: Circuit, packed_inputs: np.ndarray,
     if engine not in ("auto", "ints", "gates", "levels"):
         raise CircuitError(f"unknown evaluation engine '{engine}' (auto, ints, gates or levels)")
     if engine == "gates":
-        jit.use_compiled(circuit.n_gates, "yaogc.circuits.evalplan")
+        jit.use_compiled(circuit.n_gates, *_KERNELS)
         return _run_gates(circuit, packed_inputs, wires)
     if engine == "ints" or (engine == "auto" and not _use_levels(circuit, packed_inputs.shape[1])):
         if engine == "auto" and _compiled_loop(circuit):

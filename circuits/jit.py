@@ -54,15 +54,23 @@ def kernel(fn=None, *, inline: bool = False):
 
 def compiled(*modules: str) -> bool:
     """Replace every kernel named in the given modules (names as in ``sys.modules``) by its
-    compiled version, so that kernels calling kernels are compiled together; False (and
-    nothing changes) where numba is unavailable or disabled."""
+    compiled version, so that kernels calling kernels are compiled together (the modules
+    that kernels are imported from are switched too); False (and nothing changes) where
+    numba is unavailable or disabled."""
     if not ENABLED:
         return False
-    for name in modules:
+    todo, seen = list(modules), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
         ns = sys.modules[name].__dict__
         for k, v in list(ns.items()):
             if isinstance(v, _Kernel):
                 ns[k] = v.dispatcher()
+                # a kernel imported from another module calls that module's kernels
+                todo.append(v.py_func.__module__)
     return True
 
 

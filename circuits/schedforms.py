@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .jit import kernel
+from .slotarena import arena_free, arena_new, arena_take
 
 
 @kernel
@@ -307,134 +308,27 @@ def arity_of(wires, flen, fc):
 
 
 # --- slots: contiguous runs per step, reused after the last reader ---------------------------
-@kernel(inline=True)
-def _bitlen(x):
-    n = 0
-    while x > 0:
-        x >>= 1
-        n += 1
-    return n
-
-
 @kernel
-def _push_entry(ent_s, ent_next, head, n_ent, k, s):
-    if n_ent >= ent_s.size:
-        ent_s = _grow(ent_s, n_ent + 1)
-        ent_next = _grow(ent_next, n_ent + 1)
-    ent_s[n_ent] = s
-    ent_next[n_ent] = head[k]
-    head[k] = n_ent
-    return ent_s, ent_next, n_ent + 1
-
-
-@kernel
-def assign_slots(reserved, n_in, step_ptr, members, gone_ptr, gone, unused_inputs, slot,
-                 starts, end_of, start_of):
-    """Give every step's outputs a contiguous run of slots, freeing each basis wire's slot at
-    the start of the step after its last reader (``gone`` per step, CSR by ``gone_ptr``).
-    Free runs are coalesced with their neighbours and kept in lists by size class (lazily
-    cleaned); a request takes a run from the smallest class that fits, else grows the store.
-    Returns the store size."""
-    head = np.full(64, -1, dtype=np.int64)
-    ent_s = np.empty(1024, dtype=np.int64)
-    ent_next = np.empty(1024, dtype=np.int64)
-    n_ent = 0
-    top = reserved
-    peak = reserved
-    buf = np.empty(max(16, unused_inputs.size), dtype=np.int64)
-    for phase in range(starts.size + 1):
-        if phase == 0:
-            m = unused_inputs.size
-            for i in range(m):
-                buf[i] = unused_inputs[i]
-        else:
-            # basis wires last read by the step before this one
-            m = gone_ptr[phase + 1] - gone_ptr[phase]
-            if buf.size < m:
-                buf = np.empty(m, dtype=np.int64)
-            for i in range(m):
-                buf[i] = slot[gone[gone_ptr[phase] + i]]
-        if m:
-            srt = np.sort(buf[:m])
-            i = 0
-            while i < m:
-                s = srt[i]
-                j = i
-                while j + 1 < m and srt[j + 1] == srt[j] + 1:
-                    j += 1
-                e = srt[j] + 1
-                i = j + 1
-                # add the run [s, e), merged with free neighbours
-                if start_of[s] >= 0:
-                    p = start_of[s]
-                    end_of[p] = -1
-                    start_of[s] = -1
-                    s = p
-                if end_of[e] >= 0:
-                    f = end_of[e]
-                    end_of[e] = -1
-                    start_of[f] = -1
-                    e = f
-                if e == top:
-                    top = s
-                else:
-                    end_of[s] = e
-                    start_of[e] = s
-                    ent_s, ent_next, n_ent = _push_entry(ent_s, ent_next, head, n_ent,
-                                                         _bitlen(e - s), s)
-        if phase == starts.size:
-            break
-        si = phase
+def assign_slots(reserved, n_max, step_ptr, members, gone_ptr, gone, unused_inputs, slot,
+                 starts):
+    """Give every step's outputs a contiguous run of slots (:mod:`.slotarena`), freeing each
+    basis wire's slot at the start of the step after its last reader (``gone`` per step, CSR
+    by ``gone_ptr``) and the slots of unread inputs first. Returns the store size."""
+    n_steps = starts.size
+    largest = 1
+    for si in range(n_steps):
+        if step_ptr[si + 1] - step_ptr[si] > largest:
+            largest = step_ptr[si + 1] - step_ptr[si]
+    arena = arena_new(reserved, n_max, largest)
+    for i in range(unused_inputs.size):
+        arena_free(arena, unused_inputs[i], 1)
+    for si in range(n_steps):
+        # basis wires last read by the step before this one
+        for j in range(gone_ptr[si], gone_ptr[si + 1]):
+            arena_free(arena, slot[gone[j]], 1)
         n = step_ptr[si + 1] - step_ptr[si]
-        got = -1
-        if n > 0:
-            c = _bitlen(n)
-            for k in range(c, 64):
-                # the lowest-addressed run of this class that fits (stale entries dropped)
-                prev = -1
-                en = head[k]
-                best = -1
-                best_prev = -1
-                while en != -1:
-                    s = ent_s[en]
-                    nxt = ent_next[en]
-                    e = end_of[s]
-                    if not (e >= 0 and _bitlen(e - s) == k):
-                        if prev == -1:
-                            head[k] = nxt
-                        else:
-                            ent_next[prev] = nxt
-                    else:
-                        if e - s >= n and (best == -1 or s < ent_s[best]):
-                            best = en
-                            best_prev = prev
-                        prev = en
-                    en = nxt
-                if best >= 0:
-                    s = ent_s[best]
-                    e = end_of[s]
-                    if best_prev == -1:
-                        head[k] = ent_next[best]
-                    else:
-                        ent_next[best_prev] = ent_next[best]
-                    got = s
-                    end_of[s] = -1
-                    start_of[e] = -1
-                    if e - s > n:
-                        s2 = s + n
-                        end_of[s2] = e
-                        start_of[e] = s2
-                        ent_s, ent_next, n_ent = _push_entry(ent_s, ent_next, head, n_ent,
-                                                             _bitlen(e - s2), s2)
-                    break
-            if got < 0:
-                got = top
-                top += n
-                if top > peak:
-                    peak = top
-        else:
-            got = top
+        got = arena_take(arena, n)
         starts[si] = got
         for i in range(n):
             slot[members[step_ptr[si] + i]] = got + i
-    return peak
+    return arena[6][3]

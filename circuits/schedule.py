@@ -334,10 +334,8 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     unused = FIRST_INPUT_SLOT + np.flatnonzero(last[:n_in] < 0)
     starts = np.zeros(n_steps, dtype=np.int64)
     top = FIRST_INPUT_SLOT + n_in + int(ids.size) + 2
-    peak = K.assign_slots(FIRST_INPUT_SLOT + n_in, n_in, bounds, members.astype(np.int64),
-                          gone_ptr, gone, unused.astype(np.int64), slot, starts,
-                          np.full(top + 1, -1, dtype=np.int64),
-                          np.full(top + 1, -1, dtype=np.int64))
+    peak = K.assign_slots(FIRST_INPUT_SLOT + n_in, top, bounds, members.astype(np.int64),
+                          gone_ptr, gone, unused.astype(np.int64), slot, starts)
 
     steps = []
     offset = 0

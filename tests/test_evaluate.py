@@ -164,9 +164,11 @@ def _plan_arrays(plan):
 def _plain_kernels(monkeypatch):
     """Run the plan's kernels as plain Python (the fallback where numba is missing)."""
     import yaogc.circuits.evalplan as P
-    for name, v in list(vars(P).items()):
-        if hasattr(v, "py_func"):
-            monkeypatch.setattr(P, name, v.py_func)
+    import yaogc.circuits.slotarena as A
+    for mod in (P, A):
+        for name, v in list(vars(mod).items()):
+            if hasattr(v, "py_func"):
+                monkeypatch.setattr(mod, name, v.py_func)
 
 
 @pytest.mark.parametrize("name", ["adder64.txt", "aes_128.txt"])
