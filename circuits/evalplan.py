@@ -136,14 +136,14 @@ def allocate(first, n_slots_max, order, last_of, starts, sizes, n_groups, slot_a
     for g in range(n_groups):
         if sizes[g] > widest:
             widest = sizes[g]
-    arena = arena_new(first, n_slots_max, widest)
+    buf, meta = arena_new(first, n_slots_max, widest)
     bases = np.empty(n_groups, dtype=np.int64)
     for g in range(n_groups):
         for j in range(rel_ptr[g], rel_ptr[g + 1]):
             r = rel[j]
             rg = run_group[r]
-            arena_free(arena, bases[rg] + run_pos[r] - starts[rg], run_len[r])
-        bases[g] = arena_take(arena, sizes[g])
+            arena_free(buf, meta, bases[rg] + run_pos[r] - starts[rg], run_len[r])
+        bases[g] = arena_take(buf, meta, sizes[g])
     n_used = first
     for g in range(n_groups):
         s0 = starts[g]

@@ -319,16 +319,28 @@ def assign_slots(reserved, n_max, step_ptr, members, gone_ptr, gone, unused_inpu
     for si in range(n_steps):
         if step_ptr[si + 1] - step_ptr[si] > largest:
             largest = step_ptr[si + 1] - step_ptr[si]
-    arena = arena_new(reserved, n_max, largest)
+    buf, meta = arena_new(reserved, n_max, largest)
     for i in range(unused_inputs.size):
-        arena_free(arena, unused_inputs[i], 1)
+        arena_free(buf, meta, unused_inputs[i], 1)
     for si in range(n_steps):
         # basis wires last read by the step before this one
+        # (listed by wire, so the slots of one step's outputs come in runs: freed as one)
+        rs = -1
+        re = -1
         for j in range(gone_ptr[si], gone_ptr[si + 1]):
-            arena_free(arena, slot[gone[j]], 1)
+            x = slot[gone[j]]
+            if x == re:
+                re += 1
+                continue
+            if rs >= 0:
+                arena_free(buf, meta, rs, re - rs)
+            rs = x
+            re = x + 1
+        if rs >= 0:
+            arena_free(buf, meta, rs, re - rs)
         n = step_ptr[si + 1] - step_ptr[si]
-        got = arena_take(arena, n)
+        got = arena_take(buf, meta, n)
         starts[si] = got
         for i in range(n):
             slot[members[step_ptr[si] + i]] = got + i
-    return arena[6][3]
+    return meta[3]
