@@ -39,12 +39,14 @@ def fanout_and_live(op, in0, in1, n_in, outs, live, fan):
 
 
 @kernel
-def _symdiff(x, nx, y, ny, out):
-    """Sorted symmetric difference of x[:nx] and y[:ny] into out; its length."""
-    i = 0
-    j = 0
+def _symdiff(x, x0, nx, y, y0, ny, out):
+    """Sorted symmetric difference of x[x0:x0+nx] and y[y0:y0+ny] into out; its length."""
+    i = x0
+    j = y0
+    xe = x0 + nx
+    ye = y0 + ny
     k = 0
-    while i < nx and j < ny:
+    while i < xe and j < ye:
         if x[i] < y[j]:
             out[k] = x[i]
             i += 1
@@ -56,11 +58,11 @@ def _symdiff(x, nx, y, ny, out):
         else:
             i += 1
             j += 1
-    while i < nx:
+    while i < xe:
         out[k] = x[i]
         i += 1
         k += 1
-    while j < ny:
+    while j < ye:
         out[k] = y[j]
         j += 1
         k += 1
@@ -79,20 +81,27 @@ def _grow(buf, need):
 
 @kernel
 def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
-          F, flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands):
-    """Forward pass: every live wire's form (F/flen/fc), wire-level constant (const, -1 for
-    none), AND-depth; materialized XOR wires get their definition in mbuf
+          fbuf, fstart, flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands):
+    """Forward pass: every live wire's form (its terms ``fbuf[fstart:fstart+flen]``, written
+    once and shared by NOT and pass-through ANDs; constant bit fc), wire-level constant
+    (const, -1 for none), AND-depth; materialized XOR wires get their definition in mbuf
     (mat_start/mat_len; mat_len -1 for other wires) and their level in blevel; AND gates
-    that remain are listed in ands. Returns (mbuf, terms used in mbuf, number of ands)."""
+    that remain are listed in ands. Returns (fbuf, mbuf, terms used in mbuf, number of
+    ands)."""
     n_w = n_in + op.size
     scratch = np.empty(max(64, 4 * cap), dtype=np.int32)
     scratch2 = np.empty(max(64, 4 * cap), dtype=np.int32)
     scratch3 = np.empty(max(64, 4 * cap), dtype=np.int32)
     one = np.empty(1, dtype=np.int32)
     mpos = 0
+    fpos = 0
     na = 0
+    if fbuf.size < n_in + 1:
+        fbuf = _grow(fbuf, n_in + 1)
     for w in range(n_in):
-        F[w, 0] = w
+        fbuf[fpos] = w
+        fstart[w] = fpos
+        fpos += 1
         flen[w] = 1
     for k in range(op.size):
         w = n_in + k
@@ -115,7 +124,7 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 continue
             if scratch.size < flen[a] + flen[b]:
                 scratch = _grow(scratch, flen[a] + flen[b])
-            n = _symdiff(F[a], flen[a], F[b], flen[b], scratch)
+            n = _symdiff(fbuf, fstart[a], flen[a], fbuf, fstart[b], flen[b], scratch)
             fc[w] = fc[a] ^ fc[b]
             if n > bound and (fan[w] > 1 or n > cap):
                 lv = 0
@@ -137,9 +146,9 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                                 scratch2 = _grow(scratch2, need)
                             if scratch3.size < need:
                                 scratch3 = _grow(scratch3, need)
-                            n2 = _symdiff(scratch, n, mbuf[s0:s0 + m], m, scratch2)
+                            n2 = _symdiff(scratch, 0, n, mbuf, s0, m, scratch2)
                             one[0] = t
-                            n3 = _symdiff(scratch2, n2, one, 1, scratch3)
+                            n3 = _symdiff(scratch2, 0, n2, one, 0, 1, scratch3)
                             if n3 <= expand:
                                 scratch, scratch3 = scratch3, scratch
                                 n = n3
@@ -150,11 +159,15 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 mat_len[w] = n
                 mpos += n
                 blevel[w] = lv
-                F[w, 0] = w
-                flen[w] = 1
-            else:
-                F[w, :n] = scratch[:n]
-                flen[w] = n
+                n = 1
+                scratch[0] = w
+            if fpos + n > fbuf.size:
+                fbuf = _grow(fbuf, fpos + n)
+            for i in range(n):
+                fbuf[fpos + i] = scratch[i]
+            fstart[w] = fpos
+            flen[w] = n
+            fpos += n
         elif o == 1:
             a = in0[k]
             b = in1[k]
@@ -166,13 +179,13 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 flen[w] = 0
             elif ca == 1 or a == b:
                 const[w] = cb
-                F[w, :flen[b]] = F[b, :flen[b]]
+                fstart[w] = fstart[b]
                 flen[w] = flen[b]
                 fc[w] = fc[b]
                 level[w] = level[b]
             elif cb == 1:
                 const[w] = ca
-                F[w, :flen[a]] = F[a, :flen[a]]
+                fstart[w] = fstart[a]
                 flen[w] = flen[a]
                 fc[w] = fc[a]
                 level[w] = level[a]
@@ -184,15 +197,19 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 blevel[w] = lv
                 ands[na] = w
                 na += 1
-                F[w, 0] = w
+                if fpos + 1 > fbuf.size:
+                    fbuf = _grow(fbuf, fpos + 1)
+                fbuf[fpos] = w
+                fstart[w] = fpos
                 flen[w] = 1
+                fpos += 1
         elif o == 2:
             a = in0[k]
             if const[a] >= 0:
                 const[w] = const[a] ^ 1
                 flen[w] = 0
             else:
-                F[w, :flen[a]] = F[a, :flen[a]]
+                fstart[w] = fstart[a]
                 flen[w] = flen[a]
             fc[w] = fc[a] ^ 1
             level[w] = level[a]
@@ -201,19 +218,20 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
             const[w] = v
             fc[w] = v
             flen[w] = 0
-    return mbuf, mpos, na
+    return fbuf, mbuf, mpos, na
 
 
 @kernel
-def needed(roots, F, flen, mat_start, mat_len, mbuf, need):
-    """Mark the materialized wires some root form (a row of F) reads, directly or through
-    other definitions."""
+def needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need):
+    """Mark the materialized wires some root's form reads, directly or through other
+    definitions."""
     stack = np.empty(1024, dtype=np.int64)
     sp = 0
     for i in range(roots.size):
         r = roots[i]
+        f0 = fstart[r]
         for j in range(flen[r]):
-            t = F[r, j]
+            t = fbuf[f0 + j]
             if mat_len[t] >= 0 and not need[t]:
                 need[t] = True
                 if sp >= stack.size:
@@ -251,8 +269,8 @@ def sublevels(mats, blevel, mat_start, mat_len, mbuf, sub):
 
 
 @kernel
-def last_uses(step_kind, step_ptr, items, and_a, and_b, F, flen, mat_start, mat_len, mbuf,
-              out_wires, last):
+def last_uses(step_kind, step_ptr, items, and_a, and_b, fbuf, fstart, flen, mat_start,
+              mat_len, mbuf, out_wires, last):
     """Per basis id, the last step reading it (the outputs count as step len(steps))."""
     n_steps = step_kind.size
     for si in range(n_steps):
@@ -260,10 +278,10 @@ def last_uses(step_kind, step_ptr, items, and_a, and_b, F, flen, mat_start, mat_
             if step_kind[si] == 0:
                 x = and_a[items[p]]
                 for j in range(flen[x]):
-                    last[F[x, j]] = si
+                    last[fbuf[fstart[x] + j]] = si
                 y = and_b[items[p]]
                 for j in range(flen[y]):
-                    last[F[y, j]] = si
+                    last[fbuf[fstart[y] + j]] = si
             else:
                 t = items[p]
                 s0 = mat_start[t]
@@ -272,18 +290,19 @@ def last_uses(step_kind, step_ptr, items, and_a, and_b, F, flen, mat_start, mat_
     for i in range(out_wires.size):
         r = out_wires[i]
         for j in range(flen[r]):
-            last[F[r, j]] = n_steps
+            last[fbuf[fstart[r] + j]] = n_steps
 
 
 @kernel
-def fill_rows(wires, F, flen, fc, slot, out, stride, row0):
+def fill_rows(wires, fbuf, fstart, flen, fc, slot, out, stride, row0):
     """The slot rows of the forms of ``wires`` into column block out[:, row0 + i] of an
     (arity, stride) layout: terms, then ONE_SLOT (1) for the constant, zero padding."""
     for i in range(wires.size):
         w = wires[i]
         n = flen[w]
+        f0 = fstart[w]
         for j in range(n):
-            out[j, row0 + i] = slot[F[w, j]]
+            out[j, row0 + i] = slot[fbuf[f0 + j]]
         if fc[w]:
             out[n, row0 + i] = 1
 
@@ -305,6 +324,26 @@ def arity_of(wires, flen, fc):
         if v > best:
             best = v
     return best
+
+
+@kernel
+def gone_by_step(last, n_steps, gone_ptr):
+    """The basis wires (last reader >= 0) by the step at whose start their slot is freed
+    (the one after the last reader), ascending wires within a step: a counting sort; fills
+    ``gone_ptr`` (n_steps + 2) and returns the wires."""
+    for w in range(last.size):
+        if last[w] >= 0:
+            gone_ptr[last[w] + 2] += 1
+    for v in range(1, gone_ptr.size):
+        gone_ptr[v] += gone_ptr[v - 1]
+    gone = np.empty(gone_ptr[-1], dtype=np.int64)
+    fill = gone_ptr.copy()
+    for w in range(last.size):
+        if last[w] >= 0:
+            f = last[w] + 1
+            gone[fill[f]] = w
+            fill[f] += 1
+    return gone
 
 
 # --- slots: contiguous runs per step, reused after the last reader ---------------------------

@@ -275,30 +275,33 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     jit.use_compiled(5 * n_w, "yaogc.circuits.schedforms")
     if "live" not in shared:     # the same for every schedule of the circuit
         live = np.zeros(n_w, dtype=np.bool_)
-        fan = np.zeros(n_w, dtype=np.int64)
+        fan = np.zeros(n_w, dtype=np.int32)
         K.fanout_and_live(op, in0, in1, n_in, outs, live, fan)
         shared["live"], shared["fanout"] = live, fan
     live, fan = shared["live"], shared["fanout"]
 
     # per wire: its linear form, wire-level constant, AND-depth; materialized definitions
-    F = np.zeros((n_w, cap), dtype=np.int32)
+    fstart = np.zeros(n_w, dtype=np.int64)
     flen = np.zeros(n_w, dtype=np.int32)
     fc = np.zeros(n_w, dtype=np.uint8)
     const = np.full(n_w, -1, dtype=np.int8)
     level = np.zeros(n_w, dtype=np.int32)
     blevel = np.zeros(n_w, dtype=np.int32)
     mat_start = np.zeros(n_w, dtype=np.int64)
-    mat_len = np.full(n_w, -1, dtype=np.int64)
-    ands = np.empty(n_w, dtype=np.int64)
-    mbuf, mused, n_and = K.forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand, F,
-                                 flen, fc, const, level, blevel, mat_start, mat_len,
-                                 np.empty(max(1024, n_w), dtype=np.int32), ands)
-    ands = ands[:n_and]
+    mat_len = np.full(n_w, -1, dtype=np.int32)
+    ands = np.empty(n_w, dtype=np.int32)
+    # forms are appended to one buffer (about two terms per wire; it grows when needed)
+    fbuf, mbuf, mused, n_and = K.forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
+                                       np.empty(2 * n_w + 16, dtype=np.int32), fstart, flen,
+                                       fc, const, level, blevel, mat_start, mat_len,
+                                       np.empty(max(1024, n_w // 4), dtype=np.int32), ands)
+    ands = ands[:n_and].astype(np.int64)
     and_a = in0[ands - n_in]
     and_b = in1[ands - n_in]
     # materialized wires actually read (a wire-level XOR may cancel out of every form)
     need = np.zeros(n_w, dtype=np.bool_)
-    K.needed(np.concatenate([outs, and_a, and_b]), F, flen, mat_start, mat_len, mbuf, need)
+    K.needed(np.concatenate([outs, and_a, and_b]), fbuf, fstart, flen, mat_start, mat_len,
+             mbuf, need)
     mats = np.flatnonzero(need)
     sub = np.zeros(n_w, dtype=np.int32)
     K.sublevels(mats, blevel, mat_start, mat_len, mbuf, sub)
@@ -318,18 +321,15 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     step_lv = (keys[bounds[:-1]] // big) if keys.size else np.zeros(0, dtype=np.int64)
     n_steps = step_kind.size
 
-    last = np.full(n_w, -1, dtype=np.int64)
-    K.last_uses(step_kind, bounds, ids, and_a, and_b, F, flen, mat_start, mat_len, mbuf, outs,
-                last)
-    basis = np.flatnonzero(last >= 0)
+    last = np.full(n_w, -1, dtype=np.int32)
+    K.last_uses(step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, mat_start, mat_len,
+                mbuf, outs, last)
     # a slot is freed at the start of the step after its last reader
-    free_at = last[basis] + 1
-    forder = np.argsort(free_at, kind="stable")
-    gone = basis[forder]
-    gone_ptr = np.searchsorted(free_at[forder], np.arange(n_steps + 2)).astype(np.int64)
+    gone_ptr = np.zeros(n_steps + 3, dtype=np.int64)
+    gone = K.gone_by_step(last, n_steps, gone_ptr)
     members = np.where(kinds == 0, ands[np.minimum(ids, max(ands.size - 1, 0))] if ands.size
                        else 0, ids) if ids.size else ids
-    slot = np.zeros(n_w, dtype=np.int64)
+    slot = np.zeros(n_w, dtype=np.int32)     # slots stay below 2**31
     slot[:n_in] = FIRST_INPUT_SLOT + np.arange(n_in)
     unused = FIRST_INPUT_SLOT + np.flatnonzero(last[:n_in] < 0)
     starts = np.zeros(n_steps, dtype=np.int64)
@@ -347,8 +347,8 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
             xa, xb = and_a[g], and_b[g]
             arity = max(K.arity_of(xa, flen, fc), K.arity_of(xb, flen, fc))
             idx = np.zeros((arity, 2 * c), dtype=np.intp)
-            K.fill_rows(xa, F, flen, fc, slot, idx, 2 * c, 0)
-            K.fill_rows(xb, F, flen, fc, slot, idx, 2 * c, c)
+            K.fill_rows(xa, fbuf, fstart, flen, fc, slot, idx, 2 * c, 0)
+            K.fill_rows(xb, fbuf, fstart, flen, fc, slot, idx, 2 * c, c)
             idx = idx.reshape(arity, 2, c)
             idx.flags.writeable = False
             steps.append(AndStep(int(starts[si]), idx, offset, int(step_lv[si]), ands[g]))
@@ -362,7 +362,7 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
             steps.append(XorStep(int(starts[si]), idx))
     arity = K.arity_of(outs, flen, fc) if outs.size else 1
     out_idx = np.zeros((arity, outs.size), dtype=np.intp)
-    K.fill_rows(outs, F, flen, fc, slot, out_idx, outs.size, 0)
+    K.fill_rows(outs, fbuf, fstart, flen, fc, slot, out_idx, outs.size, 0)
     out_idx.flags.writeable = False
     return Schedule(circuit.name, n_in, bound, flat, steps, out_idx, int(peak), offset)
 
