@@ -8,6 +8,7 @@ is reused while a later step still reads it.
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yaogc.circuits import ZERO, Builder, Circuit, InputError, InputPort, Op, OutputPort, uint
 from yaogc.circuits.evaluate import evaluate_bits
@@ -222,3 +223,51 @@ def test_compiled_schedule_equals_plain_python(bristol_path):
         assert r.returncode == 0, r.stderr
         out.append(r.stdout.strip())
     assert out[0] == out[1]
+
+
+def _free_runs(live, first, top):
+    """Maximal runs of free slots in [first, top) given the live ranges."""
+    used = sorted(live)
+    runs, pos = [], first
+    for s, n in used:
+        if s > pos:
+            runs.append((pos, s - pos))
+        pos = max(pos, s + n)
+    if top > pos:
+        runs.append((pos, top - pos))
+    return runs
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 9)), max_size=80),
+       st.integers(0, 2**32 - 1))
+def test_slot_arena_against_a_model(ops, seed):
+    """Ranges handed out never overlap a live one, a request grows the store only when no
+    free range fits, freed neighbours coalesce (all freed: the store is empty again)."""
+    from yaogc.circuits import slotarena as A
+    new, free, take = (getattr(f, "py_func", f) for f in (A.arena_new, A.arena_free,
+                                                           A.arena_take))
+    first, largest = 5, 9
+    buf, meta = new(first, first + 9 * len(ops) + 1, largest)
+    rng = np.random.default_rng(seed)
+    live = []
+    for is_take, n in ops:
+        if is_take or not live:
+            top = int(meta[0])
+            fits = any(size >= n for _, size in _free_runs(live, first, top))
+            s = int(take(buf, meta, n))
+            assert s >= first
+            assert all(s + n <= a or a + m <= s for a, m in live)
+            assert int(meta[0]) == (top if fits else top + n)
+            live.append((s, n))
+        else:
+            s, m = live.pop(int(rng.integers(len(live))))
+            free(buf, meta, s, m)
+        top = int(meta[0])
+        assert all(a + m <= top for a, m in live)
+        assert int(meta[3]) >= top
+        if not live:
+            assert top == first
+    for s, m in live:
+        free(buf, meta, s, m)
+    assert int(meta[0]) == first
