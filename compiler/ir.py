@@ -102,7 +102,14 @@ class WordGraph:
 
     def make(self, op: str, t: ValueType, args, attr=None) -> int:
         """Add ``op`` (or an equivalent simpler node) and return its id."""
-        args = tuple(args)
+        if type(args) is not tuple:
+            args = tuple(args)
+        # an operation already in the graph with these operands in this order was added
+        # after folding and the rules found nothing simpler (they read only the operands,
+        # which never change), so asking them again would give the same node
+        n = self._memo.get((op, t, args, attr))
+        if n is not None:
+            return n
         if args and op != "input":
             kinds = self._op
             for a in args:
