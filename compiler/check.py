@@ -50,6 +50,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
         self.funcs: dict[str, N.FuncDef] = {}
         self.parties: list[str] = []
         self.iterations = 0
+        self._expr_handlers: dict = {}
+        self._stmt_handlers: dict = {}
 
     def err(self, node, msg: str) -> CompileError:
         return self.src.error(msg, node.line, node.col)

@@ -5,10 +5,16 @@ The parser's tree transformer and the checker recurse once per nesting level, an
 exceed Python's default recursion limit (1000) on the main thread's 8 MB stack. Stages run
 here instead, with a 512 MB stack (address space only; pages are touched as used) and a
 recursion limit to match; past that a program still gets the checker's "nested too deeply".
+
+The cyclic garbage collector is paused while a stage runs: a large program's IR is millions
+of small long-lived objects (operand tuples, hash-consing keys) that the collector would
+otherwise walk again and again as they pile up (measured: 10-30% of elaboration), and a
+stage makes almost no cyclic garbage.
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from typing import Any, Callable
@@ -22,12 +28,17 @@ _active = 0
 _saved_limit = 0
 
 
+_gc_was_enabled = False
+
+
 def _raise_limit() -> None:
-    global _active, _saved_limit
+    global _active, _saved_limit, _gc_was_enabled
     with _lock:
         if _active == 0:
             _saved_limit = sys.getrecursionlimit()
             sys.setrecursionlimit(max(_saved_limit, RECURSION_LIMIT))
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
         _active += 1
 
 
@@ -37,6 +48,8 @@ def _restore_limit() -> None:
         _active -= 1
         if _active == 0:
             sys.setrecursionlimit(_saved_limit)
+            if _gc_was_enabled:
+                gc.enable()
 
 
 def run_deep(fn: Callable[..., Any], *args, **kwargs) -> Any:

@@ -28,6 +28,8 @@ def _trunc_div(a: int, b: int) -> int:
 class ExprMixin:
     # --- helpers shared with statements ------------------------------------------------------
     def coerce(self, v, t, node, what: str | None = None):
+        if type(v) is Word and (v.type is t or v.type == t):
+            return v        # the common case, without the conversion machinery
         try:
             return implicit(self.g, v, t, wrap=bool(self.dead))
         except ConversionError as e:
@@ -86,7 +88,11 @@ class ExprMixin:
 
     # --- dispatch ------------------------------------------------------------------------
     def expr(self, e, frame, want=None):
-        return getattr(self, "e_" + type(e).__name__)(e, frame, want)
+        # the handler of each node class is looked up once per checker, not per visit
+        h = self._expr_handlers.get(type(e))
+        if h is None:
+            h = self._expr_handlers[type(e)] = getattr(self, "e_" + type(e).__name__)
+        return h(e, frame, want)
 
     def e_IntLit(self, e, frame, want):
         return Pub(e.value)
@@ -191,6 +197,8 @@ class ExprMixin:
     def common(self, a, b, want, node, opname):
         """The type two values meet in (for select, min, max and arithmetic)."""
         ta, tb = type_of(a), type_of(b)
+        if ta is not None and (want is None or want == ta) and ta == tb:
+            return ta       # what every rule below gives for two operands of one type
         if isinstance(a, Agg) or isinstance(b, Agg):
             if ta is not None and tb is not None and ta != tb:
                 try:
@@ -248,7 +256,9 @@ class ExprMixin:
                 acc = g.make("and", BOOL, (acc, q))
             return Word(acc if op == "==" else g.make("not", BOOL, (acc,)), BOOL)
         ta, tb = type_of(a), type_of(b)
-        if isinstance(ta, BoolType) and isinstance(tb, BoolType) or \
+        if ta is not None and ta == tb and type(ta) in (IntType, FixedType):
+            t = ta          # what join_numeric gives for two numbers of one type
+        elif isinstance(ta, BoolType) and isinstance(tb, BoolType) or \
                 (isinstance(ta, BoolType) and tb is None) or (isinstance(tb, BoolType) and ta is None):
             if op not in ("==", "!="):
                 raise self.err(node, f"'{op}' compares numbers, not bools")

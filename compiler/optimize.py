@@ -15,6 +15,7 @@ where each inner link has no other user, e.g. the ``count = count + x[i]`` of an
 from __future__ import annotations
 
 from .check import Elaborated
+from .deep import run_deep
 from .ir import WordGraph
 
 _SUM = ("add", "sub")
@@ -30,33 +31,46 @@ def _family(op: str) -> str | None:
 
 
 def optimize(e: Elaborated) -> Elaborated:
+    """The optimized copy of ``e`` (run as a compiler stage: see :mod:`.deep`)."""
+    return run_deep(_optimize, e)
+
+
+_FAMILY = {op: "sum" for op in _SUM} | {op: op for op in _TREE}
+
+
+def _optimize(e: Elaborated) -> Elaborated:
     src = e.graph
     roots = [n for out in e.outputs for n in out[3]]
     live = src.live(roots)
     uses, user = src.use_counts(live, roots)
-
-    def absorbed(n: int) -> bool:
-        fam = _family(src.op(n))
-        u = user[n]
-        return (fam is not None and uses[n] == 1 and u >= 0 and _family(src.op(u)) == fam
-                and src.type(u) == src.type(n))
+    sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr
+    fam = [_FAMILY.get(op) for op in sop]
+    # absorbed[n]: n is an inner link of a chain (its only user continues the chain)
+    absorbed = bytearray(len(sop))
+    for n in live:
+        f = fam[n]
+        if f is not None and uses[n] == 1:
+            u = user[n]
+            if u >= 0 and fam[u] == f and (stype[u] is stype[n] or stype[u] == stype[n]):
+                absorbed[n] = 1
 
     new = WordGraph()
     m: dict[int, int] = {}
+    make, input_, const = new.make, new.input, new.const
     for n in live:
-        op = src.op(n)
+        op = sop[n]
         if op == "input":
-            m[n] = new.input(src.type(n), src.attr(n))
+            m[n] = input_(stype[n], sattr[n])
         elif op == "const":
-            m[n] = new.const(src.type(n), src.attr(n))
-        elif absorbed(n):
+            m[n] = const(stype[n], sattr[n])
+        elif absorbed[n]:
             continue
-        elif _family(op) == "sum":
+        elif fam[n] == "sum":
             m[n] = _emit_sum(new, src, n, absorbed, m)
         elif op in _TREE:
             m[n] = _emit_tree(new, src, n, absorbed, m)
         else:
-            m[n] = new.make(op, src.type(n), [m[a] for a in src.args(n)], src.attr(n))
+            m[n] = make(op, stype[n], tuple([m[a] for a in sargs[n]]), sattr[n])
     outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in e.outputs]
     return Elaborated(e.name, e.parties, new, list(e.inputs), outputs)
 
@@ -65,13 +79,14 @@ def _leaves(src, root: int, absorbed, signed_terms: bool) -> list[tuple[int, boo
     """Leaves of the chain under ``root``, left to right, with their sign (for sums)."""
     out = []
     stack = [(root, False)]
+    sop, sargs = src._op, src._args
     while stack:
         n, neg = stack.pop()
-        if n != root and not absorbed(n):
+        if n != root and not absorbed[n]:
             out.append((n, neg))
             continue
-        a, b = src.args(n)
-        b_neg = neg ^ (signed_terms and src.op(n) == "sub")
+        a, b = sargs[n]
+        b_neg = neg ^ (signed_terms and sop[n] == "sub")
         stack.append((b, b_neg))
         stack.append((a, neg))
     return out

@@ -34,10 +34,15 @@ class Frame:
 
 class StmtMixin:
     def exec_block(self, stmts, frame):
+        g = self.g
+        handlers = self._stmt_handlers
         for s in stmts:
-            if self.is_true(frame.done):
+            if g.const_value(frame.done) == 1:
                 return
-            getattr(self, "s_" + type(s).__name__)(s, frame)
+            h = handlers.get(type(s))
+            if h is None:
+                h = handlers[type(s)] = getattr(self, "s_" + type(s).__name__)
+            h(s, frame)
 
     def s_Pass(self, s, frame):
         return None
