@@ -50,6 +50,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
         self.funcs: dict[str, N.FuncDef] = {}
         self.parties: list[str] = []
         self.iterations = 0
+        self._free_names: set[str] = set()
         self._expr_handlers: dict = {}
         self._stmt_handlers: dict = {}
 
@@ -86,12 +87,15 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
         return result
 
     def _check_name(self, node, name: str, what: str):
+        if name in self._free_names:
+            return      # the answer depends on the name alone: asked once per name
         try:
             is_type = scalar_type_named(name) is not None
         except TypeNameError:
             is_type = True
         if is_type or name in BUILTINS or name == "both":
             raise self.err(node, f"'{name}' is reserved and cannot name {what}")
+        self._free_names.add(name)
 
     def _declare_parties(self):
         for decl in self.prog.parties:

@@ -24,6 +24,10 @@ class ConversionError(Exception):
 def pub_to_raw(value: int | Fraction, t: ValueType, wrap: bool) -> int:
     """The representation of an untyped constant in type ``t`` (integer value or fixed raw).
     Out of range: wrapped if ``wrap``, else an error. Decimals round to nearest (ties to even)."""
+    if type(t) is IntType and type(value) is int:   # the common case, as below
+        if not wrap and not (t.min <= value <= t.max):
+            raise ConversionError(f"{value} does not fit in {t} ({t.min}..{t.max})")
+        return ops.wrap(t, value)
     if isinstance(t, BoolType):
         if value in (0, 1) and wrap:
             return int(value)

@@ -18,6 +18,7 @@ import networkx as nx
 from yaogc.circuits.types import BOOL, ValueType
 
 from . import ops
+from .simplify import _RULES
 
 MAX_NODES = 4_000_000
 
@@ -107,7 +108,9 @@ class WordGraph:
         # an operation already in the graph with these operands in this order was added
         # after folding and the rules found nothing simpler (they read only the operands,
         # which never change), so asking them again would give the same node
-        n = self._memo.get((op, t, args, attr))
+        key = (op, t, args, attr)
+        memo = self._memo
+        n = memo.get(key)
         if n is not None:
             return n
         if args and op != "input":
@@ -120,12 +123,26 @@ class WordGraph:
                 tys = [self._type[a] for a in args]
                 return self.const(t, ops.evaluate(op, t, vals, tys, attr))
         if self.simplify:
-            r = _simplify(self, op, t, args, attr)
-            if r is not None:
-                return r
+            rule = _RULES.get(op)
+            if rule is not None:
+                r = rule(self, t, args, attr)
+                if r is not None:
+                    return r
         if op in ops.COMMUTATIVE and len(args) == 2 and args[0] > args[1]:
-            args = (args[1], args[0])
-        return self._add(op, t, args, attr)
+            return self._add(op, t, (args[1], args[0]), attr)
+        # as _add, with the key already built
+        n = memo.get(key)
+        if n is not None:
+            return n
+        n = len(self._op)
+        if n >= MAX_NODES:
+            raise TooLarge(n)
+        self._op.append(op)
+        self._type.append(t)
+        self._args.append(args)
+        self._attr.append(attr)
+        memo[key] = n
+        return n
 
     # --- queries ---------------------------------------------------------------------------
     def live(self, roots) -> list[int]:
@@ -156,10 +173,3 @@ class WordGraph:
             uses[r] += 1
             user[r] = -1
         return uses, user
-
-
-def _simplify(g, op, t, args, attr):
-    # simplify imports this module: bind it on first use
-    global _simplify
-    from .simplify import simplify as _simplify
-    return _simplify(g, op, t, args, attr)

@@ -16,17 +16,21 @@ def width(t: ValueType) -> int:
     return t.width
 
 
+# exact class tests: the value types have no subclasses, and isinstance against them (abstract
+# base classes) costs a slow check whenever it is false
 def signed(t: ValueType) -> bool:
-    return isinstance(t, FixedType) or (isinstance(t, IntType) and t.signed)
+    tt = type(t)
+    return tt is FixedType or (tt is IntType and t.signed)
 
 
 def wrap(t: ValueType, v: int) -> int:
     """Reduce ``v`` to type ``t``'s range, as the hardware does."""
-    if isinstance(t, BoolType):
+    tt = type(t)
+    if tt is BoolType:
         return v & 1
     w = t.width
     v &= (1 << w) - 1
-    if signed(t) and v >> (w - 1):
+    if (tt is FixedType or (tt is IntType and t.signed)) and v >> (w - 1):
         v -= 1 << w
     return v
 

@@ -8,8 +8,6 @@ at compile time are not compiled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
 
 from . import nodes as N
@@ -19,17 +17,21 @@ from .values import Agg, Pub, Word, describe, type_of
 MAX_ITERATIONS = 2_000_000
 
 
-@dataclass
 class Frame:
-    """The variables of one inlined function call, and its return state."""
-    ret_type: ValueType | None
-    vars: dict = field(default_factory=dict)
-    ret: object = None
-    done: int = 0
-    dropped: dict = field(default_factory=dict)
+    """The variables of one inlined function call, and its return state (a slotted class:
+    every secret ``if`` copies two)."""
+    __slots__ = ("ret_type", "vars", "ret", "done", "dropped")
+
+    def __init__(self, ret_type: ValueType | None, vars: dict | None = None, ret=None,
+                 done: int = 0, dropped: dict | None = None):
+        self.ret_type = ret_type
+        self.vars = {} if vars is None else vars
+        self.ret = ret
+        self.done = done
+        self.dropped = {} if dropped is None else dropped
 
     def copy(self) -> "Frame":
-        return Frame(self.ret_type, dict(self.vars), self.ret, self.done, dict(self.dropped))
+        return Frame(self.ret_type, self.vars.copy(), self.ret, self.done, self.dropped.copy())
 
 
 class StmtMixin:
@@ -218,9 +220,10 @@ class StmtMixin:
             z = zero(g, frame.ret_type)
             frame.ret = merge(g, c, ft.ret or z, fe.ret or z)
         frame.done = g.make("mux", BOOL, (c, ft.done, fe.done))
-        for name, line in list(ft.dropped.items()) + list(fe.dropped.items()):
-            if name not in frame.vars:
-                frame.dropped.setdefault(name, line)
+        if ft.dropped or fe.dropped:
+            for name, line in list(ft.dropped.items()) + list(fe.dropped.items()):
+                if name not in frame.vars:
+                    frame.dropped.setdefault(name, line)
 
     def _merge_var(self, name, c, a, b, node):
         if isinstance(a, Pub) and isinstance(b, Pub):

@@ -14,7 +14,6 @@ M >= N, fixW_F -> fixW'_F' when neither integer nor fraction bits shrink); all e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from fractions import Fraction
 
@@ -22,21 +21,52 @@ from yaogc.circuits.types import (BOOL, MAX_INT_WIDTH, ArrayType, BoolType, Fixe
                                   TupleType, ValueType)
 
 
-@dataclass(frozen=True)
-class Pub:
-    value: int | Fraction
+class _Value:
+    """Immutable by convention, with dataclass-style equality, hash and repr; plain slotted
+    classes because the checker makes one per operand it visits (a frozen dataclass costs
+    several times as much to construct)."""
+    __slots__ = ()
+
+    def _fields(self) -> tuple:
+        return tuple(getattr(self, f) for f in self.__slots__)
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return self._fields() == other._fields()
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self._fields())
+
+    def __repr__(self):
+        return f"{type(self).__name__}(" + ", ".join(
+            f"{f}={getattr(self, f)!r}" for f in self.__slots__) + ")"
 
 
-@dataclass(frozen=True)
-class Word:
-    node: int
-    type: ValueType
+class Pub(_Value):
+    """An untyped compile-time number."""
+    __slots__ = ("value",)
+
+    def __init__(self, value: int | Fraction):
+        self.value = value
 
 
-@dataclass(frozen=True)
-class Agg:
-    items: tuple
-    type: ValueType  # ArrayType or TupleType
+class Word(_Value):
+    """A scalar of a definite type held by an IR node."""
+    __slots__ = ("node", "type")
+
+    def __init__(self, node: int, type: ValueType):
+        self.node = node
+        self.type = type
+
+
+class Agg(_Value):
+    """An array or tuple of values; ``type`` is an ArrayType or TupleType."""
+    __slots__ = ("items", "type")
+
+    def __init__(self, items: tuple, type: ValueType):
+        self.items = items
+        self.type = type
 
 
 Value = Pub | Word | Agg
