@@ -41,11 +41,13 @@ class ExprMixin:
 
     def const_int(self, v, node, what: str) -> int | None:
         """The integer of a compile-time value (untyped or a constant node), else None."""
-        if isinstance(v, Pub):
-            if isinstance(v.value, Fraction) and v.value.denominator != 1:
+        # exact class tests: isinstance against a number or value type class (abstract base
+        # classes) is slow whenever it is false, and none of them has subclasses
+        if type(v) is Pub:
+            if type(v.value) is Fraction and v.value.denominator != 1:
                 raise self.err(node, f"{what} must be an integer, not a decimal")
             return int(v.value)
-        if isinstance(v, Word) and isinstance(v.type, IntType):
+        if type(v) is Word and type(v.type) is IntType:
             return self.g.const_value(v.node)
         return None
 
@@ -303,7 +305,7 @@ class ExprMixin:
     def left_again(self, left, a, b, frame):
         """A constant left operand takes its type from a fixed-point right one, as the right
         one does from the left: (1 / 3) * x divides exactly, like x * (1 / 3)."""
-        if isinstance(a, Pub) and isinstance(type_of(b), FixedType):
+        if type(a) is Pub and type(type_of(b)) is FixedType:
             return self.expr(left, frame, type_of(b))
         return a
 
@@ -315,24 +317,25 @@ class ExprMixin:
         if isinstance(a, Pub) and isinstance(b, Pub):
             return self.pub_arith(op, a.value, b.value, node, isinstance(want, FixedType))
         t = self.common(a, b, want, node, f"'{op}'")
-        if isinstance(t, BoolType):
+        tt = type(t)
+        if tt is BoolType:
             if op not in ("&", "|", "^"):
                 raise self.err(node, f"'{op}' on bools needs an integer type: convert with "
                                      f"u8(...) or declare the result's type")
-        if isinstance(t, FixedType) and op in ("%", "&", "|", "^"):
+        if tt is FixedType and op in ("%", "&", "|", "^"):
             raise self.err(node, f"'{op}' applies to integers, not {t}")
         x = self.coerce(a, t, node).node
         y = self.coerce(b, t, node).node
         name = _ARITH[op]
         attr = None
-        if isinstance(t, FixedType) and name in ("mul", "div"):
+        if tt is FixedType and name in ("mul", "div"):
             name, attr = ("fmul" if name == "mul" else "fdiv"), t.frac
         return Word(self.g.make(name, t, (x, y), attr), t)
 
     def pub_arith(self, op, x, y, node, exact: bool = False):
         """Constant arithmetic: exact on rationals when an operand is a decimal (``1.0``
         included) or the context is fixed point; integer constants divide as integers do."""
-        frac = isinstance(x, Fraction) or isinstance(y, Fraction)
+        frac = type(x) is Fraction or type(y) is Fraction
         if op in ("/", "%") and y == 0:
             if self.dead:
                 return Pub(0)

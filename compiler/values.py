@@ -74,6 +74,11 @@ Value = Pub | Word | Agg
 _SCALAR_RE = re.compile(r"^(?:(bool)|([ui])(\d+)|fix(\d+)_(\d+))$")
 
 
+# exact classes (the value types have no subclasses): cheaper than isinstance against them
+_SCALAR_TYPES = frozenset({BoolType, IntType, FixedType})
+_NUMBER_TYPES = frozenset({IntType, FixedType})
+
+
 class TypeNameError(Exception):
     pass
 
@@ -100,11 +105,11 @@ def scalar_type_named(name: str) -> ValueType | None:
 
 
 def is_scalar(t: ValueType | None) -> bool:
-    return isinstance(t, (BoolType, IntType, FixedType))
+    return type(t) in _SCALAR_TYPES
 
 
 def is_number(t: ValueType | None) -> bool:
-    return isinstance(t, (IntType, FixedType))
+    return type(t) in _NUMBER_TYPES
 
 
 def type_of(v: Value) -> ValueType | None:
@@ -133,11 +138,13 @@ def lossless(src: ValueType, dst: ValueType) -> bool:
 
 def join_numeric(types: list[ValueType]) -> ValueType | str:
     """The common type of the typed operands of an arithmetic operation, or an error text."""
-    nums = [t for t in types if not isinstance(t, BoolType)]
+    # exact class tests (the value types have no subclasses; a false isinstance against
+    # them is slow)
+    nums = [t for t in types if type(t) is not BoolType]
     if not nums:
         return BOOL
-    fixed = [t for t in nums if isinstance(t, FixedType)]
-    ints = [t for t in nums if isinstance(t, IntType)]
+    fixed = [t for t in nums if type(t) is FixedType]
+    ints = [t for t in nums if type(t) is IntType]
     if fixed and ints:
         return (f"cannot mix {fixed[0]} and {ints[0]}: convert the integer with "
                 f"{fixed[0]}(...) first")
