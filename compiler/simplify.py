@@ -25,7 +25,8 @@ def simplify(g, op: str, t: ValueType, args: tuple[int, ...], attr) -> int | Non
 
 
 def _consts(g, args):
-    return [g.const_value(a) for a in args]
+    kinds, attrs = g._op, g._attr
+    return [attrs[a] if kinds[a] == "const" else None for a in args]
 
 
 def _add(g, t, args, attr):
@@ -211,24 +212,27 @@ def _compare(kind):
 
 def _mux(g, t, args, attr):
     c, x, y = args
-    cc = g.const_value(c)
-    if cc is not None:
-        return x if cc else y
+    kinds, attrs, targs = g._op, g._attr, g._args     # read directly: every merge asks
+    kc = kinds[c]
+    if kc == "const":
+        return x if attrs[c] else y
     if x == y:
         return x
-    if g.op(c) == "not":
-        return g.make("mux", t, (g.args(c)[0], y, x))
-    cx, cy = g.const_value(x), g.const_value(y)
-    if isinstance(t, BoolType) and cx is not None and cy is not None:
+    if kc == "not":
+        return g.make("mux", t, (targs[c][0], y, x))
+    cx = attrs[x] if kinds[x] == "const" else None
+    cy = attrs[y] if kinds[y] == "const" else None
+    tt = type(t)
+    if tt is BoolType and cx is not None and cy is not None:
         return c if cx else g.make("not", BOOL, (c,))
-    if isinstance(t, IntType) and not t.signed and cy == 0 and cx is not None and t.bits > 1:
+    if tt is IntType and not t.signed and cy == 0 and cx is not None and t.bits > 1:
         if cx == 1:
             return g.make("resize", t, (c,), None)
     # c ? x + d : x  ->  x + (c ? d : 0): the sum stays a chain of additions
     for then_first in (True, False):
         s, base = (x, y) if then_first else (y, x)
-        if g.op(s) == "add" and g.type(s) == t and base in g.args(s):
-            p, q = g.args(s)
+        if kinds[s] == "add" and g._type[s] == t and base in targs[s]:
+            p, q = targs[s]
             d = q if p == base else p
             zero = g.const(t, 0)
             masked = g.make("mux", t, (c, d, zero) if then_first else (c, zero, d))
