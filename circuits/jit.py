@@ -74,6 +74,13 @@ def compiled(*modules: str) -> bool:
     return True
 
 
+_done: dict[tuple, int] = {}
+
+
 def use_compiled(n: int, *modules: str) -> bool:
-    """Whether work of size ``n`` should run compiled (switching the modules if so)."""
-    return n >= SMALL and compiled(*modules)
+    """Whether work of size ``n`` should run compiled (switching the modules if so): when it
+    is large, or when the work these modules did in this process adds up to large (many
+    small calls, such as the templates of a sorting network, cost as much as one big one)."""
+    total = _done.get(modules, 0) + n
+    _done[modules] = total
+    return total >= SMALL and compiled(*modules)
