@@ -176,6 +176,7 @@ def test_engine_forced_by_argument_and_environment(monkeypatch):
 
 def test_native_refused_where_it_cannot_run(monkeypatch):
     from test_garble import mul_circuit
+    monkeypatch.delenv("YAOGC_ENGINE", raising=False)
     monkeypatch.setitem(native._state, "why", "this CPU has no AES-NI")
     s = schedule_for(mul_circuit(4), 1)
     with pytest.raises(GarbleError, match="native garbling engine cannot run here: this CPU"):
