@@ -92,8 +92,9 @@ class LevelPlan:
         in1 = np.ascontiguousarray(circuit.in1, dtype=np.int64)
         self.n_inputs = n_in
         self.zero, self.one = n_in, n_in + 1
-        # every pass below looks at each gate once: compiled for large circuits
-        jit.use_compiled(n, *_KERNELS)
+        # every pass below looks at each gate once: compiled for large circuits (from a few
+        # thousand gates: as plain Python the slot arena costs tens of µs per run of gates)
+        jit.use_compiled(20 * n, *_KERNELS)
         level = _gate_levels(circuit)
         # groups: the distinct (level, is AND) keys in ascending order, numbered densely
         group_of = np.full(n, -1, dtype=np.int64)

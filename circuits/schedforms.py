@@ -92,6 +92,7 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
     scratch = np.empty(max(64, 4 * cap), dtype=np.int32)
     scratch2 = np.empty(max(64, 4 * cap), dtype=np.int32)
     scratch3 = np.empty(max(64, 4 * cap), dtype=np.int32)
+    orig = np.empty(max(64, 4 * cap), dtype=np.int32)   # a form before its expansion
     one = np.empty(1, dtype=np.int32)
     mpos = 0
     fpos = 0
@@ -135,8 +136,12 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 if flat:
                     # few XOR steps per level: expand the wires materialized at this level
                     # while the form stays within the expansion limit (ascending order)
-                    orig = scratch[:n].copy()
-                    for i in range(orig.size):
+                    if orig.size < n:
+                        orig = _grow(orig, n)
+                    n0 = n
+                    for i in range(n0):
+                        orig[i] = scratch[i]
+                    for i in range(n0):
                         t = orig[i]
                         if mat_len[t] >= 0 and blevel[t] == lv:
                             s0 = mat_start[t]
