@@ -27,12 +27,16 @@ def _trunc_div(a: int, b: int) -> int:
 
 class ExprMixin:
     # --- helpers shared with statements ------------------------------------------------------
-    def coerce(self, v, t, node, what: str | None = None):
+    def coerce(self, v, t, node, what=None):
+        """``v`` as type ``t`` (implicit conversion); an error names ``what`` (a text, or a
+        function giving it, so that the text is only formatted for an error)."""
         if type(v) is Word and (v.type is t or v.type == t):
             return v        # the common case, without the conversion machinery
         try:
             return implicit(self.g, v, t, wrap=bool(self.dead))
         except ConversionError as e:
+            if callable(what):
+                what = what()
             msg = str(e)
             if what is not None:
                 prefix = f"expected {t}, got "
@@ -199,8 +203,13 @@ class ExprMixin:
     def common(self, a, b, want, node, opname):
         """The type two values meet in (for select, min, max and arithmetic)."""
         ta, tb = type_of(a), type_of(b)
-        if ta is not None and (want is None or want == ta) and ta == tb:
-            return ta       # what every rule below gives for two operands of one type
+        # what every rule below gives when the typed operands (one or two) have one type
+        # and the context wants that type or nothing
+        if ta is not None:
+            if (tb is None or tb == ta) and (want is None or want == ta):
+                return ta
+        elif tb is not None and (want is None or want == tb):
+            return tb
         if isinstance(a, Agg) or isinstance(b, Agg):
             if ta is not None and tb is not None and ta != tb:
                 try:

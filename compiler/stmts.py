@@ -57,7 +57,7 @@ class StmtMixin:
         self._check_local(s, s.name)
         t = self.resolve_type(s.type, frame)
         v = self.expr(s.value, frame, t)
-        frame.vars[s.name] = self.coerce(v, t, s.value, f"'{s.name}' is declared {t}")
+        frame.vars[s.name] = self.coerce(v, t, s.value, lambda: f"'{s.name}' is declared {t}")
 
     def _check_local(self, node, name):
         if name in self.consts:
@@ -100,7 +100,7 @@ class StmtMixin:
                 frame.vars[t.name] = v
             else:
                 frame.vars[t.name] = self.coerce(v, cur.type, value_node,
-                                                 f"'{t.name}' has type {cur.type}")
+                                                 lambda: f"'{t.name}' has type {cur.type}")
             frame.dropped.pop(t.name, None)
             return
         if cur is None:
@@ -114,7 +114,7 @@ class StmtMixin:
         if not idxs:
             if isinstance(cur, Pub):
                 return new
-            return self.coerce(new, cur.type, value_node, f"the element has type {cur.type}")
+            return self.coerce(new, cur.type, value_node, lambda: f"the element has type {cur.type}")
         i, rest = idxs[0], idxs[1:]
         if not isinstance(cur, Agg):
             raise self.err(node, f"cannot assign into an element of {describe(cur)}")
