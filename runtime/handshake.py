@@ -8,6 +8,11 @@ layout (every input's owner, type and width; every output's recipients, type and
 the batch size K. Each side compares the peer's description with its own and stops, with a
 message listing everything that differed, on any disagreement; the comparison is symmetric,
 so both sides stop.
+
+The peer's hello is untrusted: before any use, every field is checked against a schema (types,
+lengths, ranges; at most ``MAX_HELLO`` bytes, nesting only as deep as the schema), so a hostile
+peer ends the run with a one-line protocol error (exit status 3), and every text of the peer's
+that a message quotes is escaped and shortened by :func:`shown`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from yaogc.circuits.errors import InputError
 
 from .errors import ProtocolError
 
+MAX_HELLO = 16 << 20      # bytes: a description of a million ports fits easily
+MAX_BATCH = 1 << 40       # rows; a side without inputs also bounds K by its memory
+_MAX_TEXT = 4096          # a name, type or hash in the hello
 PROTOCOL = "yaogc-yao/2"  # 2: base-OT keys hash the whole shared point
 ROLES = ("garbler", "evaluator")
 
@@ -130,76 +138,177 @@ def encode(desc: Mapping[str, Any]) -> bytes:
     return json.dumps(desc, sort_keys=True, separators=(",", ":")).encode()
 
 
-def decode(data: bytes) -> dict[str, Any]:
+def shown(value, limit: int = 64) -> str:
+    """A peer-supplied value as one short printable line: control characters, line and
+    paragraph separators escaped, at most ``limit`` characters (the length said beyond)."""
     try:
-        desc = json.loads(bytes(data).decode())
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ProtocolError("the peer's hello is not a valid session description "
-                            "(not a yaogc peer?)", phase="handshake") from None
-    keys = ("protocol", "circuit", "role", "parties", "inputs", "outputs", "batch")
-    if not isinstance(desc, dict) or any(k not in desc for k in keys):
-        if isinstance(desc, dict) and desc.get("protocol") not in (None, PROTOCOL):
-            return desc  # a different version: compare() says so
+        text = value if isinstance(value, str) else repr(value)
+    except ValueError:  # an integer too long to print
+        text = f"<{type(value).__name__}>"
+    out = []
+    for c in text[:limit]:
+        if c == "\\":
+            out.append("\\\\")
+        elif c.isprintable():
+            out.append(c)
+        else:
+            out.append(c.encode("unicode_escape").decode("ascii"))
+    tail = f"...({len(text)} characters)" if len(text) > limit else ""
+    return "".join(out) + tail
+
+
+def _bad(what: str) -> ProtocolError:
+    return ProtocolError(f"the peer's hello is malformed: {what}", phase="handshake")
+
+
+def _text(x, what: str, limit: int = _MAX_TEXT) -> str:
+    if not isinstance(x, str):
+        raise _bad(f"{what} is {type(x).__name__}, not a string")
+    if len(x) > limit:
+        raise _bad(f"{what} is {len(x)} characters long (at most {limit})")
+    return x
+
+
+def _count(x, what: str, low: int, high: int) -> int:
+    if not isinstance(x, int) or isinstance(x, bool):
+        raise _bad(f"{what} is {type(x).__name__}, not an integer")
+    if not low <= x <= high:
+        raise _bad(f"{what} {shown(x)} is outside {low}..{high}")
+    return x
+
+
+def _list(x, what: str, limit: int) -> list:
+    if not isinstance(x, list):
+        raise _bad(f"{what} is {type(x).__name__}, not a list")
+    if len(x) > limit:
+        raise _bad(f"{what} has {len(x)} entries (at most {limit})")
+    return x
+
+
+def validate(desc: Any) -> dict[str, Any]:
+    """Check the peer's description field by field; return it, or raise ProtocolError.
+
+    A description of another protocol version only needs a string ``protocol``: compare()
+    reports the version difference instead of a field it may not have."""
+    if not isinstance(desc, dict):
+        raise _bad(f"it is a JSON {type(desc).__name__}, not an object")
+    if "protocol" not in desc:
         raise ProtocolError("the peer's hello lacks fields of a session description "
                             "(not a yaogc peer, or an incompatible version)", phase="handshake")
+    _text(desc["protocol"], "the protocol", 256)
+    if desc["protocol"] != PROTOCOL:
+        return desc
+    keys = ("protocol", "circuit", "role", "parties", "inputs", "outputs", "batch")
+    missing = [k for k in keys if k not in desc]
+    if missing:
+        raise ProtocolError("the peer's hello lacks fields of a session description "
+                            f"({', '.join(missing)})", phase="handshake")
+    _text(desc["circuit"], "the circuit hash", 256)
+    _text(desc["role"], "the role", 256)
+    parties = desc["parties"]
+    if not isinstance(parties, dict):
+        raise _bad(f"the parties are a {type(parties).__name__}, not an object")
+    if set(parties) != set(ROLES):
+        raise _bad("the parties must name exactly the garbler and the evaluator")
+    for r in ROLES:
+        _text(parties[r], f"the {r}'s party name", 256)
+    for kind in ("inputs", "outputs"):
+        ports = _list(desc[kind], f"the {kind}", 1 << 24)
+        for i, port in enumerate(ports):
+            where = f"{kind} entry {i}"
+            if not isinstance(port, list) or len(port) != 4:
+                raise _bad(f"{where} is not a list of 4 fields")
+            _text(port[0], f"the name of {where}")
+            if kind == "inputs":
+                _text(port[1], f"the owner of {where}", 256)
+            else:
+                for j, r in enumerate(_list(port[1], f"the recipients of {where}", 2)):
+                    _text(r, f"recipient {j} of {where}", 256)
+            _text(port[2], f"the type of {where}")
+            _count(port[3], f"the width of {where}", 0, 1 << 40)
+    if desc["batch"] is not None:
+        _count(desc["batch"], "the batch size", 1, MAX_BATCH)
+    if "listed" in desc and not isinstance(desc["listed"], bool):
+        raise _bad("'listed' is not true or false")
     return desc
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    """The peer's hello, parsed and validated (:func:`validate`)."""
+    if len(data) > MAX_HELLO:
+        raise _bad(f"it is {len(data)} bytes long (at most {MAX_HELLO})")
+    try:
+        desc = json.loads(bytes(data).decode())
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError: not JSON, or an integer of more digits than Python converts;
+        # RecursionError: nesting deeper than the parser's stack
+        raise ProtocolError("the peer's hello is not a valid session description "
+                            "(not a yaogc peer?)", phase="handshake") from None
+    return validate(desc)
 
 
 def _port_diffs(kind: str, mine: list, theirs: list, owner: str) -> list[str]:
     out = []
     m = {p[0]: p for p in mine}
-    t = {p[0]: p for p in theirs if isinstance(p, list) and p}
+    t = {p[0]: p for p in theirs}
     for name in m:
         if name not in t:
-            out.append(f"{kind} '{name}' exists here but not at the peer")
-    for name in t:
-        if name not in m:
-            out.append(f"{kind} '{name}' exists at the peer but not here")
+            out.append(f"{kind} '{shown(name)}' exists here but not at the peer")
+    extra = [name for name in t if name not in m]
+    for name in extra[:5]:
+        out.append(f"{kind} '{shown(name)}' exists at the peer but not here")
+    if len(extra) > 5:
+        out.append(f"and {len(extra) - 5} more {kind}s exist at the peer but not here")
     for name in m:
         if name in t and m[name] != t[name]:
             a, b = m[name], t[name]
             if a[1] != b[1]:
-                out.append(f"{kind} '{name}' {owner} {_who(a[1])} here but {_who(b[1])} at the peer")
+                out.append(f"{kind} '{shown(name)}' {owner} {_who(a[1])} here but "
+                           f"{_who(b[1])} at the peer")
             if a[2:] != b[2:]:
-                out.append(f"{kind} '{name}' is {a[2]} ({a[3]} bits) here but {b[2]} "
-                           f"({b[3]} bits) at the peer")
+                out.append(f"{kind} '{shown(name)}' is {a[2]} ({a[3]} bits) here but "
+                           f"{shown(b[2])} ({b[3]} bits) at the peer")
     if not out and [p[0] for p in mine] != [p[0] for p in theirs]:
         out.append(f"{kind} ports are in a different order at the peer")
     return out
 
 
 def _who(x) -> str:
-    return " and ".join(x) if isinstance(x, list) else str(x)
+    return " and ".join(shown(r) for r in x) if isinstance(x, list) else shown(x)
 
 
 def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
-    """Everything that differs between the two descriptions, each as a short phrase."""
+    """Everything that differs between the two descriptions, each as a short phrase.
+
+    ``theirs`` has passed :func:`validate`; every text of it quoted here goes through
+    :func:`shown`."""
     if theirs.get("protocol") != mine["protocol"]:
         return [f"protocol version differs: {mine['protocol']} here, "
-                f"{theirs.get('protocol')} at the peer"]
+                f"{shown(theirs.get('protocol'))} at the peer"]
     diffs = []
     if theirs["role"] == mine["role"]:
         other = "evaluator" if mine["role"] == "garbler" else "garbler"
         diffs.append(f"both sides are the {mine['role']} (one side must run --as {other})")
     elif theirs["role"] not in ROLES:
-        diffs.append(f"the peer's role {theirs['role']!r} is neither garbler nor evaluator")
+        diffs.append(f"the peer's role '{shown(theirs['role'])}' is neither garbler nor "
+                     "evaluator")
     for r in ROLES:
-        a, b = mine["parties"][r], (theirs["parties"] or {}).get(r)
+        a, b = mine["parties"][r], theirs["parties"][r]
         if a != b:
-            diffs.append(f"the {r} is party '{a}' here but '{b}' at the peer")
+            diffs.append(f"the {r} is party '{a}' here but '{shown(b)}' at the peer")
     ports = (_port_diffs("input", mine["inputs"], theirs["inputs"], "belongs to the")
              + _port_diffs("output", mine["outputs"], theirs["outputs"], "goes to the"))
     diffs += ports
     # the content hash covers the ports too: name it only when the gates are what differ
     if mine["circuit"] != theirs["circuit"] and not ports:
         diffs.append(f"the circuit differs (content hash {str(mine['circuit'])[:16]} here, "
-                     f"{str(theirs['circuit'])[:16]} at the peer)")
+                     f"{shown(theirs['circuit'], 16)} at the peer)")
     a, b = mine["batch"], theirs["batch"]
     if a is not None and b is not None and a != b:
         diffs.append(f"batch size differs: {a} rows here, {b} at the peer")
     for side, x in (("here", a), ("at the peer", b)):
         if x is not None and (not isinstance(x, int) or isinstance(x, bool) or x < 1):
-            diffs.append(f"batch size {x!r} {side} is not a positive number of rows")
+            diffs.append(f"batch size {shown(x)} {side} is not a positive number of rows")
     return diffs
 
 

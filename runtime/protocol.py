@@ -122,6 +122,34 @@ def plan(circuit: Circuit, roles: hs.Roles, batch: int = 1, engine: str | None =
                 hs.circuit_hash(circuit), engine, requested, batch)
 
 
+def memory_needed(p: Plan, k: int) -> int:
+    """Bytes a party needs for K rows: the engine's label store (16 bytes per slot per row),
+    the input labels, and the widest layer's table block (32 bytes per AND per row)."""
+    per_row = (16 * (int(p.schedule.n_slots) + 2 * p.circuit.n_inputs)
+               + 64 * max(p.layer_ands, default=0))
+    return k * per_row
+
+
+def _available_memory() -> int:
+    from yaogc.compiler.pipeline import available_memory
+    return available_memory()
+
+
+def check_batch_memory(p: Plan, k: int, *, peer: bool = False) -> None:
+    """Refuse a batch whose tables and labels would not fit in this machine's memory: a
+    usage error for this side's own rows, a protocol error for a K the peer asked for."""
+    need, have = memory_needed(p, k), _available_memory()
+    if need <= have:
+        return
+    gb = lambda n: f"{n / 1e9:.1f} GB"
+    if peer:
+        raise hs.ProtocolError(f"the peer's batch of {k} rows needs about {gb(need)} here, "
+                               f"more than the {gb(have)} available", phase="handshake")
+    fits = max(1, have // max(1, memory_needed(p, 1)))
+    raise InputError(f"a batch of {k} rows needs about {gb(need)} of memory, more than the "
+                     f"{gb(have)} available; split the batch into runs of at most {fits} rows")
+
+
 # -- small helpers --------------------------------------------------------------------------
 class _Phases:
     """Sets the channel's phase (for error messages) and tells an observer, if any."""
@@ -197,6 +225,7 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None) -> tuple[int, boo
     ch.set_deadline(None)
     k = hs.check(mine, theirs)
     if not own.size:
+        check_batch_memory(p, k, peer=True)   # K is the peer's word: bound it by memory
         listed = theirs.get("listed") is True
     return k, listed or k != 1
 
@@ -398,6 +427,7 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     if on_scheduled is not None:
         on_scheduled(t_plan)
     own_wires = p.garbler_wires if role == "garbler" else p.evaluator_wires
+    check_batch_memory(p, own.k)
     if p.engine == "native":
         from yaogc.gc import native       # its compiled kernels load before the peer waits
         native.kernels()

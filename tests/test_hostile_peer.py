@@ -1,0 +1,281 @@
+"""A hostile peer on a raw socket: the hello and every message type of the protocol fuzzed.
+
+The party under test is the real CLI (``yaogc run``, called in this process); the peer is
+this test, which plays the protocol correctly up to one message and then sends something
+malformed there (random bytes, a wrong message kind, a wrong length, a hello of any JSON)
+and closes. Whatever it sends, the party must end with exit status 3 and a one-line message,
+never another status, a traceback or a hang."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import socket
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from yaogc.runtime import handshake as hs
+from yaogc.runtime.channel import Channel
+from yaogc.runtime.cli import main
+from yaogc.runtime.ot_ext import OTExtReceiver, OTExtSender
+from yaogc.runtime.protocol import Msg
+
+TIMEOUT = "5"
+HEADER = 8
+
+
+def frame(kind: int, body: bytes) -> bytes:
+    return (len(body) + 1).to_bytes(HEADER, "little") + bytes([kind]) + body
+
+
+def run_cli(args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(args)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def against(circuit: str, party_args: list[str], script) -> tuple[int, str, str]:
+    """Run ``yaogc run CIRCUIT ... --connect`` against ``script(channel)`` on a raw socket."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(10)
+    port = server.getsockname()[1]
+    box = {}
+
+    def party():
+        box["r"] = run_cli(["run", circuit, *party_args, "--connect", f"127.0.0.1:{port}",
+                            "--timeout", TIMEOUT, "--quiet"])
+
+    t = threading.Thread(target=party, daemon=True)
+    t.start()
+    sock, _ = server.accept()
+    server.close()
+    try:
+        ch = Channel(sock, timeout=10)
+        ch._greet(True)
+        script(ch)
+        ch.flush()
+    finally:
+        sock.close()   # any failure here: the script did not reach its malformed message
+    t.join(30)
+    assert not t.is_alive(), "the party did not finish"
+    return box["r"]
+
+
+def assert_refused(result):
+    rc, out, err = result
+    assert rc == 3, (rc, out, err)
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and len(lines[0]) < 2000
+    return lines[0]
+
+
+def mirror_hello(ch, role="garbler", **changes):
+    theirs = json.loads(ch.recv_msg(Msg.HELLO))
+    mine = dict(theirs, role=role, **changes)
+    ch.send_msg(Msg.HELLO, hs.encode(mine), flush=True)
+    return mine
+
+
+def garbage(kind: int, right_size: int):
+    """A malformed frame where a message of ``kind`` and ``right_size`` bytes is due."""
+    return st.one_of(
+        st.binary(max_size=64),                                    # not even a frame
+        st.builds(frame, st.integers(0, 255).filter(lambda k: k != kind),
+                  st.binary(max_size=64)),                         # another message kind
+        st.builds(frame, st.just(kind),
+                  st.binary(max_size=right_size + 40).filter(lambda b: len(b) != right_size)),
+    )
+
+
+def raw_frame(right_size: int):
+    """A malformed untyped frame (base OT and OT extension frames carry no kind)."""
+    return st.one_of(
+        st.binary(max_size=64),
+        st.binary(max_size=right_size + 40).filter(lambda b: len(b) != right_size).map(
+            lambda b: len(b).to_bytes(HEADER, "little") + b),
+    )
+
+
+FUZZ = settings(max_examples=8, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                       HealthCheck.too_slow])
+
+
+@pytest.fixture
+def adder(bristol_path):
+    return str(bristol_path("adder64.txt"))
+
+
+EVALUATOR = ["--as", "evaluator", "--input", "in2=7"]
+GARBLER = ["--as", "garbler", "--input", "in1=5"]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                  max_size=4),
+    max_leaves=12)
+FIELDS = ["protocol", "circuit", "role", "parties", "inputs", "outputs", "batch", "listed"]
+
+
+@FUZZ
+@given(field=st.sampled_from(FIELDS), value=json_values)
+@example(field="parties", value=[["garbler", "x"]])
+@example(field="inputs", value=[[["in1"], "garbler", "u64", 64]])
+@example(field="inputs", value=5)
+@example(field="batch", value=10**12)
+@example(field="outputs", value=[["out1", "garbler", "u64", 64]])
+@example(field="protocol", value="yaogc-yao/2\n" + "garbler: out1 = 1")
+def test_fuzzed_hello_field(adder, field, value):
+    def script(ch):
+        theirs = json.loads(ch.recv_msg(Msg.HELLO))
+        mine = dict(theirs, role="garbler")
+        mine[field] = value
+        if mine == dict(theirs, role="garbler"):
+            mine["batch"] = -1
+        ch.send_msg(Msg.HELLO, json.dumps(mine).encode(), flush=True)
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line.startswith("handshake: ")
+
+
+@FUZZ
+@given(payload=st.one_of(st.binary(max_size=200), json_values.map(
+    lambda v: json.dumps(v).encode())))
+@example(payload=b"[" * 100_000 + b"]" * 100_000)
+@example(payload=b'{"protocol": "' + b"x" * 5_000_000 + b'"}')
+@example(payload=b'{"a": ' + b"9" * 5000 + b"}")
+def test_fuzzed_hello_bytes(adder, payload):
+    def script(ch):
+        ch.recv_msg(Msg.HELLO)
+        ch.send_msg(Msg.HELLO, payload, flush=True)
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line.startswith("handshake: ")
+
+
+def test_peer_text_is_escaped_and_bounded(adder):
+    def script(ch):
+        mirror_hello(ch, parties={"garbler": "x\n" + "garbler: out1 = 99" + "y" * 200,
+                                  "evaluator": "\x1b[2Jev"})
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert "\\ngarbler: out1 = 99" in line and "\\x1b[2J" in line and len(line) < 1000
+
+
+def test_a_huge_batch_is_bounded_by_memory(adder):
+    """A side without inputs takes the peer's K: 10**12 rows would need terabytes."""
+    def script(ch):
+        mirror_hello(ch, batch=10**12)
+    line = assert_refused(against(adder, ["--as", "evaluator", "--party-of", "in2=garbler"],
+                                  script))
+    assert line.startswith("handshake: the peer's batch of 1000000000000 rows needs about")
+
+
+# -- every later message, the party as evaluator (the peer garbles) -----------------------
+def _labels_then(ch, rest):
+    mirror_hello(ch)
+    ch.send_msg(Msg.GARBLER_LABELS, np.zeros((1, 64, 2), np.uint64), flush=True)
+    rest(ch)
+
+
+@FUZZ
+@given(bad=garbage(Msg.GARBLER_LABELS, 64 * 16))
+def test_fuzzed_garbler_labels(adder, bad):
+    def script(ch):
+        mirror_hello(ch)
+        ch._t.sendall(bad)
+    assert_refused(against(adder, EVALUATOR, script))
+
+
+@FUZZ
+@given(bad=raw_frame(128 * 65))
+def test_fuzzed_base_ot_points_to_the_evaluator(adder, bad):
+    def script(ch):
+        mirror_hello(ch)
+        ch.send_msg(Msg.GARBLER_LABELS, np.zeros((1, 64, 2), np.uint64), flush=True)
+        ch.recv()             # A: the evaluator is the base-OT sender
+        ch._t.sendall(bad)    # the receiver's 128 points
+    assert_refused(against(adder, EVALUATOR, script))
+
+
+@FUZZ
+@given(bad=raw_frame(64 * 16))
+def test_fuzzed_ot_extension_reply(adder, bad):
+    def script(ch):
+        mirror_hello(ch)
+        ch.send_msg(Msg.GARBLER_LABELS, np.zeros((1, 64, 2), np.uint64), flush=True)
+        ot = OTExtSender(ch)
+        ot.setup()
+        ch.recv()             # the u frame
+        ch._t.sendall(bad)    # the correlated reply
+    assert_refused(against(adder, EVALUATOR, script))
+
+
+def _through_ot(ch):
+    mirror_hello(ch)
+    ch.send_msg(Msg.GARBLER_LABELS, np.zeros((1, 64, 2), np.uint64), flush=True)
+    ot = OTExtSender(ch)
+    ot.setup()
+    ot.send_correlated(np.array([3, 0], np.uint64), 64)
+    ch.flush()
+
+
+@FUZZ
+@given(bad=garbage(Msg.TABLES, 63 * 32))
+def test_fuzzed_tables(adder, bad):
+    def script(ch):
+        _through_ot(ch)
+        ch._t.sendall(bad)
+    assert_refused(against(adder, EVALUATOR, script))
+
+
+@FUZZ
+@given(bad=garbage(Msg.OUTPUT_DECODING, 8))
+def test_fuzzed_output_decoding(adder, bad):
+    def script(ch):
+        _through_ot(ch)
+        ch.send_msg(Msg.TABLES, np.zeros(63 * 32, np.uint8), flush=True)
+        ch.recv_msg(Msg.OUTPUT_COLOURS)
+        ch._t.sendall(bad)
+    assert_refused(against(adder, EVALUATOR, script))
+
+
+# -- the party as garbler (the peer evaluates) ----------------------------------------------
+@FUZZ
+@given(bad=raw_frame(65))
+def test_fuzzed_base_ot_point_to_the_garbler(adder, bad):
+    def script(ch):
+        mirror_hello(ch, role="evaluator")
+        ch.recv_msg(Msg.GARBLER_LABELS)
+        ch._t.sendall(bad)    # A: the evaluator is the base-OT sender
+    assert_refused(against(adder, GARBLER, script))
+
+
+@FUZZ
+@given(bad=raw_frame(24 + 128 * 16))
+def test_fuzzed_ot_extension_u_frame(adder, bad):
+    def script(ch):
+        mirror_hello(ch, role="evaluator")
+        ch.recv_msg(Msg.GARBLER_LABELS)
+        OTExtReceiver(ch).setup()
+        ch._t.sendall(bad)
+    assert_refused(against(adder, GARBLER, script))
+
+
+@FUZZ
+@given(bad=garbage(Msg.OUTPUT_COLOURS, 8))
+def test_fuzzed_output_colours(adder, bad):
+    def script(ch):
+        mirror_hello(ch, role="evaluator")
+        ch.recv_msg(Msg.GARBLER_LABELS)
+        ot = OTExtReceiver(ch)
+        ot.setup()
+        ot.recv_correlated(np.zeros(64, np.uint8))
+        ch.recv_msg(Msg.TABLES)
+        ch._t.sendall(bad)
+    assert_refused(against(adder, GARBLER, script))
