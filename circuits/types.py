@@ -257,8 +257,19 @@ class FixedType(ValueType):
         return (f"{_exact(Fraction(rt.min, 1 << self.frac))}.."
                 f"{_exact(Fraction(rt.max, 1 << self.frac))}")
 
-    def from_raw(self, raw: int) -> float:
-        return float(Fraction(raw, 1 << self.frac))
+    def from_raw(self, raw: int) -> float | Decimal:
+        """The value of ``raw`` units of 2**-frac: a float when a float holds it exactly, else
+        the exact Decimal (a fix type of more than 53 significant bits would round)."""
+        q = Fraction(raw, 1 << self.frac)
+        f = float(q)
+        return f if Fraction(f) == q else Decimal(_exact(q))
+
+    def to_json(self, value: Any) -> Any:
+        """A JSON number that is exact: an int when integral, the float when exact, else the
+        exact decimal text (a string, since a JSON reader would round the number)."""
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else str(value)
+        return value
 
     def _encode_into(self, value, out, port):
         raw = self.to_raw(value, port)

@@ -292,6 +292,8 @@ def parse_define_value(text: str):
     """A -D value: an integer (decimal, 0x, 0b, optional sign), a decimal fraction or a bool;
     None if it is none of these."""
     t = text.strip().replace("_", "")
+    if not t.isascii():
+        return None   # int() would take other scripts' digits, which --input refuses too
     if t in ("True", "true"):
         return True
     if t in ("False", "false"):

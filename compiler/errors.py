@@ -31,13 +31,21 @@ class CompileError(InputError):
         return f"{head}\n{src}\n{pad}^"
 
 
+def normalize_newlines(text: str) -> str:
+    """CR LF and a lone CR end a line as LF does (a file saved with old Mac line endings
+    parses); columns are unchanged."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 class Source:
     """A program's text split into lines, for placing carets under tokens."""
 
     def __init__(self, text: str, filename: str = "<string>"):
         self.text = text
         self.filename = filename
-        self.lines = text.splitlines()
+        # lines as the parser counts them: at '\n' only (str.splitlines would also split at
+        # U+2028, form feeds and others, and show the wrong line under an error)
+        self.lines = normalize_newlines(text).split("\n")
 
     def line_text(self, line: int) -> str:
         if 1 <= line <= len(self.lines):

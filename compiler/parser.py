@@ -17,7 +17,7 @@ from lark.exceptions import (LarkError, UnexpectedCharacters, UnexpectedEOF, Une
 from lark.indenter import Indenter
 
 from . import nodes as N
-from .errors import CompileError, Source
+from .errors import CompileError, Source, normalize_newlines
 from .syntax_examples import EXAMPLES, TOKEN_WORDS, hint
 
 
@@ -69,8 +69,18 @@ def _pos(x) -> tuple[int, int]:
     return meta.line, meta.column
 
 
+MAX_LITERAL_DIGITS = 1000   # far beyond the widest type (256 bits: 78 decimal digits)
+
+
+class _LiteralTooLarge(Exception):
+    def __init__(self, tok: Token, digits: int):
+        self.tok, self.digits = tok, digits
+
+
 def _parse_int(tok: Token) -> int:
     t = str(tok).replace("_", "")
+    if len(t) > MAX_LITERAL_DIGITS:
+        raise _LiteralTooLarge(tok, len(t))
     low = t.lower()
     if low.startswith("0x"):
         return int(t[2:], 16)
@@ -414,6 +424,7 @@ def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
 
 def parse(text: str, filename: str = "<string>") -> N.Program:
     """Parse program text into an AST; raises :class:`CompileError` on any syntax error."""
+    text = normalize_newlines(text)
     src = Source(text, filename)
     if not text.endswith("\n"):
         text += "\n"
@@ -428,6 +439,11 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
     except VisitError as e:
         if isinstance(e.orig_exc, CompileError):
             raise e.orig_exc from None
+        if isinstance(e.orig_exc, _LiteralTooLarge):
+            lit = e.orig_exc
+            raise src.error(f"integer literal of {lit.digits} digits is too large (at most "
+                            f"{MAX_LITERAL_DIGITS}; the widest type has 256 bits)",
+                            lit.tok.line, lit.tok.column) from None
         raise
     except RecursionError:
         raise src.error("the program is nested too deeply", 1, 1) from None

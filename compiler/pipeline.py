@@ -18,7 +18,7 @@ from yaogc.circuits.templates import TooLarge
 from .cache import cache_key, load as cache_load, store as cache_store
 from .check import Checker, Elaborated
 from .deep import run_deep
-from .errors import CompileError, Source
+from .errors import CompileError, Source, normalize_newlines
 from .lower import lower
 from .optimize import optimize as optimize_words
 from .parser import decode_text, parse, read_source
@@ -32,6 +32,7 @@ def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | N
 def _elaborate(text, filename, defines) -> Elaborated:
     if isinstance(text, (bytes, bytearray)):
         text = decode_text(bytes(text), filename)
+    text = normalize_newlines(text)
     program = parse(text, filename)
     name = Path(filename).stem if filename and not filename.startswith("<") else "main"
     return Checker(program, Source(text, filename), _check_defines(defines), name).run()

@@ -270,7 +270,9 @@ class StmtMixin:
                 (vals[0], vals[1], vals[2] if len(vals) == 3 else 1)
             if step == 0:
                 raise self.err(e, "range() step must not be zero")
-            n = len(range(start, stop, step))
+            # len(range(...)) overflows on bounds past 2**63: count with Python integers
+            n = max(0, -((start - stop) // step)) if step > 0 else \
+                max(0, -((stop - start) // -step))
             if n > MAX_ITERATIONS:
                 raise self.err(e, f"range of {n} iterations is too long to unroll")
             return [Pub(i) for i in range(start, stop, step)]

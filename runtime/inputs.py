@@ -10,6 +10,7 @@ made, so a missing, unknown or out-of-range value is refused locally (exit statu
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,8 +54,22 @@ def read_input_file(path: str | Path) -> tuple[list[dict[str, Any]], bool]:
     raise InputError(f"{path}: an input file must be .csv or .json")
 
 
+MAX_DIGITS = 100_000      # an integer in an input file: 2^332,000, wider than any input
+MAX_EXPONENT = 100_000    # |exponent| of a decimal in an input file
+
+
 def _read_csv(text: str, where: str) -> list[dict[str, Any]]:
-    reader = csv.reader(text.splitlines())
+    # a cell may hold a whole array: no limit below the file's own size (the csv module's
+    # default of 131,072 characters refuses a valid array of 30,000 elements)
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _csv_rows(reader, where)
+    except csv.Error as e:
+        raise InputError(f"{where}:{reader.line_num}: not valid CSV: {e}") from None
+
+
+def _csv_rows(reader, where: str) -> list[dict[str, Any]]:
     try:
         header = next(reader)
     except StopIteration:
@@ -66,7 +81,8 @@ def _read_csv(text: str, where: str) -> list[dict[str, Any]]:
         dup = next(h for h in header if header.count(h) > 1)
         raise InputError(f"{where}:1: column '{dup}' appears twice in the header row")
     rows = []
-    for line_no, cells in enumerate(reader, start=2):
+    for cells in reader:
+        line_no = reader.line_num
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
@@ -78,12 +94,51 @@ def _read_csv(text: str, where: str) -> list[dict[str, Any]]:
     return rows
 
 
+class _Refused(Exception):
+    """Raised inside the JSON parser's hooks; becomes an InputError naming the file."""
+
+
+def _json_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise _Refused(f"an integer of {digits} digits is larger than any input "
+                       f"(at most {MAX_DIGITS} digits)")
+    # through Decimal: int() refuses strings of more than 4,300 digits, which a wide input
+    # (u16384, say) may need
+    return int(Decimal(text)) if digits > 4000 else int(text)
+
+
+def _json_float(text: str) -> Decimal:
+    value = Decimal(text)  # exact decimals, so a fixed-point value is rounded once, by its type
+    if value and abs(value.adjusted()) > MAX_EXPONENT:
+        raise _Refused(f"the number {text[:40]} is out of range for any input (its exponent "
+                       f"is beyond +-{MAX_EXPONENT})")
+    return value
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(f"the key '{key[:60]}' appears twice in one object (which value is "
+                           "meant?)")
+        out[key] = value
+    return out
+
+
 def _read_json(text: str, where: str) -> tuple[list[dict[str, Any]], bool]:
     try:
-        # exact decimals, so a fixed-point value is rounded once, by its type
-        data = json.loads(text, parse_float=Decimal)
+        data = json.loads(text, parse_float=_json_float, parse_int=_json_int,
+                          object_pairs_hook=_json_object)
     except json.JSONDecodeError as e:
         raise InputError(f"{where}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    except _Refused as e:
+        raise InputError(f"{where}: {e}") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply (an input value nests as deep as "
+                         "its array type, a few levels)") from None
+    except ValueError as e:  # what the parser's own conversions refuse
+        raise InputError(f"{where}: invalid JSON: {e}") from None
     if isinstance(data, dict):
         return [data], False
     if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):

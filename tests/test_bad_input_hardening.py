@@ -1,0 +1,142 @@
+"""Bad input files, values and programs end with a clear exit-2 error before any network
+wait (never exit 1, a traceback or minutes of work), and wide values print exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from yaogc.compiler import CompileError, compile_source
+
+CLI = [sys.executable, "-m", "yaogc.runtime.cli"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COUNT = os.path.join(ROOT, "examples", "count_above.yao")
+
+
+def cli(*args, env=None, timeout=120):
+    r = subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout,
+                       env={**os.environ, **(env or {})})
+    return r.returncode, r.stdout, r.stderr
+
+
+def refused(result, *needles):
+    rc, out, err = result
+    assert rc == 2, (rc, out, err)
+    assert "Traceback" not in err and "internal error" not in err
+    first = err.splitlines()[0]
+    for n in needles:
+        assert n in first, first
+    return first
+
+
+def run_garbler(tmp_path, name, text, *extra, env=None):
+    """``yaogc run count_above.yao --as lab_a --listen`` with an input file: refused before
+    it listens (or it would wait for a peer that never comes)."""
+    f = tmp_path / name
+    f.write_text(text)
+    result = cli("run", COUNT, "--as", "lab_a", "--listen", "127.0.0.1:0", "--inputs", str(f),
+                 "--timeout", "30", "--no-cache", *extra, env=env)
+    assert "listening on" not in result[2]
+    return result
+
+
+# -- input files ----------------------------------------------------------------------------
+def test_a_csv_cell_over_the_csv_module_limit_is_read(tmp_path):
+    """A valid 30,000-element array is one CSV cell of over 131,072 characters: it is read
+    (and here refused by the port's length, not by the CSV reader)."""
+    values = ",".join(["65535"] * 30000)
+    r = run_garbler(tmp_path, "big.csv", f'a,threshold\n"[{values}]",1\n', "-D", "N=4")
+    refused(r, "expected 4 elements for u16[4], got 30000")
+
+
+def test_malformed_csv_is_an_input_error(tmp_path):
+    refused(run_garbler(tmp_path, "bad.csv", 'a,threshold\n"[1,2],1\n'), "bad.csv")
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('{"threshold": ' + "9" * 200_000 + "}", "200000 digits is larger than any input"),
+    ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
+    ('{"threshold": 1e999999999, "a": []}', "out of range for any input"),
+    ('{"threshold": 1, "threshold": 2, "a": []}', "the key 'threshold' appears twice"),
+], ids=["digits", "nesting", "exponent", "duplicate-key"])
+def test_hostile_json_input_files(tmp_path, text, needle):
+    refused(run_garbler(tmp_path, "in.json", text), "in.json", needle)
+
+
+def test_a_wide_json_integer_is_read_exactly(tmp_path):
+    """4,301 digits pass the JSON reader (Python's int() alone refuses them); here the port's
+    range refuses the value, naming the port."""
+    a = "[" + ",".join(["1"] * 64) + "]"
+    first = refused(run_garbler(tmp_path, "in.json",
+                                '{"threshold": ' + "9" * 4301 + ', "a": ' + a + "}"),
+                    "threshold")
+    assert len(first) < 300
+
+
+def test_a_batch_larger_than_memory_is_refused_with_its_size(tmp_path):
+    rows = "a,threshold\n" + "".join(f'"[{",".join(["1"] * 64)}]",{i}\n' for i in range(2000))
+    first = refused(run_garbler(tmp_path, "rows.csv", rows,
+                                env={"YAOGC_MAX_MEMORY": str(10 << 20)}),
+                    "a batch of 2000 rows needs about", "split the batch into runs of at most")
+
+
+# -- outputs --------------------------------------------------------------------------------
+def test_wide_fixed_point_outputs_print_exactly(tmp_path):
+    prog = tmp_path / "wide.yao"
+    prog.write_text("party a, b\n\ndef main(x: fix80_20 @a, y: fix80_20 @b) -> "
+                    "(s: fix80_20 @both):\n    return x + y\n")
+    rc, out, err = cli("eval", str(prog), "--input", "x=9007199254740992", "--input",
+                       "y=1.00000095367431640625", "--no-cache")
+    assert rc == 0 and out.strip() == "s = 9007199254740993.00000095367431640625", err
+    rc, out, err = cli("eval", str(prog), "--input", "x=9007199254740992", "--input", "y=1",
+                       "--json", "--no-cache")
+    assert rc == 0 and json.loads(out)["outputs"]["s"] == 9007199254740993
+    assert '"s": 9007199254740993' in out
+
+
+# -- programs -------------------------------------------------------------------------------
+HEAD = "party a, b\n\ndef main(x: u8 @a, y: u8 @b) -> (s: u8 @both):\n"
+
+
+def test_a_huge_literal_is_a_compile_error():
+    src = HEAD + "    return x + " + "9" * 4301 + "\n"
+    with pytest.raises(CompileError, match=r"prog.yao:4:16: integer literal of 4301 digits"):
+        compile_source(src, "prog.yao")
+
+
+def test_a_huge_range_is_a_compile_error(tmp_path):
+    src = HEAD + "    t: u8 = 0\n    for i in range(100000000000000000000):\n        t += x\n" \
+        "    return t\n"
+    with pytest.raises(CompileError, match=r"prog.yao:5:14: range of 100000000000000000000 "
+                                           "iterations is too long"):
+        compile_source(src, "prog.yao")
+    p = tmp_path / "r.yao"
+    p.write_text(src)
+    refused(cli("compile", str(p), "--no-cache"), "r.yao:5:14")
+
+
+def test_a_line_separator_in_a_comment_keeps_lines_counted(tmp_path):
+    src = "party a, b\n# note \u2028 more\n" + HEAD.split("\n", 2)[2] + "    return x + z\n"
+    with pytest.raises(CompileError) as e:
+        compile_source(src, "prog.yao")
+    text = str(e.value)
+    assert text.startswith("prog.yao:4:16: name 'z' is not defined")
+    assert text.splitlines()[1] == "    return x + z"
+
+
+def test_cr_only_line_endings_parse(tmp_path):
+    src = (HEAD + "    return x + y\n").replace("\n", "\r")
+    c = compile_source(src, "prog.yao")
+    assert c.evaluate if hasattr(c, "evaluate") else True
+    p = tmp_path / "cr.yao"
+    p.write_bytes(src.encode())
+    rc, out, err = cli("eval", str(p), "--input", "x=1", "--input", "y=2", "--no-cache")
+    assert rc == 0 and out.strip() == "s = 3", err
+
+
+def test_non_ascii_digits_in_a_define_are_refused():
+    refused(cli("eval", COUNT, "-D", "N=\u0661\u0662", "--no-cache"), "-D")
