@@ -46,6 +46,8 @@ class Source:
         # lines as the parser counts them: at '\n' only (str.splitlines would also split at
         # U+2028, form feeds and others, and show the wrong line under an error)
         self.lines = normalize_newlines(text).split("\n")
+        if self.lines[-1] == "":
+            self.lines.pop()   # the text's final newline ends the last line, opens none
 
     def line_text(self, line: int) -> str:
         if 1 <= line <= len(self.lines):

@@ -81,7 +81,11 @@ class PRG:
     with it. Labels and R are drawn from a PRG seeded by ``os.urandom``.
     """
 
-    def __init__(self, seed: bytes | None = None):
+    def __init__(self, seed: bytes | None = None, *, testing: bool = False):
+        # a caller's seed makes the stream known to the caller: fine for OT extension's
+        # secret shared seeds, not for a garbler's labels unless ``testing`` says it is meant
+        self.seeded = seed is not None
+        self.testing = testing
         if seed is None:
             seed = os.urandom(16)
         if len(seed) != 16:

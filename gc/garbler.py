@@ -44,6 +44,13 @@ class Garbler(Engine):
     def __init__(self, schedule: Schedule, batch: int = 1, counter: TweakCounter | None = None,
                  prg: PRG | None = None, engine: str | None = None):
         super().__init__(schedule, batch, counter, engine)
+        if prg is not None and getattr(prg, "seeded", True) and not getattr(prg, "testing",
+                                                                             False):
+            # R and the labels from a seed the caller knows: the caller could decode every
+            # wire, the evaluator's inputs included
+            raise GarbleError("a Garbler's PRG must be seeded from os.urandom (PRG()); a "
+                              "caller-seeded PRG makes R and every label predictable (pass "
+                              "PRG(seed, testing=True) for a deliberate test)")
         prg = prg if prg is not None else PRG()
         r = prg.blocks(1)[0]
         r[0] |= np.uint64(1)

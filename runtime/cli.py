@@ -216,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return _finished(int(args.func(args) or 0))
     except YaogcError as e:
         # the message's first line already says what is wrong and where (file:line:col, port,
         # party or protocol phase), so it is printed as it is
@@ -234,6 +234,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
             traceback.print_exc(file=sys.stderr)
         return EXIT_BUG
+
+
+def _finished(code: int) -> int:
+    """The command is done and its output printed: a Ctrl-C from here to the process's exit
+    (interpreter shutdown, freeing large arrays) must not turn its status into death by
+    signal, so SIGINT is ignored from now on (in the main thread, where handlers live)."""
+    import signal
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
 
 
 if __name__ == "__main__":

@@ -140,3 +140,15 @@ def test_cr_only_line_endings_parse(tmp_path):
 
 def test_non_ascii_digits_in_a_define_are_refused():
     refused(cli("eval", COUNT, "-D", "N=\u0661\u0662", "--no-cache"), "-D")
+
+
+def test_a_sigint_after_the_output_does_not_change_the_status():
+    code = ("import os, signal, sys\n"
+            "from yaogc.runtime.cli import main\n"
+            f"rc = main(['eval', {COUNT!r}, '-D', 'N=1', '--input', 'a=[5]', '--input', "
+            "'b=[6]', '--input', 'threshold=1', '--no-cache'])\n"
+            "os.kill(os.getpid(), signal.SIGINT)\n"
+            "sys.exit(rc)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "count = 2", (r.returncode, r.stderr)
