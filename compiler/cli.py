@@ -33,7 +33,15 @@ def register(subparsers) -> None:
     p.add_argument("--no-cache", action="store_true",
                    help="compile afresh, neither reading nor writing the compiled-circuit "
                         "cache ($YAOGC_CACHE_DIR, default ~/.cache/yaogc)")
+    add_max_gates(p)
     p.set_defaults(func=cmd_compile)
+
+
+def add_max_gates(p) -> None:
+    p.add_argument("--max-gates", metavar="N", default=None,
+                   help="stop with an error if the program unrolls to more than N gates "
+                        "(default: $YAOGC_MAX_GATES, else as many as this machine's available "
+                        "memory holds at 200 bytes per gate)")
 
 
 def _format_for(args) -> str:
@@ -98,10 +106,17 @@ def phase_report(name: str, after: float = 1.0, quiet_after: float = 10.0):
     return report
 
 
+def max_gates_of(args) -> int | None:
+    from .pipeline import check_max_gates
+    value = getattr(args, "max_gates", None)
+    return None if value is None else check_max_gates(value)
+
+
 def cmd_compile(args) -> int:
     circuit, info = compile_cached(args.program, parse_defines(args.define),
                                    use_cache=not args.no_cache,
-                                   progress=phase_report(Path(args.program).name))
+                                   progress=phase_report(Path(args.program).name),
+                                   max_gates=max_gates_of(args))
     fmt = _format_for(args)
     written: list[Path] = []
     if args.output or not args.stats:

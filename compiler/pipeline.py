@@ -48,10 +48,12 @@ def _check_defines(defines) -> dict[str, str]:
 
 
 def compile_source(text: str, filename: str = "<string>",
-                   defines: dict[str, str] | None = None, progress=None) -> Circuit:
+                   defines: dict[str, str] | None = None, progress=None, *,
+                   max_gates: int | None = None) -> Circuit:
     """Compile program text to an optimized Circuit; raises CompileError for a bad program.
-    ``progress(phase, gates, seconds)`` hears of long phases."""
-    return run_deep(_compile, text, filename, defines, progress)
+    ``progress(phase, gates, seconds)`` hears of long phases. ``max_gates`` bounds the gates
+    the program may unroll to (default :func:`gate_budget`)."""
+    return run_deep(_compile, text, filename, defines, progress, max_gates)
 
 
 # peak bytes per emitted gate while compiling (gate arrays, their growth, the rehash table
@@ -82,7 +84,16 @@ def available_memory() -> int:
         return 8 << 30
 
 
-def _compile(text, filename, defines, progress=None) -> Circuit:
+def check_max_gates(value) -> int:
+    """A ``--max-gates`` value: a positive integer (``_`` between digits allowed)."""
+    text = str(value).strip().replace("_", "")
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise CompileError(f"--max-gates {value}: expected a positive number of gates",
+                           "--max-gates", 1, 1, str(value))
+    return int(text)
+
+
+def _compile(text, filename, defines, progress=None, max_gates=None) -> Circuit:
     t0 = time.perf_counter()
 
     def tell(phase: str, gates: int = 0, _seconds: float = 0.0) -> None:
@@ -95,17 +106,18 @@ def _compile(text, filename, defines, progress=None) -> Circuit:
     # the builder rules (folding, hash-consing) and dead-gate removal run inside lowering,
     # over the whole gate buffer (passes.optimize gave identical gate counts on every
     # example at several times the cost)
-    limit = gate_budget()
+    limit = max_gates if max_gates is not None else gate_budget()
     try:
         circuit = lower(e, tell, max_gates=limit)
         tell("compiled", circuit.n_gates)
         return circuit
     except TooLarge as big:
+        why = (f"the --max-gates limit" if max_gates is not None else
+               f"more than this machine has available ({available_memory() / 1e9:.1f} GB)")
         raise CompileError(
             f"the program is too large: it unrolls to more than {big.limit:,} gates, about "
             f"{big.limit * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
-            f"{BYTES_PER_GATE} bytes per gate, more than this machine has available "
-            f"({available_memory() / 1e9:.1f} GB); make the inputs smaller or split the "
+            f"{BYTES_PER_GATE} bytes per gate, {why}; make the inputs smaller or split the "
             f"computation", filename, 1, 1, text.split("\n", 1)[0]) from None
 
 
@@ -116,7 +128,8 @@ def compile_file(path: str | Path, defines: dict[str, str] | None = None,
 
 
 def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
-                   use_cache: bool = True, progress=None) -> tuple[Circuit, dict]:
+                   use_cache: bool = True, progress=None,
+                   max_gates: int | None = None) -> tuple[Circuit, dict]:
     """``compile_file`` through the compiled-circuit cache (:mod:`.cache`): the circuit, and
     ``{"compile_s": seconds, "cached": bool}``."""
     t0 = time.perf_counter()
@@ -128,9 +141,10 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
     key = cache_key(raw, str(p), _check_defines(defines)) if use_cache else None
     if key is not None:
         got = cache_load(key)
-        if got is not None:
+        if got is not None and (max_gates is None or got.n_gates <= max_gates):
             return got, {"compile_s": time.perf_counter() - t0, "cached": True}
-    circuit = compile_source(decode_text(raw, str(p)), str(p), defines, progress)
+    circuit = compile_source(decode_text(raw, str(p)), str(p), defines, progress,
+                             max_gates=max_gates)
     if key is not None:
         cache_store(key, circuit)
     return circuit, {"compile_s": time.perf_counter() - t0, "cached": False}

@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool = True,
-             quiet: bool = False, info: dict | None = None):
+             quiet: bool = False, info: dict | None = None, max_gates: int | None = None):
     """A Circuit from a program (.yao, compiled through the cache unless ``use_cache`` is
     False), a native circuit or a Bristol Fashion file. ``info`` receives
     ``compile_seconds`` and ``cached``; long compiles report their phases on stderr unless
@@ -53,7 +53,8 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
         from yaogc.compiler import compile_cached, parse_defines
         from yaogc.compiler.cli import phase_report
         circuit, got = compile_cached(str(p), parse_defines(defines or []), use_cache=use_cache,
-                                      progress=None if quiet else phase_report(p.name))
+                                      progress=None if quiet else phase_report(p.name),
+                                      max_gates=max_gates)
         cached = got["cached"]
     else:
         if defines:
@@ -67,9 +68,17 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
 
 
 def add_cache_flag(p) -> None:
+    """--no-cache and --max-gates: how a subcommand compiles a program it is given."""
     p.add_argument("--no-cache", action="store_true",
                    help="compile the program afresh, neither reading nor writing the "
                         "compiled-circuit cache ($YAOGC_CACHE_DIR, default ~/.cache/yaogc)")
+    from yaogc.compiler.cli import add_max_gates
+    add_max_gates(p)
+
+
+def _max_gates(args) -> int | None:
+    from yaogc.compiler.cli import max_gates_of
+    return max_gates_of(args)
 
 
 def parse_assignments(items: Sequence[str], circuit) -> dict[str, Any]:
@@ -109,7 +118,8 @@ def format_value(v: Any) -> str:
 
 
 def cmd_stats(args) -> int:
-    circuit = load_any(args.file, args.define, use_cache=not args.no_cache)
+    circuit = load_any(args.file, args.define, use_cache=not args.no_cache,
+                       max_gates=_max_gates(args))
     if args.optimized:
         from yaogc.circuits.passes import optimize
         circuit = optimize(circuit)
@@ -119,7 +129,8 @@ def cmd_stats(args) -> int:
 
 def cmd_eval(args) -> int:
     from yaogc.circuits.evaluate import decode_outputs, evaluate_bits
-    circuit = load_any(args.file, args.define, use_cache=not args.no_cache)
+    circuit = load_any(args.file, args.define, use_cache=not args.no_cache,
+                       max_gates=_max_gates(args))
     values = parse_assignments(args.input or [], circuit)
     rows, batch = _eval_rows(circuit, values, args.inputs)
     outs = decode_outputs(circuit, evaluate_bits(circuit, rows))

@@ -152,3 +152,14 @@ def test_a_sigint_after_the_output_does_not_change_the_status():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "count = 2", (r.returncode, r.stderr)
+
+
+def test_max_gates_stops_a_program_that_unrolls_too_far():
+    first = refused(cli("compile", COUNT, "--max-gates", "100", "--stats"),
+                    "count_above.yao:1:1: the program is too large: it unrolls to more than 100 "
+                    "gates", "--max-gates limit")
+    refused(cli("eval", COUNT, "--max-gates", "1_000", "-D", "N=2000", "--input", "a=[1]"),
+            "more than 1,000 gates")
+    refused(cli("compile", COUNT, "--max-gates", "many"), "--max-gates many")
+    rc, out, err = cli("compile", COUNT, "--max-gates", "100000", "--stats")
+    assert rc == 0, err
