@@ -235,6 +235,15 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None) -> tuple[int, boo
     return k, listed or k != 1
 
 
+MIN_RATE = 100_000   # bytes/s: the slowest transfer a deadline allows for, beyond the timeout
+
+
+def _transfer_deadline(ch, nbytes: int, what: str) -> None:
+    """A deadline of the timeout plus ``nbytes`` at ``MIN_RATE`` for the next receives."""
+    if ch.timeout is not None:
+        ch.set_deadline(ch.timeout + nbytes / MIN_RATE, what)
+
+
 def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: int,
             t0: float, t_first: float | None, table_bytes: int) -> RunResult:
     times = ph.done()
@@ -346,8 +355,12 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
 
     ph.enter("inputs")
     labels = np.zeros((k, n_in, 2), dtype=np.uint64)
+    # the labels are a known number of bytes the garbler has ready: a deadline, so a peer
+    # trickling them cannot hold this side (a floor rate far below any real link)
+    _transfer_deadline(ch, k * p.garbler_wires.size * 16, "the garbler's input labels")
     labels[:, p.garbler_wires, :] = recv_rows(ch, np.uint64, (k, p.garbler_wires.size, 2),
                                               Msg.GARBLER_LABELS)
+    ch.set_deadline(None)
 
     if has_inputs:
         ph.enter("OT")

@@ -147,3 +147,37 @@ def test_a_trickling_peer_cannot_hold_the_session_handshake(bristol_path):
     assert len(lines) == 1 and "handshake: the peer did not complete the session handshake "\
         "within 1 s" in lines[0], err
     assert time.monotonic() - start < len(frame) * 0.4
+
+
+def test_a_trickling_garbler_cannot_hold_the_evaluator_in_the_inputs_phase(bristol_path):
+    """The garbler's input labels are 1 KiB: at one byte per 0.4 s (each within the 1 s
+    timeout) they would take minutes; the evaluator stops at its deadline."""
+    import json
+    from yaogc.runtime.channel import Channel
+    from yaogc.runtime import handshake as hs
+    f = str(bristol_path("adder64.txt"))
+    lp, port, first = start_listener(["run", f, "--as", "evaluator", "--input", "in2=5",
+                                      "--timeout", "1"])
+    assert port is not None, first
+    s = socket.create_connection(("127.0.0.1", port), timeout=T)
+    ch = Channel(s, timeout=T)
+    ch._greet(False)
+    theirs = json.loads(ch.recv_msg(1))
+    ch.send_msg(1, hs.encode(dict(theirs, role="garbler")), flush=True)
+    labels = (64 * 16 + 1).to_bytes(8, "little") + b"\x02" + bytes(64 * 16)
+    start = time.monotonic()
+    try:
+        for b in labels:
+            s.sendall(bytes([b]))
+            time.sleep(0.4)
+            if lp.poll() is not None:
+                break
+    except OSError:
+        pass
+    rc, out, err = finish(lp, 30)
+    s.close()
+    assert rc == 3 and out == ""
+    lines = [x for x in (first + err).splitlines() if not x.startswith("listening on")]
+    assert len(lines) == 1 and lines[0].startswith(
+        "inputs: the peer did not complete the garbler's input labels within"), err
+    assert time.monotonic() - start < 10
