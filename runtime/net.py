@@ -2,8 +2,11 @@
 
 ``listen``/``connect`` exchange an 8-byte greeting after the (optional) TLS handshake, so a
 TLS/plain mismatch, a rejected certificate or a stranger on the port fails at once on both
-sides rather than at the first protocol message. Plain TCP is allowed only on loopback unless
-the caller opts in, since it neither encrypts nor authenticates.
+sides rather than at the first protocol message; the TLS handshake and the greeting together
+must end within the timeout (a deadline, not a gap between reads). A listener goes on
+listening after a connection that fails before the greeting. Plain TCP is allowed only on
+loopback unless the caller opts in, since it neither encrypts nor authenticates: the host is
+resolved once, the rule is checked on those addresses and only they are connected to or bound.
 """
 
 from __future__ import annotations

@@ -13,7 +13,10 @@ The receiver's key equals k0_i when c_i = 0 and k1_i when c_i = 1; the other key
 pseudo-random to it (computational Diffie-Hellman). ``B_i`` is a uniformly random point
 whatever ``c_i`` is, so the sender learns nothing about the choices. Security holds against
 semi-honest parties only (the model of the whole runtime); the protocol is not meant to be
-UC-secure against a malicious sender. P-256 gives 128-bit security.
+UC-secure against a malicious sender. The checks below close one known cheat (a base-OT
+receiver, the garbler in OT extension, making both keys equal and so reading the evaluator's
+choice bits in the extension matrix); they do not make this OT secure against a party that
+deviates in other ways. P-256 gives 128-bit security.
 
 ``cryptography`` offers scalar multiplication (``derive_private_key`` for kG, ECDH ``exchange``
 for kP, which returns only the x-coordinate) but no point addition, so additions are done here

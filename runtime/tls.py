@@ -1,4 +1,4 @@
-"""TLS 1.3 with mutual certificate authentication for the two-party channel.
+"""TLS 1.3 (RFC 8446) with mutual certificate authentication for the two-party channel.
 
 Each party holds an ECDSA P-256 key and a self-signed end-entity certificate (CA:FALSE), and
 pins the peer's certificate out of band: ``--peer-cert`` holds exactly one certificate (a file
