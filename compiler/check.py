@@ -20,7 +20,7 @@ from .builtins import BUILTINS, CallMixin
 from .convert import ConversionError, pub_to_raw, zero
 from .errors import CompileError, Source
 from .exprs import ExprMixin
-from .ir import TooLarge, WordGraph
+from .ir import GateBudget, TooLarge, WordGraph
 from .stmts import Frame, StmtMixin
 from .values import Pub, TypeNameError, Word, leaves, rebuild, scalar_leaves, scalar_type_named
 
@@ -61,6 +61,11 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
     def run(self) -> Elaborated:
         try:
             return self._run()
+        except GateBudget as big:
+            at = getattr(self, "at", None)
+            if at is not None:
+                big.line, big.col = at.line, at.col
+            raise
         except TooLarge:
             raise self.src.error(f"the program unrolls into too many operations (more than "
                                  f"{len(self.g)}); use smaller sizes", 1, 1) from None

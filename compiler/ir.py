@@ -27,8 +27,41 @@ class TooLarge(Exception):
     """The program unrolls into more word operations than the compiler accepts."""
 
 
+class GateBudget(Exception):
+    """The gates the program's operations will lower to (estimated as they are made) passed
+    the budget; ``line``/``col`` are filled in by the checker with the statement that did it."""
+
+    def __init__(self, estimate: int, limit: int):
+        super().__init__(estimate, limit)
+        self.estimate, self.limit = estimate, limit
+        self.line = self.col = 1
+
+
+def gate_estimate(op: str, t: ValueType, widths: list[int]) -> int:
+    """About how many gates (AND + XOR + NOT) an operation lowers to, from the word
+    library's costs: a few per bit for linear operations, a few per bit squared for
+    products and quotients."""
+    w = max([t.width] + widths)
+    if op in ("mul", "fmul"):
+        return 4 * w * w
+    if op in ("div", "mod", "fdiv"):
+        return 8 * w * w
+    if op == "sum":
+        return 5 * sum(widths)
+    if op == "index":
+        return 3 * sum(widths)
+    if op in ("shlv", "shrv", "rotlv", "rotrv"):
+        return 3 * w * max(1, (w - 1).bit_length())
+    if op in ("const", "input", "shl", "shr", "rotl", "rotr", "resize", "reinterp", "bit"):
+        return 0
+    return 6 * w
+
+
 class WordGraph:
     def __init__(self):
+        # estimated gates of the operations made so far, and the limit (None: none)
+        self.gates = 0
+        self.gate_limit: int | None = None
         self._op: list[str] = []
         self._type: list[ValueType] = []
         self._args: list[tuple[int, ...]] = []
@@ -81,6 +114,10 @@ class WordGraph:
         n = len(self._op)
         if n >= MAX_NODES:
             raise TooLarge(n)
+        if self.gate_limit is not None and args:
+            self.gates += gate_estimate(op, t, [self._type[a].width for a in args])
+            if self.gates > self.gate_limit:
+                raise GateBudget(self.gates, self.gate_limit)
         self._op.append(op)
         self._type.append(t)
         self._args.append(args)
@@ -137,6 +174,10 @@ class WordGraph:
         n = len(self._op)
         if n >= MAX_NODES:
             raise TooLarge(n)
+        if self.gate_limit is not None and args:
+            self.gates += gate_estimate(op, t, [self._type[a].width for a in args])
+            if self.gates > self.gate_limit:
+                raise GateBudget(self.gates, self.gate_limit)
         self._op.append(op)
         self._type.append(t)
         self._args.append(args)

@@ -17,6 +17,7 @@ from yaogc.circuits.templates import TooLarge
 
 from .cache import cache_key, load as cache_load, store as cache_store
 from .check import Checker, Elaborated
+from .ir import GateBudget
 from .deep import run_deep
 from .errors import CompileError, Source, normalize_newlines
 from .lower import lower
@@ -24,18 +25,23 @@ from .optimize import optimize as optimize_words
 from .parser import decode_text, parse, read_source
 
 
-def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | None = None) -> Elaborated:
-    """Parse and type-check a program into word-level IR (before word-level optimization)."""
-    return run_deep(_elaborate, text, filename, defines)
+def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | None = None,
+              gate_limit: int | None = None) -> Elaborated:
+    """Parse and type-check a program into word-level IR (before word-level optimization).
+    With ``gate_limit``, the gates the operations will lower to are estimated as they are
+    made, and passing the limit raises :class:`~.ir.GateBudget` naming the statement."""
+    return run_deep(_elaborate, text, filename, defines, gate_limit)
 
 
-def _elaborate(text, filename, defines) -> Elaborated:
+def _elaborate(text, filename, defines, gate_limit=None) -> Elaborated:
     if isinstance(text, (bytes, bytearray)):
         text = decode_text(bytes(text), filename)
     text = normalize_newlines(text)
     program = parse(text, filename)
     name = Path(filename).stem if filename and not filename.startswith("<") else "main"
-    return Checker(program, Source(text, filename), _check_defines(defines), name).run()
+    checker = Checker(program, Source(text, filename), _check_defines(defines), name)
+    checker.g.gate_limit = gate_limit
+    return checker.run()
 
 
 def _check_defines(defines) -> dict[str, str]:
@@ -99,26 +105,37 @@ def _compile(text, filename, defines, progress=None, max_gates=None) -> Circuit:
     def tell(phase: str, gates: int = 0, _seconds: float = 0.0) -> None:
         if progress is not None:    # every phase timed from the start of the compile
             progress(phase, gates, time.perf_counter() - t0)
-    e = elaborate(text, filename, defines)
+    limit = max_gates if max_gates is not None else gate_budget()
+
+    def too_large(line: int = 1, col: int = 1) -> CompileError:
+        why = ("the --max-gates limit" if max_gates is not None else
+               "the YAOGC_MAX_GATES limit" if os.environ.get("YAOGC_MAX_GATES") else
+               f"more than this machine has available ({available_memory() / 1e9:.1f} GB)")
+        lines = normalize_newlines(text).split("\n")
+        return CompileError(
+            f"the program is too large: it unrolls to more than {limit:,} gates, about "
+            f"{limit * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
+            f"{BYTES_PER_GATE} bytes per gate, {why}; make the inputs smaller or split the "
+            f"computation", filename, line, col, lines[line - 1] if line <= len(lines) else "")
+    # the estimate made while elaborating stops a far too large program at the statement
+    # that makes it (it may overcount, so it is given twice the room); lowering then holds
+    # the exact limit
+    try:
+        e = elaborate(text, filename, defines, gate_limit=2 * limit)
+    except GateBudget as big:
+        raise too_large(big.line, big.col) from None
     tell("checked")
     e = optimize_words(e)
     tell("optimized")
     # the builder rules (folding, hash-consing) and dead-gate removal run inside lowering,
     # over the whole gate buffer (passes.optimize gave identical gate counts on every
     # example at several times the cost)
-    limit = max_gates if max_gates is not None else gate_budget()
     try:
         circuit = lower(e, tell, max_gates=limit)
         tell("compiled", circuit.n_gates)
         return circuit
-    except TooLarge as big:
-        why = (f"the --max-gates limit" if max_gates is not None else
-               f"more than this machine has available ({available_memory() / 1e9:.1f} GB)")
-        raise CompileError(
-            f"the program is too large: it unrolls to more than {big.limit:,} gates, about "
-            f"{big.limit * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
-            f"{BYTES_PER_GATE} bytes per gate, {why}; make the inputs smaller or split the "
-            f"computation", filename, 1, 1, text.split("\n", 1)[0]) from None
+    except TooLarge:
+        raise too_large() from None
 
 
 def compile_file(path: str | Path, defines: dict[str, str] | None = None,

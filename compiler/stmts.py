@@ -44,6 +44,7 @@ class StmtMixin:
             h = handlers.get(type(s))
             if h is None:
                 h = handlers[type(s)] = getattr(self, "s_" + type(s).__name__)
+            self.at = s       # the statement a size error names
             h(s, frame)
 
     def s_Pass(self, s, frame):

@@ -116,8 +116,21 @@ def test_too_large_fails_early_with_the_size(tmp_path):
                        env={**os.environ, "YAOGC_MAX_GATES": "20000"}, timeout=300)
     assert r.returncode == 2
     first = r.stderr.splitlines()[0]
-    assert first.startswith(f"{prog}:1:1:") and "too large" in first and "20,000 gates" in first
+    # the statement that makes it too large: the loop body, line 6
+    assert first.startswith(f"{prog}:6:") and "too large" in first and "20,000 gates" in first
+    assert "n += x[i] < y[i]" in r.stderr and "^" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_too_large_for_lowering_alone_still_fails_cleanly(tmp_path):
+    """Under the estimate's room but over the exact limit: lowering stops it (exit 2)."""
+    prog = tmp_path / "mid.yao"
+    prog.write_text(PROG)
+    r = subprocess.run([sys.executable, "-m", "yaogc.runtime.cli", "compile", str(prog),
+                        "--no-cache", "-D", "N=200", "--stats"], capture_output=True, text=True,
+                       env={**os.environ, "YAOGC_MAX_GATES": "9000"}, timeout=300)
+    assert r.returncode == 2, r.stderr
+    assert "too large" in r.stderr.splitlines()[0] and "Traceback" not in r.stderr
 
 
 def test_cache_location(monkeypatch, tmp_path):
