@@ -156,8 +156,8 @@ def test_a_sigint_after_the_output_does_not_change_the_status():
 
 def test_max_gates_stops_a_program_that_unrolls_too_far():
     first = refused(cli("compile", COUNT, "--max-gates", "100", "--stats"),
-                    "count_above.yao:1:1: the program is too large: it unrolls to more than 100 "
-                    "gates", "--max-gates limit")
+                    "count_above.yao:11:19: the program is too large: it unrolls to more than "
+                    "100 gates", "--max-gates limit")   # the statement that made it
     refused(cli("eval", COUNT, "--max-gates", "1_000", "-D", "N=2000", "--input", "a=[1]"),
             "more than 1,000 gates")
     refused(cli("compile", COUNT, "--max-gates", "many"), "--max-gates many")
