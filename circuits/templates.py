@@ -214,7 +214,6 @@ class GateBuffer:
         self.n = 2
         self._templates: dict = {}
         self._sensitive: dict = {}
-        self.templates_built = 0
         self._inputs: list = []
         self._outputs: list = []
 
@@ -252,9 +251,6 @@ class GateBuffer:
         if isinstance(recipients, str):
             recipients = (recipients,)
         self._outputs.append((tuple(recipients), name, type, np.asarray(wires, dtype=np.int64)))
-
-    def levels(self, wires: np.ndarray) -> np.ndarray:
-        return self.lev[wires]
 
     # --- templates -------------------------------------------------------------------------
     def apply(self, sig: Hashable, fn: Callable[[Builder, list[int]], Sequence[int]],
@@ -300,7 +296,6 @@ class GateBuffer:
             if t is None:
                 r0 = int(rows[0])
                 t = make_template(fn, tcode.tolist(), rel[r0, leafcols].tolist())
-                self.templates_built += 1
                 if sig not in self._sensitive:
                     self._sensitive[sig] = t.sensitive
                     if not t.sensitive:   # later calls key on the pattern alone

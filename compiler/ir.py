@@ -106,8 +106,9 @@ class WordGraph:
         return self._attr[n] if self._op[n] == "const" else None
 
     # --- construction ----------------------------------------------------------------------
-    def _add(self, op: str, t: ValueType, args: tuple[int, ...], attr) -> int:
-        key = (op, t, args, attr)
+    def _add(self, op: str, t: ValueType, args: tuple[int, ...], attr, key=None) -> int:
+        if key is None:
+            key = (op, t, args, attr)
         n = self._memo.get(key)
         if n is not None:
             return n
@@ -167,23 +168,7 @@ class WordGraph:
                     return r
         if op in ops.COMMUTATIVE and len(args) == 2 and args[0] > args[1]:
             return self._add(op, t, (args[1], args[0]), attr)
-        # as _add, with the key already built
-        n = memo.get(key)
-        if n is not None:
-            return n
-        n = len(self._op)
-        if n >= MAX_NODES:
-            raise TooLarge(n)
-        if self.gate_limit is not None and args:
-            self.gates += gate_estimate(op, t, [self._type[a].width for a in args])
-            if self.gates > self.gate_limit:
-                raise GateBudget(self.gates, self.gate_limit)
-        self._op.append(op)
-        self._type.append(t)
-        self._args.append(args)
-        self._attr.append(attr)
-        memo[key] = n
-        return n
+        return self._add(op, t, args, attr, key)
 
     # --- queries ---------------------------------------------------------------------------
     def live(self, roots) -> list[int]:

@@ -35,6 +35,19 @@ def _listener(timeout=T, **kw):
     return t, box
 
 
+
+def _trickle(s, data: bytes, stop) -> None:
+    """Send ``data`` one byte every 0.4 s (each within a 1 s read timeout) until ``stop()``
+    or the other side closes."""
+    try:
+        for b in data:
+            s.sendall(bytes([b]))
+            time.sleep(0.4)
+            if stop():
+                break
+    except OSError:
+        pass
+
 def test_plain_tcp_connects_only_to_the_address_it_checked(monkeypatch):
     """A name that resolves to loopback when checked and elsewhere a moment later (DNS
     rebinding): the one lookup is checked and used, never a second one."""
@@ -103,14 +116,7 @@ def test_a_trickling_peer_cannot_hold_the_greeting_past_the_deadline():
     t, box = _listener(timeout=1.0, on_failed=lambda peer, e: failures.append(e))
     s = socket.create_connection(("127.0.0.1", box["port"]), timeout=T)
     start = time.monotonic()
-    try:
-        for b in GREETING:
-            s.sendall(bytes([b]))
-            time.sleep(0.4)
-            if failures:
-                break
-    except OSError:
-        pass
+    _trickle(s, GREETING, lambda: failures)
     s.close()
     t.join(3 * T)
     assert failures, "the trickling peer completed the greeting"
@@ -132,14 +138,7 @@ def test_a_trickling_peer_cannot_hold_the_session_handshake(bristol_path):
     hello = b'{"protocol":"yaogc-yao/2"}'
     frame = (len(hello) + 1).to_bytes(8, "little") + b"\x01" + hello
     start = time.monotonic()
-    try:
-        for b in frame:
-            s.sendall(bytes([b]))
-            time.sleep(0.4)
-            if lp.poll() is not None:
-                break
-    except OSError:
-        pass
+    _trickle(s, frame, lambda: lp.poll() is not None)
     rc, out, err = finish(lp, 30)
     s.close()
     assert rc == 3 and out == ""
@@ -166,14 +165,7 @@ def test_a_trickling_garbler_cannot_hold_the_evaluator_in_the_inputs_phase(brist
     ch.send_msg(1, hs.encode(dict(theirs, role="garbler")), flush=True)
     labels = (64 * 16 + 1).to_bytes(8, "little") + b"\x02" + bytes(64 * 16)
     start = time.monotonic()
-    try:
-        for b in labels:
-            s.sendall(bytes([b]))
-            time.sleep(0.4)
-            if lp.poll() is not None:
-                break
-    except OSError:
-        pass
+    _trickle(s, labels, lambda: lp.poll() is not None)
     rc, out, err = finish(lp, 30)
     s.close()
     assert rc == 3 and out == ""
