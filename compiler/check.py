@@ -109,9 +109,9 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
                     raise self.err(p, f"party '{p.name}' is declared twice")
                 if p.name == "both":
                     raise self.err(p, "'both' is reserved: @both addresses all declared parties")
+                # any number: two run as garbler and evaluator (yaogc run), more as data
+                # owners of two compute servers (yaogc serve / submit)
                 self.parties.append(p.name)
-                if len(self.parties) > 2:
-                    raise self.err(p, "a yaogc program has at most two parties")
 
     def _declare_consts(self):
         frame = Frame(None)
@@ -181,9 +181,23 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
         return d
 
     # --- main and functions -----------------------------------------------------------------------
-    def _party(self, ref: N.PartyRef | None, node, what: str, allow_both: bool) -> tuple[str, ...]:
+    def _party(self, ref: N.PartyRef | N.PartySet | None, node, what: str,
+               allow_both: bool) -> tuple[str, ...]:
         if ref is None:
             raise self.err(node, f"{what} needs a party annotation such as @{self._example_party()}")
+        if isinstance(ref, N.PartySet):
+            if not allow_both:
+                raise self.err(ref, f"{what} belongs to one party, not to a set of parties")
+            chosen: set[str] = set()
+            for r in ref.refs:
+                if r.name == "both":
+                    raise self.err(r, "@both addresses all parties already; it cannot be part "
+                                      "of a set")
+                (one,) = self._party(r, node, what, allow_both)
+                if one in chosen:
+                    raise self.err(r, f"party '{one}' is named twice for {what}")
+                chosen.add(one)
+            return tuple(p for p in self.parties if p in chosen)   # in declaration order
         if ref.name == "both":
             if not allow_both:
                 raise self.err(ref, "an input belongs to one party, not @both")

@@ -197,6 +197,12 @@ class PartyRef(Node):
 
 
 @dataclass
+class PartySet(Node):
+    """``@(north, south)``: an output addressed to several parties."""
+    refs: list[PartyRef]
+
+
+@dataclass
 class Param(Node):
     name: str
     type: TypeExpr

@@ -139,6 +139,10 @@ class _ToAst(Transformer):
         t = items[0]
         return N.PartyRef(t.line, t.column, str(t))
 
+    def party_set(self, meta, items):
+        return N.PartySet(meta.line, meta.column,
+                          [N.PartyRef(t.line, t.column, str(t)) for t in items])
+
     def ret_single(self, meta, items):
         party = items[1] if len(items) > 1 else None
         return ([N.OutSpec(meta.line, meta.column, None, items[0], party)], False)

@@ -61,7 +61,10 @@ def resolve_roles(circuit: Circuit, garbler: str | None = None) -> Roles:
     parties = circuit.parties
     if len(parties) > 2:
         raise InputError(f"{circuit.name}: the circuit has {len(parties)} parties "
-                         f"({', '.join(parties)}); a Yao run has exactly two")
+                         f"({', '.join(parties)}); 'yaogc run' is for two: with more, the "
+                         "parties are data owners of two compute servers, started with "
+                         "'yaogc serve --role garbler' and 'yaogc serve --role evaluator', "
+                         "to which each party sends its inputs with 'yaogc submit'")
     if garbler is not None and garbler not in parties:
         raise InputError(f"--garbler {garbler}: the circuit has no party '{garbler}' "
                          f"(parties: {', '.join(parties) or 'none'})")

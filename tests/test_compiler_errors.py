@@ -95,7 +95,14 @@ CHECK = [
     ("party alice, bob\ndef main(a: u8) -> (r: u8 @alice):\n    return a\n", "needs a party annotation", 2, 10),
     ("party alice, bob\ndef main(a: u8 @both) -> (r: u8 @alice):\n    return a\n", "not @both", 2, 17),
     ("party alice, bob\ndef main(a: u8 @alice) -> (r: u8):\n    return a\n", "output 'r' needs a party", 2, 28),
-    ("party a, b, c\n", "at most two parties", 1, 13),
+    ("party a, b, c\ndef main(x: u8 @(a, b)) -> u8 @a:\n    return x\n",
+     "belongs to one party, not to a set", 2, 16),
+    ("party a, b, c\ndef main(x: u8 @a) -> u8 @(c, a, c):\n    return x\n",
+     "party 'c' is named twice", 2, 34),
+    ("party a, b, c\ndef main(x: u8 @a) -> u8 @(a, both):\n    return x\n",
+     "cannot be part of a set", 2, 31),
+    ("party a, b, c\ndef main(x: u8 @a) -> u8 @(a, d):\n    return x\n",
+     "party 'd' is not declared", 2, 31),
     ("party alice, bob\ndef f(x: u8 @alice) -> u8:\n    return x\n"
      "def main(a: u8 @alice) -> (r: u8 @alice):\n    return f(a)\n", "only main's parameters", 2, 14),
     # functions and control flow
