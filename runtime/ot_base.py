@@ -71,6 +71,7 @@ POINT_BYTES = 65  # uncompressed X9.62: 0x04 || x || y
 KEY_BYTES = 16
 _CURVE = ec.SECP256R1()
 _KDF_DOMAIN = b"yaogc/base-ot/chou-orlandi/p256/v2"  # v2: the whole shared point
+_HALF = pow(2, -1, N)  # a * 2^-1 G is the point 2B = A a cheating receiver would send
 
 
 class OTError(ProtocolError):
@@ -152,22 +153,64 @@ def _exchange_x(priv: ec.EllipticCurvePrivateKey, pt: Point) -> int:
     return int.from_bytes(priv.exchange(ec.ECDH(), _public_key(pt)), "big")
 
 
-def _lift(x: int, probe_x: int, known: Point) -> Point:
-    """The point Y with x(Y) = ``x`` and x(Y + ``known``) = ``probe_x``.
+def _inverses(vals: Sequence[int]) -> list[int]:
+    """Modular inverses mod P of many nonzero values with one exponentiation (Montgomery's
+    trick): a Python ``pow(v, -1, P)`` per value costs more than the rest of a point addition."""
+    prefix, acc = [], 1
+    for v in vals:
+        prefix.append(acc)
+        acc = acc * v % P
+    inv = pow(acc, -1, P)
+    out = [0] * len(vals)
+    for i in range(len(vals) - 1, -1, -1):
+        out[i] = inv * prefix[i] % P
+        inv = inv * vals[i] % P
+    return out
 
-    ``x`` is x(kP) and ``probe_x`` is x(k(P + Q)) with ``known`` = kQ. Of the two points of
-    abscissa x, +Y and -Y, only one satisfies the probe: x(Y + K) = x(-Y + K) would need
-    2Y or 2K to be the identity, which no point of prime order allows."""
-    rhs = (x * x * x - 3 * x + B) % P
-    y = pow(rhs, (P + 1) // 4, P)  # P = 3 mod 4: the square root, if rhs is a square
-    if y * y % P != rhs:
-        raise OTError("base OT: an exchange returned an x-coordinate that is not on the curve")
-    cands = ((x, y), (x, (-y) % P))
-    sums = [point_add(c, known) for c in cands]  # both, so the work is the same either way
-    for cand, s in zip(cands, sums):
-        if s is not None and s[0] == probe_x:
-            return cand
-    raise OTError("base OT: the shared point could not be recovered (inconsistent exchange)")
+
+def add_many(ps: Sequence[Point], qs: Sequence[Point]) -> list[Point | None]:
+    """``[p + q for p, q in zip(ps, qs)]`` with the inversions of all additions batched.
+
+    Pairs of equal abscissa (doubling, or a sum that is the identity) go through
+    ``point_add``; every other pair shares one modular inversion."""
+    out: list[Point | None] = [None] * len(ps)
+    idx = [i for i in range(len(ps)) if ps[i][0] != qs[i][0]]
+    invs = _inverses([(qs[i][0] - ps[i][0]) % P for i in idx])
+    for i, inv in zip(idx, invs):
+        (x1, y1), (x2, y2) = ps[i], qs[i]
+        lam = (y2 - y1) * inv % P
+        x3 = (lam * lam - x1 - x2) % P
+        out[i] = (x3, (lam * (x1 - x3) - y1) % P)
+    for i in range(len(ps)):
+        if ps[i][0] == qs[i][0]:
+            out[i] = point_add(ps[i], qs[i])
+    return out
+
+
+def lift_many(xs: Sequence[int], probe_xs: Sequence[int],
+              knowns: Sequence[Point]) -> list[Point]:
+    """The points Y_i with x(Y_i) = ``xs[i]`` and x(Y_i + ``knowns[i]``) = ``probe_xs[i]``.
+
+    ``xs[i]`` is x(kP) and ``probe_xs[i]`` is x(k(P + Q)) with ``knowns[i]`` = kQ. Of the two
+    points of abscissa x, +Y and -Y, only one satisfies the probe: x(Y + K) = x(-Y + K) would
+    need 2Y or 2K to be the identity, which no point of prime order allows. The chord through
+    Y = (x, y) and K = (xk, yk) gives x(Y + K) = lam^2 - x - xk with lam = (yk - y)/(xk - x),
+    so (yk - y)^2 = (probe_x + x + xk)(xk - x)^2; with y^2 = x^3 - 3x + b on the curve this
+    is linear in y: y = (yk^2 + y^2 - (probe_x + x + xk)(xk - x)^2) / (2 yk). One batched
+    inversion for all points, where a square root per point costs a 256-bit exponentiation."""
+    invs = _inverses([2 * k[1] % P for k in knowns])  # yk != 0: no point of order 2
+    out = []
+    for x, px, (xk, yk), inv in zip(xs, probe_xs, knowns, invs):
+        if x == xk:
+            raise OTError("base OT: the shared point could not be recovered (Y = +-K)")
+        rhs = (x * x * x - 3 * x + B) % P
+        d = (xk - x) % P
+        y = (yk * yk + rhs - (px + x + xk) * d * d) * inv % P
+        if y * y % P != rhs:
+            raise OTError("base OT: the shared point could not be recovered "
+                          "(inconsistent exchange)")
+        out.append((x, y))
+    return out
 
 
 def _check_count(n: int, what: str) -> None:
@@ -195,30 +238,34 @@ def base_ot_send(ch, n: int) -> list[tuple[bytes, bytes]]:
     # a (B - A) = a B - a^2 G: one addition once a B is known in full
     aa_nums = ec.derive_private_key(a * a % N, _CURVE).public_key().public_numbers()
     neg_aa = point_neg((aa_nums.x, aa_nums.y))
-    keys = []
-    for i in range(n):
-        b_enc = msg[i * POINT_BYTES:(i + 1) * POINT_BYTES]
-        b_pt = decode_point(b_enc, f"point {i} from the receiver")
-        b_plus_g = _check_receiver_point(b_pt, a_pt, i)
-        # a (B + G) = a B + A tells the sign of a B's y-coordinate
-        s0 = _lift(_exchange_x(priv, b_pt), _exchange_x(priv, b_plus_g), a_pt)
-        s1 = point_add(s0, neg_aa)
-        keys.append((_kdf(i, a_enc, b_enc, s0), _kdf(i, a_enc, b_enc, s1)))
-    return keys
+    b_encs = [msg[i * POINT_BYTES:(i + 1) * POINT_BYTES] for i in range(n)]
+    b_pts = [decode_point(b_enc, f"point {i} from the receiver")
+             for i, b_enc in enumerate(b_encs)]
+    half_nums = ec.derive_private_key(a * _HALF % N, _CURVE).public_key().public_numbers()
+    b_plus_g = _check_receiver_points(b_pts, a_pt, (half_nums.x, half_nums.y))
+    # a (B + G) = a B + A tells the sign of a B's y-coordinate
+    s0 = lift_many([_exchange_x(priv, b) for b in b_pts],
+                   [_exchange_x(priv, bg) for bg in b_plus_g], [a_pt] * n)
+    s1 = add_many(s0, [neg_aa] * n)
+    return [(_kdf(i, a_enc, b_encs[i], s0[i]), _kdf(i, a_enc, b_encs[i], s1[i]))
+            for i in range(n)]
 
 
-def _check_receiver_point(b_pt: Point, a_pt: Point, i: int) -> Point:
+def _check_receiver_points(b_pts: list[Point], a_pt: Point, half_a: Point) -> list[Point]:
     """Refuse the points no honest receiver sends but with negligible probability; returns
-    B + G."""
-    if b_pt == a_pt:
-        raise OTError(f"base OT: point {i} from the receiver equals the sender's point")
-    if point_add(b_pt, b_pt) == a_pt:
-        # a B and a (B - A) = -a B would share their x-coordinate: k0 = k1 under an x-only KDF
-        raise OTError(f"base OT: point {i} from the receiver is half the sender's point "
-                      "(2B = A), which would make both keys equal")
-    b_plus_g = point_add(b_pt, G)
-    if b_plus_g is None:
-        raise OTError(f"base OT: point {i} from the receiver is -G")
+    B + G for each."""
+    for i, b_pt in enumerate(b_pts):
+        if b_pt == a_pt:
+            raise OTError(f"base OT: point {i} from the receiver equals the sender's point")
+        if b_pt == half_a:
+            # a B and a (B - A) = -a B would share their x-coordinate: k0 = k1 under an
+            # x-only KDF
+            raise OTError(f"base OT: point {i} from the receiver is half the sender's point "
+                          "(2B = A), which would make both keys equal")
+    b_plus_g = add_many(b_pts, [G] * len(b_pts))
+    for i, bg in enumerate(b_plus_g):
+        if bg is None:
+            raise OTError(f"base OT: point {i} from the receiver is -G")
     return b_plus_g
 
 
@@ -230,25 +277,23 @@ def base_ot_recv(ch, choices: Sequence[int]) -> list[bytes]:
     a_plus_g = point_add(a_pt, G)
     if a_plus_g is None:
         raise OTError("base OT: the sender's point is -G")
-    privs, raws, encs = [], [], []
-    for c in choices:
-        while True:
-            priv, raw = _keypair()
-            # both candidates are computed whatever c is, so that neither the work done nor a
-            # redraw depends on the choice bit (b G = -A would make b G + A the identity; the
-            # points the sender refuses come up with negligible probability)
-            cands = (raw, point_add(raw, a_pt))
-            if cands[1] is not None:
-                break
-        privs.append(priv)
-        raws.append(raw)
-        encs.append(encode_point(cands[c]))
+    n = len(choices)
+    privs, raws = [], []
+    while len(raws) < n:
+        priv, raw = _keypair()
+        if raw[0] != a_pt[0]:  # b G = +-A: negligible; redrawn whatever the choice bit
+            privs.append(priv)
+            raws.append(raw)
+    # both candidates b G and b G + A are computed whatever the choice is, so that the work
+    # done does not depend on the choice bits
+    plus_a = add_many(raws, [a_pt] * n)
+    encs = [encode_point((raws[i], plus_a[i])[c]) for i, c in enumerate(choices)]
     ch.send(b"".join(encs))
     ch.flush()  # the sender waits for these while this side runs its exchanges
     # b A in full: x(b A), and x(b (A + G)) = x(b A + b G) for the sign of its y-coordinate
-    return [_kdf(i, a_enc, encs[i], _lift(_exchange_x(privs[i], a_pt),
-                                          _exchange_x(privs[i], a_plus_g), raws[i]))
-            for i in range(len(privs))]
+    shared = lift_many([_exchange_x(p, a_pt) for p in privs],
+                       [_exchange_x(p, a_plus_g) for p in privs], raws)
+    return [_kdf(i, a_enc, encs[i], shared[i]) for i in range(n)]
 
 
 def _check_choices(choices: Sequence[int]) -> list[int]:

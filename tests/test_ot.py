@@ -400,3 +400,24 @@ def test_ext_sides_disagreeing_fail_clearly(case):
 
 def test_ot_error_is_a_protocol_error():
     assert issubclass(OTError, ProtocolError) and OTError("x").exit_code == 3
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, N - 1), st.integers(1, N - 1)), min_size=1,
+                max_size=6))
+def test_batched_additions_and_lifts_match_single_ones(pairs):
+    """``add_many`` is ``point_add`` row by row (doubling and identity included), and
+    ``lift_many`` recovers k P in full from x(k P), x(k (P + Q)) and k Q."""
+    from yaogc.runtime.ot_base import add_many, lift_many
+    ps = [g_times(a) for a, _ in pairs]
+    qs = [g_times(b) for _, b in pairs]
+    qs[0] = ps[0]                        # a doubling
+    if len(ps) > 1:
+        qs[1] = point_neg(ps[1])         # a sum that is the identity
+    assert add_many(ps, qs) == [point_add(p, q) for p, q in zip(ps, qs)]
+    ys = [g_times(a * b % N) for a, b in pairs]          # k P with k = a, P = bG
+    ks = [g_times(a * 5 % N) for a, _ in pairs]          # k Q with Q = 5G
+    probes = [g_times(a * (b + 5) % N)[0] for a, b in pairs]
+    keep = [i for i in range(len(pairs)) if ys[i][0] != ks[i][0]]
+    got = lift_many([ys[i][0] for i in keep], [probes[i] for i in keep], [ks[i] for i in keep])
+    assert got == [ys[i] for i in keep]

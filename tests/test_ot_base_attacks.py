@@ -92,14 +92,19 @@ def test_receiver_work_does_not_follow_the_choice_bits(monkeypatch):
     are the sender's secret s; a branch on them leaks its Hamming weight by timing)."""
     counts = {}
     for bit in (0, 1):
-        calls = [0]
-        real = ot_base.point_add
+        calls = [0, 0]
+        real_add, real_many = ot_base.point_add, ot_base.add_many
 
-        def counting(p, q, real=real, calls=calls):
+        def counting(p, q, real=real_add, calls=calls):
             calls[0] += 1
             return real(p, q)
 
+        def counting_many(ps, qs, real=real_many, calls=calls):
+            calls[1] += len(ps)
+            return real(ps, qs)
+
         monkeypatch.setattr(ot_base, "point_add", counting)
+        monkeypatch.setattr(ot_base, "add_many", counting_many)
         a, b = pair()
         a_pt = g_times(7)
 
@@ -109,5 +114,6 @@ def test_receiver_work_does_not_follow_the_choice_bits(monkeypatch):
 
         both(fake_sender, lambda: base_ot_recv(b, [bit] * 8))
         monkeypatch.undo()
-        counts[bit] = calls[0]
+        counts[bit] = tuple(calls)
     assert counts[0] == counts[1]
+    assert counts[0][1] >= 8  # both candidates of every choice were made
