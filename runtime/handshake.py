@@ -29,7 +29,7 @@ from .errors import ProtocolError
 MAX_HELLO = 16 << 20      # bytes: a description of a million ports fits easily
 MAX_BATCH = 1 << 40       # rows; a side without inputs also bounds K by its memory
 _MAX_TEXT = 4096          # a name, type or hash in the hello
-PROTOCOL = "yaogc-yao/2"  # 2: base-OT keys hash the whole shared point
+PROTOCOL = "yaogc-yao/3"  # 2: base-OT keys hash the whole shared point; 3: base-OT points in chunks
 ROLES = ("garbler", "evaluator")
 
 

@@ -132,7 +132,7 @@ FIELDS = ["protocol", "circuit", "role", "parties", "inputs", "outputs", "batch"
 @example(field="inputs", value=5)
 @example(field="batch", value=10**12)
 @example(field="outputs", value=[["out1", "garbler", "u64", 64]])
-@example(field="protocol", value="yaogc-yao/2\n" + "garbler: out1 = 1")
+@example(field="protocol", value="yaogc-yao/3\n" + "garbler: out1 = 1")
 def test_fuzzed_hello_field(adder, field, value):
     def script(ch):
         theirs = json.loads(ch.recv_msg(Msg.HELLO))

@@ -135,7 +135,7 @@ def test_a_trickling_peer_cannot_hold_the_session_handshake(bristol_path):
     s = socket.create_connection(("127.0.0.1", port), timeout=T)
     s.sendall(GREETING)
     s.recv(8)
-    hello = b'{"protocol":"yaogc-yao/2"}'
+    hello = b'{"protocol":"yaogc-yao/3"}'
     frame = (len(hello) + 1).to_bytes(8, "little") + b"\x01" + hello
     start = time.monotonic()
     _trickle(s, frame, lambda: lp.poll() is not None)

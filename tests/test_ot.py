@@ -146,7 +146,7 @@ def test_base_ot_refuses_wrong_sized_messages(extra):
     a, b = pair()
     raw(b, encode_point(g_times(9)) * 3 + b"\x04" * extra if extra > 0
            else (encode_point(g_times(9)) * 3)[:extra])
-    with pytest.raises(OTError, match=r"receiver's points has \d+ bytes, expected 195"):
+    with pytest.raises(OTError, match=r"receiver's points 0-2 has \d+ bytes, expected 195"):
         base_ot_send(a, 3)
 
 

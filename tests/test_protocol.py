@@ -154,7 +154,7 @@ def test_handshake_agreement_and_each_difference():
     assert any("input 'cases_st_anne' belongs to the garbler here but evaluator" in d
                for d in diffs)
     newer = dict(e, protocol="yaogc-yao/9")
-    assert hs.compare(g, newer) == ["protocol version differs: yaogc-yao/2 here, yaogc-yao/9 "
+    assert hs.compare(g, newer) == [f"protocol version differs: {hs.PROTOCOL} here, yaogc-yao/9 "
                                     "at the peer"]
     with pytest.raises(hs.HandshakeMismatch, match="^handshake: the peer describes"):
         hs.check(g, other)
@@ -175,7 +175,7 @@ def test_handshake_refuses_garbage_hello():
     with pytest.raises(hs.ProtocolError, match="not a valid session description"):
         hs.decode(b"\xff\x00junk")
     with pytest.raises(hs.ProtocolError, match="lacks fields"):
-        hs.decode(b'{"protocol": "yaogc-yao/2"}')
+        hs.decode(b'{"protocol": "yaogc-yao/3"}')
 
 
 def test_roles_and_party_assignment():
