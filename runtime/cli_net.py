@@ -141,7 +141,8 @@ def cmd_run(args) -> int:
     res = run_party(circuit, role, own, listen=listen, connect=connect, tls=tls,
                     timeout=args.timeout, insecure_plain_tcp=args.insecure_plain_tcp,
                     garbler=roles.garbler, on_listening=on_listening,
-                    progress=False if args.quiet else None, on_scheduled=on_scheduled)
+                    progress=False if args.quiet else None, on_scheduled=on_scheduled,
+                    engine=args.engine)
     res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
     res.stats["compile_cached"] = compiled.get("cached", False)
     if args.json:
@@ -217,6 +218,10 @@ def register(sub) -> None:
                           "authentication of the peer")
     run.add_argument("--timeout", type=float, default=60.0, metavar="S",
                      help="give up when the peer is silent this long (default 60)")
+    run.add_argument("--engine", choices=("auto", "numpy", "native"), default=None,
+                     help="garbling engine of this party: the compiled AES-NI kernel (native), "
+                          "numpy, or the cheaper for the workload (auto, the default; "
+                          "$YAOGC_ENGINE when not given); the peer chooses its own")
     run.add_argument("--quiet", action="store_true", help="no progress line or statistics")
     add_cache_flag(run)
     run.add_argument("--json", action="store_true",

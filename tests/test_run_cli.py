@@ -197,3 +197,32 @@ def test_compile_progress_lines(capsys):
     report("checked", 0, 0.4)
     assert capsys.readouterr().err.splitlines() == ["big.yao: lowering, 1,234,567 gates, 2.5 s",
                                                     "big.yao: checked, 0.4 s"]
+
+
+def test_engine_flag_chooses_each_partys_engine(bristol_path):
+    """``--engine`` is local to each party: a native garbler talks to a numpy evaluator and
+    the other way round, with the right sum, and each reports the engine it ran."""
+    from yaogc.gc.native import unavailable_reason
+    if unavailable_reason() is not None:
+        pytest.skip(f"native engine unavailable: {unavailable_reason()}")
+    f = str(bristol_path("adder64.txt"))
+    a, b = 77, (1 << 64) - 3
+    for g_engine, e_engine in (("native", "numpy"), ("numpy", "native")):
+        (rc1, out1, err1), (rc2, out2, err2) = run_pair(
+            ["run", f, "--as", "garbler", "--input", f"in1={a}", "--json",
+             "--engine", g_engine],
+            ["run", f, "--as", "evaluator", "--input", f"in2={b}", "--json",
+             "--engine", e_engine])
+        assert rc1 == 0 and rc2 == 0, (err1, err2)
+        for out, engine in ((out1, g_engine), (out2, e_engine)):
+            doc = json.loads(out)
+            assert doc["outputs"] == {"out1": (a + b) % (1 << 64)}
+            assert doc["stats"]["engine"] == engine
+
+
+def test_engine_flag_refuses_an_unknown_engine(bristol_path):
+    r = subprocess.run(CLI + ["run", str(bristol_path("adder64.txt")), "--as", "garbler",
+                              "--listen", "127.0.0.1:0", "--engine", "gpu"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert "--engine" in r.stderr and "gpu" in r.stderr
