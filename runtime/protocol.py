@@ -165,6 +165,7 @@ class _Phases:
         self._cur: str | None = None
         self._t = time.perf_counter()
         self.cpu: dict[str, float] = {}   # process CPU time when each phase began
+        self.cpu_start = time.process_time()
 
     def enter(self, name: str) -> None:
         self._close()
@@ -267,7 +268,8 @@ def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: 
     cpu_end = time.process_time()
     return RunResult(role, p.roles.party_of(role), outputs, batch, stats,
                      {"start": t0, "first_table": t_first, "end": t_end,
-                      "cpu_tables": ph.cpu.get("tables", cpu_end), "cpu_end": cpu_end})
+                      "cpu_start": ph.cpu_start, "cpu_tables": ph.cpu.get("tables", cpu_end),
+                      "cpu_end": cpu_end})
 
 
 # -- garbler -------------------------------------------------------------------------------
