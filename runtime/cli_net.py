@@ -198,7 +198,8 @@ def register(sub) -> None:
     where.add_argument("--connect", metavar="HOST:PORT", help="connect to the listening peer")
     run.add_argument("--input", action="append", metavar="NAME=VALUE",
                      help="one of this party's inputs (decimal or 0x-hex, bool, [1,2,3], "
-                          "decimals for fixed-point); applies to every row of a batch")
+                          "decimals for fixed-point); applies to every row of a batch; given "
+                          "alone, against the peer's batch of K rows, to every one of the K")
     run.add_argument("--inputs", metavar="FILE", help="input values from FILE.json (an object, "
                      "or a list of objects: a batch) or FILE.csv (header of input names, one "
                      "row per instance)")

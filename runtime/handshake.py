@@ -9,6 +9,12 @@ the batch size K. Each side compares the peer's description with its own and sto
 message listing everything that differed, on any disagreement; the comparison is symmetric,
 so both sides stop.
 
+Broadcast: a side that gives exactly one row (``--input`` values, a JSON object, a one-row
+file) while the peer gives K rows applies its row to every one of the K; both sides see both
+batch sizes in the hello and agree on K and on who broadcasts (:func:`agreed_batch`,
+:func:`broadcaster`), so neither needs to know the other's row count in advance. Two batches
+of different sizes above one are refused.
+
 The peer's hello is untrusted: before any use, every field is checked against a schema (types,
 lengths, ranges; at most ``MAX_HELLO`` bytes, nesting only as deep as the schema), so a hostile
 peer ends the run with a one-line protocol error (exit status 3), and every text of the peer's
@@ -307,8 +313,9 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
         diffs.append(f"the circuit differs (content hash {str(mine['circuit'])[:16]} here, "
                      f"{shown(theirs['circuit'], 16)} at the peer)")
     a, b = mine["batch"], theirs["batch"]
-    if a is not None and b is not None and a != b:
-        diffs.append(f"batch size differs: {a} rows here, {b} at the peer")
+    if a is not None and b is not None and a != b and 1 not in (a, b):
+        diffs.append(f"batch size differs: {a} rows here, {b} at the peer (a side may give "
+                     "one row, which then applies to every row of the other's batch)")
     for side, x in (("here", a), ("at the peer", b)):
         if x is not None and (not isinstance(x, int) or isinstance(x, bool) or x < 1):
             diffs.append(f"batch size {shown(x)} {side} is not a positive number of rows")
@@ -316,12 +323,23 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
 
 
 def agreed_batch(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:
-    """K after a successful comparison: a side without inputs takes the peer's; a circuit
-    without inputs on either side runs once."""
-    for k in (mine["batch"], theirs["batch"]):
-        if k is not None:
-            return int(k)
-    return 1
+    """K after a successful comparison: the larger batch (a side with one row broadcasts it);
+    a side without inputs takes the peer's; a circuit without inputs on either side runs
+    once."""
+    ks = [int(k) for k in (mine["batch"], theirs["batch"]) if k is not None]
+    return max(ks, default=1)
+
+
+def broadcaster(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> str | None:
+    """The role whose single row applies to every row of the agreed batch, or None (both
+    give K rows, or K is 1). Both sides compute the same answer from the two hellos."""
+    k = agreed_batch(mine, theirs)
+    if k == 1:
+        return None
+    for d in (mine, theirs):
+        if d["batch"] == 1:
+            return str(d["role"])
+    return None
 
 
 def check(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:

@@ -215,8 +215,9 @@ def _decode_rows(circuit: Circuit, roles: hs.Roles, role: str, bits: np.ndarray,
     return [{o.name: o.type.decode(row[c:c + o.width]) for o, c in ports} for row in bits]
 
 
-def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None) -> tuple[int, bool]:
-    """Exchange and compare session descriptions; returns (K, report outputs as a list).
+def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None) -> tuple[int, bool, str | None]:
+    """Exchange and compare session descriptions; returns (K, report outputs as a list, the
+    role whose one row is broadcast to all K rows or None).
 
     A side with inputs of its own reports a list if its rows came as a batch; a side without
     follows the peer, so both print the same shape; K > 1 is always a list."""
@@ -229,11 +230,14 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None) -> tuple[int, boo
     ch.send_msg(Msg.HELLO, hs.encode(mine), flush=True)
     theirs = hs.decode(ch.recv_msg(Msg.HELLO))
     ch.set_deadline(None)
+    k_own = k
     k = hs.check(mine, theirs)
-    if not own.size:
+    bc = hs.broadcaster(mine, theirs)
+    if k_own is None or k_own != k:
         check_batch_memory(p, k, peer=True)   # K is the peer's word: bound it by memory
+    if not own.size:
         listed = theirs.get("listed") is True
-    return k, listed or k != 1
+    return k, listed or k != 1, bc
 
 
 MIN_RATE = 100_000   # bytes/s: the slowest transfer a deadline allows for, beyond the timeout
@@ -284,9 +288,25 @@ def make_engine(p: Plan, role: str, k: int):
 
 
 def garbler_labels(g, p: Plan, inputs: PartyInputs) -> np.ndarray:
-    """The labels ``L0 ^ x R`` of the garbler's own input bits, (K, own wires, 2)."""
-    bits = inputs.bits if p.garbler_wires.size else np.zeros((g.batch, 0), np.uint8)
-    return g.input_labels(bits, p.garbler_wires)
+    """The labels ``L0 ^ x R`` of the garbler's own input bits, (K, own wires, 2).
+
+    Broadcast (one row of the garbler's for K > 1 rows): every row's input wires take row
+    0's zero labels, as one wire fanning out to K copies of the circuit would (all rows share
+    R and every gate its own tweak), and only that row's labels, (1, own wires, 2), are sent."""
+    if not p.garbler_wires.size:
+        return g.input_labels(np.zeros((g.batch, 0), np.uint8), p.garbler_wires)
+    if inputs.k == 1 and g.batch > 1:
+        slots = g.input_slots()
+        slots[p.garbler_wires, 1:] = slots[p.garbler_wires, :1]
+        return _first_row_labels(g, p.garbler_wires, inputs.bits)
+    return g.input_labels(inputs.bits, p.garbler_wires)
+
+
+def _first_row_labels(g, wires: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """``L0 ^ x R`` of row 0's zero labels for one row of bits, (1, len(wires), 2)."""
+    zero = g.input_slots()[wires, 0]                       # (w, 2)
+    mask = (bits[0].astype(np.uint64) & np.uint64(1)) * np.uint64(0xFFFFFFFFFFFFFFFF)
+    return (zero ^ (mask[:, None] & g.R))[None]
 
 
 def _engine(engine, p: Plan, role: str, k: int):
@@ -304,7 +324,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
-    k, listed = _hello(ch, p, "garbler", inputs)
+    k, listed, bc = _hello(ch, p, "garbler", inputs)
 
     ph.enter("inputs")
     g = _engine(engine, p, "garbler", k)
@@ -319,9 +339,10 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
         ot.setup()
         # correlated OT (ALSZ): the OT itself draws the zero labels of the evaluator's input
         # wires, L0 = H(q_i, i), and moves 16 bytes per bit instead of 32 for (L0, L0 ^ R)
-        n_e = p.evaluator_wires.size
-        l0 = ot.send_correlated(r, k * n_e)
-        g.input_slots()[p.evaluator_wires] = l0.reshape(k, n_e, 2).transpose(1, 0, 2)
+        # a broadcast evaluator row: one OT per bit, its labels shared by all K rows
+        n_e, rows = p.evaluator_wires.size, (1 if bc == "evaluator" else k)
+        l0 = ot.send_correlated(r, rows * n_e)
+        g.input_slots()[p.evaluator_wires] = l0.reshape(rows, n_e, 2).transpose(1, 0, 2)
         ch.flush()
 
     ph.enter("tables")
@@ -335,6 +356,7 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     outputs = _decode_rows(p.circuit, p.roles, "garbler", own_bits, p.to_garbler)
     res = _result(ch, p, ph, "garbler", outputs, listed, k, t0, t_first, sent_bytes)
     res.stats["engine"] = g.engine
+    res.stats["broadcast"] = bc
     return res
 
 
@@ -352,15 +374,16 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     has_inputs = p.evaluator_wires.size > 0
     if has_inputs and inputs is None:
         raise InputError("the evaluator owns inputs of this circuit but was given none")
-    k, listed = _hello(ch, p, "evaluator", inputs)
+    k, listed, bc = _hello(ch, p, "evaluator", inputs)
     n_in = p.circuit.n_inputs
 
     ph.enter("inputs")
     labels = np.zeros((k, n_in, 2), dtype=np.uint64)
     # the labels are a known number of bytes the garbler has ready: a deadline, so a peer
     # trickling them cannot hold this side (a floor rate far below any real link)
-    _transfer_deadline(ch, k * p.garbler_wires.size * 16, "the garbler's input labels")
-    labels[:, p.garbler_wires, :] = recv_rows(ch, np.uint64, (k, p.garbler_wires.size, 2),
+    g_rows = 1 if bc == "garbler" else k       # a broadcast garbler row comes once
+    _transfer_deadline(ch, g_rows * p.garbler_wires.size * 16, "the garbler's input labels")
+    labels[:, p.garbler_wires, :] = recv_rows(ch, np.uint64, (g_rows, p.garbler_wires.size, 2),
                                               Msg.GARBLER_LABELS)
     ch.set_deadline(None)
 
@@ -369,7 +392,7 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
         ot = OTExtReceiver(ch)
         ot.setup()
         got = ot.recv_correlated(inputs.bits.reshape(-1))
-        labels[:, p.evaluator_wires, :] = got.reshape(k, p.evaluator_wires.size, 2)
+        labels[:, p.evaluator_wires, :] = got.reshape(inputs.k, p.evaluator_wires.size, 2)
 
     ph.enter("tables")
     ev = _engine(engine, p, "evaluator", k)
@@ -394,6 +417,7 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     outputs = _decode_rows(p.circuit, p.roles, "evaluator", own_bits, p.to_evaluator)
     res = _result(ch, p, ph, "evaluator", outputs, listed, k, t0, t_first, reader.got)
     res.stats["engine"] = ev.engine
+    res.stats["broadcast"] = bc
     return res
 
 

@@ -198,12 +198,14 @@ def test_mismatched_port_layout_refused(bristol_path):
 
 def test_mismatched_batch_and_roles_refused(bristol_path, tmp_path):
     f = str(bristol_path("adder64.txt"))
-    batch = tmp_path / "b.csv"
-    batch.write_text("in2\n1\n2\n")
+    two, three = tmp_path / "b.csv", tmp_path / "c.csv"
+    two.write_text("in2\n1\n2\n")
+    three.write_text("in1\n1\n2\n3\n")
     (rc1, _, err1), (rc2, _, err2) = run_pair(
-        ["run", f, "--as", "garbler", "--input", "in1=1"],
-        ["run", f, "--as", "evaluator", "--inputs", str(batch)])
-    assert rc1 == rc2 == 3 and "batch size differs: 1 rows here, 2 at the peer" in err1
+        ["run", f, "--as", "garbler", "--inputs", str(three)],
+        ["run", f, "--as", "evaluator", "--inputs", str(two)])
+    assert rc1 == rc2 == 3 and "batch size differs: 3 rows here, 2 at the peer" in err1
+    assert "batch size differs: 2 rows here, 3 at the peer" in err2
     (rc1, _, err1), (rc2, _, err2) = run_pair(
         ["run", f, "--as", "garbler", "--input", "in1=1"],
         ["run", f, "--as", "garbler", "--input", "in1=2"])

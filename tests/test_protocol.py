@@ -145,6 +145,12 @@ def test_handshake_agreement_and_each_difference():
     assert any("both sides are the garbler" in d for d in hs.compare(g, _desc(c, "garbler", 5)))
     assert any("batch size differs: 5 rows here, 7 at the peer" in d
                for d in hs.compare(g, _desc(c, "evaluator", 7)))
+    # one row against K: that row is broadcast, and both sides name the same broadcaster
+    one, seven = _desc(c, "garbler", 1), _desc(c, "evaluator", 7)
+    assert hs.check(one, seven) == 7 == hs.check(seven, one)
+    assert hs.broadcaster(one, seven) == "garbler" == hs.broadcaster(seven, one)
+    assert hs.broadcaster(g, e) is None and hs.broadcaster(_desc(c, "garbler", 1),
+                                                           _desc(c, "evaluator", 1)) is None
     other = _desc(c, "evaluator", 5, digest="e" * 64)
     assert any("circuit differs" in d for d in hs.compare(g, other))
     swapped = _desc(c, "evaluator", 5, garbler="northfield")
