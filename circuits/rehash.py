@@ -178,13 +178,36 @@ def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
     nb = np.empty(2 * n + 2, dtype=np.int64)
     m = np.empty(n, dtype=np.int64)
     table = new_table(2 * n + 2, n)
-    jit.use_compiled(n, __name__)
+    fast = jit.use_compiled(n, __name__)
     with np.errstate(over="ignore"):   # the hash wraps mod 2^64 by design (plain Python too)
         _rehash(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
                 np.ascontiguousarray(b, dtype=np.int64), bool(push_not), nop, na, nb, m, table)
     del table
+    if fast:   # one compiled pass; as Python, the array form below is the faster
+        dense = np.empty(nop.size, dtype=np.int64)
+        k = _close_gaps(nop, na, nb, dense)
+        return nop[:k].copy(), na[:k].copy(), nb[:k].copy(), dense[m]
     nop, na, nb, dense = keep_wires(np.flatnonzero(nop != 254), nop, na, nb)
     return nop, na, nb, dense[m]
+
+
+@kernel
+def _close_gaps(nop, na, nb, new):
+    """:func:`keep_wires` of the used ids (op != 254) in place, in one pass: operands are
+    lower ids, so each is renumbered before it is read. Returns the number kept."""
+    k = 0
+    for i in range(nop.size):
+        if nop[i] == 254:
+            new[i] = -1
+            continue
+        new[i] = k
+        nop[k] = nop[i]
+        x = na[i]
+        na[k] = new[x] if x >= 0 else -1
+        y = nb[i]
+        nb[k] = new[y] if y >= 0 else -1
+        k += 1
+    return k
 
 
 def keep_wires(kept: np.ndarray, op: np.ndarray, a: np.ndarray, b: np.ndarray):

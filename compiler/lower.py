@@ -67,9 +67,11 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
                 groups.setdefault(sig, []).append(n)
         for sig, members in groups.items():
             argl = [plans[n][1] for n in members]
-            # operand k of every member stacked at once, then side by side
-            cols = [np.stack([words[a[k]] for a in argl]) for k in range(len(argl[0]))]
-            X = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)
+            if len(argl) == 1:   # one row (a long sum): its operands side by side
+                X = np.concatenate([words[a] for a in argl[0]])[None, :]
+            else:                # operand k of every member stacked at once, then side by side
+                cols = [np.stack([words[a[k]] for a in argl]) for k in range(len(argl[0]))]
+                X = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)
             out = buf.apply(sig, _gate_fn(sig), X)
             words.update(zip(members, out))
         for n in wiring:

@@ -17,7 +17,7 @@ from yaogc.circuits import words as W
 from yaogc.circuits.evaluate import evaluate
 from yaogc.circuits.heapkernel import heap_gates
 from yaogc.circuits.passes import simplify
-from yaogc.circuits.rehash import _rehash, new_table, rehash
+from yaogc.circuits.rehash import _close_gaps, _rehash, keep_wires, new_table, rehash
 from yaogc.circuits.templates import GateBuffer, TooLarge, make_template
 
 OPS = {
@@ -199,6 +199,14 @@ def test_rehash_kernel_and_its_python_fallback_agree():
         assert np.array_equal(fast[1], np.where(na[used] >= 0, dense[na[used]], -1))
         assert np.array_equal(fast[2], np.where(nb[used] >= 0, dense[nb[used]], -1))
         assert np.array_equal(fast[3], dense[m])
+        # closing the gaps in one pass (the compiled path) renumbers as keep_wires does
+        for close in (_close_gaps, _close_gaps.py_func):
+            cop, ca, cb, new = nop.copy(), na.copy(), nb.copy(), np.empty(nop.size, np.int64)
+            k = close(cop, ca, cb, new)
+            want = keep_wires(used, nop, na, nb)
+            assert k == used.size and np.array_equal(new, want[3])
+            assert np.array_equal(cop[:k], want[0]) and np.array_equal(ca[:k], want[1])
+            assert np.array_equal(cb[:k], want[2])
         # and the same as one Builder emitting every gate
         ref = Builder("ref", push_not=push)
         wires = [0, 1] + ref.input("p", "x", uint(n_in))
