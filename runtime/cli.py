@@ -76,6 +76,17 @@ def add_cache_flag(p) -> None:
     add_max_gates(p)
 
 
+def add_table_flags(p) -> None:
+    """--columns and --output: wide input files and results written back per record."""
+    p.add_argument("--columns", action="append", metavar="INPUT=COL,COL,..",
+                   help="the --inputs file's columns that hold an array input's elements, in "
+                        "order (once per input); columns named x[0], x[1], .. map to x "
+                        "without it; columns that are no input (an ID) are kept")
+    p.add_argument("--output", metavar="FILE.csv|FILE.json",
+                   help="write one row per record: the input file's kept columns, then the "
+                        "outputs (array outputs as p[0], p[1], .. columns in CSV)")
+
+
 def _max_gates(args) -> int | None:
     from yaogc.compiler.cli import max_gates_of
     return max_gates_of(args)
@@ -132,8 +143,13 @@ def cmd_eval(args) -> int:
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache,
                        max_gates=_max_gates(args))
     values = parse_assignments(args.input or [], circuit)
-    rows, batch = _eval_rows(circuit, values, args.inputs)
+    from .columns import read_mapped
+    table, mapped = read_mapped(circuit, args.inputs, args.columns, args.output)
+    rows, batch = _eval_rows(circuit, values, table, mapped)
     outs = decode_outputs(circuit, evaluate_bits(circuit, rows))
+    if args.output:
+        from .results import records, write_output
+        write_output(args.output, circuit, records(circuit, outs, mapped.kept if mapped else None))
     if args.json:
         got = [outputs_json(circuit, o) for o in outs]
         print(json.dumps({"outputs": got if batch else got[0]}))
@@ -145,26 +161,24 @@ def cmd_eval(args) -> int:
     return EXIT_OK
 
 
-def _eval_rows(circuit, assigned: dict[str, Any], path: str | None):
+def _eval_rows(circuit, assigned: dict[str, Any], table, mapped):
     """All inputs of every party as (rows, inputs) bits, checked by the same rules as a run's
-    (``--input`` values apply to every row of ``--inputs``); and whether it is a batch."""
+    (``--input`` values apply to every row of ``--inputs``); and whether it is a batch.
+    ``table``/``mapped``: the input file and its rows mapped onto inputs (or None)."""
     import numpy as np
-    from .inputs import party_inputs, read_input_file
-    file_rows, batch = read_input_file(path) if path else (None, False)
+    from .inputs import party_inputs
+    file_rows = mapped.rows if mapped is not None else None
+    batch = bool(table is not None and table.batch)
     owner = {p.name: p.party for p in circuit.inputs}
-    for r, row in enumerate(file_rows or ()):
-        for name in row:
-            if name not in owner:
-                where = f"{path} row {r + 1}" if batch else path
-                raise UsageError(f"{where}: the circuit has no input '{name}' "
-                                 f"(inputs: {', '.join(owner) or 'none'})")
     k = len(file_rows) if file_rows else 1
     bits = np.zeros((k, circuit.n_inputs), dtype=np.uint8)
     for party in dict.fromkeys(p.party for p in circuit.inputs):
         mine = {n: v for n, v in assigned.items() if owner[n] == party}
         rows = [{n: v for n, v in row.items() if owner[n] == party} for row in file_rows] \
             if file_rows else None
-        got = party_inputs(circuit, party, mine, rows, batch=batch, source=path or "")
+        got = party_inputs(circuit, party, mine, rows, batch=batch,
+                           source=table.where if table is not None else "",
+                           unused=mapped.kept_columns if mapped is not None else ())
         bits[:, got.wires] = got.bits
     return bits, batch
 
@@ -200,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "objects: one result per object) or FILE.csv (header of input names, "
                          "one row per record, one result per row); --input values apply to "
                          "every row")
+    add_table_flags(ev)
     ev.add_argument("--json", action="store_true",
                     help='print {"outputs": {...}} ({"outputs": [...]} for a list of rows)')
     ev.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE",

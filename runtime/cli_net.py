@@ -107,7 +107,7 @@ def print_outputs(circuit, result, out=sys.stdout, indent: str = "") -> None:
 def cmd_run(args) -> int:
     from .cli import EXIT_OK, load_any, parse_assignments
     from .handshake import assign_parties, resolve_roles, resolve_self
-    from .inputs import party_inputs, read_input_file
+    from .inputs import party_inputs
     from .protocol import run_party
 
     if bool(args.listen) == bool(args.connect):
@@ -124,8 +124,11 @@ def cmd_run(args) -> int:
     role = resolve_self(roles, args.as_)
     party = roles.party_of(role)
     assigned = parse_assignments(args.input or [], circuit)
-    rows, batch = (read_input_file(args.inputs) if args.inputs else (None, False))
-    own = party_inputs(circuit, party, assigned, rows, batch=batch, source=args.inputs or "")
+    from .columns import read_mapped
+    table, mapped = read_mapped(circuit, args.inputs, args.columns, args.output)
+    own = party_inputs(circuit, party, assigned, mapped.rows if mapped else None,
+                       batch=bool(table and table.batch), source=args.inputs or "",
+                       unused=mapped.kept_columns if mapped else ())
     tls = _tls(args)
     listen = parse_endpoint(args.listen, "--listen") if args.listen else None
     connect = parse_endpoint(args.connect, "--connect") if args.connect else None
@@ -146,19 +149,31 @@ def cmd_run(args) -> int:
     res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
     res.stats["compile_cached"] = compiled.get("cached", False)
     if args.json:
+        _write_results(args, circuit, res, mapped)
         print(json.dumps({"outputs": res.json_outputs(circuit), "stats": res.stats}))
         return EXIT_OK
     if not res.outputs or not res.outputs[0]:
         print(f"no output of {circuit.name} is addressed to {party}", file=sys.stderr)
+    _write_results(args, circuit, res, mapped)
     print_outputs(circuit, res)
     if not args.quiet:
         print(f"{party} ({role}): {stats_line(res.stats)}", file=sys.stderr)
     return EXIT_OK
 
 
+def _write_results(args, circuit, res, mapped) -> None:
+    if args.output:
+        from .results import records, write_output
+        write_output(args.output, circuit, records(circuit, res.outputs,
+                                                   mapped.kept if mapped else None))
+
+
 def cmd_demo(args) -> int:
-    from .demo import run_demo
     check_timeout(args.timeout, "--timeout")
+    if args.example == "scoring":
+        from .demo_scoring import run_scoring_demo
+        return run_scoring_demo(json_out=args.json, timeout=args.timeout)
+    from .demo import run_demo
     return run_demo(json_out=args.json, timeout=args.timeout)
 
 
@@ -224,6 +239,8 @@ def register(sub) -> None:
                           "numpy, or the cheaper for the workload (auto, the default; "
                           "$YAOGC_ENGINE when not given); the peer chooses its own")
     run.add_argument("--quiet", action="store_true", help="no progress line or statistics")
+    from .cli import add_table_flags
+    add_table_flags(run)
     add_cache_flag(run)
     run.add_argument("--json", action="store_true",
                      help='print {"outputs": ..., "stats": ...} (outputs: a list for a batch)')
@@ -234,6 +251,10 @@ def register(sub) -> None:
                           "parties as separate processes over loopback TCP, printing what each "
                           "learned and the run's statistics.\n\n" + SEMI_HONEST,
                           formatter_class=fmt)
+    demo.add_argument("example", nargs="?", choices=("stats", "scoring"), default="stats",
+                      help="stats: two hospitals' joint mean and variance (default); scoring: "
+                           "a model holder's logistic regression scores a hospital's 569 "
+                           "records (needs yaogc[ml])")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.add_argument("--timeout", type=float, default=60.0, metavar="S")
     demo.set_defaults(func=cmd_demo)

@@ -40,6 +40,14 @@ class PartyInputs:
 
 def read_input_file(path: str | Path) -> tuple[list[dict[str, Any]], bool]:
     """Rows of name -> value from a .csv or .json file, and whether it is a batch (a list)."""
+    t = read_table(path)
+    return t.rows, t.batch
+
+
+def read_table(path: str | Path):
+    """A .csv or .json input file as a :class:`yaogc.runtime.columns.Table` (CSV rows keep
+    their line numbers, for messages that name a bad cell)."""
+    from .columns import Table
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: no such input file")
@@ -48,9 +56,11 @@ def read_input_file(path: str | Path) -> tuple[list[dict[str, Any]], bool]:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot read the input file: {e}") from None
     if p.suffix.lower() == ".csv":
-        return _read_csv(text, str(path)), True
+        rows, lines = _read_csv(text, str(path))
+        return Table(rows, str(path), lines, True)
     if p.suffix.lower() == ".json":
-        return _read_json(text, str(path))
+        rows, batch = _read_json(text, str(path))
+        return Table(rows, str(path), None, batch)
     raise InputError(f"{path}: an input file must be .csv or .json")
 
 
@@ -58,18 +68,25 @@ MAX_DIGITS = 100_000      # an integer in an input file: 2^332,000, wider than a
 MAX_EXPONENT = 100_000    # |exponent| of a decimal in an input file
 
 
-def _read_csv(text: str, where: str) -> list[dict[str, Any]]:
+def _delimiter(text: str) -> str:
+    """',' unless the header row holds ';' and no ',' (a spreadsheet export where the comma
+    is the decimal mark)."""
+    head = text.split("\n", 1)[0]
+    return ";" if ";" in head and "," not in head else ","
+
+
+def _read_csv(text: str, where: str) -> tuple[list[dict[str, Any]], list[int]]:
     # a cell may hold a whole array: no limit below the file's own size (the csv module's
     # default of 131,072 characters refuses a valid array of 30,000 elements)
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         return _csv_rows(reader, where)
     except csv.Error as e:
         raise InputError(f"{where}:{reader.line_num}: not valid CSV: {e}") from None
 
 
-def _csv_rows(reader, where: str) -> list[dict[str, Any]]:
+def _csv_rows(reader, where: str) -> tuple[list[dict[str, Any]], list[int]]:
     try:
         header = next(reader)
     except StopIteration:
@@ -80,7 +97,7 @@ def _csv_rows(reader, where: str) -> list[dict[str, Any]]:
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
         raise InputError(f"{where}:1: column '{dup}' appears twice in the header row")
-    rows = []
+    rows, lines = [], []
     for cells in reader:
         line_no = reader.line_num
         if not any(c.strip() for c in cells):
@@ -89,9 +106,10 @@ def _csv_rows(reader, where: str) -> list[dict[str, Any]]:
             raise InputError(f"{where}:{line_no}: {len(cells)} cells, but the header names "
                              f"{len(header)} inputs (quote array cells: \"[1,2,3]\")")
         rows.append({h: c.strip() for h, c in zip(header, cells)})
+        lines.append(line_no)
     if not rows:
         raise InputError(f"{where}: no data rows after the header")
-    return rows
+    return rows, lines
 
 
 class _Refused(Exception):
@@ -162,12 +180,14 @@ def coerce(t: ValueType, value: Any, where: str) -> Any:
 
 def party_inputs(circuit: Circuit, party: str, assigned: Mapping[str, Any] | None = None,
                  file_rows: Sequence[Mapping[str, Any]] | None = None,
-                 batch: bool = False, source: str = "--inputs") -> PartyInputs:
+                 batch: bool = False, source: str = "--inputs",
+                 unused: Sequence[str] = ()) -> PartyInputs:
     """Check and encode ``party``'s inputs.
 
     ``assigned`` holds values for every row (from ``--input``); ``file_rows`` one mapping per
     row. Values may be text (parsed by the port's type) or Python/JSON values. An input of
-    another party, an unknown name, a missing value or one out of range raises InputError.
+    another party, an unknown name, a missing value or one out of range raises InputError;
+    ``unused``: the input table's columns that are no input (named when one is missing).
     """
     assigned = dict(assigned or {})
     own = [p for p in circuit.inputs if p.party == party]
@@ -201,8 +221,14 @@ def party_inputs(circuit: Circuit, party: str, assigned: Mapping[str, Any] | Non
         for p in own:
             where = p.name if len(rows_in) == 1 else f"{p.name} (row {r + 1})"
             if p.name not in merged:
+                other = (f" ({source}'s columns {', '.join(repr(c) for c in unused[:5])} are "
+                         "no inputs: kept with the results)") if unused else ""
+                wide = (f" (its elements as columns {p.name}[0], {p.name}[1], .. or "
+                        f"--columns {p.name}=COL,COL,..)") if isinstance(p.type, ArrayType) \
+                    else ""
                 raise InputError(f"missing input '{p.name}' ({p.type}, party {p.party}); give "
-                                 f"it with --input {p.name}=VALUE or in an input file")
+                                 f"it with --input {p.name}=VALUE or in an input file{wide}"
+                                 f"{other}")
             v = coerce(p.type, merged[p.name], where)
             bits[r, pos:pos + p.width] = p.type.encode(v, where)
             values[p.name] = v

@@ -277,7 +277,7 @@ def test_eval_inputs_agree_with_a_run_of_each_row(capsys, bristol_path, tmp_path
 
 @pytest.mark.parametrize("content, extra, fragment", [
     ("in1,in2\n1,2\n3\n", [], "rows.csv:3: 1 cells"),
-    ("in1,in3\n1,2\n", [], "no input 'in3'"),
+    ("in1,in3\n1,2\n", [], "columns 'in3' are no inputs"),
     ("in1\n1\n", [], "missing input 'in2'"),
     ("in1,in2\n1,2\n", ["--input", "in2=5"], "given both with --input and in"),
     ("in1,in2\n1,banana\n", [], "not an integer"),

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from yaogc.circuits.evaluate import evaluate
 from yaogc.runtime.demo import demo_circuit
 
@@ -46,3 +48,13 @@ def test_demo_json():
             else:
                 assert o.name not in got["outputs"]
         assert got["stats"]["and_gates"] == circuit.stats()["and"]
+
+
+def test_scoring_demo_agrees_with_the_float_model():
+    pytest.importorskip("sklearn", reason="the scoring demo needs scikit-learn (test extra)")
+    r = subprocess.run(CLI + ["demo", "scoring", "--json"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["records"] == 569 and doc["class_agreement"] == 569
+    assert doc["max_probability_error"] < 0.01 and doc["broadcast"] == "garbler"

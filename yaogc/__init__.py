@@ -7,3 +7,9 @@ The stages live in their own subpackages, in dependency order:
 """
 
 __version__ = "0.1.0"
+
+
+def run(program, as_, inputs=None, **kw):
+    """Run one party of a two-party session from Python; see :func:`yaogc.runtime.api.run`."""
+    from yaogc.runtime.api import run as _run
+    return _run(program, as_, inputs, **kw)

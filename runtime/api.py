@@ -1,0 +1,139 @@
+"""Run one party from Python (a notebook, a script): ``yaogc.run(program, as_=..., inputs=...)``.
+
+The same run as ``yaogc run`` on the command line, with Python values in and out: the
+program is a path (``.yao``, a native or Bristol circuit) or program text; the inputs one row
+(a dict: given once, it applies to every row of the peer's batch), rows (a list of dicts), a
+data frame (anything with ``.to_dict('records')``; pandas is not needed by yaogc itself) or
+an input file's path. Columns are mapped onto inputs as for ``--inputs`` (``x[0]``, ``x[1]``,
+... or ``columns={"x": [...]}``); columns that are not inputs (an ID) are kept and come back
+in :attr:`Run.records` with each record's results.
+
+Security model: semi-honest, as every run (see :mod:`yaogc.runtime.protocol`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.errors import InputError
+
+from .columns import Table, map_table
+from .protocol import RunResult
+
+
+@dataclass
+class Run:
+    """One party's results: ``outputs`` (a dict, or a list of dicts for a batch), ``records``
+    (kept columns and outputs, one dict per record), ``stats`` (as ``yaogc run --json``)."""
+
+    circuit: Circuit
+    result: RunResult
+    records: list[dict[str, Any]]
+
+    @property
+    def outputs(self) -> Any:
+        return self.result.json_outputs(self.circuit)
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.result.stats
+
+    def to_pandas(self):
+        """The records as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+        return pd.DataFrame(self.records)
+
+
+def load_program(program: str | os.PathLike | Circuit, defines: Mapping[str, Any] | None = None,
+                 *, use_cache: bool = True, max_gates: int | None = None) -> Circuit:
+    """A Circuit from a Circuit, a file path, or program text (anything with a newline or a
+    ``def``, that is no existing file)."""
+    if isinstance(program, Circuit):
+        return program
+    defs = [f"{k}={v}" for k, v in (defines or {}).items()]
+    text = os.fspath(program)
+    if "\n" not in text and Path(text).exists():
+        from .cli import load_any
+        return load_any(text, defs, use_cache=use_cache, quiet=True, max_gates=max_gates)
+    if "\n" not in text and "def " not in text:
+        raise InputError(f"{text}: no such file (give a program's path or its text)")
+    from yaogc.compiler import compile_source, parse_defines
+    return compile_source(text, "<program>", parse_defines(defs), max_gates=max_gates)
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars (a data frame's cells) as Python numbers."""
+    item = getattr(v, "item", None)
+    if item is not None and getattr(v, "shape", None) == ():
+        return item()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    return v
+
+
+def table_of(inputs: Any) -> Table:
+    """A dict, a list of dicts, a data frame or a file path as a :class:`Table`."""
+    if isinstance(inputs, (str, os.PathLike)):
+        from .inputs import read_table
+        return read_table(inputs)
+    if hasattr(inputs, "to_dict") and not isinstance(inputs, Mapping):
+        inputs = inputs.to_dict("records")
+    if isinstance(inputs, Mapping):
+        return Table([{str(k): _plain(v) for k, v in inputs.items()}], "inputs", batch=False)
+    if isinstance(inputs, Sequence) and inputs and all(isinstance(r, Mapping) for r in inputs):
+        return Table([{str(k): _plain(v) for k, v in r.items()} for r in inputs], "inputs")
+    raise InputError(f"inputs must be a dict of name -> value, a non-empty list of such dicts, "
+                     f"a data frame or an input file's path, not {type(inputs).__name__}")
+
+
+def _endpoint(value, flag: str) -> tuple[str, int] | None:
+    if value is None or isinstance(value, tuple):
+        return value
+    from .cli_net import parse_endpoint
+    return parse_endpoint(str(value), flag)
+
+
+def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
+        listen: str | tuple[str, int] | None = None,
+        connect: str | tuple[str, int] | None = None,
+        columns: Mapping[str, Sequence[str]] | None = None,
+        defines: Mapping[str, Any] | None = None, garbler: str | None = None,
+        tls: Any = None, timeout: float = 60.0, insecure_plain_tcp: bool = False,
+        on_listening: Callable[[str, int], None] | None = None,
+        max_gates: int | None = None, use_cache: bool = True) -> Run:
+    """Run one party of a two-party session; returns its :class:`Run`.
+
+    ``as_``: a party the program declares (or ``garbler``/``evaluator``). Exactly one of
+    ``listen`` and ``connect`` (``"HOST:PORT"`` or a tuple; port 0 picks a free port, told
+    to ``on_listening(host, port)``). ``tls``: a ``TLSConfig`` or a tuple ``(cert, key,
+    peer_cert)`` of PEM paths. Errors are yaogc's own (``InputError`` for bad inputs,
+    ``NetworkError`` for the peer or the network), with the messages the CLI prints."""
+    from .handshake import resolve_roles, resolve_self
+    from .inputs import party_inputs
+    from .protocol import run_party
+    circuit = load_program(program, defines, use_cache=use_cache, max_gates=max_gates)
+    roles = resolve_roles(circuit, garbler)
+    party = roles.party_of(resolve_self(roles, as_))
+    kept: list[dict[str, Any]] = []
+    own = None
+    if inputs is not None:
+        table = table_of(inputs)
+        mapped = map_table(circuit, table, {k: list(v) for k, v in (columns or {}).items()})
+        own = party_inputs(circuit, party, None, mapped.rows, batch=table.batch,
+                           source=table.where, unused=mapped.kept_columns)
+        kept = mapped.kept
+    if isinstance(tls, tuple):
+        from .tls import TLSConfig
+        tls = TLSConfig(*tls)
+    res = run_party(circuit, as_, own, listen=_endpoint(listen, "listen"),
+                    connect=_endpoint(connect, "connect"), tls=tls, timeout=timeout,
+                    insecure_plain_tcp=insecure_plain_tcp, garbler=garbler,
+                    on_listening=on_listening)
+    from .results import records
+    return Run(circuit, res, records(circuit, res.outputs, kept))

@@ -1,0 +1,241 @@
+"""Input tables onto input ports: wide exports, column mappings and kept columns.
+
+A table is rows of column -> cell: a CSV file's text cells, a JSON list's values, a data
+frame's records. Each column is one of
+
+- an input's name: the whole value (an array written as ``[1,2,3]`` in one cell);
+- an element of an array input, ``x[3]`` (``x[1][0]`` for more dimensions): a wide export
+  with one column per element;
+- a column listed for an input by ``--columns x=mean radius,mean texture,...`` (the
+  elements in order, row-major for more dimensions; one column for a scalar input);
+- anything else (an ID, a label, a date): kept, not sent anywhere, and written back with that
+  row's results (``--output``, :mod:`yaogc.runtime.results`).
+
+Every input cell is parsed here by its element's type, so a bad cell is named by file, line
+and column (``data.csv:7: column 'mean radius' ...``); a decimal comma (``14,5``) is named
+as such. Values then go on to :func:`yaogc.runtime.inputs.party_inputs`, which checks their
+owner and encodes them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.errors import InputError
+from yaogc.circuits.types import ArrayType, ValueType
+
+_ELEMENT = re.compile(r"^(.+?)((?:\[\s*\d+\s*\])+)$")
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
+
+
+@dataclass
+class Table:
+    """Rows of column -> cell, with where they came from (for messages)."""
+
+    rows: list[dict[str, Any]]
+    where: str                          # a file name, or "inputs" for rows given in Python
+    lines: list[int] | None = None      # the file line of each row (CSV)
+    batch: bool = True                  # a list of rows (a JSON object alone is not)
+
+    def at(self, r: int) -> str:
+        """Where row ``r`` is: ``file.csv:7``, or ``file.json row 3``."""
+        if self.lines is not None:
+            return f"{self.where}:{self.lines[r]}"
+        return f"{self.where} row {r + 1}" if self.batch else self.where
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column, in order of first appearance."""
+        return list(dict.fromkeys(c for row in self.rows for c in row))
+
+
+@dataclass
+class Mapped:
+    """A table mapped onto the circuit's inputs."""
+
+    rows: list[dict[str, Any]]          # input name -> parsed value, one per table row
+    kept: list[dict[str, Any]]          # the other columns' cells, one per table row
+    kept_columns: list[str] = field(default_factory=list)
+
+
+def parse_columns(items: Sequence[str] | None) -> dict[str, list[str]]:
+    """``--columns NAME=COL,COL,...`` (each flag once per input) -> {input: [columns]}."""
+    out: dict[str, list[str]] = {}
+    for item in items or ():
+        name, sep, cols = item.partition("=")
+        name = name.strip()
+        names = [c.strip() for c in cols.split(",")]
+        if not sep or not name or not all(names):
+            shown = item if len(item) <= 60 else item[:57] + "..."
+            raise InputError(f"--columns '{shown}': expected INPUT=COLUMN,COLUMN,... (the "
+                             f"columns that hold the input's elements, in order)")
+        if name in out:
+            raise InputError(f"--columns {name}: given twice")
+        out[name] = names
+    return out
+
+
+def _leaves(t: ValueType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], ValueType]]:
+    """Index paths of an array type's scalar elements, row-major, with their type."""
+    if not isinstance(t, ArrayType):
+        return [(prefix, t)]
+    out = []
+    for i in range(t.length):
+        out += _leaves(t.elem, prefix + (i,))
+    return out
+
+
+def _index_text(idx: tuple[int, ...]) -> str:
+    return "".join(f"[{i}]" for i in idx)
+
+
+@dataclass
+class _Source:
+    """Where an input's value comes from: one whole column, or one column per element."""
+
+    type: ValueType
+    whole: str | None = None
+    elements: dict[tuple[int, ...], str] = field(default_factory=dict)
+
+
+def _plan(circuit: Circuit, table: Table, mapping: Mapping[str, list[str]]) -> dict[str, _Source]:
+    types = {p.name: p.type for p in circuit.inputs}
+    header = table.columns
+    present = set(header)
+    sources: dict[str, _Source] = {}
+
+    def source(name: str) -> _Source:
+        return sources.setdefault(name, _Source(types[name]))
+
+    def claim(name: str, idx: tuple[int, ...], col: str, how: str) -> None:
+        s = source(name)
+        if idx in s.elements:
+            raise InputError(f"{table.where}: {name}{_index_text(idx)} comes from two columns, "
+                             f"'{s.elements[idx]}' and '{col}' ({how})")
+        s.elements[idx] = col
+
+    for name, cols in mapping.items():
+        if name not in types:
+            raise InputError(f"--columns {name}: the circuit has no input '{name}' (inputs: "
+                             f"{', '.join(types) or 'none'})")
+        missing = [c for c in cols if c not in present]
+        if missing:
+            raise InputError(f"--columns {name}: {table.where} has no column '{missing[0]}' "
+                             f"(columns: {_some(header)})")
+        leaves = _leaves(types[name])
+        if len(cols) != len(leaves):
+            raise InputError(f"--columns {name}: {len(cols)} columns for {name}, which is "
+                             f"{types[name]} ({len(leaves)} values)")
+        for (idx, _), col in zip(leaves, cols):
+            claim(name, idx, col, "--columns")
+    mapped = {c for cols in mapping.values() for c in cols}
+    for col in header:
+        if col in mapped:
+            continue
+        if col in types:
+            source(col).whole = col
+            continue
+        m = _ELEMENT.match(col)
+        if not m or m.group(1).strip() not in types:
+            continue                    # kept: not an input
+        name = m.group(1).strip()
+        idx = tuple(int(i) for i in re.findall(r"\d+", m.group(2)))
+        leaf = dict(_leaves(types[name]))
+        if idx not in leaf:
+            raise InputError(f"{table.where}: column '{col}': {name} is {types[name]}, which "
+                             f"has no element {name}{_index_text(idx)}")
+        claim(name, idx, col, "element columns")
+    for name, s in sources.items():
+        if s.whole is not None and s.elements:
+            raise InputError(f"{table.where}: input '{name}' is given both whole (column "
+                             f"'{s.whole}') and by elements (column "
+                             f"'{next(iter(s.elements.values()))}')")
+        if s.elements:
+            leaves = _leaves(s.type)
+            lack = [idx for idx, _ in leaves if idx not in s.elements]
+            if lack:
+                raise InputError(f"{table.where}: the columns give {len(s.elements)} of the "
+                                 f"{len(leaves)} elements of '{name}' ({s.type}); no column "
+                                 f"for {name}{_index_text(lack[0])}"
+                                 + (f" and {len(lack) - 1} more" if len(lack) > 1 else ""))
+    return sources
+
+
+def _some(names: list[str], n: int = 8) -> str:
+    shown = ", ".join(names[:n])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > n else "")
+
+
+def _parse(t: ValueType, cell: Any, port: str, loc: str) -> Any:
+    """A cell's value by its type; a bad cell named by ``loc`` (file:line: column 'c')."""
+    from .inputs import coerce
+    try:
+        value = coerce(t, cell, port)
+        if not isinstance(cell, str):
+            t.encode(value, port)   # range-check values given as numbers here, with the place
+        return value
+    except InputError as e:
+        if isinstance(cell, str) and _DECIMAL_COMMA.match(cell):
+            raise InputError(f"{loc}: '{cell.strip()}' has a decimal comma: write "
+                             f"{cell.strip().replace(',', '.')} (the decimal point is '.'; "
+                             f"{port} is {t})") from None
+        raise InputError(f"{loc}: {e}") from None
+
+
+def map_table(circuit: Circuit, table: Table,
+              mapping: Mapping[str, list[str]] | None = None) -> Mapped:
+    """The table's rows as input values (parsed) and kept columns; see the module docstring."""
+    sources = _plan(circuit, table, mapping or {})
+    used = {s.whole for s in sources.values() if s.whole is not None}
+    used |= {c for s in sources.values() for c in s.elements.values()}
+    kept_columns = [c for c in table.columns if c not in used]
+    rows, kept = [], []
+    for r, row in enumerate(table.rows):
+        values: dict[str, Any] = {}
+        for name, s in sources.items():
+            if s.whole is not None:
+                if s.whole in row:
+                    values[name] = _parse(s.type, row[s.whole], name,
+                                          f"{table.at(r)}: column '{s.whole}'")
+                continue
+            values[name] = _elements(name, s, row, table, r)
+        rows.append(values)
+        kept.append({c: row[c] for c in kept_columns if c in row})
+    return Mapped(rows, kept, kept_columns)
+
+
+def _elements(name: str, s: _Source, row: Mapping[str, Any], table: Table, r: int) -> list:
+    """One input's nested list of element values from its element columns."""
+    def build(t: ValueType, idx: tuple[int, ...]):
+        if not isinstance(t, ArrayType):
+            col = s.elements[idx]
+            if col not in row:
+                raise InputError(f"{table.at(r)}: no value for column '{col}' "
+                                 f"({name}{_index_text(idx)})")
+            return _parse(t, row[col], f"{name}{_index_text(idx)}",
+                          f"{table.at(r)}: column '{col}'")
+        return [build(t.elem, idx + (i,)) for i in range(t.length)]
+    return build(s.type, ())
+
+
+def read_mapped(circuit: Circuit, path: str | None, columns: Sequence[str] | None,
+                output: str | None = None) -> tuple[Table | None, Mapped | None]:
+    """``--inputs FILE`` read and mapped by ``--columns`` (and ``--output`` checked against
+    its kept columns) before any work; (None, None) without a file."""
+    if not path:
+        if columns:
+            raise InputError("--columns maps the columns of an --inputs file; give one")
+        if output:
+            from .results import check_output
+            check_output(output, [], [o.name for o in circuit.outputs])
+        return None, None
+    from .inputs import read_table
+    table = read_table(path)
+    mapped = map_table(circuit, table, parse_columns(columns))
+    if output:
+        from .results import check_output
+        check_output(output, mapped.kept_columns, [o.name for o in circuit.outputs])
+    return table, mapped

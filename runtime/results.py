@@ -1,0 +1,97 @@
+"""Results written back with the records they belong to: ``--output FILE.csv|json``.
+
+One row per record: the input table's kept columns (an ID, a label: every column that is not
+an input, see :mod:`yaogc.runtime.columns`) as they were, then this party's outputs. In CSV an
+array output takes one column per element (``p[0]``, ``p[1]``, ...) as a wide input would, a
+bool is ``true``/``false``; JSON keeps the outputs' own JSON forms. The path is checked
+before any connection, so a run is not wasted on a file it cannot write.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.errors import InputError
+from yaogc.circuits.types import ArrayType
+
+FORMATS = (".csv", ".json")
+
+
+def check_output(path: str, kept_columns: Sequence[str], output_names: Sequence[str]) -> None:
+    """Refuse an unusable ``--output`` path, or a kept column an output would overwrite."""
+    p = Path(path)
+    if p.suffix.lower() not in FORMATS:
+        raise InputError(f"--output {path}: the results file must be .csv or .json")
+    if p.is_dir():
+        raise InputError(f"--output {path}: is a directory")
+    if not p.parent.is_dir():
+        raise InputError(f"--output {path}: no such directory '{p.parent}'")
+    clash = [c for c in kept_columns if c in set(output_names)]
+    if clash:
+        raise InputError(f"--output {path}: the input file's column '{clash[0]}' has the name "
+                         f"of an output; rename the column")
+
+
+def records(circuit: Circuit, outputs: Sequence[dict[str, Any]],
+            kept: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """One dict per record: kept columns, then outputs in their JSON form. One kept row for
+    many outputs (a broadcast row) goes with each of them."""
+    kept = list(kept or [])
+    if len(kept) == 1 and len(outputs) > 1:
+        kept = kept * len(outputs)
+    out = []
+    for i, row in enumerate(outputs):
+        rec = dict(kept[i]) if i < len(kept) else {}
+        for o in circuit.outputs:
+            if o.name in row:
+                rec[o.name] = o.type.to_json(row[o.name])
+        out.append(rec)
+    return out
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, dict)):
+        return json.dumps(v)
+    return str(v)
+
+
+def _flat(circuit: Circuit, rec: dict[str, Any]) -> dict[str, str]:
+    """A record's cells: array outputs spread over element columns."""
+    types = {o.name: o.type for o in circuit.outputs}
+    out: dict[str, str] = {}
+
+    def put(name: str, t, v) -> None:
+        if isinstance(t, ArrayType):
+            for i, x in enumerate(v):
+                put(f"{name}[{i}]", t.elem, x)
+        else:
+            out[name] = _cell(v)
+    for name, v in rec.items():
+        if name in types:
+            put(name, types[name], v)
+        else:
+            out[name] = _cell(v) if not isinstance(v, str) else v
+    return out
+
+
+def write_output(path: str, circuit: Circuit, recs: list[dict[str, Any]]) -> None:
+    """Write the records as CSV (header from the first record) or a JSON list."""
+    p = Path(path)
+    try:
+        if p.suffix.lower() == ".json":
+            p.write_text(json.dumps(recs, indent=1) + "\n", encoding="utf-8")
+            return
+        rows = [_flat(circuit, r) for r in recs]
+        header = list(dict.fromkeys(c for r in rows for c in r))
+        with open(p, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=header)
+            w.writeheader()
+            w.writerows(rows)
+    except OSError as e:
+        raise InputError(f"--output {path}: cannot write: {e.strerror or e}") from None

@@ -1,0 +1,76 @@
+"""``yaogc.run``: one party from Python (a notebook), with dicts, lists of dicts or a data
+frame (anything with ``.to_dict('records')``) as inputs, kept columns in ``records``."""
+
+import threading
+
+import pytest
+
+import yaogc
+from yaogc.circuits.errors import InputError
+
+PROGRAM = """party model, data
+def main(w: i16[3] @model, b: i16 @model, x: i16[3] @data) -> (s: i32 @data):
+    s: i32 = b
+    for i in range(3):
+        s = s + w[i] * x[i]
+    return s
+"""
+
+
+class Frame:
+    """The part of a data frame's interface that yaogc uses."""
+
+    def __init__(self, records):
+        self._records = records
+
+    def to_dict(self, orient):
+        assert orient == "records"
+        return [dict(r) for r in self._records]
+
+
+def pair(model_inputs, data_inputs, **data_kw):
+    """The model holder listens in a thread, the data holder connects; both through yaogc.run."""
+    box, port = {}, threading.Event()
+
+    def model():
+        try:
+            box["m"] = yaogc.run(PROGRAM, as_="model", inputs=model_inputs,
+                                 listen="127.0.0.1:0", timeout=20,
+                                 on_listening=lambda h, p: (box.update(port=p), port.set()))
+        except BaseException as e:  # noqa: BLE001
+            box["m"] = e
+            port.set()
+    t = threading.Thread(target=model)
+    t.start()
+    assert port.wait(60)
+    if isinstance(box.get("m"), BaseException):
+        raise box["m"]
+    d = yaogc.run(PROGRAM, as_="data", inputs=data_inputs, connect=("127.0.0.1", box["port"]),
+                  timeout=20, **data_kw)
+    t.join(60)
+    return box["m"], d
+
+
+def test_frame_with_ids_against_a_model_given_once():
+    records = [{"id": "a", "x[0]": 1, "x[1]": 2, "x[2]": 3},
+               {"id": "b", "x[0]": -4, "x[1]": 0, "x[2]": 7}]
+    m, d = pair({"w": [1, 10, 100], "b": 5}, Frame(records))
+    assert d.outputs == [{"s": 326}, {"s": 701}]
+    assert d.records == [{"id": "a", "s": 326}, {"id": "b", "s": 701}]
+    assert d.stats["broadcast"] == "garbler" and d.stats["batch"] == 2
+    assert m.outputs == [{}, {}]
+
+
+def test_rows_as_list_of_dicts_with_a_column_mapping():
+    rows = [{"patient": 7, "age": 1, "bmi": 1, "bp": 1}]
+    m, d = pair({"w": [2, 3, 4], "b": 0}, rows, columns={"x": ["age", "bmi", "bp"]})
+    assert d.records == [{"patient": 7, "s": 9}]
+
+
+def test_bad_inputs_are_refused_before_connecting():
+    with pytest.raises(InputError, match="inputs row 2: column 'x\\[1\\]'"):
+        yaogc.run(PROGRAM, as_="data", inputs=[{"x[0]": 1, "x[1]": 2, "x[2]": 3},
+                                              {"x[0]": 1, "x[1]": "z", "x[2]": 3}],
+                  connect="127.0.0.1:9")
+    with pytest.raises(InputError, match="inputs must be"):
+        yaogc.run(PROGRAM, as_="data", inputs=42, connect="127.0.0.1:9")

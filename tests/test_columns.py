@@ -1,0 +1,128 @@
+"""Wide input files: array inputs from element columns (``x[0]``, ``x[1]``, ..) or
+``--columns x=a,b,c``; kept columns (an ID) written back with the results (``--output``);
+bad cells named by file, line and column. Through ``yaogc eval`` and ``yaogc run``."""
+
+import csv
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from yaogc.runtime.cli import main
+
+from test_run_cli import run_pair
+
+PROGRAM = """party model, data
+def main(w: i16[3] @model, x: fix16_8[3] @data) -> (s: fix16_8 @data, v: fix16_8[2] @data):
+    s: fix16_8 = 0.0
+    for i in range(3):
+        s = s + x[i] * fix16_8(w[i])
+    return s, [x[0], x[1]]
+"""
+
+
+def cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def prog(tmp_path):
+    p = tmp_path / "s.yao"
+    p.write_text(PROGRAM)
+    return str(p)
+
+
+def expect(w, rows):
+    return [sum(a * b for a, b in zip(w, r)) for r in rows]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(st.integers(-40, 40).map(lambda v: v / 4), min_size=3,
+                              max_size=3), min_size=1, max_size=6),
+       by_name=st.booleans(), fmt=st.sampled_from(["csv", "json"]))
+def test_wide_columns_and_kept_ids_eval(capsys, tmp_path_factory, rows, by_name, fmt):
+    d = tmp_path_factory.mktemp("wide")
+    prog = d / "s.yao"
+    prog.write_text(PROGRAM)
+    cols = ["radius", "texture", "area"] if by_name else ["x[0]", "x[1]", "x[2]"]
+    data = d / "data.csv"
+    data.write_text("id," + ",".join(cols) + ",ward\n" + "".join(
+        f"P{i}," + ",".join(str(v) for v in r) + f",w{i % 2}\n" for i, r in enumerate(rows)))
+    out_file = d / f"out.{fmt}"
+    extra = ["--columns", "x=" + ",".join(cols)] if by_name else []
+    code, out, err = cli(capsys, "eval", str(prog), "--input", "w=[1,-2,3]", "--inputs",
+                         str(data), "--output", str(out_file), *extra)
+    assert code == 0, err
+    want = expect([1, -2, 3], rows)
+    if fmt == "json":
+        got = json.loads(out_file.read_text())
+        assert got == [{"id": f"P{i}", "ward": f"w{i % 2}", "s": s, "v": r[:2]}
+                       for i, (s, r) in enumerate(zip(want, rows))]
+    else:
+        with open(out_file, newline="") as f:
+            got = list(csv.DictReader(f))
+        assert [list(g) for g in got] == [["id", "ward", "s", "v[0]", "v[1]"]] * len(rows)
+        assert [(g["id"], float(g["s"]), float(g["v[1]"])) for g in got] == \
+            [(f"P{i}", s, r[1]) for i, (s, r) in enumerate(zip(want, rows))]
+
+
+def test_semicolon_export_and_bad_cells_named(capsys, prog, tmp_path):
+    ok = tmp_path / "ok.csv"
+    ok.write_text("id;x[0];x[1];x[2]\nP1;1.5;2;3\n")
+    code, out, err = cli(capsys, "eval", prog, "--input", "w=[1,1,1]", "--inputs", str(ok))
+    assert code == 0 and "[0] s = 6.5" in out, err
+    cases = [
+        ("id;x[0];x[1];x[2]\nP1;1.5;2;3\nP2;0,25;-1;4\n",
+         "comma.csv:3: column 'x[0]': '0,25' has a decimal comma: write 0.25"),
+        ("id,a,b,c\nP1,1,2,3\nP2,1,banana,3\n", "bad.csv:3: column 'b': "),
+        ("id,a,b,c\nP1,1,2,300\n", "big.csv:2: column 'c': "),
+        ("id,x[0],x[1]\nP1,1,2\n", "no column for x[2]"),
+        ("id,x[0],x[1],x[3]\nP1,1,2,3\n", "column 'x[3]': x is fix16_8[3], which has no "
+                                          "element x[3]"),
+        ('id,x,x[0]\nP1,"[1,2,3]",1\n', "input 'x' is given both whole"),
+    ]
+    for i, (text, fragment) in enumerate(cases):
+        name = fragment.split(":")[0] if fragment.endswith(": ") or ".csv:" in fragment \
+            else f"case{i}.csv"
+        f = tmp_path / name
+        f.write_text(text)
+        extra = ["--columns", "x=a,b,c"] if "a,b,c" in text else []
+        code, out, err = cli(capsys, "eval", prog, "--input", "w=[1,1,1]", "--inputs", str(f),
+                             *extra)
+        assert code == 2 and out == "", (text, err)
+        assert fragment in err.splitlines()[0], (fragment, err)
+        assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--columns", "x=a,b"], "--columns x: 2 columns for x, which is fix16_8[3]"),
+    (["--columns", "x=a,b,zz"], "--columns x: ") ,
+    (["--columns", "y=a,b,c"], "--columns y: the circuit has no input 'y'"),
+    (["--columns", "x"], "expected INPUT=COLUMN,COLUMN"),
+    (["--columns", "x=a,b,c", "--output", "out.txt"], "must be .csv or .json"),
+])
+def test_column_flags_refused(capsys, prog, tmp_path, args, fragment):
+    f = tmp_path / "d.csv"
+    f.write_text("id,a,b,c\nP1,1,2,3\n")
+    code, out, err = cli(capsys, "eval", prog, "--input", "w=[1,1,1]", "--inputs", str(f), *args)
+    assert code == 2 and fragment in err.splitlines()[0], err
+
+
+def test_run_writes_results_with_ids(prog, tmp_path):
+    data = tmp_path / "records.csv"
+    rows = [[1.5, 2, 3], [0.25, -1, 4], [0, 0, 0.5]]
+    data.write_text("patient,r,t,a\n" + "".join(f"id{i}," + ",".join(map(str, r)) + "\n"
+                                                 for i, r in enumerate(rows)))
+    out = tmp_path / "results.csv"
+    (rc1, out1, err1), (rc2, out2, err2) = run_pair(
+        ["run", prog, "--as", "model", "--input", "w=[2,0,-1]", "--quiet"],
+        ["run", prog, "--as", "data", "--inputs", str(data), "--columns", "x=r,t,a",
+         "--output", str(out), "--quiet"])
+    assert rc1 == 0 and rc2 == 0, (err1, err2)
+    with open(out, newline="") as f:
+        got = list(csv.DictReader(f))
+    assert [(g["patient"], float(g["s"])) for g in got] == \
+        [(f"id{i}", s) for i, s in enumerate(expect([2, 0, -1], rows))]
