@@ -47,11 +47,11 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
     waves: dict[int, list[int]] = {}
     wave: dict[int, int] = {}
     plans: dict[int, tuple] = {}
-    types = _TypeIds()
+    planner = _Planner(g)
     for n in live:
-        plan = _plan(g, n, types)
+        plan = planner(n)
         plans[n] = plan
-        d = max((wave[a] for a in plan[1]), default=0) + (plan[0] is not None)
+        d = max([wave[a] for a in plan[1]], default=0) + (plan[0] is not None)
         wave[n] = d
         waves.setdefault(d, []).append(n)
     t0 = time.perf_counter()
@@ -60,12 +60,13 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
         groups: dict = {}
         wiring = []
         for n in waves[d]:
-            sig = plans[n][0]
-            if sig is None:
+            key = plans[n][0]
+            if key is None:
                 wiring.append(n)
             else:
-                groups.setdefault(sig, []).append(n)
-        for sig, members in groups.items():
+                groups.setdefault(key, []).append(n)
+        for key, members in groups.items():
+            sig = planner.sigs[key]
             argl = [plans[n][1] for n in members]
             if len(argl) == 1:   # one row (a long sum): its operands side by side
                 X = np.concatenate([words[a] for a in argl[0]])[None, :]
@@ -89,64 +90,86 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
     return buf.build()
 
 
-class _TypeIds:
-    """Types by identity first: hashing a frozen dataclass field by field for every node of
-    a large program costs more than the rest of planning it."""
+class _Planner:
+    """Plans nodes: (group key or None for pure wiring, operand nodes whose wires the lowering
+    reads). Nodes of one key share a signature (operation, type, attribute, operand types and
+    constant values): the key is a tuple of small ints interned per distinct part, which
+    hashes in C, where a signature of frozen dataclasses hashed per node cost more than the
+    rest of planning a large program. ``sigs[key]`` is the signature itself."""
 
-    def __init__(self):
-        self.by_id: dict[int, tuple] = {}
-        self.by_value: dict = {}
+    def __init__(self, g):
+        self.g = g
+        self.ids: dict = {}           # hashable part -> small int
+        self.type_ids: dict = {}      # id(type) -> (type, small int of its canonical form)
+        self.type_by_fields: dict = {}  # a type's class and fields -> its small int
+        self.canon: list = []         # small int of a type -> its canonical type
+        self.sigs: dict = {}          # key -> _Sig
 
-    def __call__(self, t):
-        got = self.by_id.get(id(t))
+    def _id(self, x) -> int:
+        got = self.ids.get(x)
+        if got is None:
+            got = self.ids[x] = len(self.ids)
+        return got
+
+    def _type(self, t) -> int:
+        got = self.type_ids.get(id(t))
         if got is None or got[0] is not t:
             # equal types have equal fields: a tuple of them hashes in C
-            canon = self.by_value.setdefault((t.__class__, *t.__dict__.values()), t)
-            got = self.by_id[id(t)] = (t, canon)
+            fields = (t.__class__, *t.__dict__.values())
+            tid = self.type_by_fields.get(fields)
+            if tid is None:
+                tid = self.type_by_fields[fields] = len(self.canon)
+                self.canon.append(t)
+            got = self.type_ids[id(t)] = (t, tid)
         return got[1]
 
-
-def _plan(g, n: int, types) -> tuple:
-    """(signature or None for pure wiring, operand nodes whose wires the lowering reads)."""
-    op = g.op(n)
-    args = g.args(n)
-    if op in _WIRING:
-        return None, args
-    if op == "sum":
-        # zero-extended terms add only their own bits
-        w = g.type(n).width
-        eff = []
-        for x in args:
-            if g.op(x) == "resize":
-                inner = g.args(x)[0]
-                it = g.type(inner)
-                if not ops.signed(it) and it.width < w:
-                    x = inner
-            eff.append(x)
-        args = tuple(eff)
-    argsig = tuple([(types(g.type(a)), g.const_value(a)) for a in args])
-    return _Sig(op, types(g.type(n)), g.attr(n), argsig), args
+    def __call__(self, n: int) -> tuple:
+        g = self.g
+        op = g.op(n)
+        args = g.args(n)
+        if op in _WIRING:
+            return None, args
+        if op == "sum":
+            # zero-extended terms add only their own bits
+            w = g.type(n).width
+            eff = []
+            for x in args:
+                if g.op(x) == "resize":
+                    inner = g.args(x)[0]
+                    it = g.type(inner)
+                    if not ops.signed(it) and it.width < w:
+                        x = inner
+                eff.append(x)
+            args = tuple(eff)
+        attr = g.attr(n)
+        key = (self._id(op), self._type(g.type(n)), self._id(attr),
+               *[(self._type(g.type(a)) << 32) | self._id(g.const_value(a)) for a in args])
+        if key not in self.sigs:
+            canon = self.canon
+            argsig = tuple([(canon[self._type(g.type(a))], g.const_value(a)) for a in args])
+            self.sigs[key] = _Sig(op, canon[self._type(g.type(n))], attr, argsig)
+        return key, args
 
 
 class _Sig(tuple):
-    """A signature hashed once (dict lookups of the same signature repeat per node)."""
-    __slots__ = ()
+    """A signature whose hash (by the identity of its canonical types) is computed once: a
+    long sum's signature has an operand entry per term."""
 
     def __new__(cls, *items):
         return tuple.__new__(cls, items)
 
     def __hash__(self):
-        return _sig_hash(self)
+        h = self.__dict__.get("h")
+        if h is None:
+            h = self.__dict__["h"] = hash((self[0], id(self[1]), self[2],
+                                           tuple([(id(t), c) for t, c in self[3]])))
+        return h
 
     def __eq__(self, other):
         return tuple.__eq__(self, other)
 
     def __ne__(self, other):
         return tuple.__ne__(self, other)
-
-
-def _sig_hash(sig) -> int:
-    return hash((sig[0], id(sig[1]), sig[2], tuple((id(t), c) for t, c in sig[3])))
 
 
 def _wire(g, n: int, args, words, ports) -> np.ndarray:
@@ -167,9 +190,11 @@ def _wire(g, n: int, args, words, ports) -> np.ndarray:
         return np.array(W.rotl(x.tolist(), attr), dtype=np.int64)
     if op == "rotr":
         return np.array(W.rotr(x.tolist(), attr), dtype=np.int64)
-    if op == "resize":
-        src = g.type(args[0])
-        return np.array(W.extend(x.tolist(), w, ops.signed(src)), dtype=np.int64)
+    if op == "resize":   # W.extend on arrays
+        if w <= x.size:
+            return x[:w]
+        fill = x[-1] if (ops.signed(g.type(args[0])) and x.size) else ZERO
+        return np.concatenate([x, np.full(w - x.size, fill, dtype=np.int64)])
     if op == "reinterp":
         return x
     if op == "bit":
