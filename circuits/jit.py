@@ -38,10 +38,31 @@ class _Kernel:
 
     def dispatcher(self):
         if self._compiled is None:
-            import numba
+            numba = load_numba()
             opts = {"inline": "always"} if self.inline else {}
             self._compiled = numba.njit(cache=True, nogil=True, **opts)(self.py_func)
         return self._compiled
+
+
+def load_numba():
+    """``import numba``, with its registries of array functions loaded at once.
+
+    numba's array registry (``numba.np.arraymath``) probes for BLAS on import by importing
+    ``scipy.linalg``, which costs about 0.2-0.7 s where SciPy is installed (scikit-learn
+    brings it) and which no yaogc kernel needs (none calls ``np.dot`` or ``np.linalg``).
+    Unless SciPy's linalg is loaded already, the probe is answered "no BLAS" for this
+    process: numba code compiled later in the same process cannot use ``np.dot``/``np.linalg``
+    (a typing error), which is the price of that start-up time."""
+    import numba
+    if "numba.np.arraymath" not in sys.modules and "scipy.linalg" not in sys.modules:
+        blas = "scipy.linalg.cython_blas"
+        sys.modules[blas] = None          # the probe's import raises ImportError
+        try:
+            import numba.np.arraymath  # noqa: F401
+        finally:
+            if sys.modules.get(blas, 0) is None:
+                del sys.modules[blas]
+    return numba
 
 
 def kernel(fn=None, *, inline: bool = False):

@@ -25,9 +25,13 @@ slot s, instance k at words ``2 (s K + k)`` and ``2 (s K + k) + 1``.
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+
+from yaogc.circuits.jit import load_numba
+
+load_numba()  # before numba's array registry loads: see load_numba
+from llvmlite import ir  # noqa: E402
+from numba import njit, types  # noqa: E402
+from numba.extending import intrinsic  # noqa: E402
 
 _VEC = ir.VectorType(ir.IntType(64), 2)
 _BLOCK = types.UniTuple(types.uint64, 2)

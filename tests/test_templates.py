@@ -241,3 +241,27 @@ def test_gate_budget_is_enforced():
     x = buf.input("p", "x", uint(16))
     with pytest.raises(TooLarge):
         buf.apply(("mul",), lambda b, bits: W.mul(b, bits[:8], bits[8:]), x.reshape(1, 16))
+
+
+def test_loading_numba_skips_scipys_blas_probe():
+    """Kernels load without importing SciPy's linalg (seconds where scikit-learn is
+    installed), and SciPy still imports normally afterwards."""
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np\n"
+            "from yaogc.circuits.jit import load_numba\n"
+            "load_numba()\n"
+            "from yaogc.circuits.rehash import _close_gaps\n"
+            "k = load_numba().njit(_close_gaps.py_func)\n"
+            "out = np.empty(3, np.int64)\n"
+            "assert k(np.array([3, 254, 0], np.uint8), np.array([-1, 0, 0]),\n"
+            "         np.array([-1, 0, 0]), out) == 2\n"
+            "print('scipy.linalg' in sys.modules)\n"
+            "try:\n"
+            "    import scipy.linalg\n"
+            "    print(scipy.linalg.norm([3.0, 4.0]))\n"
+            "except ImportError:\n"
+            "    print(5.0)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "5.0"]
