@@ -75,14 +75,7 @@ class CallMixin:
         if isinstance(j, BoolType):
             if opname != "add":
                 raise self.err(e, f"{e.name}() compares numbers, not bools")
-            if isinstance(want, IntType):
-                j = want
-            else:
-                j = uint(max(1, len(vals).bit_length()))
-        elif opname == "add" and want is not None and is_number(want):
-            from .values import lossless
-            if lossless(j, want):
-                j = want
+            j = uint(max(1, len(vals).bit_length()))     # holds every count: never wraps
         words = [self.coerce(v, j, e) for v in vals]
         acc = words[0].node
         for w in words[1:]:
@@ -139,10 +132,7 @@ class CallMixin:
     def b_select(self, e, frame, want):
         self._nargs(e, 3)
         c = self.cond(e.args[0], frame)
-        a = self.expr(e.args[1], frame, want)
-        b = self.expr(e.args[2], frame, want if want is not None else type_of(a))
-        if want is None:
-            a = self.left_again(e.args[1], a, b, frame)
+        a, b = self.operands(e.args[1], e.args[2], frame, want)
         return self.select_values(c, a, b, want, e)
 
     def b_len(self, e, frame, want):
@@ -155,8 +145,6 @@ class CallMixin:
     def _rotate(self, e, frame, want, left):
         self._nargs(e, 2)
         x = self.expr(e.args[0], frame, want)
-        if isinstance(x, Pub) and isinstance(want, IntType):
-            x = self.coerce(x, want, e)
         if not (isinstance(x, Word) and isinstance(x.type, IntType)):
             raise self.err(e, f"{e.name}() rotates an integer, got {describe(x)}")
         k = self.expr(e.args[1], frame)

@@ -1,9 +1,12 @@
 """Type checking and elaboration of expressions into word-level IR nodes.
 
-``want`` is the type the context expects (the declared type of the variable being assigned,
-a parameter, a return type). Arithmetic is computed in the widest of the operand types and
-``want`` when the operands widen to it losslessly, so ``total: u16 = a8 + b8`` adds in 16 bits.
-Untyped constants take the type of the other operand or of the context.
+The typing rule (docs/LANGUAGE.md, "The type of an expression"): an expression's type comes
+from its operands only, the wider of the two (the usual lossless promotion), never from where
+the expression stands, so ``x + (y + z)`` and ``(y + z) + x`` are one value, and ``total: u16 =
+a8 + b8`` adds in 8 bits and then widens. ``want``, the type the context expects (the declared
+type of the variable assigned, a parameter, a return type, a cast), only types untyped
+constants: a constant takes the type of the other operand, and a wholly constant expression is
+computed exactly and takes the context's type.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from fractions import Fraction
 from yaogc.circuits.types import BOOL, ArrayType, BoolType, FixedType, IntType, TupleType
 
 from .convert import ConversionError, implicit, merge, zero
-from .values import (Agg, Pub, Word, describe, is_number, join_numeric, leaves, lossless, rebuild,
+from .nodes import BinOp, DecLit, IntLit, Unary, Var
+from .values import (Agg, Pub, Word, describe, join_numeric, leaves, rebuild,
                      scalar_type_named, type_of, TypeNameError)
 
 _ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod",
@@ -163,7 +167,7 @@ class ExprMixin:
                 return Pub(-v.value)
             if isinstance(v.value, Fraction):
                 raise self.err(node, "'~' applies to integers")
-            if want is not None and isinstance(want, IntType):
+            if isinstance(want, IntType):
                 v = self.coerce(v, want, node)
             else:
                 return Pub(~v.value)
@@ -176,12 +180,6 @@ class ExprMixin:
             raise self.err(node, f"'{op}' applies to numbers, not bool (use 'not' for bools)")
         if op == "+":
             return v
-        if want is not None and is_number(want) and want != t:
-            try:
-                v = implicit(self.g, v, want)
-                t = want
-            except ConversionError:
-                pass
         return Word(self.g.make("neg", t, (v.node,)), t)
 
     def e_Ternary(self, e, frame, want):
@@ -190,10 +188,7 @@ class ExprMixin:
             taken, other = (e.then, e.orelse) if self.is_true(c) else (e.orelse, e.then)
             self.in_dead(self.expr, other, frame, want)
             return self.expr(taken, frame, want)
-        a = self.expr(e.then, frame, want)
-        b = self.expr(e.orelse, frame, want if want is not None else type_of(a))
-        if want is None:
-            a = self.left_again(e.then, a, b, frame)
+        a, b = self.operands(e.then, e.orelse, frame, want)
         return self.select_values(c, a, b, want, e)
 
     def select_values(self, c, a, b, want, node):
@@ -201,14 +196,13 @@ class ExprMixin:
         return merge(self.g, c, self.coerce(a, t, node), self.coerce(b, t, node))
 
     def common(self, a, b, want, node, opname):
-        """The type two values meet in (for select, min, max and arithmetic)."""
+        """The type two values meet in (for select, min, max and arithmetic): the wider of
+        their types, never the context's. ``want`` only types two untyped constants."""
         ta, tb = type_of(a), type_of(b)
-        # what every rule below gives when the typed operands (one or two) have one type
-        # and the context wants that type or nothing
         if ta is not None:
-            if (tb is None or tb == ta) and (want is None or want == ta):
+            if tb is None or tb == ta:
                 return ta
-        elif tb is not None and (want is None or want == tb):
+        elif tb is not None:
             return tb
         if isinstance(a, Agg) or isinstance(b, Agg):
             if ta is not None and tb is not None and ta != tb:
@@ -223,30 +217,19 @@ class ExprMixin:
                 except ConversionError:
                     raise self.err(node, f"{opname}: {ta} and {tb} differ") from None
             return ta or tb
-        typed = [t for t in (ta, tb) if t is not None]
-        if not typed:
+        if ta is None:
             if want is not None:
                 return want
             raise self.err(node, f"{opname} of two constants needs a type: write e.g. u8(...)")
-        if is_number(want) and any(not isinstance(t, BoolType) for t in typed) \
-                and all(lossless(t, want) for t in typed):
-            return want
-        j = join_numeric(typed)
+        j = join_numeric([ta, tb])
         if isinstance(j, str):
             raise self.err(node, j)
-        if isinstance(j, BoolType):
-            if opname in ("'+'", "'-'", "'*'", "'/'", "'%'") and isinstance(want, IntType):
-                return want
-            return BOOL
-        if want is not None and is_number(want) and lossless(j, want):
-            return want
         return j
 
     # --- comparisons ---------------------------------------------------------------------------
     def e_Compare(self, e, frame, want):
-        a = self.expr(e.left, frame)
-        b = self.expr(e.right, frame, type_of(a))
-        return self.compare(e.op, self.left_again(e.left, a, b, frame), b, e)
+        a, b = self.operands(e.left, e.right, frame, None)
+        return self.compare(e.op, a, b, e)
 
     def compare(self, op, a, b, node):
         g = self.g
@@ -304,19 +287,42 @@ class ExprMixin:
 
     # --- arithmetic ------------------------------------------------------------------------------
     def e_BinOp(self, e, frame, want):
-        a = self.expr(e.left, frame, want)
-        b = self.expr(e.right, frame, None if e.op in ("<<", ">>") else
-                      (want if want is not None else type_of(a)))
-        if want is None and e.op not in ("<<", ">>"):
-            a = self.left_again(e.left, a, b, frame)
+        if e.op in ("<<", ">>"):
+            # the type of a shift is its left operand's; the amount gives no type
+            return self.shift(e.op, self.expr(e.left, frame, want), self.expr(e.right, frame),
+                              want, e)
+        a, b = self.operands(e.left, e.right, frame, want)
         return self.binop(e.op, a, b, want, e)
 
-    def left_again(self, left, a, b, frame):
-        """A constant left operand takes its type from a fixed-point right one, as the right
-        one does from the left: (1 / 3) * x divides exactly, like x * (1 / 3)."""
-        if type(a) is Pub and type(type_of(b)) is FixedType:
-            return self.expr(left, frame, type_of(b))
-        return a
+    def operands(self, left, right, frame, want):
+        """The two operands of a symmetric operation. The constants of one operand take the
+        type of the other: when one side is made of untyped constants only, the other side is
+        evaluated first and gives its type (so (1 / 3) * x divides exactly like x * (1 / 3),
+        and ~0xF & x is x & ~0xF); ``want`` types them only when both sides are constant."""
+        if self.untyped_syntax(left, frame) and not self.untyped_syntax(right, frame):
+            b = self.expr(right, frame, want)
+            tb = type_of(b)
+            return self.expr(left, frame, want if tb is None or isinstance(b, Agg) else tb), b
+        a = self.expr(left, frame, want)
+        ta = type_of(a)
+        return a, self.expr(right, frame, want if ta is None or isinstance(a, Agg) else ta)
+
+    def untyped_syntax(self, e, frame) -> bool:
+        """Whether ``e`` is built of untyped constants only (literals, untyped const names
+        and loop variables, and operators on them), judged from the syntax and the names."""
+        t = type(e)
+        if t is IntLit or t is DecLit:
+            return True
+        if t is Var:
+            v = frame.vars.get(e.name)
+            if v is None:
+                v = self.consts.get(e.name)
+            return type(v) is Pub
+        if t is BinOp:
+            return self.untyped_syntax(e.right, frame) and self.untyped_syntax(e.left, frame)
+        if t is Unary:
+            return self.untyped_syntax(e.operand, frame)
+        return False
 
     def binop(self, op, a, b, want, node):
         if op in ("<<", ">>"):
@@ -329,8 +335,8 @@ class ExprMixin:
         tt = type(t)
         if tt is BoolType:
             if op not in ("&", "|", "^"):
-                raise self.err(node, f"'{op}' on bools needs an integer type: convert with "
-                                     f"u8(...) or declare the result's type")
+                raise self.err(node, f"'{op}' on bools needs an integer type: convert one "
+                                     f"operand, e.g. u8(c) {op} d")
         if tt is FixedType and op in ("%", "&", "|", "^"):
             raise self.err(node, f"'{op}' applies to integers, not {t}")
         x = self.coerce(a, t, node).node
@@ -397,19 +403,11 @@ class ExprMixin:
                 if isinstance(a.value, Fraction) and a.value.denominator != 1:
                     raise self.err(node, "shifts apply to integers")
                 return Pub(int(a.value) << k if op == "<<" else int(a.value) >> k)
-            if not isinstance(want, IntType):
-                raise self.err(node, "shifting a constant by a secret amount needs a type: "
-                                     "write e.g. u32(1) << s")
-            a = self.coerce(a, want, node)
+            raise self.err(node, "shifting a constant by a secret amount needs a type: "
+                                 "write e.g. u32(1) << s")
         t = a.type
         if not isinstance(t, IntType):
             raise self.err(node, f"shifts apply to integers, not {t}")
-        if isinstance(want, IntType) and want != t:
-            try:
-                a = implicit(self.g, a, want)
-                t = want
-            except ConversionError:
-                pass
         if k is not None:
             if k < 0:
                 raise self.err(node, "a shift amount must not be negative")
@@ -435,7 +433,9 @@ class ExprMixin:
             if k is not None:
                 if 0 <= k < n:
                     return base.items[k]
-                if self.dead:
+                if self.dead or type(idx) is Word:
+                    # a typed index is a secret index, whatever the optimizer folds it to:
+                    # out of range it reads 0, as a secret index does
                     return zero(g, base.type.elem if isinstance(base.type, ArrayType)
                                 else base.type.elems[0])
                 raise self.err(node, f"index {k} is out of range for {base.type} (0..{n - 1})")
@@ -453,7 +453,7 @@ class ExprMixin:
             if k is not None:
                 if 0 <= k < w:
                     return Word(g.make("bit", BOOL, (base.node,), k), BOOL)
-                if self.dead:
+                if self.dead or type(idx) is Word:
                     return Word(g.false(), BOOL)
                 raise self.err(node, f"bit {k} is out of range for {base.type} (0..{w - 1})")
             bits = tuple(g.make("bit", BOOL, (base.node,), j) for j in range(w))

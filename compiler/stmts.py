@@ -123,8 +123,8 @@ class StmtMixin:
         items = list(cur.items)
         if k is not None:
             if not 0 <= k < len(items):
-                if self.dead:
-                    return cur
+                if self.dead or type(i) is Word:
+                    return cur      # a typed (secret) index out of range writes nothing
                 raise self.err(node, f"index {k} is out of range for {cur.type} (0..{len(items) - 1})")
             items[k] = self.update(items[k], rest, new, node, value_node)
             return Agg(tuple(items), cur.type)

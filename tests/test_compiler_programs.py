@@ -309,18 +309,20 @@ def test_builtins_over_scalars_arrays_and_generators():
 def main(a: u8[4] @alice, b: i8[4] @bob, x: u8 @alice, y: i8 @bob) -> (
         r1: u8 @both, r2: u8 @both, r3: i8 @both, r4: i8 @both, r5: u8 @both, r6: u16 @both,
         r7: i8 @both, r8: u4 @both, r9: i8 @both, r10: i8 @both, r11: u8 @both,
-        r12: u8 @both, r13: i8 @both, r14: u8 @both, r15: u3 @both, r16: u32 @both):
+        r12: u8 @both, r13: i8 @both, r14: u8 @both, r15: u3 @both, r16: u32 @both, r17: u32 @both):
     bits = [a[i] > 10 for i in range(4)]
     return (min(a), max(a), min(b), max(b), sum(a), sum(a), sum(b), popcount(x), abs(y),
             abs(b[2]), select(x > 3, x, a[0]), min(x, a[1], a[2]), max(y, b[0], -100),
-            max(a[i] + 1 for i in range(4)), popcount(bits), sum(a[i] * a[i] for i in range(4)))
+            max(a[i] + 1 for i in range(4)), popcount(bits), sum(a[i] * a[i] for i in range(4)),
+            sum(u32(a[i]) * a[i] for i in range(4)))
 """
     a, b = [5, 200, 17, 0], [-3, 100, -128, 7]
     got = run(src, a=a, b=b, x=0xFF, y=-7)
     assert got == {"r1": 0, "r2": 200, "r3": -128, "r4": 100, "r5": sum(a) & 255,
                    "r6": sum(a), "r7": sum(b), "r8": 8, "r9": 7, "r10": -128, "r11": 255,
                    "r12": 17, "r13": -3, "r14": 201, "r15": 2,
-                   "r16": sum(v * v for v in a)}
+                   # a sum's type is its elements' (u8 products wrap), whatever it is assigned to
+                   "r16": sum(v * v & 255 for v in a) & 255, "r17": sum(v * v for v in a)}
 
 
 CONSTS = H + """

@@ -93,12 +93,16 @@ def test_shifts_rotates_and_comparisons():
         assert o["l"] == (x < -3) and o["m"] == (u >= 200)
 
 
-def test_contextual_width_and_implicit_widening():
+def test_operand_width_and_implicit_widening():
+    # an operation's type comes from its operands, never from the declared type it is
+    # assigned to: a + b wraps in u8, then widens; widening one operand widens the sum
     src = program("a: u8 @alice, b: u8 @bob, s: i8 @alice",
-                  "wide: u16 @both, narrow: u8 @both, mixed: i16 @both",
-                  "wide: u16 = a + b\nnarrow = a + b\nreturn wide, narrow, s + a")
+                  "wide: u16 @both, wraps: u16 @both, narrow: u8 @both, mixed: i16 @both, "
+                  "cast: u16 @both",
+                  "wide: u16 = u16(a) + b\nnarrow = a + b\nwraps: u16 = a + b\n"
+                  "return wide, wraps, narrow, i16(s) + a, u16(a + b)")
     o = run(src, a=200, b=100, s=-5)
-    assert o == {"wide": 300, "narrow": 44, "mixed": 195}
+    assert o == {"wide": 300, "wraps": 44, "narrow": 44, "mixed": 195, "cast": 44}
 
 
 def test_literals_in_every_base():
