@@ -14,7 +14,7 @@ FOUR = """party north, south, east, registry
 def main(n: u8 @north, s: u8 @south, e: u8 @east) -> (total: u16 @both,
                                                       most: u8 @(registry, north),
                                                       n_above: u2 @east):
-    return n + s + e, max(max(n, s), e), (n > 100) + (s > 100)
+    return u16(n) + s + e, max(max(n, s), e), u2(n > 100) + u2(s > 100)
 """
 
 
