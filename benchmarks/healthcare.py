@@ -35,6 +35,8 @@ import numpy as np
 
 CLI = [sys.executable, "-m", "yaogc.runtime.cli"]
 LISTEN = re.compile(r"listening on \S+:(\d+)")
+PHASES = ("compile_seconds", "schedule_seconds", "setup_seconds", "ot_seconds", "gc_seconds",
+          "total_seconds", "engine")
 
 
 def models(quick: bool):
@@ -110,7 +112,9 @@ def case(name, model, hidden, header, data, tmp: Path) -> dict:
            "and_gates": ds["and_gates"],
            "bytes": ds["bytes_sent"] + ds["bytes_received"],
            "bytes_per_record": (ds["bytes_sent"] + ds["bytes_received"]) // ds["batch"],
-           "broadcast": ds.get("broadcast"), "widths": ex.report}
+           "broadcast": ds.get("broadcast"), "widths": ex.report,
+           "data_holder": {k: ds.get(k) for k in PHASES},
+           "model_holder": {k: ms.get(k) for k in PHASES}}
     if ex.kind == "tree":
         got = np.array([ex.classes[int(r["label"])] for r in rows])
         res["class_agreement"] = f"{int(np.sum(got == want))}/{len(X)}"

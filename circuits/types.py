@@ -230,6 +230,13 @@ class FixedType(ValueType):
         """The integer count of 2**-frac units nearest ``value`` (ties to even), range-checked."""
         if isinstance(value, (bool, np.bool_)):
             value = int(value)
+        if type(value) is float and abs(value) < 2.0 ** (self.bits - self.frac):
+            # exact without a Fraction: scaling by a power of two is exact in binary floating
+            # point, and round() of a float rounds ties to even
+            raw = round(value * 2.0 ** self.frac)
+            rt = self.raw_type
+            if rt.min <= raw <= rt.max:
+                return raw
         if isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
                 raise ValueError_(f"{_where(port)}: {value!r} is not a finite number")

@@ -25,7 +25,9 @@ from typing import Any, Mapping, Sequence
 
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
-from yaogc.circuits.types import ArrayType, ValueType
+from fractions import Fraction
+
+from yaogc.circuits.types import ArrayType, FixedType, ValueType
 
 _ELEMENT = re.compile(r"^(.+?)((?:\[\s*\d+\s*\])+)$")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
@@ -169,9 +171,43 @@ def _some(names: list[str], n: int = 8) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > n else "")
 
 
+_PLAIN = re.compile(r"^\s*([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,3}))?\s*$")
+
+
+def fixed_cell(t: FixedType, cell: str) -> float | Fraction | None:
+    """A plain decimal cell (``-14.127``, ``1e-3``) rounded to ``t``'s grid, ties to even,
+    exactly as ``t.parse`` does, by integer arithmetic (a wide table has tens of thousands of
+    cells); None for any other form or a value out of range, which the general parser then
+    explains. The value is a float where a float holds it exactly."""
+    m = _PLAIN.match(cell)
+    if m is None:
+        return None
+    sign, ip, fp, ex = m.groups()
+    fp = fp or ""
+    if not (ip or fp) or len(ip) + len(fp) > 40:
+        return None
+    digits, e = int((ip or "0") + fp), int(ex or 0) - len(fp)
+    if e < 0:
+        num, den = digits << t.frac, 10 ** -e
+    else:
+        num, den = (digits * 10 ** e) << t.frac, 1
+    q, r = divmod(num, den)
+    if 2 * r > den or (2 * r == den and q & 1):
+        q += 1
+    raw = -q if sign == "-" else q
+    rt = t.raw_type
+    if not rt.min <= raw <= rt.max:
+        return None
+    return raw / (1 << t.frac) if raw.bit_length() <= 53 else Fraction(raw, 1 << t.frac)
+
+
 def _parse(t: ValueType, cell: Any, port: str, loc: str) -> Any:
     """A cell's value by its type; a bad cell named by ``loc`` (file:line: column 'c')."""
     from .inputs import coerce
+    if type(t) is FixedType and type(cell) is str:
+        fast = fixed_cell(t, cell)
+        if fast is not None:
+            return fast
     try:
         value = coerce(t, cell, port)
         if not isinstance(cell, str):

@@ -126,3 +126,47 @@ def test_run_writes_results_with_ids(prog, tmp_path):
         got = list(csv.DictReader(f))
     assert [(g["patient"], float(g["s"])) for g in got] == \
         [(f"id{i}", s) for i, s in enumerate(expect([2, 0, -1], rows))]
+
+
+decimals = st.builds(
+    lambda sign, ip, fp, ex: f"{sign}{ip}{'.' + fp if fp is not None else ''}"
+                             f"{'e' + str(ex) if ex is not None else ''}",
+    st.sampled_from(["", "-", "+"]), st.text("0123456789", min_size=1, max_size=8),
+    st.none() | st.text("0123456789", max_size=12), st.none() | st.integers(-12, 6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=decimals, frac=st.integers(0, 24), bits=st.sampled_from([16, 24, 32, 48]))
+def test_fast_cell_parse_is_the_exact_parse(text, frac, bits):
+    """The wide-table fast path rounds as the type's own parser, ties to even included."""
+    from yaogc.circuits.errors import InputError
+    from yaogc.circuits.types import FixedType
+    from yaogc.runtime.columns import fixed_cell
+    if frac >= bits:
+        return
+    t = FixedType(bits, frac)
+    fast = fixed_cell(t, text)
+    try:
+        slow = t.parse(text)
+    except InputError:
+        assert fast is None
+        return
+    assert fast is not None and t.to_raw(fast) == t.to_raw(slow)
+    assert t.encode(fast).tolist() == t.encode(slow).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.floats(allow_nan=False, allow_infinity=False, width=64),
+       frac=st.integers(0, 30))
+def test_float_to_raw_is_exact(value, frac):
+    from fractions import Fraction
+
+    from yaogc.circuits.errors import InputError
+    from yaogc.circuits.types import FixedType
+    t = FixedType(64, frac)
+    want = round(Fraction(value) * (1 << frac))
+    if not t.raw_type.min <= want <= t.raw_type.max:
+        with pytest.raises(InputError):
+            t.to_raw(value)
+        return
+    assert t.to_raw(value) == want
