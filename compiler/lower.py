@@ -24,8 +24,9 @@ from yaogc.circuits import words as W
 from yaogc.circuits.builder import ONE, ZERO, Builder
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.heapkernel import heap_gates
+from yaogc.circuits.lookup import MAX_BITS as LOOKUP_BITS, lookup_const
 from yaogc.circuits.templates import GateBuffer
-from yaogc.circuits.types import BoolType
+from yaogc.circuits.types import BoolType, uint
 
 from . import ops
 from .check import Elaborated
@@ -289,6 +290,8 @@ def _gates(b: Builder, op: str, t, attr, argsig, args: list[list[int]]) -> list[
             else [a[0] for a in args]
         return W.extend(W.popcount(b, bits), w, False)
     if op == "index":
+        if all(c is not None for c in consts[1:]):
+            return _index_const(b, args[0], args[1:], consts[1:], w, ops.signed(argsig[0][0]))
         return _index(b, args[0], args[1:], w, ops.signed(argsig[0][0]))
     if op == "min":
         return W.min_(b, args[0], args[1], sgn)
@@ -327,6 +330,42 @@ def _fixed_div(b: Builder, args, w: int, frac: int, const_divisor: int | None) -
     return W.not_w(b, W.inc_by(b, W.not_w(b, q[:w]), adjust))
 
 
+def _index_const(b: Builder, idx, items, table, w: int, signed: bool) -> list[int]:
+    """A constant table read by a secret index: the table's algebraic normal form
+    (:mod:`yaogc.circuits.lookup`) or the multiplexer tree over the constants, whichever has
+    fewer ANDs (both are built on a scratch circuit of the same index width, once per table)."""
+    low, high = _index_bits(idx, len(items), signed)
+    if not low or len(low) > LOOKUP_BITS:
+        return _index(b, idx, items, w, signed)
+    counts = []
+    for build in (_index, _index_anf):
+        scratch = Builder()
+        sidx = scratch.input("p", "i", uint(len(idx)))
+        build(scratch, sidx, items if build is _index else table, w, signed)
+        counts.append(scratch.n_and)
+    if counts[1] < counts[0]:
+        return _index_anf(b, idx, table, w, signed)
+    return _index(b, idx, items, w, signed)
+
+
+def _index_anf(b: Builder, idx, table, w: int, signed: bool) -> list[int]:
+    low, high = _index_bits(idx, len(table), signed)
+    out = lookup_const(b, low, table, w)
+    if high:
+        inside = b.not_(W.or_tree(b, high))
+        out = [b.and_(inside, o) for o in out]
+    return out
+
+
+def _index_bits(idx: list[int], n: int, signed: bool) -> tuple[list[int], list[int]]:
+    """The index bits that select among n items, and the ones above them (an index with any
+    of those set, or negative, is out of range)."""
+    levels = (n - 1).bit_length()
+    usable = len(idx) - 1 if signed else len(idx)
+    low = idx[:min(levels, usable)]
+    return low, idx[len(low):]
+
+
 def _index(b: Builder, idx: list[int], items: list[list[int]], w: int, signed: bool) -> list[int]:
     """items[idx] by a multiplexer tree on the index bits; out of range gives zero.
 
@@ -334,11 +373,7 @@ def _index(b: Builder, idx: list[int], items: list[list[int]], w: int, signed: b
     zero still costs w ANDs, on every level where a layer is odd) or lets the odd item pass
     up unmuxed and zeroes the result unless idx < m (w ANDs and a comparison with m, once);
     whichever costs fewer ANDs."""
-    n = len(items)
-    levels = (n - 1).bit_length()
-    usable = len(idx) - 1 if signed else len(idx)
-    low = idx[:min(levels, usable)]
-    high = idx[len(low):]
+    low, high = _index_bits(idx, len(items), signed)
     layer = [list(x) for x in items[:1 << len(low)]]
     m = len(layer)
     padded = w * sum(-(-m >> lv) for lv in range(1, len(low) + 1))

@@ -14,9 +14,11 @@ where each inner link has no other user, e.g. the ``count = count + x[i]`` of an
 
 from __future__ import annotations
 
+from .boolrw import rewrite_chain
 from .check import Elaborated
 from .deep import run_deep
 from .ir import WordGraph
+from .narrow import narrow
 
 _SUM = ("add", "sub")
 _TREE = ("mul", "and", "or", "xor", "min", "max")
@@ -32,7 +34,11 @@ def _family(op: str) -> str | None:
 
 def optimize(e: Elaborated) -> Elaborated:
     """The optimized copy of ``e`` (run as a compiler stage: see :mod:`.deep`)."""
-    return run_deep(_optimize, e)
+    return run_deep(_optimize_and_narrow, e)
+
+
+def _optimize_and_narrow(e: Elaborated) -> Elaborated:
+    return narrow(_optimize(e))
 
 
 _FAMILY = {op: "sum" for op in _SUM} | {op: op for op in _TREE}
@@ -68,7 +74,7 @@ def _optimize(e: Elaborated) -> Elaborated:
         elif fam[n] == "sum":
             m[n] = _emit_sum(new, src, n, absorbed, m)
         elif op in _TREE:
-            m[n] = _emit_tree(new, src, n, absorbed, m)
+            m[n] = _emit_tree(new, src, n, absorbed, m, uses)
         else:
             m[n] = make(op, stype[n], tuple([m[a] for a in sargs[n]]), sattr[n])
     outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in e.outputs]
@@ -105,6 +111,7 @@ def _emit_sum(new: WordGraph, src, root: int, absorbed, m) -> int:
             continue
         args.append(x)
         signs.append(neg)
+    args, signs = _cancel(args, signs)
     if const % (1 << t.width):
         args.append(new.const(t, const))
         signs.append(False)
@@ -122,9 +129,32 @@ def _emit_sum(new: WordGraph, src, root: int, absorbed, m) -> int:
     return new._add("sum", t, tuple(args), tuple(signs))
 
 
-def _emit_tree(new: WordGraph, src, root: int, absorbed, m) -> int:
+def _cancel(args: list[int], signs: list[bool]) -> tuple[list[int], list[bool]]:
+    """A term added and subtracted cancels: (a + b) - b is a."""
+    pending: dict[tuple[int, bool], list[int]] = {}
+    dropped = set()
+    for i, (x, neg) in enumerate(zip(args, signs)):
+        match = pending.get((x, not neg))
+        if match:
+            dropped.add(match.pop())
+            dropped.add(i)
+        else:
+            pending.setdefault((x, neg), []).append(i)
+    if not dropped:
+        return args, signs
+    keep = [i for i in range(len(args)) if i not in dropped]
+    return [args[i] for i in keep], [signs[i] for i in keep]
+
+
+def _emit_tree(new: WordGraph, src, root: int, absorbed, m, uses) -> int:
     op, t = src.op(root), src.type(root)
-    items = [m[n] for n, _ in _leaves(src, root, absorbed, False)]
+    leaves = _leaves(src, root, absorbed, False)
+    items = [m[n] for n, _ in leaves]
+    if op in ("xor", "or"):
+        # AND terms only this chain uses may be factored (majority, choose, distributivity)
+        items = rewrite_chain(new, op, t, items, [uses[n] == 1 for n, _ in leaves])
+        if not items:
+            return new.const(t, 0)
     while len(items) > 1:
         nxt = [new.make(op, t, (items[i], items[i + 1])) for i in range(0, len(items) - 1, 2)]
         if len(items) % 2:

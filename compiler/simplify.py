@@ -36,6 +36,10 @@ def _add(g, t, args, attr):
         return b
     if cb == 0:
         return a
+    # (x - y) + y and y + (x - y) are x
+    for s, other in ((a, b), (b, a)):
+        if g._op[s] == "sub" and g._type[s] == t and g._args[s][1] == other:
+            return g._args[s][0]
     return None
 
 
@@ -46,6 +50,13 @@ def _sub(g, t, args, attr):
         return a
     if a == b:
         return g.const(t, 0)
+    # (x + y) - y is x, (x + y) - x is y, wrapping or not
+    if g._op[a] == "add" and g._type[a] == t:
+        p, q = g._args[a]
+        if q == b:
+            return p
+        if p == b:
+            return q
     if ca == 0:
         return g.make("neg", t, (b,))
     if cb is not None:
@@ -220,6 +231,12 @@ def _mux(g, t, args, attr):
         return x
     if kc == "not":
         return g.make("mux", t, (targs[c][0], y, x))
+    # c ? (c ? p : q) : y is c ? p : y, and c ? x : (c ? p : q) is c ? x : q: nested ifs on
+    # one condition, x if c else (x if c else y), and a result merged twice on one condition
+    if kinds[x] == "mux" and targs[x][0] == c:
+        return g.make("mux", t, (c, targs[x][1], y))
+    if kinds[y] == "mux" and targs[y][0] == c:
+        return g.make("mux", t, (c, x, targs[y][2]))
     cx = attrs[x] if kinds[x] == "const" else None
     cy = attrs[y] if kinds[y] == "const" else None
     tt = type(t)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
 
 from . import nodes as N
-from .convert import merge, zero
+from .convert import merge
 from .values import Agg, Pub, Word, describe, type_of
 
 MAX_ITERATIONS = 2_000_000
@@ -218,8 +218,15 @@ class StmtMixin:
                 frame.dropped[name] = (node.line, "one branch")
         frame.vars = merged
         if ft.ret is not None or fe.ret is not None:
-            z = zero(g, frame.ret_type)
-            frame.ret = merge(g, c, ft.ret or z, fe.ret or z)
+            # the result is read only where 'done' is set: a branch that has returned on no
+            # path leaves the other branch's result as it is, without a multiplexer (an early
+            # 'return' inside an 'if' then costs one multiplexer with the final 'return')
+            if ft.ret is None or self.is_false(ft.done):
+                frame.ret = fe.ret if fe.ret is not None else ft.ret
+            elif fe.ret is None or self.is_false(fe.done):
+                frame.ret = ft.ret
+            else:
+                frame.ret = merge(g, c, ft.ret, fe.ret)
         frame.done = g.make("mux", BOOL, (c, ft.done, fe.done))
         if ft.dropped or fe.dropped:
             for name, line in list(ft.dropped.items()) + list(fe.dropped.items()):

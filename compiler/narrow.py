@@ -1,0 +1,105 @@
+"""Narrowing: integer operations whose values provably fit in fewer bits use fewer bits.
+
+The ranges come from :mod:`.ranges` (declared types, constants, unrolled loop bounds). An
+``add``, ``sub``, ``mul``, ``neg`` or ``sum`` whose exact result lies in [0, 2^k), k below its
+type's width, is computed modulo 2^k on the operands' low k bits (exact for these ring
+operations) and zero-extended: an addition costs k-1 ANDs instead of n-1, and the constant
+upper bits fold away in whatever reads them. A comparison, ``min``, ``max`` or multiplexer
+whose operands all lie in [0, 2^k) works on k bits. A counter of at most 8 events declared
+``u8`` so adds in 4 bits.
+
+The same rebuild (the last over the word graph) lowers ``max(a, b)`` as a multiplexer on a
+comparison of a and b that the program makes anyway (a running argmax compares once for the
+maximum and its index): n ANDs instead of 2n.
+"""
+
+from __future__ import annotations
+
+from yaogc.circuits.types import BOOL, IntType
+
+from .check import Elaborated
+from .ir import WordGraph
+from .ranges import ranges
+
+_RING = frozenset(("add", "sub", "mul", "neg", "sum"))
+_SAME = frozenset(("min", "max", "mux"))
+_CMP = frozenset(("lt", "le", "eq", "ne"))
+
+
+def narrow(e: Elaborated) -> Elaborated:
+    """A copy of ``e`` with every provably narrow integer operation done in fewer bits."""
+    src = e.graph
+    roots = [n for out in e.outputs for n in out[3]]
+    live = src.live(roots)
+    rng = ranges(src, live)
+    sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr
+    new = WordGraph()
+    make = new.make
+    m: dict[int, int] = {}
+    for n in live:
+        op, t = sop[n], stype[n]
+        if op == "input":
+            m[n] = new.input(t, sattr[n])
+            continue
+        if op == "const":
+            m[n] = new.const(t, sattr[n])
+            continue
+        args = tuple([m[a] for a in sargs[n]])
+        k = _width(op, t, n, sargs[n], stype, rng)
+        if k is None:
+            shared = None
+            if op in ("min", "max"):
+                shared = _select_by_existing_compare(new, op, t, *args)
+            m[n] = make(op, t, args, sattr[n]) if shared is None else shared
+            continue
+        uk = IntType(k, False)
+        if op in _CMP:
+            m[n] = make(op, BOOL, tuple(make("resize", uk, (a,)) for a in args))
+            continue
+        if op == "mux":
+            narrow_args = (args[0],) + tuple(make("resize", uk, (a,)) for a in args[1:])
+        else:
+            narrow_args = tuple(make("resize", uk, (a,)) for a in args)
+        m[n] = make("resize", t, (make(op, uk, narrow_args, sattr[n]),))
+    outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in e.outputs]
+    return Elaborated(e.name, e.parties, new, list(e.inputs), outputs)
+
+
+def _select_by_existing_compare(new: WordGraph, op: str, t, a: int, b: int) -> int | None:
+    """max(a, b) as a multiplexer on a comparison of a and b the program already makes (a
+    running argmax compares, then updates both the maximum and its index): n ANDs, not the
+    2n of a comparison of its own."""
+    memo = new._memo
+    for cmp in ("lt", "le"):
+        for x, y in ((a, b), (b, a)):
+            c = memo.get((cmp, BOOL, (x, y), None))
+            if c is not None:
+                # c says x is below y (or equal: either is then right)
+                hi, lo = (y, x) if op == "max" else (x, y)
+                return new._add("mux", t, (c, hi, lo), None)
+    return None
+
+
+def _bits(hi: int) -> int:
+    return max(1, hi.bit_length())
+
+
+def _width(op, t, n, args, stype, rng) -> int | None:
+    """The narrower width node n can be computed in, or None."""
+    if op in _RING:
+        if type(t) is not IntType:
+            return None
+        lo, hi = rng[n]
+        k = _bits(hi)
+        return k if lo >= 0 and k < t.bits else None
+    if op in _SAME or op in _CMP:
+        vals = args[1:] if op == "mux" else args
+        at = stype[vals[0]]
+        if type(at) is not IntType or (op in _SAME and type(t) is not IntType):
+            return None
+        rs = [rng[a] for a in vals]
+        if any(r[0] < 0 for r in rs):
+            return None
+        k = _bits(max(r[1] for r in rs))
+        return k if k < at.bits else None
+    return None

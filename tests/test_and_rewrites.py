@@ -1,0 +1,192 @@
+"""Fewer AND gates for the natural way of writing: merged multiplexers (an early return, ifs
+on one condition), AND-aware Boolean rewriting (majority, choose, distributivity, cancelled
+sums) and constant tables read by a secret index through their algebraic normal form. Each
+is checked for its AND count and, on random inputs, for its values against plain Python."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yaogc.circuits.builder import Builder
+from yaogc.circuits.circuit import Op
+from yaogc.circuits.evaluate import evaluate
+from yaogc.circuits.lookup import lookup_const, lookup_cost
+from yaogc.circuits.types import uint
+from yaogc.compiler import compile_source
+
+H = "party alice, bob\n"
+M32 = (1 << 32) - 1
+
+
+def ands(src: str) -> int:
+    return compile_source(H + src).count(Op.AND)
+
+
+def outputs(src: str, rows):
+    return evaluate(compile_source(H + src), rows)
+
+
+def rows32(n: int, names: str, seed: int):
+    rng = random.Random(seed)
+    edge = [0, 1, M32, 1 << 31, 12345]
+    return [{k: rng.choice(edge) if rng.random() < 0.3 else rng.getrandbits(32) for k in names}
+            for _ in range(n)]
+
+
+CAS = ("def cas(a: u32, b: u32) -> (u32, u32):\n"
+       "    if a > b:\n"
+       "        return b, a\n"
+       "    return a, b\n")
+
+
+def test_an_early_return_costs_one_multiplexer():
+    src = CAS + ("def main(x: u32 @alice, y: u32 @bob) -> (lo: u32 @both, hi: u32 @both):\n"
+                 "    return cas(x, y)\n")
+    assert ands(src) == 64          # a comparison (32) and min/max sharing it (32): was 160
+    rows = rows32(20, "xy", 1)
+    for r, o in zip(rows, outputs(src, rows)):
+        assert (o["lo"], o["hi"]) == (min(r["x"], r["y"]), max(r["x"], r["y"]))
+
+
+def test_several_early_returns_and_nested_ifs_on_one_condition():
+    src = ("def pick(a: u32, b: u32, c: bool, d: bool) -> u32:\n"
+           "    if c:\n"
+           "        return a\n"
+           "    if d:\n"
+           "        return b\n"
+           "    return a ^ b\n"
+           "def main(x: u32 @alice, y: u32 @bob, c: bool @alice, d: bool @bob) -> (\n"
+           "        r: u32 @both, s: u32 @both, t: u32 @both):\n"
+           "    s = x\n"
+           "    if c:\n"
+           "        if c:\n"
+           "            s = y\n"
+           "    return pick(x, y, c, d), s, x if c else (x if c else y)\n")
+    assert ands(src) <= 5 * 32       # s and t: one multiplexer each; pick: at most three
+    rng = random.Random(2)
+    rows = [dict(r, c=rng.random() < 0.5, d=rng.random() < 0.5) for r in rows32(24, "xy", 2)]
+    for r, o in zip(rows, outputs(src, rows)):
+        x, y, c, d = r["x"], r["y"], r["c"], r["d"]
+        assert o == {"r": x if c else y if d else x ^ y, "s": y if c else x, "t": x if c else y}
+
+
+def test_majority_choose_and_distributivity_cost_one_and_per_bit():
+    forms = {
+        "(e & f) ^ (~e & g)": lambda e, f, g: (e & f) ^ (~e & g & M32),
+        "(e & f) | (~e & g)": lambda e, f, g: (e & f) | (~e & g & M32),
+        "(e & f) ^ (e & g) ^ (f & g)": lambda e, f, g: (e & f) ^ (e & g) ^ (f & g),
+        "(e & f) | (f & g) | (g & e)": lambda e, f, g: (e & f) | (f & g) | (g & e),
+        "(e & f) ^ (e & g)": lambda e, f, g: (e & f) ^ (e & g),
+        "(f & e) ^ (g & e) ^ (e & e)": lambda e, f, g: (f & e) ^ (g & e) ^ e,
+    }
+    for text, fn in forms.items():
+        src = (f"def main(e: u32 @alice, f: u32 @bob, g: u32 @bob) -> (r: u32 @both):\n"
+               f"    return {text}\n")
+        assert ands(src) == 32, text
+        rows = rows32(16, "efg", 3)
+        for r, o in zip(rows, outputs(src, rows)):
+            assert o["r"] == fn(r["e"], r["f"], r["g"]), text
+    src = ("def main(a: bool @alice, b: bool @bob, c: bool @bob) -> (r: bool @both):\n"
+           "    return (a and b) or (a and c)\n")
+    assert ands(src) == 2
+    # a term used elsewhere is not factored: it would cost more, not less
+    shared = ("def main(a: u8 @alice, b: u8 @bob, c: u8 @bob) -> (r: u8 @both, s: u8 @both):\n"
+              "    ab = a & b\n    return ab ^ (a & c), ab\n")
+    assert ands(shared) <= 16
+
+
+def test_an_added_and_subtracted_term_cancels():
+    src = ("def main(a: u32 @alice, b: u32 @bob, c: u32 @bob) -> (r: u32 @both, s: u32 @both):\n"
+           "    t = a + b\n"
+           "    return t - b, (a - c) + c\n")
+    assert ands(src) == 0
+    rows = rows32(8, "abc", 4)
+    for r, o in zip(rows, outputs(src, rows)):
+        assert o == {"r": r["a"], "s": r["a"]}
+
+
+@settings(deadline=None, max_examples=25)
+@given(n=st.integers(2, 300), w=st.sampled_from([1, 3, 8, 13]),
+       it=st.sampled_from(["u8", "u3", "i6", "u10", "u2"]), seed=st.integers(0, 1 << 30))
+def test_constant_tables_read_by_a_secret_index(n, w, it, seed):
+    rng = random.Random(seed)
+    signed = rng.random() < 0.3
+    t = f"{'i' if signed else 'u'}{w}" if w > 1 else "u1"
+    lo, hi = (-(1 << (w - 1)), (1 << (w - 1)) - 1) if signed and w > 1 else (0, (1 << w) - 1)
+    table = [rng.randint(lo, hi) for _ in range(n)]
+    src = (f"const T: {t}[{n}] = [{', '.join(map(str, table))}]\n"
+           f"def main(x: {it} @alice) -> (r: {t} @both):\n    return T[x]\n")
+    bits, sgn = int(it[1:]), it[0] == "i"
+    xs = range(-(1 << (bits - 1)), 1 << (bits - 1)) if sgn else range(1 << bits)
+    rows = [{"x": x} for x in xs]
+    for r, o in zip(rows, outputs(src, rows)):
+        assert o["r"] == (table[r["x"]] if 0 <= r["x"] < n else 0)
+
+
+def test_a_byte_table_costs_82_ands():
+    rng = random.Random(5)
+    table = [rng.randrange(256) for _ in range(256)]
+    assert lookup_cost(table, 8, 8) == (82, 2)
+    b = Builder()
+    x = b.input("a", "x", uint(8))
+    b.output("a", "r", uint(8), lookup_const(b, x, table, 8))
+    c = b.build()
+    assert c.count(Op.AND) == 82 and c.and_depth <= 6
+    assert [o["r"] for o in evaluate(c, [{"x": i} for i in range(256)])] == table
+    src = (f"const T: u8[256] = [{', '.join(map(str, table))}]\n"
+           "def main(x: u8 @alice, y: u16 @bob) -> (r: u8 @both, s: u8 @both):\n"
+           "    return T[x], T[y]\n")
+    # T[y] with a 16-bit index: the same lookup, zeroed unless the high byte is 0
+    assert ands(src) <= 82 + 82 + 8 + 7
+
+
+def _bool_exprs():
+    leaf = st.sampled_from(["a", "b", "c", "d", "~a", "~b"])
+
+    def extend(sub):
+        return st.tuples(sub, st.sampled_from(["&", "^", "|"]), sub).map(
+            lambda x: f"({x[0]} {x[1]} {x[2]})")
+    return st.recursive(leaf, extend, max_leaves=9)
+
+
+@settings(deadline=None, max_examples=40)
+@given(text=_bool_exprs(), other=_bool_exprs(), seed=st.integers(0, 1 << 30))
+def test_rewritten_xor_and_or_chains_keep_their_values(text, other, seed):
+    """Random AND/XOR/OR forms (with shared subterms, so that some terms are used twice)
+    against Python's bitwise operators on u8 values."""
+    src = ("def main(a: u8 @alice, b: u8 @bob, c: u8 @alice, d: u8 @bob) -> (r: u8 @both,\n"
+           "        s: u8 @both):\n"
+           f"    return {text}, {other} ^ {text}\n")
+    rng = random.Random(seed)
+    rows = [{k: rng.randrange(256) for k in "abcd"} for _ in range(12)]
+    for row, out in zip(rows, outputs(src, rows)):
+        env = {k: v for k, v in row.items()}
+        py = {"~a": "(255 ^ a)", "~b": "(255 ^ b)"}
+        r = eval(_sub(text, py), {}, env) & 255
+        s = (eval(_sub(other, py), {}, env) ^ r) & 255
+        assert out == {"r": r, "s": s}, src
+
+
+def _sub(text: str, table: dict) -> str:
+    for k, v in table.items():
+        text = text.replace(k, v)
+    return text
+
+
+def test_a_running_argmax_shares_its_comparison():
+    src = ("def main(a: u32[16] @alice, b: u32[16] @bob) -> (m: u32 @both, k: u8 @both):\n"
+           "    m = a[0]\n    k: u8 = 0\n"
+           "    for i in range(32):\n"
+           "        v = a[i] if i < 16 else b[i - 16]\n"
+           "        if v > m:\n            m = v\n            k = i\n"
+           "    return m, k\n")
+    assert ands(src) <= 2108           # was 3068: max(m, v) compared a second time
+    rng = random.Random(6)
+    rows = [{"a": [rng.randrange(5) for _ in range(16)], "b": [rng.randrange(6) for _ in range(16)]}
+            for _ in range(20)]
+    for r, o in zip(rows, outputs(src, rows)):
+        vals = r["a"] + r["b"]
+        assert o == {"m": max(vals), "k": vals.index(max(vals))}    # the first maximum

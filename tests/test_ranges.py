@@ -1,0 +1,134 @@
+"""Value ranges of the word-level IR and the narrowing they allow: ranges from declared types,
+constants and unrolled loops; narrowed programs give the interpreter's values (which run the
+unnarrowed IR) and Python's, with fewer ANDs."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yaogc.circuits.circuit import Op
+from yaogc.circuits.evaluate import evaluate
+from yaogc.compiler import compile_source, interpret
+from yaogc.compiler.ops import evaluate as op_value
+from yaogc.compiler.pipeline import elaborate
+from yaogc.compiler.ranges import may_wrap, ranges
+
+H = "party alice, bob\n"
+
+
+def _ranges_of(src: str):
+    e = elaborate(H + src)
+    g = e.graph
+    return e, g, ranges(g)
+
+
+def test_ranges_from_types_constants_and_loops():
+    e, g, r = _ranges_of(
+        "def main(a: u8[4] @alice, s: i8 @bob) -> (c: u8 @both, m: u8 @both, w: u8 @both,\n"
+        "        k: i16 @both):\n"
+        "    c: u8 = 0\n"
+        "    for i in range(4):\n"
+        "        if a[i] > 10:\n"
+        "            c += 1\n"
+        "    return c, a[0] & 15, a[0] + a[1], i16(s) * 3\n")
+    (c,), (m,), (w,), (k,) = (out[3] for out in e.outputs)
+    assert r[c] == (0, 4)
+    assert r[m] == (0, 15)
+    assert r[w] == (0, 255) and may_wrap(g, w, r)       # 255 + 255 wraps in u8
+    assert r[k] == (-384, 381) and not may_wrap(g, k, r)
+
+
+@settings(deadline=None, max_examples=30)
+@given(data=st.data())
+def test_every_value_lies_in_its_range(data):
+    """Run the IR on random inputs: each node's value is inside the range computed for it."""
+    n = data.draw(st.integers(2, 6))
+    src = (f"def main(a: u8[{n}] @alice, b: i8[{n}] @bob, t: u4 @alice) -> (c: u8 @both,\n"
+           f"        d: u16 @both, e: i16 @both, f: u8 @both):\n"
+           "    c: u8 = 0\n    d: u16 = 0\n    e: i16 = 0\n    f = a[0]\n"
+           f"    for i in range({n}):\n"
+           "        if a[i] > t:\n            c += 2\n"
+           "        d += u16(a[i] % (t + 1)) * 3 + popcount(a[i])\n"
+           "        e = max(e, i16(b[i]) - 7) + abs(b[i] / 2)\n"
+           "        f = min(f, a[i] >> 2) | (a[i] & 3)\n"
+           "    return c, d, e, f\n")
+    e, g, r = _ranges_of(src)
+    rng = random.Random(data.draw(st.integers(0, 1 << 30)))
+    inputs = {"a": [rng.randrange(256) for _ in range(n)],
+              "b": [rng.randrange(-128, 128) for _ in range(n)], "t": rng.randrange(16)}
+    # evaluate node by node, as the interpreter does
+    vals = {}
+    ports = {name: i for i, (_, name, _) in enumerate(e.inputs)}
+    flat = {}
+    for name, (_, _, t) in zip(ports, e.inputs):
+        flat[name] = t
+    for node in g.live([x for out in e.outputs for x in out[3]]):
+        op, t, args = g.op(node), g.type(node), g.args(node)
+        if op == "input":
+            port, off = g.attr(node)
+            name = e.inputs[port][1]
+            v = inputs[name]
+            if isinstance(v, list):
+                v = v[off // t.width]
+            vals[node] = v
+        else:
+            vals[node] = op_value(op, t, [vals[a] for a in args], [g.type(a) for a in args],
+                                  g.attr(node))
+        lo, hi = r[node]
+        assert lo <= vals[node] <= hi, (op, node, vals[node], r[node])
+
+
+def edit_distance(a, b):
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+        prev = cur
+    return prev[-1]
+
+
+EDIT = H + ("def main(a: u8[6] @alice, b: u8[7] @bob) -> (d: u16 @both):\n"
+            "    row: u16[8] = [0, 1, 2, 3, 4, 5, 6, 7]\n"
+            "    for i in range(6):\n"
+            "        diag = row[0]\n"
+            "        row[0] = row[0] + 1\n"
+            "        for j in range(1, 8):\n"
+            "            up = row[j]\n"
+            "            row[j] = min(min(up, row[j - 1]) + 1, diag + u16(a[i] != b[j - 1]))\n"
+            "            diag = up\n"
+            "    return row[7]\n")
+
+
+def test_a_distance_declared_u16_is_computed_in_the_bits_it_needs():
+    c = compile_source(EDIT)
+    assert c.count(Op.AND) <= 751      # 1314 with every cell in 16 bits
+    rng = random.Random(7)
+    rows = [{"a": [rng.randrange(3) for _ in range(6)], "b": [rng.randrange(3) for _ in range(7)]}
+            for _ in range(30)]
+    for row, out in zip(rows, evaluate(c, rows)):
+        assert out["d"] == edit_distance(row["a"], row["b"]) == interpret(EDIT, row)["d"]
+
+
+@settings(deadline=None, max_examples=25)
+@given(n=st.integers(1, 12), w=st.sampled_from([4, 8, 16]), signed=st.booleans(),
+       seed=st.integers(0, 1 << 30))
+def test_narrowed_counters_sums_and_minima_agree_with_the_interpreter(n, w, signed, seed):
+    t = f"{'i' if signed else 'u'}{w}"
+    src = H + (f"def main(a: {t}[{n}] @alice, b: {t}[{n}] @bob) -> (c: {t} @both, s: u32 @both,\n"
+               f"        m: {t} @both, k: bool @both):\n"
+               f"    c: {t} = 0\n    s: u32 = 0\n    m = a[0] & 7\n"
+               f"    for i in range({n}):\n"
+               "        if a[i] < b[i]:\n            c += 1\n"
+               "        s += u32(a[i] & 7) * u32(b[i] & 3)\n"
+               "        m = min(m, (b[i] & 7) + 1)\n"
+               "    return c, s, m, c + m < 5\n")
+    rng = random.Random(seed)
+    lo, hi = (-(1 << (w - 1)), (1 << (w - 1)) - 1) if signed else (0, (1 << w) - 1)
+    rows = [{"a": [rng.randint(lo, hi) for _ in range(n)], "b": [rng.randint(lo, hi) for _ in range(n)]}
+            for _ in range(4)]
+    for row, out in zip(rows, evaluate(compile_source(src), rows)):
+        assert out == interpret(src, row)
