@@ -4,10 +4,12 @@
 
 Records (one JSON list with --json): ``name`` (``op:<op>:<type>`` for a single operation such
 as ``op:mul:u64``, ``peer:<program>`` for the programs measured with garble-lang and MPCL,
-the file stem for an example, ``speed:<program>`` for compile-speed runs), ``and``, ``xor``,
+``natural:<program>`` for the naturally written programs of ``benchmarks/natural.py``, the file
+stem for an example, ``speed:<program>`` for compile-speed runs), ``and``, ``xor``,
 ``not``, ``and_depth``, ``reference_and`` (the word library's bound for a single operation,
 null otherwise); peer records add ``garble_lang`` and ``mpcl`` (their AND counts on the same
-program), speed records add ``gates``, ``seconds`` and ``gates_per_second`` (emitted gates,
+program), natural records add ``former_and`` and ``former_depth`` (what yaogc gave them before
+the mechanisms that now apply to them), speed records add ``gates``, ``seconds`` and ``gates_per_second`` (emitted gates,
 before the circuit passes, per second of the whole compilation).
 """
 
@@ -27,6 +29,8 @@ from yaogc.compiler.pipeline import elaborate
 from yaogc.circuits.passes import remove_dead
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from natural import NATURAL  # noqa: E402
 WIDTHS = (8, 16, 32, 64)
 
 
@@ -148,6 +152,9 @@ def run(quick: bool) -> list[dict]:
     for name, (body, garble, mpcl) in PEERS.items():
         circuit = compile_source("party alice, bob\n" + body)
         out.append(record(f"peer:{name}", circuit, None, garble_lang=garble, mpcl=mpcl))
+    for name, (_, src, former, depth) in NATURAL.items():
+        out.append(record(f"natural:{name}", compile_source(src, f"{name}.yao"), None,
+                          former_and=former, former_depth=depth))
     for path in sorted((ROOT / "examples").glob("*.yao")):
         out.append(record(path.stem, compile_source(path.read_text(), str(path))))
     for name, src in SPEED.items():
@@ -156,17 +163,19 @@ def run(quick: bool) -> list[dict]:
 
 
 def table(records: list[dict]) -> str:
-    lines = [f"{'name':<24} {'AND':>9} {'XOR':>9} {'NOT':>7} {'depth':>6} {'ref AND':>8}  peers / speed"]
+    lines = [f"{'name':<30} {'AND':>9} {'XOR':>9} {'NOT':>7} {'depth':>6} {'ref AND':>8}  peers / speed"]
     for r in records:
         ref = "" if r["reference_and"] is None else str(r["reference_and"])
         note = ""
         if "garble_lang" in r:
             note = f"garble-lang {r['garble_lang']}, MPCL {r['mpcl']}"
+        if "former_and" in r:
+            note = f"formerly {r['former_and']} ANDs at depth {r['former_depth']}"
         if "gates_per_second" in r:
             note = (f"{r['gates']} gates in {r['seconds']} s = {r['gates_per_second']} gates/s "
                     f"(check {r['check_seconds']}, lower {r['lower_seconds']}, "
                     f"passes {r['passes_seconds']})")
-        lines.append(f"{r['name']:<24} {r['and']:>9} {r['xor']:>9} {r['not']:>7} "
+        lines.append(f"{r['name']:<30} {r['and']:>9} {r['xor']:>9} {r['not']:>7} "
                      f"{r['and_depth']:>6} {ref:>8}  {note}")
     return "\n".join(lines)
 

@@ -1,0 +1,136 @@
+"""Programs written the way docs/LANGUAGE.md teaches, whose natural form used to cost far more
+AND gates than a better circuit of the same function, with the AND count and AND-depth that
+yaogc gave them before the word-level mechanisms that now apply to them (merged multiplexers,
+AND-aware Boolean rewriting, constant tables through their algebraic normal form, range
+narrowing); ``benchmarks/sizes.py`` reports both. A program whose count did not move is listed
+too: it marks what is still to do."""
+
+from __future__ import annotations
+
+H = "party alice, bob\n"
+CAS = ("def cas(a: u32, b: u32) -> (u32, u32):\n"
+       "    if a > b:\n"
+       "        return b, a\n"
+       "    return a, b\n")
+
+# name -> (what it is, source, former AND count, former AND-depth)
+NATURAL = {
+    "cas_u32": ("compare-and-swap helper with an early return",
+        H + CAS + "def main(x: u32 @alice, y: u32 @bob) -> (lo: u32 @both, hi: u32 @both):\n"
+               "    return cas(x, y)\n",
+        160, 34),
+    "bitonic16_cas": ("bitonic sort of 16 u32 on that helper",
+        H + "const N = 16\n" + CAS +
+        "def main(a: u32[8] @alice, b: u32[8] @bob) -> (r: u32[N] @both):\n"
+        "    v = [a[i % 8] for i in range(N)]\n"
+        "    for i in range(8):\n"
+        "        v[8 + i] = b[i]\n"
+        "    for p in range(1, 5):\n"
+        "        k = 1 << p\n"
+        "        for q in range(p):\n"
+        "            j = k >> (q + 1)\n"
+        "            for i in range(N):\n"
+        "                l = i ^ j\n"
+        "                if l > i:\n"
+        "                    if (i & k) == 0:\n"
+        "                        v[i], v[l] = cas(v[i], v[l])\n"
+        "                    else:\n"
+        "                        v[l], v[i] = cas(v[l], v[i])\n"
+        "    return v\n",
+        12800, 340),
+    "nested_if_same_cond": ("nested ifs and a nested conditional on one condition",
+        H + "def main(x: u32 @alice, y: u32 @bob, c: bool @alice) -> (r: u32 @both, s: u32 @both):\n"
+        "    r = x\n"
+        "    if c:\n"
+        "        if c:\n"
+        "            r = y\n"
+        "    return r, x if c else (x if c else y)\n",
+        96, 2),
+    "choose_u32": ("(e & f) ^ (~e & g), SHA-256's Ch",
+        H + "def main(e: u32 @alice, f: u32 @bob, g: u32 @bob) -> (r: u32 @both):\n"
+        "    return (e & f) ^ (~e & g)\n",
+        64, 1),
+    "majority_u32": ("(a & b) ^ (a & c) ^ (b & c), SHA-256's Maj",
+        H + "def main(a: u32 @alice, b: u32 @bob, c: u32 @bob) -> (r: u32 @both):\n"
+        "    return (a & b) ^ (a & c) ^ (b & c)\n",
+        96, 1),
+    "distribute_u32": ("(a & b) ^ (a & c)",
+        H + "def main(a: u32 @alice, b: u32 @bob, c: u32 @bob) -> (r: u32 @both):\n"
+        "    return (a & b) ^ (a & c)\n",
+        64, 1),
+    "and_or_bool": ("(a and b) or (a and c)",
+        H + "def main(a: bool @alice, b: bool @bob, c: bool @bob) -> (r: bool @both):\n"
+        "    return (a and b) or (a and c)\n",
+        3, 2),
+    "add_sub_u32": ("(a + b) - b",
+        H + "def main(a: u32 @alice, b: u32 @bob) -> (r: u32 @both):\n"
+        "    return (a + b) - b\n",
+        29, 29),
+    "sbox_lookup_u8": ("the AES S-box as a constant table, secret index",
+        H + "const T: u8[256] = [\n"
+        "    0x63, 0x7c, 0x77, 0x7b, 0xf2, 0x6b, 0x6f, 0xc5, 0x30, 0x01, 0x67, 0x2b, 0xfe, 0xd7, 0xab, 0x76,\n"
+        "    0xca, 0x82, 0xc9, 0x7d, 0xfa, 0x59, 0x47, 0xf0, 0xad, 0xd4, 0xa2, 0xaf, 0x9c, 0xa4, 0x72, 0xc0,\n"
+        "    0xb7, 0xfd, 0x93, 0x26, 0x36, 0x3f, 0xf7, 0xcc, 0x34, 0xa5, 0xe5, 0xf1, 0x71, 0xd8, 0x31, 0x15,\n"
+        "    0x04, 0xc7, 0x23, 0xc3, 0x18, 0x96, 0x05, 0x9a, 0x07, 0x12, 0x80, 0xe2, 0xeb, 0x27, 0xb2, 0x75,\n"
+        "    0x09, 0x83, 0x2c, 0x1a, 0x1b, 0x6e, 0x5a, 0xa0, 0x52, 0x3b, 0xd6, 0xb3, 0x29, 0xe3, 0x2f, 0x84,\n"
+        "    0x53, 0xd1, 0x00, 0xed, 0x20, 0xfc, 0xb1, 0x5b, 0x6a, 0xcb, 0xbe, 0x39, 0x4a, 0x4c, 0x58, 0xcf,\n"
+        "    0xd0, 0xef, 0xaa, 0xfb, 0x43, 0x4d, 0x33, 0x85, 0x45, 0xf9, 0x02, 0x7f, 0x50, 0x3c, 0x9f, 0xa8,\n"
+        "    0x51, 0xa3, 0x40, 0x8f, 0x92, 0x9d, 0x38, 0xf5, 0xbc, 0xb6, 0xda, 0x21, 0x10, 0xff, 0xf3, 0xd2,\n"
+        "    0xcd, 0x0c, 0x13, 0xec, 0x5f, 0x97, 0x44, 0x17, 0xc4, 0xa7, 0x7e, 0x3d, 0x64, 0x5d, 0x19, 0x73,\n"
+        "    0x60, 0x81, 0x4f, 0xdc, 0x22, 0x2a, 0x90, 0x88, 0x46, 0xee, 0xb8, 0x14, 0xde, 0x5e, 0x0b, 0xdb,\n"
+        "    0xe0, 0x32, 0x3a, 0x0a, 0x49, 0x06, 0x24, 0x5c, 0xc2, 0xd3, 0xac, 0x62, 0x91, 0x95, 0xe4, 0x79,\n"
+        "    0xe7, 0xc8, 0x37, 0x6d, 0x8d, 0xd5, 0x4e, 0xa9, 0x6c, 0x56, 0xf4, 0xea, 0x65, 0x7a, 0xae, 0x08,\n"
+        "    0xba, 0x78, 0x25, 0x2e, 0x1c, 0xa6, 0xb4, 0xc6, 0xe8, 0xdd, 0x74, 0x1f, 0x4b, 0xbd, 0x8b, 0x8a,\n"
+        "    0x70, 0x3e, 0xb5, 0x66, 0x48, 0x03, 0xf6, 0x0e, 0x61, 0x35, 0x57, 0xb9, 0x86, 0xc1, 0x1d, 0x9e,\n"
+        "    0xe1, 0xf8, 0x98, 0x11, 0x69, 0xd9, 0x8e, 0x94, 0x9b, 0x1e, 0x87, 0xe9, 0xce, 0x55, 0x28, 0xdf,\n"
+        "    0x8c, 0xa1, 0x89, 0x0d, 0xbf, 0xe6, 0x42, 0x68, 0x41, 0x99, 0x2d, 0x0f, 0xb0, 0x54, 0xbb, 0x16\n"
+        "]\n"
+        "def main(x: u8 @alice) -> (r: u8 @both):\n"
+        "    return T[x]\n",
+        296, 7),
+    "argmax32_u32": ("running max and its index in one loop",
+        H + "def main(a: u32[16] @alice, b: u32[16] @bob) -> (m: u32 @both, k: u8 @both):\n"
+        "    m = a[0]\n"
+        "    k: u8 = 0\n"
+        "    for i in range(32):\n"
+        "        v = a[i] if i < 16 else b[i - 16]\n"
+        "        if v > m:\n"
+        "            m = v\n"
+        "            k = i\n"
+        "    return m, k\n",
+        3068, 1023),
+    "decision_tree_d6": ("depth-6 tree walked with a secret node index",
+        H + "const DEPTH = 6\nconst INNER = 63\n"
+        "def main(record: u16[8] @alice, feature_of: u8[INNER] @bob, threshold: u16[INNER] @bob,\n"
+        "         label: u8[64] @bob) -> (decision: u8 @alice):\n"
+        "    node: u8 = 0\n"
+        "    for level in range(DEPTH):\n"
+        "        x = record[feature_of[node]]\n"
+        "        node = 2 * node + 1 + u8(x > threshold[node])\n"
+        "    return label[node - INNER]\n",
+        6411, 158),
+    "edit_distance8": ("edit distance of two 8-symbol strings in u8 cells",
+        H + "def main(a: u8[8] @alice, b: u8[8] @bob) -> (d: u8 @both):\n"
+        "    prev = [u8(j) for j in range(9)]\n"
+        "    for i in range(1, 9):\n"
+        "        cur = [u8(i) for j in range(9)]\n"
+        "        for j in range(1, 9):\n"
+        "            cost = u8(a[i - 1] != b[j - 1])\n"
+        "            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)\n"
+        "        prev = cur\n"
+        "    return prev[8]\n",
+        2295, 159),
+    "isqrt_u16": ("restoring integer square root",
+        H + "def main(x: u16 @alice) -> (r: u16 @both):\n"
+        "    r: u16 = 0\n"
+        "    for k in range(7, -1, -1):\n"
+        "        c = r | (1 << k)\n"
+        "        if c * c <= x:\n"
+        "            r = c\n"
+        "    return r\n",
+        171, 57),
+    "fixdiv_fix32_16": ("fix32_16 / fix32_16",
+        H + "def main(x: fix32_16 @alice, y: fix32_16 @bob) -> (r: fix32_16 @both):\n"
+        "    return x / y\n",
+        2376, 1206),
+}
