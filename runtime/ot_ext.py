@@ -94,6 +94,11 @@ def _chunks(m: int, chunk: int):
         yield start, min(chunk, m - start)
 
 
+def _padded_rows(n: int) -> int:
+    """Rows extended for a chunk of ``n`` OTs (a multiple of 128)."""
+    return -(-n // KAPPA) * KAPPA
+
+
 def _expand(prgs, cols: int, buf: np.ndarray) -> np.ndarray:
     """Next ``8 * cols`` bits of each of the 128 PRG streams, as rows of a (128, cols) view."""
     out = buf[:KAPPA * cols].reshape(KAPPA, cols)
@@ -194,13 +199,14 @@ class OTExtSender:
         self.setup()
         s_lo, s_hi = self._s
         for start, n in _chunks(m, self.chunk):
-            n_pad = -(-n // KAPPA) * KAPPA
+            n_pad = self._padded(n)
             cols = n_pad // 8
             q_mat = _expand(self._prgs, cols, self._ws.mat)
             frame = self.ch.recv_array(np.uint8)
             u = self._check_frame(frame, kind, m, n, cols)
             for j in self._s_rows:
                 q_mat[j] ^= u[j]
+            self._check_matrix(q_mat, cols)
             q = self._ws.transposer.transpose(q_mat, self._ws.rows[:n_pad])
             x = self._x[:2 * n]
             x[:n] = q[:n]
@@ -209,6 +215,12 @@ class OTExtSender:
             tweaks = self._ws.tweaks_for(self.index, n, 2)
             self.index += n
             yield start, n, self._ws.tccr(self._aes, x, tweaks, self._h[:2 * n])
+
+    _padded = staticmethod(_padded_rows)
+
+    def _check_matrix(self, q_mat: np.ndarray, cols: int) -> None:
+        """Before any row is used: nothing to check against a semi-honest receiver (the
+        malicious-receiver variant, ``ot_kos``, runs its consistency check here)."""
 
     def _check_frame(self, frame, kind: int, m: int, n: int, cols: int) -> np.ndarray:
         size = _HEADER.size + KAPPA * cols
@@ -283,7 +295,7 @@ class OTExtReceiver:
     def _prepare(self, kind: int, m: int, bits: np.ndarray, h: np.ndarray):
         """The frame (header + u) of one chunk and its hashed rows H(t_i, i)."""
         n = bits.size
-        n_pad = -(-n // KAPPA) * KAPPA
+        n_pad = self._padded(n)
         cols = n_pad // 8
         frame = self._frame[:_HEADER.size + KAPPA * cols]
         _HEADER.pack_into(frame, 0, kind, m, self.index)
@@ -291,11 +303,24 @@ class OTExtReceiver:
         t_mat = _expand(self._prgs0, cols, self._ws.mat)
         _expand(self._prgs1, cols, frame[_HEADER.size:])
         u ^= t_mat
-        u ^= pack_bits(bits, n_pad)
+        self.r_packed = self._choice_bits(bits, n_pad)
+        u ^= self._choice_columns(self.r_packed)
         t = self._ws.transposer.transpose(t_mat, self._ws.rows[:n_pad])[:n]
         tweaks = self._ws.tweaks_for(self.index, n, 1)
         self.index += n
         return frame, self._ws.tccr(self._aes, t, tweaks, h)
+
+    _padded = staticmethod(_padded_rows)
+
+    @staticmethod
+    def _choice_bits(bits: np.ndarray, n_pad: int) -> np.ndarray:
+        """The packed choice bits of a chunk's ``n_pad`` rows (past the real ones: 0)."""
+        return pack_bits(bits, n_pad)
+
+    def _choice_columns(self, r_packed: np.ndarray) -> np.ndarray:
+        """The choice bits that go into each of the 128 columns of ``u``: the same ``r`` in
+        every column (a broadcast view). Tests override it to play a cheating receiver."""
+        return np.broadcast_to(r_packed, (KAPPA, r_packed.size))
 
     def _recv_reply(self, kind: int, n: int) -> np.ndarray:
         width = 2 * n if kind == _CHOSEN else n
