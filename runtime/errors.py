@@ -32,6 +32,11 @@ class ProtocolError(NetworkError):
     """The peer sent something malformed: an oversized frame, a wrong size or message type."""
 
 
+class PeerDeviated(ProtocolError):
+    """A check that an honest peer always passes failed: the peer deviated from the protocol
+    (malicious mode). Nothing is revealed as a result."""
+
+
 class PeerAborted(NetworkError):
     """The peer gave up and told us why (an abort message carrying its reason)."""
 

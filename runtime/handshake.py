@@ -37,6 +37,7 @@ MAX_BATCH = 1 << 40       # rows; a side without inputs also bounds K by its mem
 _MAX_TEXT = 4096          # a name, type or hash in the hello
 PROTOCOL = "yaogc-yao/3"  # 2: base-OT keys hash the whole shared point; 3: base-OT points in chunks
 ROLES = ("garbler", "evaluator")
+SEMI_HONEST, MALICIOUS = "semi-honest", "malicious"
 
 
 class HandshakeMismatch(ProtocolError):
@@ -121,12 +122,14 @@ def circuit_hash(circuit: Circuit) -> str:
 
 
 def describe(circuit: Circuit, roles: Roles, role: str, batch: int | None,
-             digest: str | None = None, *, listed: bool = False) -> dict[str, Any]:
+             digest: str | None = None, *, listed: bool = False,
+             mode: str = SEMI_HONEST) -> dict[str, Any]:
     """This side's view of the session, as sent in the handshake.
 
     ``batch`` is None when this side has no inputs (it takes the peer's K; with inputs on
     neither side, K is 1). ``listed``: this side's rows came as a batch (a list), so a side
-    without inputs reports its outputs as a list too; it is not compared."""
+    without inputs reports its outputs as a list too; it is not compared. ``mode``: the
+    security mode (semi-honest Yao, or malicious: dual execution); both sides must agree."""
     for o in circuit.outputs:
         for r in o.recipients:
             roles.role_of(r)
@@ -140,6 +143,7 @@ def describe(circuit: Circuit, roles: Roles, role: str, batch: int | None,
                     for o in circuit.outputs],
         "batch": batch,
         "listed": bool(listed),
+        "mode": mode,
     }
 
 
@@ -239,6 +243,8 @@ def validate(desc: Any) -> dict[str, Any]:
         _count(desc["batch"], "the batch size", 1, MAX_BATCH)
     if "listed" in desc and not isinstance(desc["listed"], bool):
         raise _bad("'listed' is not true or false")
+    if "mode" in desc:
+        _text(desc["mode"], "the security mode", 64)
     return desc
 
 
@@ -295,6 +301,12 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
         return [f"protocol version differs: {mine['protocol']} here, "
                 f"{shown(theirs.get('protocol'))} at the peer"]
     diffs = []
+    a, b = mine.get("mode", SEMI_HONEST), theirs.get("mode", SEMI_HONEST)
+    if a != b:
+        flag = {MALICIOUS: "--malicious", SEMI_HONEST: "no --malicious"}
+        diffs.append(f"security mode differs: {a} ({flag.get(a, a)}) here, {shown(b)} "
+                     f"({flag.get(b, 'unknown')}) at the peer; both sides must give "
+                     "--malicious, or neither")
     if theirs["role"] == mine["role"]:
         other = "evaluator" if mine["role"] == "garbler" else "garbler"
         diffs.append(f"both sides are the {mine['role']} (one side must run --as {other})")

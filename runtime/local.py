@@ -4,7 +4,8 @@ This is what ``yaogc demo``, the tests and the benchmarks use. Each party runs i
 process (forked where the platform allows, so the parsed circuit and its cached Schedule are
 inherited rather than rebuilt), the garbler listens on an ephemeral port of 127.0.0.1 and the
 evaluator connects to it. Inputs are checked in the calling process before either starts.
-Semi-honest model, as for every run (see ``yaogc.runtime.protocol``).
+Semi-honest model by default (see ``yaogc.runtime.protocol``); ``malicious=True`` runs dual
+execution (``yaogc.runtime.dualex``).
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ def _result(msg, proc, who: str) -> RunResult | BaseException:
     return PartyFailed(f"the {who} process ended without a result (exit code {proc.exitcode})")
 
 
+def _faults(faults: dict, role: str) -> dict:
+    return {"testing_faults": faults[role]} if faults.get(role) is not None else {}
+
+
 def _reap(proc) -> None:
     proc.join(5)
     if proc.is_alive():
@@ -91,7 +96,8 @@ def run_local(circuit: Circuit, garbler_inputs: Any = None, evaluator_inputs: An
               garbler: str | None = None, tls: tuple | None = None, timeout: float = 60.0,
               on_phase: dict[str, Callable[[str], None]] | None = None,
               raise_errors: bool = True, start_method: str = "fork",
-              engine: str | None = None) -> LocalRun:
+              engine: str | None = None, malicious: bool = False,
+              testing_faults: dict | None = None) -> LocalRun:
     """Run both parties in two processes over loopback; returns both RunResults.
 
     ``*_inputs``: one dict of name -> value or a list of dicts (a batch), as for
@@ -106,6 +112,10 @@ def run_local(circuit: Circuit, garbler_inputs: Any = None, evaluator_inputs: An
     do. Forked children first write to memory they share with the parent copy-on-write, which
     costs them about 3 ms on their first AND layer of AES-128; the benchmarks use "forkserver"
     so their figures are what two independent processes get. ``on_phase`` hooks need "fork".
+
+    ``malicious``: dual execution (both parties garble and evaluate, see
+    :mod:`yaogc.runtime.dualex`); ``testing_faults``: per role, a ``dualex.Faults`` that
+    makes that party deviate (the tests of cheating detection).
     """
     on_phase = on_phase or {}
     timeout = check_timeout(timeout)
@@ -115,10 +125,14 @@ def run_local(circuit: Circuit, garbler_inputs: Any = None, evaluator_inputs: An
     ctx = _context(start_method)
     g_tls, e_tls = tls if tls is not None else (None, None)
     common = {"timeout": timeout, "garbler": garbler, "engine": engine}
+    if malicious:
+        common["malicious"] = True
+    faults = testing_faults or {}
     g_rx, g_tx = ctx.Pipe(duplex=False)
     g_proc = ctx.Process(target=_party, name="yaogc-garbler", daemon=True,
                          args=(g_tx, circuit, "garbler", g_in,
-                               dict(common, listen=("127.0.0.1", 0), tls=g_tls),
+                               dict(common, listen=("127.0.0.1", 0), tls=g_tls,
+                                    **_faults(faults, "garbler")),
                                on_phase.get("garbler")))
     g_proc.start()
     g_tx.close()
@@ -132,7 +146,8 @@ def run_local(circuit: Circuit, garbler_inputs: Any = None, evaluator_inputs: An
     e_rx, e_tx = ctx.Pipe(duplex=False)
     e_proc = ctx.Process(target=_party, name="yaogc-evaluator", daemon=True,
                          args=(e_tx, circuit, "evaluator", e_in,
-                               dict(common, connect=("127.0.0.1", port), tls=e_tls),
+                               dict(common, connect=("127.0.0.1", port), tls=e_tls,
+                                    **_faults(faults, "evaluator")),
                                on_phase.get("evaluator")))
     e_proc.start()
     e_tx.close()

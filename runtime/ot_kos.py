@@ -44,7 +44,7 @@ import numpy as np
 
 from yaogc.gc.aes import PRG
 from yaogc.runtime.bitmatrix import pack_bits
-from yaogc.runtime.errors import ProtocolError
+from yaogc.runtime.errors import PeerDeviated, ProtocolError
 from yaogc.runtime.ot_base import OTError
 from yaogc.runtime.ot_ext import (_HEADER, KAPPA, OTExtReceiver, OTExtSender, _check_choices,
                                   _chunks, _expand, _Workspace)
@@ -56,8 +56,8 @@ _POLY = (1 << 128) | 0x87   # X^128 + X^7 + X^2 + X + 1
 _BLOCK_ROWS = 8        # challenge columns per step of the GF(2) product (bounds the temp array)
 
 
-class CheatingDetected(ProtocolError):
-    """The peer failed a check that an honest peer always passes: it deviated."""
+class CheatingDetected(PeerDeviated):
+    """The receiver's OT extension matrix failed the KOS15 check: it deviated."""
 
 
 # -- GF(2^128) arithmetic on Python ints (bit j = coefficient of X^j) -------------------------

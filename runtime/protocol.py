@@ -2,7 +2,9 @@
 
 Security model: semi-honest (honest-but-curious). Each party follows the protocol and learns
 only the outputs addressed to it; a party that deviates from the protocol is not detected.
-TLS with pinned certificates keeps outsiders out; it does not strengthen this model.
+TLS with pinned certificates keeps outsiders out; it does not strengthen this model. The
+malicious mode (:mod:`yaogc.runtime.dualex`, dual execution) reuses the phases below
+(``garble_run`` / ``evaluate_run``) once in each direction.
 
 Garbling is free-XOR with half-gates (Zahur, Rosulek, Evans, EUROCRYPT 2015) and the
 fixed-key-AES TCCR hash (Guo, Katz, Wang, Yu, S&P 2020), in ``yaogc.gc``; the evaluator's
@@ -56,6 +58,9 @@ class Msg(IntEnum):
     TABLES = 3
     OUTPUT_COLOURS = 4
     OUTPUT_DECODING = 5
+    COMMITMENT = 6          # malicious mode (dual execution): the output check
+    DIGEST = 7
+    OPENING = 8
 
 
 @dataclass
@@ -161,6 +166,7 @@ class _Phases:
 
     def __init__(self, ch, on_phase: Callable[[str], None] | None):
         self.ch, self.on_phase = ch, on_phase
+        self.suffix = ""   # e.g. " (run 2)": names the run of a dual execution in messages
         self.times: dict[str, float] = {}
         self._cur: str | None = None
         self._t = time.perf_counter()
@@ -169,11 +175,11 @@ class _Phases:
 
     def enter(self, name: str) -> None:
         self._close()
-        self.cpu[name] = time.process_time()
-        self.ch.phase = name
+        self.cpu.setdefault(name, time.process_time())
+        self.ch.phase = name + self.suffix
         self._cur = name
         if self.on_phase is not None:
-            self.on_phase(name)
+            self.on_phase(name + self.suffix)
 
     def _close(self) -> None:
         now = time.perf_counter()
@@ -215,7 +221,8 @@ def _decode_rows(circuit: Circuit, roles: hs.Roles, role: str, bits: np.ndarray,
     return [{o.name: o.type.decode(row[c:c + o.width]) for o, c in ports} for row in bits]
 
 
-def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None) -> tuple[int, bool, str | None]:
+def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None,
+           mode: str = hs.SEMI_HONEST) -> tuple[int, bool, str | None]:
     """Exchange and compare session descriptions; returns (K, report outputs as a list, the
     role whose one row is broadcast to all K rows or None).
 
@@ -224,7 +231,7 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None) -> tuple[int, boo
     own = p.garbler_wires if role == "garbler" else p.evaluator_wires
     k = inputs.k if own.size and inputs is not None else None
     listed = bool(k is not None and inputs.batch)
-    mine = hs.describe(p.circuit, p.roles, role, k, p.digest, listed=listed)
+    mine = hs.describe(p.circuit, p.roles, role, k, p.digest, listed=listed, mode=mode)
     # the hello is small: the whole exchange, not just each wait, must end within the timeout
     ch.set_deadline(ch.timeout, "the session handshake")
     ch.send_msg(Msg.HELLO, hs.encode(mine), flush=True)
@@ -328,25 +335,9 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
 
     ph.enter("inputs")
     g = _engine(engine, p, "garbler", k)
-    r = g.R                        # (2,) uint64, lsb 1
     if labels is None or g is not engine:
         labels = garbler_labels(g, p, inputs)
-    send_rows(ch, labels, Msg.GARBLER_LABELS)
-
-    if p.evaluator_wires.size:
-        ph.enter("OT")
-        ot = OTExtSender(ch)
-        ot.setup()
-        # correlated OT (ALSZ): the OT itself draws the zero labels of the evaluator's input
-        # wires, L0 = H(q_i, i), and moves 16 bytes per bit instead of 32 for (L0, L0 ^ R)
-        # a broadcast evaluator row: one OT per bit, its labels shared by all K rows
-        n_e, rows = p.evaluator_wires.size, (1 if bc == "evaluator" else k)
-        l0 = ot.send_correlated(r, rows * n_e)
-        g.input_slots()[p.evaluator_wires] = l0.reshape(rows, n_e, 2).transpose(1, 0, 2)
-        ch.flush()
-
-    ph.enter("tables")
-    t_first, sent_bytes = send_tables(ch, g.block_runs(), Msg.TABLES, progress)
+    _, t_first, sent_bytes = garble_run(ch, p, ph, g, labels, progress, broadcast=bc)
 
     ph.enter("outputs")
     decoding = g.decoding_bits()   # (K, total output width) uint8: colour of each 0 label
@@ -360,39 +351,73 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     return res
 
 
+def garble_run(ch, p: Plan, ph: _Phases, g, labels: np.ndarray, progress: Progress | None,
+               *, broadcast: str | None = None, ot_sender=OTExtSender, extra: int = 0,
+               runs=None) -> tuple[np.ndarray, float | None, int]:
+    """The garbler's inputs, OT and tables phases with Garbler ``g``.
+
+    ``broadcast`` 'evaluator': the evaluator's one row serves all K rows (one OT per bit).
+    ``extra`` more correlated OTs per row follow the evaluator's input bits (the dual
+    execution's output masks); their zero labels, (K, extra, 2), are returned with the
+    instant of the first table byte and the table bytes sent. ``ot_sender``: the OT
+    extension class (IKNP, or KOS15 against a malicious evaluator); ``runs``: the table runs
+    to send (default ``g.block_runs()``)."""
+    ph.enter("inputs")
+    send_rows(ch, labels, Msg.GARBLER_LABELS)
+    n_e, rows = p.evaluator_wires.size, (1 if broadcast == "evaluator" else g.batch)
+    extra_l0 = np.zeros((rows, 0, 2), dtype=np.uint64)
+    if n_e + extra:
+        ph.enter("OT")
+        ot = ot_sender(ch)
+        ot.setup()
+        # correlated OT (ALSZ): the OT itself draws the zero labels of the evaluator's input
+        # wires, L0 = H(q_i, i), and moves 16 bytes per bit instead of 32 for (L0, L0 ^ R);
+        # a broadcast evaluator row: one OT per bit, its labels shared by all K rows
+        l0 = ot.send_correlated(g.R, rows * (n_e + extra)).reshape(rows, n_e + extra, 2)
+        g.input_slots()[p.evaluator_wires] = l0[:, :n_e].transpose(1, 0, 2)
+        extra_l0 = l0[:, n_e:]
+        ch.flush()
+
+    ph.enter("tables")
+    t_first, sent_bytes = send_tables(ch, g.block_runs() if runs is None else runs,
+                                      Msg.TABLES, progress)
+    return extra_l0, t_first, sent_bytes
+
+
 # -- evaluator -----------------------------------------------------------------------------
-def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
-                      on_phase: Callable[[str], None] | None = None,
-                      progress: Progress | None = None, t0: float | None = None,
-                      engine=None) -> RunResult:
-    """Run the evaluator's side on a connected channel; returns its outputs and stats.
-
-    ``engine``: an Evaluator from :func:`make_engine` built before connecting, or None."""
-    t0 = time.perf_counter() if t0 is None else t0
-    ph = _Phases(ch, on_phase)
-    ph.enter("handshake")
-    has_inputs = p.evaluator_wires.size > 0
-    if has_inputs and inputs is None:
-        raise InputError("the evaluator owns inputs of this circuit but was given none")
-    k, listed, bc = _hello(ch, p, "evaluator", inputs)
+def evaluate_run(ch, p: Plan, ph: _Phases, k: int, bits: np.ndarray | None, engine,
+                 progress: Progress | None, *, broadcast: str | None = None,
+                 ot_receiver=OTExtReceiver, extra_bits: np.ndarray | None = None):
+    """The evaluator's inputs, OT and tables phases: ``bits`` (rows, own wires) are its
+    input bits (one row if it broadcasts, ``broadcast`` naming the role whose one row serves
+    all K), ``extra_bits`` (K, extra) more OT choices per row (the dual execution's output
+    masks). Returns (the Evaluator, its labels of the extra choices (K, extra, 2), instant of
+    the first table byte, table bytes received)."""
     n_in = p.circuit.n_inputs
-
     ph.enter("inputs")
     labels = np.zeros((k, n_in, 2), dtype=np.uint64)
     # the labels are a known number of bytes the garbler has ready: a deadline, so a peer
     # trickling them cannot hold this side (a floor rate far below any real link)
-    g_rows = 1 if bc == "garbler" else k       # a broadcast garbler row comes once
+    g_rows = 1 if broadcast == "garbler" else k       # a broadcast garbler row comes once
     _transfer_deadline(ch, g_rows * p.garbler_wires.size * 16, "the garbler's input labels")
     labels[:, p.garbler_wires, :] = recv_rows(ch, np.uint64, (g_rows, p.garbler_wires.size, 2),
                                               Msg.GARBLER_LABELS)
     ch.set_deadline(None)
 
-    if has_inputs:
+    n_e = p.evaluator_wires.size
+    rows = 1 if broadcast == "evaluator" else k
+    extra = 0 if extra_bits is None else extra_bits.shape[1]
+    extra_labels = np.zeros((rows, 0, 2), dtype=np.uint64)
+    if n_e + extra:
         ph.enter("OT")
-        ot = OTExtReceiver(ch)
+        ot = ot_receiver(ch)
         ot.setup()
-        got = ot.recv_correlated(inputs.bits.reshape(-1))
-        labels[:, p.evaluator_wires, :] = got.reshape(inputs.k, p.evaluator_wires.size, 2)
+        choices = bits.reshape(rows, n_e) if n_e else np.zeros((rows, 0), np.uint8)
+        if extra:
+            choices = np.concatenate([choices, extra_bits.astype(np.uint8)], axis=1)
+        got = ot.recv_correlated(choices.reshape(-1)).reshape(rows, n_e + extra, 2)
+        labels[:, p.evaluator_wires, :] = got[:, :n_e]
+        extra_labels = got[:, n_e:]
 
     ph.enter("tables")
     ev = _engine(engine, p, "evaluator", k)
@@ -407,7 +432,25 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
         i += n
         if progress is not None:
             progress.update(i, int(cum[i - 1]) // 32)
-    t_first = reader.first
+    return ev, extra_labels, reader.first, reader.got
+
+
+def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
+                      on_phase: Callable[[str], None] | None = None,
+                      progress: Progress | None = None, t0: float | None = None,
+                      engine=None) -> RunResult:
+    """Run the evaluator's side on a connected channel; returns its outputs and stats.
+
+    ``engine``: an Evaluator from :func:`make_engine` built before connecting, or None."""
+    t0 = time.perf_counter() if t0 is None else t0
+    ph = _Phases(ch, on_phase)
+    ph.enter("handshake")
+    has_inputs = p.evaluator_wires.size > 0
+    if has_inputs and inputs is None:
+        raise InputError("the evaluator owns inputs of this circuit but was given none")
+    k, listed, bc = _hello(ch, p, "evaluator", inputs)
+    ev, _, t_first, got = evaluate_run(ch, p, ph, k, inputs.bits if has_inputs else None,
+                                       engine, progress, broadcast=bc)
 
     ph.enter("outputs")
     colours = ev.output_colours()  # (K, total output width) uint8
@@ -415,7 +458,7 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size))
     own_bits = colours[:, p.to_evaluator] ^ decoding
     outputs = _decode_rows(p.circuit, p.roles, "evaluator", own_bits, p.to_evaluator)
-    res = _result(ch, p, ph, "evaluator", outputs, listed, k, t0, t_first, reader.got)
+    res = _result(ch, p, ph, "evaluator", outputs, listed, k, t0, t_first, got)
     res.stats["engine"] = ev.engine
     res.stats["broadcast"] = bc
     return res
@@ -451,7 +494,8 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
               on_phase: Callable[[str], None] | None = None,
               progress: bool | None = False,
               on_scheduled: Callable[[float], None] | None = None,
-              engine: str | None = None) -> RunResult:
+              engine: str | None = None, malicious: bool = False,
+              testing_faults=None) -> RunResult:
     """Run one party of a two-party session over TCP (TLS if ``tls`` is a TLSConfig).
 
     Exactly one of ``listen=(host, port)`` and ``connect=(host, port)``. Inputs are checked
@@ -460,6 +504,9 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     ``stats["schedule_seconds"]`` of the result (and ``on_scheduled(seconds)`` hears it
     before any connection). ``engine``: 'numpy' or 'native' forces a garbling engine (else
     ``YAOGC_ENGINE``, else the workload's choice); ``stats["engine"]`` says which ran.
+    ``malicious``: dual execution (:mod:`yaogc.runtime.dualex`; the peer must ask for it
+    too), secure against a peer that deviates up to one leaked bit; ``testing_faults``: a
+    ``dualex.Faults`` that makes this side deviate (tests only).
     """
     from . import net
     if (listen is None) == (connect is None):
@@ -477,10 +524,17 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
         native.kernels()
     # labels, scratch space and buffers do not depend on the inputs: build them before the
     # peer is waiting (with no inputs of its own, a party learns K in the handshake)
-    engine = make_engine(p, role, own.k) if own_wires.size else None
-    extra = {"engine": engine}
-    if engine is not None and role == "garbler":
-        extra["labels"] = garbler_labels(engine, p, own)
+    if malicious:
+        from .dualex import dual_session
+        session, extra = dual_session, {"role": role, "faults": testing_faults}
+    else:
+        if testing_faults is not None:
+            raise InputError("testing_faults apply to malicious runs only")
+        session = garbler_session if role == "garbler" else evaluator_session
+        engine = make_engine(p, role, own.k) if own_wires.size else None
+        extra = {"engine": engine}
+        if engine is not None and role == "garbler":
+            extra["labels"] = garbler_labels(engine, p, own)
     bar = Progress(len(p.layer_ands), label=f"{role}: ", enabled=progress)
     if listen is not None:
         ch = net.listen(listen[0], listen[1], timeout, tls, on_listening=on_listening,
@@ -490,7 +544,6 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
         t0 = time.perf_counter()
         ch = net.connect(connect[0], connect[1], timeout, tls,
                              insecure_plain_tcp=insecure_plain_tcp, phase="connect")
-    session = garbler_session if role == "garbler" else evaluator_session
     try:
         with ch:
             bar.restart()
