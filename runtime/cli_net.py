@@ -1,8 +1,10 @@
 """The networked subcommands of ``yaogc``: ``run`` (one party of a two-party run), ``demo``
 (both parties locally) and ``certs`` (a key and self-signed certificate for TLS).
 
-Security model: semi-honest. Each party learns only the outputs addressed to it, provided
-both follow the protocol; TLS with pinned certificates keeps outsiders out.
+Security model: semi-honest by default. Each party learns only the outputs addressed to it,
+provided both follow the protocol; TLS with pinned certificates keeps outsiders out. ``run
+--malicious`` runs dual execution (``yaogc.runtime.dualex``): a deviating peer is detected,
+up to one leaked bit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ SEMI_HONEST = ("Security model: semi-honest (honest-but-curious): each party lea
                "not detected. Use TLS (--tls-cert/--tls-key/--peer-cert) to keep outsiders "
                "out; plain TCP is allowed only on loopback unless --insecure-plain-tcp, and "
                "then anyone on the path can read the results or impersonate the peer.")
+MALICIOUS = ("With --malicious (both sides must give it): dual execution (Mohassel-Franklin "
+             "2006, Huang-Katz-Evans 2012) with KOS15 OT extension: the circuit is garbled "
+             "once by each side and the two results are compared before any is revealed. A "
+             "peer that deviates is caught (exit 3, no output printed) or gets a correct "
+             "result; it can learn at most one bit of the other's inputs (by whether the run "
+             "aborts: selective failure), and is caught with probability at least 1/2 when "
+             "it tries. About twice the time and bytes of a semi-honest run.")
 
 
 def parse_endpoint(text: str, flag: str) -> tuple[str, int]:
@@ -141,11 +150,15 @@ def cmd_run(args) -> int:
         if seconds >= (1.0 if sys.stderr.isatty() else 10.0) and not args.quiet:
             print(f"{circuit.name}: scheduled in {seconds:.1f} s", file=sys.stderr, flush=True)
 
+    faults = None
+    if args.malicious:
+        from .dualex import Faults
+        faults = Faults.from_env()   # only with YAOGC_TESTING=1: the cheating-party tests
     res = run_party(circuit, role, own, listen=listen, connect=connect, tls=tls,
                     timeout=args.timeout, insecure_plain_tcp=args.insecure_plain_tcp,
                     garbler=roles.garbler, on_listening=on_listening,
                     progress=False if args.quiet else None, on_scheduled=on_scheduled,
-                    engine=args.engine)
+                    engine=args.engine, malicious=args.malicious, testing_faults=faults)
     res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
     res.stats["compile_cached"] = compiled.get("cached", False)
     if args.json:
@@ -157,7 +170,8 @@ def cmd_run(args) -> int:
     _write_results(args, circuit, res, mapped)
     print_outputs(circuit, res)
     if not args.quiet:
-        print(f"{party} ({role}): {stats_line(res.stats)}", file=sys.stderr)
+        mode = " dual execution," if args.malicious else ""
+        print(f"{party} ({role}):{mode} {stats_line(res.stats)}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -199,7 +213,8 @@ def register(sub) -> None:
         formatter_class=fmt,
         description="Run one party of Yao's protocol: the garbler or the evaluator. Start one "
                     "side with --listen and the other with --connect; each gives only its own "
-                    "inputs and learns only the outputs addressed to it.\n\n" + SEMI_HONEST,
+                    "inputs and learns only the outputs addressed to it.\n\n" + SEMI_HONEST
+                    + "\n\n" + MALICIOUS,
         epilog="examples:\n"
                "  yaogc run aes_128.txt --as garbler --listen 127.0.0.1:7000 --input in1=0x0011..\n"
                "  yaogc run aes_128.txt --as evaluator --connect 127.0.0.1:7000 --input in2=0x..\n"
@@ -232,6 +247,9 @@ def register(sub) -> None:
     run.add_argument("--insecure-plain-tcp", action="store_true",
                      help="allow plain TCP to a non-loopback address: no encryption, no "
                           "authentication of the peer")
+    run.add_argument("--malicious", action="store_true",
+                     help="dual execution: detect a peer that deviates from the protocol (at "
+                          "most one bit leaks to it); the peer must give --malicious too")
     run.add_argument("--timeout", type=float, default=60.0, metavar="S",
                      help="give up when the peer is silent this long (default 60)")
     run.add_argument("--engine", choices=("auto", "numpy", "native"), default=None,

@@ -111,20 +111,19 @@ class Faults:
 
 
 def variant_circuit(circuit: Circuit) -> Circuit:
-    """The circuit with one free gate changed, so that it computes another function with the
-    same AND layers (a table stream the honest evaluator accepts): the first XOR gate
-    ``a xor b`` becomes ``h xor h`` (0), ``h`` the operand of larger AND depth."""
-    xors = np.flatnonzero(circuit.op == Op.XOR)
-    if not xors.size:
-        raise InputError(f"{circuit.name}: no XOR gate to change for the other-circuit fault")
-    i = int(xors[0])
-    a, b = int(circuit.in0[i]), int(circuit.in1[i])
-    level = circuit.and_levels
-    h = a if level[a] >= level[b] else b
-    in0, in1 = circuit.in0.copy(), circuit.in1.copy()
-    in0[i] = in1[i] = h
-    return Circuit(circuit.n_inputs, circuit.op, in0, in1, circuit.inputs, circuit.outputs,
-                   name=circuit.name, parties=circuit.parties)
+    """Another function with the same AND layers (a table stream the honest evaluator
+    accepts): the circuit with its first output bit negated by one more (free) NOT gate."""
+    if not circuit.outputs or not circuit.outputs[0].width:
+        raise InputError(f"{circuit.name}: no output bit to change for the other-circuit fault")
+    first = circuit.outputs[0]
+    wire = int(first.wires[0])
+    new = circuit.n_inputs + circuit.n_gates
+    wires = first.wires.copy()
+    wires[0] = new
+    outputs = (replace(first, wires=wires),) + circuit.outputs[1:]
+    return Circuit(circuit.n_inputs, np.append(circuit.op, np.uint8(Op.NOT)),
+                   np.append(circuit.in0, wire), np.append(circuit.in1, -1), circuit.inputs,
+                   outputs, name=circuit.name, parties=circuit.parties)
 
 
 def _flipped(runs, layer_ands: list[int], k: int):
