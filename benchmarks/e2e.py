@@ -23,7 +23,13 @@ median ``seconds``; ``auto_engine`` is what a run picks when left to choose. The
 engine's kernels are loaded (from numba's on-disk cache) before connecting, outside every
 figure; ``jit_load_seconds`` is what that took in the evaluator process.
 
-    python benchmarks/e2e.py [--json] [--quick]
+With ``--malicious`` every case also runs in malicious mode (dual execution with KOS15 OT,
+``yaogc run --malicious``), reported beside the semi-honest record (``mode``) with
+``vs_semi_honest``: its ``total_seconds`` (connect to decoded, checked outputs) and its bytes
+in both directions, each divided by the semi-honest run's. In that mode ``seconds`` runs
+from the first table byte of run 1 to the end (both runs and the output check).
+
+    python benchmarks/e2e.py [--json] [--quick] [--malicious]
 """
 
 from __future__ import annotations
@@ -62,7 +68,8 @@ def random_inputs(circuit, k: int, seed: int):
     return rows["garbler"], rows["evaluator"]
 
 
-def measure(name: str, k: int, repeats: int, reference: Path, engine: str) -> dict:
+def measure(name: str, k: int, repeats: int, reference: Path, engine: str,
+            malicious: bool = False) -> dict:
     from yaogc.gc.workload import plan_for
     from yaogc.runtime.local import run_local
     circuit = load_circuit(str(reference / f"{name}.txt"))
@@ -70,7 +77,7 @@ def measure(name: str, k: int, repeats: int, reference: Path, engine: str) -> di
     runs = []
     for _ in range(repeats):
         run = run_local(circuit, g_rows, e_rows, timeout=120, start_method="forkserver",
-                        engine=engine)
+                        engine=engine, malicious=malicious)
         e = run.evaluator
         m, st = e.marks, e.stats
         runs.append({
@@ -97,6 +104,7 @@ def measure(name: str, k: int, repeats: int, reference: Path, engine: str) -> di
         "case": name,
         "batch": k,
         "engine": engine,
+        "mode": "malicious" if malicious else "semi-honest",
         "auto_engine": plan_for(circuit, k)[0],
         "jit_load_seconds": r["jit_load_seconds"],
         "and_gates": ands,
@@ -107,6 +115,7 @@ def measure(name: str, k: int, repeats: int, reference: Path, engine: str) -> di
         "setup_cpu_seconds": round(min(x["setup_cpu_seconds"] for x in runs), 6),
         "ot_seconds": round(r["ot_seconds"], 6),
         "total_seconds": round(r["total_seconds"], 6),
+        "bytes": r["bytes"],
         "table_bytes_per_and": r["table_bytes"] / ands,
         "bytes_per_and": round(r["bytes"] / ands, 4),
         "cpu_and_per_s": round(ands / r["cpu_seconds"]) if r["cpu_seconds"] > 0 else None,
@@ -120,6 +129,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="a reduced set, under a minute")
     ap.add_argument("--case", action="append", metavar="NAME:K:REPEATS",
                     help="run only these cases (e.g. sha256:1:7); repeatable")
+    ap.add_argument("--malicious", action="store_true",
+                    help="also run each case in malicious mode (dual execution), side by side")
     ap.add_argument("--reference", type=Path, default=REFERENCE,
                     help="folder of the Bristol reference circuits")
     args = ap.parse_args(argv)
@@ -141,14 +152,29 @@ def main(argv=None) -> int:
             rec = measure(name, k, repeats, args.reference, engine)
             records.append(rec)
             if not args.json:
-                print(f"{name:8s} K={k:<5d} {engine:6s} {rec['and_gates']:>10d} AND  "
-                      f"{rec['seconds'] * 1e3:9.2f} ms  {rec['and_per_s'] / 1e6:7.2f} M AND/s  "
-                      f"setup {rec['setup_seconds'] * 1e3:7.2f} ms (CPU {rec['setup_cpu_seconds'] * 1e3:.1f})  "
-                      f"{rec['bytes_per_and']:.2f} "
-                      f"B/AND  (CPU-bound {rec['cpu_and_per_s'] / 1e6:.2f} M AND/s)", flush=True)
+                _show(rec)
+            if args.malicious:
+                mal = measure(name, k, repeats, args.reference, engine, malicious=True)
+                mal["vs_semi_honest"] = {
+                    "time": round(mal["total_seconds"] / rec["total_seconds"], 3),
+                    "bytes": round(mal["bytes"] / rec["bytes"], 3)}
+                records.append(mal)
+                if not args.json:
+                    _show(mal)
     if args.json:
         print(json.dumps(records))
     return 0
+
+
+def _show(rec: dict) -> None:
+    vs = rec.get("vs_semi_honest")
+    ratio = f"  x{vs['time']:.2f} time, x{vs['bytes']:.2f} bytes" if vs else ""
+    print(f"{rec['case']:8s} K={rec['batch']:<5d} {rec['engine']:6s} {rec['mode']:11s} "
+          f"{rec['and_gates']:>10d} AND  {rec['seconds'] * 1e3:9.2f} ms  "
+          f"{rec['and_per_s'] / 1e6:7.2f} M AND/s  setup {rec['setup_seconds'] * 1e3:7.2f} ms "
+          f"(CPU {rec['setup_cpu_seconds'] * 1e3:.1f})  "
+          f"total {rec['total_seconds'] * 1e3:9.2f} ms  {rec['bytes_per_and']:.2f} B/AND  "
+          f"(CPU-bound {rec['cpu_and_per_s'] / 1e6:.2f} M AND/s){ratio}", flush=True)
 
 
 if __name__ == "__main__":
