@@ -250,8 +250,10 @@ def dual_session(ch, p: Plan, inputs: PartyInputs | None, *, role: str,
     own = p.garbler_wires if role == "garbler" else p.evaluator_wires
     if own.size and inputs is None:
         raise InputError(f"the {role} owns inputs of this circuit but was given none")
-    k, listed = _hello(ch, p, role, inputs, hs.MALICIOUS)
-    bits = inputs.bits if own.size else np.zeros((k, 0), dtype=np.uint8)
+    k, listed, _ = _hello(ch, p, role, inputs, hs.MALICIOUS)
+    # one row broadcast to the peer's K rows: sent K times here (both runs take K rows)
+    bits = (np.broadcast_to(inputs.bits, (k, own.size)) if own.size
+            else np.zeros((k, 0), dtype=np.uint8))
     masks = _Masks.of(p)
     mine, peers = (masks.a, masks.b) if role == "garbler" else (masks.b, masks.a)
     r = np.unpackbits(np.frombuffer(secrets.token_bytes((k * mine.size + 7) // 8), np.uint8),

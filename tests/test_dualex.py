@@ -109,6 +109,12 @@ def test_a_party_without_inputs_takes_the_peers_batch():
     assert e.batch
 
 
+def test_one_row_broadcast_to_the_peers_batch(bristol_path):
+    c = load(bristol_path("adder64.txt"))
+    g, e = dual(c, {"in1": 100}, [{"in2": 1}, {"in2": 2}, {"in2": 3}])
+    assert g.outputs == e.outputs == [{"out1": 101}, {"out1": 102}, {"out1": 103}]
+
+
 # -- a deviating party is detected ------------------------------------------------------------
 @pytest.mark.parametrize("fault", ["flip_table", "other_circuit", "lie_output"])
 @pytest.mark.parametrize("cheater", ["garbler", "evaluator"])
