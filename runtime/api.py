@@ -106,14 +106,18 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
         defines: Mapping[str, Any] | None = None, garbler: str | None = None,
         tls: Any = None, timeout: float = 60.0, insecure_plain_tcp: bool = False,
         on_listening: Callable[[str, int], None] | None = None,
-        max_gates: int | None = None, use_cache: bool = True) -> Run:
+        max_gates: int | None = None, use_cache: bool = True,
+        malicious: bool = False) -> Run:
     """Run one party of a two-party session; returns its :class:`Run`.
 
     ``as_``: a party the program declares (or ``garbler``/``evaluator``). Exactly one of
     ``listen`` and ``connect`` (``"HOST:PORT"`` or a tuple; port 0 picks a free port, told
     to ``on_listening(host, port)``). ``tls``: a ``TLSConfig`` or a tuple ``(cert, key,
     peer_cert)`` of PEM paths. Errors are yaogc's own (``InputError`` for bad inputs,
-    ``NetworkError`` for the peer or the network), with the messages the CLI prints."""
+    ``NetworkError`` for the peer or the network), with the messages the CLI prints.
+    ``malicious``: dual execution, as ``yaogc run --malicious`` (the peer must ask for it
+    too): a peer that deviates is detected (``PeerDeviated``, nothing returned), up to one
+    leaked bit; see the README's security model."""
     from .handshake import resolve_roles, resolve_self
     from .inputs import party_inputs
     from .protocol import run_party
@@ -134,6 +138,6 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
     res = run_party(circuit, as_, own, listen=_endpoint(listen, "listen"),
                     connect=_endpoint(connect, "connect"), tls=tls, timeout=timeout,
                     insecure_plain_tcp=insecure_plain_tcp, garbler=garbler,
-                    on_listening=on_listening)
+                    on_listening=on_listening, malicious=malicious)
     from .results import records
     return Run(circuit, res, records(circuit, res.outputs, kept))

@@ -28,14 +28,14 @@ class Frame:
         return [dict(r) for r in self._records]
 
 
-def pair(model_inputs, data_inputs, **data_kw):
+def pair(model_inputs, data_inputs, model_kw=None, **data_kw):
     """The model holder listens in a thread, the data holder connects; both through yaogc.run."""
     box, port = {}, threading.Event()
 
     def model():
         try:
             box["m"] = yaogc.run(PROGRAM, as_="model", inputs=model_inputs,
-                                 listen="127.0.0.1:0", timeout=20,
+                                 listen="127.0.0.1:0", timeout=20, **(model_kw or {}),
                                  on_listening=lambda h, p: (box.update(port=p), port.set()))
         except BaseException as e:  # noqa: BLE001
             box["m"] = e
@@ -65,6 +65,14 @@ def test_rows_as_list_of_dicts_with_a_column_mapping():
     rows = [{"patient": 7, "age": 1, "bmi": 1, "bp": 1}]
     m, d = pair({"w": [2, 3, 4], "b": 0}, rows, columns={"x": ["age", "bmi", "bp"]})
     assert d.records == [{"patient": 7, "s": 9}]
+
+
+def test_malicious_mode_from_python():
+    rows = [{"x[0]": 1, "x[1]": 2, "x[2]": 3}, {"x[0]": -4, "x[1]": 0, "x[2]": 7}]
+    m, d = pair({"w": [1, 10, 100], "b": 5}, rows, model_kw={"malicious": True},
+                malicious=True)
+    assert d.outputs == [{"s": 326}, {"s": 701}] and m.outputs == [{}, {}]
+    assert d.stats["mode"] == m.stats["mode"] == "malicious"
 
 
 def test_bad_inputs_are_refused_before_connecting():
