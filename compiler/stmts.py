@@ -11,7 +11,7 @@ from __future__ import annotations
 from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
 
 from . import nodes as N
-from .convert import merge
+from .convert import merge, zero
 from .values import Agg, Pub, Word, describe, type_of
 
 MAX_ITERATIONS = 2_000_000
@@ -38,13 +38,17 @@ class StmtMixin:
     def exec_block(self, stmts, frame):
         g = self.g
         handlers = self._stmt_handlers
-        for s in stmts:
+        for i, s in enumerate(stmts):
             if g.const_value(frame.done) == 1:
                 return
+            self.at = s       # the statement a size error names
+            if type(s) is N.If:
+                if self.s_If(s, frame, stmts[i + 1:]):
+                    return    # the rest of the block ran inside the 'if'
+                continue
             h = handlers.get(type(s))
             if h is None:
                 h = handlers[type(s)] = getattr(self, "s_" + type(s).__name__)
-            self.at = s       # the statement a size error names
             h(s, frame)
 
     def s_Pass(self, s, frame):
@@ -177,7 +181,9 @@ class StmtMixin:
             frame.ret = merge(self.g, frame.done, frame.ret, v)
         frame.done = self.g.true()
 
-    def s_If(self, s, frame):
+    def s_If(self, s, frame, after=()) -> bool:
+        """Run an ``if``; True when it also ran ``after``, the statements that follow it in
+        its block (see below)."""
         (cond_e, body), rest = s.branches[0], s.branches[1:]
         if rest:
             orelse = [N.If(rest[0][0].line, rest[0][0].col, rest, s.orelse)]
@@ -189,14 +195,29 @@ class StmtMixin:
             taken, other = (body, orelse) if cv else (orelse, body)
             self.in_dead(self.exec_block, other, frame.copy())
             self.exec_block(taken, frame)
-            return
+            return False
         ft, fe = frame.copy(), frame.copy()
         self.exec_block(body, ft)
         self.exec_block(orelse, fe)
+        # a branch that returns on every path: what follows the 'if' runs only on the other
+        # one, so it runs there, as if written in its 'else' (if c: return a; return b is
+        # one multiplexer, and each further early return adds one)
+        ran_after = False
+        if after and self.is_true(ft.done) != self.is_true(fe.done):
+            self.exec_block(after, fe if self.is_true(ft.done) else ft)
+            ran_after = True
         self._merge_frames(frame, c, ft, fe, s)
+        return ran_after
 
     def _merge_frames(self, frame, c, ft, fe, node):
         g = self.g
+        if self.is_true(ft.done) != self.is_true(fe.done):
+            # the variables of a branch that has returned on every path are never read
+            # again: the other branch's are the frame's, without multiplexers
+            live = fe if self.is_true(ft.done) else ft
+            frame.vars, frame.dropped = live.vars, live.dropped
+            self._merge_result(frame, c, ft, fe)
+            return
         merged = {}
         for name, a in ft.vars.items():
             if name not in fe.vars:
@@ -217,6 +238,14 @@ class StmtMixin:
             if name not in ft.vars:
                 frame.dropped[name] = (node.line, "one branch")
         frame.vars = merged
+        self._merge_result(frame, c, ft, fe)
+        if ft.dropped or fe.dropped:
+            for name, line in list(ft.dropped.items()) + list(fe.dropped.items()):
+                if name not in frame.vars:
+                    frame.dropped.setdefault(name, line)
+
+    def _merge_result(self, frame, c, ft, fe):
+        g = self.g
         if ft.ret is not None or fe.ret is not None:
             # the result is read only where 'done' is set: a branch that has returned on no
             # path leaves the other branch's result as it is, without a multiplexer (an early
@@ -228,10 +257,6 @@ class StmtMixin:
             else:
                 frame.ret = merge(g, c, ft.ret, fe.ret)
         frame.done = g.make("mux", BOOL, (c, ft.done, fe.done))
-        if ft.dropped or fe.dropped:
-            for name, line in list(ft.dropped.items()) + list(fe.dropped.items()):
-                if name not in frame.vars:
-                    frame.dropped.setdefault(name, line)
 
     def _merge_var(self, name, c, a, b, node):
         if isinstance(a, Pub) and isinstance(b, Pub):
