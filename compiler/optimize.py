@@ -14,6 +14,7 @@ where each inner link has no other user, e.g. the ``count = count + x[i]`` of an
 
 from __future__ import annotations
 
+from .argmax import emit_tournament, find_chains
 from .boolrw import rewrite_chain
 from .check import Elaborated
 from .deep import run_deep
@@ -60,11 +61,29 @@ def _optimize(e: Elaborated) -> Elaborated:
             if u >= 0 and fam[u] == f and (stype[u] is stype[n] or stype[u] == stype[n]):
                 absorbed[n] = 1
 
+    # running maxima (minima) that carry an index: emitted as tournaments where the first of
+    # their two final nodes stands, the chain's inner nodes not at all
+    skip, at = set(), {}
+    for ch in find_chains(src, live, uses):
+        first = min(ch.best, ch.carried)
+        needed = [ch.first[0], ch.first[1]] + [x for item in ch.items for x in item]
+        if all(x < first for x in needed) and not absorbed[ch.best]:
+            skip.update(ch.inner)
+            skip.add(max(ch.best, ch.carried))
+            at[first] = ch
+
     new = WordGraph()
     m: dict[int, int] = {}
     make, input_, const = new.make, new.input, new.const
     for n in live:
         op = sop[n]
+        if n in skip:
+            continue
+        if n in at:
+            ch = at[n]
+            m[ch.best], m[ch.carried] = emit_tournament(new, ch, m, stype[ch.best],
+                                                        stype[ch.carried])
+            continue
         if op == "input":
             m[n] = input_(stype[n], sattr[n])
         elif op == "const":

@@ -176,17 +176,45 @@ def _sub(text: str, table: dict) -> str:
     return text
 
 
-def test_a_running_argmax_shares_its_comparison():
+def test_a_running_argmax_shares_its_comparison_and_becomes_a_tournament():
     src = ("def main(a: u32[16] @alice, b: u32[16] @bob) -> (m: u32 @both, k: u8 @both):\n"
            "    m = a[0]\n    k: u8 = 0\n"
            "    for i in range(32):\n"
            "        v = a[i] if i < 16 else b[i - 16]\n"
            "        if v > m:\n            m = v\n            k = i\n"
            "    return m, k\n")
-    assert ands(src) <= 2108           # was 3068: max(m, v) compared a second time
+    c = compile_source(H + src)
+    # was 3068 at depth 1023: max(m, v) compared a second time, in a chain of 31 steps
+    assert c.count(Op.AND) <= 2101 and c.and_depth <= 198
     rng = random.Random(6)
     rows = [{"a": [rng.randrange(5) for _ in range(16)], "b": [rng.randrange(6) for _ in range(16)]}
             for _ in range(20)]
     for r, o in zip(rows, outputs(src, rows)):
         vals = r["a"] + r["b"]
         assert o == {"m": max(vals), "k": vals.index(max(vals))}    # the first maximum
+
+
+@settings(deadline=None, max_examples=30)
+@given(n=st.integers(2, 20), op=st.sampled_from([">", ">=", "<", "<="]),
+       t=st.sampled_from(["u8", "i6", "u3"]), seed=st.integers(0, 1 << 30))
+def test_running_extrema_with_their_index_as_tournaments(n, op, t, seed):
+    """Ties keep the first element for > and <, the last for >= and <=, as the loop does."""
+    src = (f"def main(a: {t}[{n}] @alice) -> (m: {t} @both, k: u8 @both, j: u8 @both):\n"
+           "    m = a[0]\n    k: u8 = 0\n    j: u8 = 0\n"
+           f"    for i in range(1, {n}):\n"
+           f"        if a[i] {op} m:\n            m = a[i]\n            k = i\n"
+           "        j += 1\n"
+           "    return m, k, j\n")
+    rng = random.Random(seed)
+    bits = int(t[1:])
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if t[0] == "i" else (0, (1 << bits) - 1)
+    rows = [{"a": [rng.randint(lo, min(hi, lo + 3)) for _ in range(n)]} for _ in range(6)]
+    better = {">": lambda x, y: x > y, ">=": lambda x, y: x >= y,
+              "<": lambda x, y: x < y, "<=": lambda x, y: x <= y}[op]
+    for row, out in zip(rows, outputs(src, rows)):
+        a = row["a"]
+        m, k = a[0], 0
+        for i in range(1, n):
+            if better(a[i], m):
+                m, k = a[i], i
+        assert out == {"m": m, "k": k, "j": n - 1}, src
