@@ -185,9 +185,17 @@ class ExprMixin:
     def e_Ternary(self, e, frame, want):
         c = self.cond(e.cond, frame)
         if self.g.const_value(c) is not None:
-            taken, other = (e.then, e.orelse) if self.is_true(c) else (e.orelse, e.then)
-            self.in_dead(self.expr, other, frame, want)
-            return self.expr(taken, frame, want)
+            # only the taken branch is compiled, but the type is both branches' as ever: it
+            # never depends on what the condition folds to
+            first = self.is_true(c)
+            taken, other = (e.then, e.orelse) if first else (e.orelse, e.then)
+            o = self.in_dead(self.expr, other, frame, want)
+            v = self.expr(taken, frame, want)
+            if type(v) is Pub and type(o) is Pub:
+                return v
+            t = self.common(v, o, want, e, "select") if first else \
+                self.common(o, v, want, e, "select")
+            return self.coerce(v, t, e)
         a, b = self.operands(e.then, e.orelse, frame, want)
         return self.select_values(c, a, b, want, e)
 

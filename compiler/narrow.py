@@ -33,6 +33,16 @@ def narrow(e: Elaborated) -> Elaborated:
     live = src.live(roots)
     rng = ranges(src, live)
     sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr
+    widths = {}
+    for n in live:
+        op = sop[n]
+        if op in _RING or op in _SAME or op in _CMP:
+            k = _width(op, stype[n], n, sargs[n], stype, rng)
+            if k is not None:
+                widths[n] = k
+    if not widths and not any(sop[n] in ("min", "max") and _select_by_existing_compare(
+            src, sop[n], stype[n], *sargs[n], probe=True) is not None for n in live):
+        return e            # nothing to narrow or to share: no rebuild
     new = WordGraph()
     make = new.make
     m: dict[int, int] = {}
@@ -45,7 +55,7 @@ def narrow(e: Elaborated) -> Elaborated:
             m[n] = new.const(t, sattr[n])
             continue
         args = tuple([m[a] for a in sargs[n]])
-        k = _width(op, t, n, sargs[n], stype, rng)
+        k = widths.get(n)
         if k is None:
             shared = None
             if op in ("min", "max"):
@@ -65,7 +75,8 @@ def narrow(e: Elaborated) -> Elaborated:
     return Elaborated(e.name, e.parties, new, list(e.inputs), outputs)
 
 
-def _select_by_existing_compare(new: WordGraph, op: str, t, a: int, b: int) -> int | None:
+def _select_by_existing_compare(new: WordGraph, op: str, t, a: int, b: int,
+                                probe: bool = False) -> int | None:
     """max(a, b) as a multiplexer on a comparison of a and b the program already makes (a
     running argmax compares, then updates both the maximum and its index): n ANDs, not the
     2n of a comparison of its own."""
@@ -75,6 +86,8 @@ def _select_by_existing_compare(new: WordGraph, op: str, t, a: int, b: int) -> i
             c = memo.get((cmp, BOOL, (x, y), None))
             if c is not None:
                 # c says x is below y (or equal: either is then right)
+                if probe:
+                    return c
                 hi, lo = (y, x) if op == "max" else (x, y)
                 return new._add("mux", t, (c, hi, lo), None)
     return None

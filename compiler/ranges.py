@@ -35,8 +35,17 @@ def ranges(g, nodes=None) -> list[Range | None]:
     """The range of each node of ``g`` (of each of ``nodes``, ascending ids, if given; None
     for the others)."""
     out: list[Range | None] = [None] * len(g)
+    ops, types = g._op, g._type
+    full: dict[int, Range] = {}     # by type identity: most nodes share a few type objects
     for n in (range(len(g)) if nodes is None else nodes):
-        out[n] = node_range(g, n, out)
+        if ops[n] == "input":       # the common leaf, without the general rules
+            t = types[n]
+            r = full.get(id(t))
+            if r is None:
+                r = full[id(t)] = type_range(t)
+            out[n] = r
+        else:
+            out[n] = node_range(g, n, out)
     return out
 
 

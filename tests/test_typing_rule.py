@@ -278,3 +278,10 @@ def test_a_typed_index_folded_out_of_range_reads_zero_and_writes_nothing():
     assert run(src, a=[1, 2, 3, 4], x=0xFF) == {"r": 0, "b": False, "w": [1, 2, 3, 4], "k": 3}
     with pytest.raises(CompileError, match="index 9 is out of range"):
         compile_source(program("a: u8[4] @alice", "r: u8 @both", "return a[9]"))
+
+
+def test_a_conditional_on_a_compile_time_condition_has_both_branches_type():
+    # only the taken branch is compiled, but (y if ... else x) is u16 whatever the condition
+    o = mix("a: u16 @both, b: u16 @both",
+            "return (y if 1 < 2 else x) - 1, (x if 2 < 1 else y) - 1", y=0)
+    assert o == {"a": 65535, "b": 65535}
