@@ -33,14 +33,23 @@ def narrow(e: Elaborated) -> Elaborated:
     live = src.live(roots)
     rng = ranges(src, live)
     sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr
-    widths = {}
+    widths, decided, picks = {}, {}, {}
     for n in live:
         op = sop[n]
+        if op in _CMP:
+            v = _decide(op, *(rng[a] for a in sargs[n]))
+            if v is not None:
+                decided[n] = v
+                continue
         if op in _RING or op in _SAME or op in _CMP:
             k = _width(op, stype[n], n, sargs[n], stype, rng)
             if k is not None:
                 widths[n] = k
-    if not widths and not any(sop[n] in ("min", "max") and _select_by_existing_compare(
+        elif op == "index":
+            p = _pick(rng[sargs[n][0]], len(sargs[n]) - 1)
+            if p is not None:
+                picks[n] = p
+    if not widths and not decided and not picks and not any(sop[n] in ("min", "max") and _select_by_existing_compare(
             src, sop[n], stype[n], *sargs[n], probe=True) is not None for n in live):
         return e            # nothing to narrow or to share: no rebuild
     new = WordGraph()
@@ -55,6 +64,12 @@ def narrow(e: Elaborated) -> Elaborated:
             m[n] = new.const(t, sattr[n])
             continue
         args = tuple([m[a] for a in sargs[n]])
+        if n in decided:
+            m[n] = new.const(BOOL, decided[n])
+            continue
+        if n in picks:
+            m[n] = _reindex(new, t, args, *picks[n])
+            continue
         k = widths.get(n)
         if k is None:
             shared = None
@@ -91,6 +106,46 @@ def _select_by_existing_compare(new: WordGraph, op: str, t, a: int, b: int,
                 hi, lo = (y, x) if op == "max" else (x, y)
                 return new._add("mux", t, (c, hi, lo), None)
     return None
+
+
+def _decide(op: str, a, b) -> int | None:
+    """A comparison the operands' ranges decide, else None."""
+    if op in ("eq", "ne"):
+        if a[1] < b[0] or b[1] < a[0]:
+            return int(op == "ne")
+        if a[0] == a[1] == b[0] == b[1]:
+            return int(op == "eq")
+        return None
+    if op == "lt":
+        return 1 if a[1] < b[0] else 0 if a[0] >= b[1] else None
+    return 1 if a[1] <= b[0] else 0 if a[0] > b[1] else None
+
+
+def _pick(r, m: int):
+    """(lo, b) when an index in range r = [lo, hi] selects among m items by its low b bits
+    alone (hi - lo + 1 consecutive values have distinct residues mod 2^b) with fewer
+    candidates than m, or without the out-of-range check; else None."""
+    lo, hi = r
+    b = (hi - lo).bit_length()
+    if (1 << b) < m or ((1 << b) <= m and (lo < 0 or hi >= m)):
+        return lo, b
+    return None
+
+
+def _reindex(new: WordGraph, t, args, lo: int, b: int) -> int:
+    """items[idx] as a selection by idx's low b bits among the values idx can take: a node
+    index whose range at depth L of a tree is [2^L - 1, 2^(L+1) - 2] picks among 2^L items,
+    not all of them; items outside the array read 0, as the index rule says."""
+    idx, items = args[0], args[1:]
+    zero = new.const(t, 0)
+    if b == 0:
+        return items[lo] if 0 <= lo < len(items) else zero
+    table = []
+    for res in range(1 << b):
+        v = lo + ((res - lo) % (1 << b))
+        table.append(items[v] if 0 <= v < len(items) else zero)
+    low = new.make("resize", IntType(b, False), (idx,))
+    return new.make("index", t, (low,) + tuple(table))
 
 
 def _bits(hi: int) -> int:

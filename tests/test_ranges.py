@@ -132,3 +132,41 @@ def test_narrowed_counters_sums_and_minima_agree_with_the_interpreter(n, w, sign
             for _ in range(4)]
     for row, out in zip(rows, evaluate(compile_source(src), rows)):
         assert out == interpret(src, row)
+
+
+@settings(deadline=None, max_examples=30)
+@given(m=st.integers(2, 40), form=st.sampled_from([
+    "a[(i & 3) + 4]", "a[2 * (i & 7) + 1]", "a[i % 5 + 30]", "a[u8(j) + 2]", "a[u8(s & 7) - 3]",
+    "a[(i >> 5) + 1]"]), seed=st.integers(0, 1 << 30))
+def test_an_index_with_a_narrow_range_selects_among_what_it_can_reach(m, form, seed):
+    """An index whose range is narrower than the array selects by its low bits among the
+    items it can reach (out of range, including negative, still reads 0); comparisons whose
+    ranges decide them fold."""
+    src = H + (f"def main(a: u8[{m}] @alice, i: u8 @bob, j: bool @bob, s: i8 @alice) -> (\n"
+               "        r: u8 @both, c: bool @both, d: bool @both):\n"
+               f"    return {form}, (i & 15) < 16, u8(j) == 2\n")
+    rng = random.Random(seed)
+    rows = [{"a": [rng.randrange(256) for _ in range(m)], "i": rng.randrange(256),
+             "j": rng.random() < 0.5, "s": rng.randrange(-128, 128)} for _ in range(12)]
+    for row, out in zip(rows, evaluate(compile_source(src), rows)):
+        assert out == interpret(src, row)
+        assert out["c"] and not out["d"]
+
+
+def test_a_tree_walked_with_a_secret_node_index_reads_only_its_level():
+    src = H + ("def main(x: u16 @alice, t: u16[15] @bob, label: u8[16] @bob) -> (r: u8 @both):\n"
+               "    node: u8 = 0\n"
+               "    for level in range(4):\n"
+               "        node = 2 * node + 1 + u8(x > t[node])\n"
+               "    return label[node - 15]\n")
+    c = compile_source(src)
+    # level L reads among its 2^L nodes: 16 * (0 + 1 + 3 + 7) + 4 comparisons + the labels
+    assert c.count(Op.AND) <= 16 * 11 + 4 * 16 + 8 * 15 + 16
+    rng = random.Random(9)
+    rows = [{"x": rng.randrange(1 << 16), "t": [rng.randrange(1 << 16) for _ in range(15)],
+             "label": [rng.randrange(256) for _ in range(16)]} for _ in range(20)]
+    for row, out in zip(rows, evaluate(c, rows)):
+        node = 0
+        for _ in range(4):
+            node = 2 * node + 1 + (row["x"] > row["t"][node])
+        assert out["r"] == row["label"][node - 15]
