@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import math
+import select
 import ssl
 import struct
 import threading
@@ -237,6 +238,20 @@ class Channel:
         out = np.empty(shape, dtype)
         self._read_into(memoryview(out.reshape(-1).view(np.uint8)), n)
         return out
+
+    def peer_stirred(self) -> bool:
+        """A zero-time poll for a side that expects nothing from the peer just now (a server
+        holding a data owner's inputs): True if bytes or the end of the stream are waiting,
+        that is, the peer closed the connection or sent what it should not have."""
+        if self._rend > self._rpos:
+            return True
+        pending = getattr(self._t, "pending", None)
+        if pending is not None and pending():
+            return True
+        try:
+            return bool(select.select([self._t], [], [], 0)[0])
+        except (TypeError, ValueError, OSError):  # no file descriptor (in memory) or closed
+            return False
 
     def _read_header(self) -> int:
         self._flush_before_receiving()

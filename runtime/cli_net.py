@@ -188,7 +188,7 @@ def cmd_demo(args) -> int:
         from .demo_scoring import run_scoring_demo
         return run_scoring_demo(json_out=args.json, timeout=args.timeout)
     from .demo import run_demo
-    return run_demo(json_out=args.json, timeout=args.timeout)
+    return run_demo(args.example, json_out=args.json, timeout=args.timeout)
 
 
 def cmd_certs(args) -> int:
@@ -264,15 +264,17 @@ def register(sub) -> None:
                      help='print {"outputs": ..., "stats": ...} (outputs: a list for a batch)')
     run.set_defaults(func=cmd_run)
 
-    demo = sub.add_parser("demo", help="both parties of a built-in example, as two local "
-                          "processes", description="Run a built-in two-party example: both "
-                          "parties as separate processes over loopback TCP, printing what each "
-                          "learned and the run's statistics.\n\n" + SEMI_HONEST,
-                          formatter_class=fmt)
-    demo.add_argument("example", nargs="?", choices=("stats", "scoring"), default="stats",
+    demo = sub.add_parser("demo", help="a built-in example, every party as a local process",
+                          description="Run a built-in example with every party as a separate "
+                          "process over loopback TCP, printing what each learned and the "
+                          "run's statistics.\n\n" + SEMI_HONEST, formatter_class=fmt)
+    demo.add_argument("example", nargs="?", choices=("stats", "scoring", "three-hospitals"),
+                      default="stats",
                       help="stats: two hospitals' joint mean and variance (default); scoring: "
                            "a model holder's logistic regression scores a hospital's 569 "
-                           "records (needs yaogc[ml])")
+                           "records (needs yaogc[ml]); three-hospitals: three hospitals as "
+                           "data owners of two compute servers (yaogc serve / submit), twelve "
+                           "readings each, the mean and variance to all three")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.add_argument("--timeout", type=float, default=60.0, metavar="S")
     demo.set_defaults(func=cmd_demo)

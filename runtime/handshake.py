@@ -262,7 +262,7 @@ def decode(data: bytes) -> dict[str, Any]:
     return validate(desc)
 
 
-def _port_diffs(kind: str, mine: list, theirs: list, owner: str) -> list[str]:
+def port_diffs(kind: str, mine: list, theirs: list, owner: str) -> list[str]:
     out = []
     m = {p[0]: p for p in mine}
     t = {p[0]: p for p in theirs}
@@ -317,8 +317,8 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
         a, b = mine["parties"][r], theirs["parties"][r]
         if a != b:
             diffs.append(f"the {r} is party '{a}' here but '{shown(b)}' at the peer")
-    ports = (_port_diffs("input", mine["inputs"], theirs["inputs"], "belongs to the")
-             + _port_diffs("output", mine["outputs"], theirs["outputs"], "goes to the"))
+    ports = (port_diffs("input", mine["inputs"], theirs["inputs"], "belongs to the")
+             + port_diffs("output", mine["outputs"], theirs["outputs"], "goes to the"))
     diffs += ports
     # the content hash covers the ports too: name it only when the gates are what differ
     if mine["circuit"] != theirs["circuit"] and not ports:

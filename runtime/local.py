@@ -50,11 +50,16 @@ def _context(method: str):
 
 
 def _party(conn, circuit, who, inputs, kw, hook) -> None:
+    if "listen" in kw:
+        kw = dict(kw, on_listening=lambda host, port: conn.send(("port", port)))
+    run_in_child(conn, lambda: run_party(circuit, who, inputs, on_phase=hook, **kw))
+
+
+def run_in_child(conn, call: Callable[[], Any]) -> None:
+    """In a child process: run ``call`` and send its outcome to the parent through ``conn``:
+    ("ok", result), ("error", a yaogc error) or ("bug", the trace of anything else)."""
     try:
-        if "listen" in kw:
-            kw = dict(kw, on_listening=lambda host, port: conn.send(("port", port)))
-        res = run_party(circuit, who, inputs, on_phase=hook, **kw)
-        conn.send(("ok", res))
+        conn.send(("ok", call()))
     except YaogcError as e:
         conn.send(("error", e))
     except BaseException as e:  # noqa: BLE001 - a bug: carried to the parent with its trace

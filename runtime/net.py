@@ -134,9 +134,10 @@ def _check_pin(sock: ssl.SSLSocket, ctx: ssl.SSLContext, where: str, phase: str 
         return
     der = sock.getpeercert(binary_form=True)
     got = der_fingerprint(der) if der else None
-    if got != pin:
+    if got not in (pin if isinstance(pin, frozenset) else (pin,)):   # one pin, or a set
+        pinned = ", ".join(sorted(pin)) if isinstance(pin, frozenset) else pin
         raise HandshakeError(f"TLS handshake with {where} failed: the peer's certificate is not "
-                             f"the pinned one (SHA-256 {got or 'none'}, pinned {pin})",
+                             f"the pinned one (SHA-256 {got or 'none'}, pinned {pinned})",
                              phase=phase)
 
 
@@ -198,6 +199,44 @@ def _bind(host: str, port: int, tls, insecure_plain_tcp: bool, phase: str | None
                             phase=phase) from None
 
 
+class Listener:
+    """A bound listening socket that accepts peers one by one (``yaogc serve`` takes many).
+
+    ``accept`` returns the next raw connection and the peer's address; ``secure`` runs the
+    TLS handshake (if any) and the greeting on it, within ``timeout``, and returns the channel.
+    The two are separate so a caller may secure each connection in a thread of its own, and a
+    slow stranger cannot hold up the next peer."""
+
+    def __init__(self, host: str, port: int, tls=None, *, insecure_plain_tcp: bool = False,
+                 max_frame: int = DEFAULT_MAX_FRAME, phase: str | None = None):
+        self.ctx = _context(tls, server_side=True)
+        self.phase, self.max_frame = phase, max_frame
+        self.sock = _bind(host, port, tls, insecure_plain_tcp, phase)
+        _tune(self.sock)
+        self.host, self.port = host, self.sock.getsockname()[1]
+        self.where = _hostport(host, self.port)
+
+    def accept(self, timeout: float) -> tuple[socket.socket, str]:
+        """The next connection within ``timeout`` seconds (else ``TimeoutError``)."""
+        self.sock.settimeout(max(timeout, 1e-3))
+        sock, addr = self.sock.accept()
+        return sock, _hostport(addr[0], addr[1])
+
+    def secure(self, sock: socket.socket, peer: str, timeout: float,
+               phase: str | None = None) -> Channel:
+        return _secure(sock, self.ctx, True, peer, timeout, phase or self.phase, peer,
+                       self.max_frame)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "Listener":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIMEOUT,
            tls: TLSConfig | ssl.SSLContext | None = None, *,
            on_listening: Callable[[str, int], None] | None = None,
@@ -215,16 +254,13 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
     raise (the error, say) to stop listening instead.
     """
     timeout = check_timeout(timeout)
-    ctx = _context(tls, server_side=True)
-    server = _bind(host, port, tls, insecure_plain_tcp, phase)
-    with server:
-        _tune(server)
-        bound = server.getsockname()[1]
-        where = _hostport(host, bound)
+    with Listener(host, port, tls, insecure_plain_tcp=insecure_plain_tcp,
+                  max_frame=max_frame, phase=phase) as server:
+        where = server.where
         if on_listening is None:
             print(f"listening on {where}", file=sys.stderr, flush=True)
         else:
-            on_listening(host, bound)
+            on_listening(host, server.port)
         deadline = time.monotonic() + timeout
         last = ""
         while True:
@@ -232,14 +268,12 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
             try:
                 if left <= 0:
                     raise TimeoutError
-                server.settimeout(left)
-                sock, addr = server.accept()
+                sock, peer = server.accept(left)
             except TimeoutError:
                 raise ChannelTimeout(f"no peer connected to {where} within {timeout:g} s"
                                      + last, phase=phase) from None
-            peer = _hostport(addr[0], addr[1])
             try:
-                return _secure(sock, ctx, True, peer, timeout, phase, peer, max_frame)
+                return server.secure(sock, peer, timeout)
             except NetworkError as e:
                 last = f" (the last connection, from {peer}, failed: {e.detail})"
                 if on_failed is not None:

@@ -323,11 +323,15 @@ def _engine(engine, p: Plan, role: str, k: int):
 def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
                     on_phase: Callable[[str], None] | None = None,
                     progress: Progress | None = None, t0: float | None = None,
-                    engine=None, labels: np.ndarray | None = None) -> RunResult:
+                    engine=None, labels: np.ndarray | None = None,
+                    deliver: Callable[[np.ndarray], None] | None = None) -> RunResult:
     """Run the garbler's side on a connected channel; returns its outputs and stats.
 
     ``engine``: a Garbler from :func:`make_engine` built before connecting, or None;
-    ``labels``: :func:`garbler_labels` of that engine, or None."""
+    ``labels``: :func:`garbler_labels` of that engine, or None. ``deliver``: for two compute
+    servers (:mod:`yaogc.runtime.servers`), the output phase hands the decoding bits of every
+    output, (K, total width), to ``deliver`` instead of exchanging anything with the evaluator;
+    neither side then learns any output."""
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
@@ -341,6 +345,12 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
 
     ph.enter("outputs")
     decoding = g.decoding_bits()   # (K, total output width) uint8: colour of each 0 label
+    if deliver is not None:
+        deliver(decoding)
+        res = _result(ch, p, ph, "garbler", [{} for _ in range(k)], listed, k, t0, t_first,
+                      sent_bytes)
+        res.stats["engine"] = g.engine
+        return res
     colours = _recv_bits(ch, Msg.OUTPUT_COLOURS, (k, p.to_garbler.size))
     own_bits = colours ^ decoding[:, p.to_garbler]
     ch.send_array(_pack(decoding[:, p.to_evaluator]), Msg.OUTPUT_DECODING, flush=True)
@@ -438,10 +448,12 @@ def evaluate_run(ch, p: Plan, ph: _Phases, k: int, bits: np.ndarray | None, engi
 def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
                       on_phase: Callable[[str], None] | None = None,
                       progress: Progress | None = None, t0: float | None = None,
-                      engine=None) -> RunResult:
+                      engine=None,
+                      deliver: Callable[[np.ndarray], None] | None = None) -> RunResult:
     """Run the evaluator's side on a connected channel; returns its outputs and stats.
 
-    ``engine``: an Evaluator from :func:`make_engine` built before connecting, or None."""
+    ``engine``: an Evaluator from :func:`make_engine` built before connecting, or None.
+    ``deliver``: as for :func:`garbler_session`, with the colour bits of every output."""
     t0 = time.perf_counter() if t0 is None else t0
     ph = _Phases(ch, on_phase)
     ph.enter("handshake")
@@ -454,6 +466,12 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
 
     ph.enter("outputs")
     colours = ev.output_colours()  # (K, total output width) uint8
+    if deliver is not None:
+        deliver(colours)
+        res = _result(ch, p, ph, "evaluator", [{} for _ in range(k)], listed, k, t0, t_first,
+                      got)
+        res.stats["engine"] = ev.engine
+        return res
     ch.send_array(_pack(colours[:, p.to_garbler]), Msg.OUTPUT_COLOURS, flush=True)
     decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size))
     own_bits = colours[:, p.to_evaluator] ^ decoding

@@ -20,6 +20,7 @@ import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -180,11 +181,44 @@ class TLSConfig:
 def make_context(cert: str | os.PathLike, key: str | os.PathLike,
                  peer_cert: str | os.PathLike, *, server_side: bool) -> ssl.SSLContext:
     """An SSLContext for TLS 1.3 only, presenting ``cert``/``key``, trusting only ``peer_cert``."""
+    for what, p in (("certificate", cert), ("key", key), ("peer certificate", peer_cert)):
+        if not Path(p).is_file():
+            raise InputError(f"{what} file {p} not found")
+    ctx = _own_context(cert, key, server_side)
+    ctx.yaogc_pin = _pin(ctx, peer_cert)  # compared with the peer's certificate after the handshake
+    return ctx
+
+
+def make_pinned_context(cert: str | os.PathLike, key: str | os.PathLike,
+                        peers: Mapping[str, str | os.PathLike], *,
+                        server_side: bool) -> ssl.SSLContext:
+    """Like :func:`make_context`, trusting each certificate of ``peers`` (name -> file).
+
+    ``yaogc serve`` uses it for its data owners: the TLS handshake admits exactly the pinned
+    certificates, and ``ctx.yaogc_names`` (fingerprint -> name) tells the caller whose
+    certificate a connection presented, to compare with the party it claims to be."""
+    for name, p in peers.items():
+        if not Path(p).is_file():
+            raise InputError(f"certificate file {p} of {name} not found")
+    ctx = _own_context(cert, key, server_side)
+    names: dict[str, str] = {}
+    for name, p in peers.items():
+        fp = _pin(ctx, p)
+        if fp in names:
+            raise InputError(f"{name} and {names[fp]} are pinned to the same certificate {p}; "
+                             "each needs its own")
+        names[fp] = name
+    ctx.yaogc_pin = frozenset(names)
+    ctx.yaogc_names = names
+    return ctx
+
+
+def _own_context(cert, key, server_side: bool) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server_side else ssl.PROTOCOL_TLS_CLIENT)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_REQUIRED
-    for what, p in (("certificate", cert), ("key", key), ("peer certificate", peer_cert)):
+    for what, p in (("certificate", cert), ("key", key)):
         if not Path(p).is_file():
             raise InputError(f"{what} file {p} not found")
     _load_certificate(Path(cert))
@@ -205,15 +239,19 @@ def make_context(cert: str | os.PathLike, key: str | os.PathLike,
                          f"{e.reason or e}") from None
     except OSError as e:
         raise InputError(f"cannot read {e.filename or key}: {e.strerror or e}") from None
+    # a pinned certificate is an end entity, not a CA: let it anchor a chain of itself alone
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    return ctx
+
+
+def _pin(ctx: ssl.SSLContext, peer_cert) -> str:
+    """Trust the one certificate in ``peer_cert``; return its fingerprint."""
     der, fingerprint = load_pin(peer_cert)
     try:
         ctx.load_verify_locations(cadata=der)
     except ssl.SSLError as e:
         raise InputError(f"cannot pin peer certificate {peer_cert}: {e.reason or e}") from None
-    # the pinned certificate is an end entity, not a CA: let it anchor a chain of itself alone
-    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
-    ctx.yaogc_pin = fingerprint  # compared with the peer's certificate after the handshake
-    return ctx
+    return fingerprint
 
 
 def for_testing(ctx: ssl.SSLContext) -> ssl.SSLContext:

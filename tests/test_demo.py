@@ -58,3 +58,18 @@ def test_scoring_demo_agrees_with_the_float_model():
     doc = json.loads(r.stdout)
     assert doc["records"] == 569 and doc["class_agreement"] == 569
     assert doc["max_probability_error"] < 0.01 and doc["broadcast"] == "garbler"
+def test_three_hospital_demo_json():
+    from yaogc.runtime.demo import three_hospitals_circuit
+    r = subprocess.run(CLI + ["demo", "three-hospitals", "--json"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    circuit, inputs = three_hospitals_circuit()
+    row = {k: v for values in inputs.values() for k, v in values.items()}
+    want = evaluate(circuit, [row])[0]
+    assert set(doc["owners"]) == {"north", "south", "east"}
+    for party, got in doc["owners"].items():
+        assert got["inputs"] == inputs[party]
+        assert got["outputs"] == {o.name: o.type.to_json(want[o.name]) for o in circuit.outputs}
+        assert got["stats"]["bytes_sent"] > 0
+    assert doc["servers"]["garbler"]["and_gates"] == circuit.stats()["and"]

@@ -65,6 +65,22 @@ def test_hospital_stats():
         assert abs(o["variance"] - true_var) < 0.01 * max(1.0, true_var)
 
 
+def test_three_hospitals():
+    rng = np.random.default_rng(12)
+    n = 12
+    names = ("north_values", "south_values", "east_values")
+    rows = [{k: list(rng.normal(120 + 5 * i, 15, n)) for i, k in enumerate(names)}
+            for _ in range(ROWS)]
+    c, outs = run("three_hospitals", rows)
+    assert c.parties == ("north", "south", "east")
+    for r, o in zip(rows, outs):
+        vals = [fixed(v) for k in names for v in r[k]]
+        mean = floor_fixed(sum(vals) / (3 * n))
+        sq = sum(floor_fixed((x - mean) * (x - mean)) for x in vals)
+        assert Fraction(o["mean"]) == mean
+        assert Fraction(o["variance"]) == floor_fixed(sq / (3 * n))
+
+
 def test_count_above():
     rng = np.random.default_rng(3)
     rows = [{"a": [int(x) for x in rng.integers(0, 65536, 64)],

@@ -1,0 +1,394 @@
+"""``yaogc serve`` and ``yaogc submit``: two compute servers and 3, 4 and 8 data owners, each a
+separate process over real loopback sockets, with and without TLS, outputs addressed to sets
+of owners, batches, and every failure of the issue (each a first line naming the party and the
+phase, exit status 3, no hang). Failures use short timeouts."""
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yaogc.circuits.circuit import Op
+from yaogc.circuits.evaluate import evaluate
+from yaogc.circuits.schedule import schedule
+from yaogc.circuits.shares import shared_inputs
+from yaogc.compiler import compile_cached, compile_source
+
+CLI = [sys.executable, "-m", "yaogc.runtime.cli"]
+LISTEN = re.compile(r"(owners|link): listening on 127\.0\.0\.1:(\d+)")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+THREE = """party north, south, east
+const LIMIT = 1000
+def main(n: u16 @north, s: u16 @south, e: u16 @east, w: u16 @east) -> (
+        total: u16 @both, mix: u16 @(north, east), big: bool @south):
+    return n + s + e, n ^ e ^ w, s > LIMIT
+"""
+
+FOUR = """party north, south, east, registry
+def main(n: u8 @north, s: u8 @south, e: u8 @east) -> (total: u16 @both,
+                                                      most: u8 @(registry, north),
+                                                      n_above: u2 @east):
+    return n + s + e, max(max(n, s), e), (n > 100) + (s > 100)
+"""
+
+EIGHT = ("party " + ", ".join(f"o{i}" for i in range(1, 9)) + "\n"
+         "def main(" + ", ".join(f"x{i}: u16 @o{i}" for i in range(1, 9))
+         + ") -> (total: u32 @both, top: u16 @(o1, o8)):\n"
+         "    return " + " + ".join(f"x{i}" for i in range(1, 9))
+         + ", max(" + ", max(".join(f"x{i}" for i in range(1, 8)) + ", x8" + ")" * 7 + "\n")
+
+
+@pytest.fixture(scope="module")
+def progs(tmp_path_factory):
+    """Each program written once and compiled once into the test run's cache, so the server
+    and owner processes load it instead of compiling it again."""
+    d = tmp_path_factory.mktemp("owners")
+    out = {}
+    for name, src in (("three", THREE), ("four", FOUR), ("eight", EIGHT)):
+        p = d / f"{name}.yao"
+        p.write_text(src)
+        compile_cached(p)
+        out[name] = p
+    out["hospitals"] = EXAMPLES / "three_hospitals.yao"
+    compile_cached(out["hospitals"])
+    return out
+
+
+class Servers:
+    """Both servers as ``yaogc serve`` processes; ``owners`` holds their owner ports."""
+
+    def __init__(self, prog, timeout=20, extra=(), g_extra=(), e_extra=()):
+        base = ["serve", str(prog), "--owners", "127.0.0.1:0", "--timeout", str(timeout),
+                *extra]
+        self.g = self._start(base + ["--role", "garbler", "--listen", "127.0.0.1:0", *g_extra])
+        ports = self._ports(self.g, 2)
+        self.e = self._start(base + ["--role", "evaluator", "--connect",
+                                     f"127.0.0.1:{ports['link']}", *e_extra])
+        self.owners = {"garbler": ports["owners"], "evaluator": self._ports(self.e, 1)["owners"]}
+        self.early = {}
+
+    @staticmethod
+    def _start(args):
+        return subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+
+    @staticmethod
+    def _ports(proc, n):
+        got, lines = {}, []
+        while len(got) < n:
+            line = proc.stderr.readline()
+            lines.append(line)
+            m = LISTEN.search(line)
+            if m:
+                got[m.group(1)] = int(m.group(2))
+            elif not line:
+                raise AssertionError("server did not start: " + "".join(lines)
+                                     + proc.stderr.read())
+        return got
+
+    def submit_args(self, prog, party, *more):
+        return ["submit", str(prog), "--as", party,
+                "--garbler", f"127.0.0.1:{self.owners['garbler']}",
+                "--evaluator", f"127.0.0.1:{self.owners['evaluator']}", *more]
+
+    def finish(self, timeout=60):
+        out = {}
+        for role, p in (("garbler", self.g), ("evaluator", self.e)):
+            o, e = p.communicate(timeout=timeout)
+            out[role] = (p.returncode, o, e)
+        return out
+
+
+def owner(args):
+    return subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def done(proc, timeout=60):
+    o, e = proc.communicate(timeout=timeout)
+    return proc.returncode, o, e
+
+
+def first_line(text):
+    """The first line after a server's 'listening on' lines."""
+    lines = [x for x in text.splitlines() if x.strip() and "listening on" not in x]
+    return lines[0] if lines else ""
+
+
+def check_failed(result, *words):
+    rc, _, err = result
+    assert rc == 3, result
+    line = first_line(err)
+    for w in words:
+        assert w in line, (w, line)
+    assert "Traceback" not in err
+
+
+# -- the two-server circuit ------------------------------------------------------------------
+@pytest.mark.parametrize("src", [THREE, FOUR, EIGHT])
+def test_shared_circuit_has_the_same_and_gates_and_computes_the_same(src):
+    c = compile_source(src, "p.yao")
+    s = shared_inputs(c).check()
+    assert s.count(Op.AND) == c.count(Op.AND)
+    assert list(schedule(s).widths) == list(schedule(c).widths)   # no garbled table more
+    assert s.n_inputs == 2 * c.n_inputs and s.parties == ("garbler", "evaluator")
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 2, (64, c.n_inputs), dtype=np.uint8)
+    m = rng.integers(0, 2, x.shape, dtype=np.uint8)
+    from yaogc.circuits.evaluate import evaluate_bits
+    assert np.array_equal(evaluate_bits(s, np.concatenate([m, x ^ m], axis=1)),
+                          evaluate_bits(c, x))
+
+
+def test_hospital_scenario_costs_no_and_gate_more():
+    c, _ = compile_cached(EXAMPLES / "three_hospitals.yao")
+    assert shared_inputs(c).count(Op.AND) == c.count(Op.AND)
+
+
+# -- runs ------------------------------------------------------------------------------------
+def test_three_owners_over_tls_with_a_batch_subsets_and_an_impostor(progs, tmp_path):
+    from yaogc.runtime.tls import generate_certificate
+    crt = {}
+    for name in ("garbler", "evaluator", "north", "south", "east"):
+        crt[name] = generate_certificate(name, tmp_path)      # (key, crt)
+    owner_certs = [a for p in ("north", "south", "east")
+                   for a in ("--owner-cert", f"{p}={crt[p][1]}")]
+    srv = Servers(progs["three"], timeout=30, extra=owner_certs + ["--json", "--verbose"],
+                  g_extra=["--tls-cert", str(crt["garbler"][1]), "--tls-key",
+                           str(crt["garbler"][0]), "--peer-cert", str(crt["evaluator"][1])],
+                  e_extra=["--tls-cert", str(crt["evaluator"][1]), "--tls-key",
+                           str(crt["evaluator"][0]), "--peer-cert", str(crt["garbler"][1])])
+
+    def tls(party, as_party=None):
+        key, cert = crt[as_party or party]
+        return ["--tls-cert", str(cert), "--tls-key", str(key),
+                "--garbler-cert", str(crt["garbler"][1]),
+                "--evaluator-cert", str(crt["evaluator"][1])]
+
+    # south's certificate, claiming to be north: refused; the session goes on
+    impostor = done(owner(srv.submit_args(progs["three"], "north", "--input", "n=1",
+                                          *tls("north", "south"))))
+    check_failed(impostor, "north", "admission", "certificate pinned for 'south'")
+
+    rows = tmp_path / "north.csv"
+    rows.write_text("n\n1\n2\n3\n")
+    procs = {
+        "north": owner(srv.submit_args(progs["three"], "north", "--inputs", str(rows),
+                                       "--json", *tls("north"))),
+        "south": owner(srv.submit_args(progs["three"], "south", "--input", "s=2000",
+                                       "--json", *tls("south"))),
+        "east": owner(srv.submit_args(progs["three"], "east", "--input", "e=10",
+                                      "--input", "w=4", "--json", *tls("east"))),
+    }
+    res = {p: done(pr) for p, pr in procs.items()}
+    for p, (rc, out, err) in res.items():
+        assert rc == 0, (p, err)
+    got = {p: json.loads(out)["outputs"] for p, (_, out, _) in res.items()}
+    c = compile_source(THREE, "three")
+    want = evaluate(c, [{"n": n, "s": 2000, "e": 10, "w": 4} for n in (1, 2, 3)])
+    for p, rows_out in got.items():
+        assert len(rows_out) == 3
+        for r, w in zip(rows_out, want):
+            assert r == {o.name: w[o.name] for o in c.outputs if p in o.recipients}
+    servers = srv.finish()
+    for role, (rc, out, err) in servers.items():
+        assert rc == 0, (role, err)
+        summary = json.loads(out)
+        assert summary["parties"] == ["north", "south", "east"]
+        assert summary["batch"] == 3 and summary["and_gates"] == 3 * c.count(Op.AND)
+        assert summary["tls"] == "TLSv1.3"
+        assert set(summary["owner_bytes"]) == {"north", "south", "east"}
+    assert "certificate pinned for 'south'" in servers["garbler"][2]
+
+
+def test_four_parties_with_an_output_only_party_duplicate_and_wrong_size(progs):
+    from yaogc.runtime import net
+    from yaogc.runtime import sharing as sh
+    c = compile_source(FOUR, "four")
+    srv = Servers(progs["four"], timeout=30)
+    north = owner(srv.submit_args(progs["four"], "north", "--input", "n=150"))
+    # a raw client claiming to be south sends 3 bytes where 1 is due: refused, session goes on
+    hello = {"protocol": sh.PROTOCOL, "party": "south", "session": sh.describe(c), "rows": 1,
+             "listed": False, "submission": "00" * 16}
+    ch = net.connect("127.0.0.1", srv.owners["garbler"], 10)
+    ch.send_msg(sh.Msg.OWNER_HELLO, sh.encode(hello), flush=True)
+    ch.recv_msg(sh.Msg.ADMIT)
+    ch.send_msg(sh.Msg.SHARES, b"\x00\x01\x02", flush=True)
+    with pytest.raises(Exception) as e:
+        ch.recv_msg(sh.Msg.START)
+    assert "party 'south' sent inputs of the wrong size" in str(e.value)
+    ch.close()
+    time.sleep(0.5)                # north is in before its double
+    twice = done(owner(srv.submit_args(progs["four"], "north", "--input", "n=7")))
+    check_failed(twice, "north", "admission", "already submitted")
+    rest = {p: owner(srv.submit_args(progs["four"], p, *a)) for p, a in (
+        ("south", ["--input", "s=101"]), ("east", ["--input", "e=9"]), ("registry", []))}
+    res = {"north": done(north), **{p: done(pr) for p, pr in rest.items()}}
+    want = {"total": 260, "most": 150, "n_above": 2}
+    for p, (rc, out, err) in res.items():
+        assert rc == 0, (p, err)
+        lines = [f"{o.name} = {want[o.name]}" for o in c.outputs if p in o.recipients]
+        assert out.splitlines() == lines, (p, out)
+    for role, (rc, out, err) in srv.finish().items():
+        assert rc == 0, (role, err)
+        assert "4 owners (north, south, east, registry)" in out
+
+
+def test_eight_owners_over_tls_as_forked_processes(tmp_path):
+    from yaogc.runtime.owners import OwnerTLS
+    from yaogc.runtime.owners_local import run_owners_local
+    from yaogc.runtime.tls import TLSConfig, generate_certificate
+    c = compile_source(EIGHT, "eight")
+    crt = {n: generate_certificate(n, tmp_path) for n in ("garbler", "evaluator", *c.parties)}
+    tls = {"garbler": TLSConfig(crt["garbler"][1], crt["garbler"][0], crt["evaluator"][1]),
+           "evaluator": TLSConfig(crt["evaluator"][1], crt["evaluator"][0], crt["garbler"][1]),
+           "owner_certs": {p: str(crt[p][1]) for p in c.parties},
+           "owners": {p: OwnerTLS(str(crt[p][1]), str(crt[p][0]), str(crt["garbler"][1]),
+                                  str(crt["evaluator"][1])) for p in c.parties}}
+    vals = {f"o{i}": 1000 * i + 7 for i in range(1, 9)}
+    run = run_owners_local(c, {p: {f"x{p[1:]}": v} for p, v in vals.items()}, tls=tls,
+                           timeout=30)
+    for p, res in run.owners.items():
+        want = {"total": sum(vals.values())}
+        if p in ("o1", "o8"):
+            want["top"] = max(vals.values())
+        assert res.outputs == [want] and res.stats["tls"] == "TLSv1.3"
+    for srv in run.servers.values():
+        assert srv.stats["parties"] == list(c.parties) and srv.stats["tls"] == "TLSv1.3"
+
+
+def test_one_row_owners_broadcast_over_a_batch_and_the_views_are_independent_of_inputs():
+    """Each server's whole view of the owners' data (the share bits each owner sent it and
+    its half of every output bit) is uniform and independent of the owners' input bits and of
+    the outputs: chi-square tests per bit at a 1e-6 false-positive rate, over a batch of
+    4,000 rows of random inputs (the same kind of test as for the two-party protocol)."""
+    from yaogc.circuits.evaluate import evaluate_bits
+    from yaogc.runtime.owners_local import owner_inputs, run_owners_local
+    c = compile_source(THREE, "three")
+    rng = np.random.default_rng(7)       # the owners' inputs: public test data
+    k = 4000
+    inputs = {
+        "north": [{"n": int(v)} for v in rng.integers(0, 1 << 16, k)],
+        "south": [{"s": int(v)} for v in rng.integers(0, 1 << 16, k)],
+        "east": {"e": 12345, "w": 999},                   # one row: applies to every row
+    }
+    run = run_owners_local(c, inputs, timeout=60)
+    bits = np.zeros((k, c.n_inputs), np.uint8)
+    for p, v in inputs.items():
+        got = owner_inputs(c, p, v)
+        bits[:, got.wires] = got.bits
+    out_bits = evaluate_bits(c, bits)
+    assert all(len(res.outputs) == k for res in run.owners.values())
+    want = evaluate(c, [{"n": a["n"], "s": b["s"], "e": 12345, "w": 999}
+                        for a, b in zip(inputs["north"], inputs["south"])])
+    assert [r["total"] for r in run.owners["north"].outputs] == [w["total"] for w in want]
+    assert [r["big"] for r in run.owners["south"].outputs] == [w["big"] for w in want]
+
+    chi2 = 23.93   # chi-square critical value, 1 degree of freedom, false-positive rate 1e-6
+    views = []
+    for role, srv in run.servers.items():
+        for p in ("north", "south"):
+            wires = owner_inputs(c, p, inputs[p]).wires
+            views.append((f"{role} share of {p}", bits[:, wires], srv.shares[p]))
+        views.append((f"{role} output half", out_bits, srv.halves))
+    for what, secret, seen in views:
+        assert seen.shape == secret.shape, what
+        for j in range(secret.shape[1]):
+            a, b = secret[:, j], seen[:, j]
+            t = np.array([[np.sum((a == x) & (b == y)) for y in (0, 1)] for x in (0, 1)], float)
+            ones = t[:, 1].sum()
+            assert (ones - k / 2) ** 2 / (k / 4) < chi2, (what, j, t)       # uniform
+            rows, cols = t.sum(axis=1), t.sum(axis=0)
+            if rows.min() == 0:          # a constant secret bit: nothing to depend on
+                continue
+            expect = np.outer(rows, cols) / k
+            assert ((t - expect) ** 2 / expect).sum() < chi2, (what, j, t)  # independent
+    # the test can see dependence: the two shares together give the inputs away
+    g, e = run.servers["garbler"].shares["north"], run.servers["evaluator"].shares["north"]
+    a, b = bits[:, owner_inputs(c, "north", inputs["north"]).wires][:, 0], (g ^ e)[:, 0]
+    t = np.array([[np.sum((a == x) & (b == y)) for y in (0, 1)] for x in (0, 1)], float)
+    expect = np.outer(t.sum(axis=1), t.sum(axis=0)) / k
+    assert ((t - expect) ** 2 / expect).sum() > chi2
+
+
+# -- failures --------------------------------------------------------------------------------
+def test_missing_owner_and_an_owner_with_other_defines(progs):
+    srv = Servers(progs["three"], timeout=8)
+    other = owner(srv.submit_args(progs["three"], "north", "-D", "LIMIT=999", "--input", "n=1",
+                                  "--timeout", "10"))
+    south = owner(srv.submit_args(progs["three"], "south", "--input", "s=2", "--timeout", "10"))
+    check_failed(done(other), "north", "admission", "different session", "-D")
+    check_failed(done(south), "south", "waiting for owners", "'north', 'east'",
+                 "did not submit")
+    for role, res in srv.finish().items():
+        check_failed(res, f"{role} server", "waiting for owners", "'north', 'east'",
+                     "did not submit within 8 s")
+
+
+def test_owner_disconnecting_after_sending_fails_the_session_for_everyone(progs):
+    from yaogc.runtime import net
+    from yaogc.runtime import sharing as sh
+    c = compile_source(THREE, "three")
+    srv = Servers(progs["three"], timeout=15)
+    hello = {"protocol": sh.PROTOCOL, "party": "north", "session": sh.describe(c), "rows": 1,
+             "listed": False, "submission": "ab" * 16}
+    chans = [net.connect("127.0.0.1", srv.owners[r], 10) for r in ("garbler", "evaluator")]
+    for ch in chans:
+        ch.send_msg(sh.Msg.OWNER_HELLO, sh.encode(hello), flush=True)
+    for ch in chans:
+        ch.recv_msg(sh.Msg.ADMIT)
+        ch.send_msg(sh.Msg.SHARES, b"\x00\x00", flush=True)
+        ch.close()
+    time.sleep(0.5)
+    rest = [owner(srv.submit_args(progs["three"], p, *a)) for p, a in (
+        ("south", ["--input", "s=5"]), ("east", ["--input", "e=1", "--input", "w=2"]))]
+    for party, pr in zip(("south", "east"), rest):
+        res = done(pr)
+        check_failed(res, party, "waiting for owners", "party 'north' closed its connection")
+        assert res[1] == ""
+    for role, res in srv.finish().items():
+        check_failed(res, f"{role} server", "waiting for owners", "party 'north'")
+
+
+def test_a_server_dying_mid_run_tells_every_owner_and_none_prints_output(progs):
+    hosp = progs["hospitals"]
+    srv = Servers(hosp, timeout=20, g_extra=["--verbose"])
+    vals = "[" + ",".join(["120"] * 12) + "]"
+    procs = {p: owner(srv.submit_args(hosp, p, "--input", f"{p}_values={vals}"))
+             for p in ("north", "south", "east")}
+    lines = []
+    while True:                                   # kill the garbler once it starts computing
+        line = srv.g.stderr.readline()
+        lines.append(line)
+        assert line, "".join(lines)
+        if "computing" in line:
+            srv.g.send_signal(signal.SIGKILL)
+            break
+    for p, pr in procs.items():
+        rc, out, err = done(pr)
+        assert rc == 3 and out == "", (p, out, err)
+        line = first_line(err)
+        assert line.startswith(f"{p}: ") and "garbler server" in line, line
+        assert "Traceback" not in err
+    res = srv.finish()
+    assert res["garbler"][0] == -signal.SIGKILL
+    check_failed(res["evaluator"], "evaluator server", "the garbler server")
+
+
+def test_owners_with_batches_of_different_sizes_are_refused():
+    from yaogc.runtime.owners_local import run_owners_local
+    c = compile_source(THREE, "three")
+    run = run_owners_local(c, {"north": [{"n": 1}, {"n": 2}], "south": [{"s": 1}] * 3,
+                               "east": {"e": 1, "w": 1}}, timeout=10, raise_errors=False)
+    for role, err in run.servers.items():
+        assert "batch" in str(err) and "rows: north 2, south 3" in str(err), (role, err)
+    for p, err in run.owners.items():
+        assert str(err).startswith(f"{p}: waiting for owners: stopped by the "), err
+        assert "batch" in str(err)
