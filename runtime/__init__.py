@@ -1,10 +1,13 @@
-"""yaogc.runtime: the two-party run over the network, and the command line.
+"""yaogc.runtime: the two-party run over the network, data owners with two compute servers,
+and the command line.
 
 Security model: semi-honest (honest-but-curious) parties by default: a party that deviates
 from the protocol is not detected. Malicious mode (``run_party(..., malicious=True)``,
 ``yaogc run --malicious``) is dual execution: a deviating party is caught or the result is
 correct, at the cost of at most one leaked bit (see ``dualex``). TLS 1.3 with mutual
 certificates keeps outsiders out in both.
+With data owners, the two compute servers must not collude: together they learn every
+input and output.
 
 Modules, in dependency order:
 
@@ -18,6 +21,10 @@ Modules, in dependency order:
   the session description both sides compare, table streaming, the progress line, and the Yao
   protocol itself (``run_garbler``, ``run_evaluator``, ``run_party``); ``dualex``: dual
   execution, the malicious mode.
-- ``local``, ``demo``: both parties as two processes on this machine; ``yaogc demo``.
-- ``cli``, ``cli_net``: the ``yaogc`` command.
+- ``sharing``, ``servers``, ``owners``: any number of data owners secret-share their inputs
+  to two compute servers that run Yao's protocol between them (``yaogc serve``,
+  ``yaogc submit``).
+- ``local``, ``owners_local``, ``demo``: every party as a process on this machine;
+  ``yaogc demo``.
+- ``cli``, ``cli_net``, ``cli_owners``: the ``yaogc`` command.
 """

@@ -212,10 +212,13 @@ class _Owners:
     # -- waiting ------------------------------------------------------------------------------
     def wait_all(self, deadline: float, poll: Callable[[], None]) -> None:
         """Until every wanted party has submitted; else ServerError naming the missing.
-        ``poll`` runs every fraction of a second meanwhile (it watches the link)."""
-        with self.cond:
-            while len(self.present) < len(self.wanted):
-                poll()
+        ``poll`` runs every fraction of a second meanwhile (it watches the link), outside the
+        lock, so admissions go on while it reads."""
+        while True:
+            with self.cond:
+                if len(self.present) == len(self.wanted):
+                    self.closed = True   # the session is complete: later connections are refused
+                    return
                 left = deadline - time.monotonic()
                 if left <= 0:
                     missing = [p for p in self.wanted if p not in self.present]
@@ -225,7 +228,7 @@ class _Owners:
                         f"{self.timeout:g} s (submitted: {', '.join(there) or 'none'})",
                         phase="waiting for owners")
                 self.cond.wait(min(left, 0.2))
-            self.closed = True     # the session is complete: later connections are refused
+            poll()
 
     def check_alive(self) -> None:
         for s in self.present.values():
@@ -283,7 +286,6 @@ def serve(circuit: Circuit, role: str, owners: tuple[str, int], *,
                          "(the link between the two servers)")
     timeout = net.check_timeout(timeout)
     log = log or (lambda msg: None)
-    t0 = time.perf_counter()
     session = sh.describe(circuit)
     owner_ctx = _owner_context(circuit, tls, owner_certs)
     # the two-server circuit and its schedule depend on the program alone: ready them before
@@ -291,7 +293,8 @@ def serve(circuit: Circuit, role: str, owners: tuple[str, int], *,
     t_plan = time.perf_counter()
     shared = shared_inputs(circuit)
     plan(shared, hs.Roles("garbler", "evaluator"), 1)
-    t_plan = time.perf_counter() - t_plan
+    t0 = time.perf_counter()
+    t_plan = t0 - t_plan
     listener = net.Listener(owners[0], owners[1], owner_ctx,
                             insecure_plain_tcp=insecure_plain_tcp, phase="owners")
     if on_listening is not None:

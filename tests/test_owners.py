@@ -392,3 +392,28 @@ def test_owners_with_batches_of_different_sizes_are_refused():
     for p, err in run.owners.items():
         assert str(err).startswith(f"{p}: waiting for owners: stopped by the "), err
         assert "batch" in str(err)
+
+
+def test_usage_errors_are_exit_2_with_a_clear_first_line(progs, tmp_path, capsys):
+    from yaogc.runtime.cli import main
+    from yaogc.runtime.tls import generate_certificate
+    key, crt = generate_certificate("g", tmp_path)
+    three = str(progs["three"])
+    cases = [
+        (["submit", three, "--as", "west", "--garbler", "127.0.0.1:1", "--evaluator",
+          "127.0.0.1:2", "--input", "n=1"], "--as west: not a party"),
+        (["submit", three, "--as", "north", "--garbler", "127.0.0.1:1", "--evaluator",
+          "127.0.0.1:2", "--input", "s=1"], "belongs to party 'south'"),
+        (["submit", three, "--as", "north", "--garbler", "127.0.0.1:0", "--evaluator",
+          "127.0.0.1:2", "--input", "n=1"], "--garbler 127.0.0.1:0"),
+        (["serve", three, "--role", "garbler", "--owners", "127.0.0.1:0", "--listen",
+          "127.0.0.1:0", "--tls-cert", str(crt), "--tls-key", str(key), "--peer-cert",
+          str(crt), "--owner-cert", f"north={crt}"],
+         "give --owner-cert south=FILE --owner-cert east=FILE"),
+        (["serve", three, "--role", "garbler", "--owners", "127.0.0.1:0", "--listen",
+          "127.0.0.1:0", "--owner-cert", f"north={crt}"], "--owner-cert needs TLS"),
+    ]
+    for argv, words in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert words in err.splitlines()[0], (argv, err)
