@@ -436,7 +436,7 @@ def _agree(link, role: str, reg: _Owners, timeout: float,
         if a != b:
             raise ServerError(f"party '{p}' sent different submissions to the two servers "
                               "(it submitted twice?)", phase="waiting for owners")
-    rows = {p: s.rows for p, s in reg.present.items() if s.rows is not None}
+    rows = {p: reg.present[p].rows for p in reg.wanted if reg.present[p].rows is not None}
     k = max(rows.values(), default=1)
     odd = {p: r for p, r in rows.items() if r not in (1, k)}
     if odd:

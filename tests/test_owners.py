@@ -388,7 +388,7 @@ def test_owners_with_batches_of_different_sizes_are_refused():
     run = run_owners_local(c, {"north": [{"n": 1}, {"n": 2}], "south": [{"s": 1}] * 3,
                                "east": {"e": 1, "w": 1}}, timeout=10, raise_errors=False)
     for role, err in run.servers.items():
-        assert "batch" in str(err) and "rows: north 2, south 3" in str(err), (role, err)
+        assert "batch" in str(err) and "(rows: north 2, south 3, east 1)" in str(err), (role, err)
     for p, err in run.owners.items():
         assert str(err).startswith(f"{p}: waiting for owners: stopped by the "), err
         assert "batch" in str(err)
