@@ -2,9 +2,9 @@
 
 Each case runs a whole session through ``yaogc.runtime.owners_local.run_owners_local``: the
 garbling server, the evaluating server and one process per data owner (forked from this
-process, which compiled the program: interpreter start, imports and compiling are outside
-every figure; each server builds the two-server circuit and its schedule itself, before it
-listens) talking over loopback TCP. Cases:
+process, which compiled the program and scheduled its two-server circuit: interpreter start,
+imports, compiling and scheduling are outside every figure and reported apart) talking over
+loopback TCP. Cases:
 
 - ``three_hospitals``: the seed scenario, ``examples/three_hospitals.yao``: three hospitals,
   twelve fixed-point readings each, mean and variance to all three;
@@ -18,8 +18,9 @@ Figures per case (the median run of ``repeats``):
 - ``owner_bytes_sent`` / ``owner_bytes_received``: per owner, every byte to and from both
   servers (greeting, hello, shares, start message, output halves);
 - ``server_compute_seconds``: the garbling server, from the last owner's arrival to the
-  outputs ready (OT, garbled tables, evaluation); ``schedule_seconds``: its two-server
-  schedule, built before it listens for owners (not in ``owner_seconds``);
+  outputs ready (OT, garbled tables, evaluation);
+- ``compile_seconds`` and ``schedule_seconds``: compiling the program and scheduling its
+  two-server circuit, once per case (a server does the latter before it listens for owners);
 - ``link_bytes``: bytes between the two servers (both directions); ``and_gates``.
 
     python benchmarks/owners.py [--json] [--quick]
@@ -40,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def stats_program(owners: int, values: int) -> str:
-    """Mean and variance of ``values`` fixed-point readings from each of ``owners`` owners."""
+    """Mean and variance of ``values`` fixed-point readings from each of ``owners`` owners
+    (sums in 64 bits: thousands of readings overflow a 32-bit sum)."""
     names = [f"h{i}" for i in range(1, owners + 1)]
     params = ", ".join(f"{n}_values: fix32_16[N] @{n}" for n in names)
     total = " + ".join(f"{n}_values[i]" for n in names)
@@ -48,10 +50,10 @@ def stats_program(owners: int, values: int) -> str:
     squares = " + ".join(f"d{n} * d{n}" for n in names)
     return (f"party {', '.join(names)}\nconst N = {values}\n"
             f"def main({params}) -> (mean: fix32_16 @both, variance: fix32_16 @both):\n"
-            f"    total: fix32_16 = 0\n    for i in range(N):\n        total += {total}\n"
-            f"    mean = total / ({owners} * N)\n    squares: fix32_16 = 0\n"
+            f"    total: fix64_16 = 0\n    for i in range(N):\n        total += {total}\n"
+            f"    mean = fix32_16(total / ({owners} * N))\n    squares: fix64_16 = 0\n"
             f"    for i in range(N):\n{diffs}\n        squares += {squares}\n"
-            f"    return mean, squares / ({owners} * N)\n")
+            f"    return mean, fix32_16(squares / ({owners} * N))\n")
 
 
 def readings(circuit, seed: int) -> dict:
@@ -63,17 +65,24 @@ def readings(circuit, seed: int) -> dict:
     return out
 
 
-def cases(quick: bool) -> list[tuple[str, object, int]]:
+def cases(quick: bool):
+    """(name, compile function, repeats)."""
     from yaogc.compiler import compile_file, compile_source
-    three = compile_file(ROOT / "examples" / "three_hospitals.yao")
-    eight_values = 100 if quick else 1000
-    eight = compile_source(stats_program(8, eight_values), f"eight_owners_{eight_values}")
-    return [("three_hospitals", three, 3 if quick else 5),
-            (f"eight_owners_{eight_values}", eight, 1 if quick else 3)]
+    n = 100 if quick else 1000
+    return [("three_hospitals", lambda: compile_file(ROOT / "examples" / "three_hospitals.yao"),
+             3 if quick else 5),
+            (f"eight_owners_{n}", lambda: compile_source(stats_program(8, n),
+                                                          f"eight_owners_{n}"), 1 if quick else 2)]
 
 
-def run_case(name: str, circuit, repeats: int) -> dict:
+def run_case(name: str, circuit, repeats: int, compile_seconds: float) -> dict:
+    from yaogc.circuits.shares import shared_inputs
+    from yaogc.runtime.handshake import Roles
     from yaogc.runtime.owners_local import run_owners_local
+    from yaogc.runtime.protocol import plan
+    t0 = time.perf_counter()
+    plan(shared_inputs(circuit), Roles("garbler", "evaluator"), 1)
+    schedule_seconds = time.perf_counter() - t0
     inputs = readings(circuit, 1)
     runs = []
     for _ in range(repeats):
@@ -96,7 +105,8 @@ def run_case(name: str, circuit, repeats: int) -> dict:
         "owner_bytes_sent": max(o.stats["bytes_sent"] for o in own),
         "owner_bytes_received": max(o.stats["bytes_received"] for o in own),
         "server_compute_seconds": g["compute_seconds"],
-        "schedule_seconds": g["schedule_seconds"],
+        "compile_seconds": round(compile_seconds, 3),
+        "schedule_seconds": round(schedule_seconds, 3),
         "link_bytes": g["link_bytes_sent"] + g["link_bytes_received"],
         "session_wall_seconds": round(wall, 4),
         "repeats": repeats,
@@ -109,7 +119,11 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON list")
     ap.add_argument("--quick", action="store_true", help="a reduced set, under a minute")
     args = ap.parse_args(argv)
-    rows = [run_case(name, c, reps) for name, c, reps in cases(args.quick)]
+    rows = []
+    for name, make, reps in cases(args.quick):
+        t0 = time.perf_counter()
+        circuit = make()
+        rows.append(run_case(name, circuit, reps, time.perf_counter() - t0))
     if args.json:
         print(json.dumps(rows))
         return 0

@@ -17,6 +17,8 @@ the owners the original circuit addresses it to. Neither half alone says anythin
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .circuit import Circuit, InputPort, Op, OutputPort, bits_port_type
@@ -29,8 +31,20 @@ def share_port_name(port: InputPort, server: str) -> str:
     return f"{port.party}.{port.name}@{server}"
 
 
+_CACHE: "weakref.WeakKeyDictionary[Circuit, Circuit]" = weakref.WeakKeyDictionary()
+
+
 def shared_inputs(circuit: Circuit) -> Circuit:
-    """The circuit on XOR-shared inputs (see the module docstring)."""
+    """The circuit on XOR-shared inputs (see the module docstring); built once per circuit,
+    so its Schedule, cached per circuit object, is built once too (and inherited by forked
+    server processes)."""
+    got = _CACHE.get(circuit)
+    if got is None:
+        got = _CACHE[circuit] = _shared(circuit)
+    return got
+
+
+def _shared(circuit: Circuit) -> Circuit:
     n = circuit.n_inputs
     ins = []
     for k, server in enumerate(SERVERS):

@@ -3,7 +3,8 @@
 What the three-hospital ``yaogc demo``, the tests and ``benchmarks/owners.py`` use: the
 garbling server, the evaluating server and one process per data owner, talking over loopback
 TCP (or TLS) exactly as separately started ``yaogc serve`` and ``yaogc submit`` commands do.
-Inputs are checked in the calling process before anything starts. Security model:
+Inputs are checked and the two-server circuit scheduled in the calling process before
+anything starts (forked processes inherit the schedule). Security model:
 :mod:`yaogc.runtime.servers`.
 """
 
@@ -14,12 +15,15 @@ from typing import Any
 
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
+from yaogc.circuits.shares import shared_inputs
 
+from . import handshake as hs
 from . import sharing as sh
 from .inputs import PartyInputs, party_inputs
 from .local import PartyFailed, _context, _message, _reap, _result, run_in_child
 from .net import check_timeout
 from .owners import OwnerTLS, submit
+from .protocol import plan
 from .servers import serve
 
 
@@ -63,6 +67,8 @@ def run_owners_local(circuit: Circuit, inputs: dict[str, Any], *, timeout: float
     timeout = check_timeout(timeout)
     parties = sh.waited_for(circuit)
     own = {p: owner_inputs(circuit, p, inputs.get(p)) for p in parties}
+    # schedule the two-server circuit once, here: both forked servers inherit it
+    plan(shared_inputs(circuit), hs.Roles(*sh.SERVERS), 1)
     ctx = _context(start_method)
     procs, pipes = {}, {}
 
