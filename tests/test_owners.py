@@ -35,13 +35,13 @@ FOUR = """party north, south, east, registry
 def main(n: u8 @north, s: u8 @south, e: u8 @east) -> (total: u16 @both,
                                                       most: u8 @(registry, north),
                                                       n_above: u2 @east):
-    return n + s + e, max(max(n, s), e), (n > 100) + (s > 100)
+    return u16(n) + s + e, max(max(n, s), e), u2(n > 100) + u2(s > 100)
 """
 
 EIGHT = ("party " + ", ".join(f"o{i}" for i in range(1, 9)) + "\n"
          "def main(" + ", ".join(f"x{i}: u16 @o{i}" for i in range(1, 9))
          + ") -> (total: u32 @both, top: u16 @(o1, o8)):\n"
-         "    return " + " + ".join(f"x{i}" for i in range(1, 9))
+         "    return u32(x1) + " + " + ".join(f"x{i}" for i in range(2, 9))
          + ", max(" + ", max(".join(f"x{i}" for i in range(1, 8)) + ", x8" + ")" * 7 + "\n")
 
 
