@@ -188,6 +188,18 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
     return got
 
 
+def cached_schedules(circuit: Circuit) -> dict:
+    """The Schedules computed so far for ``circuit``, by parameters: to send along with the
+    circuit to another process, which takes them with :func:`adopt_schedules`."""
+    return dict(_CACHE.get(circuit, {}))
+
+
+def adopt_schedules(circuit: Circuit, schedules: dict) -> None:
+    """Take Schedules of ``circuit`` made elsewhere (from :func:`cached_schedules` of the
+    same circuit), so this process does not compute them again."""
+    _CACHE.setdefault(circuit, {}).update(schedules)
+
+
 # --- on disk ---------------------------------------------------------------------------------
 _DISK = {"on": False}
 _DISK_HEADER = b"yaogc-schedule 1 "

@@ -150,6 +150,12 @@ def cmd_run(args) -> int:
         if seconds >= (1.0 if sys.stderr.isatty() else 10.0) and not args.quiet:
             print(f"{circuit.name}: scheduled in {seconds:.1f} s", file=sys.stderr, flush=True)
 
+    if args.workers is not None or args.scheduler is not None:
+        if args.malicious:
+            raise InputError("--malicious (dual execution) runs on one pair of processes; it "
+                             "cannot be combined with --workers or --scheduler")
+        return _run_sharded(args, circuit, role, party, roles, own, tls, listen, connect,
+                            on_listening, compiled, mapped)
     faults = None
     if args.malicious:
         from .dualex import Faults
@@ -159,19 +165,27 @@ def cmd_run(args) -> int:
                     garbler=roles.garbler, on_listening=on_listening,
                     progress=False if args.quiet else None, on_scheduled=on_scheduled,
                     engine=args.engine, malicious=args.malicious, testing_faults=faults)
+    return report(args, circuit, party, role, res, compiled, mapped, stats_line,
+                  mode=" dual execution," if args.malicious else "")
+
+
+def report(args, circuit, party: str, role: str, res, compiled: dict, mapped, summary,
+           mode: str = "", **more) -> int:
+    """Print a finished run: its outputs (or JSON with ``more``), then ``summary(stats)``;
+    ``--output`` writes them to a file too."""
+    from .cli import EXIT_OK
     res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
     res.stats["compile_cached"] = compiled.get("cached", False)
     if args.json:
         _write_results(args, circuit, res, mapped)
-        print(json.dumps({"outputs": res.json_outputs(circuit), "stats": res.stats}))
+        print(json.dumps({"outputs": res.json_outputs(circuit), "stats": res.stats, **more}))
         return EXIT_OK
     if not res.outputs or not res.outputs[0]:
         print(f"no output of {circuit.name} is addressed to {party}", file=sys.stderr)
     _write_results(args, circuit, res, mapped)
     print_outputs(circuit, res)
     if not args.quiet:
-        mode = " dual execution," if args.malicious else ""
-        print(f"{party} ({role}):{mode} {stats_line(res.stats)}", file=sys.stderr)
+        print(f"{party} ({role}):{mode} {summary(res.stats)}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -180,6 +194,48 @@ def _write_results(args, circuit, res, mapped) -> None:
         from .results import records, write_output
         write_output(args.output, circuit, records(circuit, res.outputs,
                                                    mapped.kept if mapped else None))
+
+
+def _run_sharded(args, circuit, role, party, roles, own, tls, listen, connect, on_listening,
+                 compiled, mapped) -> int:
+    """``run --workers N``: the batch sharded over N worker pairs on this party's own Dask
+    cluster (:mod:`yaogc.runtime.cluster`)."""
+    from .cli import UsageError
+    from .cluster import run_sharded
+    from .shards import parse_endpoints
+    import logging
+    # Dask's own log lines (a worker lost, a task failed) would interleave with the run's
+    # messages; every failure that matters reaches the user as yaogc's own error
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    if args.workers is None:
+        raise UsageError("--scheduler needs --workers N: the number of worker pairs (the "
+                         "other party gives the same N)")
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: give at least 1 worker pair")
+    if args.retries < 0:
+        raise UsageError(f"--retries {args.retries}: give 0 or more")
+    endpoints = (parse_endpoints(args.worker_endpoints, args.workers)
+                 if args.worker_endpoints else None)
+    res = run_sharded(circuit, role, own, workers=args.workers, scheduler=args.scheduler,
+                      listen=listen, connect=connect, endpoints=endpoints, tls=tls,
+                      timeout=args.timeout, retries=args.retries,
+                      insecure_plain_tcp=args.insecure_plain_tcp, garbler=roles.garbler,
+                      engine=args.engine, on_listening=on_listening,
+                      progress=False if args.quiet else None)
+    return report(args, circuit, party, role, res, compiled, mapped, sharded_line,
+                  shards=res.shards)
+
+
+def sharded_line(st: dict) -> str:
+    """The summary of a sharded run: shards, rows, rate, bytes, and where the time went."""
+    from .progress import _si
+    return (f"{st['shards']} worker pairs, {st['batch']} rows, {st['and_gates']} AND gates, "
+            f"{_si(st['and_per_second'])} AND/s, sent {_human_bytes(st['bytes_sent'])}, "
+            f"received {_human_bytes(st['bytes_received'])}; schedule "
+            f"{_secs(st['schedule_seconds'])}, manifest {_secs(st['manifest_seconds'])}, "
+            f"slowest shard {_secs(st['longest_shard_seconds'])}, coordinator "
+            f"{_secs(st['coordinator_seconds'])}, total {_secs(st['total_seconds'])}; "
+            + transport_line(st))
 
 
 def cmd_demo(args) -> int:
@@ -218,6 +274,8 @@ def register(sub) -> None:
         epilog="examples:\n"
                "  yaogc run aes_128.txt --as garbler --listen 127.0.0.1:7000 --input in1=0x0011..\n"
                "  yaogc run aes_128.txt --as evaluator --connect 127.0.0.1:7000 --input in2=0x..\n"
+               "  yaogc run score.yao --as vendor --listen 0.0.0.0:7000 --workers 4 --inputs w.json\n"
+               "  yaogc run score.yao --as clinic --connect vendor:7000 --workers 4 --inputs p.csv\n"
                "exit status: 0 success, 2 usage or bad input, 3 network, peer or protocol failure")
     run.add_argument("file", help="Bristol Fashion or native circuit, or a .yao program")
     run.add_argument("--as", dest="as_", required=True, metavar="ROLE|PARTY",
@@ -259,6 +317,23 @@ def register(sub) -> None:
     run.add_argument("--quiet", action="store_true", help="no progress line or statistics")
     from .cli import add_table_flags
     add_table_flags(run)
+    shard = run.add_argument_group(
+        "sharded runs (pip install 'yaogc[cluster]')",
+        "Split the batch over N worker pairs: this party's own Dask cluster runs N sessions "
+        "with the other party's cluster, worker i with worker i. The coordinators meet at "
+        "--listen/--connect HOST:PORT; the listening party's workers accept on the N ports "
+        "after PORT (any free ports for port 0) unless --worker-endpoints lists them.")
+    shard.add_argument("--workers", type=int, metavar="N",
+                       help="worker pairs (both parties give the same N); without "
+                            "--scheduler, a local Dask cluster of N worker processes")
+    shard.add_argument("--scheduler", metavar="ADDRESS",
+                       help="use this party's existing Dask cluster (tcp://HOST:PORT)")
+    shard.add_argument("--worker-endpoints", metavar="HOST:PORT,..",
+                       help="N endpoints: where the listening party's workers accept, or "
+                            "where the connecting party's workers connect")
+    shard.add_argument("--retries", type=int, default=0, metavar="K",
+                       help="rerun a failed shard up to K times, with fresh keys (both "
+                            "parties give the same K; default 0)")
     add_cache_flag(run)
     run.add_argument("--json", action="store_true",
                      help='print {"outputs": ..., "stats": ...} (outputs: a list for a batch)')

@@ -491,6 +491,13 @@ def prepare(circuit: Circuit, who: str, inputs: Any = None, *,
     ``who`` is ``garbler``, ``evaluator`` or a party name; ``inputs`` a PartyInputs, one dict
     of name -> value, or a list of such dicts (a batch).
     """
+    roles, role, inputs = own_inputs(circuit, who, inputs, garbler=garbler)
+    return plan(circuit, roles, inputs.k, engine), role, inputs
+
+
+def own_inputs(circuit: Circuit, who: str, inputs: Any = None, *,
+               garbler: str | None = None) -> tuple[hs.Roles, str, PartyInputs]:
+    """The roles, this side's role and its checked inputs (see :func:`prepare`)."""
     roles = hs.resolve_roles(circuit, garbler)
     role = hs.resolve_self(roles, who)
     if not isinstance(inputs, PartyInputs):
@@ -501,7 +508,7 @@ def prepare(circuit: Circuit, who: str, inputs: Any = None, *,
                              f"not {type(inputs).__name__}")
         inputs = party_inputs(circuit, roles.party_of(role), one, rows, batch=rows is not None,
                               source="inputs")
-    return plan(circuit, roles, inputs.k, engine), role, inputs
+    return roles, role, inputs
 
 
 def run_party(circuit: Circuit, who: str, inputs: Any = None, *,

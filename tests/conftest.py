@@ -33,6 +33,16 @@ def bristol_path():
     return get
 
 
+@pytest.fixture(scope="module")
+def tls_pair(tmp_path_factory):
+    """(garbler's, evaluator's) TLSConfig: fresh certificates, each pinning the other's."""
+    from yaogc.runtime.tls import TLSConfig, generate_certificate
+    d = tmp_path_factory.mktemp("certs")
+    ka, ca = generate_certificate("garbler", d)
+    kb, cb = generate_certificate("evaluator", d)
+    return TLSConfig(ca, ka, cb), TLSConfig(cb, kb, ca)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels():
     """Compile (or load from numba's cache) every front-end kernel once, before any test, so

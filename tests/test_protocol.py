@@ -18,7 +18,6 @@ from yaogc.runtime.channel import memory_pair
 from yaogc.runtime.inputs import party_inputs, read_input_file
 from yaogc.runtime.local import run_local
 from yaogc.runtime.protocol import (evaluator_session, garbler_session, plan, prepare)
-from yaogc.runtime.tls import TLSConfig, generate_certificate
 
 def hospitals_circuit(width=16):
     """Two hospitals learn their combined count of cases and whether st_anne sees more."""
@@ -244,14 +243,6 @@ def test_input_files_csv_and_json(tmp_path):
 
 
 # -- the nine reference circuits between two real processes ----------------------------------
-@pytest.fixture(scope="module")
-def tls_pair(tmp_path_factory):
-    d = tmp_path_factory.mktemp("certs")
-    ka, ca = generate_certificate("garbler", d)
-    kb, cb = generate_certificate("evaluator", d)
-    return TLSConfig(ca, ka, cb), TLSConfig(cb, kb, ca)
-
-
 @pytest.mark.parametrize("name", REFERENCE)
 def test_reference_circuit_two_processes(name, bristol_path, tls_pair):
     c = load(bristol_path(name))

@@ -1,0 +1,218 @@
+"""Sharded runs: a batch split over worker pairs of two separate Dask clusters (one per party),
+over TLS on loopback, checked row by row against the plaintext evaluator; a mismatched N, a
+worker killed mid-run (with and without retries), and the manifest's rules."""
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+pytest.importorskip("distributed", reason="sharded runs need the cluster extra (yaogc[cluster])")
+
+from yaogc.circuits.evaluate import decode_outputs, evaluate_bits  # noqa: E402
+from yaogc.compiler import compile_file  # noqa: E402
+from yaogc.runtime import shards as sh  # noqa: E402
+from yaogc.runtime.cluster import ShardedResult, local_cluster, run_sharded  # noqa: E402
+from yaogc.runtime.handshake import resolve_roles  # noqa: E402
+from yaogc.runtime.inputs import party_inputs  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+WAIT = 120   # seconds: a bound on a whole two-party test run, never reached when it passes
+
+
+# -- the manifest's rules -------------------------------------------------------------------
+@given(st.integers(1, 500), st.integers(1, 64))
+def test_split_rows_is_contiguous_balanced_and_complete(k, n):
+    if k < n:
+        with pytest.raises(sh.InputError, match="cannot be split"):
+            sh.split_rows(k, n)
+        return
+    rows = sh.split_rows(k, n)
+    assert sum(rows) == k and len(rows) == n
+    assert max(rows) - min(rows) <= 1
+    assert rows == sorted(rows, reverse=True)          # the larger shards come first
+    first = sh.starts(rows)
+    assert first[0] == 0 and first[-1] == k
+
+
+def test_worker_ports_follow_the_coordinators():
+    assert sh.port_range("10.0.0.1", 7000, 3) == [("10.0.0.1", 7001), ("10.0.0.1", 7002),
+                                                  ("10.0.0.1", 7003)]
+    assert sh.port_range("h", 0, 2) == [("h", 0), ("h", 0)]
+    with pytest.raises(sh.InputError, match="past 65535"):
+        sh.port_range("h", 65534, 2)
+    assert sh.parse_endpoints("a:1, b:2", 2) == [("a", 1), ("b", 2)]
+    with pytest.raises(sh.InputError, match="1 endpoint listed, but --workers is 2"):
+        sh.parse_endpoints("a:1", 2)
+    assert sh.reachable(("0.0.0.0", 9), "peer.example") == ("peer.example", 9)
+    assert sh.reachable(("10.1.1.1", 9), "peer.example") == ("10.1.1.1", 9)
+
+
+def test_hello_differences_are_listed():
+    roles = resolve_roles(compile_file(ROOT / "examples" / "logistic_score.yao"))
+    mine = sh.describe("ab" * 32, roles, "garbler", 2, 10, 0, True)
+    theirs = dict(sh.describe("cd" * 32, roles, "evaluator", 3, 11, 1, True))
+    diffs = "; ".join(sh.compare(mine, theirs))
+    for part in ("circuit", "worker pairs: this party runs 2, the other party 3",
+                 "batch: 10 rows here, 11", "retries: 0 here, 1"):
+        assert part in diffs
+    theirs = sh.describe("ab" * 32, roles, "evaluator", 2, None, 0, False)
+    assert sh.check_hello(mine, theirs) == 10          # the side with inputs gives K
+    with pytest.raises(sh.ProtocolError, match="bad 'shards'"):
+        sh.validate_hello(dict(theirs, shards=0))
+
+
+# -- two separate clusters --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def clusters():
+    """Each party's own local cluster (3 single-threaded workers in this process)."""
+    with local_cluster(3, processes=False) as g, local_cluster(3, processes=False) as e:
+        yield g, e
+
+
+def both(circuit, g_in, e_in, g_kw, e_kw, tls=None):
+    """Run both coordinators (the garbler listens) in threads; each side's result or error."""
+    out: dict = {}
+    port: dict = {}
+    ready = threading.Event()
+
+    def side(name, who, inputs, kw):
+        try:
+            if name == "g":
+                kw = dict(kw, listen=("127.0.0.1", 0),
+                          on_listening=lambda h, p: (port.update(p=p), ready.set()))
+            else:
+                assert ready.wait(WAIT)
+                kw = dict(kw, connect=("127.0.0.1", port["p"]))
+            out[name] = run_sharded(circuit, who, inputs, timeout=20,
+                                    tls=(tls[0] if name == "g" else tls[1]) if tls else None,
+                                    **kw)
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            out[name] = e
+            ready.set()
+
+    threads = [threading.Thread(target=side, args=("g", "garbler", g_in, g_kw)),
+               threading.Thread(target=side, args=("e", "evaluator", e_in, e_kw))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+        assert not t.is_alive(), "a coordinator did not finish"
+    return out["g"], out["e"]
+
+
+def plaintext(circuit, g_rows, e_rows):
+    roles = resolve_roles(circuit)
+    k = len(g_rows)
+    bits = np.zeros((k, circuit.n_inputs), dtype=np.uint8)
+    for party, rows in ((roles.garbler, g_rows), (roles.evaluator, e_rows)):
+        got = party_inputs(circuit, party, None, rows, batch=True)
+        bits[:, got.wires] = got.bits
+    return decode_outputs(circuit, evaluate_bits(circuit, bits))
+
+
+def _scoring_rows(k, seed):
+    rng = np.random.default_rng(seed)   # test data only, never key material
+    clinic = [{"features": [round(float(x), 3) for x in rng.uniform(-2, 2, 8)]}
+              for _ in range(k)]
+    vendor = [{"weights": [round(float(x), 3) for x in rng.uniform(-1, 1, 8)],
+               "bias": round(float(rng.uniform(-1, 1)), 3)} for _ in range(k)]
+    return clinic, vendor
+
+
+@pytest.mark.parametrize("pairs", [1, 3])
+def test_sharded_scoring_over_tls_matches_the_plaintext_evaluator(clusters, tls_pair, pairs):
+    circuit = compile_file(ROOT / "examples" / "logistic_score.yao")
+    clinic, vendor = _scoring_rows(7, pairs)
+    g, e = both(circuit, clinic, vendor, {"workers": pairs, "client": clusters[0]},
+                {"workers": pairs, "client": clusters[1]}, tls_pair)
+    for r in (g, e):
+        assert isinstance(r, ShardedResult), r
+    want = plaintext(circuit, clinic, vendor)
+    assert [row["risk"] for row in g.outputs] == [w["risk"] for w in want]   # row by row
+    assert all(row == {} for row in e.outputs)    # the vendor learns nothing
+    assert g.stats["rows"] == sh.split_rows(7, pairs) and g.stats["shards"] == pairs
+    assert g.stats["tls"] == "TLSv1.3" and e.stats["tls"] == "TLSv1.3"
+    assert g.stats["and_gates"] == e.stats["and_gates"] > 0
+    assert sorted(s["shard"] for s in g.shards) == list(range(pairs))
+    assert all(s["stats"]["tls"] == "TLSv1.3" for s in g.shards + e.shards)
+
+
+def test_sharded_aes_rows_in_record_order(clusters, bristol_path):
+    from yaogc.circuits.bristol import load_circuit
+    circuit = load_circuit(str(bristol_path("aes_128.txt")))
+    g_rows = [{"in1": (0x0123456789ABCDEF << 64) + i} for i in range(5)]
+    e_rows = [{"in2": 1000003 * i + 7} for i in range(5)]
+    g, e = both(circuit, g_rows, e_rows, {"workers": 3, "client": clusters[0]},
+                {"workers": 3, "client": clusters[1]})
+    want = [w["out1"] for w in plaintext(circuit, g_rows, e_rows)]
+    assert [row["out1"] for row in g.outputs] == want
+    assert [row["out1"] for row in e.outputs] == want
+    assert g.stats["rows"] == [2, 2, 1]
+
+
+def test_mismatched_worker_pairs_are_refused_on_both_sides(clusters):
+    circuit = compile_file(ROOT / "examples" / "logistic_score.yao")
+    clinic, vendor = _scoring_rows(4, 0)
+    g, e = both(circuit, clinic, vendor, {"workers": 2, "client": clusters[0]},
+                {"workers": 3, "client": clusters[1]})
+    assert isinstance(g, sh.ShardMismatch) and isinstance(e, sh.ShardMismatch)
+    assert "manifest: " in str(g) and "worker pairs: this party runs 2, the other party 3" in str(g)
+    assert "worker pairs: this party runs 3, the other party 2" in str(e)
+    assert g.exit_code == e.exit_code == 3
+
+
+def test_a_batch_smaller_than_the_worker_pairs_is_a_usage_error(clusters):
+    circuit = compile_file(ROOT / "examples" / "logistic_score.yao")
+    clinic, _ = _scoring_rows(2, 0)
+    with pytest.raises(sh.InputError, match="a batch of 2 rows cannot be split over 3"):
+        run_sharded(circuit, "clinic", clinic, workers=3, client=clusters[0],
+                    listen=("127.0.0.1", 0))
+
+
+# -- a worker killed mid-run ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def process_cluster():
+    """The evaluator's cluster of 2 worker processes, so that one can be killed."""
+    with local_cluster(2, processes=True) as c:
+        yield c
+
+
+def _killer(flag: str):
+    def hook(shard, phase):
+        # runs in the evaluator's worker process: it dies while shard 2 waits for its tables
+        if shard == 1 and phase == "tables" and not os.path.exists(flag):
+            Path(flag).touch()
+            time.sleep(0.5)    # mid-phase: its report of the phase has reached the scheduler
+            os.kill(os.getpid(), signal.SIGKILL)
+    return hook
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+def test_a_worker_killed_mid_run(clusters, process_cluster, tmp_path, bristol_path, retries):
+    from yaogc.circuits.bristol import load_circuit
+    circuit = load_circuit(str(bristol_path("adder64.txt")))
+    g_rows = [{"in1": i} for i in range(6)]
+    e_rows = [{"in2": 10 * i} for i in range(6)]
+    process_cluster.wait_for_workers(2, timeout=60)
+    g, e = both(circuit, g_rows, e_rows,
+                {"workers": 2, "client": clusters[0], "retries": retries},
+                {"workers": 2, "client": process_cluster, "retries": retries,
+                 "on_phase": _killer(str(tmp_path / "killed"))})
+    assert (tmp_path / "killed").exists()
+    if retries:
+        # the shard reran with fresh keys on a live worker
+        assert [r["out1"] for r in e.outputs] == [11 * i for i in range(6)]
+        assert e.stats["attempts"] == 3 and g.stats["attempts"] == 3
+        return
+    for err in (g, e):
+        assert isinstance(err, sh.ShardFailed), err
+        assert str(err).startswith("run: shard 2 of 2 (rows 4-6) failed")
+        assert "no output of the run is valid" in str(err)
+    assert "this party: in the tables phase, this party's worker" in str(e) and "died" in str(e)
+    assert "the other party: in the tables phase" in str(g) and "died" in str(g)
