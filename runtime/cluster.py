@@ -67,8 +67,13 @@ def local_cluster(n: int, *, processes: bool = True):
     dask, distributed = _dask()
     if n < 1:
         raise InputError(f"--workers {n}: need at least 1 worker")
+    # worker processes fork from a server that has imported Dask and yaogc once, instead of
+    # each starting an interpreter and importing them (seconds each on a busy machine); the
+    # setting holds while the cluster lives, for the processes that replace dead workers too
     with dask.config.set({"distributed.scheduler.allowed-failures": 0,
-                          "distributed.admin.system-monitor.gil.enabled": False}):
+                          "distributed.worker.multiprocessing-method": "forkserver"}):
+        if processes:
+            _preload_forkserver()
         cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1,
                                            processes=processes, dashboard_address=":0",
                                            silence_logs=logging.ERROR)
@@ -77,11 +82,22 @@ def local_cluster(n: int, *, processes: bool = True):
         except BaseException:
             cluster.close()
             raise
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+
+
+def _preload_forkserver() -> None:
+    """Add yaogc's runtime to what Dask's fork server imports before forking workers (it
+    has no effect once that server runs)."""
+    from distributed.utils import get_mp_context
+    ctx = get_mp_context()      # sets Dask's own preload list first
+    from multiprocessing import forkserver
+    have = list(getattr(forkserver._forkserver, "_preload_modules", []) or [])
+    ctx.set_forkserver_preload(have + ["yaogc.runtime.shard_worker", "yaogc.runtime.protocol",
+                                       "yaogc.gc"])
 
 
 def connect_scheduler(address: str, timeout: float):

@@ -216,3 +216,52 @@ def test_a_worker_killed_mid_run(clusters, process_cluster, tmp_path, bristol_pa
         assert "no output of the run is valid" in str(err)
     assert "this party: in the tables phase, this party's worker" in str(e) and "died" in str(e)
     assert "the other party: in the tables phase" in str(g) and "died" in str(g)
+
+
+# -- the command line -------------------------------------------------------------------------
+def test_cli_sharded_run_over_tls(tmp_path, tls_pair):
+    """The README's two commands: each party starts its own local cluster of 2 workers."""
+    from test_run_cli import CLI, run_pair
+    import csv
+    import json
+    circuit = compile_file(ROOT / "examples" / "logistic_score.yao")
+    clinic, vendor = _scoring_rows(5, 11)
+    with open(tmp_path / "clinic.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["features"])
+        w.writerows([[json.dumps(r["features"])] for r in clinic])
+    (tmp_path / "vendor.json").write_text(json.dumps(vendor))
+    g_tls, e_tls = tls_pair
+    tls = lambda c: ["--tls-cert", str(c.cert), "--tls-key", str(c.key),
+                     "--peer-cert", str(c.peer_cert)]
+    prog = str(ROOT / "examples" / "logistic_score.yao")
+    (rc1, out1, err1), (rc2, out2, err2) = run_pair(
+        ["run", prog, "--as", "vendor", "--workers", "2", "--inputs",
+         str(tmp_path / "vendor.json")] + tls(e_tls),
+        ["run", prog, "--as", "clinic", "--workers", "2", "--inputs",
+         str(tmp_path / "clinic.csv"), "--json"] + tls(g_tls), timeout=WAIT)
+    assert rc1 == 0 and rc2 == 0, (err1, err2)
+    want = [circuit.output("risk").type.to_json(w["risk"])
+            for w in plaintext(circuit, clinic, vendor)]
+    doc = json.loads(out2)
+    assert [row["risk"] for row in doc["outputs"]] == want
+    assert doc["stats"]["rows"] == [3, 2] and len(doc["shards"]) == 2
+    assert "2 worker pairs, 5 rows" in err1 and "TLSv1.3" in err1
+    assert "Traceback" not in err1 + err2
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --workers N"),
+    (["--workers", "2", "--worker-endpoints", "127.0.0.1:7001"],
+     "--worker-endpoints: 1 endpoint listed, but --workers is 2"),
+    (["--workers", "0"], "--workers 0: give at least 1 worker pair"),
+])
+def test_cli_sharded_usage_errors(bristol_path, extra, message):
+    import subprocess
+    from test_run_cli import CLI
+    f = str(bristol_path("adder64.txt"))
+    r = subprocess.run(CLI + ["run", f, "--as", "garbler", "--input", "in1=1",
+                              "--listen", "127.0.0.1:0"] + extra,
+                       capture_output=True, text=True, timeout=WAIT)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith(message) and "Traceback" not in r.stderr
