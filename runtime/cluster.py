@@ -76,7 +76,7 @@ def local_cluster(n: int, *, processes: bool = True):
             _preload_forkserver()
         cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1,
                                            processes=processes, dashboard_address=":0",
-                                           silence_logs=logging.ERROR)
+                                           silence_logs=logging.CRITICAL)
         try:
             client = distributed.Client(cluster)
         except BaseException:
@@ -223,6 +223,7 @@ class _Coordinator:
         self.rows: list[int] = []
         self.ctl: _Control | None = None
         self._circuit_ref = None
+        self._shipped_for: list[int] | None = None
         self.schedule_seconds = 0.0
         self.grace: dict[tuple[int, int], float] = {}   # when to stop waiting for our side
 
@@ -245,18 +246,8 @@ class _Coordinator:
                 else self.inputs)
         task = ShardTask(self.run, shard, attempt, inputs=part, listen=listen, connect=connect,
                          **self.task_kw)
-        if self._circuit_ref is None or attempt > 0:
-            # schedule the circuit once, for every shard size, and send it with its
-            # Schedules once to each worker (not with every task); again for a rerun, as a
-            # worker that died may have taken copies with it
-            from yaogc.circuits.schedule import cached_schedules
-            from yaogc.gc.workload import plan_for
-            t = time.perf_counter()
-            for size in sorted(set(self.rows)):
-                plan_for(self.circuit, size, self.task_kw["engine"])
-            self.schedule_seconds += time.perf_counter() - t
-            shipped = (self.circuit, cached_schedules(self.circuit))
-            self._circuit_ref = self.client.scatter([shipped], broadcast=True, hash=False)[0]
+        if attempt > 0:
+            self._ship()    # a worker that died may have taken copies of the circuit with it
         workers = self._workers()
         prefer = [workers[(shard + attempt) % len(workers)]] if workers else None
         fut = self.client.submit(run_shard, task, self._circuit_ref, pure=False,
@@ -264,6 +255,19 @@ class _Coordinator:
                                  workers=prefer, allow_other_workers=True, retries=0)
         self.futures[(shard, attempt)] = fut
         fut.add_done_callback(lambda f, k=(shard, attempt): self.events.put(("done", k)))
+
+    def _ship(self) -> None:
+        """Schedule the circuit once, for every shard size, and send it with its Schedules
+        once to each worker (not with every task)."""
+        from yaogc.circuits.schedule import cached_schedules
+        from yaogc.gc.workload import plan_for
+        t = time.perf_counter()
+        for size in sorted(set(self.rows)):
+            plan_for(self.circuit, size, self.task_kw["engine"])
+        self.schedule_seconds += time.perf_counter() - t
+        shipped = (self.circuit, cached_schedules(self.circuit))
+        self._circuit_ref = self.client.scatter([shipped], broadcast=True, hash=False)[0]
+        self._shipped_for = sorted(set(self.rows))
 
     def _on_event(self, event) -> None:
         msg = event[1] if isinstance(event, tuple) else event
@@ -285,6 +289,8 @@ class _Coordinator:
         listed = listed or theirs.get("listed") is True or k != 1
         self.rows = sh.split_rows(k, self.n)
         self.client.subscribe_topic(f"yaogc-{self.run}", self._on_event)
+        if self._shipped_for != sorted(set(self.rows)):
+            self._ship()    # a side without inputs learns the shard sizes only now
         if listen_spec is not None:
             for i, ep in enumerate(listen_spec):
                 self._submit(i, 0, listen=ep)
@@ -510,6 +516,13 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
                           timeout=timeout, tls=tls, insecure_plain_tcp=insecure_plain_tcp,
                           engine=engine, on_phase=on_phase, progress=bar)
         co.check_capacity()   # refuse a cluster too small before meeting the other party
+        t_prep = time.perf_counter()
+        if own.wires.size:
+            # the circuit, scheduled, goes to the workers before the other party is met
+            co.rows = sh.split_rows(own.k, workers)
+            co._ship()
+        t_prep = time.perf_counter() - t_prep
+        scheduled_before = co.schedule_seconds
         co._listening = listening
         co._connect_host = connect[0] if connect is not None else None
         if listen is not None:
@@ -540,11 +553,14 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
         co.ctl.finish(min(timeout, 10.0))
         co.cancel()
         t_end = time.perf_counter()
-    return _result(co, role, roles, k, listed, manifest, t0, t_manifest, t_end)
+    res = _result(co, role, roles, k, listed, manifest, t0, t_manifest, t_end,
+                  co.schedule_seconds - scheduled_before)
+    res.stats["prepare_seconds"] = round(t_prep, 6)
+    return res
 
 
 def _result(co: _Coordinator, role, roles, k, listed, manifest, t0, t_manifest,
-            t_end) -> ShardedResult:
+            t_end, scheduled_during: float) -> ShardedResult:
     reps = [co.done[i] for i in range(co.n)]
     outputs = [row for rep in reps for row in rep["outputs"]]
     ands = sum(r["stats"]["and_gates"] for r in reps)
@@ -562,12 +578,11 @@ def _result(co: _Coordinator, role, roles, k, listed, manifest, t0, t_manifest,
         "schedule_seconds": round(co.schedule_seconds, 6),
         # the coordinator's share of the run: everything but scheduling (which a run on one
         # pair pays too) and the slowest worker's session
-        "coordinator_seconds": round(max(0.0, total - co.schedule_seconds
-                                         - longest), 6),
+        "coordinator_seconds": round(max(0.0, total - scheduled_during - longest), 6),
         "and_per_second": round(ands / total, 1) if total > 0 else 0.0,
         "attempts": sum(a + 1 for a in co.attempt),
         **co.transport,
     }
-    shards = [{k2: r.get(k2) for k2 in ("shard", "attempt", "worker", "pid", "seconds",
-                                        "cpu_seconds")} | {"stats": r["stats"]} for r in reps]
+    keep = ("shard", "attempt", "worker", "pid", "seconds", "cpu_seconds", "cpu_tables_seconds")
+    shards = [{key: r.get(key) for key in keep} | {"stats": r["stats"]} for r in reps]
     return ShardedResult(role, roles.party_of(role), outputs, listed, stats, shards)

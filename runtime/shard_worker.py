@@ -105,4 +105,5 @@ def run_shard(task: ShardTask, shipped: tuple) -> dict[str, Any]:
                     seconds=time.perf_counter() - t0, cpu_seconds=time.process_time() - c0)
     return dict(base, ok=True, phase="done", outputs=res.outputs, stats=res.stats,
                 listed=res.batch, seconds=time.perf_counter() - t0,
-                cpu_seconds=time.process_time() - c0)
+                cpu_seconds=time.process_time() - c0,
+                cpu_tables_seconds=res.marks["cpu_end"] - res.marks["cpu_tables"])
