@@ -1,7 +1,8 @@
 """Sharded runs over 1, 2 and 4 worker pairs on loopback: how the rate scales, and the model.
 
 Each case is a batch of a real workload (AES-128 from the Bristol reference circuits, and the
-logistic-regression scoring program ``examples/logistic_score.yao``), run by two coordinators
+logistic-regression scoring program ``examples/logistic_score.yao``) of the same number of rows
+per pair at every N (so each pair does the same work, and K grows with N), run by two coordinators
 in this process, each with its own local Dask cluster of N worker processes (the garbler's and
 the evaluator's; never one shared), over TLS 1.3 on 127.0.0.1. Cluster start and one small
 warm-up run (workers import and load the compiled kernels) are outside every figure.
@@ -15,9 +16,10 @@ Figures, from the evaluator coordinator's result:
   shards: the rate one pair reaches when each worker has a core of its own. On a 2-core
   machine the wall-clock total cannot grow with N (4 pairs are 8 busy processes on 2 cores);
   this is the figure that says whether a pair slows down when there are more of them;
-- ``coordinator_seconds`` / ``coordinator_share``: the run's wall time outside scheduling and
-  the slowest worker's session (manifest, dispatch, outcome reports, gathering), and its share
-  of the run;
+- ``coordinator_seconds`` / ``coordinator_share``: the run's wall time while no pair's session
+  ran, less scheduling (manifest, dispatch, each worker's preparation before it connects,
+  outcome reports, gathering), and its share of the run; ``skew_seconds``: how much longer the
+  sessions' span was than the slowest session (pairs that started late on a busy machine);
 - ``projection``: the model of ``docs/SCALING.md`` fed with this machine's figures: N pairs on
   N machine pairs, each pair with its own link of ``--link-gbps``, all sharing an uplink of
   ``--uplink-gbps``, each given 10 seconds of work, with the coordinator's measured fixed and
@@ -45,12 +47,12 @@ SCORING = ROOT / "examples" / "logistic_score.yao"
 
 
 def workloads(quick: bool, reference: Path) -> list[tuple[str, object, int]]:
-    """(name, circuit, rows): batches of several seconds for one pair on this machine."""
+    """(name, circuit, rows per pair): several seconds of work per pair on this machine."""
     from yaogc.circuits.bristol import load_circuit
     from yaogc.compiler import compile_file
     aes = load_circuit(str(reference / "aes_128.txt"))
     score = compile_file(SCORING)
-    return [("aes_128", aes, 240 if quick else 1200), ("logistic_score", score, 120 if quick else 600)]
+    return [("aes_128", aes, 60 if quick else 300), ("logistic_score", score, 30 if quick else 150)]
 
 
 def rows_for(circuit, k: int, seed: int):
@@ -112,8 +114,9 @@ def sharded_pair(circuit, g_rows, e_rows, n, clients, tls):
     return out["g"], out["e"]
 
 
-def measure(name, circuit, k, n, tls) -> dict:
+def measure(name, circuit, per_pair, n, tls) -> dict:
     from yaogc.runtime.cluster import local_cluster
+    k = per_pair * n        # the same work per pair at every N
     g_rows, e_rows = rows_for(circuit, k, seed=k)
     t = time.perf_counter()
     with local_cluster(n) as gc, local_cluster(n) as ec:
@@ -144,7 +147,11 @@ def measure(name, circuit, k, n, tls) -> dict:
         "manifest_seconds": st["manifest_seconds"],
         "longest_shard_seconds": st["longest_shard_seconds"],
         "coordinator_seconds": st["coordinator_seconds"],
+        # each pair's own fixed cost: handshake, base OTs, OT extension, first table byte
+        "pair_setup_seconds": round(statistics.median(s["stats"]["setup_seconds"]
+                                                      for s in e.shards), 4),
         "coordinator_share": round(st["coordinator_seconds"] / st["total_seconds"], 4),
+        "skew_seconds": st["skew_seconds"],
         "engines": sorted({s["stats"]["engine"] for s in g.shards + e.shards}),
     }
 
@@ -167,15 +174,17 @@ def projection(records: list[dict], link_gbps: float, uplink_gbps: float,
         ys = [r["coordinator_seconds"] for r in rs]
         slope = max(0.0, float(np.polyfit(xs, ys, 1)[0])) if len(set(xs)) > 1 else 0.0
         fixed = max(0.0, float(np.mean(ys) - slope * np.mean(xs)))
+        setup = statistics.median(r["pair_setup_seconds"] for r in rs)
         for n in pairs:
             work = n * per_pair * seconds_per_pair
             rate = min(n * per_pair, uplink)
-            t = work / rate + fixed + slope * n
+            t = setup + work / rate + fixed + slope * n
             out.append({"case": case, "pairs": n, "per_pair_and_per_s": round(per_pair),
                         "bound": ("uplink" if n * per_pair > uplink else
                                   "cpu" if per_pair == r_cpu else "link"),
                         "and_per_s": round(work / t),
                         "coordinator_seconds": round(fixed + slope * n, 3),
+                        "pair_setup_seconds": round(setup, 3),
                         "efficiency": round(work / t / (n * per_pair), 4)})
     return out
 
@@ -207,12 +216,12 @@ def main(argv=None) -> int:
     records = []
     with tempfile.TemporaryDirectory() as d:
         tls = certificates(Path(d))
-        for name, circuit, k in workloads(args.quick, args.reference):
+        for name, circuit, per_pair in workloads(args.quick, args.reference):
             for n in pairs:
-                rec = measure(name, circuit, k, n, tls)
+                rec = measure(name, circuit, per_pair, n, tls)
                 records.append(rec)
                 if not args.json:
-                    print(f"{name:15s} K={k:5d} pairs={n}: {rec['and_per_s'] / 1e6:6.2f} M AND/s "
+                    print(f"{name:15s} K={rec['batch']:5d} pairs={n}: {rec['and_per_s'] / 1e6:6.2f} M AND/s "
                           f"({rec['per_pair_and_per_s'] / 1e6:.2f} M per pair), CPU-bound "
                           f"{rec['cpu_and_per_s_per_pair'] / 1e6:.2f} M AND/s per pair "
                           f"(tables only {rec['cpu_tables_and_per_s_per_pair'] / 1e6:.2f} M), "

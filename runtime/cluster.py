@@ -532,6 +532,7 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
             ch = net.connect(connect[0], connect[1], timeout, tls,
                              insecure_plain_tcp=insecure_plain_tcp, phase="manifest")
         t0 = time.perf_counter()   # connected: waiting for the other party is not counted
+        wall0 = time.time()
         try:
             bar.restart()
             k, listed, manifest = co.start(ch, listening, co._connect_host,
@@ -553,14 +554,15 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
         co.ctl.finish(min(timeout, 10.0))
         co.cancel()
         t_end = time.perf_counter()
+        wall_end = time.time()
     res = _result(co, role, roles, k, listed, manifest, t0, t_manifest, t_end,
-                  co.schedule_seconds - scheduled_before)
+                  co.schedule_seconds - scheduled_before, wall0, wall_end)
     res.stats["prepare_seconds"] = round(t_prep, 6)
     return res
 
 
 def _result(co: _Coordinator, role, roles, k, listed, manifest, t0, t_manifest,
-            t_end, scheduled_during: float) -> ShardedResult:
+            t_end, scheduled_during: float, wall0: float, wall_end: float) -> ShardedResult:
     reps = [co.done[i] for i in range(co.n)]
     outputs = [row for rep in reps for row in rep["outputs"]]
     ands = sum(r["stats"]["and_gates"] for r in reps)
@@ -568,6 +570,9 @@ def _result(co: _Coordinator, role, roles, k, listed, manifest, t0, t_manifest,
     # a session's own time, from its connection to its outputs (a listening worker's wait
     # for its peer to connect is the coordinators' time, not the session's)
     longest = max(r["stats"]["total_seconds"] for r in reps)
+    # while any pair's session ran (from the first connection to the last end)
+    busy = (min(wall_end, max(r["session_end"] for r in reps))
+            - max(wall0, min(r["session_start"] for r in reps)))
     stats = {
         "and_gates": ands, "batch": k, "shards": co.n, "rows": manifest.rows,
         "bytes_sent": sum(r["stats"]["bytes_sent"] for r in reps),
@@ -576,9 +581,12 @@ def _result(co: _Coordinator, role, roles, k, listed, manifest, t0, t_manifest,
         "total_seconds": round(total, 6),
         "longest_shard_seconds": round(longest, 6),
         "schedule_seconds": round(co.schedule_seconds, 6),
-        # the coordinator's share of the run: everything but scheduling (which a run on one
-        # pair pays too) and the slowest worker's session
-        "coordinator_seconds": round(max(0.0, total - scheduled_during - longest), 6),
+        # the coordinators' share of the run: the time no pair's session was running, less
+        # scheduling (which a run on one pair pays too): manifest, dispatch, each worker's
+        # preparation before it connects, outcomes, gathering
+        "coordinator_seconds": round(max(0.0, total - scheduled_during - busy), 6),
+        # how unevenly the pairs ran: the sessions' span beyond the slowest session
+        "skew_seconds": round(max(0.0, busy - longest), 6),
         "and_per_second": round(ands / total, 1) if total > 0 else 0.0,
         "attempts": sum(a + 1 for a in co.attempt),
         **co.transport,

@@ -103,7 +103,11 @@ def run_shard(task: ShardTask, shipped: tuple) -> dict[str, Any]:
         return dict(base, ok=False, phase=state["phase"],
                     error=f"internal error (a bug in yaogc): {type(e).__name__}: {e}",
                     seconds=time.perf_counter() - t0, cpu_seconds=time.process_time() - c0)
+    ended = time.time()
     return dict(base, ok=True, phase="done", outputs=res.outputs, stats=res.stats,
+                # wall-clock instants (comparable between this party's processes) of the
+                # session's connection and its end
+                session_start=ended - res.stats["total_seconds"], session_end=ended,
                 listed=res.batch, seconds=time.perf_counter() - t0,
                 cpu_seconds=time.process_time() - c0,
                 cpu_tables_seconds=res.marks["cpu_end"] - res.marks["cpu_tables"])
