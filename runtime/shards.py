@@ -135,6 +135,10 @@ def _int(msg: Mapping, key: str, low: int, high: int, what: str, *, none: bool =
 
 
 def validate_hello(msg: Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(msg.get("protocol"), str) and msg["protocol"] != PROTOCOL:
+        raise ShardMismatch(f"the other party speaks {shown(msg['protocol'])}, not a sharded "
+                            f"run ({PROTOCOL}): both parties need --workers N",
+                            phase="manifest")
     for key in ("protocol", "circuit", "role"):
         if not isinstance(msg.get(key), str):
             raise ProtocolError(f"the other coordinator's hello has no '{key}' (is it a yaogc "

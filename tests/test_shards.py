@@ -65,6 +65,20 @@ def test_hello_differences_are_listed():
     assert sh.check_hello(mine, theirs) == 10          # the side with inputs gives K
     with pytest.raises(sh.ProtocolError, match="bad 'shards'"):
         sh.validate_hello(dict(theirs, shards=0))
+    with pytest.raises(sh.ShardMismatch, match="both parties need --workers N"):
+        sh.validate_hello(dict(theirs, protocol="yaogc-yao/2"))
+
+
+def test_progress_line_counts_shards_rows_and_rate():
+    import io
+    from yaogc.runtime.progress import ShardProgress
+    out = io.StringIO()
+    bar = ShardProgress(3, label="clinic: ", enabled=True, stream=out)
+    bar.update(1, 40, 2_000_000)
+    assert "clinic: shards 1/3, 40 rows, 2.0M AND, " in out.getvalue()
+    assert "AND/s" in out.getvalue()
+    bar.close()
+    assert out.getvalue().endswith("\r")
 
 
 # -- two separate clusters --------------------------------------------------------------------
