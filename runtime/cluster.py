@@ -242,8 +242,10 @@ class _Coordinator:
 
     def _submit(self, shard: int, attempt: int, *, listen=None, connect=None) -> None:
         first = sh.starts(self.rows)
-        part = (_slice(self.inputs, first[shard], first[shard + 1]) if self.own_wires
-                else self.inputs)
+        # a side without inputs, or with one row for the whole batch (each shard's session
+        # broadcasts it), sends what it has to every shard
+        part = (_slice(self.inputs, first[shard], first[shard + 1])
+                if self.own_wires and self.inputs.k == sum(self.rows) else self.inputs)
         task = ShardTask(self.run, shard, attempt, inputs=part, listen=listen, connect=connect,
                          **self.task_kw)
         if attempt > 0:
@@ -496,8 +498,9 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
     if not 0 <= retries <= sh.MAX_RETRIES:
         raise InputError(f"--retries {retries}: give 0..{sh.MAX_RETRIES}")
     roles, role, own = own_inputs(circuit, who, inputs, garbler=garbler)
-    if own.wires.size and own.k < workers:
-        sh.split_rows(own.k, workers)   # refuses, naming the sizes
+    sized = bool(own.wires.size) and own.k > 1    # K known before the other party is met
+    if sized:
+        sh.split_rows(own.k, workers)   # refuses a batch too small, naming the sizes
     if endpoints is not None and len(endpoints) != workers:
         raise InputError(f"{len(endpoints)} worker endpoints for {workers} worker pairs")
     if listen is not None:
@@ -517,7 +520,7 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
                           engine=engine, on_phase=on_phase, progress=bar)
         co.check_capacity()   # refuse a cluster too small before meeting the other party
         t_prep = time.perf_counter()
-        if own.wires.size:
+        if sized:
             # the circuit, scheduled, goes to the workers before the other party is met
             co.rows = sh.split_rows(own.k, workers)
             co._ship()

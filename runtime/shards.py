@@ -175,8 +175,9 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
         diffs.append(f"worker pairs: this party runs {mine['shards']}, the other party "
                      f"{theirs['shards']} (both must give the same --workers N)")
     a, b = mine["batch"], theirs["batch"]
-    if a is not None and b is not None and a != b:
-        diffs.append(f"batch: {a} rows here, {b} rows at the other party")
+    if a is not None and b is not None and a != b and 1 not in (a, b):
+        diffs.append(f"batch: {a} rows here, {b} rows at the other party (a side may give "
+                     "one row, which then applies to every row of the other's batch)")
     if theirs["retries"] != mine["retries"]:
         diffs.append(f"retries: {mine['retries']} here, {theirs['retries']} at the other "
                      "party (both must give the same --retries)")
@@ -184,9 +185,9 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
 
 
 def agreed_batch(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:
-    """K: the side with inputs says it (both, if both have inputs, and they agree)."""
-    k = mine["batch"] if mine["batch"] is not None else theirs["batch"]
-    return 1 if k is None else k
+    """K: the larger batch (a side with one row gives it to every shard, whose sessions
+    broadcast it); a side without inputs takes the other's; no inputs at all: one row."""
+    return max([k for k in (mine["batch"], theirs["batch"]) if k is not None], default=1)
 
 
 def check_hello(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:

@@ -279,3 +279,15 @@ def test_cli_sharded_usage_errors(bristol_path, extra, message):
                        capture_output=True, text=True, timeout=WAIT)
     assert r.returncode == 2, r.stderr
     assert r.stderr.startswith(message) and "Traceback" not in r.stderr
+
+
+def test_one_row_applies_to_every_shard(clusters, bristol_path):
+    """A party's single row (a model's weights, say) is broadcast in every shard's session."""
+    from yaogc.circuits.bristol import load_circuit
+    circuit = load_circuit(str(bristol_path("adder64.txt")))
+    e_rows = [{"in2": 100 * i} for i in range(5)]
+    g, e = both(circuit, {"in1": 7}, e_rows, {"workers": 2, "client": clusters[0]},
+                {"workers": 2, "client": clusters[1]})
+    assert [r["out1"] for r in g.outputs] == [100 * i + 7 for i in range(5)]
+    assert [r["out1"] for r in e.outputs] == [100 * i + 7 for i in range(5)]
+    assert g.batch and e.stats["rows"] == [3, 2]
