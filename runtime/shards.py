@@ -27,7 +27,7 @@ from typing import Any, Mapping, Sequence
 from yaogc.circuits.errors import InputError
 
 from .errors import NetworkError, ProtocolError
-from .handshake import MAX_BATCH, shown
+from .handshake import MAX_BATCH, agreed_batch, shown
 
 PROTOCOL = "yaogc-shards/1"
 MAX_SHARDS = 4096
@@ -184,18 +184,14 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
     return diffs
 
 
-def agreed_batch(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:
-    """K: the larger batch (a side with one row gives it to every shard, whose sessions
-    broadcast it); a side without inputs takes the other's; no inputs at all: one row."""
-    return max([k for k in (mine["batch"], theirs["batch"]) if k is not None], default=1)
-
-
 def check_hello(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:
     """Compare the hellos; returns K or raises ShardMismatch listing every difference."""
     diffs = compare(mine, theirs)
     if diffs:
         raise ShardMismatch("the two parties describe different sharded runs: "
                             + "; ".join(diffs), phase="manifest")
+    # K as for one session: the larger batch (a side with one row gives it to every shard,
+    # whose sessions broadcast it); a side without inputs takes the other's
     return agreed_batch(mine, theirs)
 
 
