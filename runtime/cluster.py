@@ -317,13 +317,16 @@ class _Coordinator:
 
     def _await_endpoints(self) -> list[tuple[str, int]]:
         """Wait until every shard's listening worker has reported where it accepts."""
-        deadline = time.monotonic() + self.timeout + 30
+        # within the timeout, so this side names the late workers before the other side's
+        # wait for the manifest ends
+        deadline = time.monotonic() + 0.9 * self.timeout
+        later = []      # sessions that ended after listening: for the main loop
         while len([k for k in self.endpoints if k[1] == 0]) < self.n:
             left = deadline - time.monotonic()
             if left <= 0:
                 missing = [i + 1 for i in range(self.n) if (i, 0) not in self.endpoints]
                 raise NetworkError(f"the workers of shards {missing} did not start listening "
-                                   f"within {self.timeout + 30:g} s", phase="manifest")
+                                   f"within {0.9 * self.timeout:g} s", phase="manifest")
             try:
                 ev = self.events.get(timeout=min(left, 1.0))
             except queue.Empty:
@@ -334,6 +337,10 @@ class _Coordinator:
                 o = self._report(ev[1])
                 raise NetworkError(f"shard {ev[1][0] + 1}: this party's worker could not "
                                    f"listen: {o.get('error')}", phase="manifest")
+            else:
+                later.append(ev)
+        for ev in later:
+            self.events.put(ev)
         return [self.endpoints[(i, 0)] for i in range(self.n)]
 
     def _event(self, msg: dict) -> None:
@@ -397,7 +404,8 @@ class _Coordinator:
             if msg.get("attempt") != attempt:
                 raise hs.ProtocolError("the other coordinator's endpoint is for another "
                                        "attempt", phase="run")
-            target = sh.reachable(ep, self._connect_host)
+            target = (self._connect_list[shard] if self._connect_list
+                      else sh.reachable(ep, self._connect_host))
             self.endpoints[(shard, attempt)] = target
             self._submit(shard, attempt, connect=target)
         else:
@@ -465,6 +473,7 @@ class _Coordinator:
 
     _listening: list[tuple[str, int]] | None = None
     _connect_host: str | None = None
+    _connect_list: list[tuple[str, int]] | None = None
 
 
 def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
@@ -528,6 +537,7 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
         scheduled_before = co.schedule_seconds
         co._listening = listening
         co._connect_host = connect[0] if connect is not None else None
+        co._connect_list = endpoints if connect is not None else None
         if listen is not None:
             ch = net.listen(listen[0], listen[1], timeout, tls, on_listening=on_listening,
                             insecure_plain_tcp=insecure_plain_tcp, phase="manifest")
