@@ -2,11 +2,15 @@
 
 Builtins: ``min``, ``max`` (of several values or over an array), ``sum`` (over an array or a
 generator), ``abs``, ``popcount`` (of an integer's bits or of a bool array), ``select(c, a, b)``,
-``len``, ``rotl``/``rotr``. Reductions are built as chains here; the IR rebalancer turns every
+``len``, ``rotl``/``rotr``, and the math functions ``sqrt``, ``exp``, ``log``, ``sigmoid``,
+``reciprocal`` (fixed point) and ``isqrt`` (integers), built by :mod:`yaogc.circuits.fixmath`;
+a user function of the same name takes precedence over a math function. Reductions are built as chains here; the IR rebalancer turns every
 chain into a balanced tree.
 """
 
 from __future__ import annotations
+
+import math
 
 from yaogc.circuits.types import BOOL, ArrayType, BoolType, FixedType, IntType, uint
 
@@ -16,6 +20,8 @@ from .values import (Agg, Pub, TypeNameError, Word, describe, is_number, join_nu
                      scalar_type_named, type_of)
 
 BUILTINS = ("min", "max", "sum", "abs", "popcount", "select", "len", "rotl", "rotr", "range")
+# not reserved: a program may define its own function of one of these names
+MATH = ("sqrt", "exp", "log", "sigmoid", "reciprocal", "isqrt")
 
 
 class CallMixin:
@@ -29,6 +35,8 @@ class CallMixin:
         fn = getattr(self, "b_" + e.name, None) if e.name in BUILTINS else None
         if fn is not None:
             return fn(e, frame, want)
+        if e.name in MATH and e.name not in self.funcs:
+            return self.b_math(e, frame, want)
         if e.name in self.funcs:
             if any(isinstance(a, N.Comprehension) and len(e.args) == 1 for a in e.args):
                 raise self.err(e, f"'{e.name}' takes values, not a generator")
@@ -162,8 +170,33 @@ class CallMixin:
     def b_rotr(self, e, frame, want):
         return self._rotate(e, frame, want, False)
 
+    def b_math(self, e, frame, want):
+        self._nargs(e, 1)
+        fixed = e.name != "isqrt"
+        v = self.expr(e.args[0], frame, want if is_number(want) else None)
+        if isinstance(v, Pub):
+            if fixed and isinstance(want, FixedType):
+                v = self.coerce(v, want, e)
+            elif not fixed and isinstance(v.value, int) and v.value >= 0:
+                return Pub(math.isqrt(v.value))
+            elif not fixed and isinstance(want, IntType):
+                v = self.coerce(v, want, e)
+            else:
+                kind = "a fixed-point type" if fixed else "an integer type"
+                raise self.err(e, f"{e.name}() of a constant needs {kind}: give the constant "
+                                  f"one, e.g. {e.name}({'fix32_16' if fixed else 'i32'}(...))")
+        t = v.type if isinstance(v, Word) else None
+        ok = isinstance(t, FixedType) if fixed else isinstance(t, IntType)
+        if not ok:
+            kind = "a fixed-point number" if fixed else "an integer"
+            hint = "; for integers use isqrt()" if e.name == "sqrt" and isinstance(t, IntType) \
+                else "; for fixed point use sqrt()" if e.name == "isqrt" \
+                and isinstance(t, FixedType) else ""
+            raise self.err(e, f"{e.name}() takes {kind}, got {describe(v)}{hint}")
+        return Word(self.g.make("math", t, (v.node,), e.name), t)
+
     def b_range(self, e, frame, want):
         raise self.err(e, "range() is only used in 'for ... in range(...)' and comprehensions")
 
 
-__all__ = ["CallMixin", "BUILTINS", "FixedType", "BOOL"]
+__all__ = ["CallMixin", "BUILTINS", "MATH", "FixedType", "BOOL"]

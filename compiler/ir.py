@@ -46,6 +46,8 @@ def gate_estimate(op: str, t: ValueType, widths: list[int]) -> int:
         return 4 * w * w
     if op in ("div", "mod", "fdiv"):
         return 8 * w * w
+    if op == "math":
+        return 24 * w * w
     if op == "sum":
         return 5 * sum(widths)
     if op == "index":

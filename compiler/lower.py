@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from yaogc.circuits import fixmath
 from yaogc.circuits import words as W
 from yaogc.circuits.builder import ONE, ZERO, Builder
 from yaogc.circuits.circuit import Circuit
@@ -299,6 +300,8 @@ def _gates(b: Builder, op: str, t, attr, argsig, args: list[list[int]]) -> list[
         return W.max_(b, args[0], args[1], sgn)
     if op == "abs":
         return W.abs_(b, args[0])
+    if op == "math":
+        return fixmath.build(b, attr, args[0], getattr(t, "frac", None), sgn)
     raise KeyError(op)
 
 

@@ -9,6 +9,7 @@ built by ``lower.py`` are tested against it.
 
 from __future__ import annotations
 
+from yaogc.circuits import fixmath
 from yaogc.circuits.types import BOOL, BoolType, FixedType, IntType, ValueType
 
 
@@ -158,6 +159,9 @@ def evaluate(op: str, t: ValueType, args: list[int], arg_types: list[ValueType],
         return max(args)
     if op == "abs":
         return wrap(t, abs(args[0]))
+    if op == "math":
+        return fixmath.evaluate(attr, args[0], t.width,
+                                t.frac if type(t) is FixedType else None, signed(t))
     raise KeyError(op)
 
 
