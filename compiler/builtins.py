@@ -15,6 +15,7 @@ import math
 from yaogc.circuits.types import BOOL, ArrayType, BoolType, FixedType, IntType, uint
 
 from . import nodes as N
+from .widths import EXTRA
 from .convert import ConversionError, cast
 from .values import (Agg, Pub, TypeNameError, Word, describe, is_number, join_numeric,
                      scalar_type_named, type_of)
@@ -35,8 +36,16 @@ class CallMixin:
         fn = getattr(self, "b_" + e.name, None) if e.name in BUILTINS else None
         if fn is not None:
             return fn(e, frame, want)
-        if e.name in MATH and e.name not in self.funcs:
-            return self.b_math(e, frame, want)
+        if e.name in self.type_decls:
+            t = self._alias(e)
+            if is_number(t) or t == BOOL:
+                return self.call_cast(e, t, frame)
+            raise self.err(e, f"'{e.name}' is the type {t}: only a scalar type converts a value")
+        if e.name not in self.funcs:
+            if e.name in MATH:
+                return self.b_math(e, frame, want)
+            if e.name in EXTRA:
+                return getattr(self, "b_" + e.name)(e, frame, want)
         if e.name in self.funcs:
             if any(isinstance(a, N.Comprehension) and len(e.args) == 1 for a in e.args):
                 raise self.err(e, f"'{e.name}' takes values, not a generator")

@@ -17,12 +17,15 @@ from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
 
 from . import nodes as N
 from .builtins import BUILTINS, CallMixin
+from .widths import WidthMixin
 from .convert import ConversionError, pub_to_raw, zero
 from .errors import CompileError, Source
 from .exprs import ExprMixin
 from .ir import GateBudget, TooLarge, WordGraph
 from .stmts import Frame, StmtMixin
-from .values import Pub, TypeNameError, Word, leaves, rebuild, scalar_leaves, scalar_type_named
+from .imports import Loader
+from .values import (ANY, Pub, TypeNameError, Word, leaves, rebuild, scalar_leaves,
+                     scalar_type_named)
 
 
 @dataclass
@@ -35,7 +38,7 @@ class Elaborated:
     outputs: list[tuple[tuple[str, ...], str, ValueType, list[int]]]
 
 
-class Checker(StmtMixin, ExprMixin, CallMixin):
+class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
     def __init__(self, program: N.Program, src: Source, defines: dict[str, str] | None = None,
                  name: str = "main"):
         self.prog = program
@@ -51,11 +54,15 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
         self.parties: list[str] = []
         self.iterations = 0
         self._free_names: set[str] = set()
+        self.type_decls: dict[str, N.TypeDecl] = {}
+        self._alias_types: dict[str, ValueType] = {}
+        self._resolving: list[str] = []
         self._expr_handlers: dict = {}
         self._stmt_handlers: dict = {}
 
     def err(self, node, msg: str) -> CompileError:
-        return self.src.error(msg, node.line, node.col)
+        # a node parsed from an imported module carries that module's source
+        return getattr(node, "src", self.src).error(msg, node.line, node.col)
 
     # --- the program ---------------------------------------------------------------------------
     def run(self) -> Elaborated:
@@ -74,12 +81,16 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
 
     def _run(self) -> Elaborated:
         self._declare_parties()
+        aliases = Loader().merge(self.prog, self.src, self.err) if self.prog.imports else {}
         for f in self.prog.funcs:
             if f.name in self.funcs:
                 raise self.err(f, f"function '{f.name}' is defined twice")
             self._check_name(f, f.name, "a function")
             self.funcs[f.name] = f
+        self._declare_types()
+        self._import_names(aliases, self.funcs, self.type_decls)
         self._declare_consts()
+        self._import_names(aliases, self.consts)
         main = self.funcs.get("main")
         if main is None:
             line = len(self.src.lines) or 1
@@ -87,7 +98,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
                                  "inputs, its results the outputs", line, 1)
         result = self._elaborate_main(main)
         for f in self.prog.funcs:
-            if f.name not in self.called and f.name != "main":
+            # a module's functions are checked where a program calls them
+            if f.name not in self.called and f.name != "main" and not hasattr(f, "src"):
                 self._check_unused(f)
         return result
 
@@ -113,12 +125,72 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
                 # owners of two compute servers (yaogc serve / submit)
                 self.parties.append(p.name)
 
+    def _import_names(self, aliases: dict[str, str], *spaces: dict):
+        """Make each imported name refer to its module's declaration."""
+        for name, full in aliases.items():
+            for space in spaces:
+                if full in space:
+                    if name in space and space[name] is not space[full]:
+                        node = space[name] if isinstance(space[name], N.Node) else None
+                        where = f" (line {node.line})" if node is not None else ""
+                        raise self.src.error(f"'{name}' is imported from "
+                                             f"{full.rsplit('.', 1)[0]} and also defined in "
+                                             f"this program{where}", node.line if node else 1,
+                                             node.col if node else 1)
+                    space[name] = space[full]
+
+    def _declare_types(self):
+        for d in self.prog.types:
+            if d.name in self.type_decls:
+                raise self.err(d, f"type '{d.name}' is defined twice")
+            if d.name in self.funcs:
+                raise self.err(d, f"'{d.name}' is already a function")
+            if d.name == "any":
+                raise self.err(d, "'any' is reserved: it declares a generic parameter or result")
+            self._check_name(d, d.name, "a type")
+            self.type_decls[d.name] = d
+
+    def _alias(self, te) -> ValueType:
+        """The type an alias names: its -D override, else its declaration."""
+        name = te.name
+        t = self._alias_types.get(name)
+        if t is not None:
+            return t
+        d = self.type_decls[name]
+        if name in self._resolving:
+            raise self.err(te, f"type '{name}' is defined in terms of itself")
+        self._resolving.append(name)
+        try:
+            if name in self.defines:
+                t = self._define_type(name, self.defines[name])
+            else:
+                t = self.resolve_type(d.type, Frame(None))
+        finally:
+            self._resolving.pop()
+        self._alias_types[name] = t
+        return t
+
+    def _define_type(self, name: str, text: str) -> ValueType:
+        src = Source(f"{name}={text}", "-D")
+        text = text.strip()
+        try:
+            t = scalar_type_named(text)
+        except TypeNameError as e:
+            raise src.error(str(e), 1, len(name) + 2) from None
+        if t is None and text in self.type_decls and text != name:
+            return self._alias(N.TypeName(1, 1, text, []))
+        if t is None:
+            raise src.error(f"'{text}' is not a type (bool, u1..u256, i1..i256, fixW_F such "
+                            f"as fix24_12)", 1, len(name) + 2)
+        return t
+
     def _declare_consts(self):
         frame = Frame(None)
-        known = {c.name for c in self.prog.consts}
+        known = {c.name for c in self.prog.consts} | set(self.type_decls)
         for name in self.defines:
             if name not in known:
-                raise CompileError(f"-D {name}: the program has no 'const {name}'", "-D", 1, 1,
+                raise CompileError(f"-D {name}: the program has no 'const {name}' (nor 'type "
+                                   f"{name}')", "-D", 1, 1,
                                    f"{name}={self.defines[name]}")
         for c in self.prog.consts:
             if c.name in self.consts:
@@ -157,11 +229,16 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
 
     # --- types ---------------------------------------------------------------------------------
     def resolve_type(self, te, frame) -> ValueType:
-        if isinstance(te, N.TypeName):
+        if isinstance(te, N.TypeName) and te.name in self.type_decls:
+            t = self._alias(te)
+        elif isinstance(te, N.TypeName):
             try:
                 t = scalar_type_named(te.name)
             except TypeNameError as e:
                 raise self.err(te, str(e)) from None
+            if t is None and te.name == "any":
+                raise self.err(te, "'any' is only for the parameters and result of a function "
+                                   "(main's inputs and outputs need concrete types)")
             if t is None:
                 raise self.err(te, f"unknown type '{te.name}' (types: bool, u1..u256, i1..i256, "
                                    f"fixW_F such as fix32_16, arrays u8[4], tuples (u8, bool))")
@@ -221,6 +298,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
         for o in f.returns:
             if o.party is not None and f.name != "main":
                 raise self.err(o.party, "only main's results have parties")
+        if len(f.returns) == 1 and _is_any(f.returns[0].type):
+            return ANY
         types = [self.resolve_type(o.type, frame) for o in f.returns]
         return types[0] if len(types) == 1 else TupleType(tuple(types))
 
@@ -277,6 +356,9 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
         for p, a in zip(f.params, call.args):
             if p.party is not None:
                 raise self.err(p.party, "only main's parameters have parties")
+            if _is_any(p.type):
+                new.vars[p.name] = self.expr(a, frame, None)
+                continue
             t = self.resolve_type(p.type, top)
             v = self.expr(a, frame, t)
             new.vars[p.name] = self.coerce(v, t, a, f"argument '{p.name}'")
@@ -287,12 +369,15 @@ class Checker(StmtMixin, ExprMixin, CallMixin):
             raise self.err(call, f"{f.name}() returns nothing (declare '-> type')")
         if not self.is_true(new.done):
             if self.dead:
-                return zero(self.g, new.ret_type)
+                return zero(self.g, new.ret_type) if new.ret_type is not ANY else Pub(0)
             raise self.err(f, f"function '{f.name}' can reach its end without 'return'")
         return new.ret
 
     def _check_unused(self, f: N.FuncDef):
-        """Type-check a function nothing calls, with opaque arguments."""
+        """Type-check a function nothing calls, with opaque arguments (a generic one, with
+        'any' parameters, is checked where it is called)."""
+        if any(_is_any(p.type) for p in f.params):
+            return
         g = self.g
         top = Frame(None)
         new = Frame(self._ret_type(f, top), done=g.false())
@@ -335,3 +420,7 @@ def parse_define_value(text: str):
     except ValueError:
         return None
     return -v if neg else v
+
+
+def _is_any(te) -> bool:
+    return isinstance(te, N.TypeName) and te.name == "any" and not te.dims

@@ -384,8 +384,9 @@ class ExprMixin:
         def items(v, n):
             if isinstance(v, Agg):
                 if v.type.length != n:
+                    hint = "; to join arrays write concat(a, b)" if op == "+" else ""
                     raise self.err(node, f"'{op}' on arrays of different lengths "
-                                         f"({v.type.length} and {n})")
+                                         f"({v.type.length} and {n}){hint}")
                 return list(v.items)
             return [v] * n
         for v in (a, b):

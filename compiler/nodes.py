@@ -6,7 +6,7 @@ the operator of a binary operation, the name of a call, the first token of a sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 
@@ -238,7 +238,23 @@ class PartyDecl(Node):
 
 
 @dataclass
+class TypeDecl(Node):
+    """``type Fix = fix16_8``: a name for a type, overridable with ``-D Fix=fix24_12``."""
+    name: str
+    type: TypeExpr
+
+
+@dataclass
+class ImportDecl(Node):
+    """``from stats import mean, variance``; ``module`` may be dotted (``lib.stats``)."""
+    module: str
+    names: list[PartyRef]
+
+
+@dataclass
 class Program:
     parties: list[PartyDecl]
     consts: list[ConstDecl]
     funcs: list[FuncDef]
+    types: list[TypeDecl] = field(default_factory=list)
+    imports: list[ImportDecl] = field(default_factory=list)

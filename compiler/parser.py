@@ -103,7 +103,22 @@ class _ToAst(Transformer):
                 prog.consts.append(it)
             elif isinstance(it, N.FuncDef):
                 prog.funcs.append(it)
+            elif isinstance(it, N.TypeDecl):
+                prog.types.append(it)
+            elif isinstance(it, N.ImportDecl):
+                prog.imports.append(it)
         return prog
+
+    def type_decl(self, meta, items):
+        name = items[0]
+        return N.TypeDecl(name.line, name.column, str(name), items[1])
+
+    def import_decl(self, meta, items):
+        return N.ImportDecl(meta.line, meta.column, items[0],
+                            [N.PartyRef(t.line, t.column, str(t)) for t in items[1:]])
+
+    def module_name(self, meta, items):
+        return ".".join(str(t) for t in items)
 
     def party_decl(self, meta, items):
         return N.PartyDecl(meta.line, meta.column,

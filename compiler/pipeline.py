@@ -17,6 +17,7 @@ from yaogc.circuits.templates import TooLarge
 
 from .cache import cache_key, load as cache_load, store as cache_store
 from .check import Checker, Elaborated
+from .imports import imports_digest
 from .ir import GateBudget
 from .deep import run_deep
 from .errors import CompileError, Source, normalize_newlines
@@ -155,7 +156,9 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
         raw = p.read_bytes()
     except OSError as e:
         raise CompileError(f"cannot read the program: {e.strerror or e}", str(p)) from None
-    key = cache_key(raw, str(p), _check_defines(defines)) if use_cache else None
+    # the imported modules' bytes are part of the program
+    key = cache_key(raw + imports_digest(raw.decode("utf-8", "replace"), str(p)), str(p),
+                    _check_defines(defines)) if use_cache else None
     if key is not None:
         got = cache_load(key)
         if got is not None and (max_gates is None or got.n_gates <= max_gates):

@@ -12,7 +12,7 @@ from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
 
 from . import nodes as N
 from .convert import merge, zero
-from .values import Agg, Pub, Word, describe, type_of
+from .values import ANY, Agg, Pub, Word, describe, type_of
 
 MAX_ITERATIONS = 2_000_000
 
@@ -161,6 +161,8 @@ class StmtMixin:
         if frame.ret_type is None:
             raise self.err(s, "this function declares no result type ('-> type')")
         rt = frame.ret_type
+        if rt is ANY:
+            rt = self._inferred_return(s, frame)
         if not s.values:
             raise self.err(s, f"'return' needs a value of type {rt}")
         if len(s.values) == 1:
@@ -180,6 +182,20 @@ class StmtMixin:
         else:
             frame.ret = merge(self.g, frame.done, frame.ret, v)
         frame.done = self.g.true()
+
+    def _inferred_return(self, s, frame):
+        """The result type of a function declared '-> any': that of its first return."""
+        if frame.ret is not None:
+            return type_of(frame.ret)
+        if not s.values:
+            raise self.err(s, "'return' needs a value")
+        vals = [self.expr(x, frame, None) for x in s.values]
+        for x, v in zip(s.values, vals):
+            if isinstance(v, Pub):
+                raise self.err(x, "a function declared '-> any' cannot return an untyped "
+                                  "constant: give it a type, e.g. u8(3)")
+        types = [type_of(v) for v in vals]
+        return types[0] if len(types) == 1 else TupleType(tuple(types))
 
     def s_If(self, s, frame, after=()) -> bool:
         """Run an ``if``; True when it also ran ``after``, the statements that follow it in

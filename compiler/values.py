@@ -211,3 +211,15 @@ def describe(v: Value) -> str:
     if isinstance(v, Pub):
         return "a decimal constant" if isinstance(v.value, Fraction) else "an integer constant"
     return str(v.type)
+
+
+class _AnyType:
+    """The declared type ``any`` of a function's parameter or result: the parameter takes its
+    argument as it is (functions are inlined, so each call has its own types), the result is
+    what the function returns."""
+
+    def __repr__(self) -> str:
+        return "any"
+
+
+ANY = _AnyType()
