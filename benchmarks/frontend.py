@@ -36,7 +36,7 @@ FULL = {
     "psi_size N=300": ("psi_size.yao", {"N": "300"}),
     "hospital_stats N=5000": ("hospital_stats.yao", {"N": "5000"}),
     "sort 1024 values": ("sort.yao", {"N": "512"}),
-    "dot product 1000 x u64": ("dot_product.yao", {"N": "1000"}),
+    "dot product 1000 x u32": ("dot_product.yao", {"N": "1000"}),
     "sha256 (Bristol)": ("sha256.txt", {}),
     "aes_128 (Bristol)": ("aes_128.txt", {}),
 }
@@ -45,7 +45,7 @@ QUICK = {
     "psi_size N=60": ("psi_size.yao", {"N": "60"}),
     "hospital_stats N=200": ("hospital_stats.yao", {"N": "200"}),
     "sort 128 values": ("sort.yao", {"N": "64"}),
-    "dot product 100 x u64": ("dot_product.yao", {"N": "100"}),
+    "dot product 100 x u32": ("dot_product.yao", {"N": "100"}),
     "sha256 (Bristol)": ("sha256.txt", {}),
     "aes_128 (Bristol)": ("aes_128.txt", {}),
 }

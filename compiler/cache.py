@@ -55,3 +55,21 @@ def store(key: str, circuit: Circuit) -> Path | None:
     except InputError:
         return None
     return diskcache.write(f"{key}.yaoc", _HEADER + key.encode() + b"\n", [data])
+
+
+def store_warnings(key: str, warnings) -> None:
+    """The program's range warnings beside its cached circuit (a cache hit shows them too)."""
+    data = json.dumps([w.__dict__ for w in warnings]).encode()
+    diskcache.write(f"{key}.warn", _HEADER + key.encode() + b"\n", [data])
+
+
+def load_warnings(key: str) -> list | None:
+    """The warnings stored with ``key``'s circuit, or None when there are none stored."""
+    from .overflow import RangeWarning
+    data = diskcache.read(f"{key}.warn", _HEADER + key.encode() + b"\n")
+    if data is None:
+        return None
+    try:
+        return [RangeWarning(**w) for w in json.loads(data)]
+    except (ValueError, TypeError):
+        return None

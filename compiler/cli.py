@@ -38,10 +38,20 @@ def register(subparsers) -> None:
 
 
 def add_max_gates(p) -> None:
+    """The options of how a program is compiled: --max-gates and --strict."""
     p.add_argument("--max-gates", metavar="N", default=None,
                    help="stop with an error if the program unrolls to more than N gates "
                         "(default: $YAOGC_MAX_GATES, else as many as this machine's available "
                         "memory holds at 200 bytes per gate)")
+    p.add_argument("--strict", action="store_true",
+                   help="make the range analysis's warnings (an operation that may overflow "
+                        "its type) errors")
+
+
+def print_warnings(warnings) -> None:
+    """The range warnings on stderr, as a compiler prints them."""
+    for w in warnings or ():
+        print(w, file=sys.stderr)
 
 
 def _format_for(args) -> str:
@@ -116,7 +126,8 @@ def cmd_compile(args) -> int:
     circuit, info = compile_cached(args.program, parse_defines(args.define),
                                    use_cache=not args.no_cache,
                                    progress=phase_report(Path(args.program).name),
-                                   max_gates=max_gates_of(args))
+                                   max_gates=max_gates_of(args), strict=args.strict)
+    print_warnings(info["warnings"])
     fmt = _format_for(args)
     written: list[Path] = []
     if args.output or not args.stats:

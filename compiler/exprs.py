@@ -102,7 +102,11 @@ class ExprMixin:
         h = self._expr_handlers.get(type(e))
         if h is None:
             h = self._expr_handlers[type(e)] = getattr(self, "e_" + type(e).__name__)
-        return h(e, frame, want)
+        g = self.g
+        outer, g.loc = g.loc, e       # operations made here are e's (for range warnings)
+        v = h(e, frame, want)
+        g.loc = outer
+        return v
 
     def e_IntLit(self, e, frame, want):
         return Pub(e.value)

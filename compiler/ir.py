@@ -70,6 +70,10 @@ class WordGraph:
         self._attr: list = []
         self._memo: dict[tuple, int] = {}
         self.simplify = True
+        # the source node (statement or expression) being elaborated, and per IR node the
+        # one that made it: where a range warning points
+        self.loc = None
+        self._loc: list = []
 
     @property
     def g(self) -> nx.DiGraph:
@@ -100,6 +104,10 @@ class WordGraph:
     def attr(self, n: int):
         return self._attr[n]
 
+    def loc_of(self, n: int):
+        """The source node that made node n (None for nodes made outside any)."""
+        return self._loc[n] if n < len(self._loc) else None
+
     def is_const(self, n: int) -> bool:
         return self._op[n] == "const"
 
@@ -125,6 +133,7 @@ class WordGraph:
         self._type.append(t)
         self._args.append(args)
         self._attr.append(attr)
+        self._loc.append(self.loc)
         self._memo[key] = n
         return n
 

@@ -15,10 +15,11 @@ from yaogc.circuits.circuit import Circuit
 
 from yaogc.circuits.templates import TooLarge
 
-from .cache import cache_key, load as cache_load, store as cache_store
+from .cache import cache_key, load as cache_load, load_warnings, store as cache_store, store_warnings
 from .check import Checker, Elaborated
 from .imports import imports_digest
 from .ir import GateBudget
+from .overflow import analyze
 from .deep import run_deep
 from .errors import CompileError, Source, normalize_newlines
 from .lower import lower
@@ -56,11 +57,13 @@ def _check_defines(defines) -> dict[str, str]:
 
 def compile_source(text: str, filename: str = "<string>",
                    defines: dict[str, str] | None = None, progress=None, *,
-                   max_gates: int | None = None) -> Circuit:
+                   max_gates: int | None = None, strict: bool = False) -> Circuit:
     """Compile program text to an optimized Circuit; raises CompileError for a bad program.
     ``progress(phase, gates, seconds)`` hears of long phases. ``max_gates`` bounds the gates
-    the program may unroll to (default :func:`gate_budget`)."""
-    return run_deep(_compile, text, filename, defines, progress, max_gates)
+    the program may unroll to (default :func:`gate_budget`). The circuit's ``warnings`` are
+    the range analysis's (:class:`~.ranges.RangeWarning`, ``str()`` formats one); ``strict``
+    makes the first of them a CompileError."""
+    return run_deep(_compile, text, filename, defines, progress, max_gates, strict)
 
 
 # peak bytes per emitted gate while compiling (gate arrays, their growth, the rehash table
@@ -100,7 +103,23 @@ def check_max_gates(value) -> int:
     return int(text)
 
 
-def _compile(text, filename, defines, progress=None, max_gates=None) -> Circuit:
+def range_warnings(e: Elaborated, text: str, filename: str) -> list:
+    """The range analysis's warnings (:mod:`.ranges`) of a checked program."""
+    roots = [n for out in e.outputs for n in out[3]]
+    if isinstance(text, (bytes, bytearray)):
+        text = decode_text(bytes(text), filename)
+    return analyze(e.graph, roots, Source(normalize_newlines(text), filename))
+
+
+def strict_error(warnings) -> CompileError:
+    """--strict: the first warning, as an error (counting the others)."""
+    w = warnings[0]
+    more = f" (and {len(warnings) - 1} more warnings)" if len(warnings) > 1 else ""
+    return CompileError(f"{w.message}{more} [--strict makes range warnings errors]",
+                        w.filename, w.line, w.col, w.source_line)
+
+
+def _compile(text, filename, defines, progress=None, max_gates=None, strict=False) -> Circuit:
     t0 = time.perf_counter()
 
     def tell(phase: str, gates: int = 0, _seconds: float = 0.0) -> None:
@@ -125,6 +144,9 @@ def _compile(text, filename, defines, progress=None, max_gates=None) -> Circuit:
         e = elaborate(text, filename, defines, gate_limit=2 * limit)
     except GateBudget as big:
         raise too_large(big.line, big.col) from None
+    warnings = range_warnings(e, text, filename)
+    if strict and warnings:
+        raise strict_error(warnings)
     tell("checked")
     e = optimize_words(e)
     tell("optimized")
@@ -134,22 +156,24 @@ def _compile(text, filename, defines, progress=None, max_gates=None) -> Circuit:
     try:
         circuit = lower(e, tell, max_gates=limit)
         tell("compiled", circuit.n_gates)
+        circuit.warnings = warnings
         return circuit
     except TooLarge:
         raise too_large() from None
 
 
 def compile_file(path: str | Path, defines: dict[str, str] | None = None,
-                 progress=None) -> Circuit:
+                 progress=None, *, strict: bool = False) -> Circuit:
     text, filename = read_source(path)
-    return compile_source(text, filename, defines, progress)
+    return compile_source(text, filename, defines, progress, strict=strict)
 
 
 def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
                    use_cache: bool = True, progress=None,
-                   max_gates: int | None = None) -> tuple[Circuit, dict]:
+                   max_gates: int | None = None, strict: bool = False) -> tuple[Circuit, dict]:
     """``compile_file`` through the compiled-circuit cache (:mod:`.cache`): the circuit, and
-    ``{"compile_s": seconds, "cached": bool}``."""
+    ``{"compile_s": seconds, "cached": bool, "warnings": [RangeWarning, ...]}`` (the
+    warnings are kept with the cached circuit; ``strict`` makes the first an error)."""
     t0 = time.perf_counter()
     p = Path(path)
     try:
@@ -161,13 +185,21 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
                     _check_defines(defines)) if use_cache else None
     if key is not None:
         got = cache_load(key)
-        if got is not None and (max_gates is None or got.n_gates <= max_gates):
-            return got, {"compile_s": time.perf_counter() - t0, "cached": True}
+        warnings = load_warnings(key) if got is not None else None
+        if got is not None and warnings is not None and \
+                (max_gates is None or got.n_gates <= max_gates):
+            if strict and warnings:
+                raise strict_error(warnings)
+            got.warnings = warnings
+            return got, {"compile_s": time.perf_counter() - t0, "cached": True,
+                         "warnings": warnings}
     circuit = compile_source(decode_text(raw, str(p)), str(p), defines, progress,
-                             max_gates=max_gates)
+                             max_gates=max_gates, strict=strict)
     if key is not None:
         cache_store(key, circuit)
-    return circuit, {"compile_s": time.perf_counter() - t0, "cached": False}
+        store_warnings(key, circuit.warnings)
+    return circuit, {"compile_s": time.perf_counter() - t0, "cached": False,
+                     "warnings": circuit.warnings}
 
 
 def parse_defines(items) -> dict[str, str]:

@@ -121,6 +121,12 @@ def node_range(g, n: int, rng) -> Range:
     return full
 
 
+def exact_range(g, n: int, rng) -> Range | None:
+    """The exact (unwrapped) range of a ring operation (add, sub, mul, neg, sum, shl; not
+    fixed-point products), None for other operations: what :mod:`.overflow` reports."""
+    return _exact(g, n, rng)
+
+
 def _exact(g, n: int, rng) -> Range | None:
     """The exact (unwrapped) range of a ring operation, None for other operations."""
     op = g.op(n)

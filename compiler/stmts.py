@@ -41,7 +41,7 @@ class StmtMixin:
         for i, s in enumerate(stmts):
             if g.const_value(frame.done) == 1:
                 return
-            self.at = s       # the statement a size error names
+            self.at = g.loc = s       # the statement a size error (or a warning) names
             if type(s) is N.If:
                 if self.s_If(s, frame, stmts[i + 1:]):
                     return    # the rest of the block ran inside the 'if'

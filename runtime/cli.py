@@ -30,11 +30,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool = True,
-             quiet: bool = False, info: dict | None = None, max_gates: int | None = None):
+             quiet: bool = False, info: dict | None = None, max_gates: int | None = None,
+             strict: bool = False):
     """A Circuit from a program (.yao, compiled through the cache unless ``use_cache`` is
     False), a native circuit or a Bristol Fashion file. ``info`` receives
     ``compile_seconds`` and ``cached``; long compiles report their phases on stderr unless
-    ``quiet``."""
+    ``quiet``. A program's range warnings go to stderr; ``strict`` makes them errors."""
     import time
     t0 = time.perf_counter()
     p = Path(path)
@@ -51,10 +52,11 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
         raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
     if p.suffix == ".yao":
         from yaogc.compiler import compile_cached, parse_defines
-        from yaogc.compiler.cli import phase_report
+        from yaogc.compiler.cli import phase_report, print_warnings
         circuit, got = compile_cached(str(p), parse_defines(defines or []), use_cache=use_cache,
                                       progress=None if quiet else phase_report(p.name),
-                                      max_gates=max_gates)
+                                      max_gates=max_gates, strict=strict)
+        print_warnings(got["warnings"])
         cached = got["cached"]
     else:
         if defines:
@@ -130,7 +132,7 @@ def format_value(v: Any) -> str:
 
 def cmd_stats(args) -> int:
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache,
-                       max_gates=_max_gates(args))
+                       max_gates=_max_gates(args), strict=args.strict)
     if args.optimized:
         from yaogc.circuits.passes import optimize
         circuit = optimize(circuit)
@@ -141,7 +143,7 @@ def cmd_stats(args) -> int:
 def cmd_eval(args) -> int:
     from yaogc.circuits.evaluate import decode_outputs, evaluate_bits
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache,
-                       max_gates=_max_gates(args))
+                       max_gates=_max_gates(args), strict=args.strict)
     values = parse_assignments(args.input or [], circuit)
     from .columns import read_mapped
     table, mapped = read_mapped(circuit, args.inputs, args.columns, args.output)

@@ -1,0 +1,277 @@
+"""Overflow warnings: which arithmetic operations of a program may wrap, and by how much.
+
+Built on :mod:`.ranges` (value ranges of every IR node): here every node gets the interval of
+values it could take if every operation were computed exactly (its *ideal* range: a sum keeps
+growing past its type instead of becoming the whole type), so a warning can say what a chain
+of additions reaches and which type would hold it. Ring operations use the exact ranges of
+:func:`.ranges.exact_range`, the other operations :func:`.ranges.node_range`, except those this
+module knows more precisely: fixed-point products and quotients, divisions, casts between
+integers and fixed point, the math functions.
+
+An arithmetic operation (``+ - *``, a sum, a fixed-point product or quotient, a numeric cast
+that narrows) whose ideal interval leaves its type's range may wrap: that is a warning, placed
+at the source position of the operation (``file:line:col``, the module's file for library
+code), naming the range it may reach and the smallest type (in whole bytes) that holds it.
+Warnings cost no gates: nothing here changes the graph.
+
+A quotient whose divisor may be 0 is not bounded (None), nor is anything computed from it,
+and such values raise no warning; bitwise results and the saturating math functions are
+bounded by their type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import isqrt
+
+from yaogc.circuits.types import BoolType, FixedType, IntType
+
+from . import ops
+from .errors import Source
+from .ranges import exact_range, node_range, type_range
+
+_WARN_OPS = {"add", "sub", "mul", "neg", "sum", "fmul", "fdiv", "div", "shl", "resize"}
+
+
+@dataclass
+class RangeWarning:
+    filename: str
+    line: int
+    col: int
+    message: str
+    source_line: str
+
+    def __str__(self) -> str:
+        pad = "".join(ch if ch == "\t" else " " for ch in self.source_line[:self.col - 1])
+        return (f"{self.filename}:{self.line}:{self.col}: warning: {self.message}\n"
+                f"{self.source_line}\n{pad}^")
+
+
+def _hull(*ivs):
+    ivs = [i for i in ivs]
+    if any(i is None for i in ivs):
+        return None
+    return min(i[0] for i in ivs), max(i[1] for i in ivs)
+
+
+def _mul(a, b):
+    ps = [a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1]]
+    return min(ps), max(ps)
+
+
+def _square(a):
+    lo, hi = a
+    top = max(lo * lo, hi * hi)
+    return (0 if lo <= 0 <= hi else min(lo * lo, hi * hi)), top
+
+
+def _floor_div_iv(a, b):
+    """floor(x / y) over x in a, y in b (b not containing 0)."""
+    qs = [x // y for x in a for y in b]
+    return min(qs), max(qs)
+
+
+def _trunc_div_iv(a, b):
+    qs = [int(x / y) if abs(x) < 1 << 52 and abs(y) < 1 << 52 else
+          (abs(x) // abs(y)) * (1 if (x < 0) == (y < 0) else -1) for x in a for y in b]
+    return min(qs), max(qs)
+
+
+def interval(g, n: int, iv: list):
+    """The exact-value interval of node n, from its operands' (None: unbounded)."""
+    op, t = g.op(n), g.type(n)
+    args = g.args(n)
+    a = [iv[x] for x in args]
+    full = type_range(t)
+    if op == "const":
+        v = g.attr(n)
+        return v, v
+    if op == "input":
+        return full
+    if op in ("eq", "ne", "lt", "le", "bit"):
+        return 0, 1
+    if op == "popcount":
+        return 0, sum(g.type(x).width if len(args) == 1 else 1 for x in args)
+    if op == "mux":
+        return _hull(a[1], a[2])
+    if op == "index":
+        return _hull((0, 0), *a[1:])
+    if any(x is None for x in a):
+        return None
+    if op == "add":
+        r = exact_range(g, n, iv)
+        if not ops.signed(t) and not (full[0] <= r[0] and r[1] <= full[1]):
+            # x - c is built as x + (2^n - c) on unsigned words: read the constant as -c
+            for k in (0, 1):
+                if g.op(args[k]) == "const":
+                    c = a[k][0] - (1 << t.width)
+                    o = a[1 - k]
+                    if full[0] <= o[0] + c and o[1] + c <= full[1]:
+                        return o[0] + c, o[1] + c
+        return r
+    if op in ("sub", "neg", "sum", "shl"):
+        return exact_range(g, n, iv)
+    if op == "mul":
+        return _square(a[0]) if args[0] == args[1] else exact_range(g, n, iv)
+    if op == "fmul":
+        lo, hi = _square(a[0]) if args[0] == args[1] else _mul(a[0], a[1])
+        return lo >> g.attr(n), hi >> g.attr(n)
+    if op in ("fdiv", "div"):
+        b = a[1]
+        if b[0] <= 0 <= b[1]:
+            return None
+        if op == "fdiv":
+            return _floor_div_iv((a[0][0] << t.frac, a[0][1] << t.frac), b)
+        return _trunc_div_iv(a[0], b)
+    if op == "mod":
+        m = max(abs(a[1][0]), abs(a[1][1]))
+        lo = 0 if a[0][0] >= 0 else -(m - 1)
+        return max(lo, full[0]), min(m - 1, full[1]) if a[0][1] >= 0 else 0
+    if op == "shr":
+        return a[0][0] >> g.attr(n), a[0][1] >> g.attr(n)
+    if op == "resize":
+        return a[0]
+    if op == "reinterp":
+        # the same raw value when the signedness is the same (fixed point is signed)
+        lo, hi = a[0]
+        same = ops.signed(g.type(args[0])) == ops.signed(t)
+        return (lo, hi) if (same or lo >= 0) and full[0] <= lo and hi <= full[1] else full
+    if op == "math":
+        fn = g.attr(n)
+        hi = max(a[0][1], 0)
+        if fn == "isqrt":
+            return 0, isqrt(hi)
+        if fn == "sqrt":
+            return 0, min(isqrt(hi << t.frac) + 1, full[1])
+        if fn == "exp":
+            return 0, full[1]
+        if fn == "sigmoid":
+            return 0, min(1 << t.frac, full[1])
+        return full
+    # everything else within its type, as the value ranges have it
+    return node_range(g, n, iv)
+
+
+def _fmt(v: float) -> str:
+    if v == int(v) and abs(v) < 1e6:
+        return str(int(v))
+    if abs(v) < 1e5:
+        return f"{v:.6g}"
+    m, e = f"{v:.1e}".split("e")
+    return f"{m}e{int(e)}"
+
+
+def _holds(t) -> str:
+    if isinstance(t, FixedType):
+        return f"+-{_fmt(2.0 ** (t.bits - t.frac - 1))}"
+    return f"{t.min}..{t.max}"
+
+
+def smallest_type(t, lo: int, hi: int) -> str | None:
+    """The smallest type of t's kind (and fraction bits), in whole bytes, holding [lo, hi]."""
+    if isinstance(t, FixedType) or (isinstance(t, IntType) and (t.signed or lo < 0)):
+        w = max((-lo - 1).bit_length() if lo < 0 else 0, hi.bit_length()) + 1
+    else:
+        w = hi.bit_length()
+    w = max(w, t.width + 1)
+    w = (w + 7) // 8 * 8
+    if w > 256:
+        return None
+    if isinstance(t, FixedType):
+        return f"fix{w}_{t.frac}"
+    return f"{'i' if (t.signed or lo < 0) else 'u'}{w}"
+
+
+def _value(t, raw: int) -> float:
+    return raw / (1 << t.frac) if isinstance(t, FixedType) else float(raw)
+
+
+def analyze(g, roots, src: Source) -> list[RangeWarning]:
+    """The warnings of the nodes the outputs depend on, one per source position (the widest
+    range found there), in source order."""
+    live = g.live(roots)
+    iv: list = [None] * len(g)
+    terms = [1] * len(g)
+    # per node of a chain of + and -: where the chain first may overflow (one warning per
+    # chain, there, with the chain's final range)
+    head: dict[int, object] = {}
+    found: dict[tuple, tuple] = {}
+    for n in live:
+        r = interval(g, n, iv)
+        op, t = g.op(n), g.type(n)
+        iv[n] = r
+        chain_head = None
+        if op in ("add", "sub"):
+            links = [x for x in g.args(n) if g.op(x) in ("add", "sub") and g.type(x) == t]
+            terms[n] = sum(terms[x] for x in links) + len(g.args(n)) - len(links)
+            chain_head = next((head[x] for x in links if x in head), None)
+        if r is None or op not in _WARN_OPS or isinstance(t, BoolType):
+            continue
+        if op == "shl" and not isinstance(t, FixedType):
+            continue
+        if op == "resize" and not _narrows(g, n):
+            continue
+        lo, hi = type_range(t)
+        if lo <= r[0] and r[1] <= hi:
+            iv[n] = r
+            continue
+        loc = chain_head if chain_head is not None else g.loc_of(n)
+        if loc is None:
+            continue
+        if op in ("add", "sub"):
+            head[n] = loc
+        key = (id(getattr(loc, "src", None)), loc.line, loc.col)
+        old = found.get(key)
+        if old is None or max(-r[0], r[1]) > max(-old[2][0], old[2][1]):
+            found[key] = (loc, n, r, terms[n])
+    out = []
+    for loc, n, r, k in sorted(found.values(), key=lambda f: (getattr(
+            getattr(f[0], "src", None), "filename", ""), f[0].line, f[0].col)):
+        out.append(_warning(g, n, r, k, loc, getattr(loc, "src", src)))
+    return out
+
+
+def _narrows(g, n: int) -> bool:
+    src_t, t = g.type(g.args(n)[0]), g.type(n)
+    if isinstance(src_t, BoolType):
+        return False
+    lo, hi = type_range(src_t)
+    tl, th = type_range(t)
+    return lo < tl or hi > th
+
+
+def _shown_type(g, n: int):
+    """The type a user wrote: a fixed-point cast narrows the raw integer between two
+    reinterpretations, and is reported as the fixed-point type."""
+    t = g.type(n)
+    if g.op(n) == "resize":
+        # the raw word becomes fixed point again where some node reinterprets it
+        for m in range(n + 1, len(g)):
+            if g.op(m) == "reinterp" and g.args(m)[0] == n and isinstance(g.type(m), FixedType):
+                return g.type(m)
+    return t
+
+
+def _warning(g, n, r, k, loc, src: Source) -> RangeWarning:
+    t = _shown_type(g, n)
+    op = g.op(n)
+    lo, hi = r
+    tlo, thi = type_range(t)
+    if lo < tlo and hi > thi:
+        reach = "+-" + _fmt(_value(t, max(-lo, hi)))
+    else:
+        reach = _fmt(_value(t, lo if lo < tlo else hi))
+    if op in ("add", "sub") and k > 2:
+        what = f"sum of {k} values of {t}"
+    elif op == "resize":
+        what = f"converting to {t}: the value"
+    else:
+        what = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "sum": "the sum",
+                "fmul": "'*'", "fdiv": "'/'", "div": "'/'", "shl": "the shift"}[op] + f" on {t}"
+    better = smallest_type(t, lo, hi)
+    use = f"; use {better}" if better else "; no type of 256 bits holds it"
+    msg = f"{what} may reach {reach}; {t} holds {_holds(t)}{use}"
+    return RangeWarning(src.filename, loc.line, loc.col, msg, src.line_text(loc.line))
+
+
+__all__ = ["analyze", "RangeWarning", "interval", "smallest_type", "type_range"]

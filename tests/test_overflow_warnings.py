@@ -1,0 +1,153 @@
+"""Range analysis: warnings for operations that may overflow (file:line:col, the range, the
+type to use), --strict, and the shipped examples at the sizes the docs invite."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from yaogc.compiler import CompileError, compile_source, interpret
+from yaogc.compiler.pipeline import elaborate, range_warnings
+from yaogc.runtime.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+SUM = """party a, b
+const N = 1000
+def main(x: fix32_16[N] @a, y: fix32_16[N] @b) -> fix32_16 @b:
+    total: fix32_16 = 0
+    for i in range(N):
+        total += x[i]
+        total += y[i]
+    return total / (2 * N)
+"""
+
+
+def _warnings(src: str, defines=None, filename="p.yao") -> list[str]:
+    return [str(w) for w in range_warnings(elaborate(src, filename, defines), src, filename)]
+
+
+def test_a_long_sum_warns_with_the_range_and_the_type_to_use():
+    (w,) = _warnings(SUM)
+    # where the chain first may pass the type (x[0] + y[0]), with the whole chain's range
+    assert w.startswith("p.yao:7:15: warning: sum of 2000 values of fix32_16 may reach "
+                        "+-6.6e7; fix32_16 holds +-32768; use fix48_16\n")
+    assert w.endswith("        total += y[i]\n              ^")
+    wide = SUM.replace("total: fix32_16", "total: fix48_16").replace(
+        "return total / (2 * N)", "return fix32_16(total / (2 * N))")
+    assert _warnings(wide) == []             # the suggested type holds it, the mean fits
+
+
+@pytest.mark.parametrize("body,msg", [
+    ("a + b", "p.yao:3:14: warning: '+' on u8 may reach 510; u8 holds 0..255; use u16"),
+    ("a - b", "p.yao:3:14: warning: '-' on u8 may reach -255; u8 holds 0..255; use i16"),
+    ("a * b", "p.yao:3:14: warning: '*' on u8 may reach 65025; u8 holds 0..255; use u16"),
+    ("u8(c)", "p.yao:3:12: warning: converting to u8: the value may reach 65535; u8 holds "
+              "0..255; use u16"),
+    ("u8(f * f)", "p.yao:3:17: warning: '*' on fix16_8 may reach 16384; fix16_8 holds +-128; "
+                  "use fix24_8"),
+])
+def test_each_arithmetic_operation(body, msg):
+    src = f"party a, b\ndef main(a: u8 @a, b: u8 @b, c: u16 @a, f: fix16_8 @a) -> u8 @b:\n" \
+          f"    return {body}\n"
+    assert any(w.startswith(msg) for w in _warnings(src)), _warnings(src)
+
+
+def test_no_warning_where_nothing_can_wrap():
+    src = """party a, b
+def main(a: u8 @a, b: u8 @b, i: u8 @a) -> (s: u16 @b, m: u8 @b, k: u8 @b, d: u8 @b):
+    s: u16 = u16(a) + u16(b)
+    k = i & 15
+    return s, max(a, b), k + 16, (a / 2) + (b / 2)
+"""
+    assert _warnings(src) == []
+
+
+def test_warnings_reach_the_api():
+    c = compile_source(SUM, "p.yao")
+    assert len(c.warnings) == 1 and "sum of 2000 values" in str(c.warnings[0])
+    w = c.warnings[0]
+    assert (w.filename, w.line, w.col) == ("p.yao", 7, 15)
+
+
+def test_strict_makes_the_warning_an_error(tmp_path, capsys):
+    p = tmp_path / "sum.yao"
+    p.write_text(SUM)
+    with pytest.raises(CompileError) as ei:
+        compile_source(SUM, "p.yao", strict=True)
+    assert str(ei.value).startswith("p.yao:7:15: sum of 2000 values of fix32_16 may reach")
+    assert main(["compile", str(p), "--strict", "-o", str(tmp_path / "s.ygc")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{p}:7:15: sum of 2000 values") and "--strict" in err
+    wide = tmp_path / "wide.yao"
+    wide.write_text(SUM.replace("total: fix32_16", "total: fix48_16").replace(
+        "return total / (2 * N)", "return fix32_16(total / (2 * N))"))
+    assert main(["eval", str(wide), "-D", "N=1", "--strict", "--input", "x=[1]",
+                 "--input", "y=[2]"]) == 0
+    assert "1.5" in capsys.readouterr().out
+    # without --strict: the warning on stderr, from a compile and from the cache alike
+    for _ in range(2):
+        assert main(["compile", str(p), "-o", str(tmp_path / "s.ygc")]) == 0
+        err = capsys.readouterr().err
+        assert f"{p}:7:15: warning: sum of 2000 values of fix32_16" in err
+
+
+def test_a_warning_in_a_module_names_the_module(tmp_path):
+    (tmp_path / "acc.yao").write_text("def add_all(x: any) -> any:\n    t = x[0]\n"
+                                      "    for i in range(1, len(x)):\n        t += x[i]\n"
+                                      "    return t\n")
+    p = tmp_path / "p.yao"
+    p.write_text("from acc import add_all\nparty a\ndef main(x: u8[4] @a) -> u8 @a:\n"
+                 "    return add_all(x)\n")
+    (w,) = _warnings(p.read_text(), filename=str(p))
+    assert w.startswith(f"{tmp_path / 'acc.yao'}:4:11: warning: sum of 4 values of u8 may "
+                        f"reach 1020; u8 holds 0..255; use u16")
+
+
+# --- the shipped examples at the sizes the docs invite -------------------------------------
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yao")), ids=lambda p: p.stem)
+def test_examples_have_no_warnings(path):
+    text = path.read_text()
+    assert _warnings(text, filename=str(path)) == []
+
+
+def test_hospital_stats_is_right_at_n_1000():
+    """The issue's case: -D N=1000 printed mean 0.7377 and variance -11.39."""
+    path = EXAMPLES / "hospital_stats.yao"
+    assert _warnings(path.read_text(), {"N": "1000"}, str(path)) == []
+    rng = np.random.default_rng(20)
+    north = [round(float(v) * 65536) / 65536 for v in rng.normal(131.8, 8.8, 1000)]
+    south = [round(float(v) * 65536) / 65536 for v in rng.normal(131.8, 8.8, 1000)]
+    o = interpret(path, {"north_values": north, "south_values": south}, {"N": "1000"})
+    vals = north + south
+    mean = sum(vals) / 2000
+    var = sum((v - mean) ** 2 for v in vals) / 2000
+    assert abs(o["mean"] - mean) <= 2 ** -16
+    assert abs(o["variance"] - var) <= 1e-3
+    assert 120 < o["mean"] < 140 and 40 < o["variance"] < 120
+
+
+def test_readme_seniors_counts_2000_seniors(tmp_path, capsys):
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("# Two clinics count their patients over 65")
+    prog = readme[start:readme.index("```", start)]
+    p = tmp_path / "seniors.yao"
+    p.write_text(prog)
+    ages = "[" + ",".join(["70"] * 1000) + "]"
+    assert main(["eval", str(p), "-D", "N=1000", "--strict", "--input", f"ages_a={ages}",
+                 "--input", f"ages_b={ages}", "--json"]) == 0
+    assert '"seniors": 2000' in capsys.readouterr().out
+    # with a u8 counter, the compiler says so from N = 128
+    assert "use u16" in _warnings(prog.replace("u16", "u8"), {"N": "128"})[0]
+
+
+def test_logistic_score_holds_any_feature_size():
+    path = EXAMPLES / "logistic_score.yao"
+    assert _warnings(path.read_text(), {"F": "100"}, str(path)) == []
+    o = interpret(path, {"features": [30000.0] * 8, "weights": [0.001] * 8, "bias": -240.0})
+    z = -240 + 8 * math.floor(30000 * round(0.001 * 65536)) / 65536
+    assert abs(o["risk"] - 1 / (1 + math.exp(-z))) <= 2 ** -16
