@@ -46,6 +46,10 @@ def add_max_gates(p) -> None:
     p.add_argument("--strict", action="store_true",
                    help="make the range analysis's warnings (an operation that may overflow "
                         "its type) errors")
+    p.add_argument("--checked", action="store_true",
+                   help="detect overflow inside the circuit: every operation that may "
+                        "overflow is checked, and one hidden bit (revealed to every party "
+                        "that gets an output) withholds all results when set (exit status 4)")
 
 
 def print_warnings(warnings) -> None:
@@ -126,7 +130,8 @@ def cmd_compile(args) -> int:
     circuit, info = compile_cached(args.program, parse_defines(args.define),
                                    use_cache=not args.no_cache,
                                    progress=phase_report(Path(args.program).name),
-                                   max_gates=max_gates_of(args), strict=args.strict)
+                                   max_gates=max_gates_of(args), strict=args.strict,
+                                   checked=args.checked)
     print_warnings(info["warnings"])
     fmt = _format_for(args)
     written: list[Path] = []
@@ -144,3 +149,17 @@ def cmd_compile(args) -> int:
     if written and not (args.stats and args.json):
         print(f"wrote {', '.join(str(p) for p in written)} ({st['and']} AND gates)")
     return 0
+
+
+def overflowed(outputs) -> bool:
+    """Whether checked mode's hidden bit is set in any row of decoded outputs."""
+    from .checked import OVERFLOW_PORT
+    return any(row.get(OVERFLOW_PORT) for row in outputs)
+
+
+def withhold() -> int:
+    """Checked mode found an overflow: say so, print no result, exit status 4."""
+    from .checked import EXIT_OVERFLOW
+    print("overflow: results withheld (a value passed its type in checked mode; widen the "
+          "types the range warnings name)", file=sys.stderr)
+    return EXIT_OVERFLOW

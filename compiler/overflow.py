@@ -186,17 +186,14 @@ def _value(t, raw: int) -> float:
     return raw / (1 << t.frac) if isinstance(t, FixedType) else float(raw)
 
 
-def analyze(g, roots, src: Source) -> list[RangeWarning]:
-    """The warnings of the nodes the outputs depend on, one per source position (the widest
-    range found there), in source order."""
-    live = g.live(roots)
+def _scan(g, roots):
+    """(node, interval, terms, location) of every operation the outputs depend on that may
+    overflow, in node order; location is where its chain of + and - first may overflow."""
     iv: list = [None] * len(g)
     terms = [1] * len(g)
-    # per node of a chain of + and -: where the chain first may overflow (one warning per
-    # chain, there, with the chain's final range)
     head: dict[int, object] = {}
-    found: dict[tuple, tuple] = {}
-    for n in live:
+    out = []
+    for n in g.live(roots):
         r = interval(g, n, iv)
         op, t = g.op(n), g.type(n)
         iv[n] = r
@@ -213,17 +210,30 @@ def analyze(g, roots, src: Source) -> list[RangeWarning]:
             continue
         lo, hi = type_range(t)
         if lo <= r[0] and r[1] <= hi:
-            iv[n] = r
             continue
         loc = chain_head if chain_head is not None else g.loc_of(n)
+        if op in ("add", "sub") and loc is not None:
+            head[n] = loc
+        out.append((n, r, terms[n], loc))
+    return out
+
+
+def overflowing(g, roots) -> list[int]:
+    """The nodes (that the outputs depend on) whose exact value may leave their type."""
+    return [n for n, _, _, _ in _scan(g, roots)]
+
+
+def analyze(g, roots, src: Source) -> list[RangeWarning]:
+    """The warnings of the nodes the outputs depend on, one per source position (the widest
+    range found there), in source order."""
+    found: dict[tuple, tuple] = {}
+    for n, r, k, loc in _scan(g, roots):
         if loc is None:
             continue
-        if op in ("add", "sub"):
-            head[n] = loc
         key = (id(getattr(loc, "src", None)), loc.line, loc.col)
         old = found.get(key)
         if old is None or max(-r[0], r[1]) > max(-old[2][0], old[2][1]):
-            found[key] = (loc, n, r, terms[n])
+            found[key] = (loc, n, r, k)
     out = []
     for loc, n, r, k in sorted(found.values(), key=lambda f: (getattr(
             getattr(f[0], "src", None), "filename", ""), f[0].line, f[0].col)):
@@ -274,4 +284,4 @@ def _warning(g, n, r, k, loc, src: Source) -> RangeWarning:
     return RangeWarning(src.filename, loc.line, loc.col, msg, src.line_text(loc.line))
 
 
-__all__ = ["analyze", "RangeWarning", "interval", "smallest_type", "type_range"]
+__all__ = ["analyze", "overflowing", "RangeWarning", "interval", "smallest_type", "type_range"]

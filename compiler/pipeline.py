@@ -17,6 +17,7 @@ from yaogc.circuits.templates import TooLarge
 
 from .cache import cache_key, load as cache_load, load_warnings, store as cache_store, store_warnings
 from .check import Checker, Elaborated
+from .checked import add_overflow_output
 from .imports import imports_digest
 from .ir import GateBudget
 from .overflow import analyze
@@ -57,13 +58,15 @@ def _check_defines(defines) -> dict[str, str]:
 
 def compile_source(text: str, filename: str = "<string>",
                    defines: dict[str, str] | None = None, progress=None, *,
-                   max_gates: int | None = None, strict: bool = False) -> Circuit:
+                   max_gates: int | None = None, strict: bool = False,
+                   checked: bool = False) -> Circuit:
     """Compile program text to an optimized Circuit; raises CompileError for a bad program.
     ``progress(phase, gates, seconds)`` hears of long phases. ``max_gates`` bounds the gates
     the program may unroll to (default :func:`gate_budget`). The circuit's ``warnings`` are
     the range analysis's (:class:`~.ranges.RangeWarning`, ``str()`` formats one); ``strict``
-    makes the first of them a CompileError."""
-    return run_deep(_compile, text, filename, defines, progress, max_gates, strict)
+    makes the first of them a CompileError. ``checked`` adds the hidden overflow output
+    (:mod:`.checked`)."""
+    return run_deep(_compile, text, filename, defines, progress, max_gates, strict, checked)
 
 
 # peak bytes per emitted gate while compiling (gate arrays, their growth, the rehash table
@@ -119,7 +122,8 @@ def strict_error(warnings) -> CompileError:
                         w.filename, w.line, w.col, w.source_line)
 
 
-def _compile(text, filename, defines, progress=None, max_gates=None, strict=False) -> Circuit:
+def _compile(text, filename, defines, progress=None, max_gates=None, strict=False,
+             checked=False) -> Circuit:
     t0 = time.perf_counter()
 
     def tell(phase: str, gates: int = 0, _seconds: float = 0.0) -> None:
@@ -147,6 +151,11 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
     warnings = range_warnings(e, text, filename)
     if strict and warnings:
         raise strict_error(warnings)
+    if checked:
+        try:
+            add_overflow_output(e)
+        except ValueError as err:
+            raise CompileError(str(err), filename) from None
     tell("checked")
     e = optimize_words(e)
     tell("optimized")
@@ -170,7 +179,8 @@ def compile_file(path: str | Path, defines: dict[str, str] | None = None,
 
 def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
                    use_cache: bool = True, progress=None,
-                   max_gates: int | None = None, strict: bool = False) -> tuple[Circuit, dict]:
+                   max_gates: int | None = None, strict: bool = False,
+                   checked: bool = False) -> tuple[Circuit, dict]:
     """``compile_file`` through the compiled-circuit cache (:mod:`.cache`): the circuit, and
     ``{"compile_s": seconds, "cached": bool, "warnings": [RangeWarning, ...]}`` (the
     warnings are kept with the cached circuit; ``strict`` makes the first an error)."""
@@ -181,8 +191,9 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
     except OSError as e:
         raise CompileError(f"cannot read the program: {e.strerror or e}", str(p)) from None
     # the imported modules' bytes are part of the program
+    mode = {"!checked": "1"} if checked else {}     # not a name: no -D can clash with it
     key = cache_key(raw + imports_digest(raw.decode("utf-8", "replace"), str(p)), str(p),
-                    _check_defines(defines)) if use_cache else None
+                    {**_check_defines(defines), **mode}) if use_cache else None
     if key is not None:
         got = cache_load(key)
         warnings = load_warnings(key) if got is not None else None
@@ -194,7 +205,7 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
             return got, {"compile_s": time.perf_counter() - t0, "cached": True,
                          "warnings": warnings}
     circuit = compile_source(decode_text(raw, str(p)), str(p), defines, progress,
-                             max_gates=max_gates, strict=strict)
+                             max_gates=max_gates, strict=strict, checked=checked)
     if key is not None:
         cache_store(key, circuit)
         store_warnings(key, circuit.warnings)

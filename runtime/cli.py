@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool = True,
              quiet: bool = False, info: dict | None = None, max_gates: int | None = None,
-             strict: bool = False):
+             strict: bool = False, checked: bool = False):
     """A Circuit from a program (.yao, compiled through the cache unless ``use_cache`` is
     False), a native circuit or a Bristol Fashion file. ``info`` receives
     ``compile_seconds`` and ``cached``; long compiles report their phases on stderr unless
@@ -55,12 +55,14 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
         from yaogc.compiler.cli import phase_report, print_warnings
         circuit, got = compile_cached(str(p), parse_defines(defines or []), use_cache=use_cache,
                                       progress=None if quiet else phase_report(p.name),
-                                      max_gates=max_gates, strict=strict)
+                                      max_gates=max_gates, strict=strict, checked=checked)
         print_warnings(got["warnings"])
         cached = got["cached"]
     else:
         if defines:
             raise UsageError(f"{path}: -D applies to programs (.yao) only")
+        if checked:
+            raise UsageError(f"{path}: --checked applies to programs (.yao) only")
         from yaogc.circuits.bristol import load_circuit
         circuit, cached = load_circuit(str(p)), False
     if info is not None:
@@ -132,7 +134,7 @@ def format_value(v: Any) -> str:
 
 def cmd_stats(args) -> int:
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache,
-                       max_gates=_max_gates(args), strict=args.strict)
+                       max_gates=_max_gates(args), strict=args.strict, checked=args.checked)
     if args.optimized:
         from yaogc.circuits.passes import optimize
         circuit = optimize(circuit)
@@ -143,12 +145,15 @@ def cmd_stats(args) -> int:
 def cmd_eval(args) -> int:
     from yaogc.circuits.evaluate import decode_outputs, evaluate_bits
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache,
-                       max_gates=_max_gates(args), strict=args.strict)
+                       max_gates=_max_gates(args), strict=args.strict, checked=args.checked)
     values = parse_assignments(args.input or [], circuit)
     from .columns import read_mapped
     table, mapped = read_mapped(circuit, args.inputs, args.columns, args.output)
     rows, batch = _eval_rows(circuit, values, table, mapped)
     outs = decode_outputs(circuit, evaluate_bits(circuit, rows))
+    from yaogc.compiler.cli import overflowed, withhold
+    if overflowed(outs):
+        return withhold()
     if args.output:
         from .results import records, write_output
         write_output(args.output, circuit, records(circuit, outs, mapped.kept if mapped else None))
@@ -159,7 +164,8 @@ def cmd_eval(args) -> int:
         for i, out in enumerate(outs):
             prefix = f"[{i}] " if batch else ""
             for o in circuit.outputs:
-                print(f"{prefix}{o.name} = {format_value(o.type.to_json(out[o.name]))}")
+                if o.name != "_overflow":      # checked mode's bit: clear, as just checked
+                    print(f"{prefix}{o.name} = {format_value(o.type.to_json(out[o.name]))}")
     return EXIT_OK
 
 

@@ -109,7 +109,7 @@ def print_outputs(circuit, result, out=sys.stdout, indent: str = "") -> None:
     for i, row in enumerate(rows):
         prefix = f"{indent}[{i}] " if result.batch else indent
         for o in circuit.outputs:
-            if o.name in row:
+            if o.name in row and o.name != "_overflow":   # checked mode's bit (clear here)
                 print(f"{prefix}{o.name} = {format_value(o.type.to_json(row[o.name]))}", file=out)
 
 
@@ -127,7 +127,8 @@ def cmd_run(args) -> int:
     compiled: dict = {}
     from .cli import _max_gates
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache, quiet=args.quiet,
-                       info=compiled, max_gates=_max_gates(args), strict=args.strict)
+                       info=compiled, max_gates=_max_gates(args), strict=args.strict,
+                       checked=args.checked)
     roles = resolve_roles(circuit, args.garbler)
     circuit = assign_parties(circuit, _party_of(args.party_of), roles)
     role = resolve_self(roles, args.as_)
@@ -176,6 +177,9 @@ def report(args, circuit, party: str, role: str, res, compiled: dict, mapped, su
     from .cli import EXIT_OK
     res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
     res.stats["compile_cached"] = compiled.get("cached", False)
+    from yaogc.compiler.cli import overflowed, withhold
+    if overflowed(res.outputs or []):
+        return withhold()
     if args.json:
         _write_results(args, circuit, res, mapped)
         print(json.dumps({"outputs": res.json_outputs(circuit), "stats": res.stats, **more}))

@@ -16,8 +16,14 @@ def start_listener(args, env=None):
     """Start ``yaogc run ... --listen 127.0.0.1:0``; return (process, port or None)."""
     proc = subprocess.Popen(CLI + args + ["--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
-    first = proc.stderr.readline()
-    m = LISTEN_RE.search(first)
+    # compile-time range warnings of a program may come first
+    first = ""
+    while True:
+        line = proc.stderr.readline()
+        first += line
+        m = LISTEN_RE.search(line)
+        if m or not line:
+            break
     if not m:
         proc.wait(30)
         return proc, None, first + proc.stderr.read()

@@ -1,0 +1,77 @@
+"""Checked mode: overflow detected inside the circuit, revealed as one bit.
+
+For every operation the range analysis (:mod:`.ranges`) finds may overflow, the circuit also
+computes the operation one size wider (``+ - neg``: one more bit; ``*``: twice the width; a
+fixed-point quotient: W+F+1 bits; a narrowing cast: the value cast back) and compares it with
+the wrapped result. The flags are OR-ed into one bool, the hidden output ``OVERFLOW_PORT``,
+addressed to every party that receives any output. When it is set the command line withholds
+every result (``overflow: results withheld``, exit status 4). Each party learns that one bit
+(whether some intermediate value overflowed) beyond the outputs; nothing else.
+"""
+
+from __future__ import annotations
+
+from yaogc.circuits.types import BOOL, FixedType, IntType
+
+from .check import Elaborated
+from .overflow import overflowing
+
+OVERFLOW_PORT = "_overflow"
+EXIT_OVERFLOW = 4
+
+
+def _wider(t, extra: int):
+    if isinstance(t, FixedType):
+        return FixedType(t.bits + extra, t.frac)
+    return IntType(t.bits + extra, t.signed)
+
+
+def _flag(g, n: int) -> int | None:
+    """The bool node that is 1 when node n's result wrapped (None: nothing to check)."""
+    op, t, args = g.op(n), g.type(n), g.args(n)
+    w = t.width
+    if op == "resize":
+        src = g.type(args[0])
+        back = g.make("resize", src, (n,))
+        return g.make("ne", BOOL, (back, args[0]))
+    if op in ("add", "sub", "neg"):
+        wt = _wider(t, 1)
+    elif op in ("mul", "fmul"):
+        wt = _wider(t, w)
+    elif op == "fdiv":
+        wt = _wider(t, t.frac + 1)
+    elif op == "div":
+        wt = _wider(t, 1)
+    elif op == "shl":
+        wt = _wider(t, g.attr(n))
+    else:
+        return None
+    if wt.width > 256:
+        return None
+    wide_args = tuple(g.make("resize", wt, (a,)) for a in args)
+    exact = g.make(op, wt, wide_args, g.attr(n))
+    got = g.make("resize", wt, (n,))
+    return g.make("ne", BOOL, (exact, got))
+
+
+def add_overflow_output(e: Elaborated) -> int:
+    """Add the hidden overflow output to ``e`` (in place); returns how many operations are
+    checked. Every party that receives an output receives the bit."""
+    g = e.graph
+    if any(name == OVERFLOW_PORT for _, name, _, _ in e.outputs):
+        raise ValueError(f"an output is named {OVERFLOW_PORT}, which checked mode reserves")
+    roots = [n for out in e.outputs for n in out[3]]
+    flags = [f for f in (_flag(g, n) for n in overflowing(g, roots)) if f is not None]
+    bit = g.false()
+    for f in flags:
+        bit = g.make("or", BOOL, (bit, f))
+    recipients = []
+    for rec, _, _, _ in e.outputs:
+        for p in rec:
+            if p not in recipients:
+                recipients.append(p)
+    e.outputs.append((tuple(recipients), OVERFLOW_PORT, BOOL, [bit]))
+    return len(flags)
+
+
+__all__ = ["add_overflow_output", "OVERFLOW_PORT", "EXIT_OVERFLOW"]

@@ -1,0 +1,123 @@
+"""Checked mode: overflow flags inside the circuit, one hidden bit, results withheld."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from hypothesis import given, settings, strategies as st
+
+from yaogc.circuits.circuit import Op
+from yaogc.circuits.evaluate import evaluate_one
+from yaogc.compiler import compile_source
+from yaogc.compiler.checked import EXIT_OVERFLOW, OVERFLOW_PORT
+from yaogc.runtime.cli import main
+
+from test_run_cli import start_listener
+
+CLI = [sys.executable, "-m", "yaogc.runtime.cli"]
+SUM = """party a, b
+const N = 4
+def main(x: u8[N] @a, y: u8[N] @b) -> (s: u8 @both, m: u8 @a):
+    s: u8 = 0
+    for i in range(N):
+        s += x[i] + y[i]
+    return s, max(x)
+"""
+FIX = """party a, b
+def main(x: fix16_8 @a, y: fix16_8 @b) -> (p: fix16_8 @b, q: fix16_8 @b, c: i8 @b):
+    return x * y, x - y, i8(x)
+"""
+
+
+def _prefix_overflows(x, y) -> bool:
+    s = 0
+    for a, b in zip(x, y):
+        if a + b > 255 or s + a + b > 255:
+            return True
+        s += a + b
+    return False
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 255), min_size=4, max_size=4),
+       st.lists(st.integers(0, 255), min_size=4, max_size=4))
+def test_the_bit_is_set_exactly_when_a_value_passed_its_type(x, y):
+    c = compile_source(SUM, "s.yao", checked=True)
+    o = evaluate_one(c, x=x, y=y)
+    assert o[OVERFLOW_PORT] == _prefix_overflows(x, y)
+    assert o["s"] == sum(x + y) % 256 and o["m"] == max(x)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(-32768, 32767), st.integers(-32768, 32767))
+def test_fixed_point_products_differences_and_casts(rx, ry):
+    c = compile_source(FIX, "f.yao", checked=True)
+    x, y = rx / 256, ry / 256
+    o = evaluate_one(c, x=x, y=y)
+    import math
+    fits = (lambda v: -128 <= v < 128)
+    exact_p = math.floor(rx * ry / 256) / 256
+    want = not (fits(exact_p) and fits(x - y) and -128 <= math.floor(x) <= 127)
+    assert o[OVERFLOW_PORT] == want
+
+
+def test_the_bit_goes_to_every_recipient_and_costs_ands():
+    plain = compile_source(SUM, "s.yao")
+    c = compile_source(SUM, "s.yao", checked=True)
+    port = c.output(OVERFLOW_PORT)
+    assert set(port.recipients) == {"a", "b"} and port.width == 1
+    assert c.count(Op.AND) > plain.count(Op.AND)
+    # a program that cannot overflow gets a constant bit: no gates
+    safe = SUM.replace("s: u8", "s: u16")
+    assert compile_source(safe, checked=True).count(Op.AND) == \
+        compile_source(safe).count(Op.AND)
+
+
+def test_eval_withholds_results(tmp_path, capsys):
+    p = tmp_path / "s.yao"
+    p.write_text(SUM)
+    assert main(["eval", str(p), "--checked", "--input", "x=[1,2,3,4]",
+                 "--input", "y=[1,1,1,1]"]) == 0
+    assert capsys.readouterr().out == "s = 14\nm = 4\n"
+    assert main(["eval", str(p), "--checked", "--input", "x=[200,200,3,4]",
+                 "--input", "y=[1,1,1,1]"]) == EXIT_OVERFLOW == 4
+    cap = capsys.readouterr()
+    assert cap.out == ""
+    assert "overflow: results withheld" in cap.err
+    # unchecked: the wrapped value, with the compile-time warning
+    assert main(["eval", str(p), "--input", "x=[200,200,3,4]", "--input", "y=[1,1,1,1]"]) == 0
+    cap = capsys.readouterr()
+    assert "s = 155" in cap.out and "warning: sum of 8 values of u8" in cap.err
+
+
+def test_run_withholds_results_on_both_sides(tmp_path):
+    p = tmp_path / "s.yao"
+    p.write_text(SUM)
+    for xs, rc_want in (("[1,2,3,4]", 0), ("[200,200,3,4]", EXIT_OVERFLOW)):
+        lp, port, seen = start_listener(["run", str(p), "--as", "a", "--checked", "--quiet",
+                                  "--input", f"x={xs}"])
+        assert port is not None, seen
+        cp = subprocess.run(CLI + ["run", str(p), "--as", "b", "--checked", "--quiet",
+                                   "--input", "y=[1,1,1,1]", "--connect", f"127.0.0.1:{port}"],
+                            capture_output=True, text=True, timeout=120)
+        out, err = lp.communicate(timeout=120)
+        assert (lp.returncode, cp.returncode) == (rc_want, rc_want), (seen + err, cp.stderr)
+        if rc_want:
+            assert out == "" and cp.stdout == ""
+            assert "overflow: results withheld" in err and "overflow: results withheld" in cp.stderr
+        else:
+            assert "s = 14" in out and "m = 4" in out and cp.stdout == "s = 14\n"
+
+
+def test_both_parties_must_agree_on_checked_mode(tmp_path):
+    p = tmp_path / "s.yao"
+    p.write_text(SUM)
+    lp, port, seen = start_listener(["run", str(p), "--as", "a", "--checked", "--quiet",
+                              "--input", "x=[1,2,3,4]"])
+    assert port is not None, seen
+    cp = subprocess.run(CLI + ["run", str(p), "--as", "b", "--quiet", "--input", "y=[1,1,1,1]",
+                               "--connect", f"127.0.0.1:{port}"],
+                        capture_output=True, text=True, timeout=120)
+    lp.communicate(timeout=120)
+    assert lp.returncode == 3 and cp.returncode == 3, cp.stderr
