@@ -114,8 +114,12 @@ class WidthMixin:
         typed = [v for v in vals if isinstance(v, Word)]
         if not typed:
             return Pub(sum(v.value for v in vals))
-        t = typed[0].type
-        return self._reduce(e, vals, widened(t, max(1, (len(vals) - 1).bit_length())), "add")
+        from .values import join_numeric
+        t = join_numeric([v.type for v in typed])
+        if isinstance(t, str):
+            raise self.err(e, t)
+        wt = widened(t, max(1, (len(vals) - 1).bit_length()))
+        return self._reduce(e, [self.coerce(v, wt, e) for v in vals], None, "add")
 
     def b_wide_mul(self, e, frame, want):
         """wide_mul(a, b): the product in a type that holds it: integers exactly, fixed point
