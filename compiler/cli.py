@@ -53,7 +53,8 @@ def add_max_gates(p) -> None:
 
 
 def print_warnings(warnings) -> None:
-    """The range warnings on stderr, as a compiler prints them."""
+    """The range warnings on stderr, as a compiler prints them. Commands print them last,
+    once they succeeded: an error's message stays the first line of stderr."""
     for w in warnings or ():
         print(w, file=sys.stderr)
 
@@ -132,7 +133,6 @@ def cmd_compile(args) -> int:
                                    progress=phase_report(Path(args.program).name),
                                    max_gates=max_gates_of(args), strict=args.strict,
                                    checked=args.checked)
-    print_warnings(info["warnings"])
     fmt = _format_for(args)
     written: list[Path] = []
     if args.output or not args.stats:
@@ -148,6 +148,7 @@ def cmd_compile(args) -> int:
         print(circuit.describe())
     if written and not (args.stats and args.json):
         print(f"wrote {', '.join(str(p) for p in written)} ({st['and']} AND gates)")
+    print_warnings(info["warnings"])
     return 0
 
 
@@ -157,9 +158,11 @@ def overflowed(outputs) -> bool:
     return any(row.get(OVERFLOW_PORT) for row in outputs)
 
 
-def withhold() -> int:
-    """Checked mode found an overflow: say so, print no result, exit status 4."""
+def withhold(circuit) -> int:
+    """Checked mode found an overflow: say so (then the range warnings that name where it
+    may have happened), print no result, exit status 4."""
     from .checked import EXIT_OVERFLOW
     print("overflow: results withheld (a value passed its type in checked mode; widen the "
           "types the range warnings name)", file=sys.stderr)
+    print_warnings(getattr(circuit, "warnings", ()))
     return EXIT_OVERFLOW

@@ -35,7 +35,8 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
     """A Circuit from a program (.yao, compiled through the cache unless ``use_cache`` is
     False), a native circuit or a Bristol Fashion file. ``info`` receives
     ``compile_seconds`` and ``cached``; long compiles report their phases on stderr unless
-    ``quiet``. A program's range warnings go to stderr; ``strict`` makes them errors."""
+    ``quiet``. A program's range warnings are in ``circuit.warnings`` (the command prints
+    them when it is done); ``strict`` makes them errors."""
     import time
     t0 = time.perf_counter()
     p = Path(path)
@@ -52,11 +53,10 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
         raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
     if p.suffix == ".yao":
         from yaogc.compiler import compile_cached, parse_defines
-        from yaogc.compiler.cli import phase_report, print_warnings
+        from yaogc.compiler.cli import phase_report
         circuit, got = compile_cached(str(p), parse_defines(defines or []), use_cache=use_cache,
                                       progress=None if quiet else phase_report(p.name),
                                       max_gates=max_gates, strict=strict, checked=checked)
-        print_warnings(got["warnings"])
         cached = got["cached"]
     else:
         if defines:
@@ -139,6 +139,8 @@ def cmd_stats(args) -> int:
         from yaogc.circuits.passes import optimize
         circuit = optimize(circuit)
     print(json.dumps(circuit.stats()) if args.json else circuit.describe())
+    from yaogc.compiler.cli import print_warnings
+    print_warnings(getattr(circuit, "warnings", ()))
     return EXIT_OK
 
 
@@ -151,9 +153,9 @@ def cmd_eval(args) -> int:
     table, mapped = read_mapped(circuit, args.inputs, args.columns, args.output)
     rows, batch = _eval_rows(circuit, values, table, mapped)
     outs = decode_outputs(circuit, evaluate_bits(circuit, rows))
-    from yaogc.compiler.cli import overflowed, withhold
+    from yaogc.compiler.cli import overflowed, print_warnings, withhold
     if overflowed(outs):
-        return withhold()
+        return withhold(circuit)
     if args.output:
         from .results import records, write_output
         write_output(args.output, circuit, records(circuit, outs, mapped.kept if mapped else None))
@@ -166,6 +168,7 @@ def cmd_eval(args) -> int:
             for o in circuit.outputs:
                 if o.name != "_overflow":      # checked mode's bit: clear, as just checked
                     print(f"{prefix}{o.name} = {format_value(o.type.to_json(out[o.name]))}")
+    print_warnings(getattr(circuit, "warnings", ()))
     return EXIT_OK
 
 

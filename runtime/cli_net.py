@@ -177,12 +177,13 @@ def report(args, circuit, party: str, role: str, res, compiled: dict, mapped, su
     from .cli import EXIT_OK
     res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
     res.stats["compile_cached"] = compiled.get("cached", False)
-    from yaogc.compiler.cli import overflowed, withhold
+    from yaogc.compiler.cli import overflowed, print_warnings, withhold
     if overflowed(res.outputs or []):
-        return withhold()
+        return withhold(circuit)
     if args.json:
         _write_results(args, circuit, res, mapped)
         print(json.dumps({"outputs": res.json_outputs(circuit), "stats": res.stats, **more}))
+        print_warnings(getattr(circuit, "warnings", ()))
         return EXIT_OK
     if not res.outputs or not res.outputs[0]:
         print(f"no output of {circuit.name} is addressed to {party}", file=sys.stderr)
@@ -190,6 +191,7 @@ def report(args, circuit, party: str, role: str, res, compiled: dict, mapped, su
     print_outputs(circuit, res)
     if not args.quiet:
         print(f"{party} ({role}):{mode} {summary(res.stats)}", file=sys.stderr)
+    print_warnings(getattr(circuit, "warnings", ()))
     return EXIT_OK
 
 
