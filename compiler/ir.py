@@ -13,8 +13,6 @@ operands returns the existing node), which is common-subexpression elimination a
 
 from __future__ import annotations
 
-import networkx as nx
-
 from yaogc.circuits.types import BOOL, ValueType
 
 from . import ops
@@ -79,7 +77,9 @@ class WordGraph:
     def g(self) -> nx.DiGraph:
         """The graph as a ``networkx.DiGraph`` (nodes with op, type, args, attr; edges
         operand -> user), built when asked for: keeping one up to date cost more than the
-        rest of building a large program's IR."""
+        rest of building a large program's IR (networkx is imported here too: its import
+        alone costs a compile half a second)."""
+        import networkx as nx
         d = nx.DiGraph()
         for n, (op, t, args, attr) in enumerate(zip(self._op, self._type, self._args,
                                                      self._attr)):

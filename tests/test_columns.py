@@ -170,3 +170,23 @@ def test_float_to_raw_is_exact(value, frac):
             t.to_raw(value)
         return
     assert t.to_raw(value) == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(frac=st.integers(0, 20), bits=st.sampled_from([8, 16, 24, 40, 62]),
+       rows=st.lists(st.lists(st.floats(-1e6, 1e6), min_size=3, max_size=3), min_size=1,
+                     max_size=5))
+def test_vectorized_float_arrays_encode_as_each_value(frac, bits, rows):
+    from yaogc.circuits.errors import InputError
+    from yaogc.circuits.types import ArrayType, FixedType
+    from yaogc.runtime.inputs import fixed_array_bits
+    if frac >= bits:
+        return
+    t = ArrayType(FixedType(bits, frac), 3)
+    fast = fixed_array_bits(t, rows)
+    try:
+        slow = [t.encode(r).tolist() for r in rows]
+    except InputError:
+        assert fast is None
+        return
+    assert fast is not None and fast.tolist() == slow
