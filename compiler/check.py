@@ -72,6 +72,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
             at = getattr(self, "at", None)
             if at is not None:
                 big.line, big.col = at.line, at.col
+                big.src = getattr(at, "src", None)   # set on nodes of an imported module
             raise
         except TooLarge:
             raise self.src.error(f"the program unrolls into too many operations (more than "

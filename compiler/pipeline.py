@@ -131,23 +131,26 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
             progress(phase, gates, time.perf_counter() - t0)
     limit = max_gates if max_gates is not None else gate_budget()
 
-    def too_large(line: int = 1, col: int = 1) -> CompileError:
+    def too_large(line: int = 1, col: int = 1, src=None) -> CompileError:
         why = ("the --max-gates limit" if max_gates is not None else
                "the YAOGC_MAX_GATES limit" if os.environ.get("YAOGC_MAX_GATES") else
                f"more than this machine has available ({available_memory() / 1e9:.1f} GB)")
+        msg = (f"the program is too large: it unrolls to more than {limit:,} gates, about "
+               f"{limit * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
+               f"{BYTES_PER_GATE} bytes per gate, {why}; make the inputs smaller or split the "
+               f"computation")
+        if src is not None:   # the statement is in an imported module: name that file
+            return src.error(msg, line, col)
         lines = normalize_newlines(text).split("\n")
-        return CompileError(
-            f"the program is too large: it unrolls to more than {limit:,} gates, about "
-            f"{limit * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
-            f"{BYTES_PER_GATE} bytes per gate, {why}; make the inputs smaller or split the "
-            f"computation", filename, line, col, lines[line - 1] if line <= len(lines) else "")
+        return CompileError(msg, filename, line, col,
+                            lines[line - 1] if line <= len(lines) else "")
     # the estimate made while elaborating stops a far too large program at the statement
     # that makes it (it may overcount, so it is given twice the room); lowering then holds
     # the exact limit
     try:
         e = elaborate(text, filename, defines, gate_limit=2 * limit)
     except GateBudget as big:
-        raise too_large(big.line, big.col) from None
+        raise too_large(big.line, big.col, getattr(big, "src", None)) from None
     warnings = range_warnings(e, text, filename)
     if strict and warnings:
         raise strict_error(warnings)

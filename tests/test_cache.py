@@ -176,3 +176,27 @@ def test_schedules_kept_on_disk(cache, bristol_path):
         assert all(np.array_equal(x.idx, y.idx) for x, y in zip(built.steps, rebuilt.steps))
     finally:
         S.use_disk_cache(False)
+
+
+def test_too_large_in_an_imported_module_names_that_file(tmp_path):
+    """The statement that makes the program too large is in a module it imports: the error
+    names the module's file, line and source line, not the program's."""
+    (tmp_path / "helpers.yao").write_text(
+        "def count_less(x: any, y: any) -> any:\n"
+        "    n: u32 = 0\n"
+        "    for i in range(len(x)):\n"
+        "        n += x[i] < y[i]\n"
+        "    return n\n")
+    prog = tmp_path / "main.yao"
+    prog.write_text("from helpers import count_less\n"
+                    "party a, b\n"
+                    "const N = 4\n"
+                    "def main(x: u32[N] @a, y: u32[N] @b) -> (n: u32 @both):\n"
+                    "    return count_less(x, y)\n")
+    r = subprocess.run([sys.executable, "-m", "yaogc.runtime.cli", "compile", str(prog),
+                        "--no-cache", "-D", "N=5000"], capture_output=True, text=True,
+                       env={**os.environ, "YAOGC_MAX_GATES": "20000"}, timeout=300)
+    assert r.returncode == 2, r.stderr
+    first = r.stderr.splitlines()[0]
+    assert first.startswith(f"{tmp_path / 'helpers.yao'}:4:") and "too large" in first, first
+    assert "n += x[i] < y[i]" in r.stderr and "Traceback" not in r.stderr
