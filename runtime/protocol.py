@@ -283,6 +283,16 @@ def _result(ch, p: Plan, ph: _Phases, role: str, outputs: list, batch: bool, k: 
                       "cpu_end": cpu_end})
 
 
+def _delivered(deliver, bits, ch, p: Plan, ph: _Phases, role: str, listed: bool, k: int,
+               t0: float, t_first, nbytes: int, engine: str) -> RunResult:
+    """A server's end of a run for data owners: its half of every output bit (decoding
+    bits, or colour bits) goes to ``deliver``, and this side decodes nothing."""
+    deliver(bits)
+    res = _result(ch, p, ph, role, [{} for _ in range(k)], listed, k, t0, t_first, nbytes)
+    res.stats["engine"] = engine
+    return res
+
+
 # -- garbler -------------------------------------------------------------------------------
 def make_engine(p: Plan, role: str, k: int):
     """A fresh Garbler or Evaluator for K rows (input-independent: it may be built early)."""
@@ -346,11 +356,8 @@ def garbler_session(ch, p: Plan, inputs: PartyInputs, *,
     ph.enter("outputs")
     decoding = g.decoding_bits()   # (K, total output width) uint8: colour of each 0 label
     if deliver is not None:
-        deliver(decoding)
-        res = _result(ch, p, ph, "garbler", [{} for _ in range(k)], listed, k, t0, t_first,
-                      sent_bytes)
-        res.stats["engine"] = g.engine
-        return res
+        return _delivered(deliver, decoding, ch, p, ph, "garbler", listed, k, t0, t_first,
+                          sent_bytes, g.engine)
     colours = _recv_bits(ch, Msg.OUTPUT_COLOURS, (k, p.to_garbler.size))
     own_bits = colours ^ decoding[:, p.to_garbler]
     ch.send_array(_pack(decoding[:, p.to_evaluator]), Msg.OUTPUT_DECODING, flush=True)
@@ -467,11 +474,8 @@ def evaluator_session(ch, p: Plan, inputs: PartyInputs | None, *,
     ph.enter("outputs")
     colours = ev.output_colours()  # (K, total output width) uint8
     if deliver is not None:
-        deliver(colours)
-        res = _result(ch, p, ph, "evaluator", [{} for _ in range(k)], listed, k, t0, t_first,
-                      got)
-        res.stats["engine"] = ev.engine
-        return res
+        return _delivered(deliver, colours, ch, p, ph, "evaluator", listed, k, t0, t_first,
+                          got, ev.engine)
     ch.send_array(_pack(colours[:, p.to_garbler]), Msg.OUTPUT_COLOURS, flush=True)
     decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, (k, p.to_evaluator.size))
     own_bits = colours[:, p.to_evaluator] ^ decoding
