@@ -331,6 +331,12 @@ def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
     for side, x in (("here", a), ("at the peer", b)):
         if x is not None and (not isinstance(x, int) or isinstance(x, bool) or x < 1):
             diffs.append(f"batch size {shown(x)} {side} is not a positive number of rows")
+    # no batch means no inputs: a peer whose role owns inputs must say how many rows it has
+    peer_role = theirs["role"]
+    owned = [name for name, role, *_ in mine["inputs"] if role == peer_role]
+    if b is None and owned and peer_role in ROLES and peer_role != mine["role"]:
+        diffs.append(f"the peer, the {peer_role}, gives no rows of its inputs "
+                     f"({', '.join(map(str, owned[:4]))}{', ...' if len(owned) > 4 else ''})")
     return diffs
 
 

@@ -282,3 +282,14 @@ def test_fuzzed_output_colours(adder, bad):
         ch.recv_msg(Msg.TABLES)
         ch._t.sendall(bad)
     assert_refused(against(adder, GARBLER, script))
+
+
+def test_a_peer_owning_inputs_must_give_rows(adder):
+    """A hello with no batch says the peer has no inputs; from a role that owns inputs it is
+    refused in the handshake, not found out when the labels never come."""
+    def script(ch):
+        theirs = json.loads(ch.recv_msg(Msg.HELLO))
+        ch.send_msg(Msg.HELLO, json.dumps(dict(theirs, role="garbler", batch=None)).encode(),
+                    flush=True)
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line.startswith("handshake: ") and "gives no rows of its inputs (in1)" in line, line
