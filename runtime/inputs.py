@@ -190,8 +190,9 @@ def fixed_array_bits(t: ValueType, values: Sequence[Any]) -> np.ndarray | None:
                for v in values):
         return None
     raw = np.round(np.array(values, dtype=np.float64) * 2.0 ** e.frac)
-    rt = e.raw_type
-    if not np.all((raw >= rt.min) & (raw <= rt.max)):    # NaN fails both: the slow path
+    # Powers of two are exact in float64, the type's limits 2**(bits-1) - 1 are not (bits > 53).
+    half = 2.0 ** (e.bits - 1)
+    if not np.all((raw >= -half) & (raw < half)):    # NaN fails both: the slow path
         return None
     u = raw.astype(np.int64).astype(np.uint64) & np.uint64((1 << e.bits) - 1)
     b = (u[..., None] >> np.arange(e.bits, dtype=np.uint64)) & np.uint64(1)

@@ -190,3 +190,15 @@ def test_vectorized_float_arrays_encode_as_each_value(frac, bits, rows):
         assert fast is None
         return
     assert fast is not None and fast.tolist() == slow
+
+
+@pytest.mark.parametrize("bits, frac", [(62, 0), (62, 20), (53, 3), (54, 0), (16, 8)])
+def test_vectorized_float_arrays_keep_the_type_limits(bits, frac):
+    # The largest value is 2**(bits-1) - 1 ulp: one ulp above it is refused (the general path
+    # names it), not wrapped to the most negative value, even where float64 cannot hold the limit.
+    from yaogc.circuits.types import ArrayType, FixedType
+    from yaogc.runtime.inputs import fixed_array_bits
+    t = ArrayType(FixedType(bits, frac), 1)
+    top = 2.0 ** (bits - 1 - frac)
+    assert fixed_array_bits(t, [[top]]) is None
+    assert fixed_array_bits(t, [[-top]]).tolist() == [t.encode([-top]).tolist()]
