@@ -39,13 +39,63 @@ def optimize(e: Elaborated) -> Elaborated:
 
 
 def _optimize_and_narrow(e: Elaborated) -> Elaborated:
-    return narrow(_optimize(e))
+    return narrow(_optimize_shared(e))
+
+
+def _optimize_shared(e: Elaborated) -> Elaborated:
+    """:func:`_optimize`, letting the XOR/OR rewrites factor AND terms that several chains
+    share where that pays. The same ``a & b`` in two chains is one node (hash-consing), so
+    each chain alone must keep it; but when every chain that uses it rewrites it away (SHA-256's
+    majority of round t and of round t+1 share ``a & b``), it dies. So: offer the shared terms
+    whose every user is an XOR/OR chain, take back those some chain kept, repeat; keep the
+    result only if it has fewer AND bits than leaving shared terms alone."""
+    base, _, multi = _optimize(e)
+    offered = _shared_and_terms(e, multi) if multi else set()
+    if not offered:
+        return base
+    for _ in range(8):
+        got, m, _ = _optimize(e, offered)
+        live = set(got.graph.live([n for out in got.outputs for n in out[3]]))
+        kept = {n for n in offered if m.get(n) in live}
+        if not kept:
+            break
+        offered -= kept
+        if not offered:
+            return base
+    else:
+        return base
+    return got if _and_bits(got) < _and_bits(base) else base
+
+
+def _shared_and_terms(e: Elaborated, multi: list[int]) -> set[int]:
+    """Of the AND nodes ``multi`` (several users each), those whose every user is an XOR or
+    OR of the same type."""
+    src = e.graph
+    roots = [n for out in e.outputs for n in out[3]]
+    live = src.live(roots)
+    sop, stype, sargs = src._op, src._type, src._args
+    cand = set(multi)
+    bad = set(roots) & cand
+    for n in live:
+        for a in sargs[n]:
+            if a in cand and (sop[n] not in ("xor", "or") or stype[n] != stype[a]):
+                bad.add(a)
+    return cand - bad
+
+
+def _and_bits(e: Elaborated) -> int:
+    g = e.graph
+    live = g.live([n for out in e.outputs for n in out[3]])
+    return sum(g._type[n].width for n in live if g._op[n] == "and")
 
 
 _FAMILY = {op: "sum" for op in _SUM} | {op: op for op in _TREE}
 
 
-def _optimize(e: Elaborated) -> Elaborated:
+def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
+              ) -> tuple[Elaborated, dict[int, int], list[int]]:
+    """The rebuilt graph, the map from ``e``'s nodes to its nodes and ``e``'s AND nodes with
+    several users; ``free_shared``: such nodes the XOR/OR rewrites may factor all the same."""
     src = e.graph
     roots = [n for out in e.outputs for n in out[3]]
     live = src.live(roots)
@@ -93,11 +143,12 @@ def _optimize(e: Elaborated) -> Elaborated:
         elif fam[n] == "sum":
             m[n] = _emit_sum(new, src, n, absorbed, m)
         elif op in _TREE:
-            m[n] = _emit_tree(new, src, n, absorbed, m, uses)
+            m[n] = _emit_tree(new, src, n, absorbed, m, uses, free_shared)
         else:
             m[n] = make(op, stype[n], tuple([m[a] for a in sargs[n]]), sattr[n])
     outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in e.outputs]
-    return Elaborated(e.name, e.parties, new, list(e.inputs), outputs)
+    multi = [n for n in live if uses[n] > 1 and sop[n] == "and"]
+    return Elaborated(e.name, e.parties, new, list(e.inputs), outputs), m, multi
 
 
 def _leaves(src, root: int, absorbed, signed_terms: bool) -> list[tuple[int, bool]]:
@@ -165,13 +216,14 @@ def _cancel(args: list[int], signs: list[bool]) -> tuple[list[int], list[bool]]:
     return [args[i] for i in keep], [signs[i] for i in keep]
 
 
-def _emit_tree(new: WordGraph, src, root: int, absorbed, m, uses) -> int:
+def _emit_tree(new: WordGraph, src, root: int, absorbed, m, uses, free_shared) -> int:
     op, t = src.op(root), src.type(root)
     leaves = _leaves(src, root, absorbed, False)
     items = [m[n] for n, _ in leaves]
     if op in ("xor", "or"):
         # AND terms only this chain uses may be factored (majority, choose, distributivity)
-        items = rewrite_chain(new, op, t, items, [uses[n] == 1 for n, _ in leaves])
+        items = rewrite_chain(new, op, t, items,
+                              [uses[n] == 1 or n in free_shared for n, _ in leaves])
         if not items:
             return new.const(t, 0)
     while len(items) > 1:

@@ -5,6 +5,7 @@ is checked for its AND count and, on random inputs, for its values against plain
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from yaogc.circuits.evaluate import evaluate
 from yaogc.circuits.lookup import lookup_const, lookup_cost
 from yaogc.circuits.types import uint
 from yaogc.compiler import compile_source
+from yaogc.compiler import optimize as optimize_module
 
 H = "party alice, bob\n"
 M32 = (1 << 32) - 1
@@ -34,6 +36,17 @@ def rows32(n: int, names: str, seed: int):
     edge = [0, 1, M32, 1 << 31, 12345]
     return [{k: rng.choice(edge) if rng.random() < 0.3 else rng.getrandbits(32) for k in names}
             for _ in range(n)]
+
+
+@contextlib.contextmanager
+def no_shared_terms():
+    """The optimizer offering no shared AND terms to the rewrites (as it did before)."""
+    saved = optimize_module._shared_and_terms
+    optimize_module._shared_and_terms = lambda e, multi: set()
+    try:
+        yield
+    finally:
+        optimize_module._shared_and_terms = saved
 
 
 CAS = ("def cas(a: u32, b: u32) -> (u32, u32):\n"
@@ -168,6 +181,35 @@ def test_rewritten_xor_and_or_chains_keep_their_values(text, other, seed):
         r = eval(_sub(text, py), {}, env) & 255
         s = (eval(_sub(other, py), {}, env) ^ r) & 255
         assert out == {"r": r, "s": s}, src
+
+
+def test_and_terms_shared_by_chains_that_all_rewrite_them_are_factored():
+    # consecutive SHA-256 rounds: round 2's majority (a2, a, b) and round 1's (a, b, c) share
+    # a & b; both rewrite it away, so each costs one AND per bit
+    src = ("def main(a: u32 @alice, b: u32 @bob, c: u32 @bob, p: u32 @alice) -> (r: u32 @both,\n"
+           "        s: u32 @both):\n"
+           "    a2 = ((a & b) ^ (a & c) ^ (b & c)) + p\n"
+           "    return a2, (a2 & a) ^ (a2 & b) ^ (a & b)\n")
+    assert ands(src) == 32 + 31 + 32
+    rows = rows32(16, "abcp", 5)
+    for r, o in zip(rows, outputs(src, rows)):
+        a, b, c = r["a"], r["b"], r["c"]
+        a2 = (((a & b) ^ (a & c) ^ (b & c)) + r["p"]) & M32
+        assert o == {"r": a2, "s": (a2 & a) ^ (a2 & b) ^ (a & b)}
+
+
+@settings(deadline=None, max_examples=40)
+@given(text=_bool_exprs(), other=_bool_exprs(), third=_bool_exprs())
+def test_factoring_shared_terms_never_costs_ands(text, other, third):
+    """Chains sharing AND terms in every way: offering the shared terms never gives more ANDs
+    than keeping them (the optimizer keeps the cheaper of the two)."""
+    src = ("def main(a: u8 @alice, b: u8 @bob, c: u8 @alice, d: u8 @bob) -> (r: u8 @both,\n"
+           "        s: u8 @both, t: u8 @both):\n"
+           f"    return {text} ^ {other}, {other} | {third}, {third} ^ {text}\n")
+    with_shared = ands(src)
+    with no_shared_terms():
+        without = ands(src)
+    assert with_shared <= without, src
 
 
 def _sub(text: str, table: dict) -> str:
