@@ -131,6 +131,8 @@ FIELDS = ["protocol", "circuit", "role", "parties", "inputs", "outputs", "batch"
 @example(field="inputs", value=[[["in1"], "garbler", "u64", 64]])
 @example(field="inputs", value=5)
 @example(field="batch", value=10**12)
+@example(field="listed", value=True)
+@example(field="listed", value=1)
 @example(field="outputs", value=[["out1", "garbler", "u64", 64]])
 @example(field="protocol", value="yaogc-yao/3\n" + "garbler: out1 = 1")
 def test_fuzzed_hello_field(adder, field, value):
@@ -143,9 +145,11 @@ def test_fuzzed_hello_field(adder, field, value):
         ch.send_msg(Msg.HELLO, json.dumps(mine).encode(), flush=True)
     line = assert_refused(against(adder, EVALUATOR, script))
     # a batch of K rows against this side's one row is a valid hello (the row is broadcast),
-    # unless K does not fit in memory: the run then fails where the peer went silent
-    valid_batch = (field == "batch" and type(value) is int and 1 <= value <= 1 << 30)
-    assert line.startswith("inputs: " if valid_batch else "handshake: "), line
+    # unless K does not fit in memory, and so is either value of 'listed' (whether the peer's
+    # rows came as a list: it is not compared); the run then fails where the peer went silent
+    valid = ((field == "batch" and type(value) is int and 1 <= value <= 1 << 30)
+             or (field == "listed" and type(value) is bool))
+    assert line.startswith("inputs: " if valid else "handshake: "), line
 
 
 @FUZZ
