@@ -42,13 +42,22 @@ def _ceil_log2(n: int) -> int:
     return (n - 1).bit_length()
 
 
+def _divmod_u_bound(n: int) -> int:
+    """ANDs of circuits/division.py's unsigned division (quotient and remainder, n >= 8):
+    K = (n-1)//2 restoring steps, then non-restoring ones; restoring's n^2+3n-3 below."""
+    if n < 8:
+        return n * n + 3 * n - 3
+    k = (n - 1) // 2
+    return k * k + 2 * k + (n - 1) + (n - k) * (n + 1) + 2 * n - 1
+
+
 # op name -> (expression, operand type prefix, result type, word-library bound of AND gates)
 SINGLE_OPS = {
     "add": ("x + y", "u", None, lambda n: n - 1),
     "sub": ("x - y", "u", None, lambda n: n - 1),
     "mul": ("x * y", "u", None, lambda n: n * n - n + 1),
-    "div": ("x / y", "u", None, lambda n: n * n + 3 * n - 1),
-    "mod": ("x % y", "u", None, lambda n: n * n + 3 * n - 1),
+    "div": ("x / y", "u", None, lambda n: _divmod_u_bound(n)),
+    "mod": ("x % y", "u", None, lambda n: _divmod_u_bound(n)),
     "sdiv": ("x / y", "i", None, lambda n: n * n + 6 * n - 4),
     "smod": ("x % y", "i", None, lambda n: n * n + 6 * n - 4),
     "lt": ("x < y", "u", "bool", lambda n: n),

@@ -17,9 +17,9 @@ bits. Internally the transcendental functions keep P = F + 6 fraction bits.
 - ``log``: the leading one found by normalisation (halving shift stages), log2 of the mantissa
   from a piecewise polynomial, (exponent + log2 mantissa) * ln 2 rounded; x <= 0 gives the
   type's minimum, as do results below it.
-- ``sigmoid``: e = exp(-|x|) at P bits, 1 / (1 + e) by a restoring division with a constant
+- ``sigmoid``: e = exp(-|x|) at P bits, 1 / (1 + e) by a non-restoring division with a constant
   dividend (F + 2 quotient bits), mirrored as 1 - s for negative x.
-- ``reciprocal``: 2^(2F) / |x| by the same restoring division, rounded, with the sign of x;
+- ``reciprocal``: 2^(2F) / |x| by the same non-restoring division, rounded, with the sign of x;
   saturates at the type's maximum and minimum (1/0 gives the maximum).
 """
 
@@ -76,8 +76,10 @@ def isqrt_word(A, x):
 
 def udiv_const(A, num: int, d, qbits: int):
     """(num // d mod 2^qbits, overflow = [num // d >= 2^qbits]) for a public numerator and an
-    unsigned word d, by restoring division (2 (len(d) + 1) ANDs per quotient bit); d = 0
-    overflows."""
+    unsigned word d; d = 0 overflows. Non-restoring division: the remainder, in [-d, d) when
+    there is no overflow, is kept in len(d) + 1 bits and each quotient bit adds or subtracts
+    d as its sign says (len(d) ANDs per quotient bit, against 2 len(d) + 1 restoring). On
+    overflow the quotient bits are not num // d: callers replace the result."""
     dw = A.width(d)
     r0 = num >> qbits
     if r0 >> dw:
@@ -85,15 +87,14 @@ def udiv_const(A, num: int, d, qbits: int):
         r0 = 0
     else:
         over = A.not_(A.lt(A.const(r0, dw), d, False))
-    rem = A.const(r0, dw)
+    rem = A.const(r0, dw + 1)
     dd = A.ext(d, dw + 1, False)
     qs = []
     for i in range(qbits - 1, -1, -1):
-        r2 = A.cat((num >> i) & 1, rem)
-        diff, borrow = A.sub_borrow(r2, dd)
-        qi = A.not_(borrow)
-        rem = A.cut(A.mux(qi, diff, r2), 0, dw)
-        qs.append(qi)
+        pos = A.not_(A.bit(rem, dw))           # remainder >= 0: subtract d, else add it
+        r2 = A.cat((num >> i) & 1, A.cut(rem, 0, dw))
+        rem, _ = A.add_carry(r2, A.xor_bit(dd, pos), pos)
+        qs.append(A.not_(A.bit(rem, dw)))
     return A.cat(*reversed(qs)), over
 
 

@@ -139,10 +139,10 @@ def _ripple(b: Builder, x: Sequence[int], y: Sequence[int], c: int,
     return out, (c if carry_out else ZERO)
 
 
-def add(b: Builder, x: Sequence[int], y: Sequence[int]) -> Word:
-    """x + y mod 2^n: n-1 ANDs."""
+def add(b: Builder, x: Sequence[int], y: Sequence[int], cin: int = ZERO) -> Word:
+    """x + y + cin mod 2^n: n-1 ANDs."""
     same_width("add", x, y)
-    return _ripple(b, x, y, ZERO, False)[0]
+    return _ripple(b, x, y, cin, False)[0]
 
 
 def add_carry(b: Builder, x: Sequence[int], y: Sequence[int], cin: int = ZERO) -> tuple[Word, int]:

@@ -27,8 +27,9 @@ mul mod 2^n                            <= n^2-n+1, fewer from 25 bits (Karatsuba
                                        32 bits 951, 64 bits 3472 (AND-depth 63)
 mul_full (2n bits, either signedness)  <= 2n^2-n, fewer from 14 bits: 64 bits 5220
 mul_const                              heap rows per binary/NAF digit, shared pairs
-divmod_u                               n^2+3n-3
-divmod_s                               n^2+6n-6
+divmod_u                               n^2+3n-3 up to 7 bits, then restoring and
+                                       non-restoring steps: 32 bits 910, 64 bits 3358
+divmod_s                               <= n^2+6n-6: 32 bits 1033, 64 bits 3609
 divmod by a constant word              folded restoring or reciprocal multiplication,
                                        whichever is smaller (u32 / 10: 144)
 =====================================  ==========================================

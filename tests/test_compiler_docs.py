@@ -31,7 +31,10 @@ def test_quoted_costs():
     assert _cost("x: u64 @a, y: u64 @b", "bool", "x > y") == 64
     assert _cost("x: fix16_8 @a, y: fix16_8 @b", "fix16_8", "x * y") <= 452
     assert _cost("x: fix32_16 @a, y: fix32_16 @b", "fix32_16", "x * y") <= 1611
-    assert _cost("x: fix16_8 @a, y: fix16_8 @b", "fix16_8", "x / y") <= 713
+    assert _cost("x: fix16_8 @a, y: fix16_8 @b", "fix16_8", "x / y") <= 527
+    assert _cost("x: fix32_16 @a, y: fix32_16 @b", "fix32_16", "x / y") <= 1703
+    assert _cost("x: u32 @a, y: u32 @b", "u32", "x / y") <= 847
+    assert _cost("x: i32 @a, y: i32 @b", "i32", "x / y") <= 1001
     assert _cost("x: fix32_16 @a", "fix32_16", "x * 0.3") <= 236
     assert _cost("x: u32 @a", "u32", "x / 3") <= 91
     assert _cost("x: u32 @a", "u32", "x % 10") <= 144

@@ -139,9 +139,9 @@ def test_cli_eval_prints_the_builtins(tmp_path, capsys):
 
 @pytest.mark.parametrize("fn,tname,ands", [
     ("sqrt", "fix16_8", 112), ("exp", "fix16_8", 926), ("log", "fix16_8", 1343),
-    ("sigmoid", "fix16_8", 1224), ("reciprocal", "fix16_8", 636),
+    ("sigmoid", "fix16_8", 1080), ("reciprocal", "fix16_8", 380),
     ("sqrt", "fix32_16", 370), ("exp", "fix32_16", 3096), ("log", "fix32_16", 2969),
-    ("sigmoid", "fix32_16", 3934), ("reciprocal", "fix32_16", 2300),
+    ("sigmoid", "fix32_16", 3526), ("reciprocal", "fix32_16", 1276),
     ("isqrt", "u16", 43), ("isqrt", "i16", 49), ("isqrt", "u32", 151), ("isqrt", "u64", 559),
 ])
 def test_quoted_and_costs_hold(fn, tname, ands):

@@ -17,6 +17,8 @@ from hypothesis import given, settings, strategies as st
 
 from yaogc.circuits import Builder, Op, YaogcError, uint
 from yaogc.circuits import mulplan, words as W
+from yaogc.circuits.builder import ZERO
+from yaogc.circuits.division import divide
 from yaogc.circuits.evaluate import evaluate_bits
 from yaogc.circuits.levels import and_levels
 from yaogc.circuits.passes import remove_dead
@@ -120,6 +122,8 @@ BUILDERS: dict[str, Callable] = {
     "div_const_u": lambda b, x, d: W.divmod_u(b, x, W.const_word(d, len(x))),
     "div_const_s": lambda b, x, d: W.divmod_s(b, x, W.const_word(d, len(x))),
     "popcount": W.popcount,
+    # a divisor word whose bits from L up are constant zeros (a zero-extended divisor)
+    "divide": lambda b, a, d, L: divide(b, a, list(d[:L]) + [ZERO] * (len(d) - L))[:2],
     "sum": lambda b, *ws: W.sum_words(b, ws),
     "min_words": lambda b, *ws_signed: W.min_words(b, ws_signed[:-1], ws_signed[-1]),
     "add_shallow": W.add_shallow, "sub_shallow": W.sub_shallow, "lt_shallow": W.lt_shallow,
@@ -252,6 +256,23 @@ def test_divmod(data, n):
     for shallow in ("", "_shallow"):
         check("divmod_u" + shallow, [n, n], rows, lambda x, y: list(W.ref_divmod_u(x, y, n)))
         check("divmod_s" + shallow, [n, n], rows, lambda x, y: list(W.ref_divmod_s(x, y, n)))
+
+
+@SETTINGS
+@given(st.data(), st.integers(1, 40), st.integers(1, 40))
+def test_restoring_then_nonrestoring_division(data, m, n):
+    """divide() on its own, every mix of dividend width m, divisor width n and a divisor
+    narrower than its word (the switch point and the (L+1)-bit remainder move with L):
+    a // d, a % d, and a // 0 = all ones, a % 0 = a."""
+    m = min(m, n)
+    width = data.draw(st.integers(1, n))
+    vals = st.one_of(st.integers(0, min(3, (1 << width) - 1)), st.sampled_from(edges(width)),
+                     st.integers(0, (1 << width) - 1))
+    rows = data.draw(st.lists(st.tuples(st.integers(0, (1 << m) - 1), vals), min_size=1,
+                              max_size=24))
+    rows += [((1 << m) - 1, 0), ((1 << m) - 1, 1), (0, 0), ((1 << m) - 1, (1 << width) - 1)]
+    check("divide", [m, n], rows,
+          lambda x, y: [x // y, x % y] if y else [(1 << m) - 1, x], width)
 
 
 @SETTINGS
@@ -517,8 +538,16 @@ def test_and_counts_div(n):
     assert ands("divmod_u", [n, n]) <= n * n + 3 * n - 1
     assert ands("divmod_s", [n, n]) <= n * n + 6 * n - 4
     if n >= 2:
-        assert ands("divmod_u", [n, n]) == n * n + 3 * n - 3
-        assert ands("divmod_s", [n, n]) == n * n + 6 * n - 6
+        # restoring division's counts bound both constructions
+        assert ands("divmod_u", [n, n]) <= n * n + 3 * n - 3
+        assert ands("divmod_s", [n, n]) <= n * n + 6 * n - 6
+    if n >= 8:
+        # K restoring steps (2k+1 ANDs each, while 2k+1 <= n), the [d < 2^k] chain, n-K
+        # non-restoring steps (n ANDs and an OR with [d == 0] each), the remainder's correction
+        k = (n - 1) // 2
+        assert ands("divmod_u", [n, n]) == k * k + 2 * k + (n - 1) + (n - k) * (n + 1) + 2 * n - 1
+    if n >= 16:
+        assert ands("divmod_s", [n, n]) < n * n + 6 * n - 6
 
 
 @pytest.mark.parametrize("d", [3, 10, 1000])
