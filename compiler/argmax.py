@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yaogc.circuits.types import BOOL
+from yaogc.circuits.types import BOOL, IntType
 
 MIN_LINKS = 3
 
@@ -25,8 +25,9 @@ MIN_LINKS = 3
 class Chain:
     kind: str               # "max" or "min"
     cmp: str                # "lt" or "le"
-    first: tuple[int, int]  # (value, carried) before the first link
-    items: list[tuple[int, int]]    # (element, its carried value), in order
+    first: tuple        # (value, carried) before the first link
+    items: list[tuple]  # (element, its carried value), in order; a carried value is a node
+    #                     or ("const", type, value)
     best: int               # the final maximum node
     carried: int            # the final carried node
     inner: list[int]        # nodes only the chain uses (not emitted)
@@ -84,15 +85,47 @@ def find_chains(src, live, uses) -> list[Chain]:
             if j < len(seq) - 1:
                 inner += [kk, big]
         last = links[seq[-1]]
-        chains.append(Chain(last[6], last[7], (first_link[3], first_link[2]), items,
-                            last[5], seq[-1], inner))
+        first = (first_link[3], first_link[2])
+        opened = _opening(src, first, last[6], last[7], uses)
+        if opened is not None:
+            first, item, more = opened
+            items.insert(0, item)
+            inner += more
+        chains.append(Chain(last[6], last[7], first, items, last[5], seq[-1], inner))
     return chains
+
+
+def _opening(src, first, kind: str, cmp: str, uses):
+    """The chain's first step when the optimizer has already folded it out of multiplexer
+    form: from ``k = 0`` the first update ``c ? 1 : 0`` became the bool c widened
+    (``resize``), so the chain seemed to start one element late and the tournament ran a
+    round more. Returns (first, item, inner nodes) with the carried values 0 and 1 as
+    ("const", type, value) entries, or None."""
+    mp, kp = first
+    if src._op[kp] != "resize" or uses[kp] != 1 or uses[mp] != 2:
+        return None
+    tk = src._type[kp]
+    if type(tk) is not IntType or tk.signed:
+        return None
+    (c,) = src._args[kp]
+    if src._op[c] != cmp or uses[c] != 1:
+        return None
+    a, b = src._args[c]
+    t = src._type[a]
+    if src._memo.get((kind, t, (min(a, b), max(a, b)), None)) != mp:
+        return None
+    # c = a < b: the maximum so far is b when c else a, the minimum a when c else b
+    start, nxt = (a, b) if kind == "max" else (b, a)
+    return (start, ("const", tk, 0)), (nxt, ("const", tk, 1)), [c, kp, mp]
 
 
 def emit_tournament(new, chain: Chain, m, t_best, t_carried) -> tuple[int, int]:
     """(best, carried) of the chain as a balanced tournament in ``new`` (``m`` maps the
     source's nodes to ``new``'s)."""
-    items = [(m[chain.first[0]], m[chain.first[1]])] + [(m[v], m[x]) for v, x in chain.items]
+    def get(x):
+        return new.const(x[1], x[2]) if type(x) is tuple else m[x]
+
+    items = [(get(v), get(x)) for v, x in [chain.first] + chain.items]
     while len(items) > 1:
         nxt = []
         for j in range(0, len(items) - 1, 2):

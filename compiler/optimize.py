@@ -116,7 +116,7 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
     skip, at = set(), {}
     for ch in find_chains(src, live, uses):
         first = min(ch.best, ch.carried)
-        needed = [ch.first[0], ch.first[1]] + [x for item in ch.items for x in item]
+        needed = [x for item in [ch.first] + ch.items for x in item if type(x) is not tuple]
         if all(x < first for x in needed) and not absorbed[ch.best]:
             skip.update(ch.inner)
             skip.add(max(ch.best, ch.carried))
