@@ -119,6 +119,17 @@ NATURAL = {
         "        node = 2 * node + 1 + u8(x > threshold[node])\n"
         "    return label[node - INNER]\n",
         6411, 158),
+    "decision_tree_d6_public": ("depth-6 tree with public features, secret node index",
+        H + "const DEPTH = 6\nconst INNER = 63\n"
+        "const F: u8[INNER] = [" + ", ".join(str((7 * j + 3) % 8) for j in range(63)) + "]\n"
+        "def main(record: u16[8] @alice, threshold: u16[INNER] @bob,\n"
+        "         label: u8[64] @bob) -> (decision: u8 @alice):\n"
+        "    node: u8 = 0\n"
+        "    for level in range(DEPTH):\n"
+        "        x = record[F[node]]\n"
+        "        node = 2 * node + 1 + u8(x > threshold[node])\n"
+        "    return label[node - INNER]\n",
+        2033, 120),
     "edit_distance8": ("edit distance of two 8-symbol strings in u8 cells",
         H + "def main(a: u8[8] @alice, b: u8[8] @bob) -> (d: u8 @both):\n"
         "    prev = [u8(j) for j in range(9)]\n"

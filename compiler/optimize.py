@@ -20,6 +20,7 @@ from .check import Elaborated
 from .deep import run_deep
 from .ir import WordGraph
 from .narrow import narrow
+from .speculate import speculate
 
 _SUM = ("add", "sub")
 _TREE = ("mul", "and", "or", "xor", "min", "max")
@@ -39,7 +40,7 @@ def optimize(e: Elaborated) -> Elaborated:
 
 
 def _optimize_and_narrow(e: Elaborated) -> Elaborated:
-    return narrow(_optimize_shared(e))
+    return speculate(narrow(_optimize_shared(e)))
 
 
 def _optimize_shared(e: Elaborated) -> Elaborated:
