@@ -12,9 +12,11 @@
   m = floor((2^(n+l) + 2^l) / d), which has at most n+1 bits, floor(x / d) =
   floor(x m / 2^(n+l)) (Granlund, Montgomery, "Division by invariant integers using
   multiplication", PLDI 1994, Theorem 4.2): one constant multiplication, then x - q d. The
-  restoring division folded around the constant keeps its remainder as narrow as d and is
-  usually cheaper (u32 / 10: 144 ANDs against 463); both are built once on a scratch
-  builder per (width, divisor) and the cheaper one is used.
+  restoring division folded around the constant keeps its remainder as narrow as d (u32 / 10:
+  144 ANDs against 463), and :func:`divide` folded around it is cheaper still: its
+  non-restoring steps add or subtract the constant to a remainder one bit wider than d, about
+  one AND per bit of d (u32 / 10: 60, u32 / 3: 31). All are built once on a scratch builder
+  per (width, divisor) and the cheapest is used.
 
 Division by zero and overflow never fail; :func:`ref_divmod_u` and :func:`ref_divmod_s` are
 the same semantics on Python integers, for interpreters and tests.
@@ -222,14 +224,26 @@ def _by_restoring(b: Builder, x: Word, d: int) -> tuple[Word, Word]:
     return q, r
 
 
+def _by_divide(b: Builder, x: Word, d: int) -> tuple[Word, Word]:
+    q, r, _ = divide(b, x, const_word(d, len(x)))
+    return q, r
+
+
 @lru_cache(maxsize=None)
-def _use_reciprocal(n: int, d: int) -> bool:
+def _const_method(n: int, d: int):
+    """The construction for a public divisor d at n bits: the reciprocal multiplication when
+    its quotient and remainder together cost fewer ANDs than restoring division, and
+    :func:`divide` (its non-restoring steps add or subtract a constant, about one AND per
+    bit of d per step) when none of its quotient, remainder and both costs more than that."""
     costs = []
-    for method in (_by_restoring, _reciprocal):
+    for method in (_by_restoring, _reciprocal, _by_divide):
         scratch = Builder("plan")
         q, r = method(scratch, scratch.input("p", "x", uint(n)), d)
-        costs.append(live_and_count(scratch, q + r))
-    return costs[1] < costs[0]
+        costs.append([live_and_count(scratch, w) for w in (q, r, q + r)])
+    pick = 1 if costs[1][2] < costs[0][2] else 0
+    if all(c <= p for c, p in zip(costs[2], costs[pick])):
+        pick = 2
+    return (_by_restoring, _reciprocal, _by_divide)[pick]
 
 
 def divmod_const_u(b: Builder, x: Word, d: int) -> tuple[Word, Word]:
@@ -241,9 +255,7 @@ def divmod_const_u(b: Builder, x: Word, d: int) -> tuple[Word, Word]:
     if d & (d - 1) == 0:
         k = d.bit_length() - 1
         return shr(x, k), list(x[:k]) + [ZERO] * (n - k)
-    if _use_reciprocal(n, d):
-        return _reciprocal(b, list(x), d)
-    return _by_restoring(b, list(x), d)
+    return _const_method(n, d)(b, list(x), d)
 
 
 def divmod_const_s(b: Builder, x: Word, d: int) -> tuple[Word, Word]:

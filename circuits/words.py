@@ -31,7 +31,8 @@ divmod_u                               n^2+3n-3 up to 7 bits, then restoring and
                                        non-restoring steps: 32 bits 910, 64 bits 3358
 divmod_s                               <= n^2+6n-6: 32 bits 1033, 64 bits 3609
 divmod by a constant word              folded restoring or reciprocal multiplication,
-                                       whichever is smaller (u32 / 10: 144)
+                                       or restoring and non-restoring steps folded,
+                                       whichever is smallest (u32 / 10: 60)
 =====================================  ==========================================
 
 Low-depth alternatives that spend more ANDs (:mod:`.shallow`): ``add_shallow``,

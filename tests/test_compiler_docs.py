@@ -36,7 +36,9 @@ def test_quoted_costs():
     assert _cost("x: u32 @a, y: u32 @b", "u32", "x / y") <= 847
     assert _cost("x: i32 @a, y: i32 @b", "i32", "x / y") <= 1001
     assert _cost("x: fix32_16 @a", "fix32_16", "x * 0.3") <= 236
-    assert _cost("x: u32 @a", "u32", "x / 3") <= 91
-    assert _cost("x: u32 @a", "u32", "x % 10") <= 144
+    assert _cost("x: u32 @a", "u32", "x / 3") <= 31
+    assert _cost("x: u32 @a", "u32", "x % 10") <= 62
+    assert _cost("x: i32 @a", "i32", "x / 10") <= 122
+    assert _cost("x: fix32_16 @a", "fix32_16", "x / 3") <= 188
     assert _cost("x: u64 @a, y: u64 @b", "u64", "x * y") <= 3472
     assert _cost("x: u32 @a", "bool", "bool(x)") == 31

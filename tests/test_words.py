@@ -550,6 +550,14 @@ def test_and_counts_div(n):
         assert ands("divmod_s", [n, n]) < n * n + 6 * n - 6
 
 
+@pytest.mark.parametrize("n,d,q_and_r", [(32, 3, 32), (32, 10, 62), (64, 10, 126),
+                                           (16, 1000, 67)])
+def test_division_by_constant_steps_add_or_subtract_it(n, d, q_and_r):
+    """Non-restoring steps folded around d: a remainder one bit wider than d, plus or minus d
+    by the sign, about one AND per bit of d per step (restoring: 2 per bit)."""
+    assert ands("div_const_u", [n], d) <= q_and_r
+
+
 @pytest.mark.parametrize("d", [3, 10, 1000])
 def test_division_by_constant_is_cheaper(d):
     for n in (16, 32):
