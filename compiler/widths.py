@@ -1,5 +1,5 @@
 """Builtins about widths and layout: ``concat``, ``bitcast``, ``widen``, ``wide_sum``,
-``wide_mul`` and ``like``.
+``wide_mul``, ``exact_mul``, ``like`` and ``signed``.
 
 They let a program (and the statistics library, whose functions take ``any`` arguments) compute
 in types wide enough for the data instead of wrapping: ``wide_sum`` of m values adds
@@ -15,15 +15,17 @@ from . import nodes as N
 from .convert import ConversionError, cast
 from .values import Agg, Pub, TypeNameError, Word, describe, scalar_type_named
 
-EXTRA = ("concat", "bitcast", "widen", "wide_sum", "wide_mul", "like")
+EXTRA = ("concat", "bitcast", "widen", "wide_sum", "wide_mul", "exact_mul", "like", "signed")
 
 
 def widened(t, k: int, f: int = 0):
-    """Type t with k more integer bits (bool: the unsigned type of k + 1 bits) and, for
-    fixed point, f more fraction bits."""
+    """Type t with k more integer bits (bool: the unsigned type of k + 1 bits) and f more
+    fraction bits (an integer with f > 0 becomes fixed point)."""
     if isinstance(t, BoolType):
         return uint(k + 1)
     if isinstance(t, IntType):
+        if f:   # fixed point holding the integer exactly (an unsigned one gains a sign bit)
+            return FixedType(t.bits + k + f + (not t.signed), f)
         return IntType(t.bits + k, t.signed)
     return FixedType(t.bits + k + f, t.frac + f)
 
@@ -94,9 +96,12 @@ class WidthMixin:
             return Agg(items, ArrayType(items[0].type, len(items)))
         if not isinstance(v, Word):
             raise self.err(e, f"{e.name}() takes a typed number or an array, got {describe(v)}")
-        if f and not isinstance(v.type, FixedType):
-            raise self.err(e, f"{e.name}() adds fraction bits to fixed point only, not {v.type}")
-        return self.coerce(v, widened(v.type, k, f), e)
+        if f and not isinstance(v.type, (FixedType, IntType)):
+            raise self.err(e, f"{e.name}() adds fraction bits to numbers only, not {v.type}")
+        t = widened(v.type, k, f)
+        if f and isinstance(v.type, IntType):
+            return cast(self.g, v, t)      # the same number, lossless: t holds every value
+        return self.coerce(v, t, e)
 
     def b_widen(self, e, frame, want):
         """widen(x, k[, f]): x with k more integer bits and f more fraction bits (lossless;
@@ -124,11 +129,28 @@ class WidthMixin:
     def b_wide_mul(self, e, frame, want):
         """wide_mul(a, b): the product in a type that holds it: integers exactly, fixed point
         with the larger fraction of the two (rounded toward negative infinity)."""
+        return self._wide_product(e, frame, exact=False)
+
+    def b_exact_mul(self, e, frame, want):
+        """exact_mul(a, b): the exact product: integers as wide_mul, fixed point with the
+        fraction bits of both (fix16_8 * fix16_8 is fix32_16)."""
+        return self._wide_product(e, frame, exact=True)
+
+    def _wide_product(self, e, frame, exact: bool):
         self._nargs(e, 2)
         a, b = (self.expr(x, frame, None) for x in e.args)
         if isinstance(a, Pub) or isinstance(b, Pub):
-            raise self.err(e, "wide_mul() multiplies two typed values")
+            raise self.err(e, f"{e.name}() multiplies two typed values")
         ta, tb = a.type, b.type
+        if isinstance(ta, FixedType) and isinstance(tb, FixedType) and exact:
+            # the raw integers' product is the exact product with both fractions
+            t = FixedType(ta.bits + tb.bits, ta.frac + tb.frac)
+            it = IntType(t.bits, True)
+            raw = [self.g.make("reinterp", it, (self.coerce(v, FixedType(t.bits, v.type.frac),
+                                                            arg).node,))
+                   for v, arg in ((a, e.args[0]), (b, e.args[1]))]
+            prod = self.g.make("mul", it, tuple(raw))
+            return Word(self.g.make("reinterp", t, (prod,)), t)
         if isinstance(ta, FixedType) and isinstance(tb, FixedType):
             f = max(ta.frac, tb.frac)
             t = FixedType(ta.bits - ta.frac + tb.bits - tb.frac + f, f)
@@ -137,10 +159,32 @@ class WidthMixin:
             t = IntType(ta.bits + tb.bits, ta.signed or tb.signed)
             name, attr = "mul", None
         else:
-            raise self.err(e, f"wide_mul() multiplies two integers or two fixed-point values, "
+            raise self.err(e, f"{e.name}() multiplies two integers or two fixed-point values, "
                               f"got {ta} and {tb}")
         x, y = self.coerce(a, t, e.args[0]), self.coerce(b, t, e.args[1])
         return Word(self.g.make(name, t, (x.node, y.node), attr), t)
+
+    def b_signed(self, e, frame, want):
+        """signed(x): x in a signed type that holds every value of its own (``uN`` becomes
+        ``i(N+1)``, ``bool`` ``i2``; signed and fixed point unchanged); arrays element-wise.
+        A difference of two such values no longer wraps below 0."""
+        self._nargs(e, 1)
+        return self._signed_value(e, self.expr(e.args[0], frame, None))
+
+    def _signed_value(self, e, v):
+        if isinstance(v, Agg) and isinstance(v.type, ArrayType):
+            items = tuple(self._signed_value(e, x) for x in v.items)
+            return Agg(items, ArrayType(items[0].type, len(items)))
+        if not isinstance(v, Word):
+            raise self.err(e, f"signed() takes a typed number or an array, got {describe(v)}")
+        t = v.type
+        if isinstance(t, BoolType):
+            t = IntType(2, True)
+        elif isinstance(t, IntType) and not t.signed:
+            t = IntType(t.bits + 1, True)
+        else:
+            return v
+        return self.coerce(v, t, e)
 
     def b_like(self, e, frame, want):
         """like(v, x): v converted (as an explicit cast) to the type of x, or of x's elements."""

@@ -1,0 +1,97 @@
+"""The statistics library's sums of squares and products are exact (exact products, the
+floored mean's remainder corrected), for unsigned, signed and fixed-point data, and the width
+builtins it rests on (`signed`, `exact_mul`, `widen` of an integer with fraction bits)."""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yaogc.circuits.evaluate import evaluate_one
+from yaogc.compiler import compile_source
+from yaogc.runtime.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_signed_exact_mul_and_widen_of_integers():
+    src = """party a, b
+def main(x: u8 @a, y: u8 @b, p: fix16_8 @a, q: fix16_8 @b) -> (d: i9 @b, w: fix25_16 @b,
+        e: fix32_16 @b, m: u16 @b, n: i2 @b):
+    return signed(x) - signed(y), widen(x, 0, 16), exact_mul(p, q), exact_mul(x, y), signed(x < y)
+"""
+    c = compile_source(src)
+    for x, y, p, q in [(3, 200, -1.5, 2.25), (255, 0, -128.0, -128.0), (7, 7, 127.99609375, -0.00390625)]:
+        got = evaluate_one(c, x=x, y=y, p=p, q=q)
+        assert got == {"d": x - y, "w": x, "e": p * q, "m": x * y, "n": int(x < y)}
+
+
+def _stats_program(t: str, n: int) -> str:
+    return f"""from stats import pvariance, variance, pcovariance, stdev, pearson, t_statistic
+party a, b
+def main(x: {t}[{n}] @a, y: {t}[{n}] @b) -> (pv: fix80_24 @b, v: fix80_24 @b, pc: fix80_24 @b,
+        sd: fix64_24 @b, r: fix32_24 @b, t: fix48_24 @b):
+    return (fix80_24(pvariance(x)), fix80_24(variance(x)), fix80_24(pcovariance(x, y)),
+            fix64_24(stdev(y)), fix32_24(pearson(x, y)), fix48_24(t_statistic(x, y)))
+"""
+
+
+def _reference(x, y):
+    n = len(x)
+    mx, my = Fraction(sum(x), n), Fraction(sum(y), n)
+    sxx = sum((v - mx) ** 2 for v in x)
+    syy = sum((v - my) ** 2 for v in y)
+    sxy = sum((p - mx) * (q - my) for p, q in zip(x, y))
+    vx, vy = sxx / (n - 1), syy / (n - 1)
+    return {"pv": sxx / n, "v": vx, "pc": sxy / n, "sd": math.sqrt(vy),
+            "r": sxy / math.sqrt(sxx * syy) if sxx and syy else None,
+            "t": (mx - my) / math.sqrt(vx / n + vy / n) if vx or vy else None}
+
+
+@settings(max_examples=12, deadline=None)
+@given(t=st.sampled_from(["u8", "i8", "u16", "fix16_8"]), n=st.integers(2, 5), data=st.data())
+def test_variances_covariances_and_r_are_exact_for_any_data(t, n, data):
+    """Unsigned data (whose deviations are negative too), integers (whose mean is floored) and
+    fixed point: the sums are exact, so only the final rounding is left (at 16 more fraction
+    bits than the data: 2^-16 for integers, 2^-24 for fix16_8)."""
+    lo, hi, scale = {"u8": (0, 255, 1), "i8": (-128, 127, 1), "u16": (0, 65535, 1),
+                     "fix16_8": (-32768, 32767, 256)}[t]
+    raw = st.lists(st.integers(lo, hi), min_size=n, max_size=n)
+    xs, ys = data.draw(raw), data.draw(raw)
+    x = [Fraction(v, scale) for v in xs]
+    y = [Fraction(v, scale) for v in ys]
+    val = (lambda v: float(v)) if scale > 1 else (lambda v: int(v))
+    got = evaluate_one(compile_source(_stats_program(t, n)), x=[val(v) for v in x],
+                       y=[val(v) for v in y])
+    want = _reference(x, y)
+    for k in ("pv", "v", "pc"):
+        assert abs(Fraction(got[k]) - want[k]) <= Fraction(1, 1 << (16 if scale == 1 else 24)), \
+            (k, got[k], float(want[k]))
+    assert abs(got["sd"] - want["sd"]) <= 2 ** -15 * max(1, want["sd"]), (got["sd"], want["sd"])
+    if want["r"] is not None:
+        assert abs(got["r"] - want["r"]) <= 2 ** -14, (got["r"], want["r"])
+    if want["t"] is not None and abs(want["t"]) < 1e6:
+        assert abs(got["t"] - want["t"]) <= 2 ** -14 * max(1, abs(want["t"])), (got["t"], want["t"])
+
+
+def test_two_hospitals_correlation_example_agrees_with_numpy(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    bmi = np.round(rng.normal(27, 5, 60) * 256) / 256
+    a1c = np.round((6 + 0.08 * (bmi - 27) + rng.normal(0, 0.9, 60)) * 256) / 256
+    inputs = tmp_path / "in.json"
+    inputs.write_text(json.dumps({"x": bmi.tolist(), "y": a1c.tolist()}))
+    prog = ROOT / "examples" / "correlation.yao"
+    assert main(["eval", str(prog), "-D", "N=60", "--strict", "--inputs", str(inputs),
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    out = out.get("outputs", out)
+    want = {"mean_x": bmi.mean(), "mean_y": a1c.mean(), "var_x": bmi.var(), "var_y": a1c.var(),
+            "r": np.corrcoef(bmi, a1c)[0, 1]}
+    for k, v in want.items():
+        assert abs(float(out[k]) - v) <= 1e-6, (k, out[k], v)
