@@ -56,13 +56,11 @@ def test_hospital_stats():
     _, outs = run("hospital_stats", rows)
     for r, o in zip(rows, outs):
         vals = [fixed(v) for v in r["north_values"]] + [fixed(v) for v in r["south_values"]]
-        # the program's arithmetic: fix32_16 sums, division and products round toward -inf
-        mean = floor_fixed(sum(vals) / (2 * n))
-        sq = sum(floor_fixed((x - mean) * (x - mean)) for x in vals)
-        assert Fraction(o["mean"]) == mean
-        assert Fraction(o["variance"]) == floor_fixed(sq / (2 * n))
-        true_var = float(np.var([float(v) for v in vals]))
-        assert abs(o["variance"] - true_var) < 0.01 * max(1.0, true_var)
+        # the mean rounds toward -inf; the variance is exact but for its last rounding
+        exact_mean = sum(vals) / (2 * n)
+        assert Fraction(o["mean"]) == floor_fixed(exact_mean)
+        var = sum((x - exact_mean) ** 2 for x in vals) / (2 * n)
+        assert var - Fraction(1, 1 << 16) <= Fraction(o["variance"]) <= var + Fraction(1, 1 << 40)
 
 
 def test_three_hospitals():
@@ -75,10 +73,10 @@ def test_three_hospitals():
     assert c.parties == ("north", "south", "east")
     for r, o in zip(rows, outs):
         vals = [fixed(v) for k in names for v in r[k]]
-        mean = floor_fixed(sum(vals) / (3 * n))
-        sq = sum(floor_fixed((x - mean) * (x - mean)) for x in vals)
-        assert Fraction(o["mean"]) == mean
-        assert Fraction(o["variance"]) == floor_fixed(sq / (3 * n))
+        exact_mean = sum(vals) / (3 * n)
+        assert Fraction(o["mean"]) == floor_fixed(exact_mean)
+        var = sum((x - exact_mean) ** 2 for x in vals) / (3 * n)
+        assert var - Fraction(1, 1 << 16) <= Fraction(o["variance"]) <= var + Fraction(1, 1 << 40)
 
 
 def test_count_above():
@@ -193,3 +191,23 @@ def test_dot_product():
     c, outs = run("dot_product", rows)
     for r, o in zip(rows, outs):
         assert o["score"] == sum(a * b for a, b in zip(r["w"], r["x"]))   # exact, no wrap
+
+
+def test_correlation():
+    """Paired fix16_8 values at two hospitals: means, variances and Pearson's r within 1e-6
+    of numpy on the encoded values (the sums are exact; only the last rounding is left)."""
+    rng = np.random.default_rng(3)
+    n = 40
+    rows = []
+    for _ in range(6):
+        bmi = np.round(rng.normal(27, 5, n) * 256) / 256
+        a1c = np.round((6 + 0.08 * (bmi - 27) + rng.normal(0, 0.9, n)) * 256) / 256
+        rows.append({"x": bmi.tolist(), "y": a1c.tolist()})
+    rows.append({"x": [127.99609375] * (n - 1) + [-128.0], "y": [-128.0] * (n - 1) + [0.5]})
+    _, outs = run("correlation", rows, {"N": str(n)})
+    for r, o in zip(rows, outs):
+        x, y = np.array(r["x"]), np.array(r["y"])
+        want = {"mean_x": x.mean(), "mean_y": y.mean(), "var_x": x.var(), "var_y": y.var(),
+                "r": np.corrcoef(x, y)[0, 1]}
+        for k, v in want.items():
+            assert abs(float(o[k]) - v) <= 1e-6, (k, o[k], v)
