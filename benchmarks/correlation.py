@@ -1,6 +1,7 @@
 """Two hospitals' paired measurements: the means, variances and Pearson correlation of N pairs
 (``examples/correlation.yao``: body-mass index at one hospital, HbA1c at the other, for the
-same N patients, as ``fix16_8``), compared with numpy on the same values.
+same N patients, as ``fix16_8`` by default or ``--type fix32_16`` etc., passed as ``-D Fix=``),
+compared with numpy on the same encoded values.
 
 Steps, each timed: ``yaogc compile`` (the program compiled into a fresh cache, as a site
 prepares a run), then both parties' ``yaogc run`` started together from that cache, to both
@@ -9,7 +10,7 @@ phase of the run (``compile_seconds`` there is the cached circuit's loading), th
 seconds of both steps and their sum (program text to results), the peak memory of each step
 and the largest error against numpy's mean, var and corrcoef of the encoded values.
 
-    python benchmarks/correlation.py [--json] [--quick] [-N N]
+    python benchmarks/correlation.py [--json] [--quick] [-N N] [--type fixW_F]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -33,12 +35,20 @@ PHASES = ("compile_seconds", "schedule_seconds", "setup_seconds", "ot_seconds", 
           "total_seconds", "engine")
 
 
-def data(n: int):
-    """BMI and an HbA1c correlated with it, on the fix16_8 grid (what the parties encode)."""
+def data(n: int, frac: int = 8):
+    """BMI and an HbA1c correlated with it, on the grid of 2^-frac (what the parties encode)."""
     rng = np.random.default_rng(2026)
     bmi = rng.normal(27, 5, n)
     a1c = 6 + 0.08 * (bmi - 27) + rng.normal(0, 0.9, n)
-    return np.round(bmi * 256) / 256, np.round(a1c * 256) / 256
+    one = 1 << frac
+    return np.round(bmi * one) / one, np.round(a1c * one) / one
+
+
+def frac_bits(type_name: str) -> int:
+    m = re.fullmatch(r"fix(\d+)_(\d+)", type_name)
+    if not m or int(m.group(1)) < 8 + int(m.group(2)):
+        raise SystemExit(f"--type {type_name}: want fixW_F with W - F >= 8 (values up to 127)")
+    return int(m.group(2))
 
 
 def free_port() -> int:
@@ -52,14 +62,14 @@ def _children_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def run(n: int) -> dict:
-    x, y = data(n)
+def run(n: int, type_name: str = "fix16_8") -> dict:
+    x, y = data(n, frac_bits(type_name))
     with tempfile.TemporaryDirectory(prefix="yaogc-corr-") as d:
         d = Path(d)
         env = {**os.environ, "YAOGC_CACHE_DIR": str(d / "cache")}
         (d / "north.json").write_text(json.dumps({"x": x.tolist()}))
         (d / "south.json").write_text(json.dumps({"y": y.tolist()}))
-        defines = ["-D", f"N={n}"]
+        defines = ["-D", f"N={n}", "-D", f"Fix={type_name}"]
         t0 = time.perf_counter()
         comp = subprocess.run(CLI + ["compile", str(PROGRAM), *defines, "--strict", "--json",
                                      "-o", str(d / "c.yaoc")],
@@ -90,7 +100,7 @@ def run(n: int) -> dict:
     errors = {k: abs(float(got[k]) - v) for k, v in want.items()}
     assert got == ns.get("outputs", ns), "the two hospitals learned different results"
     st = ss["stats"]
-    return {"case": f"correlation N={n} fix16_8", "pairs": n, "and_gates": st["and_gates"],
+    return {"case": f"correlation N={n} {type_name}", "pairs": n, "and_gates": st["and_gates"],
             "and_gates_per_pair": round(st["and_gates"] / n),
             "bytes": st["bytes_sent"] + st["bytes_received"],
             "compile_step_seconds": round(compile_s, 3),
@@ -109,8 +119,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quick", action="store_true", help="1,000 pairs")
     ap.add_argument("-N", type=int, default=10000, help="pairs (default 10,000)")
+    ap.add_argument("--type", default="fix16_8", help="the values' type (default fix16_8)")
     args = ap.parse_args(argv)
-    rec = run(1000 if args.quick else args.N)
+    rec = run(1000 if args.quick else args.N, args.type)
     if args.json:
         print(json.dumps(rec))
     else:
