@@ -149,6 +149,21 @@ def _operand(x: Sequence[int], signed: bool, min_run: int) -> tuple[list[int], i
     return list(x), ZERO
 
 
+def _square_into(heap: BitHeap, x: Sequence[int], limit: int) -> None:
+    """x^2 for an unsigned word, bits below limit: x_i x_j and x_j x_i are one AND counted
+    twice, so it enters one column higher, and x_i x_i is x_i (n(n-1)/2 ANDs and
+    n(n+1)/2 heap bits, about half a product of two words)."""
+    b = heap.b
+    n = len(x)
+    for i in range(n):
+        if 2 * i < limit:
+            heap.add_bit(x[i], 2 * i)
+        for j in range(i + 1, n):
+            if i + j + 1 >= limit:
+                break
+            heap.add_bit(b.and_(x[i], x[j]), i + j + 1)
+
+
 def _product_into(heap: BitHeap, x: Sequence[int], y: Sequence[int], off: int,
                   limit: int) -> None:
     """x * y for unsigned words of any widths, bits below limit, into the heap at off."""
@@ -185,6 +200,15 @@ def _signed_product_into(heap: BitHeap, x: tuple[list[int], int], y: tuple[list[
     style, the sign rows entering the heap negated."""
     b = heap.b
     (xl, sx), (yl, sy) = x, y
+    if xl == yl and sx == sy:
+        # a square: (xl - sx 2^L)^2 = xl^2 - sx xl 2^(L+1) + sx 2^(2L) (sx^2 = sx)
+        _square_into(heap, xl, limit)
+        at = len(xl)
+        if sx != ZERO:
+            for j, w in enumerate(xl[:max(limit - at - 1, 0)]):
+                heap.add_bit(b.and_(sx, w), at + 1 + j, negative=True)
+            heap.add_bit(sx, 2 * at)
+        return
     _product_into(heap, xl, yl, 0, limit)
     for s, other, at in ((sx, yl, len(xl)), (sy, xl, len(yl))):
         if s != ZERO:

@@ -116,6 +116,8 @@ BUILDERS: dict[str, Callable] = {
     "divmod_u_shallow": lambda b, x, y: W.divmod_u(b, x, y, shallow=True),
     "divmod_s_shallow": lambda b, x, y: W.divmod_s(b, x, y, shallow=True),
     "mul_const": W.mul_const,
+    "square": lambda b, x, sg, width: W.mul_full(b, x, x, sg, width),
+    "square_ext": lambda b, x, n, sg: W.mul(b, W.extend(x, n, sg), W.extend(x, n, sg)),
     "div_ext": lambda b, x, y, n, sg: (W.divmod_s if sg else W.divmod_u)(
         b, W.extend(x, n, sg), W.extend(y, n, sg)),
     "mul_ext": lambda b, x, y, n, sg: W.mul(b, W.extend(x, n, sg), W.extend(y, n, sg)),
@@ -210,6 +212,20 @@ def test_mul_of_extended_words(data, widths, signed):
     rows += [((1 << p) - 1, (1 << q) - 1), (1 << (p - 1), 1 << (q - 1)), (0, (1 << q) - 1)]
     check("mul_ext", [p, q], rows, lambda x, y: [val(x, p, signed) * val(y, q, signed)],
           n, signed)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(ARITH_WIDTHS), st.booleans())
+def test_square(data, n, signed):
+    """x * x of one word: each cross product x_i x_j once, one column up; about half the
+    ANDs of a product of two words (exact, truncated, and of a widened word)."""
+    rows = [(x,) for x, _ in data.draw(operands(n))]
+    v = lambda x: val(x, n, signed)
+    for width in (2 * n, data.draw(st.integers(1, 2 * n))):
+        check("square", [n], rows, lambda x: [v(x) * v(x)], signed, width)
+    check("square_ext", [n], rows, lambda x: [v(x) * v(x)], 2 * n + 3, signed)
+    if n >= 8:
+        assert ands("square", [n], signed, 2 * n) <= n * (n - 1)
 
 
 @pytest.mark.parametrize("n, m", [(32, 8), (64, 16)])
