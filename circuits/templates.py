@@ -160,6 +160,49 @@ def _instantiate(top, ta, tb, n_leaves, X, base, op, a, b, lev):
                 lev[w] = (la if la > lb else lb) + (1 if o == 1 else 0)
 
 
+@kernel
+def _leaf_codes(X, op, a, lev, base, code, rel):
+    """Per row of the wire matrix X: each input bit's base wire (a NOT's operand), its code
+    for the template (``-1``/``-2`` a constant 0/1, else ``2 * first + inverted``, where
+    ``first`` is the first column of the row holding the same base wire: aliases share a
+    leaf) and its AND-depth relative to the row's shallowest non-constant input."""
+    M, k = X.shape
+    size = 16
+    while size < 2 * k:
+        size *= 2
+    slot_wire = np.empty(size, dtype=np.int64)
+    slot_col = np.empty(size, dtype=np.int64)
+    mask = size - 1
+    for m in range(M):
+        slot_wire[:] = -1
+        low = 2147483647
+        for j in range(k):
+            x = X[m, j]
+            inv = 0
+            if op[x] == 2:
+                x = a[x]
+                inv = 1
+            base[m, j] = x
+            if x <= 1:
+                code[m, j] = -1 - x
+                continue
+            i = (x * 0x9E3779B1) & mask
+            while slot_wire[i] >= 0 and slot_wire[i] != x:
+                i = (i + 1) & mask
+            if slot_wire[i] < 0:
+                slot_wire[i] = x
+                slot_col[i] = j
+            code[m, j] = 2 * slot_col[i] + inv
+            d = lev[x]
+            if d < low:
+                low = d
+        for j in range(k):
+            if base[m, j] <= 1:
+                rel[m, j] = 0
+            else:
+                rel[m, j] = lev[base[m, j]] - low
+
+
 def _group_rows(key: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(row, indices of the rows equal to it) per distinct row, in order of first
     occurrence. Rows are hashed to one word first (np.unique over whole rows sorts them as
@@ -257,25 +300,13 @@ class GateBuffer:
               X: np.ndarray) -> np.ndarray:
         """``fn`` applied to every row of the (M, k) wire matrix ``X``: an (M, n_out) wire
         matrix. ``sig`` must determine ``fn`` (equal signatures, equal functions)."""
-        X = np.asarray(X, dtype=np.int64)
+        X = np.ascontiguousarray(X, dtype=np.int64)
         M, k = X.shape
-        isnot = self.op[X] == _NOT
-        base = np.where(isnot, self.a[X], X)
-        const = base <= ONE
-        # per row, the first column holding the same base wire (aliases share one leaf)
-        order = np.argsort(base, axis=1, kind="stable")
-        srt = np.take_along_axis(base, order, 1)
-        start = np.ones(srt.shape, dtype=bool)
-        start[:, 1:] = srt[:, 1:] != srt[:, :-1]
-        pos = np.maximum.accumulate(np.where(start, np.arange(k), 0), axis=1)
-        first = np.empty_like(order)
-        np.put_along_axis(first, order, np.take_along_axis(order, pos, 1), 1)
-        code = np.where(const, -1 - base, 2 * first + isnot)
-        lev = np.where(const, 0, self.lev[base]).astype(np.int64)
-        # depths relative to the row's shallowest input: the structure a depth-driven
-        # function picks depends on these differences only
-        low = np.where(const, np.iinfo(np.int32).max, lev).min(axis=1, initial=np.iinfo(np.int32).max)
-        rel = np.where(const, 0, lev - low[:, None])
+        base = np.empty((M, k), dtype=np.int64)
+        code = np.empty((M, k), dtype=np.int64)
+        rel = np.empty((M, k), dtype=np.int64)
+        jit.use_compiled(M * k, __name__)
+        _leaf_codes(X, self.op, self.a, self.lev, base, code, rel)
         sensitive = self._sensitive.get(sig, True)
         key = np.concatenate([code, rel], axis=1) if sensitive else code
         if M == 1:

@@ -50,10 +50,16 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
     wave: dict[int, int] = {}
     plans: dict[int, tuple] = {}
     planner = _Planner(g)
+    needed = set(roots)       # nodes whose wires something reads (pure wiring is made lazily)
     for n in live:
         plan = planner(n)
         plans[n] = plan
-        d = max([wave[a] for a in plan[1]], default=0) + (plan[0] is not None)
+        args = plan[1]
+        needed.update(args)
+        if args:
+            d = max([wave[a] for a in args]) + (plan[0] is not None)
+        else:
+            d = plan[0] is not None
         wave[n] = d
         waves.setdefault(d, []).append(n)
     t0 = time.perf_counter()
@@ -64,15 +70,16 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
         for n in waves[d]:
             key = plans[n][0]
             if key is None:
-                wiring.append(n)
+                if n in needed:
+                    wiring.append(n)
             else:
                 groups.setdefault(key, []).append(n)
         for key, members in groups.items():
             sig = planner.sigs[key]
-            argl = [plans[n][1] for n in members]
-            if len(argl) == 1:   # one row (a long sum): its operands side by side
-                X = np.concatenate([words[a] for a in argl[0]])[None, :]
+            if len(members) == 1:   # one row (a long sum): its operands side by side
+                X = np.concatenate([words[a] for a in plans[members[0]][1]])[None, :]
             else:                # operand k of every member stacked at once, then side by side
+                argl = [plans[n][1] for n in members]
                 cols = [np.stack([words[a[k]] for a in argl]) for k in range(len(argl[0]))]
                 X = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)
             out = buf.apply(sig, _gate_fn(sig), X)
