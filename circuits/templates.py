@@ -203,6 +203,28 @@ def _leaf_codes(X, op, a, lev, base, code, rel):
                 rel[m, j] = lev[base[m, j]] - low
 
 
+def leaf_codes_numpy(X, op, a, lev):
+    """:func:`_leaf_codes` with whole-array operations: (base, code, rel)."""
+    M, k = X.shape
+    isnot = op[X] == _NOT
+    base = np.where(isnot, a[X], X)
+    const = base <= ONE
+    # per row, the first column holding the same base wire (a stable sort puts it first)
+    order = np.argsort(base, axis=1, kind="stable")
+    srt = np.take_along_axis(base, order, 1)
+    start = np.ones(srt.shape, dtype=bool)
+    start[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    pos = np.maximum.accumulate(np.where(start, np.arange(k), 0), axis=1)
+    first = np.empty_like(order)
+    np.put_along_axis(first, order, np.take_along_axis(order, pos, 1), 1)
+    code = np.where(const, -1 - base, 2 * first + isnot)
+    levels = np.where(const, 0, lev[base]).astype(np.int64)
+    big = np.iinfo(np.int32).max
+    low = np.where(const, big, levels).min(axis=1, initial=big)
+    rel = np.where(const, 0, levels - low[:, None])
+    return base, code, rel
+
+
 def _group_rows(key: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(row, indices of the rows equal to it) per distinct row, in order of first
     occurrence. Rows are hashed to one word first (np.unique over whole rows sorts them as
@@ -302,11 +324,13 @@ class GateBuffer:
         matrix. ``sig`` must determine ``fn`` (equal signatures, equal functions)."""
         X = np.ascontiguousarray(X, dtype=np.int64)
         M, k = X.shape
-        base = np.empty((M, k), dtype=np.int64)
-        code = np.empty((M, k), dtype=np.int64)
-        rel = np.empty((M, k), dtype=np.int64)
-        jit.use_compiled(M * k, __name__)
-        _leaf_codes(X, self.op, self.a, self.lev, base, code, rel)
+        if jit.use_compiled(M * k, __name__):
+            base = np.empty((M, k), dtype=np.int64)
+            code = np.empty((M, k), dtype=np.int64)
+            rel = np.empty((M, k), dtype=np.int64)
+            _leaf_codes(X, self.op, self.a, self.lev, base, code, rel)
+        else:    # as plain Python, whole-array numpy is the faster
+            base, code, rel = leaf_codes_numpy(X, self.op, self.a, self.lev)
         sensitive = self._sensitive.get(sig, True)
         key = np.concatenate([code, rel], axis=1) if sensitive else code
         if M == 1:

@@ -265,3 +265,23 @@ def test_loading_numba_skips_scipys_blas_probe():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["False", "5.0"]
+
+
+def test_leaf_codes_compiled_and_numpy_agree():
+    """The compiled per-row pass and the whole-array numpy pass give the same codes: aliases
+    of one wire (itself or its NOT) share the first column's leaf, constants are -1/-2, depths
+    are relative to the row's shallowest input."""
+    from yaogc.circuits.templates import _leaf_codes, leaf_codes_numpy
+    rng = np.random.default_rng(7)
+    n = 400
+    op = rng.choice([0, 1, 2, 255], n).astype(np.uint8)
+    op[:2] = (3, 4)
+    a = np.where(op == 2, rng.integers(0, np.maximum(np.arange(n), 1)), -1)
+    lev = rng.integers(0, 9, n).astype(np.int32)
+    for k in (1, 3, 17, 64):
+        X = rng.integers(0, 40, (25, k))          # few distinct wires: many aliases
+        X[rng.random(X.shape) < 0.2] = rng.integers(0, 2)
+        base, code, rel = (np.empty(X.shape, dtype=np.int64) for _ in range(3))
+        _leaf_codes.py_func(X, op, a, lev, base, code, rel)
+        for got, want in zip((base, code, rel), leaf_codes_numpy(X, op, a, lev)):
+            assert np.array_equal(got, want)
