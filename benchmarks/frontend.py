@@ -1,6 +1,6 @@
 """Program text to first garbled table: compile, schedule and garbling time of large programs.
 
-Usage: ``python benchmarks/frontend.py [--json] [--quick]``. Each case runs in a fresh
+Usage: ``python benchmarks/frontend.py [--json] [--quick] [--only TEXT]``. Each case runs in a fresh
 subprocess (its peak RSS is its own) and reports: gates of the final circuit (AND + XOR +
 NOT), ``compile_s`` (program text, or a Bristol file, to Circuit, nothing cached),
 ``schedule_s`` (``schedule_for(circuit, 1)``), their gates per second, peak RSS after
@@ -162,10 +162,13 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON list")
     ap.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
+    ap.add_argument("--only", metavar="TEXT", help="run only the cases whose name contains TEXT")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--cached", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     cases = QUICK if args.quick else FULL
+    if args.only:
+        cases = {k: v for k, v in cases.items() if args.only in k}
     if args.case:
         source, defines = {**FULL, **QUICK}[args.case]
         if args.cached:

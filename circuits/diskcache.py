@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def code_digest(*packages: str) -> str:
 
 def read(name: str, header: bytes) -> bytes | None:
     """The entry's bytes after ``header`` (which must start it), else None."""
+    wait(name)
     try:
         data = (cache_dir() / name).read_bytes()
     except OSError:
@@ -73,3 +75,36 @@ def write(name: str, header: bytes, parts) -> Path | None:
     except OSError:
         return None
     return d / name
+
+
+# entries being written on background threads, by name
+_pending: dict[str, threading.Thread] = {}
+_pending_lock = threading.Lock()
+
+
+def write_later(name: str, header: bytes, make_parts) -> None:
+    """:func:`write` on a background thread, ``parts = make_parts()`` included, so that
+    encoding and writing a large entry overlaps with what the caller does next (scheduling
+    the circuit just compiled). The thread is not a daemon: the process waits for it before
+    exiting, and :func:`read` of the same name waits for it first."""
+    def body() -> None:
+        try:
+            write(name, header, make_parts())
+        except Exception:     # best effort, as every cache write
+            pass
+    worker = threading.Thread(target=body, name="yaogc-cache-write")
+    with _pending_lock:
+        _pending[name] = worker
+    worker.start()
+
+
+def wait(name: str | None = None) -> None:
+    """Wait for the background write of ``name`` (of every entry when None) to finish."""
+    with _pending_lock:
+        workers = list(_pending.items()) if name is None else \
+            [(name, _pending[name])] if name in _pending else []
+    for key, worker in workers:
+        worker.join()
+        with _pending_lock:
+            if _pending.get(key) is worker:
+                del _pending[key]

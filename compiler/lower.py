@@ -113,6 +113,7 @@ class _Planner:
         self.type_by_fields: dict = {}  # a type's class and fields -> its small int
         self.canon: list = []         # small int of a type -> its canonical type
         self.sigs: dict = {}          # key -> _Sig
+        self.argkey: dict = {}        # node -> what it contributes to its users' keys
 
     def _id(self, x) -> int:
         got = self.ids.get(x)
@@ -133,31 +134,48 @@ class _Planner:
         return got[1]
 
     def __call__(self, n: int) -> tuple:
+        """Plan node n; every operand must have been planned (ascending order does that)."""
         g = self.g
-        op = g.op(n)
-        args = g.args(n)
+        op = g._op[n]
+        args = g._args[n]
+        ak = self.argkey
         if op in _WIRING:
+            ak[n] = self._argkey(n)
             return None, args
         if op == "sum":
             # zero-extended terms add only their own bits
-            w = g.type(n).width
+            w = g._type[n].width
             eff = []
             for x in args:
-                if g.op(x) == "resize":
-                    inner = g.args(x)[0]
-                    it = g.type(inner)
+                if g._op[x] == "resize":
+                    inner = g._args[x][0]
+                    it = g._type[inner]
                     if not ops.signed(it) and it.width < w:
                         x = inner
                 eff.append(x)
             args = tuple(eff)
-        attr = g.attr(n)
-        key = (self._id(op), self._type(g.type(n)), self._id(attr),
-               *[(self._type(g.type(a)) << 32) | self._id(g.const_value(a)) for a in args])
+        ids = self.ids
+        attr = g._attr[n]
+        aid = ids.get(attr)
+        if aid is None:
+            aid = self._id(attr)
+        mine = ak[n] = self._argkey(n)
+        key = (ids.get(op) if op in ids else self._id(op), mine >> 32, aid,
+               *[ak[a] for a in args])
         if key not in self.sigs:
             canon = self.canon
-            argsig = tuple([(canon[self._type(g.type(a))], g.const_value(a)) for a in args])
-            self.sigs[key] = _Sig(op, canon[self._type(g.type(n))], attr, argsig)
+            argsig = tuple([(canon[ak[a] >> 32], g.const_value(a)) for a in args])
+            self.sigs[key] = _Sig(op, canon[mine >> 32], attr, argsig)
         return key, args
+
+    def _argkey(self, n: int) -> int:
+        """Node n as an operand: its type's small int and its constant value's."""
+        g = self.g
+        c = g._attr[n] if g._op[n] == "const" else None
+        cid = self.ids.get(c)
+        if cid is None:
+            cid = self._id(c)
+        return (self._type(g._type[n]) << 32) | cid
 
 
 class _Sig(tuple):

@@ -200,3 +200,31 @@ def test_too_large_in_an_imported_module_names_that_file(tmp_path):
     first = r.stderr.splitlines()[0]
     assert first.startswith(f"{tmp_path / 'helpers.yao'}:4:") and "too large" in first, first
     assert "n += x[i] < y[i]" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_large_entry_written_in_the_background(cache, monkeypatch):
+    """A large circuit's entry is written on a background thread; reading it waits for that
+    write, so the next compile still finds it, and the process waits for it at exit."""
+    from yaogc.circuits import diskcache
+    d, prog = cache
+    monkeypatch.setattr(C, "BACKGROUND_GATES", 1)
+    started = []
+    real = diskcache.write_later
+
+    def spy(name, header, make_parts):
+        started.append(name)
+        real(name, header, make_parts)
+    monkeypatch.setattr(diskcache, "write_later", spy)
+    c1, i1 = compile_cached(prog, {"N": "8"})
+    assert started and not i1["cached"]
+    c2, i2 = compile_cached(prog, {"N": "8"})     # waits for the write, then reads it
+    assert i2["cached"] and c2.content_hash == c1.content_hash
+    diskcache.wait()
+    assert len(entries(d)) == 1
+    # a fresh process exits only after its background write is done
+    d2 = d.parent / "cache2"
+    code = ("import sys; from yaogc.compiler import cache as C, compile_cached; "
+            "C.BACKGROUND_GATES = 1; compile_cached(sys.argv[1], {'N': '8'})")
+    subprocess.run([sys.executable, "-c", code, str(prog)], check=True, timeout=120,
+                   env={**os.environ, "YAOGC_CACHE_DIR": str(d2)})
+    assert len(entries(d2)) == 1
