@@ -48,6 +48,12 @@ class ValueType:
 
     width: int
 
+    def __post_init__(self):
+        # a hashable stand-in for the type that hashes in C: the word IR keys every
+        # operation on its type, and a dataclass's own __hash__ is a Python call
+        object.__setattr__(self, "_k", (type(self), *[_key_of(getattr(self, f)) for f in
+                                                      self.__dataclass_fields__]))
+
     def encode(self, value: Any, port: str | None = None) -> np.ndarray:
         """Bits of ``value`` as a uint8 array of length ``width`` (bit j = wire j)."""
         out = np.zeros(self.width, dtype=np.uint8)
@@ -106,6 +112,14 @@ def _bits_to_int(bits: np.ndarray) -> int:
     return int.from_bytes(packed.tobytes(), "little")
 
 
+def _key_of(v):
+    if isinstance(v, ValueType):
+        return v._k
+    if type(v) is tuple:
+        return tuple(_key_of(x) for x in v)
+    return v
+
+
 @dataclass(frozen=True)
 class BoolType(ValueType):
     @property
@@ -143,6 +157,7 @@ class IntType(ValueType):
     signed: bool = False
 
     def __post_init__(self):
+        super().__post_init__()
         # programs are limited to MAX_INT_WIDTH (see parse_type); a Bristol port may be wider
         if self.bits < 1:
             raise ValueError_(f"integer width {self.bits} must be at least 1")
@@ -210,6 +225,7 @@ class FixedType(ValueType):
     frac: int
 
     def __post_init__(self):
+        super().__post_init__()
         if not (1 <= self.bits <= MAX_INT_WIDTH) or not (0 <= self.frac < self.bits):
             raise ValueError_(f"fixed-point fix{self.bits}_{self.frac} needs 1 <= width <= "
                               f"{MAX_INT_WIDTH} and 0 <= fraction bits < width")
@@ -302,6 +318,7 @@ class ArrayType(ValueType):
     length: int
 
     def __post_init__(self):
+        super().__post_init__()
         if self.length < 1:
             raise ValueError_(f"array length must be at least 1, got {self.length}")
 

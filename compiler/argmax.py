@@ -42,11 +42,10 @@ def _link(src, k: int, uses):
     if cmp not in ("lt", "le") or uses[c] != 1:
         return None
     a, b = src._args[c]
-    memo = src._memo
     t = src._type[a]
     key = (min(a, b), max(a, b))
     for kind, mp, v in (("max", a, b), ("min", b, a)):
-        big = memo.get((kind, t, key, None))
+        big = src.find(kind, t, key)
         if big is not None:
             return c, x, kp, mp, v, big, kind, cmp
     return None
@@ -112,7 +111,7 @@ def _opening(src, first, kind: str, cmp: str, uses):
         return None
     a, b = src._args[c]
     t = src._type[a]
-    if src._memo.get((kind, t, (min(a, b), max(a, b)), None)) != mp:
+    if src.find(kind, t, (min(a, b), max(a, b))) != mp:
         return None
     # c = a < b: the maximum so far is b when c else a, the minimum a when c else b
     start, nxt = (a, b) if kind == "max" else (b, a)

@@ -115,10 +115,14 @@ class WordGraph:
         """The value of a constant node, else None."""
         return self._attr[n] if self._op[n] == "const" else None
 
+    def find(self, op: str, t: ValueType, args: tuple[int, ...], attr=None) -> int | None:
+        """The node of exactly this operation if the graph has it (no folding, no rules)."""
+        return self._memo.get((op, t._k, args, attr))
+
     # --- construction ----------------------------------------------------------------------
     def _add(self, op: str, t: ValueType, args: tuple[int, ...], attr, key=None) -> int:
         if key is None:
-            key = (op, t, args, attr)
+            key = (op, t._k, args, attr)
         n = self._memo.get(key)
         if n is not None:
             return n
@@ -157,7 +161,7 @@ class WordGraph:
         # an operation already in the graph with these operands in this order was added
         # after folding and the rules found nothing simpler (they read only the operands,
         # which never change), so asking them again would give the same node
-        key = (op, t, args, attr)
+        key = (op, t._k, args, attr)
         memo = self._memo
         n = memo.get(key)
         if n is not None:

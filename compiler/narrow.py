@@ -95,10 +95,9 @@ def _select_by_existing_compare(new: WordGraph, op: str, t, a: int, b: int,
     """max(a, b) as a multiplexer on a comparison of a and b the program already makes (a
     running argmax compares, then updates both the maximum and its index): n ANDs, not the
     2n of a comparison of its own."""
-    memo = new._memo
     for cmp in ("lt", "le"):
         for x, y in ((a, b), (b, a)):
-            c = memo.get((cmp, BOOL, (x, y), None))
+            c = new.find(cmp, BOOL, (x, y))
             if c is not None:
                 # c says x is below y (or equal: either is then right)
                 if probe:
