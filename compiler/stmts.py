@@ -272,7 +272,8 @@ class StmtMixin:
                 frame.ret = ft.ret
             else:
                 frame.ret = merge(g, c, ft.ret, fe.ret)
-        frame.done = g.make("mux", BOOL, (c, ft.done, fe.done))
+        # neither branch returned (the common case): nothing to merge
+        frame.done = ft.done if ft.done == fe.done else g.make("mux", BOOL, (c, ft.done, fe.done))
 
     def _merge_var(self, name, c, a, b, node):
         if isinstance(a, Pub) and isinstance(b, Pub):
