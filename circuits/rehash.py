@@ -39,7 +39,7 @@ def _emit(o, x, y, nop, na, nb, table, n):
     """The wire of gate (o, x, y): an existing one, or new wire ``n``. A table row is
     (packed gate, wire), so a probe touches one cache line; wires stay below 2^30."""
     mask = table.shape[0] - 1
-    key = (x << 32) | ((y + 1) << 2) | o
+    key = (np.int64(x) << 32) | (np.int64(y + 1) << 2) | o
     i = _slot(key, mask)
     while True:
         w = table[i, 1]
@@ -173,10 +173,11 @@ def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
     """(op, a, b, m) after folding and hash-consing: new builder-space arrays, and the new
     wire of every old wire. Inputs keep their order."""
     n = int(op.size)
+    # the work arrays hold wire numbers below 2^30 (new_table checks): 32 bits each
     nop = np.full(2 * n + 2, 254, dtype=np.uint8)
-    na = np.empty(2 * n + 2, dtype=np.int64)
-    nb = np.empty(2 * n + 2, dtype=np.int64)
-    m = np.empty(n, dtype=np.int64)
+    na = np.empty(2 * n + 2, dtype=np.int32)
+    nb = np.empty(2 * n + 2, dtype=np.int32)
+    m = np.empty(n, dtype=np.int32)
     table = new_table(2 * n + 2, n)
     fast = jit.use_compiled(n, __name__)
     with np.errstate(over="ignore"):   # the hash wraps mod 2^64 by design (plain Python too)
@@ -184,10 +185,12 @@ def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
                 np.ascontiguousarray(b, dtype=np.int64), bool(push_not), nop, na, nb, m, table)
     del table
     if fast:   # one compiled pass; as Python, the array form below is the faster
-        dense = np.empty(nop.size, dtype=np.int64)
+        dense = np.empty(nop.size, dtype=np.int32)
         k = _close_gaps(nop, na, nb, dense)
-        return nop[:k].copy(), na[:k].copy(), nb[:k].copy(), dense[m]
-    nop, na, nb, dense = keep_wires(np.flatnonzero(nop != 254), nop, na, nb)
+        return (nop[:k].copy(), na[:k].astype(np.int64), nb[:k].astype(np.int64),
+                dense[m].astype(np.int64))
+    nop, na, nb, dense = keep_wires(np.flatnonzero(nop != 254), nop, na.astype(np.int64),
+                                    nb.astype(np.int64))
     return nop, na, nb, dense[m]
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from .builder import ONE, ZERO, Builder, assemble
 from .circuit import Circuit, Op
-from . import jit
+from . import freemem, jit
 from .jit import kernel
 from .rehash import INPUT, live_mask, rehash
 
@@ -398,8 +398,13 @@ class GateBuffer:
         from .passes import compact
         n = self.n
         op, a, b = self.op[:n], self.a[:n], self.b[:n]
-        nop, na, nb, m = rehash(op, a, b, push_not=True)
         self.op = self.a = self.b = self.lev = None   # the raw arrays are no longer needed
+        freemem.release()     # what the lowering freed, before the passes' large arrays
+        nop, na, nb, m = rehash(op, a, b, push_not=True)
+        del op, a, b
         inputs = [(p, nm, t, m[w]) for (p, nm, t, w) in self._inputs]
         outputs = [(r, nm, t, m[w]) for (r, nm, t, w) in self._outputs]
-        return compact(self.name, self.parties, nop, na, nb, inputs, outputs)
+        circuit = compact(self.name, self.parties, nop, na, nb, inputs, outputs)
+        del nop, na, nb, m
+        freemem.release()     # and what the passes freed, before the schedule's arrays
+        return circuit

@@ -40,6 +40,13 @@ _WIRING = frozenset(("const", "input", "shl", "shr", "rotl", "rotr", "resize", "
 def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit:
     """The circuit of ``e``. ``progress(phase, gates, seconds)`` is called now and then;
     ``max_gates`` bounds the gates emitted (:class:`~yaogc.circuits.templates.TooLarge`)."""
+    return emit(e, progress, max_gates).build()
+
+
+def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuffer:
+    """The gates of ``e`` in a buffer, before the passes over the whole buffer
+    (:meth:`~yaogc.circuits.templates.GateBuffer.build` runs them): a caller that drops
+    ``e`` first has its memory back for those passes."""
     buf = GateBuffer(e.name, e.parties, max_gates)
     ports = [buf.input(party, name, t) for party, name, t in e.inputs]
     g = e.graph
@@ -96,7 +103,7 @@ def lower(e: Elaborated, progress=None, max_gates: int | None = None) -> Circuit
         buf.output(rec, name, t, np.concatenate(out) if out else np.zeros(0, dtype=np.int64))
     if progress is not None:
         progress("lowered", buf.n_emitted, time.perf_counter() - t0)
-    return buf.build()
+    return buf
 
 
 class _Planner:

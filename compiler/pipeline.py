@@ -23,7 +23,7 @@ from .ir import GateBudget
 from .overflow import analyze
 from .deep import run_deep
 from .errors import CompileError, Source, normalize_newlines
-from .lower import lower
+from .lower import emit
 from .optimize import optimize as optimize_words
 from .parser import decode_text, parse, read_source
 
@@ -166,7 +166,9 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
     # over the whole gate buffer (passes.optimize gave identical gate counts on every
     # example at several times the cost)
     try:
-        circuit = lower(e, tell, max_gates=limit)
+        buf = emit(e, tell, max_gates=limit)
+        del e       # the word IR's memory is free for the passes over the gate buffer
+        circuit = buf.build()
         tell("compiled", circuit.n_gates)
         circuit.warnings = warnings
         return circuit
