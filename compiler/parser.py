@@ -18,6 +18,7 @@ from lark.indenter import Indenter
 
 from . import nodes as N
 from .errors import CompileError, Source, normalize_newlines
+from .parsercache import load_or_build
 from .syntax_examples import EXAMPLES, TOKEN_WORDS, hint
 
 
@@ -56,8 +57,11 @@ class _IndentProblem(Exception):
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = (Path(__file__).with_name("yaogc.lark")).read_text()
-    return Lark(grammar, parser="lalr", postlex=_YaoIndenter(), propagate_positions=True,
-                maybe_placeholders=False, start="start")
+    return load_or_build(
+        grammar,
+        lambda: Lark(grammar, parser="lalr", postlex=_YaoIndenter(), propagate_positions=True,
+                     maybe_placeholders=False, start="start"),
+        lambda data, memo: Lark._load_from_dict(data, memo, postlex=_YaoIndenter()))
 
 
 def _pos(x) -> tuple[int, int]:

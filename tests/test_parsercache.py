@@ -1,0 +1,61 @@
+"""The parser's tables from the cache parse exactly as freshly built ones; a damaged entry
+is ignored and rebuilt."""
+
+import glob
+from pathlib import Path
+
+from lark import Lark
+
+from yaogc.compiler import parser as P
+from yaogc.compiler.parsercache import load_or_build
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAMMAR = (ROOT / "compiler" / "yaogc.lark").read_text()
+
+
+def _build():
+    return Lark(GRAMMAR, parser="lalr", postlex=P._YaoIndenter(), propagate_positions=True,
+                maybe_placeholders=False, start="start")
+
+
+def _load(data, memo):
+    return Lark._load_from_dict(data, memo, postlex=P._YaoIndenter())
+
+
+def _entries(d):
+    return sorted(d.glob("parser-*.json"))
+
+
+def test_cached_tables_parse_like_fresh_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(tmp_path))
+    built = []
+    fresh = load_or_build(GRAMMAR, lambda: built.append(1) or _build(), _load)
+    assert built and len(_entries(tmp_path)) == 1
+    cached = load_or_build(GRAMMAR, lambda: built.append(2) or _build(), _load)
+    assert built == [1]                     # the second came from the cache
+    files = glob.glob(str(ROOT / "examples" / "*.yao")) + \
+        glob.glob(str(ROOT / "compiler" / "lib" / "*.yao"))
+    assert len(files) > 5
+    for f in files:
+        text = P.normalize_newlines(Path(f).read_text())
+        a, b = fresh.parse(text), cached.parse(text)
+        assert a == b
+        # positions too: every error message and warning points with them
+        assert [(t.line, t.column) for t in a.scan_values(lambda v: hasattr(v, "line"))] == \
+            [(t.line, t.column) for t in b.scan_values(lambda v: hasattr(v, "line"))]
+
+
+def test_damaged_entry_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(tmp_path))
+    load_or_build(GRAMMAR, _build, _load)
+    (entry,) = _entries(tmp_path)
+    data = entry.read_bytes()
+    for bad in (data[:len(data) // 2], data.replace(b'"d"', b'"x"', 3), b"garbage"):
+        entry.write_bytes(bad)
+        built = []
+        p = load_or_build(GRAMMAR, lambda: built.append(1) or _build(), _load)
+        assert built == [1]
+        assert p.parse("party a, b\n") is not None
+    built = []
+    load_or_build(GRAMMAR, lambda: built.append(1) or _build(), _load)
+    assert built == []                      # the rewritten entry loads
