@@ -10,7 +10,10 @@ whose operands all lie in [0, 2^k) works on k bits. A counter of at most 8 event
 
 The same rebuild (the last over the word graph) lowers ``max(a, b)`` as a multiplexer on a
 comparison of a and b that the program makes anyway (a running argmax compares once for the
-maximum and its index): n ANDs instead of 2n.
+maximum and its index): n ANDs instead of 2n. Where both ``min(a, b)`` and ``max(a, b)`` are
+made (a compare-exchange of a sorting network), both select on one comparison made here: the
+gates are the same as the two operations' after the gate-level merge, but they are emitted
+once, not twice.
 """
 
 from __future__ import annotations
@@ -49,8 +52,16 @@ def narrow(e: Elaborated) -> Elaborated:
             p = _pick(rng[sargs[n][0]], len(sargs[n]) - 1)
             if p is not None:
                 picks[n] = p
-    if not widths and not decided and not picks and not any(sop[n] in ("min", "max") and _select_by_existing_compare(
-            src, sop[n], stype[n], *sargs[n], probe=True) is not None for n in live):
+    # min(a, b) and max(a, b) both made (a compare-exchange): one comparison for both
+    seen = {}
+    for n in live:
+        if sop[n] in ("min", "max"):
+            seen.setdefault((sop[n], stype[n]._k, sargs[n]), n)
+    paired = {n for (op, tk, args), n in seen.items()
+              if (("max" if op == "min" else "min"), tk, args) in seen}
+    if not widths and not decided and not picks and not paired and not any(
+            sop[n] in ("min", "max") and _select_by_existing_compare(
+                src, sop[n], stype[n], *sargs[n], probe=True) is not None for n in live):
         return e            # nothing to narrow or to share: no rebuild
     new = WordGraph()
     make = new.make
@@ -75,6 +86,9 @@ def narrow(e: Elaborated) -> Elaborated:
             shared = None
             if op in ("min", "max"):
                 shared = _select_by_existing_compare(new, op, t, *args)
+                if shared is None and n in paired:
+                    make("lt", BOOL, args)      # the partner will select on it too
+                    shared = _select_by_existing_compare(new, op, t, *args)
             m[n] = make(op, t, args, sattr[n]) if shared is None else shared
             continue
         uk = IntType(k, False)
