@@ -53,6 +53,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self.funcs: dict[str, N.FuncDef] = {}
         self.parties: list[str] = []
         self.iterations = 0
+        self._untaken_seen: set = set()     # see StmtMixin._check_untaken
+        self._elifs: dict = {}
         self._free_names: set[str] = set()
         self.type_decls: dict[str, N.TypeDecl] = {}
         self._alias_types: dict[str, ValueType] = {}

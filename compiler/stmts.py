@@ -202,14 +202,19 @@ class StmtMixin:
         its block (see below)."""
         (cond_e, body), rest = s.branches[0], s.branches[1:]
         if rest:
-            orelse = [N.If(rest[0][0].line, rest[0][0].col, rest, s.orelse)]
+            # made once per 'if' statement: a block's identity keys _check_untaken
+            got = self._elifs.get(id(s))
+            if got is None:
+                got = self._elifs[id(s)] = (s, [N.If(rest[0][0].line, rest[0][0].col, rest,
+                                                     s.orelse)])
+            orelse = got[1]
         else:
             orelse = s.orelse or []
         c = self.cond(cond_e, frame)
         cv = self.g.const_value(c)
         if cv is not None:
             taken, other = (body, orelse) if cv else (orelse, body)
-            self.in_dead(self.exec_block, other, frame.copy())
+            self._check_untaken(other, frame)
             self.exec_block(taken, frame)
             return False
         ft, fe = frame.copy(), frame.copy()
@@ -224,6 +229,23 @@ class StmtMixin:
             ran_after = True
         self._merge_frames(frame, c, ft, fe, s)
         return ran_after
+
+    def _check_untaken(self, block, frame) -> None:
+        """Type-check the untaken branch of a public ``if``, once per shape of the variables
+        (their types; for untyped constants, whether integer or decimal): what it can report
+        depends only on those, and an unrolled loop would otherwise check the same branch
+        again in every iteration (a sorting network: half of all elaboration). As for dead
+        loops (one iteration checked), compile-time values do not matter here."""
+        if not block:
+            return
+        shape = (id(block), self.dead, frame.ret_type, self.g.const_value(frame.done),
+                 *[(name, v.type._k if type(v) is not Pub else type(v.value))
+                   for name, v in frame.vars.items()])
+        seen = self._untaken_seen
+        if shape in seen:
+            return
+        seen.add(shape)
+        self.in_dead(self.exec_block, block, frame.copy())
 
     def _merge_frames(self, frame, c, ft, fe, node):
         g = self.g

@@ -153,3 +153,21 @@ def test_program_too_large_is_an_error_not_a_hang(monkeypatch):
     e = error_of(OK + "    r: u8 = 0\n    for i in range(100):\n        for j in range(100):\n"
                       "            r += a\n    return r\n")
     assert "more than 1000 iterations" in e.message
+
+
+def test_untaken_branch_in_a_loop_is_checked_per_shape_of_the_variables():
+    """A public if's untaken branch is type-checked once per shape of the variables (their
+    types), not once per iteration: its errors are still found, including one that only a
+    later iteration's types bring, and in an elif chain."""
+    e = error_of("party alice, bob\ndef main(a: u8[4] @alice) -> (r: u8 @alice):\n"
+                 "    r: u8 = 0\n    for i in range(4):\n        if i < 9:\n"
+                 "            r += a[i]\n        else:\n            r += a[i] + nothing\n"
+                 "    return r\n")
+    assert "name 'nothing' is not defined" in e.message and (e.line, e.col) == (8, 25)
+    # x is an untyped constant in the first iterations and a bool from the third: only
+    # then does the untaken branch's comparison meet a bool
+    e = error_of("party alice, bob\ndef main(a: u8 @alice, c: bool @alice) -> (r: u8 @alice):\n"
+                 "    r: u8 = 0\n    x = 1\n    for i in range(4):\n        if i >= 0:\n"
+                 "            r += 1\n        elif i == 7:\n            r += 2\n        else:\n"
+                 "            r = u8(a < x)\n        if i == 1:\n            x = c\n    return r\n")
+    assert "compares numbers, not bools" in e.message and e.line == 11, str(e)
