@@ -77,19 +77,23 @@ def _trunc_div_iv(a, b):
     return min(qs), max(qs)
 
 
+_BITS = frozenset(("eq", "ne", "lt", "le", "bit"))
+
+
 def interval(g, n: int, iv: list):
     """The exact-value interval of node n, from its operands' (None: unbounded)."""
-    op, t = g.op(n), g.type(n)
-    args = g.args(n)
-    a = [iv[x] for x in args]
-    full = type_range(t)
+    op = g._op[n]
+    if op in _BITS:
+        return 0, 1
     if op == "const":
-        v = g.attr(n)
+        v = g._attr[n]
         return v, v
+    t = g._type[n]
+    full = type_range(t)
     if op == "input":
         return full
-    if op in ("eq", "ne", "lt", "le", "bit"):
-        return 0, 1
+    args = g._args[n]
+    a = [iv[x] for x in args]
     if op == "popcount":
         return 0, sum(g.type(x).width if len(args) == 1 else 1 for x in args)
     if op == "mux":
@@ -193,16 +197,21 @@ def _scan(g, roots):
     terms = [1] * len(g)
     head: dict[int, object] = {}
     out = []
+    gop, gtype, gargs = g._op, g._type, g._args
     for n in g.live(roots):
         r = interval(g, n, iv)
-        op, t = g.op(n), g.type(n)
         iv[n] = r
+        op = gop[n]
+        if op not in _WARN_OPS:
+            continue
+        t = gtype[n]
         chain_head = None
         if op in ("add", "sub"):
-            links = [x for x in g.args(n) if g.op(x) in ("add", "sub") and g.type(x) == t]
-            terms[n] = sum(terms[x] for x in links) + len(g.args(n)) - len(links)
+            tk = t._k
+            links = [x for x in gargs[n] if gop[x] in ("add", "sub") and gtype[x]._k == tk]
+            terms[n] = sum(terms[x] for x in links) + len(gargs[n]) - len(links)
             chain_head = next((head[x] for x in links if x in head), None)
-        if r is None or op not in _WARN_OPS or isinstance(t, BoolType):
+        if r is None or isinstance(t, BoolType):
             continue
         if op == "shl" and not isinstance(t, FixedType):
             continue

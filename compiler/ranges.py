@@ -62,19 +62,20 @@ def may_wrap(g, n: int, rng: list) -> bool:
 def node_range(g, n: int, rng) -> Range:
     """Node n's range from its operands' ranges in ``rng`` (indexed by node id; a missing
     operand range counts as its whole type)."""
-    t = g.type(n)
-    full = type_range(t)
-    op = g.op(n)
-    if op == "const":
-        v = g.const_value(n)
-        return (v, v) if v is not None else full
-    exact = _exact(g, n, rng)
-    if exact is not None:
-        return _within(exact, full)
-    args = g.args(n)
-    r = [_get(g, a, rng) for a in args]
-    if op in ("eq", "ne", "lt", "le", "bit"):
+    op = g._op[n]
+    if op in _BITS:
         return 0, 1
+    t = g._type[n]
+    full = type_range(t)
+    if op == "const":
+        v = g._attr[n]
+        return (v, v) if v is not None else full
+    if op in _RING:
+        exact = _exact(g, n, rng)
+        if exact is not None:
+            return _within(exact, full)
+    args = g._args[n]
+    r = [_get(g, a, rng) for a in args]
     if op == "mux":
         return _hull(r[1], r[2])
     if op == "index":
@@ -127,12 +128,16 @@ def exact_range(g, n: int, rng) -> Range | None:
     return _exact(g, n, rng)
 
 
+_BITS = frozenset(("eq", "ne", "lt", "le", "bit"))
+_RING = frozenset(("add", "sub", "mul", "neg", "sum", "shl"))
+
+
 def _exact(g, n: int, rng) -> Range | None:
     """The exact (unwrapped) range of a ring operation, None for other operations."""
-    op = g.op(n)
-    if op not in ("add", "sub", "mul", "neg", "sum", "shl"):
+    op = g._op[n]
+    if op not in _RING:
         return None
-    args = g.args(n)
+    args = g._args[n]
     r = [_get(g, a, rng) for a in args]
     if op == "add":
         return r[0][0] + r[1][0], r[0][1] + r[1][1]
@@ -156,7 +161,7 @@ def _exact(g, n: int, rng) -> Range | None:
 
 def _get(g, a: int, rng) -> Range:
     got = rng[a] if a < len(rng) else None
-    return got if got is not None else type_range(g.type(a))
+    return got if got is not None else type_range(g._type[a])
 
 
 def _within(r: Range, full: Range) -> Range:
