@@ -332,13 +332,12 @@ class GateBuffer:
         else:    # as plain Python, whole-array numpy is the faster
             base, code, rel = leaf_codes_numpy(X, self.op, self.a, self.lev)
         sensitive = self._sensitive.get(sig, True)
-        key = np.concatenate([code, rel], axis=1) if sensitive else code
-        if M == 1:
-            groups = [(key[0], np.zeros(1, dtype=np.int64))]
-        elif (key == key[0]).all():
-            groups = [(key[0], np.arange(M))]
+        if M == 1 or ((code == code[0]).all() and (not sensitive or (rel == rel[0]).all())):
+            # one pattern for every row (the common case): no key matrix to build
+            first = np.concatenate([code[0], rel[0]]) if sensitive else code[0]
+            groups = [(first, np.arange(M))]
         else:
-            groups = _group_rows(key)
+            groups = _group_rows(np.concatenate([code, rel], axis=1) if sensitive else code)
         out = None
         for krow, rows in groups:
             c = krow[:k]
@@ -356,7 +355,12 @@ class GateBuffer:
                     if not t.sensitive:   # later calls key on the pattern alone
                         tkey = (sig, c.tobytes())
                 self._templates[tkey] = t
-            leaves = base[rows][:, leafcols] if rows.size != M else base[:, leafcols]
+            if rows.size != M:
+                leaves = base[rows][:, leafcols]
+            elif leafcols.size == k:       # every column its own leaf: all of them, in order
+                leaves = base
+            else:
+                leaves = base[:, leafcols]
             o = self._stamp(t, np.ascontiguousarray(leaves))
             if out is None:
                 if len(groups) == 1:

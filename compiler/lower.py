@@ -116,8 +116,7 @@ class _Planner:
     def __init__(self, g):
         self.g = g
         self.ids: dict = {}           # hashable part -> small int
-        self.type_ids: dict = {}      # id(type) -> (type, small int of its canonical form)
-        self.type_by_fields: dict = {}  # a type's class and fields -> its small int
+        self.type_by_fields: dict = {}  # a type's _k -> its small int
         self.canon: list = []         # small int of a type -> its canonical type
         self.sigs: dict = {}          # key -> _Sig
         self.argkey: dict = {}        # node -> what it contributes to its users' keys
@@ -129,16 +128,11 @@ class _Planner:
         return got
 
     def _type(self, t) -> int:
-        got = self.type_ids.get(id(t))
-        if got is None or got[0] is not t:
-            # equal types have equal fields: a tuple of them hashes in C
-            fields = (t.__class__, *t.__dict__.values())
-            tid = self.type_by_fields.get(fields)
-            if tid is None:
-                tid = self.type_by_fields[fields] = len(self.canon)
-                self.canon.append(t)
-            got = self.type_ids[id(t)] = (t, tid)
-        return got[1]
+        tid = self.type_by_fields.get(t._k)     # equal types have equal _k, hashed in C
+        if tid is None:
+            tid = self.type_by_fields[t._k] = len(self.canon)
+            self.canon.append(t)
+        return tid
 
     def __call__(self, n: int) -> tuple:
         """Plan node n; every operand must have been planned (ascending order does that)."""
