@@ -108,15 +108,23 @@ def content_hash(circuit: Circuit) -> str:
                        "inputs": ins, "outputs": outs},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
     h = hashlib.sha256(_HASH_DOMAIN)
-    for part in (meta, circuit.op.astype("<u1").tobytes(), circuit.in0.astype("<i8").tobytes(),
-                 circuit.in1.astype("<i8").tobytes(), _out_wires(circuit).astype("<i8").tobytes()):
-        h.update(struct.pack("<Q", len(part)))
+    # the arrays' own memory where it already has the encoding's byte layout (no copies of
+    # a large circuit's gate arrays)
+    for part in (memoryview(meta), _le(circuit.op, "<u1"), _le(circuit.in0, "<i8"),
+                 _le(circuit.in1, "<i8"), _le(_out_wires(circuit), "<i8")):
+        h.update(struct.pack("<Q", part.nbytes))
         h.update(part)
     return h.hexdigest()
 
 
-def native_bytes(circuit: Circuit) -> bytes:
-    """The circuit as a native file's contents."""
+def _le(a: np.ndarray, dtype: str) -> memoryview:
+    """The bytes of ``a`` as the little-endian ``dtype`` (a view when it is already that)."""
+    return memoryview(np.ascontiguousarray(a, dtype=np.dtype(dtype))).cast("B")
+
+
+def native_parts(circuit: Circuit) -> list:
+    """The circuit as a native file's contents, in pieces (bytes-like; written one after the
+    other they are the file)."""
     if circuit.n_wires >= 2**31 or circuit.n_inputs > _MAX_INPUT_BITS:
         raise CircuitError(f"circuit '{circuit.name}' has {circuit.n_wires} wires of which "
                            f"{circuit.n_inputs} inputs; the native format holds fewer than "
@@ -127,10 +135,13 @@ def native_bytes(circuit: Circuit) -> bytes:
               "n_inputs": circuit.n_inputs, "n_gates": circuit.n_gates,
               "inputs": ins, "outputs": outs, "content_hash": content_hash(circuit)}
     head = json.dumps(header, separators=(",", ":")).encode()
-    return b"".join([MAGIC, struct.pack("<I", len(head)), head,
-                     circuit.op.astype("<u1").tobytes(), circuit.in0.astype("<i4").tobytes(),
-                     circuit.in1.astype("<i4").tobytes(),
-                     _out_wires(circuit).astype("<i4").tobytes()])
+    return [MAGIC, struct.pack("<I", len(head)), head, _le(circuit.op, "<u1"),
+            _le(circuit.in0, "<i4"), _le(circuit.in1, "<i4"), _le(_out_wires(circuit), "<i4")]
+
+
+def native_bytes(circuit: Circuit) -> bytes:
+    """The circuit as a native file's contents."""
+    return b"".join(native_parts(circuit))
 
 
 def write_native(circuit: Circuit, path_or_file: str | os.PathLike | IO[bytes]) -> None:

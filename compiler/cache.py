@@ -19,7 +19,7 @@ from yaogc.circuits import diskcache
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.diskcache import cache_dir  # noqa: F401  (re-exported for callers)
 from yaogc.circuits.errors import InputError
-from yaogc.circuits.native import native_bytes, read_native
+from yaogc.circuits.native import native_parts, read_native
 
 _HEADER = b"yaogc-cache 1 "
 
@@ -59,10 +59,10 @@ def store(key: str, circuit: Circuit) -> None:
     cached."""
     header = _HEADER + key.encode() + b"\n"
     if circuit.n_gates >= BACKGROUND_GATES:
-        diskcache.write_later(f"{key}.yaoc", header, lambda: [native_bytes(circuit)])
+        diskcache.write_later(f"{key}.yaoc", header, lambda: native_parts(circuit))
         return
     try:
-        diskcache.write(f"{key}.yaoc", header, [native_bytes(circuit)])
+        diskcache.write(f"{key}.yaoc", header, native_parts(circuit))
     except InputError:
         pass
 
