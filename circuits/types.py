@@ -48,11 +48,10 @@ class ValueType:
 
     width: int
 
-    def __post_init__(self):
-        # a hashable stand-in for the type that hashes in C: the word IR keys every
-        # operation on its type, and a dataclass's own __hash__ is a Python call
-        object.__setattr__(self, "_k", (type(self), *[_key_of(getattr(self, f)) for f in
-                                                      self.__dataclass_fields__]))
+    # ``_k``: a hashable stand-in for the type that hashes in C (the word IR keys every
+    # operation on its type, and a dataclass's own __hash__ is a Python call); each class
+    # sets it in __post_init__, from its fields
+    _k: tuple
 
     def encode(self, value: Any, port: str | None = None) -> np.ndarray:
         """Bits of ``value`` as a uint8 array of length ``width`` (bit j = wire j)."""
@@ -112,16 +111,11 @@ def _bits_to_int(bits: np.ndarray) -> int:
     return int.from_bytes(packed.tobytes(), "little")
 
 
-def _key_of(v):
-    if isinstance(v, ValueType):
-        return v._k
-    if type(v) is tuple:
-        return tuple(_key_of(x) for x in v)
-    return v
-
-
 @dataclass(frozen=True)
 class BoolType(ValueType):
+    def __post_init__(self):
+        object.__setattr__(self, "_k", (BoolType,))
+
     @property
     def width(self) -> int:  # type: ignore[override]
         return 1
@@ -157,7 +151,7 @@ class IntType(ValueType):
     signed: bool = False
 
     def __post_init__(self):
-        super().__post_init__()
+        object.__setattr__(self, "_k", (IntType, self.bits, self.signed))
         # programs are limited to MAX_INT_WIDTH (see parse_type); a Bristol port may be wider
         if self.bits < 1:
             raise ValueError_(f"integer width {self.bits} must be at least 1")
@@ -225,7 +219,7 @@ class FixedType(ValueType):
     frac: int
 
     def __post_init__(self):
-        super().__post_init__()
+        object.__setattr__(self, "_k", (FixedType, self.bits, self.frac))
         if not (1 <= self.bits <= MAX_INT_WIDTH) or not (0 <= self.frac < self.bits):
             raise ValueError_(f"fixed-point fix{self.bits}_{self.frac} needs 1 <= width <= "
                               f"{MAX_INT_WIDTH} and 0 <= fraction bits < width")
@@ -318,7 +312,7 @@ class ArrayType(ValueType):
     length: int
 
     def __post_init__(self):
-        super().__post_init__()
+        object.__setattr__(self, "_k", (ArrayType, self.elem._k, self.length))
         if self.length < 1:
             raise ValueError_(f"array length must be at least 1, got {self.length}")
 
@@ -357,6 +351,9 @@ class ArrayType(ValueType):
 @dataclass(frozen=True)
 class TupleType(ValueType):
     elems: tuple[ValueType, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "_k", (TupleType, tuple(e._k for e in self.elems)))
 
     @property
     def width(self) -> int:  # type: ignore[override]

@@ -136,6 +136,11 @@ def lossless(src: ValueType, dst: ValueType) -> bool:
     return False
 
 
+@lru_cache(maxsize=None)
+def _int_type(bits: int, signed: bool) -> IntType:
+    return IntType(bits, signed)
+
+
 def join_numeric(types: list[ValueType]) -> ValueType | str:
     """The common type of the typed operands of an arithmetic operation, or an error text."""
     # exact class tests (the value types have no subclasses; a false isinstance against
@@ -159,11 +164,11 @@ def join_numeric(types: list[ValueType]) -> ValueType | str:
     uns = [t.bits for t in ints if not t.signed]
     sgn = [t.bits for t in ints if t.signed]
     if not sgn:
-        return IntType(max(uns), False)
+        return _int_type(max(uns), False)
     if not uns:
-        return IntType(max(sgn), True)
+        return _int_type(max(sgn), True)
     if max(sgn) > max(uns):
-        return IntType(max(sgn), True)
+        return _int_type(max(sgn), True)
     return (f"cannot mix unsigned u{max(uns)} and signed i{max(sgn)}: cast one of them "
             f"(e.g. i{max(uns) + 1}(x))")
 
