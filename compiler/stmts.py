@@ -217,6 +217,19 @@ class StmtMixin:
             self._check_untaken(other, frame)
             self.exec_block(taken, frame)
             return False
+        if not orelse and len(body) == 1:
+            name = self._lone_assignment(body[0], frame)
+            if name is not None:
+                # 'if c: x = ...' or 'if c: x += ...' on a typed scalar: the assignment runs
+                # on the frame itself and x becomes c ? new : old, which is what running it
+                # on a copy and merging the two frames gives, without the copies and the
+                # walk over every variable (the common statement of an unrolled loop)
+                old = frame.vars[name]
+                self.exec_block(body, frame)
+                new = frame.vars[name]
+                if new is not old:
+                    frame.vars[name] = self._merge_var(name, c, new, old, s)
+                return False
         ft, fe = frame.copy(), frame.copy()
         self.exec_block(body, ft)
         self.exec_block(orelse, fe)
@@ -229,6 +242,20 @@ class StmtMixin:
             ran_after = True
         self._merge_frames(frame, c, ft, fe, s)
         return ran_after
+
+    @staticmethod
+    def _lone_assignment(st, frame) -> str | None:
+        """The variable ``st`` assigns if it is a plain assignment (or ``op=``) of one typed
+        scalar variable that exists (no index, no unpacking), else None."""
+        if type(st) is N.AugAssign:
+            t = st.target
+        elif type(st) is N.Assign and len(st.targets) == 1:
+            t = st.targets[0]
+        else:
+            return None
+        if t.indices or type(frame.vars.get(t.name)) is not Word:
+            return None
+        return t.name
 
     def _check_untaken(self, block, frame) -> None:
         """Type-check the untaken branch of a public ``if``, once per shape of the variables
