@@ -111,14 +111,16 @@ def _bits_to_int(bits: np.ndarray) -> int:
     return int.from_bytes(packed.tobytes(), "little")
 
 
+def _set(obj, **attrs) -> None:
+    """Derived attributes of a frozen value type, set once when it is made."""
+    for k, v in attrs.items():
+        object.__setattr__(obj, k, v)
+
+
 @dataclass(frozen=True)
 class BoolType(ValueType):
     def __post_init__(self):
-        object.__setattr__(self, "_k", (BoolType,))
-
-    @property
-    def width(self) -> int:  # type: ignore[override]
-        return 1
+        _set(self, _k=(BoolType,), width=1)
 
     @property
     def name(self) -> str:
@@ -151,26 +153,18 @@ class IntType(ValueType):
     signed: bool = False
 
     def __post_init__(self):
-        object.__setattr__(self, "_k", (IntType, self.bits, self.signed))
         # programs are limited to MAX_INT_WIDTH (see parse_type); a Bristol port may be wider
         if self.bits < 1:
             raise ValueError_(f"integer width {self.bits} must be at least 1")
-
-    @property
-    def width(self) -> int:  # type: ignore[override]
-        return self.bits
+        # plain attributes, not properties: the compiler reads them millions of times
+        b = self.bits
+        _set(self, _k=(IntType, b, self.signed), width=b,
+             min=-(1 << (b - 1)) if self.signed else 0,
+             max=(1 << (b - 1)) - 1 if self.signed else (1 << b) - 1)
 
     @property
     def name(self) -> str:
         return f"{'i' if self.signed else 'u'}{self.bits}"
-
-    @property
-    def min(self) -> int:
-        return -(1 << (self.bits - 1)) if self.signed else 0
-
-    @property
-    def max(self) -> int:
-        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
 
     def check_range(self, value: int, port: str | None = None) -> int:
         if isinstance(value, (bool, np.bool_)):
@@ -219,22 +213,15 @@ class FixedType(ValueType):
     frac: int
 
     def __post_init__(self):
-        object.__setattr__(self, "_k", (FixedType, self.bits, self.frac))
         if not (1 <= self.bits <= MAX_INT_WIDTH) or not (0 <= self.frac < self.bits):
             raise ValueError_(f"fixed-point fix{self.bits}_{self.frac} needs 1 <= width <= "
                               f"{MAX_INT_WIDTH} and 0 <= fraction bits < width")
-
-    @property
-    def width(self) -> int:  # type: ignore[override]
-        return self.bits
+        _set(self, _k=(FixedType, self.bits, self.frac), width=self.bits,
+             raw_type=IntType(self.bits, signed=True))
 
     @property
     def name(self) -> str:
         return f"fix{self.bits}_{self.frac}"
-
-    @property
-    def raw_type(self) -> IntType:
-        return IntType(self.bits, signed=True)
 
     def to_raw(self, value: Any, port: str | None = None) -> int:
         """The integer count of 2**-frac units nearest ``value`` (ties to even), range-checked."""
@@ -312,13 +299,10 @@ class ArrayType(ValueType):
     length: int
 
     def __post_init__(self):
-        object.__setattr__(self, "_k", (ArrayType, self.elem._k, self.length))
         if self.length < 1:
             raise ValueError_(f"array length must be at least 1, got {self.length}")
-
-    @property
-    def width(self) -> int:  # type: ignore[override]
-        return self.elem.width * self.length
+        _set(self, _k=(ArrayType, self.elem._k, self.length),
+             width=self.elem.width * self.length)
 
     @property
     def name(self) -> str:
@@ -353,11 +337,8 @@ class TupleType(ValueType):
     elems: tuple[ValueType, ...]
 
     def __post_init__(self):
-        object.__setattr__(self, "_k", (TupleType, tuple(e._k for e in self.elems)))
-
-    @property
-    def width(self) -> int:  # type: ignore[override]
-        return sum(e.width for e in self.elems)
+        _set(self, _k=(TupleType, tuple(e._k for e in self.elems)),
+             width=sum(e.width for e in self.elems))
 
     @property
     def name(self) -> str:
