@@ -50,8 +50,19 @@ class ValueType:
 
     # ``_k``: a hashable stand-in for the type that hashes in C (the word IR keys every
     # operation on its type, and a dataclass's own __hash__ is a Python call); each class
-    # sets it in __post_init__, from its fields
+    # sets it in __post_init__, from its fields. Equality and hashing go by it too (the
+    # dataclasses are declared eq=False): the compiler compares types millions of times,
+    # and a dataclass's generated __eq__ builds two tuples each time.
     _k: tuple
+
+    def __eq__(self, other):
+        return self is other or (isinstance(other, ValueType) and self._k == other._k)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self._k)
 
     def encode(self, value: Any, port: str | None = None) -> np.ndarray:
         """Bits of ``value`` as a uint8 array of length ``width`` (bit j = wire j)."""
@@ -117,7 +128,7 @@ def _set(obj, **attrs) -> None:
         object.__setattr__(obj, k, v)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BoolType(ValueType):
     def __post_init__(self):
         _set(self, _k=(BoolType,), width=1)
@@ -147,7 +158,7 @@ class BoolType(ValueType):
                           f"false)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IntType(ValueType):
     bits: int
     signed: bool = False
@@ -205,7 +216,7 @@ class IntType(ValueType):
         return self.check_range(_parse_int_text(text, _where(port), self.bits), port)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FixedType(ValueType):
     """Signed two's-complement fixed point: ``bits`` in all, ``frac`` of them fraction."""
 
@@ -293,7 +304,7 @@ class FixedType(ValueType):
         return q
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ArrayType(ValueType):
     elem: ValueType
     length: int
@@ -332,7 +343,7 @@ class ArrayType(ValueType):
         return [self.elem.to_json(v) for v in value]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TupleType(ValueType):
     elems: tuple[ValueType, ...]
 
