@@ -9,6 +9,9 @@ Modules, in dependency order:
 - ``wordops``, ``bitheap``, ``mulplan``, ``arith``, ``constmul``, ``division``, ``shallow``: the
   AND-minimal word library, re-exported as one import point by ``words``.
 - ``jit``: compiled kernels (numba for large work, the same functions as plain Python else).
+- ``freemem``: glibc's mmap threshold fixed, and freed heap pages handed back between the
+  phases of a large compile.
+- ``diskcache``: the user's cache directory.
 - ``rehash``: the Builder's folding and hash-consing, and liveness, over whole gate arrays.
 - ``templates``, ``heapkernel``: word operations built once and stamped out for many operand
   rows (the compiler's lowering), and the bit heap of large sums as a compiled kernel.
@@ -21,6 +24,7 @@ Modules, in dependency order:
 Imports nothing else of yaogc.
 """
 
+from . import freemem  # noqa: F401  (fixes glibc's mmap threshold for large arrays)
 from .errors import InputError, YaogcError
 from .types import (BOOL, ArrayType, BoolType, FixedType, IntType, TupleType, ValueType,
                     EncodeError, parse_type, sint, uint)

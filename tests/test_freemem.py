@@ -27,3 +27,21 @@ def test_release_returns_freed_heap_pages():
     after = _rss_mb()
     assert held - after > 100, (before, held, after)
     del pin
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, glibc's mallopt")
+def test_large_blocks_are_returned_when_freed():
+    """With the mmap threshold fixed, a 20 MB block freed after another of its size was
+    freed is unmapped at once: by default glibc would have raised the threshold to 20 MB,
+    served the second block from the heap and kept it resident behind a later allocation."""
+    if not freemem.configure():
+        pytest.skip("not glibc")
+    first = bytearray(20 << 20)
+    del first
+    second = bytearray(20 << 20)          # bytearray() writes every byte: resident
+    pin = bytearray(4096)                 # allocated after it
+    held = _rss_mb()
+    del second
+    after = _rss_mb()
+    assert held - after > 15, (held, after)
+    del pin
