@@ -7,10 +7,12 @@ so both parties compile byte-identical circuits (same content hash) independentl
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
 
+from yaogc.circuits import freemem
 from yaogc.circuits.circuit import Circuit
 
 from yaogc.circuits.templates import TooLarge
@@ -66,7 +68,17 @@ def compile_source(text: str, filename: str = "<string>",
     the range analysis's (:class:`~.ranges.RangeWarning`, ``str()`` formats one); ``strict``
     makes the first of them a CompileError. ``checked`` adds the hidden overflow output
     (:mod:`.checked`)."""
-    return run_deep(_compile, text, filename, defines, progress, max_gates, strict, checked)
+    circuit = run_deep(_compile, text, filename, defines, progress, max_gates, strict, checked)
+    if circuit.n_gates >= TIDY_GATES:
+        # the compile's garbage (the collector was paused while it ran) and the heap pages
+        # it freed go back before the schedule's large arrays are made
+        gc.collect()
+        freemem.release()
+    return circuit
+
+
+# from this many gates on, a compile tidies up after itself (a few tens of milliseconds)
+TIDY_GATES = 1 << 20
 
 
 # peak bytes per emitted gate while compiling (gate arrays, their growth, the rehash table
