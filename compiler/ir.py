@@ -120,12 +120,17 @@ class WordGraph:
         return self._memo.get((op, t._k, args, attr))
 
     # --- construction ----------------------------------------------------------------------
-    def _add(self, op: str, t: ValueType, args: tuple[int, ...], attr, key=None) -> int:
-        if key is None:
-            key = (op, t._k, args, attr)
+    def _add(self, op: str, t: ValueType, args: tuple[int, ...], attr) -> int:
+        """The node of exactly this operation: the existing one, else a new one (no folding,
+        no rules)."""
+        key = (op, t._k, args, attr)
         n = self._memo.get(key)
         if n is not None:
             return n
+        return self._new(op, t, args, attr, key)
+
+    def _new(self, op: str, t: ValueType, args: tuple[int, ...], attr, key) -> int:
+        """A new node; ``key`` is known not to be in the memo."""
         n = len(self._op)
         if n >= MAX_NODES:
             raise TooLarge(n)
@@ -183,7 +188,7 @@ class WordGraph:
                     return r
         if op in ops.COMMUTATIVE and len(args) == 2 and args[0] > args[1]:
             return self._add(op, t, (args[1], args[0]), attr)
-        return self._add(op, t, args, attr, key)
+        return self._new(op, t, args, attr, key)    # the memo had no such node (above)
 
     # --- queries ---------------------------------------------------------------------------
     def live(self, roots) -> list[int]:
