@@ -145,11 +145,42 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
             m[n] = _emit_sum(new, src, n, absorbed, m)
         elif op in _TREE:
             m[n] = _emit_tree(new, src, n, absorbed, m, uses, free_shared)
+        elif op in _DIVS and (fused := _chained_division(src, n, uses)) is not None:
+            x, k = fused
+            m[n] = make(op, stype[n], (m[x], const(stype[n], k)), sattr[n])
         else:
             m[n] = make(op, stype[n], tuple([m[a] for a in sargs[n]]), sattr[n])
     outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in e.outputs]
     multi = [n for n in live if uses[n] > 1 and sop[n] == "and"]
     return Elaborated(e.name, e.parties, new, list(e.inputs), outputs), m, multi
+
+
+_DIVS = ("div", "fdiv")
+
+
+def _chained_division(src, n: int, uses) -> tuple[int, int] | None:
+    """(x, c) when node n is (x / a) / b by positive whole constants a and b and the inner
+    quotient has no other user: x / (a b), one division instead of two, is the same value,
+    because floors (and truncations toward zero) of quotients by positive integers compose:
+    floor(floor(x / a) / b) = floor(x / (a b)). ``c`` is a b as a constant of n's type
+    (for fixed point, its raw value), None where it does not fit."""
+    op, t = src._op[n], src._type[n]
+    inner, b = src._args[n]
+    if src._op[inner] != op or uses[inner] != 1 or src._type[inner]._k != t._k or \
+            src._attr[inner] != src._attr[n]:
+        return None
+    x, a = src._args[inner]
+    va, vb = src.const_value(a), src.const_value(b)
+    if va is None or vb is None or va <= 0 or vb <= 0:
+        return None
+    if op == "fdiv":            # raw values: whole numbers are multiples of 2^F
+        one = 1 << t.frac
+        if va % one or vb % one:
+            return None
+        c, top = (va // one) * (vb // one) * one, t.raw_type.max
+    else:
+        c, top = va * vb, t.max
+    return (x, c) if c <= top else None
 
 
 def _leaves(src, root: int, absorbed, signed_terms: bool) -> list[tuple[int, bool]]:

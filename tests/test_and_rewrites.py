@@ -262,3 +262,32 @@ def test_running_extrema_with_their_index_as_tournaments(n, op, t, seed):
             if better(a[i], m):
                 m, k = a[i], i
         assert out == {"m": m, "k": k, "j": n - 1}, src
+
+
+@settings(max_examples=40, deadline=None)
+@given(t=st.sampled_from(["u16", "i16", "fix24_8", "i32"]), a=st.integers(1, 40),
+       b=st.integers(1, 40), shared=st.booleans(), data=st.data())
+def test_chained_constant_divisions_are_one(t, a, b, shared, data):
+    """(x / a) / b by positive constants is x / (a b) (floors and truncations compose): one
+    division, as cheap as writing x / (a b), whatever the signs of x (neither a power of two,
+    whose division is a shift); when the inner
+    quotient is used elsewhere too it stays, and both results are still right."""
+    from test_compiler_helpers import program, run_many
+    from yaogc.compiler import compile_source
+    if t.startswith("fix"):
+        lo, hi = -(2 ** 23), 2 ** 23 - 1
+    else:
+        bits = int(t[1:])
+        lo, hi = (0, 2 ** bits - 1) if t[0] == "u" else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    if a * b > (hi if not t.startswith("fix") else 2 ** 15 - 1):
+        return
+    outs = f"q: {t} @bob" + (f", p: {t} @bob" if shared else "")
+    body = f"p = x / {a}\nreturn p / {b}" + (", p" if shared else "")
+    src = program(f"x: {t} @alice", outs, body)
+    xs = data.draw(st.lists(st.integers(lo, hi), min_size=1, max_size=6))
+    scale = 256 if t.startswith("fix") else 1
+    run_many(src, [{"x": v / scale if scale > 1 else v} for v in xs])
+    # (a division by a power of two is a shift, not a division, and is left as it is)
+    if not shared and a & (a - 1) and b & (b - 1):
+        one = program(f"x: {t} @alice", f"q: {t} @bob", f"return x / {a * b}")
+        assert compile_source(src).count(Op.AND) == compile_source(one).count(Op.AND)
