@@ -166,6 +166,27 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
     within ``expand`` terms (default ``DEFAULT_EXPAND``); otherwise they are
     computed in chains of steps with the shortest forms.
     """
+    key = _params(bound, flat, cap, expand)
+    per = _CACHE.setdefault(circuit, {})
+    got = per.get(key)
+    if got is None:
+        disk = _disk_name(circuit, key) if _DISK["on"] else None
+        got = _disk_load(disk) if disk else None
+        if got is None:
+            lay = per.pop(("layout",) + key, None)
+            if lay is None:
+                lay = _layout(circuit, *key, per)
+            got = _finish(lay)
+            del lay
+            if disk:
+                _disk_store(disk, got)
+                _disk_store_stats(disk, got.stats())
+        per[key] = got
+    return got
+
+
+def _params(bound=DEFAULT_BOUND, flat=True, cap=None, expand=None) -> tuple:
+    """The cache key of a schedule's parameters, checked, defaults filled in."""
     if not isinstance(bound, int) or bound < 1:
         raise InputError(f"schedule bound must be a positive integer, got {bound!r}")
     cap = 4 * bound if cap is None else cap
@@ -174,24 +195,56 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
     expand = DEFAULT_EXPAND if expand is None else expand
     if not isinstance(expand, int) or expand < 1:
         raise InputError(f"schedule expansion limit must be a positive integer, got {expand!r}")
+    return bound, bool(flat), cap, expand
+
+
+# the counts of Schedule.stats() that layout_stats gives
+SIZE_KEYS = ("and", "xor_steps", "and_terms", "and_padded_terms", "xor_terms",
+             "xor_padded_terms")
+
+
+def layout_stats(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
+                 cap: int | None = None, expand: int | None = None) -> dict:
+    """The counts ``SIZE_KEYS`` of ``schedule(circuit, ...).stats()``, at about half the cost
+    of building it where it is not cached: from the steps' layout (the forms, and which step
+    computes each gate), without assigning slots or filling index arrays. That is what
+    choosing among schedules and engines needs. The layout is kept, so that :func:`schedule`
+    with the same parameters finishes it instead of starting over, until
+    :func:`forget_layouts`."""
+    key = _params(bound, flat, cap, expand)
     per = _CACHE.setdefault(circuit, {})
-    key = (bound, bool(flat), cap, expand)
     got = per.get(key)
-    if got is None:
-        disk = _disk_name(circuit, key) if _DISK["on"] else None
-        got = _disk_load(disk) if disk else None
-        if got is None:
-            got = _build(circuit, bound, bool(flat), cap, expand, per)
-            if disk:
-                _disk_store(disk, got)
-        per[key] = got
-    return got
+    if got is not None:
+        st = got.cached("size_stats", got.stats)
+        return {k: st[k] for k in SIZE_KEYS}
+    disk = _disk_name(circuit, key) if _DISK["on"] else None
+    if disk:
+        st = _disk_load_stats(disk)
+        if st is not None:
+            return st
+        if _disk_has(disk):       # kept by a version that did not keep its counts
+            return {k: v for k, v in schedule(circuit, *key).stats().items() if k in SIZE_KEYS}
+    lay = per.get(("layout",) + key)
+    if lay is None:
+        lay = per[("layout",) + key] = _layout(circuit, *key, per)
+    return dict(_layout_stats(lay))
+
+
+def forget_layouts(circuit: Circuit, keep: dict | None = None) -> None:
+    """Drop the layouts :func:`layout_stats` kept for ``circuit`` (their memory is about that
+    of a schedule), except the one of the parameters ``keep``."""
+    per = _CACHE.get(circuit)
+    if not per:
+        return
+    mine = ("layout",) + _params(**keep) if keep is not None else None
+    for k in [k for k in per if isinstance(k, tuple) and k[:1] == ("layout",) and k != mine]:
+        del per[k]
 
 
 def cached_schedules(circuit: Circuit) -> dict:
     """The Schedules computed so far for ``circuit``, by parameters: to send along with the
     circuit to another process, which takes them with :func:`adopt_schedules`."""
-    return dict(_CACHE.get(circuit, {}))
+    return {k: v for k, v in _CACHE.get(circuit, {}).items() if isinstance(v, Schedule)}
 
 
 def adopt_schedules(circuit: Circuit, schedules: dict) -> None:
@@ -274,8 +327,53 @@ def _disk_load(name: str) -> Schedule | None:
         return None
 
 
+_STATS_HEADER = b"yaogc-schedule-size 1 "
+
+
+def _disk_store_stats(name: str, stats: dict) -> None:
+    """Beside a schedule on disk, its SIZE_KEYS counts: a later process choosing an engine
+    reads these instead of laying out a schedule it may not use."""
+    from . import diskcache
+    body = json.dumps({k: int(stats[k]) for k in SIZE_KEYS}, separators=(",", ":")).encode()
+    digest = hashlib.sha256(body).hexdigest().encode()
+    diskcache.write(name + ".size", _STATS_HEADER + name.encode() + b"\n", [digest, body])
+
+
+def _disk_has(name: str) -> bool:
+    from . import diskcache
+    return (diskcache.cache_dir() / name).is_file()
+
+
+def _disk_load_stats(name: str) -> dict | None:
+    from . import diskcache
+    data = diskcache.read(name + ".size", _STATS_HEADER + name.encode() + b"\n")
+    if data is None or len(data) < 64 or \
+            hashlib.sha256(data[64:]).hexdigest().encode() != data[:64]:
+        return None
+    try:
+        got = json.loads(data[64:])
+        return {k: int(got[k]) for k in SIZE_KEYS}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
            shared: dict) -> Schedule:
+    return _finish(_layout(circuit, bound, flat, cap, expand, shared))
+
+
+class _Layout:
+    """A schedule before its slots are assigned and its index arrays filled: every wire's
+    linear form, the materialized definitions and which step computes each AND gate and each
+    materialized wire. Enough to count its steps and terms (:func:`layout_stats`)."""
+
+    def __init__(self, **parts):
+        self.__dict__.update(parts)
+        self.stats: dict | None = None
+
+
+def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
+            shared: dict) -> _Layout:
     n_in = circuit.n_inputs
     n_w = circuit.n_wires
     op = np.ascontiguousarray(circuit.op, dtype=np.uint8)
@@ -307,6 +405,7 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
                                        np.empty(2 * n_w + 16, dtype=np.int32), fstart, flen,
                                        fc, const, level, blevel, mat_start, mat_len,
                                        np.empty(max(1024, n_w // 4), dtype=np.int32), ands)
+    del const, level
     ands = ands[:n_and].astype(np.int64)
     and_a = in0[ands - n_in]
     and_b = in1[ands - n_in]
@@ -315,6 +414,7 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     K.needed(np.concatenate([outs, and_a, and_b]), fbuf, fstart, flen, mat_start, mat_len,
              mbuf, need)
     mats = np.flatnonzero(need)
+    del need
     sub = np.zeros(n_w, dtype=np.int32)
     K.sublevels(mats, blevel, mat_start, mat_len, mbuf, sub)
 
@@ -323,6 +423,7 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     and_lv = blevel[ands].astype(np.int64)
     mat_lv = blevel[mats].astype(np.int64)
     mat_sub = sub[mats].astype(np.int64)
+    del sub, blevel
     big = int(max(mat_sub.max(initial=0), 1)) + 1
     # one sort key for both kinds: (level, 0 for AND / sub-level for XOR)
     keys = np.concatenate([and_lv * big, mat_lv * big + mat_sub])
@@ -331,6 +432,55 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     keys, kinds, ids, bounds = _split_padded(keys, kinds, ids, mat_len)
     step_kind = kinds[bounds[:-1]] if keys.size else np.zeros(0, dtype=np.int8)
     step_lv = (keys[bounds[:-1]] // big) if keys.size else np.zeros(0, dtype=np.int64)
+    return _Layout(name=circuit.name, n_in=n_in, n_w=n_w, bound=bound, flat=flat, outs=outs,
+                   fbuf=fbuf, fstart=fstart, flen=flen, fc=fc, mbuf=mbuf,
+                   mat_start=mat_start, mat_len=mat_len, ands=ands, and_a=and_a, and_b=and_b,
+                   kinds=kinds, ids=ids, bounds=bounds, step_kind=step_kind, step_lv=step_lv)
+
+
+def _layout_stats(lay: _Layout) -> dict:
+    """The counts of :meth:`Schedule.stats` that choosing a schedule reads, from a layout:
+    a step pads its operands to its longest form (a constant bit is one more term)."""
+    if lay.stats is None:
+        n_steps = lay.step_kind.size
+        starts = lay.bounds[:n_steps]
+        is_and = lay.kinds == 0
+        terms = np.zeros(lay.kinds.size, dtype=np.int64)
+        longest = np.ones(lay.kinds.size, dtype=np.int64)
+        g = lay.ids[is_and]
+        la = lay.flen[lay.and_a[g]].astype(np.int64) + lay.fc[lay.and_a[g]]
+        lb = lay.flen[lay.and_b[g]].astype(np.int64) + lay.fc[lay.and_b[g]]
+        terms[is_and] = la + lb
+        longest[is_and] = np.maximum(np.maximum(la, lb), 1)
+        m = lay.mat_len[lay.ids[~is_and]].astype(np.int64)
+        terms[~is_and] = m
+        longest[~is_and] = np.maximum(m, 1)
+        if n_steps:
+            arity = np.maximum.reduceat(longest, starts)
+            count = np.diff(lay.bounds[:n_steps + 1])
+            real = np.add.reduceat(terms, starts)
+        else:
+            arity = count = real = np.zeros(0, dtype=np.int64)
+        xor = lay.step_kind == 1
+        lay.stats = {
+            "and": int(lay.ands.size),
+            "xor_steps": int(np.count_nonzero(xor)),
+            "and_terms": int(real[~xor].sum()),
+            "and_padded_terms": int((2 * arity * count)[~xor].sum()),
+            "xor_terms": int(real[xor].sum()),
+            "xor_padded_terms": int((arity * count)[xor].sum()),
+        }
+    return lay.stats
+
+
+def _finish(lay: _Layout) -> Schedule:
+    n_in, n_w = lay.n_in, lay.n_w
+    fbuf, fstart, flen, fc, mbuf = lay.fbuf, lay.fstart, lay.flen, lay.fc, lay.mbuf
+    mat_start, mat_len, ands, and_a, and_b = (lay.mat_start, lay.mat_len, lay.ands, lay.and_a,
+                                              lay.and_b)
+    kinds, ids, bounds, step_kind, step_lv = (lay.kinds, lay.ids, lay.bounds, lay.step_kind,
+                                              lay.step_lv)
+    outs = lay.outs
     n_steps = step_kind.size
 
     last = np.full(n_w, -1, dtype=np.int32)
@@ -376,7 +526,7 @@ def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     out_idx = np.zeros((arity, outs.size), dtype=np.intp)
     K.fill_rows(outs, fbuf, fstart, flen, fc, slot, out_idx, outs.size, 0)
     out_idx.flags.writeable = False
-    return Schedule(circuit.name, n_in, bound, flat, steps, out_idx, int(peak), offset)
+    return Schedule(lay.name, n_in, lay.bound, lay.flat, steps, out_idx, int(peak), offset)
 
 
 def _split_padded(keys, kinds, ids, mat_len):

@@ -11,7 +11,7 @@ divide64.
 from __future__ import annotations
 
 from yaogc.circuits.circuit import Circuit
-from yaogc.circuits.schedule import Schedule, schedule
+from yaogc.circuits.schedule import Schedule, forget_layouts, layout_stats, schedule
 
 from . import native
 
@@ -22,17 +22,10 @@ EXPAND_LIMIT = 16
 LEAST_DATA_FROM = 512    # from here on data decides (or the two are close): build one
 
 
-def _size(s: Schedule) -> tuple[int, int]:
-    """(XOR steps, padded operand terms) of a schedule, computed once."""
-    def count():
-        st = s.stats()
-        return st["xor_steps"], st["xor_padded_terms"] + st["and_padded_terms"]
-    return s.cached("engine_size", count)
-
-
-def _cost_us(s: Schedule, batch: int) -> float:
-    steps, terms = _size(s)
-    return STEP_US * steps + TERM_US * batch * terms
+def _cost_us(st: dict, batch: int) -> float:
+    """The numpy engine's estimated time on a schedule of these counts (``SIZE_KEYS``)."""
+    return STEP_US * st["xor_steps"] + \
+        TERM_US * batch * (st["xor_padded_terms"] + st["and_padded_terms"])
 
 
 def schedule_for(circuit: Circuit, batch: int, engine: str | None = None) -> Schedule:
@@ -47,15 +40,20 @@ def plan_for(circuit: Circuit, batch: int, engine: str | None = None) -> tuple[s
     otherwise the native engine runs where it can and its estimated time, loading its kernels
     included, beats the numpy engine's (:func:`engine_for`). The native engine walks the
     least-data schedule (it pays per term, not per step); the numpy engine's schedule is
-    chosen by the cost model above. Garbler and evaluator may pick differently: every
-    schedule and both engines garble and evaluate interchangeably."""
+    chosen by the cost model above. The choice reads only the candidate schedules' counts
+    (:func:`~yaogc.circuits.schedule.layout_stats`), so only the schedule chosen is built in
+    full. Garbler and evaluator may pick differently: every schedule and both engines garble
+    and evaluate interchangeably."""
     want = native.requested(engine)
     if want == "native":
         return want, schedule(circuit, **LEAST_DATA)
-    s = _numpy_schedule(circuit, batch)
-    if want is None and _prefer_native(s, batch):
-        return "native", schedule(circuit, **LEAST_DATA)
-    return "numpy", s
+    params, st = _numpy_choice(circuit, batch)
+    if want is None and _prefer_native(st, batch):
+        params, chosen = LEAST_DATA, "native"
+    else:
+        chosen = "numpy"
+    forget_layouts(circuit, keep=params)
+    return chosen, schedule(circuit, **params)
 
 
 def engine_for(s: Schedule, batch: int, engine: str | None = None) -> str:
@@ -64,39 +62,35 @@ def engine_for(s: Schedule, batch: int, engine: str | None = None) -> str:
     want = native.requested(engine)
     if want is not None:
         return want
-    return "native" if _prefer_native(s, batch) else "numpy"
+    return "native" if _prefer_native(s.cached("size_stats", s.stats), batch) else "numpy"
 
 
-def _prefer_native(s: Schedule, batch: int) -> bool:
-    """Native beats numpy on this schedule: it is available here and its run (plus loading
-    its kernels, if this process has not yet) costs less than the numpy estimate."""
+def _prefer_native(st: dict, batch: int) -> bool:
+    """Native beats numpy on a schedule of these counts: it is available here and its run
+    (plus loading its kernels, if this process has not yet) costs less than the numpy
+    estimate."""
     if not native.available():
         return False
-    est = native.NATIVE_AND_US * s.n_and * batch + 1e6 * native.load_cost()
-    return est < native.NUMPY_SCALE * _cost_us(s, batch)
+    est = native.NATIVE_AND_US * st["and"] * batch + 1e6 * native.load_cost()
+    return est < native.NUMPY_SCALE * _cost_us(st, batch)
 
 
-def _numpy_schedule(circuit: Circuit, batch: int) -> Schedule:
-    """The numpy engine's schedule: from ``LEAST_DATA_FROM`` instances on, the least-data
-    schedule without building the other. When the few-steps schedule's XOR steps move over
-    1000 terms each and more than twice their real terms (padding), a tighter expansion is
-    built too and the cheaper kept."""
+def _numpy_choice(circuit: Circuit, batch: int) -> tuple[dict, dict]:
+    """The numpy engine's schedule parameters and their counts: from ``LEAST_DATA_FROM``
+    instances on, the least-data schedule without looking at the other. When the
+    few-steps schedule's XOR steps move over 1000 terms each and more than twice their real
+    terms (padding), a tighter expansion is looked at too and the cheaper kept."""
     if batch >= LEAST_DATA_FROM:
-        return schedule(circuit, **LEAST_DATA)
-    s = schedule(circuit, **FEW_STEPS)
-    few = s.cached("few_steps_choice", lambda: _cheaper_expansion(circuit, s))
-    if batch <= 1:
-        return few
-    least = schedule(circuit, **LEAST_DATA)
-    return least if _cost_us(least, batch) < _cost_us(few, batch) else few
-
-
-def _cheaper_expansion(circuit: Circuit, s: Schedule) -> Schedule:
-    st = s.stats()
-    # worth a second build only where padding inflates the XOR steps (the Schedule already
+        return LEAST_DATA, layout_stats(circuit, **LEAST_DATA)
+    few, st = FEW_STEPS, layout_stats(circuit, **FEW_STEPS)
+    # worth a second layout only where padding inflates the XOR steps (the Schedule already
     # bounds expansion and splits large padded steps, so this is rare)
     if st["xor_padded_terms"] > max(1000 * max(1, st["xor_steps"]), 2 * st["xor_terms"]):
-        t = schedule(circuit, **FEW_STEPS, expand=EXPAND_LIMIT)
-        if _cost_us(t, 1) < _cost_us(s, 1):
-            return t
-    return s
+        tight = {**FEW_STEPS, "expand": EXPAND_LIMIT}
+        tst = layout_stats(circuit, **tight)
+        if _cost_us(tst, 1) < _cost_us(st, 1):
+            few, st = tight, tst
+    if batch <= 1:
+        return few, st
+    least = layout_stats(circuit, **LEAST_DATA)
+    return (LEAST_DATA, least) if _cost_us(least, batch) < _cost_us(st, batch) else (few, st)

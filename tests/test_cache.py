@@ -178,6 +178,28 @@ def test_schedules_kept_on_disk(cache, bristol_path):
         S.use_disk_cache(False)
 
 
+def test_schedule_counts_kept_on_disk(cache, bristol_path):
+    """Beside a schedule on disk, its counts: another process choosing an engine reads them
+    without laying out the schedule; a damaged entry is not trusted."""
+    from yaogc.circuits import schedule as S
+    from yaogc.circuits.bristol import read_bristol
+    d, _ = cache
+    path = bristol_path("sha256.txt")
+    S.use_disk_cache(True)
+    try:
+        want = S.schedule(read_bristol(path), 1, False).stats()
+        (entry,) = sorted(d.glob("*.size"))
+        fresh = read_bristol(path)
+        got = S.layout_stats(fresh, 1, False)
+        assert got == {k: want[k] for k in S.SIZE_KEYS}
+        assert S._CACHE.get(fresh, {}) == {}        # nothing laid out, nothing built
+        entry.write_bytes(entry.read_bytes().replace(b'"and":', b'"and": '))
+        fresh = read_bristol(path)
+        assert S.layout_stats(fresh, 1, False) == got     # recounted, from the schedule
+    finally:
+        S.use_disk_cache(False)
+
+
 def test_too_large_in_an_imported_module_names_that_file(tmp_path):
     """The statement that makes the program too large is in a module it imports: the error
     names the module's file, line and source line, not the program's."""

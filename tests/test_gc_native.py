@@ -18,6 +18,7 @@ from yaogc.circuits.schedule import schedule
 from yaogc.gc import Evaluator, GarbleError, Garbler, TweakCounter, garble_and_evaluate, native
 from yaogc.gc.aes import FIXED_KEY, PRG, FixedKeyAES
 from yaogc.gc.workload import plan_for, schedule_for
+from yaogc.circuits.schedule import DEFAULT_EXPAND, cached_schedules
 
 from conftest import reference_dir
 from test_gc_circuits import input_rows, random_circuits
@@ -217,5 +218,10 @@ def test_auto_choice_by_workload(bristol_path, monkeypatch):
     c = read_bristol(bristol_path("sha256.txt"))
     eng, s = plan_for(c, 1)
     assert eng == "native" and Garbler(s, 1).engine == "native"
+    # the numpy engine's schedule was only laid out to be priced: one schedule built, no
+    # layout kept
+    assert list(cached_schedules(c)) == [(1, False, 4, DEFAULT_EXPAND)]
     monkeypatch.setattr(native, "load_cost", lambda: native.LOAD_SECONDS)
-    assert plan_for(mul_circuit(4), 1)[0] == "numpy"
+    small = mul_circuit(4)
+    assert plan_for(small, 1)[0] == "numpy"
+    assert list(cached_schedules(small)) == [(3, True, 12, DEFAULT_EXPAND)]

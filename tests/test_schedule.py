@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 
 from yaogc.circuits import ZERO, Builder, Circuit, InputError, InputPort, Op, OutputPort, uint
 from yaogc.circuits.evaluate import evaluate_bits
-from yaogc.circuits.schedule import (FIRST_INPUT_SLOT, ONE_SLOT, ZERO_SLOT, AndStep, XorStep,
+from yaogc.circuits.schedule import (FIRST_INPUT_SLOT, ONE_SLOT, SIZE_KEYS, ZERO_SLOT, AndStep,
+                                     XorStep, cached_schedules, forget_layouts, layout_stats,
                                      schedule)
+
+from yaogc.circuits import schedule as schedule_module
 
 from test_gc_circuits import input_rows, random_circuits
 
@@ -167,6 +170,38 @@ def test_stats():
     assert st["max_width"] == 1 and st["bound"] == 2
 
 
+def _layouts(c):
+    return [k for k in schedule_module._CACHE.get(c, {}) if k[:1] == ("layout",)]
+
+
+def _counts(c, mode):
+    st = schedule(c, **mode).stats()
+    return {k: st[k] for k in SIZE_KEYS}
+
+
+@settings(deadline=None, max_examples=40)
+@given(random_circuits())
+def test_layout_counts_are_the_schedules(c):
+    """What choosing an engine reads from a layout is what the finished schedule has."""
+    for mode in MODES:
+        fresh = Circuit(c.n_inputs, c.op, c.in0, c.in1, c.inputs, c.outputs, c.name, c.parties)
+        assert layout_stats(fresh, **mode) == _counts(c, mode), mode
+        # the schedule finishes the kept layout: the same schedule as one built at once
+        got, want = schedule(fresh, **mode), schedule(c, **mode)
+        assert [st.idx.tolist() for st in got.steps] == [st.idx.tolist() for st in want.steps]
+        assert got.out_idx.tolist() == want.out_idx.tolist() and got.n_slots == want.n_slots
+        assert not _layouts(fresh)
+
+
+def test_layouts_are_kept_until_forgotten():
+    c = adder_circuit()
+    layout_stats(c, bound=3, flat=True)
+    layout_stats(c, bound=1, flat=False)
+    assert len(_layouts(c)) == 2 and cached_schedules(c) == {}
+    forget_layouts(c, keep={"bound": 1, "flat": False})
+    assert [k[1:3] for k in _layouts(c)] == [(1, False)]
+
+
 REFERENCE = ["adder64.txt", "sub64.txt", "neg64.txt", "zero_equal.txt", "mult64.txt",
              "mult2_64.txt", "divide64.txt", "aes_128.txt", "sha256.txt"]
 
@@ -182,6 +217,7 @@ def test_reference_schedules(bristol_path, name):
         assert np.array_equal(run_plain(s, bits), want)
         assert s.n_and == c.count(Op.AND)
         assert len(s.and_steps) == c.and_depth
+        assert layout_stats(read_bristol(bristol_path(name)), **mode) == _counts(c, mode)
 
 
 def _schedule_digest_script() -> str:
