@@ -332,6 +332,34 @@ def arity_of(wires, flen, fc):
 
 
 @kernel
+def order_by_level(lv, sub, n_lv, n_sub, order):
+    """``order`` = the stable argsort of ``lv * n_sub + sub`` (both non-negative, below
+    ``n_lv`` and ``n_sub``): two counting sorts, by ``sub`` then by ``lv``, linear in the
+    items and the two ranges."""
+    n = lv.size
+    tmp = np.empty(n, dtype=np.int64)
+    count = np.zeros(n_sub + 1, dtype=np.int64)
+    for i in range(n):
+        count[sub[i] + 1] += 1
+    for k in range(n_sub):
+        count[k + 1] += count[k]
+    for i in range(n):
+        b = sub[i]
+        tmp[count[b]] = i
+        count[b] += 1
+    count = np.zeros(n_lv + 1, dtype=np.int64)
+    for i in range(n):
+        count[lv[i] + 1] += 1
+    for k in range(n_lv):
+        count[k + 1] += count[k]
+    for j in range(n):
+        i = tmp[j]
+        b = lv[i]
+        order[count[b]] = i
+        count[b] += 1
+
+
+@kernel
 def gone_by_step(last, n_steps, gone_ptr):
     """The basis wires (last reader >= 0) by the step at whose start their slot is freed
     (the one after the last reader), ascending wires within a step: a counting sort; fills

@@ -426,10 +426,16 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     del sub, blevel
     big = int(max(mat_sub.max(initial=0), 1)) + 1
     # one sort key for both kinds: (level, 0 for AND / sub-level for XOR)
-    keys = np.concatenate([and_lv * big, mat_lv * big + mat_sub])
+    lv = np.concatenate([and_lv, mat_lv])
+    sb = np.concatenate([np.zeros(ands.size, dtype=np.int64), mat_sub])
+    keys = lv * big + sb
+    order = np.empty(keys.size, dtype=np.int64)
+    K.order_by_level(lv, sb, int(lv.max(initial=0)) + 1, big, order)
+    del lv, sb, and_lv, mat_lv, mat_sub
     kinds = np.concatenate([np.zeros(ands.size, dtype=np.int8), np.ones(mats.size, dtype=np.int8)])
     ids = np.concatenate([np.arange(ands.size), mats])
-    keys, kinds, ids, bounds = _split_padded(keys, kinds, ids, mat_len)
+    keys, kinds, ids, bounds = _split_padded(keys[order], kinds[order], ids[order], mat_len)
+    del order
     step_kind = kinds[bounds[:-1]] if keys.size else np.zeros(0, dtype=np.int8)
     step_lv = (keys[bounds[:-1]] // big) if keys.size else np.zeros(0, dtype=np.int64)
     return _Layout(name=circuit.name, n_in=n_in, n_w=n_w, bound=bound, flat=flat, outs=outs,
@@ -530,12 +536,10 @@ def _finish(lay: _Layout) -> Schedule:
 
 
 def _split_padded(keys, kinds, ids, mat_len):
-    """Items sorted by step key, and the step bounds. An XOR step pads every definition to
+    """The step bounds of items sorted by step key. An XOR step pads every definition to
     its longest, so a large step whose padding would more than quadruple its terms is split
     by definition length (powers of two): a few more steps, at most twice the real terms.
     Small steps are left whole (per-step overhead is what one deep instance pays)."""
-    order = np.argsort(keys, kind="stable")
-    keys, kinds, ids = keys[order], kinds[order], ids[order]
     cut = np.flatnonzero(np.diff(keys)) + 1
     bounds = np.concatenate([[0], cut, [keys.size]]).astype(np.int64)
     if not keys.size:
