@@ -43,6 +43,8 @@ def cofactor(e: Elaborated) -> Elaborated:
     """A copy of ``e`` where reads through an index made of booleans are expanded over those
     booleans, when the estimate says that has fewer ANDs; ``e`` when none is."""
     src = e.graph
+    if "index" not in src._op:      # no array read at all (a scan at C speed)
+        return e
     roots = [n for out in e.outputs for n in out[3]]
     live = src.live(roots)
     sop, stype, sargs = src._op, src._type, src._args

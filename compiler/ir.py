@@ -13,6 +13,8 @@ operands returns the existing node), which is common-subexpression elimination a
 
 from __future__ import annotations
 
+import numpy as np
+
 from yaogc.circuits.types import BOOL, ValueType
 
 from . import ops
@@ -204,7 +206,7 @@ class WordGraph:
                 if not seen[a]:
                     seen[a] = 1
                     stack.append(a)
-        return [n for n in range(len(seen)) if seen[n]]
+        return np.flatnonzero(np.frombuffer(seen, dtype=np.uint8)).tolist() if seen else []
 
     def use_counts(self, nodes, roots) -> tuple[list[int], list[int]]:
         """Per node: how often it is used (operands with multiplicity, plus roots), and by

@@ -36,6 +36,8 @@ def speculate(e: Elaborated) -> Elaborated:
     """A copy of ``e`` where tests on a small secret index are computed for each of its
     values and selected, when the estimate says that has fewer ANDs; ``e`` when none does."""
     src = e.graph
+    if "index" not in src._op:      # no array read at all (a scan at C speed)
+        return e
     roots = [n for out in e.outputs for n in out[3]]
     live = src.live(roots)
     sop, stype, sargs = src._op, src._type, src._args
