@@ -554,10 +554,12 @@ def _split_padded(keys, kinds, ids, mat_len):
     bucket = np.zeros(keys.size, dtype=np.int64)
     member = np.repeat(split, counts)
     bucket[member] = np.ceil(np.log2(np.maximum(lens[member], 1))).astype(np.int64)
-    keys = keys * 64 + bucket
-    order = np.argsort(keys, kind="stable")
-    keys, kinds, ids = keys[order] // 64, kinds[order], ids[order]
-    full = (keys * 64 + bucket[order])
+    # within each step (the items are sorted by key already), by bucket
+    group = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    order = np.empty(keys.size, dtype=np.int64)
+    K.order_by_level(group, bucket, int(counts.size), 64, order)
+    keys, kinds, ids = keys[order], kinds[order], ids[order]
+    full = group * 64 + bucket[order]
     cut = np.flatnonzero(np.diff(full)) + 1
     bounds = np.concatenate([[0], cut, [keys.size]]).astype(np.int64)
     return keys, kinds, ids, bounds

@@ -170,6 +170,34 @@ def test_stats():
     assert st["max_width"] == 1 and st["bound"] == 2
 
 
+def test_a_padded_xor_step_is_split_by_definition_length():
+    """One level with one long XOR definition and over a thousand short ones: the step is
+    split by length (padding every short one to the long one would be 30 times the terms),
+    and the split schedule computes the same."""
+    b = Builder("padded")
+    x = b.input("a", "x", uint(1200))
+    y = b.input("b", "y", uint(1200))
+    a = [b.and_(x[i], y[i]) for i in range(1200)]
+    def xor_all(ws):
+        acc = ws[0]
+        for w in ws[1:]:
+            acc = b.xor(acc, w)
+        return acc
+    mats = [xor_all(a[:150])] + [xor_all(a[i:i + 5]) for i in range(1100)]
+    outs = [b.and_(m, x[i]) for i, m in enumerate(mats)] + \
+        [b.and_(m, y[i]) for i, m in enumerate(mats)]
+    b.output("a", "r", uint(len(outs)), outs)
+    c = b.build()
+    s = schedule(c, bound=3, flat=True)
+    xor_steps = [st for st in s.steps if isinstance(st, XorStep)]
+    assert len(xor_steps) >= 2
+    assert sum(st.idx.size for st in xor_steps) <= 2 * (150 + 5 * 1100)
+    bits = input_rows(c, 6)
+    assert np.array_equal(run_plain(s, bits), evaluate_bits(c, bits))
+    assert layout_stats(Circuit(c.n_inputs, c.op, c.in0, c.in1, c.inputs, c.outputs, c.name,
+                                c.parties), bound=3, flat=True) == _counts(c, dict(bound=3))
+
+
 def _layouts(c):
     return [k for k in schedule_module._CACHE.get(c, {}) if k[:1] == ("layout",)]
 
