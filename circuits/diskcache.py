@@ -48,10 +48,12 @@ def read(name: str, header: bytes) -> bytes | None:
     """The entry's bytes after ``header`` (which must start it), else None."""
     wait(name)
     try:
-        data = (cache_dir() / name).read_bytes()
+        with open(cache_dir() / name, "rb") as f:
+            if f.read(len(header)) != header:
+                return None
+            return f.read()         # one copy of a large entry, not a second for a slice
     except OSError:
         return None
-    return data[len(header):] if data.startswith(header) else None
 
 
 def write(name: str, header: bytes, parts) -> Path | None:

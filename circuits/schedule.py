@@ -296,8 +296,10 @@ def _disk_load(name: str) -> Schedule | None:
     if data is None or len(data) < 72:
         return None
     digest, n = data[:64], int.from_bytes(data[64:72], "little")
-    head, body = data[72:72 + n], data[72 + n:]
-    if hashlib.sha256(head + body).hexdigest().encode() != digest or len(body) % 8:
+    head, body = data[72:72 + n], memoryview(data)[72 + n:]     # the arrays: not copied
+    h = hashlib.sha256(head)
+    h.update(body)
+    if h.hexdigest().encode() != digest or len(body) % 8:
         return None
     try:
         meta = json.loads(head)
@@ -307,7 +309,7 @@ def _disk_load(name: str) -> Schedule | None:
         def take(shape):
             nonlocal pos
             k = int(np.prod(shape))
-            a = flat_arr[pos:pos + k].astype(np.intp).reshape(shape)
+            a = flat_arr[pos:pos + k].astype(np.intp, copy=False).reshape(shape)
             a.flags.writeable = False
             pos += k
             return a
