@@ -130,6 +130,14 @@ NATURAL = {
         "        node = 2 * node + 1 + u8(x > threshold[node])\n"
         "    return label[node - INNER]\n",
         2033, 120),
+    "histogram4_secret_index": ("a 4-bucket histogram of 32 samples, h[x % 4] += 1",
+        H + "def main(x: u8[16] @alice, y: u8[16] @bob) -> (h: u8[4] @both):\n"
+        "    h = [u8(0) for i in range(4)]\n"
+        "    for i in range(16):\n"
+        "        h[x[i] % 4] += 1\n"
+        "        h[y[i] % 4] += 1\n"
+        "    return h\n",
+        1123, 98),
     "edit_distance8": ("edit distance of two 8-symbol strings in u8 cells",
         H + "def main(a: u8[8] @alice, b: u8[8] @bob) -> (d: u8 @both):\n"
         "    prev = [u8(j) for j in range(9)]\n"

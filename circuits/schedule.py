@@ -172,8 +172,8 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
     if got is None:
         disk = _disk_name(circuit, key) if _DISK["on"] else None
         got = _disk_load(disk) if disk else None
+        lay = per.pop(("layout",) + key, None)     # done with, however the schedule comes
         if got is None:
-            lay = per.pop(("layout",) + key, None)
             if lay is None:
                 lay = _layout(circuit, *key, per)
             got = _finish(lay)

@@ -37,6 +37,11 @@ class Elaborated:
     inputs: list[tuple[str, str, ValueType]]
     outputs: list[tuple[tuple[str, ...], str, ValueType, list[int]]]
 
+    def rebuilt(self, graph: WordGraph, m) -> "Elaborated":
+        """The same program on ``graph``, a rebuild of this one's graph (node n became m[n])."""
+        outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in self.outputs]
+        return Elaborated(self.name, self.parties, graph, list(self.inputs), outputs)
+
 
 class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
     def __init__(self, program: N.Program, src: Source, defines: dict[str, str] | None = None,

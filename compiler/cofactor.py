@@ -20,6 +20,13 @@ needs that nothing else keeps) are fewer than those of the read's fanout-free co
 that die with it). It gives up past MAX_LEAVES leaves, when a rebuilt cone passes MAX_WALK
 nodes, or where the index depends on anything but booleans and constants. Copies that lose
 stay unused in the graph and are never lowered.
+
+The same rebuild serves a multiplexer whose condition fixes an index:
+:func:`fold_guarded_reads` rewrites ``(s == K) ? x : y`` with every read through s in x
+folded to item K (``x | s=K``), and ``(s != K) ? x : y`` likewise in y. A write through a
+secret index, ``h[s] += 1``, is such a multiplexer per element (``h[K] = (s == K) ? h[s] + 1
+: h[K]``): each element becomes ``h[K] + (s == K)``, a sum of booleans over the loop, not a
+read of all elements and a multiplexer per element.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from yaogc.circuits.types import BoolType
 
 from .check import Elaborated
 from .ir import WordGraph
-from .speculate import _ands
+from .speculate import _ands, _new_nodes
 
 MAX_VARS = 8            # booleans an index may be made of directly
 MAX_LEAVES = 64         # items an expansion may select among
@@ -62,24 +69,17 @@ def cofactor(e: Elaborated) -> Elaborated:
     inv: dict[int, list[int]] = {}
     changed = False
     for n in live:
-        op, t = sop[n], stype[n]
-        if op == "input":
-            y = new.input(t, src._attr[n])
-        elif op == "const":
-            y = new.const(t, src._attr[n])
-        else:
-            y = new.make(op, t, tuple([m[a] for a in sargs[n]]), src._attr[n])
-            if n in cands:
-                got = _try(src, new, m, inv, n, y, uses)
-                if got is not None:
-                    y = got
-                    changed = True
+        y = new.copy_of(src, n, m)
+        if n in cands:
+            got = _try(src, new, m, inv, n, y, uses)
+            if got is not None:
+                y = got
+                changed = True
         m[n] = y
         inv.setdefault(y, []).append(n)
     if not changed:
         return e
-    outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in e.outputs]
-    return Elaborated(e.name, e.parties, new, list(e.inputs), outputs)
+    return e.rebuilt(new, m)
 
 
 def _support(g: WordGraph, s: int, memo) -> frozenset | None:
@@ -219,4 +219,65 @@ class _Expansion:
         return mv.get(root, root)
 
 
-__all__ = ["cofactor"]
+def fold_guarded_reads(e: Elaborated) -> Elaborated:
+    """A copy of ``e`` where the branch of a multiplexer that runs only when a secret index s
+    equals a constant K reads through s as through K (module docstring), where the ANDs
+    estimate is lower; ``e`` when it is nowhere."""
+    src = e.graph
+    if "index" not in src._op or "mux" not in src._op:
+        return e
+    roots = [n for out in e.outputs for n in out[3]]
+    live = src.live(roots)
+    sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr
+    selectors = {sargs[n][0] for n in live if sop[n] == "index"}
+    guards = {}
+    for n in live:
+        if sop[n] != "mux":
+            continue
+        c = sargs[n][0]
+        if sop[c] not in ("eq", "ne"):
+            continue
+        a, b = sargs[c]
+        s_, k = (a, b) if sop[b] == "const" else (b, a)
+        if s_ in selectors and sop[k] == "const" and sop[s_] != "const" and \
+                stype[s_]._k == stype[k]._k:
+            guards[n] = (s_, sattr[k], 1 if sop[c] == "eq" else 2)
+    if not guards:
+        return e
+    uses, _ = src.use_counts(live, roots)
+    new = WordGraph()
+    m: dict[int, int] = {}
+    changed = False
+    own: dict[int, int] = {}
+    for n in live:
+        y = new.copy_of(src, n, m)
+        g = guards.get(n)
+        if g is not None:
+            t, args = stype[n], tuple([m[a] for a in sargs[n]])
+            s_, k, side = g
+            branch = sargs[n][side]
+            start = len(new._op)
+            try:
+                folded = _Expansion(new)._rebuild(args[side], m[s_], new.const(stype[s_], k))
+            except _GiveUp:
+                folded = args[side]
+            if folded != args[side]:
+                parts = list(args)
+                parts[side] = folded
+                y2 = new.make("mux", t, tuple(parts))
+                if branch not in own:
+                    own[branch] = sum(_ands(new, m[x])
+                                      for x in _fanout_free_cone(src, branch, uses))
+                # the branch dies when every multiplexer reading it folds: each pays its share
+                before = _ands(new, y) + own[branch] / max(1, uses[branch])
+                after = sum(_ands(new, x) for x in _new_nodes(new, [y2], start))
+                if after < before:
+                    y = y2
+                    changed = True
+        m[n] = y
+    if not changed:
+        return e
+    return e.rebuilt(new, m)
+
+
+__all__ = ["cofactor", "fold_guarded_reads"]

@@ -192,6 +192,16 @@ class WordGraph:
             return self._add(op, t, (args[1], args[0]), attr)
         return self._new(op, t, args, attr, key)    # the memo had no such node (above)
 
+    def copy_of(self, src: "WordGraph", n: int, m) -> int:
+        """Node n of graph ``src`` made in this graph, its operands mapped by ``m`` (the step
+        of a pass that rebuilds a graph)."""
+        op, t = src._op[n], src._type[n]
+        if op == "input":
+            return self.input(t, src._attr[n])
+        if op == "const":
+            return self.const(t, src._attr[n])
+        return self.make(op, t, tuple([m[a] for a in src._args[n]]), src._attr[n])
+
     # --- queries ---------------------------------------------------------------------------
     def live(self, roots) -> list[int]:
         """Nodes some root depends on, in ascending (topological) order."""

@@ -100,8 +100,7 @@ def narrow(e: Elaborated) -> Elaborated:
         else:
             narrow_args = tuple(make("resize", uk, (a,)) for a in args)
         m[n] = make("resize", t, (make(op, uk, narrow_args, sattr[n]),))
-    outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in e.outputs]
-    return Elaborated(e.name, e.parties, new, list(e.inputs), outputs)
+    return e.rebuilt(new, m)
 
 
 def _select_by_existing_compare(new: WordGraph, op: str, t, a: int, b: int,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from .argmax import emit_tournament, find_chains
 from .boolrw import rewrite_chain
 from .check import Elaborated
-from .cofactor import cofactor
+from .cofactor import cofactor, fold_guarded_reads
 from .deep import run_deep
 from .ir import WordGraph
 from .narrow import narrow
@@ -41,7 +41,7 @@ def optimize(e: Elaborated) -> Elaborated:
 
 
 def _optimize_and_narrow(e: Elaborated) -> Elaborated:
-    return cofactor(speculate(narrow(_optimize_shared(e))))
+    return cofactor(speculate(narrow(_optimize_shared(fold_guarded_reads(e)))))
 
 
 def _optimize_shared(e: Elaborated) -> Elaborated:

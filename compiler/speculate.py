@@ -85,14 +85,7 @@ def speculate(e: Elaborated) -> Elaborated:
     changed = False
     budget = BUDGET
     for n in live:
-        op, t = sop[n], stype[n]
-        if op == "input":
-            m[n] = new.input(t, src._attr[n])
-            continue
-        if op == "const":
-            m[n] = new.const(t, src._attr[n])
-            continue
-        m[n] = new.make(op, t, tuple([m[a] for a in sargs[n]]), src._attr[n])
+        m[n] = new.copy_of(src, n, m)
         plan = plans.get(n)
         if plan is not None and budget > 0:
             budget -= len(plan[1]) << src._type[plan[0]].bits
@@ -102,8 +95,7 @@ def speculate(e: Elaborated) -> Elaborated:
                 changed = True
     if not changed:
         return e
-    outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in e.outputs]
-    return Elaborated(e.name, e.parties, new, list(e.inputs), outputs)
+    return e.rebuilt(new, m)
 
 
 def _cone(src, r: int, s: int, bit: int, dep) -> list[int] | None:

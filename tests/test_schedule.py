@@ -7,7 +7,7 @@ is reused while a later step still reads it.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from yaogc.circuits import ZERO, Builder, Circuit, InputError, InputPort, Op, OutputPort, uint
@@ -198,6 +198,13 @@ def test_a_padded_xor_step_is_split_by_definition_length():
                                 c.parties), bound=3, flat=True) == _counts(c, dict(bound=3))
 
 
+@pytest.fixture
+def no_disk_cache(monkeypatch):
+    """Schedules in memory only (a command-line test earlier in the process may have turned
+    the disk cache on)."""
+    monkeypatch.setitem(schedule_module._DISK, "on", False)
+
+
 def _layouts(c):
     return [k for k in schedule_module._CACHE.get(c, {}) if k[:1] == ("layout",)]
 
@@ -207,9 +214,10 @@ def _counts(c, mode):
     return {k: st[k] for k in SIZE_KEYS}
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=40,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(random_circuits())
-def test_layout_counts_are_the_schedules(c):
+def test_layout_counts_are_the_schedules(no_disk_cache, c):
     """What choosing an engine reads from a layout is what the finished schedule has."""
     for mode in MODES:
         fresh = Circuit(c.n_inputs, c.op, c.in0, c.in1, c.inputs, c.outputs, c.name, c.parties)
@@ -221,7 +229,7 @@ def test_layout_counts_are_the_schedules(c):
         assert not _layouts(fresh)
 
 
-def test_layouts_are_kept_until_forgotten():
+def test_layouts_are_kept_until_forgotten(no_disk_cache):
     c = adder_circuit()
     layout_stats(c, bound=3, flat=True)
     layout_stats(c, bound=1, flat=False)
