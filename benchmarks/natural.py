@@ -138,6 +138,16 @@ NATURAL = {
         "        h[y[i] % 4] += 1\n"
         "    return h\n",
         1123, 98),
+    "l1_distance32_u16": ("sum of absolute differences written with if/else",
+        H + "def main(a: u16[32] @alice, b: u16[32] @bob) -> (s: u32 @both):\n"
+        "    s: u32 = 0\n"
+        "    for i in range(32):\n"
+        "        if a[i] > b[i]:\n"
+        "            s += a[i] - b[i]\n"
+        "        else:\n"
+        "            s += b[i] - a[i]\n"
+        "    return s\n",
+        3238, 67),
     "edit_distance8": ("edit distance of two 8-symbol strings in u8 cells",
         H + "def main(a: u8[8] @alice, b: u8[8] @bob) -> (d: u8 @both):\n"
         "    prev = [u8(j) for j in range(9)]\n"

@@ -254,6 +254,26 @@ def _mux(g, t, args, attr):
             zero = g.const(t, 0)
             masked = g.make("mux", t, (c, d, zero) if then_first else (c, zero, d))
             return g.make("add", t, (base, masked))
+    kx, ky = kinds[x], kinds[y]
+    if kx == ky and kx in ("add", "sub") and g._type[x] == t and g._type[y] == t:
+        got = _mux_common_term(g, t, c, kx, targs[x], targs[y])
+        if got is not None:
+            return got
+    # c ? widen(u) : widen(v) is widen(c ? u : v): the multiplexer at the narrow width
+    if kx == ky == "resize":
+        (u,), (v,) = targs[x], targs[y]
+        tu = g._type[u]
+        if tu == g._type[v] and tu.width < t.width and type(tu) is type(t) is IntType \
+                and tu.signed == t.signed:
+            return g.make("resize", t, (g.make("mux", tu, (c, u, v)),))
+    # a < b ? b - a : a - b is |a - b|: one subtraction a bit wider and a conditional
+    # negation (2n ANDs) for a comparison, two subtractions and a multiplexer (4n - 2)
+    if kx == ky == "sub" and kinds[c] in ("lt", "le") and tt is IntType:
+        a, b = targs[c]
+        if targs[x] == (b, a) and targs[y] == (a, b) and g._type[a] == t:
+            wide = IntType(t.bits + 1, True)
+            d = g.make("sub", wide, (g.make("resize", wide, (a,)), g.make("resize", wide, (b,))))
+            return g.make("resize", t, (g.make("abs", wide, (d,)),))
     # a < b ? b : a is max(a, b); a < b ? a : b is min(a, b) (also with <=)
     if g.op(c) in ("lt", "le"):
         a, b = g.args(c)
@@ -262,6 +282,23 @@ def _mux(g, t, args, attr):
                 return g.make("max", t, (a, b))
             if (x, y) == (a, b):
                 return g.make("min", t, (a, b))
+    return None
+
+
+def _mux_common_term(g, t, c, op, xs, ys):
+    """c ? p + d : p + e is p + (c ? d : e), and likewise for a common minuend or
+    subtrahend: one addition and a multiplexer, not two additions and a multiplexer."""
+    if op == "add":
+        for p in xs:
+            if p in ys:
+                d = xs[1] if xs[0] == p else xs[0]
+                e = ys[1] if ys[0] == p else ys[0]
+                return g.make("add", t, (p, g.make("mux", t, (c, d, e))))
+        return None
+    if xs[0] == ys[0]:
+        return g.make("sub", t, (xs[0], g.make("mux", t, (c, xs[1], ys[1]))))
+    if xs[1] == ys[1]:
+        return g.make("sub", t, (g.make("mux", t, (c, xs[0], ys[0])), xs[1]))
     return None
 
 

@@ -19,6 +19,8 @@ from yaogc.circuits.types import uint
 from yaogc.compiler import compile_source
 from yaogc.compiler import optimize as optimize_module
 
+from test_compiler_helpers import interpret_without_rules
+
 H = "party alice, bob\n"
 M32 = (1 << 32) - 1
 
@@ -291,3 +293,62 @@ def test_chained_constant_divisions_are_one(t, a, b, shared, data):
     if not shared and a & (a - 1) and b & (b - 1):
         one = program(f"x: {t} @alice", f"q: {t} @bob", f"return x / {a * b}")
         assert compile_source(src).count(Op.AND) == compile_source(one).count(Op.AND)
+
+
+@st.composite
+def _mux_shapes(draw):
+    """Conditionals whose branches share a term, differ by operand order, or widen the same
+    type: the shapes the multiplexer rules rewrite, in every operand order."""
+    t = draw(st.sampled_from(["u8", "i8", "u16", "i5"]))
+    narrow = "u4" if t[0] == "u" else "i4"
+    leaf = st.sampled_from(["x", "y", "z", "a[i]", f"{t}(3)", f"{t}({narrow}(x))"])
+    p, d, e = draw(leaf), draw(leaf), draw(leaf)
+    a, b = draw(leaf), draw(leaf)
+    cmp = draw(st.sampled_from(["<", "<=", ">", ">="]))
+    cond = draw(st.sampled_from([f"{a} {cmp} {b}", f"{b} {cmp} {a}", "c", f"{p} == {d}"]))
+    form = draw(st.integers(0, 6))
+    body = [f"({a} - {b} if {cond} else {b} - {a})",
+            f"({p} + {d} if {cond} else {p} + {e})",
+            f"({d} + {p} if {cond} else {p} + {e})",
+            f"({p} - {d} if {cond} else {p} - {e})",
+            f"({d} - {p} if {cond} else {e} - {p})",
+            f"{t}({narrow}({d}) if {cond} else {narrow}({e}))",
+            f"abs({t}({a} - {b}))" if t[0] == "i" else f"({a} - {b} if {a} > {b} else {b} - {a})",
+            ][form]
+    return t, (H + f"def main(x: {t} @alice, y: {t} @bob, z: {t} @bob, a: {t}[3] @alice,"
+               f" i: u2 @bob, c: bool @alice) -> (r: {t} @both, s: i32 @both):\n"
+               f"    r = {body}\n"
+               f"    s: i32 = 0\n"
+               f"    if {cond}:\n        s += i32({a}) - i32({b})\n"
+               f"    else:\n        s += i32({b}) - i32({a})\n"
+               "    return r, s\n")
+
+
+@settings(deadline=None, max_examples=80)
+@given(_mux_shapes(), st.integers(0, 1 << 30))
+def test_multiplexer_rules_keep_values(shape, seed):
+    t, src = shape
+    c = compile_source(src)
+    rng = random.Random(seed)
+    lo, hi = {"u8": (0, 255), "i8": (-128, 127), "u16": (0, 65535), "i5": (-16, 15)}[t]
+
+    def v():
+        return rng.choice([lo, hi, 0, 1, rng.randint(lo, hi)])
+    rows = [{"x": v(), "y": v(), "z": v(), "a": [v(), v(), v()], "i": rng.randrange(4),
+             "c": rng.random() < 0.5} for _ in range(16)]
+    for r, o in zip(rows, evaluate(c, rows)):
+        assert o == interpret_without_rules(src, r), (src, r)
+
+
+def test_an_absolute_difference_costs_a_subtraction_and_a_negation():
+    # was 61 (a comparison, two subtractions, a multiplexer); now a 17-bit subtraction and
+    # a conditional negation
+    src = ("def main(a: u16 @alice, b: u16 @bob) -> (d: u16 @both):\n"
+           "    if a > b:\n        d = a - b\n    else:\n        d = b - a\n    return d\n")
+    assert ands(src) <= 32
+    src_sum = ("def main(a: u16[32] @alice, b: u16[32] @bob) -> (s: u32 @both):\n"
+               "    s: u32 = 0\n    for i in range(32):\n"
+               "        if a[i] > b[i]:\n            s += a[i] - b[i]\n"
+               "        else:\n            s += b[i] - a[i]\n    return s\n")
+    # was 3238: per element the difference and an addition, not two of each
+    assert ands(src_sum) <= 1500

@@ -30,3 +30,15 @@ def run_many(src: str, rows, defines=None):
         ref = interpret(src, row, defines)
         assert got == ref, (row, got, ref)
     return outs
+
+
+def interpret_without_rules(src: str, row):
+    """The reference interpreter on IR made without the algebraic rules (compiler/simplify.py),
+    so that the rules themselves are checked (the plain interpreter's IR has them applied)."""
+    from yaogc.compiler import ir
+    saved = ir._RULES
+    ir._RULES = {}
+    try:
+        return interpret(src, row)
+    finally:
+        ir._RULES = saved
