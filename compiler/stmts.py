@@ -286,7 +286,9 @@ class StmtMixin:
         merged = {}
         for name, a in ft.vars.items():
             if name not in fe.vars:
-                frame.dropped[name] = (node.line, "one branch")
+                # a name the other branch dropped (an inner 'if' or 'elif' whose branches
+                # gave it different constants) keeps that reason
+                frame.dropped[name] = fe.dropped.get(name, (node.line, "one branch"))
                 continue
             b = fe.vars[name]
             if a is b:
@@ -301,7 +303,7 @@ class StmtMixin:
             merged[name] = v
         for name in fe.vars:
             if name not in ft.vars:
-                frame.dropped[name] = (node.line, "one branch")
+                frame.dropped[name] = ft.dropped.get(name, (node.line, "one branch"))
         frame.vars = merged
         self._merge_result(frame, c, ft, fe)
         if ft.dropped or fe.dropped:

@@ -82,6 +82,10 @@ CHECK = [
     (OK + "    x = 3\n    if a > b:\n        x = 4\n    return x\n",
      "'x' has a different compile-time value in each branch of the secret 'if' on line 4", 6, 12),
     (OK + "    if a > b:\n        z = a\n    return z\n", "assigned in only one branch", 5, 12),
+    # an elif chain of constants: the reason is the inner 'if' (the elif), not "one branch"
+    (OK + "    if a > b:\n        k = 0\n    elif a < b:\n        k = 1\n    else:\n"
+     "        k = 2\n    return k\n",
+     "'k' has a different compile-time value in each branch of the secret 'if' on line 5", 9, 12),
     # indexing
     ("party alice, bob\ndef main(a: u8[4] @alice) -> (r: u8 @both):\n    return a[4]\n",
      "index 4 is out of range for u8[4] (0..3)", 3, 13),
