@@ -227,7 +227,20 @@ def layout_stats(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True
     lay = per.get(("layout",) + key)
     if lay is None:
         lay = per[("layout",) + key] = _layout(circuit, *key, per)
-    return dict(_layout_stats(lay))
+    st = _layout_stats(lay)
+    if disk:    # a later run choosing again reads these, whichever schedule it then builds
+        _disk_store_stats(disk, st)
+    return dict(st)
+
+
+def schedule_ready(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
+                   cap: int | None = None, expand: int | None = None) -> bool:
+    """Whether :func:`schedule` with these parameters has its result at hand: built in this
+    process, or kept on disk by an earlier one (then only read and verified)."""
+    key = _params(bound, flat, cap, expand)
+    if key in _CACHE.get(circuit, {}):
+        return True
+    return bool(_DISK["on"]) and _disk_has(_disk_name(circuit, key))
 
 
 def forget_layouts(circuit: Circuit, keep: dict | None = None) -> None:

@@ -11,7 +11,8 @@ divide64.
 from __future__ import annotations
 
 from yaogc.circuits.circuit import Circuit
-from yaogc.circuits.schedule import Schedule, forget_layouts, layout_stats, schedule
+from yaogc.circuits.schedule import (Schedule, forget_layouts, layout_stats, schedule,
+                                     schedule_ready)
 
 from . import native
 
@@ -19,6 +20,7 @@ FEW_STEPS = {"bound": 3, "flat": True}
 LEAST_DATA = {"bound": 1, "flat": False}
 STEP_US, TERM_US = 7.0, 0.0025
 EXPAND_LIMIT = 16
+BUILD_US = 0.4           # building a schedule, per gate of the circuit (measured 0.4-0.5)
 LEAST_DATA_FROM = 512    # from here on data decides (or the two are close): build one
 
 
@@ -48,7 +50,12 @@ def plan_for(circuit: Circuit, batch: int, engine: str | None = None) -> tuple[s
     if want == "native":
         return want, schedule(circuit, **LEAST_DATA)
     params, st = _numpy_choice(circuit, batch)
-    if want is None and _prefer_native(st, batch):
+    # a schedule at hand (an earlier run kept it on disk) costs nothing to build: a second
+    # run keeps the first one's engine instead of building the other schedule
+    build = BUILD_US * circuit.n_gates
+    extra = (0.0 if schedule_ready(circuit, **params) else build) - \
+        (0.0 if schedule_ready(circuit, **LEAST_DATA) else build)
+    if want is None and _prefer_native(st, batch, extra):
         params, chosen = LEAST_DATA, "native"
     else:
         chosen = "numpy"
@@ -65,14 +72,14 @@ def engine_for(s: Schedule, batch: int, engine: str | None = None) -> str:
     return "native" if _prefer_native(s.cached("size_stats", s.stats), batch) else "numpy"
 
 
-def _prefer_native(st: dict, batch: int) -> bool:
+def _prefer_native(st: dict, batch: int, numpy_extra_us: float = 0.0) -> bool:
     """Native beats numpy on a schedule of these counts: it is available here and its run
     (plus loading its kernels, if this process has not yet) costs less than the numpy
-    estimate."""
+    estimate (plus ``numpy_extra_us``, what building its schedule costs more)."""
     if not native.available():
         return False
     est = native.NATIVE_AND_US * st["and"] * batch + 1e6 * native.load_cost()
-    return est < native.NUMPY_SCALE * _cost_us(st, batch)
+    return est < native.NUMPY_SCALE * _cost_us(st, batch) + numpy_extra_us
 
 
 def _numpy_choice(circuit: Circuit, batch: int) -> tuple[dict, dict]:

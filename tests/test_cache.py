@@ -196,6 +196,12 @@ def test_schedule_counts_kept_on_disk(cache, bristol_path):
         entry.write_bytes(entry.read_bytes().replace(b'"and":', b'"and": '))
         fresh = read_bristol(path)
         assert S.layout_stats(fresh, 1, False) == got     # recounted, from the schedule
+        # counts of a schedule only laid out (to choose an engine) are kept too
+        laid = S.layout_stats(read_bristol(path), 3, True)
+        fresh = read_bristol(path)
+        assert S.layout_stats(fresh, 3, True) == laid and S._CACHE.get(fresh, {}) == {}
+        assert laid == {k: v for k, v in S.schedule(fresh, 3, True).stats().items()
+                        if k in S.SIZE_KEYS}
     finally:
         S.use_disk_cache(False)
 

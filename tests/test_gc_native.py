@@ -17,6 +17,7 @@ from yaogc.circuits.evaluate import evaluate_bits
 from yaogc.circuits.schedule import schedule
 from yaogc.gc import Evaluator, GarbleError, Garbler, TweakCounter, garble_and_evaluate, native
 from yaogc.gc.aes import FIXED_KEY, PRG, FixedKeyAES
+from yaogc.gc import workload
 from yaogc.gc.workload import plan_for, schedule_for
 from yaogc.circuits.schedule import DEFAULT_EXPAND, cached_schedules
 
@@ -225,3 +226,28 @@ def test_auto_choice_by_workload(bristol_path, monkeypatch):
     small = mul_circuit(4)
     assert plan_for(small, 1)[0] == "numpy"
     assert list(cached_schedules(small)) == [(3, True, 12, DEFAULT_EXPAND)]
+
+
+@needs_native
+def test_a_second_run_keeps_the_first_runs_schedule(bristol_path, monkeypatch, tmp_path):
+    """With the disk cache on, a run that finds the native engine's schedule kept by an
+    earlier run counts building the numpy engine's as a cost: it does not switch engines
+    (and build another schedule) because this process has not loaded the kernels yet."""
+    from yaogc.circuits import schedule as S
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("YAOGC_ENGINE", raising=False)
+    monkeypatch.setitem(S._DISK, "on", True)
+    native.kernels()
+    assert plan_for(read_bristol(bristol_path("sha256.txt")), 1)[0] == "native"
+    kept = sorted(tmp_path.glob("*.ysch"))
+    assert len(kept) == 1
+    # a fresh process: the kernels would cost a second to load, more than numpy is estimated
+    # to lose on this circuit, but less than building the numpy engine's schedule
+    monkeypatch.setattr(native, "load_cost", lambda: native.LOAD_SECONDS)
+    c = read_bristol(bristol_path("sha256.txt"))
+    monkeypatch.setattr(workload, "BUILD_US", 2e6 * native.LOAD_SECONDS / c.n_gates)
+    assert plan_for(c, 1)[0] == "native"
+    assert sorted(tmp_path.glob("*.ysch")) == kept
+    # with nothing kept, the same process would choose numpy
+    S.use_disk_cache(False)
+    assert plan_for(read_bristol(bristol_path("sha256.txt")), 1)[0] == "numpy"
