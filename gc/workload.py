@@ -10,6 +10,9 @@ divide64.
 
 from __future__ import annotations
 
+import sys
+
+from yaogc.circuits import jit
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.schedule import (Schedule, forget_layouts, layout_stats, schedule,
                                      schedule_ready)
@@ -21,6 +24,7 @@ LEAST_DATA = {"bound": 1, "flat": False}
 STEP_US, TERM_US = 7.0, 0.0025
 EXPAND_LIMIT = 16
 BUILD_US = 0.4           # building a schedule, per gate of the circuit (measured 0.4-0.5)
+COMPILED_FACTOR = 5      # the schedule pass runs compiled from jit.SMALL / 5 wires on
 LEAST_DATA_FROM = 512    # from here on data decides (or the two are close): build one
 
 
@@ -53,8 +57,14 @@ def plan_for(circuit: Circuit, batch: int, engine: str | None = None) -> tuple[s
     # a schedule at hand (an earlier run kept it on disk) costs nothing to build: a second
     # run keeps the first one's engine instead of building the other schedule
     build = BUILD_US * circuit.n_gates
-    extra = (0.0 if schedule_ready(circuit, **params) else build) - \
+    numpy_ready = schedule_ready(circuit, **params)
+    extra = (0.0 if numpy_ready else build) - \
         (0.0 if schedule_ready(circuit, **LEAST_DATA) else build)
+    if not numpy_ready and "numba" not in sys.modules and jit.ENABLED and \
+            COMPILED_FACTOR * circuit.n_wires >= jit.SMALL:
+        # building the numpy engine's schedule imports numba too (its passes run compiled
+        # on a circuit this large): the native kernels would then load at the warm cost
+        extra += 1e6 * (native.LOAD_SECONDS - native.LOAD_WARM_SECONDS)
     if want is None and _prefer_native(st, batch, extra):
         params, chosen = LEAST_DATA, "native"
     else:
