@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import jit
+from . import freemem, jit
 from . import schedforms as K
 from .circuit import Circuit, Op
 from .errors import InputError
@@ -396,6 +396,8 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     in1 = np.ascontiguousarray(circuit.in1, dtype=np.int64)
     outs = np.concatenate([o.wires for o in circuit.outputs]).astype(np.int64) \
         if circuit.outputs else np.zeros(0, dtype=np.int64)
+    freemem.configure()     # large arrays mapped, and unmapped when freed (garbling may
+    # have raised the threshold in this process)
     # this pass does more per gate than the others: compiled pays off from fewer gates
     jit.use_compiled(5 * n_w, "yaogc.circuits.schedforms")
     if "live" not in shared:     # the same for every schedule of the circuit

@@ -137,6 +137,7 @@ def strict_error(warnings) -> CompileError:
 def _compile(text, filename, defines, progress=None, max_gates=None, strict=False,
              checked=False) -> Circuit:
     t0 = time.perf_counter()
+    freemem.configure()     # garbling may have raised the mmap threshold in this process
 
     def tell(phase: str, gates: int = 0, _seconds: float = 0.0) -> None:
         if progress is not None:    # every phase timed from the start of the compile

@@ -20,6 +20,7 @@ import threading
 
 import numpy as np
 
+from yaogc.circuits import freemem
 from yaogc.circuits.schedule import FIRST_INPUT_SLOT, ONE_SLOT, AndStep, Schedule
 
 from . import native
@@ -176,6 +177,7 @@ class Engine:
         if not isinstance(batch, (int, np.integer)) or batch < 1:
             raise GarbleError(f"batch must be a positive number of instances, got {batch!r}")
         k = self.batch = int(batch)
+        freemem.configure(freemem.GARBLE_MMAP_THRESHOLD)
         self.schedule = schedule
         self.counter = counter if counter is not None else TweakCounter()
         self.tweak_start = self.counter.take(schedule.n_and * k)

@@ -59,3 +59,27 @@ def test_large_blocks_are_returned_when_freed():
     fixed = float(subprocess.run([sys.executable, "-c", _BLOCKS, "1"], capture_output=True,
                                  text=True, timeout=60, check=True).stdout)
     assert fixed > 15
+
+
+def test_garbling_raises_the_threshold_and_building_lowers_it(monkeypatch):
+    """The engine maps only blocks above GARBLE_MMAP_THRESHOLD (it reuses a layer's blocks);
+    a compile and a schedule go back to MMAP_THRESHOLD (their freed arrays unmapped)."""
+    import numpy as np
+    from yaogc.circuits import Builder, uint
+    from yaogc.circuits.schedule import schedule
+    from yaogc.compiler import compile_source
+    from yaogc.gc import Garbler
+    calls = []
+    monkeypatch.setattr(freemem, "_mallopt", lambda p, v: calls.append((p, v)) or 1)
+    b = Builder("t")
+    x = b.input("a", "x", uint(2))
+    b.output("a", "y", uint(1), [b.and_(x[0], x[1])])
+    c = b.build()
+    Garbler(schedule(c), 1)
+    assert calls[-1] == (freemem._M_MMAP_THRESHOLD, freemem.GARBLE_MMAP_THRESHOLD)
+    compile_source("party a, b\ndef main(x: u8 @a) -> (y: u8 @b):\n    return x\n")
+    assert calls[-1] == (freemem._M_MMAP_THRESHOLD, freemem.MMAP_THRESHOLD)
+    Garbler(schedule(c, 1, False), 1)
+    schedule(c, 2, False)
+    assert calls[-1] == (freemem._M_MMAP_THRESHOLD, freemem.MMAP_THRESHOLD)
+    assert np.all([v > 0 for _, v in calls])
