@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import weakref
 from dataclasses import dataclass, field
 
@@ -321,7 +322,7 @@ def _disk_load(name: str) -> Schedule | None:
 
         def take(shape):
             nonlocal pos
-            k = int(np.prod(shape))
+            k = math.prod(shape)
             a = flat_arr[pos:pos + k].astype(np.intp, copy=False).reshape(shape)
             a.flags.writeable = False
             pos += k
