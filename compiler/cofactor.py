@@ -19,7 +19,9 @@ The expansion replaces the read where its estimated ANDs (the multiplexers and t
 needs that nothing else keeps) are fewer than those of the read's fanout-free cone (the nodes
 that die with it). It gives up past MAX_LEAVES leaves, when a rebuilt cone passes MAX_WALK
 nodes, or where the index depends on anything but booleans and constants. Copies that lose
-stay unused in the graph and are never lowered.
+stay unused in the graph and are never lowered. A program gets at most BUDGET expansions (its
+first reads in program order): that bounds the compile time of thousands of walks, where
+each expansion costs tens of microseconds for a few percent of ANDs.
 
 The same rebuild serves a multiplexer whose condition fixes an index:
 :func:`fold_guarded_reads` rewrites ``(s == K) ? x : y`` with every read through s in x
@@ -40,6 +42,7 @@ from .speculate import _ands, _new_nodes
 MAX_VARS = 8            # booleans an index may be made of directly
 MAX_LEAVES = 64         # items an expansion may select among
 MAX_WALK = 4096         # nodes between a boolean and the read, per rebuild
+BUDGET = 4096           # expansions per program (see above)
 
 
 class _GiveUp(Exception):
@@ -64,14 +67,16 @@ def cofactor(e: Elaborated) -> Elaborated:
     if not cands:
         return e
     uses, _ = src.use_counts(live, roots)
+    cands -= _inner_reads(src, cands, live, roots)
     new = WordGraph()
     m: dict[int, int] = {}
     inv: dict[int, list[int]] = {}
     changed = False
+    budget = [BUDGET]
     for n in live:
         y = new.copy_of(src, n, m)
-        if n in cands:
-            got = _try(src, new, m, inv, n, y, uses)
+        if n in cands and budget[0] > 0:
+            got = _try(src, new, m, inv, n, y, uses, budget)
             if got is not None:
                 y = got
                 changed = True
@@ -80,6 +85,33 @@ def cofactor(e: Elaborated) -> Elaborated:
     if not changed:
         return e
     return e.rebuilt(new, m)
+
+
+def _inner_reads(src: WordGraph, cands: set[int], live, roots) -> set[int]:
+    """The boolean reads among ``cands`` that only feed other candidates' indices (a tree's
+    choice of a level's test): expanding the outer read folds them anyway, so expanding
+    them first as well would only cost compile time."""
+    sargs, stype = src._args, src._type
+    path: set[int] = set()
+    for n in cands:
+        stack = [sargs[n][0]]
+        while stack:
+            x = stack.pop()
+            if x in path:
+                continue
+            path.add(x)
+            if type(stype[x]) is not BoolType:
+                stack.extend(sargs[x])
+    inner = {n for n in cands if type(stype[n]) is BoolType and n in path}
+    if not inner:
+        return inner
+    outside = set(roots) & inner
+    for x in live:
+        if x not in path:
+            for a in sargs[x]:
+                if a in inner:
+                    outside.add(a)
+    return inner - outside
 
 
 def _support(g: WordGraph, s: int, memo) -> frozenset | None:
@@ -117,17 +149,20 @@ def _support(g: WordGraph, s: int, memo) -> frozenset | None:
     return memo[s]
 
 
-def _try(src, new: WordGraph, m, inv, r: int, y: int, uses) -> int | None:
+def _try(src, new: WordGraph, m, inv, r: int, y: int, uses, budget) -> int | None:
     """The expansion of read r (y in the new graph), or None where it is not estimated to
-    cost fewer ANDs than the nodes that die with r."""
+    cost fewer ANDs than the nodes that die with r. ``budget[0]``: expansions left."""
     dying = _fanout_free_cone(src, r, uses)
     mapped = {m[x] for x in dying if x != r} | {y}
     before = sum(_ands(new, x) for x in mapped)
     start = len(new._op)
+    ex = _Expansion(new)
     try:
-        got = _Expansion(new).go(y)
+        got = ex.go(y)
     except _GiveUp:
         return None
+    finally:
+        budget[0] -= max(1, len(ex.done))
     if got == y:
         return None
 
@@ -163,13 +198,22 @@ def _fanout_free_cone(src, r: int, uses) -> set[int]:
 
 class _Expansion:
     """One read expanded in graph g: ``go(x)`` is x as multiplexers on the booleans of its
-    index, down to reads through constant indices (which fold to items)."""
+    index, down to reads through constant indices (which fold to items).
 
-    def __init__(self, g: WordGraph):
+    A rebuild for ``v := c`` visits only the nodes that depend on v: each node's cone is
+    summarised once as a bit set of the booleans (and of ``extra``, the other nodes that
+    may be replaced) in it, at or above ``floor`` (nothing below the earliest replaced node
+    can depend on it), so a tree's many tests are not walked again at every level."""
+
+    def __init__(self, g: WordGraph, extra=()):
         self.g = g
         self.done: dict[int, int] = {}
         self.support: dict[int, frozenset | None] = {}
         self.leaves = 0
+        self.extra = frozenset(extra)
+        self.bit: dict[int, int] = {}
+        self.dep: dict[int, int] = {}
+        self.floor: int | None = None
 
     def go(self, x: int) -> int:
         got = self.done.get(x)
@@ -186,37 +230,82 @@ class _Expansion:
             self.done[x] = x
             return x
         v = min(vs)
-        one = self.go(self._rebuild(x, v, g.true()))
-        zero = self.go(self._rebuild(x, v, g.false()))
-        got = g.make("mux", g._type[x], (v, one, zero))
+        one = self._rebuild(x, v, g.true())
+        zero = self._rebuild(x, v, g.false())
+        if one == x or zero == x:      # x did not depend on v after all: never expand again
+            raise _GiveUp
+        got = g.make("mux", g._type[x], (v, self.go(one), self.go(zero)))
         self.done[x] = got
         return got
 
+    def _deps(self, x: int) -> int:
+        """The bit set of the replaceable nodes x depends on (x included)."""
+        dep, floor = self.dep, self.floor
+        if x < floor:
+            return 0
+        got = dep.get(x)
+        if got is not None:
+            return got
+        g = self.g
+        args, types = g._args, g._type
+        stack = [x]
+        while stack:
+            y = stack[-1]
+            if y in dep:
+                stack.pop()
+                continue
+            todo = [a for a in args[y] if a >= floor and a not in dep]
+            if todo:
+                stack.extend(todo)
+                continue
+            m = 0
+            for a in args[y]:
+                if a >= floor:
+                    m |= dep[a]
+            if type(types[y]) is BoolType or y in self.extra:
+                b = self.bit.get(y)
+                if b is None:
+                    b = self.bit[y] = len(self.bit)
+                m |= 1 << b
+            dep[y] = m
+            stack.pop()
+            if len(dep) > 4 * MAX_WALK:
+                raise _GiveUp
+        return dep[x]
+
     def _rebuild(self, root: int, v: int, c: int) -> int:
         """root with node v replaced by the constant c (the nodes between them rebuilt)."""
+        if self.floor is None or v < self.floor:
+            self.floor = v          # a node below the floor may now be replaced
+            self.dep.clear()
         g = self.g
-        args = g._args
-        seen, stack = {root}, [root]
+        self._deps(v)
+        vb = 1 << self.bit[v]
+        if not self._deps(root) & vb:
+            return root
+        # _deps(root) summarised every node of root's cone at or above the floor; those
+        # below it cannot depend on v
+        args, dep = g._args, self.dep.get
+        out = {v: c}
+        stack = [root]
         while stack:
-            for a in args[stack.pop()]:
-                if a > v and a not in seen:
-                    seen.add(a)
-                    stack.append(a)
-                    if len(seen) > MAX_WALK:
-                        raise _GiveUp
-        mv = {v: c}
-        for x in sorted(seen):
-            xa = args[x]
-            if not any(a in mv for a in xa):
+            y = stack[-1]
+            if y in out:
+                stack.pop()
                 continue
-            na = tuple([mv.get(a, a) for a in xa])
-            op, t = g._op[x], g._type[x]
+            todo = [a for a in args[y] if dep(a, 0) & vb and a not in out]
+            if todo:
+                stack.extend(todo)
+                continue
+            na = tuple([out.get(a, a) for a in args[y]])
+            op, t = g._op[y], g._type[y]
             k = g.const_value(na[0]) if op == "index" else None
             if k is not None:
-                mv[x] = na[1 + k] if 0 <= k < len(na) - 1 else g.const(t, 0)
+                out[y] = na[1 + k] if 0 <= k < len(na) - 1 else g.const(t, 0)
             else:
-                mv[x] = g.make(op, t, na, g._attr[x])
-        return mv.get(root, root)
+                out[y] = g.make(op, t, na, g._attr[y])
+            stack.pop()
+        return out[root]
 
 
 def fold_guarded_reads(e: Elaborated) -> Elaborated:
@@ -258,7 +347,8 @@ def fold_guarded_reads(e: Elaborated) -> Elaborated:
             branch = sargs[n][side]
             start = len(new._op)
             try:
-                folded = _Expansion(new)._rebuild(args[side], m[s_], new.const(stype[s_], k))
+                folded = _Expansion(new, (m[s_],))._rebuild(args[side], m[s_],
+                                                            new.const(stype[s_], k))
             except _GiveUp:
                 folded = args[side]
             if folded != args[side]:

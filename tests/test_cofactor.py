@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yaogc.circuits.circuit import Op
+from yaogc.circuits.evaluate import evaluate
 from yaogc.compiler import compile_source
 from yaogc.compiler import optimize as optimize_module
 
 from test_compiler_helpers import run_many
-from test_speculate import tree_program
+from test_speculate import tree_program, walk
 
 H = "party alice, bob\n"
 
@@ -159,3 +160,34 @@ def test_reads_under_a_test_of_their_index_keep_their_values(prog, seed):
              "b": [val() for _ in range(n)], "s": rng.randint(slo, shi), "v": val(),
              "c": rng.random() < 0.5} for _ in range(12)]
     run_many(src, rows)
+
+
+def test_the_expansions_of_a_program_are_bounded(monkeypatch):
+    """Many walks in one program: the expansions stop at the budget (the later reads stay
+    multiplexer trees), and every record's leaf is still right."""
+    from yaogc.compiler import cofactor as cofactor_module
+    depth, inner, n = 3, 7, 6
+    feats = [(5 * j + 1) % 8 for j in range(inner)]
+    src = (H + f"const F: u8[{inner}] = [{', '.join(map(str, feats))}]\n"
+           f"def main(record: u16[{n}][8] @alice, threshold: u16[{inner}] @bob,\n"
+           f"         label: u8[{inner + 1}] @bob) -> (d: u8[{n}] @alice):\n"
+           f"    d = [u8(0) for r in range({n})]\n"
+           f"    for r in range({n}):\n"
+           "        node: u8 = 0\n"
+           f"        for level in range({depth}):\n"
+           "            node = 2 * node + 1 + u8(record[r][F[node]] > threshold[node])\n"
+           f"        d[r] = label[node - {inner}]\n"
+           "    return d\n")
+    full = compile_source(src).count(Op.AND)
+    monkeypatch.setattr(cofactor_module, "BUDGET", 2 * (2 * inner + 1))   # two walks' worth
+    c = compile_source(src)
+    monkeypatch.setattr(cofactor_module, "BUDGET", 0)
+    none = compile_source(src).count(Op.AND)
+    assert full < c.count(Op.AND) < none
+    rng = random.Random(9)
+    rows = [{"record": [[rng.randrange(1 << 16) for _ in range(8)] for _ in range(n)],
+             "threshold": [rng.randrange(1 << 16) for _ in range(inner)],
+             "label": [rng.randrange(256) for _ in range(inner + 1)]} for _ in range(6)]
+    for r, o in zip(rows, evaluate(c, rows)):
+        assert o["d"] == [walk(depth, feats, rec, r["threshold"], r["label"])
+                          for rec in r["record"]]
