@@ -294,13 +294,17 @@ def _disk_store(name: str, s: Schedule) -> None:
             "steps": [[int(isinstance(st, AndStep)), st.start, list(st.idx.shape),
                        getattr(st, "offset", 0), getattr(st, "level", 0)] for st in s.steps]}
     arrays = [np.ascontiguousarray(st.idx, dtype=np.int64).reshape(-1) for st in s.steps]
-    arrays += [np.asarray(st.wires, dtype=np.int64) for st in s.steps if isinstance(st, AndStep)]
+    arrays += [np.ascontiguousarray(st.wires, dtype=np.int64) for st in s.steps
+               if isinstance(st, AndStep)]
     arrays.append(np.ascontiguousarray(s.out_idx, dtype=np.int64).reshape(-1))
-    body = np.concatenate(arrays).tobytes() if arrays else b""
     head = json.dumps(meta, separators=(",", ":")).encode()
-    digest = hashlib.sha256(head + body).hexdigest().encode()
+    # hashed and written from the arrays as they are: no joined copies of a large schedule
+    views = [memoryview(a).cast("B") for a in arrays]
+    h = hashlib.sha256(head)
+    for v in views:
+        h.update(v)
     diskcache.write(name, _DISK_HEADER + name.encode() + b"\n",
-                    [digest, len(head).to_bytes(8, "little"), head, body])
+                    [h.hexdigest().encode(), len(head).to_bytes(8, "little"), head] + views)
 
 
 def _disk_load(name: str) -> Schedule | None:
