@@ -23,12 +23,16 @@ Range = tuple[int, int]
 
 def type_range(t: ValueType) -> Range:
     """Every value type ``t`` can hold."""
-    tt = type(t)
-    if tt is BoolType:
-        return 0, 1
-    if tt is FixedType:
-        return t.raw_type.min, t.raw_type.max
-    return t.min, t.max
+    r = _TYPE_RANGES.get(t._k)
+    if r is None:
+        tt = type(t)
+        r = (0, 1) if tt is BoolType else \
+            (t.raw_type.min, t.raw_type.max) if tt is FixedType else (t.min, t.max)
+        _TYPE_RANGES[t._k] = r
+    return r
+
+
+_TYPE_RANGES: dict = {}     # by a type's key: asked once per node of every program
 
 
 def ranges(g, nodes=None) -> list[Range | None]:
