@@ -331,32 +331,30 @@ def arity_of(wires, flen, fc):
     return best
 
 
+@kernel(inline=True)
+def _stable_by(key, n_key, src, dst):
+    """``dst`` = the items of ``src`` stably sorted by ``key[item]`` (below ``n_key``): one
+    counting sort."""
+    count = np.zeros(n_key + 1, dtype=np.int64)
+    for j in range(src.size):
+        count[key[src[j]] + 1] += 1
+    for k in range(n_key):
+        count[k + 1] += count[k]
+    for j in range(src.size):
+        i = src[j]
+        b = key[i]
+        dst[count[b]] = i
+        count[b] += 1
+
+
 @kernel
 def order_by_level(lv, sub, n_lv, n_sub, order):
     """``order`` = the stable argsort of ``lv * n_sub + sub`` (both non-negative, below
-    ``n_lv`` and ``n_sub``): two counting sorts, by ``sub`` then by ``lv``, linear in the
-    items and the two ranges."""
-    n = lv.size
-    tmp = np.empty(n, dtype=np.int64)
-    count = np.zeros(n_sub + 1, dtype=np.int64)
-    for i in range(n):
-        count[sub[i] + 1] += 1
-    for k in range(n_sub):
-        count[k + 1] += count[k]
-    for i in range(n):
-        b = sub[i]
-        tmp[count[b]] = i
-        count[b] += 1
-    count = np.zeros(n_lv + 1, dtype=np.int64)
-    for i in range(n):
-        count[lv[i] + 1] += 1
-    for k in range(n_lv):
-        count[k + 1] += count[k]
-    for j in range(n):
-        i = tmp[j]
-        b = lv[i]
-        order[count[b]] = i
-        count[b] += 1
+    ``n_lv`` and ``n_sub``): by ``sub``, then stably by ``lv``, linear in the items and the
+    two ranges."""
+    tmp = np.empty(lv.size, dtype=np.int64)
+    _stable_by(sub, n_sub, np.arange(lv.size), tmp)
+    _stable_by(lv, n_lv, tmp, order)
 
 
 @kernel

@@ -178,10 +178,9 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
             if lay is None:
                 lay = _layout(circuit, *key, per)
             got = _finish(lay)
-            del lay
             if disk:
                 _disk_store(disk, got)
-                _disk_store_stats(disk, got.stats())
+                _disk_store_stats(disk, _layout_stats(lay))     # the schedule's, counted
         per[key] = got
     return got
 
@@ -375,11 +374,6 @@ def _disk_load_stats(name: str) -> dict | None:
         return {k: int(got[k]) for k in SIZE_KEYS}
     except (ValueError, KeyError, TypeError):
         return None
-
-
-def _build(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
-           shared: dict) -> Schedule:
-    return _finish(_layout(circuit, bound, flat, cap, expand, shared))
 
 
 class _Layout:

@@ -37,6 +37,10 @@ class Elaborated:
     inputs: list[tuple[str, str, ValueType]]
     outputs: list[tuple[tuple[str, ...], str, ValueType, list[int]]]
 
+    def roots(self) -> list[int]:
+        """The nodes the outputs read, in output order."""
+        return [n for out in self.outputs for n in out[3]]
+
     def rebuilt(self, graph: WordGraph, m) -> "Elaborated":
         """The same program on ``graph``, a rebuild of this one's graph (node n became m[n])."""
         outputs = [(rec, name, t, [m[x] for x in ns]) for rec, name, t, ns in self.outputs]

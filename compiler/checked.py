@@ -60,7 +60,7 @@ def add_overflow_output(e: Elaborated) -> int:
     g = e.graph
     if any(name == OVERFLOW_PORT for _, name, _, _ in e.outputs):
         raise ValueError(f"an output is named {OVERFLOW_PORT}, which checked mode reserves")
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     flags = [f for f in (_flag(g, n) for n in overflowing(g, roots)) if f is not None]
     bit = g.false()
     for f in flags:

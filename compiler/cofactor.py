@@ -17,7 +17,7 @@ the bottom-up selection, and nothing for the walk.
 
 The expansion replaces the read where its estimated ANDs (the multiplexers and the nodes it
 needs that nothing else keeps) are fewer than those of the read's fanout-free cone (the nodes
-that die with it). It gives up past MAX_LEAVES leaves, when a rebuilt cone passes MAX_WALK
+that die with it). It gives up past MAX_LEAVES leaves, when the read's cone passes MAX_CONE
 nodes, or where the index depends on anything but booleans and constants. Copies that lose
 stay unused in the graph and are never lowered. A program gets at most BUDGET expansions (its
 first reads in program order): that bounds the compile time of thousands of walks, where
@@ -41,12 +41,12 @@ from .speculate import _ands, _new_nodes
 
 MAX_VARS = 8            # booleans an index may be made of directly
 MAX_LEAVES = 64         # items an expansion may select among
-MAX_WALK = 4096         # nodes between a boolean and the read, per rebuild
+MAX_CONE = 16384        # nodes summarised per expansion (the read's cone)
 BUDGET = 4096           # expansions per program (see above)
 
 
 class _GiveUp(Exception):
-    pass
+    """An expansion past its limits: the read stays as it was."""
 
 
 def cofactor(e: Elaborated) -> Elaborated:
@@ -55,7 +55,7 @@ def cofactor(e: Elaborated) -> Elaborated:
     src = e.graph
     if "index" not in src._op:      # no array read at all (a scan at C speed)
         return e
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     live = src.live(roots)
     sop, stype, sargs = src._op, src._type, src._args
     reads = [n for n in live if sop[n] == "index" and sop[sargs[n][0]] != "const"
@@ -70,18 +70,18 @@ def cofactor(e: Elaborated) -> Elaborated:
     cands -= _inner_reads(src, cands, live, roots)
     new = WordGraph()
     m: dict[int, int] = {}
-    inv: dict[int, list[int]] = {}
+    made: set[int] = set()      # the new graph's nodes some source node became
     changed = False
     budget = [BUDGET]
     for n in live:
         y = new.copy_of(src, n, m)
         if n in cands and budget[0] > 0:
-            got = _try(src, new, m, inv, n, y, uses, budget)
+            got = _try(src, new, m, made, n, y, uses, budget)
             if got is not None:
                 y = got
                 changed = True
         m[n] = y
-        inv.setdefault(y, []).append(n)
+        made.add(y)
     if not changed:
         return e
     return e.rebuilt(new, m)
@@ -149,7 +149,7 @@ def _support(g: WordGraph, s: int, memo) -> frozenset | None:
     return memo[s]
 
 
-def _try(src, new: WordGraph, m, inv, r: int, y: int, uses, budget) -> int | None:
+def _try(src, new: WordGraph, m, made, r: int, y: int, uses, budget) -> int | None:
     """The expansion of read r (y in the new graph), or None where it is not estimated to
     cost fewer ANDs than the nodes that die with r. ``budget[0]``: expansions left."""
     dying = _fanout_free_cone(src, r, uses)
@@ -167,7 +167,7 @@ def _try(src, new: WordGraph, m, inv, r: int, y: int, uses, budget) -> int | Non
         return None
 
     def kept(x: int) -> bool:       # computed whatever becomes of r
-        return x < start and x not in mapped and x in inv
+        return x < start and x not in mapped and x in made
     after, seen, stack = 0, {got}, [got]
     while stack:
         x = stack.pop()
@@ -269,7 +269,7 @@ class _Expansion:
                 m |= 1 << b
             dep[y] = m
             stack.pop()
-            if len(dep) > 4 * MAX_WALK:
+            if len(dep) > MAX_CONE:
                 raise _GiveUp
         return dep[x]
 
@@ -315,7 +315,7 @@ def fold_guarded_reads(e: Elaborated) -> Elaborated:
     src = e.graph
     if "index" not in src._op or "mux" not in src._op:
         return e
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     live = src.live(roots)
     sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr
     selectors = {sargs[n][0] for n in live if sop[n] == "index"}

@@ -44,7 +44,7 @@ def interpret(source_or_path: str | Path, inputs: Mapping[str, Any],
         if name not in inputs:
             raise InputError(f"missing input '{name}' ({t}, party {party})")
         port_bits.append(t.encode(inputs[name], name))
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     val: dict[int, int] = {}
     for n in g.live(roots):
         op, t = g.op(n), g.type(n)

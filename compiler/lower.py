@@ -50,7 +50,7 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
     buf = GateBuffer(e.name, e.parties, max_gates)
     ports = [buf.input(party, name, t) for party, name, t in e.inputs]
     g = e.graph
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     live = g.live(roots)
     words: dict[int, np.ndarray] = {}
     waves: dict[int, list[int]] = {}

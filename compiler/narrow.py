@@ -32,7 +32,7 @@ _CMP = frozenset(("lt", "le", "eq", "ne"))
 def narrow(e: Elaborated) -> Elaborated:
     """A copy of ``e`` with every provably narrow integer operation done in fewer bits."""
     src = e.graph
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     live = src.live(roots)
     rng = ranges(src, live)
     sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr

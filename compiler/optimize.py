@@ -57,7 +57,7 @@ def _optimize_shared(e: Elaborated) -> Elaborated:
         return base
     for _ in range(8):
         got, m, _ = _optimize(e, offered)
-        live = set(got.graph.live([n for out in got.outputs for n in out[3]]))
+        live = set(got.graph.live(got.roots()))
         kept = {n for n in offered if m.get(n) in live}
         if not kept:
             break
@@ -73,7 +73,7 @@ def _shared_and_terms(e: Elaborated, multi: list[int]) -> set[int]:
     """Of the AND nodes ``multi`` (several users each), those whose every user is an XOR or
     OR of the same type."""
     src = e.graph
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     live = src.live(roots)
     sop, stype, sargs = src._op, src._type, src._args
     cand = set(multi)
@@ -87,7 +87,7 @@ def _shared_and_terms(e: Elaborated, multi: list[int]) -> set[int]:
 
 def _and_bits(e: Elaborated) -> int:
     g = e.graph
-    live = g.live([n for out in e.outputs for n in out[3]])
+    live = g.live(e.roots())
     return sum(g._type[n].width for n in live if g._op[n] == "and")
 
 
@@ -99,7 +99,7 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
     """The rebuilt graph, the map from ``e``'s nodes to its nodes and ``e``'s AND nodes with
     several users; ``free_shared``: such nodes the XOR/OR rewrites may factor all the same."""
     src = e.graph
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     live = src.live(roots)
     uses, user = src.use_counts(live, roots)
     sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr

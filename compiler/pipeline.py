@@ -120,7 +120,7 @@ def check_max_gates(value) -> int:
 
 def range_warnings(e: Elaborated, text: str, filename: str) -> list:
     """The range analysis's warnings (:mod:`.ranges`) of a checked program."""
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     if isinstance(text, (bytes, bytearray)):
         text = decode_text(bytes(text), filename)
     return analyze(e.graph, roots, Source(normalize_newlines(text), filename))

@@ -38,7 +38,7 @@ def speculate(e: Elaborated) -> Elaborated:
     src = e.graph
     if "index" not in src._op:      # no array read at all (a scan at C speed)
         return e
-    roots = [n for out in e.outputs for n in out[3]]
+    roots = e.roots()
     live = src.live(roots)
     sop, stype, sargs = src._op, src._type, src._args
     selectors = {}

@@ -54,8 +54,18 @@ def plan_for(circuit: Circuit, batch: int, engine: str | None = None) -> tuple[s
     if want == "native":
         return want, schedule(circuit, **LEAST_DATA)
     params, st = _numpy_choice(circuit, batch)
-    # a schedule at hand (an earlier run kept it on disk) costs nothing to build: a second
-    # run keeps the first one's engine instead of building the other schedule
+    chosen = "numpy"
+    if want is None and _prefer_native(st, batch, _numpy_build_extra(circuit, params)):
+        params, chosen = LEAST_DATA, "native"
+    forget_layouts(circuit, keep=params)
+    return chosen, schedule(circuit, **params)
+
+
+def _numpy_build_extra(circuit: Circuit, params: dict) -> float:
+    """What the numpy engine's schedule (``params``) costs to get, beyond the native
+    engine's, in microseconds. A schedule at hand (an earlier run kept it on disk) costs
+    nothing to build, so a second run keeps the first one's engine instead of building the
+    other schedule."""
     build = BUILD_US * circuit.n_gates
     numpy_ready = schedule_ready(circuit, **params)
     extra = (0.0 if numpy_ready else build) - \
@@ -65,12 +75,7 @@ def plan_for(circuit: Circuit, batch: int, engine: str | None = None) -> tuple[s
         # building the numpy engine's schedule imports numba too (its passes run compiled
         # on a circuit this large): the native kernels would then load at the warm cost
         extra += 1e6 * (native.LOAD_SECONDS - native.LOAD_WARM_SECONDS)
-    if want is None and _prefer_native(st, batch, extra):
-        params, chosen = LEAST_DATA, "native"
-    else:
-        chosen = "numpy"
-    forget_layouts(circuit, keep=params)
-    return chosen, schedule(circuit, **params)
+    return extra
 
 
 def engine_for(s: Schedule, batch: int, engine: str | None = None) -> str:
