@@ -177,10 +177,12 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
         if got is None:
             if lay is None:
                 lay = _layout(circuit, *key, per)
+            counts = _layout_stats(lay) if disk else None   # the schedule's, counted
             got = _finish(lay)
+            del lay         # its arrays are free before the schedule is written
             if disk:
                 _disk_store(disk, got)
-                _disk_store_stats(disk, _layout_stats(lay))     # the schedule's, counted
+                _disk_store_stats(disk, counts)
         per[key] = got
     return got
 
