@@ -168,6 +168,26 @@ NATURAL = {
         "            r = c\n"
         "    return r\n",
         171, 57),
+    "isqrt_digits_u32": ("digit-by-digit (restoring) square root, compare then subtract",
+        H + "def main(x: u32 @alice) -> (r: u32 @both):\n"
+        "    num = x\n"
+        "    res: u32 = 0\n"
+        "    bit: u32 = 1 << 30\n"
+        "    for k in range(16):\n"
+        "        if num >= res + bit:\n"
+        "            num -= res + bit\n"
+        "            res = (res >> 1) + bit\n"
+        "        else:\n"
+        "            res = res >> 1\n"
+        "        bit = bit >> 2\n"
+        "    return res\n",
+        691, 241),
+    "reduce_once_u32": ("conditional subtraction, if x >= m: x -= m",
+        H + "def main(x: u32 @alice, m: u32 @bob) -> (r: u32 @both):\n"
+        "    if x >= m:\n"
+        "        x -= m\n"
+        "    return x\n",
+        95, 33),
     "fixdiv_fix32_16": ("fix32_16 / fix32_16",
         H + "def main(x: fix32_16 @alice, y: fix32_16 @bob) -> (r: fix32_16 @both):\n"
         "    return x / y\n",

@@ -13,7 +13,8 @@ comparison of a and b that the program makes anyway (a running argmax compares o
 maximum and its index): n ANDs instead of 2n. Where both ``min(a, b)`` and ``max(a, b)`` are
 made (a compare-exchange of a sorting network), both select on one comparison made here: the
 gates are the same as the two operations' after the gate-level merge, but they are emitted
-once, not twice.
+once, not twice. A subtraction x - y whose operands are also compared as x < y (or y <= x)
+is one subtraction a bit wider, whose top bit is the comparison (:func:`_borrow_pairs`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def narrow(e: Elaborated) -> Elaborated:
             seen.setdefault((sop[n], stype[n]._k, sargs[n]), n)
     paired = {n for (op, tk, args), n in seen.items()
               if (("max" if op == "min" else "min"), tk, args) in seen}
-    if not widths and not decided and not picks and not paired and not any(
+    borrow = _borrow_pairs(src, live, widths, decided)
+    if not widths and not decided and not picks and not paired and not borrow and not any(
             sop[n] in ("min", "max") and _select_by_existing_compare(
                 src, sop[n], stype[n], *sargs[n], probe=True) is not None for n in live):
         return e            # nothing to narrow or to share: no rebuild
@@ -81,6 +83,9 @@ def narrow(e: Elaborated) -> Elaborated:
         if n in picks:
             m[n] = _reindex(new, t, args, *picks[n])
             continue
+        if n in borrow:
+            m[n] = _from_wide_difference(new, borrow, n, op, t, sargs[n], m)
+            continue
         k = widths.get(n)
         if k is None:
             shared = None
@@ -101,6 +106,56 @@ def narrow(e: Elaborated) -> Elaborated:
             narrow_args = tuple(make("resize", uk, (a,)) for a in args)
         m[n] = make("resize", t, (make(op, uk, narrow_args, sattr[n]),))
     return e.rebuilt(new, m)
+
+
+def _borrow_pairs(src, live, widths, decided) -> dict:
+    """Subtractions x - y whose operands the program also compares as x < y (or y <= x, its
+    negation): node -> [x, y, wide difference or None]. Both are read off one subtraction a
+    bit wider: its low bits are x - y, its top bit the borrow, which is x < y (for signed
+    operands the sign of the exact difference). The comparison's w ANDs and the subtraction's
+    w - 1 become w; ``if r >= d: r -= d`` (a reduction, a hand-written division or square
+    root) costs a third less."""
+    sop, stype, sargs = src._op, src._type, src._args
+    subs, cmps = {}, []
+    for n in live:
+        op = sop[n]
+        if op == "sub" and n not in widths and type(stype[n]) is IntType:
+            x, y = sargs[n]
+            if stype[x] == stype[n] and stype[y] == stype[n]:
+                subs.setdefault((x, y), []).append(n)
+        elif (op == "lt" or op == "le") and n not in widths and n not in decided:
+            cmps.append(n)
+    if not subs:
+        return {}
+    out = {}
+    for c in cmps:
+        a, b = sargs[c]
+        xy = (a, b) if sop[c] == "lt" else (b, a)
+        got = subs.get(xy)
+        if got:
+            cell = out.get(got[0]) or [xy[0], xy[1], None]
+            for s in got:
+                out[s] = cell
+            out[c] = cell
+    return out
+
+
+def _from_wide_difference(new: WordGraph, borrow: dict, n: int, op: str, t, args, m) -> int:
+    """Node n (a subtraction or comparison of :func:`_borrow_pairs`) read off the shared
+    wide difference, made by the first of them."""
+    cell = borrow[n]
+    x, y = cell[0], cell[1]
+    xt = new.type(m[x])
+    w = xt.width
+    if cell[2] is None:
+        wt = IntType(w + 1, xt.signed)
+        cell[2] = new.make("sub", wt, (new.make("resize", wt, (m[x],)),
+                                       new.make("resize", wt, (m[y],))))
+    d = cell[2]
+    if op == "sub":
+        return new.make("resize", t, (d,))
+    lt = new.make("bit", BOOL, (d,), w)
+    return lt if op == "lt" else new.make("not", BOOL, (lt,))
 
 
 def _select_by_existing_compare(new: WordGraph, op: str, t, a: int, b: int,

@@ -9,7 +9,8 @@ where each inner link has no other user, e.g. the ``count = count + x[i]`` of an
   (carry-save columns: AND-depth logarithmic in the number of terms, narrow terms such as bools
   cost only their own bits, a sum of bools is a popcount);
 * chains of ``*``, ``&``, ``|``, ``^``, ``min``, ``max`` become balanced binary trees, so a
-  running maximum over N values has comparator depth log2 N instead of N.
+  running maximum over N values has comparator depth log2 N instead of N; terms of a ``min``
+  or ``max`` chain with a common addend that cannot wrap share one addition.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .cofactor import cofactor, fold_guarded_reads
 from .deep import run_deep
 from .ir import WordGraph
 from .narrow import narrow
+from .ranges import may_wrap, ranges
 from .speculate import speculate
 
 _SUM = ("add", "sub")
@@ -127,6 +129,7 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
     new = WordGraph()
     m: dict[int, int] = {}
     make, input_, const = new.make, new.input, new.const
+    rng = _LazyRanges(src, live)
     for n in live:
         op = sop[n]
         if n in skip:
@@ -145,7 +148,7 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
         elif fam[n] == "sum":
             m[n] = _emit_sum(new, src, n, absorbed, m)
         elif op in _TREE:
-            m[n] = _emit_tree(new, src, n, absorbed, m, uses, free_shared)
+            m[n] = _emit_tree(new, src, n, absorbed, m, uses, free_shared, rng)
         elif op in _DIVS and (fused := _chained_division(src, n, uses)) is not None:
             x, k = fused
             m[n] = make(op, stype[n], (m[x], const(stype[n], k)), sattr[n])
@@ -249,7 +252,7 @@ def _cancel(args: list[int], signs: list[bool]) -> tuple[list[int], list[bool]]:
     return [args[i] for i in keep], [signs[i] for i in keep]
 
 
-def _emit_tree(new: WordGraph, src, root: int, absorbed, m, uses, free_shared) -> int:
+def _emit_tree(new: WordGraph, src, root: int, absorbed, m, uses, free_shared, rng) -> int:
     op, t = src.op(root), src.type(root)
     leaves = _leaves(src, root, absorbed, False)
     items = [m[n] for n, _ in leaves]
@@ -259,9 +262,79 @@ def _emit_tree(new: WordGraph, src, root: int, absorbed, m, uses, free_shared) -
                               [uses[n] == 1 or n in free_shared for n, _ in leaves])
         if not items:
             return new.const(t, 0)
+    elif op in ("min", "max"):
+        items = _take_out_common_addends(new, src, op, t, leaves, items, absorbed, m, rng)
+    return _balanced(new, op, t, items)
+
+
+def _balanced(new: WordGraph, op: str, t, items: list[int]) -> int:
     while len(items) > 1:
         nxt = [new.make(op, t, (items[i], items[i + 1])) for i in range(0, len(items) - 1, 2)]
         if len(items) % 2:
             nxt.append(items[-1])
         items = nxt
     return items[0]
+
+
+class _LazyRanges:
+    """The source graph's value ranges, computed on first use (most programs have no chain
+    of extrema that needs them)."""
+
+    def __init__(self, src, live):
+        self._src, self._live, self._r = src, live, None
+
+    def get(self) -> list:
+        if self._r is None:
+            self._r = ranges(self._src, self._live)
+        return self._r
+
+
+def _take_out_common_addends(new: WordGraph, src, op: str, t, leaves, items: list[int],
+                             absorbed, m, rng: _LazyRanges) -> list[int]:
+    """min(p + a, p + b, c) is min(min(a, b) + p, c) when neither sum wraps (exact integer
+    values then order the same way after adding p): the addition is done once for the group
+    instead of once per term. ``p`` is whichever operand most terms of the chain share, a
+    constant or a node; the edit distance's min(up + 1, left + 1, diag + cost) is one such
+    chain. Terms are read in the source graph, where the range analysis can tell a wrap."""
+    sop, sargs, stype = src._op, src._args, src._type
+    cands = []                  # per leaf: {common-term key: (other operand in new)} or None
+    for n, _ in leaves:
+        if sop[n] != "add" or stype[n] != t:
+            cands.append(None)
+            continue
+        a, b = sargs[n]
+        keys = {}
+        for x, y in ((a, b), (b, a)):
+            if absorbed[y] or y not in m or stype[x] != t or stype[y] != t:
+                continue
+            c = src.const_value(x)
+            if c is None and (absorbed[x] or x not in m):
+                continue
+            keys[("c", c) if c is not None else ("n", x)] = (x, m[y])
+        cands.append(keys or None)
+    if sum(c is not None for c in cands) < 2:
+        return items
+    r = rng.get()
+    for i, (n, _) in enumerate(leaves):
+        if cands[i] is not None and may_wrap(src, n, r):
+            cands[i] = None
+    out_items = list(items)
+    while True:
+        count: dict = {}
+        for c in cands:
+            for k in (c or ()):
+                count[k] = count.get(k, 0) + 1
+        if not count:
+            break
+        key = max(count, key=lambda k: (count[k], k[0] == "c"))
+        if count[key] < 2:
+            break
+        group = [i for i, c in enumerate(cands) if c and key in c]
+        x = cands[group[0]][key][0]
+        inner = _balanced(new, op, t, [cands[i][key][1] for i in group])
+        common = new.const(t, src.const_value(x)) if key[0] == "c" else m[x]
+        for i in group:
+            out_items[i] = None
+            cands[i] = None
+        out_items.append(new.make("add", t, (inner, common)))
+    return [x for x in out_items if x is not None]
