@@ -51,48 +51,23 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
     ports = [buf.input(party, name, t) for party, name, t in e.inputs]
     g = e.graph
     roots = e.roots()
-    live = g.live(roots)
-    words: dict[int, np.ndarray] = {}
-    waves: dict[int, list[int]] = {}
-    wave: dict[int, int] = {}
-    plans: dict[int, tuple] = {}
     planner = _Planner(g)
-    needed = set(roots)       # nodes whose wires something reads (pure wiring is made lazily)
-    for n in live:
-        plan = planner(n)
-        plans[n] = plan
-        args = plan[1]
-        needed.update(args)
-        if args:
-            d = max([wave[a] for a in args]) + (plan[0] is not None)
-        else:
-            d = plan[0] is not None
-        wave[n] = d
-        waves.setdefault(d, []).append(n)
+    waves = planner.plan(g.live(roots))
+    needed = planner.needed     # pure wiring is made only where something reads its wires
+    for r in roots:
+        needed[r] = 1
+    words: dict[int, np.ndarray] = {}
     t0 = time.perf_counter()
     last = t0
-    for d in sorted(waves):
-        groups: dict = {}
-        wiring = []
-        for n in waves[d]:
-            key = plans[n][0]
-            if key is None:
-                if n in needed:
-                    wiring.append(n)
-            else:
-                groups.setdefault(key, []).append(n)
-        for key, members in groups.items():
+    for groups, wiring in waves:
+        for key, (members, operands) in groups.items():
             sig = planner.sigs[key]
-            if len(members) == 1:   # one row (a long sum): its operands side by side
-                X = np.concatenate([words[a] for a in plans[members[0]][1]])[None, :]
-            else:                # operand k of every member stacked at once, then side by side
-                argl = [plans[n][1] for n in members]
-                cols = [np.stack([words[a[k]] for a in argl]) for k in range(len(argl[0]))]
-                X = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)
+            X = _gather(words, operands, planner.widths[key])
             out = buf.apply(sig, _gate_fn(sig), X)
             words.update(zip(members, out))
         for n in wiring:
-            words[n] = _wire(g, n, plans[n][1], words, ports)
+            if needed[n]:
+                words[n] = _wire(g, n, words, ports)
         if progress is not None:
             now = time.perf_counter()
             if now - last > 0.5:
@@ -106,20 +81,38 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
     return buf
 
 
+def _gather(words, operands, width: int) -> np.ndarray:
+    """The input matrix of a group: per member (one row each), its operands' wires side by
+    side. Every word in one concatenate, reshaped (np.stack per operand position takes a
+    Python-level step per word inside numpy)."""
+    if not width:
+        return np.zeros((len(operands), 0), dtype=np.int64)
+    flat = np.concatenate([words[a] for args in operands for a in args])
+    return flat.reshape(len(operands), width)
+
+
 class _Planner:
-    """Plans nodes: (group key or None for pure wiring, operand nodes whose wires the lowering
-    reads). Nodes of one key share a signature (operation, type, attribute, operand types and
-    constant values): the key is a tuple of small ints interned per distinct part, which
-    hashes in C, where a signature of frozen dataclasses hashed per node cost more than the
-    rest of planning a large program. ``sigs[key]`` is the signature itself."""
+    """Plans nodes into waves: per wave, its groups (nodes of one key, with the operand
+    nodes whose wires the lowering reads) and its pure wiring. Nodes of one key share a
+    signature (operation, type, attribute, operand types and constant values): the key is a
+    tuple of small ints interned per distinct part, which hashes in C, where a signature of
+    frozen dataclasses hashed per node cost more than the rest of planning a large program.
+    ``sigs[key]`` is the signature itself, ``widths[key]`` its operands' total width."""
 
     def __init__(self, g):
         self.g = g
         self.ids: dict = {}           # hashable part -> small int
         self.type_by_fields: dict = {}  # a type's _k -> its small int
+        self.type_by_id: dict = {}    # id() of a type object of the graph -> its small int
         self.canon: list = []         # small int of a type -> its canonical type
         self.sigs: dict = {}          # key -> _Sig
-        self.argkey: dict = {}        # node -> what it contributes to its users' keys
+        self.widths: dict = {}        # key -> total width of the operands
+        self.entries: dict = {}       # operand key -> (canonical type, constant value)
+        self.entry_width: dict = {}   # operand key -> its width
+        self.entry_hashed: dict = {}  # operand key -> what _Sig's hash takes of its entry
+        self.argkey = [0] * len(g)    # node -> what it contributes to its users' keys
+        self.plain_key: dict = {}     # id() of a type object -> operand key of a non-constant
+        self.needed = bytearray(len(g))   # node -> whether some planned node reads it
 
     def _id(self, x) -> int:
         got = self.ids.get(x)
@@ -128,55 +121,124 @@ class _Planner:
         return got
 
     def _type(self, t) -> int:
-        tid = self.type_by_fields.get(t._k)     # equal types have equal _k, hashed in C
+        # the graph keeps its type objects alive, so their id() is a stable first key; equal
+        # types that are distinct objects meet in the _k table (hashed in C)
+        tid = self.type_by_id.get(id(t))
         if tid is None:
-            tid = self.type_by_fields[t._k] = len(self.canon)
-            self.canon.append(t)
+            tid = self.type_by_fields.get(t._k)
+            if tid is None:
+                tid = self.type_by_fields[t._k] = len(self.canon)
+                self.canon.append(t)
+            self.type_by_id[id(t)] = tid
         return tid
 
-    def __call__(self, n: int) -> tuple:
-        """Plan node n; every operand must have been planned (ascending order does that)."""
-        g = self.g
-        op = g._op[n]
-        args = g._args[n]
-        ak = self.argkey
-        if op in _WIRING:
-            ak[n] = self._argkey(n)
-            return None, args
-        if op == "sum":
-            # zero-extended terms add only their own bits
-            w = g._type[n].width
-            eff = []
-            for x in args:
-                if g._op[x] == "resize":
-                    inner = g._args[x][0]
-                    it = g._type[inner]
-                    if not ops.signed(it) and it.width < w:
-                        x = inner
-                eff.append(x)
-            args = tuple(eff)
-        ids = self.ids
-        attr = g._attr[n]
-        aid = ids.get(attr)
-        if aid is None:
-            aid = self._id(attr)
-        mine = ak[n] = self._argkey(n)
-        key = (ids.get(op) if op in ids else self._id(op), mine >> 32, aid,
-               *[ak[a] for a in args])
-        if key not in self.sigs:
-            canon = self.canon
-            argsig = tuple([(canon[ak[a] >> 32], g.const_value(a)) for a in args])
-            self.sigs[key] = _Sig(op, canon[mine >> 32], attr, argsig)
-        return key, args
+    def _plain_key(self, t) -> int:
+        """The operand key of a node of type t that is not a constant."""
+        k = self.plain_key[id(t)] = (self._type(t) << 32) | self._id(None)
+        return k
 
-    def _argkey(self, n: int) -> int:
-        """Node n as an operand: its type's small int and its constant value's."""
-        g = self.g
-        c = g._attr[n] if g._op[n] == "const" else None
-        cid = self.ids.get(c)
+    def _const_key(self, t, value) -> int:
+        cid = self.ids.get(value)
         if cid is None:
-            cid = self._id(c)
-        return (self._type(g._type[n]) << 32) | cid
+            cid = self._id(value)
+        return (self._type(t) << 32) | cid
+
+    def plan(self, live) -> list[tuple[dict, list]]:
+        """Per wave: {key: (member nodes, their operand tuples)} and the wiring nodes. A
+        node's wave is one more than its operands' deepest (pure wiring adds none); nodes
+        come in ascending (topological) order, so operands are planned before their users.
+        One loop over locals, as it runs once per IR node of a program that may have
+        millions."""
+        g = self.g
+        gop, gtype, gargs, gattr = g._op, g._type, g._args, g._attr
+        ids, sigs, ak, need = self.ids, self.sigs, self.argkey, self.needed
+        akget = ak.__getitem__
+        plain = self.plain_key
+        wave = [0] * len(gop)
+        waves: list[tuple[dict, list]] = []
+        for n in live:
+            op = gop[n]
+            if op == "const":
+                mine = self._const_key(gtype[n], gattr[n])
+            else:
+                t = gtype[n]
+                mine = plain.get(id(t))
+                if mine is None:
+                    mine = self._plain_key(t)
+            ak[n] = mine
+            args = gargs[n]
+            if op == "sum":
+                args = self._sum_terms(n, args)
+            d = 0
+            for a in args:
+                need[a] = 1
+                if wave[a] > d:
+                    d = wave[a]
+            wiring = op in _WIRING
+            if not wiring:
+                d += 1
+            wave[n] = d
+            while len(waves) <= d:
+                waves.append(({}, []))
+            if wiring:
+                waves[d][1].append(n)
+                continue
+            attr = gattr[n]
+            aid = ids.get(attr)
+            if aid is None:
+                aid = self._id(attr)
+            opid = ids.get(op)
+            if opid is None:
+                opid = self._id(op)
+            key = (opid, mine >> 32, aid, *map(akget, args))
+            groups = waves[d][0]
+            grp = groups.get(key)
+            if grp is None:
+                if key not in sigs:
+                    self._sign(key, op, mine >> 32, attr, args)
+                groups[key] = ([n], [args])
+            else:
+                grp[0].append(n)
+                grp[1].append(args)
+        return waves
+
+    def _sum_terms(self, n: int, args) -> tuple:
+        """A sum's operands, zero-extended terms by their inner word: they add only their
+        own bits."""
+        g = self.g
+        gop, gargs, gtype = g._op, g._args, g._type
+        w = gtype[n].width
+        narrower: dict = {}      # id() of an inner type -> whether its terms add their own bits
+        eff = list(args)
+        for i, x in enumerate(args):
+            if gop[x] == "resize":
+                inner = gargs[x][0]
+                it = gtype[inner]
+                own = narrower.get(id(it))
+                if own is None:
+                    own = narrower[id(it)] = not ops.signed(it) and it.width < w
+                if own:
+                    eff[i] = inner
+        return tuple(eff)
+
+    def _sign(self, key, op: str, tid: int, attr, args) -> None:
+        """Make the signature of a new key. A long sum has thousands of operands but few
+        distinct operand keys: each distinct one is looked at once."""
+        g, entries = self.g, self.entries
+        keys = key[3:]
+        for k, a in dict(zip(keys, args)).items():
+            if k not in entries:
+                t = self.canon[k >> 32]
+                c = g.const_value(a)
+                entries[k] = (t, c)
+                self.entry_width[k] = t.width
+                self.entry_hashed[k] = (id(t), c)
+        t = self.canon[tid]
+        sig = _Sig(op, t, attr, tuple(map(entries.__getitem__, keys)))
+        sig.__dict__["h"] = hash((op, id(t), attr,
+                                  tuple(map(self.entry_hashed.__getitem__, keys))))
+        self.sigs[key] = sig
+        self.widths[key] = sum(map(self.entry_width.__getitem__, keys))
 
 
 class _Sig(tuple):
@@ -187,7 +249,7 @@ class _Sig(tuple):
         return tuple.__new__(cls, items)
 
     def __hash__(self):
-        h = self.__dict__.get("h")
+        h = self.__dict__.get("h")     # the planner sets it from its per-operand parts
         if h is None:
             h = self.__dict__["h"] = hash((self[0], id(self[1]), self[2],
                                            tuple([(id(t), c) for t, c in self[3]])))
@@ -200,15 +262,15 @@ class _Sig(tuple):
         return tuple.__ne__(self, other)
 
 
-def _wire(g, n: int, args, words, ports) -> np.ndarray:
-    op, t = g.op(n), g.type(n)
+def _wire(g, n: int, words, ports) -> np.ndarray:
+    op, t, attr = g._op[n], g._type[n], g._attr[n]
     w = t.width
-    attr = g.attr(n)
-    if op == "const":
-        return np.array(W.const_word(attr, w), dtype=np.int64)
     if op == "input":
         port, off = attr
         return ports[port][off:off + w]
+    if op == "const":
+        return np.array(W.const_word(attr, w), dtype=np.int64)
+    args = g._args[n]
     x = words[args[0]]
     if op == "shl":
         return np.array(W.shl(x.tolist(), attr), dtype=np.int64)
