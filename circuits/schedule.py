@@ -245,6 +245,13 @@ def schedule_ready(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = Tr
     return bool(_DISK["on"]) and _disk_has(_disk_name(circuit, key))
 
 
+def layout_ready(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
+                 cap: int | None = None, expand: int | None = None) -> bool:
+    """Whether :func:`layout_stats` left the layout of these parameters in this process:
+    :func:`schedule` then only finishes it (assigns slots, fills the index arrays)."""
+    return ("layout",) + _params(bound, flat, cap, expand) in _CACHE.get(circuit, {})
+
+
 def forget_layouts(circuit: Circuit, keep: dict | None = None) -> None:
     """Drop the layouts :func:`layout_stats` kept for ``circuit`` (their memory is about that
     of a schedule), except the one of the parameters ``keep``."""

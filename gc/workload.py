@@ -14,8 +14,8 @@ import sys
 
 from yaogc.circuits import jit
 from yaogc.circuits.circuit import Circuit
-from yaogc.circuits.schedule import (Schedule, forget_layouts, layout_stats, schedule,
-                                     schedule_ready)
+from yaogc.circuits.schedule import (Schedule, forget_layouts, layout_ready, layout_stats,
+                                     schedule, schedule_ready)
 
 from . import native
 
@@ -24,6 +24,8 @@ LEAST_DATA = {"bound": 1, "flat": False}
 STEP_US, TERM_US = 7.0, 0.0025
 EXPAND_LIMIT = 16
 BUILD_US = 0.4           # building a schedule, per gate of the circuit (measured 0.4-0.5)
+FINISH_SHARE = 0.4       # of which finishing a laid-out schedule (measured 0.36-0.38 on
+# the dot product and hospital_stats, 6.8M and 8.2M gates)
 COMPILED_FACTOR = 5      # the schedule pass runs compiled from jit.SMALL / 5 wires on
 LEAST_DATA_FROM = 512    # from here on data decides (or the two are close): build one
 
@@ -65,17 +67,24 @@ def _numpy_build_extra(circuit: Circuit, params: dict) -> float:
     """What the numpy engine's schedule (``params``) costs to get, beyond the native
     engine's, in microseconds. A schedule at hand (an earlier run kept it on disk) costs
     nothing to build, so a second run keeps the first one's engine instead of building the
-    other schedule."""
-    build = BUILD_US * circuit.n_gates
-    numpy_ready = schedule_ready(circuit, **params)
-    extra = (0.0 if numpy_ready else build) - \
-        (0.0 if schedule_ready(circuit, **LEAST_DATA) else build)
-    if not numpy_ready and "numba" not in sys.modules and jit.ENABLED and \
-            COMPILED_FACTOR * circuit.n_wires >= jit.SMALL:
+    other schedule. A schedule laid out to be priced costs only its finishing: the layout is
+    paid for whichever engine wins, so switching engines must repay building the other
+    schedule whole (on a large circuit garbled once, seconds against tenths)."""
+    extra = _cost_to_get(circuit, params) - _cost_to_get(circuit, LEAST_DATA)
+    if not schedule_ready(circuit, **params) and "numba" not in sys.modules and \
+            jit.ENABLED and COMPILED_FACTOR * circuit.n_wires >= jit.SMALL:
         # building the numpy engine's schedule imports numba too (its passes run compiled
         # on a circuit this large): the native kernels would then load at the warm cost
         extra += 1e6 * (native.LOAD_SECONDS - native.LOAD_WARM_SECONDS)
     return extra
+
+
+def _cost_to_get(circuit: Circuit, params: dict) -> float:
+    """Microseconds until the schedule of ``params`` is at hand in this process."""
+    if schedule_ready(circuit, **params):
+        return 0.0
+    build = BUILD_US * circuit.n_gates
+    return FINISH_SHARE * build if layout_ready(circuit, **params) else build
 
 
 def engine_for(s: Schedule, batch: int, engine: str | None = None) -> str:

@@ -229,6 +229,25 @@ def test_auto_choice_by_workload(bristol_path, monkeypatch):
 
 
 @needs_native
+def test_the_schedule_laid_out_to_price_it_counts_as_paid(bristol_path, monkeypatch):
+    """Choosing an engine lays out the numpy engine's schedule; that work is done whichever
+    engine wins. Where building the native engine's schedule whole costs more than the
+    native engine would save, the laid-out schedule is finished and run, and no second
+    schedule is built; where building costs nothing, the cheaper engine to run wins."""
+    monkeypatch.delenv("YAOGC_ENGINE", raising=False)
+    native.kernels()
+    monkeypatch.setattr(workload, "BUILD_US", 0.0)
+    assert plan_for(read_bristol(bristol_path("sha256.txt")), 1)[0] == "native"
+    # SHA-256: the native engine is estimated about 0.04 s faster than numpy once loaded;
+    # building a 135,073-gate schedule at 1 us a gate costs 0.135 s, finishing 0.054 s
+    monkeypatch.setattr(workload, "BUILD_US", 1.0)
+    c = read_bristol(bristol_path("sha256.txt"))
+    eng, s = plan_for(c, 1)
+    assert eng == "numpy" and (s.bound, s.flat) == (3, True)
+    assert list(cached_schedules(c)) == [(3, True, 12, DEFAULT_EXPAND)]
+
+
+@needs_native
 def test_a_second_run_keeps_the_first_runs_schedule(bristol_path, monkeypatch, tmp_path):
     """With the disk cache on, a run that finds the native engine's schedule kept by an
     earlier run counts building the numpy engine's as a cost: it does not switch engines
