@@ -277,7 +277,7 @@ def adopt_schedules(circuit: Circuit, schedules: dict) -> None:
 
 # --- on disk ---------------------------------------------------------------------------------
 _DISK = {"on": False}
-_DISK_HEADER = b"yaogc-schedule 1 "
+_DISK_HEADER = b"yaogc-schedule 2 "
 
 
 def use_disk_cache(on: bool = True) -> None:
@@ -296,23 +296,31 @@ def _disk_name(circuit: Circuit, key: tuple) -> str:
 
 
 def _disk_store(name: str, s: Schedule) -> None:
+    """Write ``s``: a JSON head, every index array flat (4-byte integers when every slot and
+    wire number fits, as on every circuit the compiler accepts: half the bytes to write,
+    read and hash), and last the SHA-256 of all of it."""
     from . import diskcache
+    ands = [st for st in s.steps if isinstance(st, AndStep)]
+    top = max([s.n_slots] + [int(st.wires[-1]) for st in ands if st.wires.size])
+    dtype = np.int32 if top < 2**31 else np.int64
     meta = {"name": s.name, "n_inputs": s.n_inputs, "bound": s.bound, "flat": s.flat,
             "n_slots": s.n_slots, "n_and": s.n_and, "out": list(s.out_idx.shape),
+            "int": np.dtype(dtype).itemsize,
             "steps": [[int(isinstance(st, AndStep)), st.start, list(st.idx.shape),
                        getattr(st, "offset", 0), getattr(st, "level", 0)] for st in s.steps]}
-    arrays = [np.ascontiguousarray(st.idx, dtype=np.int64).reshape(-1) for st in s.steps]
-    arrays += [np.ascontiguousarray(st.wires, dtype=np.int64) for st in s.steps
-               if isinstance(st, AndStep)]
-    arrays.append(np.ascontiguousarray(s.out_idx, dtype=np.int64).reshape(-1))
     head = json.dumps(meta, separators=(",", ":")).encode()
-    # hashed and written from the arrays as they are: no joined copies of a large schedule
-    views = [memoryview(a).cast("B") for a in arrays]
-    h = hashlib.sha256(head)
-    for v in views:
-        h.update(v)
-    diskcache.write(name, _DISK_HEADER + name.encode() + b"\n",
-                    [h.hexdigest().encode(), len(head).to_bytes(8, "little"), head] + views)
+
+    def parts():
+        # one array converted at a time, hashed as it is written: no copy of the whole
+        # schedule is ever held
+        h = hashlib.sha256(head)
+        yield len(head).to_bytes(8, "little") + head
+        for a in [st.idx for st in s.steps] + [st.wires for st in ands] + [s.out_idx]:
+            v = memoryview(np.ascontiguousarray(a, dtype=dtype).reshape(-1)).cast("B")
+            h.update(v)
+            yield v
+        yield h.hexdigest().encode()
+    diskcache.write(name, _DISK_HEADER + name.encode() + b"\n", parts())
 
 
 def _disk_load(name: str) -> Schedule | None:
@@ -321,15 +329,20 @@ def _disk_load(name: str) -> Schedule | None:
     data = diskcache.read(name, _DISK_HEADER + name.encode() + b"\n")
     if data is None or len(data) < 72:
         return None
-    digest, n = data[:64], int.from_bytes(data[64:72], "little")
-    head, body = data[72:72 + n], memoryview(data)[72 + n:]     # the arrays: not copied
+    n = int.from_bytes(data[:8], "little")
+    if n > len(data) - 72:
+        return None
+    head, body, digest = data[8:8 + n], memoryview(data)[8 + n:-64], data[-64:]
     h = hashlib.sha256(head)
-    h.update(body)
-    if h.hexdigest().encode() != digest or len(body) % 8:
+    h.update(body)      # the arrays: not copied
+    if h.hexdigest().encode() != digest:
         return None
     try:
         meta = json.loads(head)
-        flat_arr = np.frombuffer(body, dtype=np.int64)
+        dtype = {4: np.int32, 8: np.int64}[meta["int"]]
+        if len(body) % meta["int"]:
+            return None
+        flat_arr = np.frombuffer(body, dtype=dtype)
         pos = 0
 
         def take(shape):

@@ -169,11 +169,17 @@ def test_schedules_kept_on_disk(cache, bristol_path):
         for block in g.blocks():
             e.feed(block)
         assert np.array_equal(e.output_colours() ^ g.decoding_bits(), evaluate_bits(c, bits))
+        assert all(st.idx.dtype == np.intp for st in again.steps)
         data = bytearray(entry.read_bytes())
-        data[-9] ^= 1
-        entry.write_bytes(bytes(data))
-        rebuilt = S.schedule(read_bristol(path))
-        assert all(np.array_equal(x.idx, y.idx) for x, y in zip(built.steps, rebuilt.steps))
+        # the last index arrays (the digest follows them), then the digest itself
+        for at in (-100, -9):
+            damaged = bytearray(data)
+            damaged[at] ^= 1
+            entry.write_bytes(bytes(damaged))
+            assert S._disk_load(entry.name) is None
+            rebuilt = S.schedule(read_bristol(path))
+            assert all(np.array_equal(x.idx, y.idx)
+                       for x, y in zip(built.steps, rebuilt.steps))
     finally:
         S.use_disk_cache(False)
 
