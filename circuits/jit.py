@@ -14,9 +14,11 @@ plain Python (the fallback where numba is missing; the tests compare both).
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import os
 import sys
+from pathlib import Path
 
 ENABLED = not os.environ.get("YAOGC_NO_JIT") and importlib.util.find_spec("numba") is not None
 
@@ -87,12 +89,52 @@ def compiled(*modules: str) -> bool:
             continue
         seen.add(name)
         ns = sys.modules[name].__dict__
+        switched = []
         for k, v in list(ns.items()):
             if isinstance(v, _Kernel):
                 ns[k] = v.dispatcher()
+                switched.append(ns[k])
                 # a kernel imported from another module calls that module's kernels
-                todo.append(v.py_func.__module__)
+                _deps.setdefault(name, set()).add(v.py_func.__module__)
+        todo.extend(_deps.get(name, ()))
+        if switched:
+            _drop_stale_cache(name, switched[0])
     return True
+
+
+# per module: the modules whose kernels its kernels call (found when it is first switched)
+_deps: dict[str, set] = {}
+
+
+def _drop_stale_cache(name: str, dispatcher) -> None:
+    """Remove numba's cached machine code of module ``name`` where a module its kernels
+    call (and inline) has changed since it was compiled. numba checks only the stamp of the
+    kernel's own source file, so code cached before an edit of the kernels it inlines would
+    otherwise load as it was. The sources of the module and of everything it calls are
+    hashed into a stamp kept beside the cache; a different stamp drops the entries."""
+    closure, todo = set(), [name]
+    while todo:
+        m = todo.pop()
+        if m not in closure:
+            closure.add(m)
+            todo.extend(_deps.get(m, ()))
+    if closure == {name}:
+        return      # numba's own stamp covers a module that calls no other
+    try:
+        h = hashlib.sha256()
+        for m in sorted(closure):
+            h.update(m.encode() + b"\0" + Path(sys.modules[m].__file__).read_bytes())
+        where = Path(dispatcher._cache._cache_path)
+        base = Path(sys.modules[name].__file__).stem
+        stamp = where / f"{base}.yaogc-deps"
+        if stamp.is_file() and stamp.read_text() == h.hexdigest():
+            return
+        for f in list(where.glob(f"{base}.*.nbi")) + list(where.glob(f"{base}.*.nbc")):
+            f.unlink(missing_ok=True)
+        where.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(h.hexdigest())
+    except (OSError, AttributeError, KeyError, TypeError):
+        pass        # no cache to check (none kept, or kept where it cannot be read)
 
 
 _done: dict[tuple, int] = {}

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yaogc.circuits import Builder, Op, uint
+from yaogc.circuits import Builder, Op, jit, uint
 from yaogc.circuits import words as W
 from yaogc.circuits.evaluate import evaluate
 from yaogc.circuits.heapkernel import heap_gates
@@ -215,6 +215,32 @@ def test_rehash_kernel_and_its_python_fallback_agree():
                          if o == 1 else ref.not_(wires[x]) if o == 2 else o - 3)
         assert fast[0].tolist() == ref._op and fast[1].tolist() == ref._a
         assert fast[3].tolist() == wires
+
+
+@pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed")
+def test_cached_kernels_follow_an_edit_of_the_kernels_they_call(tmp_path):
+    """numba's cache checks only a kernel's own source file; a kernel that calls (and
+    inlines) one of another module must not load as it was compiled before that module
+    changed."""
+    pkg = tmp_path / "kpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    dep = ("from yaogc.circuits.jit import kernel\n\n\n@kernel(inline=True)\n"
+           "def step(x):\n    return x + {k}\n")
+    (pkg / "kuse.py").write_text(
+        "from yaogc.circuits.jit import kernel\nfrom kpkg.kdep import step\n\n\n@kernel\n"
+        "def total(a):\n    s = 0\n    for i in range(a.size):\n        s += step(a[i])\n"
+        "    return s\n")
+    run = ("import numpy as np, kpkg.kuse as u; from yaogc.circuits import jit;"
+           "jit.compiled('kpkg.kuse'); print(u.total(np.arange(3)))")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    for k, want in ((1, 6), (10, 33)):
+        (pkg / "kdep.py").write_text(dep.format(k=k))
+        for _ in range(2):          # compiled, then from the cache
+            out = subprocess.run([sys.executable, "-c", run], env=env, capture_output=True,
+                                 text=True, timeout=300)
+            assert out.returncode == 0, out.stderr
+            assert out.stdout.split() == [str(want)], (k, out.stdout)
 
 
 def test_compile_without_numba_gives_the_same_circuit(tmp_path):
