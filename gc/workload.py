@@ -24,8 +24,8 @@ LEAST_DATA = {"bound": 1, "flat": False}
 STEP_US, TERM_US = 7.0, 0.0025
 EXPAND_LIMIT = 16
 BUILD_US = 0.4           # building a schedule, per gate of the circuit (measured 0.4-0.5)
-FINISH_SHARE = 0.4       # of which finishing a laid-out schedule (measured 0.36-0.38 on
-# the dot product and hospital_stats, 6.8M and 8.2M gates)
+FINISH_SHARE = 0.4       # of which finishing a laid-out schedule (measured 0.36-0.55 on
+# hospital_stats and the dot product, 8.2M and 6.8M gates)
 COMPILED_FACTOR = 5      # the schedule pass runs compiled from jit.SMALL / 5 wires on
 LEAST_DATA_FROM = 512    # from here on data decides (or the two are close): build one
 
