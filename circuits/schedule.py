@@ -181,7 +181,7 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
             got = _finish(lay)
             del lay         # its arrays are free before the schedule is written
             if disk:
-                _disk_store(disk, got)
+                _disk_store(disk, got, circuit.n_gates >= BACKGROUND_GATES)
                 _disk_store_stats(disk, counts)
         per[key] = got
     return got
@@ -295,10 +295,17 @@ def _disk_name(circuit: Circuit, key: tuple) -> str:
     return f"{h.hexdigest()}.ysch"
 
 
-def _disk_store(name: str, s: Schedule) -> None:
+# from this many gates on, a schedule is written to disk on a background thread: garbling
+# starts meanwhile (hospital_stats N=5000 waited a second for its 0.8 GB)
+BACKGROUND_GATES = 1 << 20
+
+
+def _disk_store(name: str, s: Schedule, later: bool = False) -> None:
     """Write ``s``: a JSON head, every index array flat (4-byte integers when every slot and
     wire number fits, as on every circuit the compiler accepts: half the bytes to write,
-    read and hash), and last the SHA-256 of all of it."""
+    read and hash), and last the SHA-256 of all of it. ``later``: on a background thread
+    (:func:`~.diskcache.write_later`; the arrays are read-only, a reader of the entry waits
+    for it, and the process for it at exit)."""
     from . import diskcache
     ands = [st for st in s.steps if isinstance(st, AndStep)]
     top = max([s.n_slots] + [int(st.wires[-1]) for st in ands if st.wires.size])
@@ -320,7 +327,10 @@ def _disk_store(name: str, s: Schedule) -> None:
             h.update(v)
             yield v
         yield h.hexdigest().encode()
-    diskcache.write(name, _DISK_HEADER + name.encode() + b"\n", parts())
+    if later:
+        diskcache.write_later(name, _DISK_HEADER + name.encode() + b"\n", parts)
+    else:
+        diskcache.write(name, _DISK_HEADER + name.encode() + b"\n", parts())
 
 
 def _disk_load(name: str) -> Schedule | None:
@@ -382,6 +392,7 @@ def _disk_store_stats(name: str, stats: dict) -> None:
 
 def _disk_has(name: str) -> bool:
     from . import diskcache
+    diskcache.wait(name)        # an entry this process is still writing counts once written
     return (diskcache.cache_dir() / name).is_file()
 
 

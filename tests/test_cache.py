@@ -184,6 +184,46 @@ def test_schedules_kept_on_disk(cache, bristol_path):
         S.use_disk_cache(False)
 
 
+def background_writes(monkeypatch) -> list[str]:
+    """The names of the cache entries written on a background thread from now on (each is
+    still written)."""
+    from yaogc.circuits import diskcache
+    started = []
+    real = diskcache.write_later
+
+    def spy(name, header, make_parts):
+        started.append(name)
+        real(name, header, make_parts)
+    monkeypatch.setattr(diskcache, "write_later", spy)
+    return started
+
+
+def test_large_schedule_written_in_the_background(cache, bristol_path, monkeypatch):
+    """A large circuit's schedule goes to disk on a background thread; another circuit of
+    the same content finds it (waiting for the write), and reads it back identical."""
+    import numpy as np
+    from yaogc.circuits import diskcache
+    from yaogc.circuits import schedule as S
+    from yaogc.circuits.bristol import read_bristol
+    d, _ = cache
+    path = bristol_path("aes_128.txt")
+    monkeypatch.setattr(S, "BACKGROUND_GATES", 1)
+    started = background_writes(monkeypatch)
+    S.use_disk_cache(True)
+    try:
+        built = S.schedule(read_bristol(path))
+        assert [n for n in started if n.endswith(".ysch")]
+        fresh = read_bristol(path)
+        assert S.schedule_ready(fresh)          # waits for the write
+        again = S.schedule(fresh)
+        assert again is not built
+        assert all(np.array_equal(x.idx, y.idx) for x, y in zip(built.steps, again.steps))
+        diskcache.wait()
+        assert len(sorted(d.glob("*.ysch"))) == 1
+    finally:
+        S.use_disk_cache(False)
+
+
 def test_schedule_counts_kept_on_disk(cache, bristol_path):
     """Beside a schedule on disk, its counts: another process choosing an engine reads them
     without laying out the schedule; a damaged entry is not trusted."""
@@ -242,13 +282,7 @@ def test_large_entry_written_in_the_background(cache, monkeypatch):
     from yaogc.circuits import diskcache
     d, prog = cache
     monkeypatch.setattr(C, "BACKGROUND_GATES", 1)
-    started = []
-    real = diskcache.write_later
-
-    def spy(name, header, make_parts):
-        started.append(name)
-        real(name, header, make_parts)
-    monkeypatch.setattr(diskcache, "write_later", spy)
+    started = background_writes(monkeypatch)
     c1, i1 = compile_cached(prog, {"N": "8"})
     assert started and not i1["cached"]
     c2, i2 = compile_cached(prog, {"N": "8"})     # waits for the write, then reads it
