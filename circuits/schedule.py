@@ -296,7 +296,7 @@ def _disk_name(circuit: Circuit, key: tuple) -> str:
 
 
 # from this many gates on, a schedule is written to disk on a background thread: garbling
-# starts meanwhile (hospital_stats N=5000 waited a second for its 0.8 GB)
+# starts meanwhile (hospital_stats N=1000 writes 161 MB)
 BACKGROUND_GATES = 1 << 20
 
 
