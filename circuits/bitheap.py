@@ -40,9 +40,8 @@ def live_and_count(b: Builder, wires: Sequence[int]) -> int:
     """AND gates that some wire in wires depends on (what remains after dead-code removal):
     one sweep over the builder's gates as arrays, newest first (choosing a construction
     counts scratch circuits of tens of thousands of gates this way, dozens per program)."""
-    op = np.array(b._op, dtype=np.uint8)
-    live = live_mask(op, np.array(b._a, dtype=np.int64), np.array(b._b, dtype=np.int64),
-                     np.asarray(wires, dtype=np.int64))
+    op, a, c = b.gate_arrays()
+    live = live_mask(op, a, c, np.asarray(wires, dtype=np.int64))
     return int(np.count_nonzero(live & (op == int(Op.AND))))
 
 

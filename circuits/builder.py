@@ -170,10 +170,14 @@ class Builder:
         return sum(1 for o in self._op if o == _AND)
 
     # --- finishing -------------------------------------------------------------------------
+    def gate_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(op, a, b) of every wire so far, in builder space (see :func:`assemble`)."""
+        return (np.array(self._op, dtype=np.uint8), np.array(self._a, dtype=np.int64),
+                np.array(self._b, dtype=np.int64))
+
     def build(self) -> Circuit:
-        return assemble(self.name, self.parties, np.array(self._op, dtype=np.uint8),
-                        np.array(self._a, dtype=np.int64), np.array(self._b, dtype=np.int64),
-                        self._inputs, self._outputs)
+        return assemble(self.name, self.parties, *self.gate_arrays(), self._inputs,
+                        self._outputs)
 
 
 def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b: np.ndarray,

@@ -79,6 +79,10 @@ def write(name: str, header: bytes, parts) -> Path | None:
     return d / name
 
 
+# from this many gates on, a circuit's entry (compiled circuit, schedule) is written on a
+# background thread: what comes next (scheduling, garbling) starts meanwhile
+BACKGROUND_GATES = 1 << 20
+
 # entries being written on background threads, by name
 _pending: dict[str, threading.Thread] = {}
 _pending_lock = threading.Lock()

@@ -82,23 +82,23 @@ def compiled(*modules: str) -> bool:
     numba is unavailable or disabled."""
     if not ENABLED:
         return False
-    todo, seen = list(modules), set()
+    todo, seen, switched = list(modules), set(), {}
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         seen.add(name)
         ns = sys.modules[name].__dict__
-        switched = []
         for k, v in list(ns.items()):
             if isinstance(v, _Kernel):
-                ns[k] = v.dispatcher()
-                switched.append(ns[k])
+                ns[k] = switched[name] = v.dispatcher()
                 # a kernel imported from another module calls that module's kernels
                 _deps.setdefault(name, set()).add(v.py_func.__module__)
         todo.extend(_deps.get(name, ()))
-        if switched:
-            _drop_stale_cache(name, switched[0])
+    # once every module reached is known: a stamp covers all a module calls, however deep
+    # (the kernels load their machine code at their first call, after this)
+    for name, dispatcher in switched.items():
+        _drop_stale_cache(name, dispatcher)
     return True
 
 

@@ -180,8 +180,9 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
             counts = _layout_stats(lay) if disk else None   # the schedule's, counted
             got = _finish(lay)
             del lay         # its arrays are free before the schedule is written
-            if disk:
-                _disk_store(disk, got, circuit.n_gates >= BACKGROUND_GATES)
+            if disk:     # a large one on a background thread, as compiled circuits are
+                from . import diskcache
+                _disk_store(disk, got, circuit.n_gates >= diskcache.BACKGROUND_GATES)
                 _disk_store_stats(disk, counts)
         per[key] = got
     return got
@@ -293,11 +294,6 @@ def _disk_name(circuit: Circuit, key: tuple) -> str:
     for part in (diskcache.code_digest("yaogc.circuits"), circuit.content_hash, repr(key)):
         h.update(part.encode() + b"\0")
     return f"{h.hexdigest()}.ysch"
-
-
-# from this many gates on, a schedule is written to disk on a background thread: garbling
-# starts meanwhile (hospital_stats N=1000 writes 161 MB)
-BACKGROUND_GATES = 1 << 20
 
 
 def _disk_store(name: str, s: Schedule, later: bool = False) -> None:

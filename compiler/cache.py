@@ -48,17 +48,13 @@ def load(key: str) -> Circuit | None:
         return None
 
 
-# from this many gates on, an entry is encoded and written on a background thread
-BACKGROUND_GATES = 1 << 20
-
-
 def store(key: str, circuit: Circuit) -> None:
     """Write the entry atomically (a reader never sees half a file). A large circuit's entry
     is written on a background thread (:func:`~yaogc.circuits.diskcache.write_later`), so
     the schedule can be built meanwhile; a circuit the native format cannot hold is not
     cached."""
     header = _HEADER + key.encode() + b"\n"
-    if circuit.n_gates >= BACKGROUND_GATES:
+    if circuit.n_gates >= diskcache.BACKGROUND_GATES:
         diskcache.write_later(f"{key}.yaoc", header, lambda: native_parts(circuit))
         return
     try:

@@ -70,9 +70,10 @@ def _numpy_build_extra(circuit: Circuit, params: dict) -> float:
     other schedule. A schedule laid out to be priced costs only its finishing: the layout is
     paid for whichever engine wins, so switching engines must repay building the other
     schedule whole (on a large circuit garbled once, seconds against tenths)."""
-    extra = _cost_to_get(circuit, params) - _cost_to_get(circuit, LEAST_DATA)
-    if not schedule_ready(circuit, **params) and "numba" not in sys.modules and \
-            jit.ENABLED and COMPILED_FACTOR * circuit.n_wires >= jit.SMALL:
+    numpy_cost = _cost_to_get(circuit, params)
+    extra = numpy_cost - _cost_to_get(circuit, LEAST_DATA)
+    if numpy_cost and "numba" not in sys.modules and jit.ENABLED and \
+            COMPILED_FACTOR * circuit.n_wires >= jit.SMALL:
         # building the numpy engine's schedule imports numba too (its passes run compiled
         # on a circuit this large): the native kernels would then load at the warm cost
         extra += 1e6 * (native.LOAD_SECONDS - native.LOAD_WARM_SECONDS)

@@ -207,7 +207,7 @@ def test_large_schedule_written_in_the_background(cache, bristol_path, monkeypat
     from yaogc.circuits.bristol import read_bristol
     d, _ = cache
     path = bristol_path("aes_128.txt")
-    monkeypatch.setattr(S, "BACKGROUND_GATES", 1)
+    monkeypatch.setattr(diskcache, "BACKGROUND_GATES", 1)
     started = background_writes(monkeypatch)
     S.use_disk_cache(True)
     try:
@@ -281,7 +281,7 @@ def test_large_entry_written_in_the_background(cache, monkeypatch):
     write, so the next compile still finds it, and the process waits for it at exit."""
     from yaogc.circuits import diskcache
     d, prog = cache
-    monkeypatch.setattr(C, "BACKGROUND_GATES", 1)
+    monkeypatch.setattr(diskcache, "BACKGROUND_GATES", 1)
     started = background_writes(monkeypatch)
     c1, i1 = compile_cached(prog, {"N": "8"})
     assert started and not i1["cached"]
@@ -291,8 +291,9 @@ def test_large_entry_written_in_the_background(cache, monkeypatch):
     assert len(entries(d)) == 1
     # a fresh process exits only after its background write is done
     d2 = d.parent / "cache2"
-    code = ("import sys; from yaogc.compiler import cache as C, compile_cached; "
-            "C.BACKGROUND_GATES = 1; compile_cached(sys.argv[1], {'N': '8'})")
+    code = ("import sys; from yaogc.circuits import diskcache; "
+            "from yaogc.compiler import compile_cached; "
+            "diskcache.BACKGROUND_GATES = 1; compile_cached(sys.argv[1], {'N': '8'})")
     subprocess.run([sys.executable, "-c", code, str(prog)], check=True, timeout=120,
                    env={**os.environ, "YAOGC_CACHE_DIR": str(d2)})
     assert len(entries(d2)) == 1
