@@ -23,18 +23,16 @@ not keep its circuit alive).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import freemem, jit
+from . import freemem, jit, schedstore
 from . import schedforms as K
 from .circuit import Circuit, Op
 from .errors import InputError
+from .schedstore import use_disk_cache  # noqa: F401  (the command line's switch)
 
 ZERO_SLOT = 0
 ONE_SLOT = 1
@@ -171,8 +169,8 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
     per = _CACHE.setdefault(circuit, {})
     got = per.get(key)
     if got is None:
-        disk = _disk_name(circuit, key) if _DISK["on"] else None
-        got = _disk_load(disk) if disk else None
+        disk = schedstore.entry_name(circuit, key) if schedstore.enabled() else None
+        got = schedstore.load(disk) if disk else None
         lay = per.pop(("layout",) + key, None)     # done with, however the schedule comes
         if got is None:
             if lay is None:
@@ -180,10 +178,9 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
             counts = _layout_stats(lay) if disk else None   # the schedule's, counted
             got = _finish(lay)
             del lay         # its arrays are free before the schedule is written
-            if disk:     # a large one on a background thread, as compiled circuits are
-                from . import diskcache
-                _disk_store(disk, got, circuit.n_gates >= diskcache.BACKGROUND_GATES)
-                _disk_store_stats(disk, counts)
+            if disk:
+                schedstore.store(disk, got, circuit.n_gates)
+                schedstore.store_counts(disk, counts)
         per[key] = got
     return got
 
@@ -220,19 +217,19 @@ def layout_stats(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True
     if got is not None:
         st = got.cached("size_stats", got.stats)
         return {k: st[k] for k in SIZE_KEYS}
-    disk = _disk_name(circuit, key) if _DISK["on"] else None
+    disk = schedstore.entry_name(circuit, key) if schedstore.enabled() else None
     if disk:
-        st = _disk_load_stats(disk)
+        st = schedstore.load_counts(disk)
         if st is not None:
             return st
-        if _disk_has(disk):       # kept by a version that did not keep its counts
+        if schedstore.has(disk):       # kept by a version that did not keep its counts
             return {k: v for k, v in schedule(circuit, *key).stats().items() if k in SIZE_KEYS}
     lay = per.get(("layout",) + key)
     if lay is None:
         lay = per[("layout",) + key] = _layout(circuit, *key, per)
     st = _layout_stats(lay)
     if disk:    # a later run choosing again reads these, whichever schedule it then builds
-        _disk_store_stats(disk, st)
+        schedstore.store_counts(disk, st)
     return dict(st)
 
 
@@ -243,7 +240,7 @@ def schedule_ready(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = Tr
     key = _params(bound, flat, cap, expand)
     if key in _CACHE.get(circuit, {}):
         return True
-    return bool(_DISK["on"]) and _disk_has(_disk_name(circuit, key))
+    return schedstore.enabled() and schedstore.has(schedstore.entry_name(circuit, key))
 
 
 def layout_ready(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
@@ -274,135 +271,6 @@ def adopt_schedules(circuit: Circuit, schedules: dict) -> None:
     """Take Schedules of ``circuit`` made elsewhere (from :func:`cached_schedules` of the
     same circuit), so this process does not compute them again."""
     _CACHE.setdefault(circuit, {}).update(schedules)
-
-
-# --- on disk ---------------------------------------------------------------------------------
-_DISK = {"on": False}
-_DISK_HEADER = b"yaogc-schedule 2 "
-
-
-def use_disk_cache(on: bool = True) -> None:
-    """Keep schedules in the user's cache directory (:mod:`.diskcache`) too, keyed by the
-    circuit's content hash, the parameters and the code, so a second run of a large program
-    does not schedule it again. Off by default; the command line turns it on."""
-    _DISK["on"] = bool(on)
-
-
-def _disk_name(circuit: Circuit, key: tuple) -> str:
-    from . import diskcache
-    h = hashlib.sha256(b"yaogc schedule\0")
-    for part in (diskcache.code_digest("yaogc.circuits"), circuit.content_hash, repr(key)):
-        h.update(part.encode() + b"\0")
-    return f"{h.hexdigest()}.ysch"
-
-
-def _disk_store(name: str, s: Schedule, later: bool = False) -> None:
-    """Write ``s``: a JSON head, every index array flat (4-byte integers when every slot and
-    wire number fits, as on every circuit the compiler accepts: half the bytes to write,
-    read and hash), and last the SHA-256 of all of it. ``later``: on a background thread
-    (:func:`~.diskcache.write_later`; the arrays are read-only, a reader of the entry waits
-    for it, and the process for it at exit)."""
-    from . import diskcache
-    ands = [st for st in s.steps if isinstance(st, AndStep)]
-    top = max([s.n_slots] + [int(st.wires[-1]) for st in ands if st.wires.size])
-    dtype = np.int32 if top < 2**31 else np.int64
-    meta = {"name": s.name, "n_inputs": s.n_inputs, "bound": s.bound, "flat": s.flat,
-            "n_slots": s.n_slots, "n_and": s.n_and, "out": list(s.out_idx.shape),
-            "int": np.dtype(dtype).itemsize,
-            "steps": [[int(isinstance(st, AndStep)), st.start, list(st.idx.shape),
-                       getattr(st, "offset", 0), getattr(st, "level", 0)] for st in s.steps]}
-    head = json.dumps(meta, separators=(",", ":")).encode()
-
-    def parts():
-        # one array converted at a time, hashed as it is written: no copy of the whole
-        # schedule is ever held
-        h = hashlib.sha256(head)
-        yield len(head).to_bytes(8, "little") + head
-        for a in [st.idx for st in s.steps] + [st.wires for st in ands] + [s.out_idx]:
-            v = memoryview(np.ascontiguousarray(a, dtype=dtype).reshape(-1)).cast("B")
-            h.update(v)
-            yield v
-        yield h.hexdigest().encode()
-    if later:
-        diskcache.write_later(name, _DISK_HEADER + name.encode() + b"\n", parts)
-    else:
-        diskcache.write(name, _DISK_HEADER + name.encode() + b"\n", parts())
-
-
-def _disk_load(name: str) -> Schedule | None:
-    """The schedule of a cache entry, or None if it is absent or does not verify."""
-    from . import diskcache
-    data = diskcache.read(name, _DISK_HEADER + name.encode() + b"\n")
-    if data is None or len(data) < 72:
-        return None
-    n = int.from_bytes(data[:8], "little")
-    if n > len(data) - 72:
-        return None
-    head, body, digest = data[8:8 + n], memoryview(data)[8 + n:-64], data[-64:]
-    h = hashlib.sha256(head)
-    h.update(body)      # the arrays: not copied
-    if h.hexdigest().encode() != digest:
-        return None
-    try:
-        meta = json.loads(head)
-        dtype = {4: np.int32, 8: np.int64}[meta["int"]]
-        if len(body) % meta["int"]:
-            return None
-        flat_arr = np.frombuffer(body, dtype=dtype)
-        pos = 0
-
-        def take(shape):
-            nonlocal pos
-            k = math.prod(shape)
-            a = flat_arr[pos:pos + k].astype(np.intp, copy=False).reshape(shape)
-            a.flags.writeable = False
-            pos += k
-            return a
-        idxs = [take(shape) for _, _, shape, _, _ in meta["steps"]]
-        steps = []
-        for (is_and, start, shape, offset, level), idx in zip(meta["steps"], idxs):
-            if is_and:
-                steps.append(AndStep(start, idx, offset, level, take((shape[2],))))
-            else:
-                steps.append(XorStep(start, idx))
-        out = take(tuple(meta["out"]))
-        if pos != flat_arr.size:
-            return None
-        return Schedule(meta["name"], meta["n_inputs"], meta["bound"], meta["flat"], steps,
-                        out, meta["n_slots"], meta["n_and"])
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-_STATS_HEADER = b"yaogc-schedule-size 1 "
-
-
-def _disk_store_stats(name: str, stats: dict) -> None:
-    """Beside a schedule on disk, its SIZE_KEYS counts: a later process choosing an engine
-    reads these instead of laying out a schedule it may not use."""
-    from . import diskcache
-    body = json.dumps({k: int(stats[k]) for k in SIZE_KEYS}, separators=(",", ":")).encode()
-    digest = hashlib.sha256(body).hexdigest().encode()
-    diskcache.write(name + ".size", _STATS_HEADER + name.encode() + b"\n", [digest, body])
-
-
-def _disk_has(name: str) -> bool:
-    from . import diskcache
-    diskcache.wait(name)        # an entry this process is still writing counts once written
-    return (diskcache.cache_dir() / name).is_file()
-
-
-def _disk_load_stats(name: str) -> dict | None:
-    from . import diskcache
-    data = diskcache.read(name + ".size", _STATS_HEADER + name.encode() + b"\n")
-    if data is None or len(data) < 64 or \
-            hashlib.sha256(data[64:]).hexdigest().encode() != data[:64]:
-        return None
-    try:
-        got = json.loads(data[64:])
-        return {k: int(got[k]) for k in SIZE_KEYS}
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 class _Layout:

@@ -146,6 +146,7 @@ def test_schedules_kept_on_disk(cache, bristol_path):
     object of the same content), and a damaged entry is rebuilt."""
     import numpy as np
     from yaogc.circuits import schedule as S
+    from yaogc.circuits import schedstore
     from yaogc.circuits.bristol import read_bristol
     from yaogc.circuits.evaluate import evaluate_bits
     from yaogc.gc import Evaluator, Garbler
@@ -176,7 +177,7 @@ def test_schedules_kept_on_disk(cache, bristol_path):
             damaged = bytearray(data)
             damaged[at] ^= 1
             entry.write_bytes(bytes(damaged))
-            assert S._disk_load(entry.name) is None
+            assert schedstore.load(entry.name) is None
             rebuilt = S.schedule(read_bristol(path))
             assert all(np.array_equal(x.idx, y.idx)
                        for x, y in zip(built.steps, rebuilt.steps))

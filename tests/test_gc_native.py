@@ -253,9 +253,10 @@ def test_a_second_run_keeps_the_first_runs_schedule(bristol_path, monkeypatch, t
     earlier run counts building the numpy engine's as a cost: it does not switch engines
     (and build another schedule) because this process has not loaded the kernels yet."""
     from yaogc.circuits import schedule as S
+    from yaogc.circuits import schedstore
     monkeypatch.setenv("YAOGC_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("YAOGC_ENGINE", raising=False)
-    monkeypatch.setitem(S._DISK, "on", True)
+    monkeypatch.setitem(schedstore._DISK, "on", True)
     native.kernels()
     assert plan_for(read_bristol(bristol_path("sha256.txt")), 1)[0] == "native"
     kept = sorted(tmp_path.glob("*.ysch"))

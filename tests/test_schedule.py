@@ -16,6 +16,7 @@ from yaogc.circuits.schedule import (FIRST_INPUT_SLOT, ONE_SLOT, SIZE_KEYS, ZERO
                                      XorStep, cached_schedules, forget_layouts, layout_stats,
                                      schedule)
 
+from yaogc.circuits import schedstore
 from yaogc.circuits import schedule as schedule_module
 
 from test_gc_circuits import input_rows, random_circuits
@@ -202,7 +203,7 @@ def test_a_padded_xor_step_is_split_by_definition_length():
 def no_disk_cache(monkeypatch):
     """Schedules in memory only (a command-line test earlier in the process may have turned
     the disk cache on)."""
-    monkeypatch.setitem(schedule_module._DISK, "on", False)
+    monkeypatch.setitem(schedstore._DISK, "on", False)
 
 
 def _layouts(c):
