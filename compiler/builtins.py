@@ -142,7 +142,7 @@ class CallMixin:
             t = uint(v.type.bits.bit_length())
             return Word(self.g.make("popcount", t, (v.node,)), t)
         if isinstance(v, Agg) and isinstance(v.type, ArrayType) and isinstance(v.type.elem, BoolType):
-            t = uint(len(v.items).bit_length())
+            t = uint(len(v).bit_length())
             return Word(self.g.make("popcount", t, tuple(x.node for x in v.items)), t)
         raise self.err(e, f"popcount() takes an integer or a bool array, got {describe(v)}")
 
@@ -156,7 +156,7 @@ class CallMixin:
         self._nargs(e, 1)
         v = self.expr(e.args[0], frame)
         if isinstance(v, Agg):
-            return Pub(len(v.items))
+            return Pub(len(v))
         raise self.err(e, f"len() takes an array or tuple, got {describe(v)}")
 
     def _rotate(self, e, frame, want, left):

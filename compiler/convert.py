@@ -134,5 +134,14 @@ def _retyped(at: ArrayType, first: Value) -> ArrayType:
 def merge(g, c: int, a: Value, b: Value) -> Value:
     """``c ? a : b`` for two values of the same type (a multiplexer per scalar)."""
     if isinstance(a, Agg):
-        return Agg(tuple(merge(g, c, x, y) for x, y in zip(a.items, b.items)), a.type)
+        changed = a.differs(b)
+        if changed is None:
+            return Agg(tuple(merge(g, c, x, y) for x, y in zip(a.items, b.items)), a.type)
+        # one made from the other by a few writes (a secret 'if' that assigned elements):
+        # elsewhere they hold the same values, whose multiplexer is the value itself
+        muxed = [merge(g, c, a.item(i), b.item(i)) for i in changed]
+        out = a
+        for i, m in zip(changed, muxed):
+            out = out.set(i, m)
+        return out
     return Word(g.make("mux", a.type, (c, a.node, b.node)), a.type)

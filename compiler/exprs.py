@@ -442,10 +442,10 @@ class ExprMixin:
         if k is None and not (isinstance(idx, Word) and isinstance(idx.type, IntType)):
             raise self.err(node, f"an index must be an integer, got {describe(idx)}")
         if isinstance(base, Agg):
-            n = len(base.items)
+            n = len(base)
             if k is not None:
                 if 0 <= k < n:
-                    return base.items[k]
+                    return base.item(k)
                 if self.dead or type(idx) is Word:
                     # a typed index is a secret index, whatever the optimizer folds it to:
                     # out of range it reads 0, as a secret index does

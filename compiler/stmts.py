@@ -124,14 +124,15 @@ class StmtMixin:
         if not isinstance(cur, Agg):
             raise self.err(node, f"cannot assign into an element of {describe(cur)}")
         k = self.const_int(i, node, "an index")
-        items = list(cur.items)
         if k is not None:
-            if not 0 <= k < len(items):
+            if not 0 <= k < len(cur):
                 if self.dead or type(i) is Word:
                     return cur      # a typed (secret) index out of range writes nothing
-                raise self.err(node, f"index {k} is out of range for {cur.type} (0..{len(items) - 1})")
-            items[k] = self.update(items[k], rest, new, node, value_node)
-            return Agg(tuple(items), cur.type)
+                raise self.err(node, f"index {k} is out of range for {cur.type} (0..{len(cur) - 1})")
+            # one element replaced in O(1) (Agg.set): a loop writing every record's element
+            # must not copy the array at each write
+            return cur.set(k, self.update(cur.item(k), rest, new, node, value_node))
+        items = cur.items
         if isinstance(cur.type, TupleType):
             raise self.err(node, "a tuple is indexed with a constant")
         if not (isinstance(i, Word) and hasattr(i.type, "signed")):

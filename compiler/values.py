@@ -61,12 +61,128 @@ class Word(_Value):
 
 
 class Agg(_Value):
-    """An array or tuple of values; ``type`` is an ArrayType or TupleType."""
-    __slots__ = ("items", "type")
+    """An array or tuple of values; ``type`` is an ArrayType or TupleType.
+
+    A value like the others, but :meth:`set` (this value with one element replaced) costs
+    O(1) instead of a copy of every element: an unrolled loop that writes ``v[i]`` for each of
+    N records would otherwise cost N^2. It is Baker's persistent array ("Shallow binding
+    makes functional arrays fast", SIGPLAN Notices 1991): the newest version owns a list of
+    the elements, and the version it was made from becomes a diff, (index, old element,
+    newer version). Reading an old version follows its diffs, or lays it out again once they
+    are many (the branches of a secret ``if`` read the version before the ``if``)."""
+    __slots__ = ("type", "_n", "_tup", "_arr", "_diff")
 
     def __init__(self, items: tuple, type: ValueType):
-        self.items = items
         self.type = type
+        self._tup = items if items.__class__ is tuple else tuple(items)
+        self._n = len(self._tup)
+        self._arr = None     # the list this version owns (the newest of its line)
+        self._diff = None    # (index, element, newer version), for an older version
+
+    @classmethod
+    def _owning(cls, arr: list, type: ValueType) -> "Agg":
+        v = cls.__new__(cls)
+        v.type, v._n, v._tup, v._arr, v._diff = type, len(arr), None, arr, None
+        return v
+
+    def _fields(self) -> tuple:
+        return (self.items, self.type)
+
+    def __repr__(self):
+        return f"Agg(items={self.items!r}, type={self.type!r})"
+
+    @property
+    def items(self) -> tuple:
+        """The elements (a tuple, kept once made)."""
+        t = self._tup
+        if t is None:
+            t = self._tup = tuple(self._arr) if self._arr is not None else self._layout()
+        return t
+
+    def __len__(self) -> int:
+        return self._n
+
+    def item(self, k: int):
+        """Element k (0 <= k < len)."""
+        v = self
+        for _ in range(_DIFF_WALK):
+            if v._tup is not None:
+                return v._tup[k]
+            if v._arr is not None:
+                return v._arr[k]
+            i, x, v = v._diff
+            if i == k:
+                return x
+        return self.items[k]
+
+    def set(self, k: int, x) -> "Agg":
+        """This value with element k (0 <= k < len) replaced by x; this one stays as it was."""
+        if self._arr is None and not self._reroot():
+            items = self.items
+            arr = list(items)
+            arr[k] = x
+            newer = Agg._owning(arr, self.type)
+            self._diff = (k, items[k], newer)    # reads use the items; differs() the diff
+            return newer
+        arr = self._arr
+        old = arr[k]
+        arr[k] = x
+        newer = Agg._owning(arr, self.type)
+        self._arr = None
+        self._diff = (k, old, newer)
+        return newer
+
+    def _reroot(self) -> bool:
+        """Make this older version the owner of its line's list by undoing the diffs on the
+        way to the newest one, which become diffs the other way (a branch of a secret ``if``
+        writing the version before it, after the other branch wrote it too); False where
+        that is no cheaper than copying the elements."""
+        chain, v = [], self
+        while v._arr is None:
+            if v._diff is None or len(chain) >= _DIFF_WALK:
+                return False
+            chain.append(v)
+            v = v._diff[2]
+        for older in reversed(chain):
+            i, x, newer = older._diff
+            arr = newer._arr
+            newer._diff = (i, arr[i], older)
+            newer._arr = None
+            arr[i] = x
+            older._arr, older._diff = arr, None
+        return True
+
+    def differs(self, other: "Agg") -> list[int] | None:
+        """The indices where this value and ``other`` may differ, ascending, when one was
+        made from the other by a line of :meth:`set` calls no longer than the array; else
+        None (compare every element)."""
+        for old, new in ((other, self), (self, other)):
+            v, seen = old, set()
+            for _ in range(self._n + 1):
+                if v is new:
+                    return sorted(seen)
+                d = v._diff
+                if d is None:
+                    break
+                seen.add(d[0])
+                v = d[2]
+        return None
+
+    def _layout(self) -> tuple:
+        """The elements of an older version: the newest version's, with the diffs on the
+        way there undone."""
+        chain, v = [], self
+        while v._tup is None and v._arr is None:
+            chain.append(v._diff)
+            v = v._diff[2]
+        out = list(v._tup if v._tup is not None else v._arr)
+        for i, x, _ in reversed(chain):
+            out[i] = x
+        return tuple(out)
+
+
+# diffs an element read follows before laying the version out instead
+_DIFF_WALK = 16
 
 
 Value = Pub | Word | Agg
