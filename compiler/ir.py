@@ -37,26 +37,36 @@ class GateBudget(Exception):
         self.line = self.col = 1
 
 
+# how an operation's gates grow with its width w: (kind, factor); any other operation is
+# linear, 6 w (one dict lookup per node made: the estimate runs for every node of a program)
+_FREE, _LINEAR, _SQUARE, _TERMS, _SHIFTV = range(5)
+_ESTIMATE = {**{op: (_SQUARE, 4) for op in ("mul", "fmul")},
+             **{op: (_SQUARE, 8) for op in ("div", "mod", "fdiv")},
+             "math": (_SQUARE, 24), "sum": (_TERMS, 5), "index": (_TERMS, 3),
+             **{op: (_SHIFTV, 3) for op in ("shlv", "shrv", "rotlv", "rotrv")},
+             **{op: (_FREE, 0) for op in ("const", "input", "shl", "shr", "rotl", "rotr",
+                                          "resize", "reinterp", "bit")}}
+_LINEAR_6 = (_LINEAR, 6)
+
+
 def gate_estimate(op: str, t: ValueType, widths: list[int]) -> int:
     """About how many gates (AND + XOR + NOT) an operation lowers to, from the word
     library's costs: a few per bit for linear operations, a few per bit squared for
     products and quotients."""
-    w = max([t.width] + widths)
-    if op in ("mul", "fmul"):
-        return 4 * w * w
-    if op in ("div", "mod", "fdiv"):
-        return 8 * w * w
-    if op == "math":
-        return 24 * w * w
-    if op == "sum":
-        return 5 * sum(widths)
-    if op == "index":
-        return 3 * sum(widths)
-    if op in ("shlv", "shrv", "rotlv", "rotrv"):
-        return 3 * w * max(1, (w - 1).bit_length())
-    if op in ("const", "input", "shl", "shr", "rotl", "rotr", "resize", "reinterp", "bit"):
+    kind, f = _ESTIMATE.get(op, _LINEAR_6)
+    if kind == _FREE:
         return 0
-    return 6 * w
+    if kind == _TERMS:
+        return f * sum(widths)
+    w = t.width
+    for x in widths:
+        if x > w:
+            w = x
+    if kind == _LINEAR:
+        return f * w
+    if kind == _SQUARE:
+        return f * w * w
+    return f * w * max(1, (w - 1).bit_length())
 
 
 class WordGraph:
@@ -137,7 +147,16 @@ class WordGraph:
         if n >= MAX_NODES:
             raise TooLarge(n)
         if self.gate_limit is not None and args:
-            self.gates += gate_estimate(op, t, [self._type[a].width for a in args])
+            kind, f = _ESTIMATE.get(op, _LINEAR_6)
+            if kind == _LINEAR:         # most nodes: inline, without the widths list
+                w, types = t.width, self._type
+                for a in args:
+                    x = types[a].width
+                    if x > w:
+                        w = x
+                self.gates += f * w
+            elif kind != _FREE:
+                self.gates += gate_estimate(op, t, [self._type[a].width for a in args])
             if self.gates > self.gate_limit:
                 raise GateBudget(self.gates, self.gate_limit)
         self._op.append(op)
