@@ -11,6 +11,7 @@ computed exactly and takes the context's type.
 
 from __future__ import annotations
 
+import operator
 from fractions import Fraction
 
 from yaogc.circuits.types import BOOL, ArrayType, BoolType, FixedType, IntType, TupleType
@@ -22,6 +23,15 @@ from .values import (Agg, Pub, Word, describe, join_numeric, leaves, rebuild,
 
 _ARITH = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod",
           "&": "and", "|": "or", "^": "xor"}
+
+
+# integer operations whose constant form is Python's (division and remainder truncate
+# toward zero, and need checks: they take the general way)
+_PUB_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "&": operator.and_,
+              "|": operator.or_, "^": operator.xor, "<<": operator.lshift,
+              ">>": operator.rshift}
+_PUB_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+                ">": operator.gt, ">=": operator.ge}
 
 
 def _trunc_div(a: int, b: int) -> int:
@@ -98,6 +108,12 @@ class ExprMixin:
 
     # --- dispatch ------------------------------------------------------------------------
     def expr(self, e, frame, want=None):
+        if type(e) is Var:
+            # the commonest expression, which makes no operation: no location to keep
+            v = frame.vars.get(e.name)
+            if v is not None:
+                return v
+            return self.e_Var(e, frame, want)
         # the handler of each node class is looked up once per checker, not per visit
         h = self._expr_handlers.get(type(e))
         if h is None:
@@ -240,8 +256,28 @@ class ExprMixin:
 
     # --- comparisons ---------------------------------------------------------------------------
     def e_Compare(self, e, frame, want):
+        x = self._pub_int(e.left, frame)
+        if x is not None:
+            y = self._pub_int(e.right, frame)
+            if y is not None:
+                return Word(self.g.const(BOOL, int(_PUB_COMPARE[e.op](x, y))), BOOL)
         a, b = self.operands(e.left, e.right, frame, None)
         return self.compare(e.op, a, b, e)
+
+    def _pub_int(self, e, frame) -> int | None:
+        """The integer of a literal or a name holding an untyped integer, else None: the
+        index arithmetic of unrolled loops (``l = i ^ j``, ``if l > i``), computed here
+        without the general typing, which gives the same values."""
+        t = type(e)
+        if t is IntLit:
+            return e.value
+        if t is Var:
+            v = frame.vars.get(e.name)
+            if v is None:
+                v = self.consts.get(e.name)
+            if type(v) is Pub and type(v.value) is int:
+                return v.value
+        return None
 
     def compare(self, op, a, b, node):
         g = self.g
@@ -299,6 +335,13 @@ class ExprMixin:
 
     # --- arithmetic ------------------------------------------------------------------------------
     def e_BinOp(self, e, frame, want):
+        f = _PUB_ARITH.get(e.op)
+        if f is not None:
+            x = self._pub_int(e.left, frame)
+            if x is not None:
+                y = self._pub_int(e.right, frame)
+                if y is not None and (e.op[0] not in "<>" or 0 <= y <= 4096):
+                    return Pub(f(x, y))
         if e.op in ("<<", ">>"):
             # the type of a shift is its left operand's; the amount gives no type
             return self.shift(e.op, self.expr(e.left, frame, want), self.expr(e.right, frame),
