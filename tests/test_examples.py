@@ -137,16 +137,31 @@ def test_hamming():
         assert o["distance"] == sum(x != y for x, y in zip(r["a"], r["b"]))
 
 
-def test_psi_size():
-    rng = np.random.default_rng(7)
+def _id_rows(seed: int) -> list[dict]:
+    """Two registries' 16 distinct IDs each, drawn from a pool of 24 (so some shared)."""
+    rng = np.random.default_rng(seed)
     rows = []
     for _ in range(ROWS):
         pool = [int(x) for x in rng.choice(2**32, 24, replace=False)]
         rows.append({"ids_a": [int(x) for x in rng.choice(pool, 16, replace=False)],
                      "ids_b": [int(x) for x in rng.choice(pool, 16, replace=False)]})
+    return rows
+
+
+def test_psi_size():
+    rows = _id_rows(7)
     _, outs = run("psi_size", rows)
     for r, o in zip(rows, outs):
         assert o["shared"] == len(set(r["ids_a"]) & set(r["ids_b"]))
+
+
+def test_match_flags():
+    rows = _id_rows(17)
+    rows.append({"ids_a": list(range(16)), "ids_b": list(range(16))})
+    c, outs = run("match_flags", rows)
+    assert c.outputs[0].recipients == ("registry_a",)
+    for r, o in zip(rows, outs):
+        assert o["found"] == [x in set(r["ids_b"]) for x in r["ids_a"]]
 
 
 def test_median():
