@@ -24,6 +24,7 @@ from yaogc.circuits.types import BOOL, IntType
 from .check import Elaborated
 from .ir import WordGraph
 from .ranges import ranges
+from .values import int_type
 
 _RING = frozenset(("add", "sub", "mul", "neg", "sum"))
 _SAME = frozenset(("min", "max", "mux"))
@@ -96,7 +97,7 @@ def narrow(e: Elaborated) -> Elaborated:
                     shared = _select_by_existing_compare(new, op, t, *args)
             m[n] = make(op, t, args, sattr[n]) if shared is None else shared
             continue
-        uk = IntType(k, False)
+        uk = int_type(k, False)      # one type object per width (a node each)
         if op in _CMP:
             m[n] = make(op, BOOL, tuple(make("resize", uk, (a,)) for a in args))
             continue

@@ -253,7 +253,8 @@ def lossless(src: ValueType, dst: ValueType) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _int_type(bits: int, signed: bool) -> IntType:
+def int_type(bits: int, signed: bool) -> IntType:
+    """The integer type of these bits, one object per width (passes make a type per node)."""
     return IntType(bits, signed)
 
 
@@ -280,11 +281,11 @@ def join_numeric(types: list[ValueType]) -> ValueType | str:
     uns = [t.bits for t in ints if not t.signed]
     sgn = [t.bits for t in ints if t.signed]
     if not sgn:
-        return _int_type(max(uns), False)
+        return int_type(max(uns), False)
     if not uns:
-        return _int_type(max(sgn), True)
+        return int_type(max(sgn), True)
     if max(sgn) > max(uns):
-        return _int_type(max(sgn), True)
+        return int_type(max(sgn), True)
     return (f"cannot mix unsigned u{max(uns)} and signed i{max(sgn)}: cast one of them "
             f"(e.g. i{max(uns) + 1}(x))")
 
