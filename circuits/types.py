@@ -304,6 +304,46 @@ class FixedType(ValueType):
         return q
 
 
+_WHOLE_ARRAY = 32       # arrays from this length encode their numbers as one numpy array
+
+
+def _raw_values(elem: ValueType, value) -> np.ndarray | None:
+    """The bit patterns of an array's elements as int64, when they are plain numbers of a
+    scalar type of at most 62 bits, all in range: what ``elem._encode_into`` writes for each,
+    computed at once. None where any element needs the per-element way (another kind of
+    value, out of range: that way gives the error, naming the element)."""
+    if type(elem) not in (IntType, FixedType, BoolType) or elem.width > 62:
+        return None
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.dtype.kind not in "biuf" or arr.size == 0:
+        return None
+    if type(elem) is BoolType:
+        if arr.dtype.kind == "f" or not ((arr == 0) | (arr == 1)).all():
+            return None
+        return arr.astype(np.int64)
+    if type(elem) is FixedType:
+        if arr.dtype.kind == "f":
+            if not np.isfinite(arr).all() or np.abs(arr).max() >= 2.0 ** (elem.bits - elem.frac):
+                return None
+            # scaling by a power of two is exact; rint rounds ties to even, as to_raw does
+            raw = np.rint(arr.astype(np.float64) * 2.0 ** elem.frac).astype(np.int64)
+        else:
+            if arr.dtype.kind == "u" and arr.max() >= 2 ** 62 or \
+                    np.abs(arr.astype(np.int64)).max() >= 2 ** (elem.bits - elem.frac):
+                return None
+            raw = arr.astype(np.int64) << elem.frac
+        rt = elem.raw_type
+    else:
+        if arr.dtype.kind == "f":
+            return None
+        if arr.dtype.kind == "u" and arr.max() >= 2 ** 62:
+            return None
+        raw, rt = arr.astype(np.int64), elem
+    if raw.min() < rt.min or raw.max() > rt.max:
+        return None
+    return raw & ((1 << elem.width) - 1)
+
+
 @dataclass(frozen=True, eq=False)
 class ArrayType(ValueType):
     elem: ValueType
@@ -332,6 +372,11 @@ class ArrayType(ValueType):
             raise ValueError_(f"{_where(port)}: expected {self.length} elements for {self.name}, "
                               f"got {len(value)}")
         w = self.elem.width
+        raw = _raw_values(self.elem, value) if self.length >= _WHOLE_ARRAY else None
+        if raw is not None:
+            # tens of thousands of records: one array operation, not a call per element
+            out.reshape(self.length, w)[:] = (raw[:, None] >> np.arange(w)) & 1
+            return
         for i, v in enumerate(value):
             self.elem._encode_into(v, out[i * w:(i + 1) * w], f"{port}[{i}]" if port else None)
 

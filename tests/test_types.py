@@ -29,6 +29,53 @@ def test_int_round_trip_any_width(bits, signed, data):
     assert t.wrap(v + (1 << bits)) == v
 
 
+@st.composite
+def _element_lists(draw):
+    """An element type and 32-80 values for it: in range, at the edges, ties of fixed-point
+    rounding, and sometimes one that is out of range or of the wrong kind."""
+    kind = draw(st.sampled_from(["int", "fix", "bool"]))
+    if kind == "bool":
+        t = BOOL
+        elem = st.one_of(st.booleans(), st.integers(0, 1))
+        wrong = st.sampled_from([2, -1, 0.5, "1"])
+    elif kind == "int":
+        t = IntType(draw(st.integers(1, 64)), draw(st.booleans()))
+        elem = st.one_of(st.integers(t.min, t.max), st.sampled_from([t.min, t.max]))
+        wrong = st.sampled_from([t.max + 1, t.min - 1, 1.0, "3", 2**70])
+    else:
+        bits = draw(st.integers(2, 64))
+        t = FixedType(bits, draw(st.integers(0, bits - 1)))
+        top = 2.0 ** (t.bits - t.frac - 1)
+        step = 2.0 ** -t.frac
+        elem = st.one_of(st.floats(-top, top - step), st.integers(int(-top), int(top - step)),
+                         st.integers(-50, 50).map(lambda k: (k + 0.5) * step))
+        wrong = st.sampled_from([float("nan"), float("inf"), 2 * top + 1, "x"])
+    values = draw(st.lists(elem, min_size=32, max_size=80))
+    if draw(st.integers(0, 4)) == 0:
+        values[draw(st.integers(0, len(values) - 1))] = draw(wrong)
+    return t, values
+
+
+@settings(deadline=None, max_examples=150)
+@given(_element_lists())
+def test_large_arrays_encode_as_element_by_element(case):
+    """Arrays of 32 or more numbers encode as one numpy operation: the same bits as encoding
+    each element, and for a bad element the same error, naming it."""
+    from yaogc.circuits import types
+    elem, values = case
+    t = ArrayType(elem, len(values))
+
+    def outcome(whole_from):
+        types._WHOLE_ARRAY, old = whole_from, types._WHOLE_ARRAY
+        try:
+            return t.encode(values, "v").tolist()
+        except InputError as e:
+            return str(e)
+        finally:
+            types._WHOLE_ARRAY = old
+    assert outcome(32) == outcome(10**9)
+
+
 @settings(deadline=None, max_examples=60)
 @given(st.integers(2, 40), st.data())
 def test_fixed_round_trip(bits, data):
