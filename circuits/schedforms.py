@@ -347,14 +347,66 @@ def _stable_by(key, n_key, src, dst):
         count[b] += 1
 
 
+@kernel(inline=True)
+def _stable_by_pair(lv, sub, n_sub, n_key, dst):
+    """``dst`` = the items stably sorted by ``lv * n_sub + sub`` (below ``n_key``): one
+    counting sort."""
+    count = np.zeros(n_key + 1, dtype=np.int64)
+    for i in range(lv.size):
+        count[lv[i] * n_sub + sub[i] + 1] += 1
+    for k in range(n_key):
+        count[k + 1] += count[k]
+    for i in range(lv.size):
+        b = lv[i] * n_sub + sub[i]
+        dst[count[b]] = i
+        count[b] += 1
+
+
 @kernel
 def order_by_level(lv, sub, n_lv, n_sub, order):
     """``order`` = the stable argsort of ``lv * n_sub + sub`` (both non-negative, below
-    ``n_lv`` and ``n_sub``): by ``sub``, then stably by ``lv``, linear in the items and the
-    two ranges."""
+    ``n_lv`` and ``n_sub``), linear in the items and the two ranges: one counting sort by
+    the pair where its counters are few next to the items (one pass over the items instead
+    of two), else by ``sub``, then stably by ``lv``."""
+    if n_lv * n_sub <= 2 * lv.size + 1024:
+        _stable_by_pair(lv, sub, n_sub, n_lv * n_sub, order)
+        return
     tmp = np.empty(lv.size, dtype=np.int64)
     _stable_by(sub, n_sub, np.arange(lv.size), tmp)
     _stable_by(lv, n_lv, tmp, order)
+
+
+@kernel
+def split_by_bucket(bounds, split, bucket, order, cuts):
+    """Within each step ``split`` marks, its items stably sorted by ``bucket`` (below 64),
+    one step per bucket; other steps stay as they are. Fills ``order`` (the items' new
+    order) and ``cuts`` (the new step bounds); returns the number of bounds. Each step is
+    sorted where it lies, so the pass stays within one step's items at a time."""
+    count = np.zeros(65, dtype=np.int64)
+    nc = 1
+    cuts[0] = 0
+    for si in range(split.size):
+        a0 = bounds[si]
+        a1 = bounds[si + 1]
+        if not split[si]:
+            for j in range(a0, a1):
+                order[j] = j
+            cuts[nc] = a1
+            nc += 1
+            continue
+        count[:] = 0
+        for j in range(a0, a1):
+            count[bucket[j] + 1] += 1
+        for b in range(64):
+            if count[b + 1] > 0:
+                cuts[nc] = a0 + count[b] + count[b + 1]
+                nc += 1
+            count[b + 1] += count[b]
+        for j in range(a0, a1):
+            b = bucket[j]
+            order[a0 + count[b]] = j
+            count[b] += 1
+    return nc
 
 
 @kernel

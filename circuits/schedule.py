@@ -468,14 +468,10 @@ def _split_padded(keys, kinds, ids, mat_len):
     member = np.repeat(split, counts)
     bucket[member] = np.ceil(np.log2(np.maximum(lens[member], 1))).astype(np.int64)
     # within each step (the items are sorted by key already), by bucket
-    group = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
     order = np.empty(keys.size, dtype=np.int64)
-    K.order_by_level(group, bucket, int(counts.size), 64, order)
-    keys, kinds, ids = keys[order], kinds[order], ids[order]
-    full = group * 64 + bucket[order]
-    cut = np.flatnonzero(np.diff(full)) + 1
-    bounds = np.concatenate([[0], cut, [keys.size]]).astype(np.int64)
-    return keys, kinds, ids, bounds
+    cuts = np.empty(keys.size + 1, dtype=np.int64)
+    n_cuts = K.split_by_bucket(bounds, split, bucket, order, cuts)
+    return keys[order], kinds[order], ids[order], cuts[:n_cuts].copy()
 
 
 SPLIT_MIN = 1024

@@ -4,8 +4,11 @@ free neighbours coalesced, so a store of values stays near the number of live on
 Both the Schedule's slot assignment and the plaintext evaluator's level plan hand out one
 contiguous range per step (or group) and give slots back as their last reader has run. Free
 ranges are kept in doubly linked lists by size (every range at least as long as the largest
-request shares the last list, since it fits any request); a segment tree counts the ranges
-of each size, so the smallest size that fits is found in O(log largest request). A request
+request shares the last list, since it fits any request); a segment tree marks the sizes
+whose list is not empty, so the smallest size that fits is found in O(log largest request).
+The tree changes only when a list becomes empty or not, and stops climbing at the first node
+that stays as it was: most frees and takes leave it alone (updating every level of it on
+each of them was most of the time of the Schedule's slot assignment). A request
 takes the most recently freed range of that size, else grows the store at the top; a range
 freed at the top lowers the top. Every operation is O(log largest request).
 
@@ -21,10 +24,12 @@ import numpy as np
 from .jit import kernel
 
 
-# layout of ``buf``: four rows of ``m`` (size of the free range starting at a slot, start of
-# the free range ending at a slot, next and previous range of the same size class), the list
-# heads by size class, then the segment tree
+# layout of ``buf``: four fields per slot, side by side so that one slot's are one cache line
+# (``m`` slots: the size of the free range starting at the slot, the start of the free range
+# ending at it, next and previous range of the same size class), the list heads by size
+# class, then the segment tree
 SIZE_AT, START_AT, NXT, PRV = 0, 1, 2, 3
+FIELDS = 4
 
 
 @kernel
@@ -37,33 +42,45 @@ def arena_new(first, n_max, largest):
     leaves = 1
     while leaves < nb:
         leaves *= 2
-    buf = np.full(4 * m + nb + 2 * leaves, -1, dtype=np.int32)
-    buf[:m] = 0
-    buf[4 * m + nb:] = 0
-    meta = np.empty(7, dtype=np.int64)
+    buf = np.full(FIELDS * m + nb + 2 * leaves, -1, dtype=np.int32)
+    buf[SIZE_AT:FIELDS * m:FIELDS] = 0
+    buf[FIELDS * m + nb:] = 0
+    meta = np.empty(6, dtype=np.int64)
     meta[0] = first       # top: the first slot never handed out
     meta[1] = largest     # the last size class (ranges this long or longer)
     meta[2] = leaves
     meta[3] = first       # peak of top
-    meta[4] = m
-    meta[5] = 4 * m       # list heads
-    meta[6] = 4 * m + nb  # tree
+    meta[4] = FIELDS * m       # list heads
+    meta[5] = FIELDS * m + nb  # tree
     return buf, meta
 
 
 @kernel(inline=True)
-def _tree_add(buf, meta, c, d):
-    t = meta[6]
+def _tree_mark(buf, meta, c):
+    """Size class ``c`` has a free range now: mark it and its ancestors not marked yet."""
+    t = meta[5]
     i = meta[2] + c
-    while i >= 1:
-        buf[t + i] += d
+    while i >= 1 and buf[t + i] == 0:
+        buf[t + i] = 1
         i >>= 1
+
+
+@kernel(inline=True)
+def _tree_unmark(buf, meta, c):
+    """Size class ``c`` has no free range left: unmark it, and each ancestor whose other
+    child is unmarked too."""
+    t = meta[5]
+    i = meta[2] + c
+    buf[t + i] = 0
+    while i > 1 and buf[t + (i ^ 1)] == 0:
+        i >>= 1
+        buf[t + i] = 0
 
 
 @kernel(inline=True)
 def _tree_first(buf, meta, c):
     """The smallest size class >= c holding a free range, or -1."""
-    t = meta[6]
+    t = meta[5]
     leaves = meta[2]
     if c >= leaves:
         return -1
@@ -83,47 +100,46 @@ def _tree_first(buf, meta, c):
 
 @kernel(inline=True)
 def _unlink(buf, meta, s):
-    m = meta[4]
-    size = buf[s]
+    size = buf[FIELDS * s + SIZE_AT]
     c = min(size, meta[1])
-    p = buf[PRV * m + s]
-    q = buf[NXT * m + s]
+    p = buf[FIELDS * s + PRV]
+    q = buf[FIELDS * s + NXT]
     if p >= 0:
-        buf[NXT * m + p] = q
+        buf[FIELDS * p + NXT] = q
     else:
-        buf[meta[5] + c] = q
+        buf[meta[4] + c] = q
     if q >= 0:
-        buf[PRV * m + q] = p
-    buf[s] = 0
-    buf[START_AT * m + s + size] = -1
-    _tree_add(buf, meta, c, -1)
+        buf[FIELDS * q + PRV] = p
+    buf[FIELDS * s + SIZE_AT] = 0
+    buf[FIELDS * (s + size) + START_AT] = -1
+    if p < 0 and q < 0:
+        _tree_unmark(buf, meta, c)
 
 
 @kernel(inline=True)
 def _link(buf, meta, s, size):
-    m = meta[4]
     c = min(size, meta[1])
-    buf[s] = size
-    buf[START_AT * m + s + size] = s
-    q = buf[meta[5] + c]
-    buf[NXT * m + s] = q
-    buf[PRV * m + s] = -1
+    buf[FIELDS * s + SIZE_AT] = size
+    buf[FIELDS * (s + size) + START_AT] = s
+    q = buf[meta[4] + c]
+    buf[FIELDS * s + NXT] = q
+    buf[FIELDS * s + PRV] = -1
     if q >= 0:
-        buf[PRV * m + q] = s
-    buf[meta[5] + c] = s
-    _tree_add(buf, meta, c, 1)
+        buf[FIELDS * q + PRV] = s
+    buf[meta[4] + c] = s
+    if q < 0:
+        _tree_mark(buf, meta, c)
 
 
 @kernel(inline=True)
 def arena_free(buf, meta, s, size):
     """Give back slots ``s .. s+size-1``."""
-    m = meta[4]
     e = s + size
-    after = buf[e]
+    after = buf[FIELDS * e + SIZE_AT]
     if after > 0:                        # a free range right after
         _unlink(buf, meta, e)
         e += after
-    p = buf[START_AT * m + s]
+    p = buf[FIELDS * s + START_AT]
     if p >= 0:                           # a free range right before
         _unlink(buf, meta, p)
         s = p
@@ -140,8 +156,8 @@ def arena_take(buf, meta, want):
         return meta[0]
     c = _tree_first(buf, meta, want)
     if c >= 0:
-        s = buf[meta[5] + c]
-        have = buf[s]
+        s = buf[meta[4] + c]
+        have = buf[FIELDS * s + SIZE_AT]
         _unlink(buf, meta, s)
         if have > want:
             _link(buf, meta, s + want, have - want)
