@@ -376,12 +376,21 @@ def order_by_level(lv, sub, n_lv, n_sub, order):
     _stable_by(lv, n_lv, tmp, order)
 
 
+@kernel(inline=True)
+def _bucket(n):
+    """ceil(log2(max(n, 1))): the power-of-two class of a definition length."""
+    b = 0
+    while (1 << b) < n:
+        b += 1
+    return b
+
+
 @kernel
-def split_by_bucket(bounds, split, bucket, order, cuts):
-    """Within each step ``split`` marks, its items stably sorted by ``bucket`` (below 64),
-    one step per bucket; other steps stay as they are. Fills ``order`` (the items' new
-    order) and ``cuts`` (the new step bounds); returns the number of bounds. Each step is
-    sorted where it lies, so the pass stays within one step's items at a time."""
+def split_by_bucket(bounds, split, lens, keys, kinds, ids, cuts):
+    """Within each step ``split`` marks, its items (``keys``, ``kinds``, ``ids``, in place)
+    stably sorted by the bucket of their length ``lens``, one step per bucket; other steps
+    stay as they are. Fills ``cuts`` with the new step bounds and returns their number.
+    Only the split steps' items move, each within its step."""
     count = np.zeros(65, dtype=np.int64)
     nc = 1
     cuts[0] = 0
@@ -389,22 +398,26 @@ def split_by_bucket(bounds, split, bucket, order, cuts):
         a0 = bounds[si]
         a1 = bounds[si + 1]
         if not split[si]:
-            for j in range(a0, a1):
-                order[j] = j
             cuts[nc] = a1
             nc += 1
             continue
         count[:] = 0
         for j in range(a0, a1):
-            count[bucket[j] + 1] += 1
+            count[_bucket(lens[j]) + 1] += 1
         for b in range(64):
             if count[b + 1] > 0:
                 cuts[nc] = a0 + count[b] + count[b + 1]
                 nc += 1
             count[b + 1] += count[b]
-        for j in range(a0, a1):
-            b = bucket[j]
-            order[a0 + count[b]] = j
+        seg_keys = keys[a0:a1].copy()
+        seg_kinds = kinds[a0:a1].copy()
+        seg_ids = ids[a0:a1].copy()
+        for j in range(a1 - a0):
+            b = _bucket(lens[a0 + j])
+            d = a0 + count[b]
+            keys[d] = seg_keys[j]
+            kinds[d] = seg_kinds[j]
+            ids[d] = seg_ids[j]
             count[b] += 1
     return nc
 

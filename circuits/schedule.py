@@ -449,7 +449,8 @@ def _finish(lay: _Layout) -> Schedule:
 
 
 def _split_padded(keys, kinds, ids, mat_len):
-    """The step bounds of items sorted by step key. An XOR step pads every definition to
+    """The step bounds of items sorted by step key (the arrays are the caller's own and may
+    be reordered in place), and the items. An XOR step pads every definition to
     its longest, so a large step whose padding would more than quadruple its terms is split
     by definition length (powers of two): a few more steps, at most twice the real terms.
     Small steps are left whole (per-step overhead is what one deep instance pays)."""
@@ -464,14 +465,11 @@ def _split_padded(keys, kinds, ids, mat_len):
     split = (kinds[bounds[:-1]] == 1) & (counts >= SPLIT_MIN) & (longest * counts > 4 * total)
     if not split.any():
         return keys, kinds, ids, bounds
-    bucket = np.zeros(keys.size, dtype=np.int64)
-    member = np.repeat(split, counts)
-    bucket[member] = np.ceil(np.log2(np.maximum(lens[member], 1))).astype(np.int64)
-    # within each step (the items are sorted by key already), by bucket
-    order = np.empty(keys.size, dtype=np.int64)
+    # within each step (the items are sorted by key already), by bucket; the arrays are
+    # the caller's own, so the few split steps are reordered where they lie
     cuts = np.empty(keys.size + 1, dtype=np.int64)
-    n_cuts = K.split_by_bucket(bounds, split, bucket, order, cuts)
-    return keys[order], kinds[order], ids[order], cuts[:n_cuts].copy()
+    n_cuts = K.split_by_bucket(bounds, split, lens, keys, kinds, ids, cuts)
+    return keys, kinds, ids, cuts[:n_cuts].copy()
 
 
 SPLIT_MIN = 1024
