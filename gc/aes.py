@@ -97,10 +97,13 @@ class PRG:
 
     def blocks(self, n: int) -> np.ndarray:
         """n fresh pseudo-random 128-bit blocks as (n, 2) uint64."""
-        out = np.zeros((n, 2), dtype=np.uint64)
-        buf = out.view(np.uint8).reshape(-1)
-        self._enc.update_into(buf, buf)
-        return out
+        # the keystream is the encryption of zeros; cryptography 51 refuses an output
+        # buffer that overlaps the input, so the zeros are a buffer of their own, and the
+        # output has the block of spare room update_into asks for
+        zeros = np.zeros(16 * n, dtype=np.uint8)
+        out = np.empty((n + 1, 2), dtype=np.uint64)
+        self._enc.update_into(zeros, out.view(np.uint8).reshape(-1))
+        return out[:n]
 
     def bits(self, n: int) -> np.ndarray:
         """n pseudo-random bits as a uint8 array of 0/1."""

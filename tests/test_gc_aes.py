@@ -43,3 +43,16 @@ def test_prg_seeded_and_fresh():
     bits = PRG(b"\x04" * 16).bits(1001)
     assert bits.shape == (1001,) and set(np.unique(bits)) <= {0, 1}
     assert 400 < int(bits.sum()) < 600
+
+
+def test_prg_blocks_are_the_ctr_keystream_in_order():
+    """blocks() is AES-128-CTR over zeros from counter 0, chunk after chunk, whatever the
+    cryptography release (version 51 refuses the in-place encryption it once used)."""
+    seed = bytes(range(16))
+    enc = Cipher(algorithms.AES(seed), modes.CTR(b"\x00" * 16)).encryptor()
+    want = np.frombuffer(enc.update(bytes(16 * 12)), dtype=np.uint64).reshape(12, 2)
+    p = PRG(seed)
+    got = np.concatenate([p.blocks(1), p.blocks(4), p.blocks(7)])
+    assert np.array_equal(got, want)
+    block = PRG(seed).blocks(3)
+    assert block.flags["C_CONTIGUOUS"] and block.flags["WRITEABLE"] and block.shape == (3, 2)
