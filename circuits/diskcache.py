@@ -13,6 +13,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -88,16 +89,20 @@ _pending: dict[str, threading.Thread] = {}
 _pending_lock = threading.Lock()
 
 
-def write_later(name: str, header: bytes, make_parts) -> None:
+def write_later(name: str, header: bytes, make_parts, then=None) -> None:
     """:func:`write` on a background thread, ``parts = make_parts()`` included, so that
     encoding and writing a large entry overlaps with what the caller does next (scheduling
     the circuit just compiled). The thread is not a daemon: the process waits for it before
-    exiting, and :func:`read` of the same name waits for it first."""
+    exiting, and :func:`read` of the same name waits for it first. ``then()`` runs once the
+    write is over, whether or not it succeeded."""
     def body() -> None:
         try:
             write(name, header, make_parts())
         except Exception:     # best effort, as every cache write
             pass
+        finally:
+            if then is not None:
+                then()
     worker = threading.Thread(target=body, name="yaogc-cache-write")
     with _pending_lock:
         _pending[name] = worker
@@ -114,3 +119,71 @@ def wait(name: str | None = None) -> None:
         with _pending_lock:
             if _pending.get(key) is worker:
                 del _pending[key]
+
+
+class EntryLock:
+    """An advisory lock on one entry (an flock on ``<name>.lock`` beside it), so that two yaogc
+    processes about to build the same entry (the two parties of a run on one machine
+    compiling one program) build it once: the second waits, then reads what the first wrote,
+    instead of competing with it for the same cores. The kernel drops the lock when its
+    holder exits, however it exits; a holder that does not finish within the wait is not
+    waited for any longer (the waiter builds the entry itself). Where file locks are not
+    available (no ``fcntl``) or the cache cannot be written, nothing is locked."""
+
+    def __init__(self, name: str):
+        self.path = cache_dir() / f"{name}.lock"
+        self._fd: int | None = None
+        self._mutex = threading.Lock()
+
+    def acquire(self, wait_s: float, on_wait=None) -> bool:
+        """Hold the lock, waiting up to ``wait_s`` seconds; ``on_wait(pid, seconds)`` is called
+        about once a second while another process holds it (``pid`` as that process wrote
+        it, or None). False when not held (nothing to lock with, or the wait ran out)."""
+        try:
+            import fcntl
+        except ImportError:
+            return False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return False
+        t0 = time.monotonic()
+        told = 0.0
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = time.monotonic() - t0
+                if waited >= wait_s:
+                    os.close(fd)
+                    return False
+                if on_wait is not None and waited - told >= 1.0:
+                    told = waited
+                    on_wait(_holder(fd), waited)
+                time.sleep(0.05)
+            except OSError:
+                os.close(fd)
+                return False
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError:
+            pass
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        """Give the lock back (once; later calls do nothing)."""
+        with self._mutex:
+            fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)        # closing the descriptor drops the flock
+
+
+def _holder(fd: int) -> int | None:
+    try:
+        return int(os.pread(fd, 16, 0).decode() or "x")
+    except (OSError, ValueError):
+        return None

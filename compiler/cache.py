@@ -48,19 +48,27 @@ def load(key: str) -> Circuit | None:
         return None
 
 
-def store(key: str, circuit: Circuit) -> None:
+def store(key: str, circuit: Circuit, then=None) -> None:
     """Write the entry atomically (a reader never sees half a file). A large circuit's entry
     is written on a background thread (:func:`~yaogc.circuits.diskcache.write_later`), so
     the schedule can be built meanwhile; a circuit the native format cannot hold is not
-    cached."""
+    cached. ``then()`` runs once the entry is written (or could not be)."""
     header = _HEADER + key.encode() + b"\n"
     if circuit.n_gates >= diskcache.BACKGROUND_GATES:
-        diskcache.write_later(f"{key}.yaoc", header, lambda: native_parts(circuit))
+        diskcache.write_later(f"{key}.yaoc", header, lambda: native_parts(circuit), then)
         return
     try:
         diskcache.write(f"{key}.yaoc", header, native_parts(circuit))
     except InputError:
         pass
+    finally:
+        if then is not None:
+            then()
+
+
+def lock(key: str) -> diskcache.EntryLock:
+    """The lock two processes compiling the same program take (see EntryLock)."""
+    return diskcache.EntryLock(f"{key}.yaoc")
 
 
 def store_warnings(key: str, warnings) -> None:

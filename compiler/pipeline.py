@@ -17,7 +17,8 @@ from yaogc.circuits.circuit import Circuit
 
 from yaogc.circuits.templates import TooLarge
 
-from .cache import cache_key, load as cache_load, load_warnings, store as cache_store, store_warnings
+from .cache import (cache_key, load as cache_load, load_warnings, lock as cache_lock,
+                    store as cache_store, store_warnings)
 from .check import Checker, Elaborated
 from .checked import add_overflow_output
 from .imports import imports_digest
@@ -201,7 +202,9 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
                    checked: bool = False) -> tuple[Circuit, dict]:
     """``compile_file`` through the compiled-circuit cache (:mod:`.cache`): the circuit, and
     ``{"compile_s": seconds, "cached": bool, "warnings": [RangeWarning, ...]}`` (the
-    warnings are kept with the cached circuit; ``strict`` makes the first an error)."""
+    warnings are kept with the cached circuit; ``strict`` makes the first an error), with
+    ``"waited": True`` when another process was compiling the same program and this one
+    read its circuit when it was done (:class:`~yaogc.circuits.diskcache.EntryLock`)."""
     t0 = time.perf_counter()
     p = Path(path)
     try:
@@ -212,23 +215,68 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
     mode = {"!checked": "1"} if checked else {}     # not a name: no -D can clash with it
     key = cache_key(raw + imports_digest(raw.decode("utf-8", "replace"), str(p)), str(p),
                     {**_check_defines(defines), **mode}) if use_cache else None
+    lock = None
     if key is not None:
-        got = cache_load(key)
-        warnings = load_warnings(key) if got is not None else None
-        if got is not None and warnings is not None and \
-                (max_gates is None or got.n_gates <= max_gates):
-            if strict and warnings:
-                raise strict_error(warnings)
-            got.warnings = warnings
-            return got, {"compile_s": time.perf_counter() - t0, "cached": True,
-                         "warnings": warnings}
-    circuit = compile_source(decode_text(raw, str(p)), str(p), defines, progress,
-                             max_gates=max_gates, strict=strict, checked=checked)
+        got = _from_cache(key, max_gates, strict, t0)
+        if got is not None:
+            return got
+        # the same program may be compiling in another process right now (the other party
+        # of a run on this machine): wait for it and read its circuit rather than compile
+        # it a second time on the same cores
+        lock = cache_lock(key)
+        if lock.acquire(LOCK_WAIT_S, _waiting_report(progress, t0)):
+            try:
+                got = _from_cache(key, max_gates, strict, t0)
+            except BaseException:       # --strict and a cached warning
+                lock.release()
+                raise
+            if got is not None:
+                lock.release()
+                got[1]["waited"] = True     # compiled by the process it waited for
+                return got
+    try:
+        circuit = compile_source(decode_text(raw, str(p)), str(p), defines, progress,
+                                 max_gates=max_gates, strict=strict, checked=checked)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     if key is not None:
-        cache_store(key, circuit)
+        # the warnings first: a waiting process reads both once the lock is released,
+        # which is when the circuit's entry is on disk
         store_warnings(key, circuit.warnings)
+        cache_store(key, circuit, then=lock.release)
     return circuit, {"compile_s": time.perf_counter() - t0, "cached": False,
                      "warnings": circuit.warnings}
+
+
+# how long a compile waits for another process compiling the same program before compiling
+# it too (a program of tens of millions of gates compiles in about a minute)
+LOCK_WAIT_S = 600.0
+
+
+def _from_cache(key: str, max_gates, strict: bool, t0: float):
+    """(circuit, info) from the cache entry of ``key``, or None."""
+    got = cache_load(key)
+    warnings = load_warnings(key) if got is not None else None
+    if got is None or warnings is None or (max_gates is not None and got.n_gates > max_gates):
+        return None
+    if strict and warnings:
+        raise strict_error(warnings)
+    got.warnings = warnings
+    return got, {"compile_s": time.perf_counter() - t0, "cached": True, "warnings": warnings}
+
+
+def _waiting_report(progress, t0: float):
+    """The lock's ``on_wait``: a progress line naming the process that compiles."""
+    if progress is None:
+        return None
+
+    def report(pid, _waited) -> None:
+        who = f"process {pid}" if pid else "another process"
+        progress(f"waiting for {who}, which compiles the same program", 0,
+                 time.perf_counter() - t0)
+    return report
 
 
 def parse_defines(items) -> dict[str, str]:

@@ -34,7 +34,8 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
              strict: bool = False, checked: bool = False):
     """A Circuit from a program (.yao, compiled through the cache unless ``use_cache`` is
     False), a native circuit or a Bristol Fashion file. ``info`` receives
-    ``compile_seconds`` and ``cached``; long compiles report their phases on stderr unless
+    ``compile_seconds``, ``cached`` and ``waited`` (another process compiled it meanwhile);
+    long compiles report their phases on stderr unless
     ``quiet``. A program's range warnings are in ``circuit.warnings`` (the command prints
     them when it is done); ``strict`` makes them errors."""
     import time
@@ -58,16 +59,18 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
                                       progress=None if quiet else phase_report(p.name),
                                       max_gates=max_gates, strict=strict, checked=checked)
         cached = got["cached"]
+        waited = got.get("waited", False)
     else:
         if defines:
             raise UsageError(f"{path}: -D applies to programs (.yao) only")
         if checked:
             raise UsageError(f"{path}: --checked applies to programs (.yao) only")
         from yaogc.circuits.bristol import load_circuit
-        circuit, cached = load_circuit(str(p)), False
+        circuit, cached, waited = load_circuit(str(p)), False, False
     if info is not None:
         info["compile_seconds"] = round(time.perf_counter() - t0, 6)
         info["cached"] = cached
+        info["waited"] = waited
     return circuit
 
 

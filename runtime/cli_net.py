@@ -84,7 +84,8 @@ def stats_line(st: dict) -> str:
     """The run summary: every phase the user waited for, each with its own time."""
     before = ""
     if "compile_seconds" in st:
-        how = " (cached)" if st.get("compile_cached") else ""
+        how = " (compiled by another process)" if st.get("compile_waited") else \
+            " (cached)" if st.get("compile_cached") else ""
         before = f"compile {_secs(st['compile_seconds'])}{how}, "
     if "schedule_seconds" in st:
         before += f"schedule {_secs(st['schedule_seconds'])}, "
@@ -177,6 +178,7 @@ def report(args, circuit, party: str, role: str, res, compiled: dict, mapped, su
     from .cli import EXIT_OK
     res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
     res.stats["compile_cached"] = compiled.get("cached", False)
+    res.stats["compile_waited"] = compiled.get("waited", False)
     from yaogc.compiler.cli import overflowed, print_warnings, withhold
     if overflowed(res.outputs or []):
         return withhold(circuit)

@@ -3,6 +3,7 @@ and gives the byte-identical circuit; --no-cache neither reads nor writes; corru
 and foreign entries are ignored and rebuilt; other -D values are other entries. Also the
 early, named failure of a program too large for memory."""
 
+import json
 import os
 import subprocess
 import sys
@@ -45,6 +46,46 @@ def test_second_compile_reads_the_cache(cache):
     assert c2.content_hash == c1.content_hash == compile_file(prog, {"N": "8"}).content_hash
     c3, i3 = compile_cached(prog, {"N": "9"})
     assert not i3["cached"] and len(entries(d)) == 2 and c3.content_hash != c1.content_hash
+
+
+def test_two_processes_compiling_one_program_compile_it_once(cache):
+    """The two parties of a run on one machine start compiling the same program together:
+    one compiles, the other waits for that entry and reads it, instead of both compiling on
+    the same cores."""
+    d, prog = cache
+    code = ("import json, sys\n"
+            "from yaogc.compiler import compile_cached\n"
+            "c, i = compile_cached(sys.argv[1], {'N': '6000'})\n"
+            "print(json.dumps([i['cached'], c.content_hash]))\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(prog)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    got = [json.loads(o[0].strip().splitlines()[-1]) for o in outs]
+    assert sorted(cached for cached, _ in got) == [False, True]
+    assert got[0][1] == got[1][1]
+    assert len(entries(d)) == 1
+
+
+def test_a_lock_held_too_long_is_not_waited_for(cache, monkeypatch):
+    """A process holding the entry's lock past the wait (stopped, say) does not hold up the
+    compile: after the wait it compiles by itself."""
+    from yaogc.compiler import pipeline
+    d, prog = cache
+    monkeypatch.setattr(pipeline, "LOCK_WAIT_S", 0.3)
+    holder = []
+    real = C.lock
+
+    def lock_taken_elsewhere(key):
+        other = real(key)
+        assert other.acquire(1.0)         # as another process would hold it
+        holder.append(other)
+        return real(key)
+    monkeypatch.setattr(pipeline, "cache_lock", lock_taken_elsewhere)
+    c, info = compile_cached(prog, {"N": "8"})
+    assert not info["cached"] and c.n_gates > 0
+    holder[0].release()
+    assert compile_cached(prog, {"N": "8"})[1]["cached"]
 
 
 def test_no_cache_neither_reads_nor_writes(cache):
@@ -192,9 +233,9 @@ def background_writes(monkeypatch) -> list[str]:
     started = []
     real = diskcache.write_later
 
-    def spy(name, header, make_parts):
+    def spy(name, header, make_parts, then=None):
         started.append(name)
-        real(name, header, make_parts)
+        real(name, header, make_parts, then)
     monkeypatch.setattr(diskcache, "write_later", spy)
     return started
 

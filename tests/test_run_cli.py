@@ -232,3 +232,44 @@ def test_engine_flag_refuses_an_unknown_engine(bristol_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert "--engine" in r.stderr and "gpu" in r.stderr
+
+
+def test_two_parties_on_one_machine_compile_the_program_once(tmp_path):
+    """Both parties of a run started together on one machine: one compiles the program, the
+    other waits for it and reads its circuit, and its summary says so."""
+    import socket
+    prog = os.path.join(os.path.dirname(__file__), "..", "examples", "count_above.yao")
+    env = {**os.environ, "YAOGC_CACHE_DIR": str(tmp_path / "cache")}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    n = 6000
+    a, b = [i % 500 for i in range(n)], [(7 * i) % 500 for i in range(n)]
+    (tmp_path / "a.json").write_text(json.dumps({"a": a, "threshold": 250}))
+    (tmp_path / "b.json").write_text(json.dumps({"b": b}))
+    common = ["run", prog, "-D", f"N={n}", "--json"]
+    lp = subprocess.Popen(CLI + common + ["--as", "lab_a", "--inputs", str(tmp_path / "a.json"),
+                                          "--listen", f"127.0.0.1:{port}"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    cp = subprocess.Popen(CLI + common + ["--as", "lab_b", "--inputs", str(tmp_path / "b.json"),
+                                          "--connect", f"127.0.0.1:{port}"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    results = [finish(p, 300) for p in (lp, cp)]
+    assert all(rc == 0 for rc, _, _ in results), [err for _, _, err in results]
+    runs = [json.loads(out) for _, out, _ in results]
+    want = sum(x > 250 for x in a) + sum(x > 250 for x in b)
+    assert all(r["outputs"]["count"] == want for r in runs)
+    stats = sorted((r["stats"]["compile_cached"], r["stats"]["compile_waited"]) for r in runs)
+    assert stats == [(False, False), (True, True)]
+
+
+@pytest.mark.parametrize("cached, waited, said", [(False, False, "compile 2.50 s, "),
+                                                  (True, False, "compile 2.50 s (cached), "),
+                                                  (True, True, "compile 2.50 s (compiled by "
+                                                               "another process), ")])
+def test_summary_says_where_the_circuit_came_from(cached, waited, said):
+    from yaogc.runtime.cli_net import stats_line
+    st = {"and_gates": 10, "bytes_sent": 1, "bytes_received": 2, "setup_seconds": 0.1,
+          "ot_seconds": 0.05, "gc_seconds": 0.2, "total_seconds": 0.3, "compile_seconds": 2.5,
+          "compile_cached": cached, "compile_waited": waited}
+    assert said in stats_line(st)
