@@ -117,8 +117,7 @@ def assign_parties(circuit: Circuit, party_of: Mapping[str, str], roles: Roles) 
 
 
 def circuit_hash(circuit: Circuit) -> str:
-    from yaogc.circuits.native import content_hash
-    return content_hash(circuit)
+    return circuit.content_hash     # computed once per circuit (the schedule's cache uses it)
 
 
 def describe(circuit: Circuit, roles: Roles, role: str, batch: int | None,
