@@ -347,32 +347,18 @@ def _stable_by(key, n_key, src, dst):
         count[b] += 1
 
 
-@kernel(inline=True)
-def _stable_by_pair(lv, sub, n_sub, n_key, dst):
-    """``dst`` = the items stably sorted by ``lv * n_sub + sub`` (below ``n_key``): one
-    counting sort."""
-    count = np.zeros(n_key + 1, dtype=np.int64)
-    for i in range(lv.size):
-        count[lv[i] * n_sub + sub[i] + 1] += 1
-    for k in range(n_key):
-        count[k + 1] += count[k]
-    for i in range(lv.size):
-        b = lv[i] * n_sub + sub[i]
-        dst[count[b]] = i
-        count[b] += 1
-
-
 @kernel
 def order_by_level(lv, sub, n_lv, n_sub, order):
     """``order`` = the stable argsort of ``lv * n_sub + sub`` (both non-negative, below
     ``n_lv`` and ``n_sub``), linear in the items and the two ranges: one counting sort by
     the pair where its counters are few next to the items (one pass over the items instead
     of two), else by ``sub``, then stably by ``lv``."""
+    items = np.arange(lv.size)
     if n_lv * n_sub <= 2 * lv.size + 1024:
-        _stable_by_pair(lv, sub, n_sub, n_lv * n_sub, order)
+        _stable_by(lv * n_sub + sub, n_lv * n_sub, items, order)
         return
     tmp = np.empty(lv.size, dtype=np.int64)
-    _stable_by(sub, n_sub, np.arange(lv.size), tmp)
+    _stable_by(sub, n_sub, items, tmp)
     _stable_by(lv, n_lv, tmp, order)
 
 

@@ -315,7 +315,8 @@ def _raw_values(elem: ValueType, value) -> np.ndarray | None:
     if type(elem) not in (IntType, FixedType, BoolType) or elem.width > 62:
         return None
     arr = np.asarray(value)
-    if arr.ndim != 1 or arr.dtype.kind not in "biuf" or arr.size == 0:
+    if arr.ndim != 1 or arr.dtype.kind not in "biuf" or arr.size == 0 or \
+            (arr.dtype.kind == "u" and arr.max() >= 2 ** 62):
         return None
     if type(elem) is BoolType:
         if arr.dtype.kind == "f" or not ((arr == 0) | (arr == 1)).all():
@@ -328,15 +329,12 @@ def _raw_values(elem: ValueType, value) -> np.ndarray | None:
             # scaling by a power of two is exact; rint rounds ties to even, as to_raw does
             raw = np.rint(arr.astype(np.float64) * 2.0 ** elem.frac).astype(np.int64)
         else:
-            if arr.dtype.kind == "u" and arr.max() >= 2 ** 62 or \
-                    np.abs(arr.astype(np.int64)).max() >= 2 ** (elem.bits - elem.frac):
+            if np.abs(arr.astype(np.int64)).max() >= 2 ** (elem.bits - elem.frac):
                 return None
             raw = arr.astype(np.int64) << elem.frac
         rt = elem.raw_type
     else:
         if arr.dtype.kind == "f":
-            return None
-        if arr.dtype.kind == "u" and arr.max() >= 2 ** 62:
             return None
         raw, rt = arr.astype(np.int64), elem
     if raw.min() < rt.min or raw.max() > rt.max:
