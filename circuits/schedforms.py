@@ -69,42 +69,44 @@ def _symdiff(x, x0, nx, y, y0, ny, out):
     return k
 
 
-@kernel
-def _grow(buf, need):
-    cap = buf.size
-    while cap < need:
-        cap *= 2
-    out = np.empty(cap, dtype=buf.dtype)
-    out[:buf.size] = buf
-    return out
+@kernel(inline=True)
+def forms_margin(cap, expand):
+    """Terms one gate can add to either buffer of :func:`forms` at most (a form before its
+    materialization is at most two forms of ``cap`` terms; an expansion is kept only while
+    within ``expand``), and the scratch each of its rows needs, with room for the expansion's
+    two operands."""
+    return max(2 * cap, expand) + 1
 
 
 @kernel
 def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
-          fbuf, fstart, flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands):
+          fbuf, fstart, flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands, state):
     """Forward pass: every live wire's form (its terms ``fbuf[fstart:fstart+flen]``, written
     once and shared by NOT and pass-through ANDs; constant bit fc), wire-level constant
     (const, -1 for none), AND-depth; materialized XOR wires get their definition in mbuf
     (mat_start/mat_len; mat_len -1 for other wires) and their level in blevel; AND gates
-    that remain are listed in ands. Returns (fbuf, mbuf, terms used in mbuf, number of
-    ands)."""
-    n_w = n_in + op.size
-    scratch = np.empty(max(64, 4 * cap), dtype=np.int32)
-    scratch2 = np.empty(max(64, 4 * cap), dtype=np.int32)
-    scratch3 = np.empty(max(64, 4 * cap), dtype=np.int32)
-    orig = np.empty(max(64, 4 * cap), dtype=np.int32)   # a form before its expansion
+    that remain are listed in ands. The input wires' forms are the caller's (themselves).
+
+    ``state`` is (next gate, terms used in fbuf, in mbuf, ANDs listed). The pass stops before
+    a gate that might not fit in fbuf or mbuf (:func:`forms_margin`) and returns False; the
+    caller grows them and calls again. True when every gate is done. No array is assigned
+    anew here, nor grown: numba then counts references to the arrays at every use, which
+    cost more than half the pass."""
+    margin = forms_margin(cap, expand)
+    scratch = np.empty(4 * margin, dtype=np.int32)    # two rows: a form and its expansion
+    scratch2 = np.empty(2 * margin, dtype=np.int32)
+    orig = np.empty(margin, dtype=np.int32)   # a form before its expansion
     one = np.empty(1, dtype=np.int32)
-    mpos = 0
-    fpos = 0
-    na = 0
-    if fbuf.size < n_in + 1:
-        fbuf = _grow(fbuf, n_in + 1)
-    for w in range(n_in):
-        fbuf[fpos] = w
-        fstart[w] = fpos
-        fpos += 1
-        flen[w] = 1
-    for k in range(op.size):
+    fpos = state[1]
+    mpos = state[2]
+    na = state[3]
+    for k in range(state[0], op.size):
+        if fpos + margin > fbuf.size or mpos + margin > mbuf.size:
+            state[0] = k
+            state[1] = fpos
+            state[2] = mpos
+            state[3] = na
+            return False
         w = n_in + k
         if not live[w]:
             continue
@@ -123,8 +125,6 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 fc[w] = v
                 flen[w] = 0
                 continue
-            if scratch.size < flen[a] + flen[b]:
-                scratch = _grow(scratch, flen[a] + flen[b])
             n = _symdiff(fbuf, fstart[a], flen[a], fbuf, fstart[b], flen[b], scratch)
             fc[w] = fc[a] ^ fc[b]
             if n > bound and (fan[w] > 1 or n > cap):
@@ -136,8 +136,6 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 if flat:
                     # few XOR steps per level: expand the wires materialized at this level
                     # while the form stays within the expansion limit (ascending order)
-                    if orig.size < n:
-                        orig = _grow(orig, n)
                     n0 = n
                     for i in range(n0):
                         orig[i] = scratch[i]
@@ -146,19 +144,12 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                         if mat_len[t] >= 0 and blevel[t] == lv:
                             s0 = mat_start[t]
                             m = mat_len[t]
-                            need = n + m + 1
-                            if scratch2.size < need:
-                                scratch2 = _grow(scratch2, need)
-                            if scratch3.size < need:
-                                scratch3 = _grow(scratch3, need)
                             n2 = _symdiff(scratch, 0, n, mbuf, s0, m, scratch2)
                             one[0] = t
-                            n3 = _symdiff(scratch2, 0, n2, one, 0, 1, scratch3)
+                            n3 = _symdiff(scratch2, 0, n2, one, 0, 1, scratch[2 * margin:])
                             if n3 <= expand:
-                                scratch, scratch3 = scratch3, scratch
+                                scratch[:n3] = scratch[2 * margin:2 * margin + n3]
                                 n = n3
-                if mpos + n > mbuf.size:
-                    mbuf = _grow(mbuf, mpos + n)
                 mbuf[mpos:mpos + n] = scratch[:n]
                 mat_start[w] = mpos
                 mat_len[w] = n
@@ -166,8 +157,6 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 blevel[w] = lv
                 n = 1
                 scratch[0] = w
-            if fpos + n > fbuf.size:
-                fbuf = _grow(fbuf, fpos + n)
             for i in range(n):
                 fbuf[fpos + i] = scratch[i]
             fstart[w] = fpos
@@ -202,8 +191,6 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 blevel[w] = lv
                 ands[na] = w
                 na += 1
-                if fpos + 1 > fbuf.size:
-                    fbuf = _grow(fbuf, fpos + 1)
                 fbuf[fpos] = w
                 fstart[w] = fpos
                 flen[w] = 1
@@ -223,14 +210,19 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
             const[w] = v
             fc[w] = v
             flen[w] = 0
-    return fbuf, mbuf, mpos, na
+    state[0] = op.size
+    state[1] = fpos
+    state[2] = mpos
+    state[3] = na
+    return True
 
 
 @kernel
-def needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need):
+def needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need, stack):
     """Mark the materialized wires some root's form reads, directly or through other
-    definitions."""
-    stack = np.empty(1024, dtype=np.int64)
+    definitions. ``stack`` holds one entry per wire (each is pushed once, when marked); it
+    is the caller's, so no array is assigned anew here (numba would then count references
+    at every use)."""
     sp = 0
     for i in range(roots.size):
         r = roots[i]
@@ -239,8 +231,6 @@ def needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need):
             t = fbuf[f0 + j]
             if mat_len[t] >= 0 and not need[t]:
                 need[t] = True
-                if sp >= stack.size:
-                    stack = _grow(stack, sp + 1)
                 stack[sp] = t
                 sp += 1
     while sp > 0:
@@ -251,8 +241,6 @@ def needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need):
             u = mbuf[s0 + j]
             if mat_len[u] >= 0 and not need[u]:
                 need[u] = True
-                if sp >= stack.size:
-                    stack = _grow(stack, sp + 1)
                 stack[sp] = u
                 sp += 1
 

@@ -313,11 +313,21 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     mat_start = np.zeros(n_w, dtype=np.int64)
     mat_len = np.full(n_w, -1, dtype=np.int32)
     ands = np.empty(n_w, dtype=np.int32)
-    # forms are appended to one buffer (about two terms per wire; it grows when needed)
-    fbuf, mbuf, mused, n_and = K.forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
-                                       np.empty(2 * n_w + 16, dtype=np.int32), fstart, flen,
-                                       fc, const, level, blevel, mat_start, mat_len,
-                                       np.empty(max(1024, n_w // 4), dtype=np.int32), ands)
+    # forms are appended to one buffer, definitions to another; when one might not do for
+    # the next gate, the pass stops and it grows here
+    fbuf, mbuf = _forms_buffers(n_in, n_w, cap)
+    fbuf[:n_in] = np.arange(n_in, dtype=np.int32)
+    fstart[:n_in] = np.arange(n_in)
+    flen[:n_in] = 1
+    state = np.array([0, n_in, 0, 0], dtype=np.int64)
+    while not K.forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand, fbuf, fstart,
+                      flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands, state):
+        margin = K.forms_margin(cap, expand)
+        if state[1] + margin > fbuf.size:
+            fbuf = _grown(fbuf, state[1] + margin)
+        if state[2] + margin > mbuf.size:
+            mbuf = _grown(mbuf, state[2] + margin)
+    mused, n_and = int(state[2]), int(state[3])
     del const, level
     ands = ands[:n_and].astype(np.int64)
     and_a = in0[ands - n_in]
@@ -325,7 +335,7 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     # materialized wires actually read (a wire-level XOR may cancel out of every form)
     need = np.zeros(n_w, dtype=np.bool_)
     K.needed(np.concatenate([outs, and_a, and_b]), fbuf, fstart, flen, mat_start, mat_len,
-             mbuf, need)
+             mbuf, need, np.empty(n_w, dtype=np.int64))    # pages only as deep as it goes
     mats = np.flatnonzero(need)
     del need
     sub = np.zeros(n_w, dtype=np.int32)
@@ -355,6 +365,21 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
                    fbuf=fbuf, fstart=fstart, flen=flen, fc=fc, mbuf=mbuf,
                    mat_start=mat_start, mat_len=mat_len, ands=ands, and_a=and_a, and_b=and_b,
                    kinds=kinds, ids=ids, bounds=bounds, step_kind=step_kind, step_lv=step_lv)
+
+
+def _forms_buffers(n_in: int, n_w: int, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """The term buffers :func:`~.schedforms.forms` starts with, large enough for what
+    circuits take (2-4 form terms and about one definition term per wire) so that they
+    rarely grow: pages never written cost nothing."""
+    return (np.empty(min(4 * n_w, n_in + cap * (n_w - n_in)) + 16, dtype=np.int32),
+            np.empty(max(1024, n_w + n_w // 4), dtype=np.int32))
+
+
+def _grown(buf: np.ndarray, need: int) -> np.ndarray:
+    """``buf`` copied into one at least half as large again, with room for ``need``."""
+    out = np.empty(max(need, buf.size + buf.size // 2), dtype=buf.dtype)
+    out[:buf.size] = buf
+    return out
 
 
 def _layout_stats(lay: _Layout) -> dict:

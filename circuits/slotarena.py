@@ -13,7 +13,7 @@ takes the most recently freed range of that size, else grows the store at the to
 freed at the top lowers the top. Every operation is O(log largest request).
 
 The arena is two arrays, ``buf`` (int32: the lists, heads and tree, laid out below) and
-``meta`` (int64: top, peak and the layout), passed explicitly: a tuple of arrays unpacked in
+``meta`` (int64: top, peak, the layout and how far the slots' fields are set), passed explicitly: a tuple of arrays unpacked in
 every call costs reference counting that was most of the time. Slot numbers stay below 2**31.
 """
 
@@ -35,24 +35,42 @@ FIELDS = 4
 @kernel
 def arena_new(first, n_max, largest):
     """An arena whose slots start at ``first`` (those below are reserved), for stores up to
-    ``n_max`` slots and requests up to ``largest``: ``(buf, meta)``."""
+    ``n_max`` slots and requests up to ``largest``: ``(buf, meta)``. The fields of a slot are
+    set when the store first grows past it (:func:`_reach`): a store reuses its slots, so its
+    peak is often a small part of ``n_max``, and the fields beyond it are never touched (nor
+    made resident)."""
     m = n_max + 2
     largest = max(1, largest)
     nb = largest + 1
     leaves = 1
     while leaves < nb:
         leaves *= 2
-    buf = np.full(FIELDS * m + nb + 2 * leaves, -1, dtype=np.int32)
-    buf[SIZE_AT:FIELDS * m:FIELDS] = 0
+    buf = np.empty(FIELDS * m + nb + 2 * leaves, dtype=np.int32)
+    buf[FIELDS * m:FIELDS * m + nb] = -1
     buf[FIELDS * m + nb:] = 0
-    meta = np.empty(6, dtype=np.int64)
+    meta = np.empty(7, dtype=np.int64)
     meta[0] = first       # top: the first slot never handed out
     meta[1] = largest     # the last size class (ranges this long or longer)
     meta[2] = leaves
     meta[3] = first       # peak of top
     meta[4] = FIELDS * m       # list heads
     meta[5] = FIELDS * m + nb  # tree
+    meta[6] = 0           # slots whose fields are set
+    _reach(buf, meta, first)
     return buf, meta
+
+
+@kernel(inline=True)
+def _reach(buf, meta, top):
+    """Set the fields of the slots up to ``top`` (inclusive: a range ending at the top
+    writes there) that are not set yet: no free range starts or ends at them."""
+    for s in range(meta[6], top + 1):
+        buf[FIELDS * s + SIZE_AT] = 0
+        buf[FIELDS * s + START_AT] = -1
+        buf[FIELDS * s + NXT] = -1
+        buf[FIELDS * s + PRV] = -1
+    if top + 1 > meta[6]:
+        meta[6] = top + 1
 
 
 @kernel(inline=True)
@@ -166,4 +184,5 @@ def arena_take(buf, meta, want):
     meta[0] = s + want
     if meta[0] > meta[3]:
         meta[3] = meta[0]
+        _reach(buf, meta, meta[0])
     return s

@@ -11,10 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from yaogc.circuits import ZERO, Builder, Circuit, InputError, InputPort, Op, OutputPort, uint
+from yaogc.circuits.bristol import read_bristol
 from yaogc.circuits.evaluate import evaluate_bits
-from yaogc.circuits.schedule import (FIRST_INPUT_SLOT, ONE_SLOT, SIZE_KEYS, ZERO_SLOT, AndStep,
-                                     XorStep, cached_schedules, forget_layouts, layout_stats,
-                                     schedule)
+from yaogc.circuits.schedule import (DEFAULT_EXPAND, FIRST_INPUT_SLOT, ONE_SLOT, SIZE_KEYS,
+                                     ZERO_SLOT, AndStep, XorStep, cached_schedules,
+                                     forget_layouts, layout_stats, schedule)
+from yaogc.gc import workload
 
 from yaogc.circuits import schedstore
 from yaogc.circuits import schedule as schedule_module
@@ -296,6 +298,44 @@ def test_compiled_schedule_equals_plain_python(bristol_path):
         assert r.returncode == 0, r.stderr
         out.append(r.stdout.strip())
     assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("name", ["aes_128.txt", "sha256.txt"])
+def test_forms_buffers_that_grow_give_the_same_schedule(no_disk_cache, bristol_path,
+                                                         monkeypatch, name):
+    """The forms pass stops where a term buffer might not hold the next gate and resumes
+    once it has grown: from buffers with room for one gate, it grows hundreds of times and
+    the schedules are those built from buffers that never grow."""
+    from yaogc.circuits import schedforms as K
+    from yaogc.circuits import schedule as S
+    c = read_bristol(bristol_path(name))
+    want = [S.schedule(c, **p) for p in (workload.FEW_STEPS, workload.LEAST_DATA)]
+    grown = []
+    real = S._grown
+
+    def tiny(n_in, n_w, cap):
+        room = n_in + K.forms_margin(cap, DEFAULT_EXPAND) + 1
+        return np.empty(room, dtype=np.int32), np.empty(room, dtype=np.int32)
+
+    def counted(buf, need):
+        grown.append(need)
+        return real(buf, need)
+    monkeypatch.setattr(S, "_forms_buffers", tiny)
+    monkeypatch.setattr(S, "_grown", counted)
+    c = read_bristol(bristol_path(name))      # a circuit of its own: nothing kept for it
+    got = [S.schedule(c, **p) for p in (workload.FEW_STEPS, workload.LEAST_DATA)]
+    assert len(grown) > 20
+    for a, b in zip(want, got):
+        assert _digest(a) == _digest(b)
+
+
+def _digest(s) -> list:
+    """Everything a schedule holds, comparable."""
+    out = [(s.n_slots, s.n_and), s.out_idx.tolist()]
+    for st in s.steps:
+        out.append((type(st).__name__, st.start, st.idx.tolist(),
+                    st.wires.tolist() if isinstance(st, AndStep) else None))
+    return out
 
 
 def _free_runs(live, first, top):
