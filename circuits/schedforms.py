@@ -301,12 +301,53 @@ def fill_rows(wires, fbuf, fstart, flen, fc, slot, out, stride, row0):
 
 
 @kernel
-def fill_defs(mats, mat_start, mat_len, mbuf, slot, out):
-    for i in range(mats.size):
-        t = mats[i]
-        s0 = mat_start[t]
-        for j in range(mat_len[t]):
-            out[j, i] = slot[mbuf[s0 + j]]
+def step_arities(step_kind, step_ptr, items, and_a, and_b, flen, fc, mat_len, arity):
+    """Rows of each step's index array: the longest operand form of an AND step (its
+    constant counted as a term), the longest definition of an XOR step; at least 1."""
+    for si in range(step_kind.size):
+        best = 1
+        for p in range(step_ptr[si], step_ptr[si + 1]):
+            if step_kind[si] == 0:
+                x = and_a[items[p]]
+                y = and_b[items[p]]
+                v = flen[x] + fc[x]
+                u = flen[y] + fc[y]
+                if u > v:
+                    v = u
+            else:
+                v = mat_len[items[p]]
+            if v > best:
+                best = v
+        arity[si] = best
+
+
+@kernel
+def fill_steps(step_kind, step_ptr, items, and_a, and_b, fbuf, fstart, flen, fc, mat_start,
+               mat_len, mbuf, slot, arity, offset, out):
+    """Every step's index array, each a C-ordered block of ``out`` (zeros: ZERO_SLOT
+    padding) from ``offset[si]``: an AND step's (arity, 2, count) holds the slot rows of its
+    operands' forms (ONE_SLOT, 1, for a constant), an XOR step's (arity, count) those of its
+    definitions."""
+    for si in range(step_kind.size):
+        p0 = step_ptr[si]
+        c = step_ptr[si + 1] - p0
+        o = offset[si]
+        for i in range(c):
+            if step_kind[si] == 0:
+                for side in range(2):
+                    w = and_a[items[p0 + i]] if side == 0 else and_b[items[p0 + i]]
+                    n = flen[w]
+                    f0 = fstart[w]
+                    col = o + side * c + i
+                    for j in range(n):
+                        out[col + j * 2 * c] = slot[fbuf[f0 + j]]
+                    if fc[w]:
+                        out[col + n * 2 * c] = 1
+            else:
+                t = items[p0 + i]
+                s0 = mat_start[t]
+                for j in range(mat_len[t]):
+                    out[o + j * c + i] = slot[mbuf[s0 + j]]
 
 
 @kernel

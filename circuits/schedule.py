@@ -443,29 +443,29 @@ def _finish(lay: _Layout) -> Schedule:
     peak = K.assign_slots(FIRST_INPUT_SLOT + n_in, top, bounds, members.astype(np.int64),
                           gone_ptr, gone, unused.astype(np.int64), slot, starts)
 
+    # every step's index array is a block of one allocation, filled in one pass
+    arity = np.empty(n_steps, dtype=np.int64)
+    K.step_arities(step_kind, bounds, ids, and_a, and_b, flen, fc, mat_len, arity)
+    count = np.diff(bounds)
+    size = arity * count * np.where(step_kind == 0, 2, 1)
+    at = np.zeros(n_steps + 1, dtype=np.int64)
+    np.cumsum(size, out=at[1:])
+    store = np.zeros(int(at[-1]), dtype=np.intp)
+    K.fill_steps(step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, fc, mat_start,
+                 mat_len, mbuf, slot, arity, at, store)
+    store.flags.writeable = False
     steps = []
     offset = 0
     for si in range(n_steps):
-        a0, a1 = int(bounds[si]), int(bounds[si + 1])
-        c = a1 - a0
+        c, r = int(count[si]), int(arity[si])
+        block = store[at[si]:at[si + 1]]
         if step_kind[si] == 0:
-            g = ids[a0:a1]
-            xa, xb = and_a[g], and_b[g]
-            arity = max(K.arity_of(xa, flen, fc), K.arity_of(xb, flen, fc))
-            idx = np.zeros((arity, 2 * c), dtype=np.intp)
-            K.fill_rows(xa, fbuf, fstart, flen, fc, slot, idx, 2 * c, 0)
-            K.fill_rows(xb, fbuf, fstart, flen, fc, slot, idx, 2 * c, c)
-            idx = idx.reshape(arity, 2, c)
-            idx.flags.writeable = False
-            steps.append(AndStep(int(starts[si]), idx, offset, int(step_lv[si]), ands[g]))
+            g = ids[bounds[si]:bounds[si + 1]]
+            steps.append(AndStep(int(starts[si]), block.reshape(r, 2, c), offset,
+                                 int(step_lv[si]), ands[g]))
             offset += c
         else:
-            t = ids[a0:a1]
-            arity = max(1, int(mat_len[t].max(initial=1)))
-            idx = np.zeros((arity, c), dtype=np.intp)
-            K.fill_defs(t, mat_start, mat_len, mbuf, slot, idx)
-            idx.flags.writeable = False
-            steps.append(XorStep(int(starts[si]), idx))
+            steps.append(XorStep(int(starts[si]), block.reshape(r, c)))
     arity = K.arity_of(outs, flen, fc) if outs.size else 1
     out_idx = np.zeros((arity, outs.size), dtype=np.intp)
     K.fill_rows(outs, fbuf, fstart, flen, fc, slot, out_idx, outs.size, 0)
