@@ -453,12 +453,13 @@ def _finish(lay: _Layout) -> Schedule:
     store = np.zeros(int(at[-1]), dtype=np.intp)
     K.fill_steps(step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, fc, mat_start,
                  mat_len, mbuf, slot, arity, at, store)
-    store.flags.writeable = False
     steps = []
     offset = 0
     for si in range(n_steps):
         c, r = int(count[si]), int(arity[si])
         block = store[at[si]:at[si + 1]]
+        block.flags.writeable = False       # the store itself stays writable, so that an
+        # engine walking all steps at once can take it whole (gc.native)
         if step_kind[si] == 0:
             g = ids[bounds[si]:bounds[si + 1]]
             steps.append(AndStep(int(starts[si]), block.reshape(r, 2, c), offset,

@@ -183,14 +183,40 @@ class Program:
             self.aoff[i] = st.offset if is_and else 0
             parts.append(st.idx.reshape(-1))
             pos += st.idx.size
-        self.idx = (np.concatenate(parts).astype(np.int64, copy=False) if parts
-                    else np.zeros(0, dtype=np.int64))
+        self.idx = _joined(parts)
         # per step: AND gates of that step (0 for XOR), and the AND layers before it
         self.ands = np.where(self.kind == 1, self.count, 0)
         self.and_steps = np.flatnonzero(self.kind == 1)
 
     def args(self) -> tuple:
         return (self.kind, self.start, self.count, self.arity, self.ioff, self.aoff, self.idx)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The step index arrays end to end, as one int64 array: a view of the array they are
+    blocks of where they lie end to end in one writable array (as a Schedule built in this
+    process keeps them), else a copy. A read-only view would make numba compile the kernels
+    once more, for read-only arrays."""
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+
+    def owner(a: np.ndarray) -> np.ndarray:
+        while isinstance(a.base, np.ndarray):
+            a = a.base
+        return a
+    root = owner(parts[0])
+    if root.dtype == np.int64 and root.ndim == 1 and root.flags.c_contiguous and \
+            root.flags.writeable:
+        first = pos = parts[0].ctypes.data
+        for p in parts:
+            if p.dtype != np.int64 or not p.flags.c_contiguous or p.ctypes.data != pos or \
+                    owner(p) is not root:
+                break
+            pos += p.nbytes
+        else:
+            begin = (first - root.ctypes.data) // 8
+            return root[begin:begin + (pos - first) // 8]
+    return np.concatenate(parts).astype(np.int64, copy=False)
 
 
 def program(s: Schedule) -> Program:

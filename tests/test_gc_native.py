@@ -271,3 +271,22 @@ def test_a_second_run_keeps_the_first_runs_schedule(bristol_path, monkeypatch, t
     # with nothing kept, the same process would choose numpy
     S.use_disk_cache(False)
     assert plan_for(read_bristol(bristol_path("sha256.txt")), 1)[0] == "numpy"
+
+
+def test_program_walks_a_fresh_schedules_index_arrays_in_place(bristol_path, monkeypatch):
+    """A schedule built in this process keeps its step index arrays end to end in one
+    array, and the native engine walks that array itself; index arrays lying apart (a
+    schedule put together otherwise) are joined into a copy. Either way the program holds
+    every step's indices in step order."""
+    import dataclasses
+    from yaogc.circuits import schedstore
+    monkeypatch.setitem(schedstore._DISK, "on", False)
+    s = schedule(read_bristol(bristol_path("aes_128.txt")))
+    want = np.concatenate([st.idx.reshape(-1) for st in s.steps])
+    p = native.Program(s)
+    assert np.array_equal(p.idx, want) and np.shares_memory(p.idx, s.steps[0].idx)
+    apart = dataclasses.replace(s, steps=[dataclasses.replace(st, idx=st.idx.copy())
+                                          for st in s.steps])
+    q = native.Program(apart)
+    assert np.array_equal(q.idx, want) and not np.shares_memory(q.idx, apart.steps[0].idx)
+    assert np.array_equal(q.ioff, p.ioff) and np.array_equal(q.arity, p.arity)
