@@ -13,8 +13,9 @@ takes the most recently freed range of that size, else grows the store at the to
 freed at the top lowers the top. Every operation is O(log largest request).
 
 The arena is two arrays, ``buf`` (int32: the lists, heads and tree, laid out below) and
-``meta`` (int64: top, peak, the layout and how far the slots' fields are set), passed explicitly: a tuple of arrays unpacked in
-every call costs reference counting that was most of the time. Slot numbers stay below 2**31.
+``meta`` (int64: top, peak, the layout and how far the slots' fields are set), passed
+explicitly: a tuple of arrays unpacked in every call costs reference counting that was most
+of the time. Slot numbers stay below 2**31.
 """
 
 from __future__ import annotations
