@@ -13,7 +13,7 @@ import numpy as np
 
 from . import jit
 from .jit import kernel
-from .rehash import _emit, band as _band, bnot as _bnot, bxor as _bxor, new_table
+from .rehash import band as _band, bnot as _bnot, bxor as _bxor, new_table
 
 # the Builder rules as called functions here, not inlined at every call site as the rehash
 # loop has them: the heap calls them from a dozen places, and inlining each one made
@@ -60,124 +60,100 @@ def _pop(hk, hw, size):
     return k0, w0, size
 
 
-@kernel(inline=True)
-def _take_bits(lv, wv, lo, hi, bl, bw, nb_, ones):
-    """Bits ``lo .. hi-1`` (AND-depth lv, wire wv) onto the column's bl/bw after its first
-    ``nb_``, counting constant ones apart: (bits, ones)."""
-    for i in range(lo, hi):
-        if wv[i] == 1:
-            ones += 1
-        else:
-            bl[nb_] = lv[i]
-            bw[nb_] = wv[i]
-            nb_ += 1
-    return nb_, ones
-
-
 @kernel
-def _column(j, width, col_ptr, col_lv, col_w, const_bits, nop, na, nb, table, n, out,
-            bl, bw, cl, cw, hk, hw, nc):
-    """Column ``j`` of BitHeap.result: its bits (col_ptr CSR into col_lv/col_w, in arrival
-    order) plus the previous column's ``nc`` carries (cl/cw[0:nc]); ``out[j]`` gets its wire
-    and cl/cw[0:nc] the carries into the next column. bl/bw, hk/hw are scratch buffers large
-    enough for any column. Returns (next free wire, carries)."""
+def _reduce(col_ptr, col_lv, col_w, const_bits, width, nop, na, nb, table, n, out,
+            bl, bw, cl, cw, hk, hw):
+    """BitHeap.result: per column its bits (col_ptr CSR into col_lv/col_w, in arrival order)
+    plus the previous column's carries; ``out`` gets one wire per column. bl/bw, cl/cw, hk/hw
+    are scratch buffers large enough for any column. Returns the next free wire."""
     SH = np.int64(1) << 32
-    nb_, ones = _take_bits(col_lv, col_w, col_ptr[j], col_ptr[j + 1], bl, bw, 0, const_bits[j])
-    nb_, ones = _take_bits(cl, cw, 0, nc, bl, bw, nb_, ones)
-    # two constant ones in a column are one constant carry
-    nc = 0
-    for i in range(ones // 2):
-        cl[nc] = 0
-        cw[nc] = 1
-        nc += 1
-    has_one = ones % 2
-    if j == width - 1:
-        acc = 1 if has_one else 0
-        for i in range(nb_):
-            acc, n = bxor(acc, bw[i], True, nop, na, nb, table, n)
-        out[j] = acc
-        return n, nc
-    if nb_ == 0:
-        out[j] = 1 if has_one else 0
-        return n, nc
-    size = 0
-    for k in range(nb_):
-        size = _push(hk, hw, size, (bl[k] + 1) * SH + (k + 1), bw[k])
-    seq = nb_
-    if (nb_ + has_one) % 2 == 0:
-        ka, a, size = _pop(hk, hw, size)
-        la = ka // SH - 1
+    nc = 0                                  # carries into this column: cl/cw[0:nc]
+    for j in range(width):
+        nb_ = 0
+        ones = const_bits[j]
+        for i in range(col_ptr[j], col_ptr[j + 1]):
+            if col_w[i] == 1:
+                ones += 1
+            else:
+                bl[nb_] = col_lv[i]
+                bw[nb_] = col_w[i]
+                nb_ += 1
+        for i in range(nc):
+            if cw[i] == 1:
+                ones += 1
+            else:
+                bl[nb_] = cl[i]
+                bw[nb_] = cw[i]
+                nb_ += 1
+        # two constant ones in a column are one constant carry
+        nc = 0
+        for i in range(ones // 2):
+            cl[nc] = 0
+            cw[nc] = 1
+            nc += 1
+        has_one = ones % 2
+        if j == width - 1:
+            acc = 1 if has_one else 0
+            for i in range(nb_):
+                acc, n = bxor(acc, bw[i], True, nop, na, nb, table, n)
+            out[j] = acc
+            break
+        if nb_ == 0:
+            out[j] = 1 if has_one else 0
+            continue
+        size = 0
+        for k in range(nb_):
+            size = _push(hk, hw, size, (bl[k] + 1) * SH + (k + 1), bw[k])
+        seq = nb_
+        if (nb_ + has_one) % 2 == 0:
+            ka, a, size = _pop(hk, hw, size)
+            la = ka // SH - 1
+            if has_one:
+                s, n = bnot(a, nop, na, nb, table, n)
+                ls = la
+                cl[nc] = la
+                cw[nc] = a
+                nc += 1
+                has_one = 0
+            else:
+                kb, b_, size = _pop(hk, hw, size)
+                lb = kb // SH - 1
+                s, n = bxor(a, b_, True, nop, na, nb, table, n)
+                ls = la if la > lb else lb
+                c, n = band(a, b_, nop, na, nb, table, n)
+                cl[nc] = ls + 1
+                cw[nc] = c
+                nc += 1
+            size = _push(hk, hw, size, (ls + 1) * SH + (seq + 1), s)
+            seq += 1
         if has_one:
-            s, n = bnot(a, nop, na, nb, table, n)
-            ls = la
-            cl[nc] = la
-            cw[nc] = a
-            nc += 1
-            has_one = 0
-        else:
+            size = _push(hk, hw, size, 0, 1)
+        while size >= 3:
+            ka, a, size = _pop(hk, hw, size)
             kb, b_, size = _pop(hk, hw, size)
-            lb = kb // SH - 1
-            s, n = bxor(a, b_, True, nop, na, nb, table, n)
-            ls = la if la > lb else lb
-            c, n = band(a, b_, nop, na, nb, table, n)
-            cl[nc] = ls + 1
-            cw[nc] = c
+            kc, c, size = _pop(hk, hw, size)
+            top = max(ka // SH - 1, kb // SH - 1, kc // SH - 1, 0)
+            t1, n = bxor(a, b_, True, nop, na, nb, table, n)
+            s, n = bxor(t1, c, True, nop, na, nb, table, n)
+            u, n = bxor(a, c, True, nop, na, nb, table, n)
+            v, n = bxor(b_, c, True, nop, na, nb, table, n)
+            g, n = band(u, v, nop, na, nb, table, n)
+            cy, n = bxor(c, g, True, nop, na, nb, table, n)
+            cl[nc] = top + 1
+            cw[nc] = cy
             nc += 1
-        size = _push(hk, hw, size, (ls + 1) * SH + (seq + 1), s)
-        seq += 1
-    if has_one:
-        size = _push(hk, hw, size, 0, 1)
-    while size >= 3:
-        ka, a, size = _pop(hk, hw, size)
-        kb, b_, size = _pop(hk, hw, size)
-        kc, c, size = _pop(hk, hw, size)
-        top = max(ka // SH - 1, kb // SH - 1, kc // SH - 1, 0)
-        t1, n = bxor(a, b_, True, nop, na, nb, table, n)
-        s, n = bxor(t1, c, True, nop, na, nb, table, n)
-        u, n = bxor(a, c, True, nop, na, nb, table, n)
-        v, n = bxor(b_, c, True, nop, na, nb, table, n)
-        g, n = band(u, v, nop, na, nb, table, n)
-        cy, n = bxor(c, g, True, nop, na, nb, table, n)
-        cl[nc] = top + 1
-        cw[nc] = cy
-        nc += 1
-        size = _push(hk, hw, size, (top + 1) * SH + (seq + 1), s)
-        seq += 1
-    out[j] = hw[0]
-    # carries that folded to zero are dropped
-    k = 0
-    for i in range(nc):
-        if cw[i] != 0:
-            cl[k] = cl[i]
-            cw[k] = cw[i]
-            k += 1
-    return n, k
-
-
-@kernel
-def _refill(table, nop, na, nb, lo, n):
-    """Enter gates ``lo .. n-1`` (each different from the others) into an empty table."""
-    for w in range(lo, n):
-        if nop[w] <= 2:
-            _emit(nop[w], na[w], nb[w], nop, na, nb, table, w)
-
-
-# gates one bit of a column can make at most: a full adder takes three bits for one (five
-# XORs, each with a NOT pushed out of it, and an AND), and a bit may first be negated
-GATES_PER_BIT = 12
-# the gate table a heap starts with, in gates per bit of the heap (negating a bit is one)
-FIRST_TABLE_PER_BIT = 2
-
-
-def _room(table: np.ndarray, nop, na, nb, lo: int, n: int, more: int) -> np.ndarray:
-    """``table`` (gates ``lo .. n-1`` entered), or a larger one with them, with room for
-    ``more`` gates at a load of at most two thirds: a probe then always ends."""
-    need = n - lo + more
-    if 3 * need <= 2 * table.shape[0]:
-        return table
-    bigger = new_table(need)
-    _refill(bigger, nop, na, nb, lo, n)
-    return bigger
+            size = _push(hk, hw, size, (top + 1) * SH + (seq + 1), s)
+            seq += 1
+        out[j] = hw[0]
+        # carries that folded to zero are dropped
+        k = 0
+        for i in range(nc):
+            if cw[i] != 0:
+                cl[k] = cl[i]
+                cw[k] = cw[i]
+                k += 1
+        nc = k
+    return n
 
 
 @kernel
@@ -218,10 +194,7 @@ def _heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: l
     na[:2] = nb[:2] = -1
     nop[2:2 + n_leaves] = 255
     na[2:2 + n_leaves] = nb[2:2 + n_leaves] = -1
-    # the gate table grows with the gates made (about five a bit), never to the worst case
-    # the arrays above are sized for: its pages are written wherever a probe lands
-    first = 2 + n_leaves
-    table = new_table(FIRST_TABLE_PER_BIT * n_bits + 64)
+    table = new_table(cap)
     # a heap of b bits emits about 5b gates
     jit.use_compiled(5 * n_bits, "yaogc.circuits.rehash", __name__)
     wires = np.empty(n_bits, dtype=np.int64)
@@ -254,7 +227,6 @@ def _heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: l
     if flip.any():
         bits = w[flip]
         nw = np.empty(bits.size, dtype=np.int64)
-        table = _room(table, nop, na, nb, first, n, bits.size)
         n = _negate_leaves(np.where(nop[bits] == 2, 2 * (na[bits] - 2), 2 * (bits - 2) + 1),
                            nop, na, nb, table, n, nw)
         w[flip] = nw
@@ -265,11 +237,6 @@ def _heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: l
     out = np.zeros(width, dtype=np.int64)
     m = max(16, n_bits + 8 * width + 8)
     bl, bw_, cl, cw, hk, hw = (np.empty(m, dtype=np.int64) for _ in range(6))
-    col_lv, col_w = lv[order].astype(np.int64), w[order].astype(np.int64)
-    nc = 0
-    for j in range(width):
-        table = _room(table, nop, na, nb, first, n,
-                      GATES_PER_BIT * (int(col_ptr[j + 1] - col_ptr[j]) + nc + 2))
-        n, nc = _column(j, int(width), col_ptr, col_lv, col_w, const_bits, nop, na, nb, table,
-                        n, out, bl, bw_, cl, cw, hk, hw, nc)
+    n = _reduce(col_ptr, lv[order].astype(np.int64), w[order].astype(np.int64), const_bits,
+                int(width), nop, na, nb, table, n, out, bl, bw_, cl, cw, hk, hw)
     return nop[:n], na[:n], nb[:n], out

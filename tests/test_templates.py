@@ -147,30 +147,6 @@ def test_heap_kernel_equals_bitheap(h):
     assert _eval_template(t_native, len(levels)) == _eval_template(t_py, len(levels))
 
 
-def test_heap_gate_table_grows_to_the_same_gates(monkeypatch):
-    """The heap's gate table starts small and grows as gates are made (entered anew into a
-    larger one): from the smallest table, growing many times, the gates and outputs are
-    those made from a table never grown."""
-    import yaogc.circuits.heapkernel as HK
-    rng = np.random.default_rng(7)
-    widths, negs, width = [16] * 40, [bool(i % 3 == 0) for i in range(40)], 24
-    code = rng.integers(-2, 2 * 60, size=sum(widths)).tolist()
-    levels = rng.integers(0, 4, size=60)
-    big = heap_gates(code, levels, widths, negs, width)
-    tables = []
-    real = HK.new_table
-
-    def counted(*args):
-        tables.append(args)
-        return real(*args)
-    monkeypatch.setattr(HK, "FIRST_TABLE_PER_BIT", 0)
-    monkeypatch.setattr(HK, "new_table", counted)
-    small = heap_gates(code, levels, widths, negs, width)
-    assert len(tables) > 4
-    for a, b in zip(big, small):
-        assert np.array_equal(a, b)
-
-
 class _Native:
     def __init__(self, widths, negs, width):
         self.widths, self.negs, self.width = widths, negs, width
