@@ -38,7 +38,7 @@ def fanout_and_live(op, in0, in1, n_in, outs, live, fan):
             fan[in1[k]] += 1
 
 
-@kernel
+@kernel(inline=True)
 def _symdiff(x, x0, nx, y, y0, ny, out):
     """Sorted symmetric difference of x[x0:x0+nx] and y[y0:y0+ny] into out; its length."""
     i = x0
