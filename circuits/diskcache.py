@@ -170,7 +170,7 @@ class EntryLock:
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
         except OSError:
-            pass
+            pass        # the pid only names the holder in a waiting process's progress line
         self._fd = fd
         return True
 

@@ -286,18 +286,24 @@ def last_uses(step_kind, step_ptr, items, and_a, and_b, fbuf, fstart, flen, mat_
             last[fbuf[fstart[r] + j]] = n_steps
 
 
+@kernel(inline=True)
+def _put_form(w, fbuf, fstart, flen, fc, slot, out, col, stride):
+    """The slot rows of wire ``w``'s form down column ``col`` of a flat (rows, stride)
+    array: its terms, then ONE_SLOT (1) for the constant; the rows below stay as they are
+    (zeros: ZERO_SLOT padding)."""
+    n = flen[w]
+    f0 = fstart[w]
+    for j in range(n):
+        out[col + j * stride] = slot[fbuf[f0 + j]]
+    if fc[w]:
+        out[col + n * stride] = 1
+
+
 @kernel
-def fill_rows(wires, fbuf, fstart, flen, fc, slot, out, stride, row0):
-    """The slot rows of the forms of ``wires`` into column block out[:, row0 + i] of an
-    (arity, stride) layout: terms, then ONE_SLOT (1) for the constant, zero padding."""
+def fill_rows(wires, fbuf, fstart, flen, fc, slot, out):
+    """The forms of ``wires`` as the columns of ``out``, a flat (arity, wires.size) array."""
     for i in range(wires.size):
-        w = wires[i]
-        n = flen[w]
-        f0 = fstart[w]
-        for j in range(n):
-            out[j, row0 + i] = slot[fbuf[f0 + j]]
-        if fc[w]:
-            out[n, row0 + i] = 1
+        _put_form(wires[i], fbuf, fstart, flen, fc, slot, out, i, wires.size)
 
 
 @kernel
@@ -334,15 +340,9 @@ def fill_steps(step_kind, step_ptr, items, and_a, and_b, fbuf, fstart, flen, fc,
         o = offset[si]
         for i in range(c):
             if step_kind[si] == 0:
-                for side in range(2):
-                    w = and_a[items[p0 + i]] if side == 0 else and_b[items[p0 + i]]
-                    n = flen[w]
-                    f0 = fstart[w]
-                    col = o + side * c + i
-                    for j in range(n):
-                        out[col + j * 2 * c] = slot[fbuf[f0 + j]]
-                    if fc[w]:
-                        out[col + n * 2 * c] = 1
+                g = items[p0 + i]
+                _put_form(and_a[g], fbuf, fstart, flen, fc, slot, out, o + i, 2 * c)
+                _put_form(and_b[g], fbuf, fstart, flen, fc, slot, out, o + c + i, 2 * c)
             else:
                 t = items[p0 + i]
                 s0 = mat_start[t]

@@ -469,7 +469,7 @@ def _finish(lay: _Layout) -> Schedule:
             steps.append(XorStep(int(starts[si]), block.reshape(r, c)))
     arity = K.arity_of(outs, flen, fc) if outs.size else 1
     out_idx = np.zeros((arity, outs.size), dtype=np.intp)
-    K.fill_rows(outs, fbuf, fstart, flen, fc, slot, out_idx, outs.size, 0)
+    K.fill_rows(outs, fbuf, fstart, flen, fc, slot, out_idx.reshape(-1))
     out_idx.flags.writeable = False
     return Schedule(lay.name, n_in, lay.bound, lay.flat, steps, out_idx, int(peak), offset)
 
