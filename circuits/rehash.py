@@ -12,6 +12,8 @@ emit word operations as independent gate templates and deduplicate afterwards.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .circuit import Op
@@ -126,19 +128,21 @@ def band(x, y, nop, na, nb, table, n):
 
 
 @kernel
-def _rehash(op, a, b, push_not, nop, na, nb, m, table):
-    """Fill nop/na/nb and m (old wire -> new wire) in a *sparse* numbering: the gates made
-    for old wire w get ids 2 + 2w and 3 + 2w (an XOR and the NOT pushed outside it), ids
-    0 and 1 are the constants, unused ids keep op 254. The id of a new gate therefore never
-    waits for the hash probe of the gate before it, so the probes' cache misses overlap;
-    :func:`rehash` closes the gaps afterwards."""
-    nop[0] = 3
-    nop[1] = 4
-    na[0] = -1
-    na[1] = -1
-    nb[0] = -1
-    nb[1] = -1
-    for w in range(op.size):
+def _rehash(op, a, b, start, end, push_not, nop, na, nb, m, table):
+    """Fill nop/na/nb and m (old wire -> new wire) for old wires start..end-1 in a *sparse*
+    numbering: the gates made for old wire w get ids 2 + 2w and 3 + 2w (an XOR and the NOT
+    pushed outside it), ids 0 and 1 are the constants, unused ids keep op 254. The id of a
+    new gate therefore never waits for the hash probe of the gate before it, so the probes'
+    cache misses overlap; :meth:`Rehasher.finish` closes the gaps afterwards. The ids do not
+    depend on where ranges start, so the wires may come a range at a time."""
+    if start == 0:
+        nop[0] = 3
+        nop[1] = 4
+        na[0] = -1
+        na[1] = -1
+        nb[0] = -1
+        nb[1] = -1
+    for w in range(start, end):
         o = op[w]
         n = 2 + 2 * w
         if o == 3:
@@ -170,29 +174,173 @@ def new_table(n: int, entries: int | None = None) -> np.ndarray:
     return np.zeros((cap, 2), dtype=np.int64)
 
 
+@kernel
+def _retable(old, new):
+    """Every gate of hash table ``old`` put in the larger, empty table ``new``."""
+    mask = new.shape[0] - 1
+    for r in range(old.shape[0]):
+        w = old[r, 1]
+        if w != 0:
+            key = old[r, 0]
+            i = _slot(key, mask)
+            while new[i, 1] != 0:
+                i = (i + 1) & mask
+            new[i, 0] = key
+            new[i, 1] = w
+
+
+class Rehasher:
+    """:func:`rehash` of a gate array that grows while it runs.
+
+    A lowering emits gates for seconds, in order, each reading only older wires; the gates
+    emitted so far can be folded and hash-consed meanwhile. :meth:`feed` tells a worker
+    thread how far the array is written; the worker takes the wires not yet done a range at
+    a time, and its compiled pass releases the interpreter lock, so it runs on a second core
+    while the lowering goes on (only when the first gates come early: see :meth:`feed`).
+    :meth:`finish` waits for it and does the rest. The result is :func:`rehash`'s of the
+    whole array, whatever the ranges were: a wire's new id depends only on its own index."""
+
+    # the worker starts once this many wires are written, and takes at most MOST at a time
+    # (so that little is left when the lowering ends)
+    LEAST = 1 << 18
+    MOST = 1 << 20
+    IDLE = 1.0      # seconds a worker waits for more before it ends (feed starts another)
+
+    def __init__(self, push_not: bool = True, expect: int = 0):
+        """``expect``: about how many wires will come (0: unknown, and no worker). An
+        overestimate costs address space but no memory; an underestimate, growing the
+        arrays as they fill."""
+        self.push_not = bool(push_not)
+        self.expect = int(expect)
+        self.done = 0                 # old wires 0..done-1 are done (the worker's, while it runs)
+        self.cap = 0
+        self.gates = 0                # gates made so far: entries of the table
+        self.nop = self.na = self.nb = self.m = self.table = None
+        self._fed = 0
+        self._written = None          # (op, a, b, n): arrays written below n
+        self._final = False
+        self._cond = threading.Condition()
+        self._worker = None
+        self._running = False         # a worker is running, or about to (under _cond)
+        self._threads = True
+        self._streamed = False        # a worker was started
+        self._error = None
+
+    def _grow(self, start: int, end: int) -> None:
+        """Room for old wires start..end-1 (in the worker, or with none running). The id
+        arrays double, and their pages cost only when written; the table grows with the
+        gates it holds (as :func:`rehash` of the whole array would size it, for at most
+        one gate per old wire), so its random probes stay within as few pages as before."""
+        # sized for the expected wires only while streaming: one pass sizes exactly
+        expect = self.expect if self._streamed else 0
+        if end > self.cap or self.nop is None:
+            cap = max(end, 2 * self.cap, expect)
+            used = 2 * start + 2 if self.cap else 0     # the ids of the wires done
+            # the work arrays hold wire numbers below 2^30 (new_table checks): 32 bits each
+            arrays = (np.empty(2 * cap + 2, dtype=np.uint8), np.empty(2 * cap + 2, dtype=np.int32),
+                      np.empty(2 * cap + 2, dtype=np.int32))
+            m = np.empty(cap, dtype=np.int32)
+            if used:
+                for new, old in zip(arrays, (self.nop, self.na, self.nb)):
+                    new[:used] = old[:used]
+                m[:start] = self.m[:start]
+            self.nop, self.na, self.nb = arrays
+            self.m, self.cap = m, cap
+        need = self.gates + end - start
+        if self.table is None or 3 * need // 2 + 2 >= self.table.shape[0]:
+            # a table's probes touch every page of it: sized by the gates it holds, and at
+            # first by a quarter of the expected wires (the lowering's estimate is high)
+            table = new_table(2 * self.cap + 2, max(need, 2 * self.gates, expect // 4))
+            if self.table is not None:
+                _retable(self.table, table)
+            self.table = table
+        self.nop[2 * start + 2:2 * end + 2] = 254     # unused ids, until a gate takes them
+
+    def _run(self, op, a, b, start: int, end: int) -> None:
+        self._grow(start, end)
+        with np.errstate(over="ignore"):   # the hash wraps mod 2^64 by design
+            _rehash(op, a, b, start, end, self.push_not, self.nop, self.na, self.nb, self.m,
+                    self.table)
+        if self._streamed:      # the table's size for the ranges to come
+            self.gates += int(np.count_nonzero(self.nop[2 * start + 2:2 * end + 2] < 254))
+        self.done = end
+
+    def _work(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while not self._final and self._written[3] == self.done:
+                        # idle a while: the lowering is busy, or gone (a compile that
+                        # failed), and then the thread must not keep the arrays alive
+                        if not self._cond.wait(self.IDLE) and self._written[3] == self.done:
+                            self._running = False
+                            return
+                    op, a, b, n = self._written
+                    if n == self.done:
+                        self._running = False
+                        return
+                self._run(op, a, b, self.done, min(n, self.done + self.MOST))
+        except BaseException as e:     # re-raised by finish, in the caller's thread
+            self._error = e
+            self._running = False
+
+    def feed(self, op: np.ndarray, a: np.ndarray, b: np.ndarray, n: int) -> None:
+        """Old wires below ``n`` are written (uint8 op, int64 a and b; arrays that are not
+        written below ``n`` again)."""
+        if n - self._fed < self.LEAST or not self._threads or self._error is not None:
+            return
+        if self._worker is None and (8 * n > self.expect or not jit.compiled(__name__)):
+            # the first gates came late (the lowering makes most of its gates at once, and
+            # then nothing is left to overlap with: one pass at the end, with a table of the
+            # exact size, is the faster), or as plain Python the pass holds the lock
+            self._threads = False
+            return
+        self._fed = n
+        with self._cond:
+            self._written = (op, a, b, n)
+            self._cond.notify()
+            if self._running:
+                return
+            self._running = True
+        if self._worker is not None:
+            self._worker.join()
+        self._streamed = True
+        self._worker = threading.Thread(target=self._work, name="yaogc-rehash", daemon=True)
+        self._worker.start()
+
+    def finish(self, op: np.ndarray, a: np.ndarray, b: np.ndarray):
+        """:func:`rehash`'s result for the whole of ``op``/``a``/``b``, whose first wires
+        are those fed."""
+        if self._worker is not None:
+            with self._cond:
+                self._final = True
+                self._cond.notify()
+            self._worker.join()
+            self._worker = None
+            if self._error is not None:
+                raise self._error
+        n = int(op.size)
+        op = np.ascontiguousarray(op, dtype=np.uint8)
+        a = np.ascontiguousarray(a, dtype=np.int64)
+        b = np.ascontiguousarray(b, dtype=np.int64)
+        fast = jit.use_compiled(n, __name__)
+        self._run(op, a, b, self.done, n)
+        nop, na, nb, m = self.nop[:2 * n + 2], self.na[:2 * n + 2], self.nb[:2 * n + 2], self.m[:n]
+        self.nop = self.na = self.nb = self.m = self.table = None
+        if fast:   # one compiled pass; as Python, the array form below is the faster
+            dense = np.empty(nop.size, dtype=np.int32)
+            k = _close_gaps(nop, na, nb, dense)
+            return (nop[:k].copy(), na[:k].astype(np.int64), nb[:k].astype(np.int64),
+                    dense[m].astype(np.int64))
+        nop, na, nb, dense = keep_wires(np.flatnonzero(nop != 254), nop, na.astype(np.int64),
+                                        nb.astype(np.int64))
+        return nop, na, nb, dense[m]
+
+
 def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
     """(op, a, b, m) after folding and hash-consing: new builder-space arrays, and the new
     wire of every old wire. Inputs keep their order."""
-    n = int(op.size)
-    # the work arrays hold wire numbers below 2^30 (new_table checks): 32 bits each
-    nop = np.full(2 * n + 2, 254, dtype=np.uint8)
-    na = np.empty(2 * n + 2, dtype=np.int32)
-    nb = np.empty(2 * n + 2, dtype=np.int32)
-    m = np.empty(n, dtype=np.int32)
-    table = new_table(2 * n + 2, n)
-    fast = jit.use_compiled(n, __name__)
-    with np.errstate(over="ignore"):   # the hash wraps mod 2^64 by design (plain Python too)
-        _rehash(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
-                np.ascontiguousarray(b, dtype=np.int64), bool(push_not), nop, na, nb, m, table)
-    del table
-    if fast:   # one compiled pass; as Python, the array form below is the faster
-        dense = np.empty(nop.size, dtype=np.int32)
-        k = _close_gaps(nop, na, nb, dense)
-        return (nop[:k].copy(), na[:k].astype(np.int64), nb[:k].astype(np.int64),
-                dense[m].astype(np.int64))
-    nop, na, nb, dense = keep_wires(np.flatnonzero(nop != 254), nop, na.astype(np.int64),
-                                    nb.astype(np.int64))
-    return nop, na, nb, dense[m]
+    return Rehasher(push_not).finish(op, a, b)
 
 
 @kernel

@@ -10,9 +10,10 @@ G-gate template cost one compiled loop over G x M gates instead of G x M Python 
 
 Templates fold constants and hash-cons within one instance, exactly as the Builder would;
 sharing between instances (the same gate computed twice) is left to the
-:func:`~yaogc.circuits.rehash.rehash` pass that runs over the whole buffer when it is built,
-which applies the Builder's rules again, so the result matches emitting every gate through
-one Builder.
+:func:`~yaogc.circuits.rehash.rehash` pass over the whole buffer (a
+:class:`~yaogc.circuits.rehash.Rehasher`, which starts on the gates emitted so far on another
+core while the lowering goes on), which applies the Builder's rules again, so the result
+matches emitting every gate through one Builder.
 
 The buffer keeps the gates in *builder space* (wire 0 and 1 are the constants, input bits are
 ``INPUT`` nodes) together with every wire's AND-depth.
@@ -29,7 +30,7 @@ from .builder import ONE, ZERO, Builder, assemble
 from .circuit import Circuit, Op
 from . import freemem, jit
 from .jit import kernel
-from .rehash import INPUT, live_mask, rehash
+from .rehash import INPUT, Rehasher, live_mask
 
 _XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)
 
@@ -264,7 +265,8 @@ class GateBuffer:
     """Gates in builder space, in growable arrays, emitted a template at a time."""
 
     def __init__(self, name: str = "circuit", parties: Sequence[str] = (),
-                 max_gates: int | None = None):
+                 max_gates: int | None = None, expect: int = 0):
+        """``expect``: about how many gates will be emitted (see :class:`Rehasher`)."""
         self.name = name
         self.parties = tuple(parties)
         self.max_gates = max_gates
@@ -281,6 +283,8 @@ class GateBuffer:
         self._sensitive: dict = {}
         self._inputs: list = []
         self._outputs: list = []
+        # folds and hash-conses the gates emitted so far on another core, while more come
+        self._rehasher = Rehasher(push_not=True, expect=expect)
 
     # --- storage ------------------------------------------------------------------------
     def _reserve(self, k: int) -> int:
@@ -379,6 +383,8 @@ class GateBuffer:
             jit.use_compiled(G * M, __name__)
             _instantiate(t.op, t.a, t.b, t.leaves, leaves, base, self.op, self.a, self.b,
                          self.lev)
+            # the gates below n are written: fold and hash-cons them on another core
+            self._rehasher.feed(self.op, self.a, self.b, self.n)
         outs = t.outs
         first = 2 + t.leaves
         res = np.empty((M, outs.size), dtype=np.int64)
@@ -404,7 +410,7 @@ class GateBuffer:
         op, a, b = self.op[:n], self.a[:n], self.b[:n]
         self.op = self.a = self.b = self.lev = None   # the raw arrays are no longer needed
         freemem.release()     # what the lowering freed, before the passes' large arrays
-        nop, na, nb, m = rehash(op, a, b, push_not=True)
+        nop, na, nb, m = self._rehasher.finish(op, a, b)
         del op, a, b
         inputs = [(p, nm, t, m[w]) for (p, nm, t, w) in self._inputs]
         outputs = [(r, nm, t, m[w]) for (r, nm, t, w) in self._outputs]

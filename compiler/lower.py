@@ -30,6 +30,7 @@ from yaogc.circuits.templates import GateBuffer
 from yaogc.circuits.types import BoolType, uint
 
 from . import ops
+from .ir import gate_estimate
 from .check import Elaborated
 
 # operations that only rearrange their operands' wires (no gates)
@@ -47,12 +48,12 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
     """The gates of ``e`` in a buffer, before the passes over the whole buffer
     (:meth:`~yaogc.circuits.templates.GateBuffer.build` runs them): a caller that drops
     ``e`` first has its memory back for those passes."""
-    buf = GateBuffer(e.name, e.parties, max_gates)
-    ports = [buf.input(party, name, t) for party, name, t in e.inputs]
     g = e.graph
     roots = e.roots()
     planner = _Planner(g)
     waves = planner.plan(g.live(roots))
+    buf = GateBuffer(e.name, e.parties, max_gates, expect=_estimate(planner, waves))
+    ports = [buf.input(party, name, t) for party, name, t in e.inputs]
     needed = planner.needed     # pure wiring is made only where something reads its wires
     for r in roots:
         needed[r] = 1
@@ -79,6 +80,17 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
     if progress is not None:
         progress("lowered", buf.n_emitted, time.perf_counter() - t0)
     return buf
+
+
+def _estimate(planner, waves) -> int:
+    """About how many gates the planned groups emit (the word library's costs per
+    operation, as the gate budget counts them: about 1-4 times what they make)."""
+    total = 0
+    for groups, _ in waves:
+        for key, (members, _) in groups.items():
+            op, t, _, operands = planner.sigs[key]
+            total += len(members) * gate_estimate(op, t, [u.width for u, _ in operands])
+    return total
 
 
 def _gather(words, operands, width: int) -> np.ndarray:

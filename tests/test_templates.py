@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,7 +19,7 @@ from yaogc.circuits import words as W
 from yaogc.circuits.evaluate import evaluate
 from yaogc.circuits.heapkernel import heap_gates
 from yaogc.circuits.passes import simplify
-from yaogc.circuits.rehash import _close_gaps, _rehash, keep_wires, new_table, rehash
+from yaogc.circuits.rehash import Rehasher, _close_gaps, _rehash, keep_wires, new_table, rehash
 from yaogc.circuits.templates import GateBuffer, TooLarge, make_template
 
 OPS = {
@@ -191,7 +193,7 @@ def test_rehash_kernel_and_its_python_fallback_agree():
         nb = np.empty(2 * n + 2, np.int64)
         m = np.empty(n, np.int64)
         with np.errstate(over="ignore"):
-            _rehash.py_func(op, a, b, push, nop, na, nb, m, new_table(2 * n + 2, n))
+            _rehash.py_func(op, a, b, 0, n, push, nop, na, nb, m, new_table(2 * n + 2, n))
         used = np.flatnonzero(nop != 254)
         dense = np.full(nop.size, -1)
         dense[used] = np.arange(used.size)
@@ -215,6 +217,114 @@ def test_rehash_kernel_and_its_python_fallback_agree():
                          if o == 1 else ref.not_(wires[x]) if o == 2 else o - 3)
         assert fast[0].tolist() == ref._op and fast[1].tolist() == ref._a
         assert fast[3].tolist() == wires
+
+
+def _random_gates(rng, n_in: int, n: int, window: int):
+    """Gates over random lower wires, most drawn from the last ``window`` wires (as a
+    lowering's are) and some from the inputs and constants, so that identical gates, folds
+    and NOTs to push recur among gates that are mostly new."""
+    ops = rng.choice([0, 0, 0, 1, 1, 1, 2], n)
+    ops[rng.random(n) < 0.02] = 3 + rng.integers(0, 2)
+    op = np.concatenate([[3, 4], np.full(n_in, 255), ops])
+    idx = np.arange(op.size)
+    low = np.maximum(idx - window, 0)
+    top = np.maximum(idx, 1)
+    early = np.minimum(top, 2 + n_in)
+
+    def operand():
+        return np.where(rng.random(op.size) < 0.9, rng.integers(low, top), rng.integers(0, early))
+
+    a = np.where(op <= 2, operand(), -1)
+    b = np.where(op <= 1, operand(), -1)
+    a[:2 + n_in] = b[:2 + n_in] = -1
+    return op.astype(np.uint8), a.astype(np.int64), b.astype(np.int64)
+
+
+class _Ranges(Rehasher):
+    """A Rehasher that starts on few wires and records the ranges and table sizes it ran."""
+    LEAST, MOST = 300, 1000
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.ranges, self.tables = [], set()
+
+    def _run(self, op, a, b, start, end):
+        super()._run(op, a, b, start, end)
+        self.ranges.append((start, end))
+        self.tables.add(self.table.shape[0] if self.table is not None else 0)
+
+
+@pytest.mark.parametrize("expect", [0, 8_000, 400_000])
+@pytest.mark.parametrize("push", [True, False])
+def test_rehash_a_range_at_a_time_while_the_array_grows(expect, push):
+    """Fed the gates as a lowering writes them (into arrays that are reallocated as they
+    grow), the worker thread's ranges add up to rehash() of the whole array, whatever the
+    expected size: ids, folds, merged duplicates and the wire map all equal."""
+    rng = np.random.default_rng(11)
+    op, a, b = _random_gates(rng, 16, 30_000, 40)
+    want = rehash(op, a, b, push_not=push)
+    r = _Ranges(push_not=push, expect=expect)
+    cap = 64
+    bufs = [np.empty(cap, np.uint8), np.empty(cap, np.int64), np.empty(cap, np.int64)]
+    for n in range(0, op.size + 1, 257):
+        if cap < n:       # grown as GateBuffer grows, the old arrays left to the worker
+            while cap < n:
+                cap *= 2
+            grown = [np.empty(cap, x.dtype) for x in bufs]
+            for y, x in zip(grown, bufs):
+                y[:x.size] = x
+            bufs = grown
+        for x, src in zip(bufs, (op, a, b)):
+            x[:n] = src[:n]
+        r.feed(*bufs, n)
+    got = r.finish(op, a, b)
+    for x, y in zip(got, want):
+        assert np.array_equal(x, y)
+    if not jit.ENABLED or not expect:      # no worker: one pass at the end
+        assert r.ranges == [(0, op.size)]
+    else:       # the ranges ran in the worker, and the table grew under it if too small
+        assert len(r.ranges) > 10
+        assert [s for s, _ in r.ranges] == [0] + [e for _, e in r.ranges[:-1]]
+        assert (len(r.tables) > 1) == (expect < 100_000)
+
+
+@pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed (no worker thread)")
+def test_rehash_worker_errors_reach_the_caller():
+    """An error in the worker thread (here: out of memory) is raised by finish, not lost."""
+    class Failing(_Ranges):
+        def _run(self, op, a, b, start, end):
+            if start > 0:
+                raise MemoryError("no room for the rehash arrays")
+            super()._run(op, a, b, start, end)
+
+    op, a, b = _random_gates(np.random.default_rng(3), 8, 5000, 20)
+    r = Failing(expect=100_000)
+    for n in range(0, op.size + 1, 500):
+        r.feed(op, a, b, n)
+    with pytest.raises(MemoryError, match="no room"):
+        r.finish(op, a, b)
+
+
+def test_compiles_with_the_rehash_in_ranges_equal_the_whole_pass(monkeypatch):
+    """A program compiled while its gates are rehashed a range at a time in the worker has
+    the content hash of the same program rehashed in one pass at the end."""
+    from yaogc.circuits import rehash as R
+    from yaogc.compiler import compile_source
+    src = (Path(__file__).resolve().parents[1] / "examples" / "sort.yao").read_text()
+    whole = compile_source(src, "sort.yao", {"N": "16"})
+    calls = []
+    real_run = R.Rehasher._run
+
+    def run(self, op, a, b, start, end):
+        calls.append(end - start)
+        real_run(self, op, a, b, start, end)
+
+    monkeypatch.setattr(R.Rehasher, "LEAST", 512)
+    monkeypatch.setattr(R.Rehasher, "MOST", 2048)
+    monkeypatch.setattr(R.Rehasher, "_run", run)
+    ranged = compile_source(src, "sort.yao", {"N": "16"})
+    assert ranged.content_hash == whole.content_hash
+    assert len(calls) > 3 if jit.ENABLED else calls
 
 
 @pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed")
