@@ -17,7 +17,7 @@ import threading
 import numpy as np
 
 from .circuit import Op
-from . import jit
+from . import freemem, jit
 from .jit import kernel
 
 INPUT = 255
@@ -224,6 +224,7 @@ class Rehasher:
         self._running = False         # a worker is running, or about to (under _cond)
         self._threads = True
         self._streamed = False        # a worker was started
+        self._populating = None
         self._error = None
 
     def _grow(self, start: int, end: int) -> None:
@@ -254,6 +255,10 @@ class Rehasher:
             if self.table is not None:
                 _retable(self.table, table)
             self.table = table
+            if not self._streamed and self.done == 0:
+                # one pass over arrays of the exact size, which it writes whole: their pages
+                # are faulted in on another core as it goes
+                self._populating = freemem.populate(self.na, self.nb, self.m, table)
         self.nop[2 * start + 2:2 * end + 2] = 254     # unused ids, until a gate takes them
 
     def _run(self, op, a, b, start: int, end: int) -> None:
@@ -325,6 +330,8 @@ class Rehasher:
         b = np.ascontiguousarray(b, dtype=np.int64)
         fast = jit.use_compiled(n, __name__)
         self._run(op, a, b, self.done, n)
+        if self._populating is not None:
+            self._populating.wait()
         nop, na, nb, m = self.nop[:2 * n + 2], self.na[:2 * n + 2], self.nb[:2 * n + 2], self.m[:n]
         self.nop = self.na = self.nb = self.m = self.table = None
         if fast:   # one compiled pass; as Python, the array form below is the faster

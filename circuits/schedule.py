@@ -316,6 +316,9 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     # forms are appended to one buffer, definitions to another; when one might not do for
     # the next gate, the pass stops and it grows here
     fbuf, mbuf = _forms_buffers(n_in, n_w, cap)
+    # the pass writes these for every wire: their pages are faulted in on another core as it
+    # goes (the term buffers are sized for the worst case, and stay untouched beyond it)
+    populating = freemem.populate(fstart, flen, level, blevel, mat_start)
     fbuf[:n_in] = np.arange(n_in, dtype=np.int32)
     fstart[:n_in] = np.arange(n_in)
     flen[:n_in] = 1
@@ -328,6 +331,7 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
         if state[2] + margin > mbuf.size:
             mbuf = _grown(mbuf, state[2] + margin)
     mused, n_and = int(state[2]), int(state[3])
+    populating.wait()
     del const, level
     ands = ands[:n_and].astype(np.int64)
     and_a = in0[ands - n_in]
@@ -427,6 +431,17 @@ def _finish(lay: _Layout) -> Schedule:
     outs = lay.outs
     n_steps = step_kind.size
 
+    # every step's index array is a block of one allocation, filled in one pass once the
+    # slots are known; its pages are faulted in on another core while they are found
+    arity = np.empty(n_steps, dtype=np.int64)
+    K.step_arities(step_kind, bounds, ids, and_a, and_b, flen, fc, mat_len, arity)
+    count = np.diff(bounds)
+    size = arity * count * np.where(step_kind == 0, 2, 1)
+    at = np.zeros(n_steps + 1, dtype=np.int64)
+    np.cumsum(size, out=at[1:])
+    store = np.zeros(int(at[-1]), dtype=np.intp)
+    populating = freemem.populate(store)
+
     last = np.full(n_w, -1, dtype=np.int32)
     K.last_uses(step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, mat_start, mat_len,
                 mbuf, outs, last)
@@ -443,16 +458,9 @@ def _finish(lay: _Layout) -> Schedule:
     peak = K.assign_slots(FIRST_INPUT_SLOT + n_in, top, bounds, members.astype(np.int64),
                           gone_ptr, gone, unused.astype(np.int64), slot, starts)
 
-    # every step's index array is a block of one allocation, filled in one pass
-    arity = np.empty(n_steps, dtype=np.int64)
-    K.step_arities(step_kind, bounds, ids, and_a, and_b, flen, fc, mat_len, arity)
-    count = np.diff(bounds)
-    size = arity * count * np.where(step_kind == 0, 2, 1)
-    at = np.zeros(n_steps + 1, dtype=np.int64)
-    np.cumsum(size, out=at[1:])
-    store = np.zeros(int(at[-1]), dtype=np.intp)
     K.fill_steps(step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, fc, mat_start,
                  mat_len, mbuf, slot, arity, at, store)
+    populating.wait()
     steps = []
     offset = 0
     for si in range(n_steps):

@@ -83,3 +83,31 @@ def test_garbling_raises_the_threshold_and_building_lowers_it(monkeypatch):
     schedule(c, 2, False)
     assert calls[-1] == (freemem._M_MMAP_THRESHOLD, freemem.MMAP_THRESHOLD)
     assert np.all([v > 0 for _, v in calls])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, Linux's madvise")
+def test_populate_faults_pages_in_and_keeps_what_the_owner_writes():
+    """populate() makes a fresh array's pages resident on another thread, while the owner
+    writes into it: nothing written is lost, the rest stays zero."""
+    import numpy as np
+    if freemem._madvise is None:
+        pytest.skip("not glibc")
+    n = 48 << 20                          # bytes: above POPULATE_FROM
+    a = np.zeros(n // 8, dtype=np.int64)
+    before = _rss_mb()
+    job = freemem.populate(a)
+    a[::5000] = np.arange(a[::5000].size) + 1     # the owner writes meanwhile
+    job.wait()
+    if freemem._madvise is None:
+        pytest.skip("a kernel before 5.14 (no MADV_POPULATE_WRITE)")
+    assert _rss_mb() - before > 0.9 * n / 2**20
+    assert np.array_equal(a[::5000], np.arange(a[::5000].size) + 1)
+    a[::5000] = 0
+    assert not a.any()
+
+
+def test_populate_leaves_small_arrays_alone():
+    import numpy as np
+    job = freemem.populate(np.zeros(1000), np.zeros((freemem.POPULATE_FROM - 8192) // 8))
+    assert job._thread is None
+    job.wait()
