@@ -440,7 +440,8 @@ def _finish(lay: _Layout) -> Schedule:
     at = np.zeros(n_steps + 1, dtype=np.int64)
     np.cumsum(size, out=at[1:])
     store = np.zeros(int(at[-1]), dtype=np.intp)
-    populating = freemem.populate(store)
+    slot = np.zeros(n_w, dtype=np.int32)     # slots stay below 2**31
+    populating = freemem.populate(slot, store)     # slot first: it is written first
 
     last = np.full(n_w, -1, dtype=np.int32)
     K.last_uses(step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, mat_start, mat_len,
@@ -450,7 +451,6 @@ def _finish(lay: _Layout) -> Schedule:
     gone = K.gone_by_step(last, n_steps, gone_ptr)
     members = np.where(kinds == 0, ands[np.minimum(ids, max(ands.size - 1, 0))] if ands.size
                        else 0, ids) if ids.size else ids
-    slot = np.zeros(n_w, dtype=np.int32)     # slots stay below 2**31
     slot[:n_in] = FIRST_INPUT_SLOT + np.arange(n_in)
     unused = FIRST_INPUT_SLOT + np.flatnonzero(last[:n_in] < 0)
     starts = np.zeros(n_steps, dtype=np.int64)
