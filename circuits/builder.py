@@ -189,7 +189,7 @@ def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b
     ``inputs`` are ``(party, name, type, wires)`` and ``outputs`` ``(recipients, name, type,
     wires)`` in builder space."""
     from . import jit
-    from .rehash import number_gates, write_gates
+    from .rehash import number_gates, wire_array, write_gates
     n_nodes = op.size
     in_nodes = np.concatenate([np.asarray(ws, dtype=np.int64) for (_, _, _, ws) in inputs]) \
         if inputs else np.zeros(0, dtype=np.int64)
@@ -197,8 +197,7 @@ def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b
     used_consts = sorted({int(w) for (_, _, _, ws) in outputs
                           for w in np.asarray(ws, dtype=np.int64).tolist() if w <= ONE})
     op = np.ascontiguousarray(op, dtype=np.uint8)
-    a = np.ascontiguousarray(a, dtype=np.int64)
-    b = np.ascontiguousarray(b, dtype=np.int64)
+    a, b = wire_array(a), wire_array(b)
     keep = np.ones(n_nodes, dtype=np.bool_) if keep is None else keep
     new = np.full(n_nodes, -1, dtype=np.int64)
     new[in_nodes] = np.arange(n_in)

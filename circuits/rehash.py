@@ -337,8 +337,8 @@ class Rehasher:
         if fast:   # one compiled pass; as Python, the array form below is the faster
             dense = np.empty(nop.size, dtype=np.int32)
             k = _close_gaps(nop, na, nb, dense)
-            return (nop[:k].copy(), na[:k].astype(np.int64), nb[:k].astype(np.int64),
-                    dense[m].astype(np.int64))
+            # 32-bit wires, as the passes after take them: widening would copy each array
+            return nop[:k].copy(), na[:k], nb[:k], dense[m]
         nop, na, nb, dense = keep_wires(np.flatnonzero(nop != 254), nop, na.astype(np.int64),
                                         nb.astype(np.int64))
         return nop, na, nb, dense[m]
@@ -346,7 +346,7 @@ class Rehasher:
 
 def rehash(op: np.ndarray, a: np.ndarray, b: np.ndarray, push_not: bool = True):
     """(op, a, b, m) after folding and hash-consing: new builder-space arrays, and the new
-    wire of every old wire. Inputs keep their order."""
+    wire of every old wire (integer arrays of 32 or 64 bits). Inputs keep their order."""
     return Rehasher(push_not).finish(op, a, b)
 
 
@@ -392,13 +392,21 @@ def _live(op, a, b, live):
                 live[a[w]] = True
 
 
+def wire_array(x: np.ndarray) -> np.ndarray:
+    """``x`` as a contiguous array of 32- or 64-bit wire numbers, copied only if it is not
+    one already (the kernels are compiled for both)."""
+    x = np.asarray(x)
+    if x.dtype in (np.int32, np.int64) and x.flags.c_contiguous:
+        return x
+    return np.ascontiguousarray(x, dtype=np.int64)
+
+
 def live_mask(op: np.ndarray, a: np.ndarray, b: np.ndarray, roots: np.ndarray) -> np.ndarray:
     """Per wire: whether some root depends on it."""
     live = np.zeros(op.size, dtype=np.bool_)
     live[np.asarray(roots, dtype=np.int64)] = True
     jit.use_compiled(op.size, __name__)
-    _live(np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(a, dtype=np.int64),
-          np.ascontiguousarray(b, dtype=np.int64), live)
+    _live(np.ascontiguousarray(op, dtype=np.uint8), wire_array(a), wire_array(b), live)
     return live
 
 
