@@ -107,6 +107,11 @@ def compiled(*modules: str) -> bool:
     return True
 
 
+def is_compiled(fn) -> bool:
+    """Whether ``fn`` (a kernel as its module now holds it) runs compiled."""
+    return not isinstance(fn, _Kernel)
+
+
 # per module: the modules whose kernels its kernels call (found when it is first switched)
 _deps: dict[str, set] = {}
 

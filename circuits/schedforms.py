@@ -329,12 +329,12 @@ def step_arities(step_kind, step_ptr, items, and_a, and_b, flen, fc, mat_len, ar
 
 @kernel
 def fill_steps(step_kind, step_ptr, items, and_a, and_b, fbuf, fstart, flen, fc, mat_start,
-               mat_len, mbuf, slot, arity, offset, out):
-    """Every step's index array, each a C-ordered block of ``out`` (zeros: ZERO_SLOT
-    padding) from ``offset[si]``: an AND step's (arity, 2, count) holds the slot rows of its
-    operands' forms (ONE_SLOT, 1, for a constant), an XOR step's (arity, count) those of its
-    definitions."""
-    for si in range(step_kind.size):
+               mat_len, mbuf, slot, arity, offset, out, first, end):
+    """The index arrays of steps first..end-1, each a C-ordered block of ``out`` (zeros:
+    ZERO_SLOT padding) from ``offset[si]``: an AND step's (arity, 2, count) holds the slot
+    rows of its operands' forms (ONE_SLOT, 1, for a constant), an XOR step's (arity, count)
+    those of its definitions. Steps write disjoint blocks: ranges may be filled at once."""
+    for si in range(first, end):
         p0 = step_ptr[si]
         c = step_ptr[si + 1] - p0
         o = offset[si]

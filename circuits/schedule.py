@@ -23,6 +23,7 @@ not keep its circuit alive).
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass, field
 
@@ -458,8 +459,8 @@ def _finish(lay: _Layout) -> Schedule:
     peak = K.assign_slots(FIRST_INPUT_SLOT + n_in, top, bounds, members.astype(np.int64),
                           gone_ptr, gone, unused.astype(np.int64), slot, starts)
 
-    K.fill_steps(step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, fc, mat_start,
-                 mat_len, mbuf, slot, arity, at, store)
+    _fill_steps((step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, fc, mat_start,
+                 mat_len, mbuf, slot, arity, at, store))
     populating.wait()
     steps = []
     offset = 0
@@ -480,6 +481,36 @@ def _finish(lay: _Layout) -> Schedule:
     K.fill_rows(outs, fbuf, fstart, flen, fc, slot, out_idx.reshape(-1))
     out_idx.flags.writeable = False
     return Schedule(lay.name, n_in, lay.bound, lay.flat, steps, out_idx, int(peak), offset)
+
+
+# a store at least this large (entries) is filled by two threads, half the entries each
+FILL_IN_TWO_FROM = 1 << 22
+
+
+def _fill_steps(args: tuple) -> None:
+    """:func:`~.schedforms.fill_steps` over all steps; a large store in two ranges of steps
+    at once, on two cores (the compiled kernel releases the interpreter lock)."""
+    n_steps, at = args[0].size, args[-2]
+    if at[-1] < FILL_IN_TWO_FROM or not jit.is_compiled(K.fill_steps):
+        K.fill_steps(*args, 0, n_steps)
+        return
+    mid = int(np.searchsorted(at, at[-1] // 2))
+    failed = []
+
+    def first_half():
+        try:
+            K.fill_steps(*args, 0, mid)
+        except BaseException as e:      # raised below, in the caller's thread
+            failed.append(e)
+
+    helper = threading.Thread(target=first_half, name="yaogc-fill", daemon=True)
+    helper.start()
+    try:
+        K.fill_steps(*args, mid, n_steps)
+    finally:
+        helper.join()
+    if failed:
+        raise failed[0]
 
 
 def _split_padded(keys, kinds, ids, mat_len):

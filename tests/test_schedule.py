@@ -329,6 +329,38 @@ def test_forms_buffers_that_grow_give_the_same_schedule(no_disk_cache, bristol_p
         assert _digest(a) == _digest(b)
 
 
+
+@pytest.mark.parametrize("name", ["aes_128.txt", "sha256.txt"])
+def test_step_store_filled_in_two_halves_is_the_same(no_disk_cache, bristol_path,
+                                                      monkeypatch, name):
+    """A large step store is filled by two threads, each a range of steps; with the
+    threshold lowered so that these circuits take that path, every index array is the one
+    the single pass writes, and the halves did run."""
+    from yaogc.circuits import jit
+    from yaogc.circuits import schedforms as K
+    from yaogc.circuits import schedule as S
+    if not jit.compiled("yaogc.circuits.schedforms"):
+        pytest.skip("numba is not installed (one pass as Python)")
+    want = [S.schedule(read_bristol(bristol_path(name)), **p)
+            for p in (workload.FEW_STEPS, workload.LEAST_DATA)]
+    ranges = []
+    real = K.fill_steps
+
+    def fill(*args):
+        ranges.append(args[-2:])
+        return real(*args)
+    monkeypatch.setattr(S, "FILL_IN_TWO_FROM", 1)
+    monkeypatch.setattr(K, "fill_steps", fill)
+    monkeypatch.setattr(jit, "is_compiled", lambda fn: True)
+    got = [S.schedule(read_bristol(bristol_path(name)), **p)
+           for p in (workload.FEW_STEPS, workload.LEAST_DATA)]
+    assert len(ranges) == 4
+    for pair in (ranges[:2], ranges[2:]):     # per schedule, two ranges that tile its steps
+        low, high = sorted(pair)
+        assert low[0] == 0 < low[1] == high[0] < high[1]
+    for a, b in zip(want, got):
+        assert _digest(a) == _digest(b)
+
 def _digest(s) -> list:
     """Everything a schedule holds, comparable."""
     out = [(s.n_slots, s.n_and), s.out_idx.tolist()]
