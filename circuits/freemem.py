@@ -79,6 +79,8 @@ class Populating:
         self._thread = None
         ranges = []
         for a in arrays:
+            if not a.flags.c_contiguous:    # its bytes are not one range
+                continue
             start = (a.ctypes.data + 4095) & ~4095     # whole pages inside the array
             end = (a.ctypes.data + a.nbytes) & ~4095
             if end - start >= POPULATE_FROM:

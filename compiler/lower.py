@@ -30,8 +30,8 @@ from yaogc.circuits.templates import GateBuffer
 from yaogc.circuits.types import BoolType, uint
 
 from . import ops
-from .ir import gate_estimate
 from .check import Elaborated
+from .ir import gate_estimate
 
 # operations that only rearrange their operands' wires (no gates)
 _WIRING = frozenset(("const", "input", "shl", "shr", "rotl", "rotr", "resize", "reinterp",
