@@ -60,6 +60,20 @@ def _pop(hk, hw, size):
     return k0, w0, size
 
 
+@kernel(inline=True)
+def _take_bits(lv, wv, lo, hi, bl, bw, nb_, ones):
+    """Bits ``lo .. hi-1`` (AND-depth lv, wire wv) onto the column's bl/bw after its first
+    ``nb_``, counting constant ones apart: (bits, ones)."""
+    for i in range(lo, hi):
+        if wv[i] == 1:
+            ones += 1
+        else:
+            bl[nb_] = lv[i]
+            bw[nb_] = wv[i]
+            nb_ += 1
+    return nb_, ones
+
+
 @kernel
 def _reduce(col_ptr, col_lv, col_w, const_bits, width, nop, na, nb, table, n, out,
             bl, bw, cl, cw, hk, hw):
@@ -69,22 +83,9 @@ def _reduce(col_ptr, col_lv, col_w, const_bits, width, nop, na, nb, table, n, ou
     SH = np.int64(1) << 32
     nc = 0                                  # carries into this column: cl/cw[0:nc]
     for j in range(width):
-        nb_ = 0
-        ones = const_bits[j]
-        for i in range(col_ptr[j], col_ptr[j + 1]):
-            if col_w[i] == 1:
-                ones += 1
-            else:
-                bl[nb_] = col_lv[i]
-                bw[nb_] = col_w[i]
-                nb_ += 1
-        for i in range(nc):
-            if cw[i] == 1:
-                ones += 1
-            else:
-                bl[nb_] = cl[i]
-                bw[nb_] = cw[i]
-                nb_ += 1
+        nb_, ones = _take_bits(col_lv, col_w, col_ptr[j], col_ptr[j + 1], bl, bw, 0,
+                               const_bits[j])
+        nb_, ones = _take_bits(cl, cw, 0, nc, bl, bw, nb_, ones)
         # two constant ones in a column are one constant carry
         nc = 0
         for i in range(ones // 2):

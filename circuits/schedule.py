@@ -433,18 +433,6 @@ def _finish(lay: _Layout) -> Schedule:
     outs = lay.outs
     n_steps = step_kind.size
 
-    # every step's index array is a block of one allocation, filled once the slots are
-    # known (its pages are not faulted in ahead: with the slot arena still alive, that
-    # raised hospital_stats's peak by 680 MB, and the time was the same)
-    arity = np.empty(n_steps, dtype=np.int64)
-    K.step_arities(step_kind, bounds, ids, and_a, and_b, flen, fc, mat_len, arity)
-    count = np.diff(bounds)
-    size = arity * count * np.where(step_kind == 0, 2, 1)
-    at = np.zeros(n_steps + 1, dtype=np.int64)
-    np.cumsum(size, out=at[1:])
-    store = np.zeros(int(at[-1]), dtype=np.intp)
-    slot = np.zeros(n_w, dtype=np.int32)     # slots stay below 2**31
-
     last = np.full(n_w, -1, dtype=np.int32)
     K.last_uses(step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, mat_start, mat_len,
                 mbuf, outs, last)
@@ -453,6 +441,7 @@ def _finish(lay: _Layout) -> Schedule:
     gone = K.gone_by_step(last, n_steps, gone_ptr)
     members = np.where(kinds == 0, ands[np.minimum(ids, max(ands.size - 1, 0))] if ands.size
                        else 0, ids) if ids.size else ids
+    slot = np.zeros(n_w, dtype=np.int32)     # slots stay below 2**31
     slot[:n_in] = FIRST_INPUT_SLOT + np.arange(n_in)
     unused = FIRST_INPUT_SLOT + np.flatnonzero(last[:n_in] < 0)
     starts = np.zeros(n_steps, dtype=np.int64)
@@ -460,6 +449,14 @@ def _finish(lay: _Layout) -> Schedule:
     peak = K.assign_slots(FIRST_INPUT_SLOT + n_in, top, bounds, members.astype(np.int64),
                           gone_ptr, gone, unused.astype(np.int64), slot, starts)
 
+    # every step's index array is a block of one allocation, filled in one pass
+    arity = np.empty(n_steps, dtype=np.int64)
+    K.step_arities(step_kind, bounds, ids, and_a, and_b, flen, fc, mat_len, arity)
+    count = np.diff(bounds)
+    size = arity * count * np.where(step_kind == 0, 2, 1)
+    at = np.zeros(n_steps + 1, dtype=np.int64)
+    np.cumsum(size, out=at[1:])
+    store = np.zeros(int(at[-1]), dtype=np.intp)
     _fill_steps((step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, fc, mat_start,
                  mat_len, mbuf, slot, arity, at, store))
     steps = []
