@@ -221,7 +221,7 @@ class StmtMixin:
         if not orelse and len(body) == 1:
             name = self._lone_assignment(body[0], frame)
             if name is not None:
-                # 'if c: x = ...' or 'if c: x += ...' on a typed scalar: the assignment runs
+                # 'if c: x = ...', 'if c: x += ...' or 'if c: v[i] = ...': the assignment runs
                 # on the frame itself and x becomes c ? new : old, which is what running it
                 # on a copy and merging the two frames gives, without the copies and the
                 # walk over every variable (the common statement of an unrolled loop)
@@ -247,16 +247,20 @@ class StmtMixin:
     @staticmethod
     def _lone_assignment(st, frame) -> str | None:
         """The variable ``st`` assigns if it is a plain assignment (or ``op=``) of one typed
-        scalar variable that exists (no index, no unpacking), else None."""
+        scalar variable that exists, or of elements of an existing array or tuple (no
+        unpacking), else None. Only that variable changes: the elements written are merged
+        as the copy of the frame would merge them (:func:`~.convert.merge` multiplexes only
+        the elements the writes touched)."""
         if type(st) is N.AugAssign:
             t = st.target
         elif type(st) is N.Assign and len(st.targets) == 1:
             t = st.targets[0]
         else:
             return None
-        if t.indices or type(frame.vars.get(t.name)) is not Word:
-            return None
-        return t.name
+        v = frame.vars.get(t.name)
+        if type(v) is Word and not t.indices or type(v) is Agg and t.indices:
+            return t.name
+        return None
 
     def _check_untaken(self, block, frame) -> None:
         """Type-check the untaken branch of a public ``if``, once per shape of the variables

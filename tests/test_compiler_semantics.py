@@ -195,6 +195,49 @@ def test_secret_index_assignment_and_bits():
         assert o["sbit"] == (bool((0b1010_1000 >> i) & 1) if i < 8 else False)
 
 
+def test_element_writes_under_a_secret_if():
+    # one statement under a secret 'if' writing elements (public, secret and nested indices,
+    # '=' and '+=', arrays and a tuple): only the elements written change, and only where
+    # the condition holds
+    src = program("a: u8[4] @alice, b: u8[4] @bob, k: u8 @bob, m: u4[2][3] @alice",
+                  "found: bool[4] @both, v: u8[4] @both, w: u8[4] @both, n: u4[2][3] @both, "
+                  "t: u8 @both, u: u8 @both",
+                  "found = [False for i in range(4)]\nv = a\nw = a\nn = m\n"
+                  "p = (a[0], a[1])\n"
+                  "for i in range(4):\n"
+                  "    for j in range(4):\n"
+                  "        if a[i] == b[j]:\n"
+                  "            found[i] = True\n"
+                  "    if a[i] > b[i]:\n"
+                  "        v[i] += b[i]\n"
+                  "    if b[i] > 7:\n"
+                  "        w[k] = b[i]\n"
+                  "    if a[i] < 3:\n"
+                  "        n[i % 2][k] = 9\n"
+                  "if k > 1:\n"
+                  "    p[1] = k\n"
+                  "t, u = p\n"
+                  "return found, v, w, n, t, u")
+    rows = [{"a": [1, 5, 9, 2], "b": [9, 3, 1, 8], "k": 2, "m": [[1, 2, 3], [4, 5, 6]]},
+            {"a": [7, 7, 0, 250], "b": [0, 7, 9, 200], "k": 0, "m": [[0, 0, 0], [15, 15, 15]]},
+            {"a": [4, 3, 2, 1], "b": [10, 20, 30, 40], "k": 9, "m": [[1, 1, 1], [2, 2, 2]]}]
+    for row, o in zip(rows, run_many(src, rows)):
+        a, b, k = row["a"], row["b"], row["k"]
+        assert o["found"] == [x in b for x in a]
+        assert o["v"] == [(x + y) % 256 if x > y else x for x, y in zip(a, b)]
+        w = list(a)
+        for y in b:
+            if y > 7 and k < 4:
+                w[k] = y
+        assert o["w"] == w
+        n = [list(r) for r in row["m"]]
+        for i, x in enumerate(a):
+            if x < 3 and k < 3:
+                n[i % 2][k] = 9
+        assert o["n"] == n
+        assert (o["t"], o["u"]) == (a[0], k if k > 1 else a[1])
+
+
 def test_secret_if_elif_else_and_early_return():
     extra = ("def classify(x: i16) -> u8:\n"
              "    if x < 0:\n"
