@@ -17,8 +17,8 @@ from yaogc.circuits.types import BOOL, ArrayType, BoolType, FixedType, IntType, 
 from . import nodes as N
 from .widths import EXTRA
 from .convert import ConversionError, cast
-from .values import (Agg, Pub, TypeNameError, Word, describe, is_number, join_numeric,
-                     scalar_type_named, type_of)
+from .values import (Agg, Pub, TypeNameError, Word, describe, int_type, is_number,
+                     join_numeric, scalar_type_named, type_of)
 
 BUILTINS = ("min", "max", "sum", "abs", "popcount", "select", "len", "rotl", "rotr", "range")
 # not reserved: a program may define its own function of one of these names
@@ -111,6 +111,14 @@ class CallMixin:
             vals = self._elements(e, frame, None)
         else:
             vals = [self.expr(a, frame, want) for a in e.args]
+            if len(vals) == 2:
+                a, b = vals
+                t = a.type if type(a) is Word else None
+                if type(t) is IntType and type(b) is Word and b.type._k == t._k:
+                    # min(x, y) of two integers of one type (a compare-exchange): what
+                    # _reduce makes of them, without its general typing
+                    j = int_type(t.bits, t.signed)
+                    return Word(self.g.make(opname, j, (a.node, b.node)), j)
             fixed = next((type_of(v) for v in vals if isinstance(type_of(v), FixedType)), None)
             if want is None and fixed is not None:
                 # constants among fixed-point values are fixed-point: min(1 / 2, x) is 0.5

@@ -265,9 +265,11 @@ class ExprMixin:
         return self.compare(e.op, a, b, e)
 
     def _pub_int(self, e, frame) -> int | None:
-        """The integer of a literal or a name holding an untyped integer, else None: the
-        index arithmetic of unrolled loops (``l = i ^ j``, ``if l > i``), computed here
-        without the general typing, which gives the same values."""
+        """The integer of a literal, a name holding an untyped integer or integer arithmetic
+        on them, else None: the index arithmetic of unrolled loops (``l = i ^ j``,
+        ``if (i & k) == 0``, ``j = k >> (q + 1)``), computed here without the general
+        typing, which gives the same values (a shift by a negative or huge amount is left
+        to it, for its error)."""
         t = type(e)
         if t is IntLit:
             return e.value
@@ -277,6 +279,14 @@ class ExprMixin:
                 v = self.consts.get(e.name)
             if type(v) is Pub and type(v.value) is int:
                 return v.value
+        elif t is BinOp:
+            f = _PUB_ARITH.get(e.op)
+            if f is not None:
+                x = self._pub_int(e.left, frame)
+                if x is not None:
+                    y = self._pub_int(e.right, frame)
+                    if y is not None and (e.op[0] not in "<>" or 0 <= y <= 4096):
+                        return f(x, y)
         return None
 
     def compare(self, op, a, b, node):
