@@ -114,23 +114,28 @@ class Loader:
                 top = [f.name for f in mprog.funcs if f.name != "main"] + \
                     [c.name for c in mprog.consts] + [t.name for t in mprog.types]
                 rename = {n: f"{imp.module}.{n}" for n in top}
+                own = len(mprog.funcs), len(mprog.consts), len(mprog.types)
+                _tag(mprog.imports, msrc, {})   # its import errors name its file
                 self.loading.append(path)
                 inner = self.merge(mprog, msrc, err)
                 self.loading.pop()
+                # the merge appended the declarations of the modules this one imports, tagged
+                # and renamed already: only this module's own are tagged and renamed here
+                funcs, consts, types = (mprog.funcs[:own[0]], mprog.consts[:own[1]],
+                                        mprog.types[:own[2]])
                 # names a module imports itself refer to the other module's declarations
                 rename.update({k: v for k, v in inner.items() if k not in rename})
-                _tag(mprog.funcs + mprog.consts + mprog.types, msrc, rename)
-                for f in mprog.funcs:
-                    if f.name == "main":
-                        continue
-                    f.name = rename[f.name]
-                    prog.funcs.append(f)
-                for c in mprog.consts:
+                _tag(funcs + consts + types, msrc, rename)
+                for f in funcs:
+                    if f.name != "main":
+                        f.name = rename[f.name]
+                for c in consts:
                     c.name = rename[c.name]
-                    prog.consts.append(c)
-                for t in mprog.types:
+                for t in types:
                     t.name = rename[t.name]
-                    prog.types.append(t)
+                prog.funcs.extend(f for f in mprog.funcs if f.name != "main")
+                prog.consts.extend(mprog.consts)
+                prog.types.extend(mprog.types)
                 self.loaded[path] = (imp.module, mprog, msrc)
             module, mprog, _ = self.loaded[path]
             names = {f.name for f in mprog.funcs} | {c.name for c in mprog.consts} | \

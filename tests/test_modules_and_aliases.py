@@ -115,6 +115,32 @@ def test_import_from_the_programs_folder_and_a_package(tmp_path):
     assert evaluate_one(compile_file(prog), x=5) == {"result": 21}
 
 
+def test_modules_that_import_modules(tmp_path):
+    # a module's own imports: their declarations enter once, renamed once, whichever
+    # module imports them first (by whichever name); the module's local names stay its own
+    _write(tmp_path, "pkg/inner.yao", "const K = 3\ndef h(x: u8) -> u8:\n    t: u8 = x + K\n"
+           "    return t\n")
+    _write(tmp_path, "pkg/util.yao", "from inner import h, K\ndef g(x: u8) -> u8:\n"
+           "    t: u8 = h(x) * 2\n    return t + K\n")
+    body = "party a, b\ndef main(x: u8 @a, y: u8 @b) -> (z: u8 @both):\n"
+    for head, ret, want in (("from pkg.util import g\n", "g(x)", 2 * (12 + 3) + 3),
+                            ("from pkg.inner import h\nfrom pkg.util import g\n", "g(x) + h(y)",
+                             33 + 10 + 3),
+                            ("from pkg.util import g\nfrom pkg.inner import h\n", "h(y) + g(x)",
+                             33 + 10 + 3)):
+        prog = _write(tmp_path, "p.yao", head + body + f"    return {ret}\n")
+        assert interpret(prog, {"x": 12, "y": 10}) == {"z": want}
+        assert evaluate_one(compile_file(prog), x=12, y=10) == {"z": want}
+    # an error in the inner module's import names the module that has it
+    _write(tmp_path, "pkg/util.yao", "from inner import h, L\ndef g(x: u8) -> u8:\n"
+           "    return h(x)\n")
+    prog = _write(tmp_path, "p.yao", "from pkg.util import g\n" + body + "    return g(x)\n")
+    with pytest.raises(CompileError) as ei:
+        compile_file(prog)
+    assert str(ei.value).startswith(f"{tmp_path / 'pkg' / 'util.yao'}:1:22: module 'inner' "
+                                    "has no 'L' (it has: K, h)")
+
+
 def test_import_errors_name_file_line_and_column(tmp_path):
     _write(tmp_path, "bad.yao", "def f(x: u8) -> u8:\n    return x + y\n")
     _write(tmp_path, "loop1.yao", "from loop2 import g\ndef f(x: u8) -> u8:\n    return x\n")
