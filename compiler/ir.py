@@ -80,6 +80,10 @@ class WordGraph:
         self._attr: list = []
         self._memo: dict[tuple, int] = {}
         self.simplify = True
+        # checked mode: keep the operations whose overflow is checked as the program writes
+        # them (x - c is not x + (2^n - c), x * 2 not x << 1, (x + y) - y not x), so that
+        # each is checked as written (:mod:`.checked`)
+        self.exact = False
         # the source node (statement or expression) being elaborated, and per IR node the
         # one that made it: where a range warning points
         self.loc = None

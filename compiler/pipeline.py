@@ -32,14 +32,15 @@ from .parser import decode_text, parse, read_source
 
 
 def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | None = None,
-              gate_limit: int | None = None) -> Elaborated:
+              gate_limit: int | None = None, exact: bool = False) -> Elaborated:
     """Parse and type-check a program into word-level IR (before word-level optimization).
     With ``gate_limit``, the gates the operations will lower to are estimated as they are
-    made, and passing the limit raises :class:`~.ir.GateBudget` naming the statement."""
-    return run_deep(_elaborate, text, filename, defines, gate_limit)
+    made, and passing the limit raises :class:`~.ir.GateBudget` naming the statement.
+    ``exact`` keeps arithmetic as written (:attr:`~.ir.WordGraph.exact`: checked mode)."""
+    return run_deep(_elaborate, text, filename, defines, gate_limit, exact)
 
 
-def _elaborate(text, filename, defines, gate_limit=None) -> Elaborated:
+def _elaborate(text, filename, defines, gate_limit=None, exact=False) -> Elaborated:
     if isinstance(text, (bytes, bytearray)):
         text = decode_text(bytes(text), filename)
     text = normalize_newlines(text)
@@ -47,6 +48,7 @@ def _elaborate(text, filename, defines, gate_limit=None) -> Elaborated:
     name = Path(filename).stem if filename and not filename.startswith("<") else "main"
     checker = Checker(program, Source(text, filename), _check_defines(defines), name)
     checker.g.gate_limit = gate_limit
+    checker.g.exact = exact
     return checker.run()
 
 
@@ -162,7 +164,7 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
     # that makes it (it may overcount, so it is given twice the room); lowering then holds
     # the exact limit
     try:
-        e = elaborate(text, filename, defines, gate_limit=2 * limit)
+        e = elaborate(text, filename, defines, gate_limit=2 * limit, exact=checked)
     except GateBudget as big:
         raise too_large(big.line, big.col, getattr(big, "src", None)) from None
     warnings = range_warnings(e, text, filename)

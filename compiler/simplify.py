@@ -36,6 +36,8 @@ def _add(g, t, args, attr):
         return b
     if cb == 0:
         return a
+    if g.exact:
+        return None
     # (x - y) + y and y + (x - y) are x
     for s, other in ((a, b), (b, a)):
         if g._op[s] == "sub" and g._type[s] == t and g._args[s][1] == other:
@@ -50,6 +52,8 @@ def _sub(g, t, args, attr):
         return a
     if a == b:
         return g.const(t, 0)
+    if g.exact:
+        return g.make("neg", t, (b,)) if ca == 0 else None
     # (x + y) - y is x, (x + y) - x is y, wrapping or not
     if g._op[a] == "add" and g._type[a] == t:
         p, q = g._args[a]
@@ -86,8 +90,8 @@ def _mul(g, t, args, attr):
         return None
     if c == 0:
         return g.const(t, 0)
-    if c == 1:
-        return a
+    if c == 1 or g.exact:
+        return a if c == 1 else None
     k = _pow2(ops.unsigned_bits(t, c))
     if k is not None:
         return g.make("shl", t, (a,), k)
@@ -188,7 +192,7 @@ def _bitwise(kind):
 def _involution(op):
     def rule(g, t, args, attr):
         (a,) = args
-        if g.op(a) == op and g.type(a) == t:
+        if g.op(a) == op and g.type(a) == t and not (op == "neg" and g.exact):
             return g.args(a)[0]
         return None
     return rule

@@ -5,10 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from yaogc.circuits.circuit import Op
-from yaogc.circuits.evaluate import evaluate_one
+from yaogc.circuits.evaluate import evaluate, evaluate_one
 from yaogc.compiler import compile_source
 from yaogc.compiler.checked import EXIT_OVERFLOW, OVERFLOW_PORT
 from yaogc.runtime.cli import main
@@ -47,6 +48,35 @@ def test_the_bit_is_set_exactly_when_a_value_passed_its_type(x, y):
     o = evaluate_one(c, x=x, y=y)
     assert o[OVERFLOW_PORT] == _prefix_overflows(x, y)
     assert o["s"] == sum(x + y) % 256 and o["m"] == max(x)
+
+
+
+# (expression, its exact value, the intermediate values it passes through): forms the
+# algebraic rules rewrite (x - c as x + (2^n - c), x * 2^k as a shift, x * -1 as a negation,
+# cancellations) are checked as written
+REWRITTEN = [
+    ("a - 7", lambda a: a - 7, lambda a: []), ("a * 2", lambda a: 2 * a, lambda a: []),
+    ("a * 4", lambda a: 4 * a, lambda a: []), ("0 - a", lambda a: -a, lambda a: []),
+    ("(a + 100) - 100", lambda a: a, lambda a: [a + 100]),
+    ("a + 1 - 1", lambda a: a, lambda a: [a + 1]), ("-(-a)", lambda a: a, lambda a: [-a]),
+]
+CASES = [("u8", *r) for r in REWRITTEN + [("a * 255", lambda a: 255 * a, lambda a: [])]] + \
+    [("i8", *r) for r in REWRITTEN + [("a * (-2)", lambda a: -2 * a, lambda a: []),
+                                       ("a * (-1)", lambda a: -a, lambda a: [])]]
+
+
+@pytest.mark.parametrize("t,expr,exact,inner", CASES)
+def test_rewritten_forms_are_checked_as_written(t, expr, exact, inner):
+    lo, hi = (-128, 127) if t == "i8" else (0, 255)
+    src = f"party alice, bob\ndef main(a: {t} @alice) -> (r: {t} @both):\n    return {expr}\n"
+    c = compile_source(src, "p.yao", checked=True)
+    rows = [{"a": a} for a in range(lo, hi + 1)]
+    for row, got in zip(rows, evaluate(c, rows)):
+        a = row["a"]
+        v = exact(a)
+        over = any(not lo <= x <= hi for x in [v] + inner(a))
+        assert got[OVERFLOW_PORT] == over, (expr, a, got)
+        assert got["r"] == (v - lo) % 256 + lo, (expr, a, got)
 
 
 @settings(max_examples=60, deadline=None)
