@@ -122,15 +122,18 @@ def interval(g, n: int, iv: list):
         return lo >> g.attr(n), hi >> g.attr(n)
     if op in ("fdiv", "div"):
         b = a[1]
-        if b[0] <= 0 <= b[1]:
+        if b[0] <= 0 <= b[1] or b[0] > b[1]:
             return None
         if op == "fdiv":
             return _floor_div_iv((a[0][0] << t.frac, a[0][1] << t.frac), b)
         return _trunc_div_iv(a[0], b)
     if op == "mod":
         m = max(abs(a[1][0]), abs(a[1][1]))
+        if m == 0:
+            return a[0]         # x % 0 is x
         lo = 0 if a[0][0] >= 0 else -(m - 1)
-        return max(lo, full[0]), min(m - 1, full[1]) if a[0][1] >= 0 else 0
+        r = max(lo, full[0]), min(m - 1, full[1]) if a[0][1] >= 0 else 0
+        return _hull(r, a[0]) if a[1][0] <= 0 <= a[1][1] else r
     if op == "shr":
         return a[0][0] >> g.attr(n), a[0][1] >> g.attr(n)
     if op == "resize":
@@ -156,7 +159,10 @@ def interval(g, n: int, iv: list):
     return node_range(g, n, iv)
 
 
-def _fmt(v: float) -> str:
+def _fmt(v: float | int) -> str:
+    if isinstance(v, int) and abs(v) >= 10 ** 15:      # past what a float holds exactly
+        digits = str(abs(v))
+        return f"{'-' if v < 0 else ''}{digits[0]}.{digits[1]}e{len(digits) - 1}"
     if v == int(v) and abs(v) < 1e6:
         return str(int(v))
     if abs(v) < 1e5:
@@ -186,8 +192,12 @@ def smallest_type(t, lo: int, hi: int) -> str | None:
     return f"{'i' if (t.signed or lo < 0) else 'u'}{w}"
 
 
-def _value(t, raw: int) -> float:
-    return raw / (1 << t.frac) if isinstance(t, FixedType) else float(raw)
+def _value(t, raw: int) -> float | int:
+    """The number a raw value stands for; past a float's range, its integer part."""
+    frac = t.frac if isinstance(t, FixedType) else 0
+    if abs(raw) >> frac >= 1 << 1000:
+        return raw >> frac
+    return raw / (1 << frac) if frac else float(raw)
 
 
 def _scan(g, roots):

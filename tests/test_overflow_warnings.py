@@ -151,3 +151,19 @@ def test_logistic_score_holds_any_feature_size():
     o = interpret(path, {"features": [30000.0] * 8, "weights": [0.001] * 8, "bias": -240.0})
     z = -240 + 8 * math.floor(30000 * round(0.001 * 65536)) / 65536
     assert abs(o["risk"] - 1 / (1 + math.exp(-z))) <= 2 ** -16
+
+
+def test_ranges_past_a_float_and_a_modulo_by_zero_are_analysed():
+    # a repeated square reaches far past a float's range; x % 0 is x (so a / (b % 0) is a / b)
+    src = ("party a, b\ndef main(x: u32 @a, y: u32 @b) -> (r: u32 @b):\n    v: u32 = x\n"
+           "    for j in range(6):\n        v *= v\n    return v\n")
+    (w,) = _warnings(src)
+    assert "'*' on u32 may reach 3.2e616" in w and "no type of 256 bits holds it" in w
+    from yaogc.circuits.evaluate import evaluate_one
+    for checked in (False, True):
+        c = compile_source(src, "p.yao", checked=checked)
+        assert evaluate_one(c, x=3, y=0)["r"] == 3 ** 64 % 2 ** 32
+        src2 = "party a, b\ndef main(x: u8 @a, y: u8 @b) -> (r: u8 @b):\n    return x / (y % 0)\n"
+        c = compile_source(src2, "p.yao", checked=checked)
+        assert evaluate_one(c, x=100, y=7)["r"] == 14
+        assert evaluate_one(c, x=100, y=0)["r"] == 255      # x / 0 is the all-ones word
