@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 import threading
 import time
@@ -45,16 +46,34 @@ def code_digest(*packages: str) -> str:
     return h.hexdigest()
 
 
-def read(name: str, header: bytes) -> bytes | None:
-    """The entry's bytes after ``header`` (which must start it), else None."""
+def read(name: str, header: bytes, lead: int = 0):
+    """The entry's bytes after ``header`` (which must start it), else None; with ``lead``,
+    the pair (the ``lead`` bytes after the header, the bytes after those)."""
     wait(name)
     try:
-        with open(cache_dir() / name, "rb") as f:
-            if f.read(len(header)) != header:
-                return None
-            return f.read()         # one copy of a large entry, not a second for a slice
+        # opened without blocking and read only if it is a regular file: a FIFO (or a
+        # device) put where an entry belongs would otherwise hold the process in open()
+        fd = os.open(cache_dir() / name, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            if f.read(len(header)) != header:
+                return None
+            first = f.read(lead) if lead else None
+            if lead and len(first) != lead:
+                return None
+            rest = f.read()         # one copy of a large entry, not a second for a slice
+            return (first, rest) if lead else rest
+    except OSError:
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def write(name: str, header: bytes, parts) -> Path | None:

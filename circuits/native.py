@@ -236,4 +236,5 @@ def _parse(data: bytes) -> Circuit:
     circuit = Circuit(n_in, op, in0, in1, inputs, outputs, name, parties).check()
     if content_hash(circuit) != digest:
         raise FormatError("content hash mismatch: the file is corrupt or was edited")
+    circuit.__dict__["content_hash"] = digest      # verified: the cached property's value
     return circuit

@@ -3,9 +3,12 @@
 An entry is keyed by the SHA-256 of the program's bytes, its file name (the circuit is named
 after it), its ``-D`` values, and the yaogc version together with a digest of the compiler's
 and the circuit library's own source files, so a changed compiler never serves an old
-circuit. The entry is a native circuit file behind a one-line header naming its key; on
-reading, the key must match and the native reader verifies the circuit's content hash, so a
-corrupt, truncated or foreign entry is ignored (and rebuilt), never trusted. Where the cache
+circuit. The entry is a native circuit file behind a one-line header naming its key, the
+circuit's content hash and the digest of its range warnings (kept beside it); on reading, the
+key must match, the native reader verifies the circuit's content hash, which must be the one
+the header names, and the warnings must have their digest, so a corrupt, truncated or foreign
+entry (or another entry's circuit or warnings spliced into it) is ignored (and rebuilt), never
+trusted. Where the cache
 lives: :mod:`yaogc.circuits.diskcache`.
 """
 
@@ -21,7 +24,11 @@ from yaogc.circuits.diskcache import cache_dir  # noqa: F401  (re-exported for c
 from yaogc.circuits.errors import InputError
 from yaogc.circuits.native import native_parts, read_native
 
-_HEADER = b"yaogc-cache 1 "
+_HEADER = b"yaogc-cache 2 "
+# after the key: the circuit's content hash and the digest of its warnings (hex SHA-256
+# each, a space between, a newline after): an entry holds the circuit compiled for its key,
+# and the warnings compiled with that circuit, not another entry's spliced in
+_BINDING = 64 + 1 + 64 + 1
 
 
 def code_digest() -> str:
@@ -37,15 +44,25 @@ def cache_key(text: bytes, filename: str, defines: dict[str, str] | None) -> str
     return h.hexdigest()
 
 
-def load(key: str) -> Circuit | None:
-    """The cached circuit for ``key``, or None (absent, unreadable, corrupt or foreign)."""
-    data = diskcache.read(f"{key}.yaoc", _HEADER + key.encode() + b"\n")
-    if data is None:
+def load(key: str) -> tuple[Circuit, str] | None:
+    """The cached circuit for ``key`` and the digest of its warnings, or None (absent,
+    unreadable, corrupt or foreign)."""
+    got = diskcache.read(f"{key}.yaoc", _HEADER + key.encode() + b" ", _BINDING)
+    if got is None:
         return None
+    binding, data = got
     try:
-        return read_native(data)
+        content, warned = binding.decode("ascii").split()
+        circuit = read_native(data)
     except (InputError, ValueError, MemoryError):
         return None
+    if circuit.content_hash != content:
+        return None         # a verified circuit, but not the one written for this key
+    return circuit, warned
+
+
+def _warnings_json(warnings) -> bytes:
+    return json.dumps([w.__dict__ for w in warnings]).encode()
 
 
 def store(key: str, circuit: Circuit, then=None) -> None:
@@ -53,12 +70,16 @@ def store(key: str, circuit: Circuit, then=None) -> None:
     is written on a background thread (:func:`~yaogc.circuits.diskcache.write_later`), so
     the schedule can be built meanwhile; a circuit the native format cannot hold is not
     cached. ``then()`` runs once the entry is written (or could not be)."""
-    header = _HEADER + key.encode() + b"\n"
+    header = _HEADER + key.encode() + b" "
+
+    def parts() -> list:
+        warned = hashlib.sha256(_warnings_json(circuit.warnings or [])).hexdigest()
+        return [f"{circuit.content_hash} {warned}\n".encode(), *native_parts(circuit)]
     if circuit.n_gates >= diskcache.BACKGROUND_GATES:
-        diskcache.write_later(f"{key}.yaoc", header, lambda: native_parts(circuit), then)
+        diskcache.write_later(f"{key}.yaoc", header, parts, then)
         return
     try:
-        diskcache.write(f"{key}.yaoc", header, native_parts(circuit))
+        diskcache.write(f"{key}.yaoc", header, parts())
     except InputError:
         pass
     finally:
@@ -73,15 +94,15 @@ def lock(key: str) -> diskcache.EntryLock:
 
 def store_warnings(key: str, warnings) -> None:
     """The program's range warnings beside its cached circuit (a cache hit shows them too)."""
-    data = json.dumps([w.__dict__ for w in warnings]).encode()
-    diskcache.write(f"{key}.warn", _HEADER + key.encode() + b"\n", [data])
+    diskcache.write(f"{key}.warn", _HEADER + key.encode() + b"\n", [_warnings_json(warnings)])
 
 
-def load_warnings(key: str) -> list | None:
-    """The warnings stored with ``key``'s circuit, or None when there are none stored."""
+def load_warnings(key: str, digest: str) -> list | None:
+    """The warnings stored with ``key``'s circuit, or None when none are stored or they are
+    not those its circuit entry names (``digest``)."""
     from .overflow import RangeWarning
     data = diskcache.read(f"{key}.warn", _HEADER + key.encode() + b"\n")
-    if data is None:
+    if data is None or hashlib.sha256(data).hexdigest() != digest:
         return None
     try:
         return [RangeWarning(**w) for w in json.loads(data)]

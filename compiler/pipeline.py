@@ -260,8 +260,11 @@ LOCK_WAIT_S = 600.0
 def _from_cache(key: str, max_gates, strict: bool, t0: float):
     """(circuit, info) from the cache entry of ``key``, or None."""
     got = cache_load(key)
-    warnings = load_warnings(key) if got is not None else None
-    if got is None or warnings is None or (max_gates is not None and got.n_gates > max_gates):
+    if got is None:
+        return None
+    got, warned = got
+    warnings = load_warnings(key, warned)
+    if warnings is None or (max_gates is not None and got.n_gates > max_gates):
         return None
     if strict and warnings:
         raise strict_error(warnings)

@@ -94,7 +94,7 @@ def test_no_cache_neither_reads_nor_writes(cache):
     assert not info["cached"] and entries(d) == []
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "foreign", "garbage"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "foreign", "garbage", "spliced"])
 def test_bad_entries_are_rebuilt(cache, damage):
     d, prog = cache
     good, _ = compile_cached(prog)
@@ -107,6 +107,10 @@ def test_bad_entries_are_rebuilt(cache, damage):
     elif damage == "foreign":      # another program's entry under this key
         other, _ = compile_cached(prog, {"N": "5"})
         data = [e for e in entries(d) if e != entry][0].read_bytes()
+    elif damage == "spliced":      # this entry's first line, another program's circuit
+        other, _ = compile_cached(prog, {"N": "5"})
+        body = [e for e in entries(d) if e != entry][0].read_bytes()
+        data = data[:data.index(b"\n") + 1] + body[body.index(b"\n") + 1:]
     else:
         data = b"\x00" * 100
     entry.write_bytes(data)
@@ -114,6 +118,28 @@ def test_bad_entries_are_rebuilt(cache, damage):
     assert not info["cached"]
     assert again.content_hash == good.content_hash
     assert compile_cached(prog)[1]["cached"]      # and the entry is good again
+
+
+def test_edited_warnings_and_a_fifo_entry_are_not_trusted(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(d))
+    prog = tmp_path / "w.yao"
+    prog.write_text("party a, b\ndef main(x: u8 @a, y: u8 @b) -> (z: u8 @both):\n"
+                    "    return x + y\n")
+    _, info = compile_cached(prog)
+    assert len(info["warnings"]) == 1
+    (warn,) = d.glob("*.warn")
+    head = warn.read_bytes().split(b"\n", 1)[0]
+    warn.write_bytes(head + b"\n[]")       # a valid file that drops the warning
+    _, info = compile_cached(prog)
+    assert not info["cached"] and len(info["warnings"]) == 1
+    # a FIFO where the entry belongs is skipped, not opened for reading (which would block)
+    (entry,) = d.glob("*.yaoc")
+    entry.unlink()
+    os.mkfifo(entry)
+    _, info = compile_cached(prog)
+    assert not info["cached"] and entry.is_file()
+    assert compile_cached(prog)[1]["cached"]
 
 
 def test_changed_program_is_a_new_entry(cache):
