@@ -47,6 +47,9 @@ class Elaborated:
         return Elaborated(self.name, self.parties, graph, list(self.inputs), outputs)
 
 
+_TOO_DEEP = ("the program is nested too deeply (an expression of thousands of operators, or "
+             "calls or blocks nested thousands deep): write a long sum or chain as a loop")
+
 class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
     def __init__(self, program: N.Program, src: Source, defines: dict[str, str] | None = None,
                  name: str = "main"):
@@ -86,10 +89,17 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                 big.src = getattr(at, "src", None)   # set on nodes of an imported module
             raise
         except TooLarge:
-            raise self.src.error(f"the program unrolls into too many operations (more than "
-                                 f"{len(self.g)}); use smaller sizes", 1, 1) from None
+            raise self._error_at(f"the program unrolls into too many operations (more than "
+                                 f"{len(self.g):,}); use smaller sizes") from None
         except RecursionError:
-            raise self.src.error("the program is nested too deeply", 1, 1) from None
+            raise self._error_at(_TOO_DEEP) from None
+
+    def _error_at(self, msg: str) -> CompileError:
+        """An error at the statement being elaborated (in its module's file), else at 1:1."""
+        at = getattr(self, "at", None)
+        if at is None:
+            return self.src.error(msg, 1, 1)
+        return (getattr(at, "src", None) or self.src).error(msg, at.line, at.col)
 
     def _run(self) -> Elaborated:
         self._declare_parties()

@@ -469,7 +469,9 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
                             lit.tok.line, lit.tok.column) from None
         raise
     except RecursionError:
-        raise src.error("the program is nested too deeply", 1, 1) from None
+        raise src.error("the program is nested too deeply (an expression of thousands of "
+                        "operators, or blocks nested thousands deep): write a long sum or "
+                        "chain as a loop", 1, 1) from None
 
 
 def read_source(path: str | Path) -> tuple[str, str]:

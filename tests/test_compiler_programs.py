@@ -469,6 +469,19 @@ def test_absurd_nesting_is_a_compile_error_not_a_crash():
     assert "nested too deeply" in e.value.message
 
 
+def test_too_many_operations_names_the_statement(monkeypatch):
+    from yaogc.compiler import ir
+    monkeypatch.setattr(ir, "MAX_NODES", 5000)
+    src = H + ("def main(a: u8[8] @alice) -> (r: u8 @both):\n    r: u8 = 0\n"
+               "    for i in range(100000):\n        r += a[i % 8] ^ u8(i)\n    return r\n")
+    with pytest.raises(CompileError) as e:
+        compile_source(src, "p.yao")
+    first = str(e.value).split("\n")[0]
+    assert first.startswith("p.yao:5:11: the program unrolls into too many operations (more "
+                            "than 5,000)"), first
+    assert str(e.value).split("\n")[1] == "        r += a[i % 8] ^ u8(i)"
+
+
 def test_arithmetic_on_a_tuple_is_a_compile_error():
     src = H + """
 def f(x: u8) -> (u8, u8):
