@@ -10,6 +10,7 @@ inputs flattened in declaration order (array elements in index order, bit 0 firs
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -102,6 +103,13 @@ def write_circuit(circuit: Circuit, path: Path, fmt: str) -> list[Path]:
     return [path]
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _write_error(path: Path, e: OSError):
     from yaogc.circuits.errors import InputError
     return InputError(f"{path}: cannot write the circuit: {e.strerror or e}")
@@ -137,6 +145,11 @@ def cmd_compile(args) -> int:
     written: list[Path] = []
     if args.output or not args.stats:
         out = Path(args.output) if args.output else Path(args.program).with_suffix(_SUFFIX[fmt])
+        for target in (out, out.with_name(out.name + ".json")) if fmt == "bristol" else (out,):
+            if _same_file(target, Path(args.program)):
+                from yaogc.circuits.errors import InputError
+                raise InputError(f"{target}: is the program itself; the circuit would "
+                                 f"overwrite it (give another -o FILE)")
         try:
             written = write_circuit(circuit, out, fmt)
         except OSError as e:

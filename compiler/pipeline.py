@@ -25,7 +25,7 @@ from .imports import imports_digest
 from .ir import GateBudget
 from .overflow import analyze
 from .deep import run_deep
-from .errors import CompileError, Source, normalize_newlines
+from .errors import CompileError, InputError, Source, normalize_newlines
 from .lower import emit
 from .optimize import optimize as optimize_words
 from .parser import decode_text, parse, read_source
@@ -92,9 +92,16 @@ BYTES_PER_GATE = 200
 def gate_budget() -> int:
     """How many gates a compile may emit: ``$YAOGC_MAX_GATES``, else what the memory this
     machine has available holds at BYTES_PER_GATE each."""
-    env = os.environ.get("YAOGC_MAX_GATES")
+    env = os.environ.get("YAOGC_MAX_GATES", "").strip()
     if env:
-        return max(1, int(env))
+        try:
+            limit = int(env.replace("_", ""))
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            raise InputError(f"YAOGC_MAX_GATES must be a positive whole number of gates, got "
+                             f"{env!r}")
+        return limit
     return max(1 << 20, available_memory() // BYTES_PER_GATE)
 
 

@@ -82,3 +82,27 @@ def test_parse_defines():
         parse_defines(["N"])
     with pytest.raises(CompileError):
         parse_defines(["1x=3"])
+
+
+def test_compile_refuses_to_overwrite_its_program(tmp_path, capsys):
+    prog = tmp_path / "p.yao"
+    text = (EXAMPLES / "millionaires.yao").read_text()
+    prog.write_text(text)
+    for extra in ([], ["--format", "bristol"]):
+        assert main(["compile", str(prog), "-o", str(tmp_path / "." / "p.yao"), *extra]) == 2
+        assert "is the program itself" in capsys.readouterr().err.split("\n")[0]
+        assert prog.read_text() == text
+    # a Bristol export's sidecar (OUT.json) must not land on the program either
+    side = tmp_path / "c.txt.json"
+    side.write_text(text)
+    assert main(["compile", str(side), "-o", str(tmp_path / "c.txt"), "--format", "bristol"]) == 2
+    assert "c.txt.json: is the program itself" in capsys.readouterr().err
+    assert side.read_text() == text
+
+
+@pytest.mark.parametrize("value", ["abc", "1e3", "0", "-5"])
+def test_a_bad_gate_limit_in_the_environment_is_named(monkeypatch, capsys, value):
+    monkeypatch.setenv("YAOGC_MAX_GATES", value)
+    assert main(["stats", "--no-cache", str(EXAMPLES / "millionaires.yao")]) == 2
+    assert capsys.readouterr().err.split("\n")[0] == (
+        f"YAOGC_MAX_GATES must be a positive whole number of gates, got '{value}'")
