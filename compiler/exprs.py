@@ -319,7 +319,9 @@ class ExprMixin:
                 raise self.err(node, "compare a bool with True or False")
         else:
             typed = [t for t in (ta, tb) if t is not None]
-            if any(isinstance(t, BoolType) for t in typed):
+            # a bool meets an integer as that integer (the lossless widening, as in c + x)
+            if any(isinstance(t, BoolType) for t in typed) and not (
+                    len(typed) == 2 and all(type(t) in (BoolType, IntType) for t in typed)):
                 raise self.err(node, f"'{op}' compares numbers, not bools" if op not in ("==", "!=")
                                else f"cannot compare {ta} with {tb}")
             t = join_numeric(typed)

@@ -75,7 +75,7 @@ CHECK = [
     (OK + "    x: u8 = 1.5\n    return x\n", "not an integer", 3, 13),
     (OK + "    x: fix16_8 = a\n    return a\n", "convert explicitly with fix16_8", 3, 18),
     (OK + "    if a:\n        pass\n    return a\n", "a condition must be a bool", 3, 8),
-    (OK + "    return a < True\n", "'<' compares numbers", 3, 14),
+    (OK + "    return a < (True < False)\n", "'<' compares numbers", 3, 22),
     (OK + "    x = 1 + 2\n    y: u8[2] = [a, b]\n    return y\n", "the value is u8[2]", 5, 12),
     (OK + "    x = [1, 2]\n    return a\n", "cannot tell the element type", 3, 9),
     (OK + "    return a << -1\n", "must not be negative", 3, 14),
@@ -169,9 +169,9 @@ def test_untaken_branch_in_a_loop_is_checked_per_shape_of_the_variables():
                  "    return r\n")
     assert "name 'nothing' is not defined" in e.message and (e.line, e.col) == (8, 25)
     # x is an untyped constant in the first iterations and a bool from the third: only
-    # then does the untaken branch's comparison meet a bool
+    # then does the untaken branch's shift get a bool amount
     e = error_of("party alice, bob\ndef main(a: u8 @alice, c: bool @alice) -> (r: u8 @alice):\n"
                  "    r: u8 = 0\n    x = 1\n    for i in range(4):\n        if i >= 0:\n"
                  "            r += 1\n        elif i == 7:\n            r += 2\n        else:\n"
-                 "            r = u8(a < x)\n        if i == 1:\n            x = c\n    return r\n")
-    assert "compares numbers, not bools" in e.message and e.line == 11, str(e)
+                 "            r = a >> x\n        if i == 1:\n            x = c\n    return r\n")
+    assert "a shift amount must be an integer" in e.message and e.line == 11, str(e)

@@ -285,3 +285,14 @@ def test_a_conditional_on_a_compile_time_condition_has_both_branches_type():
     o = mix("a: u16 @both, b: u16 @both",
             "return (y if 1 < 2 else x) - 1, (x if 2 < 1 else y) - 1", y=0)
     assert o == {"a": 65535, "b": 65535}
+
+
+def test_a_bool_compares_with_an_integer_as_that_integer():
+    # the lossless widening of the one rule, as in c + x: c == x is u8(c) == x, both ways
+    for c in (False, True):
+        for y in (0, 1, 2, 200):
+            o = mix("e: bool @both, f: bool @both, l: bool @both, g: bool @both, "
+                    "n: bool @both, m: bool @both",
+                    "return c == y, y == c, c < y, y > c, c != y, y != c", c=c, y=y)
+            assert o == {"e": int(c) == y, "f": int(c) == y, "l": int(c) < y, "g": y > int(c),
+                         "n": int(c) != y, "m": y != int(c)}, (c, y, o)
