@@ -84,6 +84,9 @@ class WordGraph:
         # them (x - c is not x + (2^n - c), x * 2 not x << 1, (x + y) - y not x), so that
         # each is checked as written (:mod:`.checked`)
         self.exact = False
+        # additions made from a subtraction of a constant (x - c is x + (2^n - c)): the range
+        # warnings read them as the subtractions the program wrote
+        self.minus: set[int] = set()
         # the source node (statement or expression) being elaborated, and per IR node the
         # one that made it: where a range warning points
         self.loc = None

@@ -103,16 +103,12 @@ def interval(g, n: int, iv: list):
     if any(x is None for x in a):
         return None
     if op == "add":
-        r = exact_range(g, n, iv)
-        if not ops.signed(t) and not (full[0] <= r[0] and r[1] <= full[1]):
-            # x - c is built as x + (2^n - c) on unsigned words: read the constant as -c
-            for k in (0, 1):
-                if g.op(args[k]) == "const":
-                    c = a[k][0] - (1 << t.width)
-                    o = a[1 - k]
-                    if full[0] <= o[0] + c and o[1] + c <= full[1]:
-                        return o[0] + c, o[1] + c
-        return r
+        if n in g.minus and not ops.signed(t):
+            # x - c, built as x + (2^n - c) on unsigned words: read the constant as -c
+            k = 0 if g.op(args[0]) == "const" else 1
+            c = a[k][0] - (1 << t.width)
+            return a[1 - k][0] + c, a[1 - k][1] + c
+        return exact_range(g, n, iv)
     if op in ("sub", "neg", "sum", "shl"):
         return exact_range(g, n, iv)
     if op == "mul":
@@ -294,6 +290,8 @@ def _warning(g, n, r, k, loc, src: Source) -> RangeWarning:
         what = f"sum of {k} values of {t}"
     elif op == "resize":
         what = f"converting to {t}: the value"
+    elif n in g.minus:
+        what = f"'-' on {t}"
     else:
         what = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "sum": "the sum",
                 "fmul": "'*'", "fdiv": "'/'", "div": "'/'", "shl": "the shift"}[op] + f" on {t}"

@@ -64,7 +64,10 @@ def _sub(g, t, args, attr):
     if ca == 0:
         return g.make("neg", t, (b,))
     if cb is not None:
-        return g.make("add", t, (a, g.const(t, -cb)))
+        n = g.make("add", t, (a, g.const(t, -cb)))
+        if g._op[n] == "add":
+            g.minus.add(n)
+        return n
     return None
 
 

@@ -167,3 +167,17 @@ def test_ranges_past_a_float_and_a_modulo_by_zero_are_analysed():
         c = compile_source(src2, "p.yao", checked=checked)
         assert evaluate_one(c, x=100, y=7)["r"] == 14
         assert evaluate_one(c, x=100, y=0)["r"] == 255      # x / 0 is the all-ones word
+
+
+def test_a_subtraction_of_a_constant_is_reported_as_written():
+    # x - c is made as x + (2^n - c) on unsigned words: its warning is the subtraction's
+    # range, and an addition the program wrote is reported as an addition
+    def first(e):
+        ws = _warnings(f"party a, b\ndef main(x: u8 @a) -> (r: u8 @a):\n    return {e}\n")
+        return ws[0].split("\n")[0] if ws else None
+    assert first("x - 7") == "p.yao:3:14: warning: '-' on u8 may reach -7; u8 holds 0..255; use i16"
+    assert first("x + 249") == ("p.yao:3:14: warning: '+' on u8 may reach 504; u8 holds 0..255; "
+                                "use u16")
+    assert first("(x | 16) - 7") is None
+    assert first("(x & 15) + 250") == ("p.yao:3:21: warning: '+' on u8 may reach 265; u8 holds "
+                                       "0..255; use u16")
