@@ -87,6 +87,8 @@ class WordGraph:
         # additions made from a subtraction of a constant (x - c is x + (2^n - c)): the range
         # warnings read them as the subtractions the program wrote
         self.minus: set[int] = set()
+        # and shifts (negated or not) made from a product x * c: node -> (x, c)
+        self.product: dict[int, tuple[int, int]] = {}
         # the source node (statement or expression) being elaborated, and per IR node the
         # one that made it: where a range warning points
         self.loc = None

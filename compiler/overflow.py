@@ -94,6 +94,9 @@ def interval(g, n: int, iv: list):
         return full
     args = g._args[n]
     a = [iv[x] for x in args]
+    if n in g.product:          # x * c made as a shift or a negated shift: the product's range
+        x, c = g.product[n]
+        return None if iv[x] is None else _mul(iv[x], (c, c))
     if op == "popcount":
         return 0, sum(g.type(x).width if len(args) == 1 else 1 for x in args)
     if op == "mux":
@@ -219,7 +222,7 @@ def _scan(g, roots):
             chain_head = next((head[x] for x in links if x in head), None)
         if r is None or isinstance(t, BoolType):
             continue
-        if op == "shl" and not isinstance(t, FixedType):
+        if op == "shl" and not isinstance(t, FixedType) and n not in g.product:
             continue
         if op == "resize" and not _narrows(g, n):
             continue
@@ -292,6 +295,8 @@ def _warning(g, n, r, k, loc, src: Source) -> RangeWarning:
         what = f"converting to {t}: the value"
     elif n in g.minus:
         what = f"'-' on {t}"
+    elif n in g.product:
+        what = f"'*' on {t}"
     else:
         what = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "sum": "the sum",
                 "fmul": "'*'", "fdiv": "'/'", "div": "'/'", "shl": "the shift"}[op] + f" on {t}"

@@ -97,11 +97,18 @@ def _mul(g, t, args, attr):
         return a if c == 1 else None
     k = _pow2(ops.unsigned_bits(t, c))
     if k is not None:
-        return g.make("shl", t, (a,), k)
+        return _product(g, g.make("shl", t, (a,), k), a, c)
     k = _pow2(ops.unsigned_bits(t, -c))
     if k is not None:
-        return g.make("neg", t, (g.make("shl", t, (a,), k),))
+        return _product(g, g.make("neg", t, (g.make("shl", t, (a,), k),)), a, c)
     return None
+
+
+def _product(g, n: int, a: int, c: int) -> int:
+    """Node n, made for a * c: kept so that the range warnings read it as the product."""
+    if g._op[n] in ("shl", "neg"):
+        g.product[n] = (a, c)
+    return n
 
 
 def _fmul(g, t, args, attr):

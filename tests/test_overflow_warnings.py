@@ -179,5 +179,10 @@ def test_a_subtraction_of_a_constant_is_reported_as_written():
     assert first("x + 249") == ("p.yao:3:14: warning: '+' on u8 may reach 504; u8 holds 0..255; "
                                 "use u16")
     assert first("(x | 16) - 7") is None
+    # x * c made as a shift, or a negated one: the product's range
+    assert first("x * 2") == "p.yao:3:14: warning: '*' on u8 may reach 510; u8 holds 0..255; use u16"
+    assert first("x * 255") == ("p.yao:3:14: warning: '*' on u8 may reach 65025; u8 holds "
+                                "0..255; use u16")
+    assert first("(x & 7) * 16") is None and first("x << 1") is None
     assert first("(x & 15) + 250") == ("p.yao:3:21: warning: '+' on u8 may reach 265; u8 holds "
                                        "0..255; use u16")
