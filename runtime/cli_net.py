@@ -145,6 +145,10 @@ def cmd_run(args) -> int:
     connect = parse_endpoint(args.connect, "--connect") if args.connect else None
 
     def on_listening(host: str, port: int) -> None:
+        # --quiet: no such line, so on a failure the error is the first line; but a port the
+        # system picked (--listen HOST:0) is still printed, the other party needs it
+        if args.quiet and listen is not None and listen[1] != 0:
+            return
         shown = f"[{host}]" if ":" in host else host
         print(f"listening on {shown}:{port}", file=sys.stderr, flush=True)
 
@@ -322,7 +326,9 @@ def register(sub) -> None:
                      help="garbling engine of this party: the compiled AES-NI kernel (native), "
                           "numpy, or the cheaper for the workload (auto, the default; "
                           "$YAOGC_ENGINE when not given); the peer chooses its own")
-    run.add_argument("--quiet", action="store_true", help="no progress line or statistics")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress line or statistics, and no 'listening on' line "
+                          "unless --listen picks a free port (port 0)")
     from .cli import add_table_flags
     add_table_flags(run)
     shard = run.add_argument_group(

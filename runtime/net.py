@@ -12,10 +12,14 @@ resolved once, the rule is checked on those addresses and only they are connecte
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import math
+import queue
+import selectors
 import socket
 import ssl
 import sys
+import threading
 import time
 from typing import Callable
 
@@ -237,6 +241,114 @@ class Listener:
         self.close()
 
 
+_MAX_HANDSHAKES = 64     # connections a listener secures at once; more wait in the backlog
+
+
+class _Handshakes:
+    """The connections a listener is securing, each in a daemon thread of its own.
+
+    Every outcome (a channel, or the error) goes into a queue, and a byte on a socket pair
+    wakes the listening thread, which waits in ``select`` on that and on the listening socket
+    together: a stranger that never greets holds up no one, and a peer that completes its
+    handshake is taken at once, without polling. ``close`` ends every handshake still running
+    (it shuts its connection down, so the thread's read returns at once) and closes any channel
+    completed but not taken."""
+
+    def __init__(self, server: Listener, timeout: float):
+        self.server, self.timeout = server, timeout
+        self.lock = threading.Lock()
+        self.results: queue.SimpleQueue = queue.SimpleQueue()
+        self.pending: dict[int, socket.socket] = {}   # id -> a duplicate of the connection
+        self.threads: list[threading.Thread] = []
+        self.held: list = []       # outcomes taken from the queue, not yet handled
+        self.outstanding = 0       # started and not yet handled (the listening thread's count)
+        self.last_due = 0.0        # when the latest of the handshakes started must end
+        self.closed = False
+        self._ids = itertools.count()
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self.wake_w.setblocking(False)
+
+    def start(self, sock: socket.socket, peer: str) -> None:
+        try:
+            keep = sock.dup()    # the connection can be shut down from here, TLS or not
+        except OSError:
+            sock.close()
+            raise
+        n = next(self._ids)
+        with self.lock:
+            self.pending[n] = keep
+        self.last_due = max(self.last_due, time.monotonic() + self.timeout)
+        t = threading.Thread(target=self._secure, args=(n, sock, peer), daemon=True,
+                             name=f"yaogc-handshake-{peer}")
+        self.threads = [x for x in self.threads if x.is_alive()]
+        self.threads.append(t)
+        try:
+            t.start()
+        except BaseException:
+            with self.lock:
+                self.pending.pop(n, None)
+            keep.close()
+            sock.close()
+            raise
+        self.outstanding += 1
+
+    def _secure(self, n: int, sock: socket.socket, peer: str) -> None:
+        try:
+            outcome = (peer, self.server.secure(sock, peer, self.timeout), None)
+        except BaseException as e:  # noqa: BLE001 - handed to the listening thread
+            outcome = (peer, None, e)
+        with self.lock:
+            keep = self.pending.pop(n, None)
+            if keep is not None:
+                keep.close()
+            if self.closed:   # the listener is done: a channel completed too late goes
+                if outcome[1] is not None:
+                    outcome[1].close()
+                return
+            self.results.put(outcome)
+            try:
+                self.wake_w.send(b"!")
+            except OSError:   # the pair's buffer is full: the listener is awake anyway
+                pass
+
+    def take(self) -> None:
+        """Move the outcomes that came so far, in order, to ``held`` (which the listening
+        thread empties; ``close`` closes any channel left in it)."""
+        try:
+            while self.wake_r.recv(4096):
+                pass
+        except OSError:   # nothing more to read
+            pass
+        while True:
+            try:
+                self.held.append(self.results.get_nowait())
+            except queue.Empty:
+                return
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            keeps, self.pending = list(self.pending.values()), {}
+        for keep in keeps:
+            try:
+                keep.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            keep.close()
+        self.take()
+        for _, ch, _ in self.held:
+            if ch is not None:
+                ch.close()
+        self.held = []
+        self.wake_r.close()
+        self.wake_w.close()
+        # the connections are shut down, so each thread ends now; wait for them briefly
+        end = time.monotonic() + min(self.timeout, 5.0)
+        for t in self.threads:
+            t.join(max(end - time.monotonic(), 0))
+
+
 def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIMEOUT,
            tls: TLSConfig | ssl.SSLContext | None = None, *,
            on_listening: Callable[[str, int], None] | None = None,
@@ -248,10 +360,15 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
     Once bound (port 0 picks a free port), ``on_listening(host, port)`` is called, or
     ``listening on HOST:PORT`` is printed to stderr. Waits at most ``timeout`` seconds for a
     peer that completes the handshake; each connection's TLS handshake and greeting must end
-    within ``timeout`` too. A connection that fails before the greeting (a port scanner, a
+    within ``timeout`` too. Connections are accepted while earlier ones are still in their
+    handshake (each is secured in a thread of its own), so a stranger that connects and stays
+    silent holds up no one; the first connection to complete the greeting is the peer, and
+    any other is closed. A connection that fails before the greeting (a port scanner, a
     stranger, a peer with the wrong certificate) does not end the wait: it is reported to
-    ``on_failed(peer, error)``, or on stderr, and the next one is accepted; ``on_failed`` may
-    raise (the error, say) to stop listening instead.
+    ``on_failed(peer, error)``, or on stderr, and the wait goes on; ``on_failed`` (called in
+    the caller's thread) may raise (the error, say) to stop listening instead. At the end of
+    ``timeout`` no new connection is accepted, but those already in their handshake may still
+    complete it (each within its own ``timeout``), as a peer that connected in time should.
     """
     timeout = check_timeout(timeout)
     with Listener(host, port, tls, insecure_plain_tcp=insecure_plain_tcp,
@@ -263,24 +380,55 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
             on_listening(host, server.port)
         deadline = time.monotonic() + timeout
         last = ""
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                if left <= 0:
-                    raise TimeoutError
-                sock, peer = server.accept(left)
-            except TimeoutError:
-                raise ChannelTimeout(f"no peer connected to {where} within {timeout:g} s"
-                                     + last, phase=phase) from None
-            try:
-                return server.secure(sock, peer, timeout)
-            except NetworkError as e:
-                last = f" (the last connection, from {peer}, failed: {e.detail})"
-                if on_failed is not None:
-                    on_failed(peer, e)
-                else:
-                    print(f"{where}: a connection from {peer} failed before the greeting "
-                          f"({e.detail}); still listening", file=sys.stderr, flush=True)
+        work = _Handshakes(server, timeout)
+        try:
+            with selectors.DefaultSelector() as sel:
+                sel.register(work.wake_r, selectors.EVENT_READ)
+                accepting = False
+                while True:
+                    now = time.monotonic()
+                    # accept until the deadline, as long as the handshakes in hand are few
+                    want = now < deadline and work.outstanding < _MAX_HANDSHAKES
+                    if want != accepting:
+                        if want:
+                            sel.register(server.sock, selectors.EVENT_READ)
+                        else:
+                            sel.unregister(server.sock)
+                        accepting = want
+                    if now >= deadline and not work.outstanding:
+                        raise ChannelTimeout(f"no peer connected to {where} within "
+                                             f"{timeout:g} s" + last, phase=phase)
+                    # past the deadline, only the handshakes begun in time are waited for
+                    # (each ends within its own timeout; the slack covers the thread's exit)
+                    until = deadline if now < deadline else work.last_due + 1.0
+                    if now >= until:
+                        raise ChannelTimeout(f"no peer completed the handshake on {where} "
+                                             f"within {timeout:g} s" + last, phase=phase)
+                    ready = sel.select(until - now)
+                    if any(key.fileobj is server.sock for key, _ in ready):
+                        try:
+                            sock, peer = server.accept(1e-3)
+                        except (TimeoutError, BlockingIOError, ConnectionAbortedError):
+                            pass   # gone again before it was taken
+                        else:
+                            work.start(sock, peer)
+                    work.take()
+                    while work.held:
+                        peer, ch, err = work.held.pop(0)
+                        work.outstanding -= 1
+                        if ch is not None:
+                            return ch   # the first to complete; close() ends the others
+                        if not isinstance(err, NetworkError):
+                            raise err
+                        last = f" (the last connection, from {peer}, failed: {err.detail})"
+                        if on_failed is not None:
+                            on_failed(peer, err)
+                        else:
+                            print(f"{where}: a connection from {peer} failed before the "
+                                  f"greeting ({err.detail}); still listening",
+                                  file=sys.stderr, flush=True)
+        finally:
+            work.close()
 
 
 def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,

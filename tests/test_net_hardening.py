@@ -173,3 +173,171 @@ def test_a_trickling_garbler_cannot_hold_the_evaluator_in_the_inputs_phase(brist
     assert len(lines) == 1 and lines[0].startswith(
         "inputs: the peer did not complete the garbler's input labels within"), err
     assert time.monotonic() - start < 10
+
+
+# --- a silent stranger cannot hold up the listener: connections are secured concurrently ---
+
+def _handshake_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("yaogc-handshake")]
+
+
+def _idle(port, n):
+    """``n`` connections that never send a byte (a port scanner, a stranger)."""
+    return [socket.create_connection(("127.0.0.1", port), timeout=T) for _ in range(n)]
+
+
+def _closed_by_listener(s) -> bool:
+    """True if the listener closed ``s``: after its 8-byte greeting, end of stream or reset."""
+    s.settimeout(T)
+    got = b""
+    try:
+        while True:
+            chunk = s.recv(64)
+            if not chunk:
+                return got in (b"", GREETING)
+            got += chunk
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("strangers", [1, 2])
+def test_an_idle_connection_does_not_hold_up_the_real_peer(strangers):
+    """A stranger connects first and says nothing; the real peer that connects afterwards is
+    taken at once, not after the stranger's 8 s handshake timeout."""
+    t, box = _listener(timeout=8.0, on_failed=lambda peer, e: None)
+    idle = _idle(box["port"], strangers)
+    time.sleep(0.3)  # the strangers are accepted and in their handshake first
+    start = time.monotonic()
+    ch = connect("127.0.0.1", box["port"], 8.0)
+    t.join(T)
+    took = time.monotonic() - start
+    assert not t.is_alive()
+    assert not isinstance(box["ch"], BaseException), box["ch"]
+    assert took < 2.0, f"the real peer waited {took:.1f} s behind {strangers} idle connection(s)"
+    # the channel works both ways
+    box["ch"].send_msg(1, b"hello", flush=True)
+    assert ch.recv_msg(1) == b"hello"
+    ch.send_msg(1, b"back", flush=True)
+    assert box["ch"].recv_msg(1) == b"back"
+    ch.close()
+    box["ch"].close()
+    # the strangers still in their handshake were closed, and no handshake thread is left
+    for s in idle:
+        assert _closed_by_listener(s)
+        s.close()
+    assert not _handshake_threads()
+
+
+@pytest.mark.timeout(60)
+def test_only_idle_connections_still_time_out():
+    """The overall timeout still ends the wait when nobody completes the handshake."""
+    failures = []
+    start = time.monotonic()
+    t, box = _listener(timeout=1.5, on_failed=lambda peer, e: failures.append(e))
+    idle = _idle(box["port"], 2)
+    t.join(10)
+    took = time.monotonic() - start
+    assert not t.is_alive()
+    err = box["ch"]
+    assert isinstance(err, ChannelTimeout) and err.exit_code == 3, err
+    assert "no peer connected" in str(err) and "the last connection, from 127.0.0.1:" in str(err)
+    assert len(failures) == 2 and all(isinstance(e, HandshakeError) for e in failures)
+    assert took < 1.5 + 2.0
+    for s in idle:
+        s.close()
+    assert not _handshake_threads()
+
+
+@pytest.mark.timeout(60)
+def test_failures_are_reported_while_the_listener_waits_on():
+    """Connections that fail while an idle one is still in its handshake are reported from
+    the listening thread at once, and the real peer still gets through."""
+    seen = []
+    t, box = _listener(timeout=8.0,
+                       on_failed=lambda peer, e: seen.append((threading.current_thread(), e)))
+    idle = _idle(box["port"], 1)
+    for _ in range(3):   # strangers that speak nonsense: each fails at once
+        s = socket.create_connection(("127.0.0.1", box["port"]), timeout=T)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        s.recv(64)
+        s.close()
+    deadline = time.monotonic() + T
+    while len(seen) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(seen) == 3 and all(isinstance(e, HandshakeError) for _, e in seen)
+    assert all(th is t for th, _ in seen)   # on_failed runs in the listening thread
+    ch = connect("127.0.0.1", box["port"], 8.0)
+    t.join(T)
+    assert not isinstance(box["ch"], BaseException), box["ch"]
+    ch.close()
+    box["ch"].close()
+    idle[0].close()
+    assert not _handshake_threads()
+
+
+@pytest.mark.timeout(60)
+def test_on_failed_may_still_stop_the_listener():
+    """``on_failed`` raising ends ``listen`` with that error, idle connections closed."""
+    def stop(peer, e):
+        raise e
+
+    t, box = _listener(timeout=8.0, on_failed=stop)
+    idle = _idle(box["port"], 1)
+    time.sleep(0.2)
+    s = socket.create_connection(("127.0.0.1", box["port"]), timeout=T)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    t.join(T)
+    s.close()
+    assert isinstance(box["ch"], HandshakeError), box["ch"]
+    assert "not a yaogc party" in str(box["ch"])
+    assert _closed_by_listener(idle[0])
+    idle[0].close()
+    assert not _handshake_threads()
+
+
+@pytest.mark.timeout(60)
+def test_tls_listener_is_not_held_up_by_an_idle_connection(tls_pair):
+    garbler, evaluator = tls_pair
+    t, box = _listener(timeout=8.0, tls=garbler, on_failed=lambda peer, e: None)
+    idle = _idle(box["port"], 1)
+    time.sleep(0.2)
+    start = time.monotonic()
+    ch = connect("127.0.0.1", box["port"], 8.0, evaluator)
+    t.join(T)
+    assert time.monotonic() - start < 2.0
+    assert not isinstance(box["ch"], BaseException), box["ch"]
+    assert box["ch"].tls_version is not None
+    ch.close()
+    box["ch"].close()
+    assert _closed_by_listener(idle[0])
+    idle[0].close()
+    assert not _handshake_threads()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.timeout(60)
+def test_quiet_listener_prints_the_error_first(bristol_path):
+    """--quiet: no 'listening on' line before the error (a port of the user's choosing)."""
+    f = str(bristol_path("adder64.txt"))
+    port = _free_port()
+    r = subprocess.run(CLI + ["run", f, "--as", "garbler", "--input", "in1=5", "--quiet",
+                              "--listen", f"127.0.0.1:{port}", "--timeout", "0.5"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3 and r.stdout == ""
+    assert "listening on" not in r.stderr
+    assert r.stderr.splitlines()[0].startswith("connect: no peer connected to 127.0.0.1:"), \
+        r.stderr
+    # without --quiet the line is still there, first
+    r = subprocess.run(CLI + ["run", f, "--as", "garbler", "--input", "in1=5",
+                              "--listen", f"127.0.0.1:{port}", "--timeout", "0.5"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3
+    assert r.stderr.splitlines()[0] == f"listening on 127.0.0.1:{port}", r.stderr
