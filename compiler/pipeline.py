@@ -299,5 +299,8 @@ def parse_defines(items) -> dict[str, str]:
         name = name.strip()
         if not eq or not name.isidentifier() or not value.strip():
             raise CompileError(f"-D {item}: expected NAME=VALUE", "-D", 1, 1, item)
+        if name in out and out[name] != value.strip():
+            raise CompileError(f"-D {item}: {name} is already given as {out[name]}", "-D", 1,
+                               1, item)
         out[name] = value.strip()
     return out

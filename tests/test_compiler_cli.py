@@ -82,6 +82,10 @@ def test_parse_defines():
         parse_defines(["N"])
     with pytest.raises(CompileError):
         parse_defines(["1x=3"])
+    # the same name twice: refused unless the values agree (the last one would win silently)
+    assert parse_defines(["N=4", "N=4"]) == {"N": "4"}
+    with pytest.raises(CompileError, match="-D N=5: N is already given as 4"):
+        parse_defines(["N=4", "N=5"])
 
 
 def test_compile_refuses_to_overwrite_its_program(tmp_path, capsys):
