@@ -9,6 +9,10 @@ from __future__ import annotations
 from yaogc.circuits.errors import InputError
 
 
+# at most this many characters of the source line are shown under an error
+SHOWN = 240
+
+
 class CompileError(InputError):
     """A program the compiler refuses; ``str()`` gives position, source line and caret."""
 
@@ -26,8 +30,15 @@ class CompileError(InputError):
         if self.source_line is None:
             return head
         src = self.source_line.rstrip("\r\n")
+        col = self.col
+        if len(src) > SHOWN:
+            # a very long line (a table of constants): the part around the column
+            start = max(0, min(col - 1 - SHOWN // 2, len(src) - SHOWN))
+            src = ("..." if start else "") + src[start:start + SHOWN] + \
+                ("..." if start + SHOWN < len(src) else "")
+            col += (3 if start else 0) - start
         # keep tabs so the caret lines up under the token in a terminal
-        pad = "".join(ch if ch == "\t" else " " for ch in src[:self.col - 1])
+        pad = "".join(ch if ch == "\t" else " " for ch in src[:col - 1])
         return f"{head}\n{src}\n{pad}^"
 
 

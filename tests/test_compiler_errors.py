@@ -175,3 +175,13 @@ def test_untaken_branch_in_a_loop_is_checked_per_shape_of_the_variables():
                  "            r += 1\n        elif i == 7:\n            r += 2\n        else:\n"
                  "            r = a >> x\n        if i == 1:\n            x = c\n    return r\n")
     assert "a shift amount must be an integer" in e.message and e.line == 11, str(e)
+
+
+def test_a_very_long_source_line_is_shown_around_the_column():
+    expr = " + ".join(["x"] * 400) + " + zz + x"
+    e = error_of("party alice, bob\ndef main(x: u8 @alice) -> (r: u8 @alice):\n"
+                 f"    return {expr}\n")
+    head, line, caret = str(e).split("\n")
+    assert head == f"prog.yao:3:{12 + 4 * 400}: name 'zz' is not defined"
+    assert line.startswith("...") and len(line) <= 250
+    assert line[caret.index("^"):].startswith("zz")
