@@ -39,6 +39,19 @@ def _where(port: str | None) -> str:
     return f"input '{port}'" if port else "value"
 
 
+def _value_text(value: Any) -> str:
+    """A value as a message shows it: numbers as written (a JSON file's 5.5 is a Decimal,
+    shown 5.5, not Decimal('5.5')), lists element by element, other values by repr."""
+    if isinstance(value, (Decimal, Fraction)) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, list):
+        text = "[" + ", ".join(_value_text(v) for v in value[:8]) + \
+            (", ..." if len(value) > 8 else "") + "]"
+    else:
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class ValueType:
     """Base of all value types. ``width`` is the number of wires a value occupies.
 
@@ -143,7 +156,8 @@ class BoolType(ValueType):
         elif isinstance(value, (int, np.integer)) and int(value) in (0, 1):
             out[0] = int(value)
         else:
-            raise ValueError_(f"{_where(port)}: {value!r} is not a bool (expected 0, 1, true or false)")
+            raise ValueError_(f"{_where(port)}: {_value_text(value)} is not a bool (expected 0, "
+                              f"1, true or false)")
 
     def _decode(self, bits):
         return bool(bits[0])
@@ -181,7 +195,8 @@ class IntType(ValueType):
         if isinstance(value, (bool, np.bool_)):
             value = int(value)
         if not isinstance(value, (int, np.integer)):
-            raise ValueError_(f"{_where(port)}: {value!r} is not an integer ({self.name})")
+            raise ValueError_(f"{_where(port)}: {_value_text(value)} is not an integer "
+                              f"({self.name})")
         value = int(value)
         if not (self.min <= value <= self.max):
             shown = str(value) if value.bit_length() <= 128 else f"a {value.bit_length()}-bit number"
@@ -256,7 +271,8 @@ class FixedType(ValueType):
         elif isinstance(value, np.floating):
             q = Fraction(float(value))
         else:
-            raise ValueError_(f"{_where(port)}: {value!r} is not a number ({self.name})")
+            raise ValueError_(f"{_where(port)}: {_value_text(value)} is not a number "
+                              f"({self.name})")
         raw = round(q * (1 << self.frac))
         rt = self.raw_type
         if not (rt.min <= raw <= rt.max):
@@ -365,7 +381,8 @@ class ArrayType(ValueType):
 
     def _encode_into(self, value, out, port):
         if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
-            raise ValueError_(f"{_where(port)}: {value!r} is not an array of {self.length} ({self.name})")
+            raise ValueError_(f"{_where(port)}: {_value_text(value)} is not an array of "
+                              f"{self.length} ({self.name})")
         if len(value) != self.length:
             raise ValueError_(f"{_where(port)}: expected {self.length} elements for {self.name}, "
                               f"got {len(value)}")

@@ -23,10 +23,75 @@ class UsageError(InputError):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own errors: one line, exit 2
-        self.print_usage(sys.stderr)
+    def error(self, message: str):
+        # argparse's own errors: the error first (the first line of stderr says what is
+        # wrong), then the usage; exit 2
         print(f"{self.prog}: error: {message}", file=sys.stderr)
+        self.print_usage(sys.stderr)
         raise SystemExit(EXIT_INPUT)
+
+
+class StdoutError(YaogcError):
+    """Standard output could not be written (a full disk, an I/O error): bad output, not a
+    bug (exit status 2)."""
+
+
+class _StdoutClosed(Exception):
+    """The reader of standard output went away (a closed pipe: ``| head``)."""
+
+
+class _GuardedStdout:
+    """Standard output for one command: a failed write or flush becomes a
+    :class:`StdoutError` naming it (a closed pipe :class:`_StdoutClosed`), never an
+    internal error."""
+
+    def __init__(self, stream, command: str):
+        self._stream, self._command = stream, command
+
+    def _failed(self, e: OSError):
+        if isinstance(e, BrokenPipeError):
+            raise _StdoutClosed() from None
+        raise StdoutError(f"yaogc {self._command}: cannot write the results to standard "
+                          f"output: {e.strerror or e}") from None
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except OSError as e:
+            self._failed(e)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        try:
+            return self._stream.flush()
+        except OSError as e:
+            self._failed(e)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def check_environment() -> None:
+    """Refuse a yaogc environment variable with a value that makes no sense (exit 2), before
+    any work: ``YAOGC_MAX_MEMORY`` (a positive number of bytes) and ``YAOGC_ENGINE``."""
+    raw = os.environ.get("YAOGC_MAX_MEMORY")
+    if raw is not None and raw.strip():
+        v = raw.strip()
+        shown = v if len(v) <= 40 else v[:37] + "..."
+        if not (v.isascii() and v.isdigit()) or int(v) <= 0:
+            raise UsageError(f"YAOGC_MAX_MEMORY={shown!r}: expected a positive whole number "
+                             f"of bytes (such as 8000000000), or leave it unset for the "
+                             f"memory this machine has available")
+    engine = os.environ.get("YAOGC_ENGINE")
+    if engine is not None and engine.strip():
+        from yaogc.gc.native import forced
+        try:
+            forced()
+        except YaogcError as e:   # the engine's own message; a setting, so bad input
+            raise UsageError(str(e)) from None
 
 
 def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool = True,
@@ -147,38 +212,104 @@ def cmd_stats(args) -> int:
     return EXIT_OK
 
 
+# rows read, encoded, evaluated and written per step of ``eval --inputs``: memory stays bounded
+# whatever the file's length (a chunk's input and output bits within _CHUNK_BYTES)
+CHUNK_ROWS = 65_536
+_CHUNK_BYTES = 64 << 20
+_SPOOL_BYTES = 16 << 20     # results held in memory up to this size, then in a temporary file
+
+
+def _chunk_rows(circuit) -> int:
+    per_row = max(1, circuit.n_inputs + sum(o.width for o in circuit.outputs))
+    return max(64, min(CHUNK_ROWS, _CHUNK_BYTES // per_row // 64 * 64))
+
+
 def cmd_eval(args) -> int:
+    """Evaluate in plaintext. An input file is read, encoded, evaluated and its results
+    formatted a chunk of rows at a time (bounded memory); the results are held (in memory, or
+    a temporary file when large) until every row has been read and checked, so a bad row
+    late in the file, or checked mode's overflow, prints no result at all."""
+    import tempfile
     from yaogc.circuits.evaluate import decode_outputs, evaluate_bits
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache,
                        max_gates=_max_gates(args), strict=args.strict, checked=args.checked)
     values = parse_assignments(args.input or [], circuit)
-    from .columns import read_mapped
-    table, mapped = read_mapped(circuit, args.inputs, args.columns, args.output)
-    rows, batch = _eval_rows(circuit, values, table, mapped)
-    outs = decode_outputs(circuit, evaluate_bits(circuit, rows))
-    from yaogc.compiler.cli import overflowed, print_warnings, withhold
-    if overflowed(outs):
-        return withhold(circuit)
-    if args.output:
-        from .results import records, write_output
-        write_output(args.output, circuit, records(circuit, outs, mapped.kept if mapped else None))
-    if args.json:
-        got = [outputs_json(circuit, o) for o in outs]
-        print(json.dumps({"outputs": got if batch else got[0]}))
+    if args.inputs:
+        from .columns import stream_mapped
+        head, plan, chunks = stream_mapped(circuit, args.inputs, args.columns, args.output,
+                                           _chunk_rows(circuit))
+        batch, kept_columns = head.batch, plan.kept_columns
     else:
-        for i, out in enumerate(outs):
-            prefix = f"[{i}] " if batch else ""
-            for o in circuit.outputs:
-                if o.name != "_overflow":      # checked mode's bit: clear, as just checked
-                    print(f"{prefix}{o.name} = {format_value(o.type.to_json(out[o.name]))}")
+        from .columns import read_mapped
+        read_mapped(circuit, None, args.columns, args.output)   # --columns, --output checks
+        head, batch, kept_columns, chunks = None, False, None, iter([(None, None)])
+    from yaogc.compiler.cli import overflowed, print_warnings, withhold
+    text = tempfile.SpooledTemporaryFile(_SPOOL_BYTES, mode="w+", encoding="utf-8")
+    results = None
+    if args.output:
+        from .results import ResultsWriter
+        results = ResultsWriter(args.output, circuit, kept_columns,
+                                head.rows if head is not None and head.json else None)
+    with text:
+        try:
+            overflow, done = False, 0
+            for table, mapped in chunks:
+                bits = _eval_rows(circuit, values, table, mapped)[0]
+                if overflow:
+                    continue        # every row is still read and checked
+                outs = decode_outputs(circuit, evaluate_bits(circuit, bits))
+                if overflowed(outs):
+                    overflow = True
+                    continue
+                try:
+                    if results is not None:
+                        results.add(outs, mapped.kept if mapped else None)
+                    _format_outputs(text, circuit, outs, batch, args.json, done)
+                except OSError as e:     # the spooled results went to a full disk
+                    raise UsageError(f"yaogc eval: cannot hold the results in a temporary "
+                                     f"file ({tempfile.gettempdir()}): "
+                                     f"{e.strerror or e}") from None
+                done += len(outs)
+            if overflow:
+                return withhold(circuit)
+            if args.json:
+                text.write("]}\n" if batch else "}\n")
+            if results is not None:
+                results.finish()
+        finally:
+            if results is not None:
+                results.close()
+        text.seek(0)
+        import shutil
+        shutil.copyfileobj(text, sys.stdout, 1 << 20)
     print_warnings(getattr(circuit, "warnings", ()))
     return EXIT_OK
+
+
+def _format_outputs(f, circuit, outs, batch: bool, as_json: bool, done: int) -> None:
+    """One chunk of results as ``eval`` prints them; ``done`` rows were printed before it."""
+    if as_json:
+        got = [json.dumps(outputs_json(circuit, o)) for o in outs]
+        if not done:
+            f.write('{"outputs": [' if batch else '{"outputs": ')
+        else:
+            f.write(", ")
+        f.write(", ".join(got))
+        return
+    lines = []
+    shown = [o for o in circuit.outputs if o.name != "_overflow"]  # checked mode's bit: clear
+    for i, out in enumerate(outs):
+        prefix = f"[{done + i}] " if batch else ""
+        for o in shown:
+            lines.append(f"{prefix}{o.name} = {format_value(o.type.to_json(out[o.name]))}\n")
+    f.write("".join(lines))
 
 
 def _eval_rows(circuit, assigned: dict[str, Any], table, mapped):
     """All inputs of every party as (rows, inputs) bits, checked by the same rules as a run's
     (``--input`` values apply to every row of ``--inputs``); and whether it is a batch.
-    ``table``/``mapped``: the input file and its rows mapped onto inputs (or None)."""
+    ``table``/``mapped``: the input file (or a chunk of it) and its rows mapped onto inputs
+    (or None)."""
     import numpy as np
     from .inputs import party_inputs
     file_rows = mapped.rows if mapped is not None else None
@@ -192,7 +323,9 @@ def _eval_rows(circuit, assigned: dict[str, Any], table, mapped):
             if file_rows else None
         got = party_inputs(circuit, party, mine, rows, batch=batch,
                            source=table.where if table is not None else "",
-                           unused=mapped.kept_columns if mapped is not None else ())
+                           unused=mapped.kept_columns if mapped is not None else (),
+                           at=table.at if table is not None else None,
+                           first_row=table.first if table is not None else 0)
         bits[:, got.wires] = got.bits
     return bits, batch
 
@@ -254,9 +387,19 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:   # named by the subcommand's parser: "yaogc eval: error: ...", its usage
+        _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
+    stdout = sys.stdout
+    sys.stdout = _GuardedStdout(stdout, args.command)
     try:
-        return _finished(int(args.func(args) or 0))
+        check_environment()
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()     # a full disk is reported here, not at the interpreter's exit
+        return _finished(code)
+    except _StdoutClosed:
+        _quiet_stdout(stdout)
+        return EXIT_OK
     except YaogcError as e:
         # the message's first line already says what is wrong and where (file:line:col, port,
         # party or protocol phase), so it is printed as it is
@@ -266,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"yaogc {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        _quiet_stdout(stdout)
         return EXIT_OK
     except Exception as e:  # a bug in yaogc: say so; the traceback only on request
         print(f"yaogc {args.command}: internal error (a bug in yaogc, please report it): "
@@ -274,6 +418,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
             traceback.print_exc(file=sys.stderr)
         return EXIT_BUG
+    finally:
+        if isinstance(sys.stdout, _GuardedStdout):
+            sys.stdout = stdout
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
+
+
+def _quiet_stdout(stdout) -> None:
+    """The reader of standard output is gone: drop what is still buffered, so the
+    interpreter's exit does not fail on it again (and print a traceback)."""
+    try:
+        fd = stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass
 
 
 def _finished(code: int) -> int:

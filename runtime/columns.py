@@ -27,7 +27,7 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 from fractions import Fraction
 
-from yaogc.circuits.types import ArrayType, FixedType, ValueType
+from yaogc.circuits.types import ArrayType, FixedType, IntType, TupleType, ValueType
 
 _ELEMENT = re.compile(r"^(.+?)((?:\[\s*\d+\s*\])+)$")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
@@ -41,16 +41,21 @@ class Table:
     where: str                          # a file name, or "inputs" for rows given in Python
     lines: list[int] | None = None      # the file line of each row (CSV)
     batch: bool = True                  # a list of rows (a JSON object alone is not)
+    first: int = 0                      # the file's index of rows[0] (a chunk of a file)
+    json: bool = False                  # the rows came from a JSON file (values, not text)
+    header: list[str] | None = None     # every column of the file, when known in advance
 
     def at(self, r: int) -> str:
         """Where row ``r`` is: ``file.csv:7``, or ``file.json row 3``."""
         if self.lines is not None:
             return f"{self.where}:{self.lines[r]}"
-        return f"{self.where} row {r + 1}" if self.batch else self.where
+        return f"{self.where} row {self.first + r + 1}" if self.batch else self.where
 
     @property
     def columns(self) -> list[str]:
         """Every column, in order of first appearance."""
+        if self.header is not None:
+            return list(self.header)
         return list(dict.fromkeys(c for row in self.rows for c in row))
 
 
@@ -201,9 +206,38 @@ def fixed_cell(t: FixedType, cell: str) -> float | Fraction | None:
     return raw / (1 << t.frac) if raw.bit_length() <= 53 else Fraction(raw, 1 << t.frac)
 
 
-def _parse(t: ValueType, cell: Any, port: str, loc: str) -> Any:
-    """A cell's value by its type; a bad cell named by ``loc`` (file:line: column 'c')."""
+def _json_bool(t: ValueType, value: Any, port: str) -> str | None:
+    """The element of a JSON value that is a boolean where ``t`` wants a number (JSON
+    true/false are for bool inputs: a file's true for an integer is refused, as the command
+    line's and a CSV cell's are), or None."""
+    if isinstance(value, bool):
+        # a 1-bit unsigned (Bristol) port is a bool: its text takes true/false too
+        bristol_bool = isinstance(t, IntType) and t.bits == 1 and not t.signed
+        return port if isinstance(t, (IntType, FixedType)) and not bristol_bool else None
+    if isinstance(value, list):
+        if isinstance(t, ArrayType):
+            elems = [(t.elem, f"{port}[{i}]") for i in range(len(value))]
+        elif isinstance(t, TupleType):
+            elems = [(e, f"{port}.{i}") for i, e in enumerate(t.elems)]
+        else:
+            return None
+        for (et, where), v in zip(elems, value):
+            got = _json_bool(et, v, where)
+            if got is not None:
+                return got
+    return None
+
+
+def _parse(t: ValueType, cell: Any, port: str, loc: str, json: bool = False) -> Any:
+    """A cell's value by its type; a bad cell named by ``loc`` (file:line: column 'c');
+    ``json``: the cell is a JSON file's value (a boolean there is no number)."""
     from .inputs import coerce
+    if json and not isinstance(cell, str):
+        bad = _json_bool(t, cell, port)
+        if bad is not None:
+            elem = _element_type(t, bad[len(port):])
+            raise InputError(f"{loc}: input '{bad}': a JSON boolean is not {elem.name} (write "
+                             f"a number; true and false are for bool inputs)")
     if type(t) is FixedType and type(cell) is str:
         fast = fixed_cell(t, cell)
         if fast is not None:
@@ -221,13 +255,34 @@ def _parse(t: ValueType, cell: Any, port: str, loc: str) -> Any:
         raise InputError(f"{loc}: {e}") from None
 
 
-def map_table(circuit: Circuit, table: Table,
-              mapping: Mapping[str, list[str]] | None = None) -> Mapped:
-    """The table's rows as input values (parsed) and kept columns; see the module docstring."""
+def _element_type(t: ValueType, path: str) -> ValueType:
+    """The type of the element ``path`` ('[2].1', '') of ``t``."""
+    for m in re.finditer(r"\[(\d+)\]|\.(\d+)", path):
+        t = t.elem if m.group(1) is not None else t.elems[int(m.group(2))]
+    return t
+
+
+@dataclass
+class TablePlan:
+    """Which columns feed which input (see :func:`_plan`), and the kept columns."""
+
+    sources: dict[str, _Source]
+    kept_columns: list[str]
+
+
+def plan_table(circuit: Circuit, table: Table,
+               mapping: Mapping[str, list[str]] | None = None) -> TablePlan:
+    """The mapping of ``table``'s columns onto the circuit's inputs, checked once for the
+    whole file (``table.columns``), before any row is parsed."""
     sources = _plan(circuit, table, mapping or {})
     used = {s.whole for s in sources.values() if s.whole is not None}
     used |= {c for s in sources.values() for c in s.elements.values()}
-    kept_columns = [c for c in table.columns if c not in used]
+    return TablePlan(sources, [c for c in table.columns if c not in used])
+
+
+def map_rows(plan: TablePlan, table: Table) -> Mapped:
+    """The rows of ``table`` (the whole file or a chunk of it) mapped by ``plan``."""
+    sources, kept_columns = plan.sources, plan.kept_columns
     rows, kept = [], []
     for r, row in enumerate(table.rows):
         values: dict[str, Any] = {}
@@ -235,12 +290,18 @@ def map_table(circuit: Circuit, table: Table,
             if s.whole is not None:
                 if s.whole in row:
                     values[name] = _parse(s.type, row[s.whole], name,
-                                          f"{table.at(r)}: column '{s.whole}'")
+                                          f"{table.at(r)}: column '{s.whole}'", table.json)
                 continue
             values[name] = _elements(name, s, row, table, r)
         rows.append(values)
         kept.append({c: row[c] for c in kept_columns if c in row})
     return Mapped(rows, kept, kept_columns)
+
+
+def map_table(circuit: Circuit, table: Table,
+              mapping: Mapping[str, list[str]] | None = None) -> Mapped:
+    """The table's rows as input values (parsed) and kept columns; see the module docstring."""
+    return map_rows(plan_table(circuit, table, mapping), table)
 
 
 def _elements(name: str, s: _Source, row: Mapping[str, Any], table: Table, r: int) -> list:
@@ -252,7 +313,7 @@ def _elements(name: str, s: _Source, row: Mapping[str, Any], table: Table, r: in
                 raise InputError(f"{table.at(r)}: no value for column '{col}' "
                                  f"({name}{_index_text(idx)})")
             return _parse(t, row[col], f"{name}{_index_text(idx)}",
-                          f"{table.at(r)}: column '{col}'")
+                          f"{table.at(r)}: column '{col}'", table.json)
         return [build(t.elem, idx + (i,)) for i in range(t.length)]
     return build(s.type, ())
 
@@ -275,3 +336,18 @@ def read_mapped(circuit: Circuit, path: str | None, columns: Sequence[str] | Non
         from .results import check_output
         check_output(output, mapped.kept_columns, [o.name for o in circuit.outputs])
     return table, mapped
+
+
+def stream_mapped(circuit: Circuit, path: str, columns: Sequence[str] | None,
+                  output: str | None, chunk_rows: int):
+    """``--inputs FILE`` mapped by ``--columns`` (and ``--output`` checked against its kept
+    columns) before any row is parsed, then read ``chunk_rows`` rows at a time: (head, plan,
+    chunks), ``chunks`` an iterator of (Table, Mapped) whose tables know their first row's
+    index in the file. A CSV file's rows are read as the chunks are taken."""
+    from .inputs import stream_table
+    head, tables = stream_table(path, chunk_rows)
+    plan = plan_table(circuit, head, parse_columns(columns))
+    if output:
+        from .results import check_output
+        check_output(output, plan.kept_columns, [o.name for o in circuit.outputs])
+    return head, plan, ((t, map_rows(plan, t)) for t in tables)

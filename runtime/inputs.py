@@ -48,20 +48,98 @@ def read_table(path: str | Path):
     """A .csv or .json input file as a :class:`yaogc.runtime.columns.Table` (CSV rows keep
     their line numbers, for messages that name a bad cell)."""
     from .columns import Table
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{path}: no such input file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read the input file: {e}") from None
+    p = _input_path(path)
     if p.suffix.lower() == ".csv":
-        rows, lines = _read_csv(text, str(path))
+        with _open_text(p, str(path)) as f:
+            reader, header = _csv_header(f, str(path), _file_size(p))
+            rows, lines = [], []
+            for chunk in _csv_chunks(reader, header, str(path), None):
+                rows += chunk.rows
+                lines += chunk.lines
         return Table(rows, str(path), lines, True)
-    if p.suffix.lower() == ".json":
-        rows, batch = _read_json(text, str(path))
-        return Table(rows, str(path), None, batch)
-    raise InputError(f"{path}: an input file must be .csv or .json")
+    text = _read_text(p, str(path))
+    rows, batch = _read_json(text, str(path))
+    return Table(rows, str(path), None, batch, json=True)
+
+
+def stream_table(path: str | Path, chunk_rows: int):
+    """A .csv or .json input file as (head, chunks): ``head`` a
+    :class:`~yaogc.runtime.columns.Table` that knows the file's columns (a CSV header, no
+    rows; a JSON file, which is read whole, with all its rows), ``chunks`` an iterator of
+    Tables of at most ``chunk_rows`` rows each, whose ``first`` is the index of their first
+    row in the file. A CSV file is read as the chunks are taken, so its rows are never all in
+    memory; a bad cell or row is refused when its chunk is read."""
+    from .columns import Table
+    p = _input_path(path)
+    where = str(path)
+    if p.suffix.lower() == ".csv":
+        f = _open_text(p, where)
+        try:
+            reader, header = _csv_header(f, where, _file_size(p))
+        except BaseException:
+            f.close()
+            raise
+
+        def chunks():
+            with f:
+                yield from _csv_chunks(reader, header, where, chunk_rows)
+        return Table([], where, [], True, header=list(header)), chunks()
+    rows, batch = _read_json(_read_text(p, where), where)
+    head = Table(rows, where, None, batch, json=True)
+    columns = head.columns
+
+    def json_chunks():
+        for first in range(0, len(rows), chunk_rows):
+            yield Table(rows[first:first + chunk_rows], where, None, batch, first=first,
+                        json=True, header=columns)
+    return Table(rows, where, None, batch, json=True, header=columns), json_chunks()
+
+
+def _input_path(path: str | Path) -> Path:
+    """The input file, refused (naming what it is) unless it is a readable regular .csv or
+    .json file; checked with os.stat, before opening, so a FIFO never blocks the reader."""
+    import os
+    import stat
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such input file") from None
+    except NotADirectoryError:
+        raise InputError(f"{path}: no such input file (a part of the path is not a "
+                         "directory)") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the input file: {e.strerror or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a directory, not an input file (.csv or .json)")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: is not a regular file (an input file is a .csv or .json "
+                         "file)")
+    if p.suffix.lower() not in (".csv", ".json"):
+        raise InputError(f"{path}: an input file must be .csv or .json")
+    return p
+
+
+def _file_size(p: Path) -> int:
+    import os
+    try:
+        return os.stat(p).st_size
+    except OSError:
+        return 0
+
+
+def _open_text(p: Path, where: str):
+    try:
+        return open(p, encoding="utf-8-sig", newline="")
+    except OSError as e:
+        raise InputError(f"{where}: cannot read the input file: {e.strerror or e}") from None
+
+
+def _read_text(p: Path, where: str) -> str:
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{where}: cannot read the input file: {e}") from None
 
 
 MAX_DIGITS = 100_000      # an integer in an input file: 2^332,000, wider than any input
@@ -76,40 +154,73 @@ def _delimiter(text: str) -> str:
 
 
 def _read_csv(text: str, where: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """Rows and line numbers of a CSV text (the whole file)."""
+    reader, header = _csv_header(io.StringIO(text, newline=""), where, len(text))
+    rows, lines = [], []
+    for chunk in _csv_chunks(reader, header, where, None):
+        rows += chunk.rows
+        lines += chunk.lines
+    return rows, lines
+
+
+def _csv_header(f, where: str, size: int):
+    """A csv reader over the open file ``f`` and the header row it read first."""
     # a cell may hold a whole array: no limit below the file's own size (the csv module's
     # default of 131,072 characters refuses a valid array of 30,000 elements)
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    csv.field_size_limit(max(csv.field_size_limit(), size + 1))
     try:
-        return _csv_rows(reader, where)
-    except csv.Error as e:
-        raise InputError(f"{where}:{reader.line_num}: not valid CSV: {e}") from None
-
-
-def _csv_rows(reader, where: str) -> tuple[list[dict[str, Any]], list[int]]:
+        head = f.readline()
+        f.seek(0)
+    except UnicodeDecodeError as e:
+        raise InputError(f"{where}: cannot read the input file: {e}") from None
+    reader = csv.reader(f, delimiter=_delimiter(head))
     try:
         header = next(reader)
     except StopIteration:
         raise InputError(f"{where}: empty CSV file (expected a header row of input names)") from None
+    except csv.Error as e:
+        raise InputError(f"{where}:{reader.line_num}: not valid CSV: {e}") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{where}: cannot read the input file: {e}") from None
     header = [h.strip() for h in header]
     if not all(header):
         raise InputError(f"{where}:1: empty column name in the header row")
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
         raise InputError(f"{where}:1: column '{dup}' appears twice in the header row")
-    rows, lines = [], []
-    for cells in reader:
-        line_no = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            raise InputError(f"{where}:{line_no}: {len(cells)} cells, but the header names "
-                             f"{len(header)} inputs (quote array cells: \"[1,2,3]\")")
-        rows.append({h: c.strip() for h, c in zip(header, cells)})
-        lines.append(line_no)
-    if not rows:
+    return reader, header
+
+
+def _csv_chunks(reader, header: list[str], where: str, chunk_rows: int | None):
+    """Tables of the CSV file's data rows, ``chunk_rows`` at a time (all at once for None),
+    read on from ``reader`` (see :func:`_csv_header`)."""
+    from .columns import Table
+    rows, lines, first, any_rows = [], [], 0, False
+    try:
+        for cells in reader:
+            line_no = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise InputError(f"{where}:{line_no}: {len(cells)} cells, but the header names "
+                                 f"{len(header)} inputs (quote array cells: \"[1,2,3]\")")
+            rows.append({h: c.strip() for h, c in zip(header, cells)})
+            lines.append(line_no)
+            any_rows = True
+            if chunk_rows is not None and len(rows) >= chunk_rows:
+                yield Table(rows, where, lines, True, first=first, header=header)
+                first += len(rows)
+                rows, lines = [], []
+    except csv.Error as e:
+        raise InputError(f"{where}:{reader.line_num}: not valid CSV: {e}") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{where}: cannot read the input file: {e}") from None
+    except OSError as e:
+        raise InputError(f"{where}: cannot read the input file: {e.strerror or e}") from None
+    if not any_rows:
         raise InputError(f"{where}: no data rows after the header")
-    return rows, lines
+    if rows:
+        yield Table(rows, where, lines, True, first=first, header=header)
 
 
 class _Refused(Exception):
@@ -159,10 +270,30 @@ def _read_json(text: str, where: str) -> tuple[list[dict[str, Any]], bool]:
         raise InputError(f"{where}: invalid JSON: {e}") from None
     if isinstance(data, dict):
         return [data], False
-    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+    if isinstance(data, list) and data:
+        for i, r in enumerate(data):
+            if not isinstance(r, dict):
+                raise InputError(f"{where} row {i + 1}: entry {i + 1} of the list is "
+                                 f"{_json_kind(r)}, not an object of name -> value (each entry "
+                                 f"of the list is one instance)")
         return data, True
+    if isinstance(data, list):
+        raise InputError(f"{where}: an empty list (expected a JSON object of name -> value, "
+                         f"or a non-empty list of such objects, one per instance)")
     raise InputError(f"{where}: expected a JSON object of name -> value, or a non-empty list "
                      f"of such objects (one per instance)")
+
+
+def _json_kind(v: Any) -> str:
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, bool):
+        return f"the boolean {'true' if v else 'false'}"
+    if v is None:
+        return "null"
+    if isinstance(v, str):
+        return "a string"
+    return f"the number {v}"
 
 
 def coerce(t: ValueType, value: Any, where: str) -> Any:
@@ -202,14 +333,22 @@ def fixed_array_bits(t: ValueType, values: Sequence[Any]) -> np.ndarray | None:
 def party_inputs(circuit: Circuit, party: str, assigned: Mapping[str, Any] | None = None,
                  file_rows: Sequence[Mapping[str, Any]] | None = None,
                  batch: bool = False, source: str = "--inputs",
-                 unused: Sequence[str] = ()) -> PartyInputs:
+                 unused: Sequence[str] = (), at=None, first_row: int = 0) -> PartyInputs:
     """Check and encode ``party``'s inputs.
 
     ``assigned`` holds values for every row (from ``--input``); ``file_rows`` one mapping per
     row. Values may be text (parsed by the port's type) or Python/JSON values. An input of
     another party, an unknown name, a missing value or one out of range raises InputError;
-    ``unused``: the input table's columns that are no input (named when one is missing).
+    ``unused``: the input table's columns that are no input (named when one is missing);
+    ``at(r)``: where row ``r`` of ``file_rows`` is (``file.csv:7``), for messages (else
+    ``source row N``); ``first_row``: the file's index of ``file_rows[0]`` (rows read in
+    chunks).
     """
+    def row_at(r: int) -> str:
+        if at is not None:
+            return at(r)
+        return f"{source} row {first_row + r + 1}" if batch or len(file_rows) > 1 else source
+
     assigned = dict(assigned or {})
     own = [p for p in circuit.inputs if p.party == party]
     own_names = {p.name for p in own}
@@ -227,7 +366,7 @@ def party_inputs(circuit: Circuit, party: str, assigned: Mapping[str, Any] | Non
 
     check_names(assigned, "--input")
     for r, row in enumerate(rows_in):
-        check_names(row, f"{source} row {r + 1}" if file_rows else source)
+        check_names(row, row_at(r) if file_rows else source)
         both = set(row) & set(assigned)
         if both:
             raise InputError(f"input '{sorted(both)[0]}' is given both with --input and in "
@@ -254,16 +393,18 @@ def party_inputs(circuit: Circuit, party: str, assigned: Mapping[str, Any] | Non
                 values[p.name] = merged[p.name]
                 pos += p.width
                 continue
-            where = p.name if len(rows_in) == 1 else f"{p.name} (row {r + 1})"
+            where = p.name if len(rows_in) == 1 and not first_row else \
+                f"{p.name} (row {first_row + r + 1})"
             if p.name not in merged:
                 other = (f" ({source}'s columns {', '.join(repr(c) for c in unused[:5])} are "
                          "no inputs: kept with the results)") if unused else ""
                 wide = (f" (its elements as columns {p.name}[0], {p.name}[1], .. or "
                         f"--columns {p.name}=COL,COL,..)") if isinstance(p.type, ArrayType) \
                     else ""
-                raise InputError(f"missing input '{p.name}' ({p.type}, party {p.party}); give "
-                                 f"it with --input {p.name}=VALUE or in an input file{wide}"
-                                 f"{other}")
+                place = f"{row_at(r)}: " if file_rows and (source or at is not None) else ""
+                raise InputError(f"{place}missing input '{p.name}' ({p.type}, party "
+                                 f"{p.party}); give it with --input {p.name}=VALUE or in an "
+                                 f"input file{wide}{other}")
             v = coerce(p.type, merged[p.name], where)
             bits[r, pos:pos + p.width] = p.type.encode(v, where)
             values[p.name] = v

@@ -95,3 +95,85 @@ def write_output(path: str, circuit: Circuit, recs: list[dict[str, Any]]) -> Non
             w.writerows(rows)
     except OSError as e:
         raise InputError(f"--output {path}: cannot write: {e.strerror or e}") from None
+
+
+def output_columns(circuit: Circuit) -> list[str]:
+    """The CSV columns of the outputs, as :func:`_flat` names them (array outputs spread over
+    element columns)."""
+    names: list[str] = []
+
+    def put(name: str, t) -> None:
+        if isinstance(t, ArrayType):
+            for i in range(t.length):
+                put(f"{name}[{i}]", t.elem)
+        else:
+            names.append(name)
+    for o in circuit.outputs:
+        put(o.name, o.type)
+    return names
+
+
+class ResultsWriter:
+    """``--output FILE.csv|json`` written a chunk of records at a time, to the same text
+    :func:`write_output` writes for all records at once. The records are held in a spooled
+    temporary file (memory, then disk when large) and copied to the file by :meth:`finish`,
+    so the file is written only when every row succeeded.
+
+    ``kept_columns``: the input file's kept columns (None without a file); ``json_rows``: a
+    JSON file's rows (every row may hold other columns: the CSV header is their union, in
+    order of first appearance, as :func:`write_output` makes it), None for a CSV file, whose
+    rows all hold every column."""
+
+    def __init__(self, path: str, circuit: Circuit, kept_columns: Sequence[str] | None,
+                 json_rows: Sequence[dict[str, Any]] | None = None):
+        import tempfile
+        self.path, self.circuit, self.n = path, circuit, 0
+        self.json = Path(path).suffix.lower() == ".json"
+        self.spool = tempfile.SpooledTemporaryFile(16 << 20, mode="w+", newline="",
+                                                   encoding="utf-8")
+        if self.json:
+            return
+        outs = output_columns(circuit)
+        if json_rows is not None and kept_columns:
+            seen: dict[str, None] = {}
+            for row in json_rows:
+                for c in kept_columns:
+                    if c in row:
+                        seen.setdefault(c)
+                for c in outs:
+                    seen.setdefault(c)
+            header = list(seen)
+        else:
+            header = list(dict.fromkeys([*(kept_columns or ()), *outs]))
+        self.writer = csv.DictWriter(self.spool, fieldnames=header)
+        self.writer.writeheader()
+
+    def add(self, outputs: Sequence[dict[str, Any]],
+            kept: Sequence[dict[str, Any]] | None = None) -> None:
+        """The records of one chunk of rows (see :func:`records`)."""
+        recs = records(self.circuit, outputs, kept)
+        if self.json:
+            parts = []
+            for rec in recs:
+                item = "\n".join(" " + line for line in json.dumps(rec, indent=1).split("\n"))
+                parts.append(("[\n" if self.n == 0 else ",\n") + item)
+                self.n += 1
+            self.spool.write("".join(parts))
+        else:
+            self.writer.writerows(_flat(self.circuit, r) for r in recs)
+            self.n += len(recs)
+
+    def finish(self) -> None:
+        """Write the file (its text is complete: every chunk was added)."""
+        import shutil
+        if self.json:
+            self.spool.write("[]\n" if self.n == 0 else "\n]\n")
+        self.spool.seek(0)
+        try:
+            with open(self.path, "w", newline="", encoding="utf-8") as f:
+                shutil.copyfileobj(self.spool, f, 1 << 20)
+        except OSError as e:
+            raise InputError(f"--output {self.path}: cannot write: {e.strerror or e}") from None
+
+    def close(self) -> None:
+        self.spool.close()

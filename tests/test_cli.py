@@ -301,3 +301,205 @@ def test_eval_inputs_missing_or_foreign_file(capsys, bristol_path, tmp_path):
     f.write_text("in1=1\n")
     code, _, err = run_cli(capsys, "eval", str(bristol_path("adder64.txt")), "--inputs", str(f))
     assert code == 2 and ".csv or .json" in err.splitlines()[0]
+
+
+# --- input handling of `eval` (chunked files, JSON values, messages, stdout, env) -------------
+import os
+from pathlib import Path
+
+MILLIONAIRES = str(Path(__file__).resolve().parent.parent / "examples" / "millionaires.yao")
+
+
+def _pairs(n):
+    return [((i * 7919) % 1000, (i * 104729) % 1000) for i in range(n)]
+
+
+def _write_pairs(path, pairs, bad_row=None):
+    lines = ["id,alice_wealth,bob_wealth"]
+    for i, (a, b) in enumerate(pairs):
+        lines.append(f"r{i},{'banana' if i == bad_row else a},{b}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_eval_reads_evaluates_and_writes_an_input_file_in_chunks(capsys, tmp_path, monkeypatch):
+    import yaogc.circuits.evaluate as ev
+    import yaogc.runtime.cli as cli
+    monkeypatch.setattr(cli, "CHUNK_ROWS", 64)
+    sizes = []
+    real = ev.evaluate_bits
+
+    def counting(circuit, bits):
+        sizes.append(len(bits))
+        return real(circuit, bits)
+    monkeypatch.setattr(ev, "evaluate_bits", counting)
+    pairs = _pairs(150)
+    f = tmp_path / "rows.csv"
+    _write_pairs(f, pairs)
+    want = [a > b for a, b in pairs]
+    code, out, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(f))
+    assert code == 0, err
+    assert sizes == [64, 64, 22]          # bounded: never the whole file at once
+    assert out.splitlines() == [f"[{i}] alice_is_richer = {'true' if w else 'false'}"
+                                for i, w in enumerate(want)]
+    code, out, _ = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(f), "--json",
+                           "--output", str(tmp_path / "out.json"))
+    assert code == 0
+    assert out == json.dumps({"outputs": [{"alice_is_richer": w} for w in want]}) + "\n"
+    recs = [{"id": f"r{i}", "alice_is_richer": w} for i, w in enumerate(want)]
+    assert (tmp_path / "out.json").read_text() == json.dumps(recs, indent=1) + "\n"
+    code, _, _ = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(f),
+                         "--output", str(tmp_path / "out.csv"))
+    assert code == 0
+    assert (tmp_path / "out.csv").read_bytes() == (
+        "id,alice_is_richer\r\n" + "".join(f"r{i},{'true' if w else 'false'}\r\n"
+                                           for i, w in enumerate(want))).encode()
+    # a JSON list in chunks too; rows after the first chunk are named by their own index
+    js = tmp_path / "rows.json"
+    rows = [{"alice_wealth": a, "bob_wealth": b} for a, b in pairs]
+    rows[100] = {"alice_wealth": 1}
+    js.write_text(json.dumps(rows))
+    code, out, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(js))
+    assert code == 2 and out == ""
+    assert err.splitlines()[0].startswith(f"{js} row 101: missing input 'bob_wealth'")
+
+
+def test_eval_a_bad_row_in_a_later_chunk_prints_and_writes_nothing(capsys, tmp_path, monkeypatch):
+    import yaogc.runtime.cli as cli
+    monkeypatch.setattr(cli, "CHUNK_ROWS", 64)
+    f = tmp_path / "rows.csv"
+    _write_pairs(f, _pairs(150), bad_row=140)
+    out_csv = tmp_path / "out.csv"
+    code, out, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(f), "--output",
+                             str(out_csv))
+    assert code == 2 and out == "" and not out_csv.exists()
+    assert err.splitlines()[0].startswith(f"{f}:142: column 'alice_wealth'")
+
+
+def test_eval_json_booleans_are_no_numbers(capsys, tmp_path, every_type):
+    js = tmp_path / "in.json"
+    js.write_text('{"alice_wealth": true, "bob_wealth": 3}')
+    code, out, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(js))
+    assert code == 2 and out == ""
+    first = err.splitlines()[0]
+    assert first.startswith(f"{js}: column 'alice_wealth'") and "JSON boolean" in first
+    js.write_text('[{"alice_wealth": 1, "bob_wealth": 3}, {"alice_wealth": 2, '
+                  '"bob_wealth": false}]')
+    code, out, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(js))
+    assert code == 2 and out == ""
+    assert err.splitlines()[0].startswith(f"{js} row 2: column 'bob_wealth': input "
+                                          f"'bob_wealth': a JSON boolean is not u64")
+    good = {"x": -5, "f": -1.5, "arr": [[1, 2, 3], [15, 5, 0]], "t": [255, True], "flag": True}
+    js.write_text(json.dumps(good))
+    code, out, err = run_cli(capsys, "eval", every_type, "--inputs", str(js))
+    assert code == 0, err                  # bool inputs (and a tuple's bool) take true/false
+    assert "fl = true" in out and "tt = [255, true]" in out
+    for change, named in [({"f": False}, "input 'f'"), ({"arr": [[1, 2, 3], [15, 5, True]]},
+                                                        "input 'arr[1][2]'"),
+                          ({"t": [True, True]}, "input 't.0'"), ({"x": True}, "input 'x'")]:
+        js.write_text(json.dumps({**good, **change}))
+        code, out, err = run_cli(capsys, "eval", every_type, "--inputs", str(js))
+        assert code == 2 and out == ""
+        assert named in err.splitlines()[0] and "JSON boolean" in err.splitlines()[0], err
+
+
+def test_eval_input_file_messages_name_the_file_and_entry(capsys, tmp_path):
+    js = tmp_path / "in.json"
+    ok = '{"alice_wealth": 1, "bob_wealth": 2}'
+    js.write_text(f'[{ok}, {ok}, {{"bob_wealth": 2}}]')
+    code, _, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(js))
+    assert code == 2 and err.startswith(f"{js} row 3: missing input 'alice_wealth'")
+    js.write_text(f'[{ok}, {ok}, [1, 2]]')
+    code, _, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(js))
+    assert code == 2 and err.startswith(f"{js} row 3: entry 3 of the list is a list, not an "
+                                        f"object")
+    js.write_text('{"alice_wealth": 5.5, "bob_wealth": 2}')
+    code, _, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(js))
+    first = err.splitlines()[0]
+    assert code == 2 and "5.5 is not an integer (u64)" in first and "Decimal" not in err
+    js.write_text('{"alice_wealth": 5, "bob_wealth": 2}')
+    code, _, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(js), "--input",
+                           "bob_wealth=1")
+    assert code == 2
+    prog = tmp_path / "b.yao"
+    prog.write_text("party a, b\ndef main(x: bool @a, y: bool @b) -> (z: bool @both):\n"
+                    "    return x & y\n")
+    js.write_text('{"x": 1.0, "y": true}')
+    code, _, err = run_cli(capsys, "eval", str(prog), "--inputs", str(js))
+    assert code == 2 and "1.0 is not a bool" in err.splitlines()[0] and "Decimal" not in err
+    d = tmp_path / "dir.csv"
+    d.mkdir()
+    code, _, err = run_cli(capsys, "eval", MILLIONAIRES, "--inputs", str(d))
+    assert code == 2 and err.startswith(f"{d}: is a directory")
+
+
+def test_eval_fifo_as_input_file_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    r = subprocess.run([sys.executable, "-m", "yaogc.runtime.cli", "eval", MILLIONAIRES,
+                        "--inputs", str(fifo)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"{fifo}: is not a regular file")
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", MILLIONAIRES, "--input", "alice_wealth=5", "--input", "bob_wealth=3"],
+    ["eval", MILLIONAIRES, "--input", "alice_wealth=5", "--input", "bob_wealth=3", "--json"],
+    ["stats", MILLIONAIRES],
+])
+def test_a_full_stdout_is_a_clear_error(argv):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "yaogc.runtime.cli", *argv], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines()[0] == (f"yaogc {argv[0]}: cannot write the results to "
+                                        f"standard output: No space left on device")
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_closed_pipe_is_no_error(tmp_path):
+    f = tmp_path / "rows.csv"
+    _write_pairs(f, _pairs(20000))
+    p = subprocess.Popen([sys.executable, "-m", "yaogc.runtime.cli", "eval", MILLIONAIRES,
+                          "--inputs", str(f)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.read(1)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "internal error" not in err and "Exception" not in err
+
+
+@pytest.mark.parametrize("argv, first", [
+    (["run", MILLIONAIRES, "--as", "alice", "--listen", "127.0.0.1:0", "--timeout", "abc"],
+     "yaogc run: error: argument --timeout: invalid float value: 'abc'"),
+    (["eval", MILLIONAIRES, "--engine", "numpy"], "yaogc eval: error: unrecognized arguments"),
+    (["eval"], "yaogc eval: error: the following arguments are required: file"),
+])
+def test_argparse_errors_come_first(capsys, argv, first):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[0].startswith(first), err
+    assert "usage:" in err
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "1.5e9", "8G"])
+def test_a_bad_max_memory_setting_is_refused(capsys, monkeypatch, value):
+    monkeypatch.setenv("YAOGC_MAX_MEMORY", value)
+    code, out, err = run_cli(capsys, "eval", MILLIONAIRES, "--input", "alice_wealth=5",
+                             "--input", "bob_wealth=3")
+    assert code == 2 and out == ""
+    assert err.splitlines()[0].startswith(f"YAOGC_MAX_MEMORY='{value}': expected a positive")
+    monkeypatch.setenv("YAOGC_MAX_MEMORY", "8000000000")
+    assert run_cli(capsys, "eval", MILLIONAIRES, "--input", "alice_wealth=5", "--input",
+                   "bob_wealth=3")[0] == 0
+
+
+def test_a_bad_engine_setting_is_bad_input(capsys, monkeypatch):
+    monkeypatch.setenv("YAOGC_ENGINE", "bogus")
+    code, _, err = run_cli(capsys, "run", MILLIONAIRES, "--as", "alice", "--listen",
+                           "127.0.0.1:0", "--input", "alice_wealth=5", "--timeout", "5")
+    assert code == 2
+    assert err.splitlines()[0] == "YAOGC_ENGINE must be one of numpy, native or auto, got 'bogus'"

@@ -202,3 +202,47 @@ def test_vectorized_float_arrays_keep_the_type_limits(bits, frac):
     top = 2.0 ** (bits - 1 - frac)
     assert fixed_array_bits(t, [[top]]) is None
     assert fixed_array_bits(t, [[-top]]).tolist() == [t.encode([-top]).tolist()]
+
+
+def test_json_booleans_in_element_columns_are_refused(capsys, tmp_path):
+    prog = tmp_path / "wide.yao"
+    prog.write_text(PROGRAM)
+    js = tmp_path / "in.json"
+    row = {"id": "a", "w[0]": 1, "w[1]": 2, "w[2]": 3, "x": [1.0, 2.0, 3.0]}
+    js.write_text(json.dumps([row, {**row, "w[1]": True}]))
+    code, out, err = cli(capsys, "eval", str(prog), "--inputs", str(js))
+    assert code == 2 and out == ""
+    assert err.splitlines()[0].startswith(f"{js} row 2: column 'w[1]': input 'w[1]': a JSON "
+                                          f"boolean is not i16")
+    js.write_text(json.dumps([row, {**row, "x": [1.0, False, 3.0]}]))
+    code, out, err = cli(capsys, "eval", str(prog), "--inputs", str(js))
+    assert code == 2 and "input 'x[1]': a JSON boolean is not fix16_8" in err.splitlines()[0]
+
+
+def test_chunked_output_of_json_rows_with_varying_columns(capsys, tmp_path, monkeypatch):
+    """--output written chunk by chunk is the text write_output gives for all records."""
+    import yaogc.runtime.cli as ycli
+    from yaogc.runtime.cli import load_any
+    from yaogc.runtime.results import records, write_output
+    monkeypatch.setattr(ycli, "CHUNK_ROWS", 64)
+    prog = tmp_path / "wide.yao"
+    prog.write_text(PROGRAM)
+    rows = [{"id": i, "w[0]": i % 7, "w[1]": 2, "w[2]": -3, "x": [0.5, i / 4, -1.25]}
+            for i in range(150)]
+    rows[70]["label"] = "late"        # a kept column first seen in the second chunk
+    del rows[3]["id"]
+    js = tmp_path / "in.json"
+    js.write_text(json.dumps(rows))
+    for ext in ("csv", "json"):
+        got = tmp_path / f"got.{ext}"
+        code, out, err = cli(capsys, "eval", str(prog), "--inputs", str(js), "--output",
+                             str(got))
+        assert code == 0, err
+        circuit = load_any(str(prog), quiet=True)
+        from yaogc.circuits.evaluate import evaluate
+        outs = evaluate(circuit, [{"w": [r["w[0]"], r["w[1]"], r["w[2]"]], "x": r["x"]}
+                                  for r in rows])
+        kept = [{k: v for k, v in r.items() if k in ("id", "label")} for r in rows]
+        want = tmp_path / f"want.{ext}"
+        write_output(str(want), circuit, records(circuit, outs, kept))
+        assert got.read_bytes() == want.read_bytes()
