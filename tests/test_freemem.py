@@ -92,8 +92,12 @@ def test_populate_faults_pages_in_and_keeps_what_the_owner_writes():
     import numpy as np
     if freemem._madvise is None:
         pytest.skip("not glibc")
+    import mmap
     n = 48 << 20                          # bytes: above POPULATE_FROM
-    a = np.zeros(n // 8, dtype=np.int64)
+    # fresh pages, whatever malloc's state (a raised mmap threshold may serve np.zeros
+    # from heap memory that earlier tests left resident)
+    region = mmap.mmap(-1, n)
+    a = np.frombuffer(region, dtype=np.int64)
     before = _rss_mb()
     job = freemem.populate(a)
     a[::5000] = np.arange(a[::5000].size) + 1     # the owner writes meanwhile
@@ -104,6 +108,8 @@ def test_populate_faults_pages_in_and_keeps_what_the_owner_writes():
     assert np.array_equal(a[::5000], np.arange(a[::5000].size) + 1)
     a[::5000] = 0
     assert not a.any()
+    del a
+    region.close()
 
 
 def test_populate_leaves_small_arrays_alone():
