@@ -77,14 +77,9 @@ class _GuardedStdout:
 def check_environment() -> None:
     """Refuse a yaogc environment variable with a value that makes no sense (exit 2), before
     any work: ``YAOGC_MAX_MEMORY`` (a positive number of bytes) and ``YAOGC_ENGINE``."""
-    raw = os.environ.get("YAOGC_MAX_MEMORY")
-    if raw is not None and raw.strip():
-        v = raw.strip()
-        shown = v if len(v) <= 40 else v[:37] + "..."
-        if not (v.isascii() and v.isdigit()) or int(v) <= 0:
-            raise UsageError(f"YAOGC_MAX_MEMORY={shown!r}: expected a positive whole number "
-                             f"of bytes (such as 8000000000), or leave it unset for the "
-                             f"memory this machine has available")
+    if os.environ.get("YAOGC_MAX_MEMORY", "").strip():
+        from .protocol import memory_setting
+        memory_setting()
     engine = os.environ.get("YAOGC_ENGINE")
     if engine is not None and engine.strip():
         from yaogc.gc.native import forced

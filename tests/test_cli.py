@@ -503,3 +503,14 @@ def test_a_bad_engine_setting_is_bad_input(capsys, monkeypatch):
                            "127.0.0.1:0", "--input", "alice_wealth=5", "--timeout", "5")
     assert code == 2
     assert err.splitlines()[0] == "YAOGC_ENGINE must be one of numpy, native or auto, got 'bogus'"
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0"])
+def test_a_bad_max_memory_setting_is_refused_by_the_library_too(monkeypatch, value):
+    from yaogc.circuits.errors import InputError
+    from yaogc.runtime import protocol
+    monkeypatch.setenv("YAOGC_MAX_MEMORY", value)
+    with pytest.raises(InputError, match=f"YAOGC_MAX_MEMORY='{value}': expected a positive"):
+        protocol._available_memory()
+    monkeypatch.setenv("YAOGC_MAX_MEMORY", "12345")
+    assert protocol._available_memory() == 12345
