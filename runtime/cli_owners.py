@@ -97,7 +97,7 @@ def cmd_serve(args) -> int:
 
 def cmd_submit(args) -> int:
     from .cli import parse_assignments
-    from .inputs import party_inputs, read_input_file
+    from .inputs import party_inputs
     from .owners import OwnerTLS, submit
     check_timeout(args.timeout, "--timeout")
     garbler = parse_endpoint(args.garbler, "--garbler")
@@ -119,8 +119,13 @@ def cmd_submit(args) -> int:
         raise InputError(f"--as {args.as_}: not a party of {circuit.name} (parties: "
                          f"{', '.join(circuit.parties)})")
     assigned = parse_assignments(args.input or [], circuit)
-    rows, batch = (read_input_file(args.inputs) if args.inputs else (None, False))
-    own = party_inputs(circuit, args.as_, assigned, rows, batch=batch, source=args.inputs or "")
+    # read and mapped as run and eval read theirs (a JSON true is no number, a bad cell is
+    # named by file and row)
+    from .columns import read_mapped
+    table, mapped = read_mapped(circuit, args.inputs, None)
+    own = party_inputs(circuit, args.as_, assigned, mapped.rows if mapped else None,
+                       batch=bool(table and table.batch), source=args.inputs or "",
+                       unused=mapped.kept_columns if mapped else ())
     res = submit(circuit, args.as_, own, garbler=garbler, evaluator=evaluator, tls=tls,
                  timeout=args.timeout, insecure_plain_tcp=args.insecure_plain_tcp)
     if args.json:

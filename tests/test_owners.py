@@ -399,6 +399,8 @@ def test_usage_errors_are_exit_2_with_a_clear_first_line(progs, tmp_path, capsys
     from yaogc.runtime.tls import generate_certificate
     key, crt = generate_certificate("g", tmp_path)
     three = str(progs["three"])
+    booleans = tmp_path / "north.json"
+    booleans.write_text('{"n": true}')
     cases = [
         (["submit", three, "--as", "west", "--garbler", "127.0.0.1:1", "--evaluator",
           "127.0.0.1:2", "--input", "n=1"], "--as west: not a party"),
@@ -406,6 +408,9 @@ def test_usage_errors_are_exit_2_with_a_clear_first_line(progs, tmp_path, capsys
           "127.0.0.1:2", "--input", "s=1"], "belongs to party 'south'"),
         (["submit", three, "--as", "north", "--garbler", "127.0.0.1:0", "--evaluator",
           "127.0.0.1:2", "--input", "n=1"], "--garbler 127.0.0.1:0"),
+        # an input file is read as run and eval read theirs: a JSON true is no number
+        (["submit", three, "--as", "north", "--garbler", "127.0.0.1:1", "--evaluator",
+          "127.0.0.1:2", "--inputs", str(booleans)], "a JSON boolean is not"),
         (["serve", three, "--role", "garbler", "--owners", "127.0.0.1:0", "--listen",
           "127.0.0.1:0", "--tls-cert", str(crt), "--tls-key", str(key), "--peer-cert",
           str(crt), "--owner-cert", f"north={crt}"],
