@@ -65,10 +65,13 @@ class StmtMixin:
         frame.vars[s.name] = self.coerce(v, t, s.value, lambda: f"'{s.name}' is declared {t}")
 
     def _check_local(self, node, name):
-        if name in self.consts:
-            raise self.err(node, f"'{name}' is a const and cannot be assigned")
-        if name in self.funcs:
-            raise self.err(node, f"'{name}' is a function and cannot be assigned")
+        # in a module's code its own consts and functions go by their module.name (the
+        # loader renamed them): a plain name there is local, whatever the program imports
+        if getattr(node, "src", None) is None:
+            if name in self.consts:
+                raise self.err(node, f"'{name}' is a const and cannot be assigned")
+            if name in self.funcs:
+                raise self.err(node, f"'{name}' is a function and cannot be assigned")
         self._check_name(node, name, "a variable")
 
     def s_Assign(self, s, frame):

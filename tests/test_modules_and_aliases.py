@@ -118,8 +118,9 @@ def test_import_from_the_programs_folder_and_a_package(tmp_path):
 def test_modules_that_import_modules(tmp_path):
     # a module's own imports: their declarations enter once, renamed once, whichever
     # module imports them first (by whichever name); the module's local names stay its own
-    _write(tmp_path, "pkg/inner.yao", "const K = 3\ndef h(x: u8) -> u8:\n    t: u8 = x + K\n"
-           "    return t\n")
+    # (inner's local g is not the g the program imports from util)
+    _write(tmp_path, "pkg/inner.yao", "const K = 3\ndef h(x: u8) -> u8:\n    g: u8 = x + K\n"
+           "    return g\n")
     _write(tmp_path, "pkg/util.yao", "from inner import h, K\ndef g(x: u8) -> u8:\n"
            "    t: u8 = h(x) * 2\n    return t + K\n")
     body = "party a, b\ndef main(x: u8 @a, y: u8 @b) -> (z: u8 @both):\n"
