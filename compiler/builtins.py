@@ -36,20 +36,22 @@ class CallMixin:
         fn = getattr(self, "b_" + e.name, None) if e.name in BUILTINS else None
         if fn is not None:
             return fn(e, frame, want)
-        if e.name in self.type_decls:
+        outside = self.outside(e, e.name)
+        if e.name in self.type_decls and not outside:
             t = self._alias(e)
             if is_number(t) or t == BOOL:
                 return self.call_cast(e, t, frame)
             raise self.err(e, f"'{e.name}' is the type {t}: only a scalar type converts a value")
-        if e.name not in self.funcs:
+        user = self.funcs.get(e.name) if not outside else None
+        if user is None:
             if e.name in MATH:
                 return self.b_math(e, frame, want)
             if e.name in EXTRA:
                 return getattr(self, "b_" + e.name)(e, frame, want)
-        if e.name in self.funcs:
+        else:
             if any(isinstance(a, N.Comprehension) and len(e.args) == 1 for a in e.args):
                 raise self.err(e, f"'{e.name}' takes values, not a generator")
-            return self.call_user(self.funcs[e.name], e, frame)
+            return self.call_user(user, e, frame)
         raise self.err(e, f"unknown function '{e.name}'")
 
     def _nargs(self, e, lo, hi=None):

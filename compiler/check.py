@@ -94,6 +94,14 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         except RecursionError:
             raise self._error_at(_TOO_DEEP) from None
 
+    @staticmethod
+    def outside(node, name: str) -> bool:
+        """Whether ``name``, read in ``node``, is out of reach of that code: a module's code
+        (its nodes carry their source) reaches its own declarations by ``module.name`` (the
+        loader renamed them), so a plain name there is a local or a builtin, never a name of
+        the program that imports it."""
+        return getattr(node, "src", None) is not None and "." not in name
+
     def _error_at(self, msg: str) -> CompileError:
         """An error at the statement being elaborated (in its module's file), else at 1:1."""
         at = getattr(self, "at", None)
@@ -251,7 +259,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
 
     # --- types ---------------------------------------------------------------------------------
     def resolve_type(self, te, frame) -> ValueType:
-        if isinstance(te, N.TypeName) and te.name in self.type_decls:
+        if isinstance(te, N.TypeName) and te.name in self.type_decls and \
+                not self.outside(te, te.name):
             t = self._alias(te)
         elif isinstance(te, N.TypeName):
             try:

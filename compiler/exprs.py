@@ -135,10 +135,11 @@ class ExprMixin:
 
     def e_Var(self, e, frame, want):
         v = frame.vars.get(e.name)
-        if v is None:
+        outside = self.outside(e, e.name)
+        if v is None and not outside:
             v = self.consts.get(e.name)
         if v is None:
-            if e.name in self.funcs:
+            if e.name in self.funcs and not outside:
                 raise self.err(e, f"'{e.name}' is a function: call it as {e.name}(...)")
             try:
                 is_type = scalar_type_named(e.name) is not None
@@ -275,7 +276,7 @@ class ExprMixin:
             return e.value
         if t is Var:
             v = frame.vars.get(e.name)
-            if v is None:
+            if v is None and not self.outside(e, e.name):
                 v = self.consts.get(e.name)
             if type(v) is Pub and type(v.value) is int:
                 return v.value
@@ -382,7 +383,7 @@ class ExprMixin:
             return True
         if t is Var:
             v = frame.vars.get(e.name)
-            if v is None:
+            if v is None and not self.outside(e, e.name):
                 v = self.consts.get(e.name)
             return type(v) is Pub
         if t is BinOp:

@@ -51,7 +51,7 @@ class WidthMixin:
         name = getattr(node, "name", None) if isinstance(node, N.Var) else None
         t = None
         if name is not None:
-            if name in self.type_decls:
+            if name in self.type_decls and not self.outside(node, name):
                 t = self._alias(node)
             else:
                 try:

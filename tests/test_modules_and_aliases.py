@@ -142,6 +142,23 @@ def test_modules_that_import_modules(tmp_path):
                                     "has no 'L' (it has: K, h)")
 
 
+def test_a_module_does_not_see_the_names_of_the_program_importing_it(tmp_path):
+    # a module's code reaches its own declarations and its own imports; a name only the
+    # importing program declares is not defined there (a const, a function, a type)
+    body = ("party a, b\nconst N = 5\ntype Fix = fix16_8\ndef helper(x: u8) -> u8:\n"
+            "    return x\ndef main(x: u8 @a, y: u8 @b) -> (z: u8 @both):\n    return h(x)\n")
+    for code, col, msg in (("    return x + N\n", 16, "name 'N' is not defined"),
+                           ("    for i in range(N):\n        x += 1\n    return x\n", 20,
+                            "name 'N' is not defined"),
+                           ("    return helper(x)\n", 12, "unknown function 'helper'"),
+                           ("    y: Fix = 1\n    return x\n", 8, "unknown type 'Fix'")):
+        m = _write(tmp_path, "m.yao", "def h(x: u8) -> u8:\n" + code)
+        prog = _write(tmp_path, "p.yao", "from m import h\n" + body)
+        with pytest.raises(CompileError) as ei:
+            compile_file(prog)
+        assert str(ei.value).startswith(f"{m}:2:{col}: {msg}"), str(ei.value)
+
+
 def test_import_errors_name_file_line_and_column(tmp_path):
     _write(tmp_path, "bad.yao", "def f(x: u8) -> u8:\n    return x + y\n")
     _write(tmp_path, "loop1.yao", "from loop2 import g\ndef f(x: u8) -> u8:\n    return x\n")
