@@ -133,13 +133,24 @@ class ExprMixin:
     def e_BoolLit(self, e, frame, want):
         return Word(self.g.const(BOOL, int(e.value)), BOOL)
 
-    def e_Var(self, e, frame, want):
+    def name_value(self, e, frame):
+        """The value a name read by ``e`` has: a variable of the frame, else a const (None if
+        neither). In a module's code a name the loader renamed to ``module.name`` is still a
+        local first (a parameter or variable of that name shadows the module's const, as in a
+        program)."""
         v = frame.vars.get(e.name)
-        outside = self.outside(e, e.name)
-        if v is None and not outside:
-            v = self.consts.get(e.name)
         if v is None:
-            if e.name in self.funcs and not outside:
+            plain = getattr(e, "plain", None)
+            if plain is not None:
+                v = frame.vars.get(plain)
+            if v is None and not self.outside(e, e.name):
+                v = self.consts.get(e.name)
+        return v
+
+    def e_Var(self, e, frame, want):
+        v = self.name_value(e, frame)
+        if v is None:
+            if e.name in self.funcs and not self.outside(e, e.name):
                 raise self.err(e, f"'{e.name}' is a function: call it as {e.name}(...)")
             try:
                 is_type = scalar_type_named(e.name) is not None
@@ -275,9 +286,7 @@ class ExprMixin:
         if t is IntLit:
             return e.value
         if t is Var:
-            v = frame.vars.get(e.name)
-            if v is None and not self.outside(e, e.name):
-                v = self.consts.get(e.name)
+            v = self.name_value(e, frame)
             if type(v) is Pub and type(v.value) is int:
                 return v.value
         elif t is BinOp:
@@ -382,9 +391,7 @@ class ExprMixin:
         if t is IntLit or t is DecLit:
             return True
         if t is Var:
-            v = frame.vars.get(e.name)
-            if v is None and not self.outside(e, e.name):
-                v = self.consts.get(e.name)
+            v = self.name_value(e, frame)
             return type(v) is Pub
         if t is BinOp:
             return self.untyped_syntax(e.right, frame) and self.untyped_syntax(e.left, frame)

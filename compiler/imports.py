@@ -80,6 +80,8 @@ def _tag(node, src: Source, rename: dict[str, str]) -> None:
         if isinstance(x, N.Node):
             x.src = src
             if isinstance(x, (N.Call, N.Var, N.TypeName)) and x.name in rename:
+                if isinstance(x, N.Var):
+                    x.plain = x.name        # a local of that name still comes first
                 x.name = rename[x.name]
         for f in dataclasses.fields(x):
             stack.append(getattr(x, f.name))

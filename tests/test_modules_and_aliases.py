@@ -159,6 +159,21 @@ def test_a_module_does_not_see_the_names_of_the_program_importing_it(tmp_path):
         assert str(ei.value).startswith(f"{m}:2:{col}: {msg}"), str(ei.value)
 
 
+def test_a_modules_locals_shadow_its_consts_as_a_programs_do(tmp_path):
+    # a parameter or loop variable named like the module's const is that local, in a module
+    # as in a program (the module's const read there was the const: 3 instead of 100)
+    mod = ("const K = 3\ndef h(K: u8) -> u8:\n    return K\n"
+           "def s(x: u8) -> u8:\n    t: u8 = 0\n    for K in range(4):\n        t += x + K\n"
+           "    return t + K\n")
+    main_ = "def main(x: u8 @a, y: u8 @b) -> (z: u8 @both, w: u8 @both):\n    return h(x), s(y)\n"
+    _write(tmp_path, "m.yao", mod)
+    prog = _write(tmp_path, "p.yao", "from m import h, s\nparty a, b\n" + main_)
+    alone = _write(tmp_path, "q.yao", "party a, b\n" + mod + main_)
+    want = {"z": 100, "w": (4 * 10 + 6 + 3) % 256}
+    for p in (prog, alone):
+        assert evaluate_one(compile_file(p), x=100, y=10) == want
+
+
 def test_import_errors_name_file_line_and_column(tmp_path):
     _write(tmp_path, "bad.yao", "def f(x: u8) -> u8:\n    return x + y\n")
     _write(tmp_path, "loop1.yao", "from loop2 import g\ndef f(x: u8) -> u8:\n    return x\n")
