@@ -357,13 +357,9 @@ class ExprMixin:
 
     # --- arithmetic ------------------------------------------------------------------------------
     def e_BinOp(self, e, frame, want):
-        f = _PUB_ARITH.get(e.op)
-        if f is not None:
-            x = self._pub_int(e.left, frame)
-            if x is not None:
-                y = self._pub_int(e.right, frame)
-                if y is not None and (e.op[0] not in "<>" or 0 <= y <= 4096):
-                    return Pub(f(x, y))
+        x = self._pub_int(e, frame)      # index arithmetic of an unrolled loop
+        if x is not None:
+            return Pub(x)
         if e.op in ("<<", ">>"):
             # the type of a shift is its left operand's; the amount gives no type
             return self.shift(e.op, self.expr(e.left, frame, want), self.expr(e.right, frame),

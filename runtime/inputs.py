@@ -10,7 +10,6 @@ made, so a missing, unknown or out-of-range value is refused locally (exit statu
 from __future__ import annotations
 
 import csv
-import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -151,16 +150,6 @@ def _delimiter(text: str) -> str:
     is the decimal mark)."""
     head = text.split("\n", 1)[0]
     return ";" if ";" in head and "," not in head else ","
-
-
-def _read_csv(text: str, where: str) -> tuple[list[dict[str, Any]], list[int]]:
-    """Rows and line numbers of a CSV text (the whole file)."""
-    reader, header = _csv_header(io.StringIO(text, newline=""), where, len(text))
-    rows, lines = [], []
-    for chunk in _csv_chunks(reader, header, where, None):
-        rows += chunk.rows
-        lines += chunk.lines
-    return rows, lines
 
 
 def _csv_header(f, where: str, size: int):
