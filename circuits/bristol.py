@@ -6,6 +6,14 @@ then one gate per line, ``n_in n_out in.. out.. OP`` with OP one of XOR, AND, IN
 and EQ (a constant 0/1 in place of the input wire). The inputs are wires 0.. in header order and
 the outputs are the LAST wires, in header order; wire j of a value is bit j of the integer.
 
+The older "Bristol Format" (Tillich and Smart's circuits, and the ``bristol_format`` files of
+EMP-toolkit) has one header line less: ``gates wires``, then ``n1 n2 n3`` (the bits of the first
+and second input and of the output) on one line, then the gates, with the same gate lines and the
+same wire order (inputs first, the output last). It is read as Bristol Fashion with the inputs
+``in1`` (n1 bits) and ``in2`` (n2 bits, left out when 0) and the output ``out1``, as EMP-toolkit's
+``BristolFormat`` hands them to its parties. It is told apart by its third line: a gate line
+(it ends in a gate's name) after three numbers, where Bristol Fashion has its output widths.
+
 "Extended" Bristol Fashion adds MAND, k ANDs on one line: ``2k k a1..ak b1..bk c1..ck MAND``
 sets c_i = a_i AND b_i (SCALE-MAMBA's src/GC/Circuit.h). It counts as ONE gate in the header's
 gate count, which counts lines; the reader expands it into k AND gates. The writer never emits it.
@@ -117,9 +125,7 @@ def _header_line(src: _Source, vals, line: int, what: str, pairs: bool) -> list[
             raise src.error(line, f"{what}: expected 'gates wires', got {len(nums)} numbers")
         return nums
     if not nums or len(nums) != nums[0] + 1:
-        hint = (" (an old 'Bristol Format' header 'in1 in2 out' on one line? convert the file "
-                "to Bristol Fashion)" if what == "input widths" and len(nums) == 3 else "")
-        raise src.error(line, f"{what}: expected a count followed by that many widths{hint}")
+        raise src.error(line, f"{what}: expected a count followed by that many widths")
     if any(w < 1 for w in nums[1:]):
         raise src.error(line, f"{what}: every width must be at least 1")
     return nums[1:]
@@ -136,7 +142,8 @@ def _check_text(src: _Source, buf: np.ndarray) -> None:
 
 
 def read_bristol(path_or_text) -> Circuit:
-    """Read a Bristol Fashion circuit from a path, or from text (str with newlines, or bytes)."""
+    """Read a Bristol Fashion (or older Bristol Format) circuit from a path, or from text (str
+    with newlines, or bytes)."""
     src = _Source(path_or_text)
     if src.data.startswith(b"\xef\xbb\xbf"):   # a UTF-8 byte order mark some editors add
         src.data = src.data[3:]
@@ -151,15 +158,26 @@ def read_bristol(path_or_text) -> Circuit:
     if lno.size < 3:
         raise src.error(int(lines[-1]), "truncated header: expected 3 lines (gates wires / "
                         "input widths / output widths)")
+    old = _old_format(values, first, count)
     head = []
-    for h, what in enumerate(("header", "input widths", "output widths")):
+    for h, what in enumerate(("header", "widths") if old else
+                             ("header", "input widths", "output widths")):
         sl = slice(first[h], first[h] + count[h])
         bad = np.flatnonzero(values[sl] < 0)
         if bad.size:
             raise src.error(lno[h], _not_a_number(_token(src, starts, lengths, first[h] + bad[0]),
                                                   "a non-negative integer"))
-        head.append(_header_line(src, values[sl], lno[h], what, h == 0))
-    (n_gates, n_wires), in_w, out_w = head
+        head.append([int(v) for v in values[sl]] if old and h else
+                    _header_line(src, values[sl], lno[h], what, h == 0))
+    if old:
+        (n_gates, n_wires), (n1, n2, n3) = head
+        if n1 < 1 or n3 < 1:
+            raise src.error(lno[1], f"old Bristol Format header 'in1 in2 out' = {n1} {n2} {n3}: "
+                            f"the first input and the output need at least one bit")
+        in_w, out_w = [n1, n2], [n3]       # a width of 0: no such input
+    else:
+        (n_gates, n_wires), in_w, out_w = head
+    n_head = 2 if old else 3
     n_in, n_out = sum(in_w), sum(out_w)
     if max(n_in, n_out) > n_wires:
         raise src.error(lno[0], f"{n_wires} wires cannot hold {n_in} input and {n_out} output bits")
@@ -169,16 +187,17 @@ def read_bristol(path_or_text) -> Circuit:
                         f"this reader takes fewer than 2**31 wires and at most {_MAX_PORT_BITS} "
                         f"input plus output bits")
 
-    g_first, g_count, g_line = first[3:], count[3:], lno[3:]
+    g_first, g_count, g_line = first[n_head:], count[n_head:], lno[n_head:]
     n_lines = g_first.size
     if n_lines != n_gates:
         if n_lines < n_gates:
-            at = int(lines[-1]) if n_lines else int(lno[2])
+            at = int(lines[-1]) if n_lines else int(lno[n_head - 1])
             raise src.error(at, f"file ends after {n_lines} of {n_gates} gates (truncated?)")
         raise src.error(g_line[n_gates], f"more gate lines than the {n_gates} the header declares "
                         f"(a MAND line counts as one gate)")
     if n_gates == 0:
-        return _build(src, n_wires, in_w, out_w, lno[2], *(np.zeros(0, dtype=np.int64),) * 5)
+        return _build(src, n_wires, in_w, out_w, lno[n_head - 1],
+                      *(np.zeros(0, dtype=np.int64),) * 5)
 
     last = g_first + g_count - 1
     pos = np.minimum(np.searchsorted(_KEY_SORTED, key[last]), _KEY_SORTED.size - 1)
@@ -229,7 +248,16 @@ def read_bristol(path_or_text) -> Circuit:
     two = (g_op == _XOR) | (g_op == _AND)
     b = np.where(two, values[at + (nin - nout)[line_of]], -1)
     out = values[at + nin[line_of]]
-    return _build(src, n_wires, in_w, out_w, lno[2], g_op, a, b, out, g_line[line_of])
+    return _build(src, n_wires, in_w, out_w, lno[n_head - 1], g_op, a, b, out, g_line[line_of])
+
+
+def _old_format(values, first, count) -> bool:
+    """Whether the header is the older Bristol Format's: three numbers on its second line
+    (``n1 n2 n3``) and a gate line next (it ends in a gate's name), where Bristol Fashion has
+    its output widths (numbers only)."""
+    if first.size < 3 or count[1] != 3 or (values[first[1]:first[1] + 3] < 0).any():
+        return False
+    return bool(values[first[2] + count[2] - 1] < 0)
 
 
 def _first_problem(src: _Source, g_line, problems) -> None:
@@ -338,8 +366,9 @@ def _build(src, n_wires, in_w, out_w, out_line, op, a, b, out, g_line) -> Circui
     in1 = np.where(b[real] >= 0, new[d_b[real]], -1)
     inputs, pos = [], 0
     for i, w in enumerate(in_w):
-        inputs.append(InputPort(GARBLER if i == 0 else EVALUATOR, f"in{i + 1}", bits_port_type(w),
-                                np.arange(pos, pos + w)))
+        if w:       # an old Bristol Format file may give the second input no bits
+            inputs.append(InputPort(GARBLER if i == 0 else EVALUATOR, f"in{i + 1}",
+                                    bits_port_type(w), np.arange(pos, pos + w)))
         pos += w
     outputs, pos = [], 0
     for i, w in enumerate(out_w):

@@ -80,7 +80,11 @@ BAD = [
     ("2 x\n2 1 1\n1 1\n\n", 1, "'x' is not a non-negative integer"),
     ("2 5 7\n2 1 1\n1 1\n\n", 1, "expected 'gates wires'"),
     ("2 5\n3 1 1\n1 1\n\n", 2, "count followed by that many widths"),
-    ("1 3\n1 1 1\n\n2 1 0 1 2 AND\n", 2, "old 'Bristol Format' header"),
+    ("1 3\n0 2 1\n\n2 1 0 1 2 AND\n", 2, "the first input and the output need at least"),
+    ("1 3\n2 1 0\n\n2 1 0 1 2 AND\n", 2, "the first input and the output need at least"),
+    ("2 5\n1 1 1\n\n2 1 0 1 3 AND\n", 4, "file ends after 1 of 2 gates"),
+    ("1 5\n1 1 1\n\n2 1 0 1 3 AND\n", 2, "out1 bit 0 is wire 4, which no gate sets"),
+    ("1 5\n1 1 1\n\n2 1 0 1 3 NAND\n", 4, "unknown gate 'NAND'"),
     ("2 5\n2 1 0\n1 1\n\n", 2, "at least 1"),
     ("2 9\n2 1 1\n1 1\n\n", 3, "file ends after 0 of 2 gates"),
     ("2 99999999999999\n2 1 99999999999990\n1 1\n\n", 1, "fewer than 2**31 wires"),
@@ -373,3 +377,76 @@ def test_directory_and_unreadable_file(tmp_path, monkeypatch):
     monkeypatch.setattr(type(p), "read_bytes", denied)
     with pytest.raises(FormatError, match="locked.txt: cannot read: Permission denied"):
         read_bristol(p)
+
+
+# the older Bristol Format (EMP-toolkit's bristol_format files): 'n1 n2 n3' on one line
+OLD_AND = "1 3\n1 1 1\n\n2 1 0 1 2 AND\n"
+
+
+def test_old_bristol_format_reads_as_two_inputs_and_one_output():
+    c = read_bristol(OLD_AND).check()
+    assert [(p.name, p.party, p.width) for p in c.inputs] == [("in1", "garbler", 1),
+                                                             ("in2", "evaluator", 1)]
+    assert [(o.name, o.width) for o in c.outputs] == [("out1", 1)]
+    assert evaluate_bits(c, _all_rows(c))[:, 0].tolist() == [0, 0, 0, 1]
+    # a second input of 0 bits is left out
+    one = read_bristol("1 3\n2 0 1\n\n2 1 0 1 2 XOR\n").check()
+    assert [(p.name, p.width) for p in one.inputs] == [("in1", 2)]
+    assert evaluate_bits(one, _all_rows(one))[:, 0].tolist() == [0, 1, 1, 0]
+
+
+def test_old_format_header_with_a_first_count_of_two_is_told_apart():
+    # '2 1 1' is Bristol Fashion's two 1-bit inputs when output widths follow, and the old
+    # format's n1=2 n2=1 n3=1 when a gate line follows
+    fashion = read_bristol("1 3\n2 1 1\n1 1\n\n2 1 0 1 2 AND\n")
+    old = read_bristol("1 4\n2 1 1\n\n2 1 0 2 3 AND\n")
+    assert [p.width for p in fashion.inputs] == [1, 1]
+    assert [p.width for p in old.inputs] == [2, 1]
+    assert evaluate_bits(old, _all_rows(old))[:, 0].tolist() == [0, 0, 0, 0, 0, 1, 0, 1]
+
+
+def _as_old_format(text: str) -> str | None:
+    """A Bristol Fashion text of at most two inputs and one output in the older format."""
+    lines = text.split("\n")
+    ins, outs = lines[1].split(), lines[2].split()
+    if ins[0] not in ("1", "2") or outs[0] != "1":
+        return None
+    n2 = ins[2] if ins[0] == "2" else "0"
+    return "\n".join([lines[0], f"{ins[1]} {n2} {outs[1]}", ""] + lines[4:])
+
+
+@pytest.mark.parametrize("name", ["adder64", "sub64", "mult64", "divide64", "neg64",
+                                  "zero_equal", "aes_128", "sha256"])
+def test_reference_circuits_in_the_old_format_are_the_same_circuits(bristol_path, name):
+    path = bristol_path(f"{name}.txt")
+    old = _as_old_format(path.read_text())
+    assert old is not None
+    assert read_bristol(old).content_hash == read_bristol(path).content_hash
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_circuits(max_inputs=4))
+def test_random_circuits_in_the_old_format(c):
+    # written as Bristol Fashion, then given the old header where it fits (at most two
+    # inputs, one output): the same circuit, gate for gate
+    text = bristol_text(c)
+    old = _as_old_format(text)
+    if old is not None:
+        assert read_bristol(old).content_hash == read_bristol(text).content_hash
+
+
+# a 2-bit adder modulo 4 in the old format: wires 0-1 are a, 2-3 b, the output the last two
+OLD_ADDER = ("4 8\n2 2 2\n\n"
+             "2 1 0 2 4 AND\n"       # carry of bit 0
+             "2 1 1 3 5 XOR\n"
+             "2 1 0 2 6 XOR\n"       # sum bit 0
+             "2 1 5 4 7 XOR\n")      # sum bit 1
+
+
+@pytest.mark.parametrize("a, b", [(0, 0), (1, 2), (3, 1), (3, 3), (2, 2)])
+def test_cli_evaluates_an_old_format_file(tmp_path, capsys, a, b):
+    from yaogc.runtime.cli import main
+    p = tmp_path / "adder2_old.txt"
+    p.write_text(OLD_ADDER)
+    main(["eval", str(p), "--input", f"in1={a}", "--input", f"in2={b}"])
+    assert capsys.readouterr().out.split() == ["out1", "=", str((a + b) % 4)]
