@@ -83,6 +83,8 @@ def _tag(node, src: Source, rename: dict[str, str]) -> None:
                 if isinstance(x, N.Var):
                     x.plain = x.name        # a local of that name still comes first
                 x.name = rename[x.name]
+            elif isinstance(x, (N.Target, N.Decl)) and x.name in rename:
+                x.own = rename[x.name]      # assigns a name the module declares: refused
         for f in dataclasses.fields(x):
             stack.append(getattr(x, f.name))
 

@@ -65,14 +65,23 @@ class StmtMixin:
         frame.vars[s.name] = self.coerce(v, t, s.value, lambda: f"'{s.name}' is declared {t}")
 
     def _check_local(self, node, name):
-        # in a module's code its own consts and functions go by their module.name (the
-        # loader renamed them): a plain name there is local, whatever the program imports
-        if getattr(node, "src", None) is None:
-            if name in self.consts:
+        declared = self._declared_as(node, name)
+        if declared is not None:
+            if declared in self.consts:
                 raise self.err(node, f"'{name}' is a const and cannot be assigned")
-            if name in self.funcs:
+            if declared in self.funcs:
                 raise self.err(node, f"'{name}' is a function and cannot be assigned")
         self._check_name(node, name, "a variable")
+
+    @staticmethod
+    def _declared_as(node, name: str) -> str | None:
+        """The declared name an assignment to ``name`` in ``node`` would hit: ``name`` in the
+        program; in a module's code its own consts and functions go by their module.name
+        (the loader marked the targets that name one), and any other plain name is a
+        local, whatever the program declares."""
+        if getattr(node, "src", None) is None:
+            return name
+        return getattr(node, "own", None)
 
     def s_Assign(self, s, frame):
         if len(s.targets) == 1:
@@ -151,7 +160,7 @@ class StmtMixin:
         t = s.target
         cur_var = frame.vars.get(t.name)
         if cur_var is None:
-            if t.name in self.consts:
+            if self._declared_as(t, t.name) in self.consts:
                 raise self.err(t, f"'{t.name}' is a const and cannot be assigned")
             raise self.err(t, f"name '{t.name}' is not defined")
         cur = cur_var

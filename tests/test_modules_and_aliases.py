@@ -174,6 +174,32 @@ def test_a_modules_locals_shadow_its_consts_as_a_programs_do(tmp_path):
         assert evaluate_one(compile_file(p), x=100, y=10) == want
 
 
+def test_a_module_assigning_its_own_const_or_function_is_refused_as_a_program_is(tmp_path):
+    # the same code is refused in a program and in a module, at the same line and column
+    # (in a module it made a local of the const's name: h(100) was 104, not an error)
+    main_ = "def main(x: u8 @a) -> (z: u8 @both):\n    return h(x)\n"
+    for code, col, msg in (("    K = 4\n    return x + K\n", 5, "'K' is a const and cannot be "
+                            "assigned"),
+                           ("    K += 1\n    return x\n", 5, "'K' is a const and cannot be "
+                            "assigned"),
+                           ("    K: u8 = 4\n    return x\n", 5, "'K' is a const and cannot be "
+                            "assigned"),
+                           ("    g = x\n    return x\n", 5, "'g' is a function and cannot be "
+                            "assigned")):
+        mod = "const K = 3\ndef g(x: u8) -> u8:\n    return x\ndef h(x: u8) -> u8:\n" + code
+        m = _write(tmp_path, "m.yao", mod)
+        prog = _write(tmp_path, "p.yao", "from m import h\nparty a, b\n" + main_)
+        alone = _write(tmp_path, "q.yao", "party a, b\n" + mod + main_)
+        for p, line in ((m, 5), (alone, 6)):
+            with pytest.raises(CompileError) as ei:
+                compile_file(prog if p == m else alone)
+            assert str(ei.value).startswith(f"{p}:{line}:{col}: {msg}"), str(ei.value)
+    # a name the importing program declares is still a plain local in the module
+    _write(tmp_path, "m.yao", "def h(x: u8) -> u8:\n    N = x + 1\n    return N\n")
+    prog = _write(tmp_path, "p.yao", "from m import h\nparty a, b\nconst N = 5\n" + main_)
+    assert evaluate_one(compile_file(prog), x=100) == {"z": 101}
+
+
 def test_import_errors_name_file_line_and_column(tmp_path):
     _write(tmp_path, "bad.yao", "def f(x: u8) -> u8:\n    return x + y\n")
     _write(tmp_path, "loop1.yao", "from loop2 import g\ndef f(x: u8) -> u8:\n    return x\n")
