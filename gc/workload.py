@@ -101,10 +101,16 @@ def _prefer_native(st: dict, batch: int, numpy_extra_us: float = 0.0) -> bool:
     """Native beats numpy on a schedule of these counts: it is available here and its run
     (plus loading its kernels, if this process has not yet) costs less than the numpy
     estimate (plus ``numpy_extra_us``, what building its schedule costs more)."""
+    numpy_us = native.NUMPY_SCALE * _cost_us(st, batch) + numpy_extra_us
+    run_us = native.NATIVE_AND_US * st["and"] * batch
+    # where it cannot win even with its kernels at their cheapest to load, the probe of the
+    # machine (importing llvmlite: tens of milliseconds, most of a small run's schedule
+    # time) is not worth making
+    if run_us + (0.0 if native.loaded() else 1e6 * native.LOAD_WARM_SECONDS) >= numpy_us:
+        return False
     if not native.available():
         return False
-    est = native.NATIVE_AND_US * st["and"] * batch + 1e6 * native.load_cost()
-    return est < native.NUMPY_SCALE * _cost_us(st, batch) + numpy_extra_us
+    return run_us + 1e6 * native.load_cost() < numpy_us
 
 
 def _numpy_choice(circuit: Circuit, batch: int) -> tuple[dict, dict]:

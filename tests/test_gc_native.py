@@ -290,3 +290,32 @@ def test_program_walks_a_fresh_schedules_index_arrays_in_place(bristol_path, mon
     q = native.Program(apart)
     assert np.array_equal(q.idx, want) and not np.shares_memory(q.idx, apart.steps[0].idx)
     assert np.array_equal(q.ioff, p.ioff) and np.array_equal(q.arity, p.arity)
+
+
+def test_a_small_circuit_does_not_probe_for_the_native_engine():
+    # the native engine cannot repay even its cheapest kernel load on a 64-AND circuit: the
+    # choice is numpy without importing llvmlite to read the CPU's features (it was most of
+    # such a run's schedule time)
+    code = ("import sys\n"
+            "from yaogc.compiler import compile_source\n"
+            "from yaogc.gc.workload import plan_for\n"
+            "c = compile_source('party a, b\\ndef main(x: u64 @a, y: u64 @b) -> (r: bool @both):"
+            "\\n    return x > y\\n')\n"
+            "print(plan_for(c, 1)[0], 'llvmlite.binding' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == "numpy False"
+
+
+@pytest.mark.parametrize("ands, steps, terms", [(64, 3, 200), (30_000, 2_000, 200_000),
+                                                (700_000, 40, 5_000_000), (6_000, 6_000, 9_000)])
+@pytest.mark.parametrize("batch", [1, 8, 1000])
+def test_the_engine_choice_is_the_cost_model_s_with_or_without_the_shortcut(ands, steps, terms,
+                                                                            batch):
+    st = {"and": ands, "xor_steps": steps, "xor_padded_terms": terms // 2,
+          "and_padded_terms": terms // 2}
+    numpy_us = native.NUMPY_SCALE * workload._cost_us(st, batch)
+    want = native.available() and \
+        native.NATIVE_AND_US * ands * batch + 1e6 * native.load_cost() < numpy_us
+    assert workload._prefer_native(st, batch) == want
