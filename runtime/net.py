@@ -463,7 +463,8 @@ def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
                 raise ConnectFailed(f"cannot connect to {where}: {e.strerror or e} "
                                     "(is the other party listening?)", phase=phase) from None
             time.sleep(pause)
-            pause = min(pause * 2, 0.5)
+            pause = min(pause * 2, 0.1)     # the peer may be seconds from listening; a
+            # refused attempt costs microseconds, a long pause the rest of it
         except TimeoutError:
             raise ChannelTimeout(f"connecting to {where} timed out after {timeout:g} s",
                                  phase=phase) from None

@@ -341,3 +341,19 @@ def test_quiet_listener_prints_the_error_first(bristol_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 3
     assert r.stderr.splitlines()[0] == f"listening on 127.0.0.1:{port}", r.stderr
+
+
+def test_a_refused_connect_is_retried_at_short_intervals(monkeypatch):
+    # the listening party may need a second or two to compile before it listens: the
+    # connecting one tries again every 0.1 s at most (it waited up to 0.5 s between tries,
+    # and so up to 0.4 s past the moment the listener was ready)
+    pauses, tries = [], []
+
+    def refuse(infos, timeout):
+        tries.append(1)
+        raise ConnectionRefusedError(111, "Connection refused")
+    monkeypatch.setattr(net, "_connect_any", refuse)
+    monkeypatch.setattr(net.time, "sleep", pauses.append)
+    with pytest.raises(net.ConnectFailed, match="is the other party listening"):
+        connect("127.0.0.1", 9, timeout=5.0, retry_for=0.3)
+    assert pauses and max(pauses) <= 0.1 and len(tries) == len(pauses) + 1
