@@ -307,24 +307,29 @@ def fill_rows(wires, fbuf, fstart, flen, fc, slot, out):
 
 
 @kernel
-def step_arities(step_kind, step_ptr, items, and_a, and_b, flen, fc, mat_len, arity):
+def step_arities(step_kind, step_ptr, items, and_a, and_b, flen, fc, mat_len, arity, real):
     """Rows of each step's index array: the longest operand form of an AND step (its
-    constant counted as a term), the longest definition of an XOR step; at least 1."""
+    constant counted as a term), the longest definition of an XOR step; at least 1. And
+    the terms of each step before padding (``real``): what choosing a schedule counts."""
     for si in range(step_kind.size):
         best = 1
+        total = 0
         for p in range(step_ptr[si], step_ptr[si + 1]):
             if step_kind[si] == 0:
                 x = and_a[items[p]]
                 y = and_b[items[p]]
                 v = flen[x] + fc[x]
                 u = flen[y] + fc[y]
+                total += v + u
                 if u > v:
                     v = u
             else:
                 v = mat_len[items[p]]
+                total += v
             if v > best:
                 best = v
         arity[si] = best
+        real[si] = total
 
 
 @kernel

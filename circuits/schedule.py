@@ -282,6 +282,7 @@ class _Layout:
     def __init__(self, **parts):
         self.__dict__.update(parts)
         self.stats: dict | None = None
+        self.sizes: tuple | None = None     # per step: rows and real terms
 
 
 def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
@@ -388,29 +389,24 @@ def _grown(buf: np.ndarray, need: int) -> np.ndarray:
     return out
 
 
+def _step_sizes(lay: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Per step, its rows (the longest operand, at least 1) and its terms before padding."""
+    if lay.sizes is None:
+        n_steps = lay.step_kind.size
+        arity = np.empty(n_steps, dtype=np.int64)
+        real = np.empty(n_steps, dtype=np.int64)
+        K.step_arities(lay.step_kind, lay.bounds, lay.ids, lay.and_a, lay.and_b, lay.flen,
+                       lay.fc, lay.mat_len, arity, real)
+        lay.sizes = arity, real
+    return lay.sizes
+
+
 def _layout_stats(lay: _Layout) -> dict:
     """The counts of :meth:`Schedule.stats` that choosing a schedule reads, from a layout:
     a step pads its operands to its longest form (a constant bit is one more term)."""
     if lay.stats is None:
-        n_steps = lay.step_kind.size
-        starts = lay.bounds[:n_steps]
-        is_and = lay.kinds == 0
-        terms = np.zeros(lay.kinds.size, dtype=np.int64)
-        longest = np.ones(lay.kinds.size, dtype=np.int64)
-        g = lay.ids[is_and]
-        la = lay.flen[lay.and_a[g]].astype(np.int64) + lay.fc[lay.and_a[g]]
-        lb = lay.flen[lay.and_b[g]].astype(np.int64) + lay.fc[lay.and_b[g]]
-        terms[is_and] = la + lb
-        longest[is_and] = np.maximum(np.maximum(la, lb), 1)
-        m = lay.mat_len[lay.ids[~is_and]].astype(np.int64)
-        terms[~is_and] = m
-        longest[~is_and] = np.maximum(m, 1)
-        if n_steps:
-            arity = np.maximum.reduceat(longest, starts)
-            count = np.diff(lay.bounds[:n_steps + 1])
-            real = np.add.reduceat(terms, starts)
-        else:
-            arity = count = real = np.zeros(0, dtype=np.int64)
+        arity, real = _step_sizes(lay)
+        count = np.diff(lay.bounds[:lay.step_kind.size + 1])
         xor = lay.step_kind == 1
         lay.stats = {
             "and": int(lay.ands.size),
@@ -450,8 +446,7 @@ def _finish(lay: _Layout) -> Schedule:
                           gone_ptr, gone, unused.astype(np.int64), slot, starts)
 
     # every step's index array is a block of one allocation, filled in one pass
-    arity = np.empty(n_steps, dtype=np.int64)
-    K.step_arities(step_kind, bounds, ids, and_a, and_b, flen, fc, mat_len, arity)
+    arity = _step_sizes(lay)[0]
     count = np.diff(bounds)
     size = arity * count * np.where(step_kind == 0, 2, 1)
     at = np.zeros(n_steps + 1, dtype=np.int64)
