@@ -182,12 +182,18 @@ class Builder:
 
 def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b: np.ndarray,
              inputs: Sequence[tuple], outputs: Sequence[tuple],
-             keep: np.ndarray | None = None) -> Circuit:
+             keep: np.ndarray | None = None, by_level: bool = False) -> Circuit:
     """A Circuit from builder-space gate arrays (wire 0 and 1 the constants, input bits with
     op ``INPUT``): input bits first in port order, then the gates in array order (only those
     ``keep`` marks, if given), then a constant gate for each constant an output names.
     ``inputs`` are ``(party, name, type, wires)`` and ``outputs`` ``(recipients, name, type,
-    wires)`` in builder space."""
+    wires)`` in builder space.
+
+    ``by_level``: the gates by AND-depth instead, in array order within a depth. The
+    Schedule and the engines walk a circuit depth by depth; a circuit numbered so reads the
+    gates of a depth, and the wires they read, from neighbouring memory rather than from all
+    over the arrays (a large compiled program's gates come template by template): measured on
+    hospital_stats N=5000 (41M gates), the Schedule took 7.6-8.9 s instead of 9.6-14.2 s."""
     from . import jit
     from .rehash import number_gates, wire_array, write_gates
     n_nodes = op.size
@@ -202,14 +208,29 @@ def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b
     new = np.full(n_nodes, -1, dtype=np.int64)
     new[in_nodes] = np.arange(n_in)
     jit.use_compiled(n_nodes, "yaogc.circuits.rehash")
-    n_g = number_gates(op, keep, new, n_in)
+    if by_level:
+        from .rehash import count_levels, gate_levels, number_by_level, write_gates_numbered
+        lev = np.empty(n_nodes, dtype=np.int32)
+        counts = np.zeros(int(gate_levels(op, a, b, keep, lev)) + 1, dtype=np.int64)
+        count_levels(op, keep, lev, counts)
+        at = np.empty(counts.size, dtype=np.int64)
+        at[0] = n_in
+        np.cumsum(counts[:-1], out=at[1:])
+        at[1:] += n_in
+        n_g = number_by_level(op, keep, lev, at, new)
+        del lev, at
+    else:
+        n_g = number_gates(op, keep, new, n_in)
     g_op = np.empty(n_g + len(used_consts), dtype=np.uint8)
     out_a = np.full(n_g + len(used_consts), -1, dtype=np.int64)
     out_b = np.full(n_g + len(used_consts), -1, dtype=np.int64)
     for i, c in enumerate(used_consts):
         new[c] = n_in + n_g + i
         g_op[n_g + i] = int(Op.CONST0) if c == ZERO else int(Op.CONST1)
-    write_gates(op, a, b, keep, new, g_op, out_a, out_b)
+    if by_level:
+        write_gates_numbered(op, a, b, keep, new, n_in, g_op, out_a, out_b)
+    else:
+        write_gates(op, a, b, keep, new, g_op, out_a, out_b)
     ins, pos = [], 0
     for party, pname, t, ws in inputs:
         k = len(ws)

@@ -45,11 +45,13 @@ def to_builder_space(circuit: Circuit) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def compact(name: str, parties, op: np.ndarray, a: np.ndarray, b: np.ndarray,
-            inputs: list, outputs: list) -> Circuit:
-    """Assemble a Circuit from builder-space arrays without the gates no output reads."""
+            inputs: list, outputs: list, by_level: bool = False) -> Circuit:
+    """Assemble a Circuit from builder-space arrays without the gates no output reads (by
+    AND-depth if ``by_level``: see :func:`~.builder.assemble`)."""
     roots = [np.asarray(ws, dtype=np.int64) for (_, _, _, ws) in outputs]
     roots = np.concatenate(roots) if roots else np.zeros(0, dtype=np.int64)
-    return assemble(name, parties, op, a, b, inputs, outputs, keep=live_mask(op, a, b, roots))
+    return assemble(name, parties, op, a, b, inputs, outputs, keep=live_mask(op, a, b, roots),
+                    by_level=by_level)
 
 
 _XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)

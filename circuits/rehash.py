@@ -446,6 +446,66 @@ def number_gates(op, keep, new, n_in):
 
 
 @kernel
+def gate_levels(op, a, b, keep, lev):
+    """AND-depth of every kept gate of builder-space arrays (constants, inputs and dropped
+    gates 0, into ``lev``); the largest."""
+    top = 0
+    for w in range(op.size):
+        o = op[w]
+        if o <= 2 and keep[w]:
+            x = lev[a[w]]
+            if o != 2:
+                y = lev[b[w]]
+                if y > x:
+                    x = y
+                if o == 1:
+                    x += 1
+            lev[w] = x
+            if x > top:
+                top = x
+        else:
+            lev[w] = 0
+    return top
+
+
+@kernel
+def count_levels(op, keep, lev, counts):
+    for w in range(op.size):
+        if op[w] <= 2 and keep[w]:
+            counts[lev[w]] += 1
+
+
+@kernel
+def number_by_level(op, keep, lev, at, new):
+    """Number the kept gates level by level, in array order within a level (so every gate
+    still reads only lower numbers): ``at[l]`` is the next number of level l; how many."""
+    k = 0
+    for w in range(op.size):
+        if op[w] <= 2 and keep[w]:
+            level = lev[w]
+            new[w] = at[level]
+            at[level] += 1
+            k += 1
+    return k
+
+
+@kernel
+def write_gates_numbered(op, a, b, keep, new, first, g_op, g_a, g_b):
+    """The kept gates with their operands renumbered by ``new``, each at its own number
+    (less ``first``)."""
+    for w in range(op.size):
+        o = op[w]
+        if o <= 2 and keep[w]:
+            k = new[w] - first
+            g_op[k] = o
+            x = a[w]
+            g_a[k] = new[x] if x >= 0 else -1
+            if o != 2:
+                y = b[w]
+                g_b[k] = new[y] if y >= 0 else -1
+
+
+@kernel
 def write_gates(op, a, b, keep, new, g_op, g_a, g_b):
     """The kept gates with their operands renumbered by ``new``, in array order."""
     k = 0

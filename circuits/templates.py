@@ -414,7 +414,7 @@ class GateBuffer:
         del op, a, b
         inputs = [(p, nm, t, m[w]) for (p, nm, t, w) in self._inputs]
         outputs = [(r, nm, t, m[w]) for (r, nm, t, w) in self._outputs]
-        circuit = compact(self.name, self.parties, nop, na, nb, inputs, outputs)
+        circuit = compact(self.name, self.parties, nop, na, nb, inputs, outputs, by_level=True)
         del nop, na, nb, m
         freemem.release()     # and what the passes freed, before the schedule's arrays
         return circuit

@@ -162,3 +162,23 @@ def test_optimize_reference_circuits(bristol_path, name, n_and):
     assert o.count(Op.AND) == n_and and o.count(Op.NOT) <= c.count(Op.NOT)
     rows = np.random.default_rng(5).integers(0, 2, (300, c.n_inputs), dtype=np.uint8)
     assert np.array_equal(evaluate_bits(o, rows), evaluate_bits(c, rows))
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_circuits(max_inputs=6, max_gates=80))
+def test_numbering_by_and_depth_keeps_the_circuit(c):
+    # a compiled program's gates are numbered by AND-depth (what the Schedule walks); the
+    # circuit computes the same, its gates are the same, only their order changes
+    from yaogc.circuits.passes import compact, to_builder_space
+    from yaogc.circuits.rehash import rehash
+    op, a, b, m = rehash(*to_builder_space(c), push_not=True)    # as a compile leaves them
+    ins = [(p.party, p.name, p.type, m[p.wires + 2]) for p in c.inputs]
+    outs = [(o.recipients, o.name, o.type, m[o.wires + 2]) for o in c.outputs]
+    flat = compact(c.name, c.parties, op, a, b, ins, outs).check()
+    deep = compact(c.name, c.parties, op, a, b, ins, outs, by_level=True).check()
+    assert deep.n_gates == flat.n_gates and deep.count(Op.AND) == flat.count(Op.AND)
+    levels = deep.and_levels[deep.n_inputs:]
+    assert (np.diff(levels[deep.op <= Op.NOT]) >= 0).all() if deep.n_gates else True
+    same_interface(flat, deep)
+    rows = all_rows(c.n_inputs)
+    assert [reference_eval(deep, r) for r in rows] == [reference_eval(c, r) for r in rows]
