@@ -209,16 +209,8 @@ def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b
     new[in_nodes] = np.arange(n_in)
     jit.use_compiled(n_nodes, "yaogc.circuits.rehash")
     if by_level:
-        from .rehash import count_levels, gate_levels, number_by_level, write_gates_numbered
-        lev = np.empty(n_nodes, dtype=np.int32)
-        counts = np.zeros(int(gate_levels(op, a, b, keep, lev)) + 1, dtype=np.int64)
-        count_levels(op, keep, lev, counts)
-        at = np.empty(counts.size, dtype=np.int64)
-        at[0] = n_in
-        np.cumsum(counts[:-1], out=at[1:])
-        at[1:] += n_in
-        n_g = number_by_level(op, keep, lev, at, new)
-        del lev, at
+        from .rehash import number_by_level, write_gates_numbered
+        n_g = number_by_level(op, a, b, keep, np.empty(n_nodes, dtype=np.int32), new, n_in)
     else:
         n_g = number_gates(op, keep, new, n_in)
     g_op = np.empty(n_g + len(used_consts), dtype=np.uint8)

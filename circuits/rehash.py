@@ -446,9 +446,11 @@ def number_gates(op, keep, new, n_in):
 
 
 @kernel
-def gate_levels(op, a, b, keep, lev):
-    """AND-depth of every kept gate of builder-space arrays (constants, inputs and dropped
-    gates 0, into ``lev``); the largest."""
+def number_by_level(op, a, b, keep, lev, new, n_in):
+    """Number the kept gates of builder-space arrays by AND-depth (constants and inputs at
+    depth 0), from ``n_in``, in array order within a depth, so that every gate still reads
+    only lower numbers (into ``new``; ``lev`` is scratch); how many. One kernel: the depths,
+    a counting sort's counts and the numbering."""
     top = 0
     for w in range(op.size):
         o = op[w]
@@ -465,20 +467,13 @@ def gate_levels(op, a, b, keep, lev):
                 top = x
         else:
             lev[w] = 0
-    return top
-
-
-@kernel
-def count_levels(op, keep, lev, counts):
+    at = np.zeros(top + 2, dtype=np.int64)
     for w in range(op.size):
         if op[w] <= 2 and keep[w]:
-            counts[lev[w]] += 1
-
-
-@kernel
-def number_by_level(op, keep, lev, at, new):
-    """Number the kept gates level by level, in array order within a level (so every gate
-    still reads only lower numbers): ``at[l]`` is the next number of level l; how many."""
+            at[lev[w] + 1] += 1
+    at[0] = n_in
+    for level in range(1, top + 2):
+        at[level] += at[level - 1]
     k = 0
     for w in range(op.size):
         if op[w] <= 2 and keep[w]:
