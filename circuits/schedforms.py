@@ -217,7 +217,7 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
     return True
 
 
-@kernel
+@kernel(inline=True)
 def needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need, stack):
     """Mark the materialized wires some root's form reads, directly or through other
     definitions. ``stack`` holds one entry per wire (each is pushed once, when marked); it
@@ -245,7 +245,7 @@ def needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need, stack):
                 sp += 1
 
 
-@kernel
+@kernel(inline=True)
 def sublevels(mats, blevel, mat_start, mat_len, mbuf, sub):
     """Sub-level of each needed materialized wire (ascending wire order): one more than the
     deepest same-level materialized wire its definition reads."""
@@ -261,7 +261,7 @@ def sublevels(mats, blevel, mat_start, mat_len, mbuf, sub):
         sub[t] = best + 1
 
 
-@kernel
+@kernel(inline=True)
 def last_uses(step_kind, step_ptr, items, and_a, and_b, fbuf, fstart, flen, mat_start,
               mat_len, mbuf, out_wires, last):
     """Per basis id, the last step reading it (the outputs count as step len(steps))."""
@@ -299,7 +299,7 @@ def _put_form(w, fbuf, fstart, flen, fc, slot, out, col, stride):
         out[col + n * stride] = 1
 
 
-@kernel
+@kernel(inline=True)
 def fill_rows(wires, fbuf, fstart, flen, fc, slot, out):
     """The forms of ``wires`` as the columns of ``out``, a flat (arity, wires.size) array."""
     for i in range(wires.size):
@@ -355,7 +355,7 @@ def fill_steps(step_kind, step_ptr, items, and_a, and_b, fbuf, fstart, flen, fc,
                     out[o + j * c + i] = slot[mbuf[s0 + j]]
 
 
-@kernel
+@kernel(inline=True)
 def arity_of(wires, flen, fc):
     best = 1
     for i in range(wires.size):
@@ -442,7 +442,7 @@ def split_by_bucket(bounds, split, lens, keys, kinds, ids, cuts):
     return nc
 
 
-@kernel
+@kernel(inline=True)
 def gone_by_step(last, n_steps, gone_ptr):
     """The basis wires (last reader >= 0) by the step at whose start their slot is freed
     (the one after the last reader), ascending wires within a step: a counting sort; fills
@@ -463,7 +463,7 @@ def gone_by_step(last, n_steps, gone_ptr):
 
 
 # --- slots: contiguous runs per step, reused after the last reader ---------------------------
-@kernel
+@kernel(inline=True)
 def assign_slots(reserved, n_max, step_ptr, members, gone_ptr, gone, unused_inputs, slot,
                  starts):
     """Give every step's outputs a contiguous run of slots (:mod:`.slotarena`), freeing each
@@ -499,3 +499,66 @@ def assign_slots(reserved, n_max, step_ptr, members, gone_ptr, gone, unused_inpu
         for i in range(n):
             slot[members[step_ptr[si] + i]] = got + i
     return meta[3]
+
+
+# --- the passes as the Schedule calls them: one compiled kernel each to load ----------------
+@kernel
+def needed_definitions(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, blevel, sub):
+    """The materialized wires some root's form reads (ascending: :func:`needed`) and their
+    sub-levels (:func:`sublevels`, into ``sub``)."""
+    n_w = sub.size
+    need = np.zeros(n_w, dtype=np.bool_)
+    stack = np.empty(n_w, dtype=np.int64)      # pages only as deep as it goes
+    needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need, stack)
+    count = 0
+    for w in range(n_w):
+        if need[w]:
+            count += 1
+    mats = np.empty(count, dtype=np.int64)
+    k = 0
+    for w in range(n_w):
+        if need[w]:
+            mats[k] = w
+            k += 1
+    sublevels(mats, blevel, mat_start, mat_len, mbuf, sub)
+    return mats
+
+
+@kernel
+def slots(step_kind, step_ptr, items, kinds, ands, and_a, and_b, fbuf, fstart, flen, mat_start,
+          mat_len, mbuf, out_wires, n_in, first, slot, starts):
+    """Every wire's slot and every step's first slot (:func:`assign_slots`), from the last
+    step reading each basis wire (:func:`last_uses`); inputs take slots ``first``..; returns
+    the store size."""
+    n_steps = starts.size
+    last = np.full(slot.size, -1, dtype=np.int32)
+    last_uses(step_kind, step_ptr, items, and_a, and_b, fbuf, fstart, flen, mat_start, mat_len,
+              mbuf, out_wires, last)
+    # a slot is freed at the start of the step after its last reader
+    gone_ptr = np.zeros(n_steps + 3, dtype=np.int64)
+    gone = gone_by_step(last, n_steps, gone_ptr)
+    members = np.empty(items.size, dtype=np.int64)
+    for p in range(items.size):
+        members[p] = ands[items[p]] if kinds[p] == 0 else items[p]
+    n_unused = 0
+    for w in range(n_in):
+        slot[w] = first + w
+        if last[w] < 0:
+            n_unused += 1
+    unused = np.empty(n_unused, dtype=np.int64)
+    k = 0
+    for w in range(n_in):
+        if last[w] < 0:
+            unused[k] = first + w
+            k += 1
+    return assign_slots(first + n_in, first + n_in + items.size + 2, step_ptr, members,
+                        gone_ptr, gone, unused, slot, starts)
+
+
+@kernel
+def output_rows(wires, fbuf, fstart, flen, fc, slot):
+    """The forms of the output ``wires`` as slot rows: an (arity, wires) array."""
+    rows = arity_of(wires, flen, fc) if wires.size else 1
+    out = np.zeros(rows * wires.size, dtype=np.intp)
+    fill_rows(wires, fbuf, fstart, flen, fc, slot, out)
+    return out.reshape((rows, wires.size))

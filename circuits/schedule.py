@@ -340,13 +340,9 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     and_a = in0[ands - n_in]
     and_b = in1[ands - n_in]
     # materialized wires actually read (a wire-level XOR may cancel out of every form)
-    need = np.zeros(n_w, dtype=np.bool_)
-    K.needed(np.concatenate([outs, and_a, and_b]), fbuf, fstart, flen, mat_start, mat_len,
-             mbuf, need, np.empty(n_w, dtype=np.int64))    # pages only as deep as it goes
-    mats = np.flatnonzero(need)
-    del need
     sub = np.zeros(n_w, dtype=np.int32)
-    K.sublevels(mats, blevel, mat_start, mat_len, mbuf, sub)
+    mats = K.needed_definitions(np.concatenate([outs, and_a, and_b]), fbuf, fstart, flen,
+                                mat_start, mat_len, mbuf, blevel, sub)
 
     # steps: per level, its AND layer, then its materialized wires by sub-level; within a
     # step, ascending wires (ANDs are listed in wire order, mats sorted)
@@ -429,21 +425,10 @@ def _finish(lay: _Layout) -> Schedule:
     outs = lay.outs
     n_steps = step_kind.size
 
-    last = np.full(n_w, -1, dtype=np.int32)
-    K.last_uses(step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, mat_start, mat_len,
-                mbuf, outs, last)
-    # a slot is freed at the start of the step after its last reader
-    gone_ptr = np.zeros(n_steps + 3, dtype=np.int64)
-    gone = K.gone_by_step(last, n_steps, gone_ptr)
-    members = np.where(kinds == 0, ands[np.minimum(ids, max(ands.size - 1, 0))] if ands.size
-                       else 0, ids) if ids.size else ids
     slot = np.zeros(n_w, dtype=np.int32)     # slots stay below 2**31
-    slot[:n_in] = FIRST_INPUT_SLOT + np.arange(n_in)
-    unused = FIRST_INPUT_SLOT + np.flatnonzero(last[:n_in] < 0)
     starts = np.zeros(n_steps, dtype=np.int64)
-    top = FIRST_INPUT_SLOT + n_in + int(ids.size) + 2
-    peak = K.assign_slots(FIRST_INPUT_SLOT + n_in, top, bounds, members.astype(np.int64),
-                          gone_ptr, gone, unused.astype(np.int64), slot, starts)
+    peak = K.slots(step_kind, bounds, ids, kinds, ands, and_a, and_b, fbuf, fstart, flen,
+                   mat_start, mat_len, mbuf, outs, n_in, FIRST_INPUT_SLOT, slot, starts)
 
     # every step's index array is a block of one allocation, filled in one pass
     arity = _step_sizes(lay)[0]
@@ -468,9 +453,7 @@ def _finish(lay: _Layout) -> Schedule:
             offset += c
         else:
             steps.append(XorStep(int(starts[si]), block.reshape(r, c)))
-    arity = K.arity_of(outs, flen, fc) if outs.size else 1
-    out_idx = np.zeros((arity, outs.size), dtype=np.intp)
-    K.fill_rows(outs, fbuf, fstart, flen, fc, slot, out_idx.reshape(-1))
+    out_idx = K.output_rows(outs, fbuf, fstart, flen, fc, slot)
     out_idx.flags.writeable = False
     return Schedule(lay.name, n_in, lay.bound, lay.flat, steps, out_idx, int(peak), offset)
 
