@@ -12,7 +12,8 @@ and second input and of the output) on one line, then the gates, with the same g
 same wire order (inputs first, the output last). It is read as Bristol Fashion with the inputs
 ``in1`` (n1 bits) and ``in2`` (n2 bits, left out when 0) and the output ``out1``, as EMP-toolkit's
 ``BristolFormat`` hands them to its parties. It is told apart by its third line: a gate line
-(it ends in a gate's name) after three numbers, where Bristol Fashion has its output widths.
+(four tokens or more, the last a name) after three numbers, where Bristol Fashion has its
+output widths.
 
 "Extended" Bristol Fashion adds MAND, k ANDs on one line: ``2k k a1..ak b1..bk c1..ck MAND``
 sets c_i = a_i AND b_i (SCALE-MAMBA's src/GC/Circuit.h). It counts as ONE gate in the header's
@@ -253,11 +254,11 @@ def read_bristol(path_or_text) -> Circuit:
 
 def _old_format(values, first, count) -> bool:
     """Whether the header is the older Bristol Format's: three numbers on its second line
-    (``n1 n2 n3``) and a gate line next (it ends in a gate's name), where Bristol Fashion has
-    its output widths (numbers only)."""
+    (``n1 n2 n3``) and a gate line next (four tokens or more, the last not a number), where
+    Bristol Fashion has its output widths (numbers only)."""
     if first.size < 3 or count[1] != 3 or (values[first[1]:first[1] + 3] < 0).any():
         return False
-    return bool(values[first[2] + count[2] - 1] < 0)
+    return count[2] >= 4 and bool(values[first[2] + count[2] - 1] < 0)
 
 
 def _first_problem(src: _Source, g_line, problems) -> None:

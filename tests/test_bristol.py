@@ -85,6 +85,7 @@ BAD = [
     ("2 5\n1 1 1\n\n2 1 0 1 3 AND\n", 4, "file ends after 1 of 2 gates"),
     ("1 5\n1 1 1\n\n2 1 0 1 3 AND\n", 2, "out1 bit 0 is wire 4, which no gate sets"),
     ("1 5\n1 1 1\n\n2 1 0 1 3 NAND\n", 4, "unknown gate 'NAND'"),
+    ("2 5\n2 1 1\n1 x\n\n2 1 0 1 2 XOR\n", 3, "'x' is not a non-negative integer"),
     ("2 5\n2 1 0\n1 1\n\n", 2, "at least 1"),
     ("2 9\n2 1 1\n1 1\n\n", 3, "file ends after 0 of 2 gates"),
     ("2 99999999999999\n2 1 99999999999990\n1 1\n\n", 1, "fewer than 2**31 wires"),
