@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -151,3 +152,31 @@ def test_both_parties_must_agree_on_checked_mode(tmp_path):
                         capture_output=True, text=True, timeout=120)
     lp.communicate(timeout=120)
     assert lp.returncode == 3 and cp.returncode == 3, cp.stderr
+
+
+INT_TO_FIX = """party a, b
+def main(u: u8 @a, i: i8 @a, w: i32 @b) -> (p: fix16_8 @b, q: fix12_8 @b, r: fix16_8 @b):
+    return fix16_8(u), fix12_8(i), fix16_8(w)
+"""
+
+
+@pytest.mark.parametrize("u,i,w,wraps", [
+    (127, 7, -128, False), (0, -8, 127, False),
+    (128, 0, 0, True),        # fix16_8(u8 128) was -128.0, unflagged
+    (200, 0, 0, True),        # was -56.0
+    (0, 8, 0, True),          # fix12_8(i8 8) was -8.0
+    (0, -9, 0, True),
+    (0, 0, 1000, True), (0, 0, -129, True),
+])
+def test_integer_to_fixed_point_casts_are_checked(tmp_path, capsys, u, i, w, wraps):
+    """fix16_8(x) of an integer is x * 2^8 wrapped to 16 bits: a value outside fix16_8's
+    range wraps, which checked mode flags (it checked only a source wider than the raw
+    word, and the shift within the fixed type's width not at all)."""
+    p = tmp_path / "c.yao"
+    p.write_text(INT_TO_FIX)
+    rc = main(["eval", str(p), "--checked", "--json", "--input", f"u={u}", "--input", f"i={i}",
+               "--input", f"w={w}"])
+    cap = capsys.readouterr()
+    assert rc == (EXIT_OVERFLOW if wraps else 0), cap
+    if not wraps:
+        assert json.loads(cap.out)["outputs"] == {"p": u, "q": i, "r": w, OVERFLOW_PORT: False}

@@ -50,6 +50,14 @@ def test_a_long_sum_warns_with_the_range_and_the_type_to_use():
               "0..255; use u16"),
     ("u8(f * f)", "p.yao:3:17: warning: '*' on fix16_8 may reach 16384; fix16_8 holds +-128; "
                   "use fix24_8"),
+    # an integer cast to fixed point: x * 2^8 wraps in 16 bits (no warning from u8 or u16,
+    # and a narrower integer type named for a wider source)
+    ("u8(fix16_8(a))", "p.yao:3:15: warning: converting to fix16_8: the value may reach 255; "
+                       "fix16_8 holds +-128; use fix24_8"),
+    ("u8(fix16_8(c))", "p.yao:3:15: warning: converting to fix16_8: the value may reach 65535; "
+                       "fix16_8 holds +-128; use fix32_8"),
+    ("u8(fix16_8(i32(c) - 70000))", "p.yao:3:15: warning: converting to fix16_8: the value "
+                                    "may reach -70000; fix16_8 holds +-128; use fix32_8"),
 ])
 def test_each_arithmetic_operation(body, msg):
     src = f"party a, b\ndef main(a: u8 @a, b: u8 @b, c: u16 @a, f: fix16_8 @a) -> u8 @b:\n" \
