@@ -34,7 +34,7 @@ def _flag(g, n: int) -> int | None:
         src = g.type(args[0])
         back = g.make("resize", src, (n,))
         return g.make("ne", BOOL, (back, args[0]))
-    if op in ("add", "sub", "neg"):
+    if op in ("add", "sub", "neg", "abs"):
         wt = _wider(t, 1)
     elif op in ("mul", "fmul"):
         wt = _wider(t, w)

@@ -30,7 +30,7 @@ from . import ops
 from .errors import Source
 from .ranges import exact_range, node_range, type_range
 
-_WARN_OPS = {"add", "sub", "mul", "neg", "sum", "fmul", "fdiv", "div", "shl", "resize"}
+_WARN_OPS = {"add", "sub", "mul", "neg", "abs", "sum", "fmul", "fdiv", "div", "shl", "resize"}
 
 
 @dataclass
@@ -116,6 +116,9 @@ def interval(g, n: int, iv: list):
         return exact_range(g, n, iv)
     if op == "mul":
         return _square(a[0]) if args[0] == args[1] else exact_range(g, n, iv)
+    if op == "abs":             # abs(MIN) is MIN: the magnitude passes the type by one
+        lo, hi = a[0]
+        return (0 if lo <= 0 <= hi else min(abs(lo), abs(hi))), max(abs(lo), abs(hi))
     if op == "fmul":
         lo, hi = _square(a[0]) if args[0] == args[1] else _mul(a[0], a[1])
         return lo >> g.attr(n), hi >> g.attr(n)
@@ -298,7 +301,8 @@ def _warning(g, n, r, k, loc, src: Source) -> RangeWarning:
     elif n in g.product:
         what = f"'*' on {t}"
     else:
-        what = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "sum": "the sum",
+        what = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "abs": "abs()",
+                "sum": "the sum",
                 "fmul": "'*'", "fdiv": "'/'", "div": "'/'", "shl": "the shift"}[op] + f" on {t}"
     better = smallest_type(t, lo, hi)
     use = f"; use {better}" if better else "; no type of 256 bits holds it"

@@ -180,3 +180,26 @@ def test_integer_to_fixed_point_casts_are_checked(tmp_path, capsys, u, i, w, wra
     assert rc == (EXIT_OVERFLOW if wraps else 0), cap
     if not wraps:
         assert json.loads(cap.out)["outputs"] == {"p": u, "q": i, "r": w, OVERFLOW_PORT: False}
+
+
+ABS = """party a, b
+def main(i: i8 @a, f: fix16_8 @a, w: i8 @b) -> (p: i8 @b, q: fix16_8 @b, r: i16 @b):
+    return abs(i), abs(f), abs(i16(w))
+"""
+
+
+@pytest.mark.parametrize("i,f,wraps", [
+    (-127, -127.99609375, False), (127, 0.5, False), (0, 0, False),
+    (-128, 0, True),          # abs(i8 -128) is -128 (documented), which passed i8: unflagged
+    (0, -128, True),          # abs(fix16_8 -128.0) likewise
+])
+def test_abs_of_the_minimum_is_checked(tmp_path, capsys, i, f, wraps):
+    p = tmp_path / "a.yao"
+    p.write_text(ABS)
+    rc = main(["eval", str(p), "--checked", "--json", "--input", f"i={i}", "--input", f"f={f}",
+               "--input", "w=-128"])
+    cap = capsys.readouterr()
+    assert rc == (EXIT_OVERFLOW if wraps else 0), cap
+    if not wraps:     # abs(i16(-128)) = 128 fits i16: no flag from it
+        assert json.loads(cap.out)["outputs"] == {"p": abs(i), "q": abs(f), "r": 128,
+                                                   OVERFLOW_PORT: False}

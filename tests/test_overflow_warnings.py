@@ -56,6 +56,11 @@ def test_a_long_sum_warns_with_the_range_and_the_type_to_use():
                        "fix16_8 holds +-128; use fix24_8"),
     ("u8(fix16_8(c))", "p.yao:3:15: warning: converting to fix16_8: the value may reach 65535; "
                        "fix16_8 holds +-128; use fix32_8"),
+    # abs(MIN) is MIN (128 passes i8; fix16_8's -128.0 likewise), as -x is
+    ("u8(abs(bitcast(a, i8)))", "p.yao:3:15: warning: abs() on i8 may reach 128; i8 holds "
+                                "-128..127; use i16"),
+    ("u8(abs(f))", "p.yao:3:15: warning: abs() on fix16_8 may reach 128; fix16_8 holds +-128; "
+                   "use fix24_8"),
     ("u8(fix16_8(i32(c) - 70000))", "p.yao:3:15: warning: converting to fix16_8: the value "
                                     "may reach -70000; fix16_8 holds +-128; use fix32_8"),
 ])
