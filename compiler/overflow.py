@@ -256,9 +256,47 @@ def analyze(g, roots, src: Source) -> list[RangeWarning]:
         if old is None or max(-r[0], r[1]) > max(-old[2][0], old[2][1]):
             found[key] = (loc, n, r, k)
     out = []
-    for loc, n, r, k in sorted(found.values(), key=lambda f: (getattr(
-            getattr(f[0], "src", None), "filename", ""), f[0].line, f[0].col)):
-        out.append(_warning(g, n, r, k, loc, getattr(loc, "src", src)))
+    for loc, n, r, k in found.values():
+        out.append((loc, _warning(g, n, r, k, loc, getattr(loc, "src", src))))
+    out += _zero_divisors(g, roots, src, set(found))
+    out.sort(key=lambda f: (getattr(getattr(f[0], "src", None), "filename", ""), f[0].line,
+                            f[0].col))
+    return [w for _, w in out]
+
+
+def _zero_divisors(g, roots, src: Source, taken: set) -> list:
+    """(location, warning) of each '/' or '%' whose divisor is the constant 0 (a literal 0,
+    or a decimal that rounds to 0 in a fixed-point type: x / 0.001 in fix16_8): the result
+    is the documented x / 0, never a quotient, which no range warning reports (the range
+    analysis leaves quotients by a divisor that may be 0 unbounded)."""
+    out = []
+    for n in g.live(roots):
+        op = g.op(n)
+        if op not in ("fdiv", "div", "mod"):
+            continue
+        d = g.args(n)[1]
+        if g.op(d) != "const" or g.attr(d) != 0:
+            continue
+        loc = g.loc_of(n)
+        key = None if loc is None else (id(getattr(loc, "src", None)), loc.line, loc.col)
+        if key is None or key in taken:
+            continue
+        taken.add(key)
+        t = g.type(n)
+        if op == "mod":
+            what, value = f"'%' on {t}", "x % 0 is x"
+        elif isinstance(t, FixedType):
+            what = f"'/' on {t}"
+            value = (f"x / 0 is {_fmt(_value(t, -1))} where x >= 0, 0 where x < 0 (a constant "
+                     f"of magnitude 2^-{t.frac + 1} or less is 0 in {t})")
+        elif ops.signed(t):
+            what, value = f"'/' on {t}", "x / 0 is -1 where x >= 0, 1 where x < 0"
+        else:
+            what, value = f"'/' on {t}", f"x / 0 is {t.max}"
+        w = RangeWarning(getattr(loc, "src", src).filename, loc.line, loc.col,
+                         f"{what} divides by the constant 0: {value}, not a quotient",
+                         getattr(loc, "src", src).line_text(loc.line))
+        out.append((loc, w))
     return out
 
 

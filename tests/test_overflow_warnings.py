@@ -61,6 +61,14 @@ def test_a_long_sum_warns_with_the_range_and_the_type_to_use():
                                 "-128..127; use i16"),
     ("u8(abs(f))", "p.yao:3:15: warning: abs() on fix16_8 may reach 128; fix16_8 holds +-128; "
                    "use fix24_8"),
+    # a constant divisor that is 0 (0.001 rounds to 0 in fix16_8): x / 0, silently before
+    ("u8(f / 0.001)", "p.yao:3:17: warning: '/' on fix16_8 divides by the constant 0: x / 0 is "
+                      "-0.00390625 where x >= 0, 0 where x < 0 (a constant of magnitude 2^-9 or "
+                      "less is 0 in fix16_8), not a quotient"),
+    ("a / 0", "p.yao:3:14: warning: '/' on u8 divides by the constant 0: x / 0 is 255, not a "
+              "quotient"),
+    ("a % (b - b)", "p.yao:3:14: warning: '%' on u8 divides by the constant 0: x % 0 is x, not "
+                    "a quotient"),
     ("u8(fix16_8(i32(c) - 70000))", "p.yao:3:15: warning: converting to fix16_8: the value "
                                     "may reach -70000; fix16_8 holds +-128; use fix32_8"),
 ])
