@@ -89,6 +89,9 @@ class WordGraph:
         self.minus: set[int] = set()
         # and shifts (negated or not) made from a product x * c: node -> (x, c)
         self.product: dict[int, tuple[int, int]] = {}
+        # left shifts made from a fixed-point product or quotient by a power of two (x * 2.0,
+        # x / 0.5): node -> the operator the program wrote, which the range warnings name
+        self.written: dict[int, str] = {}
         # the source node (statement or expression) being elaborated, and per IR node the
         # one that made it: where a range warning points
         self.loc = None

@@ -338,6 +338,8 @@ def _warning(g, n, r, k, loc, src: Source) -> RangeWarning:
         what = f"'-' on {t}"
     elif n in g.product:
         what = f"'*' on {t}"
+    elif n in g.written:
+        what = f"{g.written[n]} on {t}"
     else:
         what = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "abs": "abs()",
                 "sum": "the sum",

@@ -119,14 +119,21 @@ def _fmul(g, t, args, attr):
         return g.const(t, 0)
     k = _pow2(c)
     # x * 2**(k-F) is exact as a shift: floor((x * 2**k) / 2**F)
-    return None if k is None else _shift_by(g, t, a, k - attr)
+    return None if k is None else _written(g, _shift_by(g, t, a, k - attr), "'*'")
 
 
 def _fdiv(g, t, args, attr):
     a, b = args
     k = _pow2(g.const_value(b) or 0)
     # floor(x * 2**F / 2**k) is an arithmetic shift by k - F (floor is what >> does)
-    return None if k is None else _shift_by(g, t, a, attr - k)
+    return None if k is None else _written(g, _shift_by(g, t, a, attr - k), "'/'")
+
+
+def _written(g, n: int, op: str) -> int:
+    """Node n, made for a fixed-point op written as op: a left shift keeps the name."""
+    if g._op[n] == "shl":
+        g.written.setdefault(n, op)
+    return n
 
 
 def _div(g, t, args, attr):

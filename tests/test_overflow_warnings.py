@@ -61,6 +61,11 @@ def test_a_long_sum_warns_with_the_range_and_the_type_to_use():
                                 "-128..127; use i16"),
     ("u8(abs(f))", "p.yao:3:15: warning: abs() on fix16_8 may reach 128; fix16_8 holds +-128; "
                    "use fix24_8"),
+    # a fixed-point product or quotient by a power of two is a shift, named as written
+    ("u8(f / 0.5)", "p.yao:3:17: warning: '/' on fix16_8 may reach +-256; fix16_8 holds +-128; "
+                    "use fix24_8"),
+    ("u8(f * 4.0)", "p.yao:3:17: warning: '*' on fix16_8 may reach +-512; fix16_8 holds +-128; "
+                    "use fix24_8"),
     # a constant divisor that is 0 (0.001 rounds to 0 in fix16_8): x / 0, silently before
     ("u8(f / 0.001)", "p.yao:3:17: warning: '/' on fix16_8 divides by the constant 0: x / 0 is "
                       "-0.00390625 where x >= 0, 0 where x < 0 (a constant of magnitude 2^-9 or "
