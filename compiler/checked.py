@@ -14,7 +14,7 @@ from __future__ import annotations
 from yaogc.circuits.types import BOOL, FixedType, IntType
 
 from .check import Elaborated
-from .overflow import overflowing
+from .overflow import folded_wraps, overflowing
 
 OVERFLOW_PORT = "_overflow"
 EXIT_OVERFLOW = 4
@@ -62,6 +62,10 @@ def add_overflow_output(e: Elaborated) -> int:
         raise ValueError(f"an output is named {OVERFLOW_PORT}, which checked mode reserves")
     roots = e.roots()
     flags = [f for f in (_flag(g, n) for n in overflowing(g, roots)) if f is not None]
+    if folded_wraps(g, roots):
+        # an operation on constants wrapped when it was folded: the bit is set whatever
+        # the inputs
+        flags.append(g.true())
     bit = g.false()
     for f in flags:
         bit = g.make("or", BOOL, (bit, f))

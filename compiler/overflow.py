@@ -258,10 +258,49 @@ def analyze(g, roots, src: Source) -> list[RangeWarning]:
     out = []
     for loc, n, r, k in found.values():
         out.append((loc, _warning(g, n, r, k, loc, getattr(loc, "src", src))))
-    out += _zero_divisors(g, roots, src, set(found))
+    taken = set(found)
+    out += _zero_divisors(g, roots, src, taken)
+    out += _folded(g, roots, src, taken)
     out.sort(key=lambda f: (getattr(getattr(f[0], "src", None), "filename", ""), f[0].line,
                             f[0].col))
     return [w for _, w in out]
+
+
+_WHAT = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "abs": "abs()",
+         "sum": "the sum", "fmul": "'*'", "fdiv": "'/'", "div": "'/'"}
+
+
+def folded_wraps(g, roots) -> list:
+    """The operations on constants that wrapped when folded (:attr:`WordGraph.folded`) and
+    that the outputs depend on: (location, op, type, exact value)."""
+    if not g.folded:
+        return []
+    into = g.folded_into
+    used = set()
+    for n in g.live(roots):
+        used |= into.get(n, frozenset())
+    return [g.folded[i] for i in sorted(used)]
+
+
+def _folded(g, roots, src: Source, taken: set) -> list:
+    """(location, warning) of each operation on typed constants whose value passed its type
+    (const A: u8 = 200, then A + A): computed at compile time, it is no node of the
+    circuit, but it wrapped all the same."""
+    out = []
+    for loc, op, t, exact in folded_wraps(g, roots):
+        key = (id(getattr(loc, "src", None)), loc.line, loc.col)
+        if key in taken:
+            continue
+        taken.add(key)
+        what = f"converting to {t}: the value" if op == "resize" else f"{_WHAT[op]} on {t}"
+        better = smallest_type(t, exact, exact)
+        use = f"; use {better}" if better else "; no type of 256 bits holds it"
+        s = getattr(loc, "src", src)
+        out.append((loc, RangeWarning(
+            s.filename, loc.line, loc.col,
+            f"{what} is {_fmt(_value(t, exact))} (constants, computed when compiling); "
+            f"{t} holds {_holds(t)}{use}", s.line_text(loc.line))))
+    return out
 
 
 def _zero_divisors(g, roots, src: Source, taken: set) -> list:

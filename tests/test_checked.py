@@ -203,3 +203,17 @@ def test_abs_of_the_minimum_is_checked(tmp_path, capsys, i, f, wraps):
     if not wraps:     # abs(i16(-128)) = 128 fits i16: no flag from it
         assert json.loads(cap.out)["outputs"] == {"p": abs(i), "q": abs(f), "r": 128,
                                                    OVERFLOW_PORT: False}
+
+
+def test_typed_constant_arithmetic_that_wraps_sets_the_bit(tmp_path, capsys):
+    """H + H for H: fix16_8 = 100.0 is -56.0, computed when compiling: checked mode
+    returned it with _overflow false (the bit came only from operations in the circuit)."""
+    p = tmp_path / "k.yao"
+    p.write_text("party a, b\nconst H: fix16_8 = 100.0\n"
+                 "def main(x: fix16_8 @a) -> (r: fix16_8 @b):\n    return x * 0.5 + (H + H)\n")
+    assert main(["eval", str(p), "--checked", "--input", "x=1"]) == EXIT_OVERFLOW
+    assert "overflow: results withheld" in capsys.readouterr().err
+    p.write_text("party a, b\nconst H: fix16_8 = 60.0\n"
+                 "def main(x: fix16_8 @a) -> (r: fix16_8 @b):\n    return x * 0.5 + (H + H)\n")
+    assert main(["eval", str(p), "--checked", "--json", "--input", "x=1"]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"] == {"r": 120.5, OVERFLOW_PORT: False}

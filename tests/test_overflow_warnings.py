@@ -212,3 +212,24 @@ def test_a_subtraction_of_a_constant_is_reported_as_written():
     assert first("(x & 7) * 16") is None and first("x << 1") is None
     assert first("(x & 15) + 250") == ("p.yao:3:21: warning: '+' on u8 may reach 265; u8 holds "
                                        "0..255; use u16")
+
+
+def test_arithmetic_on_typed_constants_that_wraps_warns():
+    """A typed constant is computed when compiling (it is no node of the circuit) but wraps
+    like any value: const A: u8 = 200 then A + 100 is 44, and H + H for H: fix16_8 = 100.0 is
+    -56.0; neither warned (nor did a chain of them, i32(A + B)), since only operations left
+    in the circuit were analysed."""
+    src = ("party a, b\nconst A: u8 = 200\nconst B: u8 = 100\nconst H: fix16_8 = 100.0\n"
+           "def main(x: u8 @a) -> (r: i32 @b, s: fix16_8 @b, t: u16 @b, u: i8 @b):\n"
+           "    return i32(A + B), H + H, u16(A) + B, i8(A - 150)\n")
+    ws = _warnings(src)
+    assert ws[0].startswith("p.yao:6:18: warning: '+' on u8 is 300 (constants, computed when "
+                            "compiling); u8 holds 0..255; use u16\n")
+    assert ws[1].startswith("p.yao:6:26: warning: '+' on fix16_8 is 200 (constants, computed "
+                            "when compiling); fix16_8 holds +-128; use fix24_8\n")
+    assert len(ws) == 2     # u16(A) + B is 300 in u16; A - 150 is 50, which i8 holds
+    # an operation in an untaken branch of a compile-time if, or dead, is not reported
+    quiet = ("party a, b\nconst A: u8 = 200\nconst D = 0\n"
+             "def main(x: u8 @a) -> (r: u8 @b):\n    if D == 1:\n        return A + A\n"
+             "    return x\n")
+    assert _warnings(quiet) == []
