@@ -96,13 +96,15 @@ def _floored_reference(v):
 
 
 @settings(max_examples=25, deadline=None)
-@given(t=st.sampled_from(["i8", "i16", "u8"]), n=st.sampled_from([3, 4, 5]), data=st.data())
+@given(t=st.sampled_from(["i8", "i16", "u8", "fix16_0", "fix12_0"]), n=st.sampled_from([3, 4, 5]),
+       data=st.data())
 def test_means_medians_and_quantiles_of_integers_are_floored(t, n, data):
     """The documented rule (integer means and medians floored, results rounded toward
     negative infinity): a signed integer mean was truncated toward zero, -16502 for
     [-29408]*4 + [1344, 2850, -7415, -11165] (sum -132018 / 8 = -16502.25, floor -16503),
     as were the median of an even count and the interpolated quantiles."""
-    lo, hi = {"i8": (-128, 127), "i16": (-32768, 32767), "u8": (0, 255)}[t]
+    lo, hi = {"i8": (-128, 127), "i16": (-32768, 32767), "u8": (0, 255),
+              "fix16_0": (-32768, 32767), "fix12_0": (-2048, 2047)}[t]
     vals = st.lists(st.integers(lo, hi), min_size=n, max_size=n)
     x, y = data.draw(vals), data.draw(vals)
     got = evaluate_one(compile_source(_FLOORED.format(t=t, n=n)), x=x, y=y)
@@ -113,6 +115,11 @@ def test_the_documented_signed_mean():
     src = _FLOORED.format(t="i16", n=4)
     got = evaluate_one(compile_source(src), x=[-29408] * 4, y=[1344, 2850, -7415, -11165])
     assert got == {"m": -16503, "md": -20287, "q1": -29408, "q3": -5226}
+    # fixed point without fraction bits floors by its own '/' (taken for a signed integer
+    # type, the mean of six values summing to -3 was the floor of (-3 - 5) / 6, -2)
+    got = evaluate_one(compile_source(_FLOORED.format(t="fix16_0", n=3)), x=[-3, 0, 0],
+                       y=[0, 0, 0])
+    assert got["m"] == -1 and got["q1"] == 0
     # -3 and -4 in the middle: the median is -3.5, floored to -4 (truncated it was -3)
     got = evaluate_one(compile_source(_FLOORED.format(t="i8", n=2)), x=[-3, -4], y=[9, -9])
     assert got["md"] == -4 and got["m"] == -2     # sum -7 / 4 = -1.75
