@@ -60,7 +60,8 @@ def add_overflow_output(e: Elaborated) -> int:
     g = e.graph
     if any(name == OVERFLOW_PORT for _, name, _, _ in e.outputs):
         raise ValueError(f"an output is named {OVERFLOW_PORT}, which checked mode reserves")
-    roots = e.roots()
+    # the operands the program wrote but a fold dropped ((x * y) * 0, a - a) are checked too
+    roots = list(e.roots()) + [n for n in dict.fromkeys(g.dropped) if g.op(n) != "const"]
     flags = [f for f in (_flag(g, n) for n in overflowing(g, roots)) if f is not None]
     if folded_wraps(g, roots):
         # an operation on constants wrapped when it was folded: the bit is set whatever

@@ -96,6 +96,9 @@ class WordGraph:
         # branch: quiet) whose value wrapped: (constant node, location, op, type, exact value),
         # read by the range warnings and checked mode (u8(200) + u8(100) is 44 at compile time)
         self.folded: list = []
+        # in checked mode (exact), operands of operations folded to a constant (a - a, a * 0):
+        # checked as the program wrote them, though no output reads them (checked.py)
+        self.dropped: list[int] = []
         self.quiet = 0
         # constant node -> indices into folded of the wraps its value was computed through
         # (a folded chain, i32(A + B), keeps the wrap of A + B)

@@ -51,6 +51,7 @@ def _sub(g, t, args, attr):
     if cb == 0:
         return a
     if a == b:
+        _dropped(g, a)
         return g.const(t, 0)
     if g.exact:
         return g.make("neg", t, (b,)) if ca == 0 else None
@@ -87,11 +88,19 @@ def _shift_by(g, t, a, up: int) -> int:
     return g.make("shl", t, (a,), up) if up > 0 else g.make("shr", t, (a,), -up)
 
 
+def _dropped(g, a: int) -> None:
+    """In checked mode, operand a of an operation folded to a constant (a - a, a * 0) is no
+    longer computed, but the program wrote it: its checks are still made (checked.py)."""
+    if g.exact and not g.quiet:
+        g.dropped.append(a)
+
+
 def _mul(g, t, args, attr):
     a, c = _const_operand(g, args)
     if c is None:
         return None
     if c == 0:
+        _dropped(g, a)
         return g.const(t, 0)
     if c == 1 or g.exact:
         return a if c == 1 else None
@@ -116,6 +125,7 @@ def _fmul(g, t, args, attr):
     if c is None:
         return None
     if c == 0:
+        _dropped(g, a)
         return g.const(t, 0)
     k = _pow2(c)
     # x * 2**(k-F) is exact as a shift: floor((x * 2**k) / 2**F)

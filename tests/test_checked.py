@@ -217,3 +217,20 @@ def test_typed_constant_arithmetic_that_wraps_sets_the_bit(tmp_path, capsys):
                  "def main(x: fix16_8 @a) -> (r: fix16_8 @b):\n    return x * 0.5 + (H + H)\n")
     assert main(["eval", str(p), "--checked", "--json", "--input", "x=1"]) == 0
     assert json.loads(capsys.readouterr().out)["outputs"] == {"r": 120.5, OVERFLOW_PORT: False}
+
+
+@pytest.mark.parametrize("expr", ["(x * y) * (x - x)", "(x * y) - (x * y) + x",
+                                  "abs(y) - abs(y) + x", "x + (y * y) * 0.0"])
+def test_an_operation_a_fold_drops_is_still_checked(tmp_path, capsys, expr):
+    """Each operation is checked as written: x * y in (x * y) * (x - x) passed fix16_8 for
+    x = y = 100 but the bit stayed clear, since x - x folds to 0, the product by 0 to 0, and
+    x * y was no longer computed (likewise (x * y) - (x * y), and abs(-128) - abs(-128))."""
+    p = tmp_path / "d.yao"
+    p.write_text("party a, b\ndef main(x: fix16_8 @a, y: fix16_8 @b) -> (r: fix16_8 @b):\n"
+                 f"    return {expr}\n")
+    assert main(["eval", str(p), "--checked", "--input", "x=100", "--input", "y=-128"]) == \
+        EXIT_OVERFLOW
+    capsys.readouterr()
+    assert main(["eval", str(p), "--checked", "--json", "--input", "x=1",
+                 "--input", "y=1.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"][OVERFLOW_PORT] is False
