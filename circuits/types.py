@@ -266,7 +266,11 @@ class FixedType(ValueType):
             q = Fraction(value)
         elif isinstance(value, Decimal):
             q = _decimal_fraction(value, self, _where(port), str(value))
-        elif isinstance(value, (int, np.integer, Fraction)):
+        elif isinstance(value, np.integer):
+            # as a Python int: a Fraction of a numpy integer keeps it, and its arithmetic
+            # wraps (np.uint8(5) * 256) or yields a numpy raw that has no to_bytes
+            q = Fraction(int(value))
+        elif isinstance(value, (int, Fraction)):
             q = Fraction(value)
         elif isinstance(value, np.floating):
             q = Fraction(float(value))

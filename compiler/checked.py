@@ -14,7 +14,7 @@ from __future__ import annotations
 from yaogc.circuits.types import BOOL, FixedType, IntType
 
 from .check import Elaborated
-from .overflow import overflowing
+from .overflow import folded_wraps, overflowing
 
 OVERFLOW_PORT = "_overflow"
 EXIT_OVERFLOW = 4
@@ -34,7 +34,7 @@ def _flag(g, n: int) -> int | None:
         src = g.type(args[0])
         back = g.make("resize", src, (n,))
         return g.make("ne", BOOL, (back, args[0]))
-    if op in ("add", "sub", "neg"):
+    if op in ("add", "sub", "neg", "abs"):
         wt = _wider(t, 1)
     elif op in ("mul", "fmul"):
         wt = _wider(t, w)
@@ -60,8 +60,13 @@ def add_overflow_output(e: Elaborated) -> int:
     g = e.graph
     if any(name == OVERFLOW_PORT for _, name, _, _ in e.outputs):
         raise ValueError(f"an output is named {OVERFLOW_PORT}, which checked mode reserves")
-    roots = e.roots()
+    # the operands the program wrote but a fold dropped ((x * y) * 0, a - a) are checked too
+    roots = list(e.roots()) + [n for n in dict.fromkeys(g.dropped) if g.op(n) != "const"]
     flags = [f for f in (_flag(g, n) for n in overflowing(g, roots)) if f is not None]
+    if folded_wraps(g, roots):
+        # an operation on constants wrapped when it was folded: the bit is set whatever
+        # the inputs
+        flags.append(g.true())
     bit = g.false()
     for f in flags:
         bit = g.make("or", BOOL, (bit, f))

@@ -121,10 +121,14 @@ def cast(g, v: Value, t: ValueType) -> Value:
     assert isinstance(t, FixedType)
     if isinstance(s, FixedType):
         return Word(_fixed_rescale(g, n, s, t), t)
+    # x * 2^F exactly, in a signed word that holds it, then narrowed to t's raw integer: the
+    # same wires as shifting within t's width, but the narrowing is a cast of its own, so the
+    # range analysis warns where the integer does not fit (fix16_8(u8 200) wraps to -56) and
+    # checked mode checks it (the shift within t's width was neither)
     src_signed = isinstance(s, IntType) and s.signed
-    it = IntType(t.bits, src_signed)
-    x = g.make("shl", it, (g.make("resize", it, (n,)),), t.frac)
-    return Word(g.make("reinterp", t, (x,)), t)
+    wide = IntType(max(t.bits, s.width + (not src_signed) + t.frac), True)
+    x = g.make("shl", wide, (g.make("resize", wide, (n,)),), t.frac)
+    return Word(g.make("reinterp", t, (g.make("resize", t.raw_type, (x,)),)), t)
 
 
 def _retyped(at: ArrayType, first: Value) -> ArrayType:

@@ -101,10 +101,12 @@ class ExprMixin:
     def in_dead(self, fn, *args):
         """Type-check code that is never executed (an untaken public branch)."""
         self.dead += 1
+        self.g.quiet += 1
         try:
             return fn(*args)
         finally:
             self.dead -= 1
+            self.g.quiet -= 1
 
     # --- dispatch ------------------------------------------------------------------------
     def expr(self, e, frame, want=None):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from yaogc.circuits.types import BOOL, ValueType
+from yaogc.circuits.types import BOOL, FixedType, ValueType
 
 from . import ops
 from .simplify import _RULES
@@ -89,6 +89,20 @@ class WordGraph:
         self.minus: set[int] = set()
         # and shifts (negated or not) made from a product x * c: node -> (x, c)
         self.product: dict[int, tuple[int, int]] = {}
+        # left shifts made from a fixed-point product or quotient by a power of two (x * 2.0,
+        # x / 0.5): node -> the operator the program wrote, which the range warnings name
+        self.written: dict[int, str] = {}
+        # operations on constants folded where the program is elaborated (not in an untaken
+        # branch: quiet) whose value wrapped: (constant node, location, op, type, exact value),
+        # read by the range warnings and checked mode (u8(200) + u8(100) is 44 at compile time)
+        self.folded: list = []
+        # in checked mode (exact), operands of operations folded to a constant (a - a, a * 0):
+        # checked as the program wrote them, though no output reads them (checked.py)
+        self.dropped: list[int] = []
+        self.quiet = 0
+        # constant node -> indices into folded of the wraps its value was computed through
+        # (a folded chain, i32(A + B), keeps the wrap of A + B)
+        self.folded_into: dict[int, frozenset] = {}
         # the source node (statement or expression) being elaborated, and per IR node the
         # one that made it: where a range warning points
         self.loc = None
@@ -209,7 +223,34 @@ class WordGraph:
             else:       # every operand a constant: fold
                 vals = [self._attr[a] for a in args]
                 tys = [self._type[a] for a in args]
-                return self.const(t, ops.evaluate(op, t, vals, tys, attr))
+                value = ops.evaluate(op, t, vals, tys, attr)
+                n = self.const(t, value)
+                if self.quiet:
+                    return n
+                into = self.folded_into
+                wraps = None
+                if into:
+                    for a in args:
+                        w = into.get(a)
+                        if w:
+                            wraps = w if wraps is None else wraps | w
+                if op in ops.WRAPPING:
+                    if self.loc is not None:
+                        exact = ops.exact(op, t, vals, attr)
+                        if exact is not None and exact != value:
+                            self.folded.append((self.loc, op, t, exact))
+                            new = frozenset((len(self.folded) - 1,))
+                            wraps = new if wraps is None else wraps | new
+                elif op == "reinterp" and wraps and type(t) is FixedType \
+                        and len(self.folded) - 1 in wraps and self.folded[-1][1] == "resize":
+                    # a cast to fixed point narrows its raw integer, then reinterprets it:
+                    # the wrap is reported as the fixed-point type's
+                    loc, o, _, exact = self.folded[-1]
+                    self.folded[-1] = (loc, o, t, exact)
+                if wraps:
+                    old = into.get(n)
+                    into[n] = wraps if old is None else old | wraps
+                return n
         if self.simplify:
             rule = _RULES.get(op)
             if rule is not None:

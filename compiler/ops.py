@@ -96,6 +96,40 @@ def _shift_right(t: ValueType, v: int, k: int) -> int:
     return 0 if k >= t.width else v >> k
 
 
+# operations whose value can pass their type (what the range warnings check)
+WRAPPING = frozenset(("add", "sub", "mul", "neg", "abs", "sum", "fmul", "fdiv", "div", "resize"))
+
+
+def exact(op: str, t: ValueType, args: list[int], attr) -> int | None:
+    """The unwrapped value of a WRAPPING operation on constant operands (None: x / 0, whose
+    value is its own)."""
+    if op == "sum":
+        return sum(-v if neg else v for v, neg in zip(args, attr))
+    if op == "add":
+        return args[0] + args[1]
+    if op == "sub":
+        return args[0] - args[1]
+    if op == "mul":
+        return args[0] * args[1]
+    if op == "neg":
+        return -args[0]
+    if op == "abs":
+        return abs(args[0])
+    if op == "fmul":
+        return (args[0] * args[1]) >> attr
+    if op == "fdiv":
+        return None if args[1] == 0 else (args[0] << t.frac) // args[1]
+    if op == "div":
+        a, b = args
+        if b == 0:
+            return None
+        q = abs(a) // abs(b)
+        return q if (a < 0) == (b < 0) else -q
+    if op == "resize":
+        return args[0]
+    return None
+
+
 def evaluate(op: str, t: ValueType, args: list[int], arg_types: list[ValueType], attr) -> int:
     """The value of one IR node of type ``t`` whose operands have values ``args``."""
     if op == "const":

@@ -30,7 +30,7 @@ from . import ops
 from .errors import Source
 from .ranges import exact_range, node_range, type_range
 
-_WARN_OPS = {"add", "sub", "mul", "neg", "sum", "fmul", "fdiv", "div", "shl", "resize"}
+_WARN_OPS = {"add", "sub", "mul", "neg", "abs", "sum", "fmul", "fdiv", "div", "shl", "resize"}
 
 
 @dataclass
@@ -116,6 +116,9 @@ def interval(g, n: int, iv: list):
         return exact_range(g, n, iv)
     if op == "mul":
         return _square(a[0]) if args[0] == args[1] else exact_range(g, n, iv)
+    if op == "abs":             # abs(MIN) is MIN: the magnitude passes the type by one
+        lo, hi = a[0]
+        return (0 if lo <= 0 <= hi else min(abs(lo), abs(hi))), max(abs(lo), abs(hi))
     if op == "fmul":
         lo, hi = _square(a[0]) if args[0] == args[1] else _mul(a[0], a[1])
         return lo >> g.attr(n), hi >> g.attr(n)
@@ -253,9 +256,86 @@ def analyze(g, roots, src: Source) -> list[RangeWarning]:
         if old is None or max(-r[0], r[1]) > max(-old[2][0], old[2][1]):
             found[key] = (loc, n, r, k)
     out = []
-    for loc, n, r, k in sorted(found.values(), key=lambda f: (getattr(
-            getattr(f[0], "src", None), "filename", ""), f[0].line, f[0].col)):
-        out.append(_warning(g, n, r, k, loc, getattr(loc, "src", src)))
+    for loc, n, r, k in found.values():
+        out.append((loc, _warning(g, n, r, k, loc, getattr(loc, "src", src))))
+    taken = set(found)
+    out += _zero_divisors(g, roots, src, taken)
+    out += _folded(g, roots, src, taken)
+    out.sort(key=lambda f: (getattr(getattr(f[0], "src", None), "filename", ""), f[0].line,
+                            f[0].col))
+    return [w for _, w in out]
+
+
+_WHAT = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "abs": "abs()",
+         "sum": "the sum", "fmul": "'*'", "fdiv": "'/'", "div": "'/'"}
+
+
+def folded_wraps(g, roots) -> list:
+    """The operations on constants that wrapped when folded (:attr:`WordGraph.folded`) and
+    that the outputs depend on: (location, op, type, exact value)."""
+    if not g.folded:
+        return []
+    into = g.folded_into
+    used = set()
+    for n in g.live(roots):
+        used |= into.get(n, frozenset())
+    return [g.folded[i] for i in sorted(used)]
+
+
+def _folded(g, roots, src: Source, taken: set) -> list:
+    """(location, warning) of each operation on typed constants whose value passed its type
+    (const A: u8 = 200, then A + A): computed at compile time, it is no node of the
+    circuit, but it wrapped all the same."""
+    out = []
+    for loc, op, t, exact in folded_wraps(g, roots):
+        key = (id(getattr(loc, "src", None)), loc.line, loc.col)
+        if key in taken:
+            continue
+        taken.add(key)
+        what = f"converting to {t}: the value" if op == "resize" else f"{_WHAT[op]} on {t}"
+        better = smallest_type(t, exact, exact)
+        use = f"; use {better}" if better else "; no type of 256 bits holds it"
+        s = getattr(loc, "src", src)
+        out.append((loc, RangeWarning(
+            s.filename, loc.line, loc.col,
+            f"{what} is {_fmt(_value(t, exact))} (constants, computed when compiling); "
+            f"{t} holds {_holds(t)}{use}", s.line_text(loc.line))))
+    return out
+
+
+def _zero_divisors(g, roots, src: Source, taken: set) -> list:
+    """(location, warning) of each '/' or '%' whose divisor is the constant 0 (a literal 0,
+    or a decimal that rounds to 0 in a fixed-point type: x / 0.001 in fix16_8): the result
+    is the documented x / 0, never a quotient, which no range warning reports (the range
+    analysis leaves quotients by a divisor that may be 0 unbounded)."""
+    out = []
+    for n in g.live(roots):
+        op = g.op(n)
+        if op not in ("fdiv", "div", "mod"):
+            continue
+        d = g.args(n)[1]
+        if g.op(d) != "const" or g.attr(d) != 0:
+            continue
+        loc = g.loc_of(n)
+        key = None if loc is None else (id(getattr(loc, "src", None)), loc.line, loc.col)
+        if key is None or key in taken:
+            continue
+        taken.add(key)
+        t = g.type(n)
+        if op == "mod":
+            what, value = f"'%' on {t}", "x % 0 is x"
+        elif isinstance(t, FixedType):
+            what = f"'/' on {t}"
+            value = (f"x / 0 is {_fmt(_value(t, -1))} where x >= 0, 0 where x < 0 (a constant "
+                     f"of magnitude 2^-{t.frac + 1} or less is 0 in {t})")
+        elif ops.signed(t):
+            what, value = f"'/' on {t}", "x / 0 is -1 where x >= 0, 1 where x < 0"
+        else:
+            what, value = f"'/' on {t}", f"x / 0 is {t.max}"
+        w = RangeWarning(getattr(loc, "src", src).filename, loc.line, loc.col,
+                         f"{what} divides by the constant 0: {value}, not a quotient",
+                         getattr(loc, "src", src).line_text(loc.line))
+        out.append((loc, w))
     return out
 
 
@@ -297,8 +377,11 @@ def _warning(g, n, r, k, loc, src: Source) -> RangeWarning:
         what = f"'-' on {t}"
     elif n in g.product:
         what = f"'*' on {t}"
+    elif n in g.written:
+        what = f"{g.written[n]} on {t}"
     else:
-        what = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "sum": "the sum",
+        what = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "abs": "abs()",
+                "sum": "the sum",
                 "fmul": "'*'", "fdiv": "'/'", "div": "'/'", "shl": "the shift"}[op] + f" on {t}"
     better = smallest_type(t, lo, hi)
     use = f"; use {better}" if better else "; no type of 256 bits holds it"

@@ -19,7 +19,7 @@ from lark.indenter import Indenter
 from . import nodes as N
 from .errors import CompileError, Source, normalize_newlines
 from .parsercache import load_or_build
-from .syntax_examples import EXAMPLES, TOKEN_WORDS, hint
+from .syntax_examples import EXACT_ONLY, EXAMPLES, TOKEN_WORDS, hint
 
 
 class _YaoIndenter(Indenter):
@@ -396,7 +396,15 @@ def _match_example(e: UnexpectedInput) -> str | None:
     exact, by_state = _example_states()
     tok = getattr(e, "token", None)
     key = (st, tok.type if tok is not None else "$END")
-    return exact.get(key) or by_state.get(st)
+    got = exact.get(key)
+    if got is None:
+        # the state's message, for another token than its examples': not when that message
+        # is about the one token its examples fail at ('=' assigns is no message for x @ y
+        # or x.y, which then get the one that names the token)
+        got = by_state.get(st)
+        if got in EXACT_ONLY:
+            return None
+    return got
 
 
 def _last_token_end(src: Source) -> tuple[int, int]:

@@ -7,6 +7,7 @@ so both parties compile byte-identical circuits (same content hash) independentl
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import time
@@ -226,7 +227,7 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
                     {**_check_defines(defines), **mode}) if use_cache else None
     lock = None
     if key is not None:
-        got = _from_cache(key, max_gates, strict, t0)
+        got = _from_cache(key, max_gates, strict, t0, str(p))
         if got is not None:
             return got
         # the same program may be compiling in another process right now (the other party
@@ -235,7 +236,7 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
         lock = cache_lock(key)
         if lock.acquire(LOCK_WAIT_S, _waiting_report(progress, t0)):
             try:
-                got = _from_cache(key, max_gates, strict, t0)
+                got = _from_cache(key, max_gates, strict, t0, str(p))
             except BaseException:       # --strict and a cached warning
                 lock.release()
                 raise
@@ -253,8 +254,9 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
     if key is not None:
         # the warnings first: a waiting process reads both once the lock is released,
         # which is when the circuit's entry is on disk
-        store_warnings(key, circuit.warnings)
-        cache_store(key, circuit, then=lock.release)
+        kept = _program_named(circuit.warnings, str(p), _PROGRAM)
+        store_warnings(key, kept)
+        cache_store(key, circuit, then=lock.release, warnings=kept)
     return circuit, {"compile_s": time.perf_counter() - t0, "cached": False,
                      "warnings": circuit.warnings}
 
@@ -264,8 +266,21 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
 LOCK_WAIT_S = 600.0
 
 
-def _from_cache(key: str, max_gates, strict: bool, t0: float):
-    """(circuit, info) from the cache entry of ``key``, or None."""
+# the program's own file in the warnings kept with a cached circuit: the key names the file
+# only by its base name, so the same text compiled as another path (a copy in another
+# folder, or the same file named relative and absolute) reads the same entry, and its
+# warnings must name the file given this time, not the one compiled first
+_PROGRAM = "\0program"
+
+
+def _program_named(warnings, old: str, new: str) -> list:
+    return [dataclasses.replace(w, filename=new) if w.filename == old else w
+            for w in warnings or []]
+
+
+def _from_cache(key: str, max_gates, strict: bool, t0: float, path: str):
+    """(circuit, info) from the cache entry of ``key`` (the program compiled as ``path``), or
+    None."""
     got = cache_load(key)
     if got is None:
         return None
@@ -273,6 +288,7 @@ def _from_cache(key: str, max_gates, strict: bool, t0: float):
     warnings = load_warnings(key, warned)
     if warnings is None or (max_gates is not None and got.n_gates > max_gates):
         return None
+    warnings = _program_named(warnings, _PROGRAM, path)
     if strict and warnings:
         raise strict_error(warnings)
     got.warnings = warnings

@@ -51,6 +51,7 @@ def _sub(g, t, args, attr):
     if cb == 0:
         return a
     if a == b:
+        _dropped(g, a)
         return g.const(t, 0)
     if g.exact:
         return g.make("neg", t, (b,)) if ca == 0 else None
@@ -87,11 +88,19 @@ def _shift_by(g, t, a, up: int) -> int:
     return g.make("shl", t, (a,), up) if up > 0 else g.make("shr", t, (a,), -up)
 
 
+def _dropped(g, a: int) -> None:
+    """In checked mode, operand a of an operation folded to a constant (a - a, a * 0) is no
+    longer computed, but the program wrote it: its checks are still made (checked.py)."""
+    if g.exact and not g.quiet:
+        g.dropped.append(a)
+
+
 def _mul(g, t, args, attr):
     a, c = _const_operand(g, args)
     if c is None:
         return None
     if c == 0:
+        _dropped(g, a)
         return g.const(t, 0)
     if c == 1 or g.exact:
         return a if c == 1 else None
@@ -116,17 +125,25 @@ def _fmul(g, t, args, attr):
     if c is None:
         return None
     if c == 0:
+        _dropped(g, a)
         return g.const(t, 0)
     k = _pow2(c)
     # x * 2**(k-F) is exact as a shift: floor((x * 2**k) / 2**F)
-    return None if k is None else _shift_by(g, t, a, k - attr)
+    return None if k is None else _written(g, _shift_by(g, t, a, k - attr), "'*'")
 
 
 def _fdiv(g, t, args, attr):
     a, b = args
     k = _pow2(g.const_value(b) or 0)
     # floor(x * 2**F / 2**k) is an arithmetic shift by k - F (floor is what >> does)
-    return None if k is None else _shift_by(g, t, a, attr - k)
+    return None if k is None else _written(g, _shift_by(g, t, a, attr - k), "'/'")
+
+
+def _written(g, n: int, op: str) -> int:
+    """Node n, made for a fixed-point op written as op: a left shift keeps the name."""
+    if g._op[n] == "shl":
+        g.written.setdefault(n, op)
+    return n
 
 
 def _div(g, t, args, attr):

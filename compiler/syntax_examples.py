@@ -8,6 +8,10 @@ import re
 
 _F = "def main(a: u8 @alice) -> u8 @alice:\n"
 
+# messages about the one token their examples fail at ('='): given only where that token is
+# the unexpected one, not for another token in the same parser state
+EXACT_ONLY = frozenset(("'=' assigns; use '==' to compare",))
+
 EXAMPLES: dict[str, list[str]] = {
     "expected ':' after the function header": [
         "def f(x: u8) -> u8\n    return x\n",

@@ -365,3 +365,24 @@ def test_large_entry_written_in_the_background(cache, monkeypatch):
     subprocess.run([sys.executable, "-c", code, str(prog)], check=True, timeout=120,
                    env={**os.environ, "YAOGC_CACHE_DIR": str(d2)})
     assert len(entries(d2)) == 1
+
+
+def test_cached_warnings_name_the_file_compiled_this_time(cache, capsys):
+    """The cache key names the program by its base name only, so a copy in another folder
+    (or the same file given by another path) reads the first compile's entry; its warnings
+    named the first path: compiling b/p.yao with --strict failed with 'a/p.yao:3:14: ...'."""
+    d, prog = cache
+    src = "party a, b\ndef main(x: u8 @a, y: u8 @b) -> u8 @b:\n    return x + y\n"
+    first, second = prog.parent / "a" / "p.yao", prog.parent / "b" / "p.yao"
+    for p in (first, second):
+        p.parent.mkdir()
+        p.write_text(src)
+    c1, i1 = compile_cached(first)
+    c2, i2 = compile_cached(second)
+    assert i2["cached"] and not i1["cached"]
+    assert [w.filename for w in i1["warnings"]] == [str(first)]
+    assert [w.filename for w in i2["warnings"]] == [str(second)]
+    assert main(["compile", str(second), "--strict", "-o", str(prog.parent / "o.ygc")]) == 2
+    assert capsys.readouterr().err.startswith(f"{second}:3:14: '+' on u8 may reach 510")
+    assert main(["eval", str(first), "--input", "x=1", "--input", "y=2"]) == 0
+    assert capsys.readouterr().err.startswith(f"{first}:3:14: warning: '+' on u8")

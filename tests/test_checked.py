@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -151,3 +152,85 @@ def test_both_parties_must_agree_on_checked_mode(tmp_path):
                         capture_output=True, text=True, timeout=120)
     lp.communicate(timeout=120)
     assert lp.returncode == 3 and cp.returncode == 3, cp.stderr
+
+
+INT_TO_FIX = """party a, b
+def main(u: u8 @a, i: i8 @a, w: i32 @b) -> (p: fix16_8 @b, q: fix12_8 @b, r: fix16_8 @b):
+    return fix16_8(u), fix12_8(i), fix16_8(w)
+"""
+
+
+@pytest.mark.parametrize("u,i,w,wraps", [
+    (127, 7, -128, False), (0, -8, 127, False),
+    (128, 0, 0, True),        # fix16_8(u8 128) was -128.0, unflagged
+    (200, 0, 0, True),        # was -56.0
+    (0, 8, 0, True),          # fix12_8(i8 8) was -8.0
+    (0, -9, 0, True),
+    (0, 0, 1000, True), (0, 0, -129, True),
+])
+def test_integer_to_fixed_point_casts_are_checked(tmp_path, capsys, u, i, w, wraps):
+    """fix16_8(x) of an integer is x * 2^8 wrapped to 16 bits: a value outside fix16_8's
+    range wraps, which checked mode flags (it checked only a source wider than the raw
+    word, and the shift within the fixed type's width not at all)."""
+    p = tmp_path / "c.yao"
+    p.write_text(INT_TO_FIX)
+    rc = main(["eval", str(p), "--checked", "--json", "--input", f"u={u}", "--input", f"i={i}",
+               "--input", f"w={w}"])
+    cap = capsys.readouterr()
+    assert rc == (EXIT_OVERFLOW if wraps else 0), cap
+    if not wraps:
+        assert json.loads(cap.out)["outputs"] == {"p": u, "q": i, "r": w, OVERFLOW_PORT: False}
+
+
+ABS = """party a, b
+def main(i: i8 @a, f: fix16_8 @a, w: i8 @b) -> (p: i8 @b, q: fix16_8 @b, r: i16 @b):
+    return abs(i), abs(f), abs(i16(w))
+"""
+
+
+@pytest.mark.parametrize("i,f,wraps", [
+    (-127, -127.99609375, False), (127, 0.5, False), (0, 0, False),
+    (-128, 0, True),          # abs(i8 -128) is -128 (documented), which passed i8: unflagged
+    (0, -128, True),          # abs(fix16_8 -128.0) likewise
+])
+def test_abs_of_the_minimum_is_checked(tmp_path, capsys, i, f, wraps):
+    p = tmp_path / "a.yao"
+    p.write_text(ABS)
+    rc = main(["eval", str(p), "--checked", "--json", "--input", f"i={i}", "--input", f"f={f}",
+               "--input", "w=-128"])
+    cap = capsys.readouterr()
+    assert rc == (EXIT_OVERFLOW if wraps else 0), cap
+    if not wraps:     # abs(i16(-128)) = 128 fits i16: no flag from it
+        assert json.loads(cap.out)["outputs"] == {"p": abs(i), "q": abs(f), "r": 128,
+                                                   OVERFLOW_PORT: False}
+
+
+def test_typed_constant_arithmetic_that_wraps_sets_the_bit(tmp_path, capsys):
+    """H + H for H: fix16_8 = 100.0 is -56.0, computed when compiling: checked mode
+    returned it with _overflow false (the bit came only from operations in the circuit)."""
+    p = tmp_path / "k.yao"
+    p.write_text("party a, b\nconst H: fix16_8 = 100.0\n"
+                 "def main(x: fix16_8 @a) -> (r: fix16_8 @b):\n    return x * 0.5 + (H + H)\n")
+    assert main(["eval", str(p), "--checked", "--input", "x=1"]) == EXIT_OVERFLOW
+    assert "overflow: results withheld" in capsys.readouterr().err
+    p.write_text("party a, b\nconst H: fix16_8 = 60.0\n"
+                 "def main(x: fix16_8 @a) -> (r: fix16_8 @b):\n    return x * 0.5 + (H + H)\n")
+    assert main(["eval", str(p), "--checked", "--json", "--input", "x=1"]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"] == {"r": 120.5, OVERFLOW_PORT: False}
+
+
+@pytest.mark.parametrize("expr", ["(x * y) * (x - x)", "(x * y) - (x * y) + x",
+                                  "abs(y) - abs(y) + x", "x + (y * y) * 0.0"])
+def test_an_operation_a_fold_drops_is_still_checked(tmp_path, capsys, expr):
+    """Each operation is checked as written: x * y in (x * y) * (x - x) passed fix16_8 for
+    x = y = 100 but the bit stayed clear, since x - x folds to 0, the product by 0 to 0, and
+    x * y was no longer computed (likewise (x * y) - (x * y), and abs(-128) - abs(-128))."""
+    p = tmp_path / "d.yao"
+    p.write_text("party a, b\ndef main(x: fix16_8 @a, y: fix16_8 @b) -> (r: fix16_8 @b):\n"
+                 f"    return {expr}\n")
+    assert main(["eval", str(p), "--checked", "--input", "x=100", "--input", "y=-128"]) == \
+        EXIT_OVERFLOW
+    capsys.readouterr()
+    assert main(["eval", str(p), "--checked", "--json", "--input", "x=1",
+                 "--input", "y=1.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"][OVERFLOW_PORT] is False

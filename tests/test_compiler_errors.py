@@ -45,6 +45,10 @@ SYNTAX = [
     (OK + "    r = a $ b\n", 3, 11, "unexpected character '$'"),
     (OK + "    r = (a + b\n", 3, 15, "missing ')'"),
     (OK + "    if a = b:\n        pass\n", 3, 10, "'=' assigns; use '=='"),
+    # no '=' here: the message of the state's '=' examples named an assignment
+    (OK + "    return a @ b\n", 3, 14, "unexpected '@'"),
+    (OK + "    return a.floor()\n", 3, 13, "unexpected '.'"),
+    (OK + "    return math.sqrt(a)\n", 3, 16, "unexpected '.'"),
 ]
 
 

@@ -216,3 +216,23 @@ def test_large_circuit_engines_agree(bristol_path):
         assert np.array_equal(evaluate_packed_outputs(c, packed, engine), want), engine
     every = evaluate_packed(c, packed)
     assert np.array_equal(every[np.concatenate([o.wires for o in c.outputs])], want)
+
+
+def test_numpy_integers_for_fixed_point_inputs():
+    """A fixed-point input given a numpy integer (a row built from an integer array, as
+    yaogc.run's dict rows may be) is that number: np.int64(5) raised AttributeError ('no
+    attribute to_bytes') and np.uint8(5) OverflowError (the Fraction kept the numpy type, whose
+    arithmetic wraps); an array of 32 or more took the same path."""
+    import numpy as np
+    from yaogc.circuits import InputError
+    from yaogc.circuits.evaluate import evaluate_one
+    from yaogc.compiler import compile_source
+    c = compile_source("party a, b\ndef main(x: fix16_8 @a, y: fix64_32[40] @a) -> "
+                       "(r: fix16_8 @b, s: fix64_32 @b):\n    return x, y[39]\n")
+    for v in (np.int64(5), np.int32(-5), np.uint8(5), np.uint64(127), np.int16(-128)):
+        assert evaluate_one(c, x=v, y=[0] * 40)["r"] == int(v)
+    for dt in (np.int64, np.uint8, np.int32):
+        assert evaluate_one(c, x=1, y=list(np.arange(40, dtype=dt)))["s"] == 39
+    for v in (np.int64(128), np.uint8(200)):
+        with pytest.raises(InputError, match="out of range for fix16_8"):
+            evaluate_one(c, x=v, y=[0] * 40)

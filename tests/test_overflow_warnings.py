@@ -50,6 +50,32 @@ def test_a_long_sum_warns_with_the_range_and_the_type_to_use():
               "0..255; use u16"),
     ("u8(f * f)", "p.yao:3:17: warning: '*' on fix16_8 may reach 16384; fix16_8 holds +-128; "
                   "use fix24_8"),
+    # an integer cast to fixed point: x * 2^8 wraps in 16 bits (no warning from u8 or u16,
+    # and a narrower integer type named for a wider source)
+    ("u8(fix16_8(a))", "p.yao:3:15: warning: converting to fix16_8: the value may reach 255; "
+                       "fix16_8 holds +-128; use fix24_8"),
+    ("u8(fix16_8(c))", "p.yao:3:15: warning: converting to fix16_8: the value may reach 65535; "
+                       "fix16_8 holds +-128; use fix32_8"),
+    # abs(MIN) is MIN (128 passes i8; fix16_8's -128.0 likewise), as -x is
+    ("u8(abs(bitcast(a, i8)))", "p.yao:3:15: warning: abs() on i8 may reach 128; i8 holds "
+                                "-128..127; use i16"),
+    ("u8(abs(f))", "p.yao:3:15: warning: abs() on fix16_8 may reach 128; fix16_8 holds +-128; "
+                   "use fix24_8"),
+    # a fixed-point product or quotient by a power of two is a shift, named as written
+    ("u8(f / 0.5)", "p.yao:3:17: warning: '/' on fix16_8 may reach +-256; fix16_8 holds +-128; "
+                    "use fix24_8"),
+    ("u8(f * 4.0)", "p.yao:3:17: warning: '*' on fix16_8 may reach +-512; fix16_8 holds +-128; "
+                    "use fix24_8"),
+    # a constant divisor that is 0 (0.001 rounds to 0 in fix16_8): x / 0, silently before
+    ("u8(f / 0.001)", "p.yao:3:17: warning: '/' on fix16_8 divides by the constant 0: x / 0 is "
+                      "-0.00390625 where x >= 0, 0 where x < 0 (a constant of magnitude 2^-9 or "
+                      "less is 0 in fix16_8), not a quotient"),
+    ("a / 0", "p.yao:3:14: warning: '/' on u8 divides by the constant 0: x / 0 is 255, not a "
+              "quotient"),
+    ("a % (b - b)", "p.yao:3:14: warning: '%' on u8 divides by the constant 0: x % 0 is x, not "
+                    "a quotient"),
+    ("u8(fix16_8(i32(c) - 70000))", "p.yao:3:15: warning: converting to fix16_8: the value "
+                                    "may reach -70000; fix16_8 holds +-128; use fix32_8"),
 ])
 def test_each_arithmetic_operation(body, msg):
     src = f"party a, b\ndef main(a: u8 @a, b: u8 @b, c: u16 @a, f: fix16_8 @a) -> u8 @b:\n" \
@@ -186,3 +212,24 @@ def test_a_subtraction_of_a_constant_is_reported_as_written():
     assert first("(x & 7) * 16") is None and first("x << 1") is None
     assert first("(x & 15) + 250") == ("p.yao:3:21: warning: '+' on u8 may reach 265; u8 holds "
                                        "0..255; use u16")
+
+
+def test_arithmetic_on_typed_constants_that_wraps_warns():
+    """A typed constant is computed when compiling (it is no node of the circuit) but wraps
+    like any value: const A: u8 = 200 then A + 100 is 44, and H + H for H: fix16_8 = 100.0 is
+    -56.0; neither warned (nor did a chain of them, i32(A + B)), since only operations left
+    in the circuit were analysed."""
+    src = ("party a, b\nconst A: u8 = 200\nconst B: u8 = 100\nconst H: fix16_8 = 100.0\n"
+           "def main(x: u8 @a) -> (r: i32 @b, s: fix16_8 @b, t: u16 @b, u: i8 @b):\n"
+           "    return i32(A + B), H + H, u16(A) + B, i8(A - 150)\n")
+    ws = _warnings(src)
+    assert ws[0].startswith("p.yao:6:18: warning: '+' on u8 is 300 (constants, computed when "
+                            "compiling); u8 holds 0..255; use u16\n")
+    assert ws[1].startswith("p.yao:6:26: warning: '+' on fix16_8 is 200 (constants, computed "
+                            "when compiling); fix16_8 holds +-128; use fix24_8\n")
+    assert len(ws) == 2     # u16(A) + B is 300 in u16; A - 150 is 50, which i8 holds
+    # an operation in an untaken branch of a compile-time if, or dead, is not reported
+    quiet = ("party a, b\nconst A: u8 = 200\nconst D = 0\n"
+             "def main(x: u8 @a) -> (r: u8 @b):\n    if D == 1:\n        return A + A\n"
+             "    return x\n")
+    assert _warnings(quiet) == []

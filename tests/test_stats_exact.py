@@ -73,3 +73,53 @@ def test_variances_covariances_and_r_are_exact_for_any_data(t, n, data):
         assert abs(got["r"] - want["r"]) <= 2 ** -14, (got["r"], want["r"])
     if want["t"] is not None and abs(want["t"]) < 1e6:
         assert abs(got["t"] - want["t"]) <= 2 ** -14 * max(1, abs(want["t"])), (got["t"], want["t"])
+
+
+_FLOORED = """from stats import mean, median, quantile
+party a, b
+def main(x: {t}[{n}] @a, y: {t}[{n}] @b) -> (m: {t} @b, md: {t} @b, q1: {t} @b, q3: {t} @b):
+    v = concat(x, y)
+    return mean(v), median(v), quantile(v, 1, 4), quantile(v, 3, 4)
+"""
+
+
+def _floored_reference(v):
+    s, n = sorted(v), len(v)
+
+    def q(num, den):
+        pos = Fraction(num * (n - 1), den)
+        i = math.floor(pos)
+        val = s[i] + (s[i + 1] - s[i]) * (pos - i) if i + 1 < n else s[i]
+        return math.floor(val)
+    return {"m": math.floor(Fraction(sum(v), n)), "md": math.floor(Fraction(s[n // 2 - 1] + s[n // 2], 2)),
+            "q1": q(1, 4), "q3": q(3, 4)}
+
+
+@settings(max_examples=25, deadline=None)
+@given(t=st.sampled_from(["i8", "i16", "u8", "fix16_0", "fix12_0"]), n=st.sampled_from([3, 4, 5]),
+       data=st.data())
+def test_means_medians_and_quantiles_of_integers_are_floored(t, n, data):
+    """The documented rule (integer means and medians floored, results rounded toward
+    negative infinity): a signed integer mean was truncated toward zero, -16502 for
+    [-29408]*4 + [1344, 2850, -7415, -11165] (sum -132018 / 8 = -16502.25, floor -16503),
+    as were the median of an even count and the interpolated quantiles."""
+    lo, hi = {"i8": (-128, 127), "i16": (-32768, 32767), "u8": (0, 255),
+              "fix16_0": (-32768, 32767), "fix12_0": (-2048, 2047)}[t]
+    vals = st.lists(st.integers(lo, hi), min_size=n, max_size=n)
+    x, y = data.draw(vals), data.draw(vals)
+    got = evaluate_one(compile_source(_FLOORED.format(t=t, n=n)), x=x, y=y)
+    assert got == _floored_reference(x + y)
+
+
+def test_the_documented_signed_mean():
+    src = _FLOORED.format(t="i16", n=4)
+    got = evaluate_one(compile_source(src), x=[-29408] * 4, y=[1344, 2850, -7415, -11165])
+    assert got == {"m": -16503, "md": -20287, "q1": -29408, "q3": -5226}
+    # fixed point without fraction bits floors by its own '/' (taken for a signed integer
+    # type, the mean of six values summing to -3 was the floor of (-3 - 5) / 6, -2)
+    got = evaluate_one(compile_source(_FLOORED.format(t="fix16_0", n=3)), x=[-3, 0, 0],
+                       y=[0, 0, 0])
+    assert got["m"] == -1 and got["q1"] == 0
+    # -3 and -4 in the middle: the median is -3.5, floored to -4 (truncated it was -3)
+    got = evaluate_one(compile_source(_FLOORED.format(t="i8", n=2)), x=[-3, -4], y=[9, -9])
+    assert got["md"] == -4 and got["m"] == -2     # sum -7 / 4 = -1.75
