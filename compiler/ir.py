@@ -164,6 +164,18 @@ class WordGraph:
             return n
         return self._new(op, t, args, attr, key)
 
+    def _unshared(self, op: str, t: ValueType, attr) -> int:
+        """A new leaf node that the memo does not know (so no later node is merged with it)."""
+        n = len(self._op)
+        if n >= MAX_NODES:
+            raise TooLarge(n)
+        self._op.append(op)
+        self._type.append(t)
+        self._args.append(())
+        self._attr.append(attr)
+        self._loc.append(self.loc)
+        return n
+
     def _new(self, op: str, t: ValueType, args: tuple[int, ...], attr, key) -> int:
         """A new node; ``key`` is known not to be in the memo."""
         n = len(self._op)
@@ -224,9 +236,8 @@ class WordGraph:
                 vals = [self._attr[a] for a in args]
                 tys = [self._type[a] for a in args]
                 value = ops.evaluate(op, t, vals, tys, attr)
-                n = self.const(t, value)
                 if self.quiet:
-                    return n
+                    return self.const(t, value)
                 into = self.folded_into
                 wraps = None
                 if into:
@@ -247,9 +258,13 @@ class WordGraph:
                     # the wrap is reported as the fixed-point type's
                     loc, o, _, exact = self.folded[-1]
                     self.folded[-1] = (loc, o, t, exact)
-                if wraps:
-                    old = into.get(n)
-                    into[n] = wraps if old is None else old | wraps
+                if not wraps:
+                    return self.const(t, value)
+                # a constant of its own, not the shared node of this value: the same value
+                # written elsewhere (y: u8 = 44 beside a wrapped A + 100) must not carry the
+                # wrap to outputs that never read the wrapped computation
+                n = self._unshared(op="const", t=t, attr=value)
+                into[n] = wraps
                 return n
         if self.simplify:
             rule = _RULES.get(op)

@@ -234,3 +234,19 @@ def test_an_operation_a_fold_drops_is_still_checked(tmp_path, capsys, expr):
     assert main(["eval", str(p), "--checked", "--json", "--input", "x=1",
                  "--input", "y=1.5"]) == 0
     assert json.loads(capsys.readouterr().out)["outputs"][OVERFLOW_PORT] is False
+
+
+@pytest.mark.parametrize("ret, wraps", [("x & y", False), ("(x & y) + t", True)])
+def test_a_wrapped_constant_fold_flags_only_what_reads_it(tmp_path, capsys, ret, wraps):
+    """A wrapped fold (A + 100 is 44 in u8) is reported where the outputs read it, not where
+    they read the same value written elsewhere (y = 44): constants are shared nodes, so the
+    wrap was carried to every use of 44 and results that never read t were withheld."""
+    p = tmp_path / "w.yao"
+    p.write_text("party a, b\nconst A: u8 = 200\ndef main(x: u8 @a) -> (r: u8 @both):\n"
+                 f"    t = A + u8(100)\n    y: u8 = 44\n    return {ret}\n")
+    got = main(["eval", str(p), "--checked", "--json", "--input", "x=255"])
+    cap = capsys.readouterr()
+    assert (got == EXIT_OVERFLOW) == wraps
+    assert ("'+' on u8 is 300" in cap.err) == wraps
+    if not wraps:
+        assert json.loads(cap.out)["outputs"] == {"r": 44, OVERFLOW_PORT: False}
