@@ -172,7 +172,8 @@ def hint(line_text: str, col: int, token_type: str | None) -> str | None:
     if token_type == "STAR" and (prev == "*" or line_text[col - 1:col + 1] == "**"):
         return "'**' is not an operator: multiply, or shift (1 << k) for powers of two"
     if token_type == "SLASH" and (prev == "/" or line_text[col - 1:col + 1] == "//"):
-        return "'//' is not an operator: '/' on integers already truncates (toward zero)"
+        return ("'//' is not an operator: write '/' (on integers it truncates toward zero, on "
+                "fixed point it rounds down)")
     if token_type in ("PLUS", "MINUS") and line_text[col - 1:col + 1] == 2 * at:
         return f"'{at}{at}' is not an operator: write x {at}= 1"
     opened = before.count("(") + before.count("[") - before.count(")") - before.count("]")

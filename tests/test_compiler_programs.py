@@ -381,7 +381,8 @@ BODY = "party alice, bob\ndef main(a: u8 @alice, b: u8 @bob) -> (r: u8 @both):\n
     ("    if a > 1 || b > 1:\n        return a\n    return b\n", 15, "'||' is not an operator"),
     ("    if !(a > 1):\n        return a\n    return b\n", 8, "'!' is not an operator"),
     ("    return a ** 2\n", 15, "'**' is not an operator"),
-    ("    return a // b\n", 15, "'//' is not an operator"),
+    ("    return a // b\n", 15, "'//' is not an operator: write '/' (on integers it truncates "
+                              "toward zero, on fixed point it rounds down)"),
     ("    a++\n    return a\n", 6, "'++' is not an operator: write x += 1"),
     ("    a--\n    return a\n", 6, "'--' is not an operator: write x -= 1"),
     ('    """Doc."""\n    return a\n', 5, "the language has no strings"),
