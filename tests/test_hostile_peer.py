@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from yaogc.runtime import handshake as hs
 from yaogc.runtime.channel import Channel
+from yaogc.runtime.errors import NetworkError
 from yaogc.runtime.cli import main
 from yaogc.runtime.ot_ext import OTExtReceiver, OTExtSender
 from yaogc.runtime.protocol import Msg
@@ -304,3 +305,28 @@ def test_a_peer_owning_inputs_must_give_rows(adder):
     line = assert_refused(against(adder, EVALUATOR, script))
     assert line.startswith("handshake: ") and "gives no rows of its inputs (in1)" in line, line
 
+
+def test_a_malformed_ot_message_is_reported_in_the_ot_phase(adder):
+    """The OT layer knows no protocol phase: its errors came out as 'OT extension: ...'
+    while every other failure starts with the phase ('OT: OT extension: ...' now)."""
+    def script(ch):
+        mirror_hello(ch)
+        ch.send_msg(Msg.GARBLER_LABELS, np.zeros((1, 64, 2), np.uint64), flush=True)
+        ot = OTExtSender(ch)
+        ot.setup()
+        ch.recv()                                   # the u frame
+        ch.send(bytes(64 * 16 - 16), flush=True)    # one OT short
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line.startswith("OT: OT extension: sender's frame for 64 OTs is malformed"), line
+
+
+def test_a_receiver_at_another_ot_index_is_reported_in_the_ot_phase(adder):
+    def script(ch):
+        mirror_hello(ch, role="evaluator")
+        ch.recv_msg(Msg.GARBLER_LABELS)
+        ot = OTExtReceiver(ch)
+        ot.index = 12345
+        with pytest.raises(NetworkError):      # the garbler refuses the u frame and closes
+            ot.recv_correlated(np.zeros(64, np.uint8))
+    line = assert_refused(against(adder, GARBLER, script))
+    assert line.startswith("OT: OT extension: receiver is at OT index 12345"), line
