@@ -245,10 +245,19 @@ class Channel:
                 raise self._fail(e, "sending") from e
 
     # -- receiving -------------------------------------------------------------------------
-    def recv(self) -> bytes:
-        """Receive one frame."""
+    def recv(self, limit: int | None = None) -> bytes:
+        """Receive one frame; with ``limit``, a frame announced larger is refused at its
+        header (before this side waits for, or makes room for, its body)."""
         n = self._read_header()
+        self._within(n, limit)
         return self._read_bytes(n)
+
+    def _within(self, n: int, limit: int | None, extra: int = 0) -> None:
+        if limit is not None and n - extra > limit:
+            err = self._desync(f"the peer announced a message of {n - extra} bytes, more than "
+                               f"the {limit} due here")
+            err.announced = n - extra     # for a caller that words it its own way
+            raise err
 
     def recv_msg(self, expected_kind: int) -> bytes:
         """Receive a typed message of ``expected_kind`` and return its payload.
@@ -263,14 +272,17 @@ class Channel:
         kind, n = self._read_kind(None)
         return kind, self._read_bytes(n)
 
-    def recv_array(self, dtype, shape=None, kind: int | None = None) -> np.ndarray:
+    def recv_array(self, dtype, shape=None, kind: int | None = None, *,
+                   limit: int | None = None) -> np.ndarray:
         """Receive one frame as an array of ``dtype`` and ``shape`` (an int is a count).
 
         The frame's size must match exactly; with ``shape=None`` any whole number of items is
-        accepted as a 1-D array. With ``kind`` the frame must be that typed message.
+        accepted as a 1-D array, of at most ``limit`` bytes if given (a larger one is refused
+        at its header). With ``kind`` the frame must be that typed message.
         """
         dtype = np.dtype(dtype)
         n = self._read_header() if kind is None else self._read_kind(kind)[1]
+        self._within(n, limit)
         if shape is None:
             if n % dtype.itemsize:
                 raise self._desync(f"expected whole {dtype} items, the peer sent {n} bytes")

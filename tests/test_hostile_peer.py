@@ -330,3 +330,24 @@ def test_a_receiver_at_another_ot_index_is_reported_in_the_ot_phase(adder):
             ot.recv_correlated(np.zeros(64, np.uint8))
     line = assert_refused(against(adder, GARBLER, script))
     assert line.startswith("OT: OT extension: receiver is at OT index 12345"), line
+
+
+def test_a_frame_announced_larger_than_due_is_refused_at_its_header(adder):
+    """A table frame announced at 100 MB where 2016 bytes are due, then trickled: it was
+    read (the deadline grows with the announced size: 1,000 s here); it is refused at once."""
+    import time
+
+    def script(ch):
+        _through_ot(ch)
+        ch._t.sendall((10**8 + 1).to_bytes(HEADER, "little") + bytes([Msg.TABLES]))
+        for _ in range(8):
+            time.sleep(1)
+            try:
+                ch._t.sendall(b"\0")
+            except OSError:
+                return
+    t0 = time.monotonic()
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line.startswith("tables: the peer announced a message of 100000000 bytes, more "
+                           "than the 2016 due here"), line
+    assert time.monotonic() - t0 < 9
