@@ -8,6 +8,11 @@ before every receive and on close, so a send may not leave the process until the
 wait is bounded by ``timeout`` seconds and announced frame sizes by ``max_frame``. One thread
 may send while another receives; two threads must not both send, or both receive.
 
+Every received frame must arrive whole within the timeout plus its size at ``MIN_RATE``
+bytes/s, counted from when this side starts waiting for it: a peer that trickles a frame
+(one byte within every timeout) cannot hold this side longer than that. An honest peer writes
+each frame in one go once it is ready, so only its time to start matters, as before.
+
 Opening a channel over the network (``listen``, ``connect``) is :mod:`yaogc.runtime.net`.
 """
 
@@ -42,6 +47,7 @@ _RBUF = 1 << 20          # receive buffer; larger frames are read straight into 
 _SCRATCH_MAX = 64 << 20  # largest frame recv() reads via a kept scratch buffer
 _VERSION = 1
 _GREETING = b"YAOGC\x00" + bytes([_VERSION]) + b"\n"
+MIN_RATE = 100_000       # bytes/s: the slowest a frame's body may arrive, beyond the timeout
 
 
 class Channel:
@@ -74,6 +80,10 @@ class Channel:
         self._closed = False
         self._deadline: float | None = None   # time.monotonic() by which the step must end
         self._deadline_what = ""
+        self._frame_deadline: float | None = None   # by which the frame being read must end
+        self._frame_budget = 0.0
+        self._frame_size: int | None = None
+        self._limit: tuple | None = None   # the deadline the socket's timeout was cut to
         self.timeout = timeout
 
     # -- settings -------------------------------------------------------------------------
@@ -101,17 +111,55 @@ class Channel:
             self._deadline_budget = float(seconds if budget is None else budget)
             self._deadline_what = what or (self.phase or "this step")
 
-    def _arm(self) -> None:
-        """Before a blocking call under a deadline: wait at most what is left of it."""
-        if self._deadline is None:
+    def _arm(self, receiving: bool = False, started: bool = True) -> None:
+        """Before a blocking call: wait at most what is left of the step's deadline or, without
+        one, when receiving, of the frame's (the socket's timeout is cut to it)."""
+        # a step under a deadline is bounded as a whole, which covers its frames
+        limits = []
+        if self._deadline is not None:
+            limits.append((self._deadline, "step"))
+        elif receiving and self._frame_deadline is not None:
+            limits.append((self._frame_deadline, "frame"))
+        if not limits:
+            if self._limit is not None:   # a cut timeout must not outlive its deadline
+                self._limit = None
+                self._t.settimeout(self._timeout)
             return
-        left = self._deadline - time.monotonic()
+        self._limit = min(limits)
+        left = self._limit[0] - time.monotonic()
         if left <= 0:
-            self._broken = ChannelTimeout(
-                f"the peer did not complete {self._deadline_what} within "
-                f"{self._deadline_budget:g} s", phase=self.phase)
+            self._broken = ChannelTimeout(self._late(self._limit[1], started), phase=self.phase)
             raise self._broken
         self._t.settimeout(left if self._timeout is None else min(self._timeout, left))
+
+    def _late(self, which: str, started: bool = True) -> str:
+        """What the peer failed to do in time, for the deadline ``which`` ('step', 'frame');
+        ``started``: whether any byte of the frame had come."""
+        if which == "frame" and not started:
+            return f"timed out after {self._timeout:g} s waiting for the peer to send"
+        if which == "step":
+            return (f"the peer did not complete {self._deadline_what} within "
+                    f"{self._deadline_budget:g} s")
+        size = "" if self._frame_size is None else f" of {self._frame_size} bytes"
+        return (f"the peer did not send a whole message{size} within "
+                f"{self._frame_budget:g} s (it sends too slowly or stalls mid-message)")
+
+    def _begin_frame(self) -> None:
+        """This side starts waiting for a frame: it must arrive within the timeout (the
+        header) plus its size at MIN_RATE (the body, once the header announced it)."""
+        self._frame_size = None
+        if self._timeout is None:
+            self._frame_deadline = None
+            return
+        self._frame_start = time.monotonic()
+        self._frame_budget = self._timeout
+        self._frame_deadline = self._frame_start + self._timeout
+
+    def _sized_frame(self, n: int) -> None:
+        if self._frame_deadline is not None:
+            self._frame_size = n
+            self._frame_budget = round(self._timeout + n / MIN_RATE, 3)
+            self._frame_deadline = self._frame_start + self._frame_budget
 
     @property
     def peer_fingerprint(self) -> str | None:
@@ -190,17 +238,26 @@ class Channel:
 
     def _write(self, view: memoryview) -> None:
         for i in range(0, len(view), _CHUNK):
-            self._arm()
+            self._arm(receiving=False)
             try:
                 self._t.sendall(view[i:i + _CHUNK])
             except Exception as e:  # noqa: BLE001 - translated, never swallowed
                 raise self._fail(e, "sending") from e
 
     # -- receiving -------------------------------------------------------------------------
-    def recv(self) -> bytes:
-        """Receive one frame."""
+    def recv(self, limit: int | None = None) -> bytes:
+        """Receive one frame; with ``limit``, a frame announced larger is refused at its
+        header (before this side waits for, or makes room for, its body)."""
         n = self._read_header()
+        self._within(n, limit)
         return self._read_bytes(n)
+
+    def _within(self, n: int, limit: int | None, extra: int = 0) -> None:
+        if limit is not None and n - extra > limit:
+            err = self._desync(f"the peer announced a message of {n - extra} bytes, more than "
+                               f"the {limit} due here")
+            err.announced = n - extra     # for a caller that words it its own way
+            raise err
 
     def recv_msg(self, expected_kind: int) -> bytes:
         """Receive a typed message of ``expected_kind`` and return its payload.
@@ -215,14 +272,17 @@ class Channel:
         kind, n = self._read_kind(None)
         return kind, self._read_bytes(n)
 
-    def recv_array(self, dtype, shape=None, kind: int | None = None) -> np.ndarray:
+    def recv_array(self, dtype, shape=None, kind: int | None = None, *,
+                   limit: int | None = None) -> np.ndarray:
         """Receive one frame as an array of ``dtype`` and ``shape`` (an int is a count).
 
         The frame's size must match exactly; with ``shape=None`` any whole number of items is
-        accepted as a 1-D array. With ``kind`` the frame must be that typed message.
+        accepted as a 1-D array, of at most ``limit`` bytes if given (a larger one is refused
+        at its header). With ``kind`` the frame must be that typed message.
         """
         dtype = np.dtype(dtype)
         n = self._read_header() if kind is None else self._read_kind(kind)[1]
+        self._within(n, limit)
         if shape is None:
             if n % dtype.itemsize:
                 raise self._desync(f"expected whole {dtype} items, the peer sent {n} bytes")
@@ -256,12 +316,15 @@ class Channel:
     def _read_header(self) -> int:
         self._flush_before_receiving()
         self._usable()
+        self._begin_frame()
         self._fill(_HEADER.size, None)
         (n,) = _HEADER.unpack_from(self._rbuf, self._rpos)
         self._rpos += _HEADER.size
         self.bytes_received += _HEADER.size
         if n == _ABORT:
             self._peer_aborted()
+        if n <= self.max_frame:
+            self._sized_frame(n)
         if n > self.max_frame:
             raise self._desync(f"the peer announced a frame of {n} bytes, above the frame "
                                f"limit of {self.max_frame} bytes")
@@ -339,11 +402,12 @@ class Channel:
         self.bytes_received += n
 
     def _recv_into(self, view: memoryview, frame: int | None, have: int) -> int:
-        self._arm()
+        started = frame is not None or have > 0
+        self._arm(receiving=True, started=started)
         try:
             got = self._t.recv_into(view)
         except Exception as e:  # noqa: BLE001 - translated, never swallowed
-            raise self._fail(e, "receiving") from e
+            raise self._fail(e, "receiving", started) from e
         if got == 0:
             if frame is None and have == 0:
                 self._broken = PeerClosed("the peer closed the connection", phase=self.phase)
@@ -367,12 +431,11 @@ class Channel:
         self._broken = ProtocolError(message, phase=self.phase)
         return self._broken
 
-    def _fail(self, e: BaseException, doing: str) -> NetworkError:
+    def _fail(self, e: BaseException, doing: str, started: bool = True) -> NetworkError:
         """Translate a transport exception; the stream position is lost, so mark it broken."""
-        if isinstance(e, TimeoutError) and self._deadline is not None and \
-                time.monotonic() >= self._deadline - 1e-3:
-            err = ChannelTimeout(f"the peer did not complete {self._deadline_what} within "
-                                 f"{self._deadline_budget:g} s", phase=self.phase)
+        if isinstance(e, TimeoutError) and self._limit is not None and \
+                time.monotonic() >= self._limit[0] - 1e-3:
+            err = ChannelTimeout(self._late(self._limit[1], started), phase=self.phase)
         elif isinstance(e, TimeoutError):
             waiting = "send" if doing == "receiving" else "read what this side sends"
             err = ChannelTimeout(f"timed out after {self._timeout:g} s waiting for the peer "

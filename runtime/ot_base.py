@@ -222,7 +222,13 @@ def _check_count(n: int, what: str) -> None:
 
 
 def _recv_exact(ch, size: int, what: str) -> bytes:
-    data = ch.recv()
+    try:   # a larger announced frame is refused at its header
+        data = ch.recv(limit=size)
+    except ProtocolError as e:
+        if getattr(e, "announced", None) is None:
+            raise
+        raise OTError(f"base OT: {what} has {e.announced} bytes, expected {size}",
+                      phase=e.phase) from None
     if len(data) != size:
         raise OTError(f"base OT: {what} has {len(data)} bytes, expected {size}")
     return data

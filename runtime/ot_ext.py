@@ -202,7 +202,14 @@ class OTExtSender:
             n_pad = self._padded(n)
             cols = n_pad // 8
             q_mat = _expand(self._prgs, cols, self._ws.mat)
-            frame = self.ch.recv_array(np.uint8)
+            try:   # the frame for n OTs has a known size: a larger one is refused at once
+                frame = self.ch.recv_array(np.uint8, limit=_HEADER.size + KAPPA * cols)
+            except ProtocolError as e:
+                if getattr(e, "announced", None) is None:
+                    raise
+                raise OTError(f"OT extension: receiver's frame for {n} OTs has {e.announced} "
+                              f"bytes, expected {_HEADER.size + KAPPA * cols}",
+                              phase=e.phase) from None
             u = self._check_frame(frame, kind, m, n, cols)
             for j in self._s_rows:
                 q_mat[j] ^= u[j]

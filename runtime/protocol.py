@@ -32,6 +32,7 @@ message starts with the phase (``OT: the peer closed the connection``).
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Callable
@@ -42,6 +43,7 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 
 from . import handshake as hs
+from .errors import NetworkError
 from .inputs import PartyInputs, party_inputs
 from .ot_ext import OTExtReceiver, OTExtSender
 from .progress import Progress
@@ -261,6 +263,20 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None,
     return k, listed or k != 1, bc
 
 
+@contextmanager
+def _named(ch):
+    """The OT layer's errors name no protocol phase (it knows none): give them the
+    channel's, as every other failure of a session has (``OT (run 2): OT extension: ...``)."""
+    try:
+        yield
+    except NetworkError as e:
+        if e.phase is not None:
+            raise
+        named = type(e).__new__(type(e))
+        NetworkError.__init__(named, e.detail, phase=ch.phase)
+        raise named from None
+
+
 MIN_RATE = 100_000   # bytes/s: the slowest transfer a deadline allows for, beyond the timeout
 
 
@@ -399,12 +415,14 @@ def garble_run(ch, p: Plan, ph: _Phases, g, labels: np.ndarray, progress: Progre
     extra_l0 = np.zeros((rows, 0, 2), dtype=np.uint64)
     if n_e + extra:
         ph.enter("OT")
-        ot = ot_sender(ch)
-        ot.setup()
-        # correlated OT (ALSZ): the OT itself draws the zero labels of the evaluator's input
-        # wires, L0 = H(q_i, i), and moves 16 bytes per bit instead of 32 for (L0, L0 ^ R);
-        # a broadcast evaluator row: one OT per bit, its labels shared by all K rows
-        l0 = ot.send_correlated(g.R, rows * (n_e + extra)).reshape(rows, n_e + extra, 2)
+        with _named(ch):
+            ot = ot_sender(ch)
+            ot.setup()
+            # correlated OT (ALSZ): the OT itself draws the zero labels of the evaluator's
+            # input wires, L0 = H(q_i, i), and moves 16 bytes per bit instead of 32 for
+            # (L0, L0 ^ R); a broadcast evaluator row: one OT per bit, its labels shared by
+            # all K rows
+            l0 = ot.send_correlated(g.R, rows * (n_e + extra)).reshape(rows, n_e + extra, 2)
         g.input_slots()[p.evaluator_wires] = l0[:, :n_e].transpose(1, 0, 2)
         extra_l0 = l0[:, n_e:]
         ch.flush()
@@ -441,12 +459,13 @@ def evaluate_run(ch, p: Plan, ph: _Phases, k: int, bits: np.ndarray | None, engi
     extra_labels = np.zeros((rows, 0, 2), dtype=np.uint64)
     if n_e + extra:
         ph.enter("OT")
-        ot = ot_receiver(ch)
-        ot.setup()
         choices = bits.reshape(rows, n_e) if n_e else np.zeros((rows, 0), np.uint8)
         if extra:
             choices = np.concatenate([choices, extra_bits.astype(np.uint8)], axis=1)
-        got = ot.recv_correlated(choices.reshape(-1)).reshape(rows, n_e + extra, 2)
+        with _named(ch):
+            ot = ot_receiver(ch)
+            ot.setup()
+            got = ot.recv_correlated(choices.reshape(-1)).reshape(rows, n_e + extra, 2)
         labels[:, p.evaluator_wires, :] = got[:, :n_e]
         extra_labels = got[:, n_e:]
 

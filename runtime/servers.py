@@ -56,7 +56,7 @@ from yaogc.circuits.shares import shared_inputs
 from . import handshake as hs
 from . import net
 from . import sharing as sh
-from .errors import NetworkError, PeerAborted, ProtocolError
+from .errors import NetworkError, PeerAborted, PeerClosed, ProtocolError
 from .inputs import PartyInputs
 from .protocol import _pack, _unpack, evaluator_session, garbler_session, plan
 
@@ -233,8 +233,7 @@ class _Owners:
     def check_alive(self) -> None:
         for s in self.present.values():
             if s.ch.peer_stirred():
-                raise ServerError(f"party '{s.party}' closed its connection after sending its "
-                                  "inputs (it would not receive its outputs)",
+                raise ServerError(f"party '{s.party}' {_stirred(s.ch)}",
                                   phase="waiting for owners")
 
     def stop(self, reason: str | None) -> None:
@@ -248,6 +247,25 @@ class _Owners:
                 ch.abort(reason)
             else:
                 ch.close()
+
+
+def _stirred(ch) -> str:
+    """What an owner that should be silent did: closed its connection, or sent more (a
+    message past its inputs, which no owner sends); read within a short bound to tell."""
+    saved = ch.timeout
+    ch.timeout = min(saved, 1.0) if saved is not None else 1.0
+    try:
+        kind, _ = ch.recv_msg_any()
+    except PeerClosed:
+        return "closed its connection after sending its inputs (it would not receive its outputs)"
+    except PeerAborted as e:
+        return f"stopped after sending its inputs ({e.detail})"
+    except NetworkError as e:
+        return f"sent something after its inputs where nothing was due ({e.detail})"
+    finally:
+        ch.timeout = saved
+    return (f"sent a message (kind {kind}) after its inputs where nothing was due; it does "
+            "not follow the protocol")
 
 
 class _Refused(Exception):

@@ -149,7 +149,9 @@ class TableReader:
         self.pos = 0
 
     def _next_frame(self) -> np.ndarray:
-        frame = self.ch.recv_array(np.uint8, None, kind=self.kind)
+        # no more than the tables still due: a larger announced frame is refused at once
+        frame = self.ch.recv_array(np.uint8, None, kind=self.kind,
+                                   limit=max(self.total - self.got, 0))
         if self.first is None:
             self.first = time.perf_counter()
         if self.got + frame.size > self.total:

@@ -543,3 +543,66 @@ def test_loopback_detection():
     assert is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1")
     assert not is_loopback("")
+
+
+def _trickle_frame(sock, frame: bytes, gap: float, stop: threading.Event, at_once=0) -> None:
+    """Send ``frame`` one byte at a time after its first ``at_once`` bytes, ``gap`` seconds
+    apart (each within the timeout), 20 bytes at most: then it goes silent."""
+    sock.sendall(frame[:at_once])
+    for i in range(at_once, min(len(frame), at_once + 20)):
+        if stop.is_set():
+            return
+        try:
+            sock.sendall(frame[i:i + 1])
+        except OSError:
+            return
+        time.sleep(gap)
+
+
+@pytest.mark.parametrize("size, at_once, said", [(30, 0, "message within"),
+                                                   (30, 8, "message of 30 bytes within"),
+                                                   (3000, 8, "message of 3000 bytes")])
+def test_a_frame_trickled_within_every_timeout_is_cut_off(size, at_once, said):
+    """A peer that sends one byte every 0.15 s never trips a 0.5 s timeout; before each frame
+    had to arrive whole within the timeout plus its size at MIN_RATE, a 30-byte frame took
+    5.7 s to receive (and was accepted). The header may come at once, then the body slowly."""
+    s1, s2 = socket.socketpair()
+    ch = chmod.Channel(s1, timeout=0.5, phase="outputs")
+    stop = threading.Event()
+    frame = struct.pack("<Q", size) + bytes(size)
+    t = threading.Thread(target=_trickle_frame, args=(s2, frame, 0.15, stop, at_once),
+                         daemon=True)
+    t0 = time.monotonic()
+    t.start()
+    try:
+        with pytest.raises(ChannelTimeout, match="^outputs: the peer did not send a whole "
+                                                 + said):
+            ch.recv()
+        assert time.monotonic() - t0 < 0.5 + size / chmod.MIN_RATE + 0.5
+    finally:
+        stop.set()
+        t.join(5)
+        ch.close()
+        s2.close()
+
+
+def test_a_frame_sent_at_once_after_a_long_wait_is_received():
+    """The deadline counts from the wait, like the timeout: a peer that starts sending
+    within the timeout and writes its frame in one go is received as before."""
+    s1, s2 = socket.socketpair()
+    ch = chmod.Channel(s1, timeout=1.0)
+    payload = bytes(range(256)) * 8
+
+    def late():
+        time.sleep(0.7)
+        s2.sendall(struct.pack("<Q", len(payload)) + payload)
+    t = threading.Thread(target=late, daemon=True)
+    t.start()
+    assert ch.recv() == payload
+    t.join(5)
+    t = threading.Thread(target=late, daemon=True)   # and again: each frame has its own
+    t.start()
+    assert ch.recv() == payload
+    t.join(5)
+    ch.close()
+    s2.close()

@@ -204,3 +204,54 @@ def test_cli_mode_mismatch_is_a_clear_error(bristol_path):
     assert rc1 == rc2 == 3 and out1 == out2 == ""
     for err in (err1, err2):
         assert "handshake:" in err and "security mode differs" in err
+
+
+def test_a_peer_trickling_its_commitment_cannot_hold_the_check(bristol_path):
+    """The garbler sends its commitment one byte every 0.3 s, each within the evaluator's 1 s
+    timeout: the 41-byte frame would take 12 s (it did, and the run then passed). The
+    evaluator stops within about its timeout, in the equality check, and reveals nothing."""
+    import struct
+    import time
+    from yaogc.runtime.errors import ChannelTimeout
+    from yaogc.runtime.protocol import Msg
+    c = load(bristol_path("adder64.txt"))
+    sides = {r: prepare(c, r, rows) for r, rows in (("garbler", {"in1": 1}),
+                                                     ("evaluator", {"in2": 2}))}
+    a, b = memory_pair(timeout=1.0)
+    stop = threading.Event()
+    plain_send = a.send_msg
+
+    def trickling(kind, payload=b"", *, flush=False):
+        if kind != Msg.COMMITMENT:
+            return plain_send(kind, payload, flush=flush)
+        a.flush()
+        frame = struct.pack("<Q", len(payload) + 1) + bytes([kind]) + bytes(payload)
+        for i in range(len(frame)):
+            if stop.is_set():
+                raise ConnectionError("the test is over")
+            a._t.sendall(frame[i:i + 1])
+            time.sleep(0.3)
+    a.send_msg = trickling
+    out = {}
+
+    def side(role, ch):
+        p, _, inputs = sides[role]
+        try:
+            out[role] = dual_session(ch, p, inputs, role=role)
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            out[role] = e
+        finally:
+            if role == "evaluator":
+                out["t"] = time.monotonic()
+                stop.set()
+            ch.close()
+
+    t = threading.Thread(target=side, args=("garbler", a))
+    t.start()
+    t0 = time.monotonic()
+    side("evaluator", b)
+    t.join(30)
+    e = out["evaluator"]
+    assert isinstance(e, ChannelTimeout) and e.exit_code == 3, e
+    assert str(e).startswith("equality check: the peer did not send a whole message")
+    assert out["t"] - t0 < 6

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from yaogc.runtime import handshake as hs
 from yaogc.runtime.channel import Channel
+from yaogc.runtime.errors import NetworkError
 from yaogc.runtime.cli import main
 from yaogc.runtime.ot_ext import OTExtReceiver, OTExtSender
 from yaogc.runtime.protocol import Msg
@@ -136,14 +137,20 @@ FIELDS = ["protocol", "circuit", "role", "parties", "inputs", "outputs", "batch"
 @example(field="outputs", value=[["out1", "garbler", "u64", 64]])
 @example(field="protocol", value="yaogc-yao/3\n" + "garbler: out1 = 1")
 def test_fuzzed_hello_field(adder, field, value):
+    sent = {}
+
     def script(ch):
         theirs = json.loads(ch.recv_msg(Msg.HELLO))
         mine = dict(theirs, role="garbler")
         mine[field] = value
         if mine == dict(theirs, role="garbler"):
             mine["batch"] = -1
+            sent["unchanged"] = True
         ch.send_msg(Msg.HELLO, json.dumps(mine).encode(), flush=True)
     line = assert_refused(against(adder, EVALUATOR, script))
+    if sent.get("unchanged"):   # the value was the party's own (batch 1): -1 went instead
+        assert line.startswith("handshake: "), line
+        return
     # a batch of K rows against this side's one row is a valid hello (the row is broadcast),
     # unless K does not fit in memory, and so is either value of 'listed' (whether the peer's
     # rows came as a list: it is not compared); the run then fails where the peer went silent
@@ -297,3 +304,50 @@ def test_a_peer_owning_inputs_must_give_rows(adder):
                     flush=True)
     line = assert_refused(against(adder, EVALUATOR, script))
     assert line.startswith("handshake: ") and "gives no rows of its inputs (in1)" in line, line
+
+
+def test_a_malformed_ot_message_is_reported_in_the_ot_phase(adder):
+    """The OT layer knows no protocol phase: its errors came out as 'OT extension: ...'
+    while every other failure starts with the phase ('OT: OT extension: ...' now)."""
+    def script(ch):
+        mirror_hello(ch)
+        ch.send_msg(Msg.GARBLER_LABELS, np.zeros((1, 64, 2), np.uint64), flush=True)
+        ot = OTExtSender(ch)
+        ot.setup()
+        ch.recv()                                   # the u frame
+        ch.send(bytes(64 * 16 - 16), flush=True)    # one OT short
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line.startswith("OT: OT extension: sender's frame for 64 OTs is malformed"), line
+
+
+def test_a_receiver_at_another_ot_index_is_reported_in_the_ot_phase(adder):
+    def script(ch):
+        mirror_hello(ch, role="evaluator")
+        ch.recv_msg(Msg.GARBLER_LABELS)
+        ot = OTExtReceiver(ch)
+        ot.index = 12345
+        with pytest.raises(NetworkError):      # the garbler refuses the u frame and closes
+            ot.recv_correlated(np.zeros(64, np.uint8))
+    line = assert_refused(against(adder, GARBLER, script))
+    assert line.startswith("OT: OT extension: receiver is at OT index 12345"), line
+
+
+def test_a_frame_announced_larger_than_due_is_refused_at_its_header(adder):
+    """A table frame announced at 100 MB where 2016 bytes are due, then trickled: it was
+    read (the deadline grows with the announced size: 1,000 s here); it is refused at once."""
+    import time
+
+    def script(ch):
+        _through_ot(ch)
+        ch._t.sendall((10**8 + 1).to_bytes(HEADER, "little") + bytes([Msg.TABLES]))
+        for _ in range(8):
+            time.sleep(1)
+            try:
+                ch._t.sendall(b"\0")
+            except OSError:
+                return
+    t0 = time.monotonic()
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line.startswith("tables: the peer announced a message of 100000000 bytes, more "
+                           "than the 2016 due here"), line
+    assert time.monotonic() - t0 < 9

@@ -421,3 +421,28 @@ def test_batched_additions_and_lifts_match_single_ones(pairs):
     keep = [i for i in range(len(pairs)) if ys[i][0] != ks[i][0]]
     got = lift_many([ys[i][0] for i in keep], [probes[i] for i in keep], [ks[i] for i in keep])
     assert got == [ys[i] for i in keep]
+
+
+def test_base_ot_refuses_an_oversized_announcement_at_its_header():
+    """A frame header announcing 10 MB where 195 bytes are due, and nothing after it: the
+    sender waited for the body (up to its timeout, or longer for a trickled one)."""
+    import struct
+    import time
+    a, b = memory_pair(timeout=3)
+    b._t.sendall(struct.pack("<Q", 10**7))
+    t0 = time.monotonic()
+    with pytest.raises(OTError, match=r"receiver's points 0-2 has 10000000 bytes, expected 195"):
+        base_ot_send(a, 3)
+    assert time.monotonic() - t0 < 1
+
+
+def test_ot_extension_refuses_an_oversized_announcement_at_its_header():
+    import struct
+    import time
+    s, r = set_up()
+    r.ch._t.sendall(struct.pack("<Q", 10**7))
+    t0 = time.monotonic()
+    with pytest.raises(OTError, match="receiver's frame for 100 OTs has 10000000 bytes, "
+                                      "expected 2072"):
+        s.send(np.zeros((100, 2), np.uint64), np.zeros((100, 2), np.uint64))
+    assert time.monotonic() - t0 < 1

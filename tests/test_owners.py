@@ -422,3 +422,33 @@ def test_usage_errors_are_exit_2_with_a_clear_first_line(progs, tmp_path, capsys
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert words in err.splitlines()[0], (argv, err)
+
+
+def test_an_owner_sending_more_after_its_inputs_is_named_for_what_it_did(progs):
+    """An owner that sends a second message after its shares was reported as having
+    'closed its connection'; it is named for what it did (its connections stay open)."""
+    from yaogc.runtime import net
+    from yaogc.runtime import sharing as sh
+    c = compile_source(THREE, "three")
+    srv = Servers(progs["three"], timeout=15)
+    hello = {"protocol": sh.PROTOCOL, "party": "north", "session": sh.describe(c), "rows": 1,
+             "listed": False, "submission": "cd" * 16}
+    chans = [net.connect("127.0.0.1", srv.owners[r], 10) for r in ("garbler", "evaluator")]
+    for ch in chans:
+        ch.send_msg(sh.Msg.OWNER_HELLO, sh.encode(hello), flush=True)
+    for ch in chans:
+        ch.recv_msg(sh.Msg.ADMIT)
+        ch.send_msg(sh.Msg.SHARES, b"\x00\x00", flush=True)
+        ch.send_msg(sh.Msg.SHARES, b"\x00\x00", flush=True)
+    time.sleep(0.5)
+    rest = [owner(srv.submit_args(progs["three"], p, *a)) for p, a in (
+        ("south", ["--input", "s=5"]), ("east", ["--input", "e=1", "--input", "w=2"]))]
+    for party, pr in zip(("south", "east"), rest):
+        res = done(pr)
+        check_failed(res, party, "waiting for owners", "party 'north' sent a message (kind 18) "
+                     "after its inputs where nothing was due")
+        assert res[1] == ""
+    for role, res in srv.finish().items():
+        check_failed(res, f"{role} server", "waiting for owners", "party 'north'")
+    for ch in chans:
+        ch.close()
