@@ -107,7 +107,7 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
         tls: Any = None, timeout: float = 60.0, insecure_plain_tcp: bool = False,
         on_listening: Callable[[str, int], None] | None = None,
         max_gates: int | None = None, use_cache: bool = True,
-        malicious: bool = False) -> Run:
+        malicious: bool = False, max_batch: int | None = None) -> Run:
     """Run one party of a two-party session; returns its :class:`Run`.
 
     ``as_``: a party the program declares (or ``garbler``/``evaluator``). Exactly one of
@@ -117,7 +117,8 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
     ``NetworkError`` for the peer or the network), with the messages the CLI prints.
     ``malicious``: dual execution, as ``yaogc run --malicious`` (the peer must ask for it
     too): a peer that deviates is detected (``PeerDeviated``, nothing returned), up to one
-    leaked bit; see the README's security model."""
+    leaked bit; see the README's security model. ``max_batch``: as ``--max-batch``, the most
+    peer rows this party's one row may serve (default: any, once only if ``malicious``)."""
     from .handshake import resolve_roles, resolve_self
     from .inputs import party_inputs
     from .protocol import run_party
@@ -138,6 +139,6 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
     res = run_party(circuit, as_, own, listen=_endpoint(listen, "listen"),
                     connect=_endpoint(connect, "connect"), tls=tls, timeout=timeout,
                     insecure_plain_tcp=insecure_plain_tcp, garbler=garbler,
-                    on_listening=on_listening, malicious=malicious)
+                    on_listening=on_listening, malicious=malicious, max_batch=max_batch)
     from .results import records
     return Run(circuit, res, records(circuit, res.outputs, kept))

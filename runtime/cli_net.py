@@ -28,7 +28,20 @@ MALICIOUS = ("With --malicious (both sides must give it): dual execution (Mohass
              "peer that deviates is caught (exit 3, no output printed) or gets a correct "
              "result; it can learn at most one bit of the other's inputs (by whether the run "
              "aborts: selective failure), and is caught with probability at least 1/2 when "
-             "it tries. About twice the time and bytes of a semi-honest run.")
+             "it tries. A party's one row is applied to the peer's rows only with --max-batch "
+             "(each row is an evaluation on that party's input). About twice the time and "
+             "bytes of a semi-honest run.")
+
+
+def _positive_rows(text: str) -> int:
+    try:
+        k = int(text)
+    except ValueError:
+        k = 0
+    if k < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number of rows, got "
+                                         f"{text!r}")
+    return k
 
 
 def parse_endpoint(text: str, flag: str) -> tuple[str, int]:
@@ -170,7 +183,8 @@ def cmd_run(args) -> int:
                     timeout=args.timeout, insecure_plain_tcp=args.insecure_plain_tcp,
                     garbler=roles.garbler, on_listening=on_listening,
                     progress=False if args.quiet else None, on_scheduled=on_scheduled,
-                    engine=args.engine, malicious=args.malicious, testing_faults=faults)
+                    engine=args.engine, malicious=args.malicious, max_batch=args.max_batch,
+                    testing_faults=faults)
     return report(args, circuit, party, role, res, compiled, mapped, stats_line,
                   mode=" dual execution," if args.malicious else "")
 
@@ -224,6 +238,7 @@ def _run_sharded(args, circuit, role, party, roles, own, tls, listen, connect, o
                          "other party gives the same N)")
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers}: give at least 1 worker pair")
+    own.max_batch = args.max_batch
     if args.retries < 0:
         raise UsageError(f"--retries {args.retries}: give 0 or more")
     endpoints = (parse_endpoints(args.worker_endpoints, args.workers)
@@ -320,6 +335,10 @@ def register(sub) -> None:
     run.add_argument("--malicious", action="store_true",
                      help="dual execution: detect a peer that deviates from the protocol (at "
                           "most one bit leaks to it); the peer must give --malicious too")
+    run.add_argument("--max-batch", type=_positive_rows, metavar="K",
+                     help="apply this party's one row to at most K rows of the peer (each "
+                          "is an evaluation on this party's input, the peer learning its "
+                          "outputs of each); default: any number, once only with --malicious")
     run.add_argument("--timeout", type=float, default=60.0, metavar="S",
                      help="give up when the peer is silent this long (default 60)")
     run.add_argument("--engine", choices=("auto", "numpy", "native"), default=None,

@@ -288,6 +288,8 @@ class _Coordinator:
         ctl.send(sh.Ctl.HELLO, mine)
         theirs = sh.validate_hello(ctl.recv(sh.Ctl.HELLO, "hello"))
         k = sh.check_hello(mine, theirs)
+        if self.own_wires and self.inputs.k == 1:     # this side's one row to every row
+            hs.check_broadcast(k, self.role, self.role, self.inputs.max_batch, hs.SEMI_HONEST)
         listed = listed or theirs.get("listed") is True or k != 1
         self.rows = sh.split_rows(k, self.n)
         self.client.subscribe_topic(f"yaogc-{self.run}", self._on_event)

@@ -359,6 +359,24 @@ def broadcaster(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> str | Non
     return None
 
 
+def check_broadcast(k: int, broadcast: str | None, role: str, limit: int | None,
+                    mode: str) -> None:
+    """Refuse to apply this side's one row to more of the peer's rows than ``limit``: each
+    is an evaluation of the function on this side's input, with the peer's outputs for each
+    (64 rows of y = 2^i against one x tell a peer learning y > x where x lies). Without a
+    limit, a malicious-mode run applies this side's row once only: its promise of at most
+    one leaked bit is per evaluation."""
+    if broadcast != role or k <= 1:
+        return
+    if limit is None and mode == MALICIOUS:
+        limit = 1
+    if limit is not None and k > limit:
+        raise HandshakeMismatch(
+            f"the peer gives {k} rows against this side's one row, {k} evaluations on this "
+            f"side's input (and the peer's outputs for each); refused: more than the "
+            f"{limit} allowed (--max-batch K allows up to K)", phase="handshake")
+
+
 def check(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:
     """Raise HandshakeMismatch naming every difference; else return the agreed batch size."""
     diffs = compare(mine, theirs)

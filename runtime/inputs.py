@@ -31,6 +31,8 @@ class PartyInputs:
     bits: np.ndarray          # (K, own input width) uint8, own ports in circuit order
     wires: np.ndarray         # the circuit input wires those bit columns belong to
     batch: bool               # rows came from a list (JSON list or CSV): report a list of outputs
+    # the most rows of the peer one row of these may be applied to (None: see run_party)
+    max_batch: int | None = None
 
     @property
     def k(self) -> int:

@@ -256,6 +256,7 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None,
     k_own = k
     k = hs.check(mine, theirs)
     bc = hs.broadcaster(mine, theirs)
+    hs.check_broadcast(k, bc, role, inputs.max_batch if inputs is not None else None, mode)
     if k_own is None or k_own != k:
         check_batch_memory(p, k, peer=True)   # K is the peer's word: bound it by memory
     if not own.size:
@@ -557,7 +558,7 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
               progress: bool | None = False,
               on_scheduled: Callable[[float], None] | None = None,
               engine: str | None = None, malicious: bool = False,
-              testing_faults=None) -> RunResult:
+              max_batch: int | None = None, testing_faults=None) -> RunResult:
     """Run one party of a two-party session over TCP (TLS if ``tls`` is a TLSConfig).
 
     Exactly one of ``listen=(host, port)`` and ``connect=(host, port)``. Inputs are checked
@@ -568,14 +569,21 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     ``YAOGC_ENGINE``, else the workload's choice); ``stats["engine"]`` says which ran.
     ``malicious``: dual execution (:mod:`yaogc.runtime.dualex`; the peer must ask for it
     too), secure against a peer that deviates up to one leaked bit; ``testing_faults``: a
-    ``dualex.Faults`` that makes this side deviate (tests only).
+    ``dualex.Faults`` that makes this side deviate (tests only). ``max_batch``: the most rows
+    of the peer this side's one row may be applied to (each is an evaluation on this side's
+    input); None: any number, or once only in a malicious-mode run.
     """
     from . import net
     if (listen is None) == (connect is None):
         raise InputError("give exactly one of listen=(host, port) and connect=(host, port)")
     timeout = net.check_timeout(timeout)
     t_plan = time.perf_counter()
+    if max_batch is not None and (isinstance(max_batch, bool) or not isinstance(max_batch, int)
+                                  or max_batch < 1):
+        raise InputError(f"max_batch must be a positive whole number of rows, got "
+                         f"{max_batch!r}")
     p, role, own = prepare(circuit, who, inputs, garbler=garbler, engine=engine)
+    own.max_batch = max_batch
     t_plan = time.perf_counter() - t_plan
     if on_scheduled is not None:
         on_scheduled(t_plan)

@@ -7,6 +7,7 @@ import pytest
 
 import yaogc
 from yaogc.circuits.errors import InputError
+from yaogc.runtime.errors import NetworkError
 
 PROGRAM = """party model, data
 def main(w: i16[3] @model, b: i16 @model, x: i16[3] @data) -> (s: i32 @data):
@@ -68,11 +69,16 @@ def test_rows_as_list_of_dicts_with_a_column_mapping():
 
 
 def test_malicious_mode_from_python():
+    # the model's one row serves the data holder's 2 rows: 2 evaluations on the model, which
+    # a malicious-mode run allows only with max_batch
     rows = [{"x[0]": 1, "x[1]": 2, "x[2]": 3}, {"x[0]": -4, "x[1]": 0, "x[2]": 7}]
-    m, d = pair({"w": [1, 10, 100], "b": 5}, rows, model_kw={"malicious": True},
-                malicious=True)
+    m, d = pair({"w": [1, 10, 100], "b": 5}, rows,
+                model_kw={"malicious": True, "max_batch": 2}, malicious=True)
     assert d.outputs == [{"s": 326}, {"s": 701}] and m.outputs == [{}, {}]
     assert d.stats["mode"] == m.stats["mode"] == "malicious"
+    with pytest.raises(NetworkError):
+        pair({"w": [1, 10, 100], "b": 5}, rows, model_kw={"malicious": True},
+             malicious=True)
 
 
 def test_bad_inputs_are_refused_before_connecting():

@@ -19,6 +19,7 @@ from yaogc.runtime import handshake as hs
 from yaogc.runtime.channel import memory_pair
 from yaogc.runtime.dualex import Faults, dual_session, variant_circuit
 from yaogc.runtime.errors import NetworkError, PeerDeviated
+from yaogc.runtime.handshake import HandshakeMismatch
 from yaogc.runtime.ot_kos import KOSReceiver
 from yaogc.runtime.protocol import evaluator_session, garbler_session, prepare
 
@@ -26,13 +27,16 @@ from test_protocol import REFERENCE, load, random_rows, split
 from test_run_cli import CLI, finish, run_pair, start_listener
 
 
-def dual(circuit, g_rows, e_rows, faults=None, modes=("malicious", "malicious")):
+def dual(circuit, g_rows, e_rows, faults=None, modes=("malicious", "malicious"),
+         max_batch=None):
     """Both parties over an in-memory channel pair in two threads; each side's RunResult or
-    the exception it ended with. ``faults``: per role, a Faults; ``modes``: per side."""
+    the exception it ended with. ``faults``: per role, a Faults; ``modes``: per side;
+    ``max_batch``: per role, how many peer rows its one row may serve."""
     faults = faults or {}
     sides = {}
     for role, rows in (("garbler", g_rows), ("evaluator", e_rows)):
         p, _, inputs = prepare(circuit, role, rows)
+        inputs.max_batch = (max_batch or {}).get(role)
         sides[role] = (p, inputs)
     a, b = memory_pair(timeout=20)
     out = {}
@@ -109,10 +113,25 @@ def test_a_party_without_inputs_takes_the_peers_batch():
     assert e.batch
 
 
-def test_one_row_broadcast_to_the_peers_batch(bristol_path):
+def test_one_row_broadcast_to_the_peers_batch_only_where_allowed(bristol_path):
+    # the peer's 3 rows are 3 evaluations on the garbler's one input: in malicious mode its
+    # row is applied to them only where it allows that many (its promise of at most one
+    # leaked bit is per evaluation: 64 rows y = 2^i of 'y > x' would locate x)
     c = load(bristol_path("adder64.txt"))
-    g, e = dual(c, {"in1": 100}, [{"in2": 1}, {"in2": 2}, {"in2": 3}])
-    assert g.outputs == e.outputs == [{"out1": 101}, {"out1": 102}, {"out1": 103}]
+    rows = [{"in2": 1}, {"in2": 2}, {"in2": 3}]
+    for allowed in (3, 10):
+        g, e = dual(c, {"in1": 100}, rows, max_batch={"garbler": allowed})
+        assert g.outputs == e.outputs == [{"out1": 101}, {"out1": 102}, {"out1": 103}]
+    for allowed in (None, 2):
+        g, e = dual(c, {"in1": 100}, rows, max_batch={"garbler": allowed})
+        assert isinstance(g, HandshakeMismatch)
+        assert str(g).startswith(f"handshake: the peer gives 3 rows against this side's one "
+                                 f"row, 3 evaluations on this side's input")
+        assert f"more than the {allowed or 1} allowed" in str(g)
+        assert isinstance(e, NetworkError)      # the peer's run ends too, with no outputs
+    # a limit applies to the side whose one row is broadcast, not to the side with K rows
+    g, e = dual(c, {"in1": 100}, rows, max_batch={"evaluator": 1, "garbler": 3})
+    assert g.outputs == e.outputs
 
 
 # -- a deviating party is detected ------------------------------------------------------------

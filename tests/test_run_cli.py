@@ -273,3 +273,31 @@ def test_summary_says_where_the_circuit_came_from(cached, waited, said):
           "ot_seconds": 0.05, "gc_seconds": 0.2, "total_seconds": 0.3, "compile_seconds": 2.5,
           "compile_cached": cached, "compile_waited": waited}
     assert said in stats_line(st)
+
+
+@pytest.mark.parametrize("mode, allow, runs", [
+    ([], [], True), ([], ["--max-batch", "3"], True), ([], ["--max-batch", "2"], False),
+    (["--malicious"], [], False), (["--malicious"], ["--max-batch", "3"], True)])
+def test_max_batch_bounds_the_peer_rows_one_row_serves(tmp_path, mode, allow, runs):
+    # bob's 3 rows against alice's one: 3 evaluations on alice's input. Semi-honest runs
+    # allow it unless --max-batch says fewer; a malicious-mode run only with --max-batch
+    p = tmp_path / "gt.yao"
+    p.write_text("party alice, bob\ndef main(x: u32 @alice, y: u32 @bob) -> (r: bool @bob):\n"
+                 "    return y > x\n")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("y\n1\n100\n10000\n")
+    (lrc, lout, lerr), (crc, cout, cerr) = run_pair(
+        ["run", str(p), "--as", "alice", "--input", "x=50", "--quiet", "--timeout", "20",
+         *mode, *allow],
+        ["run", str(p), "--as", "bob", "--inputs", str(rows), "--quiet", "--timeout", "20",
+         *mode])
+    if runs:
+        assert lrc == crc == 0, (lerr, cerr)
+        assert [ln.split()[-1] for ln in cout.strip().splitlines()] == ["false", "true",
+                                                                          "true"]
+    else:
+        assert lrc == 3 and crc == 3 and not cout.strip()
+        first = [ln for ln in lerr.splitlines() if not ln.startswith("listening on")][0]
+        assert first.startswith("handshake: the peer gives 3 rows against this side's one "
+                                "row"), lerr
+        assert "--max-batch" in lerr
