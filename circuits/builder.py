@@ -210,7 +210,7 @@ def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b
     new[in_nodes] = np.arange(n_in)
     jit.use_compiled(n_nodes, "yaogc.circuits.rehash")
     if by_level:
-        from .rehash import number_by_level, write_gates_numbered
+        from .rehash import number_by_level
         n_g = number_by_level(op, a, b, keep, np.empty(n_nodes, dtype=np.int32), new, n_in)
     else:
         n_g = number_gates(op, keep, new, n_in)
@@ -220,10 +220,7 @@ def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b
     for i, c in enumerate(used_consts):
         new[c] = n_in + n_g + i
         g_op[n_g + i] = int(Op.CONST0) if c == ZERO else int(Op.CONST1)
-    if by_level:
-        write_gates_numbered(op, a, b, keep, new, n_in, g_op, out_a, out_b)
-    else:
-        write_gates(op, a, b, keep, new, g_op, out_a, out_b)
+    write_gates(op, a, b, keep, new, n_in, g_op, out_a, out_b)
     ins, pos = [], 0
     for party, pname, t, ws in inputs:
         k = len(ws)

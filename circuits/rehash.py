@@ -485,9 +485,9 @@ def number_by_level(op, a, b, keep, lev, new, n_in):
 
 
 @kernel
-def write_gates_numbered(op, a, b, keep, new, first, g_op, g_a, g_b):
+def write_gates(op, a, b, keep, new, first, g_op, g_a, g_b):
     """The kept gates with their operands renumbered by ``new``, each at its own number
-    (less ``first``)."""
+    (less ``first``, the first gate's)."""
     for w in range(op.size):
         o = op[w]
         if o <= 2 and keep[w]:
@@ -498,19 +498,3 @@ def write_gates_numbered(op, a, b, keep, new, first, g_op, g_a, g_b):
             if o != 2:
                 y = b[w]
                 g_b[k] = new[y] if y >= 0 else -1
-
-
-@kernel
-def write_gates(op, a, b, keep, new, g_op, g_a, g_b):
-    """The kept gates with their operands renumbered by ``new``, in array order."""
-    k = 0
-    for w in range(op.size):
-        o = op[w]
-        if o <= 2 and keep[w]:
-            g_op[k] = o
-            x = a[w]
-            g_a[k] = new[x] if x >= 0 else -1
-            if o != 2:
-                y = b[w]
-                g_b[k] = new[y] if y >= 0 else -1
-            k += 1
