@@ -238,7 +238,6 @@ def _run_sharded(args, circuit, role, party, roles, own, tls, listen, connect, o
                          "other party gives the same N)")
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers}: give at least 1 worker pair")
-    own.max_batch = args.max_batch
     if args.retries < 0:
         raise UsageError(f"--retries {args.retries}: give 0 or more")
     endpoints = (parse_endpoints(args.worker_endpoints, args.workers)
@@ -248,7 +247,7 @@ def _run_sharded(args, circuit, role, party, roles, own, tls, listen, connect, o
                       timeout=args.timeout, retries=args.retries,
                       insecure_plain_tcp=args.insecure_plain_tcp, garbler=roles.garbler,
                       engine=args.engine, on_listening=on_listening,
-                      progress=False if args.quiet else None)
+                      progress=False if args.quiet else None, max_batch=args.max_batch)
     return report(args, circuit, party, role, res, compiled, mapped, sharded_line,
                   shards=res.shards)
 

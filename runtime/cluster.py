@@ -486,7 +486,8 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
                 garbler: str | None = None, engine: str | None = None,
                 on_listening: Callable[[str, int], None] | None = None,
                 on_phase: Callable[[int, str], None] | None = None,
-                progress: bool | None = False, processes: bool = True) -> ShardedResult:
+                progress: bool | None = False, processes: bool = True,
+                max_batch: int | None = None) -> ShardedResult:
     """Run one party of a sharded two-party run over ``workers`` worker pairs.
 
     The party's cluster: ``client`` (a ``distributed.Client`` of this party's own cluster),
@@ -509,6 +510,8 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
     if not 0 <= retries <= sh.MAX_RETRIES:
         raise InputError(f"--retries {retries}: give 0..{sh.MAX_RETRIES}")
     roles, role, own = own_inputs(circuit, who, inputs, garbler=garbler)
+    if max_batch is not None:     # this side's one row serves at most that many rows
+        own.max_batch = max_batch
     sized = bool(own.wires.size) and own.k > 1    # K known before the other party is met
     if sized:
         sh.split_rows(own.k, workers)   # refuses a batch too small, naming the sizes

@@ -18,6 +18,8 @@ from yaogc.circuits.evaluate import decode_outputs, evaluate_bits  # noqa: E402
 from yaogc.compiler import compile_file  # noqa: E402
 from yaogc.runtime import shards as sh  # noqa: E402
 from yaogc.runtime.cluster import ShardedResult, local_cluster, run_sharded  # noqa: E402
+from yaogc.runtime import handshake as hs  # noqa: E402
+from yaogc.runtime.errors import NetworkError  # noqa: E402
 from yaogc.runtime.handshake import resolve_roles  # noqa: E402
 from yaogc.runtime.inputs import party_inputs  # noqa: E402
 
@@ -179,6 +181,24 @@ def test_mismatched_worker_pairs_are_refused_on_both_sides(clusters):
     assert "manifest: " in str(g) and "worker pairs: this party runs 2, the other party 3" in str(g)
     assert "worker pairs: this party runs 3, the other party 2" in str(e)
     assert g.exit_code == e.exit_code == 3
+
+
+def test_max_batch_bounds_the_rows_one_row_serves_in_a_sharded_run(clusters):
+    # the vendor's one row of weights serves the clinic's 4 records: 4 evaluations on it,
+    # which --max-batch 4 allows and 2 refuses in the manifest (on clusters of their own:
+    # the clinic's side had started its workers, which the refusal leaves to be cancelled)
+    circuit = compile_file(ROOT / "examples" / "logistic_score.yao")
+    clinic, vendor = _scoring_rows(4, 0)
+    g, e = both(circuit, clinic, vendor[:1], {"workers": 2, "client": clusters[0]},
+                {"workers": 2, "client": clusters[1], "max_batch": 4})
+    want = plaintext(circuit, clinic, vendor[:1] * 4)
+    assert [row["risk"] for row in g.outputs] == [w["risk"] for w in want]
+    with local_cluster(2, processes=False) as c0, local_cluster(2, processes=False) as c1:
+        g, e = both(circuit, clinic, vendor[:1], {"workers": 2, "client": c0},
+                    {"workers": 2, "client": c1, "max_batch": 2})
+    assert isinstance(e, hs.HandshakeMismatch), e
+    assert "the peer gives 4 rows against this side's one row" in str(e)
+    assert isinstance(g, NetworkError)
 
 
 def test_a_batch_smaller_than_the_worker_pairs_is_a_usage_error(clusters):
