@@ -475,6 +475,10 @@ def evaluate_run(ch, p: Plan, ph: _Phases, k: int, bits: np.ndarray | None, engi
     ev.set_inputs(labels)
     cum = np.cumsum(np.array(p.layer_ands, dtype=np.int64) * (32 * k))
     reader = TableReader(ch, int(cum[-1]) if cum.size else 0, Msg.TABLES)
+    # the whole stream, not only each message, within the timeout plus its size at MIN_RATE:
+    # a garbler sending its layers one at a time, each just within the timeout, cannot hold
+    # this side for (layers x timeout)
+    _transfer_deadline(ch, reader.total, "the garbled tables")
     i = 0
     while i < cum.size:
         # every whole layer that has arrived: the native engine runs them in one call
@@ -483,6 +487,7 @@ def evaluate_run(ch, p: Plan, ph: _Phases, k: int, bits: np.ndarray | None, engi
         i += n
         if progress is not None:
             progress.update(i, int(cum[i - 1]) // 32)
+    ch.set_deadline(None)
     return ev, extra_labels, reader.first, reader.got
 
 

@@ -351,3 +351,23 @@ def test_a_frame_announced_larger_than_due_is_refused_at_its_header(adder):
     assert line.startswith("tables: the peer announced a message of 100000000 bytes, more "
                            "than the 2016 due here"), line
     assert time.monotonic() - t0 < 9
+
+
+def test_tables_sent_a_layer_at_a_time_within_each_timeout_are_stopped_as_a_whole(adder):
+    """Each table message just within the timeout: the whole stream of 63 layers would have
+    held the evaluator for 63 timeouts; it must arrive within the timeout plus its size at
+    100 kB/s, as one message must."""
+    import time
+
+    def script(ch):
+        _through_ot(ch)
+        for _ in range(12):
+            try:
+                ch.send_array(np.zeros(32, np.uint8), kind=Msg.TABLES, flush=True)
+            except (OSError, NetworkError):
+                return
+            time.sleep(float(TIMEOUT) * 0.7)
+    t0 = time.monotonic()
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line.startswith("tables: the peer did not complete the garbled tables within "), line
+    assert time.monotonic() - t0 < 3 * float(TIMEOUT)
