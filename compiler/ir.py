@@ -164,20 +164,9 @@ class WordGraph:
             return n
         return self._new(op, t, args, attr, key)
 
-    def _unshared(self, op: str, t: ValueType, attr) -> int:
-        """A new leaf node that the memo does not know (so no later node is merged with it)."""
-        n = len(self._op)
-        if n >= MAX_NODES:
-            raise TooLarge(n)
-        self._op.append(op)
-        self._type.append(t)
-        self._args.append(())
-        self._attr.append(attr)
-        self._loc.append(self.loc)
-        return n
-
     def _new(self, op: str, t: ValueType, args: tuple[int, ...], attr, key) -> int:
-        """A new node; ``key`` is known not to be in the memo."""
+        """A new node; ``key`` is known not to be in the memo (None: a node the memo is
+        not to know, so that no later node is merged with it)."""
         n = len(self._op)
         if n >= MAX_NODES:
             raise TooLarge(n)
@@ -199,7 +188,8 @@ class WordGraph:
         self._args.append(args)
         self._attr.append(attr)
         self._loc.append(self.loc)
-        self._memo[key] = n
+        if key is not None:
+            self._memo[key] = n
         return n
 
     def const(self, t: ValueType, value: int) -> int:
@@ -263,7 +253,7 @@ class WordGraph:
                 # a constant of its own, not the shared node of this value: the same value
                 # written elsewhere (y: u8 = 44 beside a wrapped A + 100) must not carry the
                 # wrap to outputs that never read the wrapped computation
-                n = self._unshared(op="const", t=t, attr=value)
+                n = self._new("const", t, (), value, None)
                 into[n] = wraps
                 return n
         if self.simplify:

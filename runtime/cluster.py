@@ -511,7 +511,7 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
         raise InputError(f"--retries {retries}: give 0..{sh.MAX_RETRIES}")
     roles, role, own = own_inputs(circuit, who, inputs, garbler=garbler)
     if max_batch is not None:     # this side's one row serves at most that many rows
-        own.max_batch = max_batch
+        own.max_batch = hs.check_max_batch(max_batch)
     sized = bool(own.wires.size) and own.k > 1    # K known before the other party is met
     if sized:
         sh.split_rows(own.k, workers)   # refuses a batch too small, naming the sizes

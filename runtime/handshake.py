@@ -359,6 +359,14 @@ def broadcaster(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> str | Non
     return None
 
 
+def check_max_batch(value) -> int | None:
+    """A ``max_batch`` setting: None, or a positive whole number of rows."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 1):
+        raise InputError(f"max_batch must be a positive whole number of rows, got {value!r}")
+    return value
+
+
 def check_broadcast(k: int, broadcast: str | None, role: str, limit: int | None,
                     mode: str) -> None:
     """Refuse to apply this side's one row to more of the peer's rows than ``limit``: each

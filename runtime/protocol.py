@@ -583,10 +583,7 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
         raise InputError("give exactly one of listen=(host, port) and connect=(host, port)")
     timeout = net.check_timeout(timeout)
     t_plan = time.perf_counter()
-    if max_batch is not None and (isinstance(max_batch, bool) or not isinstance(max_batch, int)
-                                  or max_batch < 1):
-        raise InputError(f"max_batch must be a positive whole number of rows, got "
-                         f"{max_batch!r}")
+    max_batch = hs.check_max_batch(max_batch)
     p, role, own = prepare(circuit, who, inputs, garbler=garbler, engine=engine)
     own.max_batch = max_batch
     t_plan = time.perf_counter() - t_plan
