@@ -202,18 +202,43 @@ def _value(t, raw: int) -> float | int:
     return raw / (1 << frac) if frac else float(raw)
 
 
-def _scan(g, roots):
+def _scan(g, roots, divisions: list | None = None):
     """(node, interval, terms, location) of every operation the outputs depend on that may
-    overflow, in node order; location is where its chain of + and - first may overflow."""
+    overflow, in node order; location is where its chain of + and - first may overflow.
+    ``divisions`` (a list) gets the '/' and '%' nodes among them."""
     iv: list = [None] * len(g)
     terms = [1] * len(g)
     head: dict[int, object] = {}
     out = []
-    gop, gtype, gargs = g._op, g._type, g._args
+    gop, gtype, gargs, gattr = g._op, g._type, g._args, g._attr
+    product, minus = g.product, g.minus
+    full: dict = {}       # per type object: most nodes share a few
     for n in g.live(roots):
-        r = interval(g, n, iv)
-        iv[n] = r
         op = gop[n]
+        # the commonest nodes without the general rules (same results as interval())
+        if op in _BITS:
+            iv[n] = (0, 1)
+            continue
+        if op == "const":
+            v = gattr[n]
+            iv[n] = (v, v)
+            continue
+        if op == "input":
+            t = gtype[n]
+            r = full.get(id(t))
+            if r is None:
+                r = full[id(t)] = type_range(t)
+            iv[n] = r
+            continue
+        if op in _DIVISIONS and divisions is not None:
+            divisions.append(n)
+        if op == "add" and n not in product and n not in minus:
+            a, b = gargs[n]
+            ra, rb = iv[a], iv[b]
+            r = None if ra is None or rb is None else (ra[0] + rb[0], ra[1] + rb[1])
+        else:
+            r = interval(g, n, iv)
+        iv[n] = r
         if op not in _WARN_OPS:
             continue
         t = gtype[n]
@@ -221,15 +246,21 @@ def _scan(g, roots):
         if op in ("add", "sub"):
             tk = t._k
             links = [x for x in gargs[n] if gop[x] in ("add", "sub") and gtype[x]._k == tk]
-            terms[n] = sum(terms[x] for x in links) + len(gargs[n]) - len(links)
-            chain_head = next((head[x] for x in links if x in head), None)
-        if r is None or isinstance(t, BoolType):
+            if links:
+                terms[n] = sum(terms[x] for x in links) + len(gargs[n]) - len(links)
+                for x in links:
+                    if x in head:
+                        chain_head = head[x]
+                        break
+            else:
+                terms[n] = len(gargs[n])
+        if r is None or type(t) is BoolType:
             continue
-        if op == "shl" and not isinstance(t, FixedType) and n not in g.product:
+        if op == "shl" and type(t) is not FixedType and n not in product:
             continue
         if op == "resize" and not _narrows(g, n):
             continue
-        lo, hi = type_range(t)
+        lo, hi = full.get(id(t)) or type_range(t)
         if lo <= r[0] and r[1] <= hi:
             continue
         loc = chain_head if chain_head is not None else g.loc_of(n)
@@ -237,6 +268,9 @@ def _scan(g, roots):
             head[n] = loc
         out.append((n, r, terms[n], loc))
     return out
+
+
+_DIVISIONS = frozenset(("fdiv", "div", "mod"))
 
 
 def overflowing(g, roots) -> list[int]:
@@ -248,7 +282,8 @@ def analyze(g, roots, src: Source) -> list[RangeWarning]:
     """The warnings of the nodes the outputs depend on, one per source position (the widest
     range found there), in source order."""
     found: dict[tuple, tuple] = {}
-    for n, r, k, loc in _scan(g, roots):
+    divisions: list[int] = []
+    for n, r, k, loc in _scan(g, roots, divisions):
         if loc is None:
             continue
         key = (id(getattr(loc, "src", None)), loc.line, loc.col)
@@ -259,7 +294,7 @@ def analyze(g, roots, src: Source) -> list[RangeWarning]:
     for loc, n, r, k in found.values():
         out.append((loc, _warning(g, n, r, k, loc, getattr(loc, "src", src))))
     taken = set(found)
-    out += _zero_divisors(g, roots, src, taken)
+    out += _zero_divisors(g, divisions, src, taken)
     out += _folded(g, roots, src, taken)
     out.sort(key=lambda f: (getattr(getattr(f[0], "src", None), "filename", ""), f[0].line,
                             f[0].col))
@@ -303,16 +338,14 @@ def _folded(g, roots, src: Source, taken: set) -> list:
     return out
 
 
-def _zero_divisors(g, roots, src: Source, taken: set) -> list:
+def _zero_divisors(g, divisions: list[int], src: Source, taken: set) -> list:
     """(location, warning) of each '/' or '%' whose divisor is the constant 0 (a literal 0,
     or a decimal that rounds to 0 in a fixed-point type: x / 0.001 in fix16_8): the result
     is the documented x / 0, never a quotient, which no range warning reports (the range
     analysis leaves quotients by a divisor that may be 0 unbounded)."""
     out = []
-    for n in g.live(roots):
+    for n in divisions:
         op = g.op(n)
-        if op not in ("fdiv", "div", "mod"):
-            continue
         d = g.args(n)[1]
         if g.op(d) != "const" or g.attr(d) != 0:
             continue
