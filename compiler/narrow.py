@@ -23,7 +23,7 @@ from yaogc.circuits.types import BOOL, IntType
 
 from .check import Elaborated
 from .ir import WordGraph
-from .ranges import ranges
+from .ranges import ranges, type_range
 from .values import int_type
 
 _RING = frozenset(("add", "sub", "mul", "neg", "sum"))
@@ -39,10 +39,19 @@ def narrow(e: Elaborated) -> Elaborated:
     rng = ranges(src, live)
     sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr
     widths, decided, picks = {}, {}, {}
+    full = {}       # per type object, its whole range: operands spanning it decide nothing
     for n in live:
         op = sop[n]
         if op in _CMP:
-            v = _decide(op, *(rng[a] for a in sargs[n]))
+            a, b = sargs[n]
+            ra, rb = rng[a], rng[b]
+            t = stype[a]
+            whole = full.get(id(t))
+            if whole is None:
+                whole = full[id(t)] = type_range(t)
+            if ra == whole and rb == whole:
+                continue    # neither decided nor narrower (as _decide and _width find)
+            v = _decide(op, ra, rb)
             if v is not None:
                 decided[n] = v
                 continue

@@ -42,15 +42,21 @@ def ranges(g, nodes=None) -> list[Range | None]:
     ops, types = g._op, g._type
     full: dict[int, Range] = {}     # by type identity: most nodes share a few type objects
     for n in (range(len(g)) if nodes is None else nodes):
-        if ops[n] == "input":       # the common leaf, without the general rules
+        op = ops[n]
+        if op == "input":           # the common nodes, without the general rules
             t = types[n]
             r = full.get(id(t))
             if r is None:
                 r = full[id(t)] = type_range(t)
             out[n] = r
+        elif op in _BITS:
+            out[n] = _BIT
         else:
             out[n] = node_range(g, n, out)
     return out
+
+
+_BIT = (0, 1)
 
 
 def may_wrap(g, n: int, rng: list) -> bool:
