@@ -237,6 +237,8 @@ def _emit_sum(new: WordGraph, src, root: int, absorbed, m) -> int:
 
 def _cancel(args: list[int], signs: list[bool]) -> tuple[list[int], list[bool]]:
     """A term added and subtracted cancels: (a + b) - b is a."""
+    if not any(signs) or all(signs):
+        return args, signs      # one sign: nothing cancels (a running sum's common case)
     pending: dict[tuple[int, bool], list[int]] = {}
     dropped = set()
     for i, (x, neg) in enumerate(zip(args, signs)):

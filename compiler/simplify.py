@@ -391,8 +391,10 @@ def _minmax(g, t, args, attr, is_max: bool):
 
 def _order(kind):
     """x < MIN and MAX < x are false, MIN <= x and x <= MAX are true."""
+    same = _compare(kind)
+
     def rule(g, t, args, attr):
-        r = _compare(kind)(g, t, args, attr)
+        r = same(g, t, args, attr)
         if r is not None:
             return r
         a, b = args
