@@ -9,6 +9,7 @@ read, so a corrupt or foreign entry is ignored.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import stat
@@ -108,28 +109,98 @@ _pending: dict[str, threading.Thread] = {}
 _pending_lock = threading.Lock()
 
 
-def write_later(name: str, header: bytes, make_parts, then=None) -> None:
+def write_later(name: str, header: bytes, make_parts, then=None, defer: bool = False) -> None:
     """:func:`write` on a background thread, ``parts = make_parts()`` included, so that
-    encoding and writing a large entry overlaps with what the caller does next (scheduling
-    the circuit just compiled). The thread is not a daemon: the process waits for it before
-    exiting, and :func:`read` of the same name waits for it first. ``then()`` runs once the
-    write is over, whether or not it succeeded."""
-    def body() -> None:
-        try:
-            write(name, header, make_parts())
-        except Exception:     # best effort, as every cache write
-            pass
-        finally:
-            if then is not None:
-                then()
-    worker = threading.Thread(target=body, name="yaogc-cache-write")
+    encoding and writing a large entry overlaps with what the caller does next. The thread
+    is not a daemon: the process waits for it before exiting, and :func:`read` of the same
+    name waits for it first. ``then()`` runs once the write is over, whether or not it
+    succeeded.
+
+    ``defer``: the write waits until :func:`start_deferred` (the schedule of the circuit
+    just compiled is built: the write would share the cores with it, and slowed it by a
+    third), at most :data:`DEFER_MAX_S` seconds, and is done at the latest when the
+    process exits or reads or waits for the entry."""
+    if defer:
+        with _pending_lock:
+            _deferred.append((name, header, make_parts, then))
+            global _timer
+            if _timer is None:
+                _timer = threading.Timer(DEFER_MAX_S, start_deferred)
+                _timer.daemon = True
+                _timer.start()
+        return
+
+    worker = threading.Thread(target=_write_now, args=(name, header, make_parts, then),
+                              name="yaogc-cache-write")
     with _pending_lock:
         _pending[name] = worker
-    worker.start()
+    try:
+        worker.start()
+    except RuntimeError:        # at interpreter shutdown: the caller writes it itself
+        with _pending_lock:
+            if _pending.get(name) is worker:
+                del _pending[name]
+        raise
+
+
+# a deferred write starts at the latest this long after it was asked for (a process that
+# compiles and schedules nothing, such as an interactive session, holds the entry's lock, on
+# which a second process compiling the same program waits, until the write is done)
+DEFER_MAX_S = 5.0
+_deferred: list = []        # (name, header, make_parts, then) not started yet
+_timer = None
+
+
+def start_deferred(name: str | None = None) -> None:
+    """Start the deferred writes (of ``name`` only, if given) on their threads."""
+    global _timer
+    with _pending_lock:
+        jobs = [j for j in _deferred if name is None or j[0] == name]
+        _deferred[:] = [j for j in _deferred if j not in jobs]
+        if not _deferred and _timer is not None:
+            _timer.cancel()
+            _timer = None
+    for job in jobs:
+        try:
+            write_later(*job)
+        except RuntimeError:    # no new threads at interpreter shutdown: write it here
+            _write_now(*job)
+
+
+def _write_now(name, header, make_parts, then) -> None:
+    try:
+        write(name, header, make_parts())
+    except Exception:     # noqa: BLE001  best effort, as every cache write
+        pass
+    finally:
+        if then is not None:
+            then()
+
+
+def _write_deferred_at_exit() -> None:
+    # atexit runs after the interpreter has joined the non-daemon threads: what is still
+    # deferred is written here, on this thread, and a write the timer started meanwhile
+    # is waited for
+    global _timer
+    with _pending_lock:
+        jobs = list(_deferred)
+        _deferred.clear()
+        if _timer is not None:
+            _timer.cancel()
+            _timer = None
+    for job in jobs:
+        _write_now(*job)
+    wait()
+
+
+atexit.register(_write_deferred_at_exit)
 
 
 def wait(name: str | None = None) -> None:
-    """Wait for the background write of ``name`` (of every entry when None) to finish."""
+    """Wait for the background write of ``name`` (of every entry when None) to finish,
+    starting it first if it was deferred."""
+    if _deferred:
+        start_deferred(name)
     with _pending_lock:
         workers = list(_pending.items()) if name is None else \
             [(name, _pending[name])] if name in _pending else []

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import freemem, jit, schedstore
+from . import diskcache, freemem, jit, schedstore
 from . import schedforms as K
 from .circuit import Circuit, Op
 from .errors import InputError
@@ -183,6 +183,9 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
                 schedstore.store(disk, got, circuit.n_gates)
                 schedstore.store_counts(disk, counts)
         per[key] = got
+    # the compiled circuit's cache entry waited for this (compile_cached): its write no
+    # longer shares the cores with the schedule
+    diskcache.start_deferred()
     return got
 
 

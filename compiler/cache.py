@@ -65,12 +65,13 @@ def _warnings_json(warnings) -> bytes:
     return json.dumps([w.__dict__ for w in warnings]).encode()
 
 
-def store(key: str, circuit: Circuit, then=None, warnings=None) -> None:
+def store(key: str, circuit: Circuit, then=None, warnings=None, defer: bool = False) -> None:
     """Write the entry atomically (a reader never sees half a file). A large circuit's entry
     is written on a background thread (:func:`~yaogc.circuits.diskcache.write_later`), so
     the schedule can be built meanwhile; a circuit the native format cannot hold is not
     cached. ``then()`` runs once the entry is written (or could not be). ``warnings``: the
-    warnings as :func:`store_warnings` kept them (default: the circuit's)."""
+    warnings as :func:`store_warnings` kept them (default: the circuit's). ``defer``: a
+    large circuit's write waits for its schedule (:func:`~yaogc.circuits.diskcache.write_later`)."""
     header = _HEADER + key.encode() + b" "
     kept = circuit.warnings if warnings is None else warnings
 
@@ -78,7 +79,7 @@ def store(key: str, circuit: Circuit, then=None, warnings=None) -> None:
         warned = hashlib.sha256(_warnings_json(kept or [])).hexdigest()
         return [f"{circuit.content_hash} {warned}\n".encode(), *native_parts(circuit)]
     if circuit.n_gates >= diskcache.BACKGROUND_GATES:
-        diskcache.write_later(f"{key}.yaoc", header, parts, then)
+        diskcache.write_later(f"{key}.yaoc", header, parts, then, defer=defer)
         return
     try:
         diskcache.write(f"{key}.yaoc", header, parts())

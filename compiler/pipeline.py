@@ -256,7 +256,9 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
         # which is when the circuit's entry is on disk
         kept = _program_named(circuit.warnings, str(p), _PROGRAM)
         store_warnings(key, kept)
-        cache_store(key, circuit, then=lock.release, warnings=kept)
+        # written once the circuit's schedule is built (or soon, or at exit): the write
+        # and the schedule on the same cores made the schedule a third slower
+        cache_store(key, circuit, then=lock.release, warnings=kept, defer=True)
     return circuit, {"compile_s": time.perf_counter() - t0, "cached": False,
                      "warnings": circuit.warnings}
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -259,9 +260,9 @@ def background_writes(monkeypatch) -> list[str]:
     started = []
     real = diskcache.write_later
 
-    def spy(name, header, make_parts, then=None):
+    def spy(name, header, make_parts, then=None, **kw):
         started.append(name)
-        real(name, header, make_parts, then)
+        real(name, header, make_parts, then, **kw)
     monkeypatch.setattr(diskcache, "write_later", spy)
     return started
 
@@ -365,6 +366,31 @@ def test_large_entry_written_in_the_background(cache, monkeypatch):
     subprocess.run([sys.executable, "-c", code, str(prog)], check=True, timeout=120,
                    env={**os.environ, "YAOGC_CACHE_DIR": str(d2)})
     assert len(entries(d2)) == 1
+
+
+def test_large_entry_waits_for_the_schedule(cache, monkeypatch):
+    """A large circuit's entry is not written while its schedule is built (the two on the
+    same cores slowed the schedule by a third): the write starts when the schedule is done,
+    and at the latest after DEFER_MAX_S."""
+    from yaogc.circuits import diskcache
+    from yaogc.circuits.schedule import schedule
+    d, prog = cache
+    monkeypatch.setattr(diskcache, "BACKGROUND_GATES", 1)
+    monkeypatch.setattr(diskcache, "DEFER_MAX_S", 60.0)
+    c, info = compile_cached(prog, {"N": "9"})
+    assert not info["cached"]
+    assert entries(d) == [] and diskcache._deferred      # deferred, not started
+    schedule(c)
+    diskcache.wait()
+    assert len(entries(d)) == 1 and not diskcache._deferred
+    # with no schedule, the timer starts it
+    monkeypatch.setattr(diskcache, "DEFER_MAX_S", 0.2)
+    compile_cached(prog, {"N": "10"})
+    deadline = time.monotonic() + 30
+    while len(entries(d)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    diskcache.wait()
+    assert len(entries(d)) == 2
 
 
 def test_cached_warnings_name_the_file_compiled_this_time(cache, capsys):
