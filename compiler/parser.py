@@ -77,8 +77,26 @@ MAX_LITERAL_DIGITS = 1000   # far beyond the widest type (256 bits: 78 decimal d
 
 
 class _LiteralTooLarge(Exception):
-    def __init__(self, tok: Token, digits: int):
+    def __init__(self, tok: Token, digits: int, what: str | None = None):
         self.tok, self.digits = tok, digits
+        self.what = what or (f"integer literal of {digits} digits is too large (at most "
+                             f"{MAX_LITERAL_DIGITS}; the widest type has 256 bits)")
+
+
+def _parse_dec(tok: Token) -> Fraction:
+    """A decimal literal, with or without an exponent (``0.25``, ``1e-3``, ``2.5E+2``)."""
+    t = str(tok).replace("_", "")
+    mantissa, _, exponent = t.lower().partition("e")
+    if len(mantissa) > MAX_LITERAL_DIGITS:
+        raise _LiteralTooLarge(tok, len(mantissa), (
+            f"decimal literal of {len(mantissa)} digits is too long (at most "
+            f"{MAX_LITERAL_DIGITS})"))
+    # the exponent is bounded before it is applied: 1e999999999 would take Fraction hours
+    if exponent and abs(int(exponent)) > MAX_LITERAL_DIGITS:
+        raise _LiteralTooLarge(tok, len(mantissa), (
+            f"decimal literal {t}: the exponent is out of range (at most "
+            f"{MAX_LITERAL_DIGITS} either way; the widest type has 256 bits)"))
+    return Fraction(t)
 
 
 def _parse_int(tok: Token) -> int:
@@ -295,7 +313,7 @@ class _ToAst(Transformer):
 
     def dec_lit(self, meta, items):
         t = items[0]
-        return N.DecLit(t.line, t.column, Fraction(str(t).replace("_", "")), str(t))
+        return N.DecLit(t.line, t.column, _parse_dec(t), str(t))
 
     def true_lit(self, meta, items):
         return N.BoolLit(meta.line, meta.column, True)
@@ -472,9 +490,7 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
             raise e.orig_exc from None
         if isinstance(e.orig_exc, _LiteralTooLarge):
             lit = e.orig_exc
-            raise src.error(f"integer literal of {lit.digits} digits is too large (at most "
-                            f"{MAX_LITERAL_DIGITS}; the widest type has 256 bits)",
-                            lit.tok.line, lit.tok.column) from None
+            raise src.error(lit.what, lit.tok.line, lit.tok.column) from None
         raise
     except RecursionError:
         raise src.error("the program is nested too deeply (an expression of thousands of "

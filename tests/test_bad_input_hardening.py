@@ -4,6 +4,7 @@ wait (never exit 1, a traceback or minutes of work), and wide values print exact
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -106,6 +107,16 @@ def test_a_huge_literal_is_a_compile_error():
     src = HEAD + "    return x + " + "9" * 4301 + "\n"
     with pytest.raises(CompileError, match=r"prog.yao:4:16: integer literal of 4301 digits"):
         compile_source(src, "prog.yao")
+
+
+def test_a_huge_exponent_or_decimal_is_a_compile_error():
+    """An exponent is bounded before it is applied (1e999999999 would take hours to make)."""
+    for lit, msg in (("1e999999999", "decimal literal 1e999999999: the exponent is out of range"),
+                     ("2.5E-1001", "decimal literal 2.5E-1001: the exponent is out of range"),
+                     ("0." + "1" * 1200, "decimal literal of 1202 digits is too long")):
+        src = HEAD + "    return x + " + lit + "\n"
+        with pytest.raises(CompileError, match=r"prog.yao:4:16: " + re.escape(msg)):
+            compile_source(src, "prog.yao")
 
 
 def test_a_huge_range_is_a_compile_error(tmp_path):

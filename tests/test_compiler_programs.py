@@ -661,3 +661,21 @@ def test_a_file_that_is_not_utf8_shows_the_line_and_a_caret(tmp_path):
     lines = str(e.value).split("\n")
     assert lines[0].endswith(":2:8: the program is not UTF-8 text")
     assert lines[1] == "# café \ufffd" and lines[2] == " " * 7 + "^"
+
+
+@pytest.mark.parametrize("written, plain", [
+    ("1e-3", "0.001"), ("2.5E+2", "250.0"), ("1_0e-1", "1.0"), ("3E0", "3.0"),
+    ("0.125e1", "1.25"), ("7e2", "700.0")])
+def test_decimal_literals_with_an_exponent_are_the_same_decimals(written, plain):
+    """``1e-3`` is the decimal 0.001, as in Python: the same circuit as the plain decimal,
+    in a fixed-point product and in an integer sum (where a whole value is an integer)."""
+    src = ("party a, b\n\ndef main(x: fix32_16 @a, n: u16 @b) -> (y: fix32_16 @b, m: u16 @b):\n"
+           "    return x * {0}, n + {1}\n")
+    whole = written if Fraction(plain).denominator == 1 else "1"
+    got = compile_source(src.format(written, whole))
+    want = compile_source(src.format(plain, plain if whole != "1" else "1"))
+    assert got.content_hash == want.content_hash
+    out = interpret(src.format(written, whole), {"x": 2, "n": 5})
+    # the decimal becomes the nearest fix32_16 value (ties to even), then doubles exactly
+    assert out["y"] == 2 * round(Fraction(plain) * 2**16) / 2**16
+    assert out["m"] == 5 + (int(Fraction(plain)) if whole != "1" else 1)
