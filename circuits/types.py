@@ -484,6 +484,8 @@ def _parse_int_text(text: str, where: str, bits: int | None = None) -> int:
 
 
 _PUNCT = re.compile(r"[\[\](),]")
+# 1,000 or -12,345.5: a number with thousands separators, as spreadsheets write them
+_GROUPED = re.compile(r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
 _MAX_NESTING = 64
 
 
@@ -541,6 +543,9 @@ def _parse_tree(text: str, where: str):
     tree, k = value(0, 0)
     if k < len(toks):
         tok, at = toks[k]
+        if tok == "," and not isinstance(tree, tuple) and _GROUPED.match(text.strip()):
+            fail(f"a number is written without thousands separators: "
+                 f"{text.strip().replace(',', '')} (a list is written in brackets: [a, b, ...])")
         fail("a list must be written in brackets: [a, b, ...]" if tok == "," and
              not isinstance(tree, tuple) else f"unexpected '{tok[:20]}' at position {at} after "
                                                f"the value")
