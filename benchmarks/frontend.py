@@ -97,7 +97,7 @@ def run_case(name: str, source: str, defines: dict) -> dict:
         circuit = read_bristol(REFERENCE / source)
     else:
         from yaogc.compiler import compile_cached
-        circuit, _ = compile_cached(EX / source, defines,
+        circuit, _ = compile_cached(EX / source, defines, schedule_next=True,
                                     progress=lambda ph, g, s: phases.__setitem__(ph, round(s, 3)))
     t1, c1 = time.perf_counter(), time.process_time()
     rss_compile = _rss_mb()
@@ -141,7 +141,7 @@ def run_cached(name: str, source: str, defines: dict, started: float) -> dict:
         circuit, cached = read_bristol(REFERENCE / source), False
     else:
         from yaogc.compiler import compile_cached
-        circuit, info = compile_cached(EX / source, defines)
+        circuit, info = compile_cached(EX / source, defines, schedule_next=True)
         cached = info["cached"]
     t1 = time.perf_counter()
     use_disk_cache(True)

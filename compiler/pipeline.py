@@ -209,12 +209,17 @@ def compile_file(path: str | Path, defines: dict[str, str] | None = None,
 def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
                    use_cache: bool = True, progress=None,
                    max_gates: int | None = None, strict: bool = False,
-                   checked: bool = False) -> tuple[Circuit, dict]:
+                   checked: bool = False, schedule_next: bool = False) -> tuple[Circuit, dict]:
     """``compile_file`` through the compiled-circuit cache (:mod:`.cache`): the circuit, and
     ``{"compile_s": seconds, "cached": bool, "warnings": [RangeWarning, ...]}`` (the
     warnings are kept with the cached circuit; ``strict`` makes the first an error), with
     ``"waited": True`` when another process was compiling the same program and this one
-    read its circuit when it was done (:class:`~yaogc.circuits.diskcache.EntryLock`)."""
+    read its circuit when it was done (:class:`~yaogc.circuits.diskcache.EntryLock`).
+    ``schedule_next``: the caller schedules the circuit at once (a run), and a large
+    circuit's entry is written once that is done, not while it is built (the two on the same
+    cores made the schedule a third slower); at the latest
+    :data:`~yaogc.circuits.diskcache.DEFER_MAX_S` later. Other callers (a data owner, a
+    compile) write it at once: a second process may be waiting for it."""
     t0 = time.perf_counter()
     p = Path(path)
     try:
@@ -256,9 +261,7 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
         # which is when the circuit's entry is on disk
         kept = _program_named(circuit.warnings, str(p), _PROGRAM)
         store_warnings(key, kept)
-        # written once the circuit's schedule is built (or soon, or at exit): the write
-        # and the schedule on the same cores made the schedule a third slower
-        cache_store(key, circuit, then=lock.release, warnings=kept, defer=True)
+        cache_store(key, circuit, then=lock.release, warnings=kept, defer=schedule_next)
     return circuit, {"compile_s": time.perf_counter() - t0, "cached": False,
                      "warnings": circuit.warnings}
 

@@ -91,13 +91,14 @@ def check_environment() -> None:
 
 def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool = True,
              quiet: bool = False, info: dict | None = None, max_gates: int | None = None,
-             strict: bool = False, checked: bool = False):
+             strict: bool = False, checked: bool = False, schedule_next: bool = False):
     """A Circuit from a program (.yao, compiled through the cache unless ``use_cache`` is
     False), a native circuit or a Bristol Fashion file. ``info`` receives
     ``compile_seconds``, ``cached`` and ``waited`` (another process compiled it meanwhile);
     long compiles report their phases on stderr unless
     ``quiet``. A program's range warnings are in ``circuit.warnings`` (the command prints
-    them when it is done); ``strict`` makes them errors."""
+    them when it is done); ``strict`` makes them errors. ``schedule_next``: the caller
+    schedules the circuit at once (see :func:`~yaogc.compiler.compile_cached`)."""
     import time
     t0 = time.perf_counter()
     p = Path(path)
@@ -117,7 +118,8 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
         from yaogc.compiler.cli import phase_report
         circuit, got = compile_cached(str(p), parse_defines(defines or []), use_cache=use_cache,
                                       progress=None if quiet else phase_report(p.name),
-                                      max_gates=max_gates, strict=strict, checked=checked)
+                                      max_gates=max_gates, strict=strict, checked=checked,
+                                      schedule_next=schedule_next)
         cached = got["cached"]
         waited = got.get("waited", False)
     else:

@@ -142,7 +142,7 @@ def cmd_run(args) -> int:
     from .cli import _max_gates
     circuit = load_any(args.file, args.define, use_cache=not args.no_cache, quiet=args.quiet,
                        info=compiled, max_gates=_max_gates(args), strict=args.strict,
-                       checked=args.checked)
+                       checked=args.checked, schedule_next=True)
     roles = resolve_roles(circuit, args.garbler)
     circuit = assign_parties(circuit, _party_of(args.party_of), roles)
     role = resolve_self(roles, args.as_)

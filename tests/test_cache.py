@@ -377,7 +377,7 @@ def test_large_entry_waits_for_the_schedule(cache, monkeypatch):
     d, prog = cache
     monkeypatch.setattr(diskcache, "BACKGROUND_GATES", 1)
     monkeypatch.setattr(diskcache, "DEFER_MAX_S", 60.0)
-    c, info = compile_cached(prog, {"N": "9"})
+    c, info = compile_cached(prog, {"N": "9"}, schedule_next=True)
     assert not info["cached"]
     assert entries(d) == [] and diskcache._deferred      # deferred, not started
     schedule(c)
@@ -385,12 +385,18 @@ def test_large_entry_waits_for_the_schedule(cache, monkeypatch):
     assert len(entries(d)) == 1 and not diskcache._deferred
     # with no schedule, the timer starts it
     monkeypatch.setattr(diskcache, "DEFER_MAX_S", 0.2)
-    compile_cached(prog, {"N": "10"})
+    compile_cached(prog, {"N": "10"}, schedule_next=True)
     deadline = time.monotonic() + 30
     while len(entries(d)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     diskcache.wait()
     assert len(entries(d)) == 2
+    # a compile that schedules nothing next (a data owner, yaogc compile) writes at once
+    monkeypatch.setattr(diskcache, "DEFER_MAX_S", 60.0)
+    compile_cached(prog, {"N": "11"})
+    assert not diskcache._deferred
+    diskcache.wait()
+    assert len(entries(d)) == 3
 
 
 def test_cached_warnings_name_the_file_compiled_this_time(cache, capsys):
