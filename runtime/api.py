@@ -49,16 +49,19 @@ class Run:
 
 
 def load_program(program: str | os.PathLike | Circuit, defines: Mapping[str, Any] | None = None,
-                 *, use_cache: bool = True, max_gates: int | None = None) -> Circuit:
+                 *, use_cache: bool = True, max_gates: int | None = None,
+                 schedule_next: bool = False) -> Circuit:
     """A Circuit from a Circuit, a file path, or program text (anything with a newline or a
-    ``def``, that is no existing file)."""
+    ``def``, that is no existing file). ``schedule_next``: the caller schedules it at once
+    (see :func:`~yaogc.compiler.compile_cached`)."""
     if isinstance(program, Circuit):
         return program
     defs = [f"{k}={v}" for k, v in (defines or {}).items()]
     text = os.fspath(program)
     if "\n" not in text and Path(text).exists():
         from .cli import load_any
-        return load_any(text, defs, use_cache=use_cache, quiet=True, max_gates=max_gates)
+        return load_any(text, defs, use_cache=use_cache, quiet=True, max_gates=max_gates,
+                        schedule_next=schedule_next)
     if "\n" not in text and "def " not in text:
         raise InputError(f"{text}: no such file (give a program's path or its text)")
     from yaogc.compiler import compile_source, parse_defines
@@ -122,7 +125,8 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
     from .handshake import resolve_roles, resolve_self
     from .inputs import party_inputs
     from .protocol import run_party
-    circuit = load_program(program, defines, use_cache=use_cache, max_gates=max_gates)
+    circuit = load_program(program, defines, use_cache=use_cache, max_gates=max_gates,
+                           schedule_next=True)
     roles = resolve_roles(circuit, garbler)
     party = roles.party_of(resolve_self(roles, as_))
     kept: list[dict[str, Any]] = []
