@@ -1,7 +1,7 @@
 """Program text to first garbled table: compile, schedule and garbling time of large programs.
 
-Usage: ``python benchmarks/frontend.py [--json] [--quick] [--only TEXT]``. Each case runs in a fresh
-subprocess (its peak RSS is its own) and reports: gates of the final circuit (AND + XOR +
+Usage: ``python benchmarks/frontend.py [--json] [--quick] [--only TEXT] [--repeat K]``.
+Each case runs in a fresh subprocess (its peak RSS is its own) and reports: gates of the final circuit (AND + XOR +
 NOT), ``compile_s`` (program text, or a Bristol file, to Circuit, nothing cached),
 ``schedule_s`` (``schedule_for(circuit, 1)``), their gates per second, peak RSS after
 scheduling and bytes per gate, ``garble_eval_s`` (garbling and evaluating one instance in
@@ -154,6 +154,25 @@ def run_cached(name: str, source: str, defines: dict, started: float) -> dict:
             "cached_frontend_to_gc_ratio": round((t2 - started) / ge, 2)}
 
 
+def _median(runs: list[dict]) -> dict:
+    """One record of several runs of a case: each number the median of the runs (the
+    first run's for the rest), and with more than one run, ``runs``: per timed figure, its
+    smallest and largest value. On a virtual machine whose host takes back the guest's free
+    memory, touching memory the host took back costs about 2 s a GB, so the same case varied
+    by a third between single runs here."""
+    if len(runs) == 1:
+        return runs[0]
+    out = dict(runs[0])
+    for k, v in runs[0].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            vals = sorted(r[k] for r in runs)
+            out[k] = vals[len(vals) // 2]
+    out["runs"] = {k: [min(r[k] for r in runs), max(r[k] for r in runs)] for k in
+                   ("compile_s", "schedule_s", "text_to_schedule_s", "garble_eval_s",
+                    "cached_text_to_schedule_s")}
+    return out
+
+
 def _subprocess(args: list[str], env: dict) -> dict:
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
                           env=env)
@@ -167,6 +186,9 @@ def main(argv=None) -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON list")
     ap.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
     ap.add_argument("--only", metavar="TEXT", help="run only the cases whose name contains TEXT")
+    ap.add_argument("--repeat", type=int, default=1, metavar="K",
+                    help="run each case K times (fresh processes) and report the median of "
+                         "each figure (and the runs' spread in 'runs')")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--cached", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -194,11 +216,15 @@ def main(argv=None) -> None:
     schedule_for(compile_file(EX / "count_above.yao", {"N": "3"}), 1)
     records = []
     for name in cases:
-        with tempfile.TemporaryDirectory(prefix="yaogc-frontend-") as cache:
-            env = {**os.environ, "YAOGC_CACHE_DIR": cache}
-            rec = _subprocess(["--case", name], env)
-            second = _subprocess(["--case", name, "--cached"], env)
-        rec.update({k: v for k, v in second.items() if k != "case"})
+        runs = []
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory(prefix="yaogc-frontend-") as cache:
+                env = {**os.environ, "YAOGC_CACHE_DIR": cache}
+                rec = _subprocess(["--case", name], env)
+                second = _subprocess(["--case", name, "--cached"], env)
+            rec.update({k: v for k, v in second.items() if k != "case"})
+            runs.append(rec)
+        rec = _median(runs)
         records.append(rec)
         if not args.json:
             print(f"{name:>24}: {rec['gates'] / 1e6:7.2f}M gates, compile {rec['compile_s']:6.2f} s "
