@@ -1,16 +1,17 @@
 """Program text to first garbled table: compile, schedule and garbling time of large programs.
 
 Usage: ``python benchmarks/frontend.py [--json] [--quick] [--only TEXT] [--repeat K]``.
-Each case runs in a fresh subprocess (its peak RSS is its own) and reports: gates of the final circuit (AND + XOR +
-NOT), ``compile_s`` (program text, or a Bristol file, to Circuit, nothing cached),
-``schedule_s`` (``schedule_for(circuit, 1)``), their gates per second, peak RSS after
-scheduling and bytes per gate, ``garble_eval_s`` (garbling and evaluating one instance in
-the same process, best of two) and ``frontend_to_gc_ratio`` = (compile + schedule) /
-(garble + evaluate); the same in CPU seconds of the process (``compile_cpu_s``,
+Each case runs in a fresh subprocess (its peak RSS is its own) and reports: gates of the
+final circuit (AND + XOR + NOT), ``compile_s`` (program text, or a Bristol file, to Circuit,
+nothing cached), ``schedule_s`` (``schedule_for(circuit, 1)``), their gates per second, peak
+RSS after scheduling and bytes per gate, ``garble_eval_s`` (garbling and evaluating one
+instance in the same process, best of two) and ``frontend_to_gc_ratio`` = (compile +
+schedule) / (garble + evaluate); the same in CPU seconds of the process (``compile_cpu_s``,
 ``schedule_cpu_s``, ``garble_eval_cpu_s``, ``frontend_to_gc_cpu_ratio``), which a machine
-busy with other work inflates less than the wall-clock figures. The compiled kernels are loaded from numba's cache, which a warm-up
-compile in the parent fills first; the cost of loading them is part of ``compile_s``. The
-parent also writes the modules' byte-code, as installing the package does.
+busy with other work inflates less than the wall-clock figures. The compiled kernels are
+loaded from numba's cache, which a warm-up compile in the parent fills first; the cost of
+loading them is part of ``compile_s``. The parent also writes the modules' byte-code, as
+installing the package does.
 
 Each case is compiled and scheduled as a first ``yaogc run`` of the program does: nothing in
 the cache (a fresh ``YAOGC_CACHE_DIR``), the circuit and its schedule written to it. A second
