@@ -122,7 +122,7 @@ def write_later(name: str, header: bytes, make_parts, then=None, defer: bool = F
     process exits or reads or waits for the entry."""
     if defer:
         with _pending_lock:
-            _deferred.append((name, header, make_parts, then))
+            _deferred.append((name, header, make_parts, then, os.getpid()))
             global _timer
             if _timer is None:
                 _timer = threading.Timer(DEFER_MAX_S, start_deferred)
@@ -147,20 +147,30 @@ def write_later(name: str, header: bytes, make_parts, then=None, defer: bool = F
 # compiles and schedules nothing, such as an interactive session, holds the entry's lock, on
 # which a second process compiling the same program waits, until the write is done)
 DEFER_MAX_S = 5.0
-_deferred: list = []        # (name, header, make_parts, then) not started yet
+# (name, header, make_parts, then, pid) not started yet
+_deferred: list = []
 _timer = None
+
+
+def _take_deferred(name: str | None = None) -> list:
+    """The deferred writes (of ``name`` only, if given) this process is to do, taken off
+    the list. A forked child inherits the list but not the entries' locks' ownership: its
+    copies are dropped, never written (the parent writes them)."""
+    global _timer
+    me = os.getpid()
+    with _pending_lock:
+        jobs = [j[:4] for j in _deferred if j[4] == me and (name is None or j[0] == name)]
+        _deferred[:] = [j for j in _deferred
+                        if j[4] == me and not (name is None or j[0] == name)]
+        if not _deferred and _timer is not None:
+            _timer.cancel()
+            _timer = None
+    return jobs
 
 
 def start_deferred(name: str | None = None) -> None:
     """Start the deferred writes (of ``name`` only, if given) on their threads."""
-    global _timer
-    with _pending_lock:
-        jobs = [j for j in _deferred if name is None or j[0] == name]
-        _deferred[:] = [j for j in _deferred if j not in jobs]
-        if not _deferred and _timer is not None:
-            _timer.cancel()
-            _timer = None
-    for job in jobs:
+    for job in _take_deferred(name):
         try:
             write_later(*job)
         except RuntimeError:    # no new threads at interpreter shutdown: write it here
@@ -181,14 +191,7 @@ def _write_deferred_at_exit() -> None:
     # atexit runs after the interpreter has joined the non-daemon threads: what is still
     # deferred is written here, on this thread, and a write the timer started meanwhile
     # is waited for
-    global _timer
-    with _pending_lock:
-        jobs = list(_deferred)
-        _deferred.clear()
-        if _timer is not None:
-            _timer.cancel()
-            _timer = None
-    for job in jobs:
+    for job in _take_deferred():
         _write_now(*job)
     wait()
 

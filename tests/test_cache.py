@@ -399,6 +399,33 @@ def test_large_entry_waits_for_the_schedule(cache, monkeypatch):
     assert len(entries(d)) == 3
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_does_not_write_its_parents_deferred_entry(cache, monkeypatch):
+    """A child forked after the compile (run_local forks the two parties) inherits the list
+    of deferred writes but not the entry's lock: scheduling in the child must neither write
+    the entry nor release the lock the parent holds; the parent writes it."""
+    from yaogc.circuits import diskcache
+    d, prog = cache
+    monkeypatch.setattr(diskcache, "BACKGROUND_GATES", 1)
+    monkeypatch.setattr(diskcache, "DEFER_MAX_S", 60.0)
+    compile_cached(prog, {"N": "12"}, schedule_next=True)
+    assert diskcache._deferred
+    pid = os.fork()
+    if pid == 0:        # the child: what a forked party does after scheduling
+        try:
+            diskcache.start_deferred()
+            diskcache.wait()
+            os._exit(0 if entries(d) == [] and not diskcache._deferred else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert entries(d) == [] and diskcache._deferred
+    diskcache.start_deferred()
+    diskcache.wait()
+    assert len(entries(d)) == 1
+
+
 def test_cached_warnings_name_the_file_compiled_this_time(cache, capsys):
     """The cache key names the program by its base name only, so a copy in another folder
     (or the same file given by another path) reads the first compile's entry; its warnings
