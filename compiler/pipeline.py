@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -256,6 +257,13 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
         if lock is not None:
             lock.release()
         raise
+    if schedule_next and circuit.n_gates >= TIDY_GATES:
+        # the schedule's first step needs the circuit's content hash (its cache entry is
+        # named by it), and so does the run's handshake: hashing a large circuit releases
+        # the interpreter lock, so it runs on another core while the caller reads its
+        # inputs (cached_property: whoever asks meanwhile gets the same value)
+        threading.Thread(target=lambda: circuit.content_hash, name="yaogc-hash",
+                         daemon=True).start()
     if key is not None:
         # the warnings first: a waiting process reads both once the lock is released,
         # which is when the circuit's entry is on disk
