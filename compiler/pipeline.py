@@ -75,6 +75,13 @@ def compile_source(text: str, filename: str = "<string>",
     (:mod:`.checked`)."""
     circuit = run_deep(_compile, text, filename, defines, progress, max_gates, strict, checked)
     if circuit.n_gates >= TIDY_GATES:
+        # what comes next needs the circuit's content hash: a schedule's cache entry is
+        # named by it, a run's handshake compares it, a native file and the compiled-circuit
+        # cache keep it. Hashing a large circuit releases the interpreter lock, so it runs
+        # on another core while this tidies up and the caller goes on (cached_property:
+        # whoever asks meanwhile gets the same value)
+        threading.Thread(target=lambda: circuit.content_hash, name="yaogc-hash",
+                         daemon=True).start()
         # the compile's garbage (the collector was paused while it ran) and the heap pages
         # it freed go back before the schedule's large arrays are made
         gc.collect()
@@ -257,13 +264,6 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
         if lock is not None:
             lock.release()
         raise
-    if schedule_next and circuit.n_gates >= TIDY_GATES:
-        # the schedule's first step needs the circuit's content hash (its cache entry is
-        # named by it), and so does the run's handshake: hashing a large circuit releases
-        # the interpreter lock, so it runs on another core while the caller reads its
-        # inputs (cached_property: whoever asks meanwhile gets the same value)
-        threading.Thread(target=lambda: circuit.content_hash, name="yaogc-hash",
-                         daemon=True).start()
     if key is not None:
         # the warnings first: a waiting process reads both once the lock is released,
         # which is when the circuit's entry is on disk
