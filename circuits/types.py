@@ -543,12 +543,13 @@ def _parse_tree(text: str, where: str):
     tree, k = value(0, 0)
     if k < len(toks):
         tok, at = toks[k]
-        if tok == "," and not isinstance(tree, tuple) and _GROUPED.match(text.strip()):
-            fail(f"a number is written without thousands separators: "
-                 f"{text.strip().replace(',', '')} (a list is written in brackets: [a, b, ...])")
-        fail("a list must be written in brackets: [a, b, ...]" if tok == "," and
-             not isinstance(tree, tuple) else f"unexpected '{tok[:20]}' at position {at} after "
-                                               f"the value")
+        if tok == "," and not isinstance(tree, tuple):
+            if _GROUPED.match(text.strip()):
+                fail(f"a number is written without thousands separators: "
+                     f"{text.strip().replace(',', '')} (a list is written in brackets: "
+                     f"[a, b, ...])")
+            fail("a list must be written in brackets: [a, b, ...]")
+        fail(f"unexpected '{tok[:20]}' at position {at} after the value")
     return tree
 
 

@@ -301,8 +301,15 @@ def analyze(g, roots, src: Source) -> list[RangeWarning]:
     return [w for _, w in out]
 
 
+# how a warning names an operation (a resize is named by the type it converts to)
 _WHAT = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "abs": "abs()",
-         "sum": "the sum", "fmul": "'*'", "fdiv": "'/'", "div": "'/'"}
+         "sum": "the sum", "fmul": "'*'", "fdiv": "'/'", "div": "'/'", "shl": "the shift"}
+
+
+def _use(t, lo: int, hi: int) -> str:
+    """The end of a warning: the smallest type holding lo..hi, or that none does."""
+    better = smallest_type(t, lo, hi)
+    return f"; use {better}" if better else "; no type of 256 bits holds it"
 
 
 def folded_wraps(g, roots) -> list:
@@ -328,13 +335,11 @@ def _folded(g, roots, src: Source, taken: set) -> list:
             continue
         taken.add(key)
         what = f"converting to {t}: the value" if op == "resize" else f"{_WHAT[op]} on {t}"
-        better = smallest_type(t, exact, exact)
-        use = f"; use {better}" if better else "; no type of 256 bits holds it"
         s = getattr(loc, "src", src)
         out.append((loc, RangeWarning(
             s.filename, loc.line, loc.col,
             f"{what} is {_fmt(_value(t, exact))} (constants, computed when compiling); "
-            f"{t} holds {_holds(t)}{use}", s.line_text(loc.line))))
+            f"{t} holds {_holds(t)}{_use(t, exact, exact)}", s.line_text(loc.line))))
     return out
 
 
@@ -413,12 +418,8 @@ def _warning(g, n, r, k, loc, src: Source) -> RangeWarning:
     elif n in g.written:
         what = f"{g.written[n]} on {t}"
     else:
-        what = {"add": "'+'", "sub": "'-'", "mul": "'*'", "neg": "'-'", "abs": "abs()",
-                "sum": "the sum",
-                "fmul": "'*'", "fdiv": "'/'", "div": "'/'", "shl": "the shift"}[op] + f" on {t}"
-    better = smallest_type(t, lo, hi)
-    use = f"; use {better}" if better else "; no type of 256 bits holds it"
-    msg = f"{what} may reach {reach}; {t} holds {_holds(t)}{use}"
+        what = f"{_WHAT[op]} on {t}"
+    msg = f"{what} may reach {reach}; {t} holds {_holds(t)}{_use(t, lo, hi)}"
     return RangeWarning(src.filename, loc.line, loc.col, msg, src.line_text(loc.line))
 
 

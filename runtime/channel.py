@@ -81,6 +81,7 @@ class Channel:
         self._deadline: float | None = None   # time.monotonic() by which the step must end
         self._deadline_what = ""
         self._frame_deadline: float | None = None   # by which the frame being read must end
+        self._frame_start = 0.0
         self._frame_budget = 0.0
         self._frame_size: int | None = None
         self._limit: tuple | None = None   # the deadline the socket's timeout was cut to
@@ -115,20 +116,19 @@ class Channel:
         """Before a blocking call: wait at most what is left of the step's deadline or, without
         one, when receiving, of the frame's (the socket's timeout is cut to it)."""
         # a step under a deadline is bounded as a whole, which covers its frames
-        limits = []
         if self._deadline is not None:
-            limits.append((self._deadline, "step"))
+            limit = (self._deadline, "step")
         elif receiving and self._frame_deadline is not None:
-            limits.append((self._frame_deadline, "frame"))
-        if not limits:
+            limit = (self._frame_deadline, "frame")
+        else:
             if self._limit is not None:   # a cut timeout must not outlive its deadline
                 self._limit = None
                 self._t.settimeout(self._timeout)
             return
-        self._limit = min(limits)
-        left = self._limit[0] - time.monotonic()
+        self._limit = limit
+        left = limit[0] - time.monotonic()
         if left <= 0:
-            self._broken = ChannelTimeout(self._late(self._limit[1], started), phase=self.phase)
+            self._broken = ChannelTimeout(self._late(limit[1], started), phase=self.phase)
             raise self._broken
         self._t.settimeout(left if self._timeout is None else min(self._timeout, left))
 
@@ -252,11 +252,11 @@ class Channel:
         self._within(n, limit)
         return self._read_bytes(n)
 
-    def _within(self, n: int, limit: int | None, extra: int = 0) -> None:
-        if limit is not None and n - extra > limit:
-            err = self._desync(f"the peer announced a message of {n - extra} bytes, more than "
-                               f"the {limit} due here")
-            err.announced = n - extra     # for a caller that words it its own way
+    def _within(self, n: int, limit: int | None) -> None:
+        if limit is not None and n > limit:
+            err = self._desync(f"the peer announced a message of {n} bytes, more than the "
+                               f"{limit} due here")
+            err.announced = n     # for a caller that words it its own way
             raise err
 
     def recv_msg(self, expected_kind: int) -> bytes:
@@ -323,11 +323,10 @@ class Channel:
         self.bytes_received += _HEADER.size
         if n == _ABORT:
             self._peer_aborted()
-        if n <= self.max_frame:
-            self._sized_frame(n)
         if n > self.max_frame:
             raise self._desync(f"the peer announced a frame of {n} bytes, above the frame "
                                f"limit of {self.max_frame} bytes")
+        self._sized_frame(n)
         self.frames_received += 1
         return n
 

@@ -335,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     st = sub.add_parser("stats", help="gate counts and ports of a circuit or program")
-    st.add_argument("file", help="Bristol (Fashion or the older Format), native circuit, or .yao program")
+    st.add_argument("file", help="Bristol (Fashion or the older Format), native circuit, "
+                                 "or .yao program")
     st.add_argument("--json", action="store_true", help="print one JSON object")
     st.add_argument("--optimized", action="store_true", help="count after the circuit passes")
     st.add_argument("-D", dest="define", action="append", metavar="NAME=VALUE",

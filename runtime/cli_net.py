@@ -303,7 +303,8 @@ def register(sub) -> None:
                "  yaogc run score.yao --as vendor --listen 0.0.0.0:7000 --workers 4 --inputs w.json\n"
                "  yaogc run score.yao --as clinic --connect vendor:7000 --workers 4 --inputs p.csv\n"
                "exit status: 0 success, 2 usage or bad input, 3 network, peer or protocol failure")
-    run.add_argument("file", help="Bristol (Fashion or the older Format) or native circuit, or a .yao program")
+    run.add_argument("file", help="Bristol (Fashion or the older Format) or native circuit, "
+                                  "or a .yao program")
     run.add_argument("--as", dest="as_", required=True, metavar="ROLE|PARTY",
                      help="garbler, evaluator, or a party the program declares")
     where = run.add_mutually_exclusive_group(required=True)

@@ -43,6 +43,7 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 
 from . import handshake as hs
+from .channel import MIN_RATE
 from .errors import NetworkError
 from .inputs import PartyInputs, party_inputs
 from .ot_ext import OTExtReceiver, OTExtSender
@@ -276,9 +277,6 @@ def _named(ch):
         named = type(e).__new__(type(e))
         NetworkError.__init__(named, e.detail, phase=ch.phase)
         raise named from None
-
-
-MIN_RATE = 100_000   # bytes/s: the slowest transfer a deadline allows for, beyond the timeout
 
 
 def _transfer_deadline(ch, nbytes: int, what: str) -> None:

@@ -221,20 +221,23 @@ def test_fuzzed_base_ot_points_to_the_evaluator(adder, bad):
 @given(bad=raw_frame(64 * 16))
 def test_fuzzed_ot_extension_reply(adder, bad):
     def script(ch):
-        mirror_hello(ch)
-        ch.send_msg(Msg.GARBLER_LABELS, np.zeros((1, 64, 2), np.uint64), flush=True)
-        ot = OTExtSender(ch)
-        ot.setup()
+        _ot_sender(ch)
         ch.recv()             # the u frame
         ch._t.sendall(bad)    # the correlated reply
     assert_refused(against(adder, EVALUATOR, script))
 
 
-def _through_ot(ch):
+def _ot_sender(ch) -> OTExtSender:
+    """A garbler's side up to its OT extension, set up (the evaluator's 64 bits to come)."""
     mirror_hello(ch)
     ch.send_msg(Msg.GARBLER_LABELS, np.zeros((1, 64, 2), np.uint64), flush=True)
     ot = OTExtSender(ch)
     ot.setup()
+    return ot
+
+
+def _through_ot(ch):
+    ot = _ot_sender(ch)
     ot.send_correlated(np.array([3, 0], np.uint64), 64)
     ch.flush()
 
@@ -310,10 +313,7 @@ def test_a_malformed_ot_message_is_reported_in_the_ot_phase(adder):
     """The OT layer knows no protocol phase: its errors came out as 'OT extension: ...'
     while every other failure starts with the phase ('OT: OT extension: ...' now)."""
     def script(ch):
-        mirror_hello(ch)
-        ch.send_msg(Msg.GARBLER_LABELS, np.zeros((1, 64, 2), np.uint64), flush=True)
-        ot = OTExtSender(ch)
-        ot.setup()
+        _ot_sender(ch)
         ch.recv()                                   # the u frame
         ch.send(bytes(64 * 16 - 16), flush=True)    # one OT short
     line = assert_refused(against(adder, EVALUATOR, script))

@@ -209,17 +209,12 @@ def test_three_owners_over_tls_with_a_batch_subsets_and_an_impostor(progs, tmp_p
 
 
 def test_four_parties_with_an_output_only_party_duplicate_and_wrong_size(progs):
-    from yaogc.runtime import net
     from yaogc.runtime import sharing as sh
     c = compile_source(FOUR, "four")
     srv = Servers(progs["four"], timeout=30)
     north = owner(srv.submit_args(progs["four"], "north", "--input", "n=150"))
     # a raw client claiming to be south sends 3 bytes where 1 is due: refused, session goes on
-    hello = {"protocol": sh.PROTOCOL, "party": "south", "session": sh.describe(c), "rows": 1,
-             "listed": False, "submission": "00" * 16}
-    ch = net.connect("127.0.0.1", srv.owners["garbler"], 10)
-    ch.send_msg(sh.Msg.OWNER_HELLO, sh.encode(hello), flush=True)
-    ch.recv_msg(sh.Msg.ADMIT)
+    (ch,) = admitted_raw_owner(srv, c, "south", "00" * 16, ("garbler",))
     ch.send_msg(sh.Msg.SHARES, b"\x00\x01\x02", flush=True)
     with pytest.raises(Exception) as e:
         ch.recv_msg(sh.Msg.START)
@@ -332,29 +327,44 @@ def test_missing_owner_and_an_owner_with_other_defines(progs):
                      "did not submit within 8 s")
 
 
-def test_owner_disconnecting_after_sending_fails_the_session_for_everyone(progs):
+def admitted_raw_owner(srv, c, party: str, submission: str,
+                       servers=("garbler", "evaluator")) -> list:
+    """Channels of a raw client admitted as ``party`` by the given servers, its inputs not
+    sent yet (what a hostile owner does next is the test's)."""
     from yaogc.runtime import net
     from yaogc.runtime import sharing as sh
-    c = compile_source(THREE, "three")
-    srv = Servers(progs["three"], timeout=15)
-    hello = {"protocol": sh.PROTOCOL, "party": "north", "session": sh.describe(c), "rows": 1,
-             "listed": False, "submission": "ab" * 16}
-    chans = [net.connect("127.0.0.1", srv.owners[r], 10) for r in ("garbler", "evaluator")]
+    hello = {"protocol": sh.PROTOCOL, "party": party, "session": sh.describe(c), "rows": 1,
+             "listed": False, "submission": submission}
+    chans = [net.connect("127.0.0.1", srv.owners[r], 10) for r in servers]
     for ch in chans:
         ch.send_msg(sh.Msg.OWNER_HELLO, sh.encode(hello), flush=True)
     for ch in chans:
         ch.recv_msg(sh.Msg.ADMIT)
-        ch.send_msg(sh.Msg.SHARES, b"\x00\x00", flush=True)
-        ch.close()
+    return chans
+
+
+def others_fail_naming_north(srv, progs, what: str) -> None:
+    """South and east submit to a session north spoiled: every owner and both servers fail
+    in 'waiting for owners', the owners with ``what`` and no output."""
     time.sleep(0.5)
     rest = [owner(srv.submit_args(progs["three"], p, *a)) for p, a in (
         ("south", ["--input", "s=5"]), ("east", ["--input", "e=1", "--input", "w=2"]))]
     for party, pr in zip(("south", "east"), rest):
         res = done(pr)
-        check_failed(res, party, "waiting for owners", "party 'north' closed its connection")
+        check_failed(res, party, "waiting for owners", what)
         assert res[1] == ""
     for role, res in srv.finish().items():
         check_failed(res, f"{role} server", "waiting for owners", "party 'north'")
+
+
+def test_owner_disconnecting_after_sending_fails_the_session_for_everyone(progs):
+    from yaogc.runtime import sharing as sh
+    c = compile_source(THREE, "three")
+    srv = Servers(progs["three"], timeout=15)
+    for ch in admitted_raw_owner(srv, c, "north", "ab" * 16):
+        ch.send_msg(sh.Msg.SHARES, b"\x00\x00", flush=True)
+        ch.close()
+    others_fail_naming_north(srv, progs, "party 'north' closed its connection")
 
 
 def test_a_server_dying_mid_run_tells_every_owner_and_none_prints_output(progs):
@@ -427,28 +437,14 @@ def test_usage_errors_are_exit_2_with_a_clear_first_line(progs, tmp_path, capsys
 def test_an_owner_sending_more_after_its_inputs_is_named_for_what_it_did(progs):
     """An owner that sends a second message after its shares was reported as having
     'closed its connection'; it is named for what it did (its connections stay open)."""
-    from yaogc.runtime import net
     from yaogc.runtime import sharing as sh
     c = compile_source(THREE, "three")
     srv = Servers(progs["three"], timeout=15)
-    hello = {"protocol": sh.PROTOCOL, "party": "north", "session": sh.describe(c), "rows": 1,
-             "listed": False, "submission": "cd" * 16}
-    chans = [net.connect("127.0.0.1", srv.owners[r], 10) for r in ("garbler", "evaluator")]
+    chans = admitted_raw_owner(srv, c, "north", "cd" * 16)
     for ch in chans:
-        ch.send_msg(sh.Msg.OWNER_HELLO, sh.encode(hello), flush=True)
-    for ch in chans:
-        ch.recv_msg(sh.Msg.ADMIT)
         ch.send_msg(sh.Msg.SHARES, b"\x00\x00", flush=True)
         ch.send_msg(sh.Msg.SHARES, b"\x00\x00", flush=True)
-    time.sleep(0.5)
-    rest = [owner(srv.submit_args(progs["three"], p, *a)) for p, a in (
-        ("south", ["--input", "s=5"]), ("east", ["--input", "e=1", "--input", "w=2"]))]
-    for party, pr in zip(("south", "east"), rest):
-        res = done(pr)
-        check_failed(res, party, "waiting for owners", "party 'north' sent a message (kind 18) "
-                     "after its inputs where nothing was due")
-        assert res[1] == ""
-    for role, res in srv.finish().items():
-        check_failed(res, f"{role} server", "waiting for owners", "party 'north'")
+    others_fail_naming_north(srv, progs, "party 'north' sent a message (kind 18) after its "
+                             "inputs where nothing was due")
     for ch in chans:
         ch.close()
