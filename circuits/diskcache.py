@@ -47,9 +47,11 @@ def code_digest(*packages: str) -> str:
     return h.hexdigest()
 
 
-def read(name: str, header: bytes, lead: int = 0):
+def read(name: str, header: bytes, lead: int = 0, writable: bool = False):
     """The entry's bytes after ``header`` (which must start it), else None; with ``lead``,
-    the pair (the ``lead`` bytes after the header, the bytes after those)."""
+    the pair (the ``lead`` bytes after the header, the bytes after those); ``writable``
+    reads them into a bytearray (arrays viewing it can be handed to compiled kernels
+    without a copy)."""
     wait(name)
     try:
         # opened without blocking and read only if it is a regular file: a FIFO (or a
@@ -68,7 +70,12 @@ def read(name: str, header: bytes, lead: int = 0):
             first = f.read(lead) if lead else None
             if lead and len(first) != lead:
                 return None
-            rest = f.read()         # one copy of a large entry, not a second for a slice
+            if writable:
+                rest = bytearray(max(0, os.fstat(f.fileno()).st_size - f.tell()))
+                if f.readinto(rest) != len(rest):
+                    return None
+            else:
+                rest = f.read()     # one copy of a large entry, not a second for a slice
             return (first, rest) if lead else rest
     except OSError:
         return None

@@ -80,12 +80,15 @@ def forms_margin(cap, expand):
 
 @kernel
 def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
-          fbuf, fstart, flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands, state):
+          fbuf, fstart, flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands, need,
+          state):
     """Forward pass: every live wire's form (its terms ``fbuf[fstart:fstart+flen]``, written
     once and shared by NOT and pass-through ANDs; constant bit fc), wire-level constant
     (const, -1 for none), AND-depth; materialized XOR wires get their definition in mbuf
     (mat_start/mat_len; mat_len -1 for other wires) and their level in blevel; AND gates
-    that remain are listed in ands. The input wires' forms are the caller's (themselves).
+    that remain are listed in ands, and the materialized wires their operands' forms read
+    are marked in ``need`` (while those forms are fresh in the cache; :func:`needed_definitions`
+    adds the rest). The input wires' forms are the caller's (themselves).
 
     ``state`` is (next gate, terms used in fbuf, in mbuf, ANDs listed). The pass stops before
     a gate that might not fit in fbuf or mbuf (:func:`forms_margin`) and returns False; the
@@ -191,6 +194,8 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
                 blevel[w] = lv
                 ands[na] = w
                 na += 1
+                _mark_read(fbuf, fstart[a], flen[a], mat_len, need)
+                _mark_read(fbuf, fstart[b], flen[b], mat_len, need)
                 fbuf[fpos] = w
                 fstart[w] = fpos
                 flen[w] = 1
@@ -218,31 +223,25 @@ def forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand,
 
 
 @kernel(inline=True)
-def needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need, stack):
+def _mark_read(terms, t0, n, mat_len, need):
+    """Mark the materialized wires among ``terms[t0:t0+n]`` (a form or a definition)."""
+    for j in range(t0, t0 + n):
+        t = terms[j]
+        if mat_len[t] >= 0:
+            need[t] = True
+
+
+@kernel(inline=True)
+def needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need):
     """Mark the materialized wires some root's form reads, directly or through other
-    definitions. ``stack`` holds one entry per wire (each is pushed once, when marked); it
-    is the caller's, so no array is assigned anew here (numba would then count references
-    at every use)."""
-    sp = 0
+    definitions, besides those marked already (whose definitions are followed too). A
+    definition reads only wires before its own (the forms pass goes forward), so one sweep
+    down the wires follows every chain: no stack, and the definitions are read in order."""
     for i in range(roots.size):
-        r = roots[i]
-        f0 = fstart[r]
-        for j in range(flen[r]):
-            t = fbuf[f0 + j]
-            if mat_len[t] >= 0 and not need[t]:
-                need[t] = True
-                stack[sp] = t
-                sp += 1
-    while sp > 0:
-        sp -= 1
-        t = stack[sp]
-        s0 = mat_start[t]
-        for j in range(mat_len[t]):
-            u = mbuf[s0 + j]
-            if mat_len[u] >= 0 and not need[u]:
-                need[u] = True
-                stack[sp] = u
-                sp += 1
+        _mark_read(fbuf, fstart[roots[i]], flen[roots[i]], mat_len, need)
+    for t in range(need.size - 1, -1, -1):
+        if need[t]:
+            _mark_read(mbuf, mat_start[t], mat_len[t], mat_len, need)
 
 
 @kernel(inline=True)
@@ -503,13 +502,11 @@ def assign_slots(reserved, n_max, step_ptr, members, gone_ptr, gone, unused_inpu
 
 # --- the passes as the Schedule calls them: one compiled kernel each to load ----------------
 @kernel
-def needed_definitions(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, blevel, sub):
-    """The materialized wires some root's form reads (ascending: :func:`needed`) and their
-    sub-levels (:func:`sublevels`, into ``sub``)."""
+def needed_definitions(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need, blevel, sub):
+    """The materialized wires some root's form reads, or that ``need`` marks (ascending:
+    :func:`needed`), and their sub-levels (:func:`sublevels`, into ``sub``)."""
     n_w = sub.size
-    need = np.zeros(n_w, dtype=np.bool_)
-    stack = np.empty(n_w, dtype=np.int64)      # pages only as deep as it goes
-    needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need, stack)
+    needed(roots, fbuf, fstart, flen, mat_start, mat_len, mbuf, need)
     count = 0
     for w in range(n_w):
         if need[w]:
@@ -559,6 +556,6 @@ def slots(step_kind, step_ptr, items, kinds, ands, and_a, and_b, fbuf, fstart, f
 def output_rows(wires, fbuf, fstart, flen, fc, slot):
     """The forms of the output ``wires`` as slot rows: an (arity, wires) array."""
     rows = arity_of(wires, flen, fc) if wires.size else 1
-    out = np.zeros(rows * wires.size, dtype=np.intp)
+    out = np.zeros(rows * wires.size, dtype=np.int32)     # slots stay below 2**31
     fill_rows(wires, fbuf, fstart, flen, fc, slot, out)
     return out.reshape((rows, wires.size))

@@ -80,7 +80,7 @@ def load(name: str) -> Schedule | None:
     """The schedule of a cache entry, or None if it is absent or does not verify."""
     from . import diskcache
     from .schedule import AndStep, Schedule, XorStep
-    data = diskcache.read(name, _DISK_HEADER + name.encode() + b"\n")
+    data = diskcache.read(name, _DISK_HEADER + name.encode() + b"\n", writable=True)
     if data is None or len(data) < 72:
         return None
     n = int.from_bytes(data[:8], "little")
@@ -102,7 +102,7 @@ def load(name: str) -> Schedule | None:
         def take(shape):
             nonlocal pos
             k = math.prod(shape)
-            a = flat_arr[pos:pos + k].astype(np.intp, copy=False).reshape(shape)
+            a = flat_arr[pos:pos + k].reshape(shape)
             a.flags.writeable = False
             pos += k
             return a

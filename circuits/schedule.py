@@ -37,6 +37,10 @@ from .schedstore import use_disk_cache  # noqa: F401  (the command line's switch
 
 ZERO_SLOT = 0
 ONE_SLOT = 1
+# the steps' slot indices: slots stay below 2**31, and 4-byte indices halve the schedule's
+# largest array (filling it, keeping it, writing and reading it from the cache); the numpy
+# engine's plans hold them as intp, which numpy's gathers take without converting
+IDX = np.int32
 FIRST_INPUT_SLOT = 2
 DEFAULT_BOUND = 3
 # a level's XOR wires expand into each other's definitions up to this many terms: enough for
@@ -50,7 +54,7 @@ DEFAULT_EXPAND = 256
 class XorStep:
     """Basis wires ``start .. start+count-1`` = XOR over rows of the slots in ``idx``."""
     start: int
-    idx: np.ndarray           # (arity, count) slot indices
+    idx: np.ndarray           # (arity, count) slot indices (IDX)
     count: int = field(init=False)
 
     def __post_init__(self):
@@ -63,7 +67,7 @@ class AndStep:
     ``start + i``. ``offset`` is the number of AND gates of all earlier layers; ``wires`` the
     circuit wire each gate computes (ascending)."""
     start: int
-    idx: np.ndarray           # (arity, 2, n) slot indices
+    idx: np.ndarray           # (arity, 2, n) slot indices (IDX)
     offset: int
     level: int
     wires: np.ndarray
@@ -146,7 +150,7 @@ def _chunks(idx: np.ndarray, chunk: int) -> list[tuple]:
     out = []
     for a in range(0, n, chunk):
         c = min(chunk, n - a)
-        flat = np.ascontiguousarray(idx[..., a:a + c]).reshape(-1)
+        flat = np.ascontiguousarray(idx[..., a:a + c], dtype=np.intp).reshape(-1)
         flat.flags.writeable = False
         out.append((a, c, flat, int(idx.shape[0])))
     return out
@@ -318,6 +322,7 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     mat_start = np.zeros(n_w, dtype=np.int64)
     mat_len = np.full(n_w, -1, dtype=np.int32)
     ands = np.empty(n_w, dtype=np.int32)
+    need = np.zeros(n_w, dtype=np.bool_)     # materialized wires some form reads
     # forms are appended to one buffer, definitions to another; when one might not do for
     # the next gate, the pass stops and it grows here
     fbuf, mbuf = _forms_buffers(n_in, n_w, cap)
@@ -330,7 +335,8 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     flen[:n_in] = 1
     state = np.array([0, n_in, 0, 0], dtype=np.int64)
     while not K.forms(op, in0, in1, n_in, live, fan, bound, cap, flat, expand, fbuf, fstart,
-                      flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands, state):
+                      flen, fc, const, level, blevel, mat_start, mat_len, mbuf, ands, need,
+                      state):
         margin = K.forms_margin(cap, expand)
         if state[1] + margin > fbuf.size:
             fbuf = _grown(fbuf, state[1] + margin)
@@ -342,10 +348,12 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     ands = ands[:n_and].astype(np.int64)
     and_a = in0[ands - n_in]
     and_b = in1[ands - n_in]
-    # materialized wires actually read (a wire-level XOR may cancel out of every form)
+    # materialized wires actually read (a wire-level XOR may cancel out of every form): the
+    # AND operands' reads are marked, the outputs' and the definitions' are added
     sub = np.zeros(n_w, dtype=np.int32)
-    mats = K.needed_definitions(np.concatenate([outs, and_a, and_b]), fbuf, fstart, flen,
-                                mat_start, mat_len, mbuf, blevel, sub)
+    mats = K.needed_definitions(outs, fbuf, fstart, flen, mat_start, mat_len, mbuf, need,
+                                blevel, sub)
+    del need
 
     # steps: per level, its AND layer, then its materialized wires by sub-level; within a
     # step, ascending wires (ANDs are listed in wire order, mats sorted)
@@ -439,7 +447,7 @@ def _finish(lay: _Layout) -> Schedule:
     size = arity * count * np.where(step_kind == 0, 2, 1)
     at = np.zeros(n_steps + 1, dtype=np.int64)
     np.cumsum(size, out=at[1:])
-    store = np.zeros(int(at[-1]), dtype=np.intp)
+    store = np.zeros(int(at[-1]), dtype=IDX)
     _fill_steps((step_kind, bounds, ids, and_a, and_b, fbuf, fstart, flen, fc, mat_start,
                  mat_len, mbuf, slot, arity, at, store))
     steps = []

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yaogc.circuits.schedule import AndStep, Schedule
+from yaogc.circuits.schedule import IDX, AndStep, Schedule
 
 from .aes import FIXED_KEY
 from .errors import GarbleError
@@ -109,11 +109,12 @@ def load_seconds() -> float | None:
 def _warm(k) -> None:
     rk = round_keys()
     z = np.zeros(1, dtype=np.int64)
+    idx = np.zeros(1, dtype=IDX)        # the type of every schedule's indices
     store = np.zeros(8, dtype=np.uint64)
     tab = np.zeros(0, dtype=np.uint64)
-    k.garble(rk, store, 1, np.uint64(1), np.uint64(0), z.astype(np.int8), z, z, z, z, z, z,
+    k.garble(rk, store, 1, np.uint64(1), np.uint64(0), z.astype(np.int8), z, z, z, z, z, idx,
              0, 0, 0, tab)
-    k.evaluate(rk, store, 1, z.astype(np.int8), z, z, z, z, z, z, 0, 0, 0, tab)
+    k.evaluate(rk, store, 1, z.astype(np.int8), z, z, z, z, z, idx, 0, 0, 0, tab)
 
 
 # -- AES-128 key schedule (FIPS 197, section 5.2) --------------------------------------------
@@ -193,30 +194,30 @@ class Program:
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    """The step index arrays end to end, as one int64 array: a view of the array they are
-    blocks of where they lie end to end in one writable array (as a Schedule built in this
-    process keeps them), else a copy. A read-only view would make numba compile the kernels
-    once more, for read-only arrays."""
+    """The step index arrays end to end, as one array of their integer type: a view of the
+    array they are blocks of where they lie end to end in one writable array (as a
+    Schedule built in this process, or read from the cache, keeps them), else a copy. A
+    read-only view would make numba compile the kernels once more, for read-only arrays."""
     if not parts:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int32)
 
     def owner(a: np.ndarray) -> np.ndarray:
         while isinstance(a.base, np.ndarray):
             a = a.base
         return a
     root = owner(parts[0])
-    if root.dtype == np.int64 and root.ndim == 1 and root.flags.c_contiguous and \
-            root.flags.writeable:
+    dtype = root.dtype
+    if root.ndim == 1 and root.flags.c_contiguous and root.flags.writeable:
         first = pos = parts[0].ctypes.data
         for p in parts:
-            if p.dtype != np.int64 or not p.flags.c_contiguous or p.ctypes.data != pos or \
+            if p.dtype != dtype or not p.flags.c_contiguous or p.ctypes.data != pos or \
                     owner(p) is not root:
                 break
             pos += p.nbytes
         else:
-            begin = (first - root.ctypes.data) // 8
-            return root[begin:begin + (pos - first) // 8]
-    return np.concatenate(parts).astype(np.int64, copy=False)
+            begin = (first - root.ctypes.data) // dtype.itemsize
+            return root[begin:begin + (pos - first) // dtype.itemsize]
+    return np.concatenate(parts).astype(np.result_type(*parts), copy=False)
 
 
 def program(s: Schedule) -> Program:

@@ -238,7 +238,11 @@ def test_schedules_kept_on_disk(cache, bristol_path):
         for block in g.blocks():
             e.feed(block)
         assert np.array_equal(e.output_colours() ^ g.decoding_bits(), evaluate_bits(c, bits))
-        assert all(st.idx.dtype == np.intp for st in again.steps)
+        # read as built: 4-byte indices, which the native engine takes without a copy
+        assert all(st.idx.dtype == S.IDX == x.idx.dtype for x, st in zip(built.steps,
+                                                                        again.steps))
+        from yaogc.gc import native
+        assert np.shares_memory(native.Program(again).idx, again.steps[-1].idx)
         data = bytearray(entry.read_bytes())
         # the last index arrays (the digest follows them), then the digest itself
         for at in (-100, -9):
