@@ -380,7 +380,7 @@ def _stable_by(key, n_key, src, dst):
         count[b] += 1
 
 
-@kernel
+@kernel(inline=True)
 def order_by_level(lv, sub, n_lv, n_sub, order):
     """``order`` = the stable argsort of ``lv * n_sub + sub`` (both non-negative, below
     ``n_lv`` and ``n_sub``), linear in the items and the two ranges: one counting sort by
@@ -393,6 +393,87 @@ def order_by_level(lv, sub, n_lv, n_sub, order):
     tmp = np.empty(lv.size, dtype=np.int64)
     _stable_by(sub, n_sub, items, tmp)
     _stable_by(lv, n_lv, tmp, order)
+
+
+@kernel
+def order_steps(ands, mats, blevel, sub):
+    """The steps' items in execution order: every AND gate (its index in ``ands``, kind 0)
+    and every needed materialized wire (the wire, kind 1), stably sorted by level, then 0
+    for the AND layer or the wire's sub-level (ANDs first, then mats, each ascending, before
+    the sort). Returns (keys, kinds, ids, n_sub) with key = level * n_sub + sub-level."""
+    n_a = ands.size
+    n = n_a + mats.size
+    lv = np.empty(n, dtype=np.int64)
+    sb = np.zeros(n, dtype=np.int64)
+    n_lv = 1
+    n_sub = 1
+    for i in range(n_a):
+        lv[i] = blevel[ands[i]]
+    for j in range(mats.size):
+        m = mats[j]
+        lv[n_a + j] = blevel[m]
+        sb[n_a + j] = sub[m]
+        if sub[m] > n_sub:
+            n_sub = sub[m]
+    n_sub += 1
+    for i in range(n):
+        if lv[i] >= n_lv:
+            n_lv = lv[i] + 1
+    order = np.empty(n, dtype=np.int64)
+    order_by_level(lv, sb, n_lv, n_sub, order)
+    keys = np.empty(n, dtype=np.int64)
+    kinds = np.empty(n, dtype=np.int8)
+    ids = np.empty(n, dtype=np.int64)
+    for p in range(n):
+        q = order[p]
+        keys[p] = lv[q] * n_sub + sb[q]
+        if q < n_a:
+            kinds[p] = 0
+            ids[p] = q
+        else:
+            kinds[p] = 1
+            ids[p] = mats[q - n_a]
+    return keys, kinds, ids, n_sub
+
+
+@kernel
+def step_bounds(keys, kinds, ids, mat_len, split_min):
+    """Where each step (a run of one key) begins, and which XOR steps to split by
+    definition length: those of at least ``split_min`` wires whose padding to their longest
+    definition would more than quadruple their terms. Returns (bounds, split, lens, any
+    split) with ``lens`` the definition length of every item (0 for ANDs)."""
+    n = keys.size
+    n_steps = 1 if n else 0
+    for p in range(1, n):
+        if keys[p] != keys[p - 1]:
+            n_steps += 1
+    bounds = np.empty(n_steps + 1, dtype=np.int64)
+    split = np.zeros(n_steps, dtype=np.bool_)
+    lens = np.zeros(n, dtype=np.int32)
+    any_split = False
+    bounds[0] = 0
+    si = 0
+    for p in range(1, n + 1):
+        if p == n or keys[p] != keys[p - 1]:
+            si += 1
+            bounds[si] = p
+    for si in range(n_steps):
+        a0 = bounds[si]
+        a1 = bounds[si + 1]
+        if kinds[a0] != 1:
+            continue
+        longest = 0
+        total = 0
+        for p in range(a0, a1):
+            v = mat_len[ids[p]]
+            lens[p] = v
+            total += v
+            if v > longest:
+                longest = v
+        if a1 - a0 >= split_min and longest * (a1 - a0) > 4 * total:
+            split[si] = True
+            any_split = True
+    return bounds, split, lens, any_split
 
 
 @kernel(inline=True)

@@ -357,22 +357,9 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
 
     # steps: per level, its AND layer, then its materialized wires by sub-level; within a
     # step, ascending wires (ANDs are listed in wire order, mats sorted)
-    and_lv = blevel[ands].astype(np.int64)
-    mat_lv = blevel[mats].astype(np.int64)
-    mat_sub = sub[mats].astype(np.int64)
+    keys, kinds, ids, big = K.order_steps(ands, mats, blevel, sub)
     del sub, blevel
-    big = int(max(mat_sub.max(initial=0), 1)) + 1
-    # one sort key for both kinds: (level, 0 for AND / sub-level for XOR)
-    lv = np.concatenate([and_lv, mat_lv])
-    sb = np.concatenate([np.zeros(ands.size, dtype=np.int64), mat_sub])
-    keys = lv * big + sb
-    order = np.empty(keys.size, dtype=np.int64)
-    K.order_by_level(lv, sb, int(lv.max(initial=0)) + 1, big, order)
-    del lv, sb, and_lv, mat_lv, mat_sub
-    kinds = np.concatenate([np.zeros(ands.size, dtype=np.int8), np.ones(mats.size, dtype=np.int8)])
-    ids = np.concatenate([np.arange(ands.size), mats])
-    keys, kinds, ids, bounds = _split_padded(keys[order], kinds[order], ids[order], mat_len)
-    del order
+    bounds = _split_padded(keys, kinds, ids, mat_len)
     step_kind = kinds[bounds[:-1]] if keys.size else np.zeros(0, dtype=np.int8)
     step_lv = (keys[bounds[:-1]] // big) if keys.size else np.zeros(0, dtype=np.int64)
     return _Layout(name=circuit.name, n_in=n_in, n_w=n_w, bound=bound, flat=flat, outs=outs,
@@ -501,26 +488,18 @@ def _fill_steps(args: tuple) -> None:
 
 def _split_padded(keys, kinds, ids, mat_len):
     """The step bounds of items sorted by step key (the arrays are the caller's own and may
-    be reordered in place), and the items. An XOR step pads every definition to
-    its longest, so a large step whose padding would more than quadruple its terms is split
-    by definition length (powers of two): a few more steps, at most twice the real terms.
-    Small steps are left whole (per-step overhead is what one deep instance pays)."""
-    cut = np.flatnonzero(np.diff(keys)) + 1
-    bounds = np.concatenate([[0], cut, [keys.size]]).astype(np.int64)
-    if not keys.size:
-        return keys, kinds, ids, bounds
-    lens = np.where(kinds == 1, mat_len[np.where(kinds == 1, ids, 0)], 0)
-    counts = np.diff(bounds)
-    longest = np.maximum.reduceat(lens, bounds[:-1])
-    total = np.add.reduceat(lens, bounds[:-1])
-    split = (kinds[bounds[:-1]] == 1) & (counts >= SPLIT_MIN) & (longest * counts > 4 * total)
-    if not split.any():
-        return keys, kinds, ids, bounds
+    be reordered in place). An XOR step pads every definition to its longest, so a large
+    step whose padding would more than quadruple its terms is split by definition length
+    (powers of two): a few more steps, at most twice the real terms. Small steps are left
+    whole (per-step overhead is what one deep instance pays)."""
+    bounds, split, lens, any_split = K.step_bounds(keys, kinds, ids, mat_len, SPLIT_MIN)
+    if not any_split:
+        return bounds
     # within each step (the items are sorted by key already), by bucket; the arrays are
     # the caller's own, so the few split steps are reordered where they lie
     cuts = np.empty(keys.size + 1, dtype=np.int64)
     n_cuts = K.split_by_bucket(bounds, split, lens, keys, kinds, ids, cuts)
-    return keys, kinds, ids, cuts[:n_cuts].copy()
+    return cuts[:n_cuts].copy()
 
 
 SPLIT_MIN = 1024
