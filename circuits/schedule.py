@@ -313,19 +313,22 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     live, fan = shared["live"], shared["fanout"]
 
     # per wire: its linear form, wire-level constant, AND-depth; materialized definitions
-    fstart = np.zeros(n_w, dtype=np.int64)
+    # offsets into the term buffers (fbuf, mbuf): 4 bytes while both stay within OFFSET_32
+    # terms (half the memory traffic of the pass's most-read arrays), 8 once one outgrows it
+    fbuf, mbuf = _forms_buffers(n_in, n_w, cap)
+    off = np.int32 if max(fbuf.size, mbuf.size) <= OFFSET_32 else np.int64
+    fstart = np.zeros(n_w, dtype=off)
     flen = np.zeros(n_w, dtype=np.int32)
     fc = np.zeros(n_w, dtype=np.uint8)
     const = np.full(n_w, -1, dtype=np.int8)
     level = np.zeros(n_w, dtype=np.int32)
     blevel = np.zeros(n_w, dtype=np.int32)
-    mat_start = np.zeros(n_w, dtype=np.int64)
+    mat_start = np.zeros(n_w, dtype=off)
     mat_len = np.full(n_w, -1, dtype=np.int32)
     ands = np.empty(n_w, dtype=np.int32)
     need = np.zeros(n_w, dtype=np.bool_)     # materialized wires some form reads
     # forms are appended to one buffer, definitions to another; when one might not do for
     # the next gate, the pass stops and it grows here
-    fbuf, mbuf = _forms_buffers(n_in, n_w, cap)
     # the pass writes these for every live wire: their pages are faulted in on another core
     # as it goes (not the arrays it writes for some wires only, nor the term buffers, sized
     # for the worst case: pages never written would then cost memory)
@@ -342,6 +345,9 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
             fbuf = _grown(fbuf, state[1] + margin)
         if state[2] + margin > mbuf.size:
             mbuf = _grown(mbuf, state[2] + margin)
+        if max(fbuf.size, mbuf.size) > OFFSET_32 and fstart.dtype != np.int64:
+            populating.wait()
+            fstart, mat_start = fstart.astype(np.int64), mat_start.astype(np.int64)
     mused, n_and = int(state[2]), int(state[3])
     populating.wait()
     del const, level
@@ -366,6 +372,10 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
                    fbuf=fbuf, fstart=fstart, flen=flen, fc=fc, mbuf=mbuf,
                    mat_start=mat_start, mat_len=mat_len, ands=ands, and_a=and_a, and_b=and_b,
                    kinds=kinds, ids=ids, bounds=bounds, step_kind=step_kind, step_lv=step_lv)
+
+
+# the largest term buffer that 4-byte offsets address
+OFFSET_32 = 2**31 - 1
 
 
 def _forms_buffers(n_in: int, n_w: int, cap: int) -> tuple[np.ndarray, np.ndarray]:

@@ -300,12 +300,15 @@ def test_compiled_schedule_equals_plain_python(bristol_path):
     assert out[0] == out[1]
 
 
-@pytest.mark.parametrize("name", ["aes_128.txt", "sha256.txt"])
+@pytest.mark.parametrize("name,offsets_32", [("aes_128.txt", None), ("sha256.txt", None),
+                                              ("sha256.txt", 50_000)])
 def test_forms_buffers_that_grow_give_the_same_schedule(no_disk_cache, bristol_path,
-                                                         monkeypatch, name):
+                                                         monkeypatch, name, offsets_32):
     """The forms pass stops where a term buffer might not hold the next gate and resumes
     once it has grown: from buffers with room for one gate, it grows hundreds of times and
-    the schedules are those built from buffers that never grow."""
+    the schedules are those built from buffers that never grow. With the largest buffer
+    4-byte offsets address lowered, the offsets become 8-byte ones as a buffer passes it,
+    and the schedules are still the same."""
     from yaogc.circuits import schedforms as K
     from yaogc.circuits import schedule as S
     c = read_bristol(bristol_path(name))
@@ -322,9 +325,13 @@ def test_forms_buffers_that_grow_give_the_same_schedule(no_disk_cache, bristol_p
         return real(buf, need)
     monkeypatch.setattr(S, "_forms_buffers", tiny)
     monkeypatch.setattr(S, "_grown", counted)
+    if offsets_32:
+        monkeypatch.setattr(S, "OFFSET_32", offsets_32)
     c = read_bristol(bristol_path(name))      # a circuit of its own: nothing kept for it
     got = [S.schedule(c, **p) for p in (workload.FEW_STEPS, workload.LEAST_DATA)]
     assert len(grown) > 20
+    lay = S._layout(c, *S._params(**workload.FEW_STEPS), {})
+    assert lay.fstart.dtype == lay.mat_start.dtype == (np.int64 if offsets_32 else np.int32)
     for a, b in zip(want, got):
         assert _digest(a) == _digest(b)
 
