@@ -13,7 +13,7 @@ import numpy as np
 
 from . import jit
 from .jit import kernel
-from .rehash import band as _band, bnot as _bnot, bxor as _bxor, new_table
+from .rehash import band as _band, bnot as _bnot, bxor as _bxor, new_table, retable
 
 # the Builder rules as called functions here, not inlined at every call site as the rehash
 # loop has them: the heap calls them from a dozen places, and inlining each one made
@@ -75,14 +75,25 @@ def _take_bits(lv, wv, lo, hi, bl, bw, nb_, ones):
 
 
 @kernel
-def _reduce(col_ptr, col_lv, col_w, const_bits, width, nop, na, nb, table, n, out,
-            bl, bw, cl, cw, hk, hw):
+def _reduce(col_ptr, col_lv, col_w, const_bits, width, nop, na, nb, table, out,
+            bl, bw, cl, cw, hk, hw, state, limit):
     """BitHeap.result: per column its bits (col_ptr CSR into col_lv/col_w, in arrival order)
     plus the previous column's carries; ``out`` gets one wire per column. bl/bw, cl/cw, hk/hw
-    are scratch buffers large enough for any column. Returns the next free wire."""
+    are scratch buffers large enough for any column.
+
+    ``state`` is (next column, carries into it in cl/cw, next free wire). The pass stops
+    before a column whose gates might take the next free wire past ``limit`` (what the
+    hash table holds) and returns False; the caller grows the table and calls again. True
+    when every column is done."""
     SH = np.int64(1) << 32
-    nc = 0                                  # carries into this column: cl/cw[0:nc]
-    for j in range(width):
+    nc = state[1]                           # carries into this column: cl/cw[0:nc]
+    n = state[2]
+    for j in range(state[0], width):
+        if n + column_gates(col_ptr[j + 1] - col_ptr[j] + nc) > limit:
+            state[0] = j
+            state[1] = nc
+            state[2] = n
+            return False
         nb_, ones = _take_bits(col_lv, col_w, col_ptr[j], col_ptr[j + 1], bl, bw, 0,
                                const_bits[j])
         nb_, ones = _take_bits(cl, cw, 0, nc, bl, bw, nb_, ones)
@@ -154,7 +165,17 @@ def _reduce(col_ptr, col_lv, col_w, const_bits, width, nop, na, nb, table, n, ou
                 cw[k] = cw[i]
                 k += 1
         nc = k
-    return n
+    state[0] = width
+    state[2] = n
+    return True
+
+
+@kernel(inline=True)
+def column_gates(bits):
+    """Gates one column of ``bits`` bits (its carries in included) makes at most: a half
+    adder (2), a full adder (6) per two bits the column loses, the last column's XOR chain
+    (1 a bit)."""
+    return 4 * bits + 8
 
 
 @kernel
@@ -195,11 +216,15 @@ def _heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: l
     na[:2] = nb[:2] = -1
     nop[2:2 + n_leaves] = 255
     na[2:2 + n_leaves] = nb[2:2 + n_leaves] = -1
-    table = new_table(cap)
-    # a heap of b bits emits about 5b gates
+    # a heap of b bits emits about 5b gates: the hash table starts with room for those and
+    # grows if more come (sized for ``cap``, it would be many times larger, and its probes
+    # would touch every page of it)
+    first = 2 + n_leaves
+    table = new_table(cap, START_PER_BIT * n_bits + START_PER_COLUMN * width)
     jit.use_compiled(5 * n_bits, "yaogc.circuits.rehash", __name__)
     wires = np.empty(n_bits, dtype=np.int64)
-    n = _negate_leaves(code, nop, na, nb, table, 2 + n_leaves, wires)
+    table = _room(table, 0, n_bits, cap)       # a NOT a bit at most
+    n = _negate_leaves(code, nop, na, nb, table, first, wires)
     # BitHeap.add_word for every term, vectorized over all bits: column, AND-depth, wire;
     # a negated bit enters as its NOT, and each of its columns adds the constant -2^col
     widths = np.asarray(widths, dtype=np.int64)
@@ -228,6 +253,7 @@ def _heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: l
     if flip.any():
         bits = w[flip]
         nw = np.empty(bits.size, dtype=np.int64)
+        table = _room(table, n - first, bits.size, cap)
         n = _negate_leaves(np.where(nop[bits] == 2, 2 * (na[bits] - 2), 2 * (bits - 2) + 1),
                            nop, na, nb, table, n, nw)
         w[flip] = nw
@@ -238,6 +264,33 @@ def _heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: l
     out = np.zeros(width, dtype=np.int64)
     m = max(16, n_bits + 8 * width + 8)
     bl, bw_, cl, cw, hk, hw = (np.empty(m, dtype=np.int64) for _ in range(6))
-    n = _reduce(col_ptr, lv[order].astype(np.int64), w[order].astype(np.int64), const_bits,
-                int(width), nop, na, nb, table, n, out, bl, bw_, cl, cw, hk, hw)
+    col_lv, col_w = lv[order].astype(np.int64), w[order].astype(np.int64)
+    state = np.array([0, 0, n], dtype=np.int64)
+    while not _reduce(col_ptr, col_lv, col_w, const_bits, int(width), nop, na, nb, table, out,
+                      bl, bw_, cl, cw, hk, hw, state, first + _holds(table)):
+        j, nc, n = (int(x) for x in state)
+        table = _room(table, n - first, column_gates(int(col_ptr[j + 1] - col_ptr[j]) + nc),
+                      cap)
+    n = int(state[2])
     return nop[:n], na[:n], nb[:n], out
+
+
+# the hash table starts with room for this many gates a bit (heaps make 4-5, their NOTs
+# included) and a column, and holds at most LOAD of its rows
+START_PER_BIT, START_PER_COLUMN = 5, 64
+LOAD = 0.7
+
+
+def _holds(table: np.ndarray) -> int:
+    """Gates the table takes before it is fuller than LOAD."""
+    return int(LOAD * table.shape[0])
+
+
+def _room(table: np.ndarray, used: int, more: int, cap: int) -> np.ndarray:
+    """``table`` (with ``used`` gates) if it takes ``more``, else a table twice as large
+    (or more) with its gates."""
+    if used + more <= _holds(table):
+        return table
+    grown = new_table(cap, max(2 * table.shape[0], int((used + more) / LOAD) + 1) * 2 // 3)
+    retable(table, grown)
+    return grown

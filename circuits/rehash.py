@@ -175,7 +175,7 @@ def new_table(n: int, entries: int | None = None) -> np.ndarray:
 
 
 @kernel
-def _retable(old, new):
+def retable(old, new):
     """Every gate of hash table ``old`` put in the larger, empty table ``new``."""
     mask = new.shape[0] - 1
     for r in range(old.shape[0]):
@@ -253,7 +253,7 @@ class Rehasher:
             # first by a quarter of the expected wires (the lowering's estimate is high)
             table = new_table(2 * self.cap + 2, max(need, 2 * self.gates, expect // 4))
             if self.table is not None:
-                _retable(self.table, table)
+                retable(self.table, table)
             self.table = table
             if not self._streamed and self.done == 0:
                 # one pass over arrays of the exact size, which it writes whole: their pages

@@ -149,6 +149,35 @@ def test_heap_kernel_equals_bitheap(h):
     assert _eval_template(t_native, len(levels)) == _eval_template(t_py, len(levels))
 
 
+@pytest.mark.parametrize("n_terms", [200, 6000])
+def test_heap_table_that_grows_gives_the_same_gates(monkeypatch, n_terms):
+    """The heap's hash table starts small and grows as gates come: started with room for
+    none (it then grows many times, between columns and before the leaves' NOTs), the
+    gates are those of a table that never grows, compiled (6000 terms) or as Python."""
+    from yaogc.circuits import heapkernel as H
+    rng = np.random.default_rng(n_terms)
+    n_leaves = 3 * n_terms
+    widths = rng.integers(1, 24, n_terms).tolist()
+    negs = (rng.random(n_terms) < 0.3).tolist()
+    code = rng.integers(-2, 2 * n_leaves, sum(widths))
+    levels = rng.integers(0, 5, n_leaves)
+    want = H.heap_gates(code, levels, widths, negs, 12)
+    grew = []
+    real = H._room
+
+    def counted(table, used, more, cap):
+        out = real(table, used, more, cap)
+        grew.append(out is not table)
+        return out
+    monkeypatch.setattr(H, "START_PER_BIT", 0)
+    monkeypatch.setattr(H, "START_PER_COLUMN", 0)
+    monkeypatch.setattr(H, "_room", counted)
+    got = H.heap_gates(code, levels, widths, negs, 12)
+    assert sum(grew) >= 3      # two at most before the columns: the rest between them
+    for x, y in zip(want, got):
+        assert np.array_equal(x, y)
+
+
 class _Native:
     def __init__(self, widths, negs, width):
         self.widths, self.negs, self.width = widths, negs, width
