@@ -326,8 +326,7 @@ class Rehasher:
                 raise self._error
         n = int(op.size)
         op = np.ascontiguousarray(op, dtype=np.uint8)
-        a = np.ascontiguousarray(a, dtype=np.int64)
-        b = np.ascontiguousarray(b, dtype=np.int64)
+        a, b = wire_array(a), wire_array(b)
         fast = jit.use_compiled(n, __name__)
         self._run(op, a, b, self.done, n)
         if self._populating is not None:

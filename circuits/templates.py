@@ -30,7 +30,7 @@ from .builder import ONE, ZERO, Builder, assemble
 from .circuit import Circuit, Op
 from . import freemem, jit
 from .jit import kernel
-from .rehash import INPUT, Rehasher, live_mask
+from .rehash import INPUT, MAX_WIRES, Rehasher, live_mask
 
 _XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)
 
@@ -272,8 +272,10 @@ class GateBuffer:
         self.max_gates = max_gates
         cap = 1 << 16
         self.op = np.empty(cap, dtype=np.uint8)
-        self.a = np.empty(cap, dtype=np.int64)
-        self.b = np.empty(cap, dtype=np.int64)
+        # wire numbers stay below MAX_WIRES (_reserve): 4 bytes each, half the memory the
+        # lowering writes (and faults in) for its operands
+        self.a = np.empty(cap, dtype=np.int32)
+        self.b = np.empty(cap, dtype=np.int32)
         self.lev = np.empty(cap, dtype=np.int32)
         self.op[:2] = (int(Op.CONST0), int(Op.CONST1))
         self.a[:2] = self.b[:2] = -1
@@ -291,6 +293,8 @@ class GateBuffer:
         need = self.n + k
         if self.max_gates is not None and need > self.max_gates:
             raise TooLarge(need, self.max_gates)
+        if need >= MAX_WIRES:       # the passes after number wires in 30 bits
+            raise TooLarge(need, MAX_WIRES - 1)
         cap = self.op.size
         if need > cap:
             while cap < need:

@@ -163,12 +163,13 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
             progress(phase, gates, time.perf_counter() - t0)
     limit = max_gates if max_gates is not None else gate_budget()
 
-    def too_large(line: int = 1, col: int = 1, src=None) -> CompileError:
-        why = ("the --max-gates limit" if max_gates is not None else
+    def too_large(line: int = 1, col: int = 1, src=None, most: int = limit) -> CompileError:
+        why = ("the compiler's limit (wires are numbered in 30 bits)" if most < limit else
+               "the --max-gates limit" if max_gates is not None else
                "the YAOGC_MAX_GATES limit" if os.environ.get("YAOGC_MAX_GATES") else
                f"more than this machine has available ({available_memory() / 1e9:.1f} GB)")
-        msg = (f"the program is too large: it unrolls to more than {limit:,} gates, about "
-               f"{limit * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
+        msg = (f"the program is too large: it unrolls to more than {most:,} gates, about "
+               f"{most * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
                f"{BYTES_PER_GATE} bytes per gate, {why}; make the inputs smaller or split the "
                f"computation")
         if src is not None:   # the statement is in an imported module: name that file
@@ -204,8 +205,8 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
         tell("compiled", circuit.n_gates)
         circuit.warnings = warnings
         return circuit
-    except TooLarge:
-        raise too_large() from None
+    except TooLarge as big:
+        raise too_large(most=min(big.limit, limit)) from None
 
 
 def compile_file(path: str | Path, defines: dict[str, str] | None = None,

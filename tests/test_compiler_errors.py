@@ -163,6 +163,20 @@ def test_program_too_large_is_an_error_not_a_hang(monkeypatch):
     assert "more than 1000 iterations" in e.message
 
 
+def test_program_past_the_wire_numbering_is_an_error(monkeypatch):
+    """The lowering numbers wires in 30 bits: a program that would emit more gates than
+    that is refused with the size and that reason, whatever the gate budget (here the
+    numbering's limit lowered to 5000)."""
+    from yaogc.circuits import templates
+    monkeypatch.setattr(templates, "MAX_WIRES", 5000)
+    e = error_of("party alice, bob\ndef main(a: u32[64] @alice, b: u32[64] @bob) -> "
+                 "(r: u32 @alice):\n    r: u32 = 0\n    for i in range(64):\n"
+                 "        r = r ^ (a[i] * b[i])\n    return r\n")
+    assert e.message.startswith("the program is too large: it unrolls to more than 4,999 "
+                                "gates"), e.message
+    assert "the compiler's limit (wires are numbered in 30 bits)" in e.message
+
+
 def test_untaken_branch_in_a_loop_is_checked_per_shape_of_the_variables():
     """A public if's untaken branch is type-checked once per shape of the variables (their
     types), not once per iteration: its errors are still found, including one that only a
