@@ -386,11 +386,11 @@ def order_by_level(lv, sub, n_lv, n_sub, order):
     ``n_lv`` and ``n_sub``), linear in the items and the two ranges: one counting sort by
     the pair where its counters are few next to the items (one pass over the items instead
     of two), else by ``sub``, then stably by ``lv``."""
-    items = np.arange(lv.size)
+    items = np.arange(lv.size, dtype=order.dtype)
     if n_lv * n_sub <= 2 * lv.size + 1024:
-        _stable_by(lv * n_sub + sub, n_lv * n_sub, items, order)
+        _stable_by(lv.astype(np.int64) * n_sub + sub, n_lv * n_sub, items, order)
         return
-    tmp = np.empty(lv.size, dtype=np.int64)
+    tmp = np.empty(lv.size, dtype=order.dtype)
     _stable_by(sub, n_sub, items, tmp)
     _stable_by(lv, n_lv, tmp, order)
 
@@ -403,8 +403,10 @@ def order_steps(ands, mats, blevel, sub):
     the sort). Returns (keys, kinds, ids, n_sub) with key = level * n_sub + sub-level."""
     n_a = ands.size
     n = n_a + mats.size
-    lv = np.empty(n, dtype=np.int64)
-    sb = np.zeros(n, dtype=np.int64)
+    # 4-byte levels, positions and ids (wires stay below 2**30): a third less memory to
+    # fault in for the items of a large circuit
+    lv = np.empty(n, dtype=np.int32)
+    sb = np.zeros(n, dtype=np.int32)
     n_lv = 1
     n_sub = 1
     for i in range(n_a):
@@ -419,14 +421,14 @@ def order_steps(ands, mats, blevel, sub):
     for i in range(n):
         if lv[i] >= n_lv:
             n_lv = lv[i] + 1
-    order = np.empty(n, dtype=np.int64)
+    order = np.empty(n, dtype=np.int32)
     order_by_level(lv, sb, n_lv, n_sub, order)
     keys = np.empty(n, dtype=np.int64)
     kinds = np.empty(n, dtype=np.int8)
-    ids = np.empty(n, dtype=np.int64)
+    ids = np.empty(n, dtype=np.int32)
     for p in range(n):
         q = order[p]
-        keys[p] = lv[q] * n_sub + sb[q]
+        keys[p] = np.int64(lv[q]) * n_sub + sb[q]
         if q < n_a:
             kinds[p] = 0
             ids[p] = q
