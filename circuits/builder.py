@@ -228,4 +228,4 @@ def assemble(name: str, parties: Sequence[str], op: np.ndarray, a: np.ndarray, b
         pos += k
     outs = [OutputPort(r, oname, t, new[np.asarray(ws, dtype=np.int64)])
             for r, oname, t, ws in outputs]
-    return Circuit(n_in, g_op, out_a, out_b, ins, outs, name, parties)
+    return Circuit.adopt(n_in, g_op, out_a, out_b, ins, outs, name, parties)

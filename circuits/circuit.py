@@ -30,6 +30,10 @@ class Op(IntEnum):
     CONST1 = 4
 
 
+# gates Circuit.check looks at a time
+_CHECK_BLOCK = 1 << 20
+
+
 class CircuitError(InputError):
     """A malformed circuit; the message names the gate or port."""
 
@@ -38,6 +42,16 @@ def _frozen(a: Sequence[int] | np.ndarray, dtype=np.int64) -> np.ndarray:
     arr = np.array(a, dtype=dtype).reshape(-1)
     arr.flags.writeable = False
     return arr
+
+
+def _owned(a: np.ndarray, dtype=np.int64) -> np.ndarray:
+    """``a`` itself, made read-only, where it is a 1-D array of ``dtype`` that owns its
+    memory (no other array views it); else a copy (:func:`_frozen`)."""
+    if isinstance(a, np.ndarray) and a.dtype == dtype and a.ndim == 1 and a.base is None \
+            and a.flags.c_contiguous:
+        a.flags.writeable = False
+        return a
+    return _frozen(a, dtype)
 
 
 @dataclass(frozen=True)
@@ -77,14 +91,29 @@ class Circuit:
     def __init__(self, n_inputs: int, op, in0, in1,
                  inputs: Sequence[InputPort], outputs: Sequence[OutputPort],
                  name: str = "circuit", parties: Sequence[str] | None = None):
+        self._take(n_inputs, _frozen(op, np.uint8), _frozen(in0), _frozen(in1), inputs,
+                   outputs, name, parties)
+
+    def _take(self, n_inputs, op, in0, in1, inputs, outputs, name, parties) -> None:
         self.n_inputs = int(n_inputs)
-        self.op = _frozen(op, np.uint8)
-        self.in0 = _frozen(in0)
-        self.in1 = _frozen(in1)
+        self.op, self.in0, self.in1 = op, in0, in1
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
         self.name = name
         self._declared_parties = tuple(parties) if parties else None
+
+    @classmethod
+    def adopt(cls, n_inputs: int, op: np.ndarray, in0: np.ndarray, in1: np.ndarray,
+              inputs: Sequence[InputPort], outputs: Sequence[OutputPort],
+              name: str = "circuit", parties: Sequence[str] | None = None) -> "Circuit":
+        """A Circuit that keeps the gate arrays it is given (made read-only) instead of
+        copies, for a reader or pass that made them for it and keeps no other reference to
+        them (a netlist of 40M gates is 700 MB to copy). An array that does not own its
+        memory, or of another type, is copied as the constructor does."""
+        c = cls.__new__(cls)
+        c._take(n_inputs, _owned(op, np.uint8), _owned(in0), _owned(in1), inputs, outputs,
+                name, parties)
+        return c
 
     @property
     def n_gates(self) -> int:
@@ -149,20 +178,26 @@ class Circuit:
         if bad.size:
             k = int(bad[0])
             raise CircuitError(f"gate {k} (wire {n_in + k}): unknown op {int(self.op[k])}")
-        limit = n_in + np.arange(n)  # an operand must be written before the gate that reads it
-        two = (self.op == Op.XOR) | (self.op == Op.AND)
-        one = self.op == Op.NOT
-        for name, arr, need in (("in0", self.in0, two | one), ("in1", self.in1, two)):
-            wrong = need & ((arr < 0) | (arr >= limit))
-            if wrong.any():
-                k = int(np.flatnonzero(wrong)[0])
-                raise CircuitError(f"gate {k} (wire {n_in + k}, {Op(self.op[k]).name}): operand "
-                                   f"{name}={int(arr[k])} is not a wire set before it")
-            unused = ~need & (arr != -1)
-            if unused.any():
-                k = int(np.flatnonzero(unused)[0])
-                raise CircuitError(f"gate {k} (wire {n_in + k}, {Op(self.op[k]).name}): unused "
-                                   f"operand {name} must be -1, got {int(arr[k])}")
+        # an operand must be written before the gate that reads it; each rule is checked
+        # over all gates before the next (the first error is the same however the gates are
+        # cut), a block of gates at a time (temporaries of a block, not of 40M gates)
+        # XOR, AND, NOT (0, 1, 2) read in0; XOR and AND read in1
+        for name, arr, last_op in (("in0", self.in0, Op.NOT), ("in1", self.in1, Op.AND)):
+            for rule in ("wrong", "unused"):
+                for s in range(0, n, _CHECK_BLOCK):
+                    e = min(n, s + _CHECK_BLOCK)
+                    o, x = self.op[s:e], arr[s:e]
+                    need = o <= last_op
+                    bad = need & ((x < 0) | (x >= n_in + np.arange(s, e))) if rule == "wrong" \
+                        else ~need & (x != -1)
+                    if not bad.any():
+                        continue
+                    k = s + int(np.flatnonzero(bad)[0])
+                    what = f"gate {k} (wire {n_in + k}, {Op(self.op[k]).name}): "
+                    raise CircuitError(what + (
+                        f"operand {name}={int(arr[k])} is not a wire set before it"
+                        if rule == "wrong" else
+                        f"unused operand {name} must be -1, got {int(arr[k])}"))
         pos = 0
         names: set[str] = set()
         for p in self.inputs:

@@ -233,7 +233,7 @@ def _parse(data: bytes) -> Circuit:
             w += width
     except (KeyError, TypeError) as e:
         raise FormatError(f"corrupt header: bad port: {type(e).__name__} {e}") from None
-    circuit = Circuit(n_in, op, in0, in1, inputs, outputs, name, parties).check()
+    circuit = Circuit.adopt(n_in, op, in0, in1, inputs, outputs, name, parties).check()
     if content_hash(circuit) != digest:
         raise FormatError("content hash mismatch: the file is corrupt or was edited")
     circuit.__dict__["content_hash"] = digest      # verified: the cached property's value

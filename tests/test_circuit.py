@@ -66,6 +66,45 @@ def test_check_refuses_malformed_circuits(kw, fragment):
     assert isinstance(e.value, InputError)
 
 
+@pytest.mark.parametrize("block", [1, 2, 1 << 20])
+def test_check_reports_the_same_first_error_however_the_gates_are_cut(monkeypatch, block):
+    """check() looks at a block of gates at a time, each rule over all gates before the
+    next: with blocks of one or two gates, the error named is the one a single pass names
+    (a bad in0 late wins over a bad in1 early; an operand of a late gate is found)."""
+    from yaogc.circuits import circuit as C
+    monkeypatch.setattr(C, "_CHECK_BLOCK", block)
+    ops = (Op.AND, Op.XOR, Op.NOT, Op.XOR, Op.AND)
+    with pytest.raises(CircuitError) as e:
+        make(op=ops, in0=(0, 2, 3, 4, 9), in1=(7, 0, -1, 1, 1)).check()
+    assert "gate 4 (wire 6, AND): operand in0=9 is not a wire set before it" in str(e.value)
+    with pytest.raises(CircuitError) as e:
+        make(op=ops, in0=(0, 2, 3, 4, 5), in1=(1, 0, -1, 1, 6)).check()
+    assert "gate 4 (wire 6, AND): operand in1=6 is not a wire set before it" in str(e.value)
+    with pytest.raises(CircuitError) as e:
+        make(op=ops, in0=(0, 2, 3, 4, 5), in1=(1, 0, 4, 1, 1)).check()
+    assert "gate 2 (wire 4, NOT): unused operand in1 must be -1, got 4" in str(e.value)
+    ok = make(op=ops, in0=(0, 2, 3, 4, 5), in1=(1, 0, -1, 1, 1),
+              outputs=[OutputPort(("bob",), "z", BOOL, [6])])
+    assert ok.check() is ok
+
+
+def test_adopt_keeps_arrays_it_owns_and_copies_the_rest():
+    """Circuit.adopt keeps gate arrays that own their memory (made read-only: the circuit
+    stays immutable), copies a view of another array or another type, and makes the
+    circuit the constructor makes."""
+    op = np.array([Op.AND, Op.XOR, Op.NOT], dtype=np.uint8)
+    in0, in1 = np.array([0, 2, 3]), np.array([1, 0, -1])
+    base = np.array([1, 0, -1, 99])
+    ports = dict(inputs=[InputPort("alice", "a", BOOL, [0]), InputPort("bob", "b", BOOL, [1])],
+                 outputs=[OutputPort(("bob",), "z", BOOL, [4])])
+    c = Circuit.adopt(2, op, in0, base[:3], **ports).check()
+    assert c.op is op and c.in0 is in0 and not in0.flags.writeable
+    assert c.in1 is not base and not np.shares_memory(c.in1, base)
+    d = Circuit.adopt(2, op.tolist(), in0.astype(np.int32), in1, **ports)
+    assert d.in0.dtype == np.int64 and d.content_hash == c.content_hash == \
+        Circuit(2, op, in0, in1, **ports).content_hash
+
+
 def test_constants_take_no_operands():
     c = make(op=(Op.CONST0, Op.CONST1, Op.XOR), in0=(-1, -1, 2), in1=(-1, -1, 3),
              outputs=[OutputPort(("bob",), "z", BOOL, [4])]).check()
