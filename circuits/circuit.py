@@ -39,7 +39,9 @@ class CircuitError(InputError):
 
 
 def _frozen(a: Sequence[int] | np.ndarray, dtype=np.int64) -> np.ndarray:
-    arr = np.array(a, dtype=dtype).reshape(-1)
+    arr = np.array(a, dtype=dtype)
+    if arr.ndim != 1:
+        arr = arr.reshape(-1).copy()    # an array of its own, not a view (see _owned)
     arr.flags.writeable = False
     return arr
 
@@ -264,10 +266,11 @@ class Circuit:
         return "\n".join(lines)
 
     def with_parties(self, party_of: dict[str, str]) -> "Circuit":
-        """The same circuit with some input ports handed to other parties."""
+        """The same circuit with some input ports handed to other parties (sharing the
+        gate arrays: both circuits are immutable)."""
         ins = [InputPort(party_of.get(p.name, p.party), p.name, p.type, p.wires) for p in self.inputs]
-        return Circuit(self.n_inputs, self.op, self.in0, self.in1, ins, self.outputs, self.name,
-                       self._declared_parties)
+        return Circuit.adopt(self.n_inputs, self.op, self.in0, self.in1, ins, self.outputs,
+                             self.name, self._declared_parties)
 
     def __repr__(self) -> str:
         return (f"<Circuit {self.name}: {self.n_inputs} inputs, {self.count(Op.AND)} AND, "

@@ -56,4 +56,4 @@ def _shared(circuit: Circuit) -> Circuit:
     in0 = np.concatenate([np.arange(n), shift(circuit.in0)])
     in1 = np.concatenate([np.arange(n, 2 * n), shift(circuit.in1)])
     outs = [OutputPort(SERVERS, o.name, o.type, o.wires + 2 * n) for o in circuit.outputs]
-    return Circuit(2 * n, op, in0, in1, ins, outs, circuit.name, SERVERS)
+    return Circuit.adopt(2 * n, op, in0, in1, ins, outs, circuit.name, SERVERS)

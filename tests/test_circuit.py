@@ -103,6 +103,10 @@ def test_adopt_keeps_arrays_it_owns_and_copies_the_rest():
     d = Circuit.adopt(2, op.tolist(), in0.astype(np.int32), in1, **ports)
     assert d.in0.dtype == np.int64 and d.content_hash == c.content_hash == \
         Circuit(2, op, in0, in1, **ports).content_hash
+    # a circuit made by the constructor owns its arrays, which another circuit may share
+    e = Circuit(2, op, in0, in1, **ports)
+    f = e.with_parties({"b": "alice"})
+    assert f.op is e.op and f.in1 is e.in1 and f.inputs[1].party == "alice"
 
 
 def test_constants_take_no_operands():
