@@ -172,10 +172,11 @@ def _reduce(col_ptr, col_lv, col_w, const_bits, width, nop, na, nb, table, out,
 
 @kernel(inline=True)
 def column_gates(bits):
-    """Gates one column of ``bits`` bits (its carries in included) makes at most: a half
-    adder (2), a full adder (6) per two bits the column loses, the last column's XOR chain
-    (1 a bit)."""
-    return 4 * bits + 8
+    """Gates one column of ``bits`` bits (its carries in included) makes at most. An XOR
+    may make two (the XOR and the NOT pushed out of it), so: a half adder 3, a full adder 11
+    for every two bits the column loses (at most bits / 2 + 1 of them), the last column's
+    XOR chain 2 a bit."""
+    return 6 * bits + 14
 
 
 @kernel
