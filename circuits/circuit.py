@@ -180,26 +180,20 @@ class Circuit:
         if bad.size:
             k = int(bad[0])
             raise CircuitError(f"gate {k} (wire {n_in + k}): unknown op {int(self.op[k])}")
-        # an operand must be written before the gate that reads it; each rule is checked
-        # over all gates before the next (the first error is the same however the gates are
-        # cut), a block of gates at a time (temporaries of a block, not of 40M gates)
-        # XOR, AND, NOT (0, 1, 2) read in0; XOR and AND read in1
+        # an operand must be written before the gate that reads it. XOR, AND, NOT (0, 1, 2)
+        # read in0; XOR and AND read in1
         for name, arr, last_op in (("in0", self.in0, Op.NOT), ("in1", self.in1, Op.AND)):
-            for rule in ("wrong", "unused"):
-                for s in range(0, n, _CHECK_BLOCK):
-                    e = min(n, s + _CHECK_BLOCK)
-                    o, x = self.op[s:e], arr[s:e]
-                    need = o <= last_op
-                    bad = need & ((x < 0) | (x >= n_in + np.arange(s, e))) if rule == "wrong" \
-                        else ~need & (x != -1)
-                    if not bad.any():
-                        continue
-                    k = s + int(np.flatnonzero(bad)[0])
-                    what = f"gate {k} (wire {n_in + k}, {Op(self.op[k]).name}): "
-                    raise CircuitError(what + (
-                        f"operand {name}={int(arr[k])} is not a wire set before it"
-                        if rule == "wrong" else
-                        f"unused operand {name} must be -1, got {int(arr[k])}"))
+            def reads(s, e):
+                return self.op[s:e] <= last_op
+            k = self._first_bad(lambda s, e: reads(s, e) & (
+                (arr[s:e] < 0) | (arr[s:e] >= n_in + np.arange(s, e))))
+            if k is not None:
+                raise CircuitError(f"gate {k} (wire {n_in + k}, {Op(self.op[k]).name}): operand "
+                                   f"{name}={int(arr[k])} is not a wire set before it")
+            k = self._first_bad(lambda s, e: ~reads(s, e) & (arr[s:e] != -1))
+            if k is not None:
+                raise CircuitError(f"gate {k} (wire {n_in + k}, {Op(self.op[k]).name}): unused "
+                                   f"operand {name} must be -1, got {int(arr[k])}")
         pos = 0
         names: set[str] = set()
         for p in self.inputs:
@@ -228,6 +222,16 @@ class Circuit:
             if o.width and (o.wires.min() < 0 or o.wires.max() >= self.n_wires):
                 raise CircuitError(f"output port '{o.name}' names a wire outside 0..{self.n_wires - 1}")
         return self
+
+    def _first_bad(self, bad) -> int | None:
+        """The first gate where ``bad(s, e)`` (a mask of gates s..e-1) holds, looked at a
+        block of gates at a time (temporaries of a block, not of 40M gates), or None."""
+        n = self.n_gates
+        for s in range(0, n, _CHECK_BLOCK):
+            got = bad(s, min(n, s + _CHECK_BLOCK))
+            if got.any():
+                return s + int(np.flatnonzero(got)[0])
+        return None
 
     def and_layer_widths(self) -> np.ndarray:
         """AND gates per AND layer (layer k holds the ANDs at AND-depth k+1): the widths the

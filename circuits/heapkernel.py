@@ -81,18 +81,20 @@ def _reduce(col_ptr, col_lv, col_w, const_bits, width, nop, na, nb, table, out,
     plus the previous column's carries; ``out`` gets one wire per column. bl/bw, cl/cw, hk/hw
     are scratch buffers large enough for any column.
 
-    ``state`` is (next column, carries into it in cl/cw, next free wire). The pass stops
-    before a column whose gates might take the next free wire past ``limit`` (what the
-    hash table holds) and returns False; the caller grows the table and calls again. True
-    when every column is done."""
+    ``state`` is (next column, carries into it in cl/cw, next free wire, gates that
+    column may make). The pass stops before a column whose gates might take the next free
+    wire past ``limit`` (what the hash table holds) and returns False; the caller grows
+    the table and calls again. True when every column is done."""
     SH = np.int64(1) << 32
     nc = state[1]                           # carries into this column: cl/cw[0:nc]
     n = state[2]
     for j in range(state[0], width):
-        if n + column_gates(col_ptr[j + 1] - col_ptr[j] + nc) > limit:
+        most = column_gates(col_ptr[j + 1] - col_ptr[j] + nc)
+        if n + most > limit:
             state[0] = j
             state[1] = nc
             state[2] = n
+            state[3] = most
             return False
         nb_, ones = _take_bits(col_lv, col_w, col_ptr[j], col_ptr[j + 1], bl, bw, 0,
                                const_bits[j])
@@ -266,12 +268,10 @@ def _heap_gates(code: np.ndarray, levels: np.ndarray, widths: list[int], negs: l
     m = max(16, n_bits + 8 * width + 8)
     bl, bw_, cl, cw, hk, hw = (np.empty(m, dtype=np.int64) for _ in range(6))
     col_lv, col_w = lv[order].astype(np.int64), w[order].astype(np.int64)
-    state = np.array([0, 0, n], dtype=np.int64)
+    state = np.array([0, 0, n, 0], dtype=np.int64)
     while not _reduce(col_ptr, col_lv, col_w, const_bits, int(width), nop, na, nb, table, out,
                       bl, bw_, cl, cw, hk, hw, state, first + _holds(table)):
-        j, nc, n = (int(x) for x in state)
-        table = _room(table, n - first, column_gates(int(col_ptr[j + 1] - col_ptr[j]) + nc),
-                      cap)
+        table = _room(table, int(state[2]) - first, int(state[3]), cap)
     n = int(state[2])
     return nop[:n], na[:n], nb[:n], out
 

@@ -411,16 +411,17 @@ def order_steps(ands, mats, blevel, sub):
     n_sub = 1
     for i in range(n_a):
         lv[i] = blevel[ands[i]]
+        if lv[i] >= n_lv:
+            n_lv = lv[i] + 1
     for j in range(mats.size):
         m = mats[j]
         lv[n_a + j] = blevel[m]
         sb[n_a + j] = sub[m]
+        if blevel[m] >= n_lv:
+            n_lv = blevel[m] + 1
         if sub[m] > n_sub:
             n_sub = sub[m]
     n_sub += 1
-    for i in range(n):
-        if lv[i] >= n_lv:
-            n_lv = lv[i] + 1
     order = np.empty(n, dtype=np.int32)
     order_by_level(lv, sb, n_lv, n_sub, order)
     keys = np.empty(n, dtype=np.int64)
