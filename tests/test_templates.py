@@ -271,15 +271,17 @@ def _random_gates(rng, n_in: int, n: int, window: int):
 
 class _Ranges(Rehasher):
     """A Rehasher that starts on few wires and records the ranges and table sizes it ran."""
-    LEAST, MOST = 300, 1000
+    LEAST, MOST, STREAM_AFTER = 300, 1000, 0.0
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
-        self.ranges, self.tables = [], set()
+        self.ranges, self.tables, self.written = [], set(), []
 
     def _run(self, op, a, b, start, end):
         super()._run(op, a, b, start, end)
         self.ranges.append((start, end))
+        # how many wires were written when the range ran (all of them: one pass at the end)
+        self.written.append(self._written[3] if self._written else op.size)
         self.tables.add(self.table.shape[0] if self.table is not None else 0)
 
 
@@ -317,6 +319,29 @@ def test_rehash_a_range_at_a_time_while_the_array_grows(expect, push):
         assert (len(r.tables) > 1) == (expect < 100_000)
 
 
+@pytest.mark.parametrize("late", [False, True])
+def test_rehash_worker_waits_for_a_long_lowering(late):
+    """Gates fed early but within STREAM_AFTER seconds of the start are rehashed in one pass
+    at the end; once the lowering has gone on that long, a worker takes what was written by
+    then in ranges, and the result is rehash()'s of the whole array either way."""
+    op, a, b = _random_gates(np.random.default_rng(5), 16, 20_000, 30)
+    want = rehash(op, a, b)
+    r = _Ranges(expect=400_000)
+    r.STREAM_AFTER = 3600.0
+    for n in range(0, op.size + 1, 500):
+        if late and n >= op.size // 2:
+            r._born -= 7200.0       # the lowering has now run for two hours
+        r.feed(op, a, b, n)
+    got = r.finish(op, a, b)
+    for x, y in zip(got, want):
+        assert np.array_equal(x, y)
+    if late and jit.ENABLED:
+        assert len(r.ranges) > 3
+        assert r.written[0] >= op.size // 2     # the worker's first range came after that
+    else:
+        assert r.ranges == [(0, op.size)]
+
+
 @pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed (no worker thread)")
 def test_rehash_worker_errors_reach_the_caller():
     """An error in the worker thread (here: out of memory) is raised by finish, not lost."""
@@ -350,6 +375,7 @@ def test_compiles_with_the_rehash_in_ranges_equal_the_whole_pass(monkeypatch):
 
     monkeypatch.setattr(R.Rehasher, "LEAST", 512)
     monkeypatch.setattr(R.Rehasher, "MOST", 2048)
+    monkeypatch.setattr(R.Rehasher, "STREAM_AFTER", 0.0)
     monkeypatch.setattr(R.Rehasher, "_run", run)
     ranged = compile_source(src, "sort.yao", {"N": "16"})
     assert ranged.content_hash == whole.content_hash
