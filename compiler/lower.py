@@ -16,6 +16,7 @@ gate emissions. The buffer's final rehash merges gates that several operations s
 
 from __future__ import annotations
 
+import bisect
 import time
 
 import numpy as np
@@ -65,7 +66,12 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
             sig = planner.sigs[key]
             X = _gather(words, operands, planner.widths[key])
             out = buf.apply(sig, _gate_fn(sig), X)
-            words.update(zip(members, out))
+            if "+" in sig[0]:       # a pair's template: the member's word, then its twin's
+                w = out.shape[1] // 2
+                words.update(zip(members, out[:, :w]))
+                words.update(zip(map(planner.fused.__getitem__, members), out[:, w:]))
+            else:
+                words.update(zip(members, out))
         for n in wiring:
             if needed[n]:
                 words[n] = _wire(g, n, words, ports)
@@ -125,6 +131,7 @@ class _Planner:
         self.argkey = [0] * len(g)    # node -> what it contributes to its users' keys
         self.plain_key: dict = {}     # id() of a type object -> operand key of a non-constant
         self.needed = bytearray(len(g))   # node -> whether some planned node reads it
+        self.fused: dict = {}         # node lowered with its twin (_TWIN) -> the twin
 
     def _id(self, x) -> int:
         got = self.ids.get(x)
@@ -166,6 +173,8 @@ class _Planner:
         ids, sigs, ak, need = self.ids, self.sigs, self.argkey, self.needed
         akget = ak.__getitem__
         plain = self.plain_key
+        memo = g._memo
+        later = {}       # the later node of a fused pair -> the earlier
         wave = [0] * len(gop)
         waves: list[tuple[dict, list]] = []
         for n in live:
@@ -181,6 +190,16 @@ class _Planner:
             args = gargs[n]
             if op == "sum":
                 args = self._sum_terms(n, args)
+            elif op in _TWIN:
+                if n in later:      # lowered with its twin, in the twin's wave
+                    wave[n] = wave[later[n]]
+                    continue
+                other, perm = _TWIN[op]
+                twin = memo.get((other, gtype[n]._k, tuple([args[i] for i in perm]), gattr[n]))
+                if twin is not None and twin > n and _has(live, twin):
+                    later[twin] = n
+                    self.fused[n] = twin
+                    op = op + "+" + other
             d = 0
             for a in args:
                 need[a] = 1
@@ -253,6 +272,19 @@ class _Planner:
         self.widths[key] = sum(map(self.entry_width.__getitem__, keys))
 
 
+# c ? x : y beside c ? y : x, or min(x, y) beside max(x, y) (a compare-exchange): one
+# template makes both (its builder merges what they share), where two would each emit the
+# comparator and the multiplexer's x ^ y and AND for the hash-consing to merge afterwards.
+# The gates kept are the same. op -> (its twin's op, the twin's operands as indices of
+# this node's)
+_TWIN = {"min": ("max", (0, 1)), "max": ("min", (0, 1)), "mux": ("mux", (0, 2, 1))}
+
+
+def _has(ascending: list[int], n: int) -> bool:
+    i = bisect.bisect_left(ascending, n)
+    return i < len(ascending) and ascending[i] == n
+
+
 class _Sig(tuple):
     """A signature whose hash (by the identity of its canonical types) is computed once: a
     long sum's signature has an operand entry per term."""
@@ -320,7 +352,15 @@ def _gate_fn(sig):
             for k in widths:
                 words.append(bits[pos:pos + k])
                 pos += k
-            return _gates(b, op, t, attr, argsig, words)
+            if "+" not in op:
+                return _gates(b, op, t, attr, argsig, words)
+            first, second = op.split("+")
+            perm = _TWIN[first][1]
+            out = _gates(b, first, t, attr, argsig, words)
+            other = _gates(b, second, t, attr, tuple([argsig[i] for i in perm]),
+                           [words[i] for i in perm])
+            assert len(out) == len(other)
+            return list(out) + list(other)
         if op == "sum":
             fn.native = lambda code, levels: heap_gates(code, levels, widths, list(attr),
                                                         t.width)
