@@ -90,6 +90,8 @@ def run_case(name: str, source: str, defines: dict) -> dict:
     from yaogc.circuits.circuit import Op
     from yaogc.circuits.schedule import use_disk_cache
     from yaogc.gc import schedule_for
+    from yaogc.compiler import deep
+    deep.FREEZE_SURVIVORS = True    # as in the process of a yaogc command
     phases: dict[str, float] = {}
     c0 = time.process_time()
     t0 = time.perf_counter()

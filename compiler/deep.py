@@ -10,6 +10,14 @@ The cyclic garbage collector is paused while a stage runs: a large program's IR 
 of small long-lived objects (operand tuples, hash-consing keys) that the collector would
 otherwise walk again and again as they pile up (measured: 10-30% of elaboration), and a
 stage makes almost no cyclic garbage.
+
+When the stages end, the objects made meanwhile that are still alive (numba's types and the
+compiled kernels it loaded, tens of thousands of each, the circuit's ports) are all young,
+and the collector's next passes walk them: 0.10-0.15 s after a large compile. A process that
+is one ``yaogc`` command owns everything in it and ends soon after, so it sets
+:data:`FREEZE_SURVIVORS` and they are moved out of the collector's sight (``gc.freeze``);
+elsewhere (a library user's process) this is not done, since objects in reference cycles
+that are frozen are never freed.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ _local = threading.local()
 _lock = threading.Lock()
 _active = 0
 _saved_limit = 0
+# set by a process that is one command of the yaogc command line (see above)
+FREEZE_SURVIVORS = False
 
 
 _gc_was_enabled = False
@@ -48,6 +58,8 @@ def _restore_limit() -> None:
         _active -= 1
         if _active == 0:
             sys.setrecursionlimit(_saved_limit)
+            if FREEZE_SURVIVORS:
+                gc.freeze()
             if _gc_was_enabled:
                 gc.enable()
 

@@ -384,6 +384,9 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:    # the process is this command (not a caller's, passing its argv)
+        from yaogc.compiler import deep
+        deep.FREEZE_SURVIVORS = True
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:   # named by the subcommand's parser: "yaogc eval: error: ...", its usage

@@ -110,3 +110,24 @@ def test_a_bad_gate_limit_in_the_environment_is_named(monkeypatch, capsys, value
     assert main(["stats", "--no-cache", str(EXAMPLES / "millionaires.yao")]) == 2
     assert capsys.readouterr().err.split("\n")[0] == (
         f"YAOGC_MAX_GATES must be a positive whole number of gates, got '{value}'")
+
+
+def test_a_command_freezes_what_survives_its_compile(monkeypatch, capsys):
+    """The yaogc command (main with the process's own argv) moves the objects alive after a
+    compile out of the collector's walks; a caller passing its own argv (a library user, a
+    test) keeps the collector as it was."""
+    import gc
+
+    from yaogc.compiler import deep
+    monkeypatch.setattr(deep, "FREEZE_SURVIVORS", False)
+    gc.unfreeze()
+    try:
+        assert main(["compile", str(EXAMPLES / "millionaires.yao"), "--stats"]) == 0
+        assert gc.get_freeze_count() == 0 and not deep.FREEZE_SURVIVORS
+        monkeypatch.setattr("sys.argv", ["yaogc", "compile", str(EXAMPLES / "millionaires.yao"),
+                                         "--stats", "--no-cache"])
+        assert main() == 0
+        assert deep.FREEZE_SURVIVORS and gc.get_freeze_count() > 0
+        assert "64 AND" in capsys.readouterr().out
+    finally:
+        gc.unfreeze()
