@@ -65,11 +65,14 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
         for key, (members, operands) in groups.items():
             sig = planner.sigs[key]
             X = _gather(words, operands, planner.widths[key])
-            out = buf.apply(sig, _gate_fn(sig), X)
-            if "+" in sig[0]:       # a pair's template: the member's word, then its twin's
-                w = out.shape[1] // 2
-                words.update(zip(members, out[:, :w]))
-                words.update(zip(map(planner.fused.__getitem__, members), out[:, w:]))
+            fn = _gate_fn(sig)
+            out = buf.apply(sig, fn, X)
+            if type(sig[0]) is tuple:   # fused: the member's word, then the others' in turn
+                cuts = fn.cuts
+                words.update(zip(members, out[:, :cuts[1]]))
+                others = [planner.fused[m] for m in members]
+                for j in range(1, len(cuts) - 1):
+                    words.update(zip([o[j - 1] for o in others], out[:, cuts[j]:cuts[j + 1]]))
             else:
                 words.update(zip(members, out))
         for n in wiring:
@@ -131,7 +134,7 @@ class _Planner:
         self.argkey = [0] * len(g)    # node -> what it contributes to its users' keys
         self.plain_key: dict = {}     # id() of a type object -> operand key of a non-constant
         self.needed = bytearray(len(g))   # node -> whether some planned node reads it
-        self.fused: dict = {}         # node lowered with its twin (_TWIN) -> the twin
+        self.fused: dict = {}         # node lowered with others (_fuse) -> those others
 
     def _id(self, x) -> int:
         got = self.ids.get(x)
@@ -174,7 +177,7 @@ class _Planner:
         akget = ak.__getitem__
         plain = self.plain_key
         memo = g._memo
-        later = {}       # the later node of a fused pair -> the earlier
+        later = {}       # a node lowered with an earlier one (_fuse) -> that one
         wave = [0] * len(gop)
         waves: list[tuple[dict, list]] = []
         for n in live:
@@ -190,16 +193,16 @@ class _Planner:
             args = gargs[n]
             if op == "sum":
                 args = self._sum_terms(n, args)
-            elif op in _TWIN:
-                if n in later:      # lowered with its twin, in the twin's wave
+            elif op in _FUSABLE:
+                if n in later:      # lowered with the node it was fused with, in its wave
                     wave[n] = wave[later[n]]
                     continue
-                other, perm = _TWIN[op]
-                twin = memo.get((other, gtype[n]._k, tuple([args[i] for i in perm]), gattr[n]))
-                if twin is not None and twin > n and _has(live, twin):
-                    later[twin] = n
-                    self.fused[n] = twin
-                    op = op + "+" + other
+                got = self._fuse(n, op, args, live)
+                if got is not None:
+                    op, nodes = got
+                    for m in nodes:
+                        later[m] = n
+                    self.fused[n] = nodes
             d = 0
             for a in args:
                 need[a] = 1
@@ -232,6 +235,33 @@ class _Planner:
                 grp[0].append(n)
                 grp[1].append(args)
         return waves
+
+    def _fuse(self, n: int, op: str, args: tuple, live: list[int]):
+        """(fused operation, the later nodes it also makes) when node n and later nodes of
+        the graph on the same operands are lowered by one template (see _FUSABLE), else
+        None. The fused operation lists its parts: (op, type, attr, inputs), an input i >= 0
+        the template's operand i, i < 0 the word of part -i - 1; part 0 is node n."""
+        g = self.g
+        memo, gtype, gattr = g._memo, g._type, g._attr
+        t, attr = gtype[n], gattr[n]
+        parts, nodes = [(op, t, attr, tuple(range(len(args))))], []
+        if op in ("lt", "le"):
+            tx = gtype[args[0]]
+            found = []
+            for ins in ((-1, 0, 1), (-1, 1, 0)):
+                m = memo.get(("mux", tx._k, (n, args[ins[1]], args[ins[2]]), None))
+                if m is not None and m > n and _has(live, m):
+                    found.append((m, ins))
+            for m, ins in sorted(found):    # in the order the nodes were made, as apart
+                parts.append(("mux", gtype[m], None, ins))
+                nodes.append(m)
+        else:
+            other, ins = _TWIN[op]
+            m = memo.get((other, t._k, tuple([args[i] for i in ins]), attr))
+            if m is not None and m > n and _has(live, m):
+                parts.append((other, t, attr, ins))
+                nodes.append(m)
+        return (("fused", tuple(parts)), tuple(nodes)) if nodes else None
 
     def _sum_terms(self, n: int, args) -> tuple:
         """A sum's operands, zero-extended terms by their inner word: they add only their
@@ -272,12 +302,14 @@ class _Planner:
         self.widths[key] = sum(map(self.entry_width.__getitem__, keys))
 
 
-# c ? x : y beside c ? y : x, or min(x, y) beside max(x, y) (a compare-exchange): one
-# template makes both (its builder merges what they share), where two would each emit the
-# comparator and the multiplexer's x ^ y and AND for the hash-consing to merge afterwards.
-# The gates kept are the same. op -> (its twin's op, the twin's operands as indices of
-# this node's)
+# Nodes on the same operands lowered by one template, whose builder merges what they share,
+# where separate templates would each emit it for the hash-consing to merge afterwards (the
+# gates kept are the same): a comparison x < y (or <=) with the multiplexers c ? x : y and
+# c ? y : x that it selects (a compare-exchange: the comparator and the multiplexers share
+# x ^ y, the multiplexers its AND with c), else c ? x : y with c ? y : x, min(x, y) with
+# max(x, y). _TWIN: op -> (its twin's op, the twin's operands as indices of this node's)
 _TWIN = {"min": ("max", (0, 1)), "max": ("min", (0, 1)), "mux": ("mux", (0, 2, 1))}
+_FUSABLE = frozenset(("lt", "le", *_TWIN))
 
 
 def _has(ascending: list[int], n: int) -> bool:
@@ -339,6 +371,21 @@ def _wire(g, n: int, words, ports) -> np.ndarray:
 _FNS: dict = {}
 
 
+def _cuts(parts, widths) -> list[int]:
+    """Where each part's word starts in a fused template's output, and where the last ends:
+    a comparison is one bit, a multiplexer as wide as its choices, min and max as their
+    operands."""
+    cuts = [0]
+    for op, _, _, ins in parts:
+        if op in ("lt", "le"):
+            w = 1
+        else:
+            i = ins[1] if op == "mux" else ins[0]
+            w = widths[i] if i >= 0 else cuts[-i] - cuts[-i - 1]
+        cuts.append(cuts[-1] + w)
+    return cuts
+
+
 def _gate_fn(sig):
     """The function a template of this signature runs: split the input bits into the
     operand words, emit the operation through the word library."""
@@ -352,15 +399,17 @@ def _gate_fn(sig):
             for k in widths:
                 words.append(bits[pos:pos + k])
                 pos += k
-            if "+" not in op:
+            if type(op) is not tuple:
                 return _gates(b, op, t, attr, argsig, words)
-            first, second = op.split("+")
-            perm = _TWIN[first][1]
-            out = _gates(b, first, t, attr, argsig, words)
-            other = _gates(b, second, t, attr, tuple([argsig[i] for i in perm]),
-                           [words[i] for i in perm])
-            assert len(out) == len(other)
-            return list(out) + list(other)
+            outs = []
+            for pop, pt, pattr, ins in op[1]:
+                outs.append(list(_gates(b, pop, pt, pattr,
+                                        tuple([argsig[i] if i >= 0 else (op[1][-i - 1][1], None)
+                                               for i in ins]),
+                                        [words[i] if i >= 0 else outs[-i - 1] for i in ins])))
+            return [w for o in outs for w in o]
+        if type(op) is tuple:
+            fn.cuts = _cuts(op[1], widths)
         if op == "sum":
             fn.native = lambda code, levels: heap_gates(code, levels, widths, list(attr),
                                                         t.width)
