@@ -178,6 +178,8 @@ class _Planner:
         plain = self.plain_key
         memo = g._memo
         later = {}       # a node lowered with an earlier one (_fuse) -> that one
+        # a comparison is fused only with multiplexers: none in the graph, none looked for
+        fusable = _FUSABLE if not _SELECTS.isdisjoint(gop) else ()
         wave = [0] * len(gop)
         waves: list[tuple[dict, list]] = []
         for n in live:
@@ -193,7 +195,7 @@ class _Planner:
             args = gargs[n]
             if op == "sum":
                 args = self._sum_terms(n, args)
-            elif op in _FUSABLE:
+            elif op in fusable:
                 if n in later:      # lowered with the node it was fused with, in its wave
                     wave[n] = wave[later[n]]
                     continue
@@ -242,26 +244,29 @@ class _Planner:
         None. The fused operation lists its parts: (op, type, attr, inputs), an input i >= 0
         the template's operand i, i < 0 the word of part -i - 1; part 0 is node n."""
         g = self.g
-        memo, gtype, gattr = g._memo, g._type, g._attr
-        t, attr = gtype[n], gattr[n]
-        parts, nodes = [(op, t, attr, tuple(range(len(args))))], []
-        if op in ("lt", "le"):
-            tx = gtype[args[0]]
-            found = []
-            for ins in ((-1, 0, 1), (-1, 1, 0)):
-                m = memo.get(("mux", tx._k, (n, args[ins[1]], args[ins[2]]), None))
-                if m is not None and m > n and _has(live, m):
-                    found.append((m, ins))
-            for m, ins in sorted(found):    # in the order the nodes were made, as apart
-                parts.append(("mux", gtype[m], None, ins))
-                nodes.append(m)
+        memo, gtype = g._memo, g._type
+        # the lookups first, the common outcome being that there is nothing to fuse
+        if op == "lt" or op == "le":
+            x, y = args
+            k = gtype[x]._k
+            cands = [(m, ins) for m, ins in ((memo.get(("mux", k, (n, x, y), None)), (-1, 0, 1)),
+                                            (memo.get(("mux", k, (n, y, x), None)), (-1, 1, 0)))
+                     if m is not None and m > n and _has(live, m)]
+            if not cands:
+                return None
+            cands.sort()        # in the order the nodes were made, as apart
+            parts = [("mux", gtype[m], None, ins) for m, ins in cands]
+            nodes = [m for m, _ in cands]
         else:
             other, ins = _TWIN[op]
-            m = memo.get((other, t._k, tuple([args[i] for i in ins]), attr))
-            if m is not None and m > n and _has(live, m):
-                parts.append((other, t, attr, ins))
-                nodes.append(m)
-        return (("fused", tuple(parts)), tuple(nodes)) if nodes else None
+            t, attr = gtype[n], g._attr[n]
+            m = memo.get((other, t._k, args if op != "mux" else (args[0], args[2], args[1]),
+                          attr))
+            if m is None or m < n or not _has(live, m):
+                return None
+            parts, nodes = [(other, t, attr, ins)], [m]
+        own = (op, gtype[n], g._attr[n], tuple(range(len(args))))
+        return ("fused", (own, *parts)), tuple(nodes)
 
     def _sum_terms(self, n: int, args) -> tuple:
         """A sum's operands, zero-extended terms by their inner word: they add only their
@@ -310,6 +315,7 @@ class _Planner:
 # max(x, y). _TWIN: op -> (its twin's op, the twin's operands as indices of this node's)
 _TWIN = {"min": ("max", (0, 1)), "max": ("min", (0, 1)), "mux": ("mux", (0, 2, 1))}
 _FUSABLE = frozenset(("lt", "le", *_TWIN))
+_SELECTS = frozenset(_TWIN)
 
 
 def _has(ascending: list[int], n: int) -> bool:
