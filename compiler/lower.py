@@ -11,7 +11,10 @@ nodes with the same *signature* (operation, types, attribute, constant operands)
 of :meth:`~yaogc.circuits.templates.GateBuffer.apply`, which builds the gates of one instance
 with the word library and stamps out the rest with array arithmetic: an unrolled loop over
 thousands of records costs a handful of template builds, not thousands of Python-level
-gate emissions. The buffer's final rehash merges gates that several operations share.
+gate emissions. The buffer's final rehash merges gates that several operations share; a
+comparison and the multiplexers it selects between its own operands (a compare-exchange),
+or two multiplexers (min and max) on one pair, are one template, whose builder merges what
+they share before anything is emitted (:meth:`_Planner._fuse`).
 """
 
 from __future__ import annotations
