@@ -13,7 +13,6 @@ emit word operations as independent gate templates and deduplicate afterwards.
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 
@@ -206,12 +205,14 @@ class Rehasher:
     LEAST = 1 << 18
     MOST = 1 << 20
     IDLE = 1.0      # seconds a worker waits for more before it ends (feed starts another)
-    # seconds of lowering before a worker starts: streaming costs the worker more than one
-    # pass does (a table that grows, pages faulted on its own core, both cores sharing the
-    # memory), which a short lowering does not make up for (sort of 1,024 values: 0.7 s of
-    # lowering, 2.3 s to the rehashed gates streamed against 1.7 s in one pass; hospital_stats
-    # N=5000: 4.3 s of lowering, 10.3 s streamed against 11.6 s)
-    STREAM_AFTER = 1.0
+    # the fewest expected wires for which a worker streams: streaming costs the worker more
+    # than one pass does (a table that grows and is copied, its pages faulted on the worker's
+    # own core, both cores sharing the memory), which only a long lowering makes up for
+    # (measured, lowering and rehash: sort of 1,024 values, 5.4M expected, 1.3-1.6 s in one
+    # pass against 2.6-2.9 s streamed; hospital_stats N=5000, 170M expected, 9.4-11.0 s
+    # streamed from its first gates against 9.9-11.8 s starting a second later and 13.0-14.5 s
+    # in one pass)
+    STREAM_FROM = 1 << 24
 
     def __init__(self, push_not: bool = True, expect: int = 0):
         """``expect``: about how many wires will come (0: unknown, and no worker). An
@@ -233,8 +234,6 @@ class Rehasher:
         self._streamed = False        # a worker was started
         self._populating = None
         self._error = None
-        self._born = time.perf_counter()
-        self._judged = False          # whether the first feed found the gates early
 
     def _grow(self, start: int, end: int) -> None:
         """Room for old wires start..end-1 (in the worker, or with none running). The id
@@ -303,17 +302,14 @@ class Rehasher:
         written below ``n`` again)."""
         if n - self._fed < self.LEAST or not self._threads or self._error is not None:
             return
-        if self._worker is None:
-            if not self._judged and (8 * n > self.expect or not jit.compiled(__name__)):
-                # the first gates came late (the lowering makes most of its gates at once,
-                # and then nothing is left to overlap with: one pass at the end, with a
-                # table of the exact size, is the faster), or as plain Python the pass
-                # holds the lock
-                self._threads = False
-                return
-            self._judged = True
-            if time.perf_counter() - self._born < self.STREAM_AFTER:
-                return
+        if self._worker is None and (8 * n > self.expect or self.expect < self.STREAM_FROM
+                                     or not jit.compiled(__name__)):
+            # the first gates came late (the lowering makes most of its gates at once, and
+            # then nothing is left to overlap with: one pass at the end, with a table of the
+            # exact size, is the faster), too few are expected, or as plain Python the pass
+            # holds the lock
+            self._threads = False
+            return
         self._fed = n
         with self._cond:
             self._written = (op, a, b, n)

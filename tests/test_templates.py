@@ -271,7 +271,7 @@ def _random_gates(rng, n_in: int, n: int, window: int):
 
 class _Ranges(Rehasher):
     """A Rehasher that starts on few wires and records the ranges and table sizes it ran."""
-    LEAST, MOST, STREAM_AFTER = 300, 1000, 0.0
+    LEAST, MOST, STREAM_FROM = 300, 1000, 0
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
@@ -319,27 +319,24 @@ def test_rehash_a_range_at_a_time_while_the_array_grows(expect, push):
         assert (len(r.tables) > 1) == (expect < 100_000)
 
 
-@pytest.mark.parametrize("late", [False, True])
-def test_rehash_worker_waits_for_a_long_lowering(late):
-    """Gates fed early but within STREAM_AFTER seconds of the start are rehashed in one pass
-    at the end; once the lowering has gone on that long, a worker takes what was written by
-    then in ranges, and the result is rehash()'s of the whole array either way."""
+@pytest.mark.parametrize("few", [False, True])
+def test_rehash_worker_streams_only_a_large_lowering(few):
+    """Gates fed early by a lowering that expects fewer than STREAM_FROM wires are rehashed
+    in one pass at the end, else by a worker a range at a time; the result is rehash()'s of
+    the whole array either way."""
     op, a, b = _random_gates(np.random.default_rng(5), 16, 20_000, 30)
     want = rehash(op, a, b)
     r = _Ranges(expect=400_000)
-    r.STREAM_AFTER = 3600.0
+    r.STREAM_FROM = 400_001 if few else 400_000
     for n in range(0, op.size + 1, 500):
-        if late and n >= op.size // 2:
-            r._born -= 7200.0       # the lowering has now run for two hours
         r.feed(op, a, b, n)
     got = r.finish(op, a, b)
     for x, y in zip(got, want):
         assert np.array_equal(x, y)
-    if late and jit.ENABLED:
-        assert len(r.ranges) > 3
-        assert r.written[0] >= op.size // 2     # the worker's first range came after that
-    else:
+    if few or not jit.ENABLED:
         assert r.ranges == [(0, op.size)]
+    else:
+        assert len(r.ranges) > 3 and r.written[0] < op.size
 
 
 @pytest.mark.skipif(not jit.ENABLED, reason="numba is not installed (no worker thread)")
@@ -375,7 +372,7 @@ def test_compiles_with_the_rehash_in_ranges_equal_the_whole_pass(monkeypatch):
 
     monkeypatch.setattr(R.Rehasher, "LEAST", 512)
     monkeypatch.setattr(R.Rehasher, "MOST", 2048)
-    monkeypatch.setattr(R.Rehasher, "STREAM_AFTER", 0.0)
+    monkeypatch.setattr(R.Rehasher, "STREAM_FROM", 0)
     monkeypatch.setattr(R.Rehasher, "_run", run)
     ranged = compile_source(src, "sort.yao", {"N": "16"})
     assert ranged.content_hash == whole.content_hash
