@@ -1,11 +1,13 @@
-"""Compare-exchanges in the lowering: ``c ? x : y`` and ``c ? y : x`` (or ``min(x, y)`` and
-``max(x, y)``) are lowered by one template. The circuit must be the one two separate
-templates give once the hash-consing has merged them (same values, same gates), while fewer
+"""Compare-exchanges in the lowering: a comparison ``x < y`` with the multiplexers
+``c ? x : y`` and ``c ? y : x`` it selects, two such multiplexers, or ``min(x, y)`` with
+``max(x, y)``, are lowered by one template. The circuit must compute what the program says
+with the gates separate templates give once the hash-consing has merged them, while fewer
 gates are emitted before it."""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -77,8 +79,7 @@ def test_pairs_cost_what_two_merged_multiplexers_cost(first, second, monkeypatch
 
 
 def test_a_sorting_network_emits_fewer_gates_and_sorts():
-    src = (__import__("pathlib").Path(__file__).resolve().parents[1]
-           / "examples" / "sort.yao").read_text()
+    src = (Path(__file__).resolve().parents[1] / "examples" / "sort.yao").read_text()
     rng = random.Random(7)
     a = [rng.randrange(1 << 32) for _ in range(8)]
     b = [rng.randrange(1 << 32) for _ in range(8)]
