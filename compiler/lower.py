@@ -263,8 +263,7 @@ class _Planner:
         else:
             other, ins = _TWIN[op]
             t, attr = gtype[n], g._attr[n]
-            m = memo.get((other, t._k, args if op != "mux" else (args[0], args[2], args[1]),
-                          attr))
+            m = memo.get((other, t._k, tuple(map(args.__getitem__, ins)), attr))
             if m is None or m < n or not _has(live, m):
                 return None
             parts, nodes = [(other, t, attr, ins)], [m]
