@@ -10,10 +10,9 @@ whose operands all lie in [0, 2^k) works on k bits. A counter of at most 8 event
 
 The same rebuild (the last over the word graph) lowers ``max(a, b)`` as a multiplexer on a
 comparison of a and b that the program makes anyway (a running argmax compares once for the
-maximum and its index): n ANDs instead of 2n. Where both ``min(a, b)`` and ``max(a, b)`` are
-made (a compare-exchange of a sorting network), both select on one comparison made here: the
-gates are the same as the two operations' after the gate-level merge, but they are emitted
-once, not twice. A subtraction x - y whose operands are also compared as x < y (or y <= x)
+maximum and its index): n ANDs instead of 2n. Both ``min(a, b)`` and ``max(a, b)`` of one
+pair (a compare-exchange of a sorting network) are left as they are: the lowering makes the
+two with one template and one comparison (:mod:`.lower`). A subtraction x - y whose operands are also compared as x < y (or y <= x)
 is one subtraction a bit wider, whose top bit is the comparison (:func:`_borrow_pairs`).
 """
 
@@ -40,9 +39,11 @@ def narrow(e: Elaborated) -> Elaborated:
     sop, stype, sargs, sattr = src._op, src._type, src._args, src._attr
     widths, decided, picks = {}, {}, {}
     full = {}       # per type object, its whole range: operands spanning it decide nothing
+    compares = False    # some lt or le a min or max might select on
     for n in live:
         op = sop[n]
         if op in _CMP:
+            compares = compares or op in ("lt", "le")
             a, b = sargs[n]
             ra, rb = rng[a], rng[b]
             t = stype[a]
@@ -63,17 +64,10 @@ def narrow(e: Elaborated) -> Elaborated:
             p = _pick(rng[sargs[n][0]], len(sargs[n]) - 1)
             if p is not None:
                 picks[n] = p
-    # min(a, b) and max(a, b) both made (a compare-exchange): one comparison for both
-    seen = {}
-    for n in live:
-        if sop[n] in ("min", "max"):
-            seen.setdefault((sop[n], stype[n]._k, sargs[n]), n)
-    paired = {n for (op, tk, args), n in seen.items()
-              if (("max" if op == "min" else "min"), tk, args) in seen}
     borrow = _borrow_pairs(src, live, widths, decided)
-    if not widths and not decided and not picks and not paired and not borrow and not any(
-            sop[n] in ("min", "max") and _select_by_existing_compare(
-                src, sop[n], stype[n], *sargs[n], probe=True) is not None for n in live):
+    if not widths and not decided and not picks and not borrow and not (
+            compares and any(sop[n] in ("min", "max") and _select_by_existing_compare(
+                src, sop[n], stype[n], *sargs[n], probe=True) is not None for n in live)):
         return e            # nothing to narrow or to share: no rebuild
     new = WordGraph()
     make = new.make
@@ -99,11 +93,8 @@ def narrow(e: Elaborated) -> Elaborated:
         k = widths.get(n)
         if k is None:
             shared = None
-            if op in ("min", "max"):
+            if op in ("min", "max") and compares:
                 shared = _select_by_existing_compare(new, op, t, *args)
-                if shared is None and n in paired:
-                    make("lt", BOOL, args)      # the partner will select on it too
-                    shared = _select_by_existing_compare(new, op, t, *args)
             m[n] = make(op, t, args, sattr[n]) if shared is None else shared
             continue
         uk = int_type(k, False)      # one type object per width (a node each)
