@@ -25,49 +25,36 @@ MAX_WIRES = 1 << 30
 _XOR, _AND, _NOT, _C0, _C1 = int(Op.XOR), int(Op.AND), int(Op.NOT), int(Op.CONST0), int(Op.CONST1)
 
 
-# A table row is one int64: a gate's wire in the low WIRE_BITS (wires stay below 2^30) and
-# above it HASH_BITS of the gate's hash. Those bits give the row the entry belongs in for any
-# table of up to 2^HASH_BITS rows, so a table grows without reading the gates again; the
-# bits above a table's own index bits are a fingerprint, and a probe reads the gate itself
-# (its op and operands, elsewhere in memory) only where the fingerprint matches. 8 bytes a
-# row: the table of a program of millions of gates is its largest array while it compiles,
-# and its pages are faulted in and its rows missed in cache at random.
-WIRE_BITS = 30
-HASH_BITS = 33
-_WIRE_MASK = (1 << WIRE_BITS) - 1
-
-
 @kernel(inline=True)
-def _hash(key):
-    """HASH_BITS bits of a packed gate's hash: splitmix64's finalizer, so that every key bit
-    reaches the low bits the row index is taken from."""
+def _slot(key, mask):
+    """Table row of a packed gate: splitmix64's finalizer, so that every key bit reaches
+    the low bits the index is taken from."""
     h = np.uint64(key)
     h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     h = h ^ (h >> np.uint64(31))
-    return np.int64(h & np.uint64((1 << HASH_BITS) - 1))
+    return np.int64(h & np.uint64(mask))
 
 
 @kernel(inline=True)
 def _emit(o, x, y, nop, na, nb, table, n):
-    """The wire of gate (o, x, y): an existing one, or new wire ``n``. An empty row is 0
-    (no gate is wire 0, the constant)."""
+    """The wire of gate (o, x, y): an existing one, or new wire ``n``. A table row is
+    (packed gate, wire), so a probe touches one cache line; wires stay below 2^30. An
+    empty row has wire 0, the constant, which no gate is."""
     mask = table.shape[0] - 1
-    h = _hash((np.int64(x) << 32) | (np.int64(y + 1) << 2) | o)
-    i = h & mask
+    key = (np.int64(x) << 32) | (np.int64(y + 1) << 2) | o
+    i = _slot(key, mask)
     while True:
-        r = table[i]
-        if r == 0:
-            table[i] = (h << WIRE_BITS) | n
+        w = table[i, 1]
+        if w == 0:
+            table[i, 0] = key
+            table[i, 1] = n
             nop[n] = o
             na[n] = x
             nb[n] = y
             return n
-        if (r >> WIRE_BITS) == h:
-            w = r & _WIRE_MASK
-            # one test of all three (as three branches, the probe loop ran a third slower)
-            if (nop[w] == o) & (na[w] == x) & (nb[w] == y):
-                return w
+        if table[i, 0] == key:
+            return w
         i = (i + 1) & mask
 
 
@@ -184,9 +171,7 @@ def new_table(n: int, entries: int | None = None) -> np.ndarray:
         raise ValueError(f"{n} wires: the gate hash table packs wire numbers into 30 bits")
     entries = n if entries is None else entries
     cap = 1 << max(4, (3 * entries // 2 + 2).bit_length())
-    if cap > 1 << HASH_BITS:
-        raise ValueError(f"{entries} gates: a gate hash table has at most 2^{HASH_BITS} rows")
-    return np.zeros(cap, dtype=np.int64)
+    return np.zeros((cap, 2), dtype=np.int64)
 
 
 @kernel
@@ -194,12 +179,14 @@ def retable(old, new):
     """Every gate of hash table ``old`` put in the larger, empty table ``new``."""
     mask = new.shape[0] - 1
     for r in range(old.shape[0]):
-        v = old[r]
-        if v != 0:
-            i = (v >> WIRE_BITS) & mask
-            while new[i] != 0:
+        w = old[r, 1]
+        if w != 0:
+            key = old[r, 0]
+            i = _slot(key, mask)
+            while new[i, 1] != 0:
                 i = (i + 1) & mask
-            new[i] = v
+            new[i, 0] = key
+            new[i, 1] = w
 
 
 class Rehasher:
