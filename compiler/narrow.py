@@ -12,8 +12,9 @@ The same rebuild (the last over the word graph) lowers ``max(a, b)`` as a multip
 comparison of a and b that the program makes anyway (a running argmax compares once for the
 maximum and its index): n ANDs instead of 2n. Both ``min(a, b)`` and ``max(a, b)`` of one
 pair (a compare-exchange of a sorting network) are left as they are: the lowering makes the
-two with one template and one comparison (:mod:`.lower`). A subtraction x - y whose operands are also compared as x < y (or y <= x)
-is one subtraction a bit wider, whose top bit is the comparison (:func:`_borrow_pairs`).
+two with one template and one comparison (:mod:`.lower`). A subtraction x - y whose
+operands are also compared as x < y (or y <= x) is one subtraction a bit wider, whose top
+bit is the comparison (:func:`_borrow_pairs`).
 """
 
 from __future__ import annotations
