@@ -325,6 +325,7 @@ class FixedType(ValueType):
 
 
 _WHOLE_ARRAY = 32       # arrays from this length encode their numbers as one numpy array
+_EXACT_IN_FLOAT = 2 ** 53       # integers up to this magnitude are exact as float64
 
 
 def _raw_values(elem: ValueType, value) -> np.ndarray | None:
@@ -346,6 +347,9 @@ def _raw_values(elem: ValueType, value) -> np.ndarray | None:
         if arr.dtype.kind == "f":
             if not np.isfinite(arr).all() or np.abs(arr).max() >= 2.0 ** (elem.bits - elem.frac):
                 return None
+            if not isinstance(value, np.ndarray) and any(
+                    type(v) is not float and abs(v) > _EXACT_IN_FLOAT for v in value):
+                return None     # an integer numpy rounded to a float (2^53 + 1 among floats)
             # scaling by a power of two is exact; rint rounds ties to even, as to_raw does
             raw = np.rint(arr.astype(np.float64) * 2.0 ** elem.frac).astype(np.int64)
         else:

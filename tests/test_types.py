@@ -76,6 +76,17 @@ def test_large_arrays_encode_as_element_by_element(case):
     assert outcome(32) == outcome(10**9)
 
 
+def test_large_integers_among_decimals_encode_exactly():
+    """A list of decimals holding an integer beyond 2^53 (which numpy would round to a float)
+    encodes that integer exactly, as element by element (found by the test above)."""
+    t = ArrayType(FixedType(55, 0), 32)
+    values = [0.0] * 31 + [2 ** 53 + 1]
+    bits = t.encode(values, "v")
+    one = FixedType(55, 0)
+    assert bits.tolist() == np.concatenate([one.encode(v, "v") for v in values]).tolist()
+    assert one.decode(bits[-55:]) == 2 ** 53 + 1
+
+
 @settings(deadline=None, max_examples=60)
 @given(st.integers(2, 40), st.data())
 def test_fixed_round_trip(bits, data):
