@@ -353,9 +353,12 @@ def _raw_values(elem: ValueType, value) -> np.ndarray | None:
             # scaling by a power of two is exact; rint rounds ties to even, as to_raw does
             raw = np.rint(arr.astype(np.float64) * 2.0 ** elem.frac).astype(np.int64)
         else:
-            if np.abs(arr.astype(np.int64)).max() >= 2 ** (elem.bits - elem.frac):
+            # bounds, not np.abs: the magnitude of -2^63 does not fit in int64 (it stays
+            # negative, and the shift below would make it 0)
+            whole, lim = arr.astype(np.int64), 2 ** (elem.bits - elem.frac)
+            if whole.min() <= -lim or whole.max() >= lim:
                 return None
-            raw = arr.astype(np.int64) << elem.frac
+            raw = whole << elem.frac
         rt = elem.raw_type
     else:
         if arr.dtype.kind == "f":

@@ -87,6 +87,14 @@ def test_large_integers_among_decimals_encode_exactly():
     assert one.decode(bits[-55:]) == 2 ** 53 + 1
 
 
+@pytest.mark.parametrize("elem", [FixedType(16, 8), FixedType(16, 0), IntType(16, True)])
+def test_large_arrays_refuse_the_most_negative_int64(elem):
+    """-2^63 in an array of 32 or more is out of range, as element by element (its magnitude
+    does not fit in int64: taken as one, a fixed-point array encoded it as 0)."""
+    with pytest.raises(InputError, match=r"'v\[31\]'.*out of range"):
+        ArrayType(elem, 32).encode([0] * 31 + [-2 ** 63], "v")
+
+
 @settings(deadline=None, max_examples=60)
 @given(st.integers(2, 40), st.data())
 def test_fixed_round_trip(bits, data):
