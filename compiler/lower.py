@@ -179,7 +179,6 @@ class _Planner:
         ids, sigs, ak, need = self.ids, self.sigs, self.argkey, self.needed
         akget = ak.__getitem__
         plain = self.plain_key
-        memo = g._memo
         later = {}       # a node lowered with an earlier one (_fuse) -> that one
         # a comparison is fused only with multiplexers: none in the graph, none looked for
         fusable = _FUSABLE if not _SELECTS.isdisjoint(gop) else ()
