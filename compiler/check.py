@@ -93,6 +93,12 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                                  f"{len(self.g):,}); use smaller sizes") from None
         except RecursionError:
             raise self._error_at(_TOO_DEEP) from None
+        finally:
+            # the handler caches hold bound methods, a cycle through this checker: the
+            # cyclic collector is paused while a program compiles, so the cycle would keep
+            # the elaborated graph (and every value made) alive through the passes after it
+            self._expr_handlers.clear()
+            self._stmt_handlers.clear()
 
     @staticmethod
     def outside(node, name: str) -> bool:

@@ -123,6 +123,13 @@ class WordGraph:
                 d.add_edge(a, n)
         return d
 
+    def release(self) -> None:
+        """Empty the graph (its nodes, memo and locations), for a caller that is done with
+        it while others may still hold it: any later read of a node fails (IndexError)
+        rather than seeing stale data."""
+        self._op, self._type, self._args, self._attr, self._loc = [], [], [], [], []
+        self._memo = {}
+
     # --- access ---------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._op)

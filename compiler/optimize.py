@@ -37,13 +37,23 @@ def _family(op: str) -> str | None:
     return None
 
 
-def optimize(e: Elaborated) -> Elaborated:
-    """The optimized copy of ``e`` (run as a compiler stage: see :mod:`.deep`)."""
-    return run_deep(_optimize_and_narrow, e)
+def optimize(e: Elaborated, consume: bool = False) -> Elaborated:
+    """The optimized copy of ``e`` (run as a compiler stage: see :mod:`.deep`).
+    ``consume``: the caller has no further use for ``e``, whose graph is emptied
+    (:meth:`~.ir.WordGraph.release`) as soon as the first pass has rebuilt it, so that the
+    passes after it do not hold the program's whole elaborated IR besides their own (for a
+    program of many small operations, most of the compile's peak memory)."""
+    return run_deep(_optimize_and_narrow, e, consume)
 
 
-def _optimize_and_narrow(e: Elaborated) -> Elaborated:
-    return cofactor(speculate(narrow(_optimize_shared(fold_guarded_reads(e)))))
+def _optimize_and_narrow(e: Elaborated, consume: bool = False) -> Elaborated:
+    folded = fold_guarded_reads(e)
+    rebuilt = _optimize_shared(folded)
+    if consume:
+        folded.graph.release()
+        e.graph.release()
+    del folded
+    return cofactor(speculate(narrow(rebuilt)))
 
 
 def _optimize_shared(e: Elaborated) -> Elaborated:

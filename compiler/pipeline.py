@@ -193,7 +193,7 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
         except ValueError as err:
             raise CompileError(str(err), filename) from None
     tell("checked")
-    e = optimize_words(e)
+    e = optimize_words(e, consume=True)     # the elaborated IR is not read again
     tell("optimized")
     # the builder rules (folding, hash-consing) and dead-gate removal run inside lowering,
     # over the whole gate buffer (passes.optimize gave identical gate counts on every
