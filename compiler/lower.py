@@ -101,7 +101,11 @@ def _estimate(planner, waves) -> int:
     for groups, _ in waves:
         for key, (members, _) in groups.items():
             op, t, _, operands = planner.sigs[key]
-            total += len(members) * gate_estimate(op, t, [u.width for u, _ in operands])
+            # a constant operand (a table's entry) costs by its significant bits: the zero
+            # bits above them make no gates
+            total += len(members) * gate_estimate(op, t, [
+                u.width if c is None else min(u.width, ops.unsigned_bits(u, c).bit_length())
+                for u, c in operands])
     return total
 
 

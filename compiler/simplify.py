@@ -338,11 +338,13 @@ def _resize(g, t, args, attr):
     src = g.type(a)
     if src == t:
         return a
-    # widening twice with the same extension is widening once
+    # a resize keeps a value its type holds and wraps any other: after a widening (which
+    # keeps every value) it gives what it gives the widened word itself. So widening twice
+    # is widening once, and a narrowed count term, u11(u32(c)) of a bool c, is u11(c),
+    # which a sum's lowering sees as the one bit it adds
     if g.op(a) == "resize":
         inner = g.args(a)[0]
-        it = g.type(inner)
-        if _widens(it, src) and _widens(src, t) and ops.signed(src) == ops.signed(it):
+        if _widens(g.type(inner), src):
             return g.make("resize", t, (inner,))
     return None
 

@@ -127,3 +127,62 @@ def test_passes_after_elaboration_do_not_keep_the_elaborated_ir():
     assert c.count(1) > 0
     # only the optimized graph: the elaborated one had more nodes (the chain of additions)
     assert len(seen["graphs"]) == 1, seen
+
+
+def test_resize_after_a_widening_reads_the_narrow_word():
+    """A resize of a lossless widening gives what it gives the widened word: one node, and
+    the same values as the IR without rules for every value of every integer type pair."""
+    from yaogc.circuits.types import BOOL, sint
+
+    g = WordGraph()
+    c = g.input(BOOL, (0, 0))
+    x = g.input(sint(8), (1, 0))
+    assert g.make("resize", uint(4), (g.make("resize", uint(16), (c,)),)) == \
+        g.make("resize", uint(4), (c,))
+    assert g.make("resize", uint(4), (g.make("resize", sint(16), (x,)),)) == \
+        g.make("resize", uint(4), (x,))
+    # not after a narrowing, which may have wrapped: u16(u4(y)) keeps the low 4 bits only
+    y = g.input(uint(8), (2, 0))
+    inner = g.make("resize", uint(4), (y,))
+    assert g.args(g.make("resize", uint(16), (inner,))) == (inner,)
+    from test_compiler_helpers import interpret_without_rules
+    from yaogc.compiler import interpret
+    src = program("x: i8 @alice, y: u8 @bob, c: bool @alice",
+                  "a: u4 @both, b: i4 @both, d: u3 @both, e: i32 @both",
+                  "return u4(i16(x)), i4(u16(y)), u3(u16(c)) + u3(u8(c)), i32(i16(x)) + i32(u16(y))")
+    for xv, yv, cv in [(-128, 255, True), (-1, 0, False), (127, 128, True), (-57, 93, False),
+                       (0, 1, True)]:
+        row = {"x": xv, "y": yv, "c": cv}
+        got = run(src, **row)
+        assert got == interpret_without_rules(src, row) == interpret(src, row)
+
+
+def test_lowering_estimates_table_lookups_and_counts_near_what_it_emits():
+    """The lowering sizes its gate arrays and hash table from an estimate of the gates it
+    will emit (the table's probes touch every page of it): a constant table's entries count
+    by their significant bits, a count's terms by their own bit, not as full words."""
+    from yaogc.compiler import lower as L
+
+    got = {}
+    real = L._estimate
+
+    def spy(planner, waves):
+        got["expect"] = real(planner, waves)
+        return got["expect"]
+
+    lookup = program("x: u8[200] @alice, y: u8[200] @bob", "s: u32 @both",
+                     "s: u32 = 0\nfor i in range(200):\n    s += T[(x[i] ^ y[i]) & 15]",
+                     extra="const T: u16[16] = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3]\n")
+    lookup = lookup.rstrip("\n") + "\n    return s\n"
+    hist = program("x: u8[100] @alice", "h: u32[8] @both",
+                   "h: u32[8] = [0 for k in range(8)]\nfor i in range(100):\n"
+                   "    for k in range(8):\n        if x[i] == k:\n            h[k] += 1\nreturn h")
+    L._estimate = spy
+    try:
+        for src in (lookup, hist):
+            e = optimize(elaborate(src))
+            buf = L.emit(e)
+            assert buf.n_emitted <= got["expect"] <= 5 * buf.n_emitted, (got, buf.n_emitted)
+    finally:
+        L._estimate = real
+    assert run(hist, x=[i % 11 for i in range(100)])["h"] == [10, 9, 9, 9, 9, 9, 9, 9]
