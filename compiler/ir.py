@@ -20,7 +20,12 @@ from yaogc.circuits.types import BOOL, FixedType, ValueType
 from . import ops
 from .simplify import _RULES
 
-MAX_NODES = 4_000_000
+# the most word operations one graph holds; a compile holds its program to what the
+# machine's memory takes (pipeline.node_limit), at least FEW_NODES
+MAX_NODES = 64_000_000
+FEW_NODES = 4_000_000
+# a graph this much larger tells its on_grow hook (a long elaboration's progress)
+PROGRESS_NODES = 1 << 20
 
 
 class TooLarge(Exception):
@@ -107,6 +112,23 @@ class WordGraph:
         # one that made it: where a range warning points
         self.loc = None
         self._loc: list = []
+        self.max_nodes = MAX_NODES
+        self._on_grow = None
+        self._check_at = MAX_NODES      # the node count at which _new looks up (_checkpoint)
+
+    def limit_nodes(self, most: int, on_grow=None) -> None:
+        """Hold the graph to ``most`` nodes (more raise :class:`TooLarge`), and call
+        ``on_grow(nodes)`` every PROGRESS_NODES nodes."""
+        self.max_nodes = min(int(most), MAX_NODES)
+        self._on_grow = on_grow
+        self._check_at = min(self.max_nodes, len(self._op) + PROGRESS_NODES) \
+            if on_grow is not None else self.max_nodes
+
+    def _checkpoint(self, n: int) -> None:
+        if n >= self.max_nodes:
+            raise TooLarge(n)
+        self._on_grow(n)
+        self._check_at = min(self.max_nodes, n + PROGRESS_NODES)
 
     @property
     def g(self) -> nx.DiGraph:
@@ -175,8 +197,8 @@ class WordGraph:
         """A new node; ``key`` is known not to be in the memo (None: a node the memo is
         not to know, so that no later node is merged with it)."""
         n = len(self._op)
-        if n >= MAX_NODES:
-            raise TooLarge(n)
+        if n >= self._check_at:       # one test per node for the limit and the progress
+            self._checkpoint(n)
         if self.gate_limit is not None and args:
             kind, f = _ESTIMATE.get(op, _LINEAR_6)
             if kind == _LINEAR:         # most nodes: inline, without the widths list

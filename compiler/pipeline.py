@@ -24,6 +24,7 @@ from .cache import (cache_key, load as cache_load, load_warnings, lock as cache_
 from .check import Checker, Elaborated
 from .checked import add_overflow_output
 from .imports import imports_digest
+from . import ir
 from .ir import GateBudget
 from .overflow import analyze
 from .deep import run_deep
@@ -34,15 +35,31 @@ from .parser import decode_text, parse, read_source
 
 
 def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | None = None,
-              gate_limit: int | None = None, exact: bool = False) -> Elaborated:
+              gate_limit: int | None = None, exact: bool = False,
+              on_grow=None) -> Elaborated:
     """Parse and type-check a program into word-level IR (before word-level optimization).
     With ``gate_limit``, the gates the operations will lower to are estimated as they are
     made, and passing the limit raises :class:`~.ir.GateBudget` naming the statement.
-    ``exact`` keeps arithmetic as written (:attr:`~.ir.WordGraph.exact`: checked mode)."""
-    return run_deep(_elaborate, text, filename, defines, gate_limit, exact)
+    ``exact`` keeps arithmetic as written (:attr:`~.ir.WordGraph.exact`: checked mode).
+    The IR holds at most :func:`node_limit` operations; ``on_grow(nodes)`` hears of every
+    million more."""
+    return run_deep(_elaborate, text, filename, defines, gate_limit, exact, on_grow)
 
 
-def _elaborate(text, filename, defines, gate_limit=None, exact=False) -> Elaborated:
+# memory a word operation takes while a program compiles, at the peak (the elaborated and
+# the rebuilt graph, their memo and the passes' per-node lists: measured 430-600 bytes on
+# programs of many small operations), rounded up
+BYTES_PER_NODE = 800
+
+
+def node_limit() -> int:
+    """How many word operations a program may unroll to: what the memory this machine has
+    available holds at BYTES_PER_NODE each, and at least :data:`~.ir.FEW_NODES`."""
+    return max(ir.FEW_NODES, available_memory() // BYTES_PER_NODE)
+
+
+def _elaborate(text, filename, defines, gate_limit=None, exact=False, on_grow=None
+               ) -> Elaborated:
     if isinstance(text, (bytes, bytearray)):
         text = decode_text(bytes(text), filename)
     text = normalize_newlines(text)
@@ -51,6 +68,7 @@ def _elaborate(text, filename, defines, gate_limit=None, exact=False) -> Elabora
     checker = Checker(program, Source(text, filename), _check_defines(defines), name)
     checker.g.gate_limit = gate_limit
     checker.g.exact = exact
+    checker.g.limit_nodes(node_limit(), on_grow)
     return checker.run()
 
 
@@ -181,7 +199,8 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
     # that makes it (it may overcount, so it is given twice the room); lowering then holds
     # the exact limit
     try:
-        e = elaborate(text, filename, defines, gate_limit=2 * limit, exact=checked)
+        e = elaborate(text, filename, defines, gate_limit=2 * limit, exact=checked,
+                      on_grow=lambda nodes: tell("elaborating"))
     except GateBudget as big:
         raise too_large(big.line, big.col, getattr(big, "src", None)) from None
     warnings = range_warnings(e, text, filename)

@@ -483,6 +483,28 @@ def test_too_many_operations_names_the_statement(monkeypatch):
     assert str(e.value).split("\n")[1] == "        r += a[i % 8] ^ u8(i)"
 
 
+
+def test_operation_limit_follows_the_memory_available(monkeypatch):
+    """A program may unroll to as many word operations as the machine's available memory
+    holds (at least ir.FEW_NODES); a long elaboration reports progress meanwhile."""
+    from yaogc.compiler import ir, pipeline
+    src = H + ("def main(a: bool[3000] @alice, b: bool[3000] @bob) -> (d: u16 @both):\n"
+               "    return sum(a[i] != b[i] for i in range(3000))\n")
+    monkeypatch.setattr(ir, "FEW_NODES", 1000)
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 2000 * pipeline.BYTES_PER_NODE)
+    with pytest.raises(CompileError) as e:
+        compile_source(src, "p.yao")
+    assert "too many operations (more than 2,000)" in str(e.value).split("\n")[0]
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 10**5 * pipeline.BYTES_PER_NODE)
+    monkeypatch.setattr(ir, "PROGRESS_NODES", 2000)
+    heard = []
+    c = compile_source(src, "p.yao", progress=lambda phase, gates, s: heard.append(phase))
+    assert heard.count("elaborating") >= 4, heard      # 12,000 operations, one per 2,000
+    assert heard.index("elaborating") < heard.index("checked")
+    a = [i % 2 == 0 for i in range(3000)]
+    b = [i % 3 == 0 for i in range(3000)]
+    assert evaluate(c, [{"a": a, "b": b}])[0]["d"] == sum(x != y for x, y in zip(a, b))
+
 def test_arithmetic_on_a_tuple_is_a_compile_error():
     src = H + """
 def f(x: u8) -> (u8, u8):
