@@ -50,6 +50,7 @@ FULL = {
     "sort 1024 values": ("sort.yao", {"N": "512"}),
     "match_flags N=300": ("match_flags.yao", {"N": "300"}),
     "dot product 1000 x u32": ("dot_product.yao", {"N": "1000"}),
+    "histogram N=5000 x 16 bins": ("histogram.yao", {"N": "5000"}),
     "sha256 (Bristol)": ("sha256.txt", {}),
     "aes_128 (Bristol)": ("aes_128.txt", {}),
 }
@@ -60,6 +61,7 @@ QUICK = {
     "sort 128 values": ("sort.yao", {"N": "64"}),
     "match_flags N=60": ("match_flags.yao", {"N": "60"}),
     "dot product 100 x u32": ("dot_product.yao", {"N": "100"}),
+    "histogram N=500 x 16 bins": ("histogram.yao", {"N": "500"}),
     "sha256 (Bristol)": ("sha256.txt", {}),
     "aes_128 (Bristol)": ("aes_128.txt", {}),
 }

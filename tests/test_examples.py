@@ -164,6 +164,23 @@ def test_match_flags():
         assert o["found"] == [x in set(r["ids_b"]) for x in r["ids_a"]]
 
 
+
+def test_histogram():
+    rng = np.random.default_rng(14)
+    rows = [{"codes_a": [int(x) for x in rng.integers(0, 20, 16)],
+             "codes_b": [int(x) for x in rng.integers(0, 20, 16)]} for _ in range(ROWS)]
+    rows.append({"codes_a": [255] * 16, "codes_b": [15] * 16})      # out of range: nowhere
+    rows.append({"codes_a": list(range(16)), "codes_b": list(range(15, -1, -1))})
+    c, outs = run("histogram", rows)
+    assert c.outputs[0].recipients == ("clinic_a", "clinic_b")
+    for r, o in zip(rows, outs):
+        both = np.array(r["codes_a"] + r["codes_b"])
+        assert o["counts"] == np.bincount(both[both < 16], minlength=16).tolist()
+    # twice as many patients: each count is a sum of comparison bits, no wider per patient
+    _, outs = run("histogram", [{"codes_a": [3] * 40, "codes_b": [3] * 20 + [0] * 20}],
+                  {"N": "40"})
+    assert outs[0]["counts"][:4] == [20, 0, 0, 60]
+
 def test_median():
     rng = np.random.default_rng(8)
     rows = [{"a": sorted(int(x) for x in rng.integers(0, 2**32, 8)),
