@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from yaogc.circuits.types import BOOL, IntType
 
+from . import ops
 from .check import Elaborated
 from .ir import WordGraph
 from .ranges import ranges, type_range
@@ -59,7 +60,7 @@ def narrow(e: Elaborated) -> Elaborated:
                 continue
         if op in _RING or op in _SAME or op in _CMP:
             k = _width(op, stype[n], n, sargs[n], stype, rng)
-            if k is not None:
+            if k is not None and not (op == "sum" and _heap_fits(src, n, k)):
                 widths[n] = k
         elif op == "index":
             p = _pick(rng[sargs[n][0]], len(sargs[n]) - 1)
@@ -219,6 +220,28 @@ def _reindex(new: WordGraph, t, args, lo: int, b: int) -> int:
 
 def _bits(hi: int) -> int:
     return max(1, hi.bit_length())
+
+
+def _heap_fits(src, n: int, k: int) -> bool:
+    """Whether sum node n, narrowed to k bits, would lower to the same gates: every term is
+    added (none negated) and is an unsigned word zero-extended to the sum's type, whose own
+    bits are all the lowering's bit heap adds (:meth:`.lower._Planner._sum_terms`), and the
+    largest total of those bits fits in k bits, so the heap has no column at k or above
+    either way. A count of bools over many records is such a sum: narrowing it rebuilt the
+    whole graph for nothing."""
+    sop, sargs, stype = src._op, src._args, src._type
+    if any(src._attr[n]):
+        return False
+    w = stype[n].width
+    most = 0
+    for a in sargs[n]:
+        if sop[a] != "resize":
+            return False
+        it = stype[sargs[a][0]]
+        if ops.signed(it) or it.width >= w:
+            return False
+        most += (1 << it.width) - 1
+    return most < (1 << k)
 
 
 def _width(op, t, n, args, stype, rng) -> int | None:

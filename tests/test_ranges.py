@@ -170,3 +170,48 @@ def test_a_tree_walked_with_a_secret_node_index_reads_only_its_level():
         for _ in range(4):
             node = 2 * node + 1 + (row["x"] > row["t"][node])
         assert out["r"] == row["label"][node - 15]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(["bool", "u1", "u3", "u5", "u8", "i4", "u16", "u8x3"]), min_size=2,
+                max_size=6),
+       st.sampled_from(["u16", "u32"]), st.booleans(), st.integers(0, 2**16))
+def test_counts_left_unnarrowed_lower_to_the_same_circuit(kinds, acc, minus, seed):
+    """A sum whose terms are zero-extended unsigned words with a total that fits the
+    narrowed width is not narrowed (its bit heap adds the same bits either way): the circuit
+    is byte for byte the one narrowing makes, and a sum outside that case is narrowed as
+    before. Terms of mixed widths, signed ones and a subtraction reach both sides."""
+    from yaogc.compiler import narrow as NW
+    rng = random.Random(seed)
+    params = ", ".join(f"x{i}: {'u8' if k == 'u8x3' else k}[3] @{'alice' if i % 2 else 'bob'}"
+                       for i, k in enumerate(kinds))
+    form = {"i4": "{a}(u4(x{i}[j]))", "u8x3": "{a}(x{i}[j]) * 3"}   # a term not zero-extended
+    terms = [form.get(k, "{a}(x{i}[j])").format(a=acc, i=i) for i, k in enumerate(kinds)]
+    body = f"s: {acc} = 0\nfor j in range(3):\n    s += " + " + ".join(terms)
+    if minus:
+        body += f"\n    s -= {acc}(x0[j])"
+    src = H + f"def main({params}) -> (s: {acc} @both):\n" + "".join(
+        f"    {ln}\n" for ln in (body + "\nreturn s").splitlines())
+    skipped = compile_source(src)
+    real = NW._heap_fits
+    NW._heap_fits = lambda src_, n, k: False
+    try:
+        narrowed = compile_source(src)
+    finally:
+        NW._heap_fits = real
+    assert skipped.content_hash == narrowed.content_hash
+    row = {}
+    for i, k in enumerate(kinds):
+        lo, hi = {"bool": (0, 1), "u1": (0, 1), "u3": (0, 7), "u5": (0, 31), "u8": (0, 255),
+                  "i4": (-8, 7), "u16": (0, 65535), "u8x3": (0, 255)}[k]
+        vals = [rng.randint(lo, hi) for _ in range(3)]
+        row[f"x{i}"] = [bool(v) for v in vals] if k == "bool" else vals
+    assert evaluate(skipped, [row])[0] == interpret(src, row)
+
+
+def test_a_count_of_bools_is_not_rebuilt_by_narrowing():
+    from yaogc.compiler.narrow import narrow
+    from yaogc.compiler.optimize import _optimize_shared
+    e = _optimize_shared(elaborate(H + "def main(a: u8[50] @alice, t: u8 @bob) -> (c: u32 @both):\n"
+                                   "    return sum(u32(a[i] > t) for i in range(50))\n"))
+    assert narrow(e) is e
