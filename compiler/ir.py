@@ -13,6 +13,9 @@ operands returns the existing node), which is common-subexpression elimination a
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 
 from yaogc.circuits.types import BOOL, FixedType, ValueType
@@ -24,8 +27,23 @@ from .simplify import _RULES
 # machine's memory takes (pipeline.node_limit), at least FEW_NODES
 MAX_NODES = 64_000_000
 FEW_NODES = 4_000_000
-# a graph this much larger tells its on_grow hook (a long elaboration's progress)
+# a graph this much larger tells its on_grow hook (a long compile stage's progress)
 PROGRESS_NODES = 1 << 20
+
+# the limit and progress hook of the compile running on this thread (:func:`compile_limits`)
+_current = threading.local()
+
+
+@contextmanager
+def compile_limits(most: int, on_grow=None):
+    """Every graph made on this thread meanwhile (the elaborated one and those the passes
+    rebuild) holds at most ``most`` nodes and calls ``on_grow(nodes)`` as it grows."""
+    saved = getattr(_current, "limits", None)
+    _current.limits = (most, on_grow)
+    try:
+        yield
+    finally:
+        _current.limits = saved
 
 
 class TooLarge(Exception):
@@ -115,6 +133,9 @@ class WordGraph:
         self.max_nodes = MAX_NODES
         self._on_grow = None
         self._check_at = MAX_NODES      # the node count at which _new looks up (_checkpoint)
+        limits = getattr(_current, "limits", None)
+        if limits is not None:
+            self.limit_nodes(*limits)
 
     def limit_nodes(self, most: int, on_grow=None) -> None:
         """Hold the graph to ``most`` nodes (more raise :class:`TooLarge`), and call

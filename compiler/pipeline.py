@@ -197,22 +197,30 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
                             lines[line - 1] if line <= len(lines) else "")
     # the estimate made while elaborating stops a far too large program at the statement
     # that makes it (it may overcount, so it is given twice the room); lowering then holds
-    # the exact limit
-    try:
-        e = elaborate(text, filename, defines, gate_limit=2 * limit, exact=checked,
-                      on_grow=lambda nodes: tell("elaborating"))
-    except GateBudget as big:
-        raise too_large(big.line, big.col, getattr(big, "src", None)) from None
-    warnings = range_warnings(e, text, filename)
-    if strict and warnings:
-        raise strict_error(warnings)
-    if checked:
+    # the exact limit. The word graphs report every million nodes made (the stage making them)
+    stage = ["elaborating"]
+    with ir.compile_limits(node_limit(), lambda nodes: tell(stage[0])):
         try:
-            add_overflow_output(e)
-        except ValueError as err:
-            raise CompileError(str(err), filename) from None
-    tell("checked")
-    e = optimize_words(e, consume=True)     # the elaborated IR is not read again
+            e = elaborate(text, filename, defines, gate_limit=2 * limit, exact=checked,
+                          on_grow=lambda nodes: tell(stage[0]))
+        except GateBudget as big:
+            raise too_large(big.line, big.col, getattr(big, "src", None)) from None
+        warnings = range_warnings(e, text, filename)
+        if strict and warnings:
+            raise strict_error(warnings)
+        if checked:
+            try:
+                add_overflow_output(e)
+            except ValueError as err:
+                raise CompileError(str(err), filename) from None
+        tell("checked")
+        stage[0] = "optimizing"
+        try:
+            e = optimize_words(e, consume=True)     # the elaborated IR is not read again
+        except ir.TooLarge as big:      # a pass's rebuilt graph outgrew the limit
+            raise CompileError(f"the program unrolls into too many operations once optimized "
+                               f"(more than {big.args[0]:,}); use smaller sizes",
+                               filename) from None
     tell("optimized")
     # the builder rules (folding, hash-consing) and dead-gate removal run inside lowering,
     # over the whole gate buffer (passes.optimize gave identical gate counts on every

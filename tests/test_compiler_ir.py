@@ -107,14 +107,21 @@ def test_passes_after_elaboration_do_not_keep_the_elaborated_ir():
     for a program of many small operations it is most of the compile's peak memory."""
     import gc
 
+    from yaogc.compiler.check import Checker
     src = program("a: bool[600] @alice, b: bool[600] @bob", "d: u32 @both",
                   "return sum(a[i] != b[i] for i in range(600))")
     seen = {}
+    gc.collect()        # what earlier tests left is not this compile's
+    before = {id(o) for o in gc.get_objects() if isinstance(o, (WordGraph, Checker))}
 
     def progress(phase, gates, seconds):
         if phase == "optimized":
             seen["graphs"] = sorted(len(o) for o in gc.get_objects()
-                                    if isinstance(o, WordGraph) and len(o))
+                                    if isinstance(o, WordGraph) and len(o)
+                                    and id(o) not in before)
+            # nor the elaborator, with every value it made
+            seen["checkers"] = sum(isinstance(o, Checker) and id(o) not in before
+                                   for o in gc.get_objects())
 
     was = gc.isenabled()
     gc.disable()        # as a large compile runs: only reference counts free memory
@@ -127,6 +134,7 @@ def test_passes_after_elaboration_do_not_keep_the_elaborated_ir():
     assert c.count(1) > 0
     # only the optimized graph: the elaborated one had more nodes (the chain of additions)
     assert len(seen["graphs"]) == 1, seen
+    assert seen["checkers"] == 0, seen
 
 
 def test_resize_after_a_widening_reads_the_narrow_word():

@@ -13,6 +13,7 @@ from fractions import Fraction
 import pytest
 
 from yaogc.circuits.evaluate import evaluate
+from yaogc.circuits.types import uint
 from yaogc.compiler import CompileError, compile_source, interpret
 
 from test_compiler_helpers import run
@@ -701,3 +702,34 @@ def test_decimal_literals_with_an_exponent_are_the_same_decimals(written, plain)
     # the decimal becomes the nearest fix32_16 value (ties to even), then doubles exactly
     assert out["y"] == 2 * round(Fraction(plain) * 2**16) / 2**16
     assert out["m"] == 5 + (int(Fraction(plain)) if whole != "1" else 1)
+
+
+def test_word_passes_report_progress_and_hold_the_operation_limit(monkeypatch):
+    """The graphs the word passes rebuild report progress as the elaborated one does, and
+    one that outgrows the limit is a clear error, not a traceback."""
+    from yaogc.compiler import ir, pipeline
+    src = H + ("def main(a: u8[2000] @alice, t: u8 @bob) -> (c: u32 @both):\n"
+               "    c: u32 = 0\n    for i in range(2000):\n        if a[i] > t:\n"
+               "            c += 1\n    return c\n")
+    monkeypatch.setattr(ir, "PROGRESS_NODES", 1000)
+    heard = []
+    compile_source(src, "p.yao", progress=lambda phase, gates, s: heard.append(phase))
+    assert heard.index("elaborating") < heard.index("checked") < heard.index("optimizing") \
+        < heard.index("optimized"), heard
+    # a limit the elaborated graph stays within but the rebuilt one does not
+    elaborated = len(pipeline.elaborate(src, "p.yao").graph)
+    monkeypatch.setattr(ir, "FEW_NODES", 1)
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 0)
+    from yaogc.compiler import optimize as O
+    real = O._optimize_shared
+
+    def bigger(e):          # the rebuilt graph grows past what the elaborated one took
+        got = real(e)
+        for i in range(elaborated + 10):
+            got.graph.const(uint(16), i)
+        return got
+    monkeypatch.setattr(O, "_optimize_shared", bigger)
+    monkeypatch.setattr(ir, "FEW_NODES", elaborated + 5)
+    with pytest.raises(CompileError) as e:
+        compile_source(src, "p.yao")
+    assert "too many operations once optimized" in str(e.value).split("\n")[0]
