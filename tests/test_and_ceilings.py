@@ -34,7 +34,7 @@ CEILING = {
     "natural:reduce_once_u32": 64, "natural:fixdiv_fix32_16": 1703,
     "natural:sha256_fips": 21882, "natural:aes128_table_sbox": 16400,
     "correlation": 28201, "count_above": 2175, "decision_tree": 992, "dot_product": 26576,
-    "hamming": 255, "hospital_stats": 36093, "logistic_score": 18071, "match_flags": 8176,
+    "hamming": 255, "histogram": 1872, "hospital_stats": 36093, "logistic_score": 18071, "match_flags": 8176,
     "median": 960, "millionaires": 64, "psi_size": 8191, "sort": 1536,
     "three_hospitals": 41827,
 }
