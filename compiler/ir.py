@@ -34,11 +34,16 @@ PROGRESS_NODES = 1 << 20
 _current = threading.local()
 
 
+def active_limits():
+    """The (most, on_grow) of the :func:`compile_limits` this thread runs in, or None."""
+    return getattr(_current, "limits", None)
+
+
 @contextmanager
 def compile_limits(most: int, on_grow=None):
     """Every graph made on this thread meanwhile (the elaborated one and those the passes
     rebuild) holds at most ``most`` nodes and calls ``on_grow(nodes)`` as it grows."""
-    saved = getattr(_current, "limits", None)
+    saved = active_limits()
     _current.limits = (most, on_grow)
     try:
         yield
@@ -133,7 +138,7 @@ class WordGraph:
         self.max_nodes = MAX_NODES
         self._on_grow = None
         self._check_at = MAX_NODES      # the node count at which _new looks up (_checkpoint)
-        limits = getattr(_current, "limits", None)
+        limits = active_limits()
         if limits is not None:
             self.limit_nodes(*limits)
 

@@ -37,6 +37,12 @@ from . import ops
 from .check import Elaborated
 from .ir import gate_estimate
 
+def adds_own_bits(inner, w: int) -> bool:
+    """Whether a term of a sum of width ``w`` that zero-extends a word of type ``inner`` adds
+    only that word's bits to the sum's bit heap (the other bits are constant zeros)."""
+    return not ops.signed(inner) and inner.width < w
+
+
 # operations that only rearrange their operands' wires (no gates)
 _WIRING = frozenset(("const", "input", "shl", "shr", "rotl", "rotr", "resize", "reinterp",
                      "bit"))
@@ -287,7 +293,7 @@ class _Planner:
                 it = gtype[inner]
                 own = narrower.get(id(it))
                 if own is None:
-                    own = narrower[id(it)] = not ops.signed(it) and it.width < w
+                    own = narrower[id(it)] = adds_own_bits(it, w)
                 if own:
                     eff[i] = inner
         return tuple(eff)

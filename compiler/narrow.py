@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from yaogc.circuits.types import BOOL, IntType
 
-from . import ops
 from .check import Elaborated
 from .ir import WordGraph
+from .lower import adds_own_bits
 from .ranges import ranges, type_range
 from .values import int_type
 
@@ -238,7 +238,7 @@ def _heap_fits(src, n: int, k: int) -> bool:
         if sop[a] != "resize":
             return False
         it = stype[sargs[a][0]]
-        if ops.signed(it) or it.width >= w:
+        if not adds_own_bits(it, w):
             return False
         most += (1 << it.width) - 1
     return most < (1 << k)

@@ -35,15 +35,14 @@ from .parser import decode_text, parse, read_source
 
 
 def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | None = None,
-              gate_limit: int | None = None, exact: bool = False,
-              on_grow=None) -> Elaborated:
+              gate_limit: int | None = None, exact: bool = False) -> Elaborated:
     """Parse and type-check a program into word-level IR (before word-level optimization).
     With ``gate_limit``, the gates the operations will lower to are estimated as they are
     made, and passing the limit raises :class:`~.ir.GateBudget` naming the statement.
     ``exact`` keeps arithmetic as written (:attr:`~.ir.WordGraph.exact`: checked mode).
-    The IR holds at most :func:`node_limit` operations; ``on_grow(nodes)`` hears of every
-    million more."""
-    return run_deep(_elaborate, text, filename, defines, gate_limit, exact, on_grow)
+    The IR holds at most :func:`node_limit` operations (or what the compile it runs in
+    allows: :func:`~.ir.compile_limits`)."""
+    return run_deep(_elaborate, text, filename, defines, gate_limit, exact)
 
 
 # memory a word operation takes while a program compiles, at the peak (the elaborated and
@@ -58,8 +57,7 @@ def node_limit() -> int:
     return max(ir.FEW_NODES, available_memory() // BYTES_PER_NODE)
 
 
-def _elaborate(text, filename, defines, gate_limit=None, exact=False, on_grow=None
-               ) -> Elaborated:
+def _elaborate(text, filename, defines, gate_limit=None, exact=False) -> Elaborated:
     if isinstance(text, (bytes, bytearray)):
         text = decode_text(bytes(text), filename)
     text = normalize_newlines(text)
@@ -68,7 +66,8 @@ def _elaborate(text, filename, defines, gate_limit=None, exact=False, on_grow=No
     checker = Checker(program, Source(text, filename), _check_defines(defines), name)
     checker.g.gate_limit = gate_limit
     checker.g.exact = exact
-    checker.g.limit_nodes(node_limit(), on_grow)
+    if ir.active_limits() is None:      # elaborated alone, not as a compile's stage
+        checker.g.limit_nodes(node_limit())
     return checker.run()
 
 
@@ -201,8 +200,7 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
     stage = ["elaborating"]
     with ir.compile_limits(node_limit(), lambda nodes: tell(stage[0])):
         try:
-            e = elaborate(text, filename, defines, gate_limit=2 * limit, exact=checked,
-                          on_grow=lambda nodes: tell(stage[0]))
+            e = elaborate(text, filename, defines, gate_limit=2 * limit, exact=checked)
         except GateBudget as big:
             raise too_large(big.line, big.col, getattr(big, "src", None)) from None
         warnings = range_warnings(e, text, filename)

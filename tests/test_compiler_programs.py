@@ -484,7 +484,6 @@ def test_too_many_operations_names_the_statement(monkeypatch):
     assert str(e.value).split("\n")[1] == "        r += a[i % 8] ^ u8(i)"
 
 
-
 def test_operation_limit_follows_the_memory_available(monkeypatch):
     """A program may unroll to as many word operations as the machine's available memory
     holds (at least ir.FEW_NODES); a long elaboration reports progress meanwhile."""
@@ -505,6 +504,7 @@ def test_operation_limit_follows_the_memory_available(monkeypatch):
     a = [i % 2 == 0 for i in range(3000)]
     b = [i % 3 == 0 for i in range(3000)]
     assert evaluate(c, [{"a": a, "b": b}])[0]["d"] == sum(x != y for x, y in zip(a, b))
+
 
 def test_arithmetic_on_a_tuple_is_a_compile_error():
     src = H + """
@@ -718,7 +718,6 @@ def test_word_passes_report_progress_and_hold_the_operation_limit(monkeypatch):
         < heard.index("optimized"), heard
     # a limit the elaborated graph stays within but the rebuilt one does not
     elaborated = len(pipeline.elaborate(src, "p.yao").graph)
-    monkeypatch.setattr(ir, "FEW_NODES", 1)
     monkeypatch.setattr(pipeline, "available_memory", lambda: 0)
     from yaogc.compiler import optimize as O
     real = O._optimize_shared
