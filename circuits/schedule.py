@@ -31,8 +31,9 @@ import numpy as np
 
 from . import diskcache, freemem, jit, schedstore
 from . import schedforms as K
-from .circuit import Circuit, Op
+from .circuit import Circuit, Op, OutputPort
 from .errors import InputError
+from .types import BOOL
 from .schedstore import use_disk_cache  # noqa: F401  (the command line's switch)
 
 ZERO_SLOT = 0
@@ -193,6 +194,50 @@ def schedule(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True,
     return got
 
 
+def warm_kernels(n_gates: int) -> None:
+    """Start loading the Schedule's compiled kernels on another thread, for a caller that
+    will schedule a circuit of about ``n_gates`` gates once compiled work which releases the
+    interpreter lock has run (a large compile's passes over its gate buffer). Loading them
+    from numba's cache is about 0.1 s of Python-level work that a first schedule would
+    otherwise begin with; here it overlaps the compiled work. Nothing where the schedule
+    would run as plain Python (a small circuit, or no numba); the schedule waits for the
+    loading to finish before it starts."""
+    global _warming
+    if _warming is not None or 5 * n_gates < jit.SMALL or not jit.ENABLED:
+        return
+    # not a daemon: the interpreter's exit waits for it rather than stopping it inside numba
+    _warming = threading.Thread(target=_warm, name="yaogc-warm-schedule")
+    _warming.start()
+
+
+_warming: threading.Thread | None = None
+
+
+def _warm() -> None:
+    try:
+        _warm_up()
+    except Exception:       # noqa: BLE001  (only a head start: the schedule loads them itself)
+        pass
+
+
+def _warm_up() -> Schedule | None:
+    """The compiled kernels switched on and run once: the schedule of a circuit of an XOR,
+    an AND, a NOT, an XOR of both and an AND reading it, on arrays of the types a compiled
+    circuit has (numba loads a kernel's machine code for the types of its first call)."""
+    if not jit.compiled("yaogc.circuits.schedforms"):
+        return None
+    tiny = Circuit(4, [Op.XOR, Op.AND, Op.NOT, Op.XOR, Op.AND], [0, 2, 5, 6, 7],
+                   [1, 4, 0, 3, 5], [], [OutputPort(("p",), "o", BOOL, np.array([8]))],
+                   name="warm")
+    return _finish(_layout(tiny, *_params(), {}))
+
+
+def _wait_warm() -> None:
+    t = _warming
+    if t is not None and t is not threading.current_thread():
+        t.join()
+
+
 def _params(bound=DEFAULT_BOUND, flat=True, cap=None, expand=None) -> tuple:
     """The cache key of a schedule's parameters, checked, defaults filled in."""
     if not isinstance(bound, int) or bound < 1:
@@ -294,6 +339,7 @@ class _Layout:
 
 def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
             shared: dict) -> _Layout:
+    _wait_warm()
     n_in = circuit.n_inputs
     n_w = circuit.n_wires
     op = np.ascontiguousarray(circuit.op, dtype=np.uint8)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from yaogc.circuits import freemem
 from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.schedule import warm_kernels
 
 from yaogc.circuits.templates import TooLarge
 
@@ -83,14 +84,16 @@ def _check_defines(defines) -> dict[str, str]:
 def compile_source(text: str, filename: str = "<string>",
                    defines: dict[str, str] | None = None, progress=None, *,
                    max_gates: int | None = None, strict: bool = False,
-                   checked: bool = False) -> Circuit:
+                   checked: bool = False, schedule_next: bool = False) -> Circuit:
     """Compile program text to an optimized Circuit; raises CompileError for a bad program.
     ``progress(phase, gates, seconds)`` hears of long phases. ``max_gates`` bounds the gates
     the program may unroll to (default :func:`gate_budget`). The circuit's ``warnings`` are
     the range analysis's (:class:`~.ranges.RangeWarning`, ``str()`` formats one); ``strict``
     makes the first of them a CompileError. ``checked`` adds the hidden overflow output
-    (:mod:`.checked`)."""
-    circuit = run_deep(_compile, text, filename, defines, progress, max_gates, strict, checked)
+    (:mod:`.checked`). ``schedule_next``: the caller schedules the circuit at once (a run),
+    and the schedule's compiled kernels load while the lowering's passes run."""
+    circuit = run_deep(_compile, text, filename, defines, progress, max_gates, strict, checked,
+                       schedule_next)
     if circuit.n_gates >= TIDY_GATES:
         # what comes next needs the circuit's content hash: a schedule's cache entry is
         # named by it, a run's handshake compares it, a native file and the compiled-circuit
@@ -171,7 +174,7 @@ def strict_error(warnings) -> CompileError:
 
 
 def _compile(text, filename, defines, progress=None, max_gates=None, strict=False,
-             checked=False) -> Circuit:
+             checked=False, schedule_next=False) -> Circuit:
     t0 = time.perf_counter()
     freemem.configure()     # garbling may have raised the mmap threshold in this process
 
@@ -226,6 +229,8 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
     try:
         buf = emit(e, tell, max_gates=limit)
         del e       # the word IR's memory is free for the passes over the gate buffer
+        if schedule_next:   # the passes release the interpreter lock: the kernels load then
+            warm_kernels(buf.n_emitted)
         circuit = buf.build()
         tell("compiled", circuit.n_gates)
         circuit.warnings = warnings
@@ -285,7 +290,8 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
                 return got
     try:
         circuit = compile_source(decode_text(raw, str(p)), str(p), defines, progress,
-                                 max_gates=max_gates, strict=strict, checked=checked)
+                                 max_gates=max_gates, strict=strict, checked=checked,
+                                 schedule_next=schedule_next)
     except BaseException:
         if lock is not None:
             lock.release()

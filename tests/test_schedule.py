@@ -423,3 +423,38 @@ def test_slot_arena_against_a_model(ops, seed):
     for s, m in live:
         free(buf, meta, s, m)
     assert int(meta[0]) == first
+
+
+def test_warm_up_schedules_its_circuit_with_the_compiled_kernels():
+    """The head start a run's compile gives the schedule (schedule.warm_kernels) schedules a
+    circuit of every gate kind with the compiled kernels, and that schedule is right."""
+    from yaogc.circuits import jit, schedforms
+    s = schedule_module._warm_up()
+    if not jit.ENABLED:
+        assert s is None
+        return
+    assert jit.is_compiled(schedforms.forms)
+    tiny = Circuit(4, [Op.XOR, Op.AND, Op.NOT, Op.XOR, Op.AND], [0, 2, 5, 6, 7],
+                   [1, 4, 0, 3, 5], [], [OutputPort(("p",), "o", uint(1), np.array([8]))])
+    bits = np.array([[a >> i & 1 for i in range(4)] for a in range(16)], dtype=np.uint8)
+    assert np.array_equal(run_plain(s, bits), evaluate_bits(tiny, bits))
+
+
+def test_compile_for_a_run_starts_loading_the_schedule_kernels(monkeypatch):
+    """compile_source(schedule_next=True) of a large program starts the loading while the
+    lowering's passes run; a small program, or a compile not followed by a schedule, not."""
+    from yaogc.circuits import jit
+    from yaogc.compiler import compile_source
+    started = []
+    monkeypatch.setattr(schedule_module, "_warming", None)
+    monkeypatch.setattr(schedule_module, "_warm", lambda: started.append(1))
+    text = ("party a, b\nconst N = 1\n"
+            "def main(x: u16[N] @a, t: u16 @b) -> (c: u16 @both):\n"
+            "    c: u16 = 0\n    for i in range(N):\n        if x[i] > t:\n"
+            "            c += 1\n    return c\n")
+    compile_source(text, "count.yao", {"N": "3000"})
+    compile_source(text, "count.yao", {"N": "3"}, schedule_next=True)
+    assert started == []
+    c = compile_source(text, "count.yao", {"N": "3000"}, schedule_next=True)
+    assert 5 * c.n_gates >= jit.SMALL
+    assert started == ([1] if jit.ENABLED else [])
