@@ -338,6 +338,9 @@ def fold_guarded_reads(e: Elaborated) -> Elaborated:
     m: dict[int, int] = {}
     changed = False
     own: dict[int, int] = {}
+    # per index: one expansion for all the multiplexers it guards (the K elements a write
+    # through it makes), which summarises the nodes that depend on it once
+    shared: dict[int, _Expansion] = {}
     for n in live:
         y = new.copy_of(src, n, m)
         g = guards.get(n)
@@ -346,11 +349,7 @@ def fold_guarded_reads(e: Elaborated) -> Elaborated:
             s_, k, side = g
             branch = sargs[n][side]
             start = len(new._op)
-            try:
-                folded = _Expansion(new, (m[s_],))._rebuild(args[side], m[s_],
-                                                            new.const(stype[s_], k))
-            except _GiveUp:
-                folded = args[side]
+            folded = _fold_through(new, shared, args[side], m[s_], new.const(stype[s_], k))
             if folded != args[side]:
                 parts = list(args)
                 parts[side] = folded
@@ -368,6 +367,25 @@ def fold_guarded_reads(e: Elaborated) -> Elaborated:
     if not changed:
         return e
     return e.rebuilt(new, m)
+
+
+def _fold_through(g: WordGraph, shared: dict, root: int, v: int, c: int) -> int:
+    """``root`` with node v replaced by the constant c, or root itself past the expansion's
+    limits. The expansion of v that earlier folds made is used again: its summaries hold
+    for every later node too (a node's cone never changes). Past MAX_CONE summarised nodes
+    it gives up; the fold then runs with an expansion of its own, which gives up exactly
+    where a fresh one would (a node it summarises is one the shared one summarised)."""
+    ex = shared.get(v)
+    if ex is None:
+        ex = shared[v] = _Expansion(g, (v,))
+    try:
+        return ex._rebuild(root, v, c)
+    except _GiveUp:
+        del shared[v]       # its summaries are many: the next fold starts a new one
+    try:
+        return _Expansion(g, (v,))._rebuild(root, v, c)
+    except _GiveUp:
+        return root
 
 
 __all__ = ["cofactor", "fold_guarded_reads"]

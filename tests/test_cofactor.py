@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,3 +192,28 @@ def test_the_expansions_of_a_program_are_bounded(monkeypatch):
     for r, o in zip(rows, evaluate(c, rows)):
         assert o["d"] == [walk(depth, feats, rec, r["threshold"], r["label"])
                           for rec in r["record"]]
+
+
+@settings(deadline=None, max_examples=25)
+@given(guarded_program(), st.sampled_from([2, 12, 30, 60, 16384]))
+def test_folds_sharing_an_expansion_give_the_circuit_of_one_expansion_each(prog, cone):
+    """The guarded reads of one index fold with one shared expansion (_fold_through); where
+    its summaries pass MAX_CONE (made small here, so that both the shared and the fresh
+    expansion give up on some folds) the circuit is still the one a fresh expansion per fold
+    gives, gate for gate."""
+    from yaogc.compiler import cofactor as cofactor_module
+    src = prog[0].replace("u3(-", "u3(")
+    src = src.replace("    return a, r\n", "    for j in range(3):\n        a[s] += v\n"
+                      "    return a, r\n")
+
+    def fresh(g, shared, root, v, c):
+        try:
+            return cofactor_module._Expansion(g, (v,))._rebuild(root, v, c)
+        except cofactor_module._GiveUp:
+            return root
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cofactor_module, "MAX_CONE", cone)
+        shared = compile_source(src)
+        mp.setattr(cofactor_module, "_fold_through", fresh)
+        alone = compile_source(src)
+    assert shared.content_hash == alone.content_hash
