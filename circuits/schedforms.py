@@ -443,7 +443,7 @@ def order_steps(ands, mats, blevel, sub):
 def step_bounds(keys, kinds, ids, mat_len, split_min):
     """Where each step (a run of one key) begins, and which XOR steps to split by
     definition length: those of at least ``split_min`` wires whose padding to their longest
-    definition would more than quadruple their terms. Returns (bounds, split, lens, any
+    definition would more than double their terms. Returns (bounds, split, lens, any
     split) with ``lens`` the definition length of every item (0 for ANDs)."""
     n = keys.size
     n_steps = 1 if n else 0
@@ -473,7 +473,7 @@ def step_bounds(keys, kinds, ids, mat_len, split_min):
             total += v
             if v > longest:
                 longest = v
-        if a1 - a0 >= split_min and longest * (a1 - a0) > 4 * total:
+        if a1 - a0 >= split_min and longest * (a1 - a0) > 2 * total:
             split[si] = True
             any_split = True
     return bounds, split, lens, any_split

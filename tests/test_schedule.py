@@ -201,6 +201,33 @@ def test_a_padded_xor_step_is_split_by_definition_length():
                                 c.parties), bound=3, flat=True) == _counts(c, dict(bound=3))
 
 
+def test_a_step_padded_to_under_three_times_its_terms_is_split():
+    """A level of 1,100 XOR definitions of 5 terms and 100 of 16: padded to 16 every one,
+    the step would gather 2.7 times its terms; split by length, at most twice."""
+    b = Builder("padded")
+    x = b.input("a", "x", uint(1200))
+    y = b.input("b", "y", uint(1200))
+    a = [b.and_(x[i], y[i]) for i in range(1200)]
+
+    def xor_all(ws):
+        acc = ws[0]
+        for w in ws[1:]:
+            acc = b.xor(acc, w)
+        return acc
+    mats = [xor_all(a[i:i + 16]) for i in range(100)] + \
+        [xor_all(a[i:i + 5]) for i in range(100, 1200)]
+    outs = [b.and_(m, x[i]) for i, m in enumerate(mats)] + \
+        [b.and_(m, y[i]) for i, m in enumerate(mats)]
+    b.output("a", "r", uint(len(outs)), outs)
+    c = b.build()
+    s = schedule(c, bound=3, flat=True)
+    xor_steps = [st for st in s.steps if isinstance(st, XorStep)]
+    assert len(xor_steps) >= 2
+    assert sum(st.idx.size for st in xor_steps) <= 2 * (16 * 100 + 5 * 1100)
+    bits = input_rows(c, 6)
+    assert np.array_equal(run_plain(s, bits), evaluate_bits(c, bits))
+
+
 @pytest.fixture
 def no_disk_cache(monkeypatch):
     """Schedules in memory only (a command-line test earlier in the process may have turned
