@@ -173,59 +173,41 @@ def test_stats():
     assert st["max_width"] == 1 and st["bound"] == 2
 
 
-def test_a_padded_xor_step_is_split_by_definition_length():
-    """One level with one long XOR definition and over a thousand short ones: the step is
-    split by length (padding every short one to the long one would be 30 times the terms),
-    and the split schedule computes the same."""
+def _one_level_of_definitions(lengths):
+    """A circuit whose one AND layer feeds one XOR definition per length (the XOR of that
+    many AND outputs), each read by two ANDs of the next layer."""
+    n = max(lengths) + len(lengths)
     b = Builder("padded")
-    x = b.input("a", "x", uint(1200))
-    y = b.input("b", "y", uint(1200))
-    a = [b.and_(x[i], y[i]) for i in range(1200)]
-    def xor_all(ws):
-        acc = ws[0]
-        for w in ws[1:]:
+    x = b.input("a", "x", uint(n))
+    y = b.input("b", "y", uint(n))
+    a = [b.and_(x[i], y[i]) for i in range(n)]
+    mats = []
+    for i, k in enumerate(lengths):
+        acc = a[i]
+        for w in a[i + 1:i + k]:
             acc = b.xor(acc, w)
-        return acc
-    mats = [xor_all(a[:150])] + [xor_all(a[i:i + 5]) for i in range(1100)]
+        mats.append(acc)
     outs = [b.and_(m, x[i]) for i, m in enumerate(mats)] + \
         [b.and_(m, y[i]) for i, m in enumerate(mats)]
     b.output("a", "r", uint(len(outs)), outs)
-    c = b.build()
+    return b.build()
+
+
+@pytest.mark.parametrize("lengths", [[150] + [5] * 1100,      # 30 times the terms padded
+                                     [16] * 100 + [5] * 1100])  # 2.7 times
+def test_a_padded_xor_step_is_split_by_definition_length(lengths):
+    """One level of over a thousand XOR definitions, a few of them long: padding every
+    short one to the long ones would more than double the step's terms, so it is split by
+    length (at most twice the terms), and the split schedule computes the same."""
+    c = _one_level_of_definitions(lengths)
     s = schedule(c, bound=3, flat=True)
     xor_steps = [st for st in s.steps if isinstance(st, XorStep)]
     assert len(xor_steps) >= 2
-    assert sum(st.idx.size for st in xor_steps) <= 2 * (150 + 5 * 1100)
+    assert sum(st.idx.size for st in xor_steps) <= 2 * sum(lengths)
     bits = input_rows(c, 6)
     assert np.array_equal(run_plain(s, bits), evaluate_bits(c, bits))
     assert layout_stats(Circuit(c.n_inputs, c.op, c.in0, c.in1, c.inputs, c.outputs, c.name,
                                 c.parties), bound=3, flat=True) == _counts(c, dict(bound=3))
-
-
-def test_a_step_padded_to_under_three_times_its_terms_is_split():
-    """A level of 1,100 XOR definitions of 5 terms and 100 of 16: padded to 16 every one,
-    the step would gather 2.7 times its terms; split by length, at most twice."""
-    b = Builder("padded")
-    x = b.input("a", "x", uint(1200))
-    y = b.input("b", "y", uint(1200))
-    a = [b.and_(x[i], y[i]) for i in range(1200)]
-
-    def xor_all(ws):
-        acc = ws[0]
-        for w in ws[1:]:
-            acc = b.xor(acc, w)
-        return acc
-    mats = [xor_all(a[i:i + 16]) for i in range(100)] + \
-        [xor_all(a[i:i + 5]) for i in range(100, 1200)]
-    outs = [b.and_(m, x[i]) for i, m in enumerate(mats)] + \
-        [b.and_(m, y[i]) for i, m in enumerate(mats)]
-    b.output("a", "r", uint(len(outs)), outs)
-    c = b.build()
-    s = schedule(c, bound=3, flat=True)
-    xor_steps = [st for st in s.steps if isinstance(st, XorStep)]
-    assert len(xor_steps) >= 2
-    assert sum(st.idx.size for st in xor_steps) <= 2 * (16 * 100 + 5 * 1100)
-    bits = input_rows(c, 6)
-    assert np.array_equal(run_plain(s, bits), evaluate_bits(c, bits))
 
 
 @pytest.fixture
