@@ -205,8 +205,9 @@ def warm_kernels(n_gates: int) -> None:
     global _warming
     if _warming is not None or 5 * n_gates < jit.SMALL or not jit.ENABLED:
         return
-    # not a daemon: the interpreter's exit waits for it rather than stopping it inside numba
-    _warming = threading.Thread(target=_warm, name="yaogc-warm-schedule")
+    # a daemon, as the hashing thread: an interrupted compile exits at once, not after the
+    # kernels are loaded (or, the first time after installation, compiled)
+    _warming = threading.Thread(target=_warm, name="yaogc-warm-schedule", daemon=True)
     _warming.start()
 
 
