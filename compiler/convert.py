@@ -74,9 +74,16 @@ def _fixed_rescale(g, n: int, src: FixedType, dst: FixedType) -> int:
 def implicit(g, v: Value, t: ValueType, wrap: bool = False) -> Value:
     """``v`` as type ``t`` when that loses nothing; raises ConversionError otherwise."""
     if isinstance(v, Pub):
+        # the same constant in the same type is the same node: an unrolled loop converts
+        # its literals (the 1 of count += 1, the k of x == k) once per graph, not per use
+        key = (v.value, type(v.value), t._k, wrap)
+        got = g.pub_words.get(key)
+        if got is not None:
+            return got
         if isinstance(t, (ArrayType, TupleType)):
             raise ConversionError(f"expected {t}, got a single number")
-        return Word(g.const(t, pub_to_raw(v.value, t, wrap)), t)
+        got = g.pub_words[key] = Word(g.const(t, pub_to_raw(v.value, t, wrap)), t)
+        return got
     if v.type == t:
         return v
     if isinstance(v, Agg):

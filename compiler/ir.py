@@ -107,6 +107,8 @@ class WordGraph:
         self._args: list[tuple[int, ...]] = []
         self._attr: list = []
         self._memo: dict[tuple, int] = {}
+        # untyped constants as typed words of this graph (convert.implicit)
+        self.pub_words: dict[tuple, object] = {}
         self.simplify = True
         # checked mode: keep the operations whose overflow is checked as the program writes
         # them (x - c is not x + (2^n - c), x * 2 not x << 1, (x + y) - y not x), so that
@@ -177,6 +179,7 @@ class WordGraph:
         rather than seeing stale data."""
         self._op, self._type, self._args, self._attr, self._loc = [], [], [], [], []
         self._memo = {}
+        self.pub_words = {}
 
     # --- access ---------------------------------------------------------------------------
     def __len__(self) -> int:
