@@ -320,8 +320,10 @@ class ExprMixin:
                 acc = g.make("and", BOOL, (acc, q))
             return Word(acc if op == "==" else g.make("not", BOOL, (acc,)), BOOL)
         ta, tb = type_of(a), type_of(b)
-        if ta is not None and ta == tb and type(ta) in (IntType, FixedType):
-            t = ta          # what join_numeric gives for two numbers of one type
+        if ta is not None and (ta == tb or tb is None) and type(ta) in (IntType, FixedType):
+            t = ta          # what join_numeric gives for two numbers of one type, or one
+        elif tb is not None and ta is None and type(tb) in (IntType, FixedType):
+            t = tb          # number and an untyped constant (x[i] == k)
         elif isinstance(ta, BoolType) and isinstance(tb, BoolType) or \
                 (isinstance(ta, BoolType) and tb is None) or (isinstance(tb, BoolType) and ta is None):
             if op not in ("==", "!="):
