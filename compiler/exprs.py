@@ -44,8 +44,9 @@ class ExprMixin:
     def coerce(self, v, t, node, what=None):
         """``v`` as type ``t`` (implicit conversion); an error names ``what`` (a text, or a
         function giving it, so that the text is only formatted for an error)."""
-        if type(v) is Word and (v.type is t or v.type._k == t._k):
-            return v        # the common case, without the conversion machinery
+        tv = type(v)
+        if tv is Word and (v.type is t or v.type._k == t._k) or tv is Agg and v.type is t:
+            return v        # the common cases, without the conversion machinery
         try:
             return implicit(self.g, v, t, wrap=bool(self.dead))
         except ConversionError as e:

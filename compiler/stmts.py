@@ -344,6 +344,9 @@ class StmtMixin:
         frame.done = ft.done if ft.done == fe.done else g.make("mux", BOOL, (c, ft.done, fe.done))
 
     def _merge_var(self, name, c, a, b, node):
+        ka = type(a)
+        if ka is type(b) and ka is not Pub and a.type is b.type:
+            return merge(self.g, c, a, b)       # one type: nothing to convert or to check
         if isinstance(a, Pub) and isinstance(b, Pub):
             return a if a.value == b.value else None
         ta, tb = type_of(a), type_of(b)
