@@ -260,6 +260,21 @@ def int_type(bits: int, signed: bool) -> IntType:
 
 def join_numeric(types: list[ValueType]) -> ValueType | str:
     """The common type of the typed operands of an arithmetic operation, or an error text."""
+    # the answer depends on the types alone, and an unrolled loop asks the same few
+    # questions in every iteration (a u16 count plus a bool): those of two operands are kept
+    if len(types) != 2:
+        return _join_numeric(types)
+    key = (types[0], types[1])
+    got = _JOINED.get(key)
+    if got is None:
+        got = _JOINED[key] = _join_numeric(types)
+    return got
+
+
+_JOINED: dict[tuple, object] = {}
+
+
+def _join_numeric(types: list[ValueType]) -> ValueType | str:
     # exact class tests (the value types have no subclasses; a false isinstance against
     # them is slow)
     nums = [t for t in types if type(t) is not BoolType]
