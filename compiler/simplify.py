@@ -31,17 +31,19 @@ def _consts(g, args):
 
 def _add(g, t, args, attr):
     a, b = args
-    ca, cb = _consts(g, args)
-    if ca == 0:
+    kinds = g._op     # read directly: every addition of an unrolled count asks
+    ka, kb = kinds[a], kinds[b]
+    if ka == "const" and g._attr[a] == 0:
         return b
-    if cb == 0:
+    if kb == "const" and g._attr[b] == 0:
         return a
     if g.exact:
         return None
     # (x - y) + y and y + (x - y) are x
-    for s, other in ((a, b), (b, a)):
-        if g._op[s] == "sub" and g._type[s] == t and g._args[s][1] == other:
-            return g._args[s][0]
+    if ka == "sub" and g._type[a] == t and g._args[a][1] == b:
+        return g._args[a][0]
+    if kb == "sub" and g._type[b] == t and g._args[b][1] == a:
+        return g._args[b][0]
     return None
 
 
