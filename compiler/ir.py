@@ -338,16 +338,15 @@ class WordGraph:
     def live(self, roots) -> list[int]:
         """Nodes some root depends on, in ascending (topological) order."""
         seen = bytearray(len(self._op))
-        stack = [r for r in roots]
         for r in roots:
             seen[r] = 1
         args = self._args
-        while stack:
-            n = stack.pop()
-            for a in args[n]:
-                if not seen[a]:
+        # a node's operands are older nodes: one sweep down the ids marks every operand of a
+        # marked node before that operand is reached (no stack; dead nodes cost a test each)
+        for n in range(len(seen) - 1, -1, -1):
+            if seen[n]:
+                for a in args[n]:
                     seen[a] = 1
-                    stack.append(a)
         return np.flatnonzero(np.frombuffer(seen, dtype=np.uint8)).tolist() if seen else []
 
     def use_counts(self, nodes, roots) -> tuple[list[int], list[int]]:

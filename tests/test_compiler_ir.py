@@ -194,3 +194,25 @@ def test_lowering_estimates_table_lookups_and_counts_near_what_it_emits():
     finally:
         L._estimate = real
     assert run(hist, x=[i % 11 for i in range(100)])["h"] == [10, 9, 9, 9, 9, 9, 9, 9]
+
+
+def test_live_nodes_are_what_the_roots_reach_in_ascending_order():
+    """WordGraph.live against a search from the roots, on random graphs with dead nodes,
+    shared operands and roots anywhere."""
+    import random
+    rng = random.Random(11)
+    for _ in range(30):
+        g = WordGraph()
+        g.simplify = False
+        nodes = [g.input(U32, (i, 0)) for i in range(3)]
+        for _ in range(rng.randrange(1, 60)):
+            a, b = rng.choice(nodes), rng.choice(nodes)
+            nodes.append(g.make(rng.choice(["add", "xor", "and", "sub"]), U32, (a, b)))
+        roots = rng.sample(range(len(g)), rng.randrange(1, 4))
+        want, stack = set(roots), list(roots)
+        while stack:
+            for a in g.args(stack.pop()):
+                if a not in want:
+                    want.add(a)
+                    stack.append(a)
+        assert g.live(roots) == sorted(want)
