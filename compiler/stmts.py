@@ -213,7 +213,8 @@ class StmtMixin:
     def s_If(self, s, frame, after=()) -> bool:
         """Run an ``if``; True when it also ran ``after``, the statements that follow it in
         its block (see below)."""
-        (cond_e, body), rest = s.branches[0], s.branches[1:]
+        cond_e, body = s.branches[0]
+        rest = s.branches[1:] if len(s.branches) > 1 else None
         if rest:
             # made once per 'if' statement: a block's identity keys _check_untaken
             got = self._elifs.get(id(s))
@@ -238,7 +239,12 @@ class StmtMixin:
                 # on a copy and merging the two frames gives, without the copies and the
                 # walk over every variable (the common statement of an unrolled loop)
                 old = frame.vars[name]
-                self.exec_block(body, frame)
+                st = body[0]        # what exec_block(body) does for its one statement
+                self.at = self.g.loc = st
+                if type(st) is N.AugAssign:
+                    self.s_AugAssign(st, frame)
+                else:
+                    self.s_Assign(st, frame)
                 new = frame.vars[name]
                 if new is not old:
                     frame.vars[name] = self._merge_var(name, c, new, old, s)
