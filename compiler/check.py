@@ -68,6 +68,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self._untaken_seen: set = set()     # see StmtMixin._check_untaken
         self._elifs: dict = {}
         self._free_names: set[str] = set()
+        self._assignable: set[int] = set()     # targets _check_local has passed (their ids)
+        self._consts_declared = False
         self.type_decls: dict[str, N.TypeDecl] = {}
         self._alias_types: dict[str, ValueType] = {}
         self._resolving: list[str] = []
@@ -127,6 +129,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self._import_names(aliases, self.funcs, self.type_decls)
         self._declare_consts()
         self._import_names(aliases, self.consts)
+        self._consts_declared = True
         main = self.funcs.get("main")
         if main is None:
             line = len(self.src.lines) or 1

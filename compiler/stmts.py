@@ -65,6 +65,11 @@ class StmtMixin:
         frame.vars[s.name] = self.coerce(v, t, s.value, lambda: f"'{s.name}' is declared {t}")
 
     def _check_local(self, node, name):
+        # once every const is declared, the answer depends on the target alone: asked once
+        # per target, not per iteration of a loop (a const's value may call a function that
+        # assigns, before the consts after it are declared)
+        if id(node) in self._assignable:
+            return
         declared = self._declared_as(node, name)
         if declared is not None:
             if declared in self.consts:
@@ -72,6 +77,8 @@ class StmtMixin:
             if declared in self.funcs:
                 raise self.err(node, f"'{name}' is a function and cannot be assigned")
         self._check_name(node, name, "a variable")
+        if self._consts_declared:
+            self._assignable.add(id(node))
 
     @staticmethod
     def _declared_as(node, name: str) -> str | None:

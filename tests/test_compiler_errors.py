@@ -203,3 +203,16 @@ def test_a_very_long_source_line_is_shown_around_the_column():
     assert head == f"prog.yao:3:{12 + 4 * 400}: name 'zz' is not defined"
     assert line.startswith("...") and len(line) <= 250
     assert line[caret.index("^"):].startswith("zz")
+
+
+def test_assigning_a_const_is_refused_at_every_assignment_of_a_loop_and_a_function():
+    """An assignment to a const's name is an error wherever it runs: in a loop (checked
+    once per target, then remembered) and in a function that a const's own value called
+    before that const was declared."""
+    e = error_of("party a, b\nconst y = 7\ndef main(p: u8 @a) -> (r: u8 @both):\n"
+                 "    r: u8 = 0\n    for i in range(3):\n        y = p\n    return r\n")
+    assert "'y' is a const and cannot be assigned" in str(e) and (e.line, e.col) == (6, 9)
+    e = error_of("party a, b\ndef f(k: u8) -> u8:\n    y: u8 = k + 1\n    return y\n"
+                 "const X = f(u8(3))\nconst y = 7\n"
+                 "def main(p: u8 @a) -> (r: u8 @both):\n    return f(p) + X\n")
+    assert "'y' is a const and cannot be assigned" in str(e) and (e.line, e.col) == (3, 5)
