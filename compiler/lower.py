@@ -37,6 +37,7 @@ from . import ops
 from .check import Elaborated
 from .ir import gate_estimate
 
+
 def adds_own_bits(inner, w: int) -> bool:
     """Whether a term of a sum of width ``w`` that zero-extends a word of type ``inner`` adds
     only that word's bits to the sum's bit heap (the other bits are constant zeros)."""
