@@ -202,10 +202,12 @@ def _value(t, raw: int) -> float | int:
     return raw / (1 << frac) if frac else float(raw)
 
 
-def _scan(g, roots, divisions: list | None = None):
+def _scan(g, roots, divisions: list | None = None, fast: bool = True):
     """(node, interval, terms, location) of every operation the outputs depend on that may
     overflow, in node order; location is where its chain of + and - first may overflow.
-    ``divisions`` (a list) gets the '/' and '%' nodes among them."""
+    ``divisions`` (a list) gets the '/' and '%' nodes among them. ``fast=False`` takes
+    :func:`interval` for every operation, without the shortcuts for the commonest (the
+    tests compare the two)."""
     iv: list = [None] * len(g)
     terms = [1] * len(g)
     head: dict[int, object] = {}
@@ -213,6 +215,7 @@ def _scan(g, roots, divisions: list | None = None):
     gop, gtype, gargs, gattr = g._op, g._type, g._args, g._attr
     product, minus = g.product, g.minus
     full: dict = {}       # per type object: most nodes share a few
+    narrowing: dict = {}  # per pair of type objects (the graph keeps them alive)
     for n in g.live(roots):
         op = gop[n]
         # the commonest nodes without the general rules (same results as interval())
@@ -232,10 +235,30 @@ def _scan(g, roots, divisions: list | None = None):
             continue
         if op in _DIVISIONS and divisions is not None:
             divisions.append(n)
-        if op == "add" and n not in product and n not in minus:
+        if not fast:
+            r = interval(g, n, iv)
+        elif op == "add" and n not in product and n not in minus:
             a, b = gargs[n]
             ra, rb = iv[a], iv[b]
             r = None if ra is None or rb is None else (ra[0] + rb[0], ra[1] + rb[1])
+        elif op == "mux" and n not in product:
+            _, a, b = gargs[n]
+            ra, rb = iv[a], iv[b]
+            iv[n] = None if ra is None or rb is None else \
+                (ra[0] if ra[0] < rb[0] else rb[0], ra[1] if ra[1] > rb[1] else rb[1])
+            continue        # not a warned operation
+        elif (op == "min" or op == "max") and n not in product:
+            a, b = gargs[n]
+            ra, rb = iv[a], iv[b]
+            if ra is None or rb is None:
+                iv[n] = None
+            elif op == "min":
+                iv[n] = (ra[0] if ra[0] < rb[0] else rb[0], ra[1] if ra[1] < rb[1] else rb[1])
+            else:
+                iv[n] = (ra[0] if ra[0] > rb[0] else rb[0], ra[1] if ra[1] > rb[1] else rb[1])
+            continue        # not a warned operation
+        elif op == "resize" and n not in product:
+            r = iv[gargs[n][0]]
         else:
             r = interval(g, n, iv)
         iv[n] = r
@@ -243,24 +266,30 @@ def _scan(g, roots, divisions: list | None = None):
             continue
         t = gtype[n]
         chain_head = None
-        if op in ("add", "sub"):
+        if op == "add" or op == "sub":
             tk = t._k
-            links = [x for x in gargs[n] if gop[x] in ("add", "sub") and gtype[x]._k == tk]
-            if links:
-                terms[n] = sum(terms[x] for x in links) + len(gargs[n]) - len(links)
-                for x in links:
-                    if x in head:
-                        chain_head = head[x]
-                        break
-            else:
-                terms[n] = len(gargs[n])
+            k = 0
+            for x in gargs[n]:
+                if (gop[x] == "add" or gop[x] == "sub") and gtype[x]._k == tk:
+                    k += terms[x] - 1       # a link's terms, for its one argument
+                    if chain_head is None:
+                        chain_head = head.get(x)
+            terms[n] = len(gargs[n]) + k
         if r is None or type(t) is BoolType:
             continue
         if op == "shl" and type(t) is not FixedType and n not in product:
             continue
-        if op == "resize" and not _narrows(g, n):
-            continue
-        lo, hi = full.get(id(t)) or type_range(t)
+        if op == "resize":
+            pair = (id(gtype[gargs[n][0]]), id(t))
+            narrows = narrowing.get(pair)
+            if narrows is None:
+                narrows = narrowing[pair] = _narrows(g, n)
+            if not narrows:
+                continue
+        tr = full.get(id(t))
+        if tr is None:
+            tr = full[id(t)] = type_range(t)
+        lo, hi = tr
         if lo <= r[0] and r[1] <= hi:
             continue
         loc = chain_head if chain_head is not None else g.loc_of(n)

@@ -8,10 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yaogc.compiler import CompileError, compile_source, interpret
+from yaogc.compiler.overflow import _scan
 from yaogc.compiler.pipeline import elaborate, range_warnings
 from yaogc.runtime.cli import main
+
+from test_compiler_property import programs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -233,3 +238,25 @@ def test_arithmetic_on_typed_constants_that_wraps_warns():
              "def main(x: u8 @a) -> (r: u8 @b):\n    if D == 1:\n        return A + A\n"
              "    return x\n")
     assert _warnings(quiet) == []
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data())
+def test_the_scans_shortcuts_give_the_general_rules_results(data):
+    """_scan's shortcuts for the commonest operations (add, mux, min, max, resize; chains of
+    + and -) find the same operations, intervals, term counts and places as the general
+    interval rules, on random programs of mixed widths and nested expressions (with a sum
+    loop that overflows, so that the warned chains are reached too)."""
+    t, src = data.draw(programs())
+    n = data.draw(st.integers(1, 40))
+    src = src.replace("    return acc,",
+                      f"    for j in range({n}):\n        acc += x * arr[j % 5]\n"
+                      "        acc = min(acc, y) if c else max(acc, z)\n    return acc,")
+    e = elaborate(src, "random.yao")
+    roots = e.roots()
+    fast, general = [], []
+    got = _scan(e.graph, roots, fast)
+    want = _scan(e.graph, roots, general, fast=False)
+    assert [(k, r, m, loc and (loc.line, loc.col)) for k, r, m, loc in got] == \
+        [(k, r, m, loc and (loc.line, loc.col)) for k, r, m, loc in want], src
+    assert fast == general
