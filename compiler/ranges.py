@@ -41,6 +41,7 @@ def ranges(g, nodes=None) -> list[Range | None]:
     out: list[Range | None] = [None] * len(g)
     ops, types = g._op, g._type
     full: dict[int, Range] = {}     # by type identity: most nodes share a few type objects
+    args = g._args
     for n in (range(len(g)) if nodes is None else nodes):
         op = ops[n]
         if op == "input":           # the common nodes, without the general rules
@@ -51,6 +52,17 @@ def ranges(g, nodes=None) -> list[Range | None]:
             out[n] = r
         elif op in _BITS:
             out[n] = _BIT
+        elif op == "mux" or op == "min" or op == "max":
+            a, b = args[n][-2:]
+            ra, rb = out[a], out[b]
+            if ra is None or rb is None:        # an operand not asked for: its whole type
+                out[n] = node_range(g, n, out)
+            elif op == "mux":
+                out[n] = (ra[0] if ra[0] < rb[0] else rb[0], ra[1] if ra[1] > rb[1] else rb[1])
+            elif op == "min":
+                out[n] = (ra[0] if ra[0] < rb[0] else rb[0], ra[1] if ra[1] < rb[1] else rb[1])
+            else:
+                out[n] = (ra[0] if ra[0] > rb[0] else rb[0], ra[1] if ra[1] > rb[1] else rb[1])
         else:
             out[n] = node_range(g, n, out)
     return out

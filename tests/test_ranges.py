@@ -14,7 +14,9 @@ from yaogc.circuits.evaluate import evaluate
 from yaogc.compiler import compile_source, interpret
 from yaogc.compiler.ops import evaluate as op_value
 from yaogc.compiler.pipeline import elaborate
-from yaogc.compiler.ranges import may_wrap, ranges
+from yaogc.compiler.ranges import may_wrap, node_range, ranges
+
+from test_compiler_property import programs
 
 H = "party alice, bob\n"
 
@@ -39,6 +41,26 @@ def test_ranges_from_types_constants_and_loops():
     assert r[m] == (0, 15)
     assert r[w] == (0, 255) and may_wrap(g, w, r)       # 255 + 255 wraps in u8
     assert r[k] == (-384, 381) and not may_wrap(g, k, r)
+
+
+@settings(deadline=None, max_examples=40)
+@given(data=st.data())
+def test_ranges_shortcuts_give_the_general_rules_results(data):
+    """ranges() takes the multiplexers, minima and maxima without the general rules: the
+    same ranges as node_range on every node of random programs (mixed widths, nested
+    expressions), over the whole graph and over a subset of nodes (whose operands outside it
+    count as their whole type)."""
+    _, src = data.draw(programs())
+    g = elaborate(src, "random.yao").graph
+    want: list = [None] * len(g)
+    for n in range(len(g)):
+        want[n] = node_range(g, n, want)
+    assert ranges(g) == want, src
+    some = sorted(data.draw(st.sets(st.integers(0, len(g) - 1))))
+    part: list = [None] * len(g)
+    for n in some:
+        part[n] = node_range(g, n, part)
+    assert ranges(g, some) == part, src
 
 
 @settings(deadline=None, max_examples=30)
