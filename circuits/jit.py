@@ -61,15 +61,25 @@ def load_numba():
     process: numba code compiled later in the same process cannot use ``np.dot``/``np.linalg``
     (a typing error), which is the price of that start-up time."""
     import numba
-    if "numba.np.arraymath" not in sys.modules and "scipy.linalg" not in sys.modules:
-        blas = "scipy.linalg.cython_blas"
-        sys.modules[blas] = None          # the probe's import raises ImportError
-        try:
-            import numba.np.arraymath  # noqa: F401
-        finally:
-            if sys.modules.get(blas, 0) is None:
-                del sys.modules[blas]
+    _without("scipy.linalg.cython_blas", "numba.np.arraymath", "scipy.linalg")
+    _without("cffi", "numba.core.typing.cffi_utils")
     return numba
+
+
+def _without(blocked: str, module: str, *unless: str) -> None:
+    """Import numba's ``module`` as if ``blocked`` were not installed (its import raises
+    ImportError), unless the module is loaded already or so is ``blocked`` or one of
+    ``unless``. For the optional supports numba probes for and yaogc's kernels never use:
+    BLAS (above) and cffi, whose parser numba's typing registry imports at the first call
+    of any compiled function (0.03 s) just to type cffi functions."""
+    if module in sys.modules or blocked in sys.modules or any(m in sys.modules for m in unless):
+        return
+    sys.modules[blocked] = None
+    try:
+        importlib.import_module(module)
+    finally:
+        if sys.modules.get(blocked, 0) is None:
+            del sys.modules[blocked]
 
 
 def kernel(fn=None, *, inline: bool = False):

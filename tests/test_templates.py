@@ -431,9 +431,9 @@ def test_gate_budget_is_enforced():
         buf.apply(("mul",), lambda b, bits: W.mul(b, bits[:8], bits[8:]), x.reshape(1, 16))
 
 
-def test_loading_numba_skips_scipys_blas_probe():
+def test_loading_numba_skips_its_blas_and_cffi_probes():
     """Kernels load without importing SciPy's linalg (seconds where scikit-learn is
-    installed), and SciPy still imports normally afterwards."""
+    installed) or cffi's parser, and both still import normally afterwards."""
     import subprocess
     import sys
     code = ("import sys, numpy as np\n"
@@ -444,15 +444,20 @@ def test_loading_numba_skips_scipys_blas_probe():
             "out = np.empty(3, np.int64)\n"
             "assert k(np.array([3, 254, 0], np.uint8), np.array([-1, 0, 0]),\n"
             "         np.array([-1, 0, 0]), out) == 2\n"
-            "print('scipy.linalg' in sys.modules)\n"
+            "print('scipy.linalg' in sys.modules, 'cffi' in sys.modules)\n"
             "try:\n"
             "    import scipy.linalg\n"
             "    print(scipy.linalg.norm([3.0, 4.0]))\n"
             "except ImportError:\n"
-            "    print(5.0)\n")
+            "    print(5.0)\n"
+            "try:\n"
+            "    import cffi\n"
+            "    print(cffi.FFI().sizeof('int'))\n"
+            "except ImportError:\n"
+            "    print(4)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["False", "5.0"]
+    assert r.stdout.split() == ["False", "False", "5.0", "4"]
 
 
 def test_leaf_codes_compiled_and_numpy_agree():
