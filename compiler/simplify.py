@@ -275,9 +275,11 @@ def _mux(g, t, args, attr):
     tt = type(t)
     if tt is BoolType and cx is not None and cy is not None:
         return c if cx else g.make("not", BOOL, (c,))
-    if tt is IntType and not t.signed and cy == 0 and cx is not None and t.bits > 1:
-        if cx == 1:
+    if tt is IntType and not t.signed and cx is not None and cy is not None and t.bits > 1:
+        if cx == 1 and cy == 0:
             return g.make("resize", t, (c,), None)
+        if cx == 0 and cy == 1:     # the count of an else branch: it adds not c
+            return g.make("resize", t, (g.make("not", BOOL, (c,)),), None)
     # c ? x + d : x  ->  x + (c ? d : 0): the sum stays a chain of additions
     for then_first in (True, False):
         s, base = (x, y) if then_first else (y, x)
@@ -292,6 +294,15 @@ def _mux(g, t, args, attr):
         got = _mux_common_term(g, t, c, kx, targs[x], targs[y])
         if got is not None:
             return got
+    # c ? widen(u) : 0 is widen(c ? u : 0) (and the other way round): a count that only
+    # some branches of an elif chain increase adds its condition at the condition's width
+    if tt is IntType and (cx == 0 and ky == "resize" or cy == 0 and kx == "resize"):
+        (u,) = targs[y if cx == 0 else x]
+        tu = g._type[u]
+        if type(tu) in (BoolType, IntType) and tu.width < t.width:
+            zero = g.const(tu, 0)
+            return g.make("resize", t, (g.make("mux", tu, (c, zero, u) if cx == 0 else
+                                                (c, u, zero)),))
     # c ? widen(u) : widen(v) is widen(c ? u : v): the multiplexer at the narrow width
     if kx == ky == "resize":
         (u,), (v,) = targs[x], targs[y]

@@ -476,3 +476,48 @@ def test_a_conditional_subtraction_shares_its_comparison():
     assert ands(root) <= 481         # was 691
     xs = [0, 1, 2, 3, 15, 16, 17, M32, 1 << 31, 123456789]
     assert [o["r"] for o in outputs(root, [{"x": x} for x in xs])] == [math.isqrt(x) for x in xs]
+
+
+ELIF_COUNTS = """const N = {n}
+def main(x: u8[N] @alice, t1: u8 @bob, t2: u8 @bob, t3: u8 @bob) -> (a: {t} @both,
+        b: {t} @both, c: {t} @both, d: {t} @both):
+    a: {t} = 0
+    b: {t} = 0
+    c: {t} = 0
+    d: {t} = 0
+    for i in range(N):
+        if x[i] < t1:
+            a += 1
+        elif x[i] < t2:
+            b += 1
+        elif x[i] < t3:
+            c += 1
+        else:
+            d += 1
+    return a, b, c, d
+"""
+
+
+@settings(deadline=None, max_examples=15)
+@given(n=st.integers(1, 12), t=st.sampled_from(["u4", "u8", "u32", "i16"]),
+       seed=st.integers(0, 1 << 30))
+def test_counts_of_an_elif_chain_add_their_conditions_at_one_bit(n, t, seed):
+    """A count that only a later branch of an elif chain increases merges as c ? 0 : 1 and
+    c ? 0 : widen(b): both become a widened one-bit value (not c, c ? 0 : b), so no
+    multiplexer of the count's width is ever made (for an unsigned count); the counts are
+    Python's."""
+    from yaogc.compiler.pipeline import elaborate
+    src = H + ELIF_COUNTS.format(n=n, t=t)
+    g = elaborate(src).graph
+    if t != "i16":
+        assert all(g.type(k).width == 1 for k in range(len(g)) if g.op(k) == "mux")
+    rng = random.Random(seed)
+    rows = [{"x": [rng.choice([0, 9, 10, 11, 255, rng.getrandbits(8)]) for _ in range(n)],
+             "t1": rng.getrandbits(8) // 2, "t2": 10 + rng.getrandbits(6), "t3": rng.getrandbits(8)}
+            for _ in range(3)]
+    circuit = compile_source(src)
+    for row, out in zip(rows, evaluate(circuit, rows)):
+        x, t1, t2, t3 = row["x"], row["t1"], row["t2"], row["t3"]
+        want = [sum(v < t1 for v in x), sum(t1 <= v < t2 for v in x),
+                sum(max(t1, t2) <= v < t3 for v in x), sum(v >= max(t1, t2, t3) for v in x)]
+        assert [out[k] for k in "abcd"] == want
