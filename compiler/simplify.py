@@ -256,7 +256,8 @@ def _compare(kind):
 
 def _mux(g, t, args, attr):
     c, x, y = args
-    kinds, attrs, targs = g._op, g._attr, g._args     # read directly: every merge asks
+    # the lists read directly, each kind once: every merge of a secret if asks
+    kinds, attrs, targs, types = g._op, g._attr, g._args, g._type
     kc = kinds[c]
     if kc == "const":
         return x if attrs[c] else y
@@ -264,14 +265,15 @@ def _mux(g, t, args, attr):
         return x
     if kc == "not":
         return g.make("mux", t, (targs[c][0], y, x))
+    kx, ky = kinds[x], kinds[y]
     # c ? (c ? p : q) : y is c ? p : y, and c ? x : (c ? p : q) is c ? x : q: nested ifs on
     # one condition, x if c else (x if c else y), and a result merged twice on one condition
-    if kinds[x] == "mux" and targs[x][0] == c:
+    if kx == "mux" and targs[x][0] == c:
         return g.make("mux", t, (c, targs[x][1], y))
-    if kinds[y] == "mux" and targs[y][0] == c:
+    if ky == "mux" and targs[y][0] == c:
         return g.make("mux", t, (c, x, targs[y][2]))
-    cx = attrs[x] if kinds[x] == "const" else None
-    cy = attrs[y] if kinds[y] == "const" else None
+    cx = attrs[x] if kx == "const" else None
+    cy = attrs[y] if ky == "const" else None
     tt = type(t)
     if tt is BoolType and cx is not None and cy is not None:
         return c if cx else g.make("not", BOOL, (c,))
@@ -280,17 +282,15 @@ def _mux(g, t, args, attr):
             return g.make("resize", t, (c,), None)
         if cx == 0 and cy == 1:     # the count of an else branch: it adds not c
             return g.make("resize", t, (g.make("not", BOOL, (c,)),), None)
-    # c ? x + d : x  ->  x + (c ? d : 0): the sum stays a chain of additions
-    for then_first in (True, False):
-        s, base = (x, y) if then_first else (y, x)
-        if kinds[s] == "add" and g._type[s] == t and base in targs[s]:
-            p, q = targs[s]
-            d = q if p == base else p
-            zero = g.const(t, 0)
-            masked = g.make("mux", t, (c, d, zero) if then_first else (c, zero, d))
-            return g.make("add", t, (base, masked))
-    kx, ky = kinds[x], kinds[y]
-    if kx == ky and kx in ("add", "sub") and g._type[x] == t and g._type[y] == t:
+    # c ? x + d : x  ->  x + (c ? d : 0): the sum stays a chain of additions (the then
+    # branch's sum first)
+    if kx == "add" and y in targs[x] and (types[x] is t or types[x] == t):
+        p, q = targs[x]
+        return g.make("add", t, (y, g.make("mux", t, (c, q if p == y else p, g.const(t, 0)))))
+    if ky == "add" and x in targs[y] and (types[y] is t or types[y] == t):
+        p, q = targs[y]
+        return g.make("add", t, (x, g.make("mux", t, (c, g.const(t, 0), q if p == x else p))))
+    if kx == ky and (kx == "add" or kx == "sub") and types[x] == t and types[y] == t:
         got = _mux_common_term(g, t, c, kx, targs[x], targs[y])
         if got is not None:
             return got
@@ -298,7 +298,7 @@ def _mux(g, t, args, attr):
     # some branches of an elif chain increase adds its condition at the condition's width
     if tt is IntType and (cx == 0 and ky == "resize" or cy == 0 and kx == "resize"):
         (u,) = targs[y if cx == 0 else x]
-        tu = g._type[u]
+        tu = types[u]
         if type(tu) in (BoolType, IntType) and tu.width < t.width:
             zero = g.const(tu, 0)
             return g.make("resize", t, (g.make("mux", tu, (c, zero, u) if cx == 0 else
@@ -306,26 +306,26 @@ def _mux(g, t, args, attr):
     # c ? widen(u) : widen(v) is widen(c ? u : v): the multiplexer at the narrow width
     if kx == ky == "resize":
         (u,), (v,) = targs[x], targs[y]
-        tu = g._type[u]
-        if tu == g._type[v] and tu.width < t.width and type(tu) is type(t) is IntType \
+        tu = types[u]
+        if tu == types[v] and tu.width < t.width and type(tu) is type(t) is IntType \
                 and tu.signed == t.signed:
             return g.make("resize", t, (g.make("mux", tu, (c, u, v)),))
+    if kc != "lt" and kc != "le":
+        return None
     # a < b ? b - a : a - b is |a - b|: one subtraction a bit wider and a conditional
     # negation (2n ANDs) for a comparison, two subtractions and a multiplexer (4n - 2)
-    if kx == ky == "sub" and kinds[c] in ("lt", "le") and tt is IntType:
-        a, b = targs[c]
-        if targs[x] == (b, a) and targs[y] == (a, b) and g._type[a] == t:
+    a, b = targs[c]
+    if kx == ky == "sub" and tt is IntType:
+        if targs[x] == (b, a) and targs[y] == (a, b) and types[a] == t:
             wide = IntType(t.bits + 1, True)
             d = g.make("sub", wide, (g.make("resize", wide, (a,)), g.make("resize", wide, (b,))))
             return g.make("resize", t, (g.make("abs", wide, (d,)),))
     # a < b ? b : a is max(a, b); a < b ? a : b is min(a, b) (also with <=)
-    if g.op(c) in ("lt", "le"):
-        a, b = g.args(c)
-        if g.type(a) == t and not isinstance(t, BoolType):
-            if (x, y) == (b, a):
-                return g.make("max", t, (a, b))
-            if (x, y) == (a, b):
-                return g.make("min", t, (a, b))
+    if types[a] == t and not isinstance(t, BoolType):
+        if x == b and y == a:
+            return g.make("max", t, (a, b))
+        if x == a and y == b:
+            return g.make("min", t, (a, b))
     return None
 
 
