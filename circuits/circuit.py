@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+import threading
+import weakref
 from functools import cached_property
 from typing import Sequence
 
@@ -170,6 +172,24 @@ class Circuit:
         from .native import content_hash
         return content_hash(self)
 
+    def hash_in_background(self) -> None:
+        """Start computing :attr:`content_hash` on another thread (hashing a large circuit
+        releases the interpreter lock, so it runs on another core while the caller goes on;
+        whoever asks for the hash meanwhile gets the same value)."""
+        if "content_hash" in self.__dict__ or self in _HASHING:
+            return
+        t = threading.Thread(target=lambda: self.content_hash, name="yaogc-hash", daemon=True)
+        _HASHING[self] = t
+        t.start()
+
+    @property
+    def hash_pending(self) -> bool:
+        """Whether :attr:`content_hash` is being computed on another thread right now: work
+        that does not need it can run meanwhile (a schedule's layout, before the name of
+        its cache entry is asked for)."""
+        t = _HASHING.get(self)
+        return t is not None and t.is_alive() and "content_hash" not in self.__dict__
+
     def check(self) -> "Circuit":
         """Reject a malformed circuit with a message naming the gate or port; return self."""
         n_in, n = self.n_inputs, self.n_gates
@@ -284,3 +304,8 @@ class Circuit:
 def bits_port_type(width: int) -> ValueType:
     """The type of an unnamed bit-vector port (Bristol files): an unsigned integer."""
     return uint(width)
+
+
+# circuits whose hash a thread is computing (hash_in_background): kept beside them, not in
+# them, so that a circuit stays what it was to copy and pickle
+_HASHING: "weakref.WeakKeyDictionary[Circuit, threading.Thread]" = weakref.WeakKeyDictionary()

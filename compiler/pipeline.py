@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -100,8 +99,7 @@ def compile_source(text: str, filename: str = "<string>",
         # cache keep it. Hashing a large circuit releases the interpreter lock, so it runs
         # on another core while this tidies up and the caller goes on (cached_property:
         # whoever asks meanwhile gets the same value)
-        threading.Thread(target=lambda: circuit.content_hash, name="yaogc-hash",
-                         daemon=True).start()
+        circuit.hash_in_background()
         # the compile's garbage (the collector was paused while it ran) and the heap pages
         # it freed go back before the schedule's large arrays are made
         gc.collect()

@@ -467,3 +467,64 @@ def test_compile_for_a_run_starts_loading_the_schedule_kernels(monkeypatch):
     c = compile_source(text, "count.yao", {"N": "3000"}, schedule_next=True)
     assert 5 * c.n_gates >= jit.SMALL
     assert started == ([1] if jit.ENABLED else [])
+
+
+def test_a_circuit_hashing_on_another_thread_is_laid_out_meanwhile(monkeypatch, tmp_path):
+    """A circuit just compiled has its content hash computed on another thread, and the
+    name of its schedule's cache entry needs that hash: the layout runs first (the hash is
+    held back here until it has), and the schedule is the one built without the overlap.
+    Compiled again, with that schedule now on disk, the layout made meanwhile is dropped
+    and the schedule is read from the disk."""
+    import threading
+
+    from yaogc.circuits import native
+    from yaogc.compiler import compile_source
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(schedstore._DISK, "on", True)
+    src = ("party a, b\ndef main(x: u16[8] @a, y: u16 @b) -> u16 @both:\n"
+           "    n: u16 = 0\n    for i in range(8):\n        if x[i] > y:\n"
+           "            n += x[i] ^ y\n    return n\n")
+    real_hash, real_layout, real_load = native.content_hash, schedule_module._layout, \
+        schedstore.load
+    order, loaded = [], []
+    release = threading.Event()
+
+    def held_hash(c):
+        release.wait(10)       # a schedule that waited for the hash first: fails below
+        order.append("hash")
+        return real_hash(c)
+
+    def layout(*args):
+        order.append("layout")
+        try:
+            return real_layout(*args)
+        finally:
+            release.set()
+
+    def load(name):
+        got = real_load(name)
+        loaded.append(got is not None)
+        return got
+    monkeypatch.setattr(native, "content_hash", held_hash)
+    monkeypatch.setattr(schedule_module, "_layout", layout)
+    monkeypatch.setattr(schedstore, "load", load)
+
+    c = compile_source(src)
+    c.hash_in_background()
+    assert c.hash_pending
+    s = schedule(c)
+    assert order == ["layout", "hash"] and loaded == [False]
+    assert not c.hash_pending
+    plain = Circuit(c.n_inputs, c.op, c.in0, c.in1, c.inputs, c.outputs, name=c.name)
+    monkeypatch.setitem(schedstore._DISK, "on", False)
+    assert _digest(schedule(plain)) == _digest(s)
+
+    monkeypatch.setitem(schedstore._DISK, "on", True)
+    order.clear()
+    release.clear()
+    again = compile_source(src)
+    again.hash_in_background()
+    got = schedule(again)
+    assert order == ["layout", "hash"] and loaded == [False, True]
+    assert _digest(got) == _digest(s)
+    assert not _layouts(again)
