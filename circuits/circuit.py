@@ -11,10 +11,10 @@ output ports ``(recipients, name, type, wires)`` name any wires, in the type's b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum
 import threading
 import weakref
+from dataclasses import dataclass, field
+from enum import IntEnum
 from functools import cached_property
 from typing import Sequence
 

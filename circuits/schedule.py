@@ -201,9 +201,9 @@ def warm_kernels(n_gates: int) -> None:
     interpreter lock has run (a large compile's passes over its gate buffer). Loading them
     from numba's cache is about 0.1 s of Python-level work that a first schedule would
     otherwise begin with (and the code digest of its cache entry's name, 0.02 s); here it
-    overlaps the compiled work. Nothing where the schedule
-    would run as plain Python (a small circuit, or no numba); the schedule waits for the
-    loading to finish before it starts."""
+    overlaps the compiled work. Nothing where the schedule would run as plain Python (a
+    small circuit, or no numba); the schedule waits for the loading to finish before it
+    starts."""
     global _warming
     if _warming is not None or 5 * n_gates < jit.SMALL or not jit.ENABLED:
         return
@@ -298,7 +298,7 @@ def _layout_while_hashing(circuit: Circuit, key: tuple, per: dict) -> None:
     of its cache entry waits for its content hash, which another thread is computing (a
     circuit just compiled: :meth:`~.circuit.Circuit.hash_in_background`). Both release the
     interpreter lock, so the layout runs on one core while the hash ends on the other
-    (hospital_stats: about 1 s of hashing). Were the schedule on disk after all (a circuit
+    (hospital_stats N=5000 waited 0.6 s for its hash). Were the schedule on disk after all (a circuit
     compiled again without the compiled-circuit cache), the layout is dropped unused."""
     lk = ("layout",) + key
     if schedstore.enabled() and lk not in per and circuit.hash_pending:
