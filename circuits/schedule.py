@@ -298,8 +298,9 @@ def _layout_while_hashing(circuit: Circuit, key: tuple, per: dict) -> None:
     of its cache entry waits for its content hash, which another thread is computing (a
     circuit just compiled: :meth:`~.circuit.Circuit.hash_in_background`). Both release the
     interpreter lock, so the layout runs on one core while the hash ends on the other
-    (hospital_stats N=5000 waited 0.6 s for its hash). Were the schedule on disk after all (a circuit
-    compiled again without the compiled-circuit cache), the layout is dropped unused."""
+    (hospital_stats N=5000 waited 0.6 s for its hash). Were the schedule on disk after all
+    (a circuit compiled again without the compiled-circuit cache), the layout is dropped
+    unused."""
     lk = ("layout",) + key
     if schedstore.enabled() and lk not in per and circuit.hash_pending:
         per[lk] = _layout(circuit, *key, per)

@@ -28,7 +28,7 @@ from yaogc.circuits.types import BoolType, FixedType, IntType
 
 from . import ops
 from .errors import Source
-from .ranges import exact_range, node_range, type_range
+from .ranges import SELECTS, exact_range, node_range, select_range, type_range
 
 _WARN_OPS = {"add", "sub", "mul", "neg", "abs", "sum", "fmul", "fdiv", "div", "shl", "resize"}
 
@@ -241,21 +241,10 @@ def _scan(g, roots, divisions: list | None = None, fast: bool = True):
             a, b = gargs[n]
             ra, rb = iv[a], iv[b]
             r = None if ra is None or rb is None else (ra[0] + rb[0], ra[1] + rb[1])
-        elif op == "mux" and n not in product:
-            _, a, b = gargs[n]
+        elif op in SELECTS and n not in product:
+            a, b = gargs[n][-2:]
             ra, rb = iv[a], iv[b]
-            iv[n] = None if ra is None or rb is None else \
-                (ra[0] if ra[0] < rb[0] else rb[0], ra[1] if ra[1] > rb[1] else rb[1])
-            continue        # not a warned operation
-        elif (op == "min" or op == "max") and n not in product:
-            a, b = gargs[n]
-            ra, rb = iv[a], iv[b]
-            if ra is None or rb is None:
-                iv[n] = None
-            elif op == "min":
-                iv[n] = (ra[0] if ra[0] < rb[0] else rb[0], ra[1] if ra[1] < rb[1] else rb[1])
-            else:
-                iv[n] = (ra[0] if ra[0] > rb[0] else rb[0], ra[1] if ra[1] > rb[1] else rb[1])
+            iv[n] = None if ra is None or rb is None else select_range(op, ra, rb)
             continue        # not a warned operation
         elif op == "resize" and n not in product:
             r = iv[gargs[n][0]]

@@ -52,23 +52,33 @@ def ranges(g, nodes=None) -> list[Range | None]:
             out[n] = r
         elif op in _BITS:
             out[n] = _BIT
-        elif op == "mux" or op == "min" or op == "max":
+        elif op in SELECTS:
             a, b = args[n][-2:]
             ra, rb = out[a], out[b]
-            if ra is None or rb is None:        # an operand not asked for: its whole type
-                out[n] = node_range(g, n, out)
-            elif op == "mux":
-                out[n] = (ra[0] if ra[0] < rb[0] else rb[0], ra[1] if ra[1] > rb[1] else rb[1])
-            elif op == "min":
-                out[n] = (ra[0] if ra[0] < rb[0] else rb[0], ra[1] if ra[1] < rb[1] else rb[1])
-            else:
-                out[n] = (ra[0] if ra[0] > rb[0] else rb[0], ra[1] if ra[1] > rb[1] else rb[1])
+            # an operand not asked for counts as its whole type: the general rule
+            out[n] = node_range(g, n, out) if ra is None or rb is None else \
+                select_range(op, ra, rb)
         else:
             out[n] = node_range(g, n, out)
     return out
 
 
 _BIT = (0, 1)
+
+
+# the operations whose result is one of two operands (select_range)
+SELECTS = frozenset(("mux", "min", "max"))
+
+
+def select_range(op: str, ra: Range, rb: Range) -> Range:
+    """The range of a multiplexer between values of ranges ra and rb (``op`` 'mux'), or of
+    their minimum or maximum: what node_range gives, without its general dispatch (the
+    multiplexers of secret ifs are most of an unrolled loop's nodes)."""
+    if op == "min":
+        return (ra[0] if ra[0] < rb[0] else rb[0]), (ra[1] if ra[1] < rb[1] else rb[1])
+    if op == "max":
+        return (ra[0] if ra[0] > rb[0] else rb[0]), (ra[1] if ra[1] > rb[1] else rb[1])
+    return (ra[0] if ra[0] < rb[0] else rb[0]), (ra[1] if ra[1] > rb[1] else rb[1])
 
 
 def may_wrap(g, n: int, rng: list) -> bool:
