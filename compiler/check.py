@@ -10,6 +10,7 @@ Functions never called are type-checked with opaque arguments.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -24,6 +25,7 @@ from .exprs import ExprMixin
 from .ir import GateBudget, TooLarge, WordGraph
 from .stmts import Frame, StmtMixin
 from .imports import Loader
+from .parser import MAX_LITERAL_DIGITS
 from .values import (ANY, Pub, TypeNameError, Word, leaves, rebuild, scalar_leaves,
                      scalar_type_named)
 
@@ -251,10 +253,13 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
     def _define_value(self, name: str, text: str, t):
         src = Source(f"{name}={text}", "-D")
         col = len(name) + 2
-        v = parse_define_value(text)
+        try:
+            v = parse_define_value(text)
+        except DefineTooLarge as e:
+            raise src.error(f"'{text[:40]}{'...' if len(text) > 40 else ''}': {e}", 1, col) from None
         if v is None:
             raise src.error(f"'{text}' is not a number or bool (decimal, 0x-hex, 0b-binary, "
-                            f"a decimal fraction, True or False)", 1, col)
+                            f"a decimal such as 2.5 or 1e-3, True or False)", 1, col)
         if isinstance(v, bool) != (t == BOOL) and t is not None:
             raise src.error(f"'{name}' is declared {t}: '{text}' is not a value of it", 1, col)
         if isinstance(v, bool):
@@ -433,8 +438,10 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self.stack.pop()
 
 def parse_define_value(text: str):
-    """A -D value: an integer (decimal, 0x, 0b, optional sign), a decimal fraction or a bool;
-    None if it is none of these."""
+    """A -D value: an integer (decimal, 0x, 0b, optional sign), a decimal literal as the
+    language writes one (``0.25``, ``1e-3``, ``2.5E+1``) or a bool; None if it is none of
+    these. Raises :class:`DefineTooLarge` for a number too long or whose exponent is out of
+    range, as the same literal in a program is refused."""
     t = text.strip().replace("_", "")
     if not t.isascii():
         return None   # int() would take other scripts' digits, which --input refuses too
@@ -444,22 +451,36 @@ def parse_define_value(text: str):
         return False
     neg = t.startswith("-")
     body = t[1:] if t[:1] in "+-" else t
+    low = body.lower()
+    mantissa, _, exponent = low.partition("e") if _DECIMAL.fullmatch(body) else (body, "", "")
+    if len(mantissa) > MAX_LITERAL_DIGITS:
+        raise DefineTooLarge(f"{len(mantissa)} digits is too long (at most "
+                             f"{MAX_LITERAL_DIGITS})")
+    if exponent and abs(int(exponent)) > MAX_LITERAL_DIGITS:
+        raise DefineTooLarge(f"the exponent is out of range (at most {MAX_LITERAL_DIGITS} "
+                             f"either way; the widest type has 256 bits)")
     try:
-        low = body.lower()
         if low.startswith("0x"):
             v = int(body[2:], 16)
         elif low.startswith("0b"):
             v = int(body[2:], 2)
         elif body.isdigit():
             v = int(body)
-        elif body and all(ch.isdigit() or ch == "." for ch in body) and body.count(".") == 1 \
-                and body.strip(".") == body:
+        elif _DECIMAL.fullmatch(body):
             v = Fraction(body)
         else:
             return None
     except ValueError:
         return None
     return -v if neg else v
+
+
+class DefineTooLarge(ValueError):
+    """A -D number beyond what a literal of the language may be."""
+
+
+# the language's decimal literal (yaogc.lark's DECIMAL), underscores removed
+_DECIMAL = re.compile(r"[0-9]+\.[0-9]+([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+")
 
 
 def _is_any(te) -> bool:

@@ -348,6 +348,9 @@ def main(a: u8[N] @alice, f: fix16_8 @bob) -> (c: u8 @both, g: fix16_8 @both, h:
     ({"B": "False", "F": "0.25"}, [1, 20, 3], {"c": 0, "g": 0.5, "h": -3}),
     ({"N": "4", "T": "0x10", "S": "-0x10"}, [1, 20, 3, 30], {"c": 2, "g": 0.75, "h": -16}),
     ({"B": "true", "F": "-0.5", "T": "1_0"}, [1, 20, 3], {"c": 1, "g": -0.25, "h": -3}),
+    # decimals with an exponent, as the language writes them
+    ({"F": "2.5E-1", "G": "1e-2"}, [1, 20, 3], {"c": 1, "g": 0.25 + 0.01171875, "h": -3}),
+    ({"F": "1e1", "G": "-1_0.0e-1"}, [1, 20, 3], {"c": 1, "g": 9.0, "h": -3}),
 ])
 def test_defines_override_every_kind_of_constant(defines, a, exp):
     assert run(CONSTS, defines, a=a, f=1.0) == exp
@@ -359,6 +362,10 @@ def test_defines_override_every_kind_of_constant(defines, a, exp):
     ({"T": "True"}, "'T' is declared u8"),
     ({"G": "1000.0"}, "does not fit in fix16_8"),
     ({"G": "abc"}, "is not a number or bool"),
+    ({"G": ".5"}, "is not a number or bool"),
+    ({"G": "1e"}, "is not a number or bool"),
+    ({"F": "1e2000"}, "the exponent is out of range"),
+    ({"T": "1" * 1200}, "1200 digits is too long"),
     ({"ZZ": "3"}, "the program has no 'const ZZ'"),
     ({"N": "0"}, "an array length must be at least 1"),
     ({"N": "2.5"}, "an array length must be an integer"),
