@@ -119,6 +119,12 @@ class WordGraph:
         self.minus: set[int] = set()
         # and shifts (negated or not) made from a product x * c: node -> (x, c)
         self.product: dict[int, tuple[int, int]] = {}
+        # a signed x / 2**k made as its floor (a shift) plus a rounding bit that is 1 only
+        # where the floor is negative, and x % 2**k made as x's low bits with the upper ones
+        # set where x is negative: the shift, the addition and the remainder's multiplexer
+        # -> ("floor" | "div" | "mod", x, 2**k). The range warnings read them as what they
+        # compute from x's value in its type (none can wrap), not from their operands
+        self.by_pow2: dict[int, tuple[str, int, int]] = {}
         # left shifts made from a fixed-point product or quotient by a power of two (x * 2.0,
         # x / 0.5): node -> the operator the program wrote, which the range warnings name
         self.written: dict[int, str] = {}

@@ -97,6 +97,20 @@ def interval(g, n: int, iv: list):
     if n in g.product:          # x * c made as a shift or a negated shift: the product's range
         x, c = g.product[n]
         return None if iv[x] is None else _mul(iv[x], (c, c))
+    if n in g.by_pow2:
+        # x / 2**k and x % 2**k made of shifts, bits and an addition (simplify._div, _mod):
+        # each part computed on x as it is, wrapped into its type if it has wrapped (which
+        # was warned where it did)
+        what, x, d = g.by_pow2[n]
+        if iv[x] is None:
+            return None
+        lo, hi = type_range(g._type[x])
+        r = max(lo, min(hi, iv[x][0])), max(lo, min(hi, iv[x][1]))
+        if what == "floor":
+            return _floor_div_iv(r, (d, d))
+        if what == "div":
+            return _trunc_div_iv(r, (d, d))
+        return (0 if r[0] >= 0 else -(d - 1)), (d - 1 if r[1] >= 0 else 0)
     if op == "popcount":
         return 0, sum(g.type(x).width if len(args) == 1 else 1 for x in args)
     if op == "mux":
@@ -213,7 +227,7 @@ def _scan(g, roots, divisions: list | None = None, fast: bool = True):
     head: dict[int, object] = {}
     out = []
     gop, gtype, gargs, gattr = g._op, g._type, g._args, g._attr
-    product, minus = g.product, g.minus
+    product, minus, by_pow2 = g.product, g.minus, g.by_pow2
     full: dict = {}       # per type object: most nodes share a few
     narrowing: dict = {}  # per pair of type objects (the graph keeps them alive)
     for n in g.live(roots):
@@ -237,11 +251,11 @@ def _scan(g, roots, divisions: list | None = None, fast: bool = True):
             divisions.append(n)
         if not fast:
             r = interval(g, n, iv)
-        elif op == "add" and n not in product and n not in minus:
+        elif op == "add" and n not in product and n not in minus and n not in by_pow2:
             a, b = gargs[n]
             ra, rb = iv[a], iv[b]
             r = None if ra is None or rb is None else (ra[0] + rb[0], ra[1] + rb[1])
-        elif op in SELECTS and n not in product:
+        elif op in SELECTS and n not in product and n not in by_pow2:
             a, b = gargs[n][-2:]
             ra, rb = iv[a], iv[b]
             iv[n] = None if ra is None or rb is None else select_range(op, ra, rb)

@@ -164,9 +164,12 @@ def _div(g, t, args, attr):
     # of 2**k; the quotient fits in w-k bits, so the increment is w-k bits wide, and the
     # condition is the one x % 2**k computes: both together cost w-1 ANDs
     narrow = IntType(t.width - k, True)
-    floor_q = g.make("resize", narrow, (g.make("shr", t, (a,), k),))
+    floor = g.make("shr", t, (a,), k)
+    floor_q = g.make("resize", narrow, (floor,))
     up = g.make("resize", narrow, (_negative_with_remainder(g, t, a, k),))
-    return g.make("resize", t, (g.make("add", narrow, (floor_q, up)),))
+    q = g.make("add", narrow, (floor_q, up))
+    _by_pow2(g, ((floor, "shr", "floor"), (q, "add", "div")), a, cb)
+    return g.make("resize", t, (q,))
 
 
 def _negative_with_remainder(g, t, a, k):
@@ -196,7 +199,18 @@ def _signed_mod_pow2(g, t, a, k):
     # a positive constant of t is below 2**(w-1), so k <= w-2 and the fill is not empty
     low = g.make("and", t, (a, g.const(t, (1 << k) - 1)))
     fill = _negative_with_remainder(g, t, a, k)
-    return g.make("mux", t, (fill, g.make("or", t, (low, g.const(t, -(1 << k)))), low))
+    r = g.make("mux", t, (fill, g.make("or", t, (low, g.const(t, -(1 << k)))), low))
+    _by_pow2(g, ((r, "mux", "mod"),), a, 1 << k)
+    return r
+
+
+def _by_pow2(g, made, x, d):
+    """Record the nodes of a signed x / d or x % d (d a power of two) that the range
+    warnings read as what they compute (:attr:`~.ir.WordGraph.by_pow2`): (node, the
+    operation it must still be, floor, div or mod)."""
+    for n, op, what in made:
+        if g._op[n] == op:
+            g.by_pow2[n] = (what, x, d)
 
 
 def _bitwise(kind):

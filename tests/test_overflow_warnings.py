@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from yaogc.circuits.circuit import Op
 from yaogc.compiler import CompileError, compile_source, interpret
 from yaogc.compiler.overflow import _scan
 from yaogc.compiler.pipeline import elaborate, range_warnings
@@ -96,6 +97,31 @@ def main(a: u8 @a, b: u8 @b, i: u8 @a) -> (s: u16 @b, m: u8 @b, k: u8 @b, d: u8 
     return s, max(a, b), k + 16, (a / 2) + (b / 2)
 """
     assert _warnings(src) == []
+
+
+@pytest.mark.parametrize("t,body", [
+    ("i16", "x / 4"), ("i16", "x / 2"), ("i32", "x / 8 + x / 2"), ("i16", "x / 4 / 2"),
+    ("i8", "x / 64"), ("i16", "x / 2 - x % 2"), ("i16", "x % 8 + 32760"),
+    ("i16", "x % 8 - 32761"),
+])
+def test_a_signed_quotient_by_a_power_of_two_cannot_wrap(t, body):
+    # made as its floor (a shift) plus a rounding bit at w-k bits: that addition alone would
+    # look as if it could pass its narrow type, but the bit is 1 only where the floor is
+    # negative; checked mode adds no gate for it either. The remainder, made of x's low bits
+    # and a fill, lies within +-(2**k - 1)
+    src = f"party a, b\ndef main(x: {t} @a) -> (r: {t} @both):\n    return {body}\n"
+    assert _warnings(src) == []
+    assert compile_source(src, checked=True).count(Op.AND) == compile_source(src).count(Op.AND)
+
+
+def test_a_quotient_of_a_wrapped_sum_warns_only_at_the_sum():
+    src = "party a, b\ndef main(x: i16 @a, s: i16[4] @a) -> (r: i16 @both, m: i16 @both):\n" \
+          "    return (x + x) / 2 + (x + x) % 4 + 32764, sum(s) / 4\n"
+    got = _warnings(src)
+    # the quotient and remainder are of the wrapped sum, and the last '+' may pass the type
+    assert [w.split(": warning: ")[1].split(";")[0] for w in got] == [
+        "'+' on i16 may reach +-65536", "sum of 3 values of i16 may reach 49150",
+        "sum of 4 values of i16 may reach +-131072"], got
 
 
 def test_warnings_reach_the_api():
