@@ -134,9 +134,13 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self._consts_declared = True
         main = self.funcs.get("main")
         if main is None:
-            line = len(self.src.lines) or 1
-            raise self.src.error("the program has no 'def main(...)': main's parameters are the "
-                                 "inputs, its results the outputs", line, 1)
+            mine = [f for f in self.prog.funcs if not hasattr(f, "src")]
+            msg = ("the program has no 'def main(...)': main's parameters are the inputs, its "
+                   "results the outputs")
+            if mine:    # at the first function, which may be main misnamed
+                names = ", ".join(f"'{f.name}'" for f in mine[:3]) + (", ..." if mine[3:] else "")
+                raise self.err(mine[0], f"{msg} (this program defines {names})")
+            raise self.src.error(msg, len(self.src.lines) or 1, 1)
         result = self._elaborate_main(main)
         for f in self.prog.funcs:
             # a module's functions are checked where a program calls them

@@ -433,6 +433,29 @@ def _last_token_end(src: Source) -> tuple[int, int]:
     return 1, 1
 
 
+def _unclosed_before(src: Source, line: int, col: int) -> tuple[str, int, int] | None:
+    """The innermost bracket still open at (line, col), as (bracket, line, col), when that
+    line begins no further right than the line of the bracket: a new statement the bracket
+    swallowed (lark reads on across lines inside brackets), not a mistake within a
+    bracketed expression that spans lines."""
+    text = src.line_text(line)
+    stack: list[tuple[str, int, int]] = []
+    for k in range(1, line + 1):
+        t = src.line_text(k) if k < line else text[:col - 1]
+        for i, ch in enumerate(t):
+            if ch == "#":
+                break
+            if ch in "([":
+                stack.append((ch, k, i + 1))
+            elif ch in ")]" and stack:
+                stack.pop()
+    if not stack or stack[-1][1] == line:
+        return None
+    ch, bl, bc = stack[-1]
+    indent = len(src.line_text(bl)) - len(src.line_text(bl).lstrip())
+    return (ch, bl, bc) if len(text) - len(text.lstrip()) <= indent else None
+
+
 def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
     line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
     if isinstance(e, UnexpectedCharacters):
@@ -457,10 +480,21 @@ def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
             # indentation tokens borrow the newline's position; the problem is the next line
             line = (tok.end_line or tok.line)
             col = len(tok.value.rsplit("\n", 1)[-1]) + 1
-    known = hint(src.line_text(line), col, tok.type if tok is not None else None) \
-        if tok is not None else None
+    text = src.line_text(line)
+    word = text.split("#", 1)[0].strip()
+    if word in ("break", "continue") and text[:col - 1].split("#", 1)[0].strip() == word:
+        return src.error(f"'{word}' is not supported: a loop runs every iteration (their "
+                         f"number must be known); put the rest of the body under an 'if' "
+                         f"instead", line, text.index(word) + 1)
+    known = hint(text, col, tok.type if tok is not None else None) if tok is not None else None
     if known:
         return src.error(known, line, col)
+    opened = _unclosed_before(src, line, col)
+    if opened is not None and tok is not None:
+        ch, bl, bc = opened
+        first = src.line_text(line).split()[0]
+        return src.error(f"'{ch}' is not closed: line {line} ('{first}') starts a new "
+                         f"statement inside it", bl, bc)
     if label:
         if label.startswith("expected ':' after the function header") and \
                 src.line_text(line + 1).lstrip().startswith("->"):

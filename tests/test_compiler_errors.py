@@ -49,6 +49,17 @@ SYNTAX = [
     (OK + "    return a @ b\n", 3, 14, "unexpected '@'"),
     (OK + "    return a.floor()\n", 3, 13, "unexpected '.'"),
     (OK + "    return math.sqrt(a)\n", 3, 16, "unexpected '.'"),
+    # a bracket left open swallows the next statement: the bracket is named, not the statement
+    (OK + "    z = [a, b\n    return a\n", 3, 9, "'[' is not closed: line 4 ('return') starts"),
+    (OK + "    z = min(a, (b + 1)\n    if z > 3:\n        return a\n    return b\n", 3, 12,
+     "'(' is not closed: line 4 ('if')"),
+    (OK + "    z = [a,  # the first\n       b\n    return z[0]\n", 3, 9, "'[' is not closed"),
+    # but a mistake inside a bracketed expression that spans lines is shown where it is
+    (OK + "    z = [a,\n         b c]\n    return a\n", 4, 12, "two values in a row"),
+    (OK + "    r: u8 = 0\n    for i in range(3):\n        break\n    return r\n", 5, 9,
+     "'break' is not supported"),
+    (OK + "    for i in range(3):\n        continue  # next\n    return a\n", 4, 9,
+     "'continue' is not supported"),
 ]
 
 
@@ -123,6 +134,11 @@ CHECK = [
     ("party alice, bob\ndef f(x: u8, y: u8) -> u8:\n    return x\n"
      "def main(a: u8 @alice) -> (r: u8 @alice):\n    return f(a)\n", "takes 2 arguments, got 1", 5, 12),
     (OK + "    return a, b\n", "returns 2 values", 3, 5),
+    # no main: at the first function, which may be it misnamed; else at the end
+    ("party alice, bob\nconst K = 1\ndef mian(a: u8 @alice) -> (r: u8 @alice):\n    return a\n",
+     "has no 'def main(...)': main's parameters are the inputs, its results the outputs (this "
+     "program defines 'mian')", 3, 5),
+    ("party alice, bob\nconst K = 1\n", "has no 'def main(...)'", 2, 1),
     # an error inside a function nothing calls is still reported
     ("party alice, bob\ndef unused(x: u8) -> u8:\n    return x + q\n"
      "def main(a: u8 @alice) -> (r: u8 @alice):\n    return a\n", "name 'q' is not defined", 3, 16),
