@@ -51,7 +51,12 @@ def _flag(g, n: int) -> int | None:
     wide_args = tuple(g.make("resize", wt, (a,)) for a in args)
     exact = g.make(op, wt, wide_args, g.attr(n))
     got = g.make("resize", wt, (n,))
-    return g.make("ne", BOOL, (exact, got))
+    wrapped = g.make("ne", BOOL, (exact, got))
+    if op in ("div", "fdiv") and g.const_value(args[1]) is None:
+        # x / 0 is a documented value, not a quotient that wrapped
+        nonzero = g.make("ne", BOOL, (args[1], g.const(g.type(args[1]), 0)))
+        return g.make("and", BOOL, (wrapped, nonzero))
+    return wrapped
 
 
 def add_overflow_output(e: Elaborated) -> int:
@@ -62,7 +67,10 @@ def add_overflow_output(e: Elaborated) -> int:
         raise ValueError(f"an output is named {OVERFLOW_PORT}, which checked mode reserves")
     # the operands the program wrote but a fold dropped ((x * y) * 0, a - a) are checked too
     roots = list(e.roots()) + [n for n in dict.fromkeys(g.dropped) if g.op(n) != "const"]
-    flags = [f for f in (_flag(g, n) for n in overflowing(g, roots)) if f is not None]
+    # and those whose range is unknown (a quotient by a divisor that may be 0): the check
+    # costs gates, but without it a wrapped quotient would be printed as valid
+    flags = [f for f in (_flag(g, n) for n in overflowing(g, roots, unknown=True))
+             if f is not None]
     if folded_wraps(g, roots):
         # an operation on constants wrapped when it was folded: the bit is set whatever
         # the inputs

@@ -216,12 +216,14 @@ def _value(t, raw: int) -> float | int:
     return raw / (1 << frac) if frac else float(raw)
 
 
-def _scan(g, roots, divisions: list | None = None, fast: bool = True):
+def _scan(g, roots, divisions: list | None = None, fast: bool = True,
+          unbounded: list | None = None):
     """(node, interval, terms, location) of every operation the outputs depend on that may
     overflow, in node order; location is where its chain of + and - first may overflow.
-    ``divisions`` (a list) gets the '/' and '%' nodes among them. ``fast=False`` takes
-    :func:`interval` for every operation, without the shortcuts for the commonest (the
-    tests compare the two)."""
+    ``divisions`` (a list) gets the '/' and '%' nodes among them; ``unbounded`` (a list) the
+    operations it would check whose range is unknown (a quotient by a divisor that may be 0,
+    and what is computed from one). ``fast=False`` takes :func:`interval` for every
+    operation, without the shortcuts for the commonest (the tests compare the two)."""
     iv: list = [None] * len(g)
     terms = [1] * len(g)
     head: dict[int, object] = {}
@@ -278,7 +280,7 @@ def _scan(g, roots, divisions: list | None = None, fast: bool = True):
                     if chain_head is None:
                         chain_head = head.get(x)
             terms[n] = len(gargs[n]) + k
-        if r is None or type(t) is BoolType:
+        if type(t) is BoolType or r is None and unbounded is None:
             continue
         if op == "shl" and type(t) is not FixedType and n not in product:
             continue
@@ -289,6 +291,9 @@ def _scan(g, roots, divisions: list | None = None, fast: bool = True):
                 narrows = narrowing[pair] = _narrows(g, n)
             if not narrows:
                 continue
+        if r is None:
+            unbounded.append(n)
+            continue
         tr = full.get(id(t))
         if tr is None:
             tr = full[id(t)] = type_range(t)
@@ -305,9 +310,13 @@ def _scan(g, roots, divisions: list | None = None, fast: bool = True):
 _DIVISIONS = frozenset(("fdiv", "div", "mod"))
 
 
-def overflowing(g, roots) -> list[int]:
-    """The nodes (that the outputs depend on) whose exact value may leave their type."""
-    return [n for n, _, _, _ in _scan(g, roots)]
+def overflowing(g, roots, unknown: bool = False) -> list[int]:
+    """The nodes (that the outputs depend on) whose exact value may leave their type; with
+    ``unknown``, also those whose range the analysis does not know (a quotient by a divisor
+    that may be 0, and what is computed from one), in node order."""
+    rest: list[int] | None = [] if unknown else None
+    found = [n for n, _, _, _ in _scan(g, roots, unbounded=rest)]
+    return sorted(found + rest) if rest else found
 
 
 def analyze(g, roots, src: Source) -> list[RangeWarning]:

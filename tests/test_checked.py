@@ -80,6 +80,33 @@ def test_rewritten_forms_are_checked_as_written(t, expr, exact, inner):
         assert got["r"] == (v - lo) % 256 + lo, (expr, a, got)
 
 
+def test_a_quotient_by_a_secret_divisor_and_what_is_computed_from_it_are_checked():
+    # the divisor may be 0, so the range of a / b is unknown: checked all the same, except
+    # x / 0, which is a documented value, not a wrapped quotient
+    src = "party p, q\ndef main(a: i8 @p, b: i8 @q) -> (r: i8 @both):\n    return a / b + 100\n"
+    c = compile_source(src, "d.yao", checked=True)
+    rows = [{"a": a, "b": b} for a in range(-128, 128) for b in range(-128, 128)]
+    for row, got in zip(rows, evaluate(c, rows)):
+        a, b = row["a"], row["b"]
+        if b == 0:
+            over, q = False, -1 if a >= 0 else 1
+        else:
+            q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+            over = q > 127 or q + 100 > 127
+            q = (q + 128) % 256 - 128
+        assert got[OVERFLOW_PORT] == over, (row, got)
+        assert got["r"] == (q + 100 + 128) % 256 - 128, (row, got)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(-32768, 32767), st.integers(-32768, 32767) | st.sampled_from([0, 1, -1, 2]))
+def test_a_fixed_point_quotient_by_a_secret_divisor_is_checked(rx, ry):
+    src = "party p, q\ndef main(f: fix16_8 @p, g: fix16_8 @q) -> (r: fix16_8 @both):\n" \
+          "    return f / g\n"
+    o = evaluate_one(compile_source(src, "f.yao", checked=True), f=rx / 256, g=ry / 256)
+    assert o[OVERFLOW_PORT] == (ry != 0 and not -32768 <= (rx * 256) // ry <= 32767)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(-32768, 32767), st.integers(-32768, 32767))
 def test_fixed_point_products_differences_and_casts(rx, ry):
