@@ -36,6 +36,10 @@ from yaogc.runtime.tls import der_fingerprint, describe_ssl_error
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_FRAME = 256 << 20
+# the most a handshake or control message may announce: JSON of a few kilobytes at most, so
+# that a peer not yet known (or checked) cannot make this side set aside a frame's worth of
+# memory, nor wait for it, before anything is checked
+SMALL_MESSAGE = 1 << 20
 _ABORT = (1 << 64) - 1   # the length announcing an abort
 _REASON_MAX = 4096
 
@@ -259,17 +263,21 @@ class Channel:
             err.announced = n     # for a caller that words it its own way
             raise err
 
-    def recv_msg(self, expected_kind: int) -> bytes:
-        """Receive a typed message of ``expected_kind`` and return its payload.
+    def recv_msg(self, expected_kind: int, limit: int | None = None) -> bytes:
+        """Receive a typed message of ``expected_kind`` and return its payload; with
+        ``limit``, a payload announced larger is refused at its header (a handshake message
+        takes :data:`SMALL_MESSAGE`).
 
         Another kind is a ProtocolError.
         """
         _, n = self._read_kind(expected_kind)
+        self._within(n, limit)
         return self._read_bytes(n)
 
-    def recv_msg_any(self) -> tuple[int, bytes]:
-        """Receive a typed message of any kind."""
+    def recv_msg_any(self, limit: int | None = None) -> tuple[int, bytes]:
+        """Receive a typed message of any kind (of at most ``limit`` bytes if given)."""
         kind, n = self._read_kind(None)
+        self._within(n, limit)
         return kind, self._read_bytes(n)
 
     def recv_array(self, dtype, shape=None, kind: int | None = None, *,

@@ -41,6 +41,7 @@ from yaogc.circuits.errors import InputError
 from . import handshake as hs
 from . import net
 from . import shards as sh
+from .channel import SMALL_MESSAGE
 from .errors import NetworkError, PeerAborted
 from .inputs import PartyInputs
 from .progress import ShardProgress
@@ -148,7 +149,7 @@ class _Control:
 
     def recv(self, kind: sh.Ctl, what: str) -> dict:
         while True:
-            got, data = self.ch.recv_msg_any()
+            got, data = self.ch.recv_msg_any(SMALL_MESSAGE)
             if got != sh.Ctl.PING:
                 break
         if got != kind:
@@ -163,7 +164,7 @@ class _Control:
     def _read(self) -> None:
         try:
             while True:
-                kind, data = self.ch.recv_msg_any()
+                kind, data = self.ch.recv_msg_any(SMALL_MESSAGE)
                 if kind == sh.Ctl.BYE:
                     self.bye.set()
                     return

@@ -29,6 +29,7 @@ from yaogc.circuits.errors import InputError
 from . import handshake as hs
 from . import net
 from . import sharing as sh
+from .channel import SMALL_MESSAGE
 from .errors import NetworkError, PeerAborted, ProtocolError
 from .inputs import PartyInputs
 from .protocol import RunResult, _pack, _unpack
@@ -89,7 +90,7 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
             ch.send_msg(sh.Msg.OWNER_HELLO, sh.encode(hello), flush=True)
         for role, ch in chans.items():
             state["role"] = role
-            got = sh.decode(ch.recv_msg(sh.Msg.ADMIT), "the server's answer")
+            got = sh.decode(ch.recv_msg(sh.Msg.ADMIT, SMALL_MESSAGE), "the server's answer")
             if got.get("role") != role:
                 raise ProtocolError(f"the server at {_addr(where[role])} is the "
                                     f"{hs.shown(got.get('role'))}, not the {role}")
@@ -103,7 +104,7 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
         starts = {}
         for role, ch in chans.items():
             state["role"] = role
-            starts[role] = sh.decode(ch.recv_msg(sh.Msg.START), "the server's start message")
+            starts[role] = sh.decode(ch.recv_msg(sh.Msg.START, SMALL_MESSAGE), "the server's start message")
         k, listed = _check_start(starts)
         _step(state, chans, "outputs")
         cols = sh.output_columns(circuit, party)

@@ -43,7 +43,7 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 
 from . import handshake as hs
-from .channel import MIN_RATE
+from .channel import MIN_RATE, SMALL_MESSAGE
 from .errors import NetworkError
 from .inputs import PartyInputs, party_inputs
 from .ot_ext import OTExtReceiver, OTExtSender
@@ -252,7 +252,7 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None,
     # the hello is small: the whole exchange, not just each wait, must end within the timeout
     ch.set_deadline(ch.timeout, "the session handshake")
     ch.send_msg(Msg.HELLO, hs.encode(mine), flush=True)
-    theirs = hs.decode(ch.recv_msg(Msg.HELLO))
+    theirs = hs.decode(ch.recv_msg(Msg.HELLO, SMALL_MESSAGE))
     ch.set_deadline(None)
     k_own = k
     k = hs.check(mine, theirs)

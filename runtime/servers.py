@@ -56,6 +56,7 @@ from yaogc.circuits.shares import shared_inputs
 from . import handshake as hs
 from . import net
 from . import sharing as sh
+from .channel import SMALL_MESSAGE
 from .errors import NetworkError, PeerAborted, PeerClosed, ProtocolError
 from .inputs import PartyInputs
 from .protocol import _pack, _unpack, evaluator_session, garbler_session, plan
@@ -135,7 +136,7 @@ class _Owners:
         party = None
         try:
             ch.set_deadline(self.timeout, "its hello")
-            hello = sh.decode(ch.recv_msg(sh.Msg.OWNER_HELLO), "the owner's hello")
+            hello = sh.decode(ch.recv_msg(sh.Msg.OWNER_HELLO, SMALL_MESSAGE), "the owner's hello")
             party, rows, listed, sub = self._check_hello(ch, hello)
             with self.cond:
                 if party in self.present or party in self.pending:
@@ -152,7 +153,7 @@ class _Owners:
             if rows is not None:
                 width = self.widths[party]
                 n = sh.packed_size(rows, width)
-                data = ch.recv_msg(sh.Msg.SHARES)
+                data = ch.recv_msg(sh.Msg.SHARES, max(n, SMALL_MESSAGE))
                 if len(data) != n:
                     raise _Refused(f"party '{party}' sent inputs of the wrong size ({len(data)} "
                                    f"bytes, {n} due for {rows} rows of {width} bits)")
@@ -255,7 +256,7 @@ def _stirred(ch) -> str:
     saved = ch.timeout
     ch.timeout = min(saved, 1.0) if saved is not None else 1.0
     try:
-        kind, _ = ch.recv_msg_any()
+        kind, _ = ch.recv_msg_any(SMALL_MESSAGE)
     except PeerClosed:
         return "closed its connection after sending its inputs (it would not receive its outputs)"
     except PeerAborted as e:
@@ -412,7 +413,7 @@ def _compare_link(link, role: str, session: dict) -> None:
     link.phase = "link"
     link.set_deadline(link.timeout, "the servers' hello")
     link.send_msg(sh.Msg.LINK_HELLO, sh.encode({"role": role, "session": session}), flush=True)
-    theirs = sh.decode(link.recv_msg(sh.Msg.LINK_HELLO), "the other server's hello")
+    theirs = sh.decode(link.recv_msg(sh.Msg.LINK_HELLO, SMALL_MESSAGE), "the other server's hello")
     link.set_deadline(None)
     diffs = sh.compare(session, sh.validate_session(theirs.get("session")))
     if theirs.get("role") == role:
@@ -429,7 +430,7 @@ def _recv_ready(link, role: str, timeout: float) -> dict:
     link.phase = "waiting for owners"
     link.timeout = 2 * timeout
     try:
-        return sh.decode(link.recv_msg(sh.Msg.LINK_READY), "the other server's list")
+        return sh.decode(link.recv_msg(sh.Msg.LINK_READY, SMALL_MESSAGE), "the other server's list")
     except NetworkError as e:
         raise _from_other(role, e, "waiting for owners") from None
     finally:

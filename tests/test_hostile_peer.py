@@ -168,7 +168,8 @@ def test_fuzzed_hello_field(adder, field, value):
 def test_fuzzed_hello_bytes(adder, payload):
     def script(ch):
         ch.recv_msg(Msg.HELLO)
-        ch.send_msg(Msg.HELLO, payload, flush=True)
+        with contextlib.suppress(NetworkError):   # a 5 MB hello is refused at its header
+            ch.send_msg(Msg.HELLO, payload, flush=True)
     line = assert_refused(against(adder, EVALUATOR, script))
     assert line.startswith("handshake: ")
 
@@ -351,6 +352,25 @@ def test_a_frame_announced_larger_than_due_is_refused_at_its_header(adder):
     assert line.startswith("tables: the peer announced a message of 100000000 bytes, more "
                            "than the 2016 due here"), line
     assert time.monotonic() - t0 < 9
+
+
+def test_a_hello_announced_at_hundreds_of_megabytes_is_refused_at_its_header(adder):
+    """A hello is JSON of a few hundred bytes: one announced at 255 MB (within the frame
+    limit) made the party set aside that much and wait for it until the timeout."""
+    import time
+
+    def script(ch):
+        ch.recv_msg(Msg.HELLO)
+        ch._t.sendall(((255 << 20) + 1).to_bytes(HEADER, "little") + bytes([Msg.HELLO]) +
+                      b"{" * 1000)
+        ch._t.settimeout(6)
+        with contextlib.suppress(OSError):
+            ch._t.recv(1)       # until the party closes (or 6 s)
+    t0 = time.monotonic()
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line.startswith("handshake: the peer announced a message of 267386880 bytes, more "
+                           "than the 1048576 due here"), line
+    assert time.monotonic() - t0 < 4
 
 
 def test_tables_sent_a_layer_at_a_time_within_each_timeout_are_stopped_as_a_whole(adder):

@@ -404,6 +404,34 @@ def test_owners_with_batches_of_different_sizes_are_refused():
         assert "batch" in str(err)
 
 
+def test_a_hello_announced_at_hundreds_of_megabytes_is_refused_at_its_header(progs):
+    """A stranger announcing a 255 MB owner hello made the server set that much aside per
+    connection (gigabytes for a dozen) before reading anything; it is refused at once and
+    the session goes on."""
+    from yaogc.runtime import net
+    from yaogc.runtime import sharing as sh
+    from yaogc.runtime.errors import NetworkError
+    srv = Servers(progs["three"], timeout=20, g_extra=["--verbose"])
+    ch = net.connect("127.0.0.1", srv.owners["garbler"], 10)
+    t0 = time.monotonic()
+    ch._t.sendall(((255 << 20) + 1).to_bytes(8, "little") + bytes([sh.Msg.OWNER_HELLO]) +
+                  b"{" * 1000)
+    with pytest.raises(NetworkError):   # the abort, or a reset: the 1000 bytes stay unread
+        ch.recv_msg(sh.Msg.ADMIT)
+    assert time.monotonic() - t0 < 5
+    ch.close()
+    procs = {p: owner(srv.submit_args(progs["three"], p, *a)) for p, a in (
+        ("north", ["--input", "n=3"]), ("south", ["--input", "s=5"]),
+        ("east", ["--input", "e=1", "--input", "w=2"]))}
+    for p, (rc, out, err) in {p: done(pr) for p, pr in procs.items()}.items():
+        assert rc == 0 and out, (p, err)
+    for role, (rc, out, err) in srv.finish().items():
+        assert rc == 0, (role, err)
+        if role == "garbler":
+            assert "admission: the peer announced a message of 267386880 bytes, more than " \
+                   "the 1048576 due here; still waiting" in out + err, (out, err)
+
+
 def test_usage_errors_are_exit_2_with_a_clear_first_line(progs, tmp_path, capsys):
     from yaogc.runtime.cli import main
     from yaogc.runtime.tls import generate_certificate
