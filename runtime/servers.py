@@ -231,11 +231,10 @@ class _Owners:
                 self.cond.wait(min(left, 0.2))
             poll()
 
-    def check_alive(self) -> None:
+    def check_alive(self, phase: str = "waiting for owners") -> None:
         for s in self.present.values():
             if s.ch.peer_stirred():
-                raise ServerError(f"party '{s.party}' {_stirred(s.ch)}",
-                                  phase="waiting for owners")
+                raise ServerError(f"party '{s.party}' {_stirred(s.ch)}", phase=phase)
 
     def stop(self, reason: str | None) -> None:
         """Close the listener; tell every owner still connected why, if ``reason``."""
@@ -342,6 +341,9 @@ def serve(circuit: Circuit, role: str, owners: tuple[str, int], *,
         res = _compute(link, circuit, shared, role, reg, k, listed)
         res.stats["schedule_seconds"] = round(t_plan, 6)
         t_done = time.perf_counter()
+        # an owner gone while the servers computed (killed, or its machine down) would not
+        # get its outputs, and the others would get theirs: none does, as before the start
+        reg.check_alive("delivering outputs")
         failed = _deliver(circuit, reg, res.halves)
         res.stats.update(_stats(link, reg, t0, t_all, t_done, res.stats))
         res.parties = res.stats["parties"]

@@ -367,6 +367,41 @@ def test_owner_disconnecting_after_sending_fails_the_session_for_everyone(progs)
     others_fail_naming_north(srv, progs, "party 'north' closed its connection")
 
 
+SLOW = """party north, south, east
+const N = 256
+def main(n: u32[N] @north, s: u32 @south, e: u32 @east) -> (t: u32 @both):
+    t: u32 = 0
+    for i in range(N):
+        t += n[i] * s * e
+    return t
+"""
+
+
+def test_an_owner_gone_while_the_servers_compute_fails_the_session_for_everyone(tmp_path):
+    """North leaves after the start, while the servers compute: neither server delivers
+    (south and east got their outputs, north none, and both servers reported success)."""
+    from yaogc.runtime import sharing as sh
+    prog = tmp_path / "slow.yao"
+    prog.write_text(SLOW)
+    c = compile_source(SLOW, "slow")
+    srv = Servers(prog, timeout=30)
+    chans = admitted_raw_owner(srv, c, "north", "ef" * 16)
+    for ch in chans:
+        ch.send_msg(sh.Msg.SHARES, bytes(sh.packed_size(1, len(sh.input_wires(c, "north")))),
+                    flush=True)
+    rest = [owner(srv.submit_args(prog, p, "--input", f"{p[0]}=3")) for p in ("south", "east")]
+    for ch in chans:
+        ch.recv_msg(sh.Msg.START)
+    for ch in chans:
+        ch.close()
+    for party, pr in zip(("south", "east"), rest):
+        res = done(pr)
+        check_failed(res, party, "party 'north' closed its connection after sending its inputs")
+        assert res[1] == ""
+    for role, res in srv.finish().items():
+        check_failed(res, f"{role} server", "delivering outputs", "party 'north'")
+
+
 def test_a_server_dying_mid_run_tells_every_owner_and_none_prints_output(progs):
     hosp = progs["hospitals"]
     srv = Servers(hosp, timeout=20, g_extra=["--verbose"])
