@@ -164,7 +164,9 @@ def _csv_header(f, where: str, size: int):
         f.seek(0)
     except UnicodeDecodeError as e:
         raise InputError(f"{where}: cannot read the input file: {e}") from None
-    reader = csv.reader(f, delimiter=_delimiter(head))
+    # strict: a quote never closed is an error, not a cell that swallows the rest of the
+    # file (its records silently lost)
+    reader = csv.reader(f, delimiter=_delimiter(head), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -187,6 +189,7 @@ def _csv_chunks(reader, header: list[str], where: str, chunk_rows: int | None):
     read on from ``reader`` (see :func:`_csv_header`)."""
     from .columns import Table
     rows, lines, first, any_rows = [], [], 0, False
+    line_no = reader.line_num
     try:
         for cells in reader:
             line_no = reader.line_num
@@ -203,7 +206,10 @@ def _csv_chunks(reader, header: list[str], where: str, chunk_rows: int | None):
                 first += len(rows)
                 rows, lines = [], []
     except csv.Error as e:
-        raise InputError(f"{where}:{reader.line_num}: not valid CSV: {e}") from None
+        # where the record that failed begins (the reader has read on to where it failed)
+        why = "a quote opened in this record is never closed" \
+            if "unexpected end of data" in str(e) else str(e)
+        raise InputError(f"{where}:{line_no + 1}: not valid CSV: {why}") from None
     except UnicodeDecodeError as e:
         raise InputError(f"{where}: cannot read the input file: {e}") from None
     except OSError as e:

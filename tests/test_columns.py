@@ -83,6 +83,11 @@ def test_semicolon_export_and_bad_cells_named(capsys, prog, tmp_path):
         ("id,x[0],x[1],x[3]\nP1,1,2,3\n", "column 'x[3]': x is fix16_8[3], which has no "
                                           "element x[3]"),
         ('id,x,x[0]\nP1,"[1,2,3]",1\n', "input 'x' is given both whole"),
+        # a quote never closed swallowed every later record into one cell, silently
+        ('id,x[0],x[1],x[2]\nP1,1,2,3\n"P2,1,2,3\nP3,1,2,3\n',
+         "quote.csv:3: not valid CSV: a quote opened in this record is never closed"),
+        ('id,x[0],x[1],x[2]\nP1,1,2,3\n"P2"x,1,2,3\n',
+         "stray.csv:3: not valid CSV: ',' expected after '\"'"),
     ]
     for i, (text, fragment) in enumerate(cases):
         name = fragment.split(":")[0] if fragment.endswith(": ") or ".csv:" in fragment \
