@@ -379,10 +379,13 @@ def check_broadcast(k: int, broadcast: str | None, role: str, limit: int | None,
     if limit is None and mode == MALICIOUS:
         limit = 1
     if limit is not None and k > limit:
-        raise HandshakeMismatch(
+        allowed = f"more than the {limit} allowed (--max-batch K allows up to K)"
+        err = HandshakeMismatch(
             f"the peer gives {k} rows against this side's one row, {k} evaluations on this "
-            f"side's input (and the peer's outputs for each); refused: more than the "
-            f"{limit} allowed (--max-batch K allows up to K)", phase="handshake")
+            f"side's input (and the peer's outputs for each); refused: {allowed}",
+            phase="handshake")
+        err.limit_text = allowed
+        raise err
 
 
 def check(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> int:

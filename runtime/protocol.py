@@ -257,7 +257,14 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None,
     k_own = k
     k = hs.check(mine, theirs)
     bc = hs.broadcaster(mine, theirs)
-    hs.check_broadcast(k, bc, role, inputs.max_batch if inputs is not None else None, mode)
+    try:
+        hs.check_broadcast(k, bc, role, inputs.max_batch if inputs is not None else None, mode)
+    except hs.HandshakeMismatch as e:
+        # only this side knows its limit: the peer is told why, not left with a closed
+        # connection (the limit is a setting, no input)
+        ch.abort(f"it refuses to apply its one row to a batch of {k} rows of this side's: "
+                 f"{e.limit_text}")
+        raise
     if k_own is None or k_own != k:
         check_batch_memory(p, k, peer=True)   # K is the peer's word: bound it by memory
     if not own.size:

@@ -129,6 +129,8 @@ def test_one_row_broadcast_to_the_peers_batch_only_where_allowed(bristol_path):
                                  f"row, 3 evaluations on this side's input")
         assert f"more than the {allowed or 1} allowed" in str(g)
         assert isinstance(e, NetworkError)      # the peer's run ends too, with no outputs
+        assert "the peer aborted: it refuses to apply its one row to a batch of 3 rows" \
+            in str(e)
     # a limit applies to the side whose one row is broadcast, not to the side with K rows
     g, e = dual(c, {"in1": 100}, rows, max_batch={"evaluator": 1, "garbler": 3})
     assert g.outputs == e.outputs

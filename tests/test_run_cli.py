@@ -301,3 +301,6 @@ def test_max_batch_bounds_the_peer_rows_one_row_serves(tmp_path, mode, allow, ru
         assert first.startswith("handshake: the peer gives 3 rows against this side's one "
                                 "row"), lerr
         assert "--max-batch" in lerr
+        # the side with the batch is told why (it saw only a closed connection)
+        assert "the peer aborted: it refuses to apply its one row to a batch of 3 rows of " \
+               "this side's: more than the" in cerr.splitlines()[0], cerr
