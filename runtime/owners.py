@@ -67,6 +67,9 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
         raise InputError(f"--as {party}: not a party of {circuit.name} (parties: "
                          f"{', '.join(circuit.parties)})")
     timeout = net.check_timeout(timeout)
+    if tuple(garbler) == tuple(evaluator):
+        raise InputError(f"--garbler and --evaluator both name {_addr(garbler)}: the two "
+                         f"compute servers listen for owners on two addresses")
     width = int(sh.input_wires(circuit, party).size)
     rows = inputs.k if width else None
     hello = {"protocol": sh.PROTOCOL, "party": party, "session": sh.describe(circuit),

@@ -108,6 +108,7 @@ class _Owners:
         self.cond = threading.Condition()
         self.present: dict[str, Submission] = {}
         self.pending: dict[str, str] = {}         # party -> peer, admitted but no shares yet
+        self.pending_sub: dict[str, str] = {}     # party -> its submission, while pending
         self.open: set = set()                    # every owner channel, to tell on failure
         self.closed = False
         self.thread = threading.Thread(target=self._accept, daemon=True)
@@ -142,11 +143,18 @@ class _Owners:
                 if party in self.present or party in self.pending:
                     first = self.present[party].peer if party in self.present \
                         else self.pending[party]
+                    again = self.present[party].submission if party in self.present \
+                        else self.pending_sub.get(party)
+                    if again == sub:    # one submission's two connections, both to here
+                        raise _Refused(f"party '{party}' connected to the {self.role} server "
+                                       f"twice for one submission: its --{_other(self.role)} "
+                                       f"address names the {self.role} server too")
                     raise _Refused(f"party '{party}' has already submitted to the {self.role} "
                                    f"server (from {first}); a party submits once")
                 if self.closed or len(self.present) == len(self.wanted):
                     raise _Refused(f"the {self.role} server has started the session already")
                 self.pending[party] = peer
+                self.pending_sub[party] = sub
             ch.send_msg(sh.Msg.ADMIT, sh.encode({"role": self.role}), flush=True)
             ch.phase = "inputs"
             bits = None
@@ -161,6 +169,7 @@ class _Owners:
             ch.set_deadline(None)
             with self.cond:
                 self.pending.pop(party, None)
+                self.pending_sub.pop(party, None)
                 if self.closed:
                     raise _Refused(f"the {self.role} server has ended the session")
                 self.present[party] = Submission(party, ch, peer, rows, listed, sub, bits)
@@ -179,6 +188,7 @@ class _Owners:
             self.open.discard(ch)
             if party is not None and self.pending.get(party) == peer:
                 del self.pending[party]
+                self.pending_sub.pop(party, None)
         who = f"party '{party}' from {peer}" if party else f"a connection from {peer}"
         self.log(f"owners: refused {who}: {why}; still waiting")
 

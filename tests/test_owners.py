@@ -19,6 +19,7 @@ from yaogc.circuits.evaluate import evaluate
 from yaogc.circuits.schedule import schedule
 from yaogc.circuits.shares import shared_inputs
 from yaogc.compiler import compile_cached, compile_source
+from yaogc.runtime.cli import main as cli_main
 
 CLI = [sys.executable, "-m", "yaogc.runtime.cli"]
 LISTEN = re.compile(r"(owners|link): listening on 127\.0\.0\.1:(\d+)")
@@ -437,6 +438,37 @@ def test_owners_with_batches_of_different_sizes_are_refused():
     for p, err in run.owners.items():
         assert str(err).startswith(f"{p}: waiting for owners: stopped by the "), err
         assert "batch" in str(err)
+
+
+def test_an_owner_whose_two_addresses_name_one_server_is_told_so(progs, capsys):
+    from yaogc.runtime import net
+    from yaogc.runtime import sharing as sh
+    from yaogc.runtime.errors import NetworkError
+    # the same address twice: refused before connecting
+    assert cli_main(["submit", str(progs["three"]), "--as", "north", "--garbler",
+                     "127.0.0.1:9", "--evaluator", "127.0.0.1:9", "--input", "n=1"]) == 2
+    assert capsys.readouterr().err.startswith("--garbler and --evaluator both name "
+                                              "127.0.0.1:9")
+    # two names of one server: the server tells one submission's second connection apart
+    # from a party submitting twice
+    c = compile_source(THREE, "three")
+    srv = Servers(progs["three"], timeout=5)
+    hello = {"protocol": sh.PROTOCOL, "party": "north", "session": sh.describe(c), "rows": 1,
+             "listed": False, "submission": "12" * 16}
+    chans = [net.connect("127.0.0.1", srv.owners["garbler"], 10) for _ in range(2)]
+    for ch in chans:
+        ch.send_msg(sh.Msg.OWNER_HELLO, sh.encode(hello), flush=True)
+    refused = []
+    for ch in chans:        # whichever hello the server read second is refused
+        try:
+            ch.recv_msg(sh.Msg.ADMIT)
+        except NetworkError as e:
+            refused.append(str(e))
+    assert len(refused) == 1 and "party 'north' connected to the garbler server twice for " \
+        "one submission: its --evaluator address names the garbler server too" in refused[0]
+    for ch in chans:
+        ch.close()
+    srv.finish()
 
 
 def test_a_hello_announced_at_hundreds_of_megabytes_is_refused_at_its_header(progs):
