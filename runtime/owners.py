@@ -121,9 +121,11 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
             ch.abort(f"data owner {party} stopped")
         role = state["role"]
         raise SubmitError(f"{party}: {state['phase']}: " + _said(e, role, where[role])) from None
-    except BaseException:
+    except BaseException as e:
+        why = "was interrupted" if isinstance(e, KeyboardInterrupt) else \
+            "stopped on an error of its own"
         for ch in chans.values():
-            ch.abort(f"data owner {party} stopped on an error of its own")
+            ch.abort(f"data owner {party} {why}")
         raise
     outputs = sh.decode_outputs(circuit, party, halves["garbler"] ^ halves["evaluator"])
     stats = {"bytes_sent": sum(ch.bytes_sent for ch in chans.values()),

@@ -369,10 +369,12 @@ def serve(circuit: Circuit, role: str, owners: tuple[str, int], *,
             link.abort(str(err))     # only closes a link that has already failed
         reg.stop(str(err))
         raise err from None
-    except BaseException:
+    except BaseException as e:
+        why = f"{who} was interrupted" if isinstance(e, KeyboardInterrupt) else \
+            f"{who} stopped on an error of its own"
         if link is not None:
-            link.abort(f"{who} stopped on an error of its own")
-        reg.stop(f"{who} stopped on an error of its own")
+            link.abort(why)
+        reg.stop(why)
         raise
 
 

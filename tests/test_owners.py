@@ -471,6 +471,18 @@ def test_an_owner_whose_two_addresses_name_one_server_is_told_so(progs, capsys):
     srv.finish()
 
 
+def test_a_server_interrupted_is_reported_as_interrupted(progs):
+    srv = Servers(progs["three"], timeout=20)
+    north = owner(srv.submit_args(progs["three"], "north", "--input", "n=3"))
+    time.sleep(1.5)             # north is in; the garbler server is stopped with Ctrl-C
+    srv.g.send_signal(signal.SIGINT)
+    rc, out, err = done(north)
+    assert rc == 3 and out == "" and "garbler server was interrupted" in err, err
+    got = srv.finish()
+    assert got["garbler"][0] == 130 and "Traceback" not in got["garbler"][2]
+    check_failed(got["evaluator"], "evaluator server", "garbler server was interrupted")
+
+
 def test_a_hello_announced_at_hundreds_of_megabytes_is_refused_at_its_header(progs):
     """A stranger announcing a 255 MB owner hello made the server set that much aside per
     connection (gigabytes for a dozen) before reading anything; it is refused at once and
