@@ -68,16 +68,18 @@ def resolve(host: str, port: int, *, passive: bool = False, phase: str | None = 
     """The addresses (getaddrinfo tuples) of ``host:port``, looked up once: the transport rule
     is checked on exactly these and the socket binds or connects to one of them, so a second
     DNS answer can never differ from the one checked."""
+    # a listener's address is one of this machine's: say so, not that it cannot connect
+    what = f"cannot resolve the address to listen on {host!r}" if passive else \
+        f"cannot resolve host {host!r}"
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                    flags=socket.AI_PASSIVE if passive else 0)
     except socket.gaierror as e:
-        raise ConnectFailed(f"cannot resolve host {host!r}: {e.strerror}", phase=phase) from None
+        raise ConnectFailed(f"{what}: {e.strerror}", phase=phase) from None
     except UnicodeError:
-        raise ConnectFailed(f"cannot resolve host {host!r}: not a valid host name",
-                            phase=phase) from None
+        raise ConnectFailed(f"{what}: not a valid host name", phase=phase) from None
     if not infos:
-        raise ConnectFailed(f"cannot resolve host {host!r}: no address", phase=phase)
+        raise ConnectFailed(f"{what}: no address", phase=phase)
     return infos
 
 

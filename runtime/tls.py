@@ -178,12 +178,21 @@ class TLSConfig:
         return make_context(self.cert, self.key, self.peer_cert, server_side=server_side)
 
 
+def _need_file(what: str, p, whose: str = "") -> None:
+    """Refuse a certificate or key path that is not a readable regular file, saying which."""
+    path = Path(p)
+    if path.is_file():
+        return
+    why = "is a directory, not a file" if path.is_dir() else \
+        "is not a regular file" if path.exists() else "not found"
+    raise InputError(f"{what} file {p}{whose} {why}")
+
+
 def make_context(cert: str | os.PathLike, key: str | os.PathLike,
                  peer_cert: str | os.PathLike, *, server_side: bool) -> ssl.SSLContext:
     """An SSLContext for TLS 1.3 only, presenting ``cert``/``key``, trusting only ``peer_cert``."""
     for what, p in (("certificate", cert), ("key", key), ("peer certificate", peer_cert)):
-        if not Path(p).is_file():
-            raise InputError(f"{what} file {p} not found")
+        _need_file(what, p)
     ctx = _own_context(cert, key, server_side)
     ctx.yaogc_pin = _pin(ctx, peer_cert)  # compared with the peer's certificate after the handshake
     return ctx
@@ -198,8 +207,7 @@ def make_pinned_context(cert: str | os.PathLike, key: str | os.PathLike,
     certificates, and ``ctx.yaogc_names`` (fingerprint -> name) tells the caller whose
     certificate a connection presented, to compare with the party it claims to be."""
     for name, p in peers.items():
-        if not Path(p).is_file():
-            raise InputError(f"certificate file {p} of {name} not found")
+        _need_file("certificate", p, f" of {name}")
     ctx = _own_context(cert, key, server_side)
     names: dict[str, str] = {}
     for name, p in peers.items():
@@ -219,8 +227,7 @@ def _own_context(cert, key, server_side: bool) -> ssl.SSLContext:
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_REQUIRED
     for what, p in (("certificate", cert), ("key", key)):
-        if not Path(p).is_file():
-            raise InputError(f"{what} file {p} not found")
+        _need_file(what, p)
     _load_certificate(Path(cert))
     _check_key(Path(key))
     try:

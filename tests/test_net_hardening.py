@@ -357,3 +357,14 @@ def test_a_refused_connect_is_retried_at_short_intervals(monkeypatch):
     with pytest.raises(net.ConnectFailed, match="is the other party listening"):
         connect("127.0.0.1", 9, timeout=5.0, retry_for=0.3)
     assert pauses and max(pauses) <= 0.1 and len(tries) == len(pauses) + 1
+
+
+@pytest.mark.parametrize("host", ["a..b", "x y"])
+def test_an_address_to_listen_on_that_does_not_resolve_is_named_as_such(host):
+    from yaogc.runtime.errors import ConnectFailed
+    with pytest.raises(ConnectFailed) as e:
+        net.listen(host, 0, 1.0, phase="connect")
+    assert str(e.value).startswith(f"connect: cannot resolve the address to listen on {host!r}")
+    with pytest.raises(ConnectFailed) as e:
+        net.connect(host, 9, 1.0, phase="connect")
+    assert str(e.value).startswith(f"connect: cannot resolve host {host!r}")

@@ -92,6 +92,10 @@ def test_bad_context_files_are_input_errors(certs, tmp_path):
     (key_a, crt_a), (key_b, _) = certs["alice"], certs["bob"]
     with pytest.raises(InputError, match="not found"):
         make_context(tmp_path / "none.crt", key_a, crt_a, server_side=True)
+    with pytest.raises(InputError, match=r"^certificate file \S+ is a directory, not a file$"):
+        make_context(tmp_path, key_a, crt_a, server_side=True)
+    with pytest.raises(InputError, match=r"^key file /dev/null is not a regular file$"):
+        make_context(crt_a, "/dev/null", crt_a, server_side=True)
     with pytest.raises(InputError, match="does not match"):
         make_context(crt_a, key_b, crt_a, server_side=True)
     junk = tmp_path / "junk.crt"
