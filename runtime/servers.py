@@ -323,14 +323,17 @@ def serve(circuit: Circuit, role: str, owners: tuple[str, int], *,
     plan(shared, hs.Roles("garbler", "evaluator"), 1)
     t0 = time.perf_counter()
     t_plan = t0 - t_plan
-    listener = net.Listener(owners[0], owners[1], owner_ctx,
-                            insecure_plain_tcp=insecure_plain_tcp, phase="owners")
+    who = f"{role} server"
+    try:
+        listener = net.Listener(owners[0], owners[1], owner_ctx,
+                                insecure_plain_tcp=insecure_plain_tcp, phase="owners")
+    except NetworkError as e:       # named as every later failure of this server is
+        raise ServerError(f"{who}: {e}") from None
     if on_listening is not None:
         on_listening("owners", owners[0], listener.port)
     deadline = time.monotonic() + timeout
     reg = _Owners(circuit, role, session, listener, timeout, log)
     link = None
-    who = f"{role} server"
     try:
         link = _open_link(role, listen, connect, tls, timeout, insecure_plain_tcp,
                           on_listening)

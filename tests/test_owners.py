@@ -539,6 +539,14 @@ def test_usage_errors_are_exit_2_with_a_clear_first_line(progs, tmp_path, capsys
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert words in err.splitlines()[0], (argv, err)
+    # a port taken: a failure of the server (exit 3), named as the server's others are
+    import socket
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["serve", three, "--role", "garbler", "--owners", f"127.0.0.1:{port}",
+                     "--listen", "127.0.0.1:0"]) == 3
+    assert capsys.readouterr().err.startswith(f"garbler server: owners: cannot listen on "
+                                              f"127.0.0.1:{port}")
 
 
 def test_an_owner_sending_more_after_its_inputs_is_named_for_what_it_did(progs):
