@@ -77,8 +77,10 @@ class Servers:
 
     @staticmethod
     def _start(args):
+        # Ctrl-C as at a terminal, also where the tests run in the background (a shell then
+        # starts them, and so these servers, with SIGINT ignored)
         return subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=_default_sigint)
 
     @staticmethod
     def _ports(proc, n):
@@ -105,6 +107,10 @@ class Servers:
             o, e = p.communicate(timeout=timeout)
             out[role] = (p.returncode, o, e)
         return out
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def owner(args):
