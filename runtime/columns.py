@@ -327,14 +327,14 @@ def read_mapped(circuit: Circuit, path: str | None, columns: Sequence[str] | Non
             raise InputError("--columns maps the columns of an --inputs file; give one")
         if output:
             from .results import check_output
-            check_output(output, [], [o.name for o in circuit.outputs])
+            check_output(output, [], circuit)
         return None, None
     from .inputs import read_table
     table = read_table(path)
     mapped = map_table(circuit, table, parse_columns(columns))
     if output:
         from .results import check_output
-        check_output(output, mapped.kept_columns, [o.name for o in circuit.outputs])
+        check_output(output, mapped.kept_columns, circuit)
     return table, mapped
 
 
@@ -349,5 +349,5 @@ def stream_mapped(circuit: Circuit, path: str, columns: Sequence[str] | None,
     plan = plan_table(circuit, head, parse_columns(columns))
     if output:
         from .results import check_output
-        check_output(output, plan.kept_columns, [o.name for o in circuit.outputs])
+        check_output(output, plan.kept_columns, circuit)
     return head, plan, ((t, map_rows(plan, t)) for t in tables)

@@ -21,8 +21,9 @@ from yaogc.circuits.types import ArrayType
 FORMATS = (".csv", ".json")
 
 
-def check_output(path: str, kept_columns: Sequence[str], output_names: Sequence[str]) -> None:
-    """Refuse an unusable ``--output`` path, or a kept column an output would overwrite."""
+def check_output(path: str, kept_columns: Sequence[str], circuit: Circuit) -> None:
+    """Refuse an unusable ``--output`` path, or a kept column an output would overwrite (in
+    CSV also an element column of an array output: ``p[0]``)."""
     p = Path(path)
     if p.suffix.lower() not in FORMATS:
         raise InputError(f"--output {path}: the results file must be .csv or .json")
@@ -30,7 +31,10 @@ def check_output(path: str, kept_columns: Sequence[str], output_names: Sequence[
         raise InputError(f"--output {path}: is a directory")
     if not p.parent.is_dir():
         raise InputError(f"--output {path}: no such directory '{p.parent}'")
-    clash = [c for c in kept_columns if c in set(output_names)]
+    taken = {o.name for o in circuit.outputs}
+    if p.suffix.lower() == ".csv":
+        taken |= set(output_columns(circuit))
+    clash = [c for c in kept_columns if c in taken]
     if clash:
         raise InputError(f"--output {path}: the input file's column '{clash[0]}' has the name "
                          f"of an output; rename the column")

@@ -251,3 +251,22 @@ def test_chunked_output_of_json_rows_with_varying_columns(capsys, tmp_path, monk
         want = tmp_path / f"want.{ext}"
         write_output(str(want), circuit, records(circuit, outs, kept))
         assert got.read_bytes() == want.read_bytes()
+
+
+def test_a_kept_column_an_output_would_overwrite_is_refused(capsys, prog, tmp_path):
+    # 's' is an output; in CSV so is 'v[1]' (an element of the array output v), which a
+    # results file fed back in carries: the kept value was silently replaced by the output's
+    for kept, fmt, refused in (("s", "csv", True), ("v[1]", "csv", True), ("v[1]", "json", False),
+                               ("v", "json", True), ("v", "csv", True)):
+        f = tmp_path / f"in_{fmt}.csv"
+        f.write_text(f"{kept},x[0],x[1],x[2]\nold,1,2,3\n")
+        out = tmp_path / f"out.{fmt}"
+        code, _, err = cli(capsys, "eval", prog, "--input", "w=[1,1,1]", "--inputs", str(f),
+                           "--output", str(out))
+        if refused:
+            assert code == 2 and err.startswith(f"--output {out}: the input file's column "
+                                                f"'{kept}' has the name of an output"), err
+        else:
+            assert code == 0, err
+            text = out.read_text()
+            assert "old" in text and kept in text
