@@ -5,8 +5,10 @@ compiles a program (each ``yaogc run`` and ``yaogc compile``); loading them back
 10 ms. lark's own cache stores them with ``pickle``, which would run whatever code a file in
 the cache directory holds, so the tables are stored here as plain JSON instead (dicts with
 integer keys and tuples are tagged, so they come back exactly). The entry is keyed by a
-digest of the grammar text and lark's version; an entry that is unreadable, foreign or does
-not load is ignored and rebuilt (:mod:`yaogc.circuits.diskcache`).
+digest of the grammar text and lark's version and carries the SHA-256 of its tables, checked
+before they are used: tables damaged on disk could still load and parse some programs wrongly
+or fail on others. An entry that is unreadable, foreign, damaged or does not load is ignored
+and rebuilt (:mod:`yaogc.circuits.diskcache`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 
 from yaogc.circuits import diskcache
 
-_HEADER = b"yaogc-parser 1 "
+_HEADER = b"yaogc-parser 2 "
 
 
 def _encode(x):
@@ -49,16 +51,20 @@ def load_or_build(grammar: str, build, load):
     name, header = f"parser-{key}.json", _HEADER + key.encode() + b"\n"
     raw = diskcache.read(name, header)
     if raw is not None:
-        try:
-            data, memo = json.loads(raw, object_hook=_decode)
-            return load(data, memo)
-        except Exception:   # a damaged or foreign entry: build the tables again
-            pass
+        digest, _, tables = bytes(raw).partition(b"\n")
+        if digest == hashlib.sha256(tables).hexdigest().encode():
+            try:
+                data, memo = json.loads(tables, object_hook=_decode)
+                return load(data, memo)
+            except Exception:   # a foreign entry: build the tables again
+                pass
     parser = build()
     try:
         data, memo = parser.memo_serialize([TerminalDef, Rule])
         data = dict(data, options={k: v for k, v in data["options"].items() if k != "postlex"})
-        diskcache.write(name, header, [json.dumps(_encode([data, memo])).encode()])
+        tables = json.dumps(_encode([data, memo])).encode()
+        diskcache.write(name, header, [hashlib.sha256(tables).hexdigest().encode(), b"\n",
+                                       tables])
     except (TypeError, ValueError, KeyError):
         pass
     return parser

@@ -59,3 +59,23 @@ def test_damaged_entry_is_rebuilt(tmp_path, monkeypatch):
     built = []
     load_or_build(GRAMMAR, lambda: built.append(1) or _build(), _load)
     assert built == []                      # the rewritten entry loads
+
+
+def test_tables_damaged_but_still_loading_are_rebuilt(tmp_path, monkeypatch):
+    # one byte of a terminal's pattern ('>' read as '<'): the tables load, and every
+    # program comparing with '>' failed to parse (another flip broke some rules' names,
+    # an internal error in every later compile)
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(tmp_path))
+    load_or_build(GRAMMAR, _build, _load)
+    (entry,) = _entries(tmp_path)
+    data = entry.read_bytes()
+    assert data.count(b'">"') == 1
+    entry.write_bytes(data.replace(b'">"', b'"<"'))
+    built = []
+    p = load_or_build(GRAMMAR, lambda: built.append(1) or _build(), _load)
+    assert built == [1]
+    src = "party a, b\ndef main(x: u8 @a, y: u8 @b) -> bool @a:\n    return x > y\n"
+    assert p.parse(src) == _build().parse(src)
+    again = []                              # written afresh: the next one loads it
+    assert load_or_build(GRAMMAR, lambda: again.append(1) or _build(), _load).parse(src) == \
+        _build().parse(src) and again == []
