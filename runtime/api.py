@@ -137,9 +137,15 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
         own = party_inputs(circuit, party, None, mapped.rows, batch=table.batch,
                            source=table.where, unused=mapped.kept_columns)
         kept = mapped.kept
-    if isinstance(tls, tuple):
+    if isinstance(tls, (tuple, list)):
+        if len(tls) != 3:
+            raise InputError(f"tls: a tuple (this side's certificate, its key, the peer's "
+                             f"certificate) has 3 files, got {len(tls)}")
         from .tls import TLSConfig
         tls = TLSConfig(*tls)
+    elif tls is not None and not hasattr(tls, "context"):
+        raise InputError(f"tls: a TLSConfig or a tuple (certificate, key, peer certificate), "
+                         f"got {type(tls).__name__}")
     res = run_party(circuit, as_, own, listen=_endpoint(listen, "listen"),
                     connect=_endpoint(connect, "connect"), tls=tls, timeout=timeout,
                     insecure_plain_tcp=insecure_plain_tcp, garbler=garbler,

@@ -88,3 +88,9 @@ def test_bad_inputs_are_refused_before_connecting():
                   connect="127.0.0.1:9")
     with pytest.raises(InputError, match="inputs must be"):
         yaogc.run(PROGRAM, as_="data", inputs=42, connect="127.0.0.1:9")
+    # tls as a tuple has three files; anything else is named, not a TypeError from inside
+    row = {"x[0]": 1, "x[1]": 2, "x[2]": 3}
+    with pytest.raises(InputError, match="tls: a tuple .* has 3 files, got 2"):
+        yaogc.run(PROGRAM, as_="data", inputs=row, connect="127.0.0.1:9", tls=("a.crt", "a.key"))
+    with pytest.raises(InputError, match="tls: a TLSConfig or a tuple .* got str"):
+        yaogc.run(PROGRAM, as_="data", inputs=row, connect="127.0.0.1:9", tls="a.crt")
