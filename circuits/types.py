@@ -394,6 +394,10 @@ class ArrayType(ValueType):
         if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
             raise ValueError_(f"{_where(port)}: {_value_text(value)} is not an array of "
                               f"{self.length} ({self.name})")
+        if isinstance(value, (set, frozenset, dict)):
+            # no order of their own: element i would be whatever came i-th
+            raise ValueError_(f"{_where(port)}: a {type(value).__name__} has no order; give "
+                              f"the {self.length} elements of {self.name} as a list")
         if len(value) != self.length:
             raise ValueError_(f"{_where(port)}: expected {self.length} elements for {self.name}, "
                               f"got {len(value)}")

@@ -94,3 +94,10 @@ def test_bad_inputs_are_refused_before_connecting():
         yaogc.run(PROGRAM, as_="data", inputs=row, connect="127.0.0.1:9", tls=("a.crt", "a.key"))
     with pytest.raises(InputError, match="tls: a TLSConfig or a tuple .* got str"):
         yaogc.run(PROGRAM, as_="data", inputs=row, connect="127.0.0.1:9", tls="a.crt")
+
+
+def test_an_array_given_as_a_set_is_refused():
+    # a set has no order: element i would be whatever it yields i-th
+    with pytest.raises(InputError, match=r"input 'x': a set has no order; give the 3 "
+                                         r"elements of \w+\[3\] as a list"):
+        yaogc.run(PROGRAM, as_="data", inputs={"x": {1.0, 2.0, 3.0}}, connect="127.0.0.1:9")
