@@ -135,7 +135,26 @@ def max_gates_of(args) -> int | None:
     return None if value is None else check_max_gates(value)
 
 
+def _not_a_circuit(path: str) -> None:
+    """``compile`` takes a program: a circuit file (Bristol's first line is two counts, a
+    native circuit's its magic) is named as such, not parsed as a program's text."""
+    from yaogc.circuits.errors import InputError
+    p = Path(path)
+    if p.suffix == ".yao" or not p.is_file():
+        return
+    try:
+        with open(p, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return
+    first = head.split(b"\n", 1)[0].split()
+    if head.startswith(b"YAOGC") or len(first) == 2 and all(w.isdigit() for w in first):
+        raise InputError(f"{path}: is a circuit, not a program: compile takes a .yao program "
+                         f"(stats, eval and run read a circuit file directly)")
+
+
 def cmd_compile(args) -> int:
+    _not_a_circuit(args.program)
     circuit, info = compile_cached(args.program, parse_defines(args.define),
                                    use_cache=not args.no_cache,
                                    progress=phase_report(Path(args.program).name),

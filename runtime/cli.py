@@ -127,6 +127,9 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
             raise UsageError(f"{path}: -D applies to programs (.yao) only")
         if checked:
             raise UsageError(f"{path}: --checked applies to programs (.yao) only")
+        if p.suffix.lower() == ".dot":
+            raise UsageError(f"{path}: a DOT drawing (compile --format dot) is not read back: "
+                             f"give the program, a native circuit or a Bristol file")
         from yaogc.circuits.bristol import load_circuit
         circuit, cached, waited = load_circuit(str(p)), False, False
     if info is not None:

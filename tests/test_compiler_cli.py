@@ -56,6 +56,22 @@ def test_dot_output(tmp_path):
     assert out.read_text().lstrip().startswith("digraph")
 
 
+def test_circuit_files_are_named_where_a_program_or_a_circuit_is_due(tmp_path, capsys):
+    src = tmp_path / "m.yao"
+    src.write_text("party a, b\ndef main(x: u2 @a, y: u2 @b) -> (r: bool @both):\n    return x < y\n")
+    for fmt, name in (("bristol", "m.txt"), ("native", "m.ygc"), ("dot", "m.dot")):
+        assert main(["compile", str(src), "--format", fmt, "-o", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    # compile takes a program: a circuit file is not parsed as a program's text
+    for name in ("m.txt", "m.ygc"):
+        assert main(["compile", str(tmp_path / name)]) == 2
+        assert capsys.readouterr().err.startswith(f"{tmp_path / name}: is a circuit, not a "
+                                                  f"program: compile takes a .yao program")
+    # and a drawing is not a circuit to read back
+    assert main(["stats", str(tmp_path / "m.dot")]) == 2
+    assert capsys.readouterr().err.startswith(f"{tmp_path / 'm.dot'}: a DOT drawing")
+
+
 def test_compile_errors_exit_2_with_position(tmp_path, capsys):
     src = tmp_path / "bad.yao"
     src.write_text("party a, b\ndef main(x: u8 @a) -> (r: u8 @a):\n    return x + y\n")
