@@ -50,10 +50,12 @@ class Run:
 
 def load_program(program: str | os.PathLike | Circuit, defines: Mapping[str, Any] | None = None,
                  *, use_cache: bool = True, max_gates: int | None = None,
-                 schedule_next: bool = False) -> Circuit:
+                 schedule_next: bool = False, info: dict | None = None) -> Circuit:
     """A Circuit from a Circuit, a file path, or program text (anything with a newline or a
     ``def``, that is no existing file). ``schedule_next``: the caller schedules it at once
-    (see :func:`~yaogc.compiler.compile_cached`)."""
+    (see :func:`~yaogc.compiler.compile_cached`). ``info`` receives ``compile_seconds``,
+    ``cached`` and ``waited`` as :func:`~yaogc.runtime.cli.load_any` gives them."""
+    import time
     if isinstance(program, Circuit):
         return program
     defs = [f"{k}={v}" for k, v in (defines or {}).items()]
@@ -61,11 +63,16 @@ def load_program(program: str | os.PathLike | Circuit, defines: Mapping[str, Any
     if "\n" not in text and Path(text).exists():
         from .cli import load_any
         return load_any(text, defs, use_cache=use_cache, quiet=True, max_gates=max_gates,
-                        schedule_next=schedule_next)
+                        schedule_next=schedule_next, info=info)
     if "\n" not in text and "def " not in text:
         raise InputError(f"{text}: no such file (give a program's path or its text)")
     from yaogc.compiler import compile_source, parse_defines
-    return compile_source(text, "<program>", parse_defines(defs), max_gates=max_gates)
+    t0 = time.perf_counter()
+    circuit = compile_source(text, "<program>", parse_defines(defs), max_gates=max_gates)
+    if info is not None:
+        info.update(compile_seconds=round(time.perf_counter() - t0, 6), cached=False,
+                    waited=False)
+    return circuit
 
 
 def _plain(v: Any) -> Any:
@@ -125,8 +132,9 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
     from .handshake import resolve_roles, resolve_self
     from .inputs import party_inputs
     from .protocol import run_party
+    compiled: dict[str, Any] = {}
     circuit = load_program(program, defines, use_cache=use_cache, max_gates=max_gates,
-                           schedule_next=True)
+                           schedule_next=True, info=compiled)
     roles = resolve_roles(circuit, garbler)
     party = roles.party_of(resolve_self(roles, as_))
     kept: list[dict[str, Any]] = []
@@ -150,5 +158,9 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
                     connect=_endpoint(connect, "connect"), tls=tls, timeout=timeout,
                     insecure_plain_tcp=insecure_plain_tcp, garbler=garbler,
                     on_listening=on_listening, malicious=malicious, max_batch=max_batch)
+    if compiled:    # as yaogc run --json reports them (nothing for a Circuit given)
+        res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
+        res.stats["compile_cached"] = compiled.get("cached", False)
+        res.stats["compile_waited"] = compiled.get("waited", False)
     from .results import records
     return Run(circuit, res, records(circuit, res.outputs, kept))

@@ -60,6 +60,10 @@ def test_frame_with_ids_against_a_model_given_once():
     assert d.records == [{"id": "a", "s": 326}, {"id": "b", "s": 701}]
     assert d.stats["broadcast"] == "garbler" and d.stats["batch"] == 2
     assert m.outputs == [{}, {}]
+    # the compile is reported as yaogc run --json reports it
+    for r in (m, d):
+        assert r.stats["compile_seconds"] > 0 and r.stats["compile_cached"] is False
+        assert r.stats["compile_waited"] is False
 
 
 def test_rows_as_list_of_dicts_with_a_column_mapping():
