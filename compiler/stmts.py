@@ -311,7 +311,7 @@ class StmtMixin:
             # again: the other branch's are the frame's, without multiplexers
             live = fe if self.is_true(ft.done) else ft
             frame.vars, frame.dropped = live.vars, live.dropped
-            self._merge_result(frame, c, ft, fe)
+            self._merge_result(frame, c, ft, fe, node)
             return
         merged = {}
         for name, a in ft.vars.items():
@@ -335,13 +335,13 @@ class StmtMixin:
             if name not in ft.vars:
                 frame.dropped[name] = ft.dropped.get(name, (node.line, "one branch"))
         frame.vars = merged
-        self._merge_result(frame, c, ft, fe)
+        self._merge_result(frame, c, ft, fe, node)
         if ft.dropped or fe.dropped:
             for name, line in list(ft.dropped.items()) + list(fe.dropped.items()):
                 if name not in frame.vars:
                     frame.dropped.setdefault(name, line)
 
-    def _merge_result(self, frame, c, ft, fe):
+    def _merge_result(self, frame, c, ft, fe, node):
         g = self.g
         if ft.ret is not None or fe.ret is not None:
             # the result is read only where 'done' is set: a branch that has returned on no
@@ -352,6 +352,15 @@ class StmtMixin:
             elif fe.ret is None or self.is_false(fe.done):
                 frame.ret = ft.ret
             else:
+                ta, tb = type_of(ft.ret), type_of(fe.ret)
+                if ta != tb:
+                    # a function declared '-> any' whose returns differ under a secret
+                    # condition (a declared result type converts each return to it): as two
+                    # values of a variable, an error (one path's bits are no value of the
+                    # other's type)
+                    raise self.err(node, f"the function returns {ta} on one path and {tb} on "
+                                         f"another (it is declared '-> any'): convert one, or "
+                                         f"declare the result type")
                 frame.ret = merge(g, c, ft.ret, fe.ret)
         # neither branch returned (the common case): nothing to merge
         frame.done = ft.done if ft.done == fe.done else g.make("mux", BOOL, (c, ft.done, fe.done))

@@ -134,6 +134,19 @@ CHECK = [
     ("party alice, bob\ndef f(x: u8, y: u8) -> u8:\n    return x\n"
      "def main(a: u8 @alice) -> (r: u8 @alice):\n    return f(a)\n", "takes 2 arguments, got 1", 5, 12),
     (OK + "    return a, b\n", "returns 2 values", 3, 5),
+    # a function declared '-> any' whose returns differ under a secret condition: one
+    # path's bits were read as the other's type (3 as a fix16_8 gave 0.0117), an array cut
+    # short, or an internal 'mux: operand widths differ'
+    ("party a, b\ndef f(x: any, c: bool) -> any:\n    if c:\n        return fix16_8(1.5)\n"
+     "    return x\ndef main(x: i16 @a, c: bool @b) -> fix16_8 @b:\n    return f(x, c)\n",
+     "the function returns fix16_8 on one path and i16 on another (it is declared '-> any')",
+     3, 5),
+    ("party a, b\ndef f(x: any, c: bool) -> any:\n    if c:\n        return [x, x + 1]\n"
+     "    return [x + 2, x + 3, x + 4]\ndef main(x: u8 @a, c: bool @b) -> u8[2] @b:\n"
+     "    return f(x, c)\n", "returns u8[2] on one path and u8[3] on another", 3, 5),
+    ("party a, b\ndef f(x: any) -> any:\n    if x > 3:\n        return x\n"
+     "    return u16(x)\ndef main(x: u8 @a) -> u16 @b:\n    return f(x)\n",
+     "returns u8 on one path and u16 on another", 3, 5),
     # no main: at the first function, which may be it misnamed; else at the end
     ("party alice, bob\nconst K = 1\ndef mian(a: u8 @alice) -> (r: u8 @alice):\n    return a\n",
      "has no 'def main(...)': main's parameters are the inputs, its results the outputs (this "
