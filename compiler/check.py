@@ -410,7 +410,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                 continue
             t = self.resolve_type(p.type, top)
             v = self.expr(a, frame, t)
-            new.vars[p.name] = self.coerce(v, t, a, f"argument '{p.name}'")
+            new.vars[p.name] = self.coerce(v, t, a, lambda: f"argument '{p.name}' has type {t}")
         self.stack.append(f.name)
         self.exec_block(f.body, new)
         self.stack.pop()

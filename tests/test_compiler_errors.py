@@ -147,6 +147,10 @@ CHECK = [
     ("party a, b\ndef f(x: any) -> any:\n    if x > 3:\n        return x\n"
      "    return u16(x)\ndef main(x: u8 @a) -> u16 @b:\n    return f(x)\n",
      "returns u8 on one path and u16 on another", 3, 5),
+    # an argument names the parameter's type as well as the value's
+    ("party a, b\ndef f(v: u8[2]) -> u8:\n    return v[0]\n"
+     "def main(x: u8 @a) -> u8 @b:\n    return f([x, x, x])\n",
+     "argument 'v' has type u8[2]: the value is u8[3]", 5, 14),
     # no main: at the first function, which may be it misnamed; else at the end
     ("party alice, bob\nconst K = 1\ndef mian(a: u8 @alice) -> (r: u8 @alice):\n    return a\n",
      "has no 'def main(...)': main's parameters are the inputs, its results the outputs (this "
