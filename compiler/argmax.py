@@ -61,7 +61,11 @@ def find_chains(src, live, uses) -> list[Chain]:
     prev_of = {}
     for k, (c, x, kp, mp, v, big, kind, cmp) in links.items():
         p = links.get(kp)
-        if p is not None and uses[kp] == 1 and p[5] == mp and uses[mp] == 2 \
+        # the maximum so far feeds the next comparison and the next maximum; at the last
+        # link only the comparison when the program reads the index alone (its maximum is
+        # then made by the merge but never read)
+        if p is not None and uses[kp] == 1 and p[5] == mp \
+                and (uses[mp] == 2 or uses[mp] == 1 and not uses[big]) \
                 and p[6] == kind and p[7] == cmp and src._type[kp] == src._type[k]:
             prev_of[k] = kp
     has_next = set(prev_of.values())

@@ -129,11 +129,14 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
     # their two final nodes stands, the chain's inner nodes not at all
     skip, at = set(), {}
     for ch in find_chains(src, live, uses):
-        first = min(ch.best, ch.carried)
+        # a maximum nothing reads (the program reads the index alone) is not live: the
+        # tournament then stands where the index does
+        first = min(ch.best, ch.carried) if uses[ch.best] else ch.carried
         needed = [x for item in [ch.first] + ch.items for x in item if type(x) is not tuple]
         if all(x < first for x in needed) and not absorbed[ch.best]:
             skip.update(ch.inner)
-            skip.add(max(ch.best, ch.carried))
+            if uses[ch.best]:
+                skip.add(max(ch.best, ch.carried))
             at[first] = ch
 
     new = WordGraph()
