@@ -297,15 +297,31 @@ def _mux(g, t, args, attr):
         if cx == 0 and cy == 1:     # the count of an else branch: it adds not c
             return g.make("resize", t, (g.make("not", BOOL, (c,)),), None)
     # c ? x + d : x  ->  x + (c ? d : 0): the sum stays a chain of additions (the then
-    # branch's sum first)
+    # branch's sum first), made where the program wrote the sum (a range warning names it,
+    # not the statement that merges the branches: an early return's)
+    outer = g.loc
     if kx == "add" and y in targs[x] and (types[x] is t or types[x] == t):
         p, q = targs[x]
-        return g.make("add", t, (y, g.make("mux", t, (c, q if p == y else p, g.const(t, 0)))))
+        g.loc = g._loc[x] or outer
+        try:
+            return g.make("add", t, (y, g.make("mux", t, (c, q if p == y else p,
+                                                          g.const(t, 0)))))
+        finally:
+            g.loc = outer
     if ky == "add" and x in targs[y] and (types[y] is t or types[y] == t):
         p, q = targs[y]
-        return g.make("add", t, (x, g.make("mux", t, (c, g.const(t, 0), q if p == x else p))))
+        g.loc = g._loc[y] or outer
+        try:
+            return g.make("add", t, (x, g.make("mux", t, (c, g.const(t, 0),
+                                                          q if p == x else p))))
+        finally:
+            g.loc = outer
     if kx == ky and (kx == "add" or kx == "sub") and types[x] == t and types[y] == t:
-        got = _mux_common_term(g, t, c, kx, targs[x], targs[y])
+        g.loc = g._loc[x] or outer
+        try:
+            got = _mux_common_term(g, t, c, kx, targs[x], targs[y])
+        finally:
+            g.loc = outer
         if got is not None:
             return got
     # c ? widen(u) : 0 is widen(c ? u : 0) (and the other way round): a count that only

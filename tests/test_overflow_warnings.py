@@ -124,6 +124,15 @@ def test_a_quotient_of_a_wrapped_sum_warns_only_at_the_sum():
         "sum of 4 values of i16 may reach +-131072"], got
 
 
+def test_a_sum_after_an_early_return_is_warned_where_it_is_written():
+    # the branches' merge rebuilds x + 1 as x + (c ? 0 : 1): made at the merge, the warning
+    # named the 'return' statement
+    src = "party a, b\ndef main(x: u8 @a, c: bool @b) -> u8 @b:\n    if c:\n        return x\n" \
+          "    return x + 1\n"
+    (w,) = _warnings(src)
+    assert w.startswith("p.yao:5:14: warning: '+' on u8 may reach 256"), w
+
+
 def test_warnings_reach_the_api():
     c = compile_source(SUM, "p.yao")
     assert len(c.warnings) == 1 and "sum of 2000 values" in str(c.warnings[0])
