@@ -62,6 +62,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self.g = WordGraph()
         self.dead = 0
         self.stack: list[str] = []
+        self.calls: list = []       # the Call nodes of the functions being elaborated
         self.called: set[str] = set()
         self.consts: dict = {}
         self.funcs: dict[str, N.FuncDef] = {}
@@ -79,8 +80,16 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self._stmt_handlers: dict = {}
 
     def err(self, node, msg: str) -> CompileError:
-        # a node parsed from an imported module carries that module's source
-        return getattr(node, "src", self.src).error(msg, node.line, node.col)
+        # a node parsed from an imported module carries that module's source; an error
+        # inside a module's function also names the program's call that led there (a
+        # library function given an argument it cannot take)
+        src = getattr(node, "src", None)
+        if src is not None:
+            call = next((c for c in reversed(self.calls) if not hasattr(c, "src")), None)
+            if call is not None:
+                msg += f" (in a call at {self.src.filename}:{call.line}:{call.col})"
+            return src.error(msg, node.line, node.col)
+        return self.src.error(msg, node.line, node.col)
 
     # --- the program ---------------------------------------------------------------------------
     def run(self) -> Elaborated:
@@ -412,7 +421,11 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
             v = self.expr(a, frame, t)
             new.vars[p.name] = self.coerce(v, t, a, lambda: f"argument '{p.name}' has type {t}")
         self.stack.append(f.name)
-        self.exec_block(f.body, new)
+        self.calls.append(call)
+        try:
+            self.exec_block(f.body, new)
+        finally:
+            self.calls.pop()
         self.stack.pop()
         if new.ret_type is None:
             raise self.err(call, f"{f.name}() returns nothing (declare '-> type')")
