@@ -269,7 +269,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         try:
             v = parse_define_value(text)
         except DefineTooLarge as e:
-            raise src.error(f"'{text[:40]}{'...' if len(text) > 40 else ''}': {e}", 1, col) from None
+            shown = text if len(text) <= 40 else text[:40] + "..."
+            raise src.error(f"'{shown}': {e}", 1, col) from None
         if v is None:
             raise src.error(f"'{text}' is not a number or bool (decimal, 0x-hex, 0b-binary, "
                             f"a decimal such as 2.5 or 1e-3, True or False)", 1, col)

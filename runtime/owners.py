@@ -107,7 +107,8 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
         starts = {}
         for role, ch in chans.items():
             state["role"] = role
-            starts[role] = sh.decode(ch.recv_msg(sh.Msg.START, SMALL_MESSAGE), "the server's start message")
+            starts[role] = sh.decode(ch.recv_msg(sh.Msg.START, SMALL_MESSAGE),
+                                     "the server's start message")
         k, listed = _check_start(starts)
         _step(state, chans, "outputs")
         cols = sh.output_columns(circuit, party)

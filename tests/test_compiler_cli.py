@@ -58,7 +58,8 @@ def test_dot_output(tmp_path):
 
 def test_circuit_files_are_named_where_a_program_or_a_circuit_is_due(tmp_path, capsys):
     src = tmp_path / "m.yao"
-    src.write_text("party a, b\ndef main(x: u2 @a, y: u2 @b) -> (r: bool @both):\n    return x < y\n")
+    src.write_text("party a, b\ndef main(x: u2 @a, y: u2 @b) -> (r: bool @both):\n"
+                   "    return x < y\n")
     for fmt, name in (("bristol", "m.txt"), ("native", "m.ygc"), ("dot", "m.dot")):
         assert main(["compile", str(src), "--format", fmt, "-o", str(tmp_path / name)]) == 0
     capsys.readouterr()
