@@ -107,6 +107,22 @@ def write(name: str, header: bytes, parts) -> Path | None:
     return d / name
 
 
+def write_checked(name: str, header: bytes, body: bytes) -> Path | None:
+    """Write a small entry whose ``body`` follows its hex SHA-256 (read it back with
+    :func:`read_checked`)."""
+    return write(name, header, [hashlib.sha256(body).hexdigest().encode(), body])
+
+
+def read_checked(name: str, header: bytes) -> bytes | None:
+    """The body of an entry :func:`write_checked` wrote, or None when it is absent, foreign
+    or its digest does not match (damaged on disk: it may still parse, and be wrong)."""
+    data = read(name, header)
+    if data is None or len(data) < 64 or \
+            hashlib.sha256(data[64:]).hexdigest().encode() != data[:64]:
+        return None
+    return data[64:]
+
+
 # from this many gates on, a circuit's entry (compiled circuit, schedule) is written on a
 # background thread: what comes next (scheduling, garbling) starts meanwhile
 BACKGROUND_GATES = 1 << 20

@@ -131,8 +131,7 @@ def store_counts(name: str, stats: dict) -> None:
     from . import diskcache
     from .schedule import SIZE_KEYS
     body = json.dumps({k: int(stats[k]) for k in SIZE_KEYS}, separators=(",", ":")).encode()
-    digest = hashlib.sha256(body).hexdigest().encode()
-    diskcache.write(name + ".size", _STATS_HEADER + name.encode() + b"\n", [digest, body])
+    diskcache.write_checked(name + ".size", _STATS_HEADER + name.encode() + b"\n", body)
 
 
 def has(name: str) -> bool:
@@ -143,13 +142,12 @@ def has(name: str) -> bool:
 
 def load_counts(name: str) -> dict | None:
     from . import diskcache
-    data = diskcache.read(name + ".size", _STATS_HEADER + name.encode() + b"\n")
-    if data is None or len(data) < 64 or \
-            hashlib.sha256(data[64:]).hexdigest().encode() != data[:64]:
+    data = diskcache.read_checked(name + ".size", _STATS_HEADER + name.encode() + b"\n")
+    if data is None:
         return None
     try:
         from .schedule import SIZE_KEYS
-        got = json.loads(data[64:])
+        got = json.loads(data)
         return {k: int(got[k]) for k in SIZE_KEYS}
     except (ValueError, KeyError, TypeError):
         return None

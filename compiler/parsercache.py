@@ -49,22 +49,18 @@ def load_or_build(grammar: str, build, load):
     from lark.lexer import TerminalDef
     key = hashlib.sha256(f"{lark.__version__}\0{grammar}".encode()).hexdigest()
     name, header = f"parser-{key}.json", _HEADER + key.encode() + b"\n"
-    raw = diskcache.read(name, header)
-    if raw is not None:
-        digest, _, tables = bytes(raw).partition(b"\n")
-        if digest == hashlib.sha256(tables).hexdigest().encode():
-            try:
-                data, memo = json.loads(tables, object_hook=_decode)
-                return load(data, memo)
-            except Exception:   # a foreign entry: build the tables again
-                pass
+    tables = diskcache.read_checked(name, header)
+    if tables is not None:
+        try:
+            data, memo = json.loads(tables, object_hook=_decode)
+            return load(data, memo)
+        except Exception:   # a foreign entry: build the tables again
+            pass
     parser = build()
     try:
         data, memo = parser.memo_serialize([TerminalDef, Rule])
         data = dict(data, options={k: v for k, v in data["options"].items() if k != "postlex"})
-        tables = json.dumps(_encode([data, memo])).encode()
-        diskcache.write(name, header, [hashlib.sha256(tables).hexdigest().encode(), b"\n",
-                                       tables])
+        diskcache.write_checked(name, header, json.dumps(_encode([data, memo])).encode())
     except (TypeError, ValueError, KeyError):
         pass
     return parser

@@ -301,19 +301,19 @@ def _mux(g, t, args, attr):
     # not the statement that merges the branches: an early return's)
     outer = g.loc
     if kx == "add" and y in targs[x] and (types[x] is t or types[x] == t):
-        p, q = targs[x]
-        g.loc = g._loc[x] or outer
+        s, base = x, y
+    elif ky == "add" and x in targs[y] and (types[y] is t or types[y] == t):
+        s, base = y, x
+    else:
+        s = None
+    if s is not None:
+        p, q = targs[s]
+        d = q if p == base else p
+        g.loc = g._loc[s] or outer
         try:
-            return g.make("add", t, (y, g.make("mux", t, (c, q if p == y else p,
-                                                          g.const(t, 0)))))
-        finally:
-            g.loc = outer
-    if ky == "add" and x in targs[y] and (types[y] is t or types[y] == t):
-        p, q = targs[y]
-        g.loc = g._loc[y] or outer
-        try:
-            return g.make("add", t, (x, g.make("mux", t, (c, g.const(t, 0),
-                                                          q if p == x else p))))
+            zero = g.const(t, 0)
+            return g.make("add", t, (base, g.make("mux", t, (c, d, zero) if s == x else
+                                                   (c, zero, d))))
         finally:
             g.loc = outer
     if kx == ky and (kx == "add" or kx == "sub") and types[x] == t and types[y] == t:
