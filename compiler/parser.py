@@ -526,10 +526,37 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
             lit = e.orig_exc
             raise src.error(lit.what, lit.tok.line, lit.tok.column) from None
         raise
-    except RecursionError:
+    except RecursionError as e:
+        line, col = _deepest_position(e.__traceback__)
         raise src.error("the program is nested too deeply (an expression of thousands of "
                         "operators, or blocks nested thousands deep): write a long sum or "
-                        "chain as a loop", 1, 1) from None
+                        "chain as a loop", line, col) from None
+
+
+# parse-tree nodes that are not (part of) an expression
+_NOT_EXPRESSIONS = frozenset(("start", "funcdef", "suite", "if_stmt", "elif_clause",
+                              "else_clause", "for_stmt", "while_stmt", "return_stmt",
+                              "assign", "aug_assign", "decl", "const_decl", "type_decl"))
+
+
+def _deepest_position(tb) -> tuple[int, int]:
+    """Where the nesting that ran out of recursion is: on the line of the innermost
+    parse-tree node being built, the start of the outermost expression there (the whole
+    chain, not its thousandth operator), else of that innermost node; (1, 1) when no
+    frame of the traceback holds one."""
+    trees = []
+    while tb is not None:
+        t = tb.tb_frame.f_locals.get("tree")
+        if isinstance(t, Tree) and not t.meta.empty:
+            trees.append(t)
+        tb = tb.tb_next
+    if not trees:
+        return 1, 1
+    line = trees[-1].meta.line
+    for t in trees:
+        if t.meta.line == line and t.data not in _NOT_EXPRESSIONS:
+            return line, t.meta.column
+    return line, trees[-1].meta.column
 
 
 def read_source(path: str | Path) -> tuple[str, str]:

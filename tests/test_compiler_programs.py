@@ -476,6 +476,13 @@ def test_absurd_nesting_is_a_compile_error_not_a_crash():
     with pytest.raises(CompileError) as e:
         compile_source(src)
     assert "nested too deeply" in e.value.message
+    # the error points at the expression, not at the program's first line
+    assert (e.value.line, e.value.col) == (3, 12)
+    src = H + "def main(a: u8 @alice) -> (r: u8 @both):\n    y: u8 = 1\n    return y + " + \
+        " + ".join(["a"] * 20000) + "\n"
+    with pytest.raises(CompileError) as e:
+        compile_source(src)
+    assert "nested too deeply" in e.value.message and (e.value.line, e.value.col) == (4, 12)
 
 
 def test_too_many_operations_names_the_statement(monkeypatch):
