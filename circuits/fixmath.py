@@ -191,6 +191,8 @@ def f_sqrt(A, x, w: int, f: int):
 def f_isqrt(A, x, w: int, signed: bool):
     if not signed:
         return A.ext(isqrt_word(A, x), w, False)
+    if w == 1:      # i1 holds 0 and -1, and both give 0
+        return A.const(0, w)
     q = A.ext(isqrt_word(A, A.cut(x, 0, w - 1)), w, False)
     return A.mux(A.bit(x, w - 1), A.const(0, w), q)
 

@@ -239,9 +239,11 @@ class FixedType(ValueType):
     frac: int
 
     def __post_init__(self):
-        if not (1 <= self.bits <= MAX_INT_WIDTH) or not (0 <= self.frac < self.bits):
-            raise ValueError_(f"fixed-point fix{self.bits}_{self.frac} needs 1 <= width <= "
-                              f"{MAX_INT_WIDTH} and 0 <= fraction bits < width")
+        # programs are limited to MAX_INT_WIDTH (see parse_type), as for IntType; the
+        # compiler's own wider words (an exact product, a checked mode's exact result) are not
+        if not (1 <= self.bits) or not (0 <= self.frac < self.bits):
+            raise ValueError_(f"fixed-point fix{self.bits}_{self.frac} needs 1 <= width "
+                              f"and 0 <= fraction bits < width")
         _set(self, _k=(FixedType, self.bits, self.frac), width=self.bits,
              raw_type=IntType(self.bits, signed=True))
 
@@ -667,6 +669,8 @@ def parse_type(text: str) -> ValueType:
             raise ValueError_(f"integer width in '{text}' is outside 1..{MAX_INT_WIDTH}")
         base = IntType(int(m.group(3)), m.group(2) == "i")
     else:
+        if not 1 <= int(m.group(4)) <= MAX_INT_WIDTH:
+            raise ValueError_(f"fixed-point width in '{text}' is outside 1..{MAX_INT_WIDTH}")
         base = FixedType(int(m.group(4)), int(m.group(5)))
     dims = [int(d) for d in re.findall(r"\[(\d+)\]", m.group(6))]
     for d in reversed(dims):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from yaogc.circuits.types import BOOL, FixedType, IntType
 
 from .check import Elaborated
+from .ops import signed
 from .overflow import folded_wraps, overflowing
 
 OVERFLOW_PORT = "_overflow"
@@ -33,7 +34,14 @@ def _flag(g, n: int) -> int | None:
     if op == "resize":
         src = g.type(args[0])
         back = g.make("resize", src, (n,))
-        return g.make("ne", BOOL, (back, args[0]))
+        wrapped = g.make("ne", BOOL, (back, args[0]))
+        if signed(src) == signed(t):
+            return wrapped
+        # a change of signedness survives the round trip (i16 -1 -> u16 65535 -> -1): the
+        # value wrapped too when it is negative on the one side only
+        neg = args[0] if signed(src) else n
+        below = g.make("lt", BOOL, (neg, g.const(g.type(neg), 0)))
+        return g.make("or", BOOL, (wrapped, below))
     if op in ("add", "sub", "neg", "abs"):
         wt = _wider(t, 1)
     elif op in ("mul", "fmul"):
@@ -45,8 +53,6 @@ def _flag(g, n: int) -> int | None:
     elif op == "shl":
         wt = _wider(t, g.attr(n))
     else:
-        return None
-    if wt.width > 256:
         return None
     wide_args = tuple(g.make("resize", wt, (a,)) for a in args)
     exact = g.make(op, wt, wide_args, g.attr(n))

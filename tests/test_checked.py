@@ -277,3 +277,50 @@ def test_a_wrapped_constant_fold_flags_only_what_reads_it(tmp_path, capsys, ret,
     assert ("'+' on u8 is 300" in cap.err) == wraps
     if not wraps:
         assert json.loads(cap.out)["outputs"] == {"r": 44, OVERFLOW_PORT: False}
+
+
+CASTS = [("i16", "u16"), ("u16", "i16"), ("u32", "i16"), ("i8", "u32"), ("u8", "i8"),
+         ("i16", "u8"), ("fix16_8", "u32"), ("fix16_8", "u8"), ("u8", "i16"), ("i8", "i16")]
+
+
+def _fits(value, t: str) -> bool:
+    bits = int(t[1:])
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if t[0] == "i" else (0, (1 << bits) - 1)
+    return lo <= value <= hi
+
+
+@pytest.mark.parametrize("src,dst", CASTS)
+def test_a_cast_that_changes_signedness_is_checked(src, dst):
+    # a negative value cast to an unsigned type (and a large unsigned one to a signed type)
+    # round-trips unchanged, so it is also checked by its sign
+    c = compile_source(f"party a, b\ndef main(x: {src} @a) -> (r: {dst} @b):\n"
+                       f"    return {dst}(x)\n", "c.yao", checked=True)
+    if src.startswith("fix"):
+        values = [-128.0, -0.5, -0.00390625, 0.0, 0.5, 3.75, 127.99609375]
+    else:
+        bits = int(src[1:])
+        values = [-(1 << (bits - 1)), -1, 0, 1, 127, 128, 255, (1 << (bits - 1)) - 1] \
+            if src[0] == "i" else [0, 1, 127, 128, 255, 256, (1 << (bits - 1)), (1 << bits) - 1]
+        values = [v for v in values if _fits(v, src)]
+    for v in values:
+        exact = int(v // 1)     # the cast of fixed point to an integer floors
+        assert evaluate_one(c, x=v)[OVERFLOW_PORT] == (not _fits(exact, dst)), (src, dst, v)
+
+
+@pytest.mark.parametrize("prog,inputs,wraps", [
+    ("x: u256 @a, y: u256 @b) -> (r: u256 @b):\n    return x + y", dict(x=2**256 - 1, y=1), True),
+    ("x: u256 @a, y: u256 @b) -> (r: u256 @b):\n    return x + y", dict(x=2**255, y=2**254), False),
+    ("x: u130 @a, y: u130 @b) -> (r: u130 @b):\n    return x * y", dict(x=2**68, y=2**68), True),
+    ("x: u130 @a, y: u130 @b) -> (r: u130 @b):\n    return x * y", dict(x=2**64, y=2**65), False),
+    ("x: i256 @a, y: i256 @b) -> (r: i256 @b):\n    return -x", dict(x=-2**255, y=0), True),
+    ("x: fix200_100 @a, y: fix200_100 @b) -> (r: fix200_100 @b):\n    return x * y",
+     dict(x=2.0**50, y=2.0**50), True),
+    ("x: fix200_100 @a, y: fix200_100 @b) -> (r: fix200_100 @b):\n    return x * y",
+     dict(x=1.5, y=-2.25), False),
+    ("x: fix200_100 @a, y: fix200_100 @b) -> (r: fix200_100 @b):\n    return x / y",
+     dict(x=2.0**90, y=2.0**-90), True),
+])
+def test_operations_wider_than_128_bits_are_checked(prog, inputs, wraps):
+    # the exact result of such an operation needs more than 256 bits
+    c = compile_source("party a, b\ndef main(" + prog + "\n", "w.yao", checked=True)
+    assert evaluate_one(c, **inputs)[OVERFLOW_PORT] == wraps

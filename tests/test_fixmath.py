@@ -147,3 +147,12 @@ def test_cli_eval_prints_the_builtins(tmp_path, capsys):
 def test_quoted_and_costs_hold(fn, tname, ands):
     """LANGUAGE.md's table of AND gates (an optimization may lower them, never raise them)."""
     assert compile_source(mathfuncs.program(fn, tname)).count(1) <= ands
+
+
+def test_isqrt_of_the_narrowest_types():
+    from yaogc.circuits.evaluate import evaluate_one as ev
+    from yaogc.compiler import compile_source as cs
+    for t, values in (("i1", (0, -1)), ("u1", (0, 1)), ("i2", (-2, -1, 0, 1))):
+        c = cs(f"party a, b\ndef main(x: {t} @a) -> (r: {t} @b):\n    return isqrt(x)\n")
+        for v in values:
+            assert ev(c, x=v)["r"] == (math.isqrt(v) if v >= 0 else 0), (t, v)

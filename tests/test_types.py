@@ -270,3 +270,11 @@ def test_decimals_from_json_are_bounded():
 def test_range_text_of_wide_types():
     assert uint(8).range_text == "0..255" and sint(100).range_text == "-2**99..2**99-1"
     assert FixedType(16, 8).range_text == "-128..127.99609375"
+
+
+def test_type_names_wider_than_256_bits_are_refused():
+    from yaogc.circuits.types import parse_type, ValueError_
+    for name in ("fix300_10", "u257", "i300", "fix257_0"):
+        with pytest.raises(ValueError_, match="outside 1..256"):
+            parse_type(name)
+    assert parse_type("fix256_100").width == 256
