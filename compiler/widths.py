@@ -1,5 +1,5 @@
 """Builtins about widths and layout: ``concat``, ``bitcast``, ``widen``, ``wide_sum``,
-``wide_mul``, ``exact_mul``, ``like`` and ``signed``.
+``wide_mul``, ``exact_mul``, ``like``, ``signed`` and ``frac_bits``.
 
 They let a program (and the statistics library, whose functions take ``any`` arguments) compute
 in types wide enough for the data instead of wrapping: ``wide_sum`` of m values adds
@@ -9,13 +9,14 @@ is reserved: a program may define a function of the same name, which then takes 
 
 from __future__ import annotations
 
-from yaogc.circuits.types import ArrayType, BoolType, FixedType, IntType, uint
+from yaogc.circuits.types import ArrayType, BoolType, FixedType, IntType, TupleType, uint
 
 from . import nodes as N
 from .convert import ConversionError, cast
 from .values import Agg, Pub, TypeNameError, Word, describe, scalar_type_named
 
-EXTRA = ("concat", "bitcast", "widen", "wide_sum", "wide_mul", "exact_mul", "like", "signed")
+EXTRA = ("concat", "bitcast", "widen", "wide_sum", "wide_mul", "exact_mul", "like", "signed",
+         "frac_bits")
 
 
 def widened(t, k: int, f: int = 0):
@@ -199,6 +200,18 @@ class WidthMixin:
             return cast(self.g, v, t)
         except ConversionError as err:
             raise self.err(e, str(err)) from None
+
+    def b_frac_bits(self, e, frame, want):
+        """frac_bits(x): the fraction bits of x's type (of its elements for an array), 0 for
+        an integer or a bool: a compile-time constant, for code generic over types."""
+        self._nargs(e, 1)
+        x = self.expr(e.args[0], frame, None)
+        t = x.type.elem if isinstance(x, Agg) and isinstance(x.type, ArrayType) else \
+            getattr(x, "type", None)
+        if t is None or isinstance(t, (ArrayType, TupleType)):
+            raise self.err(e.args[0], f"frac_bits() takes a typed value or an array of them, "
+                                      f"got {describe(x)}")
+        return Pub(t.frac if isinstance(t, FixedType) else 0)
 
 
 __all__ = ["WidthMixin", "EXTRA", "widened"]

@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yaogc.circuits.evaluate import evaluate_one
-from yaogc.compiler import compile_source
+from yaogc.compiler import CompileError, compile_source
 
 
 
@@ -123,3 +124,34 @@ def test_the_documented_signed_mean():
     # -3 and -4 in the middle: the median is -3.5, floored to -4 (truncated it was -3)
     got = evaluate_one(compile_source(_FLOORED.format(t="i8", n=2)), x=[-3, -4], y=[9, -9])
     assert got["md"] == -4 and got["m"] == -2     # sum -7 / 4 = -1.75
+
+
+@pytest.mark.parametrize("t,x,y", [
+    ("fix16_8", [100] * 7 + [100.00390625], [-100] * 8),
+    ("fix16_8", [-128] * 7 + [-127.99609375], [127.99609375] * 8),
+    ("i8", [127] * 7 + [126], [-128] * 8),
+    ("u8", [0] * 7 + [1], [255] * 8),
+])
+def test_t_statistic_does_not_wrap_where_the_variances_are_tiny(t, x, y):
+    # the standard error can be one unit of its last bit: t is then the difference of the
+    # means times 2^(its fraction bits), which its type holds
+    src = (f"from stats import t_statistic\nparty a, b\n"
+           f"def main(x: {t}[8] @a, y: {t}[8] @b) -> (t: fix128_32 @b):\n"
+           f"    return fix128_32(t_statistic(x, y))\n")
+    c = compile_source(src)
+    assert not c.warnings
+    got = evaluate_one(c, x=x, y=y)["t"]
+    want = _reference([Fraction(v) for v in x], [Fraction(v) for v in y])["t"]
+    assert (got > 0) == (want > 0) and abs(got - float(want)) <= 1e-6 * abs(float(want)), (got, float(want))
+
+
+def test_frac_bits_is_a_compile_time_constant():
+    src = ("party a, b\n"
+           "def main(x: fix16_8 @a, y: u8[3] @b, z: fix32_20[2] @a) -> (r: u8 @b, s: u8 @b, "
+           "w: fix40_8 @b):\n"
+           "    return u8(frac_bits(x) + frac_bits(y)), u8(frac_bits(z) + frac_bits(y[0] < 3)), "
+           "widen(x, frac_bits(x) + 16)\n")
+    assert evaluate_one(compile_source(src), x=-1.5, y=[1, 2, 3], z=[0.0, 0.0]) == \
+        {"r": 8, "s": 20, "w": -1.5}
+    with pytest.raises(CompileError, match="frac_bits.. takes a typed value"):
+        compile_source("party a, b\ndef main(x: u8 @a) -> (r: u8 @b):\n    return frac_bits(3)\n")
