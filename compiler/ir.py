@@ -132,9 +132,15 @@ class WordGraph:
         # branch: quiet) whose value wrapped: (constant node, location, op, type, exact value),
         # read by the range warnings and checked mode (u8(200) + u8(100) is 44 at compile time)
         self.folded: list = []
-        # in checked mode (exact), operands of operations folded to a constant (a - a, a * 0):
-        # checked as the program wrote them, though no output reads them (checked.py)
+        # operands of operations folded to a constant (a - a, a * 0) or cancelled ((a + b) - b,
+        # -(-a)): warned of (and in checked mode, where only folds drop them, checked) as the
+        # program wrote them, though no output reads them
         self.dropped: list[int] = []
+        # the branches' operations that a merge of a secret if replaced (c ? p + d : p + e is
+        # p + (c ? d : e)): the range warnings read them as the program wrote them, not the
+        # merged operation (whose range is the hull of both, at the first one's position)
+        self.replaced: list[int] = []
+        self.merged: set[int] = set()
         self.quiet = 0
         # constant node -> indices into folded of the wraps its value was computed through
         # (a folded chain, i32(A + B), keeps the wrap of A + B)

@@ -324,9 +324,10 @@ def analyze(g, roots, src: Source) -> list[RangeWarning]:
     range found there), in source order."""
     found: dict[tuple, tuple] = {}
     divisions: list[int] = []
+    merged = g.merged
     for n, r, k, loc in _scan(g, roots, divisions):
-        if loc is None:
-            continue
+        if loc is None or n in merged:
+            continue        # a merge's own range: its branches' operations are warned of
         key = (id(getattr(loc, "src", None)), loc.line, loc.col)
         old = found.get(key)
         if old is None or max(-r[0], r[1]) > max(-old[2][0], old[2][1]):

@@ -41,8 +41,10 @@ def _add(g, t, args, attr):
         return None
     # (x - y) + y and y + (x - y) are x
     if ka == "sub" and g._type[a] == t and g._args[a][1] == b:
+        _dropped(g, a)
         return g._args[a][0]
     if kb == "sub" and g._type[b] == t and g._args[b][1] == a:
+        _dropped(g, b)
         return g._args[b][0]
     return None
 
@@ -60,10 +62,9 @@ def _sub(g, t, args, attr):
     # (x + y) - y is x, (x + y) - x is y, wrapping or not
     if g._op[a] == "add" and g._type[a] == t:
         p, q = g._args[a]
-        if q == b:
-            return p
-        if p == b:
-            return q
+        if q == b or p == b:
+            _dropped(g, a)
+            return p if q == b else q
     if ca == 0:
         return g.make("neg", t, (b,))
     if cb is not None:
@@ -91,9 +92,10 @@ def _shift_by(g, t, a, up: int) -> int:
 
 
 def _dropped(g, a: int) -> None:
-    """In checked mode, operand a of an operation folded to a constant (a - a, a * 0) is no
-    longer computed, but the program wrote it: its checks are still made (checked.py)."""
-    if g.exact and not g.quiet:
+    """Operand a of an operation folded to a constant (a - a, a * 0) or cancelled
+    ((a + b) - b) is no longer computed, but the program wrote it: it is still warned of
+    (and in checked mode checked, checked.py)."""
+    if not g.quiet:
         g.dropped.append(a)
 
 
@@ -221,13 +223,22 @@ def _bitwise(kind):
             a, b, ca, cb = b, a, cb, ca
         full = ops.ones(t)
         if a == b:
-            return g.const(t, 0) if kind == "xor" else a
+            if kind == "xor":
+                _dropped(g, a)
+                return g.const(t, 0)
+            return a
         if cb is None:
             return None
         if kind == "and":
-            return g.const(t, 0) if cb == 0 else a if cb == full else None
+            if cb == 0:
+                _dropped(g, a)
+                return g.const(t, 0)
+            return a if cb == full else None
         if kind == "or":
-            return a if cb == 0 else g.const(t, full) if cb == full else None
+            if cb == full:
+                _dropped(g, a)
+                return g.const(t, full)
+            return a if cb == 0 else None
         return a if cb == 0 else g.make("not", t, (a,)) if cb == full else None
     return rule
 
@@ -236,6 +247,8 @@ def _involution(op):
     def rule(g, t, args, attr):
         (a,) = args
         if g.op(a) == op and g.type(a) == t and not (op == "neg" and g.exact):
+            if op == "neg":
+                _dropped(g, a)      # -x may pass x's type even where -(-x) is x
             return g.args(a)[0]
         return None
     return rule
@@ -257,6 +270,7 @@ def _compare(kind):
     def rule(g, t, args, attr):
         a, b = args
         if a == b:
+            _dropped(g, a)
             return g.const(BOOL, 1 if kind in ("eq", "le") else 0)
         if kind in ("eq", "ne") and isinstance(g.type(a), BoolType):
             ca, cb = _consts(g, args)
@@ -323,6 +337,9 @@ def _mux(g, t, args, attr):
         finally:
             g.loc = outer
         if got is not None:
+            if not g.quiet:
+                g.replaced += (x, y)
+                g.merged.add(got)
             return got
     # c ? widen(u) : 0 is widen(c ? u : 0) (and the other way round): a count that only
     # some branches of an elif chain increase adds its condition at the condition's width

@@ -295,3 +295,32 @@ def test_the_scans_shortcuts_give_the_general_rules_results(data):
     assert [(k, r, m, loc and (loc.line, loc.col)) for k, r, m, loc in got] == \
         [(k, r, m, loc and (loc.line, loc.col)) for k, r, m, loc in want], src
     assert fast == general
+
+
+def test_each_branch_of_a_merged_secret_if_is_warned_of_with_its_own_range():
+    # c ? x + 1 : x - 1 is made as x + (c ? 1 : -1), whose range is the hull of both
+    for body in ("    y: i8 = 0\n    if c:\n        y = x + 1\n    else:\n        y = x - 1\n"
+                 "    return y\n",
+                 "    if c:\n        y = x + 1\n    else:\n        y = x - 1\n    return y\n"):
+        src = "party a, b\ndef main(x: i8 @a, c: bool @b) -> i8 @b:\n" + body
+        got = [w.split("\n")[0] for w in _warnings(src)]
+        line = 4 if body.startswith("    if") else 5
+        assert got == [f"p.yao:{line}:15: warning: '+' on i8 may reach 128; i8 holds -128..127; use i16",
+                       f"p.yao:{line + 2}:15: warning: '-' on i8 may reach -129; i8 holds -128..127; "
+                       f"use i16"], got
+
+
+@pytest.mark.parametrize("expr,col,what", [
+    ("-(-x)", 14, "'-' on u8 may reach -255"), ("(x + y) - y", 15, "'+' on u8 may reach 510"),
+    ("(x - y) + y", 15, "'-' on u8 may reach -255"), ("y + (x - y)", 19, "'-' on u8 may reach -255"),
+    ("(x * y) * 0", 15, "'*' on u8 may reach 65025"), ("(x + y) & 0", 15, "'+' on u8 may reach 510"),
+    ("(x + y) | 255", 15, "'+' on u8 may reach 510"), ("u8(x + y == y + x)", 17, "'+' on u8 may reach 510"),
+])
+def test_operations_a_fold_or_cancellation_drops_are_still_warned_of(expr, col, what):
+    # the result is right (mod 2^8) but the program wrote an operation that passes its type:
+    # --strict refuses it, as checked mode flags it
+    src = f"party a, b\ndef main(x: u8 @a, y: u8 @b) -> (r: u8 @b):\n    return {expr}\n"
+    got = [w.split("\n")[0] for w in _warnings(src)]
+    assert len(got) == 1 and got[0].startswith(f"p.yao:3:{col}: warning: {what};"), got
+    with pytest.raises(CompileError, match="strict"):
+        compile_source(src, strict=True)
