@@ -236,8 +236,11 @@ class OTExtSender:
                           f"than its {_HEADER.size}-byte header")
         p_kind, p_m, p_index = _HEADER.unpack_from(frame)
         if p_kind != kind:
-            raise OTError(f"OT extension: receiver asked for {_KIND_NAME.get(p_kind, p_kind)}"
-                          f" OTs, this side sends {_KIND_NAME[kind]} OTs")
+            if p_kind not in _KIND_NAME:
+                raise OTError(f"OT extension: the receiver's chunk header names no kind of OT "
+                              f"(kind {p_kind}; 1 chosen-message, 2 correlated)")
+            raise OTError(f"OT extension: receiver asked for {_KIND_NAME[p_kind]} OTs, this "
+                          f"side sends {_KIND_NAME[kind]} OTs")
         if p_m != m:
             raise OTError(f"OT extension: receiver asked for {p_m} OTs, this side sends {m}")
         if p_index != self.index:

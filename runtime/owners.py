@@ -109,7 +109,7 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
             state["role"] = role
             starts[role] = sh.decode(ch.recv_msg(sh.Msg.START, SMALL_MESSAGE),
                                      "the server's start message")
-        k, listed = _check_start(starts)
+        k, listed = _check_start(starts, rows)
         _step(state, chans, "outputs")
         cols = sh.output_columns(circuit, party)
         halves = {}
@@ -128,7 +128,9 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
         for ch in chans.values():
             ch.abort(f"data owner {party} {why}")
         raise
-    outputs = sh.decode_outputs(circuit, party, halves["garbler"] ^ halves["evaluator"])
+    # an owner without outputs keeps no rows of nothing (a batch may be announced at 2^40)
+    outputs = sh.decode_outputs(circuit, party, halves["garbler"] ^ halves["evaluator"]) \
+        if cols.size else []
     stats = {"bytes_sent": sum(ch.bytes_sent for ch in chans.values()),
              "bytes_received": sum(ch.bytes_received for ch in chans.values()),
              "batch": k, "total_seconds": round(time.perf_counter() - t0, 6),
@@ -157,13 +159,17 @@ def _said(e: NetworkError, role: str, hp: tuple[str, int]) -> str:
     return f"{server}: {e.detail}"
 
 
-def _check_start(starts: dict[str, dict]) -> tuple[int, bool]:
-    """Both servers start the same batch; return (K, report a list)."""
+def _check_start(starts: dict[str, dict], rows: int | None) -> tuple[int, bool]:
+    """Both servers start the same batch, of this owner's ``rows`` where it gave several
+    (the batch is the owners' largest); return (K, report a list)."""
     g, e = starts["garbler"], starts["evaluator"]
     k = g.get("batch")
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= hs.MAX_BATCH:
         raise ProtocolError(f"the garbler server's batch size {hs.shown(k)} is not a "
                             "number of rows")
+    if rows is not None and rows > 1 and k != rows:
+        raise ProtocolError(f"the garbler server starts a batch of {k} rows, but this owner "
+                            f"gave {rows}")
     if g != e:
         raise ProtocolError(f"the servers start different sessions (garbler {hs.shown(g)}, "
                             f"evaluator {hs.shown(e)})")

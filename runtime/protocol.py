@@ -82,6 +82,8 @@ class RunResult:
     def json_outputs(self, circuit: Circuit) -> Any:
         rows = [{o.name: o.type.to_json(row[o.name]) for o in circuit.outputs if o.name in row}
                 for row in self.outputs]
+        if not rows:        # a data owner to whom no output is addressed
+            return [] if self.batch else {}
         return rows if self.batch else rows[0]
 
 

@@ -569,3 +569,81 @@ def test_an_owner_sending_more_after_its_inputs_is_named_for_what_it_did(progs):
                              "inputs where nothing was due")
     for ch in chans:
         ch.close()
+
+
+def _fake_servers(batch: int):
+    """Two compute servers that admit one owner, take its shares, announce ``batch`` rows and
+    send empty output halves: (garbler address, evaluator address, threads)."""
+    import socket
+    import struct
+    import threading
+    from yaogc.runtime.channel import _GREETING
+    from yaogc.runtime.sharing import Msg
+    head = struct.Struct("<Q")
+
+    def exact(c, n):
+        b = b""
+        while len(b) < n:
+            x = c.recv(n - len(b))
+            if not x:
+                raise EOFError
+            b += x
+        return b
+
+    def frame(c):
+        return exact(c, head.unpack(exact(c, 8))[0])
+
+    def send(c, kind, payload):
+        c.sendall(head.pack(len(payload) + 1) + bytes([kind]) + payload)
+
+    def serve(srv, role):
+        c, _ = srv.accept()
+        with c:
+            c.settimeout(20)
+            c.sendall(_GREETING)
+            exact(c, len(_GREETING))
+            hello = json.loads(frame(c)[1:])
+            send(c, Msg.ADMIT, json.dumps({"role": role}).encode())
+            if hello["rows"] is not None:
+                frame(c)
+            send(c, Msg.START, json.dumps({"batch": batch, "listed": False}).encode())
+            send(c, Msg.OUTPUT, b"")
+            try:
+                c.recv(1)
+            except OSError:
+                pass
+        srv.close()
+
+    addrs, threads = [], []
+    for role in ("garbler", "evaluator"):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        srv.settimeout(20)
+        addrs.append(f"127.0.0.1:{srv.getsockname()[1]}")
+        threads.append(threading.Thread(target=serve, args=(srv, role), daemon=True))
+        threads[-1].start()
+    return addrs[0], addrs[1], threads
+
+
+def test_a_batch_a_server_announces_is_checked_against_the_owner_rows(tmp_path, capsys):
+    prog = tmp_path / "t.yao"
+    prog.write_text("party a, b, c\ndef main(x: u8 @a, y: u8 @b, z: u8 @c) -> (s: u16 @(a, b)):\n"
+                    "    return u16(x) + u16(y) + u16(z)\n")
+    # an owner without outputs keeps nothing per row of an announced 2^40 rows (it hung,
+    # growing, building one empty row after another)
+    g, e, threads = _fake_servers(1 << 40)
+    t0 = time.monotonic()
+    assert cli_main(["submit", str(prog), "--as", "c", "--garbler", g, "--evaluator", e,
+                     "--input", "z=5", "--timeout", "5"]) == 0
+    assert time.monotonic() - t0 < 10
+    assert "no output of t is addressed to c" in capsys.readouterr().out
+    # an owner of several rows takes no batch but its own
+    (tmp_path / "z.csv").write_text("z\n1\n2\n3\n")
+    g, e, threads = _fake_servers(7)
+    assert cli_main(["submit", str(prog), "--as", "c", "--garbler", g, "--evaluator", e,
+                     "--inputs", str(tmp_path / "z.csv"), "--timeout", "5"]) == 3
+    err = capsys.readouterr().err
+    assert "starts a batch of 7 rows, but this owner gave 3" in err, err
+    for t in threads:
+        t.join(5)
