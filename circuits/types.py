@@ -498,7 +498,7 @@ def _parse_int_text(text: str, where: str, bits: int | None = None) -> int:
 
 _PUNCT = re.compile(r"[\[\](),]")
 # 1,000 or -12,345.5: a number with thousands separators, as spreadsheets write them
-_GROUPED = re.compile(r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
+GROUPED_NUMBER = re.compile(r"[-+]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
 _MAX_NESTING = 64
 
 
@@ -557,7 +557,7 @@ def _parse_tree(text: str, where: str):
     if k < len(toks):
         tok, at = toks[k]
         if tok == "," and not isinstance(tree, tuple):
-            if _GROUPED.match(text.strip()):
+            if GROUPED_NUMBER.match(text.strip()):
                 fail(f"a number is written without thousands separators: "
                      f"{text.strip().replace(',', '')} (a list is written in brackets: "
                      f"[a, b, ...])")

@@ -82,10 +82,28 @@ def export(model, X, *, model_party: str = "model", data_party: str = "data",
     times the predictions' spread). ``hidden_shape``: trees only (see :mod:`.tree`)."""
     from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.tree import DecisionTreeClassifier
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
     est, mean, scale = _unwrap(model)
-    X = np.asarray(X, dtype=float)
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"yaogc.ml.export: X must be a table of numbers ({e})") from None
     if X.ndim != 2 or not len(X):
         raise InputError("yaogc.ml.export: X must be a non-empty table of rows x features")
+    if not np.isfinite(X).all():
+        raise InputError("yaogc.ml.export: X holds NaN or infinite values; the circuit takes "
+                         "numbers (impute them first)")
+    try:
+        check_is_fitted(est)
+    except NotFittedError:
+        raise InputError(f"yaogc.ml.export: the {type(est).__name__} is not fitted "
+                         f"(call fit first)") from None
+    several = getattr(est, "n_outputs_", 1) != 1 or isinstance(est, LinearRegression) \
+        and np.ndim(est.coef_) == 2 and est.coef_.shape[0] > 1
+    if several:
+        raise InputError(f"yaogc.ml.export: the {type(est).__name__} predicts several outputs; "
+                         f"export one model per output")
     if isinstance(est, DecisionTreeClassifier):
         out = _export_tree(model, est, X, mean, scale, hidden_shape, agreement,
                            model_party, data_party)
@@ -111,6 +129,8 @@ def _export_linear(model, est, X, mean, scale, agreement, tolerance, mp, dp) -> 
     if logistic and coef.shape[0] != 1:
         raise InputError("yaogc.ml.export: only binary LogisticRegression is supported")
     w, b = coef.reshape(-1), float(np.asarray(est.intercept_).reshape(-1)[0])
+    if not (np.isfinite(w).all() and np.isfinite(b)):
+        raise InputError("yaogc.ml.export: the model's weights are not all finite numbers")
     if mean is not None:
         w, b = w / scale, b - float(np.sum(w / scale * mean))
     if logistic:

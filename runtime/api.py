@@ -103,7 +103,13 @@ def table_of(inputs: Any) -> Table:
 
 
 def _endpoint(value, flag: str) -> tuple[str, int] | None:
-    if value is None or isinstance(value, tuple):
+    if value is None:
+        return value
+    if isinstance(value, tuple):
+        if len(value) != 2 or not isinstance(value[0], str) or isinstance(value[1], bool) \
+                or not isinstance(value[1], int) or not 0 <= value[1] <= 65535:
+            raise InputError(f"{flag}={value!r}: expected (host, port), a host name and a "
+                             f"port number 0..65535, or 'HOST:PORT'")
         return value
     from .cli_net import parse_endpoint
     return parse_endpoint(str(value), flag)

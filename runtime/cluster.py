@@ -104,11 +104,34 @@ def _preload_forkserver() -> None:
 def connect_scheduler(address: str, timeout: float):
     """A Dask client of an existing cluster (this party's own) at ``address``."""
     _, distributed = _dask()
-    try:
-        return distributed.Client(address, timeout=timeout)
-    except (OSError, TimeoutError) as e:
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = distributed.Client(address, timeout=timeout)
+        except BaseException as e:     # handed to the waiting thread below
+            box["error"] = e
+    # Dask's timeout bounds the TCP connect only: a service that accepts and never answers
+    # would hold the client's handshake for ever, so the wait is bounded here
+    th = threading.Thread(target=connect, name="yaogc-scheduler", daemon=True)
+    th.start()
+    th.join(timeout)
+    if th.is_alive():
+        raise NetworkError(f"the Dask scheduler at {address} did not answer within "
+                           f"{timeout:g} s", phase="cluster")
+    e = box.get("error")
+    if e is None:
+        return box["client"]
+    if isinstance(e, (OSError, TimeoutError)):
         raise NetworkError(f"cannot reach the Dask scheduler at {address}: {e}",
                            phase="cluster") from None
+    if isinstance(e, (ValueError, TypeError)):
+        raise InputError(f"--scheduler {address}: not a Dask scheduler address ({e}); "
+                         f"expected tcp://HOST:PORT") from None
+    if isinstance(e, Exception):
+        raise NetworkError(f"the service at {address} does not answer as a Dask scheduler "
+                           f"({type(e).__name__})", phase="cluster") from None
+    raise e
 
 
 @dataclass

@@ -27,7 +27,8 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 from fractions import Fraction
 
-from yaogc.circuits.types import ArrayType, FixedType, IntType, TupleType, ValueType
+from yaogc.circuits.types import (GROUPED_NUMBER, ArrayType, FixedType, IntType, TupleType,
+                                  ValueType)
 
 _ELEMENT = re.compile(r"^(.+?)((?:\[\s*\d+\s*\])+)$")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
@@ -248,6 +249,15 @@ def _parse(t: ValueType, cell: Any, port: str, loc: str, json: bool = False) -> 
             t.encode(value, port)   # range-check values given as numbers here, with the place
         return value
     except InputError as e:
+        if isinstance(cell, str) and GROUPED_NUMBER.match(cell.strip()):
+            # 1,000: a thousands separator, or a decimal comma with three decimals
+            plain = cell.strip().replace(",", "")
+            if type(t) is FixedType:
+                raise InputError(f"{loc}: '{cell.strip()}' has a comma: write {plain} without "
+                                 f"thousands separators, or {cell.strip().replace(',', '.')} "
+                                 f"if it is a decimal comma ({port} is {t})") from None
+            raise InputError(f"{loc}: '{cell.strip()}': write {plain} without thousands "
+                             f"separators ({port} is {t})") from None
         if isinstance(cell, str) and _DECIMAL_COMMA.match(cell):
             raise InputError(f"{loc}: '{cell.strip()}' has a decimal comma: write "
                              f"{cell.strip().replace(',', '.')} (the decimal point is '.'; "

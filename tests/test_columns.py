@@ -88,6 +88,10 @@ def test_semicolon_export_and_bad_cells_named(capsys, prog, tmp_path):
          "quote.csv:3: not valid CSV: a quote opened in this record is never closed"),
         ('id,x[0],x[1],x[2]\nP1,1,2,3\n"P2"x,1,2,3\n',
          "stray.csv:3: not valid CSV: ',' expected after '\"'"),
+        # a thousands separator is not taken for a decimal comma (1,000 is not 1.000 for sure)
+        ("id;x[0];x[1];x[2]\nP1;1,000;2;3\n",
+         "sep.csv:2: column 'x[0]': '1,000' has a comma: write 1000 without thousands "
+         "separators, or 1.000 if it is a decimal comma"),
     ]
     for i, (text, fragment) in enumerate(cases):
         name = fragment.split(":")[0] if fragment.endswith(": ") or ".csv:" in fragment \

@@ -93,3 +93,23 @@ def test_exported_model_scores_a_table_in_a_run(tmp_path):
     got = json.loads(out.read_text())
     assert [g["id"] for g in got] == [f"r{i}" for i in range(len(X))]
     assert [ex.classes[g["label"]] for g in got] == list(model.predict(X))
+
+
+def test_models_and_data_the_export_cannot_take_are_named():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = X @ [1, 2, 3]
+    inf = LinearRegression().fit(X, y)
+    inf.coef_[0] = np.inf
+    cases = [
+        (lambda: export(LinearRegression().fit(X, np.c_[y, 2 * y]), X), "predicts several outputs"),
+        (lambda: export(DecisionTreeClassifier(max_depth=2).fit(X, np.c_[y > 0, y < 1]), X),
+         "predicts several outputs"),
+        (lambda: export(DecisionTreeClassifier(max_depth=2).fit(X, y > 0),
+                        np.r_[X, [[np.nan, 0, 0]]]), "NaN or infinite"),
+        (lambda: export(inf, X), "weights are not all finite"),
+        (lambda: export(LogisticRegression(), X), "is not fitted"),
+    ]
+    for make, fragment in cases:
+        with pytest.raises(InputError, match=fragment):
+            make()

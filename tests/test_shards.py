@@ -311,3 +311,48 @@ def test_one_row_applies_to_every_shard(clusters, bristol_path):
     assert [r["out1"] for r in g.outputs] == [100 * i + 7 for i in range(5)]
     assert [r["out1"] for r in e.outputs] == [100 * i + 7 for i in range(5)]
     assert g.batch and e.stats["rows"] == [3, 2]
+
+
+def test_a_scheduler_address_that_is_wrong_silent_or_not_dask_fails_clearly():
+    import contextlib
+    import socket
+    import threading
+    import time as _time
+    from yaogc.circuits.errors import InputError
+    from yaogc.runtime.cluster import connect_scheduler
+    from yaogc.runtime.errors import NetworkError
+    pytest.importorskip("distributed")
+    held = []
+
+    def server(answer: bytes | None):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        srv.settimeout(30)
+
+        def loop():
+            with contextlib.suppress(OSError):
+                while True:
+                    c, _ = srv.accept()
+                    held.append(c)
+                    if answer is not None:
+                        with contextlib.suppress(OSError):
+                            c.recv(100)
+                            c.sendall(answer)
+                            c.close()
+        threading.Thread(target=loop, daemon=True).start()
+        held.append(srv)
+        return f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+
+    # accepts and never answers: Dask's own timeout covers the connect only
+    t0 = _time.monotonic()
+    with pytest.raises(NetworkError, match="did not answer within 2 s"):
+        connect_scheduler(server(None), 2.0)
+    assert _time.monotonic() - t0 < 8
+    with pytest.raises(NetworkError, match="does not answer as a Dask scheduler"):
+        connect_scheduler(server(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n"), 5.0)
+    for bad in ("garbage", "tcp://127.0.0.1"):
+        with pytest.raises(InputError, match="not a Dask scheduler address"):
+            connect_scheduler(bad, 5.0)
+    for s in held:
+        s.close()
