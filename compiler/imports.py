@@ -24,7 +24,11 @@ from . import nodes as N
 from .errors import CompileError, Source
 
 LIB_DIR = Path(__file__).resolve().parent / "lib"
-_FROM_RE = re.compile(r"^from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b", re.M)
+# every 'from NAME import' anywhere, across any whitespace the parser skips (a backslash
+# continuation, a form feed, spaces around the dots of a dotted name): the cache digest may
+# take a module too many (one named in a comment), never one too few
+_FROM_RE = re.compile(r"(?<![\w.])from\s+([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s+import\b")
+_SPACE_RE = re.compile(r"\s+")
 
 
 def search_path(filename: str) -> list[Path]:
@@ -52,8 +56,8 @@ def imports_digest(text: str, filename: str) -> bytes:
     todo = [(text, filename)]
     while todo:
         t, f = todo.pop()
-        for m in _FROM_RE.findall(t):
-            p = find_module(m, f)
+        for m in _FROM_RE.findall(t.replace("\\\n", " ").replace("\\\r\n", " ")):
+            p = find_module(_SPACE_RE.sub("", m), f)
             if p is None or p in seen:
                 continue
             seen.add(p)
