@@ -131,6 +131,15 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
     def _run(self) -> Elaborated:
         self._declare_parties()
         aliases = Loader().merge(self.prog, self.src, self.err) if self.prog.imports else {}
+        for imp in self.prog.imports:
+            for ref in imp.names:
+                # a module may define 'max' for its own code, but the program's 'max' stays
+                # the builtin: importing it would be silently ignored
+                kind = self._reserved(ref.name)
+                if kind:
+                    raise self.err(ref, f"'{ref.name}' is reserved ({kind}) and cannot be "
+                                        f"imported: in the program it stays {kind}; give "
+                                        f"the module's one another name")
         for f in self.prog.funcs:
             if f.name in self.funcs:
                 raise self.err(f, f"function '{f.name}' is defined twice")
@@ -160,13 +169,21 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
     def _check_name(self, node, name: str, what: str):
         if name in self._free_names:
             return      # the answer depends on the name alone: asked once per name
-        try:
-            is_type = scalar_type_named(name) is not None
-        except TypeNameError:
-            is_type = True
-        if is_type or name in BUILTINS or name == "both":
+        if self._reserved(name):
             raise self.err(node, f"'{name}' is reserved and cannot name {what}")
         self._free_names.add(name)
+
+    @staticmethod
+    def _reserved(name: str) -> str | None:
+        """What a reserved name is (a type name, a builtin, @both), else None."""
+        try:
+            if scalar_type_named(name) is not None:
+                return "a type name"
+        except TypeNameError:
+            return "a type name"
+        if name in BUILTINS:
+            return "a builtin"
+        return "the name of every party" if name == "both" else None
 
     def _declare_parties(self):
         for decl in self.prog.parties:

@@ -375,3 +375,17 @@ def test_the_cache_follows_a_module_however_its_import_is_spelled(tmp_path, head
     _write(where, "lib1.yao", "def f(x: u8) -> u8:\n    return x + 100\n")
     c, info = compile_cached(p)
     assert not info["cached"] and evaluate_one(c, x=1) == {"result": 101}
+
+
+@pytest.mark.parametrize("name,defn", [
+    ("max", "def max(a: u8, b: u8) -> u8:\n    return a\n"),
+    ("popcount", "def popcount(a: u8) -> u8:\n    return a\n"),
+    ("u9", "type u9 = u8\n"), ("both", "const both = 3\n")])
+def test_a_reserved_name_cannot_be_imported(tmp_path, capsys, name, defn):
+    # the module may use it, but the program's calls went to the builtin, silently
+    _write(tmp_path, "mylib.yao", defn)
+    p = _write(tmp_path, "p.yao", f"from mylib import {name}\nparty a\n"
+               "def main(x: u8 @a) -> u8 @a:\n    return x\n")
+    assert main(["compile", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{p}:1:19: '{name}' is reserved (") and "cannot be imported" in err, err

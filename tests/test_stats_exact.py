@@ -155,3 +155,15 @@ def test_frac_bits_is_a_compile_time_constant():
         {"r": 8, "s": 20, "w": -1.5}
     with pytest.raises(CompileError, match="frac_bits.. takes a typed value"):
         compile_source("party a, b\ndef main(x: u8 @a) -> (r: u8 @b):\n    return frac_bits(3)\n")
+
+
+@pytest.mark.parametrize("f", ["pearson", "covariance", "pcovariance"])
+@pytest.mark.parametrize("nx,ny", [(2, 3), (3, 2)])
+def test_paired_statistics_refuse_arrays_of_different_lengths(f, nx, ny):
+    # pearson of u8[2] and u8[3] printed r = -2.63 (the extra y was summed, not paired)
+    src = (f"from stats import {f}\nparty a, b\n"
+           f"def main(x: u8[{nx}] @a, y: u8[{ny}] @b) -> (r: fix64_32 @b):\n"
+           f"    return fix64_32({f}(x, y))\n")
+    with pytest.raises(CompileError) as e:
+        compile_source(src, "p.yao")
+    assert "in a call at p.yao:4:21" in str(e.value) and "same length" in str(e.value)
