@@ -144,11 +144,14 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
             if f.name in self.funcs:
                 raise self.err(f, f"function '{f.name}' is defined twice")
             self._check_name(f, f.name, "a function")
+            names = [p.name for p in f.params]
+            if len(set(names)) != len(names):   # the later one silently took the argument
+                p = next(p for i, p in enumerate(f.params) if p.name in names[:i])
+                raise self.err(p, f"parameter '{p.name}' is declared twice")
             self.funcs[f.name] = f
         self._declare_types()
         self._import_names(aliases, self.funcs, self.type_decls)
-        self._declare_consts()
-        self._import_names(aliases, self.consts)
+        self._declare_consts(aliases)
         self._consts_declared = True
         main = self.funcs.get("main")
         if main is None:
@@ -255,7 +258,9 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                             f"as fix24_12)", 1, len(name) + 2)
         return t
 
-    def _declare_consts(self):
+    def _declare_consts(self, aliases: dict[str, str]):
+        """The program's constants, after the modules' (whose names have a dot), so that
+        ``const N = M * 3`` may read an imported ``M``."""
         frame = Frame(None)
         known = {c.name for c in self.prog.consts} | set(self.type_decls)
         for name in self.defines:
@@ -263,7 +268,15 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                 raise CompileError(f"-D {name}: the program has no 'const {name}' (nor 'type "
                                    f"{name}')", "-D", 1, 1,
                                    f"{name}={self.defines[name]}")
-        for c in self.prog.consts:
+        modules = [c for c in self.prog.consts if "." in c.name]
+        ordered = modules + [c for c in self.prog.consts if "." not in c.name]
+        for i, c in enumerate(ordered):
+            if i == len(modules):
+                self._import_names(aliases, self.consts)
+            if c.name in aliases:
+                raise self.err(c, f"'{c.name}' is imported from "
+                                  f"{aliases[c.name].rsplit('.', 1)[0]} and also defined in "
+                                  f"this program")
             if c.name in self.consts:
                 raise self.err(c, f"const '{c.name}' is defined twice")
             if c.name in self.funcs:
@@ -279,6 +292,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                 elif isinstance(v, Word) and self.g.const_value(v.node) is None:
                     raise self.err(c.value, "a const must be known at compile time")
             self.consts[c.name] = v
+        if len(modules) == len(ordered):
+            self._import_names(aliases, self.consts)
 
     def _define_value(self, name: str, text: str, t):
         src = Source(f"{name}={text}", "-D")

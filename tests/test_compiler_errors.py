@@ -249,3 +249,14 @@ def test_assigning_a_const_is_refused_at_every_assignment_of_a_loop_and_a_functi
                  "const X = f(u8(3))\nconst y = 7\n"
                  "def main(p: u8 @a) -> (r: u8 @both):\n    return f(p) + X\n")
     assert "'y' is a const and cannot be assigned" in str(e) and (e.line, e.col) == (3, 5)
+
+
+@pytest.mark.parametrize("src,line,col", [
+    ("party a\ndef f(y: u8, y: u8) -> u8:\n    return y\n"
+     "def main(x: u8 @a) -> u8 @a:\n    return f(x, 1)\n", 2, 14),
+    ("party a\ndef main(x: u8 @a, x: u8 @a) -> u8 @a:\n    return x\n", 2, 20),
+])
+def test_a_parameter_declared_twice_is_an_error(src, line, col):
+    # f(x, 1) returned 1: the second 'y' silently took the first argument's place
+    e = error_of(src)
+    assert (e.line, e.col) == (line, col) and "parameter" in e.message and "twice" in e.message

@@ -389,3 +389,17 @@ def test_a_reserved_name_cannot_be_imported(tmp_path, capsys, name, defn):
     assert main(["compile", str(p)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"{p}:1:19: '{name}' is reserved (") and "cannot be imported" in err, err
+
+
+def test_a_const_may_be_computed_from_an_imported_const(tmp_path, capsys):
+    _write(tmp_path, "base.yao", "const M = 4\nconst K: u8 = 7\n")
+    p = _write(tmp_path, "p.yao", "from base import M, K\nparty a\nconst N = M * 3\n"
+               "const L: u16 = K + 1\ndef main(x: u8[N] @a) -> u16 @a:\n"
+               "    return u16(x[N - 1]) + L\n")
+    c = compile_source(p.read_text(), str(p))
+    assert evaluate_one(c, x=list(range(1, 13))) == {"result": 20}
+    q = _write(tmp_path, "q.yao", "from base import M\nparty a\nconst M = 3\n"
+               "def main(x: u8 @a) -> u8 @a:\n    return x\n")
+    assert main(["compile", str(q)]) == 2
+    assert f"{q}:3:7: 'M' is imported from base and also defined in this program" in \
+        capsys.readouterr().err
