@@ -60,6 +60,12 @@ def type_from_json(j: Any) -> ValueType:
         if j == "bool":
             return BoolType()
         if isinstance(j, dict):
+            for k in ("int", "fix"):
+                # refused before the type is made: its range is two integers of that many
+                # bits (a header claiming 2^40 took gigabytes, then a MemoryError)
+                if k in j and _is_int(j[k]) and not 1 <= j[k] <= _MAX_INPUT_BITS:
+                    raise FormatError(f"bad value type: a width of {j[k]} bits (at most "
+                                      f"{_MAX_INPUT_BITS})")
             if set(j) == {"int", "signed"} and _is_int(j["int"]) and isinstance(j["signed"], bool):
                 return IntType(j["int"], j["signed"])
             if set(j) == {"fix", "frac"} and _is_int(j["fix"]) and _is_int(j["frac"]):

@@ -217,6 +217,8 @@ def _json_bool(t: ValueType, value: Any, port: str) -> str | None:
         return port if isinstance(t, (IntType, FixedType)) and not bristol_bool else None
     if isinstance(value, list):
         if isinstance(t, ArrayType):
+            if len(value) != t.length:
+                return None     # refused by its length (inputs.coerce), not element by element
             elems = [(t.elem, f"{port}[{i}]") for i in range(len(value))]
         elif isinstance(t, TupleType):
             elems = [(e, f"{port}.{i}") for i, e in enumerate(t.elems)]

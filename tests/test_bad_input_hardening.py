@@ -174,3 +174,17 @@ def test_max_gates_stops_a_program_that_unrolls_too_far():
     refused(cli("compile", COUNT, "--max-gates", "many"), "--max-gates many")
     rc, out, err = cli("compile", COUNT, "--max-gates", "100000", "--stats")
     assert rc == 0, err
+
+
+def test_an_array_input_of_the_wrong_length_is_refused_by_its_length(tmp_path, capsys):
+    # a list of a million elements was converted (and checked for JSON booleans) element by
+    # element before its length was compared: 10 million took 18 s and 1.8 GB to refuse
+    from yaogc.runtime.cli import main
+    f = tmp_path / "big.json"
+    f.write_text(json.dumps({"a": list(range(1_000_000)) + [True], "b": [0] * 64,
+                             "threshold": 5}))
+    assert main(["eval", COUNT, "--inputs", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "input 'a': expected 64 elements for u16[64], got 1000001" in err, err
+    assert main(["eval", COUNT, "--input", "a=[1,2]", "--input", "threshold=5"]) == 2
+    assert "input 'a': expected 64 elements for u16[64], got 2" in capsys.readouterr().err

@@ -238,6 +238,10 @@ def _with_header(data: bytes, edit) -> bytes:
     (lambda h: h["inputs"][0].update(width=10 ** 12), "input ports of"),
     (lambda h: h.update(n_inputs=h["n_inputs"] + 1), "input ports of"),
     (lambda h: h["inputs"][0].update(type={"array": "bool", "length": 7}), "type bool[7] has 7"),
+    # a type's range is two integers of its width: refused before they are made
+    (lambda h: h["inputs"][0].update(type={"int": 2 ** 40, "signed": True}),
+     "a width of 1099511627776 bits"),
+    (lambda h: h["inputs"][0].update(type={"fix": 2 ** 40, "frac": 3}), "a width of"),
 ])
 def test_corrupt_header_fields_are_refused(edit, fragment):
     bad = _with_header(native_bytes(typed_circuit()), edit)
