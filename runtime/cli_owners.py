@@ -83,15 +83,18 @@ def cmd_serve(args) -> int:
     if args.json:
         print(json.dumps({"role": args.role, "program": circuit.name, **st}))
         return 0
+    if args.quiet:
+        return 0
     owner_in = sum(v["received"] for v in st["owner_bytes"].values())
     owner_out = sum(v["sent"] for v in st["owner_bytes"].values())
+    # the statistics line goes to stderr, as yaogc run's and submit's do
     print(f"{who}: {circuit.name} for {len(st['parties'])} owners ({', '.join(st['parties'])}), "
           f"{st['batch']} row{'s' if st['batch'] != 1 else ''}, {st['and_gates']} AND gates; "
           f"link sent {_human(st['link_bytes_sent'])}, received "
           f"{_human(st['link_bytes_received'])}; owners sent {_human(owner_in)} here, "
           f"received {_human(owner_out)}; waited {st['waiting_seconds']:.2f} s, computed "
           f"{st['compute_seconds']:.2f} s, total {st['total_seconds']:.2f} s; "
-          + ("TLS" if st.get("tls") else "plain TCP"))
+          + ("TLS" if st.get("tls") else "plain TCP"), file=sys.stderr)
     return 0
 
 
