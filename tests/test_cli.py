@@ -514,3 +514,18 @@ def test_a_bad_max_memory_setting_is_refused_by_the_library_too(monkeypatch, val
         protocol._available_memory()
     monkeypatch.setenv("YAOGC_MAX_MEMORY", "12345")
     assert protocol._available_memory() == 12345
+
+
+def test_the_subpackages_are_found_from_inside_the_checkout():
+    # Python started in the checkout finds its yaogc/ folder (which holds only __init__.py)
+    # before the installed package: the README's Python examples failed there with
+    # "No module named 'yaogc.compiler'". -S: without the editable install's path hook.
+    import subprocess
+    root = Path(__file__).resolve().parent.parent
+    code = ("import importlib.util as u; print(*(u.find_spec('yaogc.' + m).origin for m in "
+            "('compiler', 'circuits', 'gc', 'runtime', 'ml', 'examples')), sep='\\n')")
+    r = subprocess.run([sys.executable, "-S", "-c", code], cwd=root, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(root / m / "__init__.py") for m in
+                                ("compiler", "circuits", "gc", "runtime", "ml", "examples")]

@@ -8,6 +8,18 @@ The stages live in their own subpackages, in dependency order:
 
 __version__ = "0.1.0"
 
+import os as _os
+
+# In a source checkout this folder holds only this file, and the stages are its siblings
+# (pyproject.toml maps yaogc.compiler to compiler/, ...). Python started in the checkout
+# finds this folder first, before the installed package: the checkout's root then serves
+# the subpackages, so that `import yaogc.compiler` works there too.
+_root = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if _os.path.isfile(_os.path.join(_root, "compiler", "yaogc.lark")) and \
+        _os.path.isfile(_os.path.join(_root, "pyproject.toml")):
+    __path__.append(_root)
+del _os, _root
+
 
 def run(program, as_, inputs=None, **kw):
     """Run one party of a two-party session from Python; see :func:`yaogc.runtime.api.run`."""
