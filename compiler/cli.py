@@ -30,7 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=sorted(_SUFFIX), default=None,
                    help="circuit file format (default: native, or from OUT's suffix)")
     p.add_argument("--stats", action="store_true", help="print gate counts and ports")
-    p.add_argument("--json", action="store_true", help="with --stats: one JSON object")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: the statistics and the files written")
     p.add_argument("--no-cache", action="store_true",
                    help="compile afresh, neither reading nor writing the compiled-circuit "
                         "cache ($YAOGC_CACHE_DIR, default ~/.cache/yaogc)")
@@ -174,11 +175,11 @@ def cmd_compile(args) -> int:
         except OSError as e:
             raise _write_error(out, e) from None
     st = circuit.stats()
-    if args.stats and args.json:
-        print(json.dumps(st))
+    if args.json:       # one JSON object: the statistics and the files written
+        print(json.dumps({**st, "wrote": [str(p) for p in written]}))
     elif args.stats:
         print(circuit.describe())
-    if written and not (args.stats and args.json):
+    if written and not args.json:
         print(f"wrote {', '.join(str(p) for p in written)} ({st['and']} AND gates)")
     print_warnings(info["warnings"])
     return 0

@@ -109,3 +109,16 @@ def test_an_array_given_as_a_set_is_refused():
     with pytest.raises(InputError, match=r"input 'x': a set has no order; give the 3 "
                                          r"elements of \w+\[3\] as a list"):
         yaogc.run(PROGRAM, as_="data", inputs={"x": {1.0, 2.0, 3.0}}, connect="127.0.0.1:9")
+
+
+def test_the_api_exceptions_are_yaogc_attributes():
+    import yaogc
+    from yaogc.circuits.errors import InputError
+    from yaogc.compiler.errors import CompileError
+    from yaogc.runtime.errors import NetworkError
+    assert (yaogc.InputError, yaogc.CompileError, yaogc.NetworkError) == \
+        (InputError, CompileError, NetworkError)
+    with pytest.raises(yaogc.InputError):
+        yaogc.run(PROGRAM, as_="data", inputs={"x[0]": 1}, connect=("127.0.0.1",))
+    with pytest.raises(AttributeError):
+        yaogc.NoSuchThing

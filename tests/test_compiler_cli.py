@@ -23,7 +23,14 @@ def test_stats_json_has_the_stats_keys(capsys):
     assert {"and", "xor", "not", "wires", "and_depth", "inputs", "outputs"} <= set(st)
     assert st["and"] == 64
     assert st["inputs"][0] == {"name": "alice_wealth", "party": "alice", "width": 64, "type": "u64"}
-    assert st["outputs"][0]["recipients"] == ["alice", "bob"]
+    assert st["outputs"][0]["recipients"] == ["alice", "bob"] and st["wrote"] == []
+
+
+def test_compile_json_without_stats_is_one_json_object(tmp_path, capsys):
+    out = tmp_path / "m.ygc"
+    assert main(["compile", str(EXAMPLES / "millionaires.yao"), "-o", str(out), "--json"]) == 0
+    st = json.loads(capsys.readouterr().out)
+    assert st["and"] == 64 and st["wrote"] == [str(out)]
 
 
 def test_native_output_round_trips(tmp_path, capsys):

@@ -42,3 +42,12 @@ def test_quoted_costs():
     assert _cost("x: fix32_16 @a", "fix32_16", "x / 3") <= 188
     assert _cost("x: u64 @a, y: u64 @b", "u64", "x * y") <= 3472
     assert _cost("x: u32 @a", "bool", "bool(x)") == 31
+
+
+def test_the_piecewise_linear_sigmoid_costs_what_the_docs_say():
+    block = next(b for b in re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+                 if "def pl_sigmoid" in b)
+    src = ("party a, b\n" + block +
+           "def main(z: fix32_16 @a) -> (r: fix32_16 @b):\n    return pl_sigmoid(z)\n")
+    assert compile_source(src).count(1) <= 667
+    assert _cost("x: fix32_16 @a", "fix32_16", "sigmoid(x)") <= 3526

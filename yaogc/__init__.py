@@ -25,3 +25,18 @@ def run(program, as_, inputs=None, **kw):
     """Run one party of a two-party session from Python; see :func:`yaogc.runtime.api.run`."""
     from yaogc.runtime.api import run as _run
     return _run(program, as_, inputs, **kw)
+
+
+# the exceptions the API raises, as yaogc.InputError etc. (imported when first asked for,
+# so that importing yaogc stays cheap)
+_ERRORS = {"YaogcError": "yaogc.circuits.errors", "InputError": "yaogc.circuits.errors",
+           "CompileError": "yaogc.compiler.errors", "NetworkError": "yaogc.runtime.errors",
+           "PeerDeviated": "yaogc.runtime.errors"}
+
+
+def __getattr__(name):
+    module = _ERRORS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'yaogc' has no attribute '{name}'")
+    import importlib
+    return getattr(importlib.import_module(module), name)
