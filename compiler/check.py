@@ -264,6 +264,12 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         frame = Frame(None)
         known = {c.name for c in self.prog.consts} | set(self.type_decls)
         for name in self.defines:
+            if name in aliases:
+                # the module's code would keep its own value: the two would disagree
+                raise CompileError(f"-D {name}: '{name}' is imported from "
+                                   f"{aliases[name].rsplit('.', 1)[0]}; -D sets the program's "
+                                   f"own consts and types", "-D", 1, 1,
+                                   f"{name}={self.defines[name]}")
             if name not in known:
                 raise CompileError(f"-D {name}: the program has no 'const {name}' (nor 'type "
                                    f"{name}')", "-D", 1, 1,

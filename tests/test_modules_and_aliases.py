@@ -403,3 +403,15 @@ def test_a_const_may_be_computed_from_an_imported_const(tmp_path, capsys):
     assert main(["compile", str(q)]) == 2
     assert f"{q}:3:7: 'M' is imported from base and also defined in this program" in \
         capsys.readouterr().err
+
+
+def test_minus_d_of_an_imported_name_is_refused(tmp_path, capsys):
+    # -D Fix=... changed the program's Fix but not the module's, which then disagreed
+    _write(tmp_path, "tb.yao", "type Fix = fix16_8\nconst M = 4\ndef half(x: Fix) -> Fix:\n"
+                               "    return x / 2\n")
+    p = _write(tmp_path, "p.yao", "from tb import Fix, M, half\nparty a\n"
+               "def main(x: Fix @a) -> Fix @a:\n    return half(x)\n")
+    for d in ("Fix=fix24_12", "M=5"):
+        assert main(["eval", str(p), "-D", d, "--input", "x=3"]) == 2
+        name = d.split("=")[0]
+        assert f"-D {name}: '{name}' is imported from tb" in capsys.readouterr().err
