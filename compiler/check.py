@@ -206,12 +206,17 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                 if full in space:
                     if name in space and space[name] is not space[full]:
                         node = space[name] if isinstance(space[name], N.Node) else None
-                        where = f" (line {node.line})" if node is not None else ""
-                        raise self.src.error(f"'{name}' is imported from "
-                                             f"{full.rsplit('.', 1)[0]} and also defined in "
-                                             f"this program{where}", node.line if node else 1,
-                                             node.col if node else 1)
+                        self._imported_and_defined(name, full, node)
                     space[name] = space[full]
+
+    def _imported_and_defined(self, name: str, full: str, node) -> None:
+        """The error of a name both imported and defined, at the name in its 'from' line."""
+        ref = next((r for imp in self.prog.imports for r in imp.names if r.name == name), None)
+        where = f" (line {node.line})" if node is not None else ""
+        at = ref if ref is not None else node
+        raise self.src.error(f"'{name}' is imported from {full.rsplit('.', 1)[0]} and also "
+                             f"defined in this program{where}", at.line if at else 1,
+                             at.col if at else 1)
 
     def _declare_types(self):
         for d in self.prog.types:
@@ -280,9 +285,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
             if i == len(modules):
                 self._import_names(aliases, self.consts)
             if c.name in aliases:
-                raise self.err(c, f"'{c.name}' is imported from "
-                                  f"{aliases[c.name].rsplit('.', 1)[0]} and also defined in "
-                                  f"this program")
+                self._imported_and_defined(c.name, aliases[c.name], c)
             if c.name in self.consts:
                 raise self.err(c, f"const '{c.name}' is defined twice")
             if c.name in self.funcs:

@@ -238,7 +238,8 @@ def test_import_errors_name_file_line_and_column(tmp_path):
                "    return x\ndef main(x: u8 @a) -> u8 @a:\n    return f(x)\n")
     with pytest.raises(CompileError) as ei:
         compile_file(p)
-    assert "'f' is imported from bad and also defined in this program" in str(ei.value)
+    assert "'f' is imported from bad and also defined in this program (line 3)" in str(ei.value)
+    assert str(ei.value).startswith(f"{p}:1:17: ")      # at the from line, as documented
 
 
 def test_cli_reports_an_import_error_with_status_2(tmp_path, capsys):
@@ -401,8 +402,8 @@ def test_a_const_may_be_computed_from_an_imported_const(tmp_path, capsys):
     q = _write(tmp_path, "q.yao", "from base import M\nparty a\nconst M = 3\n"
                "def main(x: u8 @a) -> u8 @a:\n    return x\n")
     assert main(["compile", str(q)]) == 2
-    assert f"{q}:3:7: 'M' is imported from base and also defined in this program" in \
-        capsys.readouterr().err
+    assert f"{q}:1:18: 'M' is imported from base and also defined in this program (line 3)" \
+        in capsys.readouterr().err
 
 
 def test_minus_d_of_an_imported_name_is_refused(tmp_path, capsys):
