@@ -462,10 +462,15 @@ class Channel:
         return err
 
     # -- lifetime --------------------------------------------------------------------------
-    def abort(self, reason: str) -> None:
-        """Tell the peer why this side gives up (best effort), then close."""
-        if not self._closed and not self._broken:
+    def abort(self, reason: str, after_bad_input: bool = False) -> None:
+        """Tell the peer why this side gives up (best effort), then close. ``after_bad_input``:
+        also where what the peer sent broke the stream (its reading side is lost, this
+        side's writing is not)."""
+        broken_here = self._broken is not None and not (
+            after_bad_input and isinstance(self._broken, ProtocolError))
+        if not self._closed and not broken_here:
             body = reason.encode("utf-8")[:_REASON_MAX]
+            broken, self._broken = self._broken, None   # the writing side still works
             with self._wlock:
                 self._wbuf += _HEADER.pack(_ABORT) + _HEADER.pack(len(body)) + body
                 self.bytes_sent += 2 * _HEADER.size + len(body)
@@ -473,6 +478,9 @@ class Channel:
                 self.flush()
             except NetworkError:
                 pass
+            finally:
+                if broken is not None:
+                    self._broken = broken
         self._wbuf = bytearray()
         self.close()
 
@@ -493,6 +501,13 @@ class Channel:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc is None:
             self.close()
+        elif isinstance(exc, ProtocolError):
+            # what the peer sent was malformed or inconsistent: say so (without the details,
+            # which may quote this side's data), rather than leave it to report a closed
+            # connection, perhaps under a later phase of its own
+            self._wbuf = bytearray()
+            self.abort(f"it refused a malformed or inconsistent message of this side "
+                       f"(during {exc.phase or self.phase})", after_bad_input=True)
         elif isinstance(exc, NetworkError):
             self._wbuf = bytearray()
             self.close()

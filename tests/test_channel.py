@@ -606,3 +606,18 @@ def test_a_frame_sent_at_once_after_a_long_wait_is_received():
     t.join(5)
     ch.close()
     s2.close()
+
+
+def test_a_malformed_message_from_the_peer_is_answered_with_an_abort():
+    # the side that finds the peer's message malformed tells it so (it only saw the
+    # connection closed, often under a later phase of its own), without the details
+    a, b = memory_pair()
+    a.phase = "OT"
+    b.send_msg(Kind.TABLES, b"x" * 7, flush=True)
+    with pytest.raises(ProtocolError, match="expected message HELLO"):
+        with a:
+            a.recv_msg(Kind.HELLO)
+    b.phase = "tables"
+    with pytest.raises(PeerAborted, match=r"^tables: the peer aborted: it refused a malformed or "
+                                          r"inconsistent message of this side \(during OT\)$"):
+        b.recv()
