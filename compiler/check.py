@@ -89,6 +89,14 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
             if call is not None:
                 msg += f" (in a call at {self.src.filename}:{call.line}:{call.col})"
             return src.error(msg, node.line, node.col)
+        if self.calls and self.stack and node is not self.calls[-1]:
+            # inside a generic function ('any'), what is wrong depends on the call's arguments
+            f = self.funcs.get(self.stack[-1])
+            if f is not None and (any(_is_any(p.type) for p in f.params) or
+                                  f.returns is not None and
+                                  any(_is_any(getattr(r, "type", None)) for r in f.returns)):
+                call = self.calls[-1]
+                msg += f" (in a call at {self.src.filename}:{call.line}:{call.col})"
         return self.src.error(msg, node.line, node.col)
 
     # --- the program ---------------------------------------------------------------------------

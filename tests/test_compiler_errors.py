@@ -260,3 +260,11 @@ def test_a_parameter_declared_twice_is_an_error(src, line, col):
     # f(x, 1) returned 1: the second 'y' silently took the first argument's place
     e = error_of(src)
     assert (e.line, e.col) == (line, col) and "parameter" in e.message and "twice" in e.message
+
+
+def test_an_error_inside_a_generic_function_names_the_call():
+    # what is wrong inside a function of 'any' parameters depends on the call's arguments
+    e = error_of("party a\ndef first(x: any) -> any:\n    return x[3]\n"
+                 "def main(x: u8[2] @a) -> u8 @a:\n    y: u8 = 1\n    return first(x)\n")
+    assert (e.line, e.col) == (3, 13) and "index 3 is out of range" in e.message
+    assert "(in a call at " in e.message and e.message.endswith(":6:12)"), e.message
