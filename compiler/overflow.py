@@ -175,7 +175,14 @@ def interval(g, n: int, iv: list):
     return node_range(g, n, iv)
 
 
+# ideal ranges are held within +-2^8192 (a warning then says "more than" that): far past
+# every type (at most 256 bits), and numbers Python prints within its digit limit
+_CAP = 1 << 8192
+
+
 def _fmt(v: float | int) -> str:
+    if isinstance(v, int) and abs(v) >= _CAP:
+        return f"{'-' if v < 0 else ''}more than {_fmt(_CAP - 1)}"
     if isinstance(v, int) and abs(v) >= 10 ** 15:      # past what a float holds exactly
         digits = str(abs(v))
         return f"{'-' if v < 0 else ''}{digits[0]}.{digits[1]}e{len(digits) - 1}"
@@ -266,6 +273,10 @@ def _scan(g, roots, divisions: list | None = None, fast: bool = True,
             r = iv[gargs[n][0]]
         else:
             r = interval(g, n, iv)
+        if r is not None and (r[0] < -_CAP or r[1] > _CAP):
+            # an ideal value that no type comes near (a u32 squared over and over doubles its
+            # digits each time): held at the cap, so that ranges stay small numbers
+            r = (max(r[0], -_CAP), min(r[1], _CAP))
         iv[n] = r
         if op not in _WARN_OPS:
             continue

@@ -324,3 +324,15 @@ def test_operations_a_fold_or_cancellation_drops_are_still_warned_of(expr, col, 
     assert len(got) == 1 and got[0].startswith(f"p.yao:3:{col}: warning: {what};"), got
     with pytest.raises(CompileError, match="strict"):
         compile_source(src, strict=True)
+
+
+def test_repeated_squaring_warns_within_bounded_numbers():
+    # each squaring doubles the digits of the ideal value: printing it hit Python's digit
+    # limit (an internal ValueError), and 40 squarings would need 2^40-bit numbers
+    for n, t in ((10, "u32"), (12, "u8"), (40, "u64")):
+        src = (f"party a, b\ndef main(x: {t} @a) -> (r: {t} @b):\n    v: {t} = x\n"
+               f"    for i in range({n}):\n        v *= v\n    return v\n")
+        c = compile_source(src, "p.yao")
+        assert len(c.warnings) == 1 and "may reach more than 1.0e2466" in str(c.warnings[0])
+        from yaogc.circuits.evaluate import evaluate_one
+        assert evaluate_one(c, x=3)["r"] == pow(3, 2 ** n, 2 ** int(t[1:]))
