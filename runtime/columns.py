@@ -346,7 +346,7 @@ def read_mapped(circuit: Circuit, path: str | None, columns: Sequence[str] | Non
     mapped = map_table(circuit, table, parse_columns(columns))
     if output:
         from .results import check_output
-        check_output(output, mapped.kept_columns, circuit)
+        check_output(output, mapped.kept_columns, circuit, path)
     return table, mapped
 
 
@@ -361,5 +361,5 @@ def stream_mapped(circuit: Circuit, path: str, columns: Sequence[str] | None,
     plan = plan_table(circuit, head, parse_columns(columns))
     if output:
         from .results import check_output
-        check_output(output, plan.kept_columns, circuit)
+        check_output(output, plan.kept_columns, circuit, path)
     return head, plan, ((t, map_rows(plan, t)) for t in tables)

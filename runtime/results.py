@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,10 +22,14 @@ from yaogc.circuits.types import ArrayType
 FORMATS = (".csv", ".json")
 
 
-def check_output(path: str, kept_columns: Sequence[str], circuit: Circuit) -> None:
-    """Refuse an unusable ``--output`` path, or a kept column an output would overwrite (in
-    CSV also an element column of an array output: ``p[0]``)."""
+def check_output(path: str, kept_columns: Sequence[str], circuit: Circuit,
+                 inputs: str | None = None) -> None:
+    """Refuse an unusable ``--output`` path, the ``--inputs`` file itself, or a kept column
+    an output would overwrite (in CSV also an element column of an array output: ``p[0]``)."""
     p = Path(path)
+    if inputs and p.exists() and p.resolve() == Path(inputs).resolve():
+        raise InputError(f"--output {path}: is the --inputs file, which the results would "
+                         f"overwrite; give another file")
     if p.suffix.lower() not in FORMATS:
         raise InputError(f"--output {path}: the results file must be .csv or .json")
     if p.is_dir():
@@ -57,11 +62,27 @@ def records(circuit: Circuit, outputs: Sequence[dict[str, Any]],
     return out
 
 
+def _json_number(v: Any) -> Any:
+    """A kept JSON number as json writes it: an input file's numbers are read as Decimal
+    (exactly as written), which json cannot write."""
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
+
+
+def _dumps(v: Any, **kw) -> str:
+    return json.dumps(v, default=_json_number, **kw)
+
+
 def _cell(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
+    if v is None:
+        return ""               # a JSON null: an empty cell, not the text None
     if isinstance(v, (list, dict)):
-        return json.dumps(v)
+        return _dumps(v)
+    if isinstance(v, Decimal):
+        return format(v, "f")   # 1000, not Decimal's 1E+3
     return str(v)
 
 
@@ -89,7 +110,7 @@ def write_output(path: str, circuit: Circuit, recs: list[dict[str, Any]]) -> Non
     p = Path(path)
     try:
         if p.suffix.lower() == ".json":
-            p.write_text(json.dumps(recs, indent=1) + "\n", encoding="utf-8")
+            p.write_text(_dumps(recs, indent=1) + "\n", encoding="utf-8")
             return
         rows = [_flat(circuit, r) for r in recs]
         header = list(dict.fromkeys(c for r in rows for c in r))
@@ -159,7 +180,7 @@ class ResultsWriter:
         if self.json:
             parts = []
             for rec in recs:
-                item = "\n".join(" " + line for line in json.dumps(rec, indent=1).split("\n"))
+                item = "\n".join(" " + line for line in _dumps(rec, indent=1).split("\n"))
                 parts.append(("[\n" if self.n == 0 else ",\n") + item)
                 self.n += 1
             self.spool.write("".join(parts))
