@@ -174,9 +174,12 @@ def check_batch_memory(p: Plan, k: int, *, peer: bool = False) -> None:
     if peer:
         raise hs.ProtocolError(f"the peer's batch of {k} rows needs about {gb(need)} here, "
                                f"more than the {gb(have)} available", phase="handshake")
-    fits = max(1, have // max(1, memory_needed(p, 1)))
-    raise InputError(f"a batch of {k} rows needs about {gb(need)} of memory, more than the "
-                     f"{gb(have)} available; split the batch into runs of at most {fits} rows")
+    fits = have // max(1, memory_needed(p, 1))
+    rows = f"a batch of {k} rows" if k != 1 else "one row"
+    advice = f"split the batch into runs of at most {fits} rows" if fits >= 1 else \
+        "not even one row fits: free memory, or raise YAOGC_MAX_MEMORY if the estimate is wrong"
+    raise InputError(f"{rows} needs about {gb(need)} of memory, more than the {gb(have)} "
+                     f"available; {advice}")
 
 
 # -- small helpers --------------------------------------------------------------------------

@@ -188,3 +188,10 @@ def test_an_array_input_of_the_wrong_length_is_refused_by_its_length(tmp_path, c
     assert "input 'a': expected 64 elements for u16[64], got 1000001" in err, err
     assert main(["eval", COUNT, "--input", "a=[1,2]", "--input", "threshold=5"]) == 2
     assert "input 'a': expected 64 elements for u16[64], got 2" in capsys.readouterr().err
+
+
+def test_a_machine_where_not_even_one_row_fits_says_so(tmp_path):
+    # it advised "a batch of 1 rows ... split the batch into runs of at most 1 rows"
+    rows = "a,threshold\n" + f'"[{",".join(["1"] * 64)}]",3\n'
+    refused(run_garbler(tmp_path, "one.csv", rows, env={"YAOGC_MAX_MEMORY": "1000"}),
+            "one row needs about", "not even one row fits")
