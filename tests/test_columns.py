@@ -306,3 +306,17 @@ def test_the_output_file_cannot_be_the_inputs_file(capsys, tmp_path):
     code, _, err = cli(capsys, "eval", prog, "--inputs", str(f), "--output", str(f))
     assert code == 2 and "is the --inputs file" in err
     assert f.read_text() == "alice_wealth,bob_wealth\n5,7\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(
+    st.from_regex(r"[ \t]{0,2}[-+]?[0-9]{1,45}[ \t]{0,2}", fullmatch=True),
+    st.text(alphabet=" \t+-0123456789_xob.e\u00a0\u0660\uff11", max_size=12)),
+    bits=st.sampled_from([1, 7, 8, 16, 64, 200]), signed=st.booleans())
+def test_the_integer_cell_fast_path_reads_as_the_parser_does(text, bits, signed):
+    from yaogc.circuits.types import IntType
+    from yaogc.runtime.columns import int_cell
+    t = IntType(bits, signed)
+    fast = int_cell(t, text)
+    if fast is not None:
+        assert fast == t.parse(text, "x")
