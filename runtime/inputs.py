@@ -196,8 +196,9 @@ def _csv_chunks(reader, header: list[str], where: str, chunk_rows: int | None):
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                raise InputError(f"{where}:{line_no}: {len(cells)} cells, but the header names "
-                                 f"{len(header)} inputs (quote array cells: \"[1,2,3]\")")
+                # the header's columns are inputs and kept columns alike
+                raise InputError(f"{where}:{line_no}: {len(cells)} cells, but the header has "
+                                 f"{len(header)} columns (quote array cells: \"[1,2,3]\")")
             rows.append({h: c.strip() for h, c in zip(header, cells)})
             lines.append(line_no)
             any_rows = True

@@ -320,3 +320,12 @@ def test_the_integer_cell_fast_path_reads_as_the_parser_does(text, bits, signed)
     fast = int_cell(t, text)
     if fast is not None:
         assert fast == t.parse(text, "x")
+
+
+def test_a_row_of_another_width_is_named_by_its_columns(capsys, tmp_path):
+    # the header's second column is kept, not an input: "names 2 inputs" was wrong
+    prog = str(Path(__file__).resolve().parent.parent / "examples" / "millionaires.yao")
+    f = tmp_path / "rows.csv"
+    f.write_text("alice_wealth,id\n5,P1\n6,P2,extra\n")
+    code, _, err = cli(capsys, "eval", prog, "--inputs", str(f), "--input", "bob_wealth=3")
+    assert code == 2 and "rows.csv:3: 3 cells, but the header has 2 columns" in err, err
