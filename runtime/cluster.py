@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import re
 import secrets
 import sys
 import threading
@@ -101,8 +102,22 @@ def _preload_forkserver() -> None:
                                        "yaogc.gc"])
 
 
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+)"
+                      r":([0-9]{1,5})/?")
+
+
+def _check_address(address: str) -> None:
+    """Refuse what is no scheduler address before Dask sees it (it may wait on a default
+    port for 'tcp://HOST', or fail inside)."""
+    m = _ADDRESS.fullmatch(str(address).strip())
+    if m is None or not 0 < int(m.group(1)) < 65536:
+        raise InputError(f"--scheduler {address}: not a Dask scheduler address; expected "
+                         f"tcp://HOST:PORT (or tls://HOST:PORT)")
+
+
 def connect_scheduler(address: str, timeout: float):
     """A Dask client of an existing cluster (this party's own) at ``address``."""
+    _check_address(address)
     _, distributed = _dask()
     box: dict[str, Any] = {}
 
