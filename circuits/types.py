@@ -392,6 +392,12 @@ class ArrayType(ValueType):
             t = t.elem
         return t.name + "".join(f"[{d}]" for d in dims)
 
+    def check_length(self, n: int, port: str | None = None) -> None:
+        """Refuse a value of ``n`` elements for this array type."""
+        if n != self.length:
+            raise ValueError_(f"{_where(port)}: expected {self.length} elements for {self.name}, "
+                              f"got {n}")
+
     def _encode_into(self, value, out, port):
         if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
             raise ValueError_(f"{_where(port)}: {_value_text(value)} is not an array of "
@@ -400,9 +406,7 @@ class ArrayType(ValueType):
             # no order of their own: element i would be whatever came i-th
             raise ValueError_(f"{_where(port)}: a {type(value).__name__} has no order; give "
                               f"the {self.length} elements of {self.name} as a list")
-        if len(value) != self.length:
-            raise ValueError_(f"{_where(port)}: expected {self.length} elements for {self.name}, "
-                              f"got {len(value)}")
+        self.check_length(len(value), port)
         w = self.elem.width
         raw = _raw_values(self.elem, value) if self.length >= _WHOLE_ARRAY else None
         if raw is not None:

@@ -287,30 +287,32 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                 raise CompileError(f"-D {name}: the program has no 'const {name}' (nor 'type "
                                    f"{name}')", "-D", 1, 1,
                                    f"{name}={self.defines[name]}")
-        modules = [c for c in self.prog.consts if "." in c.name]
-        ordered = modules + [c for c in self.prog.consts if "." not in c.name]
-        for i, c in enumerate(ordered):
-            if i == len(modules):
-                self._import_names(aliases, self.consts)
-            if c.name in aliases:
-                self._imported_and_defined(c.name, aliases[c.name], c)
-            if c.name in self.consts:
-                raise self.err(c, f"const '{c.name}' is defined twice")
-            if c.name in self.funcs:
-                raise self.err(c, f"'{c.name}' is already a function")
-            self._check_name(c, c.name, "a constant")
-            t = self.resolve_type(c.type, frame) if c.type is not None else None
-            if c.name in self.defines:
-                v = self._define_value(c.name, self.defines[c.name], t)
-            else:
-                v = self.expr(c.value, frame, t)
-                if t is not None:
-                    v = self.coerce(v, t, c.value)
-                elif isinstance(v, Word) and self.g.const_value(v.node) is None:
-                    raise self.err(c.value, "a const must be known at compile time")
-            self.consts[c.name] = v
-        if len(modules) == len(ordered):
-            self._import_names(aliases, self.consts)
+        for c in self.prog.consts:
+            if "." in c.name:       # a module's
+                self._declare_const(c, frame)
+        self._import_names(aliases, self.consts)
+        for c in self.prog.consts:
+            if "." not in c.name:
+                if c.name in aliases:
+                    self._imported_and_defined(c.name, aliases[c.name], c)
+                self._declare_const(c, frame)
+
+    def _declare_const(self, c, frame) -> None:
+        if c.name in self.consts:
+            raise self.err(c, f"const '{c.name}' is defined twice")
+        if c.name in self.funcs:
+            raise self.err(c, f"'{c.name}' is already a function")
+        self._check_name(c, c.name, "a constant")
+        t = self.resolve_type(c.type, frame) if c.type is not None else None
+        if c.name in self.defines:
+            v = self._define_value(c.name, self.defines[c.name], t)
+        else:
+            v = self.expr(c.value, frame, t)
+            if t is not None:
+                v = self.coerce(v, t, c.value)
+            elif isinstance(v, Word) and self.g.const_value(v.node) is None:
+                raise self.err(c.value, "a const must be known at compile time")
+        self.consts[c.name] = v
 
     def _define_value(self, name: str, text: str, t):
         src = Source(f"{name}={text}", "-D")
@@ -416,9 +418,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         frame0 = Frame(None)
         inputs = []
         frame = Frame(None, done=g.false())
-        for i, p in enumerate(main.params):
-            if p.name in frame.vars:
-                raise self.err(p, f"parameter '{p.name}' is declared twice")
+        for i, p in enumerate(main.params):     # (a name declared twice: refused in _run)
             self._check_name(p, p.name, "an input")
             t = self.resolve_type(p.type, frame0)
             (party,) = self._party(p.party, p, f"input '{p.name}'", allow_both=False)

@@ -72,7 +72,7 @@ def add_overflow_output(e: Elaborated) -> int:
     if any(name == OVERFLOW_PORT for _, name, _, _ in e.outputs):
         raise ValueError(f"an output is named {OVERFLOW_PORT}, which checked mode reserves")
     # the operands the program wrote but a fold dropped ((x * y) * 0, a - a) are checked too
-    roots = list(e.roots()) + [n for n in dict.fromkeys(g.dropped) if g.op(n) != "const"]
+    roots = list(e.roots()) + g.unread_written()
     # and those whose range is unknown (a quotient by a divisor that may be 0): the check
     # costs gates, but without it a wrapped quotient would be printed as valid
     flags = [f for f in (_flag(g, n) for n in overflowing(g, roots, unknown=True))

@@ -193,6 +193,13 @@ class WordGraph:
         self._memo = {}
         self.pub_words = {}
 
+    def unread_written(self, replaced: bool = False) -> list[int]:
+        """The operations the program wrote that no output reads because a fold or a
+        cancellation dropped them (``replaced``: also the branches a merge replaced), once
+        each, in the order met: more roots for the range warnings and checked mode."""
+        found = self.dropped + self.replaced if replaced else self.dropped
+        return [n for n in dict.fromkeys(found) if self._op[n] != "const"]
+
     # --- access ---------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._op)

@@ -191,8 +191,7 @@ class WidthMixin:
         """like(v, x): v converted (as an explicit cast) to the type of x, or of x's elements."""
         self._nargs(e, 2)
         x = self.expr(e.args[1], frame, None)
-        t = x.type.elem if isinstance(x, Agg) and isinstance(x.type, ArrayType) else \
-            getattr(x, "type", None)
+        t = _element_type(x)
         if t is None or isinstance(t, ArrayType):
             raise self.err(e.args[1], f"like() takes its type from a typed value, got {describe(x)}")
         v = self.expr(e.args[0], frame, t)
@@ -206,12 +205,18 @@ class WidthMixin:
         an integer or a bool: a compile-time constant, for code generic over types."""
         self._nargs(e, 1)
         x = self.expr(e.args[0], frame, None)
-        t = x.type.elem if isinstance(x, Agg) and isinstance(x.type, ArrayType) else \
-            getattr(x, "type", None)
+        t = _element_type(x)
         if t is None or isinstance(t, (ArrayType, TupleType)):
             raise self.err(e.args[0], f"frac_bits() takes a typed value or an array of them, "
                                       f"got {describe(x)}")
         return Pub(t.frac if isinstance(t, FixedType) else 0)
+
+
+def _element_type(x):
+    """The type of x, of its elements for an array; None for an untyped constant."""
+    if isinstance(x, Agg) and isinstance(x.type, ArrayType):
+        return x.type.elem
+    return getattr(x, "type", None)
 
 
 __all__ = ["WidthMixin", "EXTRA", "widened"]

@@ -299,9 +299,7 @@ def coerce(t: ValueType, value: Any, where: str) -> Any:
     if isinstance(value, str):
         return t.parse(value, where)
     if isinstance(t, ArrayType) and isinstance(value, list):
-        if len(value) != t.length:      # before a conversion per element of a huge list
-            raise InputError(f"input '{where}': expected {t.length} elements for {t.name}, "
-                             f"got {len(value)}")
+        t.check_length(len(value), where)   # before a conversion per element of a long list
         return [coerce(t.elem, v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(t, TupleType) and isinstance(value, list) and len(value) == len(t.elems):
         return [coerce(e, v, f"{where}.{i}") for i, (e, v) in enumerate(zip(t.elems, value))]
