@@ -28,7 +28,7 @@ def _load(args):
     from yaogc.circuits.schedule import use_disk_cache
     use_disk_cache(not args.no_cache)
     return load_any(args.file, args.define, use_cache=not args.no_cache, quiet=True,
-                    max_gates=_max_gates(args))
+                    max_gates=_max_gates(args), strict=args.strict, checked=args.checked)
 
 
 def _owner_certs(items) -> dict[str, str]:
@@ -80,10 +80,11 @@ def cmd_serve(args) -> int:
                 owner_certs=_owner_certs(args.owner_cert), timeout=args.timeout,
                 insecure_plain_tcp=args.insecure_plain_tcp, on_listening=on_listening, log=log)
     st = res.stats
-    if args.json:
-        print(json.dumps({"role": args.role, "program": circuit.name, **st}))
-        return 0
-    if args.quiet:
+    from yaogc.compiler.cli import print_warnings
+    if args.json or args.quiet:
+        if args.json:
+            print(json.dumps({"role": args.role, "program": circuit.name, **st}))
+        print_warnings(getattr(circuit, "warnings", ()))
         return 0
     owner_in = sum(v["received"] for v in st["owner_bytes"].values())
     owner_out = sum(v["sent"] for v in st["owner_bytes"].values())
@@ -95,6 +96,7 @@ def cmd_serve(args) -> int:
           f"received {_human(owner_out)}; waited {st['waiting_seconds']:.2f} s, computed "
           f"{st['compute_seconds']:.2f} s, total {st['total_seconds']:.2f} s; "
           + ("TLS" if st.get("tls") else "plain TCP"), file=sys.stderr)
+    print_warnings(getattr(circuit, "warnings", ()))
     return 0
 
 
@@ -131,17 +133,22 @@ def cmd_submit(args) -> int:
                        unused=mapped.kept_columns if mapped else ())
     res = submit(circuit, args.as_, own, garbler=garbler, evaluator=evaluator, tls=tls,
                  timeout=args.timeout, insecure_plain_tcp=args.insecure_plain_tcp)
+    from yaogc.compiler.cli import overflowed, print_warnings, withhold
+    if overflowed(res.outputs or []):
+        return withhold(circuit)
     if args.json:
         print(json.dumps({"outputs": res.json_outputs(circuit)}))
+        print_warnings(getattr(circuit, "warnings", ()))
         return 0
-    if not res.outputs or not res.outputs[0]:
-        print(f"no output of {circuit.name} is addressed to {args.as_}")
+    if not res.outputs or not res.outputs[0]:      # on stderr, as yaogc run says it
+        print(f"no output of {circuit.name} is addressed to {args.as_}", file=sys.stderr)
     print_outputs(circuit, res)
     if not args.quiet:
         st = res.stats
         print(f"{args.as_}: sent {_human(st['bytes_sent'])}, received "
               f"{_human(st['bytes_received'])}, {st['total_seconds']:.2f} s; "
               + (st["tls"] or "plain TCP"), file=sys.stderr)
+    print_warnings(getattr(circuit, "warnings", ()))
     return 0
 
 

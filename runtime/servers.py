@@ -474,12 +474,12 @@ def _agree(link, role: str, reg: _Owners, timeout: float,
                               "(it submitted twice?)", phase="waiting for owners")
     rows = {p: reg.present[p].rows for p in reg.wanted if reg.present[p].rows is not None}
     k = max(rows.values(), default=1)
-    odd = {p: r for p, r in rows.items() if r not in (1, k)}
-    if odd:
+    if len({r for r in rows.values() if r != 1}) > 1:
+        # no size is the right one: every owner's is named, none is blamed
         sizes = ", ".join(f"{p} {r}" for p, r in rows.items())
-        raise ServerError(f"{_plural('party', list(odd))} {_quoted(list(odd))} gave a batch of "
-                          f"another size: all owners with several rows must give the same "
-                          f"number (rows: {sizes})", phase="batch")
+        raise ServerError(f"the owners gave batches of different sizes ({sizes} rows): all "
+                          f"owners with several rows must give the same number",
+                          phase="batch")
     listed = any(s.listed for s in reg.present.values())
     return k, listed or k > 1
 

@@ -442,10 +442,19 @@ def test_owners_with_batches_of_different_sizes_are_refused():
     run = run_owners_local(c, {"north": [{"n": 1}, {"n": 2}], "south": [{"s": 1}] * 3,
                                "east": {"e": 1, "w": 1}}, timeout=10, raise_errors=False)
     for role, err in run.servers.items():
-        assert "batch" in str(err) and "(rows: north 2, south 3, east 1)" in str(err), (role, err)
+        assert "batches of different sizes (north 2, south 3, east 1 rows)" in str(err), \
+            (role, err)
     for p, err in run.owners.items():
         assert str(err).startswith(f"{p}: waiting for owners: stopped by the "), err
         assert "batch" in str(err)
+    # two owners agreeing is no majority that names the third as the odd one: no size is the
+    # right one, so none is blamed
+    run = run_owners_local(c, {"north": [{"n": 1}, {"n": 2}], "south": [{"s": 1}] * 2,
+                               "east": [{"e": 1, "w": 1}] * 3}, timeout=10, raise_errors=False)
+    for role, err in run.servers.items():
+        assert "batches of different sizes (north 2, south 2, east 3 rows)" in str(err), \
+            (role, err)
+        assert "gave a batch of another size" not in str(err)
 
 
 def test_an_owner_whose_two_addresses_name_one_server_is_told_so(progs, capsys):
@@ -639,7 +648,8 @@ def test_a_batch_a_server_announces_is_checked_against_the_owner_rows(tmp_path, 
     assert cli_main(["submit", str(prog), "--as", "c", "--garbler", g, "--evaluator", e,
                      "--input", "z=5", "--timeout", "5"]) == 0
     assert time.monotonic() - t0 < 10
-    assert "no output of t is addressed to c" in capsys.readouterr().out
+    said = capsys.readouterr()          # on stderr, as yaogc run says it
+    assert "no output of t is addressed to c" in said.err and said.out == ""
     # an owner of several rows takes no batch but its own
     (tmp_path / "z.csv").write_text("z\n1\n2\n3\n")
     g, e, threads = _fake_servers(7)
@@ -649,3 +659,37 @@ def test_a_batch_a_server_announces_is_checked_against_the_owner_rows(tmp_path, 
     assert "starts a batch of 7 rows, but this owner gave 3" in err, err
     for t in threads:
         t.join(5)
+
+
+def test_checked_and_strict_apply_to_the_servers_and_owners_circuit(progs):
+    """--checked and --strict compile the servers' and owners' circuit as they do run's: an
+    overflow withholds every owner's results (exit 4), a range warning stops at once."""
+    # n + s + e wraps in u16: every owner with an output is told, none prints a value
+    srv = Servers(progs["three"], timeout=30, extra=["--checked", "--quiet"])
+    procs = {p: owner(srv.submit_args(progs["three"], p, "--checked", *a)) for p, a in (
+        ("north", ["--input", "n=60000"]), ("south", ["--input", "s=6000"]),
+        ("east", ["--input", "e=1", "--input", "w=2", "--json"]))}
+    for p, pr in procs.items():
+        rc, out, err = done(pr)
+        assert rc == 4 and out == "", (p, rc, out, err)
+        assert err.startswith("overflow: results withheld"), err
+    assert [r[0] for r in srv.finish().values()] == [0, 0]
+    # no overflow: the values
+    srv = Servers(progs["three"], timeout=30, extra=["--checked", "--quiet"])
+    procs = {p: owner(srv.submit_args(progs["three"], p, "--checked", "--json", *a)) for p, a in (
+        ("north", ["--input", "n=6"]), ("south", ["--input", "s=2000"]),
+        ("east", ["--input", "e=1", "--input", "w=2"]))}
+    got = {p: json.loads(done(pr)[1])["outputs"] for p, pr in procs.items()}
+    # (--json shows the hidden bit, as eval's and run's do)
+    assert got == {"north": {"total": 2007, "mix": 6 ^ 1 ^ 2, "_overflow": False},
+                   "south": {"total": 2007, "big": True, "_overflow": False},
+                   "east": {"total": 2007, "mix": 6 ^ 1 ^ 2, "_overflow": False}}, got
+    assert [r[0] for r in srv.finish().values()] == [0, 0]
+    # --strict: the range warning is an error before anything listens or connects
+    for args in (["serve", str(progs["three"]), "--role", "garbler", "--owners", "127.0.0.1:0",
+                  "--listen", "127.0.0.1:0", "--strict"],
+                 ["submit", str(progs["three"]), "--as", "north", "--garbler", "127.0.0.1:9",
+                  "--evaluator", "127.0.0.1:10", "--input", "n=1", "--strict"]):
+        rc, out, err = done(owner(args), timeout=30)
+        assert rc == 2 and "--strict makes range warnings errors" in err.splitlines()[0], err
+        assert "listening" not in err and "Traceback" not in err
