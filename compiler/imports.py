@@ -56,7 +56,10 @@ def imports_digest(text: str, filename: str) -> bytes:
     todo = [(text, filename)]
     while todo:
         t, f = todo.pop()
-        for m in _FROM_RE.findall(t.replace("\\\n", " ").replace("\\\r\n", " ")):
+        # every backslash a space: a continuation then is whitespace whatever stands between
+        # the backslash and the line end (spaces, tabs, a form feed) and whatever ends the
+        # line (LF, CRLF, a lone CR); a backslash anywhere else can only add a module
+        for m in _FROM_RE.findall(t.replace("\\", " ")):
             p = find_module(_SPACE_RE.sub("", m), f)
             if p is None or p in seen:
                 continue

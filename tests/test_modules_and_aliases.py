@@ -363,14 +363,19 @@ def main(a: fix32_16[N] @north, b: fix32_16[N] @south) -> (m: fix32_16 @both, s:
 
 @pytest.mark.parametrize("head", ["from \\\nlib1 import f\n", "\ufefffrom lib1 import f\n",
                                   "from\flib1 import f\n", "from sub . lib1 import f\n",
-                                  "from lib1 \\\n    import f\n"])
+                                  "from lib1 \\\n    import f\n",
+                                  "from lib1 \\  \n    import f\n",
+                                  "from lib1 \\\t\f\r\n    import f\n",
+                                  "CR:from lib1 \\ \n    import f\n"])
 def test_the_cache_follows_a_module_however_its_import_is_spelled(tmp_path, head):
     # the cache key reads the imports without parsing: a form it missed kept a stale circuit
     where = tmp_path / "sub" if "sub" in head else tmp_path
     _write(where, "lib1.yao", "def f(x: u8) -> u8:\n    return x + 1\n")
     p = tmp_path / "p.yao"
-    p.write_bytes((head + "party a\ndef main(x: u8 @a) -> u8 @a:\n    return f(x)\n")
-                  .encode("utf-8"))
+    text = head.removeprefix("CR:") + "party a\ndef main(x: u8 @a) -> u8 @a:\n    return f(x)\n"
+    if head.startswith("CR:"):      # every line ended by a lone CR
+        text = text.replace("\n", "\r")
+    p.write_bytes(text.encode("utf-8"))
     c, info = compile_cached(p)
     assert evaluate_one(c, x=1) == {"result": 2}
     _write(where, "lib1.yao", "def f(x: u8) -> u8:\n    return x + 100\n")
