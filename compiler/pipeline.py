@@ -116,9 +116,10 @@ TIDY_GATES = 1 << 20
 BYTES_PER_GATE = 200
 
 
-def gate_budget() -> int:
+def gate_budget(have: int | None = None) -> int:
     """How many gates a compile may emit: ``$YAOGC_MAX_GATES``, else what the memory this
-    machine has available holds at BYTES_PER_GATE each."""
+    process may take (``have`` bytes, else :func:`available_memory`) holds at
+    BYTES_PER_GATE each."""
     env = os.environ.get("YAOGC_MAX_GATES", "").strip()
     if env:
         try:
@@ -129,10 +130,36 @@ def gate_budget() -> int:
             raise InputError(f"YAOGC_MAX_GATES must be a positive whole number of gates, got "
                              f"{env!r}")
         return limit
-    return max(1 << 20, available_memory() // BYTES_PER_GATE)
+    return max(1 << 20, (available_memory() if have is None else have) // BYTES_PER_GATE)
 
 
 def available_memory() -> int:
+    """Bytes this process may still take: the least of the machine's available memory, the
+    room left under its address-space limit (``ulimit -v``) and under its control group's
+    memory limit (a container's)."""
+    return memory_headroom()[0]
+
+
+def memory_headroom() -> tuple[int, str]:
+    """(bytes, what bounds them) for :func:`available_memory`: "this machine has available",
+    "this process's address-space limit (ulimit -v) leaves" or "this container's memory
+    limit leaves"."""
+    have = [(_meminfo_available(), "this machine has available")]
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            have.append((max(0, soft - _status_bytes("VmSize:")),
+                         "this process's address-space limit (ulimit -v) leaves"))
+    except (ImportError, OSError, ValueError):
+        pass
+    got = _cgroup_room()
+    if got is not None:
+        have.append((got, "this container's memory limit leaves"))
+    return min(have, key=lambda x: x[0])
+
+
+def _meminfo_available() -> int:
     try:
         with open("/proc/meminfo") as f:
             for line in f:
@@ -144,6 +171,55 @@ def available_memory() -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 8 << 30
+
+
+def _status_bytes(field: str) -> int:
+    """A size line of /proc/self/status (VmSize: the address space this process holds)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _cgroup_room() -> int | None:
+    """The room under the tightest memory limit of this process's control group and its
+    parents (cgroup v2's memory.max, v1's memory.limit_in_bytes), None without a limit."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            entries = [line.rstrip("\n").split(":", 2) for line in f]
+    except OSError:
+        return None
+    best = None
+    for entry in entries:
+        if len(entry) != 3:
+            continue
+        _, controllers, path = entry
+        if controllers == "":
+            root, limit_file, usage_file = "/sys/fs/cgroup", "memory.max", "memory.current"
+        elif "memory" in controllers.split(","):
+            root, limit_file, usage_file = ("/sys/fs/cgroup/memory", "memory.limit_in_bytes",
+                                            "memory.usage_in_bytes")
+        else:
+            continue
+        parts = [x for x in path.split("/") if x]
+        for depth in range(len(parts), -1, -1):
+            d = os.path.join(root, *parts[:depth])
+            try:
+                with open(os.path.join(d, limit_file)) as f:
+                    limit = f.read().strip()
+                if limit == "max" or not limit.isdigit() or int(limit) >= 1 << 60:
+                    continue
+                with open(os.path.join(d, usage_file)) as f:
+                    used = int(f.read().strip())
+            except (OSError, ValueError):
+                continue
+            room = max(0, int(limit) - used)
+            best = room if best is None else min(best, room)
+    return best
 
 
 def check_max_gates(value) -> int:
@@ -180,13 +256,14 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
     def tell(phase: str, gates: int = 0, _seconds: float = 0.0) -> None:
         if progress is not None:    # every phase timed from the start of the compile
             progress(phase, gates, time.perf_counter() - t0)
-    limit = max_gates if max_gates is not None else gate_budget()
+    have, bound = memory_headroom()    # the message names the figure the limit came from
+    limit = max_gates if max_gates is not None else gate_budget(have)
 
     def too_large(line: int = 1, col: int = 1, src=None, most: int = limit) -> CompileError:
         why = ("the compiler's limit (wires are numbered in 30 bits)" if most < limit else
                "the --max-gates limit" if max_gates is not None else
                "the YAOGC_MAX_GATES limit" if os.environ.get("YAOGC_MAX_GATES") else
-               f"more than this machine has available ({available_memory() / 1e9:.1f} GB)")
+               f"more than {bound} ({have / 1e9:.1f} GB)")
         msg = (f"the program is too large: it unrolls to more than {most:,} gates, about "
                f"{most * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
                f"{BYTES_PER_GATE} bytes per gate, {why}; make the inputs smaller or split the "
@@ -330,7 +407,10 @@ def _from_cache(key: str, max_gates, strict: bool, t0: float, path: str):
         return None
     got, warned = got
     warnings = load_warnings(key, warned)
-    if warnings is None or (max_gates is not None and got.n_gates > max_gates):
+    # over the limit a compile would stop at (the memory this process may take may be less
+    # than when it was kept): compiled again, to stop with the message that names the size
+    if warnings is None or got.n_gates > (max_gates if max_gates is not None else
+                                          gate_budget()):
         return None
     warnings = _program_named(warnings, _PROGRAM, path)
     if strict and warnings:

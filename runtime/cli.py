@@ -1,7 +1,7 @@
 """The ``yaogc`` command line: compile, stats, eval, run, demo, certs.
 
-Exit statuses for every subcommand: 0 success, 2 usage or bad input (program, file, value),
-3 network, peer or protocol failure, 1 an internal error (a bug, reported as such).
+Exit statuses for every subcommand: 0 success, 2 usage or bad input (program, file, value,
+or work too large for the memory this process may take), 3 network, peer or protocol failure, 1 an internal error (a bug, reported as such).
 """
 
 from __future__ import annotations
@@ -415,6 +415,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout(stdout)
         return EXIT_OK
+    except MemoryError as e:
+        # the work outgrew what this process may take (estimates stop most such programs and
+        # batches before they start; a limit below the machine's can still be reached)
+        from yaogc.compiler.pipeline import memory_headroom
+        have, what = memory_headroom()
+        detail = f" ({e})" if str(e) else ""
+        print(f"yaogc {args.command}: out of memory{detail}: the work is too large for what "
+              f"{what} now ({have / 1e9:.1f} GB); give smaller inputs or a smaller batch, or "
+              f"set --max-gates to stop such programs before they start", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as e:  # a bug in yaogc: say so; the traceback only on request
         print(f"yaogc {args.command}: internal error (a bug in yaogc, please report it): "
               f"{type(e).__name__}: {e}", file=sys.stderr)

@@ -529,3 +529,42 @@ def test_the_subpackages_are_found_from_inside_the_checkout():
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [str(root / m / "__init__.py") for m in
                                 ("compiler", "circuits", "gc", "runtime", "ml", "examples")]
+
+
+def _limited(nbytes):
+    def apply():
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (nbytes, nbytes))
+    return apply
+
+
+def test_an_address_space_limit_bounds_the_program_size_with_a_clear_message(tmp_path):
+    # the limit the gate budget comes from is the process's, not the machine's: under
+    # ulimit -v the compile died late with a MemoryError reported as a bug
+    prog = tmp_path / "big.yao"
+    prog.write_text("party a, b\nconst N = 4\ndef main(x: u16[N] @a, t: u16 @b) -> u32 @both:\n"
+                    "    c: u32 = 0\n    for i in range(N):\n        for j in range(2000):\n"
+                    "            if x[i] > t ^ j:\n                c += 1\n    return c\n")
+    env = {**os.environ, "YAOGC_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("YAOGC_MAX_GATES", None)
+    out = subprocess.run([sys.executable, "-m", "yaogc.runtime.cli", "compile", str(prog),
+                          "-D", "N=20000",
+                          "-o", str(tmp_path / "big.circ")], capture_output=True, text=True,
+                         env=env, preexec_fn=_limited(1200 << 20), timeout=300)
+    first = out.stderr.splitlines()[0]
+    assert out.returncode == 2, out.stderr
+    assert first.startswith(f"{prog}:") and "the program is too large" in first, first
+    assert "address-space limit (ulimit -v)" in first and "Traceback" not in out.stderr
+
+
+def test_running_out_of_memory_is_bad_input_not_a_bug(capsys, monkeypatch):
+    from yaogc.compiler import pipeline
+
+    def exhausted(*a, **k):
+        raise MemoryError("Unable to allocate 1.00 GiB")
+    monkeypatch.setattr(pipeline, "_compile", exhausted)
+    code, out, err = run_cli(capsys, "compile", MILLIONAIRES, "--no-cache")
+    assert code == 2 and out == ""
+    first = err.splitlines()[0]
+    assert first.startswith("yaogc compile: out of memory (Unable to allocate 1.00 GiB): "), first
+    assert "internal error" not in err and "GB)" in first
