@@ -26,6 +26,8 @@ def rewrite_chain(g, op: str, t, items: list[int], private: list[bool]) -> list[
     free = [p and g.op(x) == "and" and g.type(x) == t for x, p in zip(terms, private)]
     if op == "xor":
         terms, free = _cancel(terms, free)
+    if sum(free) > _PAIRWISE:
+        terms, free = _distribute_many(g, op, t, terms, free)
     changed = True
     while changed and sum(free) >= 2:
         # the pairwise searches are quadratic: only on chains of a few dozen AND terms
@@ -125,3 +127,74 @@ def _distribute(g, op, t, terms, free) -> bool:
     m = g.make("and", t, (a, rest[0]))
     _replace(terms, free, idx, [(m, g.op(m) == "and")])
     return True
+
+
+def _distribute_many(g, op, t, terms, free):
+    """:func:`_distribute` repeated while more than ``_PAIRWISE`` terms are free, in
+    O(n log n) rather than a scan of every term per factoring (cubic on a sum of n x m
+    products): the same factorings in the same order, so the same nodes. The operand chosen
+    is the one most terms share, the first met in term order among equals (as ``max`` over
+    the scan's dict picks); a heap holds each operand's (count, first term), re-pushed
+    whenever a term is added, and checked when popped, since removals only lower it."""
+    import heapq
+    alive = [True] * len(terms)
+    ops: list = [None] * len(terms)
+    members: dict[int, list[int]] = {}   # operand -> its terms, ascending (added in order)
+    ptr: dict[int, int] = {}             # operand -> index of its first live member
+    count: dict[int, int] = {}
+    heap: list = []
+
+    def first(a: int):
+        m, k = members[a], ptr[a]
+        while not alive[m[k]]:
+            k += 1
+        ptr[a] = k
+        i = m[k]
+        return (i, 0 if ops[i][0] == a else 1)
+
+    def add(i: int) -> None:
+        p, q = ops[i] = tuple(g.args(terms[i]))
+        for a in (p, q) if q != p else (p,):
+            if a not in members:
+                members[a], ptr[a], count[a] = [], 0, 0
+            members[a].append(i)
+            count[a] += 1
+            heapq.heappush(heap, (-count[a], first(a), a))
+
+    n_free = 0
+    for i, f in enumerate(free):
+        if f:
+            add(i)
+            n_free += 1
+    while n_free > _PAIRWISE and heap:
+        neg, key, a = heapq.heappop(heap)
+        if count[a] < 2:
+            continue
+        now = (-count[a], first(a))
+        if now != (neg, key):
+            heapq.heappush(heap, (*now, a))
+            continue
+        idx = [i for i in members[a][ptr[a]:] if alive[i]]
+        rest = []
+        for i in idx:
+            p, q = ops[i]
+            rest.append(q if p == a else p)
+            alive[i] = False
+            for b in (p, q) if q != p else (p,):
+                count[b] -= 1
+        n_free -= len(idx)
+        while len(rest) > 1:      # a balanced tree, as the chain's other terms get
+            nxt = [g.make(op, t, (rest[k], rest[k + 1])) for k in range(0, len(rest) - 1, 2)]
+            if len(rest) % 2:
+                nxt.append(rest[-1])
+            rest = nxt
+        m = g.make("and", t, (a, rest[0]))
+        terms.append(m)
+        alive.append(True)
+        ops.append(None)
+        free.append(g.op(m) == "and")
+        if free[-1]:
+            add(len(terms) - 1)
+            n_free += 1
+    keep = [i for i in range(len(terms)) if alive[i]]
+    return [terms[i] for i in keep], [free[i] for i in keep]

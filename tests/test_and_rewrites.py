@@ -535,3 +535,37 @@ def test_counts_of_an_elif_chain_add_their_conditions_at_one_bit(n, t, seed):
         want = [sum(v < t1 for v in x), sum(t1 <= v < t2 for v in x),
                 sum(max(t1, t2) <= v < t3 for v in x), sum(v >= max(t1, t2, t3) for v in x)]
         assert [out[k] for k in "abcd"] == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 14), st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13)),
+                                    min_size=49, max_size=160),
+       st.sampled_from(["xor", "or"]), st.randoms(use_true_random=False))
+def test_factoring_a_long_chain_at_once_makes_the_nodes_repeated_factoring_makes(
+        n_ops, pairs, op, rng):
+    # a long chain's factorings run on a heap (a sum of n x m products took cubic time),
+    # and must choose what the scan chooses, in the same order, making the same nodes
+    from yaogc.circuits.types import uint as _uint
+    from yaogc.compiler import boolrw
+    from yaogc.compiler.ir import WordGraph
+    t = _uint(4)
+
+    def chain():
+        g = WordGraph()
+        leaves = [g.input(t, (k, 0)) for k in range(n_ops)]
+        terms = [g.make("and", t, (leaves[a % n_ops], leaves[b % n_ops])) for a, b in pairs]
+        shared = {x for x in terms if rng.random() < 0.1}      # used elsewhere: not free
+        free = [g.op(x) == "and" and x not in shared for x in terms]
+        return g, terms, free
+    rng.seed(0)
+    g1, terms1, free1 = chain()
+    rng.seed(0)
+    g2, terms2, free2 = chain()
+    assert terms1 == terms2 and free1 == free2
+    fast = boolrw._distribute_many(g1, op, t, list(terms1), list(free1))
+    terms, free = list(terms2), list(free2)
+    while sum(free) > boolrw._PAIRWISE and boolrw._distribute(g2, op, t, terms, free):
+        pass
+    assert fast == (terms, free)
+    assert len(g1) == len(g2) and all(g1.op(n) == g2.op(n) and g1.args(n) == g2.args(n)
+                                      for n in range(len(g1)))
