@@ -88,7 +88,8 @@ def write(name: str, header: bytes, parts) -> Path | None:
     """Write ``header`` and the byte strings ``parts`` atomically; None if it could not."""
     d = cache_dir()
     try:
-        d.mkdir(parents=True, exist_ok=True)
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)    # private: see the README
+        _sweep_abandoned(d)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -105,6 +106,31 @@ def write(name: str, header: bytes, parts) -> Path | None:
     except OSError:
         return None
     return d / name
+
+
+# a temporary file not written to for this long was left by a writer that was killed (a
+# live writer's file changes as it writes)
+ABANDONED_SECONDS = 3600
+_swept: set = set()
+
+
+def _sweep_abandoned(d: Path) -> None:
+    """Remove the temporary files killed writers left in ``d`` (once per process and
+    directory): each is as large as the entry it was becoming, and nothing else removes it."""
+    if d in _swept:
+        return
+    _swept.add(d)
+    old = time.time() - ABANDONED_SECONDS
+    try:
+        for p in d.glob(".tmp-*"):
+            try:
+                st = p.lstat()
+                if stat.S_ISREG(st.st_mode) and st.st_mtime < old:
+                    p.unlink()
+            except OSError:
+                pass
+    except OSError:
+        pass
 
 
 def write_checked(name: str, header: bytes, body: bytes) -> Path | None:
@@ -260,7 +286,7 @@ class EntryLock:
         except ImportError:
             return False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             return False

@@ -282,8 +282,10 @@ def layout_stats(circuit: Circuit, bound: int = DEFAULT_BOUND, flat: bool = True
         st = schedstore.load_counts(disk)
         if st is not None:
             return st
-        if schedstore.has(disk):       # kept by a version that did not keep its counts
-            return {k: v for k, v in schedule(circuit, *key).stats().items() if k in SIZE_KEYS}
+        if schedstore.has(disk):       # its counts lost (damaged or deleted): kept again
+            st = {k: v for k, v in schedule(circuit, *key).stats().items() if k in SIZE_KEYS}
+            schedstore.store_counts(disk, st)
+            return st
     lay = per.get(("layout",) + key)
     if lay is None:
         lay = per[("layout",) + key] = _layout(circuit, *key, per)

@@ -315,6 +315,9 @@ def test_schedule_counts_kept_on_disk(cache, bristol_path):
         entry.write_bytes(entry.read_bytes().replace(b'"and":', b'"and": '))
         fresh = read_bristol(path)
         assert S.layout_stats(fresh, 1, False) == got     # recounted, from the schedule
+        # and kept again: the next process reads them without a schedule
+        fresh = read_bristol(path)
+        assert S.layout_stats(fresh, 1, False) == got and S._CACHE.get(fresh, {}) == {}
         # counts of a schedule only laid out (to choose an engine) are kept too
         laid = S.layout_stats(read_bristol(path), 3, True)
         fresh = read_bristol(path)
@@ -449,3 +452,26 @@ def test_cached_warnings_name_the_file_compiled_this_time(cache, capsys):
     assert capsys.readouterr().err.startswith(f"{second}:3:14: '+' on u8 may reach 510")
     assert main(["eval", str(first), "--input", "x=1", "--input", "y=2"]) == 0
     assert capsys.readouterr().err.startswith(f"{first}:3:14: warning: '+' on u8")
+
+
+def test_a_killed_writer_s_temporary_file_is_removed_by_a_later_write(cache):
+    from yaogc.circuits import diskcache
+    d, prog = cache
+    d.mkdir(parents=True)
+    stale, fresh = d / ".tmp-killed", d / ".tmp-writing"
+    for p in (stale, fresh):
+        p.write_bytes(b"\0" * 1000)
+    hour_ago = time.time() - diskcache.ABANDONED_SECONDS - 60
+    os.utime(stale, (hour_ago, hour_ago))
+    diskcache._swept.discard(d)
+    compile_cached(prog, {"N": "8"})
+    # the abandoned one is gone; one still being written (changed lately) is left alone
+    assert not stale.exists() and fresh.exists() and len(entries(d)) == 1
+
+
+def test_the_cache_directory_is_made_private(cache):
+    # the entries' digests detect damage, not forgery: only the user may write there
+    d, prog = cache
+    compile_cached(prog, {"N": "8"})
+    assert d.stat().st_mode & 0o077 == 0
+    assert all(p.stat().st_mode & 0o077 == 0 for p in entries(d))
