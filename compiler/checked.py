@@ -11,6 +11,7 @@ every result (``overflow: results withheld``, exit status 4). Each party learns 
 
 from __future__ import annotations
 
+from yaogc.circuits.errors import YaogcError
 from yaogc.circuits.types import BOOL, FixedType, IntType
 
 from .check import Elaborated
@@ -19,6 +20,24 @@ from .overflow import folded_wraps, overflowing
 
 OVERFLOW_PORT = "_overflow"
 EXIT_OVERFLOW = 4
+
+
+class OverflowWithheld(YaogcError):
+    """Checked mode's bit was set: a value passed its type, and every result (of every row)
+    is withheld."""
+
+    exit_code = EXIT_OVERFLOW
+
+    def __init__(self):
+        super().__init__("overflow: results withheld (a value passed its type in checked "
+                         "mode; widen the types the range warnings name)")
+
+
+def withhold_overflowed(outputs) -> None:
+    """Raise :class:`OverflowWithheld` if checked mode's bit is set in any row of decoded
+    outputs (a batch is withheld whole)."""
+    if any(row.get(OVERFLOW_PORT) for row in outputs):
+        raise OverflowWithheld()
 
 
 def _wider(t, extra: int):
@@ -93,4 +112,5 @@ def add_overflow_output(e: Elaborated) -> int:
     return len(flags)
 
 
-__all__ = ["add_overflow_output", "OVERFLOW_PORT", "EXIT_OVERFLOW"]
+__all__ = ["add_overflow_output", "OVERFLOW_PORT", "EXIT_OVERFLOW", "OverflowWithheld",
+           "withhold_overflowed"]

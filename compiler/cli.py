@@ -194,8 +194,8 @@ def overflowed(outputs) -> bool:
 def withhold(circuit) -> int:
     """Checked mode found an overflow: say so (then the range warnings that name where it
     may have happened), print no result, exit status 4."""
-    from .checked import EXIT_OVERFLOW
-    print("overflow: results withheld (a value passed its type in checked mode; widen the "
-          "types the range warnings name)", file=sys.stderr)
+    from .checked import OverflowWithheld
+    why = OverflowWithheld()
+    print(why, file=sys.stderr)
     print_warnings(getattr(circuit, "warnings", ()))
-    return EXIT_OVERFLOW
+    return why.exit_code

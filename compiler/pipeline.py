@@ -91,6 +91,8 @@ def compile_source(text: str, filename: str = "<string>",
     makes the first of them a CompileError. ``checked`` adds the hidden overflow output
     (:mod:`.checked`). ``schedule_next``: the caller schedules the circuit at once (a run),
     and the schedule's compiled kernels load while the lowering's passes run."""
+    if isinstance(text, str) and text.startswith("\ufeff"):
+        text = text[1:]     # a byte-order mark, as a file's is dropped (read by an editor)
     circuit = run_deep(_compile, text, filename, defines, progress, max_gates, strict, checked,
                        schedule_next)
     if circuit.n_gates >= TIDY_GATES:
@@ -341,6 +343,26 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
         raw = p.read_bytes()
     except OSError as e:
         raise CompileError(f"cannot read the program: {e.strerror or e}", str(p)) from None
+    return _compile_cached(raw, str(p), defines, t0, use_cache=use_cache, progress=progress,
+                           max_gates=max_gates, strict=strict, checked=checked,
+                           schedule_next=schedule_next)
+
+
+def compile_text_cached(text: str, defines: dict[str, str] | None = None, *,
+                        filename: str = "<program>", **kw) -> tuple[Circuit, dict]:
+    """:func:`compile_cached` of program text (its modules looked for in the working
+    directory, then ``YAOGC_PATH`` and the library): the cache is keyed by the text as it is
+    by a file's bytes; ``filename`` names it in messages."""
+    if not isinstance(text, str):
+        raise InputError(f"a program's text is a str, not {type(text).__name__}")
+    return _compile_cached(text.encode("utf-8", "surrogatepass"), filename, defines,
+                           time.perf_counter(), **kw)
+
+
+def _compile_cached(raw: bytes, name: str, defines, t0: float, *, use_cache: bool = True,
+                    progress=None, max_gates: int | None = None, strict: bool = False,
+                    checked: bool = False, schedule_next: bool = False):
+    p = Path(name)
     # the imported modules' bytes are part of the program
     mode = {"!checked": "1"} if checked else {}     # not a name: no -D can clash with it
     key = cache_key(raw + imports_digest(raw.decode("utf-8", "replace"), str(p)), str(p),

@@ -21,6 +21,8 @@ from typing import Any, Callable, Mapping, Sequence
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 
+from yaogc.compiler.checked import OVERFLOW_PORT
+
 from .columns import Table, map_table
 from .protocol import RunResult
 
@@ -36,7 +38,13 @@ class Run:
 
     @property
     def outputs(self) -> Any:
-        return self.result.json_outputs(self.circuit)
+        """The results as Python values, as :func:`~yaogc.compiler.interpret` gives them (a
+        fixed-point value a float holds exactly is a float, any other a ``Decimal``)."""
+        rows = [{k: v for k, v in row.items() if k != OVERFLOW_PORT}
+                for row in self.result.outputs]
+        if not rows:        # a party to whom no output is addressed
+            return [] if self.result.batch else {}
+        return rows if self.result.batch else rows[0]
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -50,28 +58,41 @@ class Run:
 
 def load_program(program: str | os.PathLike | Circuit, defines: Mapping[str, Any] | None = None,
                  *, use_cache: bool = True, max_gates: int | None = None,
+                 strict: bool = False, checked: bool = False,
                  schedule_next: bool = False, info: dict | None = None) -> Circuit:
     """A Circuit from a Circuit, a file path, or program text (anything with a newline or a
-    ``def``, that is no existing file). ``schedule_next``: the caller schedules it at once
-    (see :func:`~yaogc.compiler.compile_cached`). ``info`` receives ``compile_seconds``,
-    ``cached`` and ``waited`` as :func:`~yaogc.runtime.cli.load_any` gives them."""
-    import time
+    ``def``, that is no existing file), compiled through the cache unless ``use_cache`` is
+    False. ``strict`` and ``checked`` as ``--strict`` and ``--checked``. ``schedule_next``:
+    the caller schedules it at once (see :func:`~yaogc.compiler.compile_cached`). ``info``
+    receives ``compile_seconds``, ``cached`` and ``waited`` as
+    :func:`~yaogc.runtime.cli.load_any` gives them."""
     if isinstance(program, Circuit):
+        if checked and not any(o.name == OVERFLOW_PORT for o in program.outputs):
+            raise InputError("checked: applies to a program (its path or text), not to a "
+                             "circuit compiled without it")
         return program
+    if not isinstance(program, (str, os.PathLike)):
+        raise InputError(f"program: give a program's path, its text (a str) or a Circuit, "
+                         f"not {type(program).__name__}")
     defs = [f"{k}={v}" for k, v in (defines or {}).items()]
     text = os.fspath(program)
+    if not isinstance(text, str):
+        raise InputError(f"program: give a program's path as a str, not "
+                         f"{type(text).__name__}")
     if "\n" not in text and Path(text).exists():
         from .cli import load_any
         return load_any(text, defs, use_cache=use_cache, quiet=True, max_gates=max_gates,
-                        schedule_next=schedule_next, info=info)
+                        strict=strict, checked=checked, schedule_next=schedule_next,
+                        info=info)
     if "\n" not in text and "def " not in text:
         raise InputError(f"{text}: no such file (give a program's path or its text)")
-    from yaogc.compiler import compile_source, parse_defines
-    t0 = time.perf_counter()
-    circuit = compile_source(text, "<program>", parse_defines(defs), max_gates=max_gates)
+    from yaogc.compiler import compile_text_cached, parse_defines
+    circuit, got = compile_text_cached(text, parse_defines(defs), use_cache=use_cache,
+                                       max_gates=max_gates, strict=strict, checked=checked,
+                                       schedule_next=schedule_next)
     if info is not None:
-        info.update(compile_seconds=round(time.perf_counter() - t0, 6), cached=False,
-                    waited=False)
+        info.update(compile_seconds=round(got["compile_s"], 6), cached=got["cached"],
+                    waited=got.get("waited", False))
     return circuit
 
 
@@ -122,8 +143,9 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
         defines: Mapping[str, Any] | None = None, garbler: str | None = None,
         tls: Any = None, timeout: float = 60.0, insecure_plain_tcp: bool = False,
         on_listening: Callable[[str, int], None] | None = None,
-        max_gates: int | None = None, use_cache: bool = True,
-        malicious: bool = False, max_batch: int | None = None) -> Run:
+        max_gates: int | None = None, use_cache: bool = True, strict: bool = False,
+        checked: bool = False, malicious: bool = False,
+        max_batch: int | None = None) -> Run:
     """Run one party of a two-party session; returns its :class:`Run`.
 
     ``as_``: a party the program declares (or ``garbler``/``evaluator``). Exactly one of
@@ -134,13 +156,20 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
     ``malicious``: dual execution, as ``yaogc run --malicious`` (the peer must ask for it
     too): a peer that deviates is detected (``PeerDeviated``, nothing returned), up to one
     leaked bit; see the README's security model. ``max_batch``: as ``--max-batch``, the most
-    peer rows this party's one row may serve (default: any, once only if ``malicious``)."""
+    peer rows this party's one row may serve (default: any, once only if ``malicious``).
+    ``use_cache``: the compiled circuit and its schedule are kept and read as ``yaogc run``
+    keeps them. ``strict``: a range warning is a ``CompileError``. ``checked``: as
+    ``--checked`` (the peer must ask for it too): when a value overflowed, both sides raise
+    ``OverflowWithheld`` and get no result of any row."""
     from .handshake import resolve_roles, resolve_self
     from .inputs import party_inputs
     from .protocol import run_party
+    from yaogc.circuits.schedule import use_disk_cache
+    from yaogc.compiler.checked import withhold_overflowed
     compiled: dict[str, Any] = {}
     circuit = load_program(program, defines, use_cache=use_cache, max_gates=max_gates,
-                           schedule_next=True, info=compiled)
+                           strict=strict, checked=checked, schedule_next=True, info=compiled)
+    use_disk_cache(use_cache)       # the schedule too, as yaogc run keeps it
     roles = resolve_roles(circuit, garbler)
     party = roles.party_of(resolve_self(roles, as_))
     kept: list[dict[str, Any]] = []
@@ -164,9 +193,12 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
                     connect=_endpoint(connect, "connect"), tls=tls, timeout=timeout,
                     insecure_plain_tcp=insecure_plain_tcp, garbler=garbler,
                     on_listening=on_listening, malicious=malicious, max_batch=max_batch)
+    # a checked circuit's bit, set in any row, withholds every result (given a circuit
+    # compiled checked, too)
+    withhold_overflowed(res.outputs or [])
     if compiled:    # as yaogc run --json reports them (nothing for a Circuit given)
         res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
         res.stats["compile_cached"] = compiled.get("cached", False)
         res.stats["compile_waited"] = compiled.get("waited", False)
     from .results import records
-    return Run(circuit, res, records(circuit, res.outputs, kept))
+    return Run(circuit, res, records(circuit, res.outputs, kept, plain=True))

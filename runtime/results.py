@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 from yaogc.circuits.types import ArrayType
+from yaogc.compiler.checked import OVERFLOW_PORT
 
 FORMATS = (".csv", ".json")
 
@@ -46,9 +47,11 @@ def check_output(path: str, kept_columns: Sequence[str], circuit: Circuit,
 
 
 def records(circuit: Circuit, outputs: Sequence[dict[str, Any]],
-            kept: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """One dict per record: kept columns, then outputs in their JSON form. One kept row for
-    many outputs (a broadcast row) goes with each of them."""
+            kept: Sequence[dict[str, Any]] | None = None, *,
+            plain: bool = False) -> list[dict[str, Any]]:
+    """One dict per record: kept columns, then outputs in their JSON form (``plain``: as
+    Python values, without checked mode's bit). One kept row for many outputs (a broadcast
+    row) goes with each of them."""
     kept = list(kept or [])
     if len(kept) == 1 and len(outputs) > 1:
         kept = kept * len(outputs)
@@ -57,7 +60,10 @@ def records(circuit: Circuit, outputs: Sequence[dict[str, Any]],
         rec = dict(kept[i]) if i < len(kept) else {}
         for o in circuit.outputs:
             if o.name in row:
-                rec[o.name] = o.type.to_json(row[o.name])
+                if not plain:
+                    rec[o.name] = o.type.to_json(row[o.name])
+                elif o.name != OVERFLOW_PORT:
+                    rec[o.name] = row[o.name]
         out.append(rec)
     return out
 

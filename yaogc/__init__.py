@@ -31,7 +31,8 @@ def run(program, as_, inputs=None, **kw):
 # so that importing yaogc stays cheap)
 _ERRORS = {"YaogcError": "yaogc.circuits.errors", "InputError": "yaogc.circuits.errors",
            "CompileError": "yaogc.compiler.errors", "NetworkError": "yaogc.runtime.errors",
-           "PeerDeviated": "yaogc.runtime.errors"}
+           "PeerDeviated": "yaogc.runtime.errors",
+           "OverflowWithheld": "yaogc.compiler.checked"}
 
 
 def __getattr__(name):
