@@ -14,6 +14,8 @@ program's text reveals of the model (its public shape) and what stays secret.
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,20 @@ def export(model, X, *, model_party: str = "model", data_party: str = "data",
     except NotFittedError:
         raise InputError(f"yaogc.ml.export: the {type(est).__name__} is not fitted "
                          f"(call fit first)") from None
+    want = getattr(model, "n_features_in_", getattr(est, "n_features_in_", None))
+    if want is not None and X.shape[1] != want:
+        raise InputError(f"yaogc.ml.export: X has {X.shape[1]} feature"
+                         f"{'s' if X.shape[1] != 1 else ''} per row, but the model was fitted "
+                         f"on {want}")
+    if isinstance(agreement, bool) or not isinstance(agreement, numbers.Real) \
+            or not 0.0 <= agreement <= 1.0:
+        raise InputError(f"yaogc.ml.export: agreement={agreement!r}: expected the fraction of "
+                         f"rows whose class must agree, from 0 to 1")
+    if tolerance is not None and (isinstance(tolerance, bool)
+                                  or not isinstance(tolerance, numbers.Real)
+                                  or not 0.0 < tolerance < math.inf):
+        raise InputError(f"yaogc.ml.export: tolerance={tolerance!r}: expected a positive "
+                         f"number (the largest score error allowed), or None for the default")
     several = getattr(est, "n_outputs_", 1) != 1 or isinstance(est, LinearRegression) \
         and np.ndim(est.coef_) == 2 and est.coef_.shape[0] > 1
     if several:

@@ -13,7 +13,8 @@ the caller gives; the chosen program is then compiled and checked by the plainte
 
 What the program text (which the data holder sees) reveals about the model: the number of
 features, the scales t_j (powers of two from the calibration data's ranges), G (the weights'
-largest magnitude to within a factor of two) and the widths. The weights and bias are inputs
+largest magnitude to within a factor of two; the bias's where every weight is 0) and the
+widths. The weights and bias are inputs
 of the model holder, and stay secret.
 """
 
@@ -52,7 +53,10 @@ class LinearPlan:
         self.t = np.maximum(_scales(X, bx), -frac)
         eff = np.abs(w) * np.exp2(self.t)              # weight per unit of q_j
         top = float(eff.max()) if eff.size else 0.0
-        # G: the largest weight just fits Bw signed bits
+        # G: the largest weight just fits Bw signed bits (every weight 0, as for a feature
+        # constant in the data or a strong L1 penalty: the bias gets Bw bits of precision)
+        if top == 0:
+            top = abs(float(b))
         self.G = int(math.floor(math.log2((2 ** (bw - 1) - 1) / top))) if top > 0 else 0
         self.m = np.round(w * np.exp2(self.t + self.G)).astype(np.int64)
         self.bias = int(round(b * 2.0 ** self.G))

@@ -60,3 +60,12 @@ def compiled_kernels():
         _ = c.and_depth
     finally:
         jit.SMALL = old
+
+
+@pytest.fixture(autouse=True)
+def _schedules_not_kept_on_disk_after_a_test():
+    """A run (the CLI's, or yaogc.run's with the cache) switches the schedule's disk cache
+    on for the rest of the process: each test starts with it as the library's default."""
+    yield
+    from yaogc.circuits.schedule import use_disk_cache
+    use_disk_cache(False)

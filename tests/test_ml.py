@@ -109,7 +109,35 @@ def test_models_and_data_the_export_cannot_take_are_named():
                         np.r_[X, [[np.nan, 0, 0]]]), "NaN or infinite"),
         (lambda: export(inf, X), "weights are not all finite"),
         (lambda: export(LogisticRegression(), X), "is not fitted"),
+        (lambda: export(DecisionTreeClassifier(max_depth=2).fit(X, y > 0), X[:, :2]),
+         "X has 2 features per row, but the model was fitted on 3"),
+        (lambda: export(DecisionTreeClassifier(max_depth=2).fit(X, y > 0), X, agreement=2),
+         "agreement=2: expected the fraction"),
+        (lambda: export(LinearRegression().fit(X, y), X, tolerance=-1), "tolerance=-1: expected"),
+        (lambda: export(LinearRegression().fit(X, y), X, tolerance=float("nan")),
+         "tolerance=nan: expected"),
     ]
     for make, fragment in cases:
         with pytest.raises(InputError, match=fragment):
             make()
+
+
+def test_a_model_whose_weights_are_all_zero_keeps_its_bias():
+    # a feature constant in the data, or a strong L1 penalty: the bias was rounded to a whole
+    # number and no width agreed
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 2))
+    y = 0.623 + 0 * X[:, 0]
+    lin = LinearRegression().fit(np.c_[np.ones(60), np.ones(60)], y)
+    assert not lin.coef_.any()
+    ex = export(lin, np.c_[np.ones(60), np.ones(60)])
+    z = [ex.score(g["score"]) for g in plaintext(ex, np.c_[np.ones(60), np.ones(60)])]
+    assert max(abs(v - 0.623) for v in z) <= 1e-3
+    Xc, yc = data()
+    logit = make_pipeline(StandardScaler(), LogisticRegression()).fit(Xc, yc)
+    logit[-1].coef_[:] = 0          # as a strong L1 penalty leaves it
+    logit[-1].intercept_[:] = -0.961
+    ex = export(logit, Xc)
+    assert ex.report["agreement"] == 1.0
+    z = [ex.score(g["score"]) for g in plaintext(ex, Xc[:5])]
+    assert max(abs(v + 0.961) for v in z) <= 0.02
