@@ -124,6 +124,13 @@ class ValueType:
         """The type as written in programs: bool, u8, i32, fix32_16, u8[4], (u8, bool)."""
 
 
+def _scalar(value: Any) -> Any:
+    """A 0-d numpy array (``np.array(5)``, a reduction's result) as the scalar it holds."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value[()]
+    return value
+
+
 def _int_bits_into(x: int, width: int, out: np.ndarray) -> None:
     # x is already in [0, 2**width); little-endian bytes unpacked LSB first give wire order
     raw = x.to_bytes((width + 7) // 8, "little")
@@ -151,6 +158,7 @@ class BoolType(ValueType):
         return "bool"
 
     def _encode_into(self, value, out, port):
+        value = _scalar(value)
         if isinstance(value, (bool, np.bool_)):
             out[0] = int(value)
         elif isinstance(value, (int, np.integer)) and int(value) in (0, 1):
@@ -192,7 +200,13 @@ class IntType(ValueType):
         return f"{'i' if self.signed else 'u'}{self.bits}"
 
     def check_range(self, value: int, port: str | None = None) -> int:
+        value = _scalar(value)
         if isinstance(value, (bool, np.bool_)):
+            value = int(value)
+        elif isinstance(value, Decimal) and value.is_finite() and \
+                value == value.to_integral_value():
+            value = int(value)      # -5 as a Decimal (a JSON number, a data frame's cell)
+        elif isinstance(value, Fraction) and value.denominator == 1:
             value = int(value)
         if not isinstance(value, (int, np.integer)):
             raise ValueError_(f"{_where(port)}: {_value_text(value)} is not an integer "
@@ -253,6 +267,7 @@ class FixedType(ValueType):
 
     def to_raw(self, value: Any, port: str | None = None) -> int:
         """The integer count of 2**-frac units nearest ``value`` (ties to even), range-checked."""
+        value = _scalar(value)
         if isinstance(value, (bool, np.bool_)):
             value = int(value)
         if type(value) is float and abs(value) < 2.0 ** (self.bits - self.frac):

@@ -236,3 +236,24 @@ def test_numpy_integers_for_fixed_point_inputs():
     for v in (np.int64(128), np.uint8(200)):
         with pytest.raises(InputError, match="out of range for fix16_8"):
             evaluate_one(c, x=v, y=[0] * 40)
+
+
+def test_plaintext_takes_the_scalar_forms_a_run_takes():
+    # an integral Decimal (a JSON number), a Fraction and 0-d numpy arrays, as yaogc.run
+    # takes them: "-5 is not an integer" was the message for Decimal('-5')
+    from decimal import Decimal
+    from fractions import Fraction
+    import numpy as np
+    from yaogc.circuits.errors import InputError
+    from yaogc.compiler import compile_source, interpret
+    src = ("party a, b\ndef main(s: i16 @a, f: fix16_8 @a, t: bool @a, y: i16 @b) -> i16 @b:\n"
+           "    return s + y + i16(f) + i16(t)\n")
+    c = compile_source(src)
+    for s_, f, t in ((Decimal("-5"), np.array(1.5), np.array(True)),
+                     (np.array(-5), Decimal("1.5"), True), (Fraction(-10, 2), 1.5, np.True_)):
+        row = {"s": s_, "f": f, "t": t, "y": 1}
+        assert interpret(src, row) == {"result": -2}
+        assert evaluate(c, [row]) == [{"result": -2}]
+    for bad in (Decimal("-5.5"), Fraction(1, 2), np.array([1])):
+        with pytest.raises(InputError, match="is not an integer"):
+            evaluate(c, [{"s": bad, "f": 0, "t": 0, "y": 1}])
