@@ -529,7 +529,8 @@ def _parse_tree(text: str, where: str):
         atom = text[pos:m.start()]
         if atom.strip():
             at = pos + len(atom) - len(atom.lstrip())
-            if len(atom.split()) > 1:
+            # (in a list or tuple; a lone value such as '- 5' is named by its type's parser)
+            if len(atom.split()) > 1 and _PUNCT.search(text):
                 raise ValueError_(f"{where}: {_show(text)}: missing ',' between "
                                   f"{_show(atom.split()[0])} and {_show(atom.split()[1])} at "
                                   f"position {at}")

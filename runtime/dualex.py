@@ -250,7 +250,7 @@ def dual_session(ch, p: Plan, inputs: PartyInputs | None, *, role: str,
     own = p.garbler_wires if role == "garbler" else p.evaluator_wires
     if own.size and inputs is None:
         raise InputError(f"the {role} owns inputs of this circuit but was given none")
-    k, listed, _ = _hello(ch, p, role, inputs, hs.MALICIOUS)
+    k, listed, bc = _hello(ch, p, role, inputs, hs.MALICIOUS)
     # one row broadcast to the peer's K rows: sent K times here (both runs take K rows)
     bits = (np.broadcast_to(inputs.bits, (k, own.size)) if own.size
             else np.zeros((k, 0), dtype=np.uint8))
@@ -290,4 +290,5 @@ def dual_session(ch, p: Plan, inputs: PartyInputs | None, *, role: str,
     res = _result(ch, p, ph, role, outputs, listed, k, t0, t_first, table_bytes)
     res.stats["mode"] = hs.MALICIOUS
     res.stats["engine"] = p.engine
+    res.stats["broadcast"] = bc     # whose one row served every row (its labels sent K times)
     return res

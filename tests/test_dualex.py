@@ -122,6 +122,9 @@ def test_one_row_broadcast_to_the_peers_batch_only_where_allowed(bristol_path):
     for allowed in (3, 10):
         g, e = dual(c, {"in1": 100}, rows, max_batch={"garbler": allowed})
         assert g.outputs == e.outputs == [{"out1": 101}, {"out1": 102}, {"out1": 103}]
+        # the stats say whose row served them, as a semi-honest run's do
+        assert g.stats["broadcast"] == e.stats["broadcast"] == "garbler"
+        assert g.stats["batch"] == 3
     for allowed in (None, 2):
         g, e = dual(c, {"in1": 100}, rows, max_batch={"garbler": allowed})
         assert isinstance(g, HandshakeMismatch)
