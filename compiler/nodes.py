@@ -171,6 +171,13 @@ class Pass(Stmt):
 
 
 @dataclass
+class Assert(Stmt):
+    """``assert cond, "message"``: a condition checked at compile time."""
+    cond: Expr
+    message: str | None
+
+
+@dataclass
 class If(Stmt):
     branches: list[tuple[Expr, list[Stmt]]]
     orelse: list[Stmt] | None

@@ -238,6 +238,11 @@ class _ToAst(Transformer):
     def pass_stmt(self, meta, items):
         return N.Pass(meta.line, meta.column)
 
+    def assert_stmt(self, meta, items):
+        kw, cond = items[0], items[1]
+        message = str(items[2])[1:-1] if len(items) > 2 else None
+        return N.Assert(kw.line, kw.column, cond, message)
+
     def if_stmt(self, meta, items):
         branches = [(items[0], items[1])]
         orelse = None

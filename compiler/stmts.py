@@ -54,6 +54,20 @@ class StmtMixin:
     def s_Pass(self, s, frame):
         return None
 
+    def s_Assert(self, s, frame):
+        """A condition the program states about its compile-time values (lengths, -D
+        values, loop variables): false stops the compile with the statement's message."""
+        c = self.cond(s.cond, frame)
+        if self.dead:
+            return      # an untaken branch: its condition is type-checked, not judged
+        v = self.g.const_value(c)
+        if v is None:
+            raise self.err(s.cond, "'assert' takes a condition known at compile time "
+                                   "(constants, lengths, loop variables), not one computed "
+                                   "from inputs")
+        if not v:
+            raise self.err(s, s.message if s.message else "assertion failed")
+
     def s_While(self, s, frame):
         raise self.err(s, "'while' is not supported: loops must be bounded, write "
                           "'for i in range(N):'")

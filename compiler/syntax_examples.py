@@ -151,6 +151,9 @@ TOKEN_WORDS: dict[str, str] = {
 _DECL_WITHOUT_VALUE = re.compile(r"\s+[A-Za-z_]\w*\s*:\s*[A-Za-z_]\w*(\s*\[[^\]]*\])*\s*(#.*)?$")
 
 
+_NO_STRINGS = ("the language has no strings but an assert's message (assert c, \"...\" on one "
+               "line); comments start with '#'")
+
 def hint(line_text: str, col: int, token_type: str | None) -> str | None:
     """A message for the syntax error at ``col`` (1-based) of ``line_text``, or None.
     ``token_type`` is the unexpected token's type, None for an unexpected character."""
@@ -160,11 +163,13 @@ def hint(line_text: str, col: int, token_type: str | None) -> str | None:
         if at == "!":
             return "'!' is not an operator: write 'not c' (and '!=' to compare)"
         if at and at in "\"'":
-            return "the language has no strings; comments start with '#'"
+            return _NO_STRINGS
         if at == ";":
             return "one statement per line: ';' is not used"
         return None
     prev = before[-1:]
+    if token_type == "STRING":
+        return _NO_STRINGS
     if token_type == "AMPERSAND" and prev == "&":
         return "'&&' is not an operator: write 'and' (or '&' for bits)"
     if token_type == "VBAR" and prev == "|":

@@ -268,3 +268,41 @@ def test_an_error_inside_a_generic_function_names_the_call():
                  "def main(x: u8[2] @a) -> u8 @a:\n    y: u8 = 1\n    return first(x)\n")
     assert (e.line, e.col) == (3, 13) and "index 3 is out of range" in e.message
     assert "(in a call at " in e.message and e.message.endswith(":6:12)"), e.message
+
+
+def test_assert_states_a_compile_time_condition(tmp_path, capsys):
+    from yaogc.runtime.cli import main
+    src = ("party a, b\nconst N = 4\n"
+           "def pair(x: any, y: any) -> any:\n"
+           "    assert len(x) == len(y), \"x and y must have the same length\"\n"
+           "    return x[0] + y[0]\n"
+           "def main(x: u8[N] @a, y: u8[N] @b) -> u16 @both:\n"
+           "    assert N >= 2\n"
+           "    if N > 100:\n"
+           "        assert N < 3, \"an untaken branch is not judged\"\n"
+           "    return u16(pair(x, y)) + pair([u16(x[1])], [u16(y[1])])\n")
+    p = tmp_path / "p.yao"
+    p.write_text(src)
+    assert main(["eval", str(p), "--input", "x=[1,2,3,4]", "--input", "y=[5,6,7,8]"]) == 0
+    assert capsys.readouterr().out.strip() == "result = 14"     # (1 + 5) + (2 + 6)
+    # false: the statement's message, at the statement, naming the call that led there
+    assert main(["eval", str(p), "-D", "N=1", "--input", "x=[1]", "--input", "y=[5]"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[:3] == [f"{p}:7:5: assertion failed", "    assert N >= 2", "    ^"], err
+    p.write_text(src.replace("pair(x, y)", "pair(x, [y[0]])"))
+    assert main(["compile", str(p), "-o", str(tmp_path / "c")]) == 2
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first == f"{p}:4:5: x and y must have the same length (in a call at {p}:10:16)", first
+    # a condition computed from inputs is no compile-time fact
+    p.write_text("party a, b\ndef main(x: u8 @a, y: u8 @b) -> u8 @both:\n"
+                 "    assert x > 2, \"x > 2\"\n    return x\n")
+    assert main(["compile", str(p), "-o", str(tmp_path / "c")]) == 2
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first.startswith(f"{p}:3:") and "'assert' takes a condition known at compile time" \
+        in first, first
+    for bad in ("    assert\n", "    assert N, 3\n", "    assert N, \"a\nb\"\n"):
+        p.write_text("party a, b\nconst N = 1\ndef main(x: u8 @a, y: u8 @b) -> u8 @both:\n" + bad
+                     + "    return x\n")
+        assert main(["compile", str(p), "-o", str(tmp_path / "c")]) == 2
+        first = capsys.readouterr().err.splitlines()[0]
+        assert first.startswith(f"{p}:4:"), (bad, first)
