@@ -294,6 +294,8 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
                 raise CompileError(str(err), filename) from None
         tell("checked")
         stage[0] = "optimizing"
+        tell("optimizing")     # said as it starts: a large optimization may make no
+        #                        million nodes to report on the way
         try:
             e = optimize_words(e, consume=True)     # the elaborated IR is not read again
         except ir.TooLarge as big:      # a pass's rebuilt graph outgrew the limit

@@ -732,6 +732,8 @@ def test_word_passes_report_progress_and_hold_the_operation_limit(monkeypatch):
     compile_source(src, "p.yao", progress=lambda phase, gates, s: heard.append(phase))
     assert heard.index("elaborating") < heard.index("checked") < heard.index("optimizing") \
         < heard.index("optimized"), heard
+    # said as the phase starts, then by the rebuilt graphs as they grow
+    assert heard.count("optimizing") >= 2, heard
     # a limit the elaborated graph stays within but the rebuilt one does not
     elaborated = len(pipeline.elaborate(src, "p.yao").graph)
     monkeypatch.setattr(pipeline, "available_memory", lambda: 0)
