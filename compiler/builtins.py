@@ -80,10 +80,13 @@ class CallMixin:
             raise self.err(arg, f"{e.name}() of one argument runs over an array, got {describe(v)}")
         return list(v.items)
 
-    def _reduce(self, e, vals, want, opname):
-        typed = [type_of(v) for v in vals if type_of(v) is not None]
+    def _numbers_only(self, e, vals) -> None:
         if any(isinstance(v, Agg) for v in vals):
             raise self.err(e, f"{e.name}() works on numbers; this array holds arrays or tuples")
+
+    def _reduce(self, e, vals, want, opname):
+        typed = [type_of(v) for v in vals if type_of(v) is not None]
+        self._numbers_only(e, vals)
         if not typed:
             if opname == "add":
                 return Pub(sum(v.value for v in vals))

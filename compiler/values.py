@@ -286,13 +286,16 @@ def _join_numeric(types: list[ValueType]) -> ValueType | str:
         return (f"cannot mix {fixed[0]} and {ints[0]}: convert the integer with "
                 f"{fixed[0]}(...) first")
     if fixed:
-        best = fixed[0]
-        for t in fixed[1:]:
-            if lossless(best, t):
-                best = t
-            elif not lossless(t, best):
-                return f"cannot mix {best} and {t}: convert one of them explicitly"
-        return best
+        # the one that holds every other, whatever their order (max(z, x, y) and
+        # max(x, y, z) alike: x and y need not hold each other when z holds both)
+        for best in fixed:
+            if all(t is best or lossless(t, best) for t in fixed):
+                return best
+        kinds = list(dict.fromkeys(fixed))
+        if len(kinds) == 2:
+            return f"cannot mix {kinds[0]} and {kinds[1]}: convert one of them explicitly"
+        return (f"cannot mix {', '.join(map(str, kinds))}: none of them holds every other; "
+                f"convert them explicitly")
     uns = [t.bits for t in ints if not t.signed]
     sgn = [t.bits for t in ints if t.signed]
     if not sgn:

@@ -117,6 +117,7 @@ class WidthMixin:
         more integer bits (m the length), so it cannot wrap."""
         self._nargs(e, 1)
         vals = self._elements(e, frame, None)
+        self._numbers_only(e, vals)
         typed = [v for v in vals if isinstance(v, Word)]
         if not typed:
             return Pub(sum(v.value for v in vals))
@@ -124,7 +125,7 @@ class WidthMixin:
         t = join_numeric([v.type for v in typed])
         if isinstance(t, str):
             raise self.err(e, t)
-        wt = widened(t, max(1, (len(vals) - 1).bit_length()))
+        wt = widened(t, (len(vals) - 1).bit_length())      # ceil(log2 m): 0 for one value
         return self._reduce(e, [self.coerce(v, wt, e) for v in vals], None, "add")
 
     def b_wide_mul(self, e, frame, want):

@@ -306,3 +306,37 @@ def test_assert_states_a_compile_time_condition(tmp_path, capsys):
         assert main(["compile", str(p), "-o", str(tmp_path / "c")]) == 2
         first = capsys.readouterr().err.splitlines()[0]
         assert first.startswith(f"{p}:4:"), (bad, first)
+
+
+def test_wide_sum_of_an_array_of_arrays_is_an_error_and_of_one_value_keeps_its_type():
+    # a u8[2][2] was an internal error (exit 1); one value gained a bit ceil(log2 1) = 0 denies
+    e = error_of("party a, b\ndef main(m: u8[2][2] @a) -> u9[2] @a:\n    return wide_sum(m)\n")
+    assert (e.line, e.col) == (3, 12) and "holds arrays or tuples" in e.message
+    from yaogc.compiler import interpret
+    for src in ("party a, b\ndef main(x: u8[1] @a) -> u8 @a:\n    return wide_sum(x)\n",
+                "from stats import total\nparty a, b\ndef main(x: u8[1] @a) -> u8 @a:\n"
+                "    return total(x)\n"):
+        c = compile_source(src)
+        assert not c.warnings and c.outputs[0].type.name == "u8"
+        assert interpret(src, {"x": [255]}) == {"result": 255}
+    c = compile_source("party a, b\ndef main(x: i8[3] @a) -> i10 @a:\n    return wide_sum(x)\n")
+    assert not c.warnings
+
+
+def test_fixed_point_operands_join_whatever_their_order():
+    # max(z, x, y) compiled and max(x, y, z) did not: z holds x and y, which hold not each other
+    from yaogc.compiler import interpret
+    head = "party a, b\ndef main(x: fix8_7 @a, y: fix8_4 @b, z: fix32_16 @a) -> {} @a:\n"
+    row = {"x": 0.5, "y": -3.5, "z": 1.25}
+    for body, t, want in (("max(x, y, z)", "fix32_16", 1.25), ("max(z, x, y)", "fix32_16", 1.25),
+                          ("min(y, x, z)", "fix32_16", -3.5), ("[x, y, z][1]", "fix32_16", -3.5),
+                          ("concat([x], [y], [z])[0]", "fix32_16", 0.5)):
+        src = head.format(t) + f"    return {body}\n"
+        assert interpret(src, row) == {"result": want}, body
+    e = error_of("party a, b\ndef main(x: fix8_7 @a, y: fix8_4 @b, z: fix10_8 @a) -> fix16_8 @a:\n"
+                 "    return max(x, y, z)\n")
+    assert e.message == ("cannot mix fix8_7, fix8_4, fix10_8: none of them holds every other; "
+                         "convert them explicitly"), e.message
+    e = error_of("party a, b\ndef main(x: fix8_7 @a, y: fix8_4 @b) -> fix16_8 @a:\n"
+                 "    return max(y, x)\n")
+    assert e.message == "cannot mix fix8_4 and fix8_7: convert one of them explicitly"
