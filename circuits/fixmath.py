@@ -311,6 +311,29 @@ def _dispatch(A, fn: str, x, w: int, frac: int | None, signed: bool):
     return _FIXED[fn](A, x, w, frac)
 
 
+# the functions computed by a piecewise polynomial at frac + GUARD bits: their precision is
+# bounded by the polynomial plans polyfit searches
+_POLY_OF = {"exp": "exp2", "sigmoid": "exp2", "log": "log2_1p"}
+
+
+@lru_cache(maxsize=None)
+def max_frac(fn: str) -> int | None:
+    """The most fraction bits ``fn`` takes (None: any): past them no polynomial plan reaches
+    the precision. Whether one does grows with the precision alone."""
+    poly_fn = _POLY_OF.get(fn)
+    if poly_fn is None:
+        return None
+    lo, hi = 0, 1024      # plan(lo + GUARD) exists; plan(hi + GUARD) does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            plan(poly_fn, mid + GUARD, mid + GUARD + 3)
+            lo = mid
+        except ValueError:
+            hi = mid
+    return lo
+
+
 def build(b, fn: str, x: list[int], frac: int | None, signed: bool = True) -> list[int]:
     """The gates of ``fn`` on the word x (fixed point with ``frac`` fraction bits, or an
     integer when frac is None); the result has x's width."""
@@ -326,4 +349,5 @@ def evaluate(fn: str, raw: int, w: int, frac: int | None, signed: bool = True) -
     return v
 
 
-__all__ = ["build", "evaluate", "FUNCTIONS", "MathError", "isqrt_word", "udiv_const", "poly"]
+__all__ = ["build", "evaluate", "FUNCTIONS", "MathError", "isqrt_word", "max_frac", "udiv_const",
+           "poly"]

@@ -215,6 +215,12 @@ class CallMixin:
                 else "; for fixed point use sqrt()" if e.name == "isqrt" \
                 and isinstance(t, FixedType) else ""
             raise self.err(e, f"{e.name}() takes {kind}, got {describe(v)}{hint}")
+        from yaogc.circuits.fixmath import max_frac
+        most = max_frac(e.name) if fixed else None
+        if most is not None and t.frac > most:
+            raise self.err(e, f"{e.name}() takes at most {most} fraction bits, {t} has "
+                              f"{t.frac}: no polynomial of that precision is built; convert "
+                              f"the argument to fewer fraction bits first")
         return Word(self.g.make("math", t, (v.node,), e.name), t)
 
     def b_range(self, e, frame, want):

@@ -26,7 +26,7 @@ def pub_to_raw(value: int | Fraction, t: ValueType, wrap: bool) -> int:
     Out of range: wrapped if ``wrap``, else an error. Decimals round to nearest (ties to even)."""
     if type(t) is IntType and type(value) is int:   # the common case, as below
         if not wrap and not (t.min <= value <= t.max):
-            raise ConversionError(f"{value} does not fit in {t} ({t.min}..{t.max})")
+            raise ConversionError(f"{_shown(value)} does not fit in {t} ({t.range_text})")
         return ops.wrap(t, value)
     if isinstance(t, BoolType):
         if value in (0, 1) and wrap:
@@ -35,20 +35,33 @@ def pub_to_raw(value: int | Fraction, t: ValueType, wrap: bool) -> int:
     if isinstance(t, IntType):
         if isinstance(value, Fraction) and value.denominator != 1:
             if not wrap:
-                raise ConversionError(f"the decimal {float(value)} is not an integer ({t})")
+                raise ConversionError(f"the decimal {_shown(value)} is not an integer ({t})")
             value = floor(value)
         v = int(value)
         if not wrap and not (t.min <= v <= t.max):
-            raise ConversionError(f"{v} does not fit in {t} ({t.min}..{t.max})")
+            raise ConversionError(f"{_shown(v)} does not fit in {t} ({t.range_text})")
         return ops.wrap(t, v)
     if isinstance(t, FixedType):
         raw = round(Fraction(value) * (1 << t.frac))
         rt = t.raw_type
         if not wrap and not (rt.min <= raw <= rt.max):
             lo, hi = float(Fraction(rt.min, 1 << t.frac)), float(Fraction(rt.max, 1 << t.frac))
-            raise ConversionError(f"{float(value)} does not fit in {t} ({lo}..{hi})")
+            raise ConversionError(f"{_shown(value)} does not fit in {t} ({lo}..{hi})")
         return ops.wrap(t, raw)
     raise ConversionError(f"a number cannot be used as {t}")
+
+
+def _shown(value) -> str:
+    """A constant as a message shows it: an integer's digits (a width beyond 128 bits by its
+    size), a decimal as a float (in scientific notation past a float's range)."""
+    if isinstance(value, int) or isinstance(value, Fraction) and value.denominator == 1:
+        v = int(value)
+        return str(v) if v.bit_length() <= 128 else f"a {v.bit_length()}-bit number"
+    try:
+        return repr(float(value))
+    except OverflowError:
+        from decimal import Decimal
+        return format(Decimal(value.numerator) / Decimal(value.denominator), ".6e")
 
 
 def zero(g, t: ValueType) -> Value:

@@ -76,7 +76,9 @@ def _pos(x) -> tuple[int, int]:
 MAX_LITERAL_DIGITS = 1000   # far beyond the widest type (256 bits: 78 decimal digits)
 
 
-class _LiteralTooLarge(Exception):
+class _BadLiteral(Exception):
+    """A literal the grammar takes but no number is: too many digits, no digits."""
+
     def __init__(self, tok: Token, digits: int, what: str | None = None):
         self.tok, self.digits = tok, digits
         self.what = what or (f"integer literal of {digits} digits is too large (at most "
@@ -88,12 +90,12 @@ def _parse_dec(tok: Token) -> Fraction:
     t = str(tok).replace("_", "")
     mantissa, _, exponent = t.lower().partition("e")
     if len(mantissa) > MAX_LITERAL_DIGITS:
-        raise _LiteralTooLarge(tok, len(mantissa), (
+        raise _BadLiteral(tok, len(mantissa), (
             f"decimal literal of {len(mantissa)} digits is too long (at most "
             f"{MAX_LITERAL_DIGITS})"))
     # the exponent is bounded before it is applied: 1e999999999 would take Fraction hours
     if exponent and abs(int(exponent)) > MAX_LITERAL_DIGITS:
-        raise _LiteralTooLarge(tok, len(mantissa), (
+        raise _BadLiteral(tok, len(mantissa), (
             f"decimal literal {t}: the exponent is out of range (at most "
             f"{MAX_LITERAL_DIGITS} either way; the widest type has 256 bits)"))
     return Fraction(t)
@@ -102,8 +104,11 @@ def _parse_dec(tok: Token) -> Fraction:
 def _parse_int(tok: Token) -> int:
     t = str(tok).replace("_", "")
     if len(t) > MAX_LITERAL_DIGITS:
-        raise _LiteralTooLarge(tok, len(t))
+        raise _BadLiteral(tok, len(t))
     low = t.lower()
+    if low[:2] in ("0x", "0b") and len(t) == 2:
+        raise _BadLiteral(tok, 0, f"{'hexadecimal' if low[1] == 'x' else 'binary'} literal "
+                                  f"{tok} has no digits")
     if low.startswith("0x"):
         return int(t[2:], 16)
     if low.startswith("0b"):
@@ -527,15 +532,21 @@ def parse(text: str, filename: str = "<string>") -> N.Program:
     except VisitError as e:
         if isinstance(e.orig_exc, CompileError):
             raise e.orig_exc from None
-        if isinstance(e.orig_exc, _LiteralTooLarge):
+        if isinstance(e.orig_exc, _BadLiteral):
             lit = e.orig_exc
             raise src.error(lit.what, lit.tok.line, lit.tok.column) from None
+        if isinstance(e.orig_exc, RecursionError):    # building the AST of a deep nesting
+            raise _too_deep(src, e) from None      # (its frames hold the enclosing trees)
         raise
     except RecursionError as e:
-        line, col = _deepest_position(e.__traceback__)
-        raise src.error("the program is nested too deeply (an expression of thousands of "
-                        "operators, or blocks nested thousands deep): write a long sum or "
-                        "chain as a loop", line, col) from None
+        raise _too_deep(src, e) from None
+
+
+def _too_deep(src: Source, e: Exception) -> CompileError:
+    line, col = _deepest_position(e.__traceback__)
+    return src.error("the program is nested too deeply (an expression of thousands of "
+                     "operators, or blocks nested thousands deep): write a long sum or "
+                     "chain as a loop", line, col)
 
 
 # parse-tree nodes that are not (part of) an expression

@@ -156,3 +156,22 @@ def test_isqrt_of_the_narrowest_types():
         c = cs(f"party a, b\ndef main(x: {t} @a) -> (r: {t} @b):\n    return isqrt(x)\n")
         for v in values:
             assert ev(c, x=v)["r"] == (math.isqrt(v) if v >= 0 else 0), (t, v)
+
+
+def test_math_functions_name_the_most_fraction_bits_they_take():
+    # fix200_199 was an internal error: no polynomial plan at that precision
+    from yaogc.circuits import polyfit
+    from yaogc.circuits.fixmath import GUARD, max_frac
+    from yaogc.compiler import CompileError, compile_source
+    for fn, poly in (("exp", "exp2"), ("sigmoid", "exp2"), ("log", "log2_1p")):
+        most = max_frac(fn)
+        polyfit.plan(poly, most + GUARD, most + GUARD + 3)
+        with pytest.raises(ValueError):
+            polyfit.plan(poly, most + 1 + GUARD, most + 1 + GUARD + 3)
+        with pytest.raises(CompileError) as e:
+            compile_source(f"party a, b\ndef main(x: fix200_{most + 1} @a) -> fix200_{most + 1} "
+                           f"@a:\n    return {fn}(x)\n", "p.yao")
+        assert (e.value.line, e.value.col) == (3, 12)
+        assert e.value.message.startswith(f"{fn}() takes at most {most} fraction bits, "
+                                          f"fix200_{most + 1} has {most + 1}")
+    assert max_frac("sqrt") is None and max_frac("reciprocal") is None
