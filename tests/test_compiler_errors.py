@@ -340,3 +340,27 @@ def test_fixed_point_operands_join_whatever_their_order():
     e = error_of("party a, b\ndef main(x: fix8_7 @a, y: fix8_4 @b) -> fix16_8 @a:\n"
                  "    return max(y, x)\n")
     assert e.message == "cannot mix fix8_4 and fix8_7: convert one of them explicitly"
+
+
+@pytest.mark.parametrize("body, col, msg", [
+    ("x + 0x_", 16, "hexadecimal literal 0x_ has no digits"),
+    ("x + 0b__", 16, "binary literal 0b__ has no digits"),
+    ("x < 1e309", 12, "a 1027-bit number does not fit in fix16_8 (-128.0..127.99609375)"),
+    ("x * (1 << 2000)", 12, "a 2001-bit number does not fit in fix16_8"),
+    ("x < 1.5e-400", 12, None),
+])
+def test_literals_no_number_holds_are_errors_not_crashes(body, col, msg):
+    # each was an internal error (exit 1): int() of no digits, float() past its range
+    src = f"party a, b\ndef main(x: fix16_8 @a) -> fix16_8 @a:\n    return {body}\n"
+    if msg is None:     # a tiny decimal rounds to 0: no error
+        compile_source(src.replace(f"return {body}", f"return select({body}, x, x)"))
+        return
+    e = error_of(src)
+    assert e.line == 3 and msg in e.message, e.message
+
+
+def test_a_nesting_thousands_deep_is_named_where_it_starts():
+    # lark wrapped the RecursionError of building the AST: an internal error (exit 1)
+    chain = " else ".join(["x if x > y"] * 10000) + " else x"
+    e = error_of(f"party a, b\ndef main(x: u8 @a, y: u8 @b) -> u8 @a:\n    return {chain}\n")
+    assert (e.line, e.col) == (3, 12) and "nested too deeply" in e.message
