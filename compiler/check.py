@@ -29,6 +29,9 @@ from .parser import MAX_LITERAL_DIGITS
 from .values import (ANY, Pub, TypeNameError, Word, leaves, rebuild, scalar_leaves,
                      scalar_type_named)
 
+# read as the bool literals wherever a name could stand: no program may declare them
+_BOOL_WORDS = frozenset(("True", "False", "true", "false"))
+
 
 @dataclass
 class Elaborated:
@@ -153,6 +156,10 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                 raise self.err(f, f"function '{f.name}' is defined twice")
             self._check_name(f, f.name, "a function")
             names = [p.name for p in f.params]
+            for p in f.params:
+                if p.name in _BOOL_WORDS:       # the body's reads would be the literal
+                    what = "an input" if f.name == "main" else "a parameter"
+                    raise self.err(p, f"'{p.name}' is reserved and cannot name {what}")
             if len(set(names)) != len(names):   # the later one silently took the argument
                 p = next(p for i, p in enumerate(f.params) if p.name in names[:i])
                 raise self.err(p, f"parameter '{p.name}' is declared twice")
@@ -187,6 +194,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
     @staticmethod
     def _reserved(name: str) -> str | None:
         """What a reserved name is (a type name, a builtin, @both), else None."""
+        if name in _BOOL_WORDS:     # every read of the name is the literal
+            return "a bool literal"
         try:
             if scalar_type_named(name) is not None:
                 return "a type name"

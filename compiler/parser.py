@@ -7,6 +7,7 @@ after the function header"); other errors name the unexpected token and what cou
 
 from __future__ import annotations
 
+import stat
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -577,12 +578,21 @@ def _deepest_position(tb) -> tuple[int, int]:
 
 def read_source(path: str | Path) -> tuple[str, str]:
     """(text, filename) of a program file, refusing unreadable or non-UTF-8 files."""
+    return decode_text(read_program(path), str(path)), str(path)
+
+
+def read_program(path: str | Path) -> bytes:
+    """A program file's bytes; a FIFO, a device or a directory is refused before it is
+    opened (reading /dev/zero never ends, opening a FIFO waits for a writer)."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        mode = p.stat().st_mode
+        if not stat.S_ISREG(mode):
+            what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise CompileError(f"cannot read the program: {what}", str(p))
+        return p.read_bytes()
     except OSError as e:
         raise CompileError(f"cannot read the program: {e.strerror or e}", str(p)) from None
-    return decode_text(data, str(p)), str(p)
 
 
 def decode_text(data: bytes, filename: str) -> str:

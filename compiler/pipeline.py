@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
+import re
 import time
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from yaogc.circuits.templates import TooLarge
 from .cache import (cache_key, load as cache_load, load_warnings, lock as cache_lock,
                     store as cache_store, store_warnings)
 from .check import Checker, Elaborated
-from .checked import add_overflow_output
+from .checked import OVERFLOW_PORT, add_overflow_output
 from .imports import imports_digest
 from . import ir
 from .ir import GateBudget
@@ -31,7 +32,7 @@ from .deep import run_deep
 from .errors import CompileError, InputError, Source, normalize_newlines
 from .lower import emit
 from .optimize import optimize as optimize_words
-from .parser import decode_text, parse, read_source
+from .parser import decode_text, parse, read_program, read_source
 
 
 def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | None = None,
@@ -291,7 +292,12 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
             try:
                 add_overflow_output(e)
             except ValueError as err:
-                raise CompileError(str(err), filename) from None
+                # the output's name where the program declares it ('NAME:' in its results)
+                lines = normalize_newlines(text).split("\n")
+                at = next(((i + 1, m.start() + 1) for i, line in enumerate(lines)
+                           for m in [re.search(rf"\b{OVERFLOW_PORT}\s*:", line)] if m),
+                          (1, 1))
+                raise CompileError(str(err), filename, *at, lines[at[0] - 1]) from None
         tell("checked")
         stage[0] = "optimizing"
         tell("optimizing")     # said as it starts: a large optimization may make no
@@ -341,10 +347,7 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
     compile) write it at once: a second process may be waiting for it."""
     t0 = time.perf_counter()
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise CompileError(f"cannot read the program: {e.strerror or e}", str(p)) from None
+    raw = read_program(p)
     return _compile_cached(raw, str(p), defines, t0, use_cache=use_cache, progress=progress,
                            max_gates=max_gates, strict=strict, checked=checked,
                            schedule_next=schedule_next)

@@ -364,3 +364,43 @@ def test_a_nesting_thousands_deep_is_named_where_it_starts():
     chain = " else ".join(["x if x > y"] * 10000) + " else x"
     e = error_of(f"party a, b\ndef main(x: u8 @a, y: u8 @b) -> u8 @a:\n    return {chain}\n")
     assert (e.line, e.col) == (3, 12) and "nested too deeply" in e.message
+
+
+@pytest.mark.parametrize("src, line, col, what", [
+    ("party a, b\ndef main(x: u8 @a) -> u8 @a:\n    False = x\n    return False\n", 3, 5,
+     "'False' is reserved and cannot name a variable"),
+    ("party a, b\ndef f(True: u8) -> u8:\n    return True\ndef main(x: u8 @a) -> u8 @a:\n"
+     "    return f(x)\n", 2, 7, "'True' is reserved and cannot name a parameter"),
+    ("const true = 3\nparty a, b\ndef main(x: u8 @a) -> u8 @a:\n    return x + true\n", 1, 7,
+     "'true' is reserved and cannot name a constant"),
+    ("party a, b\ndef main(x: u8 @a, false: u8 @b) -> u8 @a:\n    return x + false\n", 2, 20,
+     "'false' is reserved and cannot name an input"),
+])
+def test_the_bool_literals_name_nothing_else(src, line, col, what):
+    # each was accepted, and every read of the name gave the literal: 'return False' printed 0
+    e = error_of(src)
+    assert (e.line, e.col) == (line, col) and e.message.startswith(what), e.message
+
+
+def test_checked_mode_names_the_output_that_takes_its_name():
+    with pytest.raises(CompileError) as e:
+        compile_source("party a, b\ndef main(x: u8 @a, y: u8 @b) -> (\n"
+                       "        _overflow: bool @both, s: u8 @both):\n    return x > y, x + y\n",
+                       "p.yao", checked=True)
+    assert (e.value.line, e.value.col) == (3, 9) and "checked mode reserves" in e.value.message
+    assert str(e.value).splitlines()[1:] == ["        _overflow: bool @both, s: u8 @both):",
+                                             "        ^"]
+
+
+def test_a_program_that_is_no_regular_file_is_refused_before_it_is_read(tmp_path, capsys):
+    # a FIFO waited for a writer, /dev/zero filled the memory
+    import os
+    from yaogc.runtime.cli import main
+    fifo = tmp_path / "p.yao"
+    os.mkfifo(fifo)
+    zero = tmp_path / "z.yao"
+    zero.symlink_to("/dev/zero")
+    for p in (fifo, zero):
+        assert main(["compile", str(p), "-o", str(tmp_path / "c")]) == 2
+        assert capsys.readouterr().err.startswith(f"{p}:1:1: cannot read the program: not a "
+                                                  f"regular file")
