@@ -168,6 +168,9 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self._import_names(aliases, self.funcs, self.type_decls)
         self._declare_consts(aliases)
         self._consts_declared = True
+        for d in self.prog.types:
+            if not hasattr(d, "src"):   # an unused alias is checked too (a module's, where used)
+                self._alias(d)
         main = self.funcs.get("main")
         if main is None:
             mine = [f for f in self.prog.funcs if not hasattr(f, "src")]
@@ -311,6 +314,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
             raise self.err(c, f"const '{c.name}' is defined twice")
         if c.name in self.funcs:
             raise self.err(c, f"'{c.name}' is already a function")
+        if c.name in self.type_decls:   # A(x) and A would each mean another thing
+            raise self.err(c, f"'{c.name}' is already a type")
         self._check_name(c, c.name, "a constant")
         t = self.resolve_type(c.type, frame) if c.type is not None else None
         if c.name in self.defines:

@@ -404,3 +404,13 @@ def test_a_program_that_is_no_regular_file_is_refused_before_it_is_read(tmp_path
         assert main(["compile", str(p), "-o", str(tmp_path / "c")]) == 2
         assert capsys.readouterr().err.startswith(f"{p}:1:1: cannot read the program: not a "
                                                   f"regular file")
+
+
+def test_an_unused_alias_is_checked_and_a_const_cannot_share_a_type_s_name():
+    e = error_of("type T = T\nparty a, b\ndef main(x: u8 @a) -> u8 @a:\n    return x\n")
+    assert (e.line, e.col) == (1, 10) and "defined in terms of itself" in e.message
+    e = error_of("type V = u8[M]\nparty a, b\ndef main(x: u8 @a) -> u8 @a:\n    return x\n")
+    assert e.line == 1 and "M" in e.message
+    e = error_of("const A = 3\ntype A = u16\nparty a, b\ndef main(x: u8 @a) -> u16 @a:\n"
+                 "    return A(x) + A\n")
+    assert (e.line, e.col) == (1, 7) and e.message == "'A' is already a type"
