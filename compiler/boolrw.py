@@ -119,14 +119,19 @@ def _distribute(g, op, t, terms, free) -> bool:
     for i in idx:
         p, q = g.args(terms[i])
         rest.append(q if p == a else p)
-    while len(rest) > 1:      # a balanced tree, as the chain's other terms get
+    m = g.make("and", t, (a, _balanced(g, op, t, rest)))
+    _replace(terms, free, idx, [(m, g.op(m) == "and")])
+    return True
+
+
+def _balanced(g, op: str, t, rest: list[int]) -> int:
+    """The ``op`` of ``rest`` as a balanced tree, as the chain's other terms get."""
+    while len(rest) > 1:
         nxt = [g.make(op, t, (rest[k], rest[k + 1])) for k in range(0, len(rest) - 1, 2)]
         if len(rest) % 2:
             nxt.append(rest[-1])
         rest = nxt
-    m = g.make("and", t, (a, rest[0]))
-    _replace(terms, free, idx, [(m, g.op(m) == "and")])
-    return True
+    return rest[0]
 
 
 def _distribute_many(g, op, t, terms, free):
@@ -183,12 +188,7 @@ def _distribute_many(g, op, t, terms, free):
             for b in (p, q) if q != p else (p,):
                 count[b] -= 1
         n_free -= len(idx)
-        while len(rest) > 1:      # a balanced tree, as the chain's other terms get
-            nxt = [g.make(op, t, (rest[k], rest[k + 1])) for k in range(0, len(rest) - 1, 2)]
-            if len(rest) % 2:
-                nxt.append(rest[-1])
-            rest = nxt
-        m = g.make("and", t, (a, rest[0]))
+        m = g.make("and", t, (a, _balanced(g, op, t, rest)))
         terms.append(m)
         alive.append(True)
         ops.append(None)

@@ -29,27 +29,46 @@ class Frame:
         return [dict(r) for r in self._records]
 
 
-def pair(model_inputs, data_inputs, model_kw=None, **data_kw):
-    """The model holder listens in a thread, the data holder connects; both through yaogc.run."""
+def both(program, listen_as, listen_inputs, connect_as, connect_inputs, listen_kw=None,
+         **kw):
+    """Both parties of ``program`` through yaogc.run (the listener in a thread, with
+    ``listen_kw`` instead of ``kw`` if given); each side's Run or the exception it raised
+    (None for the connecting side when the listener failed before listening)."""
     box, port = {}, threading.Event()
 
-    def model():
+    def listener():
         try:
-            box["m"] = yaogc.run(PROGRAM, as_="model", inputs=model_inputs,
-                                 listen="127.0.0.1:0", timeout=20, **(model_kw or {}),
+            box["l"] = yaogc.run(program, as_=listen_as, inputs=listen_inputs,
+                                 listen="127.0.0.1:0", timeout=20,
+                                 **(kw if listen_kw is None else listen_kw),
                                  on_listening=lambda h, p: (box.update(port=p), port.set()))
         except BaseException as e:  # noqa: BLE001
-            box["m"] = e
+            box["l"] = e
             port.set()
-    t = threading.Thread(target=model)
+    t = threading.Thread(target=listener)
     t.start()
     assert port.wait(60)
-    if isinstance(box.get("m"), BaseException):
-        raise box["m"]
-    d = yaogc.run(PROGRAM, as_="data", inputs=data_inputs, connect=("127.0.0.1", box["port"]),
-                  timeout=20, **data_kw)
+    if "port" not in box:
+        t.join(60)
+        return box["l"], None
+    try:
+        c = yaogc.run(program, as_=connect_as, inputs=connect_inputs,
+                      connect=("127.0.0.1", box["port"]), timeout=20, **kw)
+    except BaseException as e:  # noqa: BLE001
+        c = e
     t.join(60)
-    return box["m"], d
+    return box["l"], c
+
+
+def pair(model_inputs, data_inputs, model_kw=None, **data_kw):
+    """The model holder listens, the data holder connects; the data holder's error (or the
+    model holder's before it listened) is raised."""
+    m, d = both(PROGRAM, "model", model_inputs, "data", data_inputs, listen_kw=model_kw or {},
+                **data_kw)
+    failed = d if d is not None else m
+    if isinstance(failed, BaseException):
+        raise failed
+    return m, d
 
 
 def test_frame_with_ids_against_a_model_given_once():
@@ -124,31 +143,6 @@ def test_the_api_exceptions_are_yaogc_attributes():
         yaogc.run(PROGRAM, as_="data", inputs={"x[0]": 1}, connect=("127.0.0.1",))
     with pytest.raises(AttributeError):
         yaogc.NoSuchThing
-
-
-def both(program, listen_as, listen_inputs, connect_as, connect_inputs, **kw):
-    """Both parties of ``program`` through yaogc.run (the listener in a thread); each side's
-    Run, or the exception it raised."""
-    box, port = {}, threading.Event()
-
-    def listener():
-        try:
-            box["l"] = yaogc.run(program, as_=listen_as, inputs=listen_inputs,
-                                 listen="127.0.0.1:0", timeout=20, **kw,
-                                 on_listening=lambda h, p: (box.update(port=p), port.set()))
-        except BaseException as e:  # noqa: BLE001
-            box["l"] = e
-            port.set()
-    t = threading.Thread(target=listener)
-    t.start()
-    assert port.wait(60)
-    try:
-        c = yaogc.run(program, as_=connect_as, inputs=connect_inputs,
-                      connect=("127.0.0.1", box["port"]), timeout=20, **kw)
-    except BaseException as e:  # noqa: BLE001
-        c = e
-    t.join(60)
-    return box["l"], c
 
 
 FIXED = """party a, b
