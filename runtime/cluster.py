@@ -186,10 +186,15 @@ class _Control:
             self.ch.send_msg(kind, sh.encode(msg or {}), flush=True)
 
     def recv(self, kind: sh.Ctl, what: str) -> dict:
-        while True:
-            got, data = self.ch.recv_msg_any(SMALL_MESSAGE)
-            if got != sh.Ctl.PING:
-                break
+        # within the timeout as a whole: pings alone must not hold this side forever
+        self.ch.set_deadline(self.ch.timeout, f"the other coordinator's {what}")
+        try:
+            while True:
+                got, data = self.ch.recv_msg_any(SMALL_MESSAGE)
+                if got != sh.Ctl.PING:
+                    break
+        finally:
+            self.ch.set_deadline(None)
         if got != kind:
             raise hs.ProtocolError(f"expected the other coordinator's {what}, got message "
                                    f"kind {got}", phase=self.ch.phase)
@@ -265,6 +270,10 @@ class _Coordinator:
         self._shipped_for: list[int] | None = None
         self.schedule_seconds = 0.0
         self.grace: dict[tuple[int, int], float] = {}   # when to stop waiting for our side
+        # when to stop waiting for the other side's report of an attempt ours has reported:
+        # both ends of a shard's session end together, so it is due within the timeout (a
+        # peer that pings but never reports would hold this party forever)
+        self.awaiting: dict[tuple[int, int], float] = {}
 
     # -- workers ---------------------------------------------------------------------------
     def check_capacity(self) -> None:
@@ -417,6 +426,8 @@ class _Coordinator:
 
     def _record(self, key: tuple[int, int], rep: dict) -> None:
         self.mine[key] = rep
+        if key not in self.theirs:
+            self.awaiting[key] = time.monotonic() + self.timeout
         out = {"shard": key[0], "attempt": key[1], "ok": bool(rep.get("ok")),
                "phase": rep.get("phase"), "error": rep.get("error"),
                "and_gates": int(rep.get("stats", {}).get("and_gates", 0))}
@@ -475,6 +486,13 @@ class _Coordinator:
 
     def _expire(self) -> None:
         now = time.monotonic()
+        for key, until in list(self.awaiting.items()):
+            if key in self.theirs or key[0] in self.done or key[1] != self.attempt[key[0]]:
+                del self.awaiting[key]
+            elif now >= until:
+                raise NetworkError(f"the other party's coordinator did not report the outcome "
+                                   f"of shard {key[0]} within {self.timeout:g} s of this "
+                                   f"side's", phase="run")
         for key, until in list(self.grace.items()):
             if key in self.mine:
                 del self.grace[key]
@@ -489,7 +507,7 @@ class _Coordinator:
         while len(self.done) < self.n:
             self._expire()
             try:
-                ev = self.events.get(timeout=0.5 if self.grace else None)
+                ev = self.events.get(timeout=0.5 if self.grace or self.awaiting else None)
             except queue.Empty:
                 continue
             if ev[0] == "done":

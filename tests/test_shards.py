@@ -2,6 +2,7 @@
 over TLS on loopback, checked row by row against the plaintext evaluator; a mismatched N, a
 worker killed mid-run (with and without retries), and the manifest's rules."""
 
+import contextlib
 import os
 import signal
 import threading
@@ -314,7 +315,6 @@ def test_one_row_applies_to_every_shard(clusters, bristol_path):
 
 
 def test_a_scheduler_address_that_is_wrong_silent_or_not_dask_fails_clearly():
-    import contextlib
     import socket
     import threading
     import time as _time
@@ -358,3 +358,80 @@ def test_a_scheduler_address_that_is_wrong_silent_or_not_dask_fails_clearly():
             connect_scheduler(bad, 5.0)
     for s in held:
         s.close()
+
+
+@pytest.mark.parametrize("acks", [True, False])
+def test_a_peer_coordinator_that_only_pings_is_given_up(bristol_path, tmp_path, acks):
+    """The other coordinator completes the hello and pings, but never acknowledges the
+    manifest (acks False) or, having acknowledged it, never starts its workers nor reports a
+    shard: this side ends within its timeout bounds (it waited on for as long as pings came)."""
+    import json
+    import re
+    import subprocess
+    from test_run_cli import CLI
+    import socket
+    from yaogc.circuits.bristol import read_bristol
+    from yaogc.runtime import channel
+    f = str(bristol_path("adder64.txt"))
+    (tmp_path / "rows.json").write_text(json.dumps([{"in1": i} for i in range(4)]))
+    timeout = 4
+    honest = subprocess.Popen(CLI + ["run", f, "--as", "garbler", "--workers", "1", "--listen",
+                                     "127.0.0.1:0", "--inputs", str(tmp_path / "rows.json"),
+                                     "--timeout", str(timeout)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stop = threading.Event()
+    try:
+        port = None
+        while port is None:
+            line = honest.stderr.readline()
+            assert line, "the honest side did not listen"
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+            port = int(m.group(1)) if m else None
+        t0 = time.monotonic()
+        # a raw socket: the peer's pings must go out while its reader waits
+        sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        sock.sendall(channel._GREETING)
+        assert _recv_exactly(sock, len(channel._GREETING)) == channel._GREETING
+        lock = threading.Lock()
+
+        def send(kind, payload=b"{}"):
+            with lock:
+                sock.sendall(channel._HEADER.pack(len(payload) + 1) + bytes([kind]) + payload)
+        roles = hs.Roles("garbler", "evaluator")
+        send(sh.Ctl.HELLO, sh.encode(sh.describe(hs.circuit_hash(read_bristol(f)), roles,
+                                                 "evaluator", 1, 4, 0, True)))
+
+        def read():
+            with contextlib.suppress(Exception):
+                while True:
+                    (n,) = channel._HEADER.unpack(_recv_exactly(sock, channel._HEADER.size))
+                    kind = _recv_exactly(sock, n)[0]
+                    if kind == sh.Ctl.MANIFEST and acks:
+                        send(sh.Ctl.ACK)
+
+        def ping():
+            with contextlib.suppress(Exception):
+                while not stop.wait(0.5):
+                    send(sh.Ctl.PING)
+        for fn in (read, ping):
+            threading.Thread(target=fn, daemon=True).start()
+        _, err = honest.communicate(timeout=60)
+        assert honest.returncode == 3, err
+        assert time.monotonic() - t0 < 6 * timeout, err
+        want = "did not report the outcome of shard 0" if acks else "the other coordinator's"
+        assert want in err and "Traceback" not in err, err
+    finally:
+        stop.set()
+        if honest.poll() is None:
+            honest.kill()
+        honest.wait()
+
+
+def _recv_exactly(sock, n: int) -> bytes:
+    got = b""
+    while len(got) < n:
+        part = sock.recv(n - len(got))
+        if not part:
+            raise EOFError
+        got += part
+    return got
