@@ -243,7 +243,7 @@ class Listener:
         self.close()
 
 
-_MAX_HANDSHAKES = 64     # connections a listener secures at once; more wait in the backlog
+MAX_HANDSHAKES = 64     # connections a listener secures at once; more wait in the backlog
 
 
 class _Handshakes:
@@ -390,7 +390,7 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
                 while True:
                     now = time.monotonic()
                     # accept until the deadline, as long as the handshakes in hand are few
-                    want = now < deadline and work.outstanding < _MAX_HANDSHAKES
+                    want = now < deadline and work.outstanding < MAX_HANDSHAKES
                     if want != accepting:
                         if want:
                             sel.register(server.sock, selectors.EVENT_READ)

@@ -155,7 +155,7 @@ def memory_setting() -> int | None:
     return int(env)
 
 
-def _available_memory() -> int:
+def memory_available() -> int:
     """``$YAOGC_MAX_MEMORY`` (bytes) if set, else the memory this machine has available."""
     got = memory_setting()
     if got is not None:
@@ -167,7 +167,7 @@ def _available_memory() -> int:
 def check_batch_memory(p: Plan, k: int, *, peer: bool = False) -> None:
     """Refuse a batch whose tables and labels would not fit in this machine's memory: a
     usage error for this side's own rows, a protocol error for a K the peer asked for."""
-    need, have = memory_needed(p, k), _available_memory()
+    need, have = memory_needed(p, k), memory_available()
     if need <= have:
         return
     gb = lambda n: f"{n / 1e9:.1f} GB"

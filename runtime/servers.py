@@ -59,7 +59,8 @@ from . import sharing as sh
 from .channel import SMALL_MESSAGE
 from .errors import NetworkError, PeerAborted, PeerClosed, ProtocolError
 from .inputs import PartyInputs
-from .protocol import _pack, _unpack, evaluator_session, garbler_session, plan
+from .protocol import (_pack, _unpack, evaluator_session, garbler_session, memory_available,
+                       memory_needed, plan)
 
 Log = Callable[[str], None]
 
@@ -99,7 +100,7 @@ class _Owners:
     """Admits data owners (in threads) and holds their submissions."""
 
     def __init__(self, circuit: Circuit, role: str, session: dict, listener, timeout: float,
-                 log: Log):
+                 log: Log, memory_check: Callable[[str, int], None] | None = None):
         self.circuit, self.role, self.session = circuit, role, session
         self.listener, self.timeout, self.log = listener, timeout, log
         self.wanted = sh.waited_for(circuit)
@@ -111,21 +112,46 @@ class _Owners:
         self.pending_sub: dict[str, str] = {}     # party -> its submission, while pending
         self.open: set = set()                    # every owner channel, to tell on failure
         self.closed = False
+        self.admitting = 0                        # connections in their admission
+        self.memory_check = memory_check
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
     # -- accepting --------------------------------------------------------------------------
     def _accept(self) -> None:
+        told = False
         while not self.closed:
+            with self.cond:     # as many handshakes at once as a listener secures
+                while self.admitting >= net.MAX_HANDSHAKES and not self.closed:
+                    self.cond.wait(0.2)
             try:
                 sock, peer = self.listener.accept(0.2)
             except TimeoutError:
                 continue
-            except OSError:
-                return          # the listener was closed
+            except OSError as e:
+                if self.closed or self.listener.sock.fileno() < 0:
+                    return      # the listener was closed
+                # out of file descriptors or buffers for a moment (a flood of connections):
+                # accepting goes on once they are freed, or the owners still due never get in
+                if not told:
+                    self.log(f"owners: cannot accept a connection now ({e.strerror or e}); "
+                             f"trying again")
+                    told = True
+                time.sleep(0.1)
+                continue
+            with self.cond:
+                self.admitting += 1
             threading.Thread(target=self._admit, args=(sock, peer), daemon=True).start()
 
     def _admit(self, sock, peer: str) -> None:
+        try:
+            self._admit_one(sock, peer)
+        finally:
+            with self.cond:
+                self.admitting -= 1
+                self.cond.notify_all()
+
+    def _admit_one(self, sock, peer: str) -> None:
         try:
             ch = self.listener.secure(sock, peer, self.timeout, phase="admission")
         except NetworkError as e:
@@ -139,6 +165,8 @@ class _Owners:
             ch.set_deadline(self.timeout, "its hello")
             hello = sh.decode(ch.recv_msg(sh.Msg.OWNER_HELLO, SMALL_MESSAGE), "the owner's hello")
             party, rows, listed, sub = self._check_hello(ch, hello)
+            if rows is not None and self.memory_check is not None:
+                self.memory_check(party, rows)      # before its shares are taken in
             with self.cond:
                 if party in self.present or party in self.pending:
                     first = self.present[party].peer if party in self.present \
@@ -320,7 +348,14 @@ def serve(circuit: Circuit, role: str, owners: tuple[str, int], *,
     # listening, so the owners' wait and the timeout count from a server ready to compute
     t_plan = time.perf_counter()
     shared = shared_inputs(circuit)
-    plan(shared, hs.Roles("garbler", "evaluator"), 1)
+    one = plan(shared, hs.Roles("garbler", "evaluator"), 1)
+
+    def memory_check(party: str, rows: int) -> None:
+        need, have = memory_needed(one, rows), memory_available()
+        if need > have:
+            raise _Refused(f"party '{party}' gives {rows} rows, which need about "
+                           f"{need / 1e9:.1f} GB on this server, more than the "
+                           f"{have / 1e9:.1f} GB available")
     t0 = time.perf_counter()
     t_plan = t0 - t_plan
     who = f"{role} server"
@@ -332,7 +367,7 @@ def serve(circuit: Circuit, role: str, owners: tuple[str, int], *,
     if on_listening is not None:
         on_listening("owners", owners[0], listener.port)
     deadline = time.monotonic() + timeout
-    reg = _Owners(circuit, role, session, listener, timeout, log)
+    reg = _Owners(circuit, role, session, listener, timeout, log, memory_check)
     link = None
     try:
         link = _open_link(role, listen, connect, tls, timeout, insecure_plain_tcp,
@@ -457,7 +492,7 @@ def _recv_ready(link, role: str, timeout: float) -> dict:
 def _agree(link, role: str, reg: _Owners, timeout: float,
            theirs: dict | None) -> tuple[int, bool]:
     """Exchange the submissions with the other server; return the batch size and shape."""
-    mine = {p: {"rows": s.rows, "submission": s.submission}
+    mine = {p: {"rows": s.rows, "submission": s.submission, "listed": s.listed}
             for p, s in reg.present.items()}
     link.phase = "waiting for owners"
     link.send_msg(sh.Msg.LINK_READY, sh.encode({"owners": mine}), flush=True)

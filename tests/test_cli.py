@@ -511,9 +511,9 @@ def test_a_bad_max_memory_setting_is_refused_by_the_library_too(monkeypatch, val
     from yaogc.runtime import protocol
     monkeypatch.setenv("YAOGC_MAX_MEMORY", value)
     with pytest.raises(InputError, match=f"YAOGC_MAX_MEMORY='{value}': expected a positive"):
-        protocol._available_memory()
+        protocol.memory_available()
     monkeypatch.setenv("YAOGC_MAX_MEMORY", "12345")
-    assert protocol._available_memory() == 12345
+    assert protocol.memory_available() == 12345
 
 
 def test_the_subpackages_are_found_from_inside_the_checkout():

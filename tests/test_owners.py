@@ -337,15 +337,15 @@ def test_missing_owner_and_an_owner_with_other_defines(progs):
 
 
 def admitted_raw_owner(srv, c, party: str, submission: str,
-                       servers=("garbler", "evaluator")) -> list:
-    """Channels of a raw client admitted as ``party`` by the given servers, its inputs not
-    sent yet (what a hostile owner does next is the test's)."""
+                       servers=("garbler", "evaluator"), listed=(False, False)) -> list:
+    """Channels of a raw client admitted as ``party`` by the given servers (saying ``listed``
+    to each), its inputs not sent yet (what a hostile owner does next is the test's)."""
     from yaogc.runtime import net
     from yaogc.runtime import sharing as sh
-    hello = {"protocol": sh.PROTOCOL, "party": party, "session": sh.describe(c), "rows": 1,
-             "listed": False, "submission": submission}
     chans = [net.connect("127.0.0.1", srv.owners[r], 10) for r in servers]
-    for ch in chans:
+    for ch, shape in zip(chans, listed):
+        hello = {"protocol": sh.PROTOCOL, "party": party, "session": sh.describe(c), "rows": 1,
+                 "listed": shape, "submission": submission}
         ch.send_msg(sh.Msg.OWNER_HELLO, sh.encode(hello), flush=True)
     for ch in chans:
         ch.recv_msg(sh.Msg.ADMIT)
@@ -693,3 +693,66 @@ def test_checked_and_strict_apply_to_the_servers_and_owners_circuit(progs):
         rc, out, err = done(owner(args), timeout=30)
         assert rc == 2 and "--strict makes range warnings errors" in err.splitlines()[0], err
         assert "listening" not in err and "Traceback" not in err
+
+
+def test_an_owner_telling_the_servers_different_shapes_is_named_before_computing(progs):
+    # the servers compared rows and submission only: they computed, then told the owners
+    # different sessions, and blamed an honest party
+    from yaogc.runtime import sharing as sh
+    c = compile_source(THREE, "three")
+    srv = Servers(progs["three"], timeout=15)
+    chans = admitted_raw_owner(srv, c, "north", "ef" * 16, listed=(True, False))
+    for ch in chans:        # (kept open: north stays connected)
+        ch.send_msg(sh.Msg.SHARES, b"\x00\x00", flush=True)
+    time.sleep(0.5)
+    rest = [owner(srv.submit_args(progs["three"], p, *a)) for p, a in (
+        ("south", ["--input", "s=5"]), ("east", ["--input", "e=1", "--input", "w=2"]))]
+    for party, pr in zip(("south", "east"), rest):
+        res = done(pr)
+        check_failed(res, party, "waiting for owners")
+        assert res[1] == ""
+    for role, res in srv.finish().items():
+        check_failed(res, f"{role} server", "waiting for owners",
+                     "party 'north' sent different submissions to the two servers")
+    for ch in chans:
+        ch.close()
+
+
+def test_the_servers_refuse_a_batch_their_memory_cannot_hold(monkeypatch):
+    # an owner's rows were taken whatever memory they needed (YAOGC_MAX_MEMORY, ulimit -v)
+    from yaogc.runtime.owners_local import run_owners_local
+    from yaogc.runtime.protocol import memory_needed, plan
+    from yaogc.circuits.shares import shared_inputs
+    from yaogc.runtime import handshake as hs
+    c = compile_source(THREE, "three")
+    one = memory_needed(plan(shared_inputs(c), hs.Roles("garbler", "evaluator"), 1), 1)
+    monkeypatch.setenv("YAOGC_MAX_MEMORY", str(100 * one))
+    run = run_owners_local(c, {"north": [{"n": 1}] * 1000, "south": {"s": 1},
+                               "east": {"e": 1, "w": 1}}, timeout=4, raise_errors=False)
+    err = str(run.owners["north"])
+    assert "party 'north' gives 1000 rows, which need about" in err and "GB on this" in err, err
+    assert all(isinstance(e, Exception) for e in run.servers.values())
+    run = run_owners_local(c, {"north": [{"n": 1}] * 50, "south": {"s": 1},
+                               "east": {"e": 1, "w": 1}}, timeout=10, raise_errors=False)
+    assert [r["total"] for r in run.owners["south"].outputs] == [3] * 50
+
+
+def test_an_accept_that_fails_for_a_moment_does_not_stop_admitting_owners(monkeypatch):
+    # out of file descriptors (a flood of silent connections): the accepting thread ended for
+    # good, and every owner due later was refused until the timeout
+    import errno
+    from yaogc.runtime import net
+    from yaogc.runtime.owners_local import run_owners_local
+    real, failures = net.Listener.accept, {"left": 6}
+
+    def flaky(self, timeout):
+        if self.phase == "owners" and failures["left"] > 0:
+            failures["left"] -= 1
+            raise OSError(errno.EMFILE, "Too many open files")
+        return real(self, timeout)
+    monkeypatch.setattr(net.Listener, "accept", flaky)
+    c = compile_source(THREE, "three")
+    run = run_owners_local(c, {"north": {"n": 1}, "south": {"s": 2}, "east": {"e": 3, "w": 4}},
+                           timeout=20, raise_errors=False)
+    # (the servers are forked processes: each failed its first accepts)
+    assert run.owners["north"].outputs == [{"total": 6, "mix": 1 ^ 3 ^ 4}], run.owners
