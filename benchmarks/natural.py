@@ -3,7 +3,13 @@ AND gates than a better circuit of the same function, with the AND count and AND
 yaogc gave them before the word-level mechanisms that now apply to them (merged multiplexers,
 AND-aware Boolean rewriting, constant tables through their algebraic normal form, range
 narrowing); ``benchmarks/sizes.py`` reports both. A program whose count did not move is listed
-too: it marks what is still to do."""
+too: it marks what is still to do.
+
+    python benchmarks/natural.py [--json] [--quick]
+
+reports these programs alone (as ``sizes.py`` reports them, without its other records):
+``name``, ``and``, ``and_depth``, ``former_and``, ``former_depth`` and ``and_ratio`` (now over
+before); ``--quick`` skips the AES round function, the largest."""
 
 from __future__ import annotations
 
@@ -307,3 +313,35 @@ NATURAL = {
         "    return s\n",
         59200, 70),
 }
+
+
+def main(argv=None) -> int:
+    import argparse
+    import json
+    from yaogc.circuits.circuit import Op
+    from yaogc.compiler import compile_source
+    ap = argparse.ArgumentParser(description="AND counts of the naturally written programs, "
+                                             "now and before the mechanisms that apply to them")
+    ap.add_argument("--json", action="store_true", help="one JSON list of records")
+    ap.add_argument("--quick", action="store_true", help="skip the largest program")
+    args = ap.parse_args(argv)
+    out = []
+    for name, (what, src, former_and, former_depth) in NATURAL.items():
+        if args.quick and former_and > 20000:
+            continue
+        c = compile_source(src, f"{name}.yao")
+        ands = c.count(Op.AND)
+        out.append({"name": name, "what": what, "and": ands, "and_depth": c.and_depth,
+                    "former_and": former_and, "former_depth": former_depth,
+                    "and_ratio": round(ands / former_and, 4) if former_and else None})
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        for r in out:
+            print(f"{r['name']:>22}: {r['and']:>7} AND (was {r['former_and']}), depth "
+                  f"{r['and_depth']} (was {r['former_depth']})  {r['what']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

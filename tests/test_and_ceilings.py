@@ -67,3 +67,14 @@ def test_and_count_does_not_rise(name):
     if name.startswith("natural:"):
         former = NATURAL[name.split(":", 1)[1]][2]
         assert got < former, f"{name}: {got} ANDs, as many as before the mechanisms ({former})"
+
+
+def test_the_natural_programs_benchmark_reports_them(capsys):
+    # it printed nothing: a data module among the benchmarks
+    import json
+    import natural
+    assert natural.main(["--quick", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got and {r["name"] for r in got} <= set(NATURAL)
+    for r in got:
+        assert r["and"] <= CEILING[f"natural:{r['name']}"] and r["and"] <= r["former_and"]
