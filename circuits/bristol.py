@@ -178,6 +178,9 @@ def read_bristol(path_or_text) -> Circuit:
         in_w, out_w = [n1, n2], [n3]       # a width of 0: no such input
     else:
         (n_gates, n_wires), in_w, out_w = head
+        if not out_w or not sum(out_w):     # as the writer refuses to write one
+            raise src.error(lno[2], "the circuit declares no output bits; Bristol Fashion "
+                                    "needs one output of at least one bit")
     n_head = 2 if old else 3
     n_in, n_out = sum(in_w), sum(out_w)
     if max(n_in, n_out) > n_wires:

@@ -148,7 +148,7 @@ def _not_a_circuit(path: str) -> None:
             head = f.read(256)
     except OSError:
         return
-    first = head.split(b"\n", 1)[0].split()
+    first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].split()  # (a BOM too)
     if head.startswith(b"YAOGC") or len(first) == 2 and all(w.isdigit() for w in first):
         raise InputError(f"{path}: is a circuit, not a program: compile takes a .yao program "
                          f"(stats, eval and run read a circuit file directly)")

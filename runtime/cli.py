@@ -125,13 +125,17 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
     else:
         if defines:
             raise UsageError(f"{path}: -D applies to programs (.yao) only")
-        if checked:
-            raise UsageError(f"{path}: --checked applies to programs (.yao) only")
+        for flag, given in (("--checked", checked), ("--strict", strict)):
+            if given:   # a circuit has no range warnings to check or make errors
+                raise UsageError(f"{path}: {flag} applies to programs (.yao) only")
         if p.suffix.lower() == ".dot":
             raise UsageError(f"{path}: a DOT drawing (compile --format dot) is not read back: "
                              f"give the program, a native circuit or a Bristol file")
         from yaogc.circuits.bristol import load_circuit
         circuit, cached, waited = load_circuit(str(p)), False, False
+        if max_gates is not None and circuit.n_gates > max_gates:
+            raise UsageError(f"{path}: the circuit has {circuit.n_gates:,} gates, more than "
+                             f"--max-gates {max_gates:,}")
     if info is not None:
         info["compile_seconds"] = round(time.perf_counter() - t0, 6)
         info["cached"] = cached

@@ -76,6 +76,8 @@ HEAD = "2 5\n3 1 1 1\n1 1\n\n"   # inputs are wires 0, 1, 2; the output is wire 
 G1 = "2 1 0 1 3 AND\n"
 BAD = [
     ("", 1, "empty file"),
+    # no output at all: read as a circuit that computes nothing (the writer refuses one)
+    ("1 3\n2 1 1\n0\n\n2 1 0 1 2 AND\n", 3, "declares no output bits"),
     ("2 5\n2 1 1\n", 2, "truncated header"),
     ("2 x\n2 1 1\n1 1\n\n", 1, "'x' is not a non-negative integer"),
     ("2 5 7\n2 1 1\n1 1\n\n", 1, "expected 'gates wires'"),

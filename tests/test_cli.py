@@ -568,3 +568,20 @@ def test_running_out_of_memory_is_bad_input_not_a_bug(capsys, monkeypatch):
     first = err.splitlines()[0]
     assert first.startswith("yaogc compile: out of memory (Unable to allocate 1.00 GiB): "), first
     assert "internal error" not in err and "GB)" in first
+
+
+def test_program_only_options_on_a_circuit_file(tmp_path, capsys):
+    # --strict was ignored for a circuit file (-D and --checked are refused); --max-gates too
+    from yaogc.circuits.native import write_native
+    from yaogc.compiler import compile_file
+    circ = tmp_path / "m.ygc"
+    write_native(compile_file(MILLIONAIRES), circ)
+    code, _, err = run_cli(capsys, "eval", str(circ), "--strict", "--input", "alice_wealth=1",
+                           "--input", "bob_wealth=2")
+    assert code == 2 and err.startswith(f"{circ}: --strict applies to programs (.yao) only")
+    code, _, err = run_cli(capsys, "eval", str(circ), "--max-gates", "3", "--input",
+                           "alice_wealth=1", "--input", "bob_wealth=2")
+    assert code == 2 and err.startswith(f"{circ}: the circuit has ") and "--max-gates 3" in err
+    code, out, _ = run_cli(capsys, "eval", str(circ), "--max-gates", "100000", "--input",
+                           "alice_wealth=1", "--input", "bob_wealth=2")
+    assert code == 0 and out.strip()

@@ -70,8 +70,10 @@ def test_circuit_files_are_named_where_a_program_or_a_circuit_is_due(tmp_path, c
     for fmt, name in (("bristol", "m.txt"), ("native", "m.ygc"), ("dot", "m.dot")):
         assert main(["compile", str(src), "--format", fmt, "-o", str(tmp_path / name)]) == 0
     capsys.readouterr()
-    # compile takes a program: a circuit file is not parsed as a program's text
-    for name in ("m.txt", "m.ygc"):
+    # compile takes a program: a circuit file is not parsed as a program's text (a Bristol
+    # file saved with a byte-order mark neither)
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "m.txt").read_bytes())
+    for name in ("m.txt", "m.ygc", "bom.txt"):
         assert main(["compile", str(tmp_path / name)]) == 2
         assert capsys.readouterr().err.startswith(f"{tmp_path / name}: is a circuit, not a "
                                                   f"program: compile takes a .yao program")
