@@ -109,6 +109,7 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
             state["role"] = role
             starts[role] = sh.decode(ch.recv_msg(sh.Msg.START, SMALL_MESSAGE),
                                      "the server's start message")
+        state["role"] = "garbler"     # the start checked is the garbler's (then compared)
         k, listed = _check_start(starts, rows)
         _step(state, chans, "outputs")
         cols = sh.output_columns(circuit, party)

@@ -657,6 +657,9 @@ def test_a_batch_a_server_announces_is_checked_against_the_owner_rows(tmp_path, 
                      "--inputs", str(tmp_path / "z.csv"), "--timeout", "5"]) == 3
     err = capsys.readouterr().err
     assert "starts a batch of 7 rows, but this owner gave 3" in err, err
+    # the server named is the one whose start was read and refused: the garbler, not the
+    # last one read
+    assert err.startswith(f"c: waiting for owners: the garbler server ({g}): "), err
     for t in threads:
         t.join(5)
 
