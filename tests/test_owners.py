@@ -582,6 +582,17 @@ def test_an_owner_sending_more_after_its_inputs_is_named_for_what_it_did(progs):
         ch.close()
 
 
+def recv_exactly(sock, n: int) -> bytes:
+    """``n`` bytes from a raw socket (EOFError if it closes first)."""
+    got = b""
+    while len(got) < n:
+        part = sock.recv(n - len(got))
+        if not part:
+            raise EOFError
+        got += part
+    return got
+
+
 def _fake_servers(batch: int):
     """Two compute servers that admit one owner, take its shares, announce ``batch`` rows and
     send empty output halves: (garbler address, evaluator address, threads)."""
@@ -591,15 +602,7 @@ def _fake_servers(batch: int):
     from yaogc.runtime.channel import _GREETING
     from yaogc.runtime.sharing import Msg
     head = struct.Struct("<Q")
-
-    def exact(c, n):
-        b = b""
-        while len(b) < n:
-            x = c.recv(n - len(b))
-            if not x:
-                raise EOFError
-            b += x
-        return b
+    exact = recv_exactly
 
     def frame(c):
         return exact(c, head.unpack(exact(c, 8))[0])

@@ -370,6 +370,7 @@ def test_a_peer_coordinator_that_only_pings_is_given_up(bristol_path, tmp_path, 
     import subprocess
     from test_run_cli import CLI
     import socket
+    from test_owners import recv_exactly
     from yaogc.circuits.bristol import read_bristol
     from yaogc.runtime import channel
     f = str(bristol_path("adder64.txt"))
@@ -391,7 +392,7 @@ def test_a_peer_coordinator_that_only_pings_is_given_up(bristol_path, tmp_path, 
         # a raw socket: the peer's pings must go out while its reader waits
         sock = socket.create_connection(("127.0.0.1", port), timeout=60)
         sock.sendall(channel._GREETING)
-        assert _recv_exactly(sock, len(channel._GREETING)) == channel._GREETING
+        assert recv_exactly(sock, len(channel._GREETING)) == channel._GREETING
         lock = threading.Lock()
 
         def send(kind, payload=b"{}"):
@@ -404,8 +405,8 @@ def test_a_peer_coordinator_that_only_pings_is_given_up(bristol_path, tmp_path, 
         def read():
             with contextlib.suppress(Exception):
                 while True:
-                    (n,) = channel._HEADER.unpack(_recv_exactly(sock, channel._HEADER.size))
-                    kind = _recv_exactly(sock, n)[0]
+                    (n,) = channel._HEADER.unpack(recv_exactly(sock, channel._HEADER.size))
+                    kind = recv_exactly(sock, n)[0]
                     if kind == sh.Ctl.MANIFEST and acks:
                         send(sh.Ctl.ACK)
 
@@ -425,13 +426,3 @@ def test_a_peer_coordinator_that_only_pings_is_given_up(bristol_path, tmp_path, 
         if honest.poll() is None:
             honest.kill()
         honest.wait()
-
-
-def _recv_exactly(sock, n: int) -> bytes:
-    got = b""
-    while len(got) < n:
-        part = sock.recv(n - len(got))
-        if not part:
-            raise EOFError
-        got += part
-    return got
