@@ -199,6 +199,12 @@ def _parse(data: bytes) -> Circuit:
         raise FormatError(f"format version {h.get('format')!r} is not supported (this is "
                           f"version {FORMAT_VERSION})")
     try:
+        counts = [h["n_inputs"], h["n_gates"]] + [p["width"] for p in h["inputs"]] + \
+            [o["width"] for o in h["outputs"]]
+        if not all(_is_int(v) for v in counts):     # 8.7 was read as 8
+            raise ValueError("a count or width that is no whole number")
+        if not isinstance(h["name"], str):
+            raise TypeError("'name' is no text")
         n_in, n = int(h["n_inputs"]), int(h["n_gates"])
         name = str(h["name"])
         parties = [str(p) for p in h["parties"]]

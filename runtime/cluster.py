@@ -421,7 +421,8 @@ class _Coordinator:
             why = ("died" if type(e).__name__ == "KilledWorker"
                    else f"failed ({type(e).__name__}: {e})")
             rep = {"ok": False, "phase": self.phase.get(key, "start"),
-                   "error": f"this party's worker {where} {why}"}
+                   # 'its': the report is read on both sides (this party, the other party)
+                   "error": f"its worker {where} {why}"}
         return rep
 
     def _record(self, key: tuple[int, int], rep: dict) -> None:

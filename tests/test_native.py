@@ -242,6 +242,10 @@ def _with_header(data: bytes, edit) -> bytes:
     (lambda h: h["inputs"][0].update(type={"int": 2 ** 40, "signed": True}),
      "a width of 1099511627776 bits"),
     (lambda h: h["inputs"][0].update(type={"fix": 2 ** 40, "frac": 3}), "a width of"),
+    # read as 8 and as None before: sloppy values are no header yaogc writes
+    (lambda h: h["inputs"][0].update(width=h["inputs"][0]["width"] + 0.7), "no whole number"),
+    (lambda h: h.update(n_gates=float(h["n_gates"])), "no whole number"),
+    (lambda h: h.update(name=None), "'name' is no text"),
 ])
 def test_corrupt_header_fields_are_refused(edit, fragment):
     bad = _with_header(native_bytes(typed_circuit()), edit)
