@@ -209,7 +209,8 @@ class _Owners:
             ch.abort(f"{self.role} server: admission: {e}")
         except NetworkError as e:
             self._drop(ch, party, peer, str(e))
-            ch.abort(f"{self.role} server: {e}")
+            # a malformed frame broke only what this side reads: the owner is told why
+            ch.abort(f"{self.role} server: {e}", after_bad_input=True)
 
     def _drop(self, ch, party: str | None, peer: str, why: str) -> None:
         with self.cond:

@@ -762,3 +762,26 @@ def test_an_accept_that_fails_for_a_moment_does_not_stop_admitting_owners(monkey
                            timeout=20, raise_errors=False)
     # (the servers are forked processes: each failed its first accepts)
     assert run.owners["north"].outputs == [{"total": 6, "mix": 1 ^ 3 ^ 4}], run.owners
+
+
+def test_a_malformed_frame_at_admission_is_answered_with_the_reason(progs):
+    # the connection was closed without a word: the stranger (or a broken owner) is told why
+    import socket
+    from yaogc.runtime import channel
+    srv = Servers(progs["three"], timeout=10)
+    try:
+        for frame, why in ((channel._HEADER.pack(0), "an empty frame"),
+                           (channel._HEADER.pack(3) + b"\xb2{}", "the peer sent kind 178")):
+            with socket.create_connection(("127.0.0.1", srv.owners["garbler"]), timeout=10) as s:
+                s.sendall(channel._GREETING)
+                assert recv_exactly(s, len(channel._GREETING)) == channel._GREETING
+                s.sendall(frame)
+                (kind,) = channel._HEADER.unpack(recv_exactly(s, channel._HEADER.size))
+                (n,) = channel._HEADER.unpack(recv_exactly(s, channel._HEADER.size))
+                reason = recv_exactly(s, n).decode()
+                assert kind == channel._ABORT, kind
+                assert reason.startswith("garbler server: admission: ") and why in reason, reason
+    finally:
+        srv.g.kill()
+        srv.e.kill()
+        srv.finish()
