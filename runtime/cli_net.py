@@ -102,9 +102,12 @@ def stats_line(st: dict) -> str:
         before = f"compile {_secs(st['compile_seconds'])}{how}, "
     if "schedule_seconds" in st:
         before += f"schedule {_secs(st['schedule_seconds'])}, "
+    # setup ends at the first table: a dual execution's second OT comes after it
+    ot = (f", OT {_secs(st['ot_seconds'])} (both executions)" if st.get("mode") == "malicious"
+          else f" (OT {_secs(st['ot_seconds'])})")
     return (f"{st['and_gates']} AND gates, sent {_human_bytes(st['bytes_sent'])}, received "
             f"{_human_bytes(st['bytes_received'])}; {before}setup "
-            f"{_secs(st['setup_seconds'])} (OT {_secs(st['ot_seconds'])}), garbled circuit "
+            f"{_secs(st['setup_seconds'])}{ot}, garbled circuit "
             f"{_secs(st['gc_seconds'])}, total {_secs(st['total_seconds'])}; "
             + transport_line(st))
 
