@@ -188,11 +188,15 @@ def _status_bytes(field: str) -> int:
     return 0
 
 
+# where the control groups are read (a test points them at a tree of its own)
+CGROUP_SELF, CGROUP_V2, CGROUP_V1 = "/proc/self/cgroup", "/sys/fs/cgroup", "/sys/fs/cgroup/memory"
+
+
 def _cgroup_room() -> int | None:
     """The room under the tightest memory limit of this process's control group and its
     parents (cgroup v2's memory.max, v1's memory.limit_in_bytes), None without a limit."""
     try:
-        with open("/proc/self/cgroup") as f:
+        with open(CGROUP_SELF) as f:
             entries = [line.rstrip("\n").split(":", 2) for line in f]
     except OSError:
         return None
@@ -202,10 +206,12 @@ def _cgroup_room() -> int | None:
             continue
         _, controllers, path = entry
         if controllers == "":
-            root, limit_file, usage_file = "/sys/fs/cgroup", "memory.max", "memory.current"
+            root, limit_file, usage_file, cache_key = (CGROUP_V2, "memory.max",
+                                                       "memory.current", "inactive_file")
         elif "memory" in controllers.split(","):
-            root, limit_file, usage_file = ("/sys/fs/cgroup/memory", "memory.limit_in_bytes",
-                                            "memory.usage_in_bytes")
+            root, limit_file, usage_file, cache_key = (CGROUP_V1, "memory.limit_in_bytes",
+                                                       "memory.usage_in_bytes",
+                                                       "total_inactive_file")
         else:
             continue
         parts = [x for x in path.split("/") if x]
@@ -218,11 +224,27 @@ def _cgroup_room() -> int | None:
                     continue
                 with open(os.path.join(d, usage_file)) as f:
                     used = int(f.read().strip())
+                # the usage counts file pages the kernel reclaims before it runs out: what
+                # is inactive of them is room too (as `docker stats` reckons)
+                used -= _stat_value(os.path.join(d, "memory.stat"), cache_key)
             except (OSError, ValueError):
                 continue
             room = max(0, int(limit) - used)
             best = room if best is None else min(best, room)
     return best
+
+
+def _stat_value(path: str, key: str) -> int:
+    """One ``key value`` line of a cgroup's memory.stat (0 when absent)."""
+    try:
+        with open(path) as f:
+            for line in f:
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def check_max_gates(value) -> int:

@@ -596,3 +596,28 @@ def test_the_run_summary_places_a_dual_execution_s_ot_beside_its_setup():
     assert "setup 39.8 ms (OT 49.7 ms), garbled circuit" in stats_line(st)
     line = stats_line({**st, "mode": "malicious"})
     assert "setup 39.8 ms, OT 49.7 ms (both executions), garbled circuit" in line, line
+
+
+@pytest.mark.parametrize("v2", [True, False])
+def test_a_container_s_memory_limit_bounds_what_a_compile_may_take(tmp_path, monkeypatch, v2):
+    # the machine's MemAvailable alone was read: inside a container of less, a large program
+    # ran until the kernel killed it; reclaimable file pages count as room, as docker reckons
+    from yaogc.compiler import pipeline
+    root = tmp_path / ("v2" if v2 else "v1")
+    group = root / "jobs" / "one"
+    group.mkdir(parents=True)
+    (tmp_path / "self").write_text("0::/jobs/one\n" if v2 else
+                                   "5:cpu:/\n4:memory:/jobs/one\n0::/\n")
+    names = (("memory.max", "memory.current", "inactive_file") if v2 else
+             ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"))
+    (group / names[0]).write_text("1000000000\n")
+    (group / names[1]).write_text("700000000\n")
+    (group / "memory.stat").write_text(f"anon 500000000\n{names[2]} 150000000\n")
+    (root / names[0]).write_text("max\n" if v2 else "9223372036854771712\n")  # no limit above
+    monkeypatch.delenv("YAOGC_MAX_GATES", raising=False)
+    monkeypatch.setattr(pipeline, "CGROUP_SELF", str(tmp_path / "self"))
+    monkeypatch.setattr(pipeline, "CGROUP_V2" if v2 else "CGROUP_V1", str(root))
+    assert pipeline._cgroup_room() == 1000000000 - (700000000 - 150000000)
+    have, what = pipeline.memory_headroom()
+    assert have == 450000000 and what == "this container's memory limit leaves"
+    assert pipeline.gate_budget() == max(1 << 20, 450000000 // pipeline.BYTES_PER_GATE)
