@@ -184,6 +184,9 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
         if len(tls) != 3:
             raise InputError(f"tls: a tuple (this side's certificate, its key, the peer's "
                              f"certificate) has 3 files, got {len(tls)}")
+        for what, f in zip(("certificate", "key", "peer certificate"), tls):
+            if not isinstance(f, (str, os.PathLike)) or not os.fspath(f):
+                raise InputError(f"tls: the {what} is a file's path, got {f!r}")
         from .tls import TLSConfig
         tls = TLSConfig(*tls)
     elif tls is not None and not hasattr(tls, "context"):

@@ -48,6 +48,12 @@ class OwnerTLS:
     garbler_cert: str
     evaluator_cert: str
 
+    def __post_init__(self):
+        from .tls import distinct_pins
+        # one key holder answering as both servers gets both shares: the owner's input
+        distinct_pins({"--garbler-cert": self.garbler_cert,
+                       "--evaluator-cert": self.evaluator_cert, "--tls-cert": self.cert})
+
     def config(self, role: str):
         from .tls import TLSConfig
         return TLSConfig(self.cert, self.key,

@@ -434,6 +434,10 @@ def _owner_context(circuit: Circuit, tls, owner_certs):
     if missing:
         raise InputError(f"with TLS every data owner's certificate is pinned: give "
                          + " ".join(f"--owner-cert {p}=FILE" for p in missing))
+    from .tls import distinct_pins
+    # an owner pinned to the other server's certificate would let it play both servers
+    distinct_pins({"the other server (--peer-cert)": tls.peer_cert,
+                   **{f"owner {p}": owner_certs[p] for p in wanted}})
     return make_pinned_context(tls.cert, tls.key, {p: owner_certs[p] for p in wanted},
                                server_side=True)
 

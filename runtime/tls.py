@@ -195,6 +195,9 @@ def make_context(cert: str | os.PathLike, key: str | os.PathLike,
         _need_file(what, p)
     ctx = _own_context(cert, key, server_side)
     ctx.yaogc_pin = _pin(ctx, peer_cert)  # compared with the peer's certificate after the handshake
+    if ctx.yaogc_pin == ctx.yaogc_own:
+        raise InputError(f"peer certificate {peer_cert} is this side's own certificate ({cert}): "
+                         f"pin the peer's")
     return ctx
 
 
@@ -212,6 +215,9 @@ def make_pinned_context(cert: str | os.PathLike, key: str | os.PathLike,
     names: dict[str, str] = {}
     for name, p in peers.items():
         fp = _pin(ctx, p)
+        if fp == ctx.yaogc_own:
+            raise InputError(f"{name} is pinned to this server's own certificate {p}; each "
+                             "owner needs its own")
         if fp in names:
             raise InputError(f"{name} and {names[fp]} are pinned to the same certificate {p}; "
                              "each needs its own")
@@ -228,7 +234,8 @@ def _own_context(cert, key, server_side: bool) -> ssl.SSLContext:
     ctx.verify_mode = ssl.CERT_REQUIRED
     for what, p in (("certificate", cert), ("key", key)):
         _need_file(what, p)
-    _load_certificate(Path(cert))
+    own = _load_certificate(Path(cert))
+    _check_valid_now(own, cert)
     _check_key(Path(key))
     try:
         # the password callback refuses: OpenSSL would otherwise prompt on the terminal for the
@@ -248,7 +255,35 @@ def _own_context(cert, key, server_side: bool) -> ssl.SSLContext:
         raise InputError(f"cannot read {e.filename or key}: {e.strerror or e}") from None
     # a pinned certificate is an end entity, not a CA: let it anchor a chain of itself alone
     ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    ctx.yaogc_own = der_fingerprint(own.public_bytes(serialization.Encoding.DER))
     return ctx
+
+
+def _check_valid_now(cert: x509.Certificate, path) -> None:
+    """Refuse this side's own certificate outside its validity period, naming the file: the
+    peer would refuse it in the handshake, telling only itself why."""
+    import datetime
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if now > cert.not_valid_after_utc:
+        raise InputError(f"certificate {path} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} "
+                         f"UTC (make a new pair with 'yaogc certs')")
+    if now < cert.not_valid_before_utc:
+        raise InputError(f"certificate {path} is not valid before "
+                         f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+
+
+def distinct_pins(pins: Mapping[str, str | os.PathLike]) -> None:
+    """Refuse two roles pinned to one certificate (``pins``: what each is -> its file): one key
+    holder could then play both, as two servers that collude, or as a peer and this side."""
+    seen: dict[str, str] = {}
+    for what, p in pins.items():
+        if not Path(p).is_file():
+            continue        # named by the context that reads it
+        fp = der_fingerprint(_load_certificate(Path(p)).public_bytes(serialization.Encoding.DER))
+        if fp in seen:
+            raise InputError(f"{what} and {seen[fp]} are the same certificate ({p}): each "
+                             f"needs its own, or one key holder plays both")
+        seen[fp] = what
 
 
 def _pin(ctx: ssl.SSLContext, peer_cert) -> str:

@@ -119,6 +119,10 @@ def test_bad_inputs_are_refused_before_connecting():
         yaogc.run(PROGRAM, as_="data", inputs=row, connect="127.0.0.1:9", tls=("a.crt", "a.key"))
     with pytest.raises(InputError, match="tls: a TLSConfig or a tuple .* got str"):
         yaogc.run(PROGRAM, as_="data", inputs=row, connect="127.0.0.1:9", tls="a.crt")
+    for bad, shown in (((None, None, None), "None"), ((b"a", b"b", b"c"), "b'a'"),
+                       (("a.crt", "a.key", ""), "''")):
+        with pytest.raises(InputError, match=r"tls: the .* is a file's path, got " + shown):
+            yaogc.run(PROGRAM, as_="data", inputs=row, connect="127.0.0.1:9", tls=bad)
     # an address as a tuple is (host, port): an IndexError from inside was raised
     for bad in (("127.0.0.1",), ("127.0.0.1", "9"), ("127.0.0.1", 70000), (9, 9)):
         with pytest.raises(InputError, match=r"connect=.*expected \(host, port\)"):
