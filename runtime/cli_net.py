@@ -225,6 +225,19 @@ def _write_results(args, circuit, res, mapped) -> None:
                                                    mapped.kept if mapped else None))
 
 
+def quiet_dask() -> None:
+    """Silence Dask's own log lines (a worker lost, a task failed, a scheduler gone, with
+    tracebacks): they came before the run's messages, and every failure that matters reaches
+    the user as yaogc's own error. Dask's logging setup gives some of its loggers
+    (distributed.client) levels and handlers of their own, which the parent's level does not
+    reach."""
+    import logging
+    import distributed  # noqa: F401  (sets up those loggers)
+    for name in ["distributed", *logging.root.manager.loggerDict]:
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _run_sharded(args, circuit, role, party, roles, own, tls, listen, connect, on_listening,
                  compiled, mapped) -> int:
     """``run --workers N``: the batch sharded over N worker pairs on this party's own Dask
@@ -232,10 +245,7 @@ def _run_sharded(args, circuit, role, party, roles, own, tls, listen, connect, o
     from .cli import UsageError
     from .cluster import run_sharded
     from .shards import parse_endpoints
-    import logging
-    # Dask's own log lines (a worker lost, a task failed) would interleave with the run's
-    # messages; every failure that matters reaches the user as yaogc's own error
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    quiet_dask()
     if args.workers is None:
         raise UsageError("--scheduler needs --workers N: the number of worker pairs (the "
                          "other party gives the same N)")

@@ -47,6 +47,7 @@ from .errors import NetworkError, PeerAborted
 from .inputs import PartyInputs
 from .progress import ShardProgress
 from .shard_worker import ShardTask, run_shard
+from .tls import TLSConfig
 
 EXTRA = "pip install 'yaogc[cluster]'"
 GRACE = 5.0   # seconds our side of a failed pair has to report its own failure
@@ -587,6 +588,9 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
                 stack.callback(client.close)
             else:
                 client = stack.enter_context(local_cluster(workers, processes=processes))
+        if isinstance(tls, TLSConfig):
+            # the workers read the files where they run (another directory, with --scheduler)
+            tls = TLSConfig(tls.cert.absolute(), tls.key.absolute(), tls.peer_cert.absolute())
         co = _Coordinator(client, circuit, roles, role, own, workers, retries=retries,
                           timeout=timeout, tls=tls, insecure_plain_tcp=insecure_plain_tcp,
                           engine=engine, on_phase=on_phase, progress=bar)

@@ -428,3 +428,13 @@ def test_a_peer_coordinator_that_only_pings_is_given_up(bristol_path, tmp_path, 
         if honest.poll() is None:
             honest.kill()
         honest.wait()
+
+
+def test_dask_s_own_log_lines_are_silenced_for_a_sharded_run():
+    # distributed.client has a level and handler of its own: a scheduler killed mid-run
+    # printed its ERROR line and two tracebacks before yaogc's message
+    import logging
+    from yaogc.runtime.cli_net import quiet_dask
+    quiet_dask()
+    for name in ("distributed", "distributed.client", "distributed.worker", "distributed.core"):
+        assert not logging.getLogger(name).isEnabledFor(logging.ERROR), name
