@@ -532,6 +532,8 @@ def test_usage_errors_are_exit_2_with_a_clear_first_line(progs, tmp_path, capsys
     from yaogc.runtime.cli import main
     from yaogc.runtime.tls import generate_certificate
     key, crt = generate_certificate("g", tmp_path)
+    _, peer = generate_certificate("e", tmp_path)
+    _, north = generate_certificate("n", tmp_path)
     three = str(progs["three"])
     booleans = tmp_path / "north.json"
     booleans.write_text('{"n": true}')
@@ -547,7 +549,7 @@ def test_usage_errors_are_exit_2_with_a_clear_first_line(progs, tmp_path, capsys
           "127.0.0.1:2", "--inputs", str(booleans)], "a JSON boolean is not"),
         (["serve", three, "--role", "garbler", "--owners", "127.0.0.1:0", "--listen",
           "127.0.0.1:0", "--tls-cert", str(crt), "--tls-key", str(key), "--peer-cert",
-          str(crt), "--owner-cert", f"north={crt}"],
+          str(peer), "--owner-cert", f"north={north}"],
          "give --owner-cert south=FILE --owner-cert east=FILE"),
         (["serve", three, "--role", "garbler", "--owners", "127.0.0.1:0", "--listen",
           "127.0.0.1:0", "--owner-cert", f"north={crt}"], "--owner-cert needs TLS"),
