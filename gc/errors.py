@@ -9,3 +9,10 @@ class GarbleError(YaogcError):
     requested before every layer was processed. The message says which and where."""
 
     exit_code = 3
+
+
+class EngineChoiceError(GarbleError):
+    """An engine asked for by name (``--engine``, ``YAOGC_ENGINE``) that is no engine or
+    cannot run on this machine: a usage error, found before anything connects."""
+
+    exit_code = 2

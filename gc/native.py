@@ -30,7 +30,7 @@ import numpy as np
 from yaogc.circuits.schedule import IDX, AndStep, Schedule
 
 from .aes import FIXED_KEY
-from .errors import GarbleError
+from .errors import EngineChoiceError, GarbleError
 
 ENGINES = ("numpy", "native")
 ENV = "YAOGC_ENGINE"
@@ -231,7 +231,7 @@ def forced() -> str | None:
     if not v or v == "auto":
         return None
     if v not in ENGINES:
-        raise GarbleError(f"{ENV} must be one of numpy, native or auto, got {v!r}")
+        raise EngineChoiceError(f"{ENV} must be one of numpy, native or auto, got {v!r}")
     return v
 
 
@@ -241,7 +241,8 @@ def requested(engine: str | None) -> str | None:
     cannot run is an error."""
     if engine is not None:
         if not isinstance(engine, str) or engine.lower() not in ENGINES + ("auto",):
-            raise GarbleError(f"engine must be one of numpy, native or auto, got {engine!r}")
+            raise EngineChoiceError(f"engine must be one of numpy, native or auto, got "
+                                    f"{engine!r}")
         engine = engine.lower()
         if engine == "auto":
             engine = None
@@ -249,7 +250,7 @@ def requested(engine: str | None) -> str | None:
     if engine == "native":
         why = unavailable_reason()
         if why is not None:
-            raise GarbleError(f"the native garbling engine cannot run here: {why}")
+            raise EngineChoiceError(f"the native garbling engine cannot run here: {why}")
     return engine
 
 

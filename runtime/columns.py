@@ -96,6 +96,15 @@ def _leaves(t: ValueType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int,
     return out
 
 
+def _has_element(t: ValueType, idx: tuple[int, ...]) -> bool:
+    """Whether ``idx`` is the index path of one of array type ``t``'s scalar elements."""
+    for i in idx:
+        if not isinstance(t, ArrayType) or not 0 <= i < t.length:
+            return False
+        t = t.elem
+    return not isinstance(t, ArrayType)
+
+
 def _index_text(idx: tuple[int, ...]) -> str:
     return "".join(f"[{i}]" for i in idx)
 
@@ -151,8 +160,7 @@ def _plan(circuit: Circuit, table: Table, mapping: Mapping[str, list[str]]) -> d
             continue                    # kept: not an input
         name = m.group(1).strip()
         idx = tuple(int(i) for i in re.findall(r"\d+", m.group(2)))
-        leaf = dict(_leaves(types[name]))
-        if idx not in leaf:
+        if not _has_element(types[name], idx):     # (not the list of every element: per column)
             raise InputError(f"{table.where}: column '{col}': {name} is {types[name]}, which "
                              f"has no element {name}{_index_text(idx)}")
         claim(name, idx, col, "element columns")

@@ -621,3 +621,15 @@ def test_a_container_s_memory_limit_bounds_what_a_compile_may_take(tmp_path, mon
     have, what = pipeline.memory_headroom()
     assert have == 450000000 and what == "this container's memory limit leaves"
     assert pipeline.gate_budget() == max(1 << 20, 450000000 // pipeline.BYTES_PER_GATE)
+
+
+def test_the_native_engine_asked_for_where_it_cannot_run_is_bad_input(capsys, monkeypatch):
+    # exit 3 (a network or peer failure) was given, though nothing had connected
+    monkeypatch.setenv("YAOGC_NO_JIT", "1")
+    from yaogc.gc import native
+    monkeypatch.setattr(native, "unavailable_reason", lambda: "YAOGC_NO_JIT is set")
+    code, _, err = run_cli(capsys, "run", MILLIONAIRES, "--as", "alice", "--listen",
+                           "127.0.0.1:0", "--input", "alice_wealth=5", "--engine", "native",
+                           "--timeout", "5")
+    assert code == 2, err
+    assert err.splitlines()[0] == "the native garbling engine cannot run here: YAOGC_NO_JIT is set"
