@@ -271,7 +271,12 @@ def _hello(ch, p: Plan, role: str, inputs: PartyInputs | None,
                  f"{e.limit_text}")
         raise
     if k_own is None or k_own != k:
-        check_batch_memory(p, k, peer=True)   # K is the peer's word: bound it by memory
+        try:
+            check_batch_memory(p, k, peer=True)   # K is the peer's word: bound it by memory
+        except hs.ProtocolError as e:
+            # the peer is told why, as for --max-batch (not left with a closed connection)
+            ch.abort(f"it refuses the batch: {e.detail}")
+            raise
     if not own.size:
         listed = theirs.get("listed") is True
     return k, listed or k != 1, bc
