@@ -178,7 +178,7 @@ def read_bristol(path_or_text) -> Circuit:
         in_w, out_w = [n1, n2], [n3]       # a width of 0: no such input
     else:
         (n_gates, n_wires), in_w, out_w = head
-        if not out_w or not sum(out_w):     # as the writer refuses to write one
+        if not out_w:       # (every width is at least 1) as the writer refuses to write one
             raise src.error(lno[2], "the circuit declares no output bits; Bristol Fashion "
                                     "needs one output of at least one bit")
     n_head = 2 if old else 3

@@ -33,10 +33,15 @@ class OverflowWithheld(YaogcError):
                          "mode; widen the types the range warnings name)")
 
 
+def overflowed(outputs) -> bool:
+    """Whether checked mode's hidden bit is set in any row of decoded outputs."""
+    return any(row.get(OVERFLOW_PORT) for row in outputs)
+
+
 def withhold_overflowed(outputs) -> None:
     """Raise :class:`OverflowWithheld` if checked mode's bit is set in any row of decoded
     outputs (a batch is withheld whole)."""
-    if any(row.get(OVERFLOW_PORT) for row in outputs):
+    if overflowed(outputs):
         raise OverflowWithheld()
 
 
@@ -113,4 +118,4 @@ def add_overflow_output(e: Elaborated) -> int:
 
 
 __all__ = ["add_overflow_output", "OVERFLOW_PORT", "EXIT_OVERFLOW", "OverflowWithheld",
-           "withhold_overflowed"]
+           "overflowed", "withhold_overflowed"]

@@ -185,12 +185,6 @@ def cmd_compile(args) -> int:
     return 0
 
 
-def overflowed(outputs) -> bool:
-    """Whether checked mode's hidden bit is set in any row of decoded outputs."""
-    from .checked import OVERFLOW_PORT
-    return any(row.get(OVERFLOW_PORT) for row in outputs)
-
-
 def withhold(circuit) -> int:
     """Checked mode found an overflow: say so (then the range warnings that name where it
     may have happened), print no result, exit status 4."""

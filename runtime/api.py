@@ -20,7 +20,6 @@ from typing import Any, Callable, Mapping, Sequence
 
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
-
 from yaogc.compiler.checked import OVERFLOW_PORT
 
 from .columns import Table, map_table

@@ -247,7 +247,8 @@ def cmd_eval(args) -> int:
         from .columns import read_mapped
         read_mapped(circuit, None, args.columns, args.output)   # --columns, --output checks
         head, batch, kept_columns, chunks = None, False, None, iter([(None, None)])
-    from yaogc.compiler.cli import overflowed, print_warnings, withhold
+    from yaogc.compiler.checked import overflowed
+    from yaogc.compiler.cli import print_warnings, withhold
     text = tempfile.SpooledTemporaryFile(_SPOOL_BYTES, mode="w+", encoding="utf-8")
     results = None
     if args.output:

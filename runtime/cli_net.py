@@ -200,7 +200,8 @@ def report(args, circuit, party: str, role: str, res, compiled: dict, mapped, su
     res.stats["compile_seconds"] = compiled.get("compile_seconds", 0.0)
     res.stats["compile_cached"] = compiled.get("cached", False)
     res.stats["compile_waited"] = compiled.get("waited", False)
-    from yaogc.compiler.cli import overflowed, print_warnings, withhold
+    from yaogc.compiler.checked import overflowed
+    from yaogc.compiler.cli import print_warnings, withhold
     if overflowed(res.outputs or []):
         return withhold(circuit)
     if args.json:

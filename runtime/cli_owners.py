@@ -133,7 +133,8 @@ def cmd_submit(args) -> int:
                        unused=mapped.kept_columns if mapped else ())
     res = submit(circuit, args.as_, own, garbler=garbler, evaluator=evaluator, tls=tls,
                  timeout=args.timeout, insecure_plain_tcp=args.insecure_plain_tcp)
-    from yaogc.compiler.cli import overflowed, print_warnings, withhold
+    from yaogc.compiler.checked import overflowed
+    from yaogc.compiler.cli import print_warnings, withhold
     if overflowed(res.outputs or []):
         return withhold(circuit)
     if args.json:

@@ -164,12 +164,20 @@ def memory_available() -> int:
     return available_memory()
 
 
+def batch_shortfall(p: Plan, k: int) -> tuple[int, int] | None:
+    """(bytes needed, bytes available) when K rows' tables and labels would not fit in the
+    memory this process may take, else None."""
+    need, have = memory_needed(p, k), memory_available()
+    return (need, have) if need > have else None
+
+
 def check_batch_memory(p: Plan, k: int, *, peer: bool = False) -> None:
     """Refuse a batch whose tables and labels would not fit in this machine's memory: a
     usage error for this side's own rows, a protocol error for a K the peer asked for."""
-    need, have = memory_needed(p, k), memory_available()
-    if need <= have:
+    short = batch_shortfall(p, k)
+    if short is None:
         return
+    need, have = short
     gb = lambda n: f"{n / 1e9:.1f} GB"
     if peer:
         raise hs.ProtocolError(f"the peer's batch of {k} rows needs about {gb(need)} here, "

@@ -59,8 +59,8 @@ from . import sharing as sh
 from .channel import SMALL_MESSAGE
 from .errors import NetworkError, PeerAborted, PeerClosed, ProtocolError
 from .inputs import PartyInputs
-from .protocol import (_pack, _unpack, evaluator_session, garbler_session, memory_available,
-                       memory_needed, plan)
+from .protocol import (_pack, _unpack, batch_shortfall, evaluator_session, garbler_session,
+                       plan)
 
 Log = Callable[[str], None]
 
@@ -352,11 +352,11 @@ def serve(circuit: Circuit, role: str, owners: tuple[str, int], *,
     one = plan(shared, hs.Roles("garbler", "evaluator"), 1)
 
     def memory_check(party: str, rows: int) -> None:
-        need, have = memory_needed(one, rows), memory_available()
-        if need > have:
+        short = batch_shortfall(one, rows)
+        if short is not None:
             raise _Refused(f"party '{party}' gives {rows} rows, which need about "
-                           f"{need / 1e9:.1f} GB on this server, more than the "
-                           f"{have / 1e9:.1f} GB available")
+                           f"{short[0] / 1e9:.1f} GB on this server, more than the "
+                           f"{short[1] / 1e9:.1f} GB available")
     t0 = time.perf_counter()
     t_plan = t0 - t_plan
     who = f"{role} server"

@@ -279,7 +279,7 @@ def distinct_pins(pins: Mapping[str, str | os.PathLike]) -> None:
     for what, p in pins.items():
         if not Path(p).is_file():
             continue        # named by the context that reads it
-        fp = der_fingerprint(_load_certificate(Path(p)).public_bytes(serialization.Encoding.DER))
+        fp = certificate_fingerprint(p)
         if fp in seen:
             raise InputError(f"{what} and {seen[fp]} are the same certificate ({p}): each "
                              f"needs its own, or one key holder plays both")
