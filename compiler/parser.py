@@ -55,14 +55,21 @@ class _IndentProblem(Exception):
         self.line, self.col = line, col
 
 
+def build_parser(grammar: str) -> Lark:
+    """The LALR parser of ``grammar``, built (its tables computed) afresh."""
+    return Lark(grammar, parser="lalr", postlex=_YaoIndenter(), propagate_positions=True,
+                maybe_placeholders=False, start="start")
+
+
+def load_parser(data, memo) -> Lark:
+    """The parser whose tables :func:`build_parser` made, from their serialized form."""
+    return Lark._load_from_dict(data, memo, postlex=_YaoIndenter())
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = (Path(__file__).with_name("yaogc.lark")).read_text()
-    return load_or_build(
-        grammar,
-        lambda: Lark(grammar, parser="lalr", postlex=_YaoIndenter(), propagate_positions=True,
-                     maybe_placeholders=False, start="start"),
-        lambda data, memo: Lark._load_from_dict(data, memo, postlex=_YaoIndenter()))
+    return load_or_build(grammar, lambda: build_parser(grammar), load_parser)
 
 
 def _pos(x) -> tuple[int, int]:
