@@ -112,7 +112,7 @@ def send_tables(ch, runs: Iterable[tuple[np.ndarray, int]], kind: int,
                 flat = block.reshape(-1)
                 step = FRAME_MAX // flat.itemsize
                 pending += [flat[i:i + step] for i in range(0, flat.size, step)]
-            else:
+            elif block.nbytes:      # the reader refuses empty frames
                 pending.append(block)
             size += block.nbytes
             while pending and (size >= FRAME_TARGET or
@@ -154,6 +154,9 @@ class TableReader:
                                    limit=max(self.total - self.got, 0))
         if self.first is None:
             self.first = time.perf_counter()
+        if not frame.size:      # never sent (send_tables sends no empty block): a flood of
+            # them would hold the evaluator busy for the whole deadline
+            raise ProtocolError("the garbler sent an empty table frame", phase=self.ch.phase)
         if self.got + frame.size > self.total:
             raise ProtocolError(f"the garbler sent {self.got + frame.size} table bytes, more "
                                 f"than the {self.total} this circuit has", phase=self.ch.phase)
@@ -182,12 +185,18 @@ class TableReader:
     def _fill(self, n: int) -> None:
         """Make sure at least ``n`` unread bytes are buffered (reading frames as needed)."""
         if self.buf.size - self.pos < n:
-            parts = [self.buf[self.pos:]] if self.pos < self.buf.size else []
-            have = self.buf.size - self.pos
-            while have < n:
-                f = self._next_frame()
-                parts.append(f)
-                have += f.size
-            # a layer that fills whole frames is used in place; only a split layer is joined
-            self.buf = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            rest = self.buf[self.pos:]
+            f = self._next_frame()
+            if not rest.size and f.size >= n:
+                # a layer that fills whole frames is used in place; only a split layer is
+                # joined
+                self.buf, self.pos = f, 0
+                return
+            # joined as the frames come, into one buffer: its memory is the bytes received,
+            # however many frames they came in (a list of frames cost ~100 bytes a frame)
+            joined = bytearray(rest.tobytes())
+            joined += f.data
+            while len(joined) < n:
+                joined += self._next_frame().data
+            self.buf = np.frombuffer(joined, dtype=np.uint8)
             self.pos = 0

@@ -354,6 +354,23 @@ def test_a_frame_announced_larger_than_due_is_refused_at_its_header(adder):
     assert time.monotonic() - t0 < 9
 
 
+def test_a_flood_of_empty_table_frames_is_refused_at_once(adder):
+    """Empty table frames where tables are due were each kept (about 80 bytes apiece, 30 MB
+    a second) until the tables' deadline; an honest garbler never sends one."""
+    import time
+
+    def script(ch):
+        _through_ot(ch)
+        frame = (1).to_bytes(HEADER, "little") + bytes([Msg.TABLES])
+        with contextlib.suppress(OSError):
+            for _ in range(100000):
+                ch._t.sendall(frame * 64)
+    t0 = time.monotonic()
+    line = assert_refused(against(adder, EVALUATOR, script))
+    assert line == "tables: the garbler sent an empty table frame", line
+    assert time.monotonic() - t0 < 5
+
+
 def test_a_hello_announced_at_hundreds_of_megabytes_is_refused_at_its_header(adder):
     """A hello is JSON of a few hundred bytes: one announced at 255 MB (within the frame
     limit) made the party set aside that much and wait for it until the timeout."""

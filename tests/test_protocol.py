@@ -302,11 +302,16 @@ def test_progress_line_only_on_a_terminal_after_a_while(monkeypatch):
     assert late.getvalue() == ""
 
 
-def test_blocks_and_labels_cut_into_small_frames(monkeypatch, bristol_path):
+@pytest.mark.parametrize("frame_max, small", [(4096, False), (32, True)])
+def test_blocks_and_labels_cut_into_small_frames(monkeypatch, bristol_path, frame_max, small):
     # huge batches cut table blocks and label arrays into frames below the cap: with a tiny
-    # FRAME_MAX every layer straddles frames and the evaluator must join them
+    # FRAME_MAX every layer straddles frames and the evaluator must join them (``small``:
+    # frames of 32 bytes and less, each sent at once, joined as they come)
     from yaogc.runtime import tables
-    monkeypatch.setattr(tables, "FRAME_MAX", 4096)
+    monkeypatch.setattr(tables, "FRAME_MAX", frame_max)
+    if small:
+        monkeypatch.setattr(tables, "FRAME_TARGET", 1)
+        monkeypatch.setattr(tables, "FRAME_IDLE", 1)
     c = load(bristol_path("mult64.txt"))
     rows = random_rows(c, 7, seed=5)
     g, e = in_memory(c, split(c, rows, "garbler"), split(c, rows, "evaluator"))
