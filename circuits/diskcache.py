@@ -25,7 +25,14 @@ def cache_dir() -> Path:
     if env:
         return Path(env)
     xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "yaogc"
+    if xdg:
+        return Path(xdg) / "yaogc"
+    try:
+        return Path.home() / ".cache" / "yaogc"
+    except (RuntimeError, KeyError):
+        # no home directory to find (HOME unset, no passwd entry): a path no file can be
+        # made under, so that every read and write fails and the cache is skipped
+        return Path(os.devnull) / "yaogc"
 
 
 @lru_cache(maxsize=None)
@@ -91,6 +98,7 @@ def write(name: str, header: bytes, parts) -> Path | None:
         d.mkdir(mode=0o700, parents=True, exist_ok=True)    # private: see the README
         _sweep_abandoned(d)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+        _writing.add(tmp)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(header)
@@ -103,9 +111,25 @@ def write(name: str, header: bytes, parts) -> Path | None:
             except OSError:
                 pass
             raise
+        finally:
+            _writing.discard(tmp)
     except OSError:
         return None
     return d / name
+
+
+# the temporary files being written now (on any thread)
+_writing: set = set()
+
+
+def abandon_writes() -> None:
+    """Remove the temporary files of the writes under way, for a process about to end
+    without waiting for them (killed while it finished: see the command line's SIGTERM)."""
+    for tmp in list(_writing):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 # a temporary file not written to for this long was left by a writer that was killed (a

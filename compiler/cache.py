@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from yaogc.circuits import diskcache
@@ -38,7 +39,8 @@ def code_digest() -> str:
 def cache_key(text: bytes, filename: str, defines: dict[str, str] | None) -> str:
     d = json.dumps(sorted((str(k), str(v)) for k, v in (defines or {}).items()))
     h = hashlib.sha256(b"yaogc compiled circuit\0")
-    for part in (code_digest().encode(), Path(filename).name.encode(), d.encode(), text):
+    # the name as the file system has it: bytes that are no UTF-8 come as surrogates
+    for part in (code_digest().encode(), os.fsencode(Path(filename).name), d.encode(), text):
         h.update(len(part).to_bytes(8, "little"))
         h.update(part)
     return h.hexdigest()

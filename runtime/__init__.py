@@ -24,9 +24,10 @@ Modules, in dependency order:
 - ``sharing``, ``servers``, ``owners``: any number of data owners secret-share their inputs
   to two compute servers that run Yao's protocol between them (``yaogc serve``,
   ``yaogc submit``).
-- ``shards``, ``shard_worker``, ``cluster``: a batch sharded over N worker pairs, each party
-  on its own Dask cluster: the manifest, one shard's session on a worker, the coordinator
-  (``run_sharded``; ``yaogc run --workers N``).
+- ``shards``, ``shard_worker``, ``cluster``, ``worker_init``: a batch sharded over N worker
+  pairs, each party on its own Dask cluster: the manifest, one shard's session on a worker,
+  the coordinator (``run_sharded``; ``yaogc run --workers N``), and what a local cluster's
+  worker processes run first.
 - ``local``, ``owners_local``, ``demo``: every party as a process on this machine;
   ``yaogc demo``.
 - ``cli``, ``cli_net``, ``cli_owners``: the ``yaogc`` command.

@@ -40,6 +40,10 @@ class _StdoutClosed(Exception):
     """The reader of standard output went away (a closed pipe: ``| head``)."""
 
 
+# the most text handed to standard output's buffer at once (smaller than the buffer)
+_CHUNK = 4096
+
+
 class _GuardedStdout:
     """Standard output for one command: a failed write or flush becomes a
     :class:`StdoutError` naming it (a closed pipe :class:`_StdoutClosed`), never an
@@ -48,15 +52,25 @@ class _GuardedStdout:
     def __init__(self, stream, command: str):
         self._stream, self._command = stream, command
 
-    def _failed(self, e: OSError):
+    def _failed(self, e: OSError | None):
         if isinstance(e, BrokenPipeError):
             raise _StdoutClosed() from None
+        why = "it is closed" if e is None else e.strerror or e
         raise StdoutError(f"yaogc {self._command}: cannot write the results to standard "
-                          f"output: {e.strerror or e}") from None
+                          f"output: {why}") from None
 
     def write(self, text):
+        if self._stream is None:        # the process was started with it closed
+            self._failed(None)
         try:
-            return self._stream.write(text)
+            if len(text) <= _CHUNK:
+                return self._stream.write(text)
+            # a large write goes past the buffer to one system call, whose short count
+            # (a file size limit, a disk filling up) the text layer drops without a word;
+            # through the buffer, the rest is written or the error raised
+            for i in range(0, len(text), _CHUNK):
+                self._stream.write(text[i:i + _CHUNK])
+            return len(text)
         except OSError as e:
             self._failed(e)
 
@@ -65,6 +79,8 @@ class _GuardedStdout:
             self.write(line)
 
     def flush(self):
+        if self._stream is None:
+            return None
         try:
             return self._stream.flush()
         except OSError as e:
@@ -392,11 +408,18 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if argv is None:    # the process is this command (not a caller's, passing its argv)
-        from yaogc.compiler import deep
-        deep.FREEZE_SURVIVORS = True
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    own = argv is None      # the process is this command (not a caller's, passing its argv)
+    if own:
+        _own_process()
+    try:
+        if own:
+            from yaogc.compiler import deep
+            deep.FREEZE_SURVIVORS = True
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+    except KeyboardInterrupt as e:      # before the command started
+        say(f"yaogc: {_stopped(e)}")
+        return _finished(_stopped_status(e))
     if extra:   # named by the subcommand's parser: "yaogc eval: error: ...", its usage
         _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     stdout = sys.stdout
@@ -408,38 +431,81 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _finished(code)
     except _StdoutClosed:
         _quiet_stdout(stdout)
-        return EXIT_OK
+        return _finished(EXIT_OK)
     except YaogcError as e:
         # the message's first line already says what is wrong and where (file:line:col, port,
         # party or protocol phase), so it is printed as it is
-        print(str(e), file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print(f"yaogc {args.command}: interrupted", file=sys.stderr)
-        return 130
+        say(str(e))
+        return _finished(e.exit_code)
+    except KeyboardInterrupt as e:
+        say(f"yaogc {args.command}: {_stopped(e)}")
+        return _finished(_stopped_status(e))
     except BrokenPipeError:
         _quiet_stdout(stdout)
-        return EXIT_OK
+        return _finished(EXIT_OK)
     except MemoryError as e:
         # the work outgrew what this process may take (estimates stop most such programs and
         # batches before they start; a limit below the machine's can still be reached)
         from yaogc.compiler.pipeline import memory_headroom
         have, what = memory_headroom()
         detail = f" ({e})" if str(e) else ""
-        print(f"yaogc {args.command}: out of memory{detail}: the work is too large for what "
-              f"{what} now ({have / 1e9:.1f} GB); give smaller inputs or a smaller batch, or "
-              f"set --max-gates to stop such programs before they start", file=sys.stderr)
-        return EXIT_INPUT
+        say(f"yaogc {args.command}: out of memory{detail}: the work is too large for what "
+            f"{what} now ({have / 1e9:.1f} GB); give smaller inputs or a smaller batch, or "
+            f"set --max-gates to stop such programs before they start")
+        return _finished(EXIT_INPUT)
     except Exception as e:  # a bug in yaogc: say so; the traceback only on request
-        print(f"yaogc {args.command}: internal error (a bug in yaogc, please report it): "
-              f"{type(e).__name__}: {e}", file=sys.stderr)
+        say(f"yaogc {args.command}: internal error (a bug in yaogc, please report it): "
+            f"{type(e).__name__}: {e}")
         if os.environ.get("YAOGC_DEBUG"):
             import traceback
             traceback.print_exc(file=sys.stderr)
-        return EXIT_BUG
+        return _finished(EXIT_BUG)
     finally:
         if isinstance(sys.stdout, _GuardedStdout):
             sys.stdout = stdout
+
+
+def say(text: str) -> None:
+    """A line on standard error; one that cannot be written (a full disk, a closed pipe)
+    is dropped: the exit status still tells."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: the command stops as on Ctrl-C (its peer told,
+    its temporary files removed) and says so, with exit status 143 (128 + SIGTERM)."""
+
+
+def _on_sigterm(_signum, _frame):
+    raise Terminated()
+
+
+def _stopped(e: BaseException) -> str:
+    return "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+
+
+def _stopped_status(e: BaseException) -> int:
+    return 143 if isinstance(e, Terminated) else 130
+
+
+def _own_process() -> None:
+    """The process is this command: SIGTERM stops it as Ctrl-C does, and a standard error
+    it was started without (``2>&-``) is a sink, so that the work goes on (its messages are
+    lost; the exit status still tells)."""
+    import signal
+    import threading
+    global _own
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
+    if threading.current_thread() is threading.main_thread():
+        _own = True
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+_own = False    # the process is the command, its signal handlers this module's
 
 
 def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
@@ -465,14 +531,25 @@ def _quiet_stdout(stdout) -> None:
 
 
 def _finished(code: int) -> int:
-    """The command is done and its output printed: a Ctrl-C from here to the process's exit
-    (interpreter shutdown, freeing large arrays) must not turn its status into death by
-    signal, so SIGINT is ignored from now on (in the main thread, where handlers live)."""
+    """The command is done and has said how: a Ctrl-C from here to the process's exit
+    (interpreter shutdown, writing the cache's last entry, freeing large arrays) must not
+    turn its status into death by signal, or print a traceback from the shutdown, so SIGINT
+    is ignored from now on (in the main thread, where handlers live); SIGTERM ends it at
+    once, as it would any process, its temporary files removed."""
     import signal
     import threading
-    if threading.current_thread() is threading.main_thread():
+    if _own and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, _end_now)
     return code
+
+
+def _end_now(_signum, _frame):
+    """SIGTERM once the command is done (the process may be writing its last cache entry
+    at exit): end at once, without the entries half written."""
+    from yaogc.circuits import diskcache
+    diskcache.abandon_writes()
+    os._exit(143)
 
 
 if __name__ == "__main__":

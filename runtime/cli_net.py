@@ -120,8 +120,11 @@ def transport_line(st: dict) -> str:
     return "plain TCP (not encrypted, peer not authenticated)"
 
 
-def print_outputs(circuit, result, out=sys.stdout, indent: str = "") -> None:
+def print_outputs(circuit, result, out=None, indent: str = "") -> None:
+    """The outputs of a run as lines ``name = value`` on ``out`` (standard output as the
+    command has it when called: the command's guarded stream)."""
     from .cli import format_value
+    out = sys.stdout if out is None else out
     rows = result.outputs
     for i, row in enumerate(rows):
         prefix = f"{indent}[{i}] " if result.batch else indent

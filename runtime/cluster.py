@@ -99,8 +99,8 @@ def _preload_forkserver() -> None:
     ctx = get_mp_context()      # sets Dask's own preload list first
     from multiprocessing import forkserver
     have = list(getattr(forkserver._forkserver, "_preload_modules", []) or [])
-    ctx.set_forkserver_preload(have + ["yaogc.runtime.shard_worker", "yaogc.runtime.protocol",
-                                       "yaogc.gc"])
+    ctx.set_forkserver_preload(have + ["yaogc.runtime.worker_init", "yaogc.runtime.shard_worker",
+                                       "yaogc.runtime.protocol", "yaogc.gc"])
 
 
 _ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+)"

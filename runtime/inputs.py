@@ -154,16 +154,24 @@ def _delimiter(text: str) -> str:
     return ";" if ";" in head and "," not in head else ","
 
 
+# the longest header row read (a million column names of 60 characters): a file whose
+# first line is longer (one line of gigabytes) is no input table, and is not read whole
+HEADER_MAX = 64 << 20
+
+
 def _csv_header(f, where: str, size: int):
     """A csv reader over the open file ``f`` and the header row it read first."""
     # a cell may hold a whole array: no limit below the file's own size (the csv module's
     # default of 131,072 characters refuses a valid array of 30,000 elements)
     csv.field_size_limit(max(csv.field_size_limit(), size + 1))
     try:
-        head = f.readline()
+        head = f.readline(HEADER_MAX + 1)
         f.seek(0)
     except UnicodeDecodeError as e:
         raise InputError(f"{where}: cannot read the input file: {e}") from None
+    if len(head) > HEADER_MAX:
+        raise InputError(f"{where}:1: the first line is longer than {HEADER_MAX:,} characters: "
+                         f"not a header row of input names (is this a CSV file?)")
     # strict: a quote never closed is an error, not a cell that swallows the rest of the
     # file (its records silently lost)
     reader = csv.reader(f, delimiter=_delimiter(head), strict=True)

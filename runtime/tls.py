@@ -85,16 +85,26 @@ def generate_certificate(name: str, out_dir: str | os.PathLike, *,
     key_pem = key.private_bytes(serialization.Encoding.PEM,
                                 serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
+    made = []
     try:
         # The key file is created 0600 from the start, never readable by others even briefly.
         if overwrite and key_path.exists():
             key_path.unlink()
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        made.append(key_path)
         with os.fdopen(fd, "wb") as f:
             f.write(key_pem)
         os.chmod(key_path, 0o600)
+        made.append(crt_path)
         crt_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     except OSError as e:
+        # what was written is incomplete (a full disk) or unpaired: removed, so that running
+        # the command again is not refused for files that already exist
+        for p in made:
+            try:
+                p.unlink()
+            except OSError:
+                pass
         raise InputError(f"cannot write {e.filename or out}: {e.strerror or e}") from None
     return key_path, crt_path
 

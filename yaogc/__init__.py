@@ -27,6 +27,23 @@ def run(program, as_, inputs=None, **kw):
     return _run(program, as_, inputs, **kw)
 
 
+def _command() -> int:
+    """The ``yaogc`` console command (:func:`yaogc.runtime.cli.main`). Its modules take a
+    few tenths of a second to load: a Ctrl-C meanwhile is reported as any other, not as a
+    traceback through the imports."""
+    import sys
+    try:
+        from yaogc.runtime.cli import main
+    except KeyboardInterrupt:
+        if sys.stderr is not None:
+            try:
+                sys.stderr.write("yaogc: interrupted\n")
+            except (OSError, ValueError):
+                pass
+        return 130
+    return main()
+
+
 # the exceptions the API raises, as yaogc.InputError etc. (imported when first asked for,
 # so that importing yaogc stays cheap)
 _ERRORS = {"YaogcError": "yaogc.circuits.errors", "InputError": "yaogc.circuits.errors",
