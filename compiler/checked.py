@@ -78,6 +78,8 @@ def _flag(g, n: int) -> int | None:
         wt = _wider(t, g.attr(n))
     else:
         return None
+    if op in ("div", "fdiv") and g.const_value(args[1]) == 0:
+        return None     # x / 0 is a documented value (all ones, ...), never a wrap
     wide_args = tuple(g.make("resize", wt, (a,)) for a in args)
     exact = g.make(op, wt, wide_args, g.attr(n))
     got = g.make("resize", wt, (n,))

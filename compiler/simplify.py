@@ -186,6 +186,7 @@ def _mod(g, t, args, attr):
     if cb is None or cb == 0:
         return None
     if cb == 1:
+        _dropped(g, a)
         return g.const(t, 0)
     k = _pow2(cb)
     if k is None:
@@ -287,7 +288,8 @@ def _mux(g, t, args, attr):
     # the lists read directly, each kind once: every merge of a secret if asks
     kinds, attrs, targs, types = g._op, g._attr, g._args, g._type
     kc = kinds[c]
-    if kc == "const":
+    if kc == "const":   # select(True, x, y): y was computed as the program wrote it
+        _dropped(g, y if attrs[c] else x)
         return x if attrs[c] else y
     if x == y:
         return x
@@ -444,10 +446,11 @@ def _minmax(g, t, args, attr, is_max: bool):
     lo, hi = bounds
     for x, y in ((a, b), (b, a)):
         c = g.const_value(y)
-        if c == lo:
-            return x if is_max else y
-        if c == hi:
-            return y if is_max else x
+        if c == lo or c == hi:
+            if is_max == (c == lo):
+                return x
+            _dropped(g, x)      # min(x, MIN), max(x, MAX): the constant
+            return y
     return None
 
 
@@ -465,10 +468,9 @@ def _order(kind):
             return None
         lo, hi = bounds
         ca, cb = g.const_value(a), g.const_value(b)
-        if kind == "lt" and (cb == lo or ca == hi):
-            return g.const(BOOL, 0)
-        if kind == "le" and (ca == lo or cb == hi):
-            return g.const(BOOL, 1)
+        if kind == "lt" and (cb == lo or ca == hi) or kind == "le" and (ca == lo or cb == hi):
+            _dropped(g, b if ca is not None else a)
+            return g.const(BOOL, 1 if kind == "le" else 0)
         return None
     return rule
 

@@ -263,6 +263,44 @@ def test_an_operation_a_fold_drops_is_still_checked(tmp_path, capsys, expr):
     assert json.loads(capsys.readouterr().out)["outputs"][OVERFLOW_PORT] is False
 
 
+@pytest.mark.parametrize("expr", ["(y + z) % 1", "min(y + z, 0)", "max(y + z, 255)",
+                                  "max(255, y + z)", "u8(y + z >= 0)", "u8(0 <= y + z)",
+                                  "u8(y + z <= 255)", "u8(255 < y + z)", "u8(y + z < 0)",
+                                  "u8(i8(y) < (-128))", "select(True, y, y + z)",
+                                  "select(False, y + z, y)", "select(z < 0, y + z, y)"])
+def test_an_operand_a_comparison_or_bound_folds_away_is_still_checked(tmp_path, capsys, expr):
+    """Folds against the type's own bounds (y + z >= 0 on u8 is true), by 1 (% 1) and of a
+    constant selection dropped their operand unchecked and unwarned: y + z passed u8 for
+    y = 200, z = 100 and the results were printed with the bit clear."""
+    p = tmp_path / "b.yao"
+    p.write_text("party a, b\ndef main(y: u8 @a, z: u8 @b) -> (r: u8 @b):\n"
+                 f"    return {expr}\n")
+    assert main(["eval", str(p), "--checked", "--input", "y=200", "--input", "z=100"]) == \
+        EXIT_OVERFLOW
+    err = capsys.readouterr().err
+    assert "warning:" in err and "may reach" in err
+    assert main(["eval", str(p), "--strict", "--input", "y=1", "--input", "z=1"]) == 2
+    capsys.readouterr()
+    assert main(["eval", str(p), "--checked", "--json", "--input", "y=20",
+                 "--input", "z=10"]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"][OVERFLOW_PORT] is False
+
+
+@pytest.mark.parametrize("t, div", [("u32", "0"), ("u8", "((y % 1) | 0)"), ("i16", "0"),
+                                    ("u16", "z")])
+def test_a_quotient_by_zero_is_never_flagged(tmp_path, capsys, t, div):
+    """x / 0 is a documented value (all ones unsigned): an unsigned quotient by the constant
+    0 set the bit on every input, so its results were always withheld."""
+    p = tmp_path / "q.yao"
+    p.write_text(f"party a, b\ndef main(y: {t} @a, z: {t} @b) -> (r: {t} @b):\n"
+                 f"    return (y / {div}) ^ z\n")
+    assert main(["eval", str(p), "--checked", "--json", "--input", "y=5",
+                 "--input", "z=0"]) == 0
+    out = json.loads(capsys.readouterr().out)["outputs"]
+    assert out[OVERFLOW_PORT] is False
+    assert out["r"] == (-1 if t.startswith("i") else (1 << int(t[1:])) - 1)
+
+
 @pytest.mark.parametrize("ret, wraps", [("x & y", False), ("(x & y) + t", True)])
 def test_a_wrapped_constant_fold_flags_only_what_reads_it(tmp_path, capsys, ret, wraps):
     """A wrapped fold (A + 100 is 44 in u8) is reported where the outputs read it, not where
