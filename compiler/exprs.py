@@ -67,8 +67,14 @@ class ExprMixin:
                 raise self.err(node, f"{what} must be an integer, not a decimal")
             return int(v.value)
         if type(v) is Word and type(v.type) is IntType:
-            return self.g.const_value(v.node)
+            return self.read_const(v.node)
         return None
+
+    def read_const(self, n: int):
+        """The value of constant node n, read to compile with (an amount, an index, a bound,
+        a condition), else None: a wrap it came through is then every output's, unless
+        this is an untaken branch's check (:meth:`~.ir.WordGraph.read_const`)."""
+        return self.g.const_value(n) if self.dead else self.g.read_const(n)
 
     def amount(self, v, node, what: str) -> int | None:
         """A constant shift or rotation amount; a typed one is read as unsigned, like a
@@ -219,7 +225,7 @@ class ExprMixin:
 
     def e_Ternary(self, e, frame, want):
         c = self.cond(e.cond, frame)
-        if self.g.const_value(c) is not None:
+        if self.read_const(c) is not None:
             # only the taken branch is compiled, but the type is both branches' as ever: it
             # never depends on what the condition folds to
             first = self.is_true(c)

@@ -145,6 +145,12 @@ class WordGraph:
         # constant node -> indices into folded of the wraps its value was computed through
         # (a folded chain, i32(A + B), keeps the wrap of A + B)
         self.folded_into: dict[int, frozenset] = {}
+        # wraps of constants read while compiling (a shift amount, an index, a loop bound, a
+        # condition): they shape the program, so every output depends on them
+        self.consumed: frozenset = frozenset()
+        # (location, op, type) of each '/' or '%' of constants by 0, folded when compiling
+        # (the sample variance of one value): warned of as a division by the constant 0 is
+        self.zero_folds: list = []
         # the source node (statement or expression) being elaborated, and per IR node the
         # one that made it: where a range warning points
         self.loc = None
@@ -269,6 +275,39 @@ class WordGraph:
             self._memo[key] = n
         return n
 
+    def _carry_wraps(self, args, r: int) -> int:
+        """``r``, what a rule made of ``args``, keeping the wraps of the wrapped constants
+        among them (x / (A + 10) is x >> 2 once A + 10 wraps to 4: the constant is gone, its
+        wrap must not be). A constant result gets a node of its own, as a wrapped fold does;
+        another node shared with a computation that never read the constant would carry the
+        wrap to that one's outputs too, which only ever withholds more."""
+        into = self.folded_into
+        wraps = None
+        for a in args:
+            w = into.get(a)
+            if w:
+                wraps = w if wraps is None else wraps | w
+        if wraps is None or self.quiet:
+            return r
+        have = into.get(r)
+        if have is not None and wraps <= have:
+            return r
+        if self._op[r] == "const":
+            r = self._new("const", self._type[r], (), self._attr[r], None)
+        into[r] = wraps if have is None else have | wraps
+        return r
+
+    def read_const(self, n: int):
+        """:meth:`const_value` of a node the compile reads as a number (a shift amount, an
+        index, a loop bound, a condition): the wraps its value came through are then
+        every output's (:attr:`consumed`)."""
+        v = self._attr[n] if self._op[n] == "const" else None
+        if v is not None and self.folded_into:
+            w = self.folded_into.get(n)
+            if w:
+                self.consumed |= w
+        return v
+
     def const(self, t: ValueType, value: int) -> int:
         return self._add("const", t, (), ops.wrap(t, int(value)))
 
@@ -305,6 +344,8 @@ class WordGraph:
                 value = ops.evaluate(op, t, vals, tys, attr)
                 if self.quiet:
                     return self.const(t, value)
+                if op in ops.DIVISIONS and vals[1] == 0 and self.loc is not None:
+                    self.zero_folds.append((self.loc, op, t))
                 into = self.folded_into
                 wraps = None
                 if into:
@@ -338,7 +379,7 @@ class WordGraph:
             if rule is not None:
                 r = rule(self, t, args, attr)
                 if r is not None:
-                    return r
+                    return self._carry_wraps(args, r) if self.folded_into else r
         if op in ops.COMMUTATIVE and len(args) == 2 and args[0] > args[1]:
             return self._add(op, t, (args[1], args[0]), attr)
         return self._new(op, t, args, attr, key)    # the memo had no such node (above)

@@ -199,6 +199,8 @@ def evaluate(op: str, t: ValueType, args: list[int], arg_types: list[ValueType],
     raise KeyError(op)
 
 
+# '/' and '%': by 0 they give the documented x / 0 (x % 0), never a quotient
+DIVISIONS = frozenset(("fdiv", "div", "mod"))
 COMMUTATIVE = frozenset({"add", "mul", "and", "or", "xor", "eq", "ne", "min", "max", "fmul"})
 ASSOCIATIVE = frozenset({"add", "mul", "and", "or", "xor", "min", "max"})
 

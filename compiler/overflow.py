@@ -256,7 +256,7 @@ def _scan(g, roots, divisions: list | None = None, fast: bool = True,
                 r = full[id(t)] = type_range(t)
             iv[n] = r
             continue
-        if op in _DIVISIONS and divisions is not None:
+        if op in ops.DIVISIONS and divisions is not None:
             divisions.append(n)
         if not fast:
             r = interval(g, n, iv)
@@ -318,9 +318,6 @@ def _scan(g, roots, divisions: list | None = None, fast: bool = True,
     return out
 
 
-_DIVISIONS = frozenset(("fdiv", "div", "mod"))
-
-
 def overflowing(g, roots, unknown: bool = False) -> list[int]:
     """The nodes (that the outputs depend on) whose exact value may leave their type; with
     ``unknown``, also those whose range the analysis does not know (a quotient by a divisor
@@ -371,7 +368,7 @@ def folded_wraps(g, roots) -> list:
     if not g.folded:
         return []
     into = g.folded_into
-    used = set()
+    used = set(g.consumed)
     for n in g.live(roots):
         used |= into.get(n, frozenset())
     return [g.folded[i] for i in sorted(used)]
@@ -402,17 +399,15 @@ def _zero_divisors(g, divisions: list[int], src: Source, taken: set) -> list:
     is the documented x / 0, never a quotient, which no range warning reports (the range
     analysis leaves quotients by a divisor that may be 0 unbounded)."""
     out = []
-    for n in divisions:
-        op = g.op(n)
-        d = g.args(n)[1]
-        if g.op(d) != "const" or g.attr(d) != 0:
-            continue
-        loc = g.loc_of(n)
+    by_zero = [(g.loc_of(n), g.op(n), g.type(n)) for n in divisions
+               if g.op(g.args(n)[1]) == "const" and g.attr(g.args(n)[1]) == 0]
+    # and those of constants, folded when compiling (their results are constants: no node
+    # of the circuit reads them, but the program computed them)
+    for loc, op, t in by_zero + g.zero_folds:
         key = None if loc is None else (id(getattr(loc, "src", None)), loc.line, loc.col)
         if key is None or key in taken:
             continue
         taken.add(key)
-        t = g.type(n)
         if op == "mod":
             what, value = f"'%' on {t}", "x % 0 is x"
         elif isinstance(t, FixedType):

@@ -291,7 +291,8 @@ def _mux(g, t, args, attr):
     if kc == "const":   # select(True, x, y): y was computed as the program wrote it
         _dropped(g, y if attrs[c] else x)
         return x if attrs[c] else y
-    if x == y:
+    if x == y:      # select(c, x, x): c was computed as the program wrote it
+        _dropped(g, c)
         return x
     if kc == "not":
         return g.make("mux", t, (targs[c][0], y, x))
@@ -323,6 +324,10 @@ def _mux(g, t, args, attr):
     else:
         s = None
     if s is not None:
+        # checked mode checks the branch's own sum: where c is false, the one made here
+        # adds 0 and cannot pass its type
+        if g.exact:
+            _dropped(g, s)
         p, q = targs[s]
         d = q if p == base else p
         g.loc = g._loc[s] or outer
@@ -342,6 +347,9 @@ def _mux(g, t, args, attr):
             if not g.quiet:
                 g.replaced += (x, y)
                 g.merged.add(got)
+                if g.exact:     # checked: each branch's own operation is checked
+                    _dropped(g, x)
+                    _dropped(g, y)
             return got
     # c ? widen(u) : 0 is widen(c ? u : 0) (and the other way round): a count that only
     # some branches of an elif chain increase adds its condition at the condition's width
@@ -349,6 +357,8 @@ def _mux(g, t, args, attr):
         (u,) = targs[y if cx == 0 else x]
         tu = types[u]
         if type(tu) in (BoolType, IntType) and tu.width < t.width:
+            if g.exact:     # checked: the widening as written (i8 -1 to u16 wraps)
+                _dropped(g, y if cx == 0 else x)
             zero = g.const(tu, 0)
             return g.make("resize", t, (g.make("mux", tu, (c, zero, u) if cx == 0 else
                                                 (c, u, zero)),))
@@ -366,6 +376,9 @@ def _mux(g, t, args, attr):
     a, b = targs[c]
     if kx == ky == "sub" and tt is IntType:
         if targs[x] == (b, a) and targs[y] == (a, b) and types[a] == t:
+            if g.exact:     # checked: both differences as written (one of them wraps)
+                _dropped(g, x)
+                _dropped(g, y)
             wide = IntType(t.bits + 1, True)
             d = g.make("sub", wide, (g.make("resize", wide, (a,)), g.make("resize", wide, (b,))))
             return g.make("resize", t, (g.make("abs", wide, (d,)),))

@@ -60,7 +60,7 @@ class StmtMixin:
         c = self.cond(s.cond, frame)
         if self.dead:
             return      # an untaken branch: its condition is type-checked, not judged
-        v = self.g.const_value(c)
+        v = self.read_const(c)
         if v is None:
             raise self.err(s.cond, "'assert' takes a condition known at compile time "
                                    "(constants, lengths, loop variables), not one computed "
@@ -246,12 +246,15 @@ class StmtMixin:
         else:
             orelse = s.orelse or []
         c = self.cond(cond_e, frame)
-        cv = self.g.const_value(c)
+        cv = self.read_const(c)
         if cv is not None:
             taken, other = (body, orelse) if cv else (orelse, body)
             self._check_untaken(other, frame)
             self.exec_block(taken, frame)
             return False
+        if not self.g.quiet:    # the program reads its condition, whatever the branches
+            # assign (the same value in both: no multiplexer reads it): warned of, checked
+            self.g.dropped.append(c)
         if not orelse and len(body) == 1:
             name = self._lone_assignment(body[0], frame)
             if name is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -16,6 +17,8 @@ from yaogc.compiler.checked import EXIT_OVERFLOW, OVERFLOW_PORT
 from yaogc.runtime.cli import main
 
 from test_run_cli import start_listener
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CLI = [sys.executable, "-m", "yaogc.runtime.cli"]
 SUM = """party a, b
@@ -299,6 +302,92 @@ def test_a_quotient_by_zero_is_never_flagged(tmp_path, capsys, t, div):
     out = json.loads(capsys.readouterr().out)["outputs"]
     assert out[OVERFLOW_PORT] is False
     assert out["r"] == (-1 if t.startswith("i") else (1 << int(t[1:])) - 1)
+
+
+BRANCHES = {
+    "if": "    s: u8 = x\n    if c:\n        s = s + y\n    return s\n",
+    "if-else": "    s: u8 = x\n    if c:\n        s = s + y\n    else:\n        s = s + 1\n"
+               "    return s\n",
+    "differences": "    s: u8 = x\n    if c:\n        s = s - y\n    else:\n        s = s - 1\n"
+                   "    return s\n",
+    "ternary": "    return x + y if c else x\n",
+    "absolute difference": "    return y - x if x < y else x - y\n",
+}
+
+
+@pytest.mark.parametrize("name", list(BRANCHES))
+def test_the_branch_not_taken_is_checked_where_the_branches_share_a_term(tmp_path, capsys,
+                                                                          name):
+    """c ? x + d : x is compiled x + (c ? d : 0), and c ? p + d : p + e as p + (c ? d : e):
+    where c was false the addition made added 0, so the branch's own x + d, which passed
+    u8, was checked nowhere and the results were printed with the bit clear."""
+    p = tmp_path / "b.yao"
+    p.write_text("party a, b\ndef main(x: u8 @a, y: u8 @b, c: bool @a) -> (r: u8 @b):\n" +
+                 BRANCHES[name])
+    x, y = (5, 10) if name in ("differences", "absolute difference") else (200, 100)
+    assert main(["eval", str(p), "--checked", "--input", f"x={x}", "--input", f"y={y}",
+                 "--input", "c=false"]) == EXIT_OVERFLOW
+    capsys.readouterr()
+    ok = ("x=20", "y=10") if name in ("differences", "absolute difference") else ("x=20",
+                                                                                  "y=100")
+    if name == "absolute difference":   # one difference wraps whichever is larger
+        return
+    assert main(["eval", str(p), "--checked", "--json", "--input", ok[0], "--input", ok[1],
+                 "--input", "c=false"]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"][OVERFLOW_PORT] is False
+
+
+def test_a_program_without_warnings_gets_no_extra_gates(tmp_path):
+    # counts under secret ifs: the checked circuit is the plain one (its rewrites are kept)
+    src = (ROOT / "examples" / "count_above.yao").read_text()
+    plain = compile_source(src, "c.yao", {"N": "16"})
+    checked = compile_source(src, "c.yao", {"N": "16"}, checked=True)
+    assert not checked.warnings
+    assert checked.count(Op.AND) == plain.count(Op.AND)
+
+
+@pytest.mark.parametrize("use", ["x / (A + 10)", "x % (A + 10)", "x << (A + 10)",
+                                 "x >> (A + 10)", "rotl(x, A + 10)", "v[A + 10]",
+                                 "x + v[A + 12] if A + 10 > 5 else x",
+                                 "x * u8((A + 10) == 4)"])
+def test_a_wrapped_constant_read_as_an_amount_or_index_is_flagged(tmp_path, capsys, use):
+    """A + 10 wraps to 4 in u8: as a divisor (a shift once it is a power of two), a shift or
+    rotation amount, an index or a condition, the constant was gone and so was its wrap:
+    no warning, --strict accepted it, and checked mode printed the result."""
+    p = tmp_path / "w.yao"
+    p.write_text("party a, b\nconst A: u8 = 250\n"
+                 "def main(x: u8 @a, v: u8[8] @b) -> (r: u8 @both):\n"
+                 f"    return {use}\n")
+    args = ["--input", "x=7", "--input", "v=[1,2,3,4,5,6,7,8]"]
+    assert main(["eval", str(p), "--checked"] + args) == EXIT_OVERFLOW
+    assert "'+' on u8 is 260 (constants, computed when compiling)" in capsys.readouterr().err
+    assert main(["eval", str(p), "--strict"] + args) == 2
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("src, where", [
+    ("party a, b\ndef main(x: u8 @a) -> (r: u8 @both):\n    return (x - x) / 0\n", "3:20"),
+    ("from stats import variance\nparty a, b\n"
+     "def main(x: i8[1] @a) -> (r: fix56_16 @both):\n    return variance(x)\n", "stats.yao"),
+])
+def test_a_folded_division_by_zero_is_warned_of(tmp_path, capsys, src, where):
+    """(x - x) / 0 folds whole when compiling: the division by the constant 0 was warned of
+    only where a node of the circuit divides (so the variance of one value said nothing)."""
+    p = tmp_path / "z.yao"
+    p.write_text(src)
+    assert main(["eval", str(p), "--input", "x=[5]" if "variance" in src else "x=5"]) == 0
+    err = capsys.readouterr().err
+    assert "divides by the constant 0" in err and where in err
+
+
+def test_a_condition_is_checked_whatever_its_branches_assign(tmp_path, capsys):
+    p = tmp_path / "c.yao"
+    p.write_text("party a, b\ndef main(x: u8 @a, y: u8 @b) -> (r: u8 @both):\n"
+                 "    s: u8 = x\n    if x + y > 10:\n        s = 5\n    else:\n        s = 5\n"
+                 "    return select(x + y > 20, s, s)\n")
+    assert main(["eval", str(p), "--checked", "--input", "x=200", "--input", "y=100"]) == \
+        EXIT_OVERFLOW
+    assert "'+' on u8 may reach 510" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("ret, wraps", [("x & y", False), ("(x & y) + t", True)])
