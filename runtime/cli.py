@@ -538,9 +538,10 @@ def _finished(code: int) -> int:
     once, as it would any process, its temporary files removed."""
     import signal
     import threading
-    if _own and threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, _end_now)
+        if _own:
+            signal.signal(signal.SIGTERM, _end_now)
     return code
 
 

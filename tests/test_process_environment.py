@@ -32,6 +32,12 @@ def _rows(path: Path, n: int) -> Path:
     return path
 
 
+def _sigint_as_at_a_terminal():
+    # a process started with SIGINT ignored keeps ignoring it (as a shell's background job
+    # does); tests that ran the command in this process left it ignored here
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _file_size_limit(nbytes: int):
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
@@ -152,7 +158,7 @@ def test_ctrl_c_to_a_sharded_run_prints_no_worker_tracebacks(tmp_path):
                                 "127.0.0.1:0", "--inputs", str(rows), "--workers", "2",
                                 "--timeout", "60"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=_sigint_as_at_a_terminal)
     first = p.stderr.readline()     # listening: the cluster is up
     assert "listening on" in first, first + p.stderr.read()
     time.sleep(0.5)
