@@ -90,6 +90,30 @@ class _GuardedStdout:
         return getattr(self._stream, name)
 
 
+class _QuietStderr:
+    """Standard error for the process that is the command: a line that cannot be written (a
+    full disk, a file size limit) is dropped, so that a status or progress line never stops
+    the work; the exit status still tells how it ended."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except (OSError, ValueError):
+            return len(text)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def check_environment() -> None:
     """Refuse a yaogc environment variable with a value that makes no sense (exit 2), before
     any work: ``YAOGC_MAX_MEMORY`` (a positive number of bytes) and ``YAOGC_ENGINE``."""
@@ -493,13 +517,15 @@ def _stopped_status(e: BaseException) -> int:
 
 def _own_process() -> None:
     """The process is this command: SIGTERM stops it as Ctrl-C does, and a standard error
-    it was started without (``2>&-``) is a sink, so that the work goes on (its messages are
-    lost; the exit status still tells)."""
+    it was started without (``2>&-``) or cannot write to is a sink, so that the work goes
+    on (its messages are lost; the exit status still tells)."""
     import signal
     import threading
     global _own
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")
+    elif not isinstance(sys.stderr, _QuietStderr):
+        sys.stderr = _QuietStderr(sys.stderr)
     if threading.current_thread() is threading.main_thread():
         _own = True
         signal.signal(signal.SIGTERM, _on_sigterm)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from yaogc.circuits.circuit import Circuit
+from yaogc.circuits.circuit import Circuit, Op
 from yaogc.circuits.errors import InputError
 
 from . import handshake as hs
@@ -120,15 +120,22 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
         _step(state, chans, "outputs")
         cols = sh.output_columns(circuit, party)
         halves = {}
+        # the servers compute meanwhile, and send nothing: the wait allows for the work
+        wait = compute_allowance(circuit, k, timeout)
         for role, ch in chans.items():
             state["role"] = role
+            ch.timeout = wait
             halves[role] = _unpack(ch.recv_array(np.uint8, sh.packed_size(k, cols.size),
                                                  kind=sh.Msg.OUTPUT), (k, cols.size))
+            ch.timeout = timeout
     except NetworkError as e:
-        for ch in chans.values():
-            ch.abort(f"data owner {party} stopped")
         role = state["role"]
-        raise SubmitError(f"{party}: {state['phase']}: " + _said(e, role, where[role])) from None
+        said = _said(e, role, where[role])
+        for other, ch in chans.items():
+            # the other server hears why: its report names what failed, not this owner
+            ch.abort(f"data owner {party} stopped" +
+                     (f" ({said})" if other != role else ""))
+        raise SubmitError(f"{party}: {state['phase']}: {said}") from None
     except BaseException as e:
         why = "was interrupted" if isinstance(e, KeyboardInterrupt) else \
             "stopped on an error of its own"
@@ -145,6 +152,20 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
     for ch in chans.values():
         ch.close()
     return RunResult("owner", party, outputs, listed, stats)
+
+
+# AND gates a second that the servers' computation is allowed at the slowest (a 2-core
+# machine garbles and evaluates millions a second; a loaded one, shared, far fewer)
+SLOWEST_AND_RATE = 100_000
+
+
+def compute_allowance(circuit: Circuit, k: int, timeout: float) -> float:
+    """Seconds an owner waits for its outputs once every owner is in: the timeout plus the
+    servers' work (k rows of the circuit's AND gates and input bits) at the slowest rate.
+    A computation longer than the timeout alone made every owner give up on healthy
+    servers."""
+    work = k * (circuit.count(Op.AND) + circuit.n_inputs)
+    return timeout + work / SLOWEST_AND_RATE
 
 
 def _step(state: dict, chans: dict, phase: str) -> None:

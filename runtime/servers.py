@@ -96,6 +96,10 @@ class ServerResult:
     halves: np.ndarray | None = None
 
 
+# seconds a connection to the owners' port has to greet and say its hello (TLS included)
+ADMISSION_S = 10.0
+
+
 class _Owners:
     """Admits data owners (in threads) and holds their submissions."""
 
@@ -152,8 +156,12 @@ class _Owners:
                 self.cond.notify_all()
 
     def _admit_one(self, sock, peer: str) -> None:
+        # a connection holds one of the handshake places until it has said hello: an owner
+        # says it at once, and one that does not is dropped after ADMISSION_S, not after
+        # the whole session's timeout (64 idle connections kept the owners out)
+        window = min(self.timeout, ADMISSION_S)
         try:
-            ch = self.listener.secure(sock, peer, self.timeout, phase="admission")
+            ch = self.listener.secure(sock, peer, window, phase="admission")
         except NetworkError as e:
             self.log(f"owners: a connection from {peer} failed before the greeting "
                      f"({e.detail}); still waiting")
@@ -162,8 +170,9 @@ class _Owners:
             self.open.add(ch)
         party = None
         try:
-            ch.set_deadline(self.timeout, "its hello")
+            ch.set_deadline(window, "its hello")
             hello = sh.decode(ch.recv_msg(sh.Msg.OWNER_HELLO, SMALL_MESSAGE), "the owner's hello")
+            ch.set_deadline(self.timeout, "its inputs")     # the rest as before
             party, rows, listed, sub = self._check_hello(ch, hello)
             if rows is not None and self.memory_check is not None:
                 self.memory_check(party, rows)      # before its shares are taken in

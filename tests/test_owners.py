@@ -411,6 +411,98 @@ def test_an_owner_gone_while_the_servers_compute_fails_the_session_for_everyone(
         check_failed(res, f"{role} server", "delivering outputs", "party 'north'")
 
 
+def test_owners_wait_for_a_computation_longer_than_their_timeout(tmp_path):
+    """The servers send nothing while they compute: owners whose --timeout (2 s) the
+    computation outlasted (80 rows of half a million AND gates) gave up on healthy servers,
+    after they had done all the work. Their wait allows for the work now."""
+    prog = tmp_path / "slow.yao"
+    prog.write_text(SLOW)
+    rows = tmp_path / "south.csv"
+    rows.write_text("s\n" + "".join(f"{i + 1}\n" for i in range(80)))
+    srv = Servers(prog, timeout=60)
+    north = [str(i % 7) for i in range(256)]
+    procs = {"north": owner(srv.submit_args(prog, "north", "--timeout", "2", "--input",
+                                            f"n=[{','.join(north)}]")),
+             "south": owner(srv.submit_args(prog, "south", "--timeout", "2", "--inputs",
+                                            str(rows), "--json")),
+             "east": owner(srv.submit_args(prog, "east", "--timeout", "2", "--input", "e=3"))}
+    res = {p: done(pr, 120) for p, pr in procs.items()}
+    for p, (rc, out, err) in res.items():
+        assert rc == 0, (p, err)
+    got = json.loads(res["south"][1])["outputs"]
+    base = sum(int(x) for x in north)
+    assert [r["t"] for r in got] == [(base * (i + 1) * 3) % 2**32 for i in range(80)]
+    for role, (rc, _, err) in srv.finish().items():
+        assert rc == 0, (role, err)
+
+
+def test_an_owner_stopped_by_one_server_tells_the_other_why(monkeypatch):
+    """An owner that the garbler server stopped (another owner had gone) told the evaluator
+    server only that it stopped, and the evaluator then blamed it, an owner that had done
+    nothing wrong; the reason goes along now."""
+    from yaogc.runtime import net, owners, sharing as sh
+    from yaogc.runtime.errors import PeerAborted
+    from yaogc.runtime.inputs import party_inputs
+    c = compile_source(THREE, "three")
+    aborted = {}
+
+    class Server:
+        def __init__(self, role):
+            self.role, self.phase, self.timeout = role, None, 5.0
+            self.bytes_sent = self.bytes_received = 0
+
+        def send_msg(self, *a, **k):
+            pass
+
+        def recv_msg(self, kind, limit=None):
+            if kind == sh.Msg.ADMIT:
+                return sh.encode({"role": self.role})
+            if self.role == "garbler":
+                raise PeerAborted("the peer aborted: party 'east' stopped after sending its "
+                                  "inputs", phase=self.phase)
+            time.sleep(0.2)
+            return sh.encode({"batch": 1, "listed": False})
+
+        def abort(self, reason):
+            aborted[self.role] = reason
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(net, "connect", lambda host, port, *a, **k: Server(
+        "garbler" if port == 1 else "evaluator"))
+    with pytest.raises(owners.SubmitError) as got:
+        owners.submit(c, "north", party_inputs(c, "north", {"n": 1}), garbler=("h", 1),
+                      evaluator=("h", 2))
+    assert "party 'east' stopped" in str(got.value)
+    assert aborted["evaluator"].startswith("data owner north stopped (stopped by the garbler "
+                                           "server (h:1): party 'east' stopped")
+
+
+def test_idle_connections_to_the_owners_port_are_dropped_before_the_session_ends(progs):
+    """64 connections that never greet held every handshake place for the session's whole
+    timeout, and the owners could not get in; they are dropped after ADMISSION_S."""
+    import socket
+    from yaogc.runtime.servers import ADMISSION_S
+    srv = Servers(progs["three"], timeout=40)
+    idle = []
+    for _ in range(64):
+        for role in ("garbler", "evaluator"):
+            idle.append(socket.create_connection(("127.0.0.1", srv.owners[role])))
+    time.sleep(ADMISSION_S + 2)
+    args = {"north": ["--input", "n=1"], "south": ["--input", "s=2"],
+            "east": ["--input", "e=3", "--input", "w=4"]}
+    procs = {p: owner(srv.submit_args(progs["three"], p, "--timeout", "20", *a))
+             for p, a in args.items()}
+    for p, pr in procs.items():
+        rc, out, err = done(pr)
+        assert rc == 0, (p, err)
+    for sock in idle:
+        sock.close()
+    for role, (rc, _, err) in srv.finish().items():
+        assert rc == 0, (role, err)
+
+
 def test_a_server_dying_mid_run_tells_every_owner_and_none_prints_output(progs):
     hosp = progs["hospitals"]
     srv = Servers(hosp, timeout=20, g_extra=["--verbose"])

@@ -6,6 +6,7 @@ never a traceback, a result cut short and printed as whole, or a leftover tempor
 import os
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -75,6 +76,34 @@ def test_closed_stderr_does_not_stop_the_work():
     assert rc == 0 and out == "alice_is_richer = true\n"
     rc, out, _ = _run(["eval", "missing.yao"], preexec_fn=lambda: os.close(2))
     assert rc == 2 and out == ""
+
+
+def test_a_full_stderr_does_not_stop_a_run(tmp_path):
+    # a status line that could not be written ended the command as an internal error
+    # (exit 1) before it listened; the peer then failed too
+    warned = tmp_path / "w.yao"
+    warned.write_text("party a, b\ndef main(y: u8 @a, z: u8 @b) -> u8 @both:\n"
+                      "    return y + z\n")
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(CLI + ["eval", str(warned), "--input", "y=1", "--input", "z=2"],
+                           stdout=subprocess.PIPE, stderr=full, timeout=60)
+        assert r.returncode == 0 and r.stdout == b"result = 3\n"
+        with socket.socket() as probe:     # a free port: its 'listening on' line is lost
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        lp = subprocess.Popen(CLI + ["run", MILLIONAIRES, "--as", "bob", "--listen",
+                                     f"127.0.0.1:{port}", "--input", "bob_wealth=10"],
+                              stdout=subprocess.PIPE, stderr=full)
+        for _ in range(100):
+            r = subprocess.run(CLI + ["run", MILLIONAIRES, "--as", "alice", "--connect",
+                                      f"127.0.0.1:{port}", "--input", "alice_wealth=50"],
+                               capture_output=True, text=True, timeout=60)
+            if "Connection refused" not in r.stderr:
+                break
+            time.sleep(0.2)
+        assert r.returncode == 0 and r.stdout == "alice_is_richer = true\n", r.stderr
+        out, _ = lp.communicate(timeout=60)
+        assert lp.returncode == 0 and out == b"alice_is_richer = true\n"
 
 
 def test_unwritable_stderr_keeps_the_exit_status():
