@@ -36,11 +36,13 @@ _XOR, _AND, _NOT = int(Op.XOR), int(Op.AND), int(Op.NOT)
 
 
 class TooLarge(Exception):
-    """The circuit outgrew the gate budget; ``gates`` is how many it had reached."""
+    """The circuit outgrew the gate budget; ``gates`` is how many it had reached. ``at``: the
+    source node of the operation being emitted, where the caller knows it."""
 
     def __init__(self, gates: int, limit: int):
         super().__init__(gates, limit)
         self.gates, self.limit = gates, limit
+        self.at = None
 
 
 @dataclass(frozen=True, eq=False)

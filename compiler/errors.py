@@ -29,17 +29,27 @@ class CompileError(InputError):
         head = f"{self.filename}:{self.line}:{self.col}: {self.message}"
         if self.source_line is None:
             return head
-        src = self.source_line.rstrip("\r\n")
-        col = self.col
-        if len(src) > SHOWN:
-            # a very long line (a table of constants): the part around the column
-            start = max(0, min(col - 1 - SHOWN // 2, len(src) - SHOWN))
-            src = ("..." if start else "") + src[start:start + SHOWN] + \
-                ("..." if start + SHOWN < len(src) else "")
-            col += (3 if start else 0) - start
-        # keep tabs so the caret lines up under the token in a terminal
-        pad = "".join(ch if ch == "\t" else " " for ch in src[:col - 1])
-        return f"{head}\n{src}\n{pad}^"
+        src, col = shown_line(self.source_line, self.col)
+        return f"{head}\n{src}\n{caret(src, col)}"
+
+
+def shown_line(src: str, col: int) -> tuple[str, int]:
+    """The part of a source line shown under a message, and the caret's column in it: of a
+    very long line (a table of constants, a program written on one line), the part around
+    the column."""
+    src = src.rstrip("\r\n")
+    if len(src) > SHOWN:
+        start = max(0, min(col - 1 - SHOWN // 2, len(src) - SHOWN))
+        src = ("..." if start else "") + src[start:start + SHOWN] + \
+            ("..." if start + SHOWN < len(src) else "")
+        col += (3 if start else 0) - start
+    return src, col
+
+
+def caret(src: str, col: int) -> str:
+    """A caret under column ``col`` of ``src``, keeping its tabs so that it lines up under
+    the token in a terminal."""
+    return "".join(ch if ch == "\t" else " " for ch in src[:col - 1]) + "^"
 
 
 def normalize_newlines(text: str) -> str:

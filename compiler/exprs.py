@@ -39,6 +39,18 @@ def _trunc_div(a: int, b: int) -> int:
     return q if (a < 0) == (b < 0) else -q
 
 
+
+# the largest compile-time constant (integer, or numerator and denominator together): far
+# beyond the widest type, and small enough that arithmetic on it takes microseconds
+MAX_CONST_BITS = 1 << 16
+
+
+def _const_bits(v) -> int:
+    if type(v) is Fraction:
+        return v.numerator.bit_length() + v.denominator.bit_length()
+    return int(v).bit_length()
+
+
 class ExprMixin:
     # --- helpers shared with statements ------------------------------------------------------
     def coerce(self, v, t, node, what=None):
@@ -304,7 +316,9 @@ class ExprMixin:
                 x = self._pub_int(e.left, frame)
                 if x is not None:
                     y = self._pub_int(e.right, frame)
-                    if y is not None and (e.op[0] not in "<>" or 0 <= y <= 4096):
+                    if y is not None and (e.op[0] not in "<>" or 0 <= y <= 4096) and \
+                            x.bit_length() + (y if e.op == "<<" else y.bit_length()) \
+                            <= MAX_CONST_BITS:     # larger ones: the general way refuses them
                         return f(x, y)
         return None
 
@@ -439,6 +453,14 @@ class ExprMixin:
             raise self.err(node, "division by zero in a constant expression")
         if op in ("%", "&", "|", "^") and frac:
             raise self.err(node, f"'{op}' applies to integers")
+        grow = (_const_bits(x) + _const_bits(y) if op in ("*", "/") or frac else
+                max(_const_bits(x), _const_bits(y)) + 1)
+        if grow > MAX_CONST_BITS:
+            # one product of such numbers is a single long computation (a loop squaring a
+            # constant 40 times ran for minutes, deaf to signals); no type holds them anyway
+            raise self.err(node, f"a constant of more than {MAX_CONST_BITS:,} bits: compile-time "
+                                 f"arithmetic this large is no value of any type (the widest "
+                                 f"has 256 bits)")
         if op == "+":
             return Pub(x + y)
         if op == "-":
@@ -485,6 +507,10 @@ class ExprMixin:
                     raise self.err(node, f"shift amount {k} is too large for a constant")
                 if isinstance(a.value, Fraction) and a.value.denominator != 1:
                     raise self.err(node, "shifts apply to integers")
+                if op == "<<" and _const_bits(a.value) + k > MAX_CONST_BITS:
+                    raise self.err(node, f"a constant of more than {MAX_CONST_BITS:,} bits: "
+                                         f"compile-time arithmetic this large is no value of "
+                                         f"any type (the widest has 256 bits)")
                 return Pub(int(a.value) << k if op == "<<" else int(a.value) >> k)
             raise self.err(node, "shifting a constant by a secret amount needs a type: "
                                  "write e.g. u32(1) << s")
@@ -589,6 +615,7 @@ class ExprMixin:
         saved = frame.vars.get(e.var)
         try:
             for item in self.iterate(e.iterable, frame):
+                self.count_iteration(e)     # a comprehension unrolls as a loop does
                 frame.vars[e.var] = item
                 vals.append(self.expr(e.elem, frame, elem_want))
         finally:

@@ -155,6 +155,10 @@ class WordGraph:
         # one that made it: where a range warning points
         self.loc = None
         self._loc: list = []
+        # the source node of what a pass rebuilding another graph is copying: recorded for
+        # the nodes it makes where ``loc`` is None, to name a statement in an error (a
+        # program too large once lowered); unlike ``loc``, it records no wrap or warning
+        self.origin = None
         self.max_nodes = MAX_NODES
         self._on_grow = None
         self._check_at = MAX_NODES      # the node count at which _new looks up (_checkpoint)
@@ -270,7 +274,7 @@ class WordGraph:
         self._type.append(t)
         self._args.append(args)
         self._attr.append(attr)
-        self._loc.append(self.loc)
+        self._loc.append(self.loc if self.loc is not None else self.origin)
         if key is not None:
             self._memo[key] = n
         return n
@@ -388,6 +392,7 @@ class WordGraph:
         """Node n of graph ``src`` made in this graph, its operands mapped by ``m`` (the step
         of a pass that rebuilds a graph)."""
         op, t = src._op[n], src._type[n]
+        self.origin = src.loc_of(n)
         if op == "input":
             return self.input(t, src._attr[n])
         if op == "const":

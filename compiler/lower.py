@@ -30,7 +30,7 @@ from yaogc.circuits.builder import ONE, ZERO, Builder
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.heapkernel import heap_gates
 from yaogc.circuits.lookup import MAX_BITS as LOOKUP_BITS, lookup_const
-from yaogc.circuits.templates import GateBuffer
+from yaogc.circuits.templates import GateBuffer, TooLarge
 from yaogc.circuits.types import BoolType, uint
 
 from . import ops
@@ -76,7 +76,11 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
             sig = planner.sigs[key]
             X = _gather(words, operands, planner.widths[key])
             fn = _gate_fn(sig)
-            out = buf.apply(sig, fn, X)
+            try:
+                out = buf.apply(sig, fn, X)
+            except TooLarge as big:     # named by a statement that makes these operations
+                big.at = g.loc_of(members[0])
+                raise
             if type(sig[0]) is tuple:   # fused: the member's word, then the others' in turn
                 cuts = fn.cuts
                 words.update(zip(members, out[:, :cuts[1]]))

@@ -74,8 +74,10 @@ def narrow(e: Elaborated) -> Elaborated:
     new = WordGraph()
     make = new.make
     m: dict[int, int] = {}
+    sloc = src._loc
     for n in live:
         op, t = sop[n], stype[n]
+        new.origin = sloc[n]       # where an error names the operation
         if op == "input":
             m[n] = new.input(t, sattr[n])
             continue

@@ -143,8 +143,10 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
     m: dict[int, int] = {}
     make, input_, const = new.make, new.input, new.const
     rng = _LazyRanges(src, live)
+    sloc = src._loc
     for n in live:
         op = sop[n]
+        new.origin = sloc[n]       # where an error names the operation
         if n in skip:
             continue
         if n in at:

@@ -143,11 +143,27 @@ def available_memory() -> int:
     return memory_headroom()[0]
 
 
+def memory_setting() -> int | None:
+    """``$YAOGC_MAX_MEMORY`` (bytes), None when unset; a value that is not a positive whole
+    number is refused, not ignored."""
+    env = os.environ.get("YAOGC_MAX_MEMORY", "").strip()
+    if not env:
+        return None
+    if not (env.isascii() and env.isdigit()) or int(env) <= 0:
+        shown = env if len(env) <= 40 else env[:37] + "..."
+        raise InputError(f"YAOGC_MAX_MEMORY={shown!r}: expected a positive whole number of "
+                         f"bytes (such as 8000000000), or leave it unset for the memory this "
+                         f"machine has available")
+    return int(env)
+
+
 def memory_headroom() -> tuple[int, str]:
-    """(bytes, what bounds them) for :func:`available_memory`: "this machine has available",
-    "this process's address-space limit (ulimit -v) leaves" or "this container's memory
-    limit leaves"."""
-    have = [(_meminfo_available(), "this machine has available")]
+    """(bytes, what bounds them) for :func:`available_memory`: "this machine has available"
+    (or ``$YAOGC_MAX_MEMORY`` instead, where set), "this process's address-space limit
+    (ulimit -v) leaves" or "this container's memory limit leaves"."""
+    setting = memory_setting()
+    have = [(_meminfo_available(), "this machine has available") if setting is None else
+            (setting, "YAOGC_MAX_MEMORY allows")]
     try:
         import resource
         soft = resource.getrlimit(resource.RLIMIT_AS)[0]
@@ -344,7 +360,11 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
         circuit.warnings = warnings
         return circuit
     except TooLarge as big:
-        raise too_large(most=min(big.limit, limit)) from None
+        at = big.at
+        if at is None:
+            raise too_large(most=min(big.limit, limit)) from None
+        raise too_large(at.line, at.col, getattr(at, "src", None),
+                        most=min(big.limit, limit)) from None
 
 
 def compile_file(path: str | Path, defines: dict[str, str] | None = None,

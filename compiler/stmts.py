@@ -408,12 +408,18 @@ class StmtMixin:
         for item in items:
             if self.is_true(frame.done):
                 break
-            self.iterations += 1
-            if self.iterations > MAX_ITERATIONS:
-                raise self.err(s, f"loops unroll into more than {MAX_ITERATIONS} iterations")
+            self.count_iteration(s)
             frame.vars[s.var] = item
             frame.dropped.pop(s.var, None)
             self.exec_block(s.body, frame)
+
+    def count_iteration(self, node) -> None:
+        """One more unrolled iteration, of a loop or a comprehension (``node``): the program
+        may unroll MAX_ITERATIONS in all."""
+        self.iterations += 1
+        if self.iterations > MAX_ITERATIONS:
+            raise self.err(node, f"loops and comprehensions unroll into more than "
+                                 f"{MAX_ITERATIONS:,} iterations")
 
     def _range_start(self, e, frame):
         if isinstance(e, N.Call) and e.name == "range" and len(e.args) >= 2:

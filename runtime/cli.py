@@ -118,7 +118,7 @@ def check_environment() -> None:
     """Refuse a yaogc environment variable with a value that makes no sense (exit 2), before
     any work: ``YAOGC_MAX_MEMORY`` (a positive number of bytes) and ``YAOGC_ENGINE``."""
     if os.environ.get("YAOGC_MAX_MEMORY", "").strip():
-        from .protocol import memory_setting
+        from yaogc.compiler.pipeline import memory_setting
         memory_setting()
     engine = os.environ.get("YAOGC_ENGINE")
     if engine is not None and engine.strip():

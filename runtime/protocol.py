@@ -140,27 +140,12 @@ def memory_needed(p: Plan, k: int) -> int:
     return k * per_row
 
 
-def memory_setting() -> int | None:
-    """``$YAOGC_MAX_MEMORY`` (bytes), None when unset; a value that is not a positive whole
-    number is refused, not ignored."""
-    import os
-    env = os.environ.get("YAOGC_MAX_MEMORY", "").strip()
-    if not env:
-        return None
-    if not (env.isascii() and env.isdigit()) or int(env) <= 0:
-        shown = env if len(env) <= 40 else env[:37] + "..."
-        raise InputError(f"YAOGC_MAX_MEMORY={shown!r}: expected a positive whole number of "
-                         f"bytes (such as 8000000000), or leave it unset for the memory this "
-                         f"machine has available")
-    return int(env)
-
-
 def memory_available() -> int:
     """``$YAOGC_MAX_MEMORY`` (bytes) if set, else the memory this machine has available."""
+    from yaogc.compiler.pipeline import available_memory, memory_setting
     got = memory_setting()
     if got is not None:
         return got
-    from yaogc.compiler.pipeline import available_memory
     return available_memory()
 
 

@@ -195,3 +195,71 @@ def test_a_machine_where_not_even_one_row_fits_says_so(tmp_path):
     rows = "a,threshold\n" + f'"[{",".join(["1"] * 64)}]",3\n'
     refused(run_garbler(tmp_path, "one.csv", rows, env={"YAOGC_MAX_MEMORY": "1000"}),
             "one row needs about", "not even one row fits")
+
+
+@pytest.mark.parametrize("body, at", [
+    ("    k = 3\n    for i in range(40):\n        k = k * k\n", "5:15"),
+    ("    k = 1.0\n    for i in range(100000):\n        k = k / 3\n", "5:15"),
+    ("    k = 1\n    for i in range(100):\n        k = k << 4000\n", "5:15"),
+])
+def test_compile_time_constants_are_bounded(tmp_path, body, at):
+    # squaring a constant 40 times ran for minutes in one long multiplication, deaf to
+    # signals; now it stops at the statement once a constant passes 65,536 bits
+    p = tmp_path / "k.yao"
+    p.write_text("party a, b\ndef main(x: u32 @a, y: u32 @b) -> (r: u32 @both):\n" + body +
+                 "    return x + y + u32(k % 7)\n")
+    refused(cli("compile", str(p), "--no-cache", "-o", os.devnull, timeout=60),
+            f"k.yao:{at}: a constant of more than 65,536 bits")
+
+
+def test_comprehensions_count_toward_the_unrolling_limit(tmp_path, monkeypatch):
+    # nested comprehensions escaped the limit on iterations (10^8 elements ran for minutes)
+    from yaogc.compiler import compile_source, stmts
+    from yaogc.compiler.errors import CompileError
+    monkeypatch.setattr(stmts, "MAX_ITERATIONS", 5000)
+    src = ("party a, b\ndef main(x: u8 @a, y: u8 @b) -> (r: u8 @both):\n"
+           "    v = [[u8(i * j) for i in range(100)] for j in range(100)]\n"
+           "    return v[3][5] ^ y ^ x\n")
+    with pytest.raises(CompileError) as got:
+        compile_source(src, "c.yao")
+    assert str(got.value).startswith("c.yao:3:") and \
+        "loops and comprehensions unroll into more than 5,000 iterations" in str(got.value)
+
+
+def test_a_program_too_large_once_lowered_names_its_statement(tmp_path):
+    # the limit reached while lowering was reported at 1:1 ('party a, b')
+    p = tmp_path / "dot.yao"
+    p.write_text("party a, b\nconst N = 600\n"
+                 "def main(x: u32[N] @a, y: u32[N] @b) -> (r: u32 @both):\n"
+                 "    s: u32 = 0\n    for i in range(N):\n        s += x[i] * y[i]\n    return s\n")
+    refused(cli("compile", str(p), "--no-cache", "--max-gates", "1200000", "-o", os.devnull),
+            "dot.yao:6:", "the program is too large", "--max-gates limit")
+
+
+def test_max_memory_bounds_a_compile_too():
+    first = refused(cli("compile", COUNT, "-D", "N=20000", "--no-cache", "-o", os.devnull,
+                        env={"YAOGC_MAX_MEMORY": "300000000"}),
+                    "the program is too large", "YAOGC_MAX_MEMORY allows (0.3 GB)")
+    assert first.startswith(COUNT + ":11:19:")
+
+
+def test_warnings_on_a_very_long_line_show_the_part_around_the_column(tmp_path, capsys):
+    # each of 5,000 warnings repeated a 108 KB line: 540 MB on stderr and in the cache
+    from yaogc.runtime.cli import main
+    n = 300
+    ins = ", ".join(f"x{i}: u32 @a" for i in range(n))
+    outs = ", ".join(f"r{i}: u32 @both" for i in range(n - 1))
+    p = tmp_path / "long.yao"
+    p.write_text(f"party a, b\ndef main({ins}) -> ({outs}):\n    return " +
+                 ", ".join(f"x{i} + x{i + 1}" for i in range(n - 1)) + "\n")
+    for _ in range(2):      # compiled, then the warnings from the cache
+        assert main(["compile", str(p), "-o", os.devnull]) == 0
+        err = capsys.readouterr().err
+        warnings = err.split("warning: ")[1:]
+        assert len(warnings) == n - 1 and len(err) < 800 * n
+        last = err.rstrip("\n").splitlines()[-3:]
+        col = int(last[0].split(":")[2])
+        assert last[0].startswith(f"{p}:3:{col}: warning: '+' on u32")
+        shown, mark = last[1], last[2]
+        assert mark.endswith("^") and shown.startswith("...")
+        assert shown[len(mark) - 1:] == f"+ x{n - 1}"     # the caret under the last +
