@@ -316,28 +316,34 @@ class EntryLock:
             return False
         t0 = time.monotonic()
         told = 0.0
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                waited = time.monotonic() - t0
-                if waited >= wait_s:
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    waited = time.monotonic() - t0
+                    if waited >= wait_s:
+                        os.close(fd)
+                        return False
+                    if on_wait is not None and waited - told >= 1.0:
+                        told = waited
+                        on_wait(_holder(fd), waited)
+                    time.sleep(0.05)
+                except OSError:
                     os.close(fd)
                     return False
-                if on_wait is not None and waited - told >= 1.0:
-                    told = waited
-                    on_wait(_holder(fd), waited)
-                time.sleep(0.05)
+            self._fd = fd
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
             except OSError:
-                os.close(fd)
-                return False
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-        except OSError:
-            pass        # the pid only names the holder in a waiting process's progress line
-        self._fd = fd
+                pass    # the pid only names the holder in a waiting process's progress line
+        except BaseException:   # interrupted (Ctrl-C): the descriptor, and the lock if it
+            if self._fd == fd:  # was taken, go with it
+                self._fd = None
+            os.close(fd)
+            raise
         return True
 
     def release(self) -> None:

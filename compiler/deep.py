@@ -6,10 +6,16 @@ exceed Python's default recursion limit (1000) on the main thread's 8 MB stack. 
 here instead, with a 512 MB stack (address space only; pages are touched as used) and a
 recursion limit to match; past that a program still gets the checker's "nested too deeply".
 
-The cyclic garbage collector is paused while a stage runs: a large program's IR is millions
-of small long-lived objects (operand tuples, hash-consing keys) that the collector would
-otherwise walk again and again as they pile up (measured: 10-30% of elaboration), and a
-stage makes almost no cyclic garbage.
+The recursion limit is the interpreter's, for every thread: while a stage runs, another
+thread of a library user's process that recurses deeply through C code (a ``key=`` function
+of ``sorted`` calling itself) may exhaust its own smaller stack before the limit stops it.
+
+In a process that is one ``yaogc`` command (:data:`FREEZE_SURVIVORS`), the cyclic garbage
+collector is paused while a stage runs: a large program's IR is millions of small
+long-lived objects (operand tuples, hash-consing keys) that the collector would otherwise
+walk again and again as they pile up (measured: 10-30% of elaboration), and a stage makes
+almost no cyclic garbage. Elsewhere it is left running: other threads of the process may
+make garbage meanwhile (a helper's service thread held 347 MB after 2.5 s of a compile).
 
 When the stages end, the objects made meanwhile that are still alive (numba's types and the
 compiled kernels it loaded, tens of thousands of each, the circuit's ports) are all young,
@@ -48,7 +54,8 @@ def _raise_limit() -> None:
             _saved_limit = sys.getrecursionlimit()
             sys.setrecursionlimit(max(_saved_limit, RECURSION_LIMIT))
             _gc_was_enabled = gc.isenabled()
-            gc.disable()
+            if FREEZE_SURVIVORS:    # the process is the command: nothing else runs in it
+                gc.disable()
         _active += 1
 
 

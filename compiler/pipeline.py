@@ -12,6 +12,7 @@ import gc
 import os
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from yaogc.circuits import freemem
@@ -64,7 +65,7 @@ def _elaborate(text, filename, defines, gate_limit=None, exact=False) -> Elabora
     text = normalize_newlines(text)
     program = parse(text, filename)
     name = Path(filename).stem if filename and not filename.startswith("<") else "main"
-    checker = Checker(program, Source(text, filename), _check_defines(defines), name)
+    checker = Checker(program, Source(text, filename), check_defines(defines), name)
     checker.g.gate_limit = gate_limit
     checker.g.exact = exact
     if ir.active_limits() is None:      # elaborated alone, not as a compile's stage
@@ -72,7 +73,11 @@ def _elaborate(text, filename, defines, gate_limit=None, exact=False) -> Elabora
     return checker.run()
 
 
-def _check_defines(defines) -> dict[str, str]:
+def check_defines(defines) -> dict[str, str]:
+    """``-D`` values from a Python caller (a mapping of names to values), as strings."""
+    if defines is not None and not isinstance(defines, Mapping):
+        raise InputError(f"defines: a mapping of names to values (such as {{'N': 16}}), not "
+                         f"{type(defines).__name__}")
     out = {}
     for k, v in (defines or {}).items():
         if not isinstance(k, str) or not k.isidentifier():
@@ -94,6 +99,9 @@ def compile_source(text: str, filename: str = "<string>",
     and the schedule's compiled kernels load while the lowering's passes run."""
     if isinstance(text, str) and text.startswith("\ufeff"):
         text = text[1:]     # a byte-order mark, as a file's is dropped (read by an editor)
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise InputError(f"a program's text is a str, not {type(text).__name__}")
+    max_gates = _checked_options(defines, progress, max_gates)
     circuit = run_deep(_compile, text, filename, defines, progress, max_gates, strict, checked,
                        schedule_next)
     if circuit.n_gates >= TIDY_GATES:
@@ -263,6 +271,16 @@ def _stat_value(path: str, key: str) -> int:
     return 0
 
 
+def _checked_options(defines, progress, max_gates) -> int | None:
+    """The options a compile takes from a Python caller, refused by name where they are of
+    the wrong kind (before any work); ``max_gates`` as a number."""
+    check_defines(defines)
+    if progress is not None and not callable(progress):
+        raise InputError(f"progress: a function (phase, gates, seconds), not "
+                         f"{type(progress).__name__}")
+    return None if max_gates is None else check_max_gates(max_gates)
+
+
 def check_max_gates(value) -> int:
     """A ``--max-gates`` value: a positive integer (``_`` between digits allowed)."""
     text = str(value).strip().replace("_", "")
@@ -388,6 +406,9 @@ def compile_cached(path: str | Path, defines: dict[str, str] | None = None, *,
     :data:`~yaogc.circuits.diskcache.DEFER_MAX_S` later. Other callers (a data owner, a
     compile) write it at once: a second process may be waiting for it."""
     t0 = time.perf_counter()
+    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
+        raise InputError(f"path: a program file's path (str or Path), not "
+                         f"{type(path).__name__}")
     p = Path(path)
     raw = read_program(p)
     return _compile_cached(raw, str(p), defines, t0, use_cache=use_cache, progress=progress,
@@ -402,6 +423,9 @@ def compile_text_cached(text: str, defines: dict[str, str] | None = None, *,
     by a file's bytes; ``filename`` names it in messages."""
     if not isinstance(text, str):
         raise InputError(f"a program's text is a str, not {type(text).__name__}")
+    if not isinstance(filename, str):
+        raise InputError(f"filename: a str naming the program in messages, not "
+                         f"{type(filename).__name__}")
     return _compile_cached(text.encode("utf-8", "surrogatepass"), filename, defines,
                            time.perf_counter(), **kw)
 
@@ -409,11 +433,12 @@ def compile_text_cached(text: str, defines: dict[str, str] | None = None, *,
 def _compile_cached(raw: bytes, name: str, defines, t0: float, *, use_cache: bool = True,
                     progress=None, max_gates: int | None = None, strict: bool = False,
                     checked: bool = False, schedule_next: bool = False):
+    max_gates = _checked_options(defines, progress, max_gates)
     p = Path(name)
     # the imported modules' bytes are part of the program
     mode = {"!checked": "1"} if checked else {}     # not a name: no -D can clash with it
     key = cache_key(raw + imports_digest(raw.decode("utf-8", "replace"), str(p)), str(p),
-                    {**_check_defines(defines), **mode}) if use_cache else None
+                    {**check_defines(defines), **mode}) if use_cache else None
     lock = None
     if key is not None:
         got = _from_cache(key, max_gates, strict, t0, str(p))

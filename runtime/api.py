@@ -73,7 +73,8 @@ def load_program(program: str | os.PathLike | Circuit, defines: Mapping[str, Any
     if not isinstance(program, (str, os.PathLike)):
         raise InputError(f"program: give a program's path, its text (a str) or a Circuit, "
                          f"not {type(program).__name__}")
-    defs = [f"{k}={v}" for k, v in (defines or {}).items()]
+    from yaogc.compiler.pipeline import check_defines
+    defs = [f"{k}={v}" for k, v in check_defines(defines).items()]
     text = os.fspath(program)
     if not isinstance(text, str):
         raise InputError(f"program: give a program's path as a str, not "
@@ -175,7 +176,7 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
     own = None
     if inputs is not None:
         table = table_of(inputs)
-        mapped = map_table(circuit, table, {k: list(v) for k, v in (columns or {}).items()})
+        mapped = map_table(circuit, table, _columns(columns))
         own = party_inputs(circuit, party, None, mapped.rows, batch=table.batch,
                            source=table.where, unused=mapped.kept_columns)
         kept = mapped.kept
@@ -204,3 +205,15 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
         res.stats["compile_waited"] = compiled.get("waited", False)
     from .results import records
     return Run(circuit, res, records(circuit, res.outputs, kept, plain=True))
+
+
+def _columns(columns) -> dict[str, list]:
+    """``columns``: input name -> the input file's columns that hold its elements, in order."""
+    if columns is None:
+        return {}
+    if not isinstance(columns, Mapping) or not all(
+            isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v)
+            for v in columns.values()):
+        raise InputError("columns: a mapping of input names to lists of column names (such "
+                         "as {'x': ['x1', 'x2']})")
+    return {k: list(v) for k, v in columns.items()}

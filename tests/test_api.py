@@ -7,6 +7,7 @@ import pytest
 
 import yaogc
 from yaogc.circuits.errors import InputError
+from yaogc.compiler import compile_cached, compile_source, compile_text_cached
 from yaogc.runtime.errors import NetworkError
 
 PROGRAM = """party model, data
@@ -215,3 +216,27 @@ def test_program_text_is_cached_as_a_file_is_and_bad_program_forms_are_named(tmp
     assert sorted((tmp_path / "cache").glob("*.ysch"))
     a, b = both(WRAPS, "a", {"x": 1}, "b", {"y": 2}, use_cache=False)
     assert b.outputs == {"s": 3} and not schedstore.enabled()
+
+
+SRC_API_ARGS = "party a, b\ndef main(x: u8 @a, y: u8 @b) -> u8 @both:\n    return x ^ y\n"
+
+
+@pytest.mark.parametrize("call, first", [
+    (lambda: compile_text_cached(SRC_API_ARGS, defines=5), "defines: a mapping"),
+    (lambda: compile_text_cached(SRC_API_ARGS, defines=["N=3"]), "defines: a mapping"),
+    (lambda: compile_text_cached(SRC_API_ARGS, max_gates="x"), "--max-gates x: expected"),
+    (lambda: compile_text_cached(SRC_API_ARGS, max_gates=-1), "--max-gates -1: expected"),
+    (lambda: compile_text_cached(SRC_API_ARGS, filename=None), "filename: a str"),
+    (lambda: compile_text_cached(SRC_API_ARGS, progress=5), "progress: a function"),
+    (lambda: compile_source(None), "a program's text is a str"),
+    (lambda: compile_cached(None), "path: a program file's path"),
+    (lambda: compile_cached(b"x.yao"), "path: a program file's path"),
+    (lambda: yaogc.run(SRC_API_ARGS, "a", {"x": 1}, defines=5), "defines: a mapping"),
+    (lambda: yaogc.run(SRC_API_ARGS, "a", {"x": 1}, columns=5), "columns: a mapping"),
+    (lambda: yaogc.run(SRC_API_ARGS, "a", {"x": 1}, columns={"x": 5}), "columns: a mapping"),
+])
+def test_arguments_of_the_wrong_kind_are_named(call, first):
+    # they escaped as AttributeError/TypeError from inside yaogc, or named the wrong problem
+    with pytest.raises(yaogc.YaogcError) as got:
+        call()
+    assert first in str(got.value).splitlines()[0]

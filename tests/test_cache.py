@@ -475,3 +475,25 @@ def test_the_cache_directory_is_made_private(cache):
     compile_cached(prog, {"N": "8"})
     assert d.stat().st_mode & 0o077 == 0
     assert all(p.stat().st_mode & 0o077 == 0 for p in entries(d))
+
+
+def test_an_interrupted_wait_for_the_lock_closes_its_descriptor(tmp_path, monkeypatch):
+    # Ctrl-C while waiting for another process's compile leaked the lock file's descriptor,
+    # once per interrupt
+    import os as _os
+    from yaogc.circuits.diskcache import EntryLock
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(tmp_path))
+    holder = EntryLock("entry")
+    assert holder.acquire(1.0)
+    before = len(_os.listdir("/proc/self/fd"))
+
+    def interrupt(_pid, _waited):
+        raise KeyboardInterrupt
+    for _ in range(3):
+        with pytest.raises(KeyboardInterrupt):
+            EntryLock("entry").acquire(30.0, interrupt)
+    assert len(_os.listdir("/proc/self/fd")) == before
+    holder.release()
+    again = EntryLock("entry")
+    assert again.acquire(1.0)       # nothing left holding it
+    again.release()
