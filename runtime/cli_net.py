@@ -30,7 +30,8 @@ MALICIOUS = ("With --malicious (both sides must give it): dual execution (Mohass
              "aborts: selective failure), and is caught with probability at least 1/2 when "
              "it tries. A party's one row is applied to the peer's rows only with --max-batch "
              "(each row is an evaluation on that party's input). About twice the time and "
-             "bytes of a semi-honest run.")
+             "bytes of a semi-honest run (more where outputs go to one party only: one more "
+             "OT per such output bit in each execution).")
 
 
 def _positive_rows(text: str) -> int:

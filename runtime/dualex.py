@@ -49,12 +49,14 @@ the honest party then aborts or not tells the cheater one bit, an arbitrary pred
 the honest party's inputs that the cheater chose, and it is caught (the abort) with
 probability at least 1/2 when it tries. This is weaker than full malicious security
 (cut-and-choose, authenticated garbling), which leaks nothing. Not provided either:
-fairness (A sees the comparison's result first and may stop B from learning its outputs), and
+fairness (each party holds its outputs before the comparison, and either may stop there or
+answer it falsely, leaving the other with none), and
 input validity beyond the circuit's types (a party may use any inputs it likes, as in any
 ideal-world computation). The base OTs are Chou-Orlandi (:mod:`yaogc.runtime.ot_base`),
 whose security against a malicious party is not proven in the UC sense; TLS with pinned
 certificates keeps outsiders out as in semi-honest mode. Cost: two garbled circuits, so
-about twice the time and bytes of a semi-honest run.
+about twice the time and bytes of a semi-honest run, plus one OT per execution for each
+output bit addressed to one party only (its mask).
 
 Test hooks (:class:`Faults`) make one side misbehave: flip table entries, garble another
 circuit, lie about its output in the check. They are reached only through the API's
@@ -182,7 +184,8 @@ def _spread(bits: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 def _garble(ch, p: Plan, ph, k: int, bits, masks_own, masks_peer, start: int, faults,
             progress):
-    """This party's run as the garbler: returns the masked output zero labels and R."""
+    """This party's run as the garbler: the masked output zero labels, R, when the first
+    table frame went, the table bytes and the engine that garbled."""
     from yaogc.gc import Garbler
     variant = variant_circuit(p.circuit) if faults.other_circuit else None
     g = _engine(p, Garbler, k, start, variant)
@@ -195,11 +198,12 @@ def _garble(ch, p: Plan, ph, k: int, bits, masks_own, masks_peer, start: int, fa
     z[:, masks_own[0]] ^= _spread(masks_own[1], g.R)
     z[:, masks_peer] ^= peer_l0
     ch.send_array(_pack(z[:, :, 0] & np.uint64(1)), Msg.OUTPUT_DECODING, flush=True)
-    return z, g.R.copy(), t_first, sent
+    return z, g.R.copy(), t_first, sent, g.engine
 
 
 def _evaluate(ch, p: Plan, ph, k: int, bits, masks_own, start: int, progress):
-    """This party's run as the evaluator: returns its masked output labels and values."""
+    """This party's run as the evaluator: its masked output labels and values, when the
+    first table frame came, the table bytes and the engine that evaluated."""
     from yaogc.gc import Evaluator
     ev = _engine(p, Evaluator, k, start)
     ev, mask_labels, t_first, got = evaluate_run(ch, p, ph, k, bits, ev, progress,
@@ -210,7 +214,7 @@ def _evaluate(ch, p: Plan, ph, k: int, bits, masks_own, start: int, progress):
     labels[:, masks_own[0]] ^= mask_labels
     decoding = _recv_bits(ch, Msg.OUTPUT_DECODING, labels.shape[:2])
     u = (labels[:, :, 0] & np.uint64(1)).astype(np.uint8) ^ decoding
-    return labels, u, t_first, got
+    return labels, u, t_first, got, ev.engine
 
 
 def _commitment(nonce: bytes, digest: bytes) -> bytes:
@@ -265,10 +269,11 @@ def dual_session(ch, p: Plan, inputs: PartyInputs | None, *, role: str,
         start = TWEAK_START + (run - 1) * p.n_and * k
         rp = plans[run - 1]
         if (run == 1) == (role == "garbler"):
-            z, big_r, tf, n = _garble(ch, rp, ph, k, bits, (mine, r), peers, start, faults,
-                                      progress)
+            z, big_r, tf, n, engine = _garble(ch, rp, ph, k, bits, (mine, r), peers, start,
+                                              faults, progress)
         else:
-            labels, u, tf, n = _evaluate(ch, rp, ph, k, bits, (mine, r), start, progress)
+            labels, u, tf, n, engine = _evaluate(ch, rp, ph, k, bits, (mine, r), start,
+                                                 progress)
         t_first = t_first if t_first is not None else tf
         table_bytes += n
     ph.suffix = ""
@@ -289,6 +294,6 @@ def dual_session(ch, p: Plan, inputs: PartyInputs | None, *, role: str,
     outputs = _decode_rows(p.circuit, p.roles, role, plain[:, cols], cols)
     res = _result(ch, p, ph, role, outputs, listed, k, t0, t_first, table_bytes)
     res.stats["mode"] = hs.MALICIOUS
-    res.stats["engine"] = p.engine
+    res.stats["engine"] = engine      # as run for K rows (the plan was for this side's)
     res.stats["broadcast"] = bc     # whose one row served every row (its labels sent K times)
     return res

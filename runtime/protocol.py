@@ -163,7 +163,7 @@ def check_batch_memory(p: Plan, k: int, *, peer: bool = False) -> None:
     if short is None:
         return
     need, have = short
-    gb = lambda n: f"{n / 1e9:.1f} GB"
+    gb = lambda n: f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
     if peer:
         raise hs.ProtocolError(f"the peer's batch of {k} rows needs about {gb(need)} here, "
                                f"more than the {gb(have)} available", phase="handshake")

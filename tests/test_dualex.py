@@ -279,3 +279,37 @@ def test_a_peer_trickling_its_commitment_cannot_hold_the_check(bristol_path):
     assert isinstance(e, ChannelTimeout) and e.exit_code == 3, e
     assert str(e).startswith("equality check: the peer did not send a whole message")
     assert out["t"] - t0 < 6
+
+
+def test_the_engine_reported_is_the_one_that_ran_for_the_batch(monkeypatch):
+    from yaogc.gc import native
+    if not native.available():
+        pytest.skip("the native engine is not available here: no second engine to choose")
+    # a side that gives no rows plans for one; the engine for the peer's K rows may be
+    # another, and the stats named the plan's, not the one that garbled and evaluated
+    from yaogc.runtime import dualex
+    ran = []
+    real = dualex._engine
+
+    def recording(p, cls, k, start, circuit=None):
+        e = real(p, cls, k, start, circuit)
+        ran.append(e.engine)
+        return e
+    monkeypatch.setattr(dualex, "_engine", recording)
+    b = Builder("square", parties=("alice", "bob"))
+    x = b.input("alice", "x", uint(4))
+    b.output(("alice", "bob"), "twice", uint(4), [b.const(0)] + x[:3])
+    c = b.build()
+    p, _, _ = prepare(c, "evaluator", None)
+    other = "native" if p.engine == "numpy" else "numpy"
+    from yaogc.gc import workload
+    planned = workload.plan_for
+
+    def for_the_batch(circuit, k, requested=None):
+        engine, sched = planned(circuit, k, requested)
+        return (other if k > 1 else engine), sched
+    monkeypatch.setattr(workload, "plan_for", for_the_batch)
+    g, e = dual(c, [{"x": 3}, {"x": 5}], None)
+    assert e.outputs == [{"twice": 6}, {"twice": 10}]
+    assert ran and set(ran) == {other}
+    assert e.stats["engine"] == other
