@@ -193,7 +193,7 @@ def test_program_too_large_is_an_error_not_a_hang(monkeypatch):
     monkeypatch.setattr(stmts, "MAX_ITERATIONS", 1000)
     e = error_of(OK + "    r: u8 = 0\n    for i in range(100):\n        for j in range(100):\n"
                       "            r += a\n    return r\n")
-    assert "more than 1000 iterations" in e.message
+    assert "more than 1,000 iterations" in e.message
 
 
 def test_program_past_the_wire_numbering_is_an_error(monkeypatch):
