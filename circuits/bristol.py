@@ -33,7 +33,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
 
 import numpy as np
 
@@ -384,6 +384,16 @@ def _build(src, n_wires, in_w, out_w, out_line, op, a, b, out, g_line) -> Circui
 
 def bristol_text(circuit: Circuit) -> str:
     """The circuit as Bristol Fashion text (port names, types and parties are not kept)."""
+    return "".join(bristol_chunks(circuit))
+
+
+# gates formatted at once: the text of a chunk, not of the whole circuit, is in memory (a
+# 7M-gate circuit took 2 GB to write its 218 MB as one string)
+CHUNK_GATES = 1 << 18
+
+
+def bristol_chunks(circuit: Circuit) -> Iterator[str]:
+    """:func:`bristol_text` in pieces: the header, then the gates a chunk at a time."""
     n_in, n = circuit.n_inputs, circuit.n_gates
     out_w = np.concatenate([o.wires for o in circuit.outputs]) if circuit.outputs else \
         np.zeros(0, dtype=np.int64)
@@ -412,27 +422,31 @@ def bristol_text(circuit: Circuit) -> str:
     fmt = {int(Op.XOR): "2 1 {0} {1} {2} XOR", int(Op.AND): "2 1 {0} {1} {2} AND",
            int(Op.NOT): "1 1 {0} {2} INV", int(Op.CONST0): "1 1 0 {2} EQ",
            int(Op.CONST1): "1 1 1 {2} EQ"}
-    lines = [fmt[o].format(x, y, z) for o, x, y, z in
-             zip(circuit.op.tolist(), a.tolist(), b.tolist(), dst.tolist())]
     copies = np.flatnonzero(~direct)
+    yield "\n".join([
+        f"{n + copies.size} {n_wires}",
+        " ".join([str(len(circuit.inputs))] + [str(p.width) for p in circuit.inputs]),
+        " ".join([str(len(circuit.outputs))] + [str(o.width) for o in circuit.outputs]),
+        "", ""])
+    for s in range(0, n, CHUNK_GATES):
+        e = s + CHUNK_GATES
+        yield "".join([fmt[o].format(x, y, z) + "\n" for o, x, y, z in
+                       zip(circuit.op[s:e].tolist(), a[s:e].tolist(), b[s:e].tolist(),
+                           dst[s:e].tolist())])
     sources = wire[out_w[copies]].tolist()
-    lines += [f"1 1 {s} {base + k} EQW" for s, k in zip(sources, copies.tolist())]
-    head = [f"{len(lines)} {n_wires}",
-            " ".join([str(len(circuit.inputs))] + [str(p.width) for p in circuit.inputs]),
-            " ".join([str(len(circuit.outputs))] + [str(o.width) for o in circuit.outputs]),
-            ""]
-    return "\n".join(head + lines) + "\n"
+    yield "".join([f"1 1 {s} {base + k} EQW\n" for s, k in zip(sources, copies.tolist())])
 
 
 def write_bristol(circuit: Circuit, path_or_file: str | os.PathLike | IO) -> None:
-    """Write ``circuit`` as Bristol Fashion to a path or an open text/binary file."""
-    text = bristol_text(circuit)
+    """Write ``circuit`` as Bristol Fashion to a path or an open text/binary file (a chunk
+    of its text at a time)."""
     if isinstance(path_or_file, (str, os.PathLike)):
-        Path(path_or_file).write_text(text)
-    elif isinstance(path_or_file, io.TextIOBase):
-        path_or_file.write(text)
-    else:
-        path_or_file.write(text.encode())
+        with open(path_or_file, "w") as f:
+            write_bristol(circuit, f)
+        return
+    text_file = isinstance(path_or_file, io.TextIOBase)
+    for piece in bristol_chunks(circuit):
+        path_or_file.write(piece if text_file else piece.encode())
 
 
 def load_circuit(path: str | os.PathLike) -> Circuit:

@@ -2,6 +2,7 @@
 ``path:line:``, and writer round trips on circuits with constants, NOT and odd outputs."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -453,3 +454,21 @@ def test_cli_evaluates_an_old_format_file(tmp_path, capsys, a, b):
     p.write_text(OLD_ADDER)
     main(["eval", str(p), "--input", f"in1={a}", "--input", f"in2={b}"])
     assert capsys.readouterr().out.split() == ["out1", "=", str((a + b) % 4)]
+
+
+def test_bristol_is_written_a_chunk_at_a_time(tmp_path, monkeypatch):
+    # the whole text was one string: 2 GB to write a 7M-gate circuit's 218 MB file
+    from yaogc.circuits import bristol
+    from yaogc.compiler import compile_file
+    c = compile_file(Path(__file__).resolve().parent.parent / "examples" / "sort.yao")
+    whole = bristol.bristol_text(c)
+    monkeypatch.setattr(bristol, "CHUNK_GATES", 7)
+    pieces = list(bristol.bristol_chunks(c))
+    assert len(pieces) > c.n_gates // 7 and "".join(pieces) == whole
+    bristol.write_bristol(c, tmp_path / "s.txt")
+    assert (tmp_path / "s.txt").read_text() == whole
+    with open(tmp_path / "b.txt", "wb") as f:
+        bristol.write_bristol(c, f)
+    assert (tmp_path / "b.txt").read_bytes() == whole.encode()
+    back = bristol.read_bristol(tmp_path / "s.txt")
+    assert back.n_gates >= c.n_gates and back.count(Op.AND) == c.count(Op.AND)
