@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import math
 import select
+import socket
 import ssl
 import struct
 import threading
@@ -52,6 +53,7 @@ _SCRATCH_MAX = 64 << 20  # largest frame recv() reads via a kept scratch buffer
 _VERSION = 1
 _GREETING = b"YAOGC\x00" + bytes([_VERSION]) + b"\n"
 MIN_RATE = 100_000       # bytes/s: the slowest a frame's body may arrive, beyond the timeout
+LINGER_S = 2.0          # seconds an aborting side reads what a peer still sends (_linger)
 
 
 class Channel:
@@ -481,8 +483,30 @@ class Channel:
             finally:
                 if broken is not None:
                     self._broken = broken
+            self._linger()
         self._wbuf = bytearray()
         self.close()
+
+    def _linger(self) -> None:
+        """After the abort message: let the peer read it. A peer still sending (the inputs
+        of a large batch) gets a reset for the bytes this side leaves unread, and loses the
+        abort with them; so what it sends is read and dropped, for at most LINGER_S, until
+        it closes."""
+        t = self._t
+        if not isinstance(t, socket.socket):
+            return
+        try:
+            t.shutdown(socket.SHUT_WR)
+            end = time.monotonic() + LINGER_S
+            t.settimeout(0.1)
+            while time.monotonic() < end:
+                try:
+                    if not t.recv(1 << 16):
+                        break
+                except TimeoutError:
+                    continue
+        except (OSError, ValueError):
+            pass
 
     def close(self) -> None:
         """Flush pending frames (unless the channel already failed) and close."""

@@ -102,3 +102,22 @@ def test_a_record_given_once_against_a_batch_of_models_cli(program, tmp_path):
     assert out1.splitlines() == [f"[{i}] s = {score(w, b, x)[0]}" for i, (w, b) in enumerate(ms)]
     assert out2.splitlines() == [f"[{i}] big = {str(score(w, b, x)[1]).lower()}"
                                  for i, (w, b) in enumerate(ms)]
+
+
+def test_a_large_batch_refused_by_max_batch_hears_why(tmp_path):
+    # the refusing side closed with the batch's input labels still arriving: the sender got
+    # a reset and "the peer closed the connection", never the reason; the refusing side now
+    # reads what still comes for a moment, and the reason arrives
+    from pathlib import Path
+    prog = Path(__file__).resolve().parent.parent / "examples" / "millionaires.yao"
+    rows = tmp_path / "alice.csv"
+    rows.write_text("alice_wealth\n" + "".join(f"{i}\n" for i in range(100_000)))
+    (rc1, _, err1), (rc2, _, err2) = run_pair(
+        ["run", str(prog), "--as", "alice", "--inputs", str(rows), "--quiet"],
+        ["run", str(prog), "--as", "bob", "--input", "bob_wealth=5", "--max-batch", "5",
+         "--quiet"], timeout=120)
+    assert rc1 == rc2 == 3, (err1, err2)
+    assert "refused: more than the 5 allowed" in err2.splitlines()[0]
+    first = [x for x in err1.splitlines() if "listening on" not in x][0]
+    assert "the peer aborted: it refuses to apply its one row to a batch of 100000 rows" \
+        in first, first
