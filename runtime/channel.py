@@ -53,7 +53,7 @@ _SCRATCH_MAX = 64 << 20  # largest frame recv() reads via a kept scratch buffer
 _VERSION = 1
 _GREETING = b"YAOGC\x00" + bytes([_VERSION]) + b"\n"
 MIN_RATE = 100_000       # bytes/s: the slowest a frame's body may arrive, beyond the timeout
-LINGER_S = 2.0          # seconds an aborting side reads what a peer still sends (_linger)
+LINGER_S = 1.0          # seconds an aborting side reads what a peer still sends (_linger)
 
 
 class Channel:

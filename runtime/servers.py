@@ -97,7 +97,7 @@ class ServerResult:
 
 
 # seconds a connection to the owners' port has to greet and say its hello (TLS included)
-ADMISSION_S = 10.0
+ADMISSION_S = 5.0
 
 
 class _Owners:
