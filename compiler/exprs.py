@@ -39,10 +39,13 @@ def _trunc_div(a: int, b: int) -> int:
     return q if (a < 0) == (b < 0) else -q
 
 
-
 # the largest compile-time constant (integer, or numerator and denominator together): far
 # beyond the widest type, and small enough that arithmetic on it takes microseconds
 MAX_CONST_BITS = 1 << 16
+
+
+_TOO_LARGE_CONST = (f"a constant of more than {MAX_CONST_BITS:,} bits: compile-time arithmetic "
+                    f"this large is no value of any type (the widest has 256 bits)")
 
 
 def _const_bits(v) -> int:
@@ -458,9 +461,7 @@ class ExprMixin:
         if grow > MAX_CONST_BITS:
             # one product of such numbers is a single long computation (a loop squaring a
             # constant 40 times ran for minutes, deaf to signals); no type holds them anyway
-            raise self.err(node, f"a constant of more than {MAX_CONST_BITS:,} bits: compile-time "
-                                 f"arithmetic this large is no value of any type (the widest "
-                                 f"has 256 bits)")
+            raise self.err(node, _TOO_LARGE_CONST)
         if op == "+":
             return Pub(x + y)
         if op == "-":
@@ -508,9 +509,7 @@ class ExprMixin:
                 if isinstance(a.value, Fraction) and a.value.denominator != 1:
                     raise self.err(node, "shifts apply to integers")
                 if op == "<<" and _const_bits(a.value) + k > MAX_CONST_BITS:
-                    raise self.err(node, f"a constant of more than {MAX_CONST_BITS:,} bits: "
-                                         f"compile-time arithmetic this large is no value of "
-                                         f"any type (the widest has 256 bits)")
+                    raise self.err(node, _TOO_LARGE_CONST)
                 return Pub(int(a.value) << k if op == "<<" else int(a.value) >> k)
             raise self.err(node, "shifting a constant by a secret amount needs a type: "
                                  "write e.g. u32(1) << s")

@@ -301,11 +301,19 @@ class WordGraph:
         into[r] = wraps if have is None else have | wraps
         return r
 
+    def read_as_written(self, n: int) -> None:
+        """Node n is no longer read as the program wrote it (an operand of an operation
+        folded to a constant, a - a, a * 0, or cancelled, (a + b) - b; a condition no
+        multiplexer reads), but the program computed it: it is still warned of, and in
+        checked mode checked (:meth:`unread_written`)."""
+        if not self.quiet:
+            self.dropped.append(n)
+
     def read_const(self, n: int):
         """:meth:`const_value` of a node the compile reads as a number (a shift amount, an
         index, a loop bound, a condition): the wraps its value came through are then
         every output's (:attr:`consumed`)."""
-        v = self._attr[n] if self._op[n] == "const" else None
+        v = self.const_value(n)
         if v is not None and self.folded_into:
             w = self.folded_into.get(n)
             if w:

@@ -56,10 +56,10 @@ def load_or_build(grammar: str, build, load, shipped: bool = True):
     depend on options kept out of the cache (the post-lexer is passed to ``load`` by the
     caller)."""
     import lark
-    shipped = shipped_tables(grammar) if shipped else None
-    if shipped is not None:
+    packaged = shipped_tables(grammar) if shipped else None
+    if packaged is not None:
         try:
-            return load(*shipped)
+            return load(*packaged)
         except Exception:   # tables this lark cannot load: the cache or a build serves
             pass
     key = hashlib.sha256(f"{lark.__version__}\0{grammar}".encode()).hexdigest()

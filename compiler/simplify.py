@@ -41,10 +41,10 @@ def _add(g, t, args, attr):
         return None
     # (x - y) + y and y + (x - y) are x
     if ka == "sub" and g._type[a] == t and g._args[a][1] == b:
-        _dropped(g, a)
+        g.read_as_written(a)
         return g._args[a][0]
     if kb == "sub" and g._type[b] == t and g._args[b][1] == a:
-        _dropped(g, b)
+        g.read_as_written(b)
         return g._args[b][0]
     return None
 
@@ -55,7 +55,7 @@ def _sub(g, t, args, attr):
     if cb == 0:
         return a
     if a == b:
-        _dropped(g, a)
+        g.read_as_written(a)
         return g.const(t, 0)
     if g.exact:
         return g.make("neg", t, (b,)) if ca == 0 else None
@@ -63,7 +63,7 @@ def _sub(g, t, args, attr):
     if g._op[a] == "add" and g._type[a] == t:
         p, q = g._args[a]
         if q == b or p == b:
-            _dropped(g, a)
+            g.read_as_written(a)
             return p if q == b else q
     if ca == 0:
         return g.make("neg", t, (b,))
@@ -91,20 +91,12 @@ def _shift_by(g, t, a, up: int) -> int:
     return g.make("shl", t, (a,), up) if up > 0 else g.make("shr", t, (a,), -up)
 
 
-def _dropped(g, a: int) -> None:
-    """Operand a of an operation folded to a constant (a - a, a * 0) or cancelled
-    ((a + b) - b) is no longer computed, but the program wrote it: it is still warned of
-    (and in checked mode checked, checked.py)."""
-    if not g.quiet:
-        g.dropped.append(a)
-
-
 def _mul(g, t, args, attr):
     a, c = _const_operand(g, args)
     if c is None:
         return None
     if c == 0:
-        _dropped(g, a)
+        g.read_as_written(a)
         return g.const(t, 0)
     if c == 1 or g.exact:
         return a if c == 1 else None
@@ -129,7 +121,7 @@ def _fmul(g, t, args, attr):
     if c is None:
         return None
     if c == 0:
-        _dropped(g, a)
+        g.read_as_written(a)
         return g.const(t, 0)
     k = _pow2(c)
     # x * 2**(k-F) is exact as a shift: floor((x * 2**k) / 2**F)
@@ -186,7 +178,7 @@ def _mod(g, t, args, attr):
     if cb is None or cb == 0:
         return None
     if cb == 1:
-        _dropped(g, a)
+        g.read_as_written(a)
         return g.const(t, 0)
     k = _pow2(cb)
     if k is None:
@@ -225,19 +217,19 @@ def _bitwise(kind):
         full = ops.ones(t)
         if a == b:
             if kind == "xor":
-                _dropped(g, a)
+                g.read_as_written(a)
                 return g.const(t, 0)
             return a
         if cb is None:
             return None
         if kind == "and":
             if cb == 0:
-                _dropped(g, a)
+                g.read_as_written(a)
                 return g.const(t, 0)
             return a if cb == full else None
         if kind == "or":
             if cb == full:
-                _dropped(g, a)
+                g.read_as_written(a)
                 return g.const(t, full)
             return a if cb == 0 else None
         return a if cb == 0 else g.make("not", t, (a,)) if cb == full else None
@@ -249,7 +241,7 @@ def _involution(op):
         (a,) = args
         if g.op(a) == op and g.type(a) == t and not (op == "neg" and g.exact):
             if op == "neg":
-                _dropped(g, a)      # -x may pass x's type even where -(-x) is x
+                g.read_as_written(a)      # -x may pass x's type even where -(-x) is x
             return g.args(a)[0]
         return None
     return rule
@@ -271,7 +263,7 @@ def _compare(kind):
     def rule(g, t, args, attr):
         a, b = args
         if a == b:
-            _dropped(g, a)
+            g.read_as_written(a)
             return g.const(BOOL, 1 if kind in ("eq", "le") else 0)
         if kind in ("eq", "ne") and isinstance(g.type(a), BoolType):
             ca, cb = _consts(g, args)
@@ -289,10 +281,10 @@ def _mux(g, t, args, attr):
     kinds, attrs, targs, types = g._op, g._attr, g._args, g._type
     kc = kinds[c]
     if kc == "const":   # select(True, x, y): y was computed as the program wrote it
-        _dropped(g, y if attrs[c] else x)
+        g.read_as_written(y if attrs[c] else x)
         return x if attrs[c] else y
     if x == y:      # select(c, x, x): c was computed as the program wrote it
-        _dropped(g, c)
+        g.read_as_written(c)
         return x
     if kc == "not":
         return g.make("mux", t, (targs[c][0], y, x))
@@ -327,7 +319,7 @@ def _mux(g, t, args, attr):
         # checked mode checks the branch's own sum: where c is false, the one made here
         # adds 0 and cannot pass its type
         if g.exact:
-            _dropped(g, s)
+            g.read_as_written(s)
         p, q = targs[s]
         d = q if p == base else p
         g.loc = g._loc[s] or outer
@@ -348,8 +340,8 @@ def _mux(g, t, args, attr):
                 g.replaced += (x, y)
                 g.merged.add(got)
                 if g.exact:     # checked: each branch's own operation is checked
-                    _dropped(g, x)
-                    _dropped(g, y)
+                    g.read_as_written(x)
+                    g.read_as_written(y)
             return got
     # c ? widen(u) : 0 is widen(c ? u : 0) (and the other way round): a count that only
     # some branches of an elif chain increase adds its condition at the condition's width
@@ -358,7 +350,7 @@ def _mux(g, t, args, attr):
         tu = types[u]
         if type(tu) in (BoolType, IntType) and tu.width < t.width:
             if g.exact:     # checked: the widening as written (i8 -1 to u16 wraps)
-                _dropped(g, y if cx == 0 else x)
+                g.read_as_written(y if cx == 0 else x)
             zero = g.const(tu, 0)
             return g.make("resize", t, (g.make("mux", tu, (c, zero, u) if cx == 0 else
                                                 (c, u, zero)),))
@@ -377,8 +369,8 @@ def _mux(g, t, args, attr):
     if kx == ky == "sub" and tt is IntType:
         if targs[x] == (b, a) and targs[y] == (a, b) and types[a] == t:
             if g.exact:     # checked: both differences as written (one of them wraps)
-                _dropped(g, x)
-                _dropped(g, y)
+                g.read_as_written(x)
+                g.read_as_written(y)
             wide = IntType(t.bits + 1, True)
             d = g.make("sub", wide, (g.make("resize", wide, (a,)), g.make("resize", wide, (b,))))
             return g.make("resize", t, (g.make("abs", wide, (d,)),))
@@ -462,7 +454,7 @@ def _minmax(g, t, args, attr, is_max: bool):
         if c == lo or c == hi:
             if is_max == (c == lo):
                 return x
-            _dropped(g, x)      # min(x, MIN), max(x, MAX): the constant
+            g.read_as_written(x)      # min(x, MIN), max(x, MAX): the constant
             return y
     return None
 
@@ -482,7 +474,7 @@ def _order(kind):
         lo, hi = bounds
         ca, cb = g.const_value(a), g.const_value(b)
         if kind == "lt" and (cb == lo or ca == hi) or kind == "le" and (ca == lo or cb == hi):
-            _dropped(g, b if ca is not None else a)
+            g.read_as_written(b if ca is not None else a)
             return g.const(BOOL, 1 if kind == "le" else 0)
         return None
     return rule

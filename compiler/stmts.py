@@ -252,9 +252,9 @@ class StmtMixin:
             self._check_untaken(other, frame)
             self.exec_block(taken, frame)
             return False
-        if not self.g.quiet:    # the program reads its condition, whatever the branches
-            # assign (the same value in both: no multiplexer reads it): warned of, checked
-            self.g.dropped.append(c)
+        # the program reads its condition, whatever the branches assign (the same value in
+        # both: no multiplexer reads it)
+        self.g.read_as_written(c)
         if not orelse and len(body) == 1:
             name = self._lone_assignment(body[0], frame)
             if name is not None:
