@@ -35,16 +35,39 @@ def test_stats_layer_widths_of_a_tree(capsys, bristol_path):
     assert json.loads(out)["and_layer_widths"] == [32, 16, 8, 4, 2, 1]
 
 
-def test_stats_counts_as_read_and_optimized(capsys, bristol_path):
-    path = str(bristol_path("neg64.txt"))
-    code, out, _ = run_cli(capsys, "stats", path, "--json")
+# two 2-bit inputs a, b; out = (a0 & b0, a1) written the long way: a duplicate AND, a dead
+# AND, x ^ x, x & x and an XOR with that constant 0
+REDUNDANT = """6 10
+2 2 2
+1 2
+
+2 1 0 2 4 AND
+2 1 0 2 5 AND
+2 1 1 3 6 AND
+2 1 4 5 7 XOR
+2 1 4 5 8 AND
+2 1 7 1 9 XOR
+"""
+
+
+def test_stats_counts_as_read_and_optimized(capsys, tmp_path):
+    path = tmp_path / "redundant.txt"
+    path.write_text(REDUNDANT)
+    code, out, _ = run_cli(capsys, "stats", str(path), "--json")
     assert code == 0
     st = json.loads(out)
-    assert (st["and"], st["xor"], st["not"]) == (62, 63, 64)
-    code, out, _ = run_cli(capsys, "stats", path, "--json", "--optimized")
+    assert (st["and"], st["xor"], st["not"], st["and_depth"]) == (4, 2, 0, 2)
+    code, out, _ = run_cli(capsys, "stats", str(path), "--json", "--optimized")
     assert code == 0
     opt = json.loads(out)
-    assert opt["and"] <= 62
+    # what is left is the one AND a0 & b0; a1 is an input wire
+    assert (opt["and"], opt["xor"], opt["not"], opt["and_depth"]) == (1, 0, 0, 1)
+    assert opt["inputs"] == st["inputs"] and opt["outputs"] == st["outputs"]
+    for a in range(4):
+        for b in range(4):
+            code, out, _ = run_cli(capsys, "eval", str(path), "--input", f"in1={a}",
+                                   "--input", f"in2={b}")
+            assert code == 0 and out == f"out1 = {(a & b & 1) | (a & 2)}\n"
 
 
 def test_eval_mult64_json(capsys, bristol_path):

@@ -421,3 +421,32 @@ def test_minus_d_of_an_imported_name_is_refused(tmp_path, capsys):
         assert main(["eval", str(p), "-D", d, "--input", "x=3"]) == 2
         name = d.split("=")[0]
         assert f"-D {name}: '{name}' is imported from tb" in capsys.readouterr().err
+
+
+COUNTS = """from stats import count_below, count_equal, sorted_values
+party north, south
+def main(a: i16[5] @north, b: i16[3] @south, t: i16 @south, cs: u8[2] @north) -> (
+        below: u8 @both, equal: u8 @both, s: i16[8] @both, cast: u8 @both,
+        elem: u8 @both):
+    z = concat(a, b)
+    return (u8(count_below(z, t)), u8(count_equal(z, t)), sorted_values(z),
+            like(a[0], cs[0]) + cs[0], like(b[1], cs))
+"""
+
+
+def test_counts_sorting_and_like_match_plain_python():
+    """count_below and count_equal at and around the threshold (values equal to it are
+    drawn often), sorted_values on repeated values, like() casting (and wrapping) to a
+    scalar's type and to an array's element type."""
+    c = compile_source(COUNTS, "counts.yao")
+    rng = random.Random(29)
+    for trial in range(40):
+        t = rng.randint(-40, 40)
+        pool = [t, t, t - 1, t + 1, -32768, 32767, rng.randint(-32768, 32767)]
+        a = [rng.choice(pool) for _ in range(5)]
+        b = [rng.choice(pool) for _ in range(3)]
+        cs = [rng.randint(0, 255) for _ in range(2)]
+        z = a + b
+        want = {"below": sum(v < t for v in z), "equal": sum(v == t for v in z),
+                "s": sorted(z), "cast": (a[0] % 256 + cs[0]) % 256, "elem": b[1] % 256}
+        assert evaluate_one(c, a=a, b=b, t=t, cs=cs) == want, (a, b, t, cs)
