@@ -7,7 +7,7 @@ rule; the defects this rule fixed are pinned one by one."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from yaogc.circuits.evaluate import evaluate
@@ -40,15 +40,20 @@ def join(a, b):
 
 
 # --- random expression trees: tuples, typed by a Python model of the rule --------------------
+OPS = ["+", "*", "&", "|", "^", "-", "/", "%"]
+ORDERED = ("-", "/", "%")      # operators whose operands are never swapped when mirroring
+
+
 def trees():
     leaf = st.sampled_from(sorted(VARS)).map(lambda n: ("var", n))
 
     def extend(sub):
         return st.one_of(
-            st.tuples(st.sampled_from(["+", "*", "&", "|", "^", "-"]), sub, sub)
-            .map(lambda a: ("bin",) + a),
-            st.tuples(sub, st.integers(0, 15), st.sampled_from(["+", "*", "&", "|", "^", "-"]),
+            st.tuples(st.sampled_from(OPS), sub, sub).map(lambda a: ("bin",) + a),
+            st.tuples(sub, st.integers(-15, 15), st.sampled_from(OPS),
                       st.booleans()).map(lambda a: ("lit", a[2], a[0], a[1], a[3])),
+            st.tuples(st.sampled_from(["<", "<=", "==", "!="]), sub, sub, st.sampled_from(CASTS))
+            .map(lambda a: ("cmp",) + a),
             st.tuples(st.sampled_from(["min", "max"]), sub, sub).map(lambda a: ("call",) + a),
             st.tuples(st.sampled_from(["<", "<=", "==", "!="]), sub, sub, sub, sub)
             .map(lambda a: ("if",) + a),
@@ -75,9 +80,15 @@ def fit(tree):
         return (kind, tree[1], a, b), join(ta, tb)
     if kind == "lit":
         a, ta = fit(tree[2])
-        k = tree[3] if ta[1] else tree[3] % (1 << ta[0])
-        k = min(k, (1 << (ta[0] - 1)) - 1) if ta[1] else k
+        k = tree[3] if ta[1] else abs(tree[3]) % (1 << ta[0])
+        k = max(min(k, (1 << (ta[0] - 1)) - 1), -(1 << (ta[0] - 1))) if ta[1] else k
         return ("lit", tree[1], a, k, tree[4]), ta
+    if kind == "cmp":      # a comparison's bool, cast to a number
+        x, tx = fit(tree[2])
+        y, ty = fit(tree[3])
+        if join(tx, ty) is None:
+            y, ty = ("cast", tx, y), tx
+        return ("cmp", tree[1], x, y, tree[4]), tree[4]
     if kind == "if":
         x, tx = fit(tree[2])
         y, ty = fit(tree[3])
@@ -130,7 +141,11 @@ def value(tree, env):
         return wrap(sum(v for v, _ in vals), t), t
     if kind == "lit":
         v, t = value(tree[2], env)
-        return wrap(_arith(tree[1], v, tree[3]), t), t
+        return wrap(_arith(tree[1], v, tree[3], t), t), t
+    if kind == "cmp":
+        x, _ = value(tree[2], env)
+        y, _ = value(tree[3], env)
+        return int({"<": x < y, "<=": x <= y, "==": x == y, "!=": x != y}[tree[1]]), tree[4]
     if kind == "if":
         x, _ = value(tree[2], env)
         y, _ = value(tree[3], env)
@@ -143,11 +158,23 @@ def value(tree, env):
     t = join(ta, tb)
     if kind == "call":
         return (min(a, b) if tree[1] == "min" else max(a, b)), t
-    return wrap(_arith(tree[1], a, b), t), t
+    return wrap(_arith(tree[1], a, b, t), t), t
 
 
-def _arith(op, a, b):
+def _arith(op, a, b, t):
+    if op in ("/", "%"):
+        return _divide(op, a, b, t)
     return {"+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b, "^": a ^ b}[op]
+
+
+def _divide(op, a, b, t):
+    """LANGUAGE.md's division: truncating toward zero (C); a / 0 is 2^n - 1 unsigned, -1 for
+    a >= 0 and 1 for a < 0 signed; a % 0 = a (MIN / -1 wraps to MIN)."""
+    if b == 0:
+        return a if op == "%" else (-1 if a >= 0 else 1) if t[1] else (1 << t[0]) - 1
+    q = abs(a) // abs(b)
+    q = q if (a < 0) == (b < 0) else -q
+    return q if op == "/" else a - q * b
 
 
 MIRROR_CMP = {"<": ">", "<=": ">=", "==": "==", "!=": "!="}
@@ -171,9 +198,14 @@ def render(tree, mirror: bool) -> str:
         return f"sum([{', '.join(reversed(parts) if mirror else parts)}])"
     if kind == "lit":
         op, a, k = tree[1], r(tree[2]), tree[3]
-        if op != "-" and (mirror != tree[4]):
-            return f"({k} {op} {a})"
-        return f"({a} {op} {k})"
+        lit = f"({k})" if k < 0 else str(k)
+        if op not in ORDERED and (mirror != tree[4]):
+            return f"({lit} {op} {a})"
+        return f"({a} {op} {lit})"
+    if kind == "cmp":
+        x, y = r(tree[2]), r(tree[3])
+        cmp = f"{y} {MIRROR_CMP[tree[1]]} {x}" if mirror else f"{x} {tree[1]} {y}"
+        return f"{tname(tree[4])}({cmp})"
     if kind == "if":
         x, y, a, b = (r(z) for z in tree[2:])
         if mirror:
@@ -182,7 +214,7 @@ def render(tree, mirror: bool) -> str:
     a, b = r(tree[2]), r(tree[3])
     if kind == "call":
         return f"{tree[1]}({b}, {a})" if mirror else f"{tree[1]}({a}, {b})"
-    if mirror and tree[1] != "-":
+    if mirror and tree[1] not in ORDERED:
         a, b = b, a
     return f"({a} {tree[1]} {b})"
 
@@ -193,8 +225,19 @@ def env_strategy():
         for n, (b, s) in VARS.items()})
 
 
+ZEROS = [{"p": 0, "q": 0, "r": 0, "s": 0, "t": 0, "w": 0},
+         {"p": 15, "q": 200, "r": 65535, "s": -16, "t": -2048, "w": -2**31},
+         {"p": 3, "q": 7, "r": 9, "s": -1, "t": -1, "w": -1}]
+
+
 @settings(deadline=None, max_examples=60)
 @given(tree=trees(), rows=st.lists(env_strategy(), min_size=1, max_size=6))
+# division and remainder by 0 (a variable, a constant), of the signed minimum by -1, and
+# between mixed signedness
+@example(tree=("sum", ("lit", "/", ("var", "q"), 0, False), ("lit", "%", ("var", "t"), 0, True),
+               ("bin", "/", ("var", "w"), ("var", "s"))), rows=ZEROS)
+@example(tree=("bin", "%", ("bin", "/", ("var", "t"), ("var", "p")), ("var", "s")), rows=ZEROS)
+@example(tree=("cmp", "<", ("var", "s"), ("var", "q"), (8, False)), rows=ZEROS)
 def test_swapped_mirrored_and_widened_expressions_agree_with_the_rule(tree, rows):
     tree, t = fit(tree)
     params = ", ".join(f"{n}: {tname(ty)} @{'alice' if i % 2 else 'bob'}"
