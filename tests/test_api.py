@@ -244,3 +244,33 @@ def test_arguments_of_the_wrong_kind_are_named(call, first):
     with pytest.raises(yaogc.YaogcError) as got:
         call()
     assert first in str(got.value).splitlines()[0]
+
+
+def test_a_program_file_csv_file_certificates_defines_and_garbler(tmp_path, monkeypatch):
+    """The README's call: a program's path, an input file's path, TLS certificates from
+    ``yaogc certs`` as a (cert, key, peer cert) tuple, -D values and the garbler named."""
+    from yaogc.runtime.cli import main as cli
+    monkeypatch.setenv("YAOGC_CACHE_DIR", str(tmp_path / "cache"))
+    prog = tmp_path / "score.yao"
+    prog.write_text(PROGRAM.replace("party model, data\n", "party model, data\nconst N = 9\n")
+                    .replace("[3]", "[N]").replace("range(3)", "range(N)"))
+    rows = tmp_path / "records.csv"
+    rows.write_text("id,x[0],x[1]\nalice,3,-4\nbob,0,7\ncarol,-300,1\n")
+    for name in ("model", "data"):
+        assert cli(["certs", name, "--out", str(tmp_path), "--quiet"]) == 0
+    pem = {n: (str(tmp_path / f"{n}.crt"), str(tmp_path / f"{n}.key")) for n in ("model", "data")}
+    m, d = both(str(prog), "model", {"w": [2, 5], "b": -1}, "data", str(rows),
+                listen_kw={"defines": {"N": 2}, "garbler": "data",
+                           "tls": (*pem["model"], pem["data"][0])},
+                defines={"N": 2}, garbler="data", tls=(*pem["data"], pem["model"][0]))
+    for r in (m, d):
+        assert not isinstance(r, BaseException), r
+        assert r.stats["tls"] == "TLSv1.3"
+    assert m.stats["compile_cached"] is False and d.stats["compile_cached"] is True
+    want = [2 * 3 + 5 * -4 - 1, 5 * 7 - 1, 2 * -300 + 5 - 1]
+    assert d.outputs == [{"s": v} for v in want]
+    assert d.records == [{"id": i, "s": v} for i, v in zip(("alice", "bob", "carol"), want)]
+    # a path that names no file and is no program text is refused as such
+    with pytest.raises(InputError, match="no_such.yao: no such file"):
+        yaogc.run(str(tmp_path / "no_such.yao"), as_="data", inputs={},
+                  connect=("127.0.0.1", 9))
