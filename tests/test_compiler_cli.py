@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,25 @@ def test_dot_output(tmp_path):
     src = tmp_path / "m.yao"
     src.write_text("party a, b\ndef main(x: u2 @a, y: u2 @b) -> (r: bool @both):\n    return x < y\n")
     assert main(["compile", str(src), "--format", "dot", "-o", str(out)]) == 0
-    assert out.read_text().lstrip().startswith("digraph")
+    text = out.read_text()
+    assert text.lstrip().startswith("digraph")
+    # the drawing is the circuit: its boxes, gates and edges, evaluated as drawn, compare
+    labels = dict(re.findall(r'^  (\w+) \[shape=\w+, label="([^"]*)"', text, re.M))
+    into: dict[str, list[str]] = {}
+    for a, b in re.findall(r"^  (\w+) -> (\w+);", text, re.M):
+        into.setdefault(b, []).append(a)
+    gates = [n for n, lab in labels.items() if lab in ("AND", "XOR", "NOT")]
+    assert sum(labels[n] == "AND" for n in gates) == 2 and len(gates) == 6
+    for x in range(4):
+        for y in range(4):
+            val = {f"{v}[{j}]": (n >> j) & 1 for v, n in (("x", x), ("y", y)) for j in range(2)}
+            bit = {n: val[lab] for n, lab in labels.items() if lab in val}
+            for n in sorted(gates, key=lambda n: int(n[1:])):     # wires in order
+                ins = [bit[a] for a in into[n]]
+                bit[n] = {"AND": lambda i: i[0] & i[1], "XOR": lambda i: i[0] ^ i[1],
+                          "NOT": lambda i: 1 - i[0]}[labels[n]](ins)
+            (src_wire,) = into["out0_0"]
+            assert labels["out0_0"] == "r" and bit[src_wire] == int(x < y), (x, y)
 
 
 def test_circuit_files_are_named_where_a_program_or_a_circuit_is_due(tmp_path, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from yaogc.circuits.evaluate import evaluate
+from yaogc.circuits.types import ArrayType, BoolType, FixedType, IntType, TupleType
 from yaogc.compiler import compile_source, interpret
 
 HEADER = "party alice, bob\n"
@@ -30,6 +31,22 @@ def run_many(src: str, rows, defines=None):
         ref = interpret(src, row, defines)
         assert got == ref, (row, got, ref)
     return outs
+
+
+def random_value(t, rng):
+    """A random value of type t, its extremes drawn often."""
+    if isinstance(t, ArrayType):
+        return [random_value(t.elem, rng) for _ in range(t.length)]
+    if isinstance(t, TupleType):
+        return [random_value(e, rng) for e in t.elems]
+    if isinstance(t, BoolType):
+        return rng.random() < 0.5
+    if isinstance(t, FixedType):
+        lo, hi = -(1 << (t.bits - 1)), (1 << (t.bits - 1)) - 1
+        return rng.choice([lo, hi, 0, rng.randint(lo, hi), rng.randint(-999, 999)]) / (1 << t.frac)
+    assert isinstance(t, IntType), t
+    lo, hi = (-(1 << (t.bits - 1)), (1 << (t.bits - 1)) - 1) if t.signed else (0, (1 << t.bits) - 1)
+    return rng.choice([lo, hi, 0, rng.randint(lo, hi), rng.randint(max(lo, -9), min(hi, 9))])
 
 
 def interpret_without_rules(src: str, row):
