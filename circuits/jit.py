@@ -23,12 +23,18 @@ import hashlib
 import importlib.util
 import os
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 ENABLED = not os.environ.get("YAOGC_NO_JIT") and importlib.util.find_spec("numba") is not None
 
 # below this many gates a pass runs as plain Python: faster than loading numba
 SMALL = 100_000
+# ... unless it is part of work that loads numba anyway (:func:`part_of`): then from this
+# many, where the compiled kernel's own first call (loading its machine code, about 0.02 s)
+# costs less than the pass as Python
+FEW = 4_000
 
 
 class _Kernel:
@@ -158,12 +164,30 @@ def _drop_stale_cache(name: str, dispatcher) -> None:
 
 
 _done: dict[tuple, int] = {}
+_local = threading.local()
+
+
+@contextmanager
+def part_of(total: int):
+    """Work on this thread meanwhile is part of a job of about ``total`` (a lowering that
+    will emit that many gates): when that is large, numba is loaded for it anyway, and
+    :func:`use_compiled` runs smaller work compiled too (a compile's bit heap of 60,000
+    gates took 0.65 s as Python)."""
+    saved = getattr(_local, "large", False)
+    _local.large = saved or total >= SMALL
+    try:
+        yield
+    finally:
+        _local.large = saved
 
 
 def use_compiled(n: int, *modules: str) -> bool:
     """Whether work of size ``n`` should run compiled (switching the modules if so): when it
-    is large, or when the work these modules did in this process adds up to large (many
-    small calls, such as the templates of a sorting network, cost as much as one big one)."""
+    is large, when the work these modules did in this process adds up to large (many small
+    calls, such as the templates of a sorting network, cost as much as one big one), or when
+    it is not small and part of a large job (:func:`part_of`)."""
     total = _done.get(modules, 0) + n
     _done[modules] = total
-    return total >= SMALL and compiled(*modules)
+    if total < SMALL and (n < FEW or not getattr(_local, "large", False)):
+        return False
+    return compiled(*modules)

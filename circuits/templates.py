@@ -270,6 +270,7 @@ class GateBuffer:
                  max_gates: int | None = None, expect: int = 0):
         """``expect``: about how many gates will be emitted (see :class:`Rehasher`)."""
         self.name = name
+        self.expect = expect
         self.parties = tuple(parties)
         self.max_gates = max_gates
         cap = 1 << 16

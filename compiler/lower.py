@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from yaogc.circuits import fixmath
+from yaogc.circuits import fixmath, jit
 from yaogc.circuits import words as W
 from yaogc.circuits.builder import ONE, ZERO, Builder
 from yaogc.circuits.circuit import Circuit
@@ -70,6 +70,19 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
         needed[r] = 1
     words: dict[int, np.ndarray] = {}
     t0 = time.perf_counter()
+    with jit.part_of(buf.expect):
+        _emit_waves(g, planner, waves, buf, ports, needed, words, progress, t0)
+    for rec, name, t, ns in e.outputs:
+        out = [words[x] for x in ns]
+        buf.output(rec, name, t, np.concatenate(out) if out else np.zeros(0, dtype=np.int64))
+    if progress is not None:
+        progress("lowered", buf.n_emitted, time.perf_counter() - t0)
+    return buf
+
+
+def _emit_waves(g, planner, waves, buf, ports, needed, words, progress, t0) -> None:
+    """The planned groups' gates, wave by wave, into ``buf``; each operation's word into
+    ``words``."""
     last = t0
     for groups, wiring in waves:
         for key, (members, operands) in groups.items():
@@ -97,12 +110,6 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None) -> GateBuff
             if now - last > 0.5:
                 progress("lowering", buf.n_emitted, now - t0)
                 last = now
-    for rec, name, t, ns in e.outputs:
-        out = [words[x] for x in ns]
-        buf.output(rec, name, t, np.concatenate(out) if out else np.zeros(0, dtype=np.int64))
-    if progress is not None:
-        progress("lowered", buf.n_emitted, time.perf_counter() - t0)
-    return buf
 
 
 def _estimate(planner, waves) -> int:

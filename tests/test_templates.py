@@ -478,3 +478,23 @@ def test_leaf_codes_compiled_and_numpy_agree():
         _leaf_codes.py_func(X, op, a, lev, base, code, rel)
         for got, want in zip((base, code, rel), leaf_codes_numpy(X, op, a, lev)):
             assert np.array_equal(got, want)
+
+
+def test_work_that_is_part_of_a_large_job_runs_compiled_from_a_few_thousand():
+    from yaogc.compiler import compile_source
+    """A kernel call below jit.SMALL runs as plain Python, unless it is part of a job large
+    enough to load numba anyway (a large compile's lowering), from jit.FEW; a small job's
+    calls stay plain Python whatever their size below SMALL (the same circuit either way)."""
+    mod = ("yaogc.circuits.templates", "yaogc.circuits.rehash")     # a tally of its own
+    src = "party a, b\ndef main(x: u8[40] @a, y: u8 @b) -> (c: u8 @both):\n" \
+          "    return u8(sum(x[i] > y for i in range(40)))\n"
+    assert not jit.use_compiled(jit.FEW, *mod)
+    with jit.part_of(jit.SMALL - 1):
+        assert not jit.use_compiled(jit.FEW, *mod)
+    with jit.part_of(jit.SMALL):
+        assert not jit.use_compiled(jit.FEW - 1, *mod)
+        assert jit.use_compiled(jit.FEW, *mod) == jit.ENABLED
+    assert not jit.use_compiled(jit.FEW, *mod)
+    plain = compile_source(src, "c.yao")
+    with jit.part_of(jit.SMALL):
+        assert compile_source(src, "c.yao").content_hash == plain.content_hash
