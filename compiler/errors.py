@@ -6,6 +6,8 @@ a caret under the offending token. Exit status 2 (an :class:`InputError`).
 
 from __future__ import annotations
 
+import unicodedata
+
 from yaogc.circuits.errors import InputError
 
 
@@ -36,20 +38,41 @@ class CompileError(InputError):
 def shown_line(src: str, col: int) -> tuple[str, int]:
     """The part of a source line shown under a message, and the caret's column in it: of a
     very long line (a table of constants, a program written on one line), the part around
-    the column."""
+    the column; control characters other than tabs written as escapes (a comment's
+    terminal escape sequence must not recolour the terminal or move its cursor)."""
     src = src.rstrip("\r\n")
     if len(src) > SHOWN:
         start = max(0, min(col - 1 - SHOWN // 2, len(src) - SHOWN))
         src = ("..." if start else "") + src[start:start + SHOWN] + \
             ("..." if start + SHOWN < len(src) else "")
         col += (3 if start else 0) - start
+    if any(_control(ch) for ch in src):
+        head = _escaped(src[:max(col - 1, 0)])
+        src = head + _escaped(src[max(col - 1, 0):])
+        col = len(head) + 1
     return src, col
 
 
+def _control(ch: str) -> bool:
+    return ch != "\t" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def _escaped(text: str) -> str:
+    return "".join(ascii(ch)[1:-1] if _control(ch) else ch for ch in text)
+
+
 def caret(src: str, col: int) -> str:
-    """A caret under column ``col`` of ``src``, keeping its tabs so that it lines up under
-    the token in a terminal."""
-    return "".join(ch if ch == "\t" else " " for ch in src[:col - 1]) + "^"
+    """A caret under column ``col`` of ``src`` as a terminal shows it: tabs kept, two
+    spaces for a wide character (CJK, emoji), none for a combining one."""
+    pad = []
+    for ch in src[:col - 1]:
+        if ch == "\t":
+            pad.append(ch)
+        elif unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me"):
+            continue
+        else:
+            pad.append("  " if unicodedata.east_asian_width(ch) in ("W", "F") else " ")
+    return "".join(pad) + "^"
 
 
 def normalize_newlines(text: str) -> str:

@@ -31,6 +31,25 @@ def test_caret_respects_tabs():
     assert str(e).split("\n")[2] == "\t           ^"
 
 
+def test_caret_under_the_token_after_wide_and_combining_characters():
+    # a terminal shows a CJK character or an emoji in two columns, a combining accent in none
+    for text, pad in (("N は 5", 6), ("ok 🙂", 5), ("e\u0301e\u0301", 2)):
+        e = error_of(f'{OK}    assert a > 0, "{text}" )\n    return a\n')
+        shown, caret = str(e).split("\n")[1:3]
+        assert shown == f'    assert a > 0, "{text}" )'
+        assert caret == " " * (len('    assert a > 0, "') + pad + len('" ')) + "^", text
+
+
+def test_control_characters_of_the_source_are_shown_escaped():
+    # a terminal escape in an assert's message (or any line shown) would recolour the
+    # terminal or retitle its window; the caret stays under the token
+    e = error_of(OK + '    assert a > 0, "\x1b[31m\x1b]0;x\x07" )\n    return a\n')
+    shown, caret = str(e).split("\n")[1:3]
+    assert "\x1b" not in str(e) and "\x07" not in str(e)
+    assert shown == '    assert a > 0, "\\x1b[31m\\x1b]0;x\\x07" )'
+    assert caret == " " * shown.index(")") + "^"
+
+
 SYNTAX = [
     ("def f(x: u8) -> u8\n    return x\n", 1, 19, "expected ':' after the function header"),
     (OK + "    if a > b\n        return a\n    return b\n", 3, 13, "expected ':' after the condition"),
