@@ -474,10 +474,24 @@ def _unclosed_before(src: Source, line: int, col: int) -> tuple[str, int, int] |
     return (ch, bl, bc) if len(text) - len(text.lstrip()) <= indent else None
 
 
+def _loop_jump(src: Source, line: int, col: int) -> CompileError | None:
+    """A 'break' or 'continue' statement where the error is, at or after it."""
+    text = src.line_text(line)
+    word = text.split("#", 1)[0].strip()
+    if word in ("break", "continue") and text[:col - 1].split("#", 1)[0].strip() in ("", word):
+        return src.error(f"'{word}' is not supported: a loop runs every iteration (their "
+                         f"number must be known); put the rest of the body under an 'if' "
+                         f"instead", line, text.index(word) + 1)
+    return None
+
+
 def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
     line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
     if isinstance(e, UnexpectedCharacters):
         ch = src.line_text(line)[col - 1:col] or "?"
+        known = _loop_jump(src, line, col)
+        if known:
+            return known
         known = hint(src.line_text(line), col, None)
         if known:
             return src.error(known, line, col)
@@ -499,11 +513,9 @@ def _syntax_error(src: Source, e: UnexpectedInput) -> CompileError:
             line = (tok.end_line or tok.line)
             col = len(tok.value.rsplit("\n", 1)[-1]) + 1
     text = src.line_text(line)
-    word = text.split("#", 1)[0].strip()
-    if word in ("break", "continue") and text[:col - 1].split("#", 1)[0].strip() == word:
-        return src.error(f"'{word}' is not supported: a loop runs every iteration (their "
-                         f"number must be known); put the rest of the body under an 'if' "
-                         f"instead", line, text.index(word) + 1)
+    known = _loop_jump(src, line, col)
+    if known:
+        return known
     known = hint(text, col, tok.type if tok is not None else None) if tok is not None else None
     if known:
         return src.error(known, line, col)

@@ -4,6 +4,7 @@ Each message maps to a few short broken programs; lark reparses them and picks t
 whose examples fail in the same parser state as the user's program.
 """
 
+import keyword
 import re
 
 _F = "def main(a: u8 @alice) -> u8 @alice:\n"
@@ -154,11 +155,32 @@ _DECL_WITHOUT_VALUE = re.compile(r"\s+[A-Za-z_]\w*\s*:\s*[A-Za-z_]\w*(\s*\[[^\]]
 _NO_STRINGS = ("the language has no strings but an assert's message (assert c, \"...\" on one "
                "line); comments start with '#'")
 
+# Python's keywords, which the grammar's names exclude (True and False are the literals)
+RESERVED = frozenset(keyword.kwlist) - {"True", "False"}
+
+
+def _reserved(word: str, before: str, after: str, token_type: str | None) -> str | None:
+    """The message for a Python keyword where a name is due (``party a, in``, ``else = 1``,
+    ``def f(None: u8)``)."""
+    name_due = token_type is None or before.endswith((",", "(", "@")) or \
+        re.search(r"\b(party|const|type|def|for)$", before) or \
+        re.match(r"\s*=(?!=)|[\[.]", after) or \
+        (not before.strip() and re.match(r"\s*:\s*[A-Za-z]", after))
+    if name_due:
+        return f"'{word}' is a reserved word (a Python keyword), not a name: choose another one"
+    return None
+
+
 def hint(line_text: str, col: int, token_type: str | None) -> str | None:
     """A message for the syntax error at ``col`` (1-based) of ``line_text``, or None.
     ``token_type`` is the unexpected token's type, None for an unexpected character."""
     at = line_text[col - 1:col]
     before = line_text[:col - 1].rstrip()
+    word = re.match(r"[A-Za-z_]\w*", line_text[col - 1:])
+    if word and word.group() in RESERVED:
+        known = _reserved(word.group(), before, line_text[col - 1 + word.end():], token_type)
+        if known:
+            return known
     if token_type is None:
         if at == "!":
             return "'!' is not an operator: write 'not c' (and '!=' to compare)"

@@ -40,6 +40,26 @@ def test_caret_under_the_token_after_wide_and_combining_characters():
         assert caret == " " * (len('    assert a > 0, "') + pad + len('" ')) + "^", text
 
 
+@pytest.mark.parametrize("src, line, col, msg", [
+    (OK + "    else = a\n    return else\n", 3, 5, "'else' is a reserved word"),
+    (OK + "    in: u8 = a\n    return a\n", 3, 5, "'in' is a reserved word"),
+    ("party alice, in\ndef main(a: u8 @alice) -> (r: u8 @alice):\n    return a\n", 1, 14,
+     "'in' is a reserved word"),
+    ("party alice, bob\ndef main(a: u8 @alice, None: u8 @bob) -> (r: u8 @alice):\n"
+     "    return a\n", 2, 24, "'None' is a reserved word"),
+    ("party alice, bob\ndef class(x: u8) -> u8:\n    return x\n", 2, 5,
+     "'class' is a reserved word"),
+    ("party alice, bob\nconst def = 3\n", 2, 7, "'def' is a reserved word"),
+    (OK + "    else:\n        a = 1\n    return a\n", 3, 5, "unexpected 'else'"),
+    (OK + "    elif a > b:\n        a = 1\n    return a\n", 3, 5, "unexpected 'elif'"),
+    (OK + "    return a if a in [1, 2] else b\n", 3, 19, "'in' only appears in 'for x in"),
+])
+def test_python_keywords_are_no_names(src, line, col, msg):
+    # they were read as names: 'else = x' compiled, and a stray 'else:' said "expected a type"
+    e = error_of(src)
+    assert (e.line, e.col) == (line, col) and e.message.startswith(msg), str(e)
+
+
 def test_control_characters_of_the_source_are_shown_escaped():
     # a terminal escape in an assert's message (or any line shown) would recolour the
     # terminal or retitle its window; the caret stays under the token

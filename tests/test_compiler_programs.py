@@ -397,7 +397,7 @@ BODY = "party alice, bob\ndef main(a: u8 @alice, b: u8 @bob) -> (r: u8 @both):\n
     ("    x = 'a'\n    return a\n", 9, "the language has no strings but"),
     ('    x = "a"\n    return a\n', 9, "the language has no strings but"),
     ("    x = a; return x\n", 10, "one statement per line"),
-    ("    def g(x: u8) -> u8:\n        return x\n    return g(a)\n", 9,
+    ("    def g(x: u8) -> u8:\n        return x\n    return g(a)\n", 5,
      "functions are defined at the top level"),
     ("    return a if a > b\n", 22, "unexpected end of the line; expected 'else' or 'or'"),
     ("    print(a)\n    return a\n", 10, "a call is not a statement"),
