@@ -22,12 +22,16 @@ class CompileError(InputError):
                  source_line: str | None = None):
         self.message = message
         self.filename = filename
+        # line 0: about the file as a whole (it cannot be read), which names no position
+        self.whole_file = int(line) == 0
         self.line = max(1, int(line))
         self.col = max(1, int(col))
         self.source_line = source_line
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        if self.whole_file:
+            return f"{self.filename}: {self.message}"
         head = f"{self.filename}:{self.line}:{self.col}: {self.message}"
         if self.source_line is None:
             return head

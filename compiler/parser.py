@@ -121,6 +121,10 @@ def _parse_int(tok: Token) -> int:
         return int(t[2:], 16)
     if low.startswith("0b"):
         return int(t[2:], 2)
+    if len(t) > 1 and t[0] == "0" and t.strip("0"):
+        # C reads 017 as octal 15, Python refuses it: neither silently 17
+        raise _BadLiteral(tok, 0, f"leading zeros are not allowed in a decimal number ({tok}): "
+                                  f"write {int(t, 10)} (there are no octal numbers)")
     return int(t, 10)
 
 
@@ -608,10 +612,12 @@ def read_program(path: str | Path) -> bytes:
         mode = p.stat().st_mode
         if not stat.S_ISREG(mode):
             what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise CompileError(f"cannot read the program: {what}", str(p))
+            raise CompileError(f"cannot read the program: {what}", str(p), 0)
         return p.read_bytes()
+    except FileNotFoundError:
+        raise CompileError("no such file", str(p), 0) from None
     except OSError as e:
-        raise CompileError(f"cannot read the program: {e.strerror or e}", str(p)) from None
+        raise CompileError(f"cannot read the program: {e.strerror or e}", str(p), 0) from None
 
 
 def decode_text(data: bytes, filename: str) -> str:

@@ -181,6 +181,11 @@ def hint(line_text: str, col: int, token_type: str | None) -> str | None:
         known = _reserved(word.group(), before, line_text[col - 1 + word.end():], token_type)
         if known:
             return known
+    if token_type == "NAME" and col >= 2 and line_text[col - 2].isdigit():
+        number = re.match(r"\w*", line_text[col - 2::-1]).group()[::-1] + \
+            re.match(r"\w*", line_text[col - 1:]).group()
+        return (f"'{number}' is no number: integers are written in decimal, hexadecimal "
+                f"(0x1F) or binary (0b101), decimals as 2.5 or 1e3")
     if token_type is None:
         if at == "!":
             return "'!' is not an operator: write 'not c' (and '!=' to compare)"

@@ -129,6 +129,26 @@ def check_environment() -> None:
             raise UsageError(str(e)) from None
 
 
+PROGRAM_WORDS = ("party", "from", "def", "const", "type")
+
+
+def _program_text(p: Path) -> bool:
+    """Whether a file not named .yao holds a program (``prog.txt``): its first line that is
+    not blank or a comment starts with a declaration's word. A Bristol file starts with its
+    gate count, a native circuit with its magic bytes."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    for line in head.removeprefix(b"\xef\xbb\xbf").splitlines():
+        line = line.strip()
+        if line and not line.startswith(b"#"):
+            word = line.split(None, 1)[0]
+            return word.decode("ascii", "replace") in PROGRAM_WORDS
+    return False
+
+
 def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool = True,
              quiet: bool = False, info: dict | None = None, max_gates: int | None = None,
              strict: bool = False, checked: bool = False, schedule_next: bool = False):
@@ -153,7 +173,7 @@ def load_any(path: str, defines: Sequence[str] | None = None, *, use_cache: bool
             pass
     except OSError as e:
         raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
-    if p.suffix == ".yao":
+    if p.suffix.lower() == ".yao" or _program_text(p):
         from yaogc.compiler import compile_cached, parse_defines
         from yaogc.compiler.cli import phase_report
         circuit, got = compile_cached(str(p), parse_defines(defines or []), use_cache=use_cache,

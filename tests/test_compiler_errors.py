@@ -60,6 +60,19 @@ def test_python_keywords_are_no_names(src, line, col, msg):
     assert (e.line, e.col) == (line, col) and e.message.startswith(msg), str(e)
 
 
+@pytest.mark.parametrize("lit, col, msg", [
+    ("017", 16, "leading zeros are not allowed in a decimal number (017): write 17"),
+    ("0_7", 16, "leading zeros are not allowed"),
+    ("0o17", 17, "'0o17' is no number"), ("0xZZ", 17, "'0xZZ' is no number"),
+    ("1j", 17, "'1j' is no number"),
+])
+def test_numbers_as_other_languages_write_them(lit, col, msg):
+    # 017 was 17 (C reads 8 + 7), 0o17 said "two values in a row"
+    e = error_of(OK + f"    return a + {lit}\n")
+    assert (e.line, e.col) == (3, col) and e.message.startswith(msg), str(e)
+    assert compile_source(OK + "    return a + 00 + 0\n", "p.yao")
+
+
 def test_control_characters_of_the_source_are_shown_escaped():
     # a terminal escape in an assert's message (or any line shown) would recolour the
     # terminal or retitle its window; the caret stays under the token
@@ -441,8 +454,29 @@ def test_a_program_that_is_no_regular_file_is_refused_before_it_is_read(tmp_path
     zero.symlink_to("/dev/zero")
     for p in (fifo, zero):
         assert main(["compile", str(p), "-o", str(tmp_path / "c")]) == 2
-        assert capsys.readouterr().err.startswith(f"{p}:1:1: cannot read the program: not a "
+        assert capsys.readouterr().err.startswith(f"{p}: cannot read the program: not a "
                                                   f"regular file")
+
+
+def test_a_missing_file_and_a_program_not_named_yao_read_alike_by_every_command(tmp_path,
+                                                                                 capsys):
+    from yaogc.runtime.cli import main
+    missing = tmp_path / "gone.yao"
+    for cmd in (["compile"], ["eval"], ["stats"]):
+        assert main(cmd + [str(missing)]) == 2
+        assert capsys.readouterr().err == f"{missing}: no such file\n", cmd
+    # a program saved as .YAO or .txt is a program to eval and stats as to compile (they
+    # read it as a Bristol file: "'party' is not a non-negative integer")
+    for name in ("Prog.YAO", "prog.txt"):
+        p = tmp_path / name
+        p.write_text("# two parties\n\nparty a, b\ndef main(x: u8 @a) -> (r: u8 @a):\n"
+                     "    return x + zz\n")
+        for cmd in (["compile"], ["eval", "--input", "x=1"], ["stats"]):
+            assert main(cmd[:1] + [str(p)] + cmd[1:]) == 2
+            assert capsys.readouterr().err.startswith(f"{p}:5:16: name 'zz' is not defined")
+        p.write_text(p.read_text().replace("zz", "1"))
+        assert main(["eval", str(p), "--input", "x=1", "--no-cache"]) == 0
+        assert capsys.readouterr().out == "r = 2\n"
 
 
 def test_an_unused_alias_is_checked_and_a_const_cannot_share_a_type_s_name():
