@@ -88,9 +88,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         # library function given an argument it cannot take)
         src = getattr(node, "src", None)
         if src is not None:
-            call = next((c for c in reversed(self.calls) if not hasattr(c, "src")), None)
-            if call is not None:
-                msg += f" (in a call at {self.src.filename}:{call.line}:{call.col})"
+            msg += self._call_chain()
             return src.error(msg, node.line, node.col)
         if self.calls and self.stack and node is not self.calls[-1]:
             # inside a generic function ('any'), what is wrong depends on the call's arguments
@@ -98,9 +96,20 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
             if f is not None and (any(_is_any(p.type) for p in f.params) or
                                   f.returns is not None and
                                   any(_is_any(getattr(r, "type", None)) for r in f.returns)):
-                call = self.calls[-1]
-                msg += f" (in a call at {self.src.filename}:{call.line}:{call.col})"
+                msg += self._call_chain()
         return self.src.error(msg, node.line, node.col)
+
+    def _call_chain(self, most: int = 4) -> str:
+        """The program's calls that led where an error is, innermost first (a generic
+        function called from another, twice from main: which call of main's it was)."""
+        at = [f"{self.src.filename}:{c.line}:{c.col}" for c in reversed(self.calls)
+              if not hasattr(c, "src")]
+        at = [a for i, a in enumerate(at) if i == 0 or a != at[i - 1]]
+        if not at:
+            return ""
+        more = ", ..." if len(at) > most else ""
+        return f" (in a call at {at[0]}" + "".join(f", from {a}" for a in at[1:most]) + \
+            more + ")"
 
     # --- the program ---------------------------------------------------------------------------
     def run(self) -> Elaborated:

@@ -322,6 +322,17 @@ def test_an_error_inside_a_generic_function_names_the_call():
     assert "(in a call at " in e.message and e.message.endswith(":6:12)"), e.message
 
 
+def test_an_error_in_a_generic_function_called_by_another_names_the_call_of_main():
+    # f calls g, main calls f twice: the error named only g's call inside f, not which of
+    # main's calls led there
+    e = error_of("party a, b\ndef g(v: any) -> any:\n    assert len(v) > 4, \"too short\"\n"
+                 "    return v[0]\ndef f(v: any) -> any:\n    return g(v)\n"
+                 "def main(x: u8[4] @a, y: u8[8] @b) -> (z: u8 @both):\n    p = f(y)\n"
+                 "    q = f(x)\n    return p + q\n")
+    assert (e.line, e.col) == (3, 5)
+    assert e.message == "too short (in a call at prog.yao:6:12, from prog.yao:9:9)", e.message
+
+
 def test_assert_states_a_compile_time_condition(tmp_path, capsys):
     from yaogc.runtime.cli import main
     src = ("party a, b\nconst N = 4\n"
