@@ -450,3 +450,15 @@ def test_counts_sorting_and_like_match_plain_python():
         want = {"below": sum(v < t for v in z), "equal": sum(v == t for v in z),
                 "s": sorted(z), "cast": (a[0] % 256 + cs[0]) % 256, "elem": b[1] % 256}
         assert evaluate_one(c, a=a, b=b, t=t, cs=cs) == want, (a, b, t, cs)
+
+
+@pytest.mark.parametrize("num, den", [(5, 4), (-1, 4), (1, 0)])
+def test_quantile_outside_zero_to_one_is_named_at_the_call(num, den):
+    # 5/4 read past the sorted values ("index 4 is out of range"), -1/4 said "-3 does not
+    # fit in u25"
+    src = ("from stats import quantile\nparty a, b\ndef main(x: u8[4] @a) -> (z: u8 @a):\n"
+           f"    return quantile(x, {num}, {den})\n")
+    with pytest.raises(CompileError) as e:
+        compile_source(src, "q.yao")
+    assert e.value.message == ("quantile(x, num, den) needs 0 <= num <= den "
+                               "(in a call at q.yao:4:12)"), e.value.message
