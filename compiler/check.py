@@ -270,7 +270,13 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self._resolving.append(name)
         try:
             if name in self.defines:
+                declared = self.resolve_type(d.type, Frame(None))
                 t = self._define_type(name, self.defines[name])
+                if isinstance(declared, (ArrayType, TupleType)):
+                    raise Source(f"{name}={self.defines[name]}", "-D").error(
+                        f"'{name}' is {declared}, not a scalar type: -D gives an alias of a "
+                        f"scalar type another one (override the alias its elements are "
+                        f"declared with)", 1, 1)
             else:
                 t = self.resolve_type(d.type, Frame(None))
         finally:
@@ -286,7 +292,15 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         except TypeNameError as e:
             raise src.error(str(e), 1, len(name) + 2) from None
         if t is None and text in self.type_decls and text != name:
-            return self._alias(N.TypeName(1, 1, text, []))
+            t = self._alias(N.TypeName(1, 1, text, []))
+            if isinstance(t, (ArrayType, TupleType)):
+                raise src.error(f"'{text}' is {t}: the value must be a scalar type or an alias "
+                                f"of one", 1, len(name) + 2)
+            return t
+        if t is None and "[" in text:
+            raise src.error(f"'{text}' is an array type: the value must be a scalar type (bool, "
+                            f"u1..u256, i1..i256, fixW_F such as fix24_12) or an alias of one",
+                            1, len(name) + 2)
         if t is None:
             raise src.error(f"'{text}' is not a type (bool, u1..u256, i1..i256, fixW_F such "
                             f"as fix24_12)", 1, len(name) + 2)

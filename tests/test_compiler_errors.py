@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from yaogc.circuits.errors import InputError
+from yaogc.circuits.types import parse_type
 from yaogc.compiler import CompileError, compile_source
 from yaogc.compiler.parser import parse
 
@@ -58,6 +59,25 @@ def test_python_keywords_are_no_names(src, line, col, msg):
     # they were read as names: 'else = x' compiled, and a stray 'else:' said "expected a type"
     e = error_of(src)
     assert (e.line, e.col) == (line, col) and e.message.startswith(msg), str(e)
+
+
+ALIASES = ("type Fix = u8\ntype Row = Fix[4]\ntype Pair = u8[2]\nparty a, b\n"
+           "def main(x: Fix @a, y: Fix @b, r: Row @a) -> (z: Fix @b, w: Fix @a):\n"
+           "    return x + y, r[1]\n")
+
+
+@pytest.mark.parametrize("define, msg", [
+    ("Fix=u8[4]", "-D:1:5: 'u8[4]' is an array type: the value must be a scalar type"),
+    ("Fix=Pair", "-D:1:5: 'Pair' is u8[2]: the value must be a scalar type or an alias of one"),
+    ("Row=u16", "-D:1:1: 'Row' is u8[4], not a scalar type"),
+])
+def test_a_type_alias_defined_on_the_command_line_stays_a_scalar(define, msg):
+    # -D Fix=Row made the scalar ports u8[4] arrays, -D Row=u16 made x[i] a bit read
+    name, value = define.split("=")
+    e = error_of(ALIASES, {name: value})
+    assert str(e).startswith(msg), str(e)
+    c = compile_source(ALIASES, "al.yao", {"Fix": "i16"})    # the array alias follows
+    assert [p.type for p in c.inputs][2] == parse_type("i16[4]")
 
 
 @pytest.mark.parametrize("lit, col, msg", [
