@@ -98,7 +98,8 @@ def add_overflow_output(e: Elaborated) -> int:
     if any(name == OVERFLOW_PORT for _, name, _, _ in e.outputs):
         raise ValueError(f"an output is named {OVERFLOW_PORT}, which checked mode reserves")
     # the operands the program wrote but a fold dropped ((x * y) * 0, a - a) are checked too
-    roots = list(e.roots()) + g.unread_written()
+    roots = list(e.roots())
+    roots += g.unread_written(roots)
     # and those whose range is unknown (a quotient by a divisor that may be 0): the check
     # costs gates, but without it a wrapped quotient would be printed as valid
     flags = [f for f in (_flag(g, n) for n in overflowing(g, roots, unknown=True))

@@ -29,6 +29,8 @@ MAX_NODES = 64_000_000
 FEW_NODES = 4_000_000
 # a graph this much larger tells its on_grow hook (a long compile stage's progress)
 PROGRESS_NODES = 1 << 20
+# an entry of WordGraph.dropped or .replaced whose readers are not known yet
+PENDING = type("Pending", (), {"__repr__": lambda self: "PENDING"})()
 
 # the limit and progress hook of the compile running on this thread (:func:`compile_limits`)
 _current = threading.local()
@@ -136,6 +138,14 @@ class WordGraph:
         # -(-a)): warned of (and in checked mode, where only folds drop them, checked) as the
         # program wrote them, though no output reads them
         self.dropped: list[int] = []
+        # per entry of dropped (and of replaced): the nodes that read it as the program wrote
+        # it (the result of the rule that dropped it, the variables an 'if' assigned), None
+        # while the rule or statement runs: it counts only where one of them is computed
+        self.dropped_for: list = []
+        self.replaced_for: list = []
+        # a constant a rule folded such entries into gets a node of its own (as a wrapped
+        # fold does), and what is folded from it carries them on: node -> [(list, index)]
+        self.anchored: dict[int, list] = {}
         # the branches' operations that a merge of a secret if replaced (c ? p + d : p + e is
         # p + (c ? d : e)): the range warnings read them as the program wrote them, not the
         # merged operation (whose range is the hull of both, at the first one's position)
@@ -203,12 +213,65 @@ class WordGraph:
         self._memo = {}
         self.pub_words = {}
 
-    def unread_written(self, replaced: bool = False) -> list[int]:
+    def unread_written(self, roots, replaced: bool = False) -> list[int]:
         """The operations the program wrote that no output reads because a fold or a
-        cancellation dropped them (``replaced``: also the branches a merge replaced), once
-        each, in the order met: more roots for the range warnings and checked mode."""
-        found = self.dropped + self.replaced if replaced else self.dropped
+        cancellation dropped them (``replaced``: also the branches a merge replaced), where
+        what dropped them is computed for ``roots`` (``t = (x + y) * 0`` with ``t`` never read
+        is not computed, and neither is its sum), once each, in the order met: more roots
+        for the range warnings and checked mode."""
+        entries = list(zip(self.dropped, self.dropped_for))
+        if replaced:
+            entries += list(zip(self.replaced, self.replaced_for))
+        if not entries:
+            return []
+        seen = self._mark(roots)
+        taken = [False] * len(entries)
+        while True:
+            more = []
+            for i, (n, anchor) in enumerate(entries):
+                if not taken[i] and (anchor is None or anchor is PENDING
+                                     or any(seen[a] for a in anchor)):
+                    taken[i] = True
+                    if not seen[n]:
+                        more.append(n)
+            if not more:
+                break
+            seen = self._mark(more, seen)      # what they read may anchor others
+        found = [n for (n, _), t in zip(entries, taken) if t]
         return [n for n in dict.fromkeys(found) if self._op[n] != "const"]
+
+    def _anchor(self, dropped_from: int, replaced_from: int, args, r: int) -> int:
+        """A rule made ``r`` of ``args``: the entries of dropped and replaced it noted (from
+        these positions on) are read where r is, and so are those the constants among
+        ``args`` carry. A constant r that carries any gets a node of its own. Returns r."""
+        held = []
+        for at, start in ((self.dropped_for, dropped_from), (self.replaced_for, replaced_from)):
+            held += [(at, i) for i in range(start, len(at)) if at[i] is PENDING]
+        if self.anchored:
+            for a in args:
+                if a != r:
+                    held += [(at, i) for at, i in self.anchored.get(a, ()) if at[i] is not None]
+        if not held:
+            return r
+        if self._op[r] == "const" and r not in self.anchored:
+            r = self._own_const(r)
+        for at, i in held:
+            at[i] = (r,) if at[i] is PENDING else at[i] + (r,)
+        if self._op[r] == "const":
+            self.anchored.setdefault(r, []).extend(held)
+        return r
+
+    def _own_const(self, r: int) -> int:
+        n = self._new("const", self._type[r], (), self._attr[r], None)
+        w = self.folded_into.get(r)
+        if w:
+            self.folded_into[n] = w
+        return n
+
+    def note_replaced(self, *ns: int) -> None:
+        """Branches a merge replaced (see ``replaced``)."""
+        self.replaced += ns
+        self.replaced_for += [PENDING] * len(ns)
 
     # --- access ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -308,6 +371,7 @@ class WordGraph:
         checked mode checked (:meth:`unread_written`)."""
         if not self.quiet:
             self.dropped.append(n)
+            self.dropped_for.append(PENDING)
 
     def read_const(self, n: int):
         """:meth:`const_value` of a node the compile reads as a number (a shift amount, an
@@ -318,6 +382,9 @@ class WordGraph:
             w = self.folded_into.get(n)
             if w:
                 self.consumed |= w
+        if v is not None and self.anchored:
+            for at, i in self.anchored.pop(n, ()):
+                at[i] = None        # read whatever the outputs read: counted always
         return v
 
     def const(self, t: ValueType, value: int) -> int:
@@ -378,20 +445,32 @@ class WordGraph:
                     # the wrap is reported as the fixed-point type's
                     loc, o, _, exact = self.folded[-1]
                     self.folded[-1] = (loc, o, t, exact)
-                if not wraps:
+                held = [(at, i) for a in args for at, i in self.anchored.get(a, ())
+                        if at[i] is not None] if self.anchored else None
+                if not wraps and not held:
                     return self.const(t, value)
                 # a constant of its own, not the shared node of this value: the same value
                 # written elsewhere (y: u8 = 44 beside a wrapped A + 100) must not carry the
-                # wrap to outputs that never read the wrapped computation
+                # wrap (or what a fold dropped) to outputs that never read the computation
                 n = self._new("const", t, (), value, None)
-                into[n] = wraps
+                if wraps:
+                    into[n] = wraps
+                if held:
+                    for at, i in held:
+                        at[i] = at[i] + (n,)
+                    self.anchored[n] = held
                 return n
         if self.simplify:
             rule = _RULES.get(op)
             if rule is not None:
+                kd, kr = len(self.dropped), len(self.replaced)
                 r = rule(self, t, args, attr)
                 if r is not None:
-                    return self._carry_wraps(args, r) if self.folded_into else r
+                    if self.folded_into:
+                        r = self._carry_wraps(args, r)
+                    if len(self.dropped) > kd or len(self.replaced) > kr or self.anchored:
+                        r = self._anchor(kd, kr, args, r)     # what the rule dropped, r reads
+                    return r
         if op in ops.COMMUTATIVE and len(args) == 2 and args[0] > args[1]:
             return self._add(op, t, (args[1], args[0]), attr)
         return self._new(op, t, args, attr, key)    # the memo had no such node (above)
@@ -410,17 +489,25 @@ class WordGraph:
     # --- queries ---------------------------------------------------------------------------
     def live(self, roots) -> list[int]:
         """Nodes some root depends on, in ascending (topological) order."""
-        seen = bytearray(len(self._op))
+        seen = self._mark(roots)
+        return np.flatnonzero(np.frombuffer(seen, dtype=np.uint8)).tolist() if seen else []
+
+    def _mark(self, roots, seen: bytearray | None = None) -> bytearray:
+        """Per node, 1 where some root depends on it (added to ``seen``)."""
+        if seen is None:
+            seen = bytearray(len(self._op))
+        top = -1
         for r in roots:
             seen[r] = 1
+            top = max(top, r)
         args = self._args
         # a node's operands are older nodes: one sweep down the ids marks every operand of a
         # marked node before that operand is reached (no stack; dead nodes cost a test each)
-        for n in range(len(seen) - 1, -1, -1):
+        for n in range(top, -1, -1):
             if seen[n]:
                 for a in args[n]:
                     seen[a] = 1
-        return np.flatnonzero(np.frombuffer(seen, dtype=np.uint8)).tolist() if seen else []
+        return seen
 
     def use_counts(self, nodes, roots) -> tuple[list[int], list[int]]:
         """Per node: how often it is used (operands with multiplicity, plus roots), and by

@@ -293,7 +293,8 @@ def check_max_gates(value) -> int:
 def range_warnings(e: Elaborated, text: str, filename: str) -> list:
     """The range analysis's warnings (:mod:`.ranges`) of a checked program."""
     # with the operations the program wrote that a fold, a cancellation or a merge dropped
-    roots = list(e.roots()) + e.graph.unread_written(replaced=True)
+    roots = list(e.roots())
+    roots += e.graph.unread_written(roots, replaced=True)
     if isinstance(text, (bytes, bytearray)):
         text = decode_text(bytes(text), filename)
     return analyze(e.graph, roots, Source(normalize_newlines(text), filename))

@@ -283,7 +283,9 @@ def _mux(g, t, args, attr):
     if kc == "const":   # select(True, x, y): y was computed as the program wrote it
         g.read_as_written(y if attrs[c] else x)
         return x if attrs[c] else y
-    if x == y:      # select(c, x, x): c was computed as the program wrote it
+    if x == y or (kinds[x] == kinds[y] == "const" and attrs[x] == attrs[y]):
+        # select(c, x, x): c was computed as the program wrote it (a constant may have
+        # nodes of its own: one that carries a wrap, or what a fold dropped)
         g.read_as_written(c)
         return x
     if kc == "not":
@@ -337,7 +339,7 @@ def _mux(g, t, args, attr):
             g.loc = outer
         if got is not None:
             if not g.quiet:
-                g.replaced += (x, y)
+                g.note_replaced(x, y)
                 g.merged.add(got)
                 if g.exact:     # checked: each branch's own operation is checked
                     g.read_as_written(x)

@@ -12,7 +12,7 @@ from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
 
 from . import nodes as N
 from .convert import merge, zero
-from .values import ANY, Agg, Pub, Word, describe, type_of
+from .values import ANY, Agg, Pub, Word, describe, leaves, type_of
 
 MAX_ITERATIONS = 2_000_000
 
@@ -253,8 +253,12 @@ class StmtMixin:
             self.exec_block(taken, frame)
             return False
         # the program reads its condition, whatever the branches assign (the same value in
-        # both: no multiplexer reads it)
-        self.g.read_as_written(c)
+        # both: no multiplexer reads it), where what the 'if' assigns is read
+        g = self.g
+        at = len(g.dropped)
+        g.read_as_written(c)
+        if len(g.dropped) == at:
+            at = None       # an untaken branch's: nothing is noted there
         if not orelse and len(body) == 1:
             name = self._lone_assignment(body[0], frame)
             if name is not None:
@@ -272,7 +276,10 @@ class StmtMixin:
                 new = frame.vars[name]
                 if new is not old:
                     frame.vars[name] = self._merge_var(name, c, new, old, s)
+                if at is not None:
+                    g.dropped_for[at] = tuple(_changed_nodes(frame.vars[name], old))
                 return False
+        before, ret, done = frame.vars, frame.ret, frame.done
         ft, fe = frame.copy(), frame.copy()
         self.exec_block(body, ft)
         self.exec_block(orelse, fe)
@@ -284,6 +291,14 @@ class StmtMixin:
             self.exec_block(after, fe if self.is_true(ft.done) else ft)
             ran_after = True
         self._merge_frames(frame, c, ft, fe, s)
+        if at is not None:
+            nodes = [n for name, v in frame.vars.items() if v is not before.get(name)
+                     for n in _changed_nodes(v, before.get(name))]
+            if frame.done != done:
+                nodes.append(frame.done)
+            if frame.ret is not ret and frame.ret is not None:
+                nodes += _changed_nodes(frame.ret, ret)
+            g.dropped_for[at] = tuple(nodes)
         return ran_after
 
     @staticmethod
@@ -447,3 +462,15 @@ class StmtMixin:
             return list(v.items)
         raise self.err(e, f"a loop runs over range(...) with compile-time bounds or over an "
                           f"array, got {describe(v)}")
+
+
+def _changed_nodes(new, old) -> list[int]:
+    """The nodes of value ``new`` that may differ from ``old`` (of an array written in a
+    few places, those elements)."""
+    if type(new) is Word:
+        return [new.node]
+    if type(new) is Agg:
+        idx = new.differs(old) if type(old) is Agg else None
+        items = new.items if idx is None else [new.item(i) for i in idx]
+        return [w.node for it in items for w in leaves(it)]
+    return []

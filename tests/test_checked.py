@@ -289,6 +289,52 @@ def test_an_operand_a_comparison_or_bound_folds_away_is_still_checked(tmp_path, 
     assert json.loads(capsys.readouterr().out)["outputs"][OVERFLOW_PORT] is False
 
 
+UNREAD = ["t: u8 = (y + y) * 0", "t: u8 = (y + y) & 0", "t: u8 = (y + y) * (z - z)",
+          "t: u8 = select(c, z, y + y)", "t: u8 = z if c else y + y",
+          "t: u8 = z\n    if c:\n        t = y + y",
+          "v: i32 = 0\n    v = select(c, v, i32(u8(y + y)))",
+          "if y + y > 3:\n        s: u8 = 1\n    else:\n        s: u8 = 1",
+          "t: u8 = (y + y) * 0\n    s: u8 = t + 1"]
+
+
+@pytest.mark.parametrize("unread", UNREAD)
+def test_what_nothing_reads_is_not_checked_even_where_a_fold_or_merge_dropped_it(
+        tmp_path, capsys, unread):
+    """LANGUAGE.md: a computation nothing reads is not computed, so neither warned of nor
+    checked. An operand a fold dropped, or a branch a merge replaced, was checked whether or
+    not anything read the fold or the merge: 't: u8 = (y + y) * 0' with t never read
+    withheld every result for y = 200."""
+    p = tmp_path / "u.yao"
+    p.write_text("party a, b\ndef main(x: i8 @a, y: u8 @b, z: u8 @b, c: bool @b) -> "
+                 f"(r: i8 @both):\n    {unread}\n    return x\n")
+    for c in ("0", "1"):
+        assert main(["eval", str(p), "--checked", "--json", "--input", "x=-1", "--input",
+                     "y=200", "--input", "z=1", "--input", f"c={c}"]) == 0, unread
+        got = capsys.readouterr()
+        assert json.loads(got.out)["outputs"] == {"r": -1, OVERFLOW_PORT: False}
+        assert "warning" not in got.err, got.err
+
+
+@pytest.mark.parametrize("read", ["t: u8 = (y + y) * 0\n    return x + i8(t)",
+                                  "t: u8 = (y + y) * 0\n    return x >> t",
+                                  "t: u8 = (y + y) * 0\n    return x * i8(t)",
+                                  "t: u8 = z if c else y + y\n    return i8(t)",
+                                  "if y + y > 3:\n        s: i8 = 1\n    else:\n"
+                                  "        s: i8 = 1\n    return s"])
+def test_what_an_output_reads_through_a_fold_or_merge_is_still_checked(tmp_path, capsys, read):
+    """The same folds and merges where an output reads their result (through a further
+    fold, a shift amount read when compiling, a multiplexer, an if's condition)."""
+    p = tmp_path / "r.yao"
+    p.write_text("party a, b\ndef main(x: i8 @a, y: u8 @b, z: u8 @b, c: bool @b) -> "
+                 f"(r: i8 @both):\n    {read}\n")
+    assert main(["eval", str(p), "--checked", "--input", "x=-1", "--input", "y=200",
+                 "--input", "z=1", "--input", "c=0"]) == EXIT_OVERFLOW, read
+    capsys.readouterr()
+    assert main(["eval", str(p), "--checked", "--json", "--input", "x=-1", "--input", "y=20",
+                 "--input", "z=1", "--input", "c=0"]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"][OVERFLOW_PORT] is False
+
+
 @pytest.mark.parametrize("t, div", [("u32", "0"), ("u8", "((y % 1) | 0)"), ("i16", "0"),
                                     ("u16", "z")])
 def test_a_quotient_by_zero_is_never_flagged(tmp_path, capsys, t, div):
