@@ -177,9 +177,8 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self._import_names(aliases, self.funcs, self.type_decls)
         self._declare_consts(aliases)
         self._consts_declared = True
-        for d in self.prog.types:
-            if not hasattr(d, "src"):   # an unused alias is checked too (a module's, where used)
-                self._alias(d)
+        for d in self.prog.types:     # an unused alias is checked too, a module's as a const is
+            self._alias(d)
         main = self.funcs.get("main")
         if main is None:
             mine = [f for f in self.prog.funcs if not hasattr(f, "src")]

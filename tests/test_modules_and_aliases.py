@@ -462,3 +462,15 @@ def test_quantile_outside_zero_to_one_is_named_at_the_call(num, den):
         compile_source(src, "q.yao")
     assert e.value.message == ("quantile(x, num, den) needs 0 <= num <= den "
                                "(in a call at q.yao:4:12)"), e.value.message
+
+
+def test_a_module_s_aliases_are_checked_when_it_is_imported(tmp_path):
+    # a module's bad alias passed unless a program used it, even when imported by name,
+    # where a program's own unused alias (and a module's bad const) is an error
+    _write(tmp_path, "brokenmod.yao", "type T = u300\ndef f(v: u8) -> u8:\n    return v\n")
+    prog = _write(tmp_path, "p.yao", "from brokenmod import f\nparty a, b\n"
+                  "def main(x: u8 @a) -> (r: u8 @a):\n    return f(x)\n")
+    with pytest.raises(CompileError) as e:
+        compile_file(prog)
+    assert str(e.value).startswith(f"{tmp_path / 'brokenmod.yao'}:1:10: integer width 300 is "
+                                   f"outside 1..256"), str(e.value)
