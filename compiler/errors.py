@@ -6,6 +6,7 @@ a caret under the offending token. Exit status 2 (an :class:`InputError`).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from yaogc.circuits.errors import InputError
@@ -13,6 +14,7 @@ from yaogc.circuits.errors import InputError
 
 # at most this many characters of the source line are shown under an error
 SHOWN = 240
+_LONG_NUMBER = re.compile(r"\d{40,}")
 
 
 class CompileError(InputError):
@@ -20,7 +22,9 @@ class CompileError(InputError):
 
     def __init__(self, message: str, filename: str = "<string>", line: int = 1, col: int = 1,
                  source_line: str | None = None):
-        self.message = message
+        # a number of hundreds of digits (-D N=3e400) is shown by its first ones and length
+        self.message = _LONG_NUMBER.sub(
+            lambda m: f"{m.group()[:12]}...({len(m.group())} digits)", message)
         self.filename = filename
         # line 0: about the file as a whole (it cannot be read), which names no position
         self.whole_file = int(line) == 0

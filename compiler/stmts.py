@@ -455,7 +455,8 @@ class StmtMixin:
             n = max(0, -((start - stop) // step)) if step > 0 else \
                 max(0, -((stop - start) // -step))
             if n > MAX_ITERATIONS:
-                raise self.err(e, f"range of {n} iterations is too long to unroll")
+                raise self.err(e, f"range of {n:,} iterations is too long to unroll (at most "
+                                  f"{MAX_ITERATIONS:,})")
             return [Pub(i) for i in range(start, stop, step)]
         v = self.expr(e, frame)
         if isinstance(v, Agg) and isinstance(v.type, ArrayType):

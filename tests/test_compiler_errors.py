@@ -93,6 +93,16 @@ def test_numbers_as_other_languages_write_them(lit, col, msg):
     assert compile_source(OK + "    return a + 00 + 0\n", "p.yao")
 
 
+def test_numbers_of_hundreds_of_digits_are_shortened_in_a_message():
+    src = "party a, b\nconst N = 3\ndef main(x: u8[N] @a) -> (r: u8 @a):\n    return x[0]\n"
+    e = error_of(src, {"N": "3e400"})
+    assert e.message == ("type u8[300000000000...(401 digits)] is too large "
+                         "(240000000000...(402 digits) bits)"), e.message
+    e = error_of(OK + "    for i in range(1 << 100):\n        a = a + 1\n    return a\n")
+    assert e.message == ("range of 1,267,650,600,228,229,401,496,703,205,376 iterations is too "
+                         "long to unroll (at most 2,000,000)"), e.message
+
+
 def test_control_characters_of_the_source_are_shown_escaped():
     # a terminal escape in an assert's message (or any line shown) would recolour the
     # terminal or retitle its window; the caret stays under the token
