@@ -96,6 +96,17 @@ class Servers:
                                      + proc.stderr.read())
         return got
 
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        """Until the garbler server (started with --verbose) logs a line containing text."""
+        lines, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.g.stderr.readline()
+            lines.append(line)
+            if text in line:
+                return
+            assert line, "".join(lines)
+        raise AssertionError(f"no {text!r} in: " + "".join(lines))
+
     def submit_args(self, prog, party, *more):
         return ["submit", str(prog), "--as", party,
                 "--garbler", f"127.0.0.1:{self.owners['garbler']}",
@@ -218,7 +229,7 @@ def test_three_owners_over_tls_with_a_batch_subsets_and_an_impostor(progs, tmp_p
 def test_four_parties_with_an_output_only_party_duplicate_and_wrong_size(progs):
     from yaogc.runtime import sharing as sh
     c = compile_source(FOUR, "four")
-    srv = Servers(progs["four"], timeout=30, e_extra=["--quiet"])
+    srv = Servers(progs["four"], timeout=30, g_extra=["--verbose"], e_extra=["--quiet"])
     north = owner(srv.submit_args(progs["four"], "north", "--input", "n=150"))
     # a raw client claiming to be south sends 3 bytes where 1 is due: refused, session goes on
     (ch,) = admitted_raw_owner(srv, c, "south", "00" * 16, ("garbler",))
@@ -227,7 +238,7 @@ def test_four_parties_with_an_output_only_party_duplicate_and_wrong_size(progs):
         ch.recv_msg(sh.Msg.START)
     assert "party 'south' sent inputs of the wrong size" in str(e.value)
     ch.close()
-    time.sleep(0.5)                # north is in before its double
+    srv.wait_for("owners: north submitted")      # north is in before its double
     twice = done(owner(srv.submit_args(progs["four"], "north", "--input", "n=7")))
     check_failed(twice, "north", "admission", "already submitted")
     rest = {p: owner(srv.submit_args(progs["four"], p, *a)) for p, a in (
@@ -581,9 +592,9 @@ def test_an_owner_whose_two_addresses_name_one_server_is_told_so(progs, capsys):
 
 
 def test_a_server_interrupted_is_reported_as_interrupted(progs):
-    srv = Servers(progs["three"], timeout=20)
+    srv = Servers(progs["three"], timeout=20, g_extra=["--verbose"])
     north = owner(srv.submit_args(progs["three"], "north", "--input", "n=3"))
-    time.sleep(3.0)             # north is in (also on a loaded machine); then Ctrl-C
+    srv.wait_for("owners: north submitted")      # north is in; then Ctrl-C
     srv.g.send_signal(signal.SIGINT)
     rc, out, err = done(north)
     assert rc == 3 and out == "" and "garbler server was interrupted" in err, err
