@@ -73,6 +73,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self.iterations = 0
         self._untaken_seen: set = set()     # see StmtMixin._check_untaken
         self._elifs: dict = {}
+        self._assigned_names: dict = {}     # see StmtMixin._assigned
         self._free_names: set[str] = set()
         self._assignable: set[int] = set()     # targets _check_local has passed (their ids)
         self._consts_declared = False

@@ -99,6 +99,15 @@ def gate_estimate(op: str, t: ValueType, widths: list[int]) -> int:
     return f * w * max(1, (w - 1).bit_length())
 
 
+def _nodes_of(v):
+    """The nodes of a value of the elaboration (a word, or an array's or tuple's words)."""
+    node = getattr(v, "node", None)
+    if node is not None:
+        yield node
+    for it in getattr(v, "items", ()):
+        yield from _nodes_of(it)
+
+
 class WordGraph:
     def __init__(self):
         # estimated gates of the operations made so far, and the limit (None: none)
@@ -230,7 +239,9 @@ class WordGraph:
             more = []
             for i, (n, anchor) in enumerate(entries):
                 if not taken[i] and (anchor is None or anchor is PENDING
-                                     or any(seen[a] for a in anchor)):
+                                     or any(seen[a] if type(a) is int else
+                                            any(seen[x] for x in _nodes_of(a))
+                                            for a in anchor)):
                     taken[i] = True
                     if not seen[n]:
                         more.append(n)

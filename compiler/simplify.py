@@ -294,8 +294,10 @@ def _mux(g, t, args, attr):
     # c ? (c ? p : q) : y is c ? p : y, and c ? x : (c ? p : q) is c ? x : q: nested ifs on
     # one condition, x if c else (x if c else y), and a result merged twice on one condition
     if kx == "mux" and targs[x][0] == c:
+        g.read_as_written(targs[x][2])      # the inner branch never taken, as written
         return g.make("mux", t, (c, targs[x][1], y))
     if ky == "mux" and targs[y][0] == c:
+        g.read_as_written(targs[y][1])
         return g.make("mux", t, (c, x, targs[y][2]))
     cx = attrs[x] if kx == "const" else None
     cy = attrs[y] if ky == "const" else None

@@ -277,7 +277,7 @@ class StmtMixin:
                 if new is not old:
                     frame.vars[name] = self._merge_var(name, c, new, old, s)
                 if at is not None:
-                    g.dropped_for[at] = tuple(_changed_nodes(frame.vars[name], old))
+                    g.dropped_for[at] = tuple(_read_by(frame.vars[name], old))
                 return False
         before, ret, done = frame.vars, frame.ret, frame.done
         ft, fe = frame.copy(), frame.copy()
@@ -292,14 +292,41 @@ class StmtMixin:
             ran_after = True
         self._merge_frames(frame, c, ft, fe, s)
         if at is not None:
-            nodes = [n for name, v in frame.vars.items() if v is not before.get(name)
-                     for n in _changed_nodes(v, before.get(name))]
+            # what the 'if' assigns, as the program wrote it (an assignment of the value a
+            # variable had reads the condition too)
+            nodes = [n for name in self._assigned(s) if name in frame.vars
+                     for n in _read_by(frame.vars[name], before.get(name))]
             if frame.done != done:
                 nodes.append(frame.done)
             if frame.ret is not ret and frame.ret is not None:
-                nodes += _changed_nodes(frame.ret, ret)
+                nodes += _read_by(frame.ret, ret)
             g.dropped_for[at] = tuple(nodes)
         return ran_after
+
+    def _assigned(self, s) -> frozenset:
+        """The names the statements of an 'if' (all its branches, nested blocks too)
+        assign; found once per statement (kept with it: an id is not reused meanwhile)."""
+        cache = self._assigned_names
+        got = cache.get(id(s))
+        if got is None:
+            names: set[str] = set()
+            todo = [st for _, body in s.branches for st in body] + list(s.orelse or [])
+            while todo:
+                st = todo.pop()
+                k = type(st)
+                if k is N.Decl:
+                    names.add(st.name)
+                elif k is N.Assign:
+                    names.update(t.name for t in st.targets)
+                elif k is N.AugAssign:
+                    names.add(st.target.name)
+                elif k is N.If:
+                    todo += [x for _, body in st.branches for x in body] + list(st.orelse or [])
+                elif k is N.For:
+                    names.add(st.var)
+                    todo += st.body
+            got = cache[id(s)] = (s, frozenset(names))
+        return got[1]
 
     @staticmethod
     def _lone_assignment(st, frame) -> str | None:
@@ -465,9 +492,13 @@ class StmtMixin:
                           f"array, got {describe(v)}")
 
 
-def _changed_nodes(new, old) -> list[int]:
-    """The nodes of value ``new`` that may differ from ``old`` (of an array written in a
-    few places, those elements)."""
+def _read_by(new, old) -> list:
+    """What reads a statement that made variable value ``new`` of ``old``: the nodes that
+    may differ (of an array written in a few places, those elements), or, where the value
+    is the one the variable had, the value itself (its nodes looked at only if needed: an
+    array may be large)."""
+    if new is old:
+        return [] if type(new) is Pub else [new]
     if type(new) is Word:
         return [new.node]
     if type(new) is Agg:

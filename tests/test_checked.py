@@ -320,7 +320,16 @@ def test_what_nothing_reads_is_not_checked_even_where_a_fold_or_merge_dropped_it
                                   "t: u8 = (y + y) * 0\n    return x * i8(t)",
                                   "t: u8 = z if c else y + y\n    return i8(t)",
                                   "if y + y > 3:\n        s: i8 = 1\n    else:\n"
-                                  "        s: i8 = 1\n    return s"])
+                                  "        s: i8 = 1\n    return s",
+                                  # the if assigns t the value it had: t still reads it
+                                  "t: u8 = z\n    if y + y >= 150:\n        t = z\n"
+                                  "    else:\n        t = z\n    return i8(t)",
+                                  "t: u8 = z\n    if y + y >= 150:\n        t = z\n"
+                                  "    return i8(t)",
+                                  # a second multiplexer on the condition drops the first's
+                                  # other branch: it was computed as written
+                                  "v: u8 = z if c else y + y\n    if c:\n"
+                                  "        return i8(v)\n    return x"])
 def test_what_an_output_reads_through_a_fold_or_merge_is_still_checked(tmp_path, capsys, read):
     """The same folds and merges where an output reads their result (through a further
     fold, a shift amount read when compiling, a multiplexer, an if's condition)."""
