@@ -120,11 +120,14 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
         _step(state, chans, "outputs")
         cols = sh.output_columns(circuit, party)
         halves = {}
-        # the servers compute meanwhile, and send nothing: the wait allows for the work
-        wait = compute_allowance(circuit, k, timeout)
-        for role, ch in chans.items():
+        # the servers compute meanwhile, and send nothing: the wait allows for the work.
+        # The server that speaks first is read first: a server that failed (its abort, or
+        # its connection closed) is heard at once, not after the other's whole allowance
+        deadline = time.monotonic() + compute_allowance(circuit, k, timeout)
+        for role in _first_to_speak(chans, deadline):
             state["role"] = role
-            ch.timeout = wait
+            ch = chans[role]
+            ch.timeout = max(deadline - time.monotonic(), 0.001)
             halves[role] = _unpack(ch.recv_array(np.uint8, sh.packed_size(k, cols.size),
                                                  kind=sh.Msg.OUTPUT), (k, cols.size))
             ch.timeout = timeout
@@ -157,6 +160,19 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
 # AND gates a second that the servers' computation is allowed at the slowest (a 2-core
 # machine garbles and evaluates millions a second; a loaded one, shared, far fewer)
 SLOWEST_AND_RATE = 100_000
+
+
+def _first_to_speak(chans: dict, deadline: float, poll: float = 0.02) -> list[str]:
+    """The servers' roles, the one that has sent something (its outputs, an abort, the end
+    of its connection) by the deadline first."""
+    while True:
+        for role, ch in chans.items():
+            if ch.peer_stirred():
+                return [role] + [r for r in chans if r != role]
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return list(chans)
+        time.sleep(min(poll, left))
 
 
 def compute_allowance(circuit: Circuit, k: int, timeout: float) -> float:

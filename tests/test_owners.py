@@ -890,3 +890,27 @@ def test_a_malformed_frame_at_admission_is_answered_with_the_reason(progs):
         srv.g.kill()
         srv.e.kill()
         srv.finish()
+
+
+def test_owners_hear_at_once_that_the_evaluator_server_failed_while_the_garbler_hangs(progs):
+    """The garbler server frozen while computing: the evaluator server gives up after its
+    timeout and tells the owners, who read the garbler's half first and waited out their
+    whole allowance (timeout plus the work at the slowest rate) before failing, naming the
+    garbler. They now hear whichever server speaks first."""
+    srv = Servers(progs["three"], timeout=3, g_extra=["--verbose"])
+    args = {"north": ["--input", "n=1"], "south": ["--input", "s=2"],
+            "east": ["--input", "e=3", "--input", "w=4"]}
+    procs = {p: owner(srv.submit_args(progs["three"], p, "--timeout", "60", *a))
+             for p, a in args.items()}
+    srv.wait_for("all 3 owners in")
+    srv.g.send_signal(signal.SIGSTOP)
+    try:
+        for p, pr in procs.items():
+            res = done(pr, timeout=40)      # the garbler's allowance is 60 s and more
+            check_failed(res, f"{p}: outputs: stopped by the evaluator server",
+                         "the garbler server failed or left")
+            assert res[1] == ""
+    finally:
+        srv.g.send_signal(signal.SIGCONT)
+    got = srv.finish()
+    check_failed(got["evaluator"], "evaluator server", "garbler server")
