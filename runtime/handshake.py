@@ -261,29 +261,32 @@ def decode(data: bytes) -> dict[str, Any]:
     return validate(desc)
 
 
-def port_diffs(kind: str, mine: list, theirs: list, owner: str) -> list[str]:
+def port_diffs(kind: str, mine: list, theirs: list, owner: str, here: str = "here",
+               there: str = "at the peer") -> list[str]:
+    """How the ports of two session descriptions differ; ``here`` and ``there`` name the
+    two sides in the phrases."""
     out = []
     m = {p[0]: p for p in mine}
     t = {p[0]: p for p in theirs}
     for name in m:
         if name not in t:
-            out.append(f"{kind} '{shown(name)}' exists here but not at the peer")
+            out.append(f"{kind} '{shown(name)}' exists {here} but not {there}")
     extra = [name for name in t if name not in m]
     for name in extra[:5]:
-        out.append(f"{kind} '{shown(name)}' exists at the peer but not here")
+        out.append(f"{kind} '{shown(name)}' exists {there} but not {here}")
     if len(extra) > 5:
-        out.append(f"and {len(extra) - 5} more {kind}s exist at the peer but not here")
+        out.append(f"and {len(extra) - 5} more {kind}s exist {there} but not {here}")
     for name in m:
         if name in t and m[name] != t[name]:
             a, b = m[name], t[name]
             if a[1] != b[1]:
-                out.append(f"{kind} '{shown(name)}' {owner} {_who(a[1])} here but "
-                           f"{_who(b[1])} at the peer")
+                out.append(f"{kind} '{shown(name)}' {owner} {_who(a[1])} {here} but "
+                           f"{_who(b[1])} {there}")
             if a[2:] != b[2:]:
-                out.append(f"{kind} '{shown(name)}' is {a[2]} ({a[3]} bits) here but "
-                           f"{shown(b[2])} ({b[3]} bits) at the peer")
+                out.append(f"{kind} '{shown(name)}' is {a[2]} ({a[3]} bits) {here} but "
+                           f"{shown(b[2])} ({b[3]} bits) {there}")
     if not out and [p[0] for p in mine] != [p[0] for p in theirs]:
-        out.append(f"{kind} ports are in a different order at the peer")
+        out.append(f"{kind} ports are in a different order {there}")
     return out
 
 

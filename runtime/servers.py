@@ -241,7 +241,8 @@ class _Owners:
             hs._count(rows, "the number of rows", 1, hs.MAX_BATCH)
         if not isinstance(hello["listed"], bool):
             raise ProtocolError("the owner's hello: 'listed' is not true or false")
-        diffs = sh.compare(self.session, sh.validate_session(hello["session"]))
+        diffs = sh.compare(self.session, sh.validate_session(hello["session"]),
+                           "at the servers", f"at party '{hs.shown(party)}'")
         if diffs:
             raise _Refused(f"party '{hs.shown(party)}' describes a different session: "
                            + "; ".join(diffs))

@@ -101,21 +101,24 @@ def validate_session(desc: Any) -> dict[str, Any]:
     return desc
 
 
-def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[str]:
-    """Everything that differs between two session descriptions, each as a short phrase."""
+def compare(mine: Mapping[str, Any], theirs: Mapping[str, Any], here: str = "here",
+            there: str = "at the peer") -> list[str]:
+    """Everything that differs between two session descriptions, each as a short phrase
+    (``here`` and ``there`` name the two sides: a server answering an owner names both)."""
     if theirs.get("protocol") != mine["protocol"]:
-        return [f"protocol version differs: {mine['protocol']} here, "
-                f"{hs.shown(theirs.get('protocol'))} at the peer"]
+        return [f"protocol version differs: {mine['protocol']} {here}, "
+                f"{hs.shown(theirs.get('protocol'))} {there}"]
     diffs = []
     if list(theirs["parties"]) != list(mine["parties"]):
-        diffs.append(f"the parties are {', '.join(mine['parties'])} here but "
-                     f"{', '.join(hs.shown(p) for p in theirs['parties'][:20])} at the peer")
-    ports = (hs.port_diffs("input", mine["inputs"], theirs["inputs"], "belongs to")
-             + hs.port_diffs("output", mine["outputs"], theirs["outputs"], "goes to"))
+        diffs.append(f"the parties are {', '.join(mine['parties'])} {here} but "
+                     f"{', '.join(hs.shown(p) for p in theirs['parties'][:20])} {there}")
+    ports = (hs.port_diffs("input", mine["inputs"], theirs["inputs"], "belongs to", here, there)
+             + hs.port_diffs("output", mine["outputs"], theirs["outputs"], "goes to", here,
+                             there))
     diffs += ports
     if mine["circuit"] != theirs["circuit"] and not ports:
-        diffs.append(f"the program differs (content hash {str(mine['circuit'])[:16]} here, "
-                     f"{hs.shown(theirs['circuit'], 16)} at the peer: another program, "
+        diffs.append(f"the program differs (content hash {str(mine['circuit'])[:16]} {here}, "
+                     f"{hs.shown(theirs['circuit'], 16)} {there}: another program, "
                      "or other -D values)")
     return diffs
 

@@ -339,7 +339,10 @@ def test_missing_owner_and_an_owner_with_other_defines(progs):
     other = owner(srv.submit_args(progs["three"], "north", "-D", "LIMIT=999", "--input", "n=1",
                                   "--timeout", "10"))
     south = owner(srv.submit_args(progs["three"], "south", "--input", "s=2", "--timeout", "10"))
-    check_failed(done(other), "north", "admission", "different session", "-D")
+    # the server's refusal names both sides as the owner reads it (it said "here" for the
+    # server and "at the peer" for the owner itself)
+    check_failed(done(other), "north", "admission", "different session", "-D",
+                 "at the servers, ", "at party 'north'")
     check_failed(done(south), "south", "waiting for owners", "'north', 'east'",
                  "did not submit")
     for role, res in srv.finish().items():
