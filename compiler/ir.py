@@ -380,7 +380,7 @@ class WordGraph:
         folded to a constant, a - a, a * 0, or cancelled, (a + b) - b; a condition no
         multiplexer reads), but the program computed it: it is still warned of, and in
         checked mode checked (:meth:`unread_written`)."""
-        if not self.quiet:
+        if not self.quiet and self._op[n] not in ("input", "const"):   # these never wrap
             self.dropped.append(n)
             self.dropped_for.append(PENDING)
 
