@@ -111,9 +111,11 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
                 chans[role].send_msg(sh.Msg.SHARES, _pack(share), flush=True)
         _step(state, chans, "waiting for owners")
         starts = {}
-        for role, ch in chans.items():
+        # each server's start, the first to speak read first (a failed server is heard
+        # while the other hangs, as for the outputs below)
+        for role in _first_to_speak(chans, time.monotonic() + timeout):
             state["role"] = role
-            starts[role] = sh.decode(ch.recv_msg(sh.Msg.START, SMALL_MESSAGE),
+            starts[role] = sh.decode(chans[role].recv_msg(sh.Msg.START, SMALL_MESSAGE),
                                      "the server's start message")
         state["role"] = "garbler"     # the start checked is the garbler's (then compared)
         k, listed = _check_start(starts, rows)

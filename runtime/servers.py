@@ -395,6 +395,7 @@ def serve(circuit: Circuit, role: str, owners: tuple[str, int], *,
         t_all = time.perf_counter()
         reg.check_alive()
         k, listed = _agree(link, role, reg, timeout, early.get("ready"))
+        _start(reg, k, listed)
         log(f"all {len(reg.present)} owners in; computing {k} row{'s' if k != 1 else ''} "
             f"with the {_other(role)} server")
         res = _compute(link, circuit, shared, role, reg, k, listed)
@@ -534,15 +535,19 @@ def _agree(link, role: str, reg: _Owners, timeout: float,
     return k, listed or k > 1
 
 
-def _compute(link, circuit: Circuit, shared: Circuit, role: str, reg: _Owners, k: int,
-             listed: bool) -> ServerResult:
-    """Tell the owners the session starts, then run Yao's protocol on the shares."""
+def _start(reg: _Owners, k: int, listed: bool) -> None:
+    """Tell the owners the session starts (before the log says it computes)."""
     for p, s in reg.present.items():
         try:
             s.ch.phase = "start"
             s.ch.send_msg(sh.Msg.START, sh.encode({"batch": k, "listed": listed}), flush=True)
         except NetworkError as e:
             raise ServerError(f"party '{p}': {e.detail}", phase="start") from None
+
+
+def _compute(link, circuit: Circuit, shared: Circuit, role: str, reg: _Owners, k: int,
+             listed: bool) -> ServerResult:
+    """Run Yao's protocol on the owners' shares."""
     n = circuit.n_inputs
     bits = np.zeros((k, n), dtype=np.uint8)
     shares = {}

@@ -895,25 +895,30 @@ def test_a_malformed_frame_at_admission_is_answered_with_the_reason(progs):
         srv.finish()
 
 
-def test_owners_hear_at_once_that_the_evaluator_server_failed_while_the_garbler_hangs(progs):
+def test_owners_hear_at_once_that_the_evaluator_server_failed_while_the_garbler_hangs(
+        progs, tmp_path):
     """The garbler server frozen while computing: the evaluator server gives up after its
     timeout and tells the owners, who read the garbler's half first and waited out their
     whole allowance (timeout plus the work at the slowest rate) before failing, naming the
     garbler. They now hear whichever server speaks first."""
-    srv = Servers(progs["three"], timeout=3, g_extra=["--verbose"])
-    args = {"north": ["--input", "n=1"], "south": ["--input", "s=2"],
-            "east": ["--input", "e=3", "--input", "w=4"]}
-    procs = {p: owner(srv.submit_args(progs["three"], p, "--timeout", "60", *a))
-             for p, a in args.items()}
-    srv.wait_for("all 3 owners in")
+    hosp = progs["hospitals"]
+    srv = Servers(hosp, timeout=3, g_extra=["--verbose"])
+    procs = {}
+    for p in ("north", "south", "east"):
+        rows = tmp_path / f"{p}.csv"     # 600 rows: seconds of garbling, frozen long before
+        rows.write_text(f"{p}_values\n" + '"[120, 130, 125, 140, 118, 122, 135, 128, 131, '
+                        '119, 126, 133]"\n' * 600)
+        procs[p] = owner(srv.submit_args(hosp, p, "--inputs", str(rows), "--timeout", "60"))
+    srv.wait_for("computing")       # logged once the owners are told the session starts
     srv.g.send_signal(signal.SIGSTOP)
     try:
         for p, pr in procs.items():
-            res = done(pr, timeout=40)      # the garbler's allowance is 60 s and more
+            res = done(pr, timeout=40)      # the garbler's allowance is minutes
             check_failed(res, f"{p}: outputs: stopped by the evaluator server",
                          "the garbler server failed or left")
             assert res[1] == ""
     finally:
+        srv.g.send_signal(signal.SIGKILL)
         srv.g.send_signal(signal.SIGCONT)
     got = srv.finish()
     check_failed(got["evaluator"], "evaluator server", "garbler server")
