@@ -477,6 +477,9 @@ def test_an_owner_stopped_by_one_server_tells_the_other_why(monkeypatch):
             time.sleep(0.2)
             return sh.encode({"batch": 1, "listed": False})
 
+        def peer_stirred(self):     # each has its answer waiting
+            return True
+
         def abort(self, reason):
             aborted[self.role] = reason
 
