@@ -100,7 +100,12 @@ def gate_estimate(op: str, t: ValueType, widths: list[int]) -> int:
 
 
 def _nodes_of(v):
-    """The nodes of a value of the elaboration (a word, or an array's or tuple's words)."""
+    """The nodes of a value of the elaboration (a word, or an array's or tuple's words), or
+    of what reads an entry, found when asked (``v.nodes()``)."""
+    nodes = getattr(v, "nodes", None)
+    if nodes is not None:
+        yield from nodes()
+        return
     node = getattr(v, "node", None)
     if node is not None:
         yield node
@@ -234,21 +239,31 @@ class WordGraph:
         if not entries:
             return []
         seen = self._mark(roots)
-        taken = [False] * len(entries)
+        # the callers read the roots as the set of nodes they reach: an entry the roots
+        # reach anyway (a secret if's condition its multiplexers read) adds nothing, and
+        # its readers are not looked at
+        reached = [bool(seen[n]) for n, _ in entries]
+        taken = list(reached)
         while True:
             more = []
             for i, (n, anchor) in enumerate(entries):
-                if not taken[i] and (anchor is None or anchor is PENDING
-                                     or any(seen[a] if type(a) is int else
-                                            any(seen[x] for x in _nodes_of(a))
-                                            for a in anchor)):
+                if taken[i]:
+                    continue
+                if anchor is None or anchor is PENDING:
+                    read = True
+                elif len(anchor) == 1 and type(anchor[0]) is int:   # most: one node
+                    read = seen[anchor[0]]
+                else:
+                    read = any(seen[a] if type(a) is int else any(seen[x] for x in _nodes_of(a))
+                               for a in anchor)
+                if read:
                     taken[i] = True
                     if not seen[n]:
                         more.append(n)
             if not more:
                 break
             seen = self._mark(more, seen)      # what they read may anchor others
-        found = [n for (n, _), t in zip(entries, taken) if t]
+        found = [n for (n, _), t, r in zip(entries, taken, reached) if t and not r]
         return [n for n in dict.fromkeys(found) if self._op[n] != "const"]
 
     def _anchor(self, dropped_from: int, replaced_from: int, args, r: int) -> int:

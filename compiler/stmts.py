@@ -277,7 +277,7 @@ class StmtMixin:
                 if new is not old:
                     frame.vars[name] = self._merge_var(name, c, new, old, s)
                 if at is not None:
-                    g.dropped_for[at] = tuple(_read_by(frame.vars[name], old))
+                    g.dropped_for[at] = (Assigned(frame.vars[name], old),)
                 return False
         before, ret, done = frame.vars, frame.ret, frame.done
         ft, fe = frame.copy(), frame.copy()
@@ -294,13 +294,13 @@ class StmtMixin:
         if at is not None:
             # what the 'if' assigns, as the program wrote it (an assignment of the value a
             # variable had reads the condition too)
-            nodes = [n for name in self._assigned(s) if name in frame.vars
-                     for n in _read_by(frame.vars[name], before.get(name))]
+            readers = [Assigned(frame.vars[name], before.get(name))
+                       for name in self._assigned(s) if name in frame.vars]
             if frame.done != done:
-                nodes.append(frame.done)
+                readers.append(frame.done)
             if frame.ret is not ret and frame.ret is not None:
-                nodes += _read_by(frame.ret, ret)
-            g.dropped_for[at] = tuple(nodes)
+                readers.append(Assigned(frame.ret, ret))
+            g.dropped_for[at] = tuple(readers)
         return ran_after
 
     def _assigned(self, s) -> frozenset:
@@ -492,17 +492,22 @@ class StmtMixin:
                           f"array, got {describe(v)}")
 
 
-def _read_by(new, old) -> list:
-    """What reads a statement that made variable value ``new`` of ``old``: the nodes that
-    may differ (of an array written in a few places, those elements), or, where the value
-    is the one the variable had, the value itself (its nodes looked at only if needed: an
-    array may be large)."""
-    if new is old:
-        return [] if type(new) is Pub else [new]
-    if type(new) is Word:
-        return [new.node]
-    if type(new) is Agg:
-        idx = new.differs(old) if type(old) is Agg else None
-        items = new.items if idx is None else [new.item(i) for i in idx]
-        return [w.node for it in items for w in leaves(it)]
-    return []
+class Assigned:
+    """What a statement made of a variable, ``old`` before, ``new`` after: :meth:`nodes`
+    reads it (the nodes that may differ; of an array written in a few places, those
+    elements; all of the value where it is the one the variable had). Found only when the
+    checks ask, for the few conditions no output reaches otherwise."""
+    __slots__ = ("new", "old")
+
+    def __init__(self, new, old):
+        self.new, self.old = new, old
+
+    def nodes(self) -> list[int]:
+        new, old = self.new, self.old
+        if type(new) is Word:
+            return [new.node]
+        if type(new) is Agg:
+            idx = new.differs(old) if type(old) is Agg and new is not old else None
+            items = new.items if idx is None else [new.item(i) for i in idx]
+            return [w.node for it in items for w in leaves(it)]
+        return []
