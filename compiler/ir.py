@@ -160,6 +160,9 @@ class WordGraph:
         # a constant a rule folded such entries into gets a node of its own (as a wrapped
         # fold does), and what is folded from it carries them on: node -> [(list, index)]
         self.anchored: dict[int, list] = {}
+        # only the elaborated graph notes them (the checks read it); a pass rebuilding a
+        # graph turns this off
+        self.noting = True
         # the branches' operations that a merge of a secret if replaced (c ? p + d : p + e is
         # p + (c ? d : e)): the range warnings read them as the program wrote them, not the
         # merged operation (whose range is the hull of both, at the first one's position)
@@ -296,8 +299,9 @@ class WordGraph:
 
     def note_replaced(self, *ns: int) -> None:
         """Branches a merge replaced (see ``replaced``)."""
-        self.replaced += ns
-        self.replaced_for += [PENDING] * len(ns)
+        if self.noting:
+            self.replaced += ns
+            self.replaced_for += [PENDING] * len(ns)
 
     # --- access ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -395,7 +399,7 @@ class WordGraph:
         folded to a constant, a - a, a * 0, or cancelled, (a + b) - b; a condition no
         multiplexer reads), but the program computed it: it is still warned of, and in
         checked mode checked (:meth:`unread_written`)."""
-        if not self.quiet and self._op[n] not in ("input", "const"):   # these never wrap
+        if self.noting and not self.quiet and self._op[n] not in ("input", "const"):
             self.dropped.append(n)
             self.dropped_for.append(PENDING)
 
@@ -489,14 +493,19 @@ class WordGraph:
         if self.simplify:
             rule = _RULES.get(op)
             if rule is not None:
-                kd, kr = len(self.dropped), len(self.replaced)
-                r = rule(self, t, args, attr)
-                if r is not None:
-                    if self.folded_into:
-                        r = self._carry_wraps(args, r)
-                    if len(self.dropped) > kd or len(self.replaced) > kr or self.anchored:
-                        r = self._anchor(kd, kr, args, r)     # what the rule dropped, r reads
-                    return r
+                if not self.noting:
+                    r = rule(self, t, args, attr)
+                    if r is not None:
+                        return self._carry_wraps(args, r) if self.folded_into else r
+                else:
+                    kd, kr = len(self.dropped), len(self.replaced)
+                    r = rule(self, t, args, attr)
+                    if r is not None:
+                        if self.folded_into:
+                            r = self._carry_wraps(args, r)
+                        if len(self.dropped) > kd or len(self.replaced) > kr or self.anchored:
+                            r = self._anchor(kd, kr, args, r)   # what the rule dropped, r reads
+                        return r
         if op in ops.COMMUTATIVE and len(args) == 2 and args[0] > args[1]:
             return self._add(op, t, (args[1], args[0]), attr)
         return self._new(op, t, args, attr, key)    # the memo had no such node (above)

@@ -72,6 +72,7 @@ def narrow(e: Elaborated) -> Elaborated:
                 src, sop[n], stype[n], *sargs[n], probe=True) is not None for n in live)):
         return e            # nothing to narrow or to share: no rebuild
     new = WordGraph()
+    new.noting = False      # the checks read the elaborated graph's notes
     make = new.make
     m: dict[int, int] = {}
     sloc = src._loc

@@ -140,6 +140,7 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
             at[first] = ch
 
     new = WordGraph()
+    new.noting = False      # the checks read the elaborated graph's notes
     m: dict[int, int] = {}
     make, input_, const = new.make, new.input, new.const
     rng = _LazyRanges(src, live)

@@ -81,6 +81,7 @@ def speculate(e: Elaborated) -> Elaborated:
     if not plans:
         return e
     new = WordGraph()
+    new.noting = False      # the checks read the elaborated graph's notes
     m: dict[int, int] = {}
     changed = False
     budget = BUDGET
