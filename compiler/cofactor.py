@@ -68,8 +68,7 @@ def cofactor(e: Elaborated) -> Elaborated:
         return e
     uses, _ = src.use_counts(live, roots)
     cands -= _inner_reads(src, cands, live, roots)
-    new = WordGraph()
-    new.noting = False      # the checks read the elaborated graph's notes
+    new = WordGraph(noting=False)
     m: dict[int, int] = {}
     made: set[int] = set()      # the new graph's nodes some source node became
     changed = False
@@ -335,8 +334,7 @@ def fold_guarded_reads(e: Elaborated) -> Elaborated:
     if not guards:
         return e
     uses, _ = src.use_counts(live, roots)
-    new = WordGraph()
-    new.noting = False      # the checks read the elaborated graph's notes
+    new = WordGraph(noting=False)
     m: dict[int, int] = {}
     changed = False
     own: dict[int, int] = {}

@@ -114,7 +114,9 @@ def _nodes_of(v):
 
 
 class WordGraph:
-    def __init__(self):
+    def __init__(self, noting: bool = True):
+        """``noting=False``: a graph a pass rebuilds from the elaborated one, which notes no
+        dropped or replaced operations (the checks read the elaborated graph's)."""
         # estimated gates of the operations made so far, and the limit (None: none)
         self.gates = 0
         self.gate_limit: int | None = None
@@ -152,17 +154,16 @@ class WordGraph:
         # -(-a)): warned of (and in checked mode, where only folds drop them, checked) as the
         # program wrote them, though no output reads them
         self.dropped: list[int] = []
-        # per entry of dropped (and of replaced): the nodes that read it as the program wrote
-        # it (the result of the rule that dropped it, the variables an 'if' assigned), None
-        # while the rule or statement runs: it counts only where one of them is computed
+        # per entry of dropped (and of replaced): what reads it as the program wrote it (the
+        # result of the rule that dropped it, the variables an 'if' assigned); PENDING while
+        # the rule or statement runs, None where it counts always. It counts only where one
+        # of its readers is computed
         self.dropped_for: list = []
         self.replaced_for: list = []
         # a constant a rule folded such entries into gets a node of its own (as a wrapped
         # fold does), and what is folded from it carries them on: node -> [(list, index)]
         self.anchored: dict[int, list] = {}
-        # only the elaborated graph notes them (the checks read it); a pass rebuilding a
-        # graph turns this off
-        self.noting = True
+        self.noting = noting
         # the branches' operations that a merge of a secret if replaced (c ? p + d : p + e is
         # p + (c ? d : e)): the range warnings read them as the program wrote them, not the
         # merged operation (whose range is the hull of both, at the first one's position)
@@ -493,19 +494,17 @@ class WordGraph:
         if self.simplify:
             rule = _RULES.get(op)
             if rule is not None:
-                if not self.noting:
-                    r = rule(self, t, args, attr)
-                    if r is not None:
-                        return self._carry_wraps(args, r) if self.folded_into else r
-                else:
+                noting = self.noting
+                if noting:
                     kd, kr = len(self.dropped), len(self.replaced)
-                    r = rule(self, t, args, attr)
-                    if r is not None:
-                        if self.folded_into:
-                            r = self._carry_wraps(args, r)
-                        if len(self.dropped) > kd or len(self.replaced) > kr or self.anchored:
-                            r = self._anchor(kd, kr, args, r)   # what the rule dropped, r reads
-                        return r
+                r = rule(self, t, args, attr)
+                if r is not None:
+                    if self.folded_into:
+                        r = self._carry_wraps(args, r)
+                    if noting and (len(self.dropped) > kd or len(self.replaced) > kr
+                                   or self.anchored):
+                        r = self._anchor(kd, kr, args, r)   # what the rule dropped, r reads
+                    return r
         if op in ops.COMMUTATIVE and len(args) == 2 and args[0] > args[1]:
             return self._add(op, t, (args[1], args[0]), attr)
         return self._new(op, t, args, attr, key)    # the memo had no such node (above)

@@ -71,8 +71,7 @@ def narrow(e: Elaborated) -> Elaborated:
             compares and any(sop[n] in ("min", "max") and _select_by_existing_compare(
                 src, sop[n], stype[n], *sargs[n], probe=True) is not None for n in live)):
         return e            # nothing to narrow or to share: no rebuild
-    new = WordGraph()
-    new.noting = False      # the checks read the elaborated graph's notes
+    new = WordGraph(noting=False)
     make = new.make
     m: dict[int, int] = {}
     sloc = src._loc

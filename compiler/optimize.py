@@ -139,8 +139,7 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
                 skip.add(max(ch.best, ch.carried))
             at[first] = ch
 
-    new = WordGraph()
-    new.noting = False      # the checks read the elaborated graph's notes
+    new = WordGraph(noting=False)
     m: dict[int, int] = {}
     make, input_, const = new.make, new.input, new.const
     rng = _LazyRanges(src, live)

@@ -80,8 +80,7 @@ def speculate(e: Elaborated) -> Elaborated:
             plans[n] = (s, cone)
     if not plans:
         return e
-    new = WordGraph()
-    new.noting = False      # the checks read the elaborated graph's notes
+    new = WordGraph(noting=False)
     m: dict[int, int] = {}
     changed = False
     budget = BUDGET

@@ -30,7 +30,7 @@ from . import handshake as hs
 from . import net
 from . import sharing as sh
 from .channel import SMALL_MESSAGE
-from .errors import NetworkError, PeerAborted, ProtocolError
+from .errors import ChannelTimeout, NetworkError, PeerAborted, ProtocolError
 from .inputs import PartyInputs
 from .protocol import RunResult, _pack, _unpack
 
@@ -113,7 +113,7 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
         starts = {}
         # each server's start, the first to speak read first (a failed server is heard
         # while the other hangs, as for the outputs below)
-        for role in _first_to_speak(chans, time.monotonic() + timeout):
+        for role in _first_to_speak(chans, timeout, state):
             state["role"] = role
             starts[role] = sh.decode(chans[role].recv_msg(sh.Msg.START, SMALL_MESSAGE),
                                      "the server's start message")
@@ -125,11 +125,11 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
         # the servers compute meanwhile, and send nothing: the wait allows for the work.
         # The server that speaks first is read first: a server that failed (its abort, or
         # its connection closed) is heard at once, not after the other's whole allowance
-        deadline = time.monotonic() + compute_allowance(circuit, k, timeout)
-        for role in _first_to_speak(chans, deadline):
+        wait = compute_allowance(circuit, k, timeout)
+        for role in _first_to_speak(chans, wait, state):
             state["role"] = role
             ch = chans[role]
-            ch.timeout = max(deadline - time.monotonic(), 0.001)
+            ch.timeout = wait
             halves[role] = _unpack(ch.recv_array(np.uint8, sh.packed_size(k, cols.size),
                                                  kind=sh.Msg.OUTPUT), (k, cols.size))
             ch.timeout = timeout
@@ -164,16 +164,20 @@ def submit(circuit: Circuit, party: str, inputs: PartyInputs, *,
 SLOWEST_AND_RATE = 100_000
 
 
-def _first_to_speak(chans: dict, deadline: float, poll: float = 0.02) -> list[str]:
-    """The servers' roles, the one that has sent something (its outputs, an abort, the end
-    of its connection) by the deadline first."""
+def _first_to_speak(chans: dict, wait: float, state: dict, poll: float = 0.02) -> list[str]:
+    """The servers' roles, the one that sends something first (its message, an abort, the
+    end of its connection) first. Nothing from either within ``wait`` seconds is the first
+    server's timeout, as a read of it would have been."""
+    deadline = time.monotonic() + wait
     while True:
         for role, ch in chans.items():
             if ch.peer_stirred():
                 return [role] + [r for r in chans if r != role]
         left = deadline - time.monotonic()
         if left <= 0:
-            return list(chans)
+            state["role"] = next(iter(chans))
+            raise ChannelTimeout(f"timed out after {wait:g} s waiting for the peer to send",
+                                 phase=state["phase"])
         time.sleep(min(poll, left))
 
 

@@ -925,3 +925,18 @@ def test_owners_hear_at_once_that_the_evaluator_server_failed_while_the_garbler_
         srv.g.send_signal(signal.SIGCONT)
     got = srv.finish()
     check_failed(got["evaluator"], "evaluator server", "garbler server")
+
+
+def test_servers_both_silent_past_the_allowance_time_out_naming_it():
+    """Neither server sends anything within the wait: the first server's timeout, naming the
+    whole wait (not what was left of it after the other was waited for)."""
+    from yaogc.runtime import owners
+    from yaogc.runtime.errors import ChannelTimeout
+
+    class Silent:
+        def peer_stirred(self):
+            return False
+    state = {"phase": "outputs", "role": "evaluator"}
+    with pytest.raises(ChannelTimeout, match=r"timed out after 0\.05 s waiting for the peer"):
+        owners._first_to_speak({"garbler": Silent(), "evaluator": Silent()}, 0.05, state)
+    assert state["role"] == "garbler"
