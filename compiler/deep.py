@@ -15,7 +15,14 @@ collector is paused while a stage runs: a large program's IR is millions of smal
 long-lived objects (operand tuples, hash-consing keys) that the collector would otherwise
 walk again and again as they pile up (measured: 10-30% of elaboration), and a stage makes
 almost no cyclic garbage. Elsewhere it is left running: other threads of the process may
-make garbage meanwhile (a helper's service thread held 347 MB after 2.5 s of a compile).
+make garbage meanwhile (a service thread of the process held 347 MB after 2.5 s of a compile), so
+it keeps collecting; but after each of its collections of the older generations, what survived
+is moved out of its sight until the stage ends (``gc.freeze``, then ``gc.unfreeze``): the IR
+is not walked again and again, and another thread's garbage is still collected as it dies
+young (what survives such a collection and dies later waits for the stage to end). Measured
+on histogram N=5000 in a library process: 12-15 s to compile with the collector as it was,
+8-10 s this way, as with it paused. A process that has frozen objects of its own is left as
+it was (unfreezing would release them too).
 
 When the stages end, the objects made meanwhile that are still alive (numba's types and the
 compiled kernels it loaded, tens of thousands of each, the circuit's ports) are all young,
@@ -45,10 +52,17 @@ FREEZE_SURVIVORS = False
 
 
 _gc_was_enabled = False
+_freezing = False
+
+
+def _freeze_survivors(phase: str, info: dict) -> None:
+    """A gc callback while a stage runs in a library process (see above)."""
+    if phase == "stop" and info.get("generation", 0) >= 1:
+        gc.freeze()
 
 
 def _raise_limit() -> None:
-    global _active, _saved_limit, _gc_was_enabled
+    global _active, _saved_limit, _gc_was_enabled, _freezing
     with _lock:
         if _active == 0:
             _saved_limit = sys.getrecursionlimit()
@@ -56,15 +70,23 @@ def _raise_limit() -> None:
             _gc_was_enabled = gc.isenabled()
             if FREEZE_SURVIVORS:    # the process is the command: nothing else runs in it
                 gc.disable()
+            elif _gc_was_enabled and gc.get_freeze_count() == 0:
+                _freezing = True
+                gc.callbacks.append(_freeze_survivors)
         _active += 1
 
 
 def _restore_limit() -> None:
-    global _active
+    global _active, _freezing
     with _lock:
         _active -= 1
         if _active == 0:
             sys.setrecursionlimit(_saved_limit)
+            if _freezing:
+                _freezing = False
+                if _freeze_survivors in gc.callbacks:
+                    gc.callbacks.remove(_freeze_survivors)
+                gc.unfreeze()
             if FREEZE_SURVIVORS:
                 gc.freeze()
             if _gc_was_enabled:

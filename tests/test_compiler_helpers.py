@@ -63,7 +63,8 @@ def interpret_without_rules(src: str, row):
 
 def test_a_library_compile_leaves_the_garbage_collector_running():
     # a compile paused the collector for the whole process, so another thread's garbage
-    # piled up meanwhile (347 MB in 2.5 s); only a process that is one command pauses it
+    # piled up meanwhile (347 MB in 2.5 s); only a process that is one command pauses it,
+    # and a library's compile keeps what survives out of the collector's walks meanwhile
     import gc
     from yaogc.compiler import compile_source, deep
     seen = []
@@ -71,5 +72,26 @@ def test_a_library_compile_leaves_the_garbage_collector_running():
            "    c: u16 = 0\n    for i in range(64):\n        if x[i] > y:\n            c += 1\n"
            "    return c\n")
     assert not deep.FREEZE_SURVIVORS
-    compile_source(src, "c.yao", progress=lambda *a: seen.append(gc.isenabled()))
-    assert seen and all(seen)
+    gc.unfreeze()
+
+    def progress(*_):
+        # garbage made by another thread meanwhile is still collected; what survives a
+        # collection of the older generations is kept out of later walks until the end
+        gc.collect(1)
+        seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
+    compile_source(src, "c.yao", progress=progress)
+    assert seen and all(enabled for enabled, _ in seen)
+    assert any(frozen for _, frozen in seen)
+    assert gc.get_freeze_count() == 0 and not any(
+        getattr(f, "__module__", "") == deep.__name__ for f in gc.callbacks)
+    # a process that froze objects of its own keeps them frozen: nothing is unfrozen
+    mine = [[] for _ in range(100)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        seen.clear()
+        compile_source(src, "c.yao", progress=progress)
+        assert seen and gc.get_freeze_count() > frozen // 2    # not unfrozen (0)
+    finally:
+        gc.unfreeze()
+    del mine
