@@ -277,7 +277,7 @@ class StmtMixin:
                 if new is not old:
                     frame.vars[name] = self._merge_var(name, c, new, old, s)
                 if at is not None:
-                    g.dropped_for[at] = (Assigned(frame.vars[name], old),)
+                    g.dropped_for[at] = Assigned.read_by(frame.vars[name], old)
                 return False
         before, ret, done = frame.vars, frame.ret, frame.done
         ft, fe = frame.copy(), frame.copy()
@@ -501,6 +501,21 @@ class Assigned:
 
     def __init__(self, new, old):
         self.new, self.old = new, old
+
+    @staticmethod
+    def read_by(new, old) -> tuple:
+        """The readers of a condition whose 'if' made ``new`` of ``old`` (one variable):
+        the nodes of :meth:`nodes` where they are known at once (a scalar, one element
+        written), else an Assigned. Kept for every secret 'if' of an unrolled loop, so the
+        old value is not held alive until the checks where that is not needed."""
+        if type(new) is Word:
+            return (new.node,)
+        if type(new) is Agg and type(old) is Agg:
+            k = new.written_at(old)
+            if k is not None:
+                x = new.item(k)
+                return (x.node,) if type(x) is Word else tuple(w.node for w in leaves(x))
+        return (Assigned(new, old),)
 
     def nodes(self) -> list[int]:
         new, old = self.new, self.old

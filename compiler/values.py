@@ -168,6 +168,21 @@ class Agg(_Value):
                 v = d[2]
         return None
 
+    def written_at(self, older: "Agg") -> int | None:
+        """The one index k where this value was made from ``older`` by a short line of
+        :meth:`set` calls all at k (``v[k] += 1`` under a secret ``if``, and its merge), or
+        None (another line, other indices, or none)."""
+        v = older
+        k = None
+        for _ in range(_DIFF_WALK):
+            d = v._diff
+            if d is None or (k is not None and d[0] != k):
+                return None
+            k, v = d[0], d[2]
+            if v is self:
+                return k
+        return None
+
     def _layout(self) -> tuple:
         """The elements of an older version: the newest version's, with the diffs on the
         way there undone."""

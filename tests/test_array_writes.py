@@ -51,6 +51,11 @@ def test_every_version_keeps_its_elements(n, steps):
         if got is not None:
             assert got == sorted(set(got))
             assert {i for i in range(n) if ma[i] != mb[i]} <= set(got)
+        # written_at names one index only where b became a by writes at that index alone
+        k = a.written_at(b)
+        if k is not None:
+            assert a is not b and got in (None, [k])     # differs walks at most n + 1
+            assert all(ma[i] == mb[i] for i in range(n) if i != k)
 
 
 def test_writes_to_the_newest_version_share_one_list():
@@ -67,6 +72,12 @@ def test_writes_to_the_newest_version_share_one_list():
     assert v.items == tuple(-1 - i for i in range(n))
     assert first.item(5) == 5 and first.item(0) == -1
     assert v.differs(first) == list(range(1, n))
+    # a secret 'if' writing v[k] and its merge: two writes at k, what its condition's
+    # readers are found from at once
+    w = first.set(7, "x").set(7, "mux")
+    assert w.written_at(first) == 7 and first.written_at(w) is None
+    assert first.set(7, "x").set(8, "y").written_at(first) is None
+    assert v.written_at(first) is None and first.written_at(first) is None
 
 
 # --- programs -------------------------------------------------------------------------------
