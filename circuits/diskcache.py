@@ -4,7 +4,8 @@ is, and reading and writing entries so that a reader never sees half a file.
 Location: ``$YAOGC_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/yaogc``, else
 ``~/.cache/yaogc``. Writing is best effort: a cache that cannot be written is skipped, never
 an error. Every entry starts with a header naming its key, and the callers verify what they
-read, so a corrupt or foreign entry is ignored.
+read, so a corrupt or foreign entry is ignored. Its size is bounded (:mod:`.cachesize`): a
+write removes the entries used least recently once the directory holds more than its limit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import threading
 import time
 from functools import lru_cache
 from pathlib import Path
+
+from . import cachesize
 
 
 def cache_dir() -> Path:
@@ -74,6 +77,7 @@ def read(name: str, header: bytes, lead: int = 0, writable: bool = False):
             fd = -1
             if f.read(len(header)) != header:
                 return None
+            cachesize.touch(f.fileno())     # used now: the last to be pruned
             first = f.read(lead) if lead else None
             if lead and len(first) != lead:
                 return None
@@ -105,6 +109,7 @@ def write(name: str, header: bytes, parts) -> Path | None:
                 for p in parts:
                     f.write(p)
             os.replace(tmp, d / name)
+            cachesize.prune(d, name)
         except BaseException:
             try:
                 os.unlink(tmp)

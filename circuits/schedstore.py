@@ -25,7 +25,11 @@ _DISK_HEADER = b"yaogc-schedule 2 "
 def use_disk_cache(on: bool = True) -> None:
     """Keep schedules in the user's cache directory (:mod:`.diskcache`) too, keyed by the
     circuit's content hash, the parameters and the code, so a second run of a large program
-    does not schedule it again. Off by default; the command line turns it on."""
+    does not schedule it again. Off by default; the command line turns it on. Turning it on
+    raises :class:`~.errors.InputError` for a ``$YAOGC_CACHE_MAX`` that is no size."""
+    if on:
+        from . import cachesize
+        cachesize.limit()
     _DISK["on"] = bool(on)
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from yaogc.circuits import freemem
+from yaogc.circuits import cachesize, freemem
 from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.schedule import warm_kernels
 
@@ -435,6 +435,8 @@ def _compile_cached(raw: bytes, name: str, defines, t0: float, *, use_cache: boo
                     progress=None, max_gates: int | None = None, strict: bool = False,
                     checked: bool = False, schedule_next: bool = False):
     max_gates = _checked_options(defines, progress, max_gates)
+    if use_cache:
+        cachesize.limit()      # a $YAOGC_CACHE_MAX that is no size is said now, not ignored
     p = Path(name)
     # the imported modules' bytes are part of the program
     mode = {"!checked": "1"} if checked else {}     # not a name: no -D can clash with it

@@ -435,7 +435,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_cache_flag(ev)
     ev.set_defaults(func=cmd_eval)
 
-    for module in ("yaogc.compiler.cli", "yaogc.runtime.cli_net", "yaogc.runtime.cli_owners"):
+    for module in ("yaogc.compiler.cli", "yaogc.runtime.cli_net", "yaogc.runtime.cli_owners",
+                   "yaogc.runtime.cli_cache"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError as e:
