@@ -332,6 +332,15 @@ def evaluate_bits(circuit: Circuit, in_bits: np.ndarray) -> np.ndarray:
 
 def encode_inputs(circuit: Circuit, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Named input values per row -> (K, n_inputs) bits; a missing or unknown name is an error."""
+    if isinstance(rows, Mapping) or not isinstance(rows, Sequence):
+        raise CircuitError(f"rows are a list of mappings of input name to value (one per row), "
+                           f"not {type(rows).__name__}" +
+                           (" (one row: [row], or evaluate_one)" if isinstance(rows, Mapping)
+                            else ""))
+    odd = [type(r).__name__ for r in rows if not isinstance(r, Mapping)]
+    if odd:
+        raise CircuitError(f"rows are a list of mappings of input name to value (one per row); "
+                           f"a row is {odd[0]}")
     out = np.zeros((len(rows), circuit.n_inputs), dtype=np.uint8)
     names = {p.name for p in circuit.inputs}
     for row in rows:

@@ -27,6 +27,12 @@ def _bits_value(bits: np.ndarray) -> int:
 def interpret(source_or_path: str | Path, inputs: Mapping[str, Any],
               defines: dict[str, str] | None = None) -> dict[str, Any]:
     """Outputs of the program (a path to a .yao file, or program text) on ``inputs``."""
+    if not isinstance(source_or_path, (str, Path)):
+        raise InputError(f"a program is a path or its text (a str), not "
+                         f"{type(source_or_path).__name__}")
+    if not isinstance(inputs, Mapping):
+        raise InputError(f"inputs are a mapping of input name to value (one row), not "
+                         f"{type(inputs).__name__}")
     if isinstance(source_or_path, Path) or (
             isinstance(source_or_path, str) and "\n" not in source_or_path
             and (source_or_path.endswith(".yao") or Path(source_or_path).is_file())):

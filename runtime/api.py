@@ -192,6 +192,11 @@ def run(program: str | os.PathLike | Circuit, as_: str, inputs: Any = None, *,
     elif tls is not None and not hasattr(tls, "context"):
         raise InputError(f"tls: a TLSConfig or a tuple (certificate, key, peer certificate), "
                          f"got {type(tls).__name__}")
+    if on_listening is not None and not callable(on_listening):
+        raise InputError(f"on_listening: a function of (host, port), got "
+                         f"{type(on_listening).__name__}")
+    if isinstance(timeout, (str, bytes)):
+        raise InputError(f"timeout: a number of seconds, got {timeout!r}")
     res = run_party(circuit, as_, own, listen=_endpoint(listen, "listen"),
                     connect=_endpoint(connect, "connect"), tls=tls, timeout=timeout,
                     insecure_plain_tcp=insecure_plain_tcp, garbler=garbler,

@@ -27,8 +27,8 @@ from yaogc.circuits.circuit import Circuit
 from yaogc.circuits.errors import InputError
 from fractions import Fraction
 
-from yaogc.circuits.types import (GROUPED_NUMBER, ArrayType, FixedType, IntType, TupleType,
-                                  ValueType)
+from yaogc.circuits.types import (GROUPED_NUMBER, ArrayType, BoolType, FixedType, IntType,
+                                  TupleType, ValueType)
 
 _ELEMENT = re.compile(r"^(.+?)((?:\[\s*\d+\s*\])+)$")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
@@ -105,6 +105,26 @@ def _has_element(t: ValueType, idx: tuple[int, ...]) -> bool:
     return not isinstance(t, ArrayType)
 
 
+def _in_tuple(t: ValueType, idx: tuple[int, ...]) -> bool:
+    """Whether the index path ``idx`` runs into a tuple (arrays on the way are indexed)."""
+    for i in idx:
+        if isinstance(t, TupleType):
+            return True
+        if not isinstance(t, ArrayType) or not 0 <= i < t.length:
+            return False
+        t = t.elem
+    return False
+
+
+def _tuple_example(t: ValueType, idx: tuple[int, ...]) -> str:
+    for _ in idx:
+        if isinstance(t, TupleType):
+            break
+        t = t.elem
+    return "(" + ",".join("true" if isinstance(e, BoolType) else "0" if not
+                          isinstance(e, (ArrayType, TupleType)) else "..." for e in t.elems) + ")"
+
+
 def _index_text(idx: tuple[int, ...]) -> str:
     return "".join(f"[{i}]" for i in idx)
 
@@ -161,6 +181,10 @@ def _plan(circuit: Circuit, table: Table, mapping: Mapping[str, list[str]]) -> d
         name = m.group(1).strip()
         idx = tuple(int(i) for i in re.findall(r"\d+", m.group(2)))
         if not _has_element(types[name], idx):     # (not the list of every element: per column)
+            if _in_tuple(types[name], idx):
+                raise InputError(f"{table.where}: column '{col}': {name} is {types[name]}; "
+                                 f"element columns are for arrays: a tuple is one cell, "
+                                 f"such as \"{_tuple_example(types[name], idx)}\"")
             raise InputError(f"{table.where}: column '{col}': {name} is {types[name]}, which "
                              f"has no element {name}{_index_text(idx)}")
         claim(name, idx, col, "element columns")

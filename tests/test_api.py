@@ -7,7 +7,8 @@ import pytest
 
 import yaogc
 from yaogc.circuits.errors import InputError
-from yaogc.compiler import compile_cached, compile_source, compile_text_cached
+from yaogc.circuits.evaluate import evaluate
+from yaogc.compiler import compile_cached, compile_source, compile_text_cached, interpret
 from yaogc.runtime.errors import NetworkError
 
 PROGRAM = """party model, data
@@ -238,6 +239,17 @@ SRC_API_ARGS = "party a, b\ndef main(x: u8 @a, y: u8 @b) -> u8 @both:\n    retur
     (lambda: yaogc.run(SRC_API_ARGS, "a", {"x": 1}, defines=5), "defines: a mapping"),
     (lambda: yaogc.run(SRC_API_ARGS, "a", {"x": 1}, columns=5), "columns: a mapping"),
     (lambda: yaogc.run(SRC_API_ARGS, "a", {"x": 1}, columns={"x": 5}), "columns: a mapping"),
+    (lambda: yaogc.run(SRC_API_ARGS, "a", {"x": 1}, listen="127.0.0.1:0", on_listening=5),
+     "on_listening: a function of (host, port), got int"),
+    (lambda: yaogc.run(SRC_API_ARGS, "a", {"x": 1}, listen="127.0.0.1:0", timeout="2"),
+     "timeout: a number of seconds, got '2'"),
+    (lambda: interpret(SRC_API_ARGS, None), "inputs are a mapping of input name to value"),
+    (lambda: interpret(SRC_API_ARGS, [{"x": 1, "y": 2}]), "(one row), not list"),
+    (lambda: interpret(123, {}), "a program is a path or its text (a str), not int"),
+    (lambda: evaluate(compile_source(SRC_API_ARGS), {"x": 1, "y": 2}),
+     "rows are a list of mappings of input name to value (one per row), not dict"),
+    (lambda: evaluate(compile_source(SRC_API_ARGS), None), "(one per row), not NoneType"),
+    (lambda: evaluate(compile_source(SRC_API_ARGS), [None]), "; a row is NoneType"),
 ])
 def test_arguments_of_the_wrong_kind_are_named(call, first):
     # they escaped as AttributeError/TypeError from inside yaogc, or named the wrong problem

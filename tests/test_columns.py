@@ -329,3 +329,22 @@ def test_a_row_of_another_width_is_named_by_its_columns(capsys, tmp_path):
     f.write_text("alice_wealth,id\n5,P1\n6,P2,extra\n")
     code, _, err = cli(capsys, "eval", prog, "--inputs", str(f), "--input", "bob_wealth=3")
     assert code == 2 and "rows.csv:3: 3 cells, but the header has 2 columns" in err, err
+
+
+def test_element_columns_of_a_tuple_say_a_tuple_is_one_cell(capsys, tmp_path):
+    prog = tmp_path / "t.yao"
+    prog.write_text("party a, b\ndef main(m: u8 @a, t: (u8, bool) @b, v: (u8, i8)[2] @b) "
+                    "-> (s: i16 @both):\n    return i16(m) + t[0] + v[1][1]\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text('m,t[0],t[1],v\n1,2,true,"[(1,2),(3,4)]"\n')
+    code, out, err = cli(capsys, "eval", str(prog), "--inputs", str(bad))
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == (f"{bad}: column 't[0]': t is (u8, bool); element columns are "
+                                   f"for arrays: a tuple is one cell, such as \"(0,true)\"")
+    bad.write_text('m,t,v[1][0]\n1,"(2,true)",5\n')
+    code, out, err = cli(capsys, "eval", str(prog), "--inputs", str(bad))
+    assert code == 2 and "such as \"(0,0)\"" in err.splitlines()[0]
+    good = tmp_path / "good.csv"
+    good.write_text('m,t,v[0],v[1]\n1,"(7,true)","(1,2)","(3,-4)"\n')
+    code, out, err = cli(capsys, "eval", str(prog), "--inputs", str(good))
+    assert code == 0 and out.split() == ["[0]", "s", "=", "4"], err
