@@ -103,6 +103,11 @@ def compiled(*modules: str) -> bool:
     numba is unavailable or disabled."""
     if not ENABLED:
         return False
+    if _loading:
+        for name in modules:
+            t = _loading.get(name)
+            if t is not None and t is not threading.current_thread():
+                t.join()
     todo, seen, switched = list(modules), set(), {}
     while todo:
         name = todo.pop()
@@ -121,6 +126,30 @@ def compiled(*modules: str) -> bool:
     for name, dispatcher in switched.items():
         _drop_stale_cache(name, dispatcher)
     return True
+
+
+def load_in_background(module: str, first_call) -> None:
+    """Start switching ``module``'s kernels to compiled and loading their machine code
+    (``first_call()`` calls them once, on tiny arrays of the types the work will pass) on
+    another thread, for a caller that has other work first which releases the interpreter
+    lock (reading a large cached circuit): importing numba and loading a kernel cost about
+    0.4 s of a fresh process. :func:`compiled` of the module waits for it."""
+    if not ENABLED or module in _loading:
+        return
+
+    def work():
+        try:
+            if compiled(module):
+                first_call()
+        except Exception:       # noqa: BLE001  (only a head start: the caller loads them)
+            pass
+    t = threading.Thread(target=work, name="yaogc-load-kernels", daemon=True)
+    _loading[module] = t
+    t.start()
+
+
+# module -> the thread loading its kernels (load_in_background)
+_loading: dict[str, threading.Thread] = {}
 
 
 def is_compiled(fn) -> bool:

@@ -59,20 +59,31 @@ def test_and_depth_and_levels():
     (dict(outputs=[OutputPort(("bob",), "z", BOOL, [4]), OutputPort(("bob",), "z", BOOL, [3])]),
      "output port 'z' is declared twice"),
 ])
-def test_check_refuses_malformed_circuits(kw, fragment):
+@pytest.mark.parametrize("compiled", [False, True])
+def test_check_refuses_malformed_circuits(kw, fragment, compiled, monkeypatch):
+    from yaogc.circuits import jit
+    if compiled:
+        if not jit.ENABLED:
+            pytest.skip("numba is not installed")
+        monkeypatch.setattr(jit, "SMALL", 0)
     with pytest.raises(CircuitError) as e:
         make(**kw).check()
     assert fragment in str(e.value)
     assert isinstance(e.value, InputError)
 
 
-@pytest.mark.parametrize("block", [1, 2, 1 << 20])
+@pytest.mark.parametrize("block", [1, 2, 1 << 20, "compiled"])
 def test_check_reports_the_same_first_error_however_the_gates_are_cut(monkeypatch, block):
     """check() looks at a block of gates at a time, each rule over all gates before the
     next: with blocks of one or two gates, the error named is the one a single pass names
     (a bad in0 late wins over a bad in1 early; an operand of a late gate is found)."""
-    from yaogc.circuits import circuit as C
-    monkeypatch.setattr(C, "_CHECK_BLOCK", block)
+    from yaogc.circuits import circuit as C, jit
+    if block == "compiled":     # a large circuit's check: the compiled pass, one error as well
+        if not jit.ENABLED:
+            pytest.skip("numba is not installed")
+        monkeypatch.setattr(jit, "SMALL", 0)
+    else:
+        monkeypatch.setattr(C, "_CHECK_BLOCK", block)
     ops = (Op.AND, Op.XOR, Op.NOT, Op.XOR, Op.AND)
     with pytest.raises(CircuitError) as e:
         make(op=ops, in0=(0, 2, 3, 4, 9), in1=(7, 0, -1, 1, 1)).check()
@@ -144,3 +155,18 @@ def test_dot_export_of_small_circuits_only():
     assert dot.count("->") == 2 + 2 + 1 + 2      # AND, XOR, NOT operands and two output bits
     with pytest.raises(TooLargeError, match="at most 2 gates"):
         to_dot(c, max_gates=2)
+
+
+def test_the_check_pass_loaded_aside_is_waited_for_and_used(monkeypatch):
+    """A large cached circuit's check pass loads on another thread while the file is read;
+    switching the module to compiled waits for that thread, and the check runs compiled."""
+    from yaogc.circuits import circuit as C, jit
+    if not jit.ENABLED:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(jit, "_loading", {})
+    C.load_check_kernel()
+    loader = jit._loading[C.__name__]
+    assert jit.compiled(C.__name__) and not loader.is_alive()
+    assert jit.is_compiled(C._first_bad_operand)
+    C.load_check_kernel()       # once per process
+    assert jit._loading[C.__name__] is loader
