@@ -101,7 +101,15 @@ def compiled(*modules: str) -> bool:
     compiled version, so that kernels calling kernels are compiled together (the modules
     that kernels are imported from are switched too); False (and nothing changes) where
     numba is unavailable or disabled."""
+    global ENABLED
     if not ENABLED:
+        return False
+    try:
+        load_numba()
+    except (ImportError, OSError, MemoryError):
+        # numba installed but not loadable here (its LLVM library does not fit in a small
+        # address-space limit, ulimit -v): the kernels run as plain Python, as without it
+        ENABLED = False
         return False
     if _loading:
         for name in modules:

@@ -40,6 +40,7 @@ FORMAT_VERSION = 1
 _HASH_DOMAIN = b"yaogc circuit v1\n"
 _MAX_HEADER = 1 << 26
 _MAX_INPUT_BITS = 1 << 26   # input wires are allocated before anything else is checked
+MAX_INPUT_BITS = _MAX_INPUT_BITS    # (a program's inputs are held to it when compiled)
 # from this many gates, a circuit read is hashed on another thread while it is checked
 _HASH_ASIDE_FROM = 1 << 20
 

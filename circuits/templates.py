@@ -273,6 +273,10 @@ class GateBuffer:
         self.expect = expect
         self.parties = tuple(parties)
         self.max_gates = max_gates
+        # past this many wires emitted, ``passed`` is set (the caller names the operation
+        # that did it, should the circuit made stay over the limit once gates are merged)
+        self.soft_limit: int | None = None
+        self.passed = False
         cap = 1 << 16
         self.op = np.empty(cap, dtype=np.uint8)
         # wire numbers stay below MAX_WIRES (_reserve): 4 bytes each, half the memory the
@@ -294,6 +298,8 @@ class GateBuffer:
     # --- storage ------------------------------------------------------------------------
     def _reserve(self, k: int) -> int:
         need = self.n + k
+        if self.soft_limit is not None and need > self.soft_limit:
+            self.passed = True
         if self.max_gates is not None and need > self.max_gates:
             raise TooLarge(need, self.max_gates)
         if need >= MAX_WIRES:       # the passes after number wires in 30 bits

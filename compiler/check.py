@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from yaogc.circuits.native import MAX_INPUT_BITS
 from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
 
 from . import nodes as N
@@ -22,7 +23,7 @@ from .widths import WidthMixin
 from .convert import ConversionError, pub_to_raw, zero
 from .errors import CompileError, Source
 from .exprs import ExprMixin
-from .ir import GateBudget, TooLarge, WordGraph
+from .ir import BYTES_PER_NODE, GateBudget, TooLarge, WordGraph
 from .stmts import Frame, StmtMixin
 from .imports import Loader
 from .parser import MAX_LITERAL_DIGITS
@@ -123,8 +124,12 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
                 big.src = getattr(at, "src", None)   # set on nodes of an imported module
             raise
         except TooLarge:
-            raise self._error_at(f"the program unrolls into too many operations (more than "
-                                 f"{len(self.g):,}); use smaller sizes") from None
+            n = len(self.g)
+            raise self._error_at(f"the program is too large: it unrolls into too many "
+                                 f"operations (more than {n:,}, about "
+                                 f"{n * BYTES_PER_NODE / 1e9:.1f} GB to compile at "
+                                 f"{BYTES_PER_NODE} bytes each: {self.g.limit_why}); use "
+                                 f"smaller sizes") from None
         except RecursionError:
             raise self._error_at(_TOO_DEEP) from None
         finally:
@@ -455,10 +460,16 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         frame0 = Frame(None)
         inputs = []
         frame = Frame(None, done=g.false())
+        bits = 0
         for i, p in enumerate(main.params):     # (a name declared twice: refused in _run)
             self._check_name(p, p.name, "an input")
             t = self.resolve_type(p.type, frame0)
             (party,) = self._party(p.party, p, f"input '{p.name}'", allow_both=False)
+            bits += t.width
+            if bits > MAX_INPUT_BITS:   # said at once, before its words are made
+                raise self.err(p, f"the program is too large: its inputs take {bits:,} bits "
+                                  f"up to '{p.name}', more than the {MAX_INPUT_BITS:,} a "
+                                  f"circuit may have")
             words, off = [], 0
             for lt in scalar_leaves(t):
                 words.append(Word(g.input(lt, (i, off)), lt))

@@ -26,7 +26,11 @@ from .simplify import _RULES
 # the most word operations one graph holds; a compile holds its program to what the
 # machine's memory takes (pipeline.node_limit), at least FEW_NODES
 MAX_NODES = 64_000_000
-FEW_NODES = 4_000_000
+FEW_NODES = 250_000
+# memory a word operation takes while a program compiles, at the peak (the elaborated and
+# the rebuilt graph, their memo and the passes' per-node lists: measured 430-600 bytes on
+# programs of many small operations), rounded up
+BYTES_PER_NODE = 800
 # a graph this much larger tells its on_grow hook (a long compile stage's progress)
 PROGRESS_NODES = 1 << 20
 # an entry of WordGraph.dropped or .replaced whose readers are not known yet
@@ -37,16 +41,17 @@ _current = threading.local()
 
 
 def active_limits():
-    """The (most, on_grow) of the :func:`compile_limits` this thread runs in, or None."""
+    """The (most, on_grow, why) of the :func:`compile_limits` this thread runs in, or None."""
     return getattr(_current, "limits", None)
 
 
 @contextmanager
-def compile_limits(most: int, on_grow=None):
+def compile_limits(most: int, on_grow=None, why: str = "the most a graph holds"):
     """Every graph made on this thread meanwhile (the elaborated one and those the passes
-    rebuild) holds at most ``most`` nodes and calls ``on_grow(nodes)`` as it grows."""
+    rebuild) holds at most ``most`` nodes and calls ``on_grow(nodes)`` as it grows; ``why``
+    says where the limit comes from, in the error of a program past it."""
     saved = active_limits()
-    _current.limits = (most, on_grow)
+    _current.limits = (most, on_grow, why)
     try:
         yield
     finally:
@@ -77,6 +82,8 @@ _ESTIMATE = {**{op: (_SQUARE, 4) for op in ("mul", "fmul")},
              **{op: (_FREE, 0) for op in ("const", "input", "shl", "shr", "rotl", "rotr",
                                           "resize", "reinterp", "bit")}}
 _LINEAR_6 = (_LINEAR, 6)
+_NARROW_TERMS = frozenset({"add"})
+_EQUALITY = frozenset({"eq", "ne"})
 
 
 def gate_estimate(op: str, t: ValueType, widths: list[int]) -> int:
@@ -120,6 +127,7 @@ class WordGraph:
         # estimated gates of the operations made so far, and the limit (None: none)
         self.gates = 0
         self.gate_limit: int | None = None
+        self._used = bytearray()     # per node: counted in ``gates`` (read by another)
         self._op: list[str] = []
         self._type: list[ValueType] = []
         self._args: list[tuple[int, ...]] = []
@@ -188,16 +196,18 @@ class WordGraph:
         # program too large once lowered); unlike ``loc``, it records no wrap or warning
         self.origin = None
         self.max_nodes = MAX_NODES
+        self.limit_why = "the most a graph holds"
         self._on_grow = None
         self._check_at = MAX_NODES      # the node count at which _new looks up (_checkpoint)
         limits = active_limits()
         if limits is not None:
             self.limit_nodes(*limits)
 
-    def limit_nodes(self, most: int, on_grow=None) -> None:
+    def limit_nodes(self, most: int, on_grow=None, why: str = "the most a graph holds") -> None:
         """Hold the graph to ``most`` nodes (more raise :class:`TooLarge`), and call
-        ``on_grow(nodes)`` every PROGRESS_NODES nodes."""
+        ``on_grow(nodes)`` every PROGRESS_NODES nodes; ``why``: where the limit comes from."""
         self.max_nodes = min(int(most), MAX_NODES)
+        self.limit_why = why if self.max_nodes == int(most) else "the most a graph holds"
         self._on_grow = on_grow
         self._check_at = min(self.max_nodes, len(self._op) + PROGRESS_NODES) \
             if on_grow is not None else self.max_nodes
@@ -228,6 +238,7 @@ class WordGraph:
         it while others may still hold it: any later read of a node fails (IndexError)
         rather than seeing stale data."""
         self._op, self._type, self._args, self._attr, self._loc = [], [], [], [], []
+        self._used = bytearray()
         self._memo = {}
         self.pub_words = {}
 
@@ -351,17 +362,15 @@ class WordGraph:
         n = len(self._op)
         if n >= self._check_at:       # one test per node for the limit and the progress
             self._checkpoint(n)
+        used = self._used
+        used.append(0)
         if self.gate_limit is not None and args:
-            kind, f = _ESTIMATE.get(op, _LINEAR_6)
-            if kind == _LINEAR:         # most nodes: inline, without the widths list
-                w, types = t.width, self._type
-                for a in args:
-                    x = types[a].width
-                    if x > w:
-                        w = x
-                self.gates += f * w
-            elif kind != _FREE:
-                self.gates += gate_estimate(op, t, [self._type[a].width for a in args])
+            # an operation is counted once something reads it: one made and then left (x + 1
+            # under a secret 'if', which a rule rewrites to x + c) lowers to nothing
+            for a in args:
+                if not used[a]:
+                    used[a] = 1
+                    self.gates += self._estimate(a)
             if self.gates > self.gate_limit:
                 raise GateBudget(self.gates, self.gate_limit)
         self._op.append(op)
@@ -372,6 +381,38 @@ class WordGraph:
         if key is not None:
             self._memo[key] = n
         return n
+
+    def _estimate(self, n: int) -> int:
+        """:func:`gate_estimate` of node n, but low where lowering makes less of it than
+        its width says: a sum's zero-extended term adds only its own bits (a secret count,
+        c + zext(flag), is a bit heap of one-bit terms), and a comparison for equality with
+        a constant is an AND of the bits (the constants of an unrolled loop share most of
+        them). An estimate that runs high refuses programs that would fit."""
+        op = self._op[n]
+        kind, f = _ESTIMATE.get(op, _LINEAR_6)
+        if kind == _FREE:
+            return 0
+        types = self._type
+        if kind == _LINEAR:         # most nodes: inline, without the widths list
+            args = self._args[n]
+            if op in _NARROW_TERMS:
+                narrow = None
+                for a in args:
+                    if self._op[a] == "resize":
+                        src = types[self._args[a][0]]
+                        if src.width < types[a].width and not getattr(src, "signed", False):
+                            narrow = src.width if narrow is None else min(narrow, src.width)
+                if narrow is not None:
+                    return f * narrow
+            w = types[n].width
+            for a in args:
+                x = types[a].width
+                if x > w:
+                    w = x
+            if op in _EQUALITY and any(self._op[a] == "const" for a in args):
+                return w
+            return f * w
+        return gate_estimate(op, types[n], [types[a].width for a in self._args[n]])
 
     def _carry_wraps(self, args, r: int) -> int:
         """``r``, what a rule made of ``args``, keeping the wraps of the wrapped constants

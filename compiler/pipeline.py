@@ -11,6 +11,7 @@ import dataclasses
 import gc
 import os
 import re
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,16 +48,14 @@ def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | N
     return run_deep(_elaborate, text, filename, defines, gate_limit, exact)
 
 
-# memory a word operation takes while a program compiles, at the peak (the elaborated and
-# the rebuilt graph, their memo and the passes' per-node lists: measured 430-600 bytes on
-# programs of many small operations), rounded up
-BYTES_PER_NODE = 800
+BYTES_PER_NODE = ir.BYTES_PER_NODE
 
 
-def node_limit() -> int:
-    """How many word operations a program may unroll to: what the memory this machine has
-    available holds at BYTES_PER_NODE each, and at least :data:`~.ir.FEW_NODES`."""
-    return max(ir.FEW_NODES, available_memory() // BYTES_PER_NODE)
+def node_limit(have: int | None = None) -> int:
+    """How many word operations a program may unroll to: what the memory this process may
+    take (``have`` bytes, else :func:`available_memory`) holds at BYTES_PER_NODE each, and
+    at least :data:`~.ir.FEW_NODES`."""
+    return max(ir.FEW_NODES, (available_memory() if have is None else have) // BYTES_PER_NODE)
 
 
 def _elaborate(text, filename, defines, gate_limit=None, exact=False) -> Elaborated:
@@ -117,6 +116,13 @@ def compile_source(text: str, filename: str = "<string>",
         freemem.release()
     return circuit
 
+
+# how far the estimate made while elaborating may run past the gate limit before a program is
+# refused there, and how many gates lowering may emit (before identical gates are merged)
+# per gate of the limit (histogram emits 2.1 per gate it makes; what lowering holds per gate
+# emitted, about 70 bytes, is freed before the schedule's arrays are made): see _compile
+ESTIMATE_ROOM = 16
+RAW_ROOM = 3
 
 # from this many gates on, a compile tidies up after itself (a few tens of milliseconds)
 TIDY_GATES = 1 << 20
@@ -308,40 +314,103 @@ def strict_error(warnings) -> CompileError:
                         w.filename, w.line, w.col, w.source_line)
 
 
+class _Told:
+    """A compile's progress callback, timed from the start of the compile, with a heartbeat:
+    a phase that runs long without telling (the parse of a very long source, which makes no
+    word nodes to report on) is told again every HEARTBEAT_S seconds, from another thread."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.t0 = time.perf_counter()
+        self._lock = threading.Lock()
+        self._last = ("elaborating", self.t0)
+        self._stop = threading.Event()
+        if progress is not None:
+            threading.Thread(target=self._beat, name="yaogc-compile-progress",
+                             daemon=True).start()
+
+    def tell(self, phase: str, gates: int = 0, _seconds: float = 0.0) -> None:
+        if self.progress is not None:
+            with self._lock:
+                now = time.perf_counter()
+                self._last = (phase, now)
+                self.progress(phase, gates, now - self.t0)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            with self._lock:
+                phase, at = self._last
+                now = time.perf_counter()
+                if now - at >= HEARTBEAT_S and not self._stop.is_set():
+                    self._last = (phase, now)
+                    try:
+                        self.progress(phase, 0, now - self.t0)
+                    except Exception:   # noqa: BLE001  (the compile itself reports it)
+                        return
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop.set()
+
+
+# a compile phase that runs this long without telling its progress is told again
+HEARTBEAT_S = 10.0
+
+
 def _compile(text, filename, defines, progress=None, max_gates=None, strict=False,
              checked=False, schedule_next=False) -> Circuit:
-    t0 = time.perf_counter()
-    freemem.configure()     # garbling may have raised the mmap threshold in this process
+    told = _Told(progress)
+    try:
+        return _compile_told(told, text, filename, defines, max_gates, strict, checked,
+                             schedule_next)
+    finally:
+        told.stop()
 
-    def tell(phase: str, gates: int = 0, _seconds: float = 0.0) -> None:
-        if progress is not None:    # every phase timed from the start of the compile
-            progress(phase, gates, time.perf_counter() - t0)
+
+def _compile_told(told, text, filename, defines, max_gates, strict, checked,
+                  schedule_next) -> Circuit:
+    freemem.configure()     # garbling may have raised the mmap threshold in this process
+    tell = told.tell
     have, bound = memory_headroom()    # the message names the figure the limit came from
     limit = max_gates if max_gates is not None else gate_budget(have)
 
-    def too_large(line: int = 1, col: int = 1, src=None, most: int = limit) -> CompileError:
-        why = ("the compiler's limit (wires are numbered in 30 bits)" if most < limit else
-               "the --max-gates limit" if max_gates is not None else
-               "the YAOGC_MAX_GATES limit" if os.environ.get("YAOGC_MAX_GATES") else
-               f"more than {bound} ({have / 1e9:.1f} GB)")
-        msg = (f"the program is too large: it unrolls to more than {most:,} gates, about "
-               f"{most * BYTES_PER_GATE / 1e9:.1f} GB to compile and schedule at "
-               f"{BYTES_PER_GATE} bytes per gate, {why}; make the inputs smaller or split the "
-               f"computation")
+    def too_large(size: str, line: int = 1, col: int = 1, src=None,
+                  wires: int = 0) -> CompileError:
+        """The error for a program of ``size`` ("it unrolls to ...") over the limit (over
+        ``wires``, the wire numbering's, where given)."""
+        most = wires or limit
+        why = (f"the compiler's limit of {most:,} (wires are numbered in 30 bits)" if wires else
+               f"the --max-gates limit of {most:,}" if max_gates is not None else
+               f"the YAOGC_MAX_GATES limit of {most:,}" if os.environ.get("YAOGC_MAX_GATES")
+               else f"the {most:,} gates that {have / 1e9:.1f} GB holds at {BYTES_PER_GATE} "
+                    f"bytes per gate to compile and schedule (what {bound})")
+        msg = (f"the program is too large: {size}, more than {why}; make the inputs smaller "
+               f"or split the computation")
         if src is not None:   # the statement is in an imported module: name that file
             return src.error(msg, line, col)
         lines = normalize_newlines(text).split("\n")
         return CompileError(msg, filename, line, col,
                             lines[line - 1] if line <= len(lines) else "")
     # the estimate made while elaborating stops a far too large program at the statement
-    # that makes it (it may overcount, so it is given twice the room); lowering then holds
-    # the exact limit. The word graphs report every million nodes made (the stage making them)
+    # that makes it; it runs high (it counts each operation as written, at its full width,
+    # and operations a later rule drops or merges: 47 times the gates of histogram's
+    # default size), so it is given ESTIMATE_ROOM times the room. Lowering then holds the
+    # gates it emits to RAW_ROOM times the limit (identical gates are merged after), and
+    # the circuit made is held to the limit exactly. The word graphs report every million
+    # nodes made (the stage making them)
     stage = ["elaborating"]
-    with ir.compile_limits(node_limit(), lambda nodes: tell(stage[0])):
+    nodes = node_limit()
+    why_nodes = (f"what {bound} ({have / 1e9:.1f} GB) holds" if nodes > ir.FEW_NODES else
+                 f"the fewest a compile is allowed, {ir.FEW_NODES:,}")
+    with ir.compile_limits(nodes, lambda nodes: tell(stage[0]), why_nodes):
         try:
-            e = elaborate(text, filename, defines, gate_limit=2 * limit, exact=checked)
+            e = elaborate(text, filename, defines, gate_limit=ESTIMATE_ROOM * limit,
+                          exact=checked)
         except GateBudget as big:
-            raise too_large(big.line, big.col, getattr(big, "src", None)) from None
+            raise too_large(f"by the compiler's estimate its operations lower to more than "
+                            f"{big.estimate:,} gates (an estimate that runs high, but not "
+                            f"{ESTIMATE_ROOM} times over)", big.line, big.col,
+                            getattr(big, "src", None)) from None
         warnings = range_warnings(e, text, filename)
         if strict and warnings:
             raise strict_error(warnings)
@@ -370,20 +439,26 @@ def _compile(text, filename, defines, progress=None, max_gates=None, strict=Fals
     # over the whole gate buffer (passes.optimize gave identical gate counts on every
     # example at several times the cost)
     try:
-        buf = emit(e, tell, max_gates=limit)
+        buf = emit(e, tell, max_gates=RAW_ROOM * limit, soft_limit=limit)
         del e       # the word IR's memory is free for the passes over the gate buffer
         if schedule_next:   # the passes release the interpreter lock: the kernels load then
             warm_kernels(buf.n_emitted)
+        at = buf.passed_at      # the operation whose gates went past the limit first
         circuit = buf.build()
         tell("compiled", circuit.n_gates)
+        if circuit.n_gates > limit:
+            raise too_large(f"it unrolls to {circuit.n_gates:,} gates",
+                            *(() if at is None else (at.line, at.col, getattr(at, "src", None))))
         circuit.warnings = warnings
         return circuit
     except TooLarge as big:
         at = big.at
-        if at is None:
-            raise too_large(most=min(big.limit, limit)) from None
-        raise too_large(at.line, at.col, getattr(at, "src", None),
-                        most=min(big.limit, limit)) from None
+        where = () if at is None else (at.line, at.col, getattr(at, "src", None))
+        if big.limit < RAW_ROOM * limit:        # the wire numbering's own limit
+            raise too_large(f"it unrolls to more than {big.limit:,} gates", *where,
+                            wires=big.limit) from None
+        raise too_large(f"it unrolls to more than {big.limit:,} gates before identical ones "
+                        f"are merged", *where) from None
 
 
 def compile_file(path: str | Path, defines: dict[str, str] | None = None,

@@ -167,11 +167,19 @@ def test_a_sigint_after_the_output_does_not_change_the_status():
 
 
 def test_max_gates_stops_a_program_that_unrolls_too_far():
+    # far past the limit: stopped while elaborating, by the estimate, at the statement
     first = refused(cli("compile", COUNT, "--max-gates", "100", "--stats"),
-                    "count_above.yao:11:19: the program is too large: it unrolls to more than "
-                    "100 gates", "--max-gates limit")   # the statement that made it
+                    "count_above.yao:11:19: the program is too large: by the compiler's "
+                    "estimate its operations lower to more than 1,6", "--max-gates limit of 100")
     refused(cli("eval", COUNT, "--max-gates", "1_000", "-D", "N=2000", "--input", "a=[1]"),
-            "more than 1,000 gates")
+            "--max-gates limit of 1,000")
+    # the limit is exact: a program of exactly that many gates compiles, one gate less is
+    # refused with the program's size, at the operation that took it past
+    rc, out, err = cli("compile", COUNT, "--max-gates", "8671", "--stats", "--no-cache")
+    assert rc == 0 and "8,671 gates" not in err, err
+    refused(cli("compile", COUNT, "--max-gates", "8670", "--no-cache"),
+            "count_above.yao:8:17: the program is too large: it unrolls to 8,671 gates, more "
+            "than the --max-gates limit of 8,670")
     refused(cli("compile", COUNT, "--max-gates", "many"), "--max-gates many")
     rc, out, err = cli("compile", COUNT, "--max-gates", "100000", "--stats")
     assert rc == 0, err
@@ -242,8 +250,10 @@ def test_a_program_too_large_once_lowered_names_its_statement(tmp_path):
 def test_max_memory_bounds_a_compile_too():
     first = refused(cli("compile", COUNT, "-D", "N=20000", "--no-cache", "-o", os.devnull,
                         env={"YAOGC_MAX_MEMORY": "300000000"}),
-                    "the program is too large", "YAOGC_MAX_MEMORY allows (0.3 GB)")
-    assert first.startswith(COUNT + ":11:19:")
+                    "the program is too large: it unrolls to 2,719,926 gates, more than the "
+                    "1,500,000 gates that 0.3 GB holds at 200 bytes per gate to compile and "
+                    "schedule (what YAOGC_MAX_MEMORY allows)")
+    assert first.startswith(COUNT + ":8:17:")
 
 
 def test_warnings_on_a_very_long_line_show_the_part_around_the_column(tmp_path, capsys):
@@ -266,3 +276,27 @@ def test_warnings_on_a_very_long_line_show_the_part_around_the_column(tmp_path, 
         shown, mark = last[1], last[2]
         assert mark.endswith("^") and shown.startswith("...")
         assert shown[len(mark) - 1:] == f"+ x{n - 1}"     # the caret under the last +
+
+
+def test_a_program_that_fits_is_not_refused_by_the_estimate():
+    # the estimate made while elaborating ran 47 times the gates of histogram (its counts
+    # are bit heaps of one-bit terms, its comparisons with constants share their bits):
+    # histogram N=2000 (587,041 gates) was refused under a limit of 13 million
+    hist = COUNT.replace("count_above.yao", "histogram.yao")
+    rc, out, err = cli("compile", hist, "-D", "N=300", "--max-gates", "87433", "--no-cache",
+                       "-o", os.devnull)
+    assert rc == 0, err
+    refused(cli("compile", hist, "-D", "N=300", "--max-gates", "87432", "--no-cache"),
+            "histogram.yao:", "it unrolls to 87,433 gates, more than the --max-gates limit "
+            "of 87,432")
+
+
+def test_inputs_too_wide_for_a_circuit_are_refused_at_the_signature(tmp_path):
+    p = tmp_path / "wide.yao"
+    params = ", ".join(f"x{i}: u64[200000] @a" for i in range(6))
+    p.write_text(f"party a, b\ndef main({params}, z: bool @b) -> (r: u64 @both):\n"
+                 f"    return x0[0] + x5[0]\n")
+    # said at the parameter, before the inputs' words are made
+    refused(cli("compile", str(p), "--no-cache", "-o", os.devnull),
+            f"{p}:2:110: the program is too large: its inputs take 76,800,000 bits up to 'x5', "
+            f"more than the 67,108,864 a circuit may have")

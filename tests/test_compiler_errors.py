@@ -289,7 +289,7 @@ def test_program_past_the_wire_numbering_is_an_error(monkeypatch):
                  "        r = r ^ (a[i] * b[i])\n    return r\n")
     assert e.message.startswith("the program is too large: it unrolls to more than 4,999 "
                                 "gates"), e.message
-    assert "the compiler's limit (wires are numbered in 30 bits)" in e.message
+    assert "the compiler's limit of 4,999 (wires are numbered in 30 bits)" in e.message
 
 
 def test_untaken_branch_in_a_loop_is_checked_per_shape_of_the_variables():

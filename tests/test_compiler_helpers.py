@@ -95,3 +95,35 @@ def test_a_library_compile_leaves_the_garbage_collector_running():
     finally:
         gc.unfreeze()
     del mine
+
+
+def test_a_numba_that_cannot_load_leaves_the_kernels_plain_python(monkeypatch):
+    # under a small address-space limit numba's LLVM library does not load (OSError):
+    # a compile failed with "internal error" instead of running its passes as Python
+    from yaogc.circuits import jit
+    from yaogc.compiler import compile_source
+
+    def cannot():
+        raise OSError("Could not find/load shared object file 'libllvmlite.so'")
+    monkeypatch.setattr(jit, "ENABLED", True)
+    monkeypatch.setattr(jit, "load_numba", cannot)
+    assert jit.compiled("yaogc.circuits.rehash") is False and not jit.ENABLED
+    src = ("party a, b\ndef main(x: u8[64] @a, y: u8 @b) -> (c: u16 @both):\n"
+           "    c: u16 = 0\n    for i in range(64):\n        if x[i] > y:\n            c += 1\n"
+           "    return c\n")
+    monkeypatch.setattr(jit, "SMALL", 0)        # every pass would run compiled
+    assert compile_source(src, "c.yao").n_gates > 0
+
+
+def test_a_long_phase_is_told_again_while_it_runs(monkeypatch):
+    # a parse of a very long source makes no word nodes to report on: nothing was heard
+    # for 50 s, then 'checked'
+    from yaogc.compiler import compile_source, pipeline
+    monkeypatch.setattr(pipeline, "HEARTBEAT_S", 0.01)
+    heard = []
+    src = ("party a, b\ndef main(x: u8 @a, y: u8 @b) -> (r: u8 @both):\n    s: u8 = x\n" +
+           "".join(f"    s = s ^ {i % 256}\n" for i in range(3000)) + "    return s ^ y\n")
+    compile_source(src, "long.yao", progress=lambda phase, gates, s: heard.append(phase))
+    # its 3,000 statements take longer than a beat: the phase is told while it runs (a
+    # million word operations would be the first report otherwise)
+    assert heard[0] == "elaborating" and heard.index("checked") > 0, heard

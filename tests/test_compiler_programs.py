@@ -495,8 +495,9 @@ def test_too_many_operations_names_the_statement(monkeypatch):
     with pytest.raises(CompileError) as e:
         compile_source(src, "p.yao")
     first = str(e.value).split("\n")[0]
-    assert first.startswith("p.yao:5:11: the program unrolls into too many operations (more "
-                            "than 5,000)"), first
+    assert first.startswith("p.yao:5:11: the program is too large: it unrolls into too many "
+                            "operations (more than 5,000, about 0.0 GB to compile at 800 bytes "
+                            "each"), first
     assert str(e.value).split("\n")[1] == "        r += a[i % 8] ^ u8(i)"
 
 
@@ -510,7 +511,7 @@ def test_operation_limit_follows_the_memory_available(monkeypatch):
     monkeypatch.setattr(pipeline, "available_memory", lambda: 2000 * pipeline.BYTES_PER_NODE)
     with pytest.raises(CompileError) as e:
         compile_source(src, "p.yao")
-    assert "too many operations (more than 2,000)" in str(e.value).split("\n")[0]
+    assert "too many operations (more than 2,000, about" in str(e.value).split("\n")[0]
     monkeypatch.setattr(pipeline, "available_memory", lambda: 10**5 * pipeline.BYTES_PER_NODE)
     monkeypatch.setattr(ir, "PROGRESS_NODES", 2000)
     heard = []
