@@ -316,7 +316,7 @@ class EntryLock:
             return False
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)     # private, as entries
         except OSError:
             return False
         t0 = time.monotonic()

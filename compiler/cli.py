@@ -176,7 +176,10 @@ def cmd_compile(args) -> int:
             raise _write_error(out, e) from None
     st = circuit.stats()
     if args.json:       # one JSON object: the statistics and the files written
-        print(json.dumps({**st, "wrote": [str(p) for p in written]}))
+        print(json.dumps({**st, "wrote": [str(p) for p in written],
+                          "compile_seconds": round(info["compile_s"], 6),
+                          "compile_cached": bool(info["cached"]),
+                          "compile_waited": bool(info.get("waited", False))}))
     elif args.stats:
         print(circuit.describe())
     if written and not args.json:

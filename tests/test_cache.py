@@ -154,10 +154,16 @@ def test_changed_program_is_a_new_entry(cache):
 def test_cli_compile_twice_and_no_cache(cache, capsys):
     d, prog = cache
     assert main(["compile", str(prog), "--stats", "--json"]) == 0
-    first = capsys.readouterr().out
+    first = json.loads(capsys.readouterr().out)
     assert len(entries(d)) == 1
     assert main(["compile", str(prog), "--stats", "--json"]) == 0
-    assert capsys.readouterr().out == first
+    second = json.loads(capsys.readouterr().out)
+    # the same circuit; the second from the cache, as --json says (with the seconds taken)
+    assert not first.pop("compile_cached") and second.pop("compile_cached")
+    assert first.pop("compile_seconds") > 0 and second.pop("compile_seconds") > 0
+    assert second == first and not first["compile_waited"]
+    # the lock beside an entry is as private as the entry
+    assert {oct(p.stat().st_mode & 0o777) for p in d.iterdir()} == {"0o600"}
     for e in entries(d):
         e.unlink()
     assert main(["eval", str(prog), "--no-cache", "--input", "x=[1,2,3,4]",
