@@ -34,8 +34,9 @@ class Op(IntEnum):
     CONST1 = 4
 
 
-# gates Circuit.check looks at a time
+# gates Circuit.check looks at a time, and from how many gates it runs compiled
 _CHECK_BLOCK = 1 << 20
+CHECK_COMPILED_FROM = 1 << 22
 
 
 class CircuitError(InputError):
@@ -228,7 +229,9 @@ class Circuit:
             raise CircuitError(f"gate {k} (wire {n_in + k}): unknown op {int(self.op[k])}")
         # an operand must be written before the gate that reads it. XOR, AND, NOT (0, 1, 2)
         # read in0; XOR and AND read in1
-        fast = jit.use_compiled(n, __name__)    # a cached circuit of 40M gates: 0.6 s as numpy
+        # compiled for millions of gates (a cached circuit of 40M gates: 0.6 s as numpy),
+        # where it pays for loading numba's kernels (0.4 s in a process that loads no other)
+        fast = n >= CHECK_COMPILED_FROM and jit.use_compiled(n, __name__)
         for name, arr, last_op in (("in0", self.in0, Op.NOT), ("in1", self.in1, Op.AND)):
             if fast:
                 k = _first_bad_operand(self.op, arr, n_in, int(last_op))

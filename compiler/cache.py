@@ -19,8 +19,8 @@ import json
 import os
 from pathlib import Path
 
-from yaogc.circuits import diskcache, jit
-from yaogc.circuits.circuit import Circuit, load_check_kernel
+from yaogc.circuits import diskcache
+from yaogc.circuits.circuit import CHECK_COMPILED_FROM, Circuit, load_check_kernel
 from yaogc.circuits.diskcache import cache_dir  # noqa: F401  (re-exported for callers)
 from yaogc.circuits.errors import InputError
 from yaogc.circuits.native import native_parts, read_native
@@ -50,7 +50,7 @@ def load(key: str) -> tuple[Circuit, str] | None:
     """The cached circuit for ``key`` and the digest of its warnings, or None (absent,
     unreadable, corrupt or foreign)."""
     try:
-        if os.stat(cache_dir() / f"{key}.yaoc").st_size >= 9 * jit.SMALL:
+        if os.stat(cache_dir() / f"{key}.yaoc").st_size >= 9 * CHECK_COMPILED_FROM:
             load_check_kernel()     # loads while the file is read (9 bytes a gate)
     except OSError:
         pass

@@ -61,11 +61,12 @@ def test_and_depth_and_levels():
 ])
 @pytest.mark.parametrize("compiled", [False, True])
 def test_check_refuses_malformed_circuits(kw, fragment, compiled, monkeypatch):
-    from yaogc.circuits import jit
+    from yaogc.circuits import circuit as C, jit
     if compiled:
         if not jit.ENABLED:
             pytest.skip("numba is not installed")
         monkeypatch.setattr(jit, "SMALL", 0)
+        monkeypatch.setattr(C, "CHECK_COMPILED_FROM", 0)
     with pytest.raises(CircuitError) as e:
         make(**kw).check()
     assert fragment in str(e.value)
@@ -82,6 +83,7 @@ def test_check_reports_the_same_first_error_however_the_gates_are_cut(monkeypatc
         if not jit.ENABLED:
             pytest.skip("numba is not installed")
         monkeypatch.setattr(jit, "SMALL", 0)
+        monkeypatch.setattr(C, "CHECK_COMPILED_FROM", 0)
     else:
         monkeypatch.setattr(C, "_CHECK_BLOCK", block)
     ops = (Op.AND, Op.XOR, Op.NOT, Op.XOR, Op.AND)
