@@ -106,6 +106,18 @@ def gate_estimate(op: str, t: ValueType, widths: list[int]) -> int:
     return f * w * max(1, (w - 1).bit_length())
 
 
+def _unique(held: list) -> list:
+    """The entries (list, index) of ``held`` once each, in order: an operation on the same
+    anchored constant twice (c * c), or on two carrying the same entries, would double them
+    at every fold (four writes of a secret index folding into a median: minutes)."""
+    if len(held) < 2:
+        return held
+    seen: dict = {}
+    for at, i in held:
+        seen.setdefault((id(at), i), (at, i))
+    return list(seen.values()) if len(seen) < len(held) else held
+
+
 def _nodes_of(v):
     """The nodes of a value of the elaboration (a word, or an array's or tuple's words), or
     of what reads an entry, found when asked (``v.nodes()``)."""
@@ -294,12 +306,16 @@ class WordGraph:
                     held += [(at, i) for at, i in self.anchored.get(a, ()) if at[i] is not None]
         if not held:
             return r
+        held = _unique(held)
         if self._op[r] == "const" and r not in self.anchored:
             r = self._own_const(r)
         for at, i in held:
-            at[i] = (r,) if at[i] is PENDING else at[i] + (r,)
+            if at[i] is PENDING:
+                at[i] = (r,)
+            elif r not in at[i]:
+                at[i] = at[i] + (r,)
         if self._op[r] == "const":
-            self.anchored.setdefault(r, []).extend(held)
+            self.anchored[r] = _unique(self.anchored.get(r, []) + held)
         return r
 
     def _own_const(self, r: int) -> int:
@@ -517,8 +533,8 @@ class WordGraph:
                     # the wrap is reported as the fixed-point type's
                     loc, o, _, exact = self.folded[-1]
                     self.folded[-1] = (loc, o, t, exact)
-                held = [(at, i) for a in args for at, i in self.anchored.get(a, ())
-                        if at[i] is not None] if self.anchored else None
+                held = _unique([(at, i) for a in args for at, i in self.anchored.get(a, ())
+                                if at[i] is not None]) if self.anchored else None
                 if not wraps and not held:
                     return self.const(t, value)
                 # a constant of its own, not the shared node of this value: the same value

@@ -506,3 +506,18 @@ def test_operations_wider_than_128_bits_are_checked(prog, inputs, wraps):
     # the exact result of such an operation needs more than 256 bits
     c = compile_source("party a, b\ndef main(" + prog + "\n", "w.yao", checked=True)
     assert evaluate_one(c, **inputs)[OVERFLOW_PORT] == wraps
+
+
+def test_repeated_folds_of_the_same_anchored_constant_stay_linear():
+    # a secret-index write of a constant array, repeated, folds into the median's constants
+    # again and again: each fold doubled the entries it carried (four writes: minutes)
+    from yaogc.compiler import compile_source
+    src = ("party a, b\nfrom stats import median\ndef main(s: u3 @a) -> i16 @both:\n"
+           "    w: i16[8] = [i16(32767) for i in range(8)]\n    for i in range(8):\n"
+           "        w[s] = i16(u16(w[0]))\n    return median(w)\n")
+    from yaogc.compiler import interpret
+    want = interpret(src, {"s": 3})
+    for checked in (False, True):
+        c = compile_source(src, "m.yao", checked=checked)
+        got = evaluate(c, [{"s": 3}])[0]
+        assert {k: got[k] for k in want} == want == {c.outputs[0].name: 32767}
