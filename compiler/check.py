@@ -23,7 +23,7 @@ from .widths import WidthMixin
 from .convert import ConversionError, pub_to_raw, zero
 from .errors import CompileError, Source
 from .exprs import ExprMixin
-from .ir import BYTES_PER_NODE, GateBudget, TooLarge, WordGraph
+from .ir import BYTES_PER_NODE, TooLarge, WordGraph
 from .stmts import Frame, StmtMixin
 from .imports import Loader
 from .parser import MAX_LITERAL_DIGITS
@@ -117,12 +117,6 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
     def run(self) -> Elaborated:
         try:
             return self._run()
-        except GateBudget as big:
-            at = getattr(self, "at", None)
-            if at is not None:
-                big.line, big.col = at.line, at.col
-                big.src = getattr(at, "src", None)   # set on nodes of an imported module
-            raise
         except TooLarge:
             n = len(self.g)
             raise self._error_at(f"the program is too large: it unrolls into too many "
@@ -466,6 +460,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
             t = self.resolve_type(p.type, frame0)
             (party,) = self._party(p.party, p, f"input '{p.name}'", allow_both=False)
             bits += t.width
+            self.at = p         # where an input too large for the memory is named
             if bits > MAX_INPUT_BITS:   # said at once, before its words are made
                 raise self.err(p, f"the program is too large: its inputs take {bits:,} bits "
                                   f"up to '{p.name}', more than the {MAX_INPUT_BITS:,} a "

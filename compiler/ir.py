@@ -62,18 +62,8 @@ class TooLarge(Exception):
     """The program unrolls into more word operations than the compiler accepts."""
 
 
-class GateBudget(Exception):
-    """The gates the program's operations will lower to (estimated as they are made) passed
-    the budget; ``line``/``col`` are filled in by the checker with the statement that did it."""
-
-    def __init__(self, estimate: int, limit: int):
-        super().__init__(estimate, limit)
-        self.estimate, self.limit = estimate, limit
-        self.line = self.col = 1
-
-
 # how an operation's gates grow with its width w: (kind, factor); any other operation is
-# linear, 6 w (one dict lookup per node made: the estimate runs for every node of a program)
+# linear, 6 w (the lowering's estimate of the gates it will emit, and speculation's costs)
 _FREE, _LINEAR, _SQUARE, _TERMS, _SHIFTV = range(5)
 _ESTIMATE = {**{op: (_SQUARE, 4) for op in ("mul", "fmul")},
              **{op: (_SQUARE, 8) for op in ("div", "mod", "fdiv")},
@@ -82,8 +72,6 @@ _ESTIMATE = {**{op: (_SQUARE, 4) for op in ("mul", "fmul")},
              **{op: (_FREE, 0) for op in ("const", "input", "shl", "shr", "rotl", "rotr",
                                           "resize", "reinterp", "bit")}}
 _LINEAR_6 = (_LINEAR, 6)
-_NARROW_TERMS = frozenset({"add"})
-_EQUALITY = frozenset({"eq", "ne"})
 
 
 def gate_estimate(op: str, t: ValueType, widths: list[int]) -> int:
@@ -136,10 +124,6 @@ class WordGraph:
     def __init__(self, noting: bool = True):
         """``noting=False``: a graph a pass rebuilds from the elaborated one, which notes no
         dropped or replaced operations (the checks read the elaborated graph's)."""
-        # estimated gates of the operations made so far, and the limit (None: none)
-        self.gates = 0
-        self.gate_limit: int | None = None
-        self._used = bytearray()     # per node: counted in ``gates`` (read by another)
         self._op: list[str] = []
         self._type: list[ValueType] = []
         self._args: list[tuple[int, ...]] = []
@@ -250,7 +234,6 @@ class WordGraph:
         it while others may still hold it: any later read of a node fails (IndexError)
         rather than seeing stale data."""
         self._op, self._type, self._args, self._attr, self._loc = [], [], [], [], []
-        self._used = bytearray()
         self._memo = {}
         self.pub_words = {}
 
@@ -378,17 +361,6 @@ class WordGraph:
         n = len(self._op)
         if n >= self._check_at:       # one test per node for the limit and the progress
             self._checkpoint(n)
-        used = self._used
-        used.append(0)
-        if self.gate_limit is not None and args:
-            # an operation is counted once something reads it: one made and then left (x + 1
-            # under a secret 'if', which a rule rewrites to x + c) lowers to nothing
-            for a in args:
-                if not used[a]:
-                    used[a] = 1
-                    self.gates += self._estimate(a)
-            if self.gates > self.gate_limit:
-                raise GateBudget(self.gates, self.gate_limit)
         self._op.append(op)
         self._type.append(t)
         self._args.append(args)
@@ -397,38 +369,6 @@ class WordGraph:
         if key is not None:
             self._memo[key] = n
         return n
-
-    def _estimate(self, n: int) -> int:
-        """:func:`gate_estimate` of node n, but low where lowering makes less of it than
-        its width says: a sum's zero-extended term adds only its own bits (a secret count,
-        c + zext(flag), is a bit heap of one-bit terms), and a comparison for equality with
-        a constant is an AND of the bits (the constants of an unrolled loop share most of
-        them). An estimate that runs high refuses programs that would fit."""
-        op = self._op[n]
-        kind, f = _ESTIMATE.get(op, _LINEAR_6)
-        if kind == _FREE:
-            return 0
-        types = self._type
-        if kind == _LINEAR:         # most nodes: inline, without the widths list
-            args = self._args[n]
-            if op in _NARROW_TERMS:
-                narrow = None
-                for a in args:
-                    if self._op[a] == "resize":
-                        src = types[self._args[a][0]]
-                        if src.width < types[a].width and not getattr(src, "signed", False):
-                            narrow = src.width if narrow is None else min(narrow, src.width)
-                if narrow is not None:
-                    return f * narrow
-            w = types[n].width
-            for a in args:
-                x = types[a].width
-                if x > w:
-                    w = x
-            if op in _EQUALITY and any(self._op[a] == "const" for a in args):
-                return w
-            return f * w
-        return gate_estimate(op, types[n], [types[a].width for a in self._args[n]])
 
     def _carry_wraps(self, args, r: int) -> int:
         """``r``, what a rule made of ``args``, keeping the wraps of the wrapped constants

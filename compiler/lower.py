@@ -61,14 +61,14 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None,
     (:meth:`~yaogc.circuits.templates.GateBuffer.build` runs them): a caller that drops
     ``e`` first has its memory back for those passes. The buffer's ``passed_at`` is the
     source node of the operation whose gates first took it past ``soft_limit`` wires (or
-    None)."""
+    None), its ``first_at`` the first operation's."""
     g = e.graph
     roots = e.roots()
     planner = _Planner(g)
     waves = planner.plan(g.live(roots))
     buf = GateBuffer(e.name, e.parties, max_gates, expect=_estimate(planner, waves))
     buf.soft_limit = soft_limit
-    buf.passed_at = None
+    buf.passed_at = buf.first_at = None
     ports = [buf.input(party, name, t) for party, name, t in e.inputs]
     needed = planner.needed     # pure wiring is made only where something reads its wires
     for r in roots:
@@ -99,8 +99,13 @@ def _emit_waves(g, planner, waves, buf, ports, needed, words, progress, t0) -> N
             except TooLarge as big:     # named by a statement that makes these operations
                 big.at = g.loc_of(members[0])
                 raise
-            if buf.passed and buf.passed_at is None:
-                buf.passed_at = g.loc_of(members[0])
+            if buf.passed_at is None and (buf.passed or not buf.first_at):
+                # past the limit here (or, until then, the first operation: a circuit that
+                # ends up over it by its constant gates alone is named there)
+                at = g.loc_of(members[0])
+                if buf.passed:
+                    buf.passed_at = at
+                buf.first_at = buf.first_at or at
             if type(sig[0]) is tuple:   # fused: the member's word, then the others' in turn
                 cuts = fn.cuts
                 words.update(zip(members, out[:, :cuts[1]]))

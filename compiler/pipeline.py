@@ -28,7 +28,6 @@ from .check import Checker, Elaborated
 from .checked import OVERFLOW_PORT, add_overflow_output
 from .imports import imports_digest
 from . import ir
-from .ir import GateBudget
 from .overflow import analyze
 from .deep import run_deep
 from .errors import CompileError, InputError, Source, normalize_newlines
@@ -38,14 +37,12 @@ from .parser import decode_text, parse, read_program, read_source
 
 
 def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | None = None,
-              gate_limit: int | None = None, exact: bool = False) -> Elaborated:
+              exact: bool = False) -> Elaborated:
     """Parse and type-check a program into word-level IR (before word-level optimization).
-    With ``gate_limit``, the gates the operations will lower to are estimated as they are
-    made, and passing the limit raises :class:`~.ir.GateBudget` naming the statement.
     ``exact`` keeps arithmetic as written (:attr:`~.ir.WordGraph.exact`: checked mode).
     The IR holds at most :func:`node_limit` operations (or what the compile it runs in
     allows: :func:`~.ir.compile_limits`)."""
-    return run_deep(_elaborate, text, filename, defines, gate_limit, exact)
+    return run_deep(_elaborate, text, filename, defines, exact)
 
 
 BYTES_PER_NODE = ir.BYTES_PER_NODE
@@ -58,14 +55,13 @@ def node_limit(have: int | None = None) -> int:
     return max(ir.FEW_NODES, (available_memory() if have is None else have) // BYTES_PER_NODE)
 
 
-def _elaborate(text, filename, defines, gate_limit=None, exact=False) -> Elaborated:
+def _elaborate(text, filename, defines, exact=False) -> Elaborated:
     if isinstance(text, (bytes, bytearray)):
         text = decode_text(bytes(text), filename)
     text = normalize_newlines(text)
     program = parse(text, filename)
     name = Path(filename).stem if filename and not filename.startswith("<") else "main"
     checker = Checker(program, Source(text, filename), check_defines(defines), name)
-    checker.g.gate_limit = gate_limit
     checker.g.exact = exact
     if ir.active_limits() is None:      # elaborated alone, not as a compile's stage
         checker.g.limit_nodes(node_limit())
@@ -117,12 +113,12 @@ def compile_source(text: str, filename: str = "<string>",
     return circuit
 
 
-# how far the estimate made while elaborating may run past the gate limit before a program is
-# refused there, and how many gates lowering may emit (before identical gates are merged)
-# per gate of the limit (histogram emits 2.1 per gate it makes; what lowering holds per gate
-# emitted, about 70 bytes, is freed before the schedule's arrays are made): see _compile
-ESTIMATE_ROOM = 16
+# how many gates lowering may emit before identical gates are merged: RAW_ROOM per gate of
+# the limit, or as many as the memory the process may take holds at BYTES_PER_EMITTED each
+# (what lowering keeps per gate emitted, freed before the schedule's arrays are made);
+# histogram emits 2.1 gates per gate it makes, random programs more than 3
 RAW_ROOM = 3
+BYTES_PER_EMITTED = 70
 
 # from this many gates on, a compile tidies up after itself (a few tens of milliseconds)
 TIDY_GATES = 1 << 20
@@ -375,11 +371,15 @@ def _compile_told(told, text, filename, defines, max_gates, strict, checked,
     limit = max_gates if max_gates is not None else gate_budget(have)
 
     def too_large(size: str, line: int = 1, col: int = 1, src=None,
-                  wires: int = 0) -> CompileError:
+                  wires: int = 0, emitted: bool = False) -> CompileError:
         """The error for a program of ``size`` ("it unrolls to ...") over the limit (over
-        ``wires``, the wire numbering's, where given)."""
+        ``wires``, the wire numbering's, where given; ``emitted``: over what lowering may
+        hold before merging)."""
         most = wires or limit
         why = (f"the compiler's limit of {most:,} (wires are numbered in 30 bits)" if wires else
+               f"what lowering may hold ({RAW_ROOM} times the limit of {limit:,}, or what "
+               f"{have / 1e9:.1f} GB holds at {BYTES_PER_EMITTED} bytes a gate: what {bound})"
+               if emitted else
                f"the --max-gates limit of {most:,}" if max_gates is not None else
                f"the YAOGC_MAX_GATES limit of {most:,}" if os.environ.get("YAOGC_MAX_GATES")
                else f"the {most:,} gates that {have / 1e9:.1f} GB holds at {BYTES_PER_GATE} "
@@ -391,26 +391,19 @@ def _compile_told(told, text, filename, defines, max_gates, strict, checked,
         lines = normalize_newlines(text).split("\n")
         return CompileError(msg, filename, line, col,
                             lines[line - 1] if line <= len(lines) else "")
-    # the estimate made while elaborating stops a far too large program at the statement
-    # that makes it; it runs high (it counts each operation as written, at its full width,
-    # and operations a later rule drops or merges: 47 times the gates of histogram's
-    # default size), so it is given ESTIMATE_ROOM times the room. Lowering then holds the
-    # gates it emits to RAW_ROOM times the limit (identical gates are merged after), and
-    # the circuit made is held to the limit exactly. The word graphs report every million
-    # nodes made (the stage making them)
+    # the circuit made is held to the limit exactly, once its identical gates are merged;
+    # the word operations before it to what the memory holds (a program too large fails
+    # while it is elaborated, at the statement that outgrew it), and the gates lowering
+    # emits to what the memory holds while they are merged. The gates an operation will
+    # lower to cannot be known before: folds, narrowing and constant operands make them
+    # hundreds of times fewer than its width says ((x * y) & 1), so no estimate refuses a
+    # program. The word graphs report every million nodes made (the stage making them)
     stage = ["elaborating"]
     nodes = node_limit()
     why_nodes = (f"what {bound} ({have / 1e9:.1f} GB) holds" if nodes > ir.FEW_NODES else
                  f"the fewest a compile is allowed, {ir.FEW_NODES:,}")
     with ir.compile_limits(nodes, lambda nodes: tell(stage[0]), why_nodes):
-        try:
-            e = elaborate(text, filename, defines, gate_limit=ESTIMATE_ROOM * limit,
-                          exact=checked)
-        except GateBudget as big:
-            raise too_large(f"by the compiler's estimate its operations lower to more than "
-                            f"{big.estimate:,} gates (an estimate that runs high, but not "
-                            f"{ESTIMATE_ROOM} times over)", big.line, big.col,
-                            getattr(big, "src", None)) from None
+        e = elaborate(text, filename, defines, exact=checked)
         warnings = range_warnings(e, text, filename)
         if strict and warnings:
             raise strict_error(warnings)
@@ -438,12 +431,14 @@ def _compile_told(told, text, filename, defines, max_gates, strict, checked,
     # the builder rules (folding, hash-consing) and dead-gate removal run inside lowering,
     # over the whole gate buffer (passes.optimize gave identical gate counts on every
     # example at several times the cost)
+    inputs = 2 + sum(t.width for _, _, t in e.inputs)     # the constants and input wires
+    raw = max(RAW_ROOM * limit, have // BYTES_PER_EMITTED)
     try:
-        buf = emit(e, tell, max_gates=RAW_ROOM * limit, soft_limit=limit)
+        buf = emit(e, tell, max_gates=inputs + raw, soft_limit=inputs + limit)
         del e       # the word IR's memory is free for the passes over the gate buffer
         if schedule_next:   # the passes release the interpreter lock: the kernels load then
             warm_kernels(buf.n_emitted)
-        at = buf.passed_at      # the operation whose gates went past the limit first
+        at = buf.passed_at or buf.first_at   # the operation whose gates went past the limit
         circuit = buf.build()
         tell("compiled", circuit.n_gates)
         if circuit.n_gates > limit:
@@ -454,11 +449,11 @@ def _compile_told(told, text, filename, defines, max_gates, strict, checked,
     except TooLarge as big:
         at = big.at
         where = () if at is None else (at.line, at.col, getattr(at, "src", None))
-        if big.limit < RAW_ROOM * limit:        # the wire numbering's own limit
+        if big.limit < inputs + raw:        # the wire numbering's own limit
             raise too_large(f"it unrolls to more than {big.limit:,} gates", *where,
                             wires=big.limit) from None
-        raise too_large(f"it unrolls to more than {big.limit:,} gates before identical ones "
-                        f"are merged", *where) from None
+        raise too_large(f"it emits more than {raw:,} gates before identical ones are merged",
+                        *where, emitted=True) from None
 
 
 def compile_file(path: str | Path, defines: dict[str, str] | None = None,

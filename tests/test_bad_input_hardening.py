@@ -167,10 +167,10 @@ def test_a_sigint_after_the_output_does_not_change_the_status():
 
 
 def test_max_gates_stops_a_program_that_unrolls_too_far():
-    # far past the limit: stopped while elaborating, by the estimate, at the statement
+    # named by its size, at the operation whose gates went past the limit
     first = refused(cli("compile", COUNT, "--max-gates", "100", "--stats"),
-                    "count_above.yao:11:19: the program is too large: by the compiler's "
-                    "estimate its operations lower to more than 1,6", "--max-gates limit of 100")
+                    "count_above.yao:8:17: the program is too large: it unrolls to 8,671 gates, "
+                    "more than the --max-gates limit of 100")
     refused(cli("eval", COUNT, "--max-gates", "1_000", "-D", "N=2000", "--input", "a=[1]"),
             "--max-gates limit of 1,000")
     # the limit is exact: a program of exactly that many gates compiles, one gate less is
@@ -278,8 +278,35 @@ def test_warnings_on_a_very_long_line_show_the_part_around_the_column(tmp_path, 
         assert shown[len(mark) - 1:] == f"+ x{n - 1}"     # the caret under the last +
 
 
-def test_a_program_that_fits_is_not_refused_by_the_estimate():
-    # the estimate made while elaborating ran 47 times the gates of histogram (its counts
+@pytest.mark.parametrize("text, gates", [
+    # the input wires counted as gates emitted
+    ("party a, b\ndef main(x: u64[200] @a, y: u8 @b) -> u64 @both:\n    return x[0] + x[1]\n",
+     376),
+    # a product of which one bit is read: an estimate from its width was 8,570 times over
+    ("party a, b\nconst N = 64\ndef main(x: i64[N] @a, y: i64[N] @b) -> bool @both:\n"
+     "    s: bool = false\n    for i in range(N):\n        s = s ^ bool((x[i] * y[i]) & 1)\n"
+     "    return s\n", None),
+    # a quotient of narrow values widened: 89 times
+    ("party a, b\nconst N = 64\ndef main(x: u8[N] @a, y: u8[N] @b) -> u64 @both:\n"
+     "    s: u64 = 0\n    for i in range(N):\n        s = s ^ (u64(x[i]) / u64(y[i]))\n"
+     "    return s\n", None),
+])
+def test_a_program_of_exactly_the_limit_compiles(tmp_path, text, gates):
+    from yaogc.compiler import compile_source
+    p = tmp_path / "p.yao"
+    p.write_text(text)
+    n = compile_source(text, "p.yao").n_gates
+    assert gates is None or n == gates
+    rc, out, err = cli("compile", str(p), "--max-gates", str(n), "--no-cache", "-o", os.devnull)
+    assert rc == 0, err
+    first = refused(cli("compile", str(p), "--max-gates", str(n - 1), "--no-cache"),
+                    f"the program is too large: it unrolls to {n:,} gates, more than the "
+                    f"--max-gates limit of {n - 1:,}")
+    assert first.startswith(f"{p}:") and not first.startswith(f"{p}:1:1:")
+
+
+def test_a_program_that_fits_is_never_refused():
+    # an estimate made while elaborating ran 47 times the gates of histogram (its counts
     # are bit heaps of one-bit terms, its comparisons with constants share their bits):
     # histogram N=2000 (587,041 gates) was refused under a limit of 13 million
     hist = COUNT.replace("count_above.yao", "histogram.yao")
