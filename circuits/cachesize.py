@@ -8,8 +8,9 @@ family used (:func:`touch`, the file's modification time: access times are not k
 mounts). After each write the directory is measured, and if it holds more than the limit the
 families used least recently are removed until it holds at most :data:`PRUNE_TO` of it, the
 family just written never among them (an entry larger than the limit is still kept: it is the
-one the next run reads). A lock another process holds is left in place, as is a file being
-written (``.tmp-*``: removed by the writer, or by the sweep of abandoned ones).
+one the next run reads). Locks stay (a few bytes each; ``--clear`` removes those no process
+holds), and so does a file being written (``.tmp-*``: removed by the writer, or by the sweep
+of abandoned ones) and any file not named as yaogc names its entries.
 
 The limit is ``$YAOGC_CACHE_MAX`` (bytes, or with a K, M, G or T suffix of powers of 1024),
 else a quarter of the file system the directory is on, at most :data:`DEFAULT_MAX` (a
@@ -22,6 +23,7 @@ import os
 import re
 import shutil
 import stat
+from fractions import Fraction
 from pathlib import Path
 
 from .errors import InputError
@@ -42,12 +44,19 @@ def limit(d: Path | None = None) -> int:
         if not m:
             raise InputError(f"YAOGC_CACHE_MAX must be a size in bytes (such as 5000000000, "
                              f"500M or 10G), got {env!r}")
-        return int(float(m.group(1)) * _UNIT[m.group(2).lower()])
+        return int(min(Fraction(m.group(1)) * _UNIT[m.group(2).lower()], 1 << 62))
     try:
         total = shutil.disk_usage(d if d is not None and d.is_dir() else Path.home()).total
     except (OSError, RuntimeError, KeyError):
         return DEFAULT_MAX
     return min(DEFAULT_MAX, total // 4)
+
+
+# the names yaogc writes: a compiled circuit and its warnings and lock, a schedule and its
+# counts, the parser's tables. Nothing else in the directory is counted or removed (it may
+# be a folder the user keeps other files in)
+_OURS = re.compile(r"^(?:[0-9a-f]{64}\.(?:yaoc|warn|yaoc\.lock|ysch|ysch\.size)"
+                   r"|parser-[0-9a-f]{64}\.json)$")
 
 
 def family(name: str) -> str:
@@ -56,12 +65,13 @@ def family(name: str) -> str:
 
 def families(d: Path) -> dict[str, list]:
     """Per family of ``d``: [bytes, last used (newest modification time), [(path, st)]],
-    regular files only (a link or a directory put there is neither counted nor removed)."""
+    of the regular files named as yaogc names its entries (a link, a directory or another
+    file put there is neither counted nor removed)."""
     out: dict[str, list] = {}
     try:
         with os.scandir(d) as it:
             for e in it:
-                if e.name.startswith(".tmp-"):
+                if not _OURS.match(e.name):
                     continue
                 try:
                     st = e.stat(follow_symlinks=False)
@@ -111,11 +121,11 @@ def prune(d: Path, keep: str, most: int | None = None) -> int:
 
 
 def remove(files) -> int:
-    """Remove the files ``[(path, stat)]`` of one family but for the locks held; bytes
-    removed."""
+    """Remove the files ``[(path, stat)]`` of one family but for its lock (a few bytes: a
+    process waiting on it must not find another one made meanwhile); bytes removed."""
     freed = 0
     for path, st in files:
-        if path.endswith(".lock") and _held(path):
+        if path.endswith(".lock"):
             continue
         try:
             os.unlink(path)

@@ -104,18 +104,19 @@ def compiled(*modules: str) -> bool:
     global ENABLED
     if not ENABLED:
         return False
-    try:
-        load_numba()
-    except (ImportError, OSError, MemoryError):
-        # numba installed but not loadable here (its LLVM library does not fit in a small
-        # address-space limit, ulimit -v): the kernels run as plain Python, as without it
-        ENABLED = False
-        return False
     if _loading:
         for name in modules:
             t = _loading.get(name)
             if t is not None and t is not threading.current_thread():
                 t.join()
+    try:
+        with _import_lock:      # one thread imports numba's registries (see load_numba)
+            load_numba()
+    except (ImportError, OSError, MemoryError):
+        # numba installed but not loadable here (its LLVM library does not fit in a small
+        # address-space limit, ulimit -v): the kernels run as plain Python, as without it
+        ENABLED = False
+        return False
     todo, seen, switched = list(modules), set(), {}
     while todo:
         name = todo.pop()
@@ -158,6 +159,7 @@ def load_in_background(module: str, first_call) -> None:
 
 # module -> the thread loading its kernels (load_in_background)
 _loading: dict[str, threading.Thread] = {}
+_import_lock = threading.Lock()
 
 
 def is_compiled(fn) -> bool:

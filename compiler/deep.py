@@ -22,7 +22,8 @@ is not walked again and again, and another thread's garbage is still collected a
 young (what survives such a collection and dies later waits for the stage to end). Measured
 on histogram N=5000 in a library process: 12-15 s to compile with the collector as it was,
 8-10 s this way, as with it paused. A process that has frozen objects of its own is left as
-it was (unfreezing would release them too).
+it was (unfreezing would release them too); objects another thread freezes while a stage
+runs are released with the stage's at its end.
 
 When the stages end, the objects made meanwhile that are still alive (numba's types and the
 compiled kernels it loaded, tens of thousands of each, the circuit's ports) are all young,

@@ -8,6 +8,7 @@ encodings, so results compare directly with :func:`yaogc.circuits.evaluate.evalu
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -27,8 +28,10 @@ def _bits_value(bits: np.ndarray) -> int:
 def interpret(source_or_path: str | Path, inputs: Mapping[str, Any],
               defines: dict[str, str] | None = None) -> dict[str, Any]:
     """Outputs of the program (a path to a .yao file, or program text) on ``inputs``."""
-    if not isinstance(source_or_path, (str, Path)):
-        raise InputError(f"a program is a path or its text (a str), not "
+    if isinstance(source_or_path, os.PathLike):
+        source_or_path = Path(source_or_path)
+    if not isinstance(source_or_path, (str, bytes, bytearray, Path)):
+        raise InputError(f"a program is a path or its text (str or bytes), not "
                          f"{type(source_or_path).__name__}")
     if not isinstance(inputs, Mapping):
         raise InputError(f"inputs are a mapping of input name to value (one row), not "

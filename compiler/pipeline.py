@@ -113,11 +113,11 @@ def compile_source(text: str, filename: str = "<string>",
     return circuit
 
 
-# how many gates lowering may emit before identical gates are merged: RAW_ROOM per gate of
-# the limit, or as many as the memory the process may take holds at BYTES_PER_EMITTED each
-# (what lowering keeps per gate emitted, freed before the schedule's arrays are made);
-# histogram emits 2.1 gates per gate it makes, random programs more than 3
-RAW_ROOM = 3
+# how many gates lowering may emit before identical gates are merged: as many as the memory
+# left beside the word operations holds at BYTES_PER_EMITTED each (what lowering keeps per
+# gate emitted, freed before the schedule's arrays are made). Not a multiple of the gate
+# limit: what is emitted is no measure of what remains (a product of which one bit is read
+# emits 6,700 times the gates it makes), and a limit given is held exactly, once merged
 BYTES_PER_EMITTED = 70
 
 # from this many gates on, a compile tidies up after itself (a few tens of milliseconds)
@@ -377,8 +377,8 @@ def _compile_told(told, text, filename, defines, max_gates, strict, checked,
         hold before merging)."""
         most = wires or limit
         why = (f"the compiler's limit of {most:,} (wires are numbered in 30 bits)" if wires else
-               f"what lowering may hold ({RAW_ROOM} times the limit of {limit:,}, or what "
-               f"{have / 1e9:.1f} GB holds at {BYTES_PER_EMITTED} bytes a gate: what {bound})"
+               f"what the memory left beside the word operations holds at "
+               f"{BYTES_PER_EMITTED} bytes a gate (of the {have / 1e9:.1f} GB {bound})"
                if emitted else
                f"the --max-gates limit of {most:,}" if max_gates is not None else
                f"the YAOGC_MAX_GATES limit of {most:,}" if os.environ.get("YAOGC_MAX_GATES")
@@ -432,7 +432,7 @@ def _compile_told(told, text, filename, defines, max_gates, strict, checked,
     # over the whole gate buffer (passes.optimize gave identical gate counts on every
     # example at several times the cost)
     inputs = 2 + sum(t.width for _, _, t in e.inputs)     # the constants and input wires
-    raw = max(RAW_ROOM * limit, have // BYTES_PER_EMITTED)
+    raw = max(limit, (have - len(e.graph) * BYTES_PER_NODE) // BYTES_PER_EMITTED)
     try:
         buf = emit(e, tell, max_gates=inputs + raw, soft_limit=inputs + limit)
         del e       # the word IR's memory is free for the passes over the gate buffer

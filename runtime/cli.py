@@ -489,14 +489,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _quiet_stdout(stdout)
         return _finished(EXIT_OK)
     except MemoryError as e:
-        # the work outgrew what this process may take (estimates stop most such programs and
-        # batches before they start; a limit below the machine's can still be reached)
+        # the work outgrew what this process may take (the compile's limits and a batch's
+        # estimate stop most such work first; a limit below the machine's can still be reached)
         from yaogc.compiler.pipeline import memory_headroom
         have, what = memory_headroom()
         detail = f" ({e})" if str(e) else ""
         say(f"yaogc {args.command}: out of memory{detail}: the work is too large for what "
             f"{what} now ({have / 1e9:.1f} GB); give smaller inputs or a smaller batch, or "
-            f"set --max-gates to stop such programs before they start")
+            f"set --max-gates (a program past it stops once it is lowered)")
         return _finished(EXIT_INPUT)
     except Exception as e:  # a bug in yaogc: say so; the traceback only on request
         say(f"yaogc {args.command}: internal error (a bug in yaogc, please report it): "

@@ -245,7 +245,7 @@ SRC_API_ARGS = "party a, b\ndef main(x: u8 @a, y: u8 @b) -> u8 @both:\n    retur
      "timeout: a number of seconds, got '2'"),
     (lambda: interpret(SRC_API_ARGS, None), "inputs are a mapping of input name to value"),
     (lambda: interpret(SRC_API_ARGS, [{"x": 1, "y": 2}]), "(one row), not list"),
-    (lambda: interpret(123, {}), "a program is a path or its text (a str), not int"),
+    (lambda: interpret(123, {}), "a program is a path or its text (str or bytes), not int"),
     (lambda: evaluate(compile_source(SRC_API_ARGS), {"x": 1, "y": 2}),
      "rows are a list of mappings of input name to value (one per row), not dict"),
     (lambda: evaluate(compile_source(SRC_API_ARGS), None), "(one per row), not NoneType"),

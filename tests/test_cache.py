@@ -525,11 +525,11 @@ def test_the_cache_keeps_to_its_limit_removing_what_was_used_least_recently(
     assert _compile_n(d, prog, 8, capsys) == set(names.values())     # a read: used now
     total = sum(p.stat().st_size for p in d.iterdir())
     # just over the limit: the least recently used entry goes (N=16; N=8 was just read),
-    # with its warnings file, and no other (N=16 is more than a tenth of the whole)
+    # with its warnings file (its lock stays), and no other (N=16 is more than a tenth)
     assert cachesize.prune(d, "none", most=total - 1) > 0
     left = {p.name for p in d.glob("*.yaoc")}
     assert left == {names[8], names[24]}
-    assert not list(d.glob(names[16].split(".")[0] + ".*"))
+    assert [p.name for p in d.glob(names[16].split(".")[0] + ".*")] == [names[16] + ".lock"]
     # a compile's write prunes, and the entry just written is kept even when larger than
     # the limit: it is what the next run reads
     monkeypatch.setenv("YAOGC_CACHE_MAX", "1")
@@ -539,24 +539,36 @@ def test_the_cache_keeps_to_its_limit_removing_what_was_used_least_recently(
     assert compile_cached(prog, {"N": "40"})[1]["cached"]
 
 
-def test_a_held_lock_is_not_removed_by_pruning_or_clearing(cache, monkeypatch, capsys):
+def test_locks_and_other_files_are_not_removed_by_pruning_or_clearing(cache, monkeypatch,
+                                                                      capsys):
+    """Pruning keeps every lock (a process may wait on it) and clearing the ones held; no
+    file yaogc did not name is counted or removed (the directory may be a user's folder)."""
     from yaogc.circuits import cachesize
     from yaogc.circuits.diskcache import EntryLock
     d, prog = cache
     _compile_n(d, prog, 8, capsys)
-    lock = EntryLock("someone-elses.yaoc")
+    mine = d / "notes.txt"
+    mine.write_text("the user's own file")
+    os.utime(mine, (0, 0))      # the oldest in the directory
+    (d / "sub").mkdir()
+    lock = EntryLock("ab" * 32 + ".yaoc")
     assert lock.acquire(1.0)
     try:
         assert cachesize.prune(d, "x", most=0) > 0
-        assert [p.name for p in d.iterdir()] == ["someone-elses.yaoc.lock"]
+        left = sorted(p.name for p in d.iterdir())
+        assert [n for n in left if not n.endswith(".lock")] == ["notes.txt", "sub"]
+        assert main(["cache", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["bytes"] < 100     # locks only
         assert main(["cache", "--clear"]) == 0
-        assert (d / "someone-elses.yaoc.lock").exists()
-        assert "removed 0 files" in capsys.readouterr().out
+        assert "removed 1 files" in capsys.readouterr().out      # the compile's lock
+        assert sorted(p.name for p in d.iterdir()) == ["ab" * 32 + ".yaoc.lock",
+                                                       "notes.txt", "sub"]
     finally:
         lock.release()
     assert main(["cache", "--clear", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["removed_files"] == 1
-    assert list(d.iterdir()) == []
+    assert sorted(p.name for p in d.iterdir()) == ["notes.txt", "sub"]
+    assert mine.read_text() == "the user's own file"
 
 
 def test_cache_command_shows_what_the_cache_holds(cache, monkeypatch, capsys):
@@ -576,7 +588,7 @@ def test_cache_command_shows_what_the_cache_holds(cache, monkeypatch, capsys):
     assert "limit: 1.5 GiB ($YAOGC_CACHE_MAX)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("value", ["10x", "-5", "G", "1e9", "ten"])
+@pytest.mark.parametrize("value", ["10x", "-5", "G", "1e9", "ten", "9" * 400 + "x"])
 def test_a_cache_limit_that_is_no_size_is_an_error(cache, monkeypatch, capsys, value):
     d, prog = cache
     monkeypatch.setenv("YAOGC_CACHE_MAX", value)
