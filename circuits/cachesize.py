@@ -116,40 +116,35 @@ def prune(d: Path, keep: str, most: int | None = None) -> int:
         if total - freed <= PRUNE_TO * most:
             break
         if name != kept:
-            freed += remove(files)
+            freed += remove(files)[1]
     return freed
 
 
-def remove(files) -> int:
-    """Remove the files ``[(path, stat)]`` of one family but for its lock (a few bytes: a
-    process waiting on it must not find another one made meanwhile); bytes removed."""
-    freed = 0
+def remove(files, locks: bool = False) -> tuple[int, int]:
+    """Remove the files ``[(path, stat)]`` of one family: (files, bytes) removed. Its lock
+    stays (a few bytes: a process waiting on it must not find another one made meanwhile),
+    unless ``locks`` and no process holds it."""
+    n = freed = 0
     for path, st in files:
-        if path.endswith(".lock"):
+        if path.endswith(".lock") and (not locks or _held(path)):
             continue
         try:
             os.unlink(path)
-            freed += st.st_size
         except FileNotFoundError:
-            freed += st.st_size     # another process removed it meanwhile
+            pass            # another process removed it meanwhile: gone all the same
         except OSError:
-            pass
-    return freed
+            continue
+        n += 1
+        freed += st.st_size
+    return n, freed
 
 
 def clear(d: Path) -> tuple[int, int]:
     """Remove every entry of ``d`` (but for the locks held): (files, bytes) removed."""
     n = freed = 0
     for _, _, files in families(d).values():
-        for path, st in files:
-            if path.endswith(".lock") and _held(path):
-                continue
-            try:
-                os.unlink(path)
-            except OSError:
-                continue
-            n += 1
-            freed += st.st_size
+        k, b = remove(files, locks=True)
+        n, freed = n + k, freed + b
     return n, freed
 
 

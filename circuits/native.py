@@ -39,8 +39,9 @@ MAGIC = b"YAOGC-CIRCUIT\n"
 FORMAT_VERSION = 1
 _HASH_DOMAIN = b"yaogc circuit v1\n"
 _MAX_HEADER = 1 << 26
-_MAX_INPUT_BITS = 1 << 26   # input wires are allocated before anything else is checked
-MAX_INPUT_BITS = _MAX_INPUT_BITS    # (a program's inputs are held to it when compiled)
+# input wires are allocated before anything else is checked (a program's inputs are held to
+# it when compiled)
+MAX_INPUT_BITS = 1 << 26
 # from this many gates, a circuit read is hashed on another thread while it is checked
 _HASH_ASIDE_FROM = 1 << 20
 
@@ -68,9 +69,9 @@ def type_from_json(j: Any) -> ValueType:
             for k in ("int", "fix"):
                 # refused before the type is made: its range is two integers of that many
                 # bits (a header claiming 2^40 took gigabytes, then a MemoryError)
-                if k in j and _is_int(j[k]) and not 1 <= j[k] <= _MAX_INPUT_BITS:
+                if k in j and _is_int(j[k]) and not 1 <= j[k] <= MAX_INPUT_BITS:
                     raise FormatError(f"bad value type: a width of {j[k]} bits (at most "
-                                      f"{_MAX_INPUT_BITS})")
+                                      f"{MAX_INPUT_BITS})")
             if set(j) == {"int", "signed"} and _is_int(j["int"]) and isinstance(j["signed"], bool):
                 return IntType(j["int"], j["signed"])
             if set(j) == {"fix", "frac"} and _is_int(j["fix"]) and _is_int(j["frac"]):
@@ -136,10 +137,10 @@ def _le(a: np.ndarray, dtype: str) -> memoryview:
 def native_parts(circuit: Circuit) -> list:
     """The circuit as a native file's contents, in pieces (bytes-like; written one after the
     other they are the file)."""
-    if circuit.n_wires >= 2**31 or circuit.n_inputs > _MAX_INPUT_BITS:
+    if circuit.n_wires >= 2**31 or circuit.n_inputs > MAX_INPUT_BITS:
         raise CircuitError(f"circuit '{circuit.name}' has {circuit.n_wires} wires of which "
                            f"{circuit.n_inputs} inputs; the native format holds fewer than "
-                           f"2**31 wires and at most {_MAX_INPUT_BITS} input bits")
+                           f"2**31 wires and at most {MAX_INPUT_BITS} input bits")
     ins, outs = _ports_json(circuit)
     header = {"format": FORMAT_VERSION, "name": circuit.name,
               "parties": list(circuit._declared_parties or ()),
@@ -220,9 +221,9 @@ def _parse(data: bytes) -> Circuit:
         raise FormatError(f"corrupt header: missing or bad field {e}") from None
     if n_in < 0 or n < 0 or min(widths + out_widths, default=1) < 0:
         raise FormatError("corrupt header: negative count")
-    if sum(widths) != n_in or n_in > _MAX_INPUT_BITS or n_in + n >= 2**31:
+    if sum(widths) != n_in or n_in > MAX_INPUT_BITS or n_in + n >= 2**31:
         raise FormatError(f"corrupt header: input ports of {sum(widths)} bits for {n_in} input "
-                          f"wires and {n} gates (at most {_MAX_INPUT_BITS} input bits and "
+                          f"wires and {n} gates (at most {MAX_INPUT_BITS} input bits and "
                           f"2**31 wires)")
     n_out = sum(out_widths)
     need = n + 4 * (2 * n + n_out)

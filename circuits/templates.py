@@ -267,16 +267,20 @@ class GateBuffer:
     """Gates in builder space, in growable arrays, emitted a template at a time."""
 
     def __init__(self, name: str = "circuit", parties: Sequence[str] = (),
-                 max_gates: int | None = None, expect: int = 0):
-        """``expect``: about how many gates will be emitted (see :class:`Rehasher`)."""
+                 max_gates: int | None = None, expect: int = 0,
+                 soft_limit: int | None = None):
+        """``expect``: about how many gates will be emitted (see :class:`Rehasher`);
+        ``soft_limit``: wires past which ``passed`` is set."""
         self.name = name
         self.expect = expect
         self.parties = tuple(parties)
         self.max_gates = max_gates
-        # past this many wires emitted, ``passed`` is set (the caller names the operation
-        # that did it, should the circuit made stay over the limit once gates are merged)
-        self.soft_limit: int | None = None
+        # past this many wires emitted, ``passed`` is set; the caller notes where it was
+        # (``passed_at``, and the first operation's place, ``first_at``), to name it should
+        # the circuit made stay over the limit once gates are merged
+        self.soft_limit = soft_limit
         self.passed = False
+        self.passed_at = self.first_at = None
         cap = 1 << 16
         self.op = np.empty(cap, dtype=np.uint8)
         # wire numbers stay below MAX_WIRES (_reserve): 4 bytes each, half the memory the

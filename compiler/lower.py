@@ -66,9 +66,8 @@ def emit(e: Elaborated, progress=None, max_gates: int | None = None,
     roots = e.roots()
     planner = _Planner(g)
     waves = planner.plan(g.live(roots))
-    buf = GateBuffer(e.name, e.parties, max_gates, expect=_estimate(planner, waves))
-    buf.soft_limit = soft_limit
-    buf.passed_at = buf.first_at = None
+    buf = GateBuffer(e.name, e.parties, max_gates, expect=_estimate(planner, waves),
+                     soft_limit=soft_limit)
     ports = [buf.input(party, name, t) for party, name, t in e.inputs]
     needed = planner.needed     # pure wiring is made only where something reads its wires
     for r in roots:

@@ -48,11 +48,11 @@ def elaborate(text: str, filename: str = "<string>", defines: dict[str, str] | N
 BYTES_PER_NODE = ir.BYTES_PER_NODE
 
 
-def node_limit(have: int | None = None) -> int:
+def node_limit() -> int:
     """How many word operations a program may unroll to: what the memory this process may
-    take (``have`` bytes, else :func:`available_memory`) holds at BYTES_PER_NODE each, and
-    at least :data:`~.ir.FEW_NODES`."""
-    return max(ir.FEW_NODES, (available_memory() if have is None else have) // BYTES_PER_NODE)
+    take (:func:`available_memory`) holds at BYTES_PER_NODE each, and at least
+    :data:`~.ir.FEW_NODES`."""
+    return max(ir.FEW_NODES, available_memory() // BYTES_PER_NODE)
 
 
 def _elaborate(text, filename, defines, exact=False) -> Elaborated:
