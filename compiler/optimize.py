@@ -70,7 +70,7 @@ def _optimize_shared(e: Elaborated) -> Elaborated:
     for _ in range(8):
         got, m, _ = _optimize(e, offered)
         live = set(got.graph.live(got.roots()))
-        kept = {n for n in offered if m.get(n) in live}
+        kept = {n for n in offered if m[n] in live}
         if not kept:
             break
         offered -= kept
@@ -140,7 +140,10 @@ def _optimize(e: Elaborated, free_shared: frozenset | set = frozenset()
             at[first] = ch
 
     new = WordGraph(noting=False)
-    m: dict[int, int] = {}
+    # per source node, its node in the new graph (None: not made there); a list, where a
+    # dict of as many entries took a third of this pass's memory on a program of many
+    # small operations
+    m: list = [None] * len(sop)
     make, input_, const = new.make, new.input, new.const
     rng = _LazyRanges(src, live)
     sloc = src._loc
@@ -322,10 +325,10 @@ def _take_out_common_addends(new: WordGraph, src, op: str, t, leaves, items: lis
         a, b = sargs[n]
         keys = {}
         for x, y in ((a, b), (b, a)):
-            if absorbed[y] or y not in m or stype[x] != t or stype[y] != t:
+            if absorbed[y] or m[y] is None or stype[x] != t or stype[y] != t:
                 continue
             c = src.const_value(x)
-            if c is None and (absorbed[x] or x not in m):
+            if c is None and (absorbed[x] or m[x] is None):
                 continue
             keys[("c", c) if c is not None else ("n", x)] = (x, m[y])
         cands.append(keys or None)
