@@ -354,3 +354,51 @@ def test_constant_lookup_table():
            "def main(i: u3 @alice) -> (r: u8 @bob):\n    return SBOX[i]\n")
     assert compile_source(src).count(1) <= 8
     assert [run(src, i=i)["r"] for i in range(8)] == [3, 1, 4, 1, 5, 9, 2, 6]
+
+
+MERGED_SUMS = program(
+    "x: u8[4] @alice, y: u8 @bob, z: i8 @bob",
+    "n: u8 @both, m: i8 @both, h: u8[2] @both, r: u8 @both, f: fix16_8 @both, q: u8 @both",
+    """
+n: u8 = 250
+m: i8 = -120
+h: u8[2] = [0, 0]
+f: fix16_8 = 1.5
+r: u8 = 0
+q: u8 = 7
+for i in range(4):
+    before = n
+    c = x[i] > y
+    if c:
+        n += x[i]
+    r = r ^ (before + x[i])
+    if not c:
+        m += z
+    if x[i] == y:
+        h[i % 2] += y
+    if y < 3:
+        f += 0.25
+    if c:
+        q = x[i]
+    if c:
+        q += 1
+return n, m, h, r, f, q
+""")
+
+
+def test_counts_under_secret_conditions_merge_as_written():
+    # 'if c: x += d' is made as x + (c ? d : 0) without the branch's own sum; where the
+    # multiplexer's rule would do something else first (a negated condition, a variable
+    # already multiplexed on the same condition) the merge is made as before. The same sum
+    # computed again after the merge ('before + x[i]') is made anew
+    import random
+    from test_compiler_helpers import interpret_without_rules
+    rng = random.Random(5)
+    rows = [{"x": [rng.randrange(256) for _ in range(4)], "y": rng.choice([0, 2, 9, 200, 255]),
+             "z": rng.randrange(-128, 128)} for _ in range(40)]
+    rows.append({"x": [3, 3, 3, 3], "y": 3, "z": -1})
+    outs = run_many(MERGED_SUMS, rows)
+    for row, out in zip(rows[:8], outs):
+        assert out == interpret_without_rules(MERGED_SUMS, row)
+    x, y = rows[-1]["x"], rows[-1]["y"]
+    assert outs[-1]["h"] == [6, 6] and outs[-1]["n"] == 250 and outs[-1]["q"] == 7
