@@ -73,6 +73,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self.parties: list[str] = []
         self.iterations = 0
         self._untaken_seen: set = set()     # see StmtMixin._check_untaken
+        self._uniform_sites: dict = {}      # see uniform.loop_sites
         self._elifs: dict = {}
         self._assigned_names: dict = {}     # see StmtMixin._assigned
         self._free_names: set[str] = set()

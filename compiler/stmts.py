@@ -11,6 +11,7 @@ from __future__ import annotations
 from yaogc.circuits.types import BOOL, ArrayType, TupleType, ValueType
 
 from . import nodes as N
+from . import uniform
 from .convert import merge, zero
 from .values import ANY, Agg, Pub, Word, describe, leaves, type_of
 
@@ -503,6 +504,11 @@ class StmtMixin:
             return
         if self.dead:
             items = items[:1]
+        elif len(items) >= uniform.MIN_ITERATIONS and type(items[0]) is Pub:
+            sites = uniform.loop_sites(s, self._uniform_sites)
+            if sites is not None:
+                uniform.run_loop(self, s, frame, items, sites)
+                return
         for item in items:
             if self.is_true(frame.done):
                 break

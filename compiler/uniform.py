@@ -1,0 +1,453 @@
+"""Loops whose iterations make the same operations: a few are elaborated, the rest are made
+from their pattern.
+
+An unrolled loop over N records elaborates its body N times, each time walking the syntax,
+typing every expression and asking the algebraic rules about every operation, though every
+iteration after the first few makes the same operations on the next elements. Here the first
+iterations are elaborated as usual; once two consecutive pairs of them made the same
+operations (same kind, type, constant and source position, in the same order) on operands
+that relate to their iteration the same way -- made in it, made in the iteration before (at
+the same place), shared by all (a constant, a value from before the loop), or the element a
+read of an array gives at that iteration -- the remaining iterations are made from that
+pattern without walking the syntax. The word graph is the one elaborating every iteration
+makes, node for node, with the same notes for the range warnings (the tests compare both).
+
+Which loops: ``for v in range(...)`` whose body uses ``v`` only in indices ``a[e]`` of arrays
+the body does not assign, ``e`` an affine integer expression of ``v`` and untyped constants;
+no ``return`` in the body. Each such read is computed exactly at every iteration (not
+extrapolated), and what it gives must be an input word of the type it gave before, no
+input read twice in the loop (by two reads or two iterations), and none that the shared
+operands (or their operands) are: the rules, which look at operands and at their operands,
+then decide every iteration as they decided the pattern's. Anything else (the loop variable
+in a condition or in arithmetic, an element written at ``v``, a rule that would merge a new
+operation with an existing one, operands in another order, checked mode's bookkeeping, a
+graph about to report its progress or reach its size limit) ends the pattern: the iteration
+and those after it are elaborated as usual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+
+from . import nodes as N
+from .ir import PENDING
+from .ops import COMMUTATIVE
+from .values import Agg, Pub, Word
+
+_NONE = object()
+
+# loops shorter than this are elaborated iteration by iteration
+MIN_ITERATIONS = 12
+# iterations elaborated before the pattern is taken (the first ones may fold constants that
+# later ones cannot: a count from 0); the pattern must hold between the last three
+TRACED = 5
+
+def loop_sites(s: N.For, cache: dict):
+    """The reads ``a[e]`` of the loop body that depend on the loop variable, if the body uses
+    it only there (see the module's docstring), else None. Found once per loop."""
+    got = cache.get(id(s))
+    if got is None:
+        got = cache[id(s)] = (s, _sites(s.body, s.var))
+    return got[1]
+
+
+def _sites(body, var: str):
+    sites: list[N.Index] = []
+    assigned: set[str] = set()
+    ok = [True]
+
+    def uses(e) -> bool:
+        return any(type(x) is N.Var and x.name == var for x in _walk(e))
+
+    def visit(x) -> None:
+        if not ok[0]:
+            return
+        k = type(x)
+        if k is N.Index and uses(x.index):
+            if type(x.base) is N.Var and x.base.name != var and _affine(x.index, var):
+                sites.append(x)
+            else:
+                ok[0] = False
+            return
+        if k is N.Var and x.name == var or k in (N.Return, N.While):
+            ok[0] = False
+            return
+        if k is N.Target:
+            if x.name == var or any(uses(i) for i in x.indices):
+                ok[0] = False
+                return
+            assigned.add(x.name)
+        elif k is N.Decl:
+            assigned.add(x.name)
+            if x.name == var:
+                ok[0] = False
+        elif k in (N.For, N.Comprehension) and x.var == var:
+            ok[0] = False
+        for child in _children(x):
+            visit(child)
+
+    for st in body:
+        visit(st)
+    if not ok[0] or not sites or any(x.base.name in assigned for x in sites):
+        return None
+    # reads written alike read alike: one site each (their reads are the same node, which
+    # is no second read of it)
+    unique = {}
+    for x in sites:
+        unique.setdefault((x.base.name, _shape(x.index)), x)
+    return tuple(unique.values())
+
+
+def _shape(e):
+    """An expression without its position: equal for expressions written alike."""
+    if isinstance(e, list | tuple):
+        return tuple(_shape(x) for x in e)
+    if not is_dataclass(e):
+        return e
+    return (type(e).__name__,) + tuple(_shape(getattr(e, f.name)) for f in fields(e)
+                                       if f.name not in ("line", "col"))
+
+
+def _affine(e, var: str) -> bool:
+    """``e`` is ``var`` plus or minus, or times, expressions without it (untyped constants
+    once evaluated; anything else is refused when the loop runs)."""
+    k = type(e)
+    if k is N.Var and e.name == var:
+        return True
+    if k is N.BinOp and e.op in ("+", "-", "*"):
+        left = any(type(x) is N.Var and x.name == var for x in _walk(e.left))
+        right = any(type(x) is N.Var and x.name == var for x in _walk(e.right))
+        if left and right:
+            return False
+        return _affine(e.left, var) if left else _affine(e.right, var)
+    return False
+
+
+def _children(x):
+    if isinstance(x, list | tuple):
+        yield from x
+        return
+    if not is_dataclass(x):
+        return
+    for f in fields(x):
+        v = getattr(x, f.name)
+        if isinstance(v, list | tuple) or is_dataclass(v):
+            yield v
+
+
+def _walk(x):
+    todo = [x]
+    while todo:
+        y = todo.pop()
+        if is_dataclass(y):
+            yield y
+        todo.extend(_children(y))
+
+
+class _Marks:
+    """What the graph, the checker and the frame hold before an iteration."""
+    __slots__ = ("nodes", "dropped", "sizes", "iterations", "vars", "frame")
+
+    def __init__(self, ck, frame):
+        g = ck.g
+        self.nodes = len(g)
+        self.dropped = len(g.dropped)
+        self.sizes = _sizes(ck)
+        self.iterations = ck.iterations
+        self.vars = dict(frame.vars)
+        self.frame = (frame.ret, frame.done, tuple(frame.dropped.items()))
+
+
+def _sizes(ck) -> tuple:
+    """Sizes of what an iteration that follows the pattern never changes."""
+    g = ck.g
+    return (len(g.replaced), len(g.replaced_for), len(g.folded), len(g.zero_folds),
+            len(g.minus), len(g.product), len(g.by_pow2), len(g.written), len(g.merged),
+            len(g.anchored), len(g.folded_into), len(g.pub_words), id(g.consumed),
+            len(ck._untaken_seen), len(g.dropped_for) - len(g.dropped))
+
+
+# a loop whose iterations make no pattern is looked at this many times, then no more
+ATTEMPTS = 3
+
+
+def run_loop(ck, s: N.For, frame, items: list, sites) -> None:
+    """Run the loop ``for s.var in items`` of checker ``ck`` on ``frame``: the first
+    iterations elaborated, the others made from their pattern while it holds."""
+    marks: list[_Marks] = []
+    m, n = 0, len(items)
+    attempts = 0
+    while m < n:
+        if ck.is_true(frame.done):
+            return
+        if len(marks) >= TRACED and attempts < ATTEMPTS and n - m >= TRACED:
+            attempts += 1
+            pat = _pattern(ck, s, frame, items, sites, marks, m)
+            marks.clear()       # traced anew after a pattern ends, or before a new look
+            if pat is not None:
+                m = pat.run(frame, m)
+                if m >= n:
+                    return
+                continue
+        marks.append(_Marks(ck, frame))
+        ck.count_iteration(s)
+        frame.vars[s.var] = items[m]
+        frame.dropped.pop(s.var, None)
+        ck.exec_block(s.body, frame)
+        m += 1
+
+
+def _site_values(ck, frame, s, items, sites) -> list:
+    """Per iteration, the nodes the sites read, up to the first iteration where one reads
+    no input word (out of range included) or one of another type than at the first."""
+    gop = ck.g._op
+    bases = []
+    for x in sites:
+        v = frame.vars.get(x.base.name)
+        if type(v) is not Agg:
+            return []
+        bases.append(v)
+    saved = frame.vars.get(s.var)
+    out: list = []
+    types = None
+    try:
+        for item in items:
+            frame.vars[s.var] = item
+            row, ts = [], []
+            for x, arr in zip(sites, bases):
+                k = ck._pub_int(x.index, frame)
+                if k is None or not 0 <= k < len(arr):
+                    return out
+                w = arr.item(k)
+                if type(w) is not Word or gop[w.node] != "input":
+                    return out
+                row.append(w.node)
+                ts.append(w.type)
+            if types is None:
+                types = ts
+            elif any(a is not b and a != b for a, b in zip(ts, types)):
+                return out
+            out.append(row)
+    finally:
+        frame.vars[s.var] = saved
+    return out
+
+
+def _pattern(ck, s, frame, items, sites, marks, m):
+    """The pattern of the last traced iterations (m - 1 the last, m - 2 the one before, which
+    must make the same), or None where they make none."""
+    g = ck.g
+    if g.exact or g.quiet or ck.dead or g.anchored or g.folded_into:
+        return None
+    a, b, c = marks[-3:]
+    now = _Marks(ck, frame)
+    size = now.nodes - c.nodes
+    if size <= 0 or c.nodes - b.nodes != size or b.nodes - a.nodes != size:
+        return None
+    if not (a.sizes == b.sizes == c.sizes == now.sizes) or \
+            not (a.frame == b.frame == c.frame == now.frame) or \
+            now.iterations - c.iterations != c.iterations - b.iterations or \
+            now.dropped - c.dropped != c.dropped - b.dropped or \
+            list(now.vars) != list(c.vars) or list(c.vars) != list(b.vars):
+        return None
+    reads = _site_values(ck, frame, s, items, sites)
+    if len(reads) < m + 1:
+        return None
+    # no input is read twice in the loop, and none is (or is an operand of) what is shared
+    flat = [x for row in reads for x in row]
+    every = set(flat)
+    if len(every) != len(flat):
+        return None
+    p = _Pattern(ck, s, items, reads, every, m - 1, (b, c, now))
+    if not p.ok or p.touches_shared(every):
+        return None
+    q = _Pattern(ck, s, items, reads, every, m - 2, (a, b, c))
+    if not q.ok or not p.same_as(q):
+        return None
+    return p
+
+
+class _Pattern:
+    """The operations of one iteration (``mk[1]`` to ``mk[2]``) as a function of the
+    iteration: per node (op, type, attr, location, operands); what it notes for the
+    warnings; the variables it leaves. An operand is ("i", offset) made in the iteration,
+    ("p", offset) made in the one before, ("s", node) shared, ("r", site) read."""
+
+    def __init__(self, ck, s, items, reads, every: set, it: int, mk):
+        self.ck, self.s, self.items, self.reads, self.every = ck, s, items, reads, every
+        g = ck.g
+        before, cur, end = mk
+        self.start, self.prev, self.size = cur.nodes, before.nodes, end.nodes - cur.nodes
+        self.ok = True
+        self.shared: set[int] = set()
+        self.row = {x: j for j, x in enumerate(reads[it])}
+        gop, gtype, gargs, gattr, gloc = g._op, g._type, g._args, g._attr, g._loc
+        self.spec = []
+        for n in range(cur.nodes, end.nodes):
+            ops = tuple([self._operand(x) for x in gargs[n]])
+            self.spec.append((gop[n], gtype[n], gattr[n], gloc[n], ops))
+        self.dspec = []
+        for k in range(cur.dropped, end.dropped):
+            readers = g.dropped_for[k]
+            if readers is PENDING or type(readers) is not tuple:
+                self.ok = False
+                return
+            self.dspec.append((self._operand(g.dropped[k]),
+                               tuple([self._reader(r) for r in readers])))
+        self.vspec = []
+        for name, v in end.vars.items():
+            spec = ("loop",) if name == s.var else self._value(v, cur.vars.get(name))
+            if spec is None:
+                self.ok = False
+                return
+            self.vspec.append((name, spec))
+        self.iterations = end.iterations - cur.iterations
+
+    def _operand(self, x: int):
+        if x >= self.start:
+            if x - self.start >= self.size:
+                self.ok = False
+            return ("i", x - self.start)
+        if x >= self.prev:
+            return ("p", x - self.prev)
+        j = self.row.get(x)
+        if j is not None:
+            return ("r", j)
+        if x in self.every:
+            self.ok = False     # what another iteration read: it moves with the iteration
+        self.shared.add(x)
+        return ("s", x)
+
+    def _reader(self, r):
+        """An entry of what reads a noted operation: a node, or what a statement made of a
+        scalar variable (:class:`~.stmts.Assigned`, its words)."""
+        if type(r) is int:
+            return self._operand(r)
+        new, old = getattr(r, "new", None), getattr(r, "old", _NONE)
+        if type(new) is Word and (old is None or type(old) is Word):
+            return ("A", new.type, self._operand(new.node),
+                    None if old is None else (old.type, self._operand(old.node)))
+        self.ok = False
+        return None
+
+    def _value(self, v, old):
+        if v is old:
+            return ("same",)
+        t = type(v)
+        if t is Word:
+            return ("w", v.type, self._operand(v.node))
+        if t is Pub:
+            return ("pub", v) if type(old) is Pub and old.value == v.value else None
+        if t is Agg:
+            items = []
+            for x in v.items:
+                if type(x) is not Word:
+                    return None
+                items.append((x.type, self._operand(x.node)))
+            return ("agg", v.type, tuple(items))
+        return None
+
+    def same_as(self, other: "_Pattern") -> bool:
+        """Whether ``other`` (the iteration before) makes the same: the same operations,
+        types, constants, locations (the very same syntax nodes), operands, notes and
+        variables."""
+        if len(self.spec) != len(other.spec) or self.dspec != other.dspec or \
+                self.iterations != other.iterations or \
+                [(n, v[0]) for n, v in self.vspec] != [(n, v[0]) for n, v in other.vspec]:
+            return False
+        for (o1, t1, a1, l1, x1), (o2, t2, a2, l2, x2) in zip(self.spec, other.spec):
+            if o1 != o2 or l1 is not l2 or x1 != x2 or a1 != a2 or (t1 is not t2 and t1 != t2):
+                return False
+        for (_, v1), (_, v2) in zip(self.vspec, other.vspec):
+            if v1[0] in ("w", "agg") and (v1[1] != v2[1] or v1[2] != v2[2]):
+                return False
+            if v1[0] == "pub" and v1[1].value != v2[1].value:
+                return False
+        return True
+
+    def touches_shared(self, inputs: set) -> bool:
+        """Whether a shared operand, or an operand of one, is an input some iteration
+        reads."""
+        gargs = self.ck.g._args
+        return any(x in inputs or any(y in inputs for y in gargs[x]) for x in self.shared)
+
+    def run(self, frame, m: int) -> int:
+        """Make iterations m, m + 1, ... from the pattern while it holds; the first not made."""
+        from .stmts import MAX_ITERATIONS
+        ck, g = self.ck, self.ck.g
+        n = min(len(self.items), len(self.reads))
+        spec, dspec, size = self.spec, self.dspec, self.size
+        memo = g._memo
+        gop, gtype, gargs, gattr, gloc = g._op, g._type, g._args, g._attr, g._loc
+        prev = len(g) - size        # the iteration before m, the last one elaborated
+        last = None
+        while m < n:
+            start = len(g)
+            if start + size >= g._check_at or ck.iterations + self.iterations > MAX_ITERATIONS:
+                break       # the graph reports its progress, or is at its limit, there
+            row = self.reads[m]
+            made = []
+            for op, t, attr, loc, ops in spec:
+                args = tuple([start + v if k == "i" else prev + v if k == "p" else
+                              row[v] if k == "r" else v for k, v in ops])
+                if len(args) == 2 and args[0] > args[1] and op in COMMUTATIVE:
+                    break
+                key = (op, t._k, args, attr)
+                if key in memo:
+                    break       # elaborated, this would be the existing node
+                memo[key] = start + len(made)
+                made.append(key)
+                gop.append(op)
+                gtype.append(t)
+                gargs.append(args)
+                gattr.append(attr)
+                gloc.append(loc)
+            if len(made) < len(spec):
+                for key in made:
+                    del memo[key]
+                del gop[start:], gtype[start:], gargs[start:], gattr[start:], gloc[start:]
+                break
+            for (k, v), readers in dspec:
+                g.dropped.append(start + v if k == "i" else prev + v if k == "p" else
+                                 row[v] if k == "r" else v)
+                g.dropped_for.append(tuple([_made(r, start, prev, row) for r in readers]))
+            ck.iterations += self.iterations
+            last = (start, prev, row, m)
+            prev = start
+            m += 1
+        if last is not None:
+            self._leave(frame, *last)
+        return m
+
+    def _leave(self, frame, start, prev, row, m) -> None:
+        """The variables as the last iteration made leaves them."""
+        def at(x):
+            k, v = x
+            return start + v if k == "i" else prev + v if k == "p" else \
+                row[v] if k == "r" else v
+
+        out = {}
+        for name, v in self.vspec:
+            k = v[0]
+            if k == "loop":
+                out[name] = self.items[m]
+            elif k == "same":
+                out[name] = frame.vars[name]
+            elif k == "pub":
+                out[name] = v[1]
+            elif k == "w":
+                out[name] = Word(at(v[2]), v[1])
+            else:
+                out[name] = Agg(tuple([Word(at(x), t) for t, x in v[2]]), v[1])
+        frame.vars = out
+
+
+def _made(r, start: int, prev: int, row):
+    """A reader of a pattern's note (:meth:`_Pattern._reader`) at an iteration."""
+    k, v = r[0], r[1]
+    if k != "A":
+        return start + v if k == "i" else prev + v if k == "p" else row[v] if k == "r" else v
+    from .stmts import Assigned
+    old = r[3]
+    return Assigned(Word(_made(r[2], start, prev, row), v),
+                    None if old is None else Word(_made(old[1], start, prev, row), old[0]))
