@@ -392,25 +392,6 @@ class WordGraph:
         into[r] = wraps if have is None else have | wraps
         return r
 
-    def has_rule(self, op: str) -> bool:
-        """Whether :meth:`make` applies the algebraic rules of ``op`` (:mod:`.simplify`)."""
-        return self.simplify and op in _RULES
-
-    def take_back(self, n: int):
-        """Remove node n, the newest, which its maker found unread at once (a secret
-        'if''s sum that the merge replaces: :meth:`~.stmts.StmtMixin._merged_sum`); its
-        source location. No other node, memo entry or note may refer to it."""
-        if n != len(self._op) - 1:
-            raise ValueError(f"node {n} is not the newest")
-        key = (self._op[n], self._type[n]._k, self._args[n], self._attr[n])
-        if self._memo.get(key) == n:
-            del self._memo[key]
-        self._op.pop()
-        self._type.pop()
-        self._args.pop()
-        self._attr.pop()
-        return self._loc.pop()
-
     def read_as_written(self, n: int) -> None:
         """Node n is no longer read as the program wrote it (an operand of an operation
         folded to a constant, a - a, a * 0, or cancelled, (a + b) - b; a condition no

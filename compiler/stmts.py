@@ -271,17 +271,12 @@ class StmtMixin:
                 st = body[0]        # what exec_block(body) does for its one statement
                 self.at = self.g.loc = st
                 if type(st) is N.AugAssign:
-                    mark = (len(g), len(g.dropped), len(g.replaced))
                     self.s_AugAssign(st, frame)
                 else:
-                    mark = None
                     self.s_Assign(st, frame)
                 new = frame.vars[name]
                 if new is not old:
-                    merged = self._merged_sum(c, new, old, mark) \
-                        if mark is not None and st.op == "+" else None
-                    frame.vars[name] = merged if merged is not None else \
-                        self._merge_var(name, c, new, old, s)
+                    frame.vars[name] = self._merge_var(name, c, new, old, s)
                 if at is not None:
                     g.dropped_for[at] = Assigned.read_by(frame.vars[name], old)
                 return False
@@ -333,57 +328,6 @@ class StmtMixin:
                     todo += st.body
             got = cache[id(s)] = (s, frozenset(names))
         return got[1]
-
-    def _merged_sum(self, c: int, new, old, mark):
-        """``c ? new : old`` where ``new`` is ``old + d`` (of a scalar, or of one element of
-        an array), made as the multiplexer's rule makes it, ``old + (c ? d : 0)``, but with
-        the branch's own sum taken back: nothing reads it once merged, and an unrolled
-        count under a secret condition would otherwise leave one dead operation per
-        'if' (a quarter of a histogram's word operations). None where the rule may do
-        anything else, or the sum may be read or noted elsewhere: checked mode (which
-        checks the branch's sum), an untaken branch, wrapped or anchored constants
-        (their bookkeeping reads the operands), a condition the rule rewrites first (a
-        'not', or a variable last multiplexed on the same condition), a sum that the
-        statement did not make last, or one the warnings read as something else.
-        ``mark`` is (nodes, dropped, replaced) before the statement ran."""
-        g = self.g
-        if g.exact or g.quiet or self.dead or g.anchored or g.folded_into or \
-                not g.has_rule("mux"):
-            return None
-        k = None
-        if type(new) is Word:
-            if type(old) is not Word:
-                return None
-            x, y = new, old
-        elif type(new) is Agg and type(old) is Agg and new.type is old.type:
-            k = new.written_at(old)
-            if k is None:
-                return None
-            x, y = new.item(k), old.item(k)
-            if type(x) is not Word or type(y) is not Word:
-                return None
-        else:
-            return None
-        t = x.type
-        s, base = x.node, y.node
-        ops, args = g._op, g._args
-        if y.type is not t or s != len(ops) - 1 or s < mark[0] or ops[s] != "add" \
-                or base not in args[s] or g._type[s] is not t \
-                or len(g.dropped) != mark[1] or len(g.replaced) != mark[2]:
-            return None
-        if ops[c] == "not" or ops[base] == "mux" and args[base][0] == c or \
-                s in g.minus or s in g.product or s in g.by_pow2 or s in g.written:
-            return None
-        p, q = args[s]
-        d = q if p == base else p
-        outer = g.loc
-        g.loc = g.take_back(s) or outer
-        try:
-            zero_ = g.const(t, 0)
-            r = Word(g.make("add", t, (base, g.make("mux", t, (c, d, zero_)))), t)
-        finally:
-            g.loc = outer
-        return r if k is None else new.set(k, r)
 
     @staticmethod
     def _lone_assignment(st, frame) -> str | None:

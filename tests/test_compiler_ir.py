@@ -216,26 +216,3 @@ def test_live_nodes_are_what_the_roots_reach_in_ascending_order():
                     want.add(a)
                     stack.append(a)
         assert g.live(roots) == sorted(want)
-
-
-def test_a_count_under_a_secret_if_leaves_no_dead_sum():
-    """``if c: x += d`` merges to ``x + (c ? d : 0)``; the branch's own sum ``x + d``, which
-    nothing reads once merged, is taken back when the merge is made (a quarter of an
-    unrolled histogram's word operations were such sums), for scalars and for array
-    elements written at a public index."""
-    from yaogc.compiler.pipeline import elaborate
-    src = ("party alice, bob\n"
-           "def main(a: u8[8] @alice, b: u8 @bob) -> (n: u16 @both, h: u16[4] @both):\n"
-           "    n: u16 = 0\n"
-           "    h: u16[4] = [0, 0, 0, 0]\n"
-           "    for i in range(8):\n"
-           "        if a[i] > b:\n"
-           "            n += 1\n"
-           "        if a[i] == b:\n"
-           "            h[i % 4] += u16(a[i])\n"
-           "    return n, h\n")
-    e = elaborate(src)
-    g = e.graph
-    live = set(g.live(list(e.roots())))
-    sums = [n for n in range(len(g)) if g.op(n) == "add"]
-    assert len(sums) == 7 + 4 and all(n in live for n in sums)   # n's, and h's second writes
