@@ -177,12 +177,15 @@ def run_loop(ck, s: N.For, frame, items: list, sites) -> None:
     marks: list[_Marks] = []
     m, n = 0, len(items)
     attempts = 0
+    reads = None        # what the sites read at every iteration (their arrays stay as they are)
     while m < n:
         if ck.is_true(frame.done):
             return
         if len(marks) >= TRACED and attempts < ATTEMPTS and n - m >= TRACED:
             attempts += 1
-            pat = _pattern(ck, s, frame, items, sites, marks, m)
+            if reads is None:
+                reads = _site_values(ck, frame, s, items, sites)
+            pat = _pattern(ck, s, frame, items, reads, marks, m)
             marks.clear()       # traced anew after a pattern ends, or before a new look
             if pat is not None:
                 m = pat.run(frame, m)
@@ -233,7 +236,7 @@ def _site_values(ck, frame, s, items, sites) -> list:
     return out
 
 
-def _pattern(ck, s, frame, items, sites, marks, m):
+def _pattern(ck, s, frame, items, reads, marks, m):
     """The pattern of the last traced iterations (m - 1 the last, m - 2 the one before, which
     must make the same), or None where they make none."""
     g = ck.g
@@ -250,7 +253,6 @@ def _pattern(ck, s, frame, items, sites, marks, m):
             now.dropped - c.dropped != c.dropped - b.dropped or \
             list(now.vars) != list(c.vars) or list(c.vars) != list(b.vars):
         return None
-    reads = _site_values(ck, frame, s, items, sites)
     if len(reads) < m + 1:
         return None
     # no input is read twice in the loop, and none is (or is an operand of) what is shared
