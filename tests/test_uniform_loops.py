@@ -212,3 +212,33 @@ def test_warnings_and_checked_circuits_of_loops_are_unchanged():
         assert a.content_hash == b.content_hash
         assert [str(w) for w in a.warnings] == [str(w) for w in b.warnings]
     assert got[0].warnings      # c and s may pass u8
+
+
+def test_the_pattern_stops_where_the_graph_reports_progress_or_reaches_its_limit(monkeypatch):
+    # the graph tells its progress and holds its size limit at exact node counts: a loop
+    # made from its pattern reaches them at the same nodes and statements as elaborated
+    from yaogc.compiler import deep, ir
+    from yaogc.compiler.pipeline import _elaborate
+    monkeypatch.setattr(ir, "PROGRESS_NODES", 100)
+    src = HEAD + PROGRAMS["counts"][0]
+
+    def limited(most, told):
+        with ir.compile_limits(most, told.append, "the test's limit"):
+            return _elaborate(src, "<loop>", {"N": "200"})
+
+    saved = uniform.MIN_ITERATIONS
+    for most in (1500, 100_000):      # reached in the loop, not reached
+        seen = []
+        for follow in (True, False):
+            told = []
+            uniform.MIN_ITERATIONS = saved if follow else 1 << 62
+            try:
+                got = _picture(deep.run_deep(limited, most, told))
+            except CompileError as e:
+                got = f"error: {e}"
+            finally:
+                uniform.MIN_ITERATIONS = saved
+            seen.append((got, told))
+        assert seen[0] == seen[1]
+        assert isinstance(seen[0][0], str) == (most == 1500)
+        assert len(seen[0][1]) >= 2
