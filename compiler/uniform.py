@@ -182,15 +182,20 @@ def run_loop(ck, s: N.For, frame, items: list, sites) -> None:
         if ck.is_true(frame.done):
             return
         if len(marks) >= TRACED and attempts < ATTEMPTS and n - m >= TRACED:
-            attempts += 1
             if reads is None:
                 reads = _site_values(ck, frame, s, items, sites)
             pat = _pattern(ck, s, frame, items, reads, marks, m)
             marks.clear()       # traced anew after a pattern ends, or before a new look
+            start = m
             if pat is not None:
                 m = pat.run(frame, m)
                 if m >= n:
                     return
+            # a pattern that stopped where the graph reports its progress is looked for
+            # again as often as it takes; one that was not there, a few times
+            if m == start:
+                attempts += 1
+            if m > start:
                 continue
         marks.append(_Marks(ck, frame))
         ck.count_iteration(s)
