@@ -32,9 +32,11 @@ from dataclasses import fields, is_dataclass
 from . import nodes as N
 from .ir import PENDING
 from .ops import COMMUTATIVE
-from .values import Agg, Pub, Word
+from .values import _DIFF_WALK, Agg, Pub, Word
 
 _NONE = object()
+# the most writes of an array one iteration makes that are followed
+MAX_LINE = 1 << 16
 
 # loops shorter than this are elaborated iteration by iteration
 MIN_ITERATIONS = 12
@@ -54,6 +56,7 @@ def loop_sites(s: N.For, cache: dict):
 def _sites(body, var: str):
     sites: list[N.Index] = []
     assigned: set[str] = set()
+    bound: set[str] = set()
     ok = [True]
 
     def uses(e) -> bool:
@@ -81,14 +84,19 @@ def _sites(body, var: str):
             assigned.add(x.name)
             if x.name == var:
                 ok[0] = False
-        elif k in (N.For, N.Comprehension) and x.var == var:
-            ok[0] = False
+        elif k in (N.For, N.Comprehension):
+            # an inner loop's or a comprehension's variable names another value where it
+            # is read than the frame holds when the pattern is taken
+            bound.add(x.var)
+            if x.var == var:
+                ok[0] = False
         for child in _children(x):
             visit(child)
 
     for st in body:
         visit(st)
-    if not ok[0] or not sites or any(x.base.name in assigned for x in sites):
+    if not ok[0] or not sites or any(x.base.name in assigned or x.base.name in bound
+                                     for x in sites):
         return None
     # reads written alike read alike: one site each (their reads are the same node, which
     # is no second read of it)
@@ -351,7 +359,10 @@ class _Pattern:
                 if type(x) is not Word:
                     return None
                 items.append((x.type, self._operand(x.node)))
-            return ("agg", v.type, tuple(items))
+            line = _line(old, v)
+            if line is None:
+                return None
+            return ("agg", v.type, tuple(items), line)
         return None
 
     def same_as(self, other: "_Pattern") -> bool:
@@ -366,7 +377,7 @@ class _Pattern:
             if o1 != o2 or l1 is not l2 or x1 != x2 or a1 != a2 or (t1 is not t2 and t1 != t2):
                 return False
         for (_, v1), (_, v2) in zip(self.vspec, other.vspec):
-            if v1[0] in ("w", "agg") and (v1[1] != v2[1] or v1[2] != v2[2]):
+            if v1[0] in ("w", "agg") and (v1[1] != v2[1] or v1[2:] != v2[2:]):
                 return False
             if v1[0] == "pub" and v1[1].value != v2[1].value:
                 return False
@@ -387,6 +398,7 @@ class _Pattern:
         memo = g._memo
         gop, gtype, gargs, gattr, gloc = g._op, g._type, g._args, g._attr, g._loc
         prev = len(g) - size        # the iteration before m, the last one elaborated
+        self.made_from = m
         last = None
         while m < n:
             start = len(g)
@@ -445,8 +457,29 @@ class _Pattern:
             elif k == "w":
                 out[name] = Word(at(v[2]), v[1])
             else:
-                out[name] = Agg(tuple([Word(at(x), t) for t, x in v[2]]), v[1])
+                out[name] = self._array(frame.vars[name], v, at, start, prev, row, m)
         frame.vars = out
+
+    def _array(self, last, v, at, start, prev, row, m):
+        """An array the iterations wrote: its value after iteration m, made from ``last``
+        (after the last elaborated iteration) by the writes each iteration makes, in order
+        (:meth:`~.values.Agg.differs` and ``written_at`` then find the elements a loop
+        wrote, as elaborated), as far as any walk of its versions reaches; after that a
+        value of its own, which no walk from an earlier version reaches either."""
+        _, t, items, line = v
+        final = [Word(at(x), u) for u, x in items]
+        first = self.made_from
+        reach = len(final) + _DIFF_WALK + 2
+        out = last
+        if line:
+            for it in range(first, m + 1):
+                if (it - first) * len(line) > reach:
+                    return Agg(tuple(final), t)
+                for k in line:
+                    out = out.set(k, final[k])
+        if all(type(a) is Word and a.node == b.node for a, b in zip(out.items, final)):
+            return out
+        return Agg(tuple(final), t)
 
 
 def _made(r, start: int, prev: int, row):
@@ -458,3 +491,18 @@ def _made(r, start: int, prev: int, row):
     old = r[3]
     return Assigned(Word(_made(r[2], start, prev, row), v),
                     None if old is None else Word(_made(old[1], start, prev, row), old[0]))
+
+
+def _line(old, new):
+    """The indices at which :meth:`~.values.Agg.set` made ``new`` from ``old``, in order (a
+    short line of versions), or None."""
+    if type(old) is not Agg:
+        return None
+    out, v = [], old
+    while v is not new:
+        d = v._diff
+        if d is None or len(out) > MAX_LINE:
+            return None
+        out.append(d[0])
+        v = d[2]
+    return tuple(out)

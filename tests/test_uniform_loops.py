@@ -242,3 +242,44 @@ def test_the_pattern_stops_where_the_graph_reports_progress_or_reaches_its_limit
         assert seen[0] == seen[1]
         assert isinstance(seen[0][0], str) == (most == 1500)
         assert len(seen[0][1]) >= 2
+
+
+def test_reads_of_an_inner_loop_or_comprehension_variable_are_no_reads_of_the_frame():
+    # 'z[i]' names the inner loop's array, not a value the frame holds: no pattern reads it
+    src = HEAD + ("def main(a: u8[16] @alice, b: u8[8] @bob) -> (s: u16 @both):\n"
+                  "    w = concat([u8(0) for k in range(8)], b)\n"
+                  "    s: u16 = 0\n"
+                  "    for i in range(16):\n"
+                  "        for z in [w, a]:\n"
+                  "            s += u16(z[i])\n"
+                  "    return s\n")
+    row = {"a": [1] * 16, "b": [10] * 8}
+    assert interpret(src, row)["s"] == 96
+    assert evaluate(compile_source(src, "<loop>"), [row])[0]["s"] == 96
+    src2 = HEAD + ("def main(a: u8[12] @alice, t: u8 @bob, u: u8 @bob) -> (s: u8 @both):\n"
+                   "    z = [t, t, t, t, t, t, t, t, t, t, t, u]\n"
+                   "    s: u8 = 0\n"
+                   "    for i in range(12):\n"
+                   "        s += sum([a[i] for a in [z]])\n"
+                   "    return s\n")
+    assert interpret(src2, {"a": [0] * 12, "t": 1, "u": 100})["s"] == 111
+    for s in (src, src2):
+        assert _picture(_elaborated(s)) == _picture(_elaborated(s, follow=False))
+
+
+def test_an_array_a_loop_writes_keeps_the_line_of_its_versions(monkeypatch):
+    # the merge of the 'if' around the loop multiplexes the one element the loop wrote, and
+    # the range warnings know that the output reads no condition, as elaborated
+    made = made_from_pattern(monkeypatch)
+    for n in (12, 40):
+        src = HEAD + ("def main(a: u8[N] @alice, t: u8 @bob) -> (r: u8 @both):\n"
+                      "    h: u8[16] = [0 for k in range(16)]\n"
+                      "    if t + t > 5:\n"
+                      "        for i in range(N):\n"
+                      "            h[1] += a[i]\n"
+                      "    return h[0]\n")
+        got = _elaborated(src, {"N": str(n)})
+        assert _picture(got) == _picture(_elaborated(src, {"N": str(n)}, follow=False))
+        if n == 12:     # writes no more than the array's elements: the line is followed
+            assert not compile_source(src, "<loop>", {"N": str(n)}).warnings
+    assert sum(made) > 0
