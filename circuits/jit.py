@@ -57,6 +57,82 @@ class _Kernel:
         return self._compiled
 
 
+class _Intrinsic(_Kernel):
+    """A primitive that kernels call: compiled, what ``make`` builds once numba is loaded
+    (machine code inlined into the caller); as plain Python, ``fn``."""
+
+    def __init__(self, fn, make):
+        super().__init__(fn)
+        self._make = make
+
+    def dispatcher(self):
+        if self._compiled is None:
+            self._compiled = self._make()
+        return self._compiled
+
+
+def _prefetch_py(arr, i):
+    """Ask the processor to bring the cache line holding ``arr[i]`` in: a hint, with no
+    effect on results; ``i`` need not be a valid index (a prefetch never faults). Compiled,
+    one ``prefetcht0`` instruction; as plain Python, nothing."""
+
+
+def _native_py():
+    """Whether this code runs compiled: False as plain Python, a constant True compiled (the
+    branch it guards is then free). For work that only pays compiled, such as
+    :data:`prefetch` calls, which as Python would cost a call each for nothing."""
+    return False
+
+
+def _make_native():
+    load_numba()
+    from llvmlite import ir
+    from numba.core import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def native(typingctx):
+        def codegen(context, builder, signature, args):
+            return ir.Constant(ir.IntType(1), 1)
+        return types.boolean(), codegen
+    return native
+
+
+native = _Intrinsic(_native_py, _make_native)
+
+
+def _make_prefetch():
+    load_numba()
+    from llvmlite import binding, ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    # the intrinsic's name carries its pointer type: opaque ("p0") from LLVM 15 on
+    name = "llvm.prefetch.p0" if binding.llvm_version_info >= (15,) else "llvm.prefetch.p0i8"
+
+    @intrinsic
+    def prefetch(typingctx, arr, i):
+        def codegen(context, builder, signature, args):
+            aryty = signature.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
+                                           wraparound=False)
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fn = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                name)
+            # a read, kept in every cache level, of data
+            builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0),
+                              ir.Constant(i32, 3), ir.Constant(i32, 1)])
+            return context.get_dummy_value()
+        return types.void(arr, i), codegen
+    return prefetch
+
+
+prefetch = _Intrinsic(_prefetch_py, _make_prefetch)
+
+
 def load_numba():
     """``import numba``, with its registries of array functions loaded at once.
 
@@ -125,8 +201,11 @@ def compiled(*modules: str) -> bool:
         seen.add(name)
         ns = sys.modules[name].__dict__
         for k, v in list(ns.items()):
-            if isinstance(v, _Kernel):
+            if isinstance(v, _Intrinsic):
+                ns[k] = v.dispatcher()      # no machine code of its own to keep
+            elif isinstance(v, _Kernel):
                 ns[k] = switched[name] = v.dispatcher()
+            if isinstance(v, _Kernel):
                 # a kernel imported from another module calls that module's kernels
                 _deps.setdefault(name, set()).add(v.py_func.__module__)
         todo.extend(_deps.get(name, ()))
