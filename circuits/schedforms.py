@@ -18,11 +18,12 @@ from .slotarena import arena_free, arena_new, arena_take
 
 @kernel
 def fanout_and_live(op, in0, in1, n_in, outs, live, fan):
-    """Mark the wires some output depends on; count the readers of each wire, looking
+    """Mark the wires some output depends on; count the readers of each wire up to 2 (all
+    the forms pass asks is whether there are several: one byte a wire, not four), looking
     through NOT (a NOT's readers read its operand's form)."""
     for i in range(outs.size):
         live[outs[i]] = True
-        fan[outs[i]] += 1
+        fan[outs[i]] = 2 if fan[outs[i]] else 1
     for k in range(op.size - 1, -1, -1):
         w = n_in + k
         if not live[w]:
@@ -30,12 +31,12 @@ def fanout_and_live(op, in0, in1, n_in, outs, live, fan):
         o = op[k]
         if o == 2:
             live[in0[k]] = True
-            fan[in0[k]] += fan[w] if fan[w] > 1 else 1
+            fan[in0[k]] = 2 if fan[in0[k]] or fan[w] > 1 else 1
         elif o <= 1:
             live[in0[k]] = True
             live[in1[k]] = True
-            fan[in0[k]] += 1
-            fan[in1[k]] += 1
+            fan[in0[k]] = 2 if fan[in0[k]] else 1
+            fan[in1[k]] = 2 if fan[in1[k]] else 1
 
 
 @kernel(inline=True)
@@ -449,17 +450,36 @@ def _stable_by(key, n_key, src, dst):
 
 
 @kernel(inline=True)
-def order_by_level(lv, sub, n_lv, n_sub, order):
+def _stable_index(key, n_key, dst):
+    """``dst`` = the indices of ``key`` stably sorted by their key (below ``n_key``): what
+    :func:`_stable_by` gives for the items 0, 1, ..., without their array."""
+    count = np.zeros(n_key + 1, dtype=np.int64)
+    for i in range(key.size):
+        count[key[i] + 1] += 1
+    for k in range(n_key):
+        count[k + 1] += count[k]
+    for i in range(key.size):
+        b = key[i]
+        dst[count[b]] = i
+        count[b] += 1
+
+
+@kernel(inline=True)
+def order_by_level(lv, sub, n_lv, n_sub, order, pair):
     """``order`` = the stable argsort of ``lv * n_sub + sub`` (both non-negative, below
     ``n_lv`` and ``n_sub``), linear in the items and the two ranges: one counting sort by
     the pair where its counters are few next to the items (one pass over the items instead
-    of two), else by ``sub``, then stably by ``lv``."""
-    items = np.arange(lv.size, dtype=order.dtype)
+    of two), else by ``sub``, then stably by ``lv``. ``pair`` (int64, one per item) is
+    scratch: the pairs are written there, not into temporaries (three arrays of 8 bytes an
+    item, faulted in afresh, were most of the time of :func:`order_steps` on a large
+    circuit)."""
     if n_lv * n_sub <= 2 * lv.size + 1024:
-        _stable_by(lv.astype(np.int64) * n_sub + sub, n_lv * n_sub, items, order)
+        for i in range(lv.size):
+            pair[i] = np.int64(lv[i]) * n_sub + sub[i]
+        _stable_index(pair, n_lv * n_sub, order)
         return
     tmp = np.empty(lv.size, dtype=order.dtype)
-    _stable_by(sub, n_sub, items, tmp)
+    _stable_index(sub, n_sub, tmp)
     _stable_by(lv, n_lv, tmp, order)
 
 
@@ -491,8 +511,8 @@ def order_steps(ands, mats, blevel, sub):
             n_sub = sub[m]
     n_sub += 1
     order = np.empty(n, dtype=np.int32)
-    order_by_level(lv, sb, n_lv, n_sub, order)
     keys = np.empty(n, dtype=np.int64)
+    order_by_level(lv, sb, n_lv, n_sub, order, keys)
     kinds = np.empty(n, dtype=np.int8)
     ids = np.empty(n, dtype=np.int32)
     for p in range(n):
@@ -603,7 +623,7 @@ def gone_by_step(last, n_steps, gone_ptr):
             gone_ptr[last[w] + 2] += 1
     for v in range(1, gone_ptr.size):
         gone_ptr[v] += gone_ptr[v - 1]
-    gone = np.empty(gone_ptr[-1], dtype=np.int64)
+    gone = np.empty(gone_ptr[-1], dtype=np.int32)     # wires stay below 2**30
     fill = gone_ptr.copy()
     for w in range(last.size):
         if last[w] >= 0:
@@ -686,7 +706,7 @@ def slots(step_kind, step_ptr, items, kinds, ands, and_a, and_b, fbuf, fstart, f
     # a slot is freed at the start of the step after its last reader
     gone_ptr = np.zeros(n_steps + 3, dtype=np.int64)
     gone = gone_by_step(last, n_steps, gone_ptr)
-    members = np.empty(items.size, dtype=np.int64)
+    members = np.empty(items.size, dtype=np.int32)    # wires stay below 2**30
     for p in range(items.size):
         members[p] = ands[items[p]] if kinds[p] == 0 else items[p]
     n_unused = 0

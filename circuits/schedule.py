@@ -375,7 +375,7 @@ def _layout(circuit: Circuit, bound: int, flat: bool, cap: int, expand: int,
     jit.use_compiled(5 * n_w, "yaogc.circuits.schedforms")
     if "live" not in shared:     # the same for every schedule of the circuit
         live = np.zeros(n_w, dtype=np.bool_)
-        fan = np.zeros(n_w, dtype=np.int32)
+        fan = np.zeros(n_w, dtype=np.uint8)     # readers, counted up to 2
         K.fanout_and_live(op, in0, in1, n_in, outs, live, fan)
         shared["live"], shared["fanout"] = live, fan
     live, fan = shared["live"], shared["fanout"]
