@@ -83,9 +83,11 @@ def forms_margin(cap, expand):
 # then (those fields arrived) the terms of their forms, then the terms' level and definition
 # length. A large circuit's operands lie far back (a quarter of them hundreds of thousands of
 # wires on the dot product of 1,000 terms); waited for one after another (a mispredicted
-# branch of the merge ends the loads in flight) they were 30% of the pass. An operand not
-# computed yet has zero fields: a wasted prefetch, never a wrong result (prefetches never
-# fault).
+# branch of the merge ends the loads in flight) they were 30% of the pass. A circuit whose
+# operands are near pays for the prefetches instead (count_above N=20000: a fifth more
+# time, 0.08 -> 0.10 s, against 0.16 s less on the dot product); prefetching only operands
+# far back cost more in branches than it saved. An operand not computed yet has zero
+# fields: a wasted prefetch, never a wrong result (prefetches never fault).
 AHEAD_FIELDS = 16
 AHEAD_TERMS = 6
 AHEAD_TERM_FIELDS = 3
@@ -386,37 +388,10 @@ def fill_steps(step_kind, step_ptr, items, and_a, and_b, fbuf, fstart, flen, fc,
         o = offset[si]
         for i in range(c):
             if step_kind[si] == 0:
-                if native() and i + AHEAD_FIELDS < c:
-                    # as in forms: the operands' fields of the gates ahead, then their
-                    # terms, then the terms' slots (the dot product of 1,000 terms: a fifth
-                    # less time; near operands, as in hospital_stats, gain little)
-                    g = items[p0 + i + AHEAD_FIELDS]
-                    prefetch(fstart, and_a[g])
-                    prefetch(flen, and_a[g])
-                    prefetch(fc, and_a[g])
-                    prefetch(fstart, and_b[g])
-                    prefetch(flen, and_b[g])
-                    prefetch(fc, and_b[g])
-                if native() and i + AHEAD_TERMS < c:
-                    g = items[p0 + i + AHEAD_TERMS]
-                    prefetch(fbuf, fstart[and_a[g]])
-                    prefetch(fbuf, fstart[and_b[g]])
-                if native() and i + AHEAD_TERM_FIELDS < c:
-                    g = items[p0 + i + AHEAD_TERM_FIELDS]
-                    x = and_a[g]
-                    for j in range(fstart[x], fstart[x] + flen[x]):
-                        prefetch(slot, fbuf[j])
-                    x = and_b[g]
-                    for j in range(fstart[x], fstart[x] + flen[x]):
-                        prefetch(slot, fbuf[j])
                 g = items[p0 + i]
                 _put_form(and_a[g], fbuf, fstart, flen, fc, slot, out, o + i, 2 * c)
                 _put_form(and_b[g], fbuf, fstart, flen, fc, slot, out, o + c + i, 2 * c)
             else:
-                if native() and i + AHEAD_TERMS < c:
-                    t = items[p0 + i + AHEAD_TERMS]
-                    for j in range(mat_start[t], mat_start[t] + mat_len[t]):
-                        prefetch(slot, mbuf[j])
                 t = items[p0 + i]
                 s0 = mat_start[t]
                 for j in range(mat_len[t]):
