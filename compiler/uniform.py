@@ -205,7 +205,10 @@ def run_loop(ck, s: N.For, frame, items: list, sites) -> None:
                 attempts += 1
             if m > start:
                 continue
-        marks.append(_Marks(ck, frame))
+        if attempts < ATTEMPTS:     # only the last three are read
+            if len(marks) >= TRACED:
+                del marks[0]
+            marks.append(_Marks(ck, frame))
         ck.count_iteration(s)
         frame.vars[s.var] = items[m]
         frame.dropped.pop(s.var, None)
