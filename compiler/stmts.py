@@ -456,10 +456,14 @@ class StmtMixin:
         for item in items:
             if self.is_true(frame.done):
                 break
-            self.count_iteration(s)
-            frame.vars[s.var] = item
-            frame.dropped.pop(s.var, None)
-            self.exec_block(s.body, frame)
+            self.run_iteration(s, frame, item)
+
+    def run_iteration(self, s, frame, item) -> None:
+        """One iteration of loop ``s`` with its variable ``item``."""
+        self.count_iteration(s)
+        frame.vars[s.var] = item
+        frame.dropped.pop(s.var, None)
+        self.exec_block(s.body, frame)
 
     def count_iteration(self, node) -> None:
         """One more unrolled iteration, of a loop or a comprehension (``node``): the program

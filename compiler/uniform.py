@@ -44,6 +44,7 @@ MIN_ITERATIONS = 12
 # later ones cannot: a count from 0); the pattern must hold between the last three
 TRACED = 5
 
+
 def loop_sites(s: N.For, cache: dict):
     """The reads ``a[e]`` of the loop body that depend on the loop variable, if the body uses
     it only there (see the module's docstring), else None. Found once per loop."""
@@ -59,14 +60,11 @@ def _sites(body, var: str):
     bound: set[str] = set()
     ok = [True]
 
-    def uses(e) -> bool:
-        return any(type(x) is N.Var and x.name == var for x in _walk(e))
-
     def visit(x) -> None:
         if not ok[0]:
             return
         k = type(x)
-        if k is N.Index and uses(x.index):
+        if k is N.Index and _uses(x.index, var):
             if type(x.base) is N.Var and x.base.name != var and _affine(x.index, var):
                 sites.append(x)
             else:
@@ -76,7 +74,7 @@ def _sites(body, var: str):
             ok[0] = False
             return
         if k is N.Target:
-            if x.name == var or any(uses(i) for i in x.indices):
+            if x.name == var or any(_uses(i, var) for i in x.indices):
                 ok[0] = False
                 return
             assigned.add(x.name)
@@ -123,12 +121,16 @@ def _affine(e, var: str) -> bool:
     if k is N.Var and e.name == var:
         return True
     if k is N.BinOp and e.op in ("+", "-", "*"):
-        left = any(type(x) is N.Var and x.name == var for x in _walk(e.left))
-        right = any(type(x) is N.Var and x.name == var for x in _walk(e.right))
+        left, right = _uses(e.left, var), _uses(e.right, var)
         if left and right:
             return False
         return _affine(e.left, var) if left else _affine(e.right, var)
     return False
+
+
+def _uses(e, var: str) -> bool:
+    """Whether expression ``e`` reads the name ``var``."""
+    return any(type(x) is N.Var and x.name == var for x in _walk(e))
 
 
 def _children(x):
@@ -209,10 +211,7 @@ def run_loop(ck, s: N.For, frame, items: list, sites) -> None:
             if len(marks) >= TRACED:
                 del marks[0]
             marks.append(_Marks(ck, frame))
-        ck.count_iteration(s)
-        frame.vars[s.var] = items[m]
-        frame.dropped.pop(s.var, None)
-        ck.exec_block(s.body, frame)
+        ck.run_iteration(s, frame, items[m])
         m += 1
 
 
@@ -401,8 +400,7 @@ class _Pattern:
         memo = g._memo
         gop, gtype, gargs, gattr, gloc = g._op, g._type, g._args, g._attr, g._loc
         prev = len(g) - size        # the iteration before m, the last one elaborated
-        self.made_from = m
-        last = None
+        first, last = m, None
         while m < n:
             start = len(g)
             if start + size >= g._check_at or ck.iterations + self.iterations > MAX_ITERATIONS:
@@ -410,6 +408,7 @@ class _Pattern:
             row = self.reads[m]
             made = []
             for op, t, attr, loc, ops in spec:
+                # _made inline: one call per operand is a third of this loop
                 args = tuple([start + v if k == "i" else prev + v if k == "p" else
                               row[v] if k == "r" else v for k, v in ops])
                 if len(args) == 2 and args[0] > args[1] and op in COMMUTATIVE:
@@ -429,24 +428,21 @@ class _Pattern:
                     del memo[key]
                 del gop[start:], gtype[start:], gargs[start:], gattr[start:], gloc[start:]
                 break
-            for (k, v), readers in dspec:
-                g.dropped.append(start + v if k == "i" else prev + v if k == "p" else
-                                 row[v] if k == "r" else v)
+            for dropped, readers in dspec:
+                g.dropped.append(_made(dropped, start, prev, row))
                 g.dropped_for.append(tuple([_made(r, start, prev, row) for r in readers]))
             ck.iterations += self.iterations
             last = (start, prev, row, m)
             prev = start
             m += 1
         if last is not None:
-            self._leave(frame, *last)
+            self._leave(frame, first, *last)
         return m
 
-    def _leave(self, frame, start, prev, row, m) -> None:
-        """The variables as the last iteration made leaves them."""
+    def _leave(self, frame, first, start, prev, row, m) -> None:
+        """The variables as the last iteration (m, made from ``first`` on) leaves them."""
         def at(x):
-            k, v = x
-            return start + v if k == "i" else prev + v if k == "p" else \
-                row[v] if k == "r" else v
+            return _made(x, start, prev, row)
 
         out = {}
         for name, v in self.vspec:
@@ -460,29 +456,30 @@ class _Pattern:
             elif k == "w":
                 out[name] = Word(at(v[2]), v[1])
             else:
-                out[name] = self._array(frame.vars[name], v, at, start, prev, row, m)
+                out[name] = _array(frame.vars[name], v, at, m - first)
         frame.vars = out
 
-    def _array(self, last, v, at, start, prev, row, m):
-        """An array the iterations wrote: its value after iteration m, made from ``last``
-        (after the last elaborated iteration) by the writes each iteration makes, in order
-        (:meth:`~.values.Agg.differs` and ``written_at`` then find the elements a loop
-        wrote, as elaborated), as far as any walk of its versions reaches; after that a
-        value of its own, which no walk from an earlier version reaches either."""
-        _, t, items, line = v
-        final = [Word(at(x), u) for u, x in items]
-        first = self.made_from
-        reach = len(final) + _DIFF_WALK + 2
-        out = last
-        if line:
-            for it in range(first, m + 1):
-                if (it - first) * len(line) > reach:
-                    return Agg(tuple(final), t)
-                for k in line:
-                    out = out.set(k, final[k])
-        if all(type(a) is Word and a.node == b.node for a, b in zip(out.items, final)):
-            return out
-        return Agg(tuple(final), t)
+
+
+def _array(last, v, at, made: int):
+    """An array the iterations wrote: its value after ``made`` + 1 iterations from the
+    pattern, made from ``last`` (after the last elaborated iteration) by the writes each
+    iteration makes, in order (:meth:`~.values.Agg.differs` and ``written_at`` then find
+    the elements a loop wrote, as elaborated), as far as any walk of its versions reaches;
+    after that a value of its own, which no walk from an earlier version reaches either."""
+    _, t, items, line = v
+    final = [Word(at(x), u) for u, x in items]
+    reach = len(final) + _DIFF_WALK + 2
+    out = last
+    if line:
+        for it in range(made + 1):
+            if it * len(line) > reach:
+                return Agg(tuple(final), t)
+            for k in line:
+                out = out.set(k, final[k])
+    if all(type(a) is Word and a.node == b.node for a, b in zip(out.items, final)):
+        return out
+    return Agg(tuple(final), t)
 
 
 def _made(r, start: int, prev: int, row):
