@@ -279,13 +279,13 @@ class _Planner:
         None. The fused operation lists its parts: (op, type, attr, inputs), an input i >= 0
         the template's operand i, i < 0 the word of part -i - 1; part 0 is node n."""
         g = self.g
-        memo, gtype = g._memo, g._type
+        find, gtype = g.find, g._type
         # the lookups first, the common outcome being that there is nothing to fuse
         if op == "lt" or op == "le":
             x, y = args
-            k = gtype[x]._k
-            cands = [(m, ins) for m, ins in ((memo.get(("mux", k, (n, x, y), None)), (-1, 0, 1)),
-                                            (memo.get(("mux", k, (n, y, x), None)), (-1, 1, 0)))
+            t = gtype[x]
+            cands = [(m, ins) for m, ins in ((find("mux", t, (n, x, y)), (-1, 0, 1)),
+                                            (find("mux", t, (n, y, x)), (-1, 1, 0)))
                      if m is not None and m > n and _has(live, m)]
             if not cands:
                 return None
@@ -295,7 +295,7 @@ class _Planner:
         else:
             other, ins = _TWIN[op]
             t, attr = gtype[n], g._attr[n]
-            m = memo.get((other, t._k, tuple(map(args.__getitem__, ins)), attr))
+            m = find(other, t, tuple(map(args.__getitem__, ins)), attr)
             if m is None or m < n or not _has(live, m):
                 return None
             parts, nodes = [(other, t, attr, ins)], [m]

@@ -397,7 +397,8 @@ class _Pattern:
         ck, g = self.ck, self.ck.g
         n = min(len(self.items), len(self.reads))
         spec, dspec, size = self.spec, self.dspec, self.size
-        memo = g._memo
+        # each operation's part of the memo (an empty one left behind is no entry)
+        subs = [g._memo.setdefault((op, t._k), {}) for op, t, _, _, _ in spec]
         gop, gtype, gargs, gattr, gloc = g._op, g._type, g._args, g._attr, g._loc
         prev = len(g) - size        # the iteration before m, the last one elaborated
         first, last = m, None
@@ -407,25 +408,26 @@ class _Pattern:
                 break       # the graph reports its progress, or is at its limit, there
             row = self.reads[m]
             made = []
-            for op, t, attr, loc, ops in spec:
+            for j, (op, t, attr, loc, ops) in enumerate(spec):
                 # _made inline: one call per operand is a third of this loop
                 args = tuple([start + v if k == "i" else prev + v if k == "p" else
                               row[v] if k == "r" else v for k, v in ops])
                 if len(args) == 2 and args[0] > args[1] and op in COMMUTATIVE:
                     break
-                key = (op, t._k, args, attr)
-                if key in memo:
+                key = args if attr is None else (args, attr)     # ir.memo_key
+                sub = subs[j]
+                if key in sub:
                     break       # elaborated, this would be the existing node
-                memo[key] = start + len(made)
-                made.append(key)
+                sub[key] = start + len(made)
+                made.append((sub, key))
                 gop.append(op)
                 gtype.append(t)
                 gargs.append(args)
                 gattr.append(attr)
                 gloc.append(loc)
             if len(made) < len(spec):
-                for key in made:
-                    del memo[key]
+                for sub, key in made:
+                    del sub[key]
                 del gop[start:], gtype[start:], gargs[start:], gattr[start:], gloc[start:]
                 break
             for dropped, readers in dspec:
