@@ -178,12 +178,9 @@ def new_table(n: int, entries: int | None = None, rows: int | None = None) -> np
 
 
 def _rows_for(gates: int) -> int:
-    """Rows of a Rehasher's table for up to ``gates`` gates: at most four fifths full.
-    It is sized for every wire it is given, which the gates it makes are
-    fewer than (folding and merging: histogram N=5000 emits 3.1M wires and makes
-    1.5M gates, a table a third full), and a table's probes touch every page of it: twice
-    the rows cost 65 MB there, at the peak of its compile (413 MB, now 348 MB; the same
-    circuits, and its rehash no slower). The bit heaps' tables hold up to 0.7 of theirs."""
+    """Rows of a Rehasher's table for up to ``gates`` gates: at most four fifths full (the
+    bit heaps' tables hold up to 0.7 of theirs). A table's probes touch every page of it,
+    so its size is what it costs at the peak of a compile."""
     return (5 * gates + 3) // 4
 
 
@@ -226,6 +223,10 @@ class Rehasher:
     # streamed from its first gates against 9.9-11.8 s starting a second later and 13.0-14.5 s
     # in one pass)
     STREAM_FROM = 1 << 24
+    # the table is doubled once SOFT of its rows hold gates, and never more than HARD full
+    # (probes lengthen as it fills); a range shorter than LEAST_RANGE wires has it doubled
+    SOFT, HARD = 0.8, 0.9
+    LEAST_RANGE = 1 << 14
 
     def __init__(self, push_not: bool = True, expect: int = 0):
         """``expect``: about how many wires will come (0: unknown, and no worker). An
@@ -249,10 +250,14 @@ class Rehasher:
         self._error = None
 
     def _grow(self, start: int, end: int) -> None:
-        """Room for old wires start..end-1 (in the worker, or with none running). The id
-        arrays double, and their pages cost only when written; the table grows with the
-        gates it holds (as :func:`rehash` of the whole array would size it, for at most
-        one gate per old wire), so its random probes stay within as few pages as before."""
+        """Room for old wires start..end-1 (in the worker, or with none running): the id
+        arrays double, and their pages cost only when written. The table grows with the
+        gates it holds, for one gate per old wire to come (at first, while streaming, for a
+        quarter of the expected wires: the lowering's estimate is high), so its random
+        probes stay within as few pages as they need; a range of wires runs only as far as
+        :meth:`_room` allows. (Sized for half the wires, a table that grew as it filled
+        saved histogram N=5000 33 MB but took psi_size N=300's rehash from 0.85 s to 1.15 s:
+        most lowerings make a gate of 0.96-0.99 of their wires.)"""
         # sized for the expected wires only while streaming: one pass sizes exactly
         expect = self.expect if self._streamed else 0
         if end > self.cap or self.nop is None:
@@ -268,29 +273,42 @@ class Rehasher:
                 m[:start] = self.m[:start]
             self.nop, self.na, self.nb = arrays
             self.m, self.cap = m, cap
-        need = self.gates + end - start
-        if self.table is None or _rows_for(need) > self.table.shape[0]:
-            # a table's probes touch every page of it: sized by the gates it holds, and at
-            # first by a quarter of the expected wires (the lowering's estimate is high)
-            table = new_table(2 * self.cap + 2,
-                              rows=_rows_for(max(need, 2 * self.gates, expect // 4)))
-            if self.table is not None:
-                retable(self.table, table)
-            self.table = table
-            if not self._streamed and self.done == 0:
-                # one pass over arrays of the exact size, which it writes whole: their pages
-                # are faulted in on another core as it goes
-                self._populating = freemem.populate(self.na, self.nb, self.m, table)
-        self.nop[2 * start + 2:2 * end + 2] = 254     # unused ids, until a gate takes them
+        want = self.gates + end - start
+        rows = 0 if self.table is None else self.table.shape[0]
+        least = min(end - start, self.LEAST_RANGE)
+        if rows and _rows_for(want) <= rows and self.gates <= self.SOFT * rows and \
+                self._room() >= least:
+            return
+        rows = max(_rows_for(max(want, 2 * self.gates, expect // 4)), 2 * rows)
+        rows = 1 << max(4, (rows - 1).bit_length())      # new_table's size
+        while (int(rows * self.HARD) - self.gates) // 2 < least:
+            rows *= 2
+        table = new_table(2 * self.cap + 2, rows=rows)
+        if self.table is not None:
+            retable(self.table, table)
+        self.table = table
+        if not self._streamed and self.done == 0:
+            # one pass over arrays of the exact size, which it writes whole: their pages
+            # are faulted in on another core as it goes
+            self._populating = freemem.populate(self.na, self.nb, self.m, table)
+
+    def _room(self) -> int:
+        """How many more old wires the table takes before it is HARD full, at two gates a
+        wire (an XOR and the NOT pushed outside it: a chain of XORs on a negated word makes
+        two for each of its wires). A full table would make a probe search forever."""
+        return (int(self.table.shape[0] * self.HARD) - self.gates) // 2
 
     def _run(self, op, a, b, start: int, end: int) -> None:
-        self._grow(start, end)
-        with np.errstate(over="ignore"):   # the hash wraps mod 2^64 by design
-            _rehash(op, a, b, start, end, self.push_not, self.nop, self.na, self.nb, self.m,
-                    self.table)
-        if self._streamed:      # the table's size for the ranges to come
-            self.gates += int(np.count_nonzero(self.nop[2 * start + 2:2 * end + 2] < 254))
-        self.done = end
+        while start < end:
+            self._grow(start, end)
+            stop = min(end, start + self._room())
+            self.nop[2 * start + 2:2 * stop + 2] = 254    # unused ids, until a gate takes them
+            with np.errstate(over="ignore"):   # the hash wraps mod 2^64 by design
+                _rehash(op, a, b, start, stop, self.push_not, self.nop, self.na, self.nb,
+                        self.m, self.table)
+            # the gates the table holds: its size for the wires to come
+            self.gates += int(np.count_nonzero(self.nop[2 * start + 2:2 * stop + 2] < 254))
+            self.done = start = stop
 
     def _work(self) -> None:
         try:

@@ -248,6 +248,38 @@ def test_rehash_kernel_and_its_python_fallback_agree():
         assert fast[3].tolist() == wires
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("one_pass", [True, False])
+def test_rehash_of_gates_that_make_two_gates_a_wire_ends(one_pass):
+    """A chain of XORs on a negated word makes two gates for each of its wires (the XOR and
+    the NOT pushed outside it): more than the table was sized for, whose probes then
+    searched a full table forever. The table grows as it fills, in one pass and streamed,
+    and the gates are the Builder's."""
+    n_in, chain = 9, 20_000
+    head = 2 + n_in
+    op = np.empty(head + 1 + chain, dtype=np.uint8)
+    a = np.full(op.size, -1, dtype=np.int64)
+    b = a.copy()
+    op[:2] = (3, 4)
+    op[2:head] = 255
+    op[head], a[head] = 2, 2                      # ~x
+    w = np.arange(head + 1, op.size)
+    op[w], a[w], b[w] = 0, w - 1, 3 + (w % (n_in - 1))     # acc ^= y[i mod 8]
+    r = Rehasher(push_not=True, expect=0 if one_pass else op.size)
+    if not one_pass:
+        r.STREAM_FROM, r.LEAST, r.MOST = 0, 1000, 4000
+        for n in range(0, op.size + 1, 1000):
+            r.feed(op, a, b, n)
+    got = r.finish(op, a, b)
+    assert int(np.count_nonzero(got[0] < 3)) == 2 * chain + 1
+    ref = Builder("ref", push_not=True)
+    wires = [0, 1] + ref.input("p", "x", uint(n_in))
+    for o, x, y in zip(op[head:].tolist(), a[head:].tolist(), b[head:].tolist()):
+        wires.append(ref.xor(wires[x], wires[y]) if o == 0 else ref.not_(wires[x]))
+    assert got[0].tolist() == ref._op and got[1].tolist() == ref._a
+    assert got[3].tolist() == wires
+
+
 def _random_gates(rng, n_in: int, n: int, window: int):
     """Gates over random lower wires, most drawn from the last ``window`` wires (as a
     lowering's are) and some from the inputs and constants, so that identical gates, folds
