@@ -397,9 +397,7 @@ class _Pattern:
         ck, g = self.ck, self.ck.g
         n = min(len(self.items), len(self.reads))
         spec, dspec, size = self.spec, self.dspec, self.size
-        # each operation's part of the memo (an empty one left behind is no entry)
-        subs = [g._memo.setdefault((op, t._k), {}) for op, t, _, _, _ in spec]
-        gop, gtype, gargs, gattr, gloc = g._op, g._type, g._args, g._attr, g._loc
+        make, keys, subs = _step(spec, dspec, g)
         prev = len(g) - size        # the iteration before m, the last one elaborated
         first, last = m, None
         while m < n:
@@ -407,32 +405,11 @@ class _Pattern:
             if start + size >= g._check_at or ck.iterations + self.iterations > MAX_ITERATIONS:
                 break       # the graph reports its progress, or is at its limit, there
             row = self.reads[m]
-            made = []
-            for j, (op, t, attr, loc, ops) in enumerate(spec):
-                # _made inline: one call per operand is a third of this loop
-                args = tuple([start + v if k == "i" else prev + v if k == "p" else
-                              row[v] if k == "r" else v for k, v in ops])
-                if len(args) == 2 and args[0] > args[1] and op in COMMUTATIVE:
-                    break
-                key = args if attr is None else (args, attr)     # ir.memo_key
-                sub = subs[j]
-                if key in sub:
-                    break       # elaborated, this would be the existing node
-                sub[key] = start + len(made)
-                made.append((sub, key))
-                gop.append(op)
-                gtype.append(t)
-                gargs.append(args)
-                gattr.append(attr)
-                gloc.append(loc)
-            if len(made) < len(spec):
-                for sub, key in made:
+            j = make(start, prev, row)
+            if j >= 0:
+                for sub, key in zip(subs[:j], keys(start, prev, row)):
                     del sub[key]
-                del gop[start:], gtype[start:], gargs[start:], gattr[start:], gloc[start:]
                 break
-            for dropped, readers in dspec:
-                g.dropped.append(_made(dropped, start, prev, row))
-                g.dropped_for.append(tuple([_made(r, start, prev, row) for r in readers]))
             ck.iterations += self.iterations
             last = (start, prev, row, m)
             prev = start
@@ -482,6 +459,80 @@ def _array(last, v, at, made: int):
     if all(type(a) is Word and a.node == b.node for a, b in zip(out.items, final)):
         return out
     return Agg(tuple(final), t)
+
+
+_CODE: dict = {}    # the compiled steps by their source
+
+
+def _step(spec, dspec, g):
+    """One iteration from the pattern, as functions written for this pattern (an
+    interpreted loop over its operations and their operands took most of the pattern's
+    time): ``make(start, prev, row)`` appends to ``g`` the nodes of the iteration whose first
+    node is ``start`` (the one before at ``prev``, reads ``row``), their memo entries and
+    notes, and returns -1; or returns j, where node j would be an existing node or would
+    take its commutative operands in the other order (it is elaborated then), the memo
+    entries of nodes 0..j-1 made (``keys(start, prev, row)`` gives them, ``subs`` the
+    memo's parts they are in) and nothing else. Returns (make, keys, subs)."""
+    subs = [g._memo.setdefault((op, t._k), {}) for op, t, _, _, _ in spec]  # empty: no entry
+    env = {"made": _made, "gop": g._op.extend, "gtype": g._type.extend,
+           "gargs": g._args.extend, "gattr": g._attr.extend, "gloc": g._loc.extend,
+           "dropped": g.dropped.append, "dropped_for": g.dropped_for.append,
+           "OPS": tuple(x[0] for x in spec), "TYPES": tuple(x[1] for x in spec),
+           "ATTRS": tuple(x[2] for x in spec), "LOCS": tuple(x[3] for x in spec)}
+
+    def value(k, v):
+        """The expression of an operand (k, v) of :class:`_Pattern`."""
+        if k == "i":
+            return f"start + {v}"
+        if k == "p":
+            return f"prev + {v}"
+        if k == "r":
+            return f"row[{v}]"
+        name = f"S{len(env)}"       # a shared node
+        env[name] = v
+        return name
+
+    def reader(r):
+        if r[0] != "A":
+            return value(*r)
+        name = f"R{len(env)}"
+        env[name] = r
+        return f"made({name}, start, prev, row)"
+
+    # keys(): the memo key of every node; make(): makes them, or returns the index of the
+    # first that cannot be made (the caller then takes back the keys before it)
+    keys, make = ["def keys(start, prev, row):"], ["def make(start, prev, row):"]
+    all_keys = []
+    for j, (op, t, attr, _, ops) in enumerate(spec):
+        env[f"M{j}"] = subs[j]
+        args = f"({''.join(value(k, v) + ', ' for k, v in ops)})"
+        if attr is not None:
+            env[f"A{j}"] = attr
+        key = f"a{j}" if attr is None else f"(a{j}, A{j})"     # ir.memo_key
+        all_keys.append(key)
+        keys.append(f"    a{j} = {args}")
+        make.append(f"    a{j} = {args}")
+        if len(ops) == 2 and op in COMMUTATIVE:
+            make.append(f"    if a{j}[0] > a{j}[1]: return {j}")
+        make.append(f"    k{j} = {key}")
+        make.append(f"    if k{j} in M{j}: return {j}")
+        make.append(f"    M{j}[k{j}] = start + {j}")
+    every = "".join(f"a{j}, " for j in range(len(spec)))
+    keys.append(f"    return ({''.join(k + ', ' for k in all_keys)})")
+    make += ["    gop(OPS)", "    gtype(TYPES)", f"    gargs(({every}))", "    gattr(ATTRS)",
+             "    gloc(LOCS)"]
+    for d, readers in dspec:
+        make.append(f"    dropped({reader(d)})")
+        make.append(f"    dropped_for(({''.join(reader(r) + ', ' for r in readers)}))")
+    make.append("    return -1")
+    src = "\n".join(keys) + "\n" + "\n".join(make)
+    code = _CODE.get(src)
+    if code is None:    # an inner loop's pattern is the same at every iteration of the outer
+        if len(_CODE) >= 64:
+            _CODE.clear()
+        code = _CODE[src] = compile(src, "<loop pattern>", "exec")
+    exec(code, env)     # noqa: S102  (source of ints and names, written above)
+    return env["make"], env["keys"], subs
 
 
 def _made(r, start: int, prev: int, row):
