@@ -42,6 +42,7 @@ def narrow(e: Elaborated) -> Elaborated:
     widths, decided, picks = {}, {}, {}
     full = {}       # per type object, its whole range: operands spanning it decide nothing
     compares = False    # some lt or le a min or max might select on
+    seen: dict = {}     # (op, operand type, ranges) of a comparison -> (decided, width)
     for n in live:
         op = sop[n]
         if op in _CMP:
@@ -54,11 +55,20 @@ def narrow(e: Elaborated) -> Elaborated:
                 whole = full[id(t)] = type_range(t)
             if ra == whole and rb == whole:
                 continue    # neither decided nor narrower (as _decide and _width find)
-            v = _decide(op, ra, rb)
-            if v is not None:
-                decided[n] = v
-                continue
-        if op in _RING or op in _SAME or op in _CMP:
+            # a comparison's outcome and width depend on these alone, and an unrolled loop
+            # compares the same ranges over and over (a histogram: every code to each bin)
+            key = (op, id(t), ra, rb)
+            got = seen.get(key)
+            if got is None:
+                v = _decide(op, ra, rb)
+                got = seen[key] = (v, None if v is not None else
+                                   _width(op, BOOL, n, (a, b), stype, rng))
+            if got[0] is not None:
+                decided[n] = got[0]
+            elif got[1] is not None:
+                widths[n] = got[1]
+            continue
+        if op in _RING or op in _SAME:
             k = _width(op, stype[n], n, sargs[n], stype, rng)
             if k is not None and not (op == "sum" and _heap_fits(src, n, k)):
                 widths[n] = k
