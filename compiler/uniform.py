@@ -532,7 +532,9 @@ def _step(spec, dspec, g):
             _CODE.clear()
         code = _CODE[src] = compile(src, "<loop pattern>", "exec")
     exec(code, env)     # noqa: S102  (source of ints and names, written above)
-    return env["make"], env["keys"], subs
+    # taken out of their globals: a function in its own globals is a cycle, which keeps the
+    # graph's lists alive until the cyclic collector runs (it is off while a compile runs)
+    return env.pop("make"), env.pop("keys"), subs
 
 
 def _made(r, start: int, prev: int, row):
