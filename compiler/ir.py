@@ -140,6 +140,7 @@ class WordGraph:
         # tuple a node holds is its own key, where a key (op, type, args, attr) per node took
         # 72 bytes of every node of an unrolled loop (histogram N=5000: 47 MB)
         self._memo: dict[tuple, dict] = {}
+        self._marked = None     # (node count, roots) and the marks _mark made for them
         # untyped constants as typed words of this graph (convert.implicit)
         self.pub_words: dict[tuple, object] = {}
         self.simplify = True
@@ -246,6 +247,7 @@ class WordGraph:
         rather than seeing stale data."""
         self._op, self._type, self._args, self._attr, self._loc = [], [], [], [], []
         self._memo = {}
+        self._marked = None
         self.pub_words = {}
 
     def unread_written(self, roots, replaced: bool = False) -> list[int]:
@@ -544,7 +546,15 @@ class WordGraph:
     def _mark(self, roots, seen: bytearray | None = None) -> bytearray:
         """Per node, 1 where some root depends on it (added to ``seen``)."""
         if seen is None:
-            seen = bytearray(len(self._op))
+            # the passes ask for the same roots of the same graph several times (the range
+            # warnings, the overflow scan and the optimizer; narrowing and lowering): the
+            # last marking is kept while the graph has the same nodes (none is ever changed)
+            key = (len(self._op), tuple(roots))
+            if self._marked is not None and self._marked[0] == key:
+                return bytearray(self._marked[1])
+            seen = self._mark(roots, bytearray(len(self._op)))
+            self._marked = (key, bytes(seen))
+            return seen
         top = -1
         for r in roots:
             seen[r] = 1
