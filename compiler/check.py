@@ -74,6 +74,7 @@ class Checker(StmtMixin, ExprMixin, CallMixin, WidthMixin):
         self.iterations = 0
         self._untaken_seen: set = set()     # see StmtMixin._check_untaken
         self._uniform_sites: dict = {}      # see uniform.loop_sites
+        self._input_users = [0, {}]         # see uniform.input_users
         self._elifs: dict = {}
         self._assigned_names: dict = {}     # see StmtMixin._assigned
         self._free_names: set[str] = set()

@@ -186,6 +186,7 @@ def run_loop(ck, s: N.For, frame, items: list, sites) -> None:
     iterations elaborated, the others made from their pattern while it holds."""
     marks: list[_Marks] = []
     m, n = 0, len(items)
+    before = len(ck.g)      # the nodes made before the loop
     attempts = 0
     reads = None        # what the sites read at every iteration (their arrays stay as they are)
     while m < n:
@@ -194,7 +195,7 @@ def run_loop(ck, s: N.For, frame, items: list, sites) -> None:
         if len(marks) >= TRACED and attempts < ATTEMPTS and n - m >= TRACED:
             if reads is None:
                 reads = _site_values(ck, frame, s, items, sites)
-            pat = _pattern(ck, s, frame, items, reads, marks, m)
+            pat = _pattern(ck, s, frame, items, reads, marks, m, before)
             marks.clear()       # traced anew after a pattern ends, or before a new look
             start = m
             if pat is not None:
@@ -251,9 +252,51 @@ def _site_values(ck, frame, s, items, sites) -> list:
     return out
 
 
-def _pattern(ck, s, frame, items, reads, marks, m):
+def input_users(ck, end: int) -> dict:
+    """Per input node, the nodes below ``end`` that read it, in order (the graph's nodes
+    are looked at once each over the compile, as later loops ask)."""
+    at, users = ck._input_users
+    if end > at:
+        gop, gargs = ck.g._op, ck.g._args
+        for n in range(at, end):
+            for a in gargs[n]:
+                if gop[a] == "input":
+                    got = users.get(a)
+                    if got is None:
+                        users[a] = [n]
+                    else:
+                        got.append(n)
+        ck._input_users[0] = end
+    return users
+
+
+def _found_earlier(ck, p, row, before: int) -> bool:
+    """Whether a node made before the loop reads an input of ``row`` (what the pattern's
+    iteration read) and only what an iteration has at hand besides: its reads, the
+    pattern's shared nodes and their operands (which the rules look at), constants. The
+    iteration may have found that node where it asked for it (a comparison the program
+    made earlier), where an iteration reading other inputs makes one of its own; and where
+    a rule then dropped it, nothing of it is in the pattern to tell. (Found the other way
+    round, a node the pattern makes, :meth:`_Pattern.run` stops where it exists.)"""
+    g = ck.g
+    gop, gargs = g._op, g._args
+    users = input_users(ck, before)
+    near = set(row) | p.shared
+    for x in p.shared:
+        near.update(gargs[x])
+    for x in row:
+        for n in users.get(x, ()):
+            if n >= before:
+                break
+            if all(a in near or gop[a] == "const" for a in gargs[n]):
+                return True
+    return False
+
+
+def _pattern(ck, s, frame, items, reads, marks, m, before: int):
     """The pattern of the last traced iterations (m - 1 the last, m - 2 the one before, which
-    must make the same), or None where they make none."""
+    must make the same), or None where they make none. ``before``: the graph's size when the
+    loop began."""
     g = ck.g
     if g.exact or g.quiet or ck.dead or g.anchored or g.folded_into:
         return None
@@ -276,7 +319,7 @@ def _pattern(ck, s, frame, items, reads, marks, m):
     if len(every) != len(flat):
         return None
     p = _Pattern(ck, s, items, reads, every, m - 1, (b, c, now))
-    if not p.ok or p.touches_shared(every):
+    if not p.ok or p.touches_shared(every) or _found_earlier(ck, p, reads[m - 1], before):
         return None
     q = _Pattern(ck, s, items, reads, every, m - 2, (a, b, c))
     if not q.ok or not p.same_as(q):

@@ -312,3 +312,27 @@ def main(x: u8[40] @a, t: u8 @b) -> (n: u8 @b):
     finally:
         if was:
             gc.enable()
+
+
+def test_a_comparison_made_before_the_loop_is_no_pattern(monkeypatch):
+    """The loop's first iterations ask for comparisons of the inputs they read that an
+    earlier loop made (a[q] < b[q]); a rule drops them (select of a comparison is a max),
+    so the pattern has nothing of them, where a later iteration, reading inputs nothing
+    compared yet, makes one. The loop is the loop elaborated: its pattern is looked for
+    again past those iterations."""
+    src = """party alice, bob
+def f(x: u1, y: u1) -> u1:
+    return select(x > y, x, y)
+def main(a: u1[40] @alice, b: u1[40] @bob) -> (s: u1 @both):
+    s: u1 = 0
+    for q in range(8):
+        s = a[q] if a[q] < b[q] else s
+    for i in range(40):
+        s += f(a[i], b[i])
+        s += f(b[i], a[i])
+    return s
+"""
+    made = made_from_pattern(monkeypatch)
+    got = _elaborated(src)
+    assert sum(made) > 0
+    assert _picture(got) == _picture(_elaborated(src, follow=False))
