@@ -299,7 +299,7 @@ class Rehasher:
         return (int(self.table.shape[0] * self.HARD) - self.gates) // 2
 
     def _run(self, op, a, b, start: int, end: int) -> None:
-        while start < end:
+        while True:     # once at least: the first range writes the constants' ids
             self._grow(start, end)
             stop = min(end, start + self._room())
             self.nop[2 * start + 2:2 * stop + 2] = 254    # unused ids, until a gate takes them
@@ -312,6 +312,8 @@ class Rehasher:
                 part = self.nop[i:min(i + (1 << 20), 2 * stop + 2)]
                 self.gates += int(np.count_nonzero(part < 254))
             self.done = start = stop
+            if stop >= end:
+                return
 
     def _work(self) -> None:
         try:

@@ -549,6 +549,7 @@ class WordGraph:
             # the passes ask for the same roots of the same graph several times (the range
             # warnings, the overflow scan and the optimizer; narrowing and lowering): the
             # last marking is kept while the graph has the same nodes (none is ever changed)
+            roots = list(roots)         # read twice: an iterator would be empty the second time
             key = (len(self._op), tuple(roots))
             if self._marked is not None and self._marked[0] == key:
                 return bytearray(self._marked[1])

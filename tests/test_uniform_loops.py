@@ -153,7 +153,11 @@ PROGRAMS = {
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 @pytest.mark.parametrize("n", [40, 100])
-def test_a_loop_made_from_its_pattern_is_the_loop_elaborated(name, n, monkeypatch):
+@pytest.mark.parametrize("written", [False, True])
+def test_a_loop_made_from_its_pattern_is_the_loop_elaborated(name, n, written, monkeypatch):
+    """Iterations made by the pattern interpreted or by a step written for it (a loop of
+    many iterations) are the loop elaborated."""
+    monkeypatch.setattr(uniform, "STEP_FROM", 0 if written else 1 << 62)
     body, followed = PROGRAMS[name]
     src = HEAD + body
     made = made_from_pattern(monkeypatch)
