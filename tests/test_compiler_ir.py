@@ -33,6 +33,18 @@ def test_make_folds_constants_and_hash_conses():
     assert g.g.has_edge(x, g.make("add", U32, (x, y)))
 
 
+def test_live_nodes_follow_the_graph_and_any_iterable_of_roots():
+    """The marking of live nodes is kept per roots while the graph has the same nodes: a
+    node made since, other roots, and roots given as an iterator are marked anew."""
+    g = WordGraph()
+    x, y = g.input(U32, (0, 0)), g.input(U32, (1, 0))
+    s = g.make("add", U32, (x, y))
+    assert g.live(iter([s])) == g.live([s]) == [x, y, s]
+    assert g.live([x]) == [x]
+    t = g.make("mul", U32, (s, s))
+    assert g.live([t]) == [x, y, s, t] and g.live([s]) == [x, y, s]
+
+
 def test_constant_expressions_and_repeats_cost_nothing_extra():
     assert ands("x: u32 @alice", "r: u32 @both", "k: u32 = 3\nreturn x + (k * 7 - 21)") == 0
     both = ands("x: u32 @alice, y: u32 @bob", "r: u32 @both, s: u32 @both",

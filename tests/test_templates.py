@@ -530,3 +530,8 @@ def test_work_that_is_part_of_a_large_job_runs_compiled_from_a_few_thousand():
     plain = compile_source(src, "c.yao")
     with jit.part_of(jit.SMALL):
         assert compile_source(src, "c.yao").content_hash == plain.content_hash
+
+
+def test_rehash_of_no_wire_gives_the_constants_alone():
+    got = rehash(np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert got[0].tolist() == [3, 4] and got[1].tolist() == [-1, -1] and got[3].size == 0
