@@ -173,8 +173,12 @@ def new_table(n: int, entries: int | None = None, rows: int | None = None) -> np
     if rows is None:
         entries = n if entries is None else entries
         rows = 3 * entries // 2 + 3
-    cap = 1 << max(4, (rows - 1).bit_length())
-    return np.zeros((cap, 2), dtype=np.int64)
+    return np.zeros((_table_rows(rows), 2), dtype=np.int64)
+
+
+def _table_rows(rows: int) -> int:
+    """The rows of a table of at least ``rows``: a power of two, at least 16."""
+    return 1 << max(4, (rows - 1).bit_length())
 
 
 def _rows_for(gates: int) -> int:
@@ -223,9 +227,9 @@ class Rehasher:
     # streamed from its first gates against 9.9-11.8 s starting a second later and 13.0-14.5 s
     # in one pass)
     STREAM_FROM = 1 << 24
-    # the table is doubled once SOFT of its rows hold gates, and never more than HARD full
-    # (probes lengthen as it fills); a range shorter than LEAST_RANGE wires has it doubled
-    SOFT, HARD = 0.8, 0.9
+    # the table is never more than HARD full (probes lengthen as it fills); a range shorter
+    # than LEAST_RANGE wires has it doubled
+    HARD = 0.9
     LEAST_RANGE = 1 << 14
 
     def __init__(self, push_not: bool = True, expect: int = 0):
@@ -276,11 +280,9 @@ class Rehasher:
         want = self.gates + end - start
         rows = 0 if self.table is None else self.table.shape[0]
         least = min(end - start, self.LEAST_RANGE)
-        if rows and _rows_for(want) <= rows and self.gates <= self.SOFT * rows and \
-                self._room() >= least:
+        if rows and _rows_for(want) <= rows and self._room() >= least:
             return
-        rows = max(_rows_for(max(want, 2 * self.gates, expect // 4)), 2 * rows)
-        rows = 1 << max(4, (rows - 1).bit_length())      # new_table's size
+        rows = _table_rows(max(_rows_for(max(want, 2 * self.gates, expect // 4)), 2 * rows))
         while (int(rows * self.HARD) - self.gates) // 2 < least:
             rows *= 2
         table = new_table(2 * self.cap + 2, rows=rows)

@@ -357,19 +357,14 @@ class WordGraph:
     def find(self, op: str, t: ValueType, args: tuple[int, ...], attr=None) -> int | None:
         """The node of exactly this operation if the graph has it (no folding, no rules)."""
         sub = self._memo.get((op, t._k))
-        return None if sub is None else sub.get(args if attr is None else (args, attr))
+        return None if sub is None else sub.get(memo_key(args, attr))
 
     # --- construction ----------------------------------------------------------------------
     def _add(self, op: str, t: ValueType, args: tuple[int, ...], attr) -> int:
         """The node of exactly this operation: the existing one, else a new one (no folding,
         no rules)."""
-        key = args if attr is None else (args, attr)
-        sub = self._memo.get((op, t._k))
-        if sub is not None:
-            n = sub.get(key)
-            if n is not None:
-                return n
-        return self._new(op, t, args, attr, key)
+        n = self.find(op, t, args, attr)
+        return n if n is not None else self._new(op, t, args, attr, memo_key(args, attr))
 
     def _new(self, op: str, t: ValueType, args: tuple[int, ...], attr, key) -> int:
         """A new node; ``key`` (:func:`memo_key`) is known not to be in the memo (None: a
@@ -454,8 +449,8 @@ class WordGraph:
         # an operation already in the graph with these operands in this order was added
         # after folding and the rules found nothing simpler (they read only the operands,
         # which never change), so asking them again would give the same node
-        key = args if attr is None else (args, attr)
-        sub = self._memo.get((op, t._k))
+        key = args if attr is None else (args, attr)       # find(), written out: every
+        sub = self._memo.get((op, t._k))                    # operation asks it first
         if sub is not None:
             n = sub.get(key)
             if n is not None:

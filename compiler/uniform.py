@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass
 
 from . import nodes as N
-from .ir import PENDING
+from .ir import PENDING, memo_key
 from .ops import COMMUTATIVE
 from .values import _DIFF_WALK, Agg, Pub, Word
 
@@ -443,7 +443,9 @@ class _Pattern:
         # writing and compiling a step costs about 0.1 ms a node; each iteration made by it
         # then saves about 1 microsecond a node over interpreting the pattern
         steps = _step if n - m >= STEP_FROM else _interpreted
-        make, keys, subs = steps(spec, dspec, g)
+        # each operation's part of the memo (an empty one left behind is no entry)
+        subs = [g._memo.setdefault((op, t._k), {}) for op, t, _, _, _ in spec]
+        make, keys = steps(spec, dspec, g, subs)
         prev = len(g) - size        # the iteration before m, the last one elaborated
         first, last = m, None
         while m < n:
@@ -512,19 +514,14 @@ _CODE: dict = {}    # the compiled steps by their source (short ones: an inner l
 STEP_FROM = 200
 
 
-def _interpreted(spec, dspec, g):
+def _interpreted(spec, dspec, g, subs):
     """:func:`_step`'s functions for few iterations: the pattern interpreted, operation by
     operation and operand by operand, at each iteration."""
-    subs = [g._memo.setdefault((op, t._k), {}) for op, t, _, _, _ in spec]
     gop, gtype, gargs, gattr, gloc = g._op, g._type, g._args, g._attr, g._loc
 
     def keys(start, prev, row):
-        out = []
-        for op, t, attr, loc, ops in spec:
-            args = tuple([start + v if k == "i" else prev + v if k == "p" else
-                          row[v] if k == "r" else v for k, v in ops])
-            out.append(args if attr is None else (args, attr))
-        return out
+        return [memo_key(tuple([_made(x, start, prev, row) for x in ops]), attr)
+                for _, _, attr, _, ops in spec]
 
     def make(start, prev, row):
         made = keys(start, prev, row)
@@ -543,10 +540,10 @@ def _interpreted(spec, dspec, g):
             g.dropped.append(_made(dropped, start, prev, row))
             g.dropped_for.append(tuple([_made(r, start, prev, row) for r in readers]))
         return -1
-    return make, keys, subs
+    return make, keys
 
 
-def _step(spec, dspec, g):
+def _step(spec, dspec, g, subs):
     """One iteration from the pattern, as functions written for this pattern (an
     interpreted loop over its operations and their operands took most of the pattern's
     time): ``make(start, prev, row)`` appends to ``g`` the nodes of the iteration whose first
@@ -554,8 +551,7 @@ def _step(spec, dspec, g):
     notes, and returns -1; or returns j, where node j would be an existing node or would
     take its commutative operands in the other order (it is elaborated then), the memo
     entries of nodes 0..j-1 made (``keys(start, prev, row)`` gives them, ``subs`` the
-    memo's parts they are in) and nothing else. Returns (make, keys, subs)."""
-    subs = [g._memo.setdefault((op, t._k), {}) for op, t, _, _, _ in spec]  # empty: no entry
+    memo's parts they are in, by operation) and nothing else. Returns (make, keys)."""
     env = {"made": _made, "gop": g._op.extend, "gtype": g._type.extend,
            "gargs": g._args.extend, "gattr": g._attr.extend, "gloc": g._loc.extend,
            "dropped": g.dropped.append, "dropped_for": g.dropped_for.append,
@@ -618,7 +614,7 @@ def _step(spec, dspec, g):
     exec(code, env)     # noqa: S102  (source of ints and names, written above)
     # taken out of their globals: a function in its own globals is a cycle, which keeps the
     # graph's lists alive until the cyclic collector runs (it is off while a compile runs)
-    return env.pop("make"), env.pop("keys"), subs
+    return env.pop("make"), env.pop("keys")
 
 
 def _made(r, start: int, prev: int, row):
