@@ -46,7 +46,7 @@ from .channel import SMALL_MESSAGE
 from .errors import NetworkError, PeerAborted
 from .inputs import PartyInputs
 from .progress import ShardProgress
-from .shard_worker import ShardTask, run_shard
+from .shard_worker import ShardTask, run_shard, stop_event_name
 from .tls import TLSConfig
 
 EXTRA = "pip install 'yaogc[cluster]'"
@@ -525,6 +525,14 @@ class _Coordinator:
                 raise NetworkError(f"the other party's coordinator: {e.detail}",
                                    phase=e.phase or "run")
 
+    def give_up(self) -> None:
+        """Cancel the shards and tell those already running to stop waiting for their
+        peers (a worker listening for a peer that will never come is free at once)."""
+        with contextlib.suppress(Exception):
+            _, distributed = _dask()
+            distributed.Event(stop_event_name(self.run), client=self.client).set()
+        self.cancel()
+
     def cancel(self) -> None:
         for f in self.futures.values():
             with contextlib.suppress(Exception):
@@ -621,7 +629,7 @@ def run_sharded(circuit: Circuit, who: str, inputs: Any = None, *, workers: int,
             t_manifest = time.perf_counter()
             co.loop()
         except BaseException as e:
-            co.cancel()
+            co.give_up()
             if co.ctl is not None:
                 co.ctl.abort(str(e).splitlines()[0] if str(e) else type(e).__name__)
             else:

@@ -41,6 +41,10 @@ class PeerAborted(NetworkError):
     """The peer gave up and told us why (an abort message carrying its reason)."""
 
 
+class Stopped(NetworkError):
+    """This side was told to stop waiting for its peer (the run it served was given up)."""
+
+
 class HandshakeError(NetworkError):
     """Connecting failed: TLS handshake, certificate check, or plain TCP against TLS."""
 

@@ -26,7 +26,7 @@ from typing import Callable
 from yaogc.circuits.errors import InputError
 from yaogc.runtime.channel import DEFAULT_MAX_FRAME, DEFAULT_TIMEOUT, Channel
 from yaogc.runtime.errors import (ChannelTimeout, ConnectFailed, HandshakeError,
-                                  InsecureTransport, NetworkError)
+                                  InsecureTransport, NetworkError, Stopped)
 from yaogc.runtime.tls import TLSConfig, check_context, der_fingerprint, describe_ssl_error
 
 _SOCK_BUF = 4 << 20      # SO_SNDBUF / SO_RCVBUF request (the kernel may clamp it)
@@ -187,6 +187,12 @@ def _secure(sock: socket.socket, ctx: ssl.SSLContext | None, server_side: bool,
         raise
 
 
+# connections the kernel completes before they are accepted: a burst of data owners at a
+# server's port (or strangers beside the peer) waits there, where beyond it each connection's
+# SYN is dropped and retried a second or more later
+BACKLOG = 128
+
+
 def _bind(host: str, port: int, tls, insecure_plain_tcp: bool, phase: str | None):
     """A listening socket on ``host:port``, bound to the very address the transport rule
     checked."""
@@ -194,12 +200,12 @@ def _bind(host: str, port: int, tls, insecure_plain_tcp: bool, phase: str | None
         if host in ("", "::") and socket.has_dualstack_ipv6():
             require_secure(host, tls, insecure_plain_tcp)
             # All interfaces means IPv4 too, not IPv6 only.
-            return socket.create_server((host, port), family=socket.AF_INET6, backlog=4,
+            return socket.create_server((host, port), family=socket.AF_INET6, backlog=BACKLOG,
                                         dualstack_ipv6=True)
         infos = resolve(host, port, passive=True, phase=phase)
         require_secure(host, tls, insecure_plain_tcp, infos)
         family, _, _, _, sockaddr = infos[0]
-        return socket.create_server(sockaddr[:2], family=family, backlog=4)
+        return socket.create_server(sockaddr[:2], family=family, backlog=BACKLOG)
     except OSError as e:
         raise ConnectFailed(f"cannot listen on {_hostport(host, port)}: {_strerror(e)}",
                             phase=phase) from None
@@ -356,7 +362,8 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
            on_listening: Callable[[str, int], None] | None = None,
            insecure_plain_tcp: bool = False, max_frame: int = DEFAULT_MAX_FRAME,
            phase: str | None = None,
-           on_failed: Callable[[str, NetworkError], None] | None = None) -> Channel:
+           on_failed: Callable[[str, NetworkError], None] | None = None,
+           stop: Callable[[], str | None] | None = None) -> Channel:
     """Accept one peer on ``host:port`` and return the channel to it.
 
     Once bound (port 0 picks a free port), ``on_listening(host, port)`` is called, or
@@ -371,6 +378,8 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
     the caller's thread) may raise (the error, say) to stop listening instead. At the end of
     ``timeout`` no new connection is accepted, but those already in their handshake may still
     complete it (each within its own ``timeout``), as a peer that connected in time should.
+    ``stop()``, asked every ``STOP_POLL_S`` while no peer has completed the greeting, ends
+    the wait when it returns a reason (whoever started this listener gave the session up).
     """
     timeout = check_timeout(timeout)
     with Listener(host, port, tls, insecure_plain_tcp=insecure_plain_tcp,
@@ -406,7 +415,9 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
                     if now >= until:
                         raise ChannelTimeout(f"no peer completed the handshake on {where} "
                                              f"within {timeout:g} s" + last, phase=phase)
-                    ready = sel.select(until - now)
+                    _check_stop(stop, where, phase)
+                    ready = sel.select(until - now if stop is None
+                                       else min(until - now, STOP_POLL_S))
                     if any(key.fileobj is server.sock for key, _ in ready):
                         try:
                             sock, peer = server.accept(1e-3)
@@ -436,13 +447,15 @@ def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIME
 def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
             tls: TLSConfig | ssl.SSLContext | None = None, *,
             retry_for: float | None = None, insecure_plain_tcp: bool = False,
-            max_frame: int = DEFAULT_MAX_FRAME, phase: str | None = None) -> Channel:
+            max_frame: int = DEFAULT_MAX_FRAME, phase: str | None = None,
+            stop: Callable[[], str | None] | None = None) -> Channel:
     """Connect to a listening peer and return the channel to it.
 
     The host is resolved once; the transport rule is checked on those addresses and only
     they are tried. A refused connection (the peer is not listening yet) is retried for
     ``retry_for`` seconds (default: ``timeout``); each attempt waits up to ``timeout``, and
-    the TLS handshake and greeting together must end within ``timeout``.
+    the TLS handshake and greeting together must end within ``timeout``. ``stop()``, asked
+    between attempts, ends the retries when it returns a reason.
     """
     timeout = check_timeout(timeout)
     if not 0 < int(port) <= 65535:
@@ -456,6 +469,7 @@ def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
     deadline = time.monotonic() + window
     pause = 0.02
     while True:
+        _check_stop(stop, where, phase)
         left = deadline - time.monotonic()
         try:
             sock = _connect_any(infos, timeout)
@@ -486,6 +500,17 @@ def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
             raise InsecureTransport(f"plain TCP to {host} reached {reached}, not a loopback "
                                     "address; refused")
     return _secure(sock, ctx, False, where, timeout, phase, where, max_frame)
+
+
+# seconds between two questions to a listener's or a connecting side's ``stop``
+STOP_POLL_S = 0.5
+
+
+def _check_stop(stop, where: str, phase: str | None) -> None:
+    """Raise ``Stopped`` if ``stop()`` gives a reason to stop waiting for the peer."""
+    reason = stop() if stop is not None else None
+    if reason:
+        raise Stopped(f"stopped waiting for the peer at {where}: {reason}", phase=phase)
 
 
 def _connect_any(infos: list, timeout: float) -> socket.socket:

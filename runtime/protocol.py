@@ -571,7 +571,8 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
               progress: bool | None = False,
               on_scheduled: Callable[[float], None] | None = None,
               engine: str | None = None, malicious: bool = False,
-              max_batch: int | None = None, testing_faults=None) -> RunResult:
+              max_batch: int | None = None, testing_faults=None,
+              stop: Callable[[], str | None] | None = None) -> RunResult:
     """Run one party of a two-party session over TCP (TLS if ``tls`` is a TLSConfig).
 
     Exactly one of ``listen=(host, port)`` and ``connect=(host, port)``. Inputs are checked
@@ -584,7 +585,9 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     too), secure against a peer that deviates up to one leaked bit; ``testing_faults``: a
     ``dualex.Faults`` that makes this side deviate (tests only). ``max_batch``: the most rows
     of the peer this side's one row may be applied to (each is an evaluation on this side's
-    input); None: any number, or once only in a malicious-mode run.
+    input); None: any number, or once only in a malicious-mode run. ``stop()``, asked while
+    this side waits for the peer to connect or to listen, ends the wait with
+    :class:`~yaogc.runtime.errors.Stopped` when it returns a reason.
     """
     from . import net
     if (listen is None) == (connect is None):
@@ -618,12 +621,13 @@ def run_party(circuit: Circuit, who: str, inputs: Any = None, *,
     bar = Progress(len(p.layer_ands), label=f"{role}: ", enabled=progress)
     if listen is not None:
         ch = net.listen(listen[0], listen[1], timeout, tls, on_listening=on_listening,
-                            insecure_plain_tcp=insecure_plain_tcp, phase="connect")
+                            insecure_plain_tcp=insecure_plain_tcp, phase="connect",
+                            stop=stop)
         t0 = time.perf_counter()
     else:
         t0 = time.perf_counter()
         ch = net.connect(connect[0], connect[1], timeout, tls,
-                             insecure_plain_tcp=insecure_plain_tcp, phase="connect")
+                             insecure_plain_tcp=insecure_plain_tcp, phase="connect", stop=stop)
     try:
         with ch:
             bar.restart()

@@ -48,6 +48,40 @@ def _worker():
         return None
 
 
+def stop_event_name(run: str) -> str:
+    """The Dask ``Event`` a coordinator sets when it gives run ``run`` up."""
+    return f"yaogc-stop-{run}"
+
+
+def _stop_asker(run: str, every: float = 0.5):
+    """``stop()`` for :func:`run_party`: whether this run's coordinator gave it up, asked of
+    the scheduler at most every ``every`` seconds. A shard still waiting for its peer worker
+    ends then, not at the end of its timeout (the worker's thread is free for the next run)."""
+    try:
+        from distributed import Event, get_client
+        # the client of the worker running this task, found now: the task's thread state
+        # names the worker only while the task starts
+        event = Event(stop_event_name(run), client=get_client())
+    except (ImportError, ValueError):   # not inside a Dask worker: nobody can stop it
+        return None
+    last = [0.0]
+
+    def stop() -> str | None:
+        now = time.monotonic()
+        if now - last[0] < every:
+            return None
+        last[0] = now
+        # a worker in the coordinator's own process shares its client, which closes with
+        # the cluster: nobody is left to wait for then
+        if getattr(event.client, "status", "closed") in ("closing", "closed"):
+            return "the cluster's client closed"
+        try:
+            return "the coordinator gave the run up" if event.is_set() else None
+        except Exception:   # noqa: BLE001 - the scheduler unreachable: the timeout holds
+            return None
+    return stop
+
+
 def _host_of(address: str) -> str:
     """The host of a Dask worker address (``tcp://10.0.0.5:40123`` -> ``10.0.0.5``)."""
     rest = address.split("://", 1)[-1]
@@ -87,7 +121,8 @@ def run_shard(task: ShardTask, shipped: tuple) -> dict[str, Any]:
 
     t0, c0 = time.perf_counter(), time.process_time()
     kw = dict(tls=task.tls, timeout=task.timeout, insecure_plain_tcp=task.insecure_plain_tcp,
-              garbler=task.garbler, on_phase=on_phase, progress=False, engine=task.engine)
+              garbler=task.garbler, on_phase=on_phase, progress=False, engine=task.engine,
+              stop=_stop_asker(task.run) if worker is not None else None)
     if task.listen is not None:
         kw.update(listen=task.listen, on_listening=on_listening)
     else:

@@ -298,6 +298,68 @@ def test_on_failed_may_still_stop_the_listener():
     assert not _handshake_threads()
 
 
+def test_a_burst_of_connections_is_taken_in_at_once():
+    """Data owners connecting to a server together are all connected by the kernel while
+    the listener secures the first ones: none has its SYN dropped and retried a second
+    later (a backlog of 4 made every fifth connection of a burst wait 1 s)."""
+    import selectors
+    with net.Listener("127.0.0.1", 0) as server:
+        socks = []
+        try:
+            for _ in range(100):
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", server.port))
+                socks.append(s)
+            with selectors.DefaultSelector() as sel:
+                for s in socks:
+                    sel.register(s, selectors.EVENT_WRITE)
+                done, deadline = set(), time.monotonic() + 0.6
+                while len(done) < len(socks) and time.monotonic() < deadline:
+                    for key, _ in sel.select(0.1):
+                        sel.unregister(key.fileobj)
+                        done.add(key.fileobj)
+            assert len(done) == len(socks)
+            assert all(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for s in socks)
+        finally:
+            for s in socks:
+                s.close()
+
+
+def test_stop_ends_the_wait_for_a_peer_on_either_side():
+    """``stop()`` returning a reason ends a listener waiting for its peer (an idle
+    connection in its handshake closed with it) and a connecting side retrying a refused
+    port, each with ``Stopped`` naming the place, the phase and the reason."""
+    from yaogc.runtime.errors import Stopped
+    asked = []
+    gate = threading.Event()
+
+    def stop():
+        asked.append(1)
+        return "the run was given up" if gate.is_set() else None
+
+    t, box = _listener(timeout=60.0, stop=stop, phase="connect")
+    idle = _idle(box["port"], 1)
+    time.sleep(0.7)
+    assert t.is_alive() and len(asked) >= 2      # asked while it waits, not only at once
+    gate.set()
+    t.join(T)
+    assert not t.is_alive()
+    err = box["ch"]
+    assert isinstance(err, Stopped), err
+    assert str(err) == (f"connect: stopped waiting for the peer at 127.0.0.1:{box['port']}: "
+                        "the run was given up")
+    assert _closed_by_listener(idle[0])
+    idle[0].close()
+    with socket.socket() as s:      # a port nobody listens on: refused, retried, stopped
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(Stopped, match=r"^manifest: stopped waiting for the peer at "
+                                      r"127\.0\.0\.1:\d+: the run was given up$"):
+        connect("127.0.0.1", port, 60.0, insecure_plain_tcp=True, phase="manifest",
+                stop=stop)
+
+
 @pytest.mark.timeout(60)
 def test_tls_listener_is_not_held_up_by_an_idle_connection(tls_pair):
     garbler, evaluator = tls_pair

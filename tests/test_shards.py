@@ -184,22 +184,28 @@ def test_mismatched_worker_pairs_are_refused_on_both_sides(clusters):
     assert g.exit_code == e.exit_code == 3
 
 
-def test_max_batch_bounds_the_rows_one_row_serves_in_a_sharded_run(clusters):
+def test_max_batch_bounds_the_rows_one_row_serves_in_a_sharded_run(clusters, process_cluster):
     # the vendor's one row of weights serves the clinic's 4 records: 4 evaluations on it,
-    # which --max-batch 4 allows and 2 refuses in the manifest (on clusters of their own:
-    # the clinic's side had started its workers, which the refusal leaves to be cancelled)
+    # which --max-batch 4 allows and 2 refuses in the manifest
     circuit = compile_file(ROOT / "examples" / "logistic_score.yao")
     clinic, vendor = _scoring_rows(4, 0)
     g, e = both(circuit, clinic, vendor[:1], {"workers": 2, "client": clusters[0]},
                 {"workers": 2, "client": clusters[1], "max_batch": 4})
     want = plaintext(circuit, clinic, vendor[:1] * 4)
     assert [row["risk"] for row in g.outputs] == [w["risk"] for w in want]
-    with local_cluster(2, processes=False) as c0, local_cluster(2, processes=False) as c1:
-        g, e = both(circuit, clinic, vendor[:1], {"workers": 2, "client": c0},
+    # the clinic's side has started its two workers listening for shards that will never
+    # come: its coordinator tells them to stop, and they are free long before the 20 s
+    # they would otherwise wait for their peers (the other side's cluster is in this
+    # process; its client closes with it, which stops its workers too)
+    with local_cluster(2, processes=False) as c1:
+        g, e = both(circuit, clinic, vendor[:1], {"workers": 2, "client": process_cluster},
                     {"workers": 2, "client": c1, "max_batch": 2})
     assert isinstance(e, hs.HandshakeMismatch), e
     assert "the peer gives 4 rows against this side's one row" in str(e)
     assert isinstance(g, NetworkError)
+    free = [process_cluster.submit(os.getpid, pure=False, workers=[w])
+            for w in process_cluster.scheduler_info()["workers"]]
+    assert len({f.result(timeout=10) for f in free}) == 2     # two worker processes
 
 
 def test_a_batch_smaller_than_the_worker_pairs_is_a_usage_error(clusters):
