@@ -49,9 +49,15 @@ def compiled_kernels():
     that no test and no process a test forks pays numba's first-time compilation."""
     from yaogc.circuits import jit
     if not jit.ENABLED:
+        yield
         return
     from yaogc.circuits.schedule import schedule
     from yaogc.compiler import compile_file
+    # the variants later tests meet are compiled beside this, on the other core
+    import subprocess
+    import sys
+    beside = subprocess.Popen([sys.executable, str(Path(__file__).with_name("warm_kernels.py"))],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     old = jit.SMALL
     jit.SMALL = 0
     try:
@@ -60,6 +66,10 @@ def compiled_kernels():
         _ = c.and_depth
     finally:
         jit.SMALL = old
+    yield
+    if beside.poll() is None:
+        beside.kill()
+    beside.wait()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,37 @@
+"""Fill numba's cache with the kernel variants the suite meets only in later tests, in a
+process beside the first tests (started by conftest's ``compiled_kernels``): compiling a
+kernel the first time costs seconds (the Schedule's with 8-byte offsets about 17 s), which a
+fresh machine otherwise pays inside those tests, one core left idle. Nothing here is
+checked: a variant this misses is compiled by the test that needs it, as before."""
+
+import sys
+import tempfile
+from pathlib import Path
+
+from yaogc.circuits import jit
+from yaogc.circuits import schedule as S
+from yaogc.circuits.evaluate import evaluate
+from yaogc.compiler import compile_file, compile_source
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    if not jit.ENABLED:
+        return
+    # compiled as plain Python (small): the compile's own kernels are the first test's
+    c = compile_file(ROOT / "examples" / "count_above.yao", {"N": "4"})
+    jit.SMALL = 0
+    S.OFFSET_32 = 0          # term buffers addressed with 8-byte offsets
+    S.schedule(c)
+    src = "party p, q\ndef main(a: i8 @p, b: i8 @q) -> (r: i8 @both):\n    return a / b + 1\n"
+    evaluate(compile_source(src, "w.yao", checked=True), [{"a": 1, "b": 2}] * 300)
+    from yaogc.runtime.cli import main as cli
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "c.txt"
+        path.write_text("2 4\n2 1 1\n1 1\n\n2 1 0 1 2 AND\n2 1 2 0 3 XOR\n")
+        cli(["stats", str(path), "--optimized"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
