@@ -18,6 +18,7 @@ Opening a channel over the network (``listen``, ``connect``) is :mod:`yaogc.runt
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
 import select
@@ -507,6 +508,16 @@ class Channel:
                     continue
         except (OSError, ValueError):
             pass
+
+    def shutdown(self) -> None:
+        """End the connection both ways but keep its descriptor: a thread blocked reading it
+        returns at once. (Closing it under that thread instead could give its number to a
+        new connection, whose bytes the blocked read would then take.) ``close`` follows."""
+        if isinstance(self._t, socket.socket) and not self._closed:
+            with contextlib.suppress(OSError):
+                # the plain socket's: an SSLSocket's own would drop its TLS state under the
+                # blocked read
+                socket.socket.shutdown(self._t, socket.SHUT_RDWR)
 
     def close(self) -> None:
         """Flush pending frames (unless the channel already failed) and close."""

@@ -180,6 +180,7 @@ class _Control:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.bye = threading.Event()
+        self._reader: threading.Thread | None = None
         self._every = max(0.2, min(5.0, timeout / 4))
 
     def send(self, kind: sh.Ctl, msg: dict | None = None) -> None:
@@ -202,7 +203,8 @@ class _Control:
         return sh.decode(data, what)
 
     def start(self) -> None:
-        threading.Thread(target=self._read, name="yaogc-control", daemon=True).start()
+        self._reader = threading.Thread(target=self._read, name="yaogc-control", daemon=True)
+        self._reader.start()
         threading.Thread(target=self._ping, name="yaogc-ping", daemon=True).start()
 
     def _read(self) -> None:
@@ -214,14 +216,24 @@ class _Control:
                     return
                 if kind != sh.Ctl.PING:
                     self.events.put(("peer", kind, data))
-        except NetworkError as e:
+        except (NetworkError, OSError, ValueError) as e:
+            # OSError, ValueError: the channel was shut under the read, once the run ended
             if not self._stop.is_set():
-                self.events.put(("peer-error", e))
+                self.events.put(("peer-error", e if isinstance(e, NetworkError) else
+                                 NetworkError(f"the connection failed: {e}", phase="run")))
+            self.bye.set()      # the connection is gone: no goodbye is left to wait for
 
     def _ping(self) -> None:
         while not self._stop.wait(self._every):
             try:
-                self.send(sh.Ctl.PING)
+                # never after this side's goodbye: the peer stops reading at the goodbye, and
+                # closing with a frame unread makes its kernel reset the connection, which
+                # can discard the peer's own goodbye before this side has read it (this side
+                # then waited out the whole wait for it)
+                with self._lock:
+                    if self._stop.is_set():
+                        return
+                    self.ch.send_msg(sh.Ctl.PING, sh.encode({}), flush=True)
             except NetworkError:
                 return
 
@@ -231,6 +243,12 @@ class _Control:
         with contextlib.suppress(NetworkError, OSError):
             self.send(sh.Ctl.BYE)
             self.bye.wait(wait)
+        # a reader still waiting (no goodbye came) is woken before the descriptor is closed:
+        # closed under it, its number could go to the next run's connection, and the read
+        # would take that connection's bytes
+        self.ch.shutdown()
+        if self._reader is not None:
+            self._reader.join(1.0)
         self.ch.close()
 
     def abort(self, reason: str) -> None:

@@ -436,6 +436,44 @@ def test_a_peer_coordinator_that_only_pings_is_given_up(bristol_path, tmp_path, 
         honest.wait()
 
 
+def test_no_ping_goes_out_once_a_coordinator_says_goodbye():
+    """The peer stops reading at this side's goodbye; a ping sent after it was left unread,
+    the peer's close then reset the connection, and the reset could discard the peer's own
+    goodbye: this side waited out its whole wait (10 s) about one run in thirty."""
+    import queue
+    from yaogc.runtime.cluster import _Control
+    sent, closed = [], threading.Event()
+
+    class Chan:
+        timeout = 5.0
+
+        def send_msg(self, kind, data, flush=False):
+            sent.append(kind)
+
+        def recv_msg_any(self, limit=None):
+            if not closed.wait(5):
+                raise AssertionError("never closed")
+            raise NetworkError("closed")
+
+        def shutdown(self):
+            closed.set()
+
+        def close(self):
+            closed.set()
+
+    ctl = _Control(Chan(), queue.Queue(), 5.0)
+    ctl._every = 0.01
+    with ctl._lock:                  # the ping thread wakes and waits for the lock
+        ctl.start()
+        time.sleep(0.2)
+        done = threading.Thread(target=ctl.finish, args=(0.5,))
+        done.start()                 # finish begins, and waits for the lock too
+        time.sleep(0.2)
+    done.join(5)
+    assert not done.is_alive()
+    assert sent == [sh.Ctl.BYE], sent
+
+
 def test_dask_s_own_log_lines_are_silenced_for_a_sharded_run():
     # distributed.client has a level and handler of its own: a scheduler killed mid-run
     # printed its ERROR line and two tracebacks before yaogc's message
