@@ -465,10 +465,11 @@ class Channel:
         return err
 
     # -- lifetime --------------------------------------------------------------------------
-    def abort(self, reason: str, after_bad_input: bool = False) -> None:
-        """Tell the peer why this side gives up (best effort), then close. ``after_bad_input``:
-        also where what the peer sent broke the stream (its reading side is lost, this
-        side's writing is not)."""
+    def abort(self, reason: str, after_bad_input: bool = False, *, close: bool = True) -> None:
+        """Tell the peer why this side gives up (best effort), then close (``close=False``:
+        the caller closes, once a thread of its own reading the channel has ended).
+        ``after_bad_input``: also where what the peer sent broke the stream (its reading side
+        is lost, this side's writing is not)."""
         broken_here = self._broken is not None and not (
             after_bad_input and isinstance(self._broken, ProtocolError))
         if not self._closed and not broken_here:
@@ -486,7 +487,8 @@ class Channel:
                     self._broken = broken
             self._linger()
         self._wbuf = bytearray()
-        self.close()
+        if close:
+            self.close()
 
     def _linger(self) -> None:
         """After the abort message: let the peer read it. A peer still sending (the inputs

@@ -243,19 +243,22 @@ class _Control:
         with contextlib.suppress(NetworkError, OSError):
             self.send(sh.Ctl.BYE)
             self.bye.wait(wait)
-        # a reader still waiting (no goodbye came) is woken before the descriptor is closed:
-        # closed under it, its number could go to the next run's connection, and the read
-        # would take that connection's bytes
-        self.ch.shutdown()
-        if self._reader is not None:
-            self._reader.join(1.0)
-        self.ch.close()
+        self._close()
 
     def abort(self, reason: str) -> None:
         self._stop.set()
         with contextlib.suppress(NetworkError, OSError):
             with self._lock:
-                self.ch.abort(reason[:4000])
+                self.ch.abort(reason[:4000], close=False)
+        self._close()
+
+    def _close(self) -> None:
+        # a reader still blocked is woken, and has ended, before the descriptor is closed:
+        # closed under it, its number could go to the next run's connection, and the read
+        # would take that connection's bytes
+        self.ch.shutdown()
+        if self._reader is not None:
+            self._reader.join(1.0)
         self.ch.close()
 
 

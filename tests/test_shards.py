@@ -474,6 +474,46 @@ def test_no_ping_goes_out_once_a_coordinator_says_goodbye():
     assert sent == [sh.Ctl.BYE], sent
 
 
+@pytest.mark.parametrize("ending", ["finish", "abort"])
+def test_a_coordinator_closes_its_connection_only_after_its_reader_ended(ending):
+    """A reader thread blocked on the connection when its descriptor is closed could read
+    from whatever connection gets that number next (the next run's TLS handshake failed
+    so); the connection is shut first, and closed once the reader has ended."""
+    import queue
+    from yaogc.runtime.cluster import _Control
+    seen, shut = [], threading.Event()
+
+    class Chan:
+        timeout = 5.0
+
+        def send_msg(self, kind, data, flush=False):
+            pass
+
+        def recv_msg_any(self, limit=None):
+            shut.wait(5)
+            time.sleep(0.05)        # the read takes a moment to return
+            seen.append("reader ended")
+            raise NetworkError("the connection was shut")
+
+        def abort(self, reason, close=True):
+            if close:
+                self.close()
+
+        def shutdown(self):
+            shut.set()
+
+        def close(self):
+            seen.append("closed")
+
+    ctl = _Control(Chan(), queue.Queue(), 5.0)
+    ctl.start()
+    if ending == "finish":
+        ctl.finish(0.1)         # no goodbye comes
+    else:
+        ctl.abort("given up")
+    assert seen[:2] == ["reader ended", "closed"], seen
+
+
 def test_dask_s_own_log_lines_are_silenced_for_a_sharded_run():
     # distributed.client has a level and handler of its own: a scheduler killed mid-run
     # printed its ERROR line and two tracebacks before yaogc's message
