@@ -43,6 +43,10 @@ def tls_pair(tmp_path_factory):
     return TLSConfig(ca, ka, cb), TLSConfig(cb, kb, ca)
 
 
+# what tests/warm_kernels.py prints once the Schedule's kernels are in numba's cache
+WARM_SCHEDULED = "scheduled"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels():
     """Compile (or load from numba's cache) every front-end kernel once, before any test, so
@@ -53,15 +57,26 @@ def compiled_kernels():
         return
     from yaogc.circuits.schedule import schedule
     from yaogc.compiler import compile_file
-    # the variants later tests meet are compiled beside this, on the other core
+    # the Schedule's kernels, and the variants later tests meet, are compiled beside this
+    # on the other core, while this process compiles the compiler's
     import subprocess
     import sys
+    import threading
     beside = subprocess.Popen([sys.executable, str(Path(__file__).with_name("warm_kernels.py"))],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    scheduled = threading.Event()
+
+    def hear() -> None:
+        for line in beside.stdout:
+            if line.strip() == WARM_SCHEDULED:
+                scheduled.set()
+        scheduled.set()     # it ended (or failed): this process compiles what is missing
+    threading.Thread(target=hear, daemon=True).start()
     old = jit.SMALL
     jit.SMALL = 0
     try:
         c = compile_file(ROOT / "examples" / "count_above.yao", {"N": "4"})
+        scheduled.wait(120)
         schedule(c)
         _ = c.and_depth
     finally:

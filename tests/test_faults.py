@@ -167,7 +167,7 @@ def test_malformed_frames_refused(bristol_path, payload, message):
 def test_stranger_on_the_port(bristol_path):
     f = str(bristol_path("adder64.txt"))
     lp, port, first = start_listener(["run", f, "--as", "garbler", "--input", "in1=1",
-                                      "--timeout", "5"])
+                                      "--timeout", "2"])
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.sendall(b"GET / HTTP/1.1\r\n\r\n")
         rc, out, err = finish(lp, 30)

@@ -1,6 +1,7 @@
-"""Fill numba's cache with the kernel variants the suite meets only in later tests, in a
-process beside the first tests (started by conftest's ``compiled_kernels``): compiling a
-kernel the first time costs seconds (the Schedule's with 8-byte offsets about 17 s), which a
+"""Fill numba's cache with the Schedule's kernels and the kernel variants the suite meets only
+in later tests, in a process beside the first tests (started by conftest's
+``compiled_kernels``, which meanwhile compiles the compiler's own): compiling a kernel the
+first time costs seconds (the Schedule's about 17 s, again with 8-byte offsets), which a
 fresh machine otherwise pays inside those tests, one core left idle. Nothing here is
 checked: a variant this misses is compiled by the test that needs it, as before."""
 
@@ -19,9 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     if not jit.ENABLED:
         return
-    # compiled as plain Python (small): the compile's own kernels are the first test's
+    # compiled as plain Python (small): the compile's own kernels are the first test's,
+    # compiled meanwhile by the process that started this one, which waits for the line
+    # below before it schedules
     c = compile_file(ROOT / "examples" / "count_above.yao", {"N": "4"})
     jit.SMALL = 0
+    S.schedule(c)
+    _ = c.and_depth
+    print("scheduled", flush=True)
+    c = compile_file(ROOT / "examples" / "count_above.yao", {"N": "4"})
     S.OFFSET_32 = 0          # term buffers addressed with 8-byte offsets
     S.schedule(c)
     src = "party p, q\ndef main(a: i8 @p, b: i8 @q) -> (r: i8 @both):\n    return a / b + 1\n"
