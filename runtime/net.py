@@ -357,6 +357,17 @@ class _Handshakes:
             t.join(max(end - time.monotonic(), 0))
 
 
+# seconds between two questions to a listener's or a connecting side's ``stop``
+STOP_POLL_S = 0.5
+
+
+def _check_stop(stop, where: str, phase: str | None) -> None:
+    """Raise ``Stopped`` if ``stop()`` gives a reason to stop waiting for the peer."""
+    reason = stop() if stop is not None else None
+    if reason:
+        raise Stopped(f"stopped waiting for the peer at {where}: {reason}", phase=phase)
+
+
 def listen(host: str = "127.0.0.1", port: int = 0, timeout: float = DEFAULT_TIMEOUT,
            tls: TLSConfig | ssl.SSLContext | None = None, *,
            on_listening: Callable[[str, int], None] | None = None,
@@ -500,17 +511,6 @@ def connect(host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
             raise InsecureTransport(f"plain TCP to {host} reached {reached}, not a loopback "
                                     "address; refused")
     return _secure(sock, ctx, False, where, timeout, phase, where, max_frame)
-
-
-# seconds between two questions to a listener's or a connecting side's ``stop``
-STOP_POLL_S = 0.5
-
-
-def _check_stop(stop, where: str, phase: str | None) -> None:
-    """Raise ``Stopped`` if ``stop()`` gives a reason to stop waiting for the peer."""
-    reason = stop() if stop is not None else None
-    if reason:
-        raise Stopped(f"stopped waiting for the peer at {where}: {reason}", phase=phase)
 
 
 def _connect_any(infos: list, timeout: float) -> socket.socket:

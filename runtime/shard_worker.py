@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from yaogc.circuits.errors import YaogcError
 
+from .net import STOP_POLL_S
 from .shards import WILDCARDS
 
 
@@ -53,7 +54,7 @@ def stop_event_name(run: str) -> str:
     return f"yaogc-stop-{run}"
 
 
-def _stop_asker(run: str, every: float = 0.5):
+def _stop_asker(run: str, every: float = STOP_POLL_S):
     """``stop()`` for :func:`run_party`: whether this run's coordinator gave it up, asked of
     the scheduler at most every ``every`` seconds. A shard still waiting for its peer worker
     ends then, not at the end of its timeout (the worker's thread is free for the next run)."""

@@ -20,19 +20,19 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     if not jit.ENABLED:
         return
-    # compiled as plain Python (small): the compile's own kernels are the first test's,
+    # compiled as plain Python (small): the compiler's own kernels are the first test's,
     # compiled meanwhile by the process that started this one, which waits for the line
-    # below before it schedules
-    c = compile_file(ROOT / "examples" / "count_above.yao", {"N": "4"})
+    # below before it schedules. Two circuits: a Schedule is kept with its circuit
+    c, c8 = (compile_file(ROOT / "examples" / "count_above.yao", {"N": "4"}) for _ in range(2))
+    src = "party p, q\ndef main(a: i8 @p, b: i8 @q) -> (r: i8 @both):\n    return a / b + 1\n"
+    checked = compile_source(src, "w.yao", checked=True)
     jit.SMALL = 0
     S.schedule(c)
     _ = c.and_depth
     print("scheduled", flush=True)
-    c = compile_file(ROOT / "examples" / "count_above.yao", {"N": "4"})
     S.OFFSET_32 = 0          # term buffers addressed with 8-byte offsets
-    S.schedule(c)
-    src = "party p, q\ndef main(a: i8 @p, b: i8 @q) -> (r: i8 @both):\n    return a / b + 1\n"
-    evaluate(compile_source(src, "w.yao", checked=True), [{"a": 1, "b": 2}] * 300)
+    S.schedule(c8)
+    evaluate(checked, [{"a": 1, "b": 2}] * 300)
     from yaogc.runtime.cli import main as cli
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "c.txt"
